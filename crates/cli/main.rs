@@ -1,0 +1,4 @@
+//! The sops-like command-line tool.
+#![forbid(unsafe_code)]
+
+fn main() {}

@@ -1,0 +1,230 @@
+//! A crypto-free check that a syntax module holds the format-preservation
+//! contract: replace every leaf with an `ENC[…]`-like placeholder, add
+//! metadata, parse the result, and put everything back byte for byte.
+//! Used by every syntax module's tests.
+
+use super::Syntax;
+use crate::splice::{splice, Edit};
+use crate::tree::{Entry, Item, Node, Tree, Value};
+use crate::walk::{walk, Leaf};
+
+/// A metadata tree shaped like sops's, with a multi-line `enc`.
+pub(crate) fn sample_metadata() -> Node {
+    let enc = "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSB1QnZ0V1pWWEJuY1d0V01p\nZz09\n-----END AGE ENCRYPTED FILE-----\n";
+    Node::map([
+        (
+            "age".to_string(),
+            Node::Seq(vec![Item::Node(Node::map([
+                (
+                    "recipient".to_string(),
+                    Node::str("age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq"),
+                ),
+                ("enc".to_string(), Node::str(enc)),
+            ]))]),
+        ),
+        (
+            "lastmodified".to_string(),
+            Node::str("2026-11-22T03:51:54Z"),
+        ),
+        (
+            "mac".to_string(),
+            Node::str("ENC[AES256_GCM,data:Br5H,iv:qIis,tag:31kI3NDPioUNCf1SxIpkDQ==,type:str]"),
+        ),
+        ("unencrypted_suffix".to_string(), Node::str("_unencrypted")),
+        ("version".to_string(), Node::str("3.11.0")),
+    ])
+}
+
+/// The tree's shape: keys, sequence lengths, comments and which scalars are
+/// null, with every value replaced by a marker.
+pub(crate) fn shape(tree: &Tree) -> String {
+    fn node(n: &Node, out: &mut String) {
+        match n {
+            Node::Scalar(s) => out.push_str(if s.value == Value::Null { "~" } else { "s" }),
+            Node::Alias(inner) => {
+                out.push('*');
+                node(inner, out);
+            }
+            Node::Map(entries) => {
+                out.push('{');
+                for e in entries {
+                    match e {
+                        Entry::Comment(_) => out.push('#'),
+                        Entry::Pair(p) => {
+                            out.push_str(&format!("{:?}:", p.key));
+                            node(&p.value, out);
+                        }
+                    }
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            Node::Seq(items) => {
+                out.push('[');
+                for i in items {
+                    match i {
+                        Item::Comment(_) => out.push('#'),
+                        Item::Node(n) => node(n, out),
+                    }
+                    out.push(',');
+                }
+                out.push(']');
+            }
+        }
+    }
+    let mut out = String::new();
+    for d in &tree.docs {
+        node(d, &mut out);
+        out.push_str("---");
+    }
+    out
+}
+
+/// Scalars as their sops text (so `2` and `"2"` compare equal, as they
+/// must for flattened .env metadata), without spans.
+pub(crate) fn plain(n: &Node) -> String {
+    match n {
+        Node::Scalar(s) => format!("{:?}", s.value.sops_text()),
+        Node::Alias(inner) => plain(inner),
+        Node::Map(entries) => {
+            let inner: Vec<String> = entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Pair(p) => Some(format!("{:?}:{}", p.key, plain(&p.value))),
+                    Entry::Comment(_) => None,
+                })
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Node::Seq(items) => {
+            let inner: Vec<String> = items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Node(n) => Some(plain(n)),
+                    Item::Comment(_) => None,
+                })
+                .collect();
+            format!("[{}]", inner.join(","))
+        }
+    }
+}
+
+/// Run the contract on `src`. `Err` says what broke.
+pub(crate) fn roundtrip(syntax: &dyn Syntax, src: &str) -> Result<(), String> {
+    let parsed = syntax
+        .parse(src)
+        .map_err(|e| format!("parse of input failed: {e}"))?;
+    if parsed.metadata.is_some() {
+        return Err("input has metadata".into());
+    }
+    // "Encrypt": every non-empty, non-null leaf outside aliases.
+    let mut table: Vec<&str> = Vec::new();
+    let mut edits = Vec::new();
+    walk(&parsed.tree, |place, leaf| {
+        if place.in_alias {
+            return;
+        }
+        match leaf {
+            Leaf::Value(s) => {
+                let Some(span) = s.span.clone() else { return };
+                if matches!(&s.value, Value::Null)
+                    || matches!(&s.value, Value::Str(x) if x.is_empty())
+                {
+                    return;
+                }
+                let enc = format!(
+                    "ENC[TEST,data:{},type:{}]",
+                    table.len(),
+                    s.value.sops_type()
+                );
+                table.push(&src[span.clone()]);
+                edits.push(Edit {
+                    span,
+                    text: syntax.enc_lexeme(s.slot, &enc),
+                });
+            }
+            Leaf::Comment(c) => {
+                let Some(span) = c.span.clone() else { return };
+                let enc = format!("ENC[TEST,data:{},type:comment]", table.len());
+                table.push(&src[span.clone()]);
+                edits.push(Edit { span, text: enc });
+            }
+        }
+    });
+    let meta = sample_metadata();
+    edits.extend(
+        syntax
+            .insert_metadata(src, &parsed, &meta)
+            .map_err(|e| format!("insert_metadata: {e}"))?,
+    );
+    let encrypted = splice(src, edits).map_err(|e| e.to_string())?;
+
+    let again = syntax.parse(&encrypted).map_err(|e| {
+        format!("parse of encrypted text failed: {e}\n--- encrypted ---\n{encrypted}")
+    })?;
+    match &again.metadata {
+        Some(m) if plain(m) == plain(&meta) => {}
+        Some(m) => {
+            return Err(format!(
+                "metadata differs:\n{}\n{}\n--- encrypted ---\n{encrypted}",
+                plain(m),
+                plain(&meta)
+            ))
+        }
+        None => {
+            return Err(format!(
+                "metadata not found\n--- encrypted ---\n{encrypted}"
+            ))
+        }
+    }
+    if shape(&again.tree) != shape(&parsed.tree) {
+        return Err(format!(
+            "shape differs:\n{}\n{}\n--- encrypted ---\n{encrypted}",
+            shape(&parsed.tree),
+            shape(&again.tree)
+        ));
+    }
+    // "Decrypt".
+    let mut edits = Vec::new();
+    let mut bad = None;
+    walk(&again.tree, |place, leaf| {
+        if place.in_alias {
+            return;
+        }
+        let (text, span) = match leaf {
+            Leaf::Value(s) => match (&s.value, &s.span) {
+                (Value::Str(t), Some(span)) => (t.as_str(), span.clone()),
+                _ => return,
+            },
+            Leaf::Comment(c) => match &c.span {
+                Some(span) => (c.text.as_str(), span.clone()),
+                None => return,
+            },
+        };
+        let Some(rest) = text.strip_prefix("ENC[TEST,data:") else {
+            return;
+        };
+        let id: Option<usize> = rest.split(',').next().and_then(|n| n.parse().ok());
+        match id.and_then(|i| table.get(i)) {
+            Some(orig) => edits.push(Edit {
+                span,
+                text: orig.to_string(),
+            }),
+            None => bad = Some(text.to_string()),
+        }
+    });
+    if let Some(b) = bad {
+        return Err(format!("unknown placeholder {b}"));
+    }
+    for span in &again.metadata_spans {
+        edits.push(Edit {
+            span: span.clone(),
+            text: String::new(),
+        });
+    }
+    let decrypted = splice(&encrypted, edits).map_err(|e| e.to_string())?;
+    if decrypted != src {
+        return Err(format!("not byte-exact:\n--- input ---\n{src:?}\n--- encrypted ---\n{encrypted}\n--- decrypted ---\n{decrypted:?}"));
+    }
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! The syntax layer: one module per file format. Each parses text into a
+//! [`Tree`] whose scalars and comments carry byte spans, knows how to write
+//! an `ENC[…]` string or a plaintext value at a leaf's position, where the
+//! `sops` metadata goes, and how to emit a whole tree (metadata blocks and
+//! `--output-type` conversion).
+
+#[cfg(test)]
+pub(crate) mod conformance;
+pub mod dotenv;
+pub mod flat;
+pub mod json;
+pub mod toml;
+pub mod yaml;
+
+use crate::splice::Edit;
+use crate::tree::{Node, Slot, Span, Tree, Value};
+
+/// A parsed document.
+#[derive(Clone, Default)]
+pub struct Parsed {
+    /// The data, without the `sops` metadata.
+    pub tree: Tree,
+    /// The `sops` metadata as a nested tree, if the file has it (for .env
+    /// files the flattened `sops_…` lines, already un-flattened).
+    pub metadata: Option<Node>,
+    /// The bytes to delete to remove the metadata again: exactly what
+    /// [`Syntax::insert_metadata`] inserted (separators included).
+    pub metadata_spans: Vec<Span>,
+    /// Positions the syntax module recorded for its own use (for example
+    /// where each YAML document ends). Meaningless to other modules.
+    pub marks: Vec<usize>,
+}
+
+/// Input that is not valid in its format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
+pub struct ParseError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// What is wrong. Never contains a value from the document.
+    pub message: String,
+}
+
+impl ParseError {
+    /// An error at byte `offset` of `src`.
+    pub fn at(src: &str, offset: usize, message: impl Into<String>) -> ParseError {
+        let (line, column) = line_col(src, offset);
+        ParseError {
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+/// A tree that cannot be written in the requested format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EmitError(pub String);
+
+/// 1-based line and column (in characters) of byte `offset`.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(src.len());
+    while !src.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// What one file format knows. Implementations are stateless unit structs.
+pub trait Syntax: Sync {
+    /// The format's name as used by `--input-type` (`yaml`, `json`, …).
+    fn name(&self) -> &'static str;
+
+    /// Parse `src`. The `sops` metadata, if present, is split off into
+    /// [`Parsed::metadata`]. Every scalar and comment gets its span.
+    fn parse(&self, src: &str) -> Result<Parsed, ParseError>;
+
+    /// The text that replaces a scalar's span to hold the string `enc`
+    /// (an `ENC[…]` value): bare, or quoted where the slot needs it.
+    fn enc_lexeme(&self, slot: Slot, enc: &str) -> String;
+
+    /// A lexeme for `value` at a position of kind `slot`, which parses back
+    /// to the same value and type. Used where the original spelling is not
+    /// known (files encrypted by sops).
+    fn value_lexeme(&self, slot: Slot, value: &Value) -> String;
+
+    /// Edits that add the metadata `meta` to the data document `src`
+    /// (which has none), so that parsing the result gives back `meta` and
+    /// `metadata_spans` that remove exactly these insertions.
+    fn insert_metadata(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        meta: &Node,
+    ) -> Result<Vec<Edit>, EmitError>;
+
+    /// Write a whole tree in this format (conversion, `--extract`).
+    fn emit(&self, tree: &Tree) -> Result<String, EmitError>;
+}
+
+/// The file formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// YAML 1.2 (streams of documents).
+    Yaml,
+    /// JSON.
+    Json,
+    /// dotenv (`KEY=value` lines).
+    Dotenv,
+    /// TOML 1.0.
+    Toml,
+}
+
+impl Format {
+    /// All formats.
+    pub const ALL: [Format; 4] = [Format::Yaml, Format::Json, Format::Dotenv, Format::Toml];
+
+    /// The syntax implementation.
+    pub fn syntax(self) -> &'static dyn Syntax {
+        match self {
+            Format::Yaml => &yaml::Yaml,
+            Format::Json => &json::Json,
+            Format::Dotenv => &dotenv::Dotenv,
+            Format::Toml => &toml::Toml,
+        }
+    }
+
+    /// The format's name (`yaml`, `json`, `dotenv`, `toml`).
+    pub fn name(self) -> &'static str {
+        self.syntax().name()
+    }
+
+    /// Parse an `--input-type`/`--output-type` name.
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name.to_ascii_lowercase().as_str() {
+            "yaml" | "yml" => Some(Format::Yaml),
+            "json" => Some(Format::Json),
+            "dotenv" | "env" => Some(Format::Dotenv),
+            "toml" => Some(Format::Toml),
+            _ => None,
+        }
+    }
+
+    /// The format of a file name: `.yaml .yml .json .env .toml`, and
+    /// `.env.*` / `*.env.*` names such as `.env.production`.
+    pub fn from_path(path: &str) -> Option<Format> {
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        let lower = name.to_ascii_lowercase();
+        let ext = lower.rsplit_once('.').map(|(_, e)| e);
+        match ext {
+            Some("yaml" | "yml") => return Some(Format::Yaml),
+            Some("json") => return Some(Format::Json),
+            Some("env") => return Some(Format::Dotenv),
+            Some("toml") => return Some(Format::Toml),
+            _ => {}
+        }
+        if lower.starts_with(".env") || lower.contains(".env.") {
+            return Some(Format::Dotenv);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_from_paths() {
+        assert_eq!(Format::from_path("a/b.enc.yaml"), Some(Format::Yaml));
+        assert_eq!(Format::from_path("x.YML"), Some(Format::Yaml));
+        assert_eq!(Format::from_path("prod.enc.env"), Some(Format::Dotenv));
+        assert_eq!(
+            Format::from_path("dir/.env.production"),
+            Some(Format::Dotenv)
+        );
+        assert_eq!(Format::from_path(".env"), Some(Format::Dotenv));
+        assert_eq!(Format::from_path("Cargo.toml"), Some(Format::Toml));
+        assert_eq!(Format::from_path("a.json"), Some(Format::Json));
+        assert_eq!(Format::from_path("a.txt"), None);
+    }
+
+    #[test]
+    fn line_col_counts_chars() {
+        assert_eq!(line_col("ab\ncé d", 7), (2, 4));
+        assert_eq!(line_col("", 0), (1, 1));
+    }
+}

@@ -1,0 +1,163 @@
+//! The value tree that every syntax module produces and every emitter consumes.
+//!
+//! A parsed tree keeps, for every scalar and comment, the byte span of its
+//! lexeme in the source text. Encryption and decryption never re-emit a
+//! parsed document: they splice new text into those spans (see
+//! [`crate::splice`]). Trees built in memory (metadata, format conversion)
+//! have no spans and are written by [`crate::syntax::Syntax::emit`].
+
+use std::ops::Range;
+
+/// A byte range in the source text.
+pub type Span = Range<usize>;
+
+/// A scalar value, as SOPS models it.
+#[derive(Clone, PartialEq)]
+pub enum Value {
+    /// `null`, `~`, an empty YAML value. Never encrypted, not part of the MAC.
+    Null,
+    /// A string.
+    Str(String),
+    /// An integer that fits in `i64`.
+    Int(i64),
+    /// A floating-point number (and every JSON number, as sops reads JSON).
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A timestamp, kept in Go's RFC 3339 "nano" form (`time.MarshalText`),
+    /// e.g. `2024-01-02T00:00:00Z` or `2024-01-02T03:04:05.1+02:00`.
+    Time(String),
+}
+
+/// How text that replaces a scalar must be written at its position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// A bare token is fine here (YAML block context, .env value, INI value).
+    Bare,
+    /// Only a quoted string is valid here (YAML flow collection, JSON, TOML).
+    Quoted,
+}
+
+/// A scalar leaf.
+#[derive(Clone, PartialEq)]
+pub struct Scalar {
+    /// The decoded value.
+    pub value: Value,
+    /// The lexeme's byte span in the source: quotes, block-scalar header and
+    /// tag included; anchor, surrounding whitespace and comments excluded.
+    /// `None` for trees built in memory. Zero-width for empty YAML values.
+    pub span: Option<Span>,
+    /// What replacement text may look like at this position.
+    pub slot: Slot,
+}
+
+/// A comment. Its span covers the text after the comment marker
+/// (`# foo` → ` foo`), which is what SOPS encrypts.
+#[derive(Clone, PartialEq)]
+pub struct Comment {
+    /// The comment text without its marker (`# foo` → ` foo`).
+    pub text: String,
+    /// Byte span of `text` in the source; `None` for trees built in memory.
+    pub span: Option<Span>,
+}
+
+/// A node of the tree.
+#[derive(Clone, PartialEq)]
+pub enum Node {
+    /// A mapping, in document order (duplicate keys are kept).
+    Map(Vec<Entry>),
+    /// A sequence, in document order.
+    Seq(Vec<Item>),
+    /// A scalar leaf.
+    Scalar(Scalar),
+    /// A YAML alias (`*a`, including `<<: *a` merge values): a copy of the
+    /// anchored node. Its leaves are read (MAC, conversion) but never
+    /// rewritten: the alias text stays an alias, the anchor holds the value.
+    Alias(Box<Node>),
+}
+
+/// An entry of a mapping.
+#[derive(Clone, PartialEq)]
+pub enum Entry {
+    /// `key: value`.
+    Pair(Pair),
+    /// A comment line (or inline comment) among the entries.
+    Comment(Comment),
+}
+
+/// A key and its value.
+#[derive(Clone, PartialEq)]
+pub struct Pair {
+    /// The decoded key (for complex YAML keys: the key's source text).
+    pub key: String,
+    /// The value.
+    pub value: Node,
+}
+
+/// An element of a sequence.
+#[derive(Clone, PartialEq)]
+pub enum Item {
+    /// A value.
+    Node(Node),
+    /// A comment among the elements.
+    Comment(Comment),
+}
+
+/// A parsed or generated document set: one entry per YAML document, exactly
+/// one for every other format.
+#[derive(Clone, PartialEq, Default)]
+pub struct Tree {
+    /// The documents, in order.
+    pub docs: Vec<Node>,
+}
+
+impl Node {
+    /// A string scalar without a span.
+    pub fn str(s: impl Into<String>) -> Node {
+        Node::Scalar(Scalar {
+            value: Value::Str(s.into()),
+            span: None,
+            slot: Slot::Bare,
+        })
+    }
+
+    /// A scalar without a span.
+    pub fn value(value: Value) -> Node {
+        Node::Scalar(Scalar {
+            value,
+            span: None,
+            slot: Slot::Bare,
+        })
+    }
+
+    /// A mapping from `(key, value)` pairs, without comments.
+    pub fn map(pairs: impl IntoIterator<Item = (String, Node)>) -> Node {
+        Node::Map(
+            pairs
+                .into_iter()
+                .map(|(key, value)| Entry::Pair(Pair { key, value }))
+                .collect(),
+        )
+    }
+
+    /// The value of the first pair with this key, if this is a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match self {
+            Node::Map(entries) => entries.iter().find_map(|e| match e {
+                Entry::Pair(p) if p.key == key => Some(&p.value),
+                _ => None,
+            }),
+            Node::Alias(inner) => inner.get(key),
+            _ => None,
+        }
+    }
+
+    /// The scalar value, if this is a scalar (or an alias of one).
+    pub fn as_value(&self) -> Option<&Value> {
+        match self {
+            Node::Scalar(s) => Some(&s.value),
+            Node::Alias(inner) => inner.as_value(),
+            _ => None,
+        }
+    }
+}
