@@ -13,6 +13,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cipher;
+pub mod engine;
+pub mod mac;
+pub mod metadata;
+pub mod select;
 pub mod splice;
 pub mod syntax;
 pub mod tree;

@@ -1,0 +1,463 @@
+//! The `sops` metadata block: wrapped data keys, `lastmodified`, `mac`, the
+//! selector in use and `version`, read from and written to a [`Node`] in
+//! the exact field order sops 3.11 uses (sops-format.md §4).
+
+use crate::tree::{Entry, Item, Node, Pair, Value};
+
+/// The version string written into new files: the sops file-format
+/// version these files follow.
+pub const FORMAT_VERSION: &str = "3.11.0";
+
+/// The master-key kinds, in the order sops writes flat lists.
+pub const FLAT_KINDS: [&str; 6] = ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age"];
+/// The master-key kinds in the order sops writes them inside `key_groups`.
+const GROUP_KINDS: [&str; 7] = [
+    "pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age",
+];
+
+/// One wrapped copy of the data key (or of a Shamir share).
+#[derive(Clone, PartialEq)]
+pub struct MasterKey {
+    /// `age`, `pgp`, `kms`, `gcp_kms`, `hckms`, `azure_kv` or `hc_vault`.
+    pub kind: String,
+    /// The entry's fields in file order (`recipient`, `enc`, …); values are
+    /// strings except `context` (a map) for KMS.
+    pub fields: Vec<(String, Node)>,
+}
+
+impl MasterKey {
+    /// An age entry.
+    pub fn age(recipient: &str, enc: &str) -> MasterKey {
+        MasterKey {
+            kind: "age".into(),
+            fields: vec![
+                ("recipient".into(), Node::str(recipient)),
+                ("enc".into(), Node::str(enc)),
+            ],
+        }
+    }
+
+    /// A string field.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| scalar_string(v))
+    }
+
+    /// The wrapped key text.
+    pub fn enc(&self) -> Option<String> {
+        self.field("enc")
+    }
+
+    /// Who or what holds the key: the age recipient, PGP fingerprint, KMS
+    /// ARN, and so on.
+    pub fn id(&self) -> String {
+        let name = match self.kind.as_str() {
+            "age" => "recipient",
+            "pgp" => "fp",
+            "kms" => "arn",
+            "gcp_kms" => "resource_id",
+            "hckms" => "key_id",
+            "azure_kv" => {
+                let url = self.field("vault_url").unwrap_or_default();
+                let key = self.field("name").unwrap_or_default();
+                let version = self.field("version").unwrap_or_default();
+                return format!("{url}/keys/{key}/{version}");
+            }
+            "hc_vault" => {
+                let addr = self.field("vault_address").unwrap_or_default();
+                let path = self.field("engine_path").unwrap_or_default();
+                let key = self.field("key_name").unwrap_or_default();
+                return format!("{addr}/v1/{path}/keys/{key}");
+            }
+            _ => "",
+        };
+        self.field(name).unwrap_or_default()
+    }
+
+    fn to_node(&self) -> Node {
+        Node::map(self.fields.iter().cloned())
+    }
+}
+
+/// Which leaves are encrypted (at most one selector per file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selector {
+    /// Leaves under a key ending with this suffix stay clear.
+    UnencryptedSuffix(String),
+    /// Only leaves under a key ending with this suffix are encrypted.
+    EncryptedSuffix(String),
+    /// Leaves under a key matching this regex stay clear.
+    UnencryptedRegex(String),
+    /// Only leaves under a key matching this regex are encrypted.
+    EncryptedRegex(String),
+    /// Leaves after a comment matching this regex stay clear.
+    UnencryptedCommentRegex(String),
+    /// Only leaves after a comment matching this regex are encrypted.
+    EncryptedCommentRegex(String),
+}
+
+impl Default for Selector {
+    fn default() -> Self {
+        Selector::UnencryptedSuffix("_unencrypted".into())
+    }
+}
+
+impl Selector {
+    /// The metadata field name.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Selector::UnencryptedSuffix(_) => "unencrypted_suffix",
+            Selector::EncryptedSuffix(_) => "encrypted_suffix",
+            Selector::UnencryptedRegex(_) => "unencrypted_regex",
+            Selector::EncryptedRegex(_) => "encrypted_regex",
+            Selector::UnencryptedCommentRegex(_) => "unencrypted_comment_regex",
+            Selector::EncryptedCommentRegex(_) => "encrypted_comment_regex",
+        }
+    }
+
+    /// The suffix or regex.
+    pub fn pattern(&self) -> &str {
+        match self {
+            Selector::UnencryptedSuffix(s)
+            | Selector::EncryptedSuffix(s)
+            | Selector::UnencryptedRegex(s)
+            | Selector::EncryptedRegex(s)
+            | Selector::UnencryptedCommentRegex(s)
+            | Selector::EncryptedCommentRegex(s) => s,
+        }
+    }
+
+    /// Build from a metadata field name.
+    pub fn from_field(field: &str, pattern: String) -> Option<Selector> {
+        Some(match field {
+            "unencrypted_suffix" => Selector::UnencryptedSuffix(pattern),
+            "encrypted_suffix" => Selector::EncryptedSuffix(pattern),
+            "unencrypted_regex" => Selector::UnencryptedRegex(pattern),
+            "encrypted_regex" => Selector::EncryptedRegex(pattern),
+            "unencrypted_comment_regex" => Selector::UnencryptedCommentRegex(pattern),
+            "encrypted_comment_regex" => Selector::EncryptedCommentRegex(pattern),
+            _ => return None,
+        })
+    }
+}
+
+const SELECTOR_FIELDS: [&str; 6] = [
+    "unencrypted_suffix",
+    "encrypted_suffix",
+    "unencrypted_regex",
+    "encrypted_regex",
+    "unencrypted_comment_regex",
+    "encrypted_comment_regex",
+];
+
+/// The metadata of an encrypted file.
+#[derive(Clone, PartialEq)]
+pub struct Metadata {
+    /// Key groups; one group is written as flat lists.
+    pub key_groups: Vec<Vec<MasterKey>>,
+    /// Shamir threshold (only meaningful with two or more groups).
+    pub shamir_threshold: Option<usize>,
+    /// RFC 3339 UTC time of the last value change.
+    pub lastmodified: String,
+    /// The encrypted MAC (`ENC[…]`).
+    pub mac: String,
+    /// The selector. `None` when the file names none (binary files); sops
+    /// then uses the default `_unencrypted` suffix.
+    pub selector: Option<Selector>,
+    /// Only encrypted values are MACed.
+    pub mac_only_encrypted: bool,
+    /// The `version` field.
+    pub version: String,
+}
+
+/// Metadata that cannot be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid sops metadata: {0}")]
+pub struct MetadataError(pub String);
+
+fn bad(msg: impl Into<String>) -> MetadataError {
+    MetadataError(msg.into())
+}
+
+fn scalar_string(n: &Node) -> Option<String> {
+    match n.as_value()? {
+        Value::Str(s) | Value::Time(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) => Some(crate::value::go_float(*f)),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null => None,
+    }
+}
+
+fn pairs(n: &Node) -> Vec<&Pair> {
+    match n {
+        Node::Map(entries) => entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Pair(p) => Some(p),
+                Entry::Comment(_) => None,
+            })
+            .collect(),
+        Node::Alias(inner) => pairs(inner),
+        _ => Vec::new(),
+    }
+}
+
+fn items(n: &Node) -> Vec<&Node> {
+    match n {
+        Node::Seq(items) => items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Node(n) => Some(n),
+                Item::Comment(_) => None,
+            })
+            .collect(),
+        Node::Alias(inner) => items(inner),
+        _ => Vec::new(),
+    }
+}
+
+fn read_keys(kind: &str, list: &Node, out: &mut Vec<MasterKey>) {
+    for entry in items(list) {
+        let fields = pairs(entry)
+            .into_iter()
+            .map(|p| (p.key.clone(), p.value.clone()))
+            .collect();
+        out.push(MasterKey {
+            kind: kind.to_string(),
+            fields,
+        });
+    }
+}
+
+impl Metadata {
+    /// The cipher the file's values use, judged by its MAC.
+    pub fn cipher(&self) -> Option<crate::cipher::CipherKind> {
+        crate::cipher::EncValue::parse(&self.mac)
+            .ok()
+            .map(|v| v.cipher)
+    }
+
+    /// The selector in force (sops's default when none is written).
+    pub fn effective_selector(&self) -> Selector {
+        self.selector.clone().unwrap_or_default()
+    }
+
+    /// Every master key of every group.
+    pub fn all_keys(&self) -> impl Iterator<Item = &MasterKey> {
+        self.key_groups.iter().flatten()
+    }
+
+    /// Read metadata from the `sops` node of a file.
+    pub fn from_node(node: &Node) -> Result<Metadata, MetadataError> {
+        let get = |k: &str| node.get(k);
+        let string = |k: &str| get(k).and_then(scalar_string);
+        // Flat lists win if any is non-empty (as sops loads them).
+        let mut flat = Vec::new();
+        for kind in FLAT_KINDS.iter().chain(["pgp"].iter()) {
+            if let Some(list) = get(kind) {
+                read_keys(kind, list, &mut flat);
+            }
+        }
+        let mut key_groups = Vec::new();
+        if !flat.is_empty() {
+            key_groups.push(flat);
+        } else if let Some(groups) = get("key_groups") {
+            for g in items(groups) {
+                let mut keys = Vec::new();
+                for kind in GROUP_KINDS {
+                    if let Some(list) = g.get(kind) {
+                        read_keys(kind, list, &mut keys);
+                    }
+                }
+                key_groups.push(keys);
+            }
+        }
+        let shamir_threshold = match string("shamir_threshold") {
+            None => None,
+            Some(t) => {
+                let t = t.strip_suffix(".0").unwrap_or(&t);
+                Some(
+                    t.parse::<usize>()
+                        .map_err(|_| bad("shamir_threshold is not a number"))?,
+                )
+            }
+        };
+        let mut selector = None;
+        for field in SELECTOR_FIELDS {
+            if let Some(p) = string(field) {
+                if selector.is_some() {
+                    return Err(bad(
+                        "more than one of the encrypted/unencrypted suffix/regex options is set",
+                    ));
+                }
+                selector = Selector::from_field(field, p);
+            }
+        }
+        let mac_only_encrypted = match get("mac_only_encrypted").and_then(|n| n.as_value()) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Str(s)) => s == "true",
+            Some(_) => return Err(bad("mac_only_encrypted is not a boolean")),
+        };
+        if matches!(
+            get("version").and_then(|n| n.as_value()),
+            Some(Value::Int(_) | Value::Float(_))
+        ) {
+            return Err(bad("the version is a number: this file was written by sops 1.x, which is not supported"));
+        }
+        Ok(Metadata {
+            key_groups,
+            shamir_threshold,
+            lastmodified: string("lastmodified").ok_or_else(|| bad("lastmodified is missing"))?,
+            mac: string("mac").unwrap_or_default(),
+            selector,
+            mac_only_encrypted,
+            version: string("version").unwrap_or_default(),
+        })
+    }
+
+    /// The `sops` node, fields in sops's order.
+    pub fn to_node(&self) -> Node {
+        let mut out: Vec<(String, Node)> = Vec::new();
+        let list = |keys: Vec<&MasterKey>| {
+            Node::Seq(keys.into_iter().map(|k| Item::Node(k.to_node())).collect())
+        };
+        if self.key_groups.len() > 1 {
+            let threshold = self.shamir_threshold.unwrap_or(self.key_groups.len());
+            out.push((
+                "shamir_threshold".into(),
+                Node::value(Value::Int(threshold as i64)),
+            ));
+            let groups = self
+                .key_groups
+                .iter()
+                .map(|g| {
+                    let mut fields = Vec::new();
+                    for kind in GROUP_KINDS {
+                        let keys: Vec<&MasterKey> = g.iter().filter(|k| k.kind == kind).collect();
+                        // sops always writes hc_vault and age inside groups.
+                        if !keys.is_empty() || kind == "hc_vault" || kind == "age" {
+                            fields.push((kind.to_string(), list(keys)));
+                        }
+                    }
+                    Item::Node(Node::map(fields))
+                })
+                .collect();
+            out.push(("key_groups".into(), Node::Seq(groups)));
+        } else if let Some(g) = self.key_groups.first() {
+            for kind in FLAT_KINDS {
+                let keys: Vec<&MasterKey> = g.iter().filter(|k| k.kind == kind).collect();
+                if !keys.is_empty() {
+                    out.push((kind.to_string(), list(keys)));
+                }
+            }
+        }
+        out.push(("lastmodified".into(), Node::str(self.lastmodified.clone())));
+        out.push(("mac".into(), Node::str(self.mac.clone())));
+        if self.key_groups.len() == 1 {
+            let pgp: Vec<&MasterKey> = self.key_groups[0]
+                .iter()
+                .filter(|k| k.kind == "pgp")
+                .collect();
+            if !pgp.is_empty() {
+                out.push(("pgp".into(), list(pgp)));
+            }
+        }
+        if let Some(sel) = &self.selector {
+            out.push((sel.field().to_string(), Node::str(sel.pattern())));
+        }
+        if self.mac_only_encrypted {
+            out.push(("mac_only_encrypted".into(), Node::value(Value::Bool(true))));
+        }
+        out.push(("version".into(), Node::str(self.version.clone())));
+        Node::map(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(groups: usize) -> Metadata {
+        Metadata {
+            key_groups: (0..groups)
+                .map(|i| vec![MasterKey::age(&format!("age1r{i}"), "-----BEGIN\nx\n")])
+                .collect(),
+            shamir_threshold: if groups > 1 { Some(2) } else { None },
+            lastmodified: "2026-11-22T03:51:54Z".into(),
+            mac: "ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]".into(),
+            selector: Some(Selector::default()),
+            mac_only_encrypted: false,
+            version: FORMAT_VERSION.into(),
+        }
+    }
+
+    fn keys_of(n: &Node) -> Vec<String> {
+        pairs(n).iter().map(|p| p.key.clone()).collect()
+    }
+
+    #[test]
+    fn flat_round_trip_in_sops_order() {
+        let m = sample(1);
+        let node = m.to_node();
+        assert_eq!(
+            keys_of(&node),
+            [
+                "age",
+                "lastmodified",
+                "mac",
+                "unencrypted_suffix",
+                "version"
+            ]
+        );
+        assert!(Metadata::from_node(&node).unwrap() == m);
+    }
+
+    #[test]
+    fn groups_round_trip() {
+        let m = sample(3);
+        let node = m.to_node();
+        assert_eq!(keys_of(&node)[..2], ["shamir_threshold", "key_groups"]);
+        let back = Metadata::from_node(&node).unwrap();
+        assert_eq!(back.key_groups.len(), 3);
+        assert_eq!(back.shamir_threshold, Some(2));
+        assert_eq!(back.key_groups[1][0].id(), "age1r1");
+    }
+
+    #[test]
+    fn two_selectors_rejected_and_default_applies() {
+        let mut node = sample(1).to_node();
+        if let Node::Map(e) = &mut node {
+            e.push(Entry::Pair(Pair {
+                key: "encrypted_regex".into(),
+                value: Node::str("x"),
+            }));
+        }
+        assert!(Metadata::from_node(&node).is_err());
+        let mut m = sample(1);
+        m.selector = None;
+        let back = Metadata::from_node(&m.to_node()).unwrap();
+        assert_eq!(
+            back.effective_selector(),
+            Selector::UnencryptedSuffix("_unencrypted".into())
+        );
+    }
+
+    #[test]
+    fn string_threshold_from_flattened_files() {
+        let mut node = sample(2).to_node();
+        if let Node::Map(e) = &mut node {
+            e[0] = Entry::Pair(Pair {
+                key: "shamir_threshold".into(),
+                value: Node::str("2.0"),
+            });
+        }
+        assert_eq!(
+            Metadata::from_node(&node).unwrap().shamir_threshold,
+            Some(2)
+        );
+    }
+}
