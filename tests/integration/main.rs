@@ -1,1 +1,6 @@
+//! End-to-end tests of the `sops-like` binary.
 
+mod util;
+
+mod cli_decrypt;
+mod cli_encrypt;

@@ -1,0 +1,88 @@
+//! The one place where errors become a message, hints and an exit code.
+//! Exit codes are sops's (cmd/sops/codes), so scripts keep working.
+
+use sops_like_format::engine::EngineError;
+use std::fmt;
+
+/// sops's exit codes that sops-like uses.
+#[allow(dead_code)]
+pub mod code {
+    pub const GENERIC: i32 = 1;
+    pub const COULD_NOT_READ_INPUT_FILE: i32 = 2;
+    pub const COULD_NOT_WRITE_OUTPUT_FILE: i32 = 3;
+    pub const ERROR_DUMPING_TREE: i32 = 4;
+    pub const ERROR_READING_CONFIG: i32 = 5;
+    pub const INVALID_SET_FORMAT: i32 = 7;
+    pub const CONFLICTING_PARAMETERS: i32 = 8;
+    pub const ERROR_ENCRYPTING_MAC: i32 = 21;
+    pub const ERROR_ENCRYPTING_TREE: i32 = 23;
+    pub const ERROR_DECRYPTING_MAC: i32 = 24;
+    pub const ERROR_DECRYPTING_TREE: i32 = 25;
+    pub const CANNOT_CHANGE_KEYS_FROM_NON_EXISTENT_FILE: i32 = 49;
+    pub const MAC_MISMATCH: i32 = 51;
+    pub const MAC_NOT_FOUND: i32 = 52;
+    pub const CONFIG_FILE_NOT_FOUND: i32 = 61;
+    pub const KEYBOARD_INTERRUPT: i32 = 85;
+    pub const INVALID_TREE_PATH_FORMAT: i32 = 91;
+    pub const NO_FILE_SPECIFIED: i32 = 100;
+    pub const NO_ENCRYPTION_KEY_FOUND: i32 = 111;
+    pub const COULD_NOT_RETRIEVE_KEY: i32 = 128;
+    pub const FILE_HAS_NOT_BEEN_MODIFIED: i32 = 200;
+    pub const NO_EDITOR_FOUND: i32 = 201;
+    pub const FILE_ALREADY_ENCRYPTED: i32 = 203;
+}
+
+/// A failure to report: one message, optional hints, an exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+    pub hints: Vec<String>,
+}
+
+impl Failure {
+    pub fn new(code: i32, message: impl Into<String>) -> Failure {
+        Failure { code, message: message.into(), hints: Vec::new() }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// An engine error about `file`, with sops's exit code and a hint.
+    pub fn engine(file: &str, err: EngineError) -> Failure {
+        use code::*;
+        match err {
+            EngineError::Parse(p) => Failure::new(COULD_NOT_READ_INPUT_FILE, format!("{file}:{p}")),
+            EngineError::AlreadyEncrypted => Failure::new(FILE_ALREADY_ENCRYPTED, format!("{file}: the file is already encrypted"))
+                .hint("use `sops-like edit`, `set` or `rotate` to change an encrypted file, or `decrypt` it first"),
+            EngineError::NoMetadata => Failure::new(GENERIC, format!("{file}: sops metadata not found"))
+                .hint("this file is not encrypted (or was encrypted for another format: try --input-type)"),
+            EngineError::MacMismatch => Failure::new(MAC_MISMATCH, format!("{file}: MAC mismatch: the values do not match the file's MAC"))
+                .hint("the file was changed without sops-like/sops, or tampered with; --ignore-mac decrypts anyway if you trust it"),
+            EngineError::MacMissing => Failure::new(MAC_NOT_FOUND, format!("{file}: the file has no MAC")),
+            e @ EngineError::Decrypt { .. } => {
+                let is_mac = matches!(&e, EngineError::Decrypt { path, .. } if path == "sops:mac");
+                Failure::new(if is_mac { ERROR_DECRYPTING_MAC } else { ERROR_DECRYPTING_TREE }, format!("{file}: {e}"))
+            }
+            e @ EngineError::BadType { .. } => Failure::new(ERROR_DECRYPTING_TREE, format!("{file}: {e}")),
+            e @ EngineError::Encrypt { .. } => Failure::new(ERROR_ENCRYPTING_TREE, format!("{file}: {e}")),
+            e @ EngineError::Emit(_) => Failure::new(ERROR_DUMPING_TREE, format!("{file}: {e}")),
+            e @ EngineError::Selector(_) => Failure::new(CONFLICTING_PARAMETERS, format!("{e}")),
+            e => Failure::new(GENERIC, format!("{file}: {e}")),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        for h in &self.hints {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Failure>;

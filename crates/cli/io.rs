@@ -1,0 +1,148 @@
+//! Reading the input and writing the output: stdin/stdout, and atomic
+//! file replacement (temp file in the same directory, fsync, rename).
+
+use crate::args::IoArgs;
+use crate::exit::{code, Failure, Result};
+use sops_like_format::Format;
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// The input document.
+pub struct Input {
+    /// How to name it in messages.
+    pub name: String,
+    /// The file, unless stdin.
+    pub path: Option<PathBuf>,
+    /// The text.
+    pub text: String,
+}
+
+/// Read `file` (`None` or `-`: stdin).
+pub fn read_input(file: Option<&str>) -> Result<Input> {
+    match file {
+        None | Some("-") => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| Failure::new(code::COULD_NOT_READ_INPUT_FILE, format!("could not read stdin: {e}")))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Failure::new(code::COULD_NOT_READ_INPUT_FILE, "stdin is not valid UTF-8"))?;
+            Ok(Input { name: "<stdin>".into(), path: None, text })
+        }
+        Some(f) => {
+            let path = PathBuf::from(f);
+            let bytes = fs::read(&path).map_err(|e| {
+                let mut fail = Failure::new(code::COULD_NOT_READ_INPUT_FILE, format!("could not read {f}: {e}"));
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    fail = fail.hint("check the path; sops-like does not create files with encrypt/decrypt");
+                }
+                fail
+            })?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Failure::new(code::COULD_NOT_READ_INPUT_FILE, format!("{f} is not valid UTF-8 text")))?;
+            Ok(Input { name: f.to_string(), path: Some(path), text })
+        }
+    }
+}
+
+/// The input format: `--input-type`, else the extension of
+/// `--filename-override` or of the file.
+pub fn input_format(io: &IoArgs, input: &Input) -> Result<Format> {
+    if let Some(t) = &io.input_type {
+        return parse_type(t);
+    }
+    let name = io.filename_override.as_deref().or(input.path.as_ref().and_then(|p| p.to_str()));
+    match name {
+        Some(n) => Format::from_path(n).ok_or_else(|| {
+            Failure::new(code::GENERIC, format!("cannot tell the format of {n} from its name"))
+                .hint("name it .yaml, .yml, .json, .env or .toml, or pass --input-type yaml|json|dotenv|toml")
+        }),
+        None => Err(Failure::new(code::CONFLICTING_PARAMETERS, "reading stdin needs --input-type (or --filename-override)")
+            .hint("for example: sops-like decrypt --input-type yaml - < secrets.enc.yaml")),
+    }
+}
+
+/// The output format: `--output-type`, else the input's.
+pub fn output_format(io: &IoArgs, input: Format) -> Result<Format> {
+    match &io.output_type {
+        Some(t) => parse_type(t),
+        None => Ok(input),
+    }
+}
+
+fn parse_type(t: &str) -> Result<Format> {
+    Format::from_name(t).ok_or_else(|| {
+        Failure::new(code::GENERIC, format!("unknown file type {t:?}")).hint("supported types: yaml, json, dotenv, toml")
+    })
+}
+
+/// How sensitive the output is: new output files holding plaintext are
+/// created 0600.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Sensitivity {
+    /// Encrypted output.
+    Encrypted,
+    /// Plaintext output.
+    Plaintext,
+}
+
+/// Write the result where `io` says: in place, to `--output`, or stdout.
+pub fn write_output(io: &IoArgs, input: &Input, data: &[u8], sensitivity: Sensitivity) -> Result<()> {
+    if io.in_place {
+        let path = input
+            .path
+            .as_ref()
+            .ok_or_else(|| Failure::new(code::CONFLICTING_PARAMETERS, "-i/--in-place needs a file, not stdin"))?;
+        return atomic_write(path, data, sensitivity);
+    }
+    if let Some(out) = &io.output {
+        return atomic_write(out, data, sensitivity);
+    }
+    write_stdout(data)
+}
+
+/// Write to stdout; a closed pipe is not an error.
+pub fn write_stdout(data: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(data).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::new(code::COULD_NOT_WRITE_OUTPUT_FILE, format!("could not write to stdout: {e}"))),
+    }
+}
+
+/// Replace `path` atomically: a temp file in the same directory, fsync,
+/// rename over the target, fsync the directory. An existing file keeps its
+/// permissions (symlinks are followed); a new file is 0600 for plaintext,
+/// 0644 otherwise.
+pub fn atomic_write(path: &Path, data: &[u8], sensitivity: Sensitivity) -> Result<()> {
+    let fail = |what: &str, e: std::io::Error| {
+        Failure::new(code::COULD_NOT_WRITE_OUTPUT_FILE, format!("could not write {}: {what}: {e}", path.display()))
+    };
+    let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mode = match fs::metadata(&target) {
+        Ok(m) => m.permissions().mode() & 0o7777,
+        Err(_) if sensitivity == Sensitivity::Plaintext => 0o600,
+        Err(_) => 0o644,
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".sops-like-")
+        .suffix(".tmp")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(&dir)
+        .map_err(|e| fail("creating a temporary file", e))?;
+    tmp.write_all(data).map_err(|e| fail("writing", e))?;
+    tmp.as_file().set_permissions(fs::Permissions::from_mode(mode)).map_err(|e| fail("setting permissions", e))?;
+    tmp.as_file().sync_all().map_err(|e| fail("syncing", e))?;
+    tmp.persist(&target).map_err(|e| fail("renaming into place", e.error))?;
+    if let Ok(d) = fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}

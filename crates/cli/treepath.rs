@@ -1,0 +1,98 @@
+//! sops's tree paths: `["a"]["b"][0]` (strings in double or single quotes,
+//! integers bare), and looking them up in a tree.
+
+use crate::exit::{code, Failure, Result};
+use sops_like_format::{Entry, Item, Node};
+
+/// One step of a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A mapping key.
+    Key(String),
+    /// A sequence index.
+    Index(usize),
+}
+
+/// Parse `["a"][0]`.
+pub fn parse(path: &str) -> Result<Vec<Step>> {
+    let bad = |why: &str| {
+        Failure::new(code::INVALID_TREE_PATH_FORMAT, format!("invalid tree path {path:?}: {why}"))
+            .hint(r#"write it like '["key"]["nested"][0]'"#)
+    };
+    let mut steps = Vec::new();
+    let mut rest = path.trim();
+    while !rest.is_empty() {
+        rest = rest.strip_prefix('[').ok_or_else(|| bad("expected ["))?;
+        let first = rest.chars().next().ok_or_else(|| bad("unexpected end"))?;
+        if first == '"' || first == '\'' {
+            let body = &rest[1..];
+            let mut key = String::new();
+            let mut chars = body.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                if c == '\\' {
+                    if let Some((_, n)) = chars.next() {
+                        key.push(n);
+                    }
+                } else if c == first {
+                    end = Some(i);
+                    break;
+                } else {
+                    key.push(c);
+                }
+            }
+            let end = end.ok_or_else(|| bad("unterminated string"))?;
+            rest = body[end + 1..].strip_prefix(']').ok_or_else(|| bad("expected ]"))?;
+            steps.push(Step::Key(key));
+        } else {
+            let close = rest.find(']').ok_or_else(|| bad("expected ]"))?;
+            let n = rest[..close].trim().parse::<usize>().map_err(|_| bad("index must be a non-negative integer or a quoted key"))?;
+            steps.push(Step::Index(n));
+            rest = &rest[close + 1..];
+        }
+        rest = rest.trim_start();
+    }
+    Ok(steps)
+}
+
+/// Find the node at `steps`.
+pub fn lookup<'a>(node: &'a Node, steps: &[Step]) -> Option<&'a Node> {
+    let mut cur = node;
+    for step in steps {
+        while let Node::Alias(inner) = cur {
+            cur = inner;
+        }
+        cur = match (step, cur) {
+            (Step::Key(k), Node::Map(entries)) => entries.iter().rev().find_map(|e| match e {
+                Entry::Pair(p) if &p.key == k => Some(&p.value),
+                _ => None,
+            })?,
+            (Step::Index(i), Node::Seq(items)) => items
+                .iter()
+                .filter_map(|it| match it {
+                    Item::Node(n) => Some(n),
+                    Item::Comment(_) => None,
+                })
+                .nth(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sops_paths() {
+        assert_eq!(
+            parse(r#"["a"]['b'][0]"#).ok(),
+            Some(vec![Step::Key("a".into()), Step::Key("b".into()), Step::Index(0)])
+        );
+        assert_eq!(parse(r#"["x\"y"]"#).ok(), Some(vec![Step::Key("x\"y".into())]));
+        assert!(parse("a.b").is_err());
+        assert!(parse(r#"["a"#).is_err());
+        assert!(parse("[-1]").is_err());
+    }
+}

