@@ -3,7 +3,7 @@
 
 Usage (from the repository root, with the `cryptography` package and the `age` CLI):
 
-    python3 testdata/sops/check_crypto.py IDENTITY[,IDENTITY...] FILE.yaml [FILE.yaml...]
+    python3 testdata/sops/check_crypto.py [--dump] IDENTITY[,IDENTITY...] FILE.yaml [FILE.yaml...]
 
 For each file it:
   1. unwraps every `enc` of the `sops` metadata with `age -d -i IDENTITY` (tries each identity);
@@ -32,6 +32,7 @@ from decimal import Decimal
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+DUMP = False  # --dump: print every decrypted value (AAD, type, plaintext)
 ENC_RE = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]")
 
 
@@ -243,14 +244,62 @@ def age_decrypt(armored, identity):
     return r.stdout if r.returncode == 0 else None
 
 
-def data_key(sops_block, identities, notes):
+def yaml_meta(sops_block):
+    """Metadata summary of a YAML `sops:` block."""
     encs = re.findall(r"recipient: (.+)\n\s+enc: \|\n((?:\s+.*\n)+?\s+-----END AGE ENCRYPTED FILE-----\n)",
                       sops_block)
+    encs = [(r, "\n".join(l.strip() for l in b.strip("\n").split("\n")) + "\n") for r, b in encs]
+    th = re.search(r"^    shamir_threshold: (\d+)", sops_block, re.M)
+    return {
+        "encs": encs,
+        "groups": "key_groups:" in sops_block,
+        "threshold": int(th.group(1)) if th else None,
+        "lastmodified": re.search(r'^    lastmodified: "([^"]+)"', sops_block, re.M).group(1),
+        "mac": re.search(r"^    mac: (ENC\[.*\])$", sops_block, re.M).group(1),
+        "mac_only": re.search(r"^    mac_only_encrypted: true$", sops_block, re.M) is not None,
+    }
+
+
+def flat_meta(flat):
+    """Metadata summary from ENV/INI flattened keys (`age__list_0__map_enc`, ...)."""
+    encs = {}
+    for k, v in flat.items():
+        m = re.fullmatch(r"(?:key_groups__list_(\d+)__map_)?age__list_(\d+)__map_(recipient|enc)", k)
+        if m:
+            encs.setdefault((m.group(1) or "", m.group(2)), {})[m.group(3)] = v.replace("\\n", "\n")
+    th = flat.get("shamir_threshold")
+    return {
+        "encs": [(e["recipient"], e["enc"]) for _, e in sorted(encs.items())],
+        "groups": any(k.startswith("key_groups__") for k in flat),
+        "threshold": int(float(th)) if th else None,
+        "lastmodified": flat["lastmodified"],
+        "mac": flat["mac"],
+        "mac_only": flat.get("mac_only_encrypted") == "true",
+    }
+
+
+def json_meta(sops):
+    groups = sops.get("key_groups")
+    encs = []
+    for g in groups if groups else [sops]:
+        for a in g.get("age") or []:
+            encs.append((a["recipient"], a["enc"]))
+    return {
+        "encs": encs,
+        "groups": bool(groups),
+        "threshold": sops.get("shamir_threshold"),
+        "lastmodified": sops["lastmodified"],
+        "mac": sops["mac"],
+        "mac_only": sops.get("mac_only_encrypted") is True,
+    }
+
+
+def data_key(meta, identities, notes):
+    encs = meta["encs"]
     if not encs:
         raise CheckError("no age recipients in metadata")
     payloads = []
-    for recipient, block in encs:
-        armored = "\n".join(l.strip() for l in block.strip("\n").split("\n")) + "\n"
+    for recipient, armored in encs:
         body = armored.split("\n")[1:-2]
         if any(len(l) > 64 for l in body):
             notes.append("armor line longer than 64 columns")
@@ -259,15 +308,14 @@ def data_key(sops_block, identities, notes):
             if p is not None:
                 payloads.append(p)
                 break
-    threshold = re.search(r"^    shamir_threshold: (\d+)", sops_block, re.M)
-    if "key_groups:" not in sops_block:
+    if not meta["groups"]:
         if not payloads:
             raise CheckError("no identity opens any enc")
         if any(len(p) != 32 for p in payloads) or len(set(payloads)) != 1:
             raise CheckError("flat group: payloads are not one 32-byte key")
         notes.append(f"flat group: {len(encs)} enc(s), {len(payloads)} opened, 32-byte key")
         return payloads[0]
-    t = int(threshold.group(1)) if threshold else len(encs)
+    t = meta["threshold"] or len(encs)
     shares = {p[-1]: p for p in payloads if len(p) == 33}
     if len(shares) < t:
         raise CheckError(f"only {len(shares)} Shamir shares, threshold {t}")
@@ -284,56 +332,157 @@ def data_key(sops_block, identities, notes):
 # ----------------------------------------------------------------------------- main check
 
 
+def aad_of(path):
+    return "".join(p + ":" for p in path) if path else ":"
+
+
+def yaml_leaves(text):
+    docs = split_file(text)
+    if any(d[1] != docs[0][1] for d in docs):
+        raise CheckError("documents carry different metadata")
+    leaves = []
+    for data_lines, _ in docs:
+        for kind, kpath, raw in parse_document(data_lines):
+            if kind == "comment":
+                leaves.append(("comment", aad_of(kpath), raw, None))
+            elif raw.startswith("ENC["):
+                leaves.append(("value", aad_of(kpath), raw, None))
+            else:
+                leaves.append(("value", aad_of(kpath), None, resolve_plain(raw)))
+    return yaml_meta(docs[0][1]), leaves
+
+
+def json_leaves(text):
+    doc = json.loads(text, object_pairs_hook=lambda pairs: pairs)
+    sops = None
+    leaves = []
+
+    def walk(node, path):
+        if isinstance(node, list) and (not node or isinstance(node[0], tuple)):
+            for k, v in node:  # an object, as its list of pairs
+                walk(v, path + [k])
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, path)
+        elif isinstance(node, str) and node.startswith("ENC["):
+            leaves.append(("value", aad_of(path), node, None))
+        elif isinstance(node, str):
+            leaves.append(("value", aad_of(path), None, ("str", node)))
+        elif isinstance(node, bool):
+            leaves.append(("value", aad_of(path), None, ("bool", node)))
+        elif isinstance(node, (int, float)):
+            leaves.append(("value", aad_of(path), None, ("float", float(node))))
+
+    for k, v in doc:
+        if k == "sops":
+            sops = v
+        else:
+            walk(v, [k])
+
+    def to_py(node):
+        if isinstance(node, list) and node and isinstance(node[0], tuple):
+            return {k: to_py(v) for k, v in node}
+        if isinstance(node, list):
+            return [to_py(v) for v in node]
+        return node
+
+    return json_meta(to_py(sops)), leaves
+
+
+def env_leaves(text):
+    leaves, flat = [], {}
+    for line in text.split("\n"):
+        if not line:
+            continue
+        if line.startswith("#"):
+            c = line[1:]
+            leaves.append(("comment", ":", c, None))
+            continue
+        k, _, v = line.partition("=")
+        if k.startswith("sops_"):
+            flat[k[len("sops_"):]] = v
+        elif v.startswith("ENC["):
+            leaves.append(("value", k + ":", v, None))
+        else:
+            leaves.append(("value", k + ":", None, ("str", v.replace("\\n", "\n"))))
+    return flat_meta(flat), leaves
+
+
+def ini_leaves(text):
+    leaves, flat, section = [], {}, "DEFAULT"
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        if line[0] in ";#":
+            leaves.append(("comment", section + ":", line[1:].strip(), None))
+            continue
+        k, _, v = line.partition("=")
+        k, v = k.strip(), v.strip()
+        if section == "sops":
+            flat[k] = v
+        elif v.startswith("ENC["):
+            leaves.append(("value", f"{section}:{k}:", v, None))
+        else:
+            leaves.append(("value", f"{section}:{k}:", None, ("str", v)))
+    return flat_meta(flat), leaves
+
+
 def check_file(path, identities):
     text = open(path, encoding="utf-8").read()
-    docs = split_file(text)
+    ext = path.rsplit(".", 1)[-1]
+    reader = {"yaml": yaml_leaves, "yml": yaml_leaves, "json": json_leaves,
+              "env": env_leaves, "ini": ini_leaves}[ext]
+    meta, leaves = reader(text)
     notes = []
-    sops_block = docs[0][1]
-    if any(d[1] != sops_block for d in docs):
-        raise CheckError("documents carry different metadata")
-    key = data_key(sops_block, identities, notes)
-    lastmod = re.search(r'^    lastmodified: "([^"]+)"', sops_block, re.M).group(1)
-    mac_enc = re.search(r"^    mac: (ENC\[.*\])$", sops_block, re.M).group(1)
-    mac_only = re.search(r"^    mac_only_encrypted: true$", sops_block, re.M) is not None
+    key = data_key(meta, identities, notes)
+    lastmod, mac_enc, mac_only = meta["lastmodified"], meta["mac"], meta["mac_only"]
 
     h = hashlib.sha512()
     if mac_only:
         h.update(hashlib.sha256(b"sops").digest())
     counts = {}
-    for data_lines, _ in docs:
-        for kind, kpath, raw in parse_document(data_lines):
-            aad = "".join(p + ":" for p in kpath) if kpath else ":"
-            if kind == "comment":
-                if raw.startswith("ENC["):
-                    typ, plain = decrypt_value(key, raw, aad)
-                    if typ != "comment":
-                        raise CheckError(f"comment with type {typ}")
-                    counts["comment"] = counts.get("comment", 0) + 1
-                else:
-                    counts["clear comment"] = counts.get("clear comment", 0) + 1
-                continue
+    for kind, aad, raw, clear in leaves:
+        if kind == "comment":
             if raw.startswith("ENC["):
                 typ, plain = decrypt_value(key, raw, aad)
-                if typ == "comment":
-                    # sops writes a comment that sits inside a sequence as an item
-                    # `- ENC[...,type:comment]`; it is a comment again on decryption.
-                    counts["comment as sequence item"] = counts.get("comment as sequence item", 0) + 1
-                    continue
-                ptext = plain.decode("utf-8")
-                check = TYPE_CHECKS.get(typ)
-                if check and not check.fullmatch(ptext):
-                    raise CheckError(f"{aad} type {typ}: unexpected plaintext spelling {ptext!r}")
-                if typ not in ("str", "int", "float", "bool", "time"):
-                    raise CheckError(f"{aad}: unexpected value type {typ}")
-                counts[typ] = counts.get(typ, 0) + 1
-                h.update(plain)
+                if typ != "comment":
+                    raise CheckError(f"comment with type {typ}")
+                if DUMP:
+                    print(f"  {aad!r:40} #      {plain.decode()!r}")
+                counts["comment"] = counts.get("comment", 0) + 1
             else:
-                kind_, value = resolve_plain(raw)
-                if kind_ in ("null", "empty"):
-                    continue
-                counts["clear " + kind_] = counts.get("clear " + kind_, 0) + 1
-                if not mac_only:
-                    h.update(sops_text(kind_, value).encode())
+                counts["clear comment"] = counts.get("clear comment", 0) + 1
+            continue
+        if raw is not None:
+            typ, plain = decrypt_value(key, raw, aad)
+            if typ == "comment":
+                if DUMP:
+                    print(f"  {aad!r:40} - #    {plain.decode()!r}")
+                # sops writes a comment that sits inside a sequence as an item
+                # `- ENC[...,type:comment]`; it is a comment again on decryption.
+                counts["comment as sequence item"] = counts.get("comment as sequence item", 0) + 1
+                continue
+            ptext = plain.decode("utf-8")
+            check = TYPE_CHECKS.get(typ)
+            if check and not check.fullmatch(ptext):
+                raise CheckError(f"{aad} type {typ}: unexpected plaintext spelling {ptext!r}")
+            if typ not in ("str", "int", "float", "bool", "time"):
+                raise CheckError(f"{aad}: unexpected value type {typ}")
+            counts[typ] = counts.get(typ, 0) + 1
+            if DUMP:
+                print(f"  {aad!r:40} {typ:6} {ptext!r}")
+            h.update(plain)
+        else:
+            kind_, value = clear
+            if kind_ in ("null", "empty"):
+                continue
+            counts["clear " + kind_] = counts.get("clear " + kind_, 0) + 1
+            if not mac_only:
+                h.update(sops_text(kind_, value).encode())
     typ, mac_plain = decrypt_value(key, mac_enc, lastmod)
     if typ != "str":
         raise CheckError("mac is not type str")
@@ -346,6 +495,10 @@ def check_file(path, identities):
 
 
 def main(argv):
+    global DUMP
+    if "--dump" in argv:
+        DUMP = True
+        argv = [a for a in argv if a != "--dump"]
     if len(argv) < 3:
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
