@@ -432,10 +432,10 @@ def ini_leaves(text):
 
 
 def check_file(path, identities):
-    text = open(path, encoding="utf-8").read()
+    text = open(path, encoding="utf-8").read()  # binary store files are JSON too
     ext = path.rsplit(".", 1)[-1]
     reader = {"yaml": yaml_leaves, "yml": yaml_leaves, "json": json_leaves,
-              "env": env_leaves, "ini": ini_leaves}[ext]
+              "env": env_leaves, "ini": ini_leaves, "bin": json_leaves}[ext]
     meta, leaves = reader(text)
     notes = []
     key = data_key(meta, identities, notes)
@@ -466,7 +466,7 @@ def check_file(path, identities):
                 # `- ENC[...,type:comment]`; it is a comment again on decryption.
                 counts["comment as sequence item"] = counts.get("comment as sequence item", 0) + 1
                 continue
-            ptext = plain.decode("utf-8")
+            ptext = plain.decode("utf-8", "surrogateescape")  # binary store: any bytes
             check = TYPE_CHECKS.get(typ)
             if check and not check.fullmatch(ptext):
                 raise CheckError(f"{aad} type {typ}: unexpected plaintext spelling {ptext!r}")
