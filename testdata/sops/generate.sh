@@ -2,7 +2,7 @@
 # Regenerates the sops interoperability corpus (see README.md in this directory).
 #
 # Run from the repository root:   testdata/sops/generate.sh
-#   SOPS=/path/to/sops   use another sops binary (default: /work/venv/bin/sops)
+#   SOPS=/path/to/sops   use another sops binary (default: .venv/bin/sops, which scripts/test.sh installs)
 #   FORCE=1              re-encrypt every file (new data keys, new IVs, new lastmodified)
 #
 # Idempotent: an encrypted file under enc/ is only (re)written when it is missing or FORCE=1,
@@ -10,7 +10,7 @@
 # errors/, cases.tsv) is rewritten on every run and comes out identical when enc/ is unchanged.
 set -euo pipefail
 
-SOPS=${SOPS:-/work/venv/bin/sops}
+SOPS=${SOPS:-.venv/bin/sops}
 FORCE=${FORCE:-0}
 D=testdata/sops
 KEYS=testdata/keys
