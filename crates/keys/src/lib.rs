@@ -2,6 +2,37 @@
 //! (and, later, cloud KMS keys), key groups and Shamir secret sharing.
 //!
 //! This crate never sees documents. It never prints, reads the environment
-//! or exits: callers pass identity text and recipient strings in.
+//! or exits: callers pass identity text, file paths and recipient strings in.
+//!
+//! ```
+//! use sops_like_keys::{decrypt_data_key, encrypt_data_key, DataKey, Identities, Recipient};
+//!
+//! let (identity_text, recipient) = sops_like_keys::generate_identity();
+//! let key = DataKey::generate()?;
+//! let groups = encrypt_data_key(&key, &[vec![Recipient::parse(&recipient)?]], None)?;
+//! let mut ids = Identities::new();
+//! ids.add_text("example", &identity_text)?;
+//! let back = decrypt_data_key(&groups, None, &ids)?;
+//! assert!(back == key);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod age;
+mod data_key;
+mod error;
+mod groups;
+mod report;
+pub mod shamir;
+
+pub use crate::age::identity::{
+    generate_identity, AgeUnwrapError, Identities, IdentitySource, PassphrasePrompt, SourceStatus,
+};
+pub use crate::age::recipient::{wrap, Recipient};
+pub use data_key::{DataKey, DATA_KEY_LEN};
+pub use error::KeyError;
+pub use groups::{decrypt_data_key, encrypt_data_key, KeyGroup, MasterKey};
+pub use report::{GroupReport, KeyAttempt, KeyFailure, UnwrapError, UnwrapReport};

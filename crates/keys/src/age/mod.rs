@@ -1,0 +1,6 @@
+//! age recipients (public keys that wrap) and identities (private keys that
+//! unwrap), with the ASCII-armored single-recipient `enc` format sops uses.
+
+pub mod identity;
+pub mod recipient;
+mod time;
