@@ -24,25 +24,46 @@ pub fn read_input(file: Option<&str>) -> Result<Input> {
     match file {
         None | Some("-") => {
             let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .map_err(|e| Failure::new(code::COULD_NOT_READ_INPUT_FILE, format!("could not read stdin: {e}")))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| Failure::new(code::COULD_NOT_READ_INPUT_FILE, "stdin is not valid UTF-8"))?;
-            Ok(Input { name: "<stdin>".into(), path: None, text })
+            std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
+                Failure::new(
+                    code::COULD_NOT_READ_INPUT_FILE,
+                    format!("could not read stdin: {e}"),
+                )
+            })?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Failure::new(code::COULD_NOT_READ_INPUT_FILE, "stdin is not valid UTF-8")
+            })?;
+            Ok(Input {
+                name: "<stdin>".into(),
+                path: None,
+                text,
+            })
         }
         Some(f) => {
             let path = PathBuf::from(f);
             let bytes = fs::read(&path).map_err(|e| {
-                let mut fail = Failure::new(code::COULD_NOT_READ_INPUT_FILE, format!("could not read {f}: {e}"));
+                let mut fail = Failure::new(
+                    code::COULD_NOT_READ_INPUT_FILE,
+                    format!("could not read {f}: {e}"),
+                );
                 if e.kind() == std::io::ErrorKind::NotFound {
-                    fail = fail.hint("check the path; sops-like does not create files with encrypt/decrypt");
+                    fail = fail.hint(
+                        "check the path; sops-like does not create files with encrypt/decrypt",
+                    );
                 }
                 fail
             })?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| Failure::new(code::COULD_NOT_READ_INPUT_FILE, format!("{f} is not valid UTF-8 text")))?;
-            Ok(Input { name: f.to_string(), path: Some(path), text })
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Failure::new(
+                    code::COULD_NOT_READ_INPUT_FILE,
+                    format!("{f} is not valid UTF-8 text"),
+                )
+            })?;
+            Ok(Input {
+                name: f.to_string(),
+                path: Some(path),
+                text,
+            })
         }
     }
 }
@@ -53,7 +74,10 @@ pub fn input_format(io: &IoArgs, input: &Input) -> Result<Format> {
     if let Some(t) = &io.input_type {
         return parse_type(t);
     }
-    let name = io.filename_override.as_deref().or(input.path.as_ref().and_then(|p| p.to_str()));
+    let name = io
+        .filename_override
+        .as_deref()
+        .or(input.path.as_ref().and_then(|p| p.to_str()));
     match name {
         Some(n) => Format::from_path(n).ok_or_else(|| {
             Failure::new(code::GENERIC, format!("cannot tell the format of {n} from its name"))
@@ -74,7 +98,8 @@ pub fn output_format(io: &IoArgs, input: Format) -> Result<Format> {
 
 fn parse_type(t: &str) -> Result<Format> {
     Format::from_name(t).ok_or_else(|| {
-        Failure::new(code::GENERIC, format!("unknown file type {t:?}")).hint("supported types: yaml, json, dotenv, toml")
+        Failure::new(code::GENERIC, format!("unknown file type {t:?}"))
+            .hint("supported types: yaml, json, dotenv, toml")
     })
 }
 
@@ -89,12 +114,19 @@ pub enum Sensitivity {
 }
 
 /// Write the result where `io` says: in place, to `--output`, or stdout.
-pub fn write_output(io: &IoArgs, input: &Input, data: &[u8], sensitivity: Sensitivity) -> Result<()> {
+pub fn write_output(
+    io: &IoArgs,
+    input: &Input,
+    data: &[u8],
+    sensitivity: Sensitivity,
+) -> Result<()> {
     if io.in_place {
-        let path = input
-            .path
-            .as_ref()
-            .ok_or_else(|| Failure::new(code::CONFLICTING_PARAMETERS, "-i/--in-place needs a file, not stdin"))?;
+        let path = input.path.as_ref().ok_or_else(|| {
+            Failure::new(
+                code::CONFLICTING_PARAMETERS,
+                "-i/--in-place needs a file, not stdin",
+            )
+        })?;
         return atomic_write(path, data, sensitivity);
     }
     if let Some(out) = &io.output {
@@ -109,7 +141,10 @@ pub fn write_stdout(data: &[u8]) -> Result<()> {
     match out.write_all(data).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::new(code::COULD_NOT_WRITE_OUTPUT_FILE, format!("could not write to stdout: {e}"))),
+        Err(e) => Err(Failure::new(
+            code::COULD_NOT_WRITE_OUTPUT_FILE,
+            format!("could not write to stdout: {e}"),
+        )),
     }
 }
 
@@ -119,7 +154,10 @@ pub fn write_stdout(data: &[u8]) -> Result<()> {
 /// 0644 otherwise.
 pub fn atomic_write(path: &Path, data: &[u8], sensitivity: Sensitivity) -> Result<()> {
     let fail = |what: &str, e: std::io::Error| {
-        Failure::new(code::COULD_NOT_WRITE_OUTPUT_FILE, format!("could not write {}: {what}: {e}", path.display()))
+        Failure::new(
+            code::COULD_NOT_WRITE_OUTPUT_FILE,
+            format!("could not write {}: {what}: {e}", path.display()),
+        )
     };
     let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let mode = match fs::metadata(&target) {
@@ -138,9 +176,12 @@ pub fn atomic_write(path: &Path, data: &[u8], sensitivity: Sensitivity) -> Resul
         .tempfile_in(&dir)
         .map_err(|e| fail("creating a temporary file", e))?;
     tmp.write_all(data).map_err(|e| fail("writing", e))?;
-    tmp.as_file().set_permissions(fs::Permissions::from_mode(mode)).map_err(|e| fail("setting permissions", e))?;
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(|e| fail("setting permissions", e))?;
     tmp.as_file().sync_all().map_err(|e| fail("syncing", e))?;
-    tmp.persist(&target).map_err(|e| fail("renaming into place", e.error))?;
+    tmp.persist(&target)
+        .map_err(|e| fail("renaming into place", e.error))?;
     if let Ok(d) = fs::File::open(&dir) {
         let _ = d.sync_all();
     }

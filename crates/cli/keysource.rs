@@ -6,12 +6,18 @@ use crate::args::KeyArgs;
 use crate::exit::{code, Failure, Result};
 use sops_like_format::engine::KeyMaterial;
 use sops_like_format::metadata::{MasterKey, Metadata};
-use sops_like_keys::{decrypt_data_key, encrypt_data_key, DataKey, Identities, KeyGroup, Recipient};
+use sops_like_keys::{
+    decrypt_data_key, encrypt_data_key, DataKey, Identities, KeyGroup, Recipient,
+};
 use std::path::PathBuf;
 
 /// Split a comma-separated list, trimming blanks.
 pub fn split_list(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// Parse age recipients.
@@ -19,8 +25,9 @@ pub fn parse_recipients(list: &[String]) -> Result<Vec<Recipient>> {
     list.iter()
         .map(|r| {
             Recipient::parse(r).map_err(|e| {
-                Failure::new(code::GENERIC, format!("invalid age recipient {r:?}: {e}"))
-                    .hint("age recipients look like age1…, or an ssh-ed25519 / ssh-rsa public key line")
+                Failure::new(code::GENERIC, format!("invalid age recipient {r:?}: {e}")).hint(
+                    "age recipients look like age1…, or an ssh-ed25519 / ssh-rsa public key line",
+                )
             })
         })
         .collect()
@@ -30,20 +37,44 @@ pub fn parse_recipients(list: &[String]) -> Result<Vec<Recipient>> {
 pub fn recipient_groups(args: &KeyArgs) -> Result<Vec<Vec<Recipient>>> {
     let list = args.age.as_deref().map(split_list).unwrap_or_default();
     if list.is_empty() {
-        return Err(Failure::new(code::NO_ENCRYPTION_KEY_FOUND, "no recipients to encrypt for")
-            .hint("pass --age age1…[,age1…] or set SOPS_AGE_RECIPIENTS"));
+        return Err(Failure::new(
+            code::NO_ENCRYPTION_KEY_FOUND,
+            "no recipients to encrypt for",
+        )
+        .hint("pass --age age1…[,age1…] or set SOPS_AGE_RECIPIENTS"));
     }
     Ok(vec![parse_recipients(&list)?])
 }
 
 /// A new data key wrapped for `groups`.
-pub fn new_data_key(groups: &[Vec<Recipient>], threshold: Option<usize>) -> Result<(DataKey, KeyMaterial)> {
-    let key = DataKey::generate().map_err(|e| Failure::new(code::GENERIC, format!("could not generate a data key: {e}")))?;
-    let wrapped = encrypt_data_key(&key, groups, threshold)
-        .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, format!("could not wrap the data key: {e}")))?;
-    let key_groups = wrapped.into_iter().map(|g| g.0.iter().map(to_metadata_key).collect()).collect();
-    let shamir_threshold = if groups.len() > 1 { Some(threshold.unwrap_or(groups.len())) } else { None };
-    Ok((key, KeyMaterial { key_groups, shamir_threshold }))
+pub fn new_data_key(
+    groups: &[Vec<Recipient>],
+    threshold: Option<usize>,
+) -> Result<(DataKey, KeyMaterial)> {
+    let key = DataKey::generate()
+        .map_err(|e| Failure::new(code::GENERIC, format!("could not generate a data key: {e}")))?;
+    let wrapped = encrypt_data_key(&key, groups, threshold).map_err(|e| {
+        Failure::new(
+            code::ERROR_ENCRYPTING_TREE,
+            format!("could not wrap the data key: {e}"),
+        )
+    })?;
+    let key_groups = wrapped
+        .into_iter()
+        .map(|g| g.0.iter().map(to_metadata_key).collect())
+        .collect();
+    let shamir_threshold = if groups.len() > 1 {
+        Some(threshold.unwrap_or(groups.len()))
+    } else {
+        None
+    };
+    Ok((
+        key,
+        KeyMaterial {
+            key_groups,
+            shamir_threshold,
+        },
+    ))
 }
 
 fn to_metadata_key(k: &sops_like_keys::MasterKey) -> MasterKey {
@@ -59,14 +90,20 @@ fn to_keys_group(group: &[MasterKey]) -> KeyGroup {
                     recipient: k.field("recipient").unwrap_or_default(),
                     enc: k.enc().unwrap_or_default(),
                 },
-                other => sops_like_keys::MasterKey::Other { kind: other.to_string(), id: k.id(), enc: k.enc().unwrap_or_default() },
+                other => sops_like_keys::MasterKey::Other {
+                    kind: other.to_string(),
+                    id: k.id(),
+                    enc: k.enc().unwrap_or_default(),
+                },
             })
             .collect(),
     )
 }
 
 fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
 }
 
 /// Identities from everywhere sops looks: `SOPS_AGE_KEY`,
@@ -77,10 +114,12 @@ pub fn identities() -> Result<Identities> {
     let mut ids = Identities::new();
     let fail = |what: String| Failure::new(code::COULD_NOT_RETRIEVE_KEY, what);
     if let Ok(text) = std::env::var("SOPS_AGE_KEY") {
-        ids.add_text("SOPS_AGE_KEY", &text).map_err(|e| fail(format!("SOPS_AGE_KEY: {e}")))?;
+        ids.add_text("SOPS_AGE_KEY", &text)
+            .map_err(|e| fail(format!("SOPS_AGE_KEY: {e}")))?;
     }
     if let Some(path) = std::env::var_os("SOPS_AGE_KEY_FILE").filter(|p| !p.is_empty()) {
-        ids.add_file(&PathBuf::from(&path), true).map_err(|e| fail(format!("SOPS_AGE_KEY_FILE: {e}")))?;
+        ids.add_file(&PathBuf::from(&path), true)
+            .map_err(|e| fail(format!("SOPS_AGE_KEY_FILE: {e}")))?;
     }
     if let Ok(cmd) = std::env::var("SOPS_AGE_KEY_CMD") {
         let out = std::process::Command::new("sh")
@@ -93,9 +132,11 @@ pub fn identities() -> Result<Identities> {
             return Err(fail(format!("SOPS_AGE_KEY_CMD failed with {}", out.status)));
         }
         let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&out.stdout).into_owned());
-        ids.add_text("SOPS_AGE_KEY_CMD", &text).map_err(|e| fail(format!("SOPS_AGE_KEY_CMD: {e}")))?;
+        ids.add_text("SOPS_AGE_KEY_CMD", &text)
+            .map_err(|e| fail(format!("SOPS_AGE_KEY_CMD: {e}")))?;
     }
-    if let Some(path) = std::env::var_os("SOPS_AGE_SSH_PRIVATE_KEY_FILE").filter(|p| !p.is_empty()) {
+    if let Some(path) = std::env::var_os("SOPS_AGE_SSH_PRIVATE_KEY_FILE").filter(|p| !p.is_empty())
+    {
         ids.add_ssh_key_file(&PathBuf::from(&path), true)
             .map_err(|e| fail(format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE: {e}")))?;
     }

@@ -16,8 +16,11 @@ pub enum Step {
 /// Parse `["a"][0]`.
 pub fn parse(path: &str) -> Result<Vec<Step>> {
     let bad = |why: &str| {
-        Failure::new(code::INVALID_TREE_PATH_FORMAT, format!("invalid tree path {path:?}: {why}"))
-            .hint(r#"write it like '["key"]["nested"][0]'"#)
+        Failure::new(
+            code::INVALID_TREE_PATH_FORMAT,
+            format!("invalid tree path {path:?}: {why}"),
+        )
+        .hint(r#"write it like '["key"]["nested"][0]'"#)
     };
     let mut steps = Vec::new();
     let mut rest = path.trim();
@@ -42,11 +45,16 @@ pub fn parse(path: &str) -> Result<Vec<Step>> {
                 }
             }
             let end = end.ok_or_else(|| bad("unterminated string"))?;
-            rest = body[end + 1..].strip_prefix(']').ok_or_else(|| bad("expected ]"))?;
+            rest = body[end + 1..]
+                .strip_prefix(']')
+                .ok_or_else(|| bad("expected ]"))?;
             steps.push(Step::Key(key));
         } else {
             let close = rest.find(']').ok_or_else(|| bad("expected ]"))?;
-            let n = rest[..close].trim().parse::<usize>().map_err(|_| bad("index must be a non-negative integer or a quoted key"))?;
+            let n = rest[..close]
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| bad("index must be a non-negative integer or a quoted key"))?;
             steps.push(Step::Index(n));
             rest = &rest[close + 1..];
         }
@@ -88,9 +96,16 @@ mod tests {
     fn parses_sops_paths() {
         assert_eq!(
             parse(r#"["a"]['b'][0]"#).ok(),
-            Some(vec![Step::Key("a".into()), Step::Key("b".into()), Step::Index(0)])
+            Some(vec![
+                Step::Key("a".into()),
+                Step::Key("b".into()),
+                Step::Index(0)
+            ])
         );
-        assert_eq!(parse(r#"["x\"y"]"#).ok(), Some(vec![Step::Key("x\"y".into())]));
+        assert_eq!(
+            parse(r#"["x\"y"]"#).ok(),
+            Some(vec![Step::Key("x\"y".into())])
+        );
         assert!(parse("a.b").is_err());
         assert!(parse(r#"["a"#).is_err());
         assert!(parse("[-1]").is_err());

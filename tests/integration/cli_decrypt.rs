@@ -2,7 +2,8 @@
 
 use crate::util::*;
 
-const DOC: &str = "app:\n  name: my-app\n  port: 8080\n  list:\n    - first\n    - second\ntoken: s3cr3t-token\n";
+const DOC: &str =
+    "app:\n  name: my-app\n  port: 8080\n  list:\n    - first\n    - second\ntoken: s3cr3t-token\n";
 
 #[test]
 fn tampered_value_is_refused_without_output() {
@@ -10,15 +11,28 @@ fn tampered_value_is_refused_without_output() {
     let enc = encrypt_text(dir.path(), "x.yaml", DOC, &[]);
     // Swap two ciphertexts: both authenticate only at their own path.
     let lines: Vec<&str> = enc.lines().collect();
-    let name = lines.iter().position(|l| l.trim_start().starts_with("name:")).unwrap();
+    let name = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("name:"))
+        .unwrap();
     let token = lines.iter().position(|l| l.starts_with("token:")).unwrap();
     let mut swapped: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
     let name_val = lines[name].split_once(": ").unwrap().1.to_string();
     let token_val = lines[token].split_once(": ").unwrap().1.to_string();
     swapped[name] = format!("  name: {token_val}");
     swapped[token] = format!("token: {name_val}");
-    let out = decrypt_text(dir.path(), "swapped.yaml", &(swapped.join("\n") + "\n"), &[]);
-    assert_eq!(out.status.code(), Some(25), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = decrypt_text(
+        dir.path(),
+        "swapped.yaml",
+        &(swapped.join("\n") + "\n"),
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(25),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
     assert!(!String::from_utf8_lossy(&out.stderr).contains("s3cr3t"));
 }
@@ -33,7 +47,10 @@ fn changed_cleartext_value_is_a_mac_mismatch() {
     assert!(out.stdout.is_empty());
     let out = decrypt_text(dir.path(), "t.yaml", &tampered, &["--ignore-mac"]);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "a: 1\nb_unencrypted: changed\n");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "a: 1\nb_unencrypted: changed\n"
+    );
 }
 
 #[test]
@@ -50,7 +67,11 @@ fn wrong_identity_lists_recipients_and_sources() {
     let enc = encrypt_text(dir.path(), "x.yaml", DOC, &[]);
     let path = dir.path().join("x.enc.yaml");
     std::fs::write(&path, &enc).unwrap();
-    let out = cmd(dir.path(), Some("age-test-2.txt")).arg("decrypt").arg(&path).output().unwrap();
+    let out = cmd(dir.path(), Some("age-test-2.txt"))
+        .arg("decrypt")
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(128));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&demo_recipient()), "{err}");
@@ -65,13 +86,26 @@ fn identity_from_env_text_and_default_location() {
     let path = dir.path().join("x.enc.yaml");
     std::fs::write(&path, &enc).unwrap();
     let key_text = std::fs::read_to_string(key("age-test.txt")).unwrap();
-    let out = cmd(dir.path(), None).env("SOPS_AGE_KEY", &key_text).arg("decrypt").arg(&path).output().unwrap();
+    let out = cmd(dir.path(), None)
+        .env("SOPS_AGE_KEY", &key_text)
+        .arg("decrypt")
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let home = tempdir();
     std::fs::create_dir_all(home.path().join(".config/sops/age")).unwrap();
     std::fs::write(home.path().join(".config/sops/age/keys.txt"), &key_text).unwrap();
-    let out = cmd(home.path(), None).arg("decrypt").arg(&path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd(home.path(), None)
+        .arg("decrypt")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), DOC);
 }
 
@@ -81,8 +115,17 @@ fn ssh_recipients_and_identities() {
     let pubkey = std::fs::read_to_string(key("id_ed25519.pub")).unwrap();
     let path = dir.path().join("x.yaml");
     std::fs::write(&path, DOC).unwrap();
-    let out = cmd(dir.path(), None).arg("encrypt").args(["--age", pubkey.trim()]).arg(&path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd(dir.path(), None)
+        .arg("encrypt")
+        .args(["--age", pubkey.trim()])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let enc_path = dir.path().join("x.enc.yaml");
     std::fs::write(&enc_path, &out.stdout).unwrap();
     let out = cmd(dir.path(), None)
@@ -91,7 +134,11 @@ fn ssh_recipients_and_identities() {
         .arg(&enc_path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), DOC);
 }
 
@@ -99,16 +146,41 @@ fn ssh_recipients_and_identities() {
 fn extract_prints_values_and_subtrees() {
     let dir = tempdir();
     let enc = encrypt_text(dir.path(), "x.yaml", DOC, &[]);
-    let out = decrypt_text(dir.path(), "x.enc.yaml", &enc, &["--extract", r#"["token"]"#]);
+    let out = decrypt_text(
+        dir.path(),
+        "x.enc.yaml",
+        &enc,
+        &["--extract", r#"["token"]"#],
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "s3cr3t-token");
-    let out = decrypt_text(dir.path(), "x.enc.yaml", &enc, &["--extract", r#"["app"]["list"][1]"#]);
+    let out = decrypt_text(
+        dir.path(),
+        "x.enc.yaml",
+        &enc,
+        &["--extract", r#"["app"]["list"][1]"#],
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "second");
-    let out = decrypt_text(dir.path(), "x.enc.yaml", &enc, &["--extract", r#"["app"]["port"]"#]);
+    let out = decrypt_text(
+        dir.path(),
+        "x.enc.yaml",
+        &enc,
+        &["--extract", r#"["app"]["port"]"#],
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "8080\n");
-    let out = decrypt_text(dir.path(), "x.enc.yaml", &enc, &["--extract", r#"["app"]"#, "--output-type", "json"]);
+    let out = decrypt_text(
+        dir.path(),
+        "x.enc.yaml",
+        &enc,
+        &["--extract", r#"["app"]"#, "--output-type", "json"],
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["name"], "my-app");
-    let out = decrypt_text(dir.path(), "x.enc.yaml", &enc, &["--extract", r#"["nope"]"#]);
+    let out = decrypt_text(
+        dir.path(),
+        "x.enc.yaml",
+        &enc,
+        &["--extract", r#"["nope"]"#],
+    );
     assert_eq!(out.status.code(), Some(1));
     let out = decrypt_text(dir.path(), "x.enc.yaml", &enc, &["--extract", "app.name"]);
     assert_eq!(out.status.code(), Some(91));
@@ -119,7 +191,11 @@ fn output_type_converts() {
     let dir = tempdir();
     let enc = encrypt_text(dir.path(), "x.yaml", DOC, &[]);
     let out = decrypt_text(dir.path(), "x.enc.yaml", &enc, &["--output-type", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["app"]["port"].as_f64(), Some(8080.0));
     assert_eq!(v["token"], "s3cr3t-token");
@@ -133,11 +209,24 @@ fn decrypt_in_place_and_output_file() {
     let path = dir.path().join("x.enc.yaml");
     std::fs::write(&path, &enc).unwrap();
     let out_path = dir.path().join("plain.yaml");
-    let out = cmd(dir.path(), Some("age-test.txt")).arg("decrypt").arg("--output").arg(&out_path).arg(&path).output().unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("decrypt")
+        .arg("--output")
+        .arg(&out_path)
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(std::fs::read_to_string(&out_path).unwrap(), DOC);
-    assert_eq!(std::fs::metadata(&out_path).unwrap().permissions().mode() & 0o777, 0o600);
-    let out = cmd(dir.path(), Some("age-test.txt")).args(["decrypt", "-i"]).arg(&path).output().unwrap();
+    assert_eq!(
+        std::fs::metadata(&out_path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "-i"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), DOC);
 }
@@ -148,8 +237,22 @@ fn filestatus_reports() {
     let enc = encrypt_text(dir.path(), "x.yaml", DOC, &[]);
     let path = dir.path().join("x.enc.yaml");
     std::fs::write(&path, &enc).unwrap();
-    let out = cmd(dir.path(), None).arg("filestatus").arg(&path).output().unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "{\"encrypted\":true}\n");
-    let out = cmd(dir.path(), None).arg("filestatus").arg(dir.path().join("x.yaml")).output().unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "{\"encrypted\":false}\n");
+    let out = cmd(dir.path(), None)
+        .arg("filestatus")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"encrypted\":true}\n"
+    );
+    let out = cmd(dir.path(), None)
+        .arg("filestatus")
+        .arg(dir.path().join("x.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"encrypted\":false}\n"
+    );
 }

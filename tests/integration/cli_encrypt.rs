@@ -20,11 +20,18 @@ fn round_trip_is_byte_exact_in_every_format() {
         assert!(enc.contains("ENC[XCHACHA20_POLY1305,"), "{name}: {enc}");
         for secret in ["my-app", "admin", "quoted value", "literal", "value"] {
             if text.contains(secret) {
-                assert!(!enc.contains(secret), "{name}: plaintext {secret} leaked:\n{enc}");
+                assert!(
+                    !enc.contains(secret),
+                    "{name}: plaintext {secret} leaked:\n{enc}"
+                );
             }
         }
         let out = decrypt_text(dir.path(), &format!("enc-{name}"), &enc, &[]);
-        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(String::from_utf8(out.stdout).unwrap(), *text, "{name}");
     }
 }
@@ -36,14 +43,23 @@ fn aes_mode_round_trips_data() {
     let enc = encrypt_text(dir.path(), "x.yaml", text, &["--cipher", "aes256-gcm"]);
     assert!(enc.contains("ENC[AES256_GCM,"));
     let out = decrypt_text(dir.path(), "x.enc.yaml", &enc, &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
 }
 
 #[test]
 fn unencrypted_suffix_stays_clear() {
     let dir = tempdir();
-    let enc = encrypt_text(dir.path(), "x.yaml", "a: secret1\nb_unencrypted: visible\n", &[]);
+    let enc = encrypt_text(
+        dir.path(),
+        "x.yaml",
+        "a: secret1\nb_unencrypted: visible\n",
+        &[],
+    );
     assert!(enc.contains("b_unencrypted: visible"));
     assert!(!enc.contains("secret1"));
     assert!(enc.contains("unencrypted_suffix: _unencrypted"));
@@ -55,7 +71,11 @@ fn already_encrypted_is_refused_with_203() {
     let enc = encrypt_text(dir.path(), "x.yaml", "a: 1\n", &[]);
     let path = dir.path().join("again.yaml");
     std::fs::write(&path, &enc).unwrap();
-    let out = cmd(dir.path(), None).args(["encrypt", "--age", &demo_recipient()]).arg(&path).output().unwrap();
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(203));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already encrypted"));
 }
@@ -65,11 +85,18 @@ fn malformed_input_names_file_line_and_column() {
     let dir = tempdir();
     let path = dir.path().join("bad.json");
     std::fs::write(&path, "{\n  \"a\": 1,\n  \"b\": \n}\n").unwrap();
-    let out = cmd(dir.path(), None).args(["encrypt", "--age", &demo_recipient()]).arg(&path).output().unwrap();
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.json:"), "{err}");
-    assert!(err.lines().next().unwrap().contains(":4:") || err.contains(":3:"), "{err}");
+    assert!(
+        err.lines().next().unwrap().contains(":4:") || err.contains(":3:"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -78,7 +105,11 @@ fn no_recipients_is_exit_111() {
     let dir = tempdir();
     let path = dir.path().join("x.yaml");
     std::fs::write(&path, "a: 1\n").unwrap();
-    let out = cmd(dir.path(), None).arg("encrypt").arg(&path).output().unwrap();
+    let out = cmd(dir.path(), None)
+        .arg("encrypt")
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(111));
 }
 
@@ -89,19 +120,41 @@ fn in_place_keeps_permissions_and_stdin_needs_a_type() {
     let path = dir.path().join("x.yaml");
     std::fs::write(&path, "a: secret\n").unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-    let out = cmd(dir.path(), None).args(["encrypt", "-i", "--age", &demo_recipient()]).arg(&path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "-i", "--age", &demo_recipient()])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
     let enc = std::fs::read_to_string(&path).unwrap();
     assert!(enc.contains("sops:") && !enc.contains("secret\n"));
-    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
     // No leftover temp files.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 
-    let out = cmd(dir.path(), None).args(["encrypt", "--age", &demo_recipient()]).write_stdin("a: 1\n").output().unwrap();
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "--age", &demo_recipient()])
+        .write_stdin("a: 1\n")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(8));
     let out = cmd(dir.path(), None)
-        .args(["encrypt", "--input-type", "yaml", "--age", &demo_recipient(), "-"])
+        .args([
+            "encrypt",
+            "--input-type",
+            "yaml",
+            "--age",
+            &demo_recipient(),
+            "-",
+        ])
         .write_stdin("a: 1\n")
         .output()
         .unwrap();

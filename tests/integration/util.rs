@@ -59,7 +59,11 @@ pub fn encrypt_text(dir: &Path, name: &str, text: &str, extra: &[&str]) -> Strin
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "encrypt failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "encrypt failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -67,5 +71,10 @@ pub fn encrypt_text(dir: &Path, name: &str, text: &str, extra: &[&str]) -> Strin
 pub fn decrypt_text(dir: &Path, name: &str, text: &str, extra: &[&str]) -> std::process::Output {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
-    cmd(dir, Some("age-test.txt")).arg("decrypt").args(extra).arg(&path).output().unwrap()
+    cmd(dir, Some("age-test.txt"))
+        .arg("decrypt")
+        .args(extra)
+        .arg(&path)
+        .output()
+        .unwrap()
 }

@@ -13,8 +13,13 @@ pub fn run(args: DecryptArgs) -> Result<()> {
     let format = io::input_format(&args.io, &input)?;
     let out_format = io::output_format(&args.io, format)?;
     let file = engine::open(format, &input.text).map_err(|e| Failure::engine(&input.name, e))?;
-    let key = keysource::data_key(&file.metadata, &input.name, args.decryption_order.as_deref())?;
-    let plain = engine::decrypt(&file, key.as_bytes(), args.ignore_mac).map_err(|e| Failure::engine(&input.name, e))?;
+    let key = keysource::data_key(
+        &file.metadata,
+        &input.name,
+        args.decryption_order.as_deref(),
+    )?;
+    let plain = engine::decrypt(&file, key.as_bytes(), args.ignore_mac)
+        .map_err(|e| Failure::engine(&input.name, e))?;
     let output = match &args.extract {
         Some(path) => extract(format, out_format, &plain, path)?,
         None if out_format != format => convert(format, out_format, &plain)?,
@@ -25,11 +30,12 @@ pub fn run(args: DecryptArgs) -> Result<()> {
 
 /// Parse a decrypted document (it was just produced, so it parses).
 fn parse_plain(format: Format, plain: &str) -> Result<Tree> {
-    format
-        .syntax()
-        .parse(plain)
-        .map(|p| p.tree)
-        .map_err(|e| Failure::new(code::ERROR_DUMPING_TREE, format!("the decrypted document does not parse: {e}")))
+    format.syntax().parse(plain).map(|p| p.tree).map_err(|e| {
+        Failure::new(
+            code::ERROR_DUMPING_TREE,
+            format!("the decrypted document does not parse: {e}"),
+        )
+    })
 }
 
 /// Re-write a plaintext document in another format.
@@ -39,22 +45,34 @@ pub fn convert(from: Format, to: Format, plain: &str) -> Result<Zeroizing<String
 }
 
 fn emit(to: Format, tree: &Tree) -> Result<Zeroizing<String>> {
-    to.syntax()
-        .emit(tree)
-        .map(Zeroizing::new)
-        .map_err(|e| Failure::new(code::ERROR_DUMPING_TREE, format!("cannot write the document as {}: {e}", to.name())))
+    to.syntax().emit(tree).map(Zeroizing::new).map_err(|e| {
+        Failure::new(
+            code::ERROR_DUMPING_TREE,
+            format!("cannot write the document as {}: {e}", to.name()),
+        )
+    })
 }
 
 /// `--extract`: a string leaf raw without a newline (as sops), another
 /// scalar as its text, a subtree as a document of the output format.
-fn extract(format: Format, out_format: Format, plain: &str, path: &str) -> Result<Zeroizing<String>> {
+fn extract(
+    format: Format,
+    out_format: Format,
+    plain: &str,
+    path: &str,
+) -> Result<Zeroizing<String>> {
     let steps = treepath::parse(path)?;
     let tree = parse_plain(format, plain)?;
     let node = tree
         .docs
         .first()
         .and_then(|doc| treepath::lookup(doc, &steps))
-        .ok_or_else(|| Failure::new(code::GENERIC, format!("component {path} not found in the document")))?;
+        .ok_or_else(|| {
+            Failure::new(
+                code::GENERIC,
+                format!("component {path} not found in the document"),
+            )
+        })?;
     let mut node = node;
     while let Node::Alias(inner) = node {
         node = inner;
@@ -66,6 +84,11 @@ fn extract(format: Format, out_format: Format, plain: &str, path: &str) -> Resul
             Value::Null => "null\n".to_string(),
             other => format!("{}\n", other.sops_text().unwrap_or_default()),
         })),
-        subtree => emit(out_format, &Tree { docs: vec![subtree.clone()] }),
+        subtree => emit(
+            out_format,
+            &Tree {
+                docs: vec![subtree.clone()],
+            },
+        ),
     }
 }

@@ -19,17 +19,35 @@ pub fn run(args: EncryptArgs) -> Result<()> {
     let cipher = match &args.cipher {
         None => CipherKind::XChaCha20Poly1305,
         Some(c) => CipherKind::from_name(c).ok_or_else(|| {
-            Failure::new(code::GENERIC, format!("unknown cipher {c:?}")).hint("use --cipher xchacha20-poly1305 or --cipher aes256-gcm")
+            Failure::new(code::GENERIC, format!("unknown cipher {c:?}"))
+                .hint("use --cipher xchacha20-poly1305 or --cipher aes256-gcm")
         })?,
     };
     let selector = super::selector_from_args(&args.selector)?.unwrap_or_default();
-    let opts = EncryptOptions { cipher, selector, mac_only_encrypted: args.selector.mac_only_encrypted };
-    if engine::is_encrypted_document(out_format, &text).map_err(|e| Failure::engine(&input.name, e))? {
-        return Err(Failure::engine(&input.name, engine::EngineError::AlreadyEncrypted));
+    let opts = EncryptOptions {
+        cipher,
+        selector,
+        mac_only_encrypted: args.selector.mac_only_encrypted,
+    };
+    if engine::is_encrypted_document(out_format, &text)
+        .map_err(|e| Failure::engine(&input.name, e))?
+    {
+        return Err(Failure::engine(
+            &input.name,
+            engine::EngineError::AlreadyEncrypted,
+        ));
     }
     let groups = keysource::recipient_groups(&args.keys)?;
-    let (data_key, keys) = keysource::new_data_key(&groups, args.keys.shamir_secret_sharing_threshold)?;
-    let out = engine::encrypt(out_format, &text, data_key.as_bytes(), &opts, keys, &clock::now_rfc3339())
-        .map_err(|e| Failure::engine(&input.name, e))?;
+    let (data_key, keys) =
+        keysource::new_data_key(&groups, args.keys.shamir_secret_sharing_threshold)?;
+    let out = engine::encrypt(
+        out_format,
+        &text,
+        data_key.as_bytes(),
+        &opts,
+        keys,
+        &clock::now_rfc3339(),
+    )
+    .map_err(|e| Failure::engine(&input.name, e))?;
     io::write_output(&args.io, &input, out.as_bytes(), Sensitivity::Encrypted)
 }

@@ -11,12 +11,18 @@ use sops_like_format::metadata::Selector;
 /// The selector chosen on the command line, if any (at most one).
 pub fn selector_from_args(s: &SelectorArgs) -> Result<Option<Selector>> {
     let given: Vec<Selector> = [
-        s.unencrypted_suffix.clone().map(Selector::UnencryptedSuffix),
+        s.unencrypted_suffix
+            .clone()
+            .map(Selector::UnencryptedSuffix),
         s.encrypted_suffix.clone().map(Selector::EncryptedSuffix),
         s.unencrypted_regex.clone().map(Selector::UnencryptedRegex),
         s.encrypted_regex.clone().map(Selector::EncryptedRegex),
-        s.unencrypted_comment_regex.clone().map(Selector::UnencryptedCommentRegex),
-        s.encrypted_comment_regex.clone().map(Selector::EncryptedCommentRegex),
+        s.unencrypted_comment_regex
+            .clone()
+            .map(Selector::UnencryptedCommentRegex),
+        s.encrypted_comment_regex
+            .clone()
+            .map(Selector::EncryptedCommentRegex),
     ]
     .into_iter()
     .flatten()
