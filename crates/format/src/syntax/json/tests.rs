@@ -1,0 +1,1 @@
+//! Tests of the whole JSON syntax: parsing, metadata, conformance.
