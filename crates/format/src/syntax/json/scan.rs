@@ -275,7 +275,7 @@ impl Parser<'_> {
         match self.peek() {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => self.digits(),
-            _ => return Err(self.err(start, "invalid number: expected a digit")),
+            _ => return Err(self.err(self.pos, "invalid number: expected a digit")),
         }
         if self.peek() == Some(b'.') {
             self.pos += 1;
