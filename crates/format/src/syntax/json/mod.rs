@@ -14,6 +14,8 @@
 //! * Nesting deeper than [`MAX_DEPTH`] levels is rejected.
 
 mod meta;
+#[cfg(test)]
+mod proptests;
 mod scan;
 #[cfg(test)]
 mod tests;
