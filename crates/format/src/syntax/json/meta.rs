@@ -14,7 +14,7 @@ use super::scan::{self, Element, Top};
 use super::write::{self, Style};
 use crate::splice::Edit;
 use crate::syntax::{EmitError, ParseError};
-use crate::tree::{Entry, Node, Pair, Scalar, Span, Value};
+use crate::tree::{Entry, Item, Node, Pair, Scalar, Span, Value};
 
 /// The key that holds the metadata.
 const SOPS: &str = "sops";
@@ -175,7 +175,7 @@ fn integers(src: &str, node: Node) -> Node {
             items
                 .into_iter()
                 .map(|i| match i {
-                    crate::tree::Item::Node(n) => crate::tree::Item::Node(integers(src, n)),
+                    Item::Node(n) => Item::Node(integers(src, n)),
                     other => other,
                 })
                 .collect(),

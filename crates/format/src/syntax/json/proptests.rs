@@ -1,6 +1,7 @@
 //! Property tests: random JSON documents with random whitespace, escapes,
 //! numbers and layout hold the conformance contract, parse to the values
 //! they were built from, and survive `emit`.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use super::Json;
 use crate::syntax::conformance::{plain, roundtrip};

@@ -1,5 +1,6 @@
 //! Tests of the whole JSON syntax: parsing, typing, errors, metadata,
 //! emission and the conformance contract over fixtures and random input.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use super::Json;
 use crate::splice::splice;
