@@ -1,0 +1,96 @@
+//! JSON syntax: strict RFC 8259 JSON with the exact byte span of every
+//! scalar token, typed as sops reads JSON (every number is a `Float`).
+//!
+//! Choices where JSON or sops leave room:
+//! * A UTF-8 BOM at the start is accepted and kept (it is outside every span).
+//! * Lone UTF-16 surrogates in `\u` escapes decode to U+FFFD, as in Go.
+//! * Numbers beyond the f64 range read as ±infinity (the raw lexeme is kept
+//!   by the span); `value_lexeme` writes infinities as `1e999`/`-1e999`
+//!   (which read back as the same value) and NaN, which JSON cannot hold,
+//!   as the string `"NaN"`.
+//! * Metadata: a top-level `"sops"` member (any position), or, for a
+//!   top-level array, a last element `{"sops": …}`. Inside the metadata,
+//!   integer lexemes that fit `i64` read as `Int`.
+//! * Nesting deeper than [`MAX_DEPTH`] levels is rejected.
+
+mod meta;
+#[cfg(test)]
+mod proptests;
+mod scan;
+#[cfg(test)]
+mod tests;
+mod write;
+
+pub use scan::MAX_DEPTH;
+
+use super::{EmitError, ParseError, Parsed, Syntax};
+use crate::splice::Edit;
+use crate::tree::{Node, Slot, Tree, Value};
+
+/// The JSON format.
+pub struct Json;
+
+impl Syntax for Json {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn parse(&self, src: &str) -> Result<Parsed, ParseError> {
+        let split = meta::split(src, scan::scan(src)?)?;
+        Ok(Parsed {
+            tree: Tree {
+                docs: vec![split.doc],
+            },
+            metadata: split.metadata,
+            metadata_spans: split.spans,
+            marks: Vec::new(),
+        })
+    }
+
+    /// Always a JSON string (every JSON position takes one).
+    fn enc_lexeme(&self, _slot: Slot, enc: &str) -> String {
+        let mut out = String::with_capacity(enc.len() + 2);
+        write::quote(enc, &mut out);
+        out
+    }
+
+    /// Strings escaped as Go's `encoding/json`; numbers in Go's float64
+    /// form; see the module docs for NaN and infinities.
+    fn value_lexeme(&self, _slot: Slot, value: &Value) -> String {
+        let mut out = String::new();
+        write::scalar(value, &mut out);
+        out
+    }
+
+    fn insert_metadata(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        meta: &Node,
+    ) -> Result<Vec<Edit>, EmitError> {
+        if parsed.metadata.is_some() {
+            return Err(EmitError("the document already has sops metadata".into()));
+        }
+        meta::insert(src, meta)
+    }
+
+    /// Tab-indented like sops (`json.Indent` with `"\t"`), Go escaping, a
+    /// final newline; comments are dropped.
+    fn emit(&self, tree: &Tree) -> Result<String, EmitError> {
+        let [doc] = tree.docs.as_slice() else {
+            return Err(EmitError(format!(
+                "JSON holds exactly one document, this tree has {}",
+                tree.docs.len()
+            )));
+        };
+        let mut out = String::new();
+        let style = write::Style::Pretty {
+            newline: "\n",
+            base: "",
+            unit: "\t",
+        };
+        write::node(doc, 0, style, &mut out);
+        out.push('\n');
+        Ok(out)
+    }
+}
