@@ -490,6 +490,7 @@ fn quote(value: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::splice::splice;
@@ -927,6 +928,19 @@ mod tests {
                 if let Err(e) = roundtrip(&Dotenv, &src) {
                     prop_assert!(false, "{}", e);
                 }
+            }
+
+            #[test]
+            fn metadata_insertion_changes_no_value(src in file()) {
+                // Values left in clear (`_unencrypted`) must read the same
+                // once the metadata is in, or the MAC would not match.
+                let parsed = Dotenv.parse(&src).unwrap();
+                let edits = Dotenv
+                    .insert_metadata(&src, &parsed, &sample_metadata())
+                    .unwrap();
+                let out = splice(&src, edits).unwrap();
+                prop_assert_eq!(pairs(&src), pairs(&out));
+                prop_assert_eq!(comments(&src), comments(&out));
             }
 
             #[test]

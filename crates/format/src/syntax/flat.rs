@@ -378,6 +378,7 @@ fn field_order(ctx: Context<'_>) -> &'static [&'static str] {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::syntax::conformance::{plain, sample_metadata};
