@@ -1,34 +1,976 @@
-//! Dotenv syntax (to be implemented).
+//! The .env (dotenv) syntax: `KEY=value` lines, `#` comment lines and blank
+//! lines, read the way sops reads them so that both tools agree on keys,
+//! values and the MAC, while every byte of the file is kept.
+//!
+//! * A key is every byte before the first `=` (`export X` and `SPACED ` are
+//!   keys, as in sops: the key is the AAD path). A leading BOM is not part
+//!   of the first key.
+//! * A value is every byte after the first `=` up to the end of the line
+//!   (a `\r` before the `\n` is part of the line break). Its [`Value::Str`]
+//!   is that text with the two characters `\n` turned into a newline, quotes
+//!   and inline comments included, exactly as sops sees it. A value whose
+//!   first non-blank character is `"` and whose closing quote is on a later
+//!   line runs to the end of the line holding the closing quote.
+//! * The metadata is the `sops_…` lines: flattened names (see
+//!   [`super::flat`]), sorted, appended at the end of the file.
+//!
+//! [`env_key`] and [`env_value`] give the dotenv meaning of a key and a
+//! value (quotes and escapes processed), for `exec-env`.
 
+use super::flat::{flat_value, flatten, unflatten};
 use super::{EmitError, ParseError, Parsed, Syntax};
 use crate::splice::Edit;
-use crate::tree::{Node, Slot, Tree, Value};
+use crate::tree::{Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree, Value};
 
-/// The Dotenv format.
+/// The dotenv format.
 pub struct Dotenv;
+
+/// The prefix of the metadata keys.
+const META_PREFIX: &str = "sops_";
+/// A UTF-8 byte order mark.
+const BOM: &str = "\u{feff}";
 
 impl Syntax for Dotenv {
     fn name(&self) -> &'static str {
         "dotenv"
     }
+
     fn parse(&self, src: &str) -> Result<Parsed, ParseError> {
-        Err(ParseError::at(src, 0, "not implemented"))
+        let lines = scan(src)?;
+        let mut entries = Vec::new();
+        let mut meta = Vec::new();
+        let mut meta_lines = Vec::new();
+        for (idx, line) in lines.iter().enumerate() {
+            match &line.kind {
+                Kind::Blank => {}
+                Kind::Comment(span) => entries.push(Entry::Comment(Comment {
+                    text: text(src, span).to_string(),
+                    span: Some(span.clone()),
+                })),
+                Kind::Pair { key, value } => {
+                    let key = text(src, key);
+                    let decoded = decode(text(src, value));
+                    match key.strip_prefix(META_PREFIX) {
+                        Some(name) => {
+                            meta.push((name.to_string(), decoded));
+                            meta_lines.push(idx);
+                        }
+                        None => entries.push(Entry::Pair(Pair {
+                            key: key.to_string(),
+                            value: Node::Scalar(Scalar {
+                                value: Value::Str(decoded),
+                                span: Some(value.clone()),
+                                slot: Slot::Bare,
+                            }),
+                        })),
+                    }
+                }
+            }
+        }
+        let metadata_spans = metadata_spans(src, &lines, &meta_lines);
+        Ok(Parsed {
+            tree: Tree {
+                docs: vec![Node::Map(entries)],
+            },
+            metadata: (!meta.is_empty()).then(|| unflatten(meta)),
+            metadata_spans,
+            marks: Vec::new(),
+        })
     }
+
     fn enc_lexeme(&self, _slot: Slot, enc: &str) -> String {
         enc.to_string()
     }
-    fn value_lexeme(&self, _slot: Slot, _value: &Value) -> String {
-        String::new()
+
+    fn value_lexeme(&self, _slot: Slot, value: &Value) -> String {
+        match value {
+            Value::Str(s) => s.replace('\n', "\\n"),
+            other => flat_value(other).unwrap_or_default(),
+        }
     }
+
     fn insert_metadata(
         &self,
-        _src: &str,
+        src: &str,
         _parsed: &Parsed,
-        _meta: &Node,
+        meta: &Node,
     ) -> Result<Vec<Edit>, EmitError> {
-        Err(EmitError("not implemented".into()))
+        let mut pairs = flatten(meta);
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let eol = scan(src).map_or("\n", |lines| line_break_style(src, &lines));
+        let trailing = src.is_empty() || src.ends_with('\n');
+        let mut out = String::new();
+        for (name, value) in pairs {
+            if name.contains(['=', '\n', '\r']) {
+                return Err(EmitError(format!(
+                    "metadata name {name:?} cannot be written in a .env file"
+                )));
+            }
+            if !trailing {
+                out.push_str(eol);
+            }
+            out.push_str(META_PREFIX);
+            out.push_str(&name);
+            out.push('=');
+            out.push_str(&value.replace('\n', "\\n"));
+            if trailing {
+                out.push_str(eol);
+            }
+        }
+        // A final `\r` without `\n` stays last, so that the last line keeps
+        // its value (a `\r` at the end of the file is not part of it).
+        let at = if !trailing && src.ends_with('\r') {
+            src.len() - 1
+        } else {
+            src.len()
+        };
+        Ok(vec![Edit {
+            span: at..at,
+            text: out,
+        }])
     }
-    fn emit(&self, _tree: &Tree) -> Result<String, EmitError> {
-        Err(EmitError("not implemented".into()))
+
+    fn emit(&self, tree: &Tree) -> Result<String, EmitError> {
+        let mut out = String::new();
+        match tree.docs.first() {
+            None => {}
+            Some(doc @ Node::Map(_)) => emit_node(doc, None, &mut out)?,
+            Some(Node::Alias(inner)) if matches!(**inner, Node::Map(_)) => {
+                emit_node(inner, None, &mut out)?
+            }
+            Some(_) => {
+                return Err(EmitError(
+                    "a .env file needs a mapping at the top level".into(),
+                ))
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The variable name of a raw .env key: surrounding blanks and an `export `
+/// prefix removed (`  export  FOO ` → `FOO`).
+pub fn env_key(raw_key: &str) -> &str {
+    let key = raw_key.trim_matches(is_blank);
+    match key.strip_prefix("export") {
+        Some(rest) if rest.starts_with(is_blank) => rest.trim_start_matches(is_blank),
+        _ => key,
+    }
+}
+
+/// The dotenv meaning of a raw value (the text after `=`), without `$VAR`
+/// substitution: single-quoted → literal; double-quoted → the escapes
+/// `\\ \" \n \t \$` processed, real newlines kept; otherwise trimmed, with
+/// an inline comment (` #…`) removed. Text after a closing quote is ignored;
+/// an unterminated quote reads as an unquoted value.
+pub fn env_value(raw: &str) -> String {
+    let trimmed = raw.trim_start_matches(is_blank);
+    if let Some(rest) = trimmed.strip_prefix('\'') {
+        if let Some(end) = rest.find('\'') {
+            return rest.get(..end).unwrap_or_default().to_string();
+        }
+    } else if let Some(rest) = trimmed.strip_prefix('"') {
+        if let Some(value) = unescape_double(rest) {
+            return value;
+        }
+    }
+    let mut end = raw.len();
+    let bytes = raw.as_bytes();
+    for (i, pair) in bytes.windows(2).enumerate() {
+        if matches!(pair, [b' ' | b'\t', b'#']) {
+            end = i;
+            break;
+        }
+    }
+    raw.get(..end)
+        .unwrap_or_default()
+        .trim_matches(is_blank)
+        .to_string()
+}
+
+/// The contents of a double-quoted value up to its closing quote, escapes
+/// processed; `None` if it is not closed.
+fn unescape_double(rest: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(e @ ('\\' | '"' | '$')) => out.push(e),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => return None,
+            },
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// One logical line: a physical line, or several for a multi-line
+/// double-quoted value.
+struct Line {
+    /// Where the line starts (after a BOM on the first line).
+    start: usize,
+    /// Where its content ends (before `\r\n`, `\n`, or a final `\r`).
+    content_end: usize,
+    /// Where the next line starts.
+    end: usize,
+    kind: Kind,
+}
+
+enum Kind {
+    Blank,
+    /// A comment: the span of the text after `#`.
+    Comment(Span),
+    /// `KEY=VALUE`: the key's and the value's spans.
+    Pair {
+        key: Span,
+        value: Span,
+    },
+}
+
+/// Blank characters inside a line.
+fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\x0b' | '\x0c')
+}
+
+fn text<'s>(src: &'s str, span: &Span) -> &'s str {
+    src.get(span.clone()).unwrap_or_default()
+}
+
+/// sops's value: the two characters `\n` become a newline.
+fn decode(raw: &str) -> String {
+    raw.replace("\\n", "\n")
+}
+
+/// Split `src` into logical lines.
+fn scan(src: &str) -> Result<Vec<Line>, ParseError> {
+    let mut lines = Vec::new();
+    let mut pos = if src.starts_with(BOM) { BOM.len() } else { 0 };
+    while pos < src.len() {
+        let start = pos;
+        let (mut content_end, mut end) = line_bounds(src, start);
+        let content = src.get(start..content_end).unwrap_or_default();
+        let kind = match content.find(|c| !is_blank(c)) {
+            None => Kind::Blank,
+            Some(i) if content.get(i..).is_some_and(|r| r.starts_with('#')) => {
+                Kind::Comment(start + i + 1..content_end)
+            }
+            Some(i) => {
+                let Some(eq) = content.find('=') else {
+                    return Err(ParseError::at(src, start + i, "expected KEY=VALUE"));
+                };
+                let key = content.get(..eq).unwrap_or_default();
+                if key.trim_matches(is_blank).is_empty() {
+                    return Err(ParseError::at(src, start + i, "empty key before '='"));
+                }
+                let value_start = start + eq + 1;
+                let after = content.get(eq + 1..).unwrap_or_default();
+                let lead = after.len() - after.trim_start_matches(is_blank).len();
+                let quoted = after.get(lead..).is_some_and(|r| r.starts_with('"'));
+                // Metadata values are never quoted: sops writes them raw.
+                if quoted && !key.starts_with(META_PREFIX) {
+                    let open = value_start + lead;
+                    match closing_quote(src, open + 1) {
+                        None => {
+                            return Err(ParseError::at(
+                                src,
+                                open,
+                                "unterminated double-quoted value",
+                            ))
+                        }
+                        Some(close) if close < content_end => {}
+                        Some(close) => (content_end, end) = line_bounds(src, close),
+                    }
+                }
+                Kind::Pair {
+                    key: start..start + eq,
+                    value: value_start..content_end,
+                }
+            }
+        };
+        lines.push(Line {
+            start,
+            content_end,
+            end,
+            kind,
+        });
+        pos = end;
+    }
+    Ok(lines)
+}
+
+/// The content end and the end of the physical line holding byte `at`.
+fn line_bounds(src: &str, at: usize) -> (usize, usize) {
+    let bytes = src.as_bytes();
+    let rest = bytes.get(at..).unwrap_or_default();
+    let (break_at, end) = match rest.iter().position(|&b| b == b'\n') {
+        Some(i) => (at + i, at + i + 1),
+        None => (src.len(), src.len()),
+    };
+    let content_end = if break_at > at && bytes.get(break_at - 1) == Some(&b'\r') {
+        break_at - 1
+    } else {
+        break_at
+    };
+    (content_end, end)
+}
+
+/// The position of the `"` closing a double-quoted value whose contents
+/// start at `from`; a backslash escapes the next byte.
+fn closing_quote(src: &str, from: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut i = from;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The line break the file uses: that of its first line that has one
+/// (`\n` if none does).
+fn line_break_style<'s>(src: &'s str, lines: &[Line]) -> &'s str {
+    lines
+        .iter()
+        .filter_map(|l| src.get(l.content_end..l.end))
+        .find(|b| b.ends_with('\n'))
+        .unwrap_or("\n")
+}
+
+/// The bytes to delete to remove the metadata lines `meta` (indices into
+/// `lines`). The metadata lines at the end of the file are one span that
+/// undoes [`Dotenv::insert_metadata`] exactly; there, when the file does
+/// not end with a line break, the line break before them was inserted too.
+/// A final `\r` after them is the original file's last byte and stays.
+/// Metadata lines elsewhere are removed with their line break.
+fn metadata_spans(src: &str, lines: &[Line], meta: &[usize]) -> Vec<Span> {
+    let trailing = meta
+        .iter()
+        .rev()
+        .zip((0..lines.len()).rev())
+        .take_while(|(m, l)| m == &l)
+        .count();
+    let first_trailing = lines.len() - trailing;
+    let mut spans: Vec<Span> = meta
+        .iter()
+        .filter(|&&i| i < first_trailing)
+        .filter_map(|&i| lines.get(i).map(|l| l.start..l.end))
+        .collect();
+    let Some(first) = lines.get(first_trailing) else {
+        return spans;
+    };
+    let mut start = first.start;
+    if !src.ends_with('\n') {
+        if let Some(prev) = first_trailing.checked_sub(1).and_then(|p| lines.get(p)) {
+            let before = lines.get(..first_trailing - 1).unwrap_or_default();
+            // A `\r\n` before the block was inserted whole only if the rest
+            // of the file (what it was before) uses `\r\n`.
+            let crlf = src.get(prev.content_end..prev.end) == Some("\r\n")
+                && line_break_style(src, before) == "\r\n";
+            start = if crlf {
+                prev.content_end
+            } else {
+                prev.end.saturating_sub(1)
+            };
+        }
+    }
+    let end = if !src.ends_with('\n') && src.ends_with('\r') {
+        src.len() - 1
+    } else {
+        src.len()
+    };
+    spans.push(start..end.max(start));
+    spans
+}
+
+/// Write `node` (named `name`, `None` at the top) as .env lines.
+fn emit_node(node: &Node, name: Option<&str>, out: &mut String) -> Result<(), EmitError> {
+    let child = |key: &str| match name {
+        None => key.to_string(),
+        Some(parent) => format!("{parent}_{key}"),
+    };
+    match node {
+        Node::Alias(inner) => emit_node(inner, name, out),
+        Node::Map(entries) => {
+            for entry in entries {
+                match entry {
+                    Entry::Comment(c) => emit_comment(&c.text, out),
+                    Entry::Pair(p) => emit_node(&p.value, Some(&child(&p.key)), out)?,
+                }
+            }
+            Ok(())
+        }
+        Node::Seq(items) => {
+            let mut index = 0usize;
+            for item in items {
+                match item {
+                    Item::Comment(c) => emit_comment(&c.text, out),
+                    Item::Node(n) => {
+                        emit_node(n, Some(&child(&index.to_string())), out)?;
+                        index += 1;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Node::Scalar(s) => {
+            let name = name.unwrap_or_default();
+            if !is_env_name(name) {
+                return Err(EmitError(format!(
+                    "{name:?} is not a valid environment variable name"
+                )));
+            }
+            let value = match &s.value {
+                Value::Null => String::new(),
+                Value::Bool(b) => b.to_string(),
+                other => quote(&other.sops_text().unwrap_or_default()),
+            };
+            out.push_str(name);
+            out.push('=');
+            out.push_str(&value);
+            out.push('\n');
+            Ok(())
+        }
+    }
+}
+
+fn emit_comment(text: &str, out: &mut String) {
+    for line in text.split('\n') {
+        out.push('#');
+        out.push_str(line);
+        out.push('\n');
+    }
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A value lexeme that dotenv readers give back unchanged: bare if made of
+/// safe characters, else single-quoted if possible, else double-quoted.
+fn quote(value: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_./:@%+,=-".contains(c);
+    if !value.is_empty() && value.chars().all(safe) {
+        value.to_string()
+    } else if !value.contains(['\'', '\n']) {
+        format!("'{value}'")
+    } else {
+        let mut out = String::with_capacity(value.len() + 2);
+        out.push('"');
+        for c in value.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                '\n' => out.push_str("\\n"),
+                '$' => out.push_str("\\$"),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::splice::splice;
+    use crate::syntax::conformance::{plain, roundtrip, sample_metadata};
+
+    fn parse(src: &str) -> Parsed {
+        Dotenv.parse(src).unwrap()
+    }
+
+    /// `(key, value, span text)` of every pair, in order.
+    fn pairs(src: &str) -> Vec<(String, String, String)> {
+        let parsed = parse(src);
+        let Some(Node::Map(entries)) = parsed.tree.docs.first() else {
+            panic!("no map")
+        };
+        entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Pair(p) => match &p.value {
+                    Node::Scalar(s) => {
+                        let Value::Str(v) = &s.value else { panic!() };
+                        let span = s.span.clone().unwrap();
+                        Some((p.key.clone(), v.clone(), src[span].to_string()))
+                    }
+                    _ => None,
+                },
+                Entry::Comment(_) => None,
+            })
+            .collect()
+    }
+
+    fn comments(src: &str) -> Vec<String> {
+        let parsed = parse(src);
+        let Some(Node::Map(entries)) = parsed.tree.docs.first() else {
+            panic!("no map")
+        };
+        entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Comment(c) => {
+                    assert_eq!(&src[c.span.clone().unwrap()], c.text);
+                    Some(c.text.clone())
+                }
+                Entry::Pair(_) => None,
+            })
+            .collect()
+    }
+
+    fn kv(k: &str, v: &str, lexeme: &str) -> (String, String, String) {
+        (k.into(), v.into(), lexeme.into())
+    }
+
+    fn fixtures() -> Vec<(String, String)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dotenv");
+        let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                (name, std::fs::read_to_string(&path).unwrap())
+            })
+            .collect();
+        out.sort();
+        assert!(out.len() >= 10);
+        out
+    }
+
+    #[test]
+    fn keys_are_raw_like_sops() {
+        let src = "SPACED =x\nexport X=1\n  B = two\nA==b=c\n";
+        assert_eq!(
+            pairs(src),
+            [
+                kv("SPACED ", "x", "x"),
+                kv("export X", "1", "1"),
+                kv("  B ", " two", " two"),
+                kv("A", "=b=c", "=b=c"),
+            ]
+        );
+    }
+
+    #[test]
+    fn values_keep_quotes_and_inline_comments() {
+        let src = "Q=\"quoted value\"\nS='single'\nI=v # c\nN=a\\nb\nE=\nD=\"a\" # c\n";
+        assert_eq!(
+            pairs(src),
+            [
+                kv("Q", "\"quoted value\"", "\"quoted value\""),
+                kv("S", "'single'", "'single'"),
+                kv("I", "v # c", "v # c"),
+                kv("N", "a\nb", "a\\nb"),
+                kv("E", "", ""),
+                kv("D", "\"a\" # c", "\"a\" # c"),
+            ]
+        );
+    }
+
+    #[test]
+    fn crlf_bom_and_blank_lines() {
+        let src = "\u{feff}A=1\r\n\r\n  \t\r\n# c\r\nB=2\r";
+        assert_eq!(pairs(src), [kv("A", "1", "1"), kv("B", "2", "2")]);
+        assert_eq!(comments(src), [" c"]);
+        // A `\r` not before a line break stays in the value.
+        assert_eq!(pairs("A=x\ry\n"), [kv("A", "x\ry", "x\ry")]);
+        assert_eq!(
+            comments("\u{feff}#first\n  # indented"),
+            ["first", " indented"]
+        );
+    }
+
+    #[test]
+    fn multi_line_double_quoted_values() {
+        let src = "A=\"one\ntwo\\\"still\nthree\" # c\r\nB=1\nC=\"x\\\\\"\nD=\"a\r\nb\"\r\n";
+        assert_eq!(
+            pairs(src),
+            [
+                kv(
+                    "A",
+                    "\"one\ntwo\\\"still\nthree\" # c",
+                    "\"one\ntwo\\\"still\nthree\" # c"
+                ),
+                kv("B", "1", "1"),
+                kv("C", "\"x\\\\\"", "\"x\\\\\""),
+                kv("D", "\"a\r\nb\"", "\"a\r\nb\""),
+            ]
+        );
+        // Quotes that do not start the value are not quotes.
+        assert_eq!(pairs("A=x\"y\nB=2\n").len(), 2);
+        // Metadata lines are never quoted.
+        let meta = parse("A=1\nsops_unencrypted_regex=\"x\nsops_version=3.11.0\n");
+        assert!(meta.metadata.is_some());
+    }
+
+    #[test]
+    fn errors_have_positions_and_no_values() {
+        let err = |src: &str| Dotenv.parse(src).err().unwrap();
+        let e = err("A=1\n  secret-without-equals\n");
+        assert_eq!((e.line, e.column), (2, 3));
+        assert_eq!(e.message, "expected KEY=VALUE");
+        assert!(!e.to_string().contains("secret"));
+        let e = err("A=1\nB=x\nC= \"never closed\nD=secret\n");
+        assert_eq!((e.line, e.column), (3, 4));
+        assert!(e.message.contains("unterminated"));
+        assert!(!e.to_string().contains("secret"));
+        let e = err("=v\n");
+        assert_eq!((e.line, e.column), (1, 1));
+        let e = err("A=1\n  =v\n");
+        assert_eq!((e.line, e.column), (2, 3));
+    }
+
+    #[test]
+    fn fixtures_hold_the_contract() {
+        for (name, src) in fixtures() {
+            if name.starts_with("fail_") {
+                assert!(Dotenv.parse(&src).is_err(), "{name} should fail");
+                continue;
+            }
+            if let Err(e) = roundtrip(&Dotenv, &src) {
+                panic!("{name}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn reads_a_sops_written_file() {
+        let src = concat!(
+            "#ENC[AES256_GCM,data:yr1P,iv:JjI8,tag:lSso,type:comment]\n",
+            "DB_USER=ENC[AES256_GCM,data:FNWt/Fg=,iv:74hW,tag:SmG/,type:str]\n",
+            "sops_age__list_0__map_enc=-----BEGIN AGE ENCRYPTED FILE-----\\nYWdl\\n-----END AGE ENCRYPTED FILE-----\\n\n",
+            "sops_age__list_0__map_recipient=age174vm\n",
+            "sops_lastmodified=2026-11-22T03:52:23Z\n",
+            "sops_mac=ENC[AES256_GCM,data:x,type:str]\n",
+            "sops_shamir_threshold=2.0\n",
+            "sops_unencrypted_suffix=_unencrypted\n",
+            "sops_version=3.11.0\n",
+        );
+        let parsed = parse(src);
+        let meta = parsed.metadata.unwrap();
+        assert_eq!(
+            plain(&meta),
+            concat!(
+                r#"{"shamir_threshold":Some("2.0"),"age":[{"recipient":Some("age174vm"),"#,
+                r#""enc":Some("-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n-----END AGE ENCRYPTED FILE-----\n")}],"#,
+                r#""lastmodified":Some("2026-11-22T03:52:23Z"),"mac":Some("ENC[AES256_GCM,data:x,type:str]"),"#,
+                r#""unencrypted_suffix":Some("_unencrypted"),"version":Some("3.11.0")}"#
+            )
+        );
+        let edits = parsed
+            .metadata_spans
+            .iter()
+            .map(|s| Edit {
+                span: s.clone(),
+                text: String::new(),
+            })
+            .collect();
+        let data = splice(src, edits).unwrap();
+        assert!(data.ends_with("type:str]\n"), "{data}");
+        assert_eq!(pairs(src).len(), 1);
+    }
+
+    #[test]
+    fn metadata_lines_elsewhere_are_removed_with_their_break() {
+        let src = "sops_version=1\nA=1\nsops_mac=x\r\nB=2\n";
+        let parsed = parse(src);
+        assert_eq!(parsed.metadata_spans, [0..15, 19..31]);
+        assert_eq!(pairs(src).len(), 2);
+    }
+
+    /// Insert the sample metadata into `src`, check the text, and that
+    /// parsing gives spans removing exactly the insertion.
+    fn insert(src: &str) -> String {
+        let parsed = parse(src);
+        let edits = Dotenv
+            .insert_metadata(src, &parsed, &sample_metadata())
+            .unwrap();
+        let out = splice(src, edits).unwrap();
+        let again = parse(&out);
+        assert_eq!(plain(&again.metadata.unwrap()), plain(&sample_metadata()));
+        let removal = again
+            .metadata_spans
+            .iter()
+            .map(|s| Edit {
+                span: s.clone(),
+                text: String::new(),
+            })
+            .collect();
+        assert_eq!(splice(&out, removal).unwrap(), src);
+        out
+    }
+
+    const SAMPLE_LINES: &str = concat!(
+        "sops_age__list_0__map_enc=-----BEGIN AGE ENCRYPTED FILE-----\\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSB1QnZ0V1pWWEJuY1d0V01p\\nZz09\\n-----END AGE ENCRYPTED FILE-----\\n\n",
+        "sops_age__list_0__map_recipient=age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\n",
+        "sops_lastmodified=2026-11-22T03:51:54Z\n",
+        "sops_mac=ENC[AES256_GCM,data:Br5H,iv:qIis,tag:31kI3NDPioUNCf1SxIpkDQ==,type:str]\n",
+        "sops_unencrypted_suffix=_unencrypted\n",
+        "sops_version=3.11.0\n",
+    );
+
+    #[test]
+    fn insert_metadata_like_sops() {
+        assert_eq!(insert("A=1\n"), format!("A=1\n{SAMPLE_LINES}"));
+        assert_eq!(insert(""), SAMPLE_LINES);
+        assert_eq!(
+            insert("A=1\r\nB=2\r\n"),
+            format!("A=1\r\nB=2\r\n{}", SAMPLE_LINES.replace('\n', "\r\n"))
+        );
+        // No final line break: one is inserted first, none at the end.
+        let out = insert("A=1");
+        assert_eq!(out, format!("A=1\n{}", SAMPLE_LINES.trim_end()));
+        let out = insert("A=1\r\nB=2");
+        assert!(out.starts_with("A=1\r\nB=2\r\nsops_age"));
+        assert!(!out.ends_with('\n'));
+        for src in [
+            "A=1\n\r",
+            "\r",
+            "X=1\r\nA=1\r",
+            "\u{feff}",
+            "\u{feff}A=1",
+            "#c",
+        ] {
+            insert(src);
+        }
+    }
+
+    #[test]
+    fn value_lexemes() {
+        let lex = |v: Value| Dotenv.value_lexeme(Slot::Bare, &v);
+        assert_eq!(lex(Value::Str("a\nb".into())), "a\\nb");
+        assert_eq!(lex(Value::Str("\"q\" # c".into())), "\"q\" # c");
+        assert_eq!(lex(Value::Int(42)), "42");
+        assert_eq!(lex(Value::Float(2.0)), "2.0");
+        assert_eq!(lex(Value::Bool(true)), "true");
+        assert_eq!(lex(Value::Null), "");
+        assert_eq!(Dotenv.enc_lexeme(Slot::Quoted, "ENC[x]"), "ENC[x]");
+        let src = format!("K={}\n", lex(Value::Str("x\ny=\"z".into())));
+        assert_eq!(pairs(&src)[0].1, "x\ny=\"z");
+    }
+
+    #[test]
+    fn emit_flattens_and_quotes() {
+        let tree = Tree {
+            docs: vec![Node::map([
+                ("plain".to_string(), Node::str("abc-1.2/x:y@z%+,=")),
+                ("spaced".to_string(), Node::str("a b # c")),
+                ("empty".to_string(), Node::str("")),
+                ("nothing".to_string(), Node::value(Value::Null)),
+                ("quote".to_string(), Node::str("it's \"$HOME\" \\ x\ny")),
+                (
+                    "app".to_string(),
+                    Node::Map(vec![
+                        Entry::Comment(Comment {
+                            text: " db settings".into(),
+                            span: None,
+                        }),
+                        Entry::Pair(Pair {
+                            key: "port".into(),
+                            value: Node::value(Value::Int(8080)),
+                        }),
+                        Entry::Pair(Pair {
+                            key: "list".into(),
+                            value: Node::Seq(vec![
+                                Item::Node(Node::value(Value::Bool(true))),
+                                Item::Comment(Comment {
+                                    text: "two\nlines".into(),
+                                    span: None,
+                                }),
+                                Item::Node(Node::value(Value::Float(1.5))),
+                            ]),
+                        }),
+                    ]),
+                ),
+            ])],
+        };
+        let out = Dotenv.emit(&tree).unwrap();
+        assert_eq!(
+            out,
+            concat!(
+                "plain=abc-1.2/x:y@z%+,=\n",
+                "spaced='a b # c'\n",
+                "empty=''\n",
+                "nothing=\n",
+                "quote=\"it's \\\"\\$HOME\\\" \\\\ x\\ny\"\n",
+                "# db settings\n",
+                "app_port=8080\n",
+                "app_list_0=true\n",
+                "#two\n#lines\n",
+                "app_list_1=1.5\n",
+            )
+        );
+        let bad = |node: Node| Dotenv.emit(&Tree { docs: vec![node] }).is_err();
+        assert!(bad(Node::map([("a-b".to_string(), Node::str("x"))])));
+        assert!(bad(Node::map([("1a".to_string(), Node::str("x"))])));
+        assert!(bad(Node::str("top")));
+        assert!(bad(Node::Seq(vec![Item::Node(Node::str("x"))])));
+        assert_eq!(Dotenv.emit(&Tree::default()).unwrap(), "");
+    }
+
+    #[test]
+    fn env_keys_and_values() {
+        assert_eq!(env_key("export FOO"), "FOO");
+        assert_eq!(env_key("  export\tFOO "), "FOO");
+        assert_eq!(env_key("SPACED "), "SPACED");
+        assert_eq!(env_key("export"), "export");
+        assert_eq!(env_key("exporter"), "exporter");
+        assert_eq!(env_value(" plain value  "), "plain value");
+        assert_eq!(env_value("v # comment"), "v");
+        assert_eq!(env_value("a#b"), "a#b");
+        assert_eq!(env_value(" #only comment"), "");
+        assert_eq!(env_value("'lit \\n $X # no' # c"), "lit \\n $X # no");
+        assert_eq!(
+            env_value(r#""a\"b\\c\nd\te\$f\q" # c"#),
+            "a\"b\\c\nd\te$f\\q"
+        );
+        assert_eq!(env_value("\"multi\nline\""), "multi\nline");
+        assert_eq!(env_value("\"unterminated"), "\"unterminated");
+        assert_eq!(env_value("'unterminated"), "'unterminated");
+        assert_eq!(env_value(""), "");
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[A-Z_][A-Z0-9_]{0,6}",
+                "[A-Z][A-Z0-9_]{0,4}".prop_map(|k| format!("export {k}")),
+                "[A-Z][A-Z0-9_]{0,4}".prop_map(|k| format!("{k} ")),
+                "[A-Z][A-Z0-9_]{0,4}".prop_map(|k| format!("  {k}")),
+            ]
+        }
+
+        /// A value; `eol` is the file's line break (for multi-line values).
+        fn value(eol: &'static str) -> impl Strategy<Value = String> {
+            let bare = "([a-z0-9=#'$.\\\\é-][a-z0-9 =#'\"$.\\\\é\r-]*)?";
+            let dq_piece = prop_oneof![
+                "[a-z #'=$é]{1,4}",
+                Just("\\\"".to_string()),
+                Just("\\\\".to_string()),
+                Just("\\n".to_string()),
+                Just(eol.to_string()),
+            ];
+            prop_oneof![
+                bare.prop_map(|s| s.to_string()),
+                "[a-z #\"=$\\\\]{0,8}".prop_map(|s| format!("'{s}'")),
+                (
+                    " {0,2}",
+                    prop::collection::vec(dq_piece, 0..6),
+                    prop_oneof![Just(""), Just(" # c"), Just("  ")]
+                )
+                    .prop_map(|(lead, pieces, tail)| format!(
+                        "{lead}\"{}\"{tail}",
+                        pieces.concat()
+                    )),
+                "[a-z]{1,4}".prop_map(|s| format!("{s}\\n{s}")),
+                "[a-z]{1,4}".prop_map(|s| format!("{s} # inline")),
+            ]
+        }
+
+        fn line(eol: &'static str) -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::new()),
+                "[ \t]{1,3}",
+                "[ ]{0,2}#[a-z #=\"']{0,8}",
+                (key(), value(eol)).prop_map(|(k, v)| format!("{k}={v}")),
+            ]
+        }
+
+        fn file() -> impl Strategy<Value = String> {
+            (any::<bool>(), any::<bool>(), any::<bool>()).prop_flat_map(
+                |(crlf, bom, final_break)| {
+                    let eol = if crlf { "\r\n" } else { "\n" };
+                    prop::collection::vec(line(eol), 0..8).prop_map(move |lines| {
+                        let mut s = String::new();
+                        if bom {
+                            s.push('\u{feff}');
+                        }
+                        s.push_str(&lines.join(eol));
+                        if final_break && !lines.is_empty() {
+                            s.push_str(eol);
+                        }
+                        s
+                    })
+                },
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn generated_files_roundtrip(src in file()) {
+                prop_assert!(Dotenv.parse(&src).is_ok(), "parse failed: {:?}", src);
+                if let Err(e) = roundtrip(&Dotenv, &src) {
+                    prop_assert!(false, "{}", e);
+                }
+            }
+
+            #[test]
+            fn metadata_insertion_changes_no_value(src in file()) {
+                // Values left in clear (`_unencrypted`) must read the same
+                // once the metadata is in, or the MAC would not match.
+                let parsed = Dotenv.parse(&src).unwrap();
+                let edits = Dotenv
+                    .insert_metadata(&src, &parsed, &sample_metadata())
+                    .unwrap();
+                let out = splice(&src, edits).unwrap();
+                prop_assert_eq!(pairs(&src), pairs(&out));
+                prop_assert_eq!(comments(&src), comments(&out));
+            }
+
+            #[test]
+            fn emit_reads_back_through_env_key_and_value(
+                vars in prop::collection::vec(
+                    ("[A-Z_][A-Z0-9_]{0,5}", "[a-z \t'\"$#\\\\\n\r=é.:-]{0,10}"),
+                    0..8,
+                ),
+                nested in prop::collection::vec("[a-z \"'\n$]{0,6}", 0..3),
+            ) {
+                let mut expected: Vec<(String, String)> = vars.clone();
+                let mut top: Vec<(String, Node)> =
+                    vars.into_iter().map(|(k, v)| (k, Node::str(v))).collect();
+                top.push((
+                    "NEST".into(),
+                    Node::map([(
+                        "LIST".to_string(),
+                        Node::Seq(nested.iter().map(|v| Item::Node(Node::str(v.clone()))).collect()),
+                    )]),
+                ));
+                for (i, v) in nested.iter().enumerate() {
+                    expected.push((format!("NEST_LIST_{i}"), v.clone()));
+                }
+                let text = Dotenv.emit(&Tree { docs: vec![Node::map(top)] }).unwrap();
+                let got: Vec<(String, String)> = pairs(&text)
+                    .into_iter()
+                    .map(|(k, _, raw)| (env_key(&k).to_string(), env_value(&raw)))
+                    .collect();
+                prop_assert_eq!(got, expected, "{:?}", text);
+            }
+        }
     }
 }
