@@ -477,4 +477,4 @@ pub fn generate_identity() -> (Zeroizing<String>, String) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
