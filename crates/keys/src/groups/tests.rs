@@ -307,3 +307,14 @@ proptest! {
         prop_assert!(got == key);
     }
 }
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Identities>();
+    check::<Recipient>();
+    check::<DataKey>();
+    check::<KeyGroup>();
+    check::<UnwrapError>();
+    check::<KeyError>();
+}
