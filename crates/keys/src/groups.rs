@@ -182,7 +182,7 @@ pub fn decrypt_data_key(
     let bytes = if shamir {
         shamir::combine(&secrets)?
     } else {
-        secrets.swap_remove(0)
+        secrets.into_iter().next().ok_or(UnwrapError::NoKeyGroups)?
     };
     DataKey::from_bytes(&bytes)
         .map_err(|_| UnwrapError::Combine("the combined key is not 32 bytes".to_owned()))

@@ -302,7 +302,8 @@ impl Identities {
         if self.entries.is_empty() {
             return Err(AgeUnwrapError::NoIdentities);
         }
-        let decryptor = age::Decryptor::new(ArmoredReader::new(enc.as_bytes()))
+        let normalized = normalize_armor(enc);
+        let decryptor = age::Decryptor::new(ArmoredReader::new(normalized.as_bytes()))
             .map_err(|e| AgeUnwrapError::Malformed(e.to_string()))?;
         let identities = self
             .entries
@@ -405,6 +406,22 @@ impl fmt::Debug for Identities {
     }
 }
 
+/// Canonical armor from an `enc` as it may come out of a document: CRLF
+/// line ends, indentation, surrounding blank lines or a missing final newline
+/// are tolerated (the armor has no meaningful whitespace).
+fn normalize_armor(enc: &str) -> String {
+    let trimmed = enc.trim();
+    if !trimmed.starts_with(ARMOR_BEGIN) {
+        return enc.to_owned();
+    }
+    let mut out = String::with_capacity(trimmed.len() + 1);
+    for line in trimmed.lines() {
+        out.push_str(line.trim());
+        out.push('\n');
+    }
+    out
+}
+
 /// Reads a file as UTF-8 text; `Ok(None)` if it does not exist.
 fn read_limited(path: &Path, label: &str) -> Result<Option<Zeroizing<String>>, KeyError> {
     let invalid = |reason: String| KeyError::InvalidIdentity {
@@ -477,4 +494,4 @@ pub fn generate_identity() -> (Zeroizing<String>, String) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -4,3 +4,6 @@
 pub mod identity;
 pub mod recipient;
 mod time;
+
+#[cfg(test)]
+mod interop_tests;

@@ -326,3 +326,55 @@ fn debug_shows_no_secrets() {
     assert!(!shown.contains("AGE-SECRET-KEY"), "{shown}");
     assert!(shown.contains(AGE_TEST_1));
 }
+
+#[test]
+fn enc_variants_from_documents_unwrap() {
+    let mut ids = Identities::new();
+    ids.add_file(&testdata("age-test.txt"), true).unwrap();
+    let enc = wrap(&[4; 32], &recipient(AGE_TEST_1)).unwrap();
+    for variant in [
+        enc.clone(),
+        enc.trim_end().to_owned(),
+        enc.replace('\n', "\r\n"),
+        format!("\n  {enc}  \n"),
+    ] {
+        assert_eq!(&*ids.unwrap(&variant).unwrap(), &[4; 32], "{variant:?}");
+    }
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn wrap_unwrap_roundtrip(secret in prop::collection::vec(any::<u8>(), 0..80)) {
+            let mut ids = Identities::new();
+            ids.add_file(&testdata("age-test.txt"), true).unwrap();
+            let enc = wrap(&secret, &recipient(AGE_TEST_1)).unwrap();
+            prop_assert_eq!(&*ids.unwrap(&enc).unwrap(), &secret);
+        }
+
+        #[test]
+        fn unwrap_never_panics_on_garbage(text in "(-----BEGIN AGE ENCRYPTED FILE-----\n)?[A-Za-z0-9+/=\n\r -]{0,200}") {
+            let mut ids = Identities::new();
+            ids.add_file(&testdata("age-test.txt"), true).unwrap();
+            prop_assert!(ids.unwrap(&text).is_err());
+        }
+
+        #[test]
+        fn add_text_never_panics_or_leaks(text in "[ -~\n\r\t]{0,200}") {
+            let mut ids = Identities::new();
+            if let Err(e) = ids.add_text("label", &text) {
+                let shown = e.to_string();
+                prop_assert!(shown.starts_with("label: "));
+                for line in text.lines().map(str::trim).filter(|l| l.len() > 12) {
+                    prop_assert!(!shown.contains(line));
+                }
+            }
+        }
+    }
+}
