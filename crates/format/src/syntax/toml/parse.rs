@@ -248,6 +248,12 @@ impl Builder<'_> {
     /// A table (header, implicit or dotted) as a map. `owner`: whose
     /// comments it holds, if it is a section's table.
     fn table(&self, t: &Table, owner: Option<Owner>) -> Node {
+        self.placed_table(t, owner).1
+    }
+
+    /// A table as a map, with the position of its first appearance in the
+    /// source (its header, or its earliest entry: `[a.b]` before `[a]`).
+    fn placed_table(&self, t: &Table, owner: Option<Owner>) -> Placed<Node> {
         let mut entries: Vec<Placed<Entry>> = Vec::new();
         for (key, item) in t.iter() {
             let key_at = t.key(key).and_then(|k| k.span()).map(|s| s.start);
@@ -256,9 +262,10 @@ impl Builder<'_> {
                 toml_edit::Item::Value(v) => (key_at.or(v.span().map(|s| s.start)), self.value(v)),
                 toml_edit::Item::Table(sub) => {
                     let header = is_header(sub).then(|| sub.span()).flatten();
-                    let at = header.as_ref().map(|s| s.start).or(key_at);
+                    let own = header.as_ref().map(|s| s.start).or(key_at);
                     let owner = header.map(|s| Owner::Section(Some(s.start)));
-                    (at, self.table(sub, owner))
+                    let (first, node) = self.placed_table(sub, owner);
+                    (own.map_or(first, |o| o.min(first)).into(), node)
                 }
                 toml_edit::Item::ArrayOfTables(aot) => {
                     let items = aot
@@ -275,11 +282,13 @@ impl Builder<'_> {
                 key: key.to_string(),
                 value,
             });
-            entries.push((at.unwrap_or(0), pair));
+            entries.push((at.unwrap_or(usize::MAX), pair));
         }
         entries.extend(self.comments(owner).map(|(at, c)| (at, Entry::Comment(c))));
         entries.sort_by_key(|(at, _)| *at);
-        Node::Map(entries.into_iter().map(|(_, e)| e).collect())
+        let first = entries.first().map_or(usize::MAX, |(at, _)| *at);
+        let node = Node::Map(entries.into_iter().map(|(_, e)| e).collect());
+        (first, node)
     }
 
     /// A value: a scalar, or an array / inline table with its comments.
