@@ -215,6 +215,7 @@ fn escape_into(out: &mut String, c: char) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

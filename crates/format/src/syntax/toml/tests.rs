@@ -2,6 +2,8 @@
 //! tests of the tree (spans, typing, comment placement, errors, metadata,
 //! emit) and property tests over generated documents.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use super::Toml;
 use crate::syntax::conformance::{plain, roundtrip, sample_metadata, shape};
 use crate::syntax::Syntax;
