@@ -198,22 +198,41 @@ pub fn encrypt(
     keys: KeyMaterial,
     now: &str,
 ) -> Result<String, EngineError> {
+    let template = Metadata {
+        key_groups: keys.key_groups,
+        shamir_threshold: keys.shamir_threshold,
+        lastmodified: String::new(),
+        mac: String::new(),
+        selector: Some(opts.selector.clone()),
+        mac_only_encrypted: opts.mac_only_encrypted,
+        version: FORMAT_VERSION.to_string(),
+    };
+    encrypt_with(format, src, key, opts.cipher, template, now, None)
+}
+
+/// Encrypt `src` with the settings and keys of `template` (its
+/// `lastmodified` and `mac` are replaced), reusing stashed ciphertexts.
+fn encrypt_with(
+    format: Format,
+    src: &str,
+    key: &[u8; 32],
+    cipher: CipherKind,
+    template: Metadata,
+    now: &str,
+    stash: Option<&mut Stash>,
+) -> Result<String, EngineError> {
     let syntax = format.syntax();
     let parsed = syntax.parse(src)?;
     if parsed.metadata.is_some() {
         return Err(EngineError::AlreadyEncrypted);
     }
-    let decider = Decider::new(&opts.selector)?;
-    let mut edits = encrypt_leaves(format, src, &parsed.tree, key, opts.cipher, &decider)?;
-    let mac = compute_mac(&parsed.tree, &decider, opts.mac_only_encrypted);
+    let decider = Decider::new(&template.effective_selector())?;
+    let mut edits = encrypt_leaves(format, src, &parsed.tree, key, cipher, &decider, stash)?;
+    let mac = compute_mac(&parsed.tree, &decider, template.mac_only_encrypted);
     let metadata = Metadata {
-        key_groups: keys.key_groups,
-        shamir_threshold: keys.shamir_threshold,
         lastmodified: now.to_string(),
-        mac: seal_mac(opts.cipher, key, &mac, now)?,
-        selector: Some(opts.selector.clone()),
-        mac_only_encrypted: opts.mac_only_encrypted,
-        version: FORMAT_VERSION.to_string(),
+        mac: seal_mac(cipher, key, &mac, now)?,
+        ..template
     };
     edits.extend(syntax.insert_metadata(src, &parsed, &metadata.to_node())?);
     Ok(splice(src, edits)?)
@@ -247,6 +266,7 @@ fn encrypt_leaves(
     key: &[u8; 32],
     cipher: CipherKind,
     decider: &Decider,
+    mut stash: Option<&mut Stash>,
 ) -> Result<Vec<Edit>, EngineError> {
     let syntax = format.syntax();
     let mut edits = Vec::new();
@@ -275,34 +295,46 @@ fn encrypt_leaves(
                         Zeroizing::new(s.value.sops_text().unwrap_or_default())
                     }
                 };
-                EncValue::seal(
-                    cipher,
-                    key,
-                    plaintext.as_bytes(),
-                    aad(path).as_bytes(),
-                    s.value.sops_type(),
-                )
-                .map(|v| Edit {
-                    span,
-                    text: syntax.enc_lexeme(s.slot, &v.to_string()),
-                })
+                let ty = s.value.sops_type();
+                let reused = stash
+                    .as_deref_mut()
+                    .and_then(|st| st.take(&aad(path), ty, &plaintext));
+                match reused {
+                    Some(enc) => Ok(Edit {
+                        span,
+                        text: syntax.enc_lexeme(s.slot, &enc),
+                    }),
+                    None => {
+                        EncValue::seal(cipher, key, plaintext.as_bytes(), aad(path).as_bytes(), ty)
+                            .map(|v| Edit {
+                                span,
+                                text: syntax.enc_lexeme(s.slot, &v.to_string()),
+                            })
+                    }
+                }
             }
             Leaf::Comment(c) => {
                 let Some(span) = c.span.clone() else { return };
                 if c.text.is_empty() || !decider.comment(path, place.comments) {
                     return;
                 }
-                EncValue::seal(
-                    cipher,
-                    key,
-                    c.text.as_bytes(),
-                    aad(path).as_bytes(),
-                    "comment",
-                )
-                .map(|v| Edit {
-                    span,
-                    text: v.to_string(),
-                })
+                let reused = stash
+                    .as_deref_mut()
+                    .and_then(|st| st.take(&aad(path), "comment", &c.text));
+                match reused {
+                    Some(enc) => Ok(Edit { span, text: enc }),
+                    None => EncValue::seal(
+                        cipher,
+                        key,
+                        c.text.as_bytes(),
+                        aad(path).as_bytes(),
+                        "comment",
+                    )
+                    .map(|v| Edit {
+                        span,
+                        text: v.to_string(),
+                    }),
+                }
             }
         };
         match result {
@@ -327,7 +359,18 @@ pub fn decrypt(
     key: &[u8; 32],
     ignore_mac: bool,
 ) -> Result<Zeroizing<String>, EngineError> {
+    decrypt_keeping(file, key, ignore_mac).map(|(plain, _)| plain)
+}
+
+/// Decrypt, and remember every value's ciphertext so that re-encrypting
+/// an edited plaintext keeps unchanged values byte-identical.
+pub fn decrypt_keeping(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    ignore_mac: bool,
+) -> Result<(Zeroizing<String>, Stash), EngineError> {
     let syntax = file.format.syntax();
+    let mut stash = Stash::default();
     let src = file.src;
     let mut edits: Vec<Edit> = Vec::new();
     let mut failure = None;
@@ -373,6 +416,12 @@ pub fn decrypt(
             });
             return;
         };
+        let ty = if is_comment {
+            "comment"
+        } else {
+            enc.ty.as_str()
+        };
+        stash.put(&aad(path), ty, plain, text);
         let replacement = if is_comment || enc.cipher == CipherKind::XChaCha20Poly1305 {
             if is_comment != (enc.ty == "comment") {
                 failure = Some(EngineError::BadType {
@@ -412,7 +461,124 @@ pub fn decrypt(
     if !ignore_mac {
         verify_mac(file, key, &plaintext)?;
     }
-    Ok(plaintext)
+    Ok((plaintext, stash))
+}
+
+/// Re-encrypt an edited plaintext over an existing encrypted file: same
+/// data key, cipher, selector and recipients; every value whose path and
+/// plaintext did not change keeps its exact previous ciphertext (equal
+/// values in a list each keep their own); changed values get fresh nonces;
+/// `lastmodified` and `mac` are renewed. If the plaintext did not change at
+/// all, the file is returned byte for byte.
+pub fn reencrypt(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    old_plain: &str,
+    new_plain: &str,
+    mut stash: Stash,
+    now: &str,
+) -> Result<String, EngineError> {
+    if old_plain == new_plain {
+        return Ok(file.src.to_string());
+    }
+    let cipher = file.metadata.cipher().unwrap_or(CipherKind::Aes256Gcm);
+    encrypt_with(
+        file.format,
+        new_plain,
+        key,
+        cipher,
+        file.metadata.clone(),
+        now,
+        Some(&mut stash),
+    )
+}
+
+/// Rotate the data key: decrypt with `old_key`, encrypt every value afresh
+/// with `new_key`, and store `keys` (the new key wrapped for the recipients).
+pub fn rotate(
+    file: &EncryptedFile<'_>,
+    old_key: &[u8; 32],
+    new_key: &[u8; 32],
+    keys: KeyMaterial,
+    ignore_mac: bool,
+    now: &str,
+) -> Result<String, EngineError> {
+    let plain = decrypt(file, old_key, ignore_mac)?;
+    let cipher = file.metadata.cipher().unwrap_or(CipherKind::Aes256Gcm);
+    let template = Metadata {
+        key_groups: keys.key_groups,
+        shamir_threshold: keys.shamir_threshold,
+        ..file.metadata.clone()
+    };
+    encrypt_with(file.format, &plain, new_key, cipher, template, now, None)
+}
+
+/// Replace the wrapped keys only (same data key): values, `lastmodified`
+/// and `mac` stay as they are.
+pub fn replace_keys(file: &EncryptedFile<'_>, keys: KeyMaterial) -> Result<String, EngineError> {
+    let syntax = file.format.syntax();
+    let removal = file
+        .parsed
+        .metadata_spans
+        .iter()
+        .map(|s| Edit {
+            span: s.clone(),
+            text: String::new(),
+        })
+        .collect();
+    let bare = splice(file.src, removal)?;
+    let parsed = syntax.parse(&bare)?;
+    let metadata = Metadata {
+        key_groups: keys.key_groups,
+        shamir_threshold: keys.shamir_threshold,
+        ..file.metadata.clone()
+    };
+    let edits = syntax.insert_metadata(&bare, &parsed, &metadata.to_node())?;
+    Ok(splice(&bare, edits)?)
+}
+
+/// Ciphertexts of a decrypted file, by (path, type, plaintext), in
+/// document order. Taking one removes it, so each previous ciphertext is
+/// reused at most once: equal values never collapse to one ciphertext, and
+/// a nonce is never used for a different plaintext.
+#[derive(Default)]
+pub struct Stash {
+    map: std::collections::HashMap<StashKey, std::collections::VecDeque<String>>,
+}
+
+/// A stash key: holds plaintext, so it is wiped on drop and has no Debug.
+#[derive(PartialEq, Eq, Hash)]
+struct StashKey(String);
+
+impl Drop for StashKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl Stash {
+    fn key(aad: &str, ty: &str, plaintext: &str) -> StashKey {
+        let mut k = String::with_capacity(aad.len() + ty.len() + plaintext.len() + 2);
+        k.push_str(aad);
+        k.push('\0');
+        k.push_str(ty);
+        k.push('\0');
+        k.push_str(plaintext);
+        StashKey(k)
+    }
+
+    fn put(&mut self, aad: &str, ty: &str, plaintext: &str, enc: &str) {
+        self.map
+            .entry(Self::key(aad, ty, plaintext))
+            .or_default()
+            .push_back(enc.to_string());
+    }
+
+    fn take(&mut self, aad: &str, ty: &str, plaintext: &str) -> Option<String> {
+        self.map
+            .get_mut(&Self::key(aad, ty, plaintext))
+            .and_then(|q| q.pop_front())
+    }
 }
 
 fn verify_mac(
