@@ -27,8 +27,24 @@ pub enum Command {
     Encrypt(EncryptArgs),
     /// Decrypt a file and write the result to stdout (or -i / --output).
     Decrypt(DecryptArgs),
+    /// Open the decrypted file in $EDITOR and re-encrypt it on save.
+    Edit(EditArgs),
+    /// Set one value: set FILE '["a"]["b"]' JSON-VALUE.
+    Set(SetArgs),
+    /// Remove one key: unset FILE '["a"]["b"]'.
+    Unset(UnsetArgs),
+    /// Generate a new data key and re-encrypt every value; add or remove recipients.
+    Rotate(RotateArgs),
+    /// Re-wrap the data key for the recipients of the matching creation rule.
+    Updatekeys(UpdatekeysArgs),
+    /// Run a command with the decrypted values as environment variables.
+    ExecEnv(ExecEnvArgs),
+    /// Run a command with the decrypted file at a temporary path ({}).
+    ExecFile(ExecFileArgs),
     /// Print {"encrypted":true} or {"encrypted":false} for a file.
     Filestatus(FilestatusArgs),
+    /// Create a new age identity in ~/.config/sops/age/keys.txt and print its recipient.
+    Keygen(KeygenArgs),
 }
 
 /// Where the output goes, and input/output types.
@@ -92,8 +108,11 @@ pub struct KeyArgs {
 /// `encrypt`.
 #[derive(Args, Debug)]
 pub struct EncryptArgs {
-    /// The file to encrypt; `-` or nothing reads stdin.
-    pub file: Option<String>,
+    /// The files (or directories, with --recursive) to encrypt; `-` or nothing reads stdin.
+    pub files: Vec<String>,
+    /// Encrypt every file with a known extension below the given directories (needs -i).
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
     #[command(flatten)]
     pub io: IoArgs,
     #[command(flatten)]
@@ -109,8 +128,11 @@ pub struct EncryptArgs {
 /// `decrypt`.
 #[derive(Args, Debug)]
 pub struct DecryptArgs {
-    /// The file to decrypt; `-` or nothing reads stdin.
-    pub file: Option<String>,
+    /// The files (or directories, with --recursive) to decrypt; `-` or nothing reads stdin.
+    pub files: Vec<String>,
+    /// Decrypt every encrypted file below the given directories (needs -i).
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
     #[command(flatten)]
     pub io: IoArgs,
     /// Print only this key or branch, e.g. '["somekey"][0]'.
@@ -132,4 +154,184 @@ pub struct FilestatusArgs {
     /// Input format: yaml, json, dotenv, toml.
     #[arg(long)]
     pub input_type: Option<String>,
+}
+
+/// `edit`.
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// The file to edit (created from the creation rules if missing).
+    pub file: String,
+    /// Replace the content non-interactively with this plaintext file (`-`: stdin).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Input format: yaml, json, dotenv, toml.
+    #[arg(long)]
+    pub input_type: Option<String>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub selector: SelectorArgs,
+    /// Value cipher for a new file.
+    #[arg(long)]
+    pub cipher: Option<String>,
+    /// Do not verify the MAC.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Show the sops metadata in the editor (accepted for compatibility; ignored).
+    #[arg(short = 's', long)]
+    pub show_master_keys: bool,
+    /// Comma-separated order of key types to try.
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER")]
+    pub decryption_order: Option<String>,
+}
+
+/// `set`.
+#[derive(Args, Debug)]
+pub struct SetArgs {
+    /// The encrypted file (changed in place).
+    pub file: String,
+    /// Where: '["key"]["nested"][0]'.
+    pub index: String,
+    /// The value, as JSON ('"text"', '42', '{"a": 1}').
+    pub value: Option<String>,
+    /// Read the value (JSON) from the file named by VALUE.
+    #[arg(long, conflicts_with = "value_stdin")]
+    pub value_file: bool,
+    /// Read the value (JSON) from stdin.
+    #[arg(long)]
+    pub value_stdin: bool,
+    /// Do nothing if the value is already set.
+    #[arg(long)]
+    pub idempotent: bool,
+    /// Input format: yaml, json, dotenv, toml.
+    #[arg(long)]
+    pub input_type: Option<String>,
+    /// Do not verify the MAC.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Comma-separated order of key types to try.
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER")]
+    pub decryption_order: Option<String>,
+}
+
+/// `unset`.
+#[derive(Args, Debug)]
+pub struct UnsetArgs {
+    /// The encrypted file (changed in place).
+    pub file: String,
+    /// Where: '["key"]["nested"][0]'.
+    pub index: String,
+    /// Do nothing if the key does not exist.
+    #[arg(long)]
+    pub idempotent: bool,
+    /// Input format: yaml, json, dotenv, toml.
+    #[arg(long)]
+    pub input_type: Option<String>,
+    /// Do not verify the MAC.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Comma-separated order of key types to try.
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER")]
+    pub decryption_order: Option<String>,
+}
+
+/// `rotate`.
+#[derive(Args, Debug)]
+pub struct RotateArgs {
+    /// The files (or directories, with --recursive).
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Rotate every encrypted file below the given directories (needs -i).
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    #[command(flatten)]
+    pub io: IoArgs,
+    /// Add these comma-separated age recipients (to the first key group).
+    #[arg(long)]
+    pub add_age: Option<String>,
+    /// Remove these comma-separated age recipients.
+    #[arg(long)]
+    pub rm_age: Option<String>,
+    /// Do not verify the MAC.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Comma-separated order of key types to try.
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER")]
+    pub decryption_order: Option<String>,
+}
+
+/// `updatekeys`.
+#[derive(Args, Debug)]
+pub struct UpdatekeysArgs {
+    /// The files (or directories, with --recursive).
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Update every encrypted file below the given directories.
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// Apply the changes without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// When a recipient is removed, keep the data key (the removed person
+    /// has seen it: by default the data key is rotated).
+    #[arg(long)]
+    pub no_rotate: bool,
+    /// Input format: yaml, json, dotenv, toml.
+    #[arg(long)]
+    pub input_type: Option<String>,
+    /// Comma-separated order of key types to try.
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER")]
+    pub decryption_order: Option<String>,
+}
+
+/// `exec-env`.
+#[derive(Args, Debug)]
+pub struct ExecEnvArgs {
+    /// The encrypted file.
+    pub file: String,
+    /// The command: one shell string ('cmd arg'), or `-- cmd arg…`.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+    /// Start from an empty environment.
+    #[arg(long)]
+    pub pristine: bool,
+    /// Input format: yaml, json, dotenv, toml.
+    #[arg(long)]
+    pub input_type: Option<String>,
+    /// Comma-separated order of key types to try.
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER")]
+    pub decryption_order: Option<String>,
+}
+
+/// `exec-file`.
+#[derive(Args, Debug)]
+pub struct ExecFileArgs {
+    /// The encrypted file.
+    pub file: String,
+    /// The command, with {} for the path: one shell string, or `-- cmd {}…`.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+    /// Use a 0600 temporary file instead of a FIFO.
+    #[arg(long)]
+    pub no_fifo: bool,
+    /// Name of the temporary file.
+    #[arg(long, default_value = "tmp-file")]
+    pub filename: String,
+    /// Input format: yaml, json, dotenv, toml.
+    #[arg(long)]
+    pub input_type: Option<String>,
+    /// Output format of the plaintext: yaml, json, dotenv, toml.
+    #[arg(long)]
+    pub output_type: Option<String>,
+    /// Comma-separated order of key types to try.
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER")]
+    pub decryption_order: Option<String>,
+}
+
+/// `keygen`.
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Write the identity here instead of ~/.config/sops/age/keys.txt.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
 }

@@ -164,3 +164,57 @@ pub fn data_key(meta: &Metadata, name: &str, _order: Option<&str>) -> Result<Dat
             .hint("set SOPS_AGE_KEY_FILE to an identity file for one of the recipients above, or put it in ~/.config/sops/age/keys.txt")
     })
 }
+
+/// The recipients of an existing file, as groups, with `add` appended to
+/// the first group and `rm` removed from every group. Only age keys can be
+/// re-wrapped by this build; a file with other key types is refused.
+pub fn recipients_of(
+    meta: &Metadata,
+    add: &[String],
+    rm: &[String],
+) -> Result<Vec<Vec<Recipient>>> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for g in &meta.key_groups {
+        let mut ids = Vec::new();
+        for k in g {
+            if k.kind != "age" {
+                return Err(Failure::new(
+                    code::GENERIC,
+                    format!("this file has a {} key ({}); this build of sops-like can only re-wrap age keys", k.kind, k.id()),
+                ));
+            }
+            ids.push(k.id());
+        }
+        groups.push(ids);
+    }
+    if groups.is_empty() {
+        groups.push(Vec::new());
+    }
+    for r in rm {
+        let before: usize = groups.iter().map(Vec::len).sum();
+        for g in &mut groups {
+            g.retain(|id| id != r);
+        }
+        if groups.iter().map(Vec::len).sum::<usize>() == before {
+            return Err(Failure::new(
+                code::GENERIC,
+                format!("{r} is not a recipient of this file"),
+            ));
+        }
+    }
+    for a in add {
+        if !groups.iter().flatten().any(|id| id == a) {
+            groups[0].push(a.clone());
+        }
+    }
+    if groups.iter().any(Vec::is_empty) {
+        return Err(Failure::new(
+            code::NO_ENCRYPTION_KEY_FOUND,
+            "that would leave a key group without recipients",
+        )
+        .hint(
+            "add another recipient first (--add-age), or remove the group with `groups delete`",
+        ));
+    }
+    groups.iter().map(|g| parse_recipients(g)).collect()
+}

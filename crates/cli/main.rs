@@ -5,9 +5,11 @@
 mod args;
 mod clock;
 mod cmd;
+mod editor;
 mod exit;
 mod io;
 mod keysource;
+mod multi;
 mod treepath;
 
 use clap::Parser;
@@ -19,6 +21,14 @@ fn main() -> ExitCode {
         args::Command::Encrypt(a) => cmd::encrypt::run(a),
         args::Command::Decrypt(a) => cmd::decrypt::run(a),
         args::Command::Filestatus(a) => cmd::filestatus::run(a),
+        args::Command::Edit(a) => cmd::edit::run(a),
+        args::Command::Rotate(a) => cmd::rotate::run(a),
+        args::Command::ExecEnv(a) => cmd::exec::run_env(a),
+        args::Command::ExecFile(a) => cmd::exec::run_file(a),
+        args::Command::Keygen(a) => cmd::keygen::run(a),
+        args::Command::Set(_) | args::Command::Unset(_) | args::Command::Updatekeys(_) => {
+            Err(exit::Failure::new(1, "not implemented yet"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

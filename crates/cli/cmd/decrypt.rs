@@ -4,12 +4,32 @@
 use crate::args::DecryptArgs;
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
+use crate::multi::{self, Outcome};
 use crate::{keysource, treepath};
 use sops_like_format::{engine, Format, Node, Tree, Value};
 use zeroize::Zeroizing;
 
 pub fn run(args: DecryptArgs) -> Result<()> {
-    let input = io::read_input(args.file.as_deref())?;
+    let files = multi::expand(&args.files, args.recursive)?;
+    if files.len() <= 1 && !args.recursive {
+        return one(&args, files.first().map(String::as_str));
+    }
+    if !args.io.in_place {
+        return Err(Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "decrypting several files needs -i/--in-place",
+        ));
+    }
+    multi::each(&files, "decrypted", |f| match one(&args, Some(f)) {
+        Err(e) if e.message.contains("sops metadata not found") && args.recursive => {
+            Ok(Outcome::Skipped("not encrypted".into()))
+        }
+        r => r.map(|_| Outcome::Done),
+    })
+}
+
+fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
+    let input = io::read_input(file)?;
     let format = io::input_format(&args.io, &input)?;
     let out_format = io::output_format(&args.io, format)?;
     let file = engine::open(format, &input.text).map_err(|e| Failure::engine(&input.name, e))?;

@@ -3,12 +3,32 @@
 use crate::args::EncryptArgs;
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
+use crate::multi::{self, Outcome};
 use crate::{clock, keysource};
 use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::{self, EncryptOptions};
 
 pub fn run(args: EncryptArgs) -> Result<()> {
-    let input = io::read_input(args.file.as_deref())?;
+    let files = multi::expand(&args.files, args.recursive)?;
+    if files.len() <= 1 && !args.recursive {
+        return one(&args, files.first().map(String::as_str));
+    }
+    if !args.io.in_place {
+        return Err(Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "encrypting several files needs -i/--in-place",
+        ));
+    }
+    multi::each(&files, "encrypted", |f| match one(&args, Some(f)) {
+        Err(e) if e.code == code::FILE_ALREADY_ENCRYPTED && args.recursive => {
+            Ok(Outcome::Skipped("already encrypted".into()))
+        }
+        r => r.map(|_| Outcome::Done),
+    })
+}
+
+fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
+    let input = io::read_input(file)?;
     let format = io::input_format(&args.io, &input)?;
     let out_format = io::output_format(&args.io, format)?;
     let text = if out_format != format {

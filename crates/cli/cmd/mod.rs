@@ -1,8 +1,12 @@
 //! One module per subcommand.
 
 pub mod decrypt;
+pub mod edit;
 pub mod encrypt;
+pub mod exec;
 pub mod filestatus;
+pub mod keygen;
+pub mod rotate;
 
 use crate::args::SelectorArgs;
 use crate::exit::{code, Failure, Result};

@@ -1,0 +1,148 @@
+//! `edit FILE`: decrypt to a private temp file, open the editor, re-encrypt
+//! on save keeping every unchanged value's ciphertext (quiet git diffs).
+//! `--from PLAIN` replaces the content non-interactively.
+
+use crate::args::{EditArgs, IoArgs};
+use crate::exit::{code, Failure, Result};
+use crate::io::{self, Sensitivity};
+use crate::{clock, editor, keysource};
+use sops_like_format::cipher::CipherKind;
+use sops_like_format::engine::{self, EncryptOptions};
+use sops_like_format::Format;
+use std::io::Read;
+use std::path::Path;
+use zeroize::Zeroizing;
+
+pub fn run(args: EditArgs) -> Result<()> {
+    let path = Path::new(&args.file);
+    let io_args = IoArgs {
+        in_place: true,
+        output: None,
+        input_type: args.input_type.clone(),
+        output_type: None,
+        filename_override: None,
+    };
+    if !path.exists() {
+        return create(&args, &io_args);
+    }
+    let input = io::read_input(Some(&args.file))?;
+    let format = io::input_format(&io_args, &input)?;
+    let file = engine::open(format, &input.text).map_err(|e| Failure::engine(&input.name, e))?;
+    let key = keysource::data_key(
+        &file.metadata,
+        &input.name,
+        args.decryption_order.as_deref(),
+    )?;
+    let (plain, stash) = engine::decrypt_keeping(&file, key.as_bytes(), args.ignore_mac)
+        .map_err(|e| Failure::engine(&input.name, e))?;
+    let edited = match &args.from {
+        Some(from) => read_from(from, format)?,
+        None => editor::edit_text(path, &plain, |text| validate(format, text))?,
+    };
+    let Some(edited) = edited else {
+        return Err(Failure::new(
+            code::FILE_HAS_NOT_BEEN_MODIFIED,
+            format!("{}: file has not changed, nothing written", input.name),
+        ));
+    };
+    if edited.as_str() == plain.as_str() {
+        return Err(Failure::new(
+            code::FILE_HAS_NOT_BEEN_MODIFIED,
+            format!("{}: file has not changed, nothing written", input.name),
+        ));
+    }
+    let out = engine::reencrypt(
+        &file,
+        key.as_bytes(),
+        &plain,
+        &edited,
+        stash,
+        &clock::now_rfc3339(),
+    )
+    .map_err(|e| Failure::engine(&input.name, e))?;
+    io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
+}
+
+/// A new file: start from an empty document, encrypt for the given keys.
+fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
+    let path = Path::new(&args.file);
+    let format = match &io_args.input_type {
+        Some(t) => Format::from_name(t)
+            .ok_or_else(|| Failure::new(code::GENERIC, format!("unknown file type {t:?}")))?,
+        None => Format::from_path(&args.file).ok_or_else(|| {
+            Failure::new(
+                code::GENERIC,
+                format!("cannot tell the format of {} from its name", args.file),
+            )
+            .hint("pass --input-type")
+        })?,
+    };
+    let groups = keysource::recipient_groups(&args.keys)?;
+    let text = match &args.from {
+        Some(from) => read_from(from, format)?,
+        None => editor::edit_text(path, &Zeroizing::new(String::new()), |text| {
+            validate(format, text)
+        })?,
+    };
+    let Some(text) = text else {
+        return Err(Failure::new(
+            code::FILE_HAS_NOT_BEEN_MODIFIED,
+            format!("{}: empty document, nothing written", args.file),
+        ));
+    };
+    let cipher = match &args.cipher {
+        None => CipherKind::XChaCha20Poly1305,
+        Some(c) => CipherKind::from_name(c)
+            .ok_or_else(|| Failure::new(code::GENERIC, format!("unknown cipher {c:?}")))?,
+    };
+    let selector = super::selector_from_args(&args.selector)?.unwrap_or_default();
+    let opts = EncryptOptions {
+        cipher,
+        selector,
+        mac_only_encrypted: args.selector.mac_only_encrypted,
+    };
+    let (data_key, keys) =
+        keysource::new_data_key(&groups, args.keys.shamir_secret_sharing_threshold)?;
+    let out = engine::encrypt(
+        format,
+        &text,
+        data_key.as_bytes(),
+        &opts,
+        keys,
+        &clock::now_rfc3339(),
+    )
+    .map_err(|e| Failure::engine(&args.file, e))?;
+    io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
+}
+
+/// Read the replacement plaintext for `--from` and check it.
+fn read_from(from: &str, format: Format) -> Result<Option<Zeroizing<String>>> {
+    let mut text = Zeroizing::new(String::new());
+    let res = if from == "-" {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::File::open(from)
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .map(|_| ())
+    };
+    res.map_err(|e| {
+        Failure::new(
+            code::COULD_NOT_READ_INPUT_FILE,
+            format!("could not read {from}: {e}"),
+        )
+    })?;
+    validate(format, &text)
+        .map_err(|msg| Failure::new(code::COULD_NOT_READ_INPUT_FILE, format!("{from}:{msg}")))?;
+    Ok(Some(text))
+}
+
+/// The edited text must parse and must not carry sops metadata.
+fn validate(format: Format, text: &str) -> std::result::Result<(), String> {
+    match format.syntax().parse(text) {
+        Err(e) => Err(e.to_string()),
+        Ok(p) if p.metadata.is_some() => {
+            Err(" the document must not contain a `sops` key (sops-like manages it)".into())
+        }
+        Ok(_) => Ok(()),
+    }
+}

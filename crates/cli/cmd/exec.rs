@@ -1,0 +1,236 @@
+//! `exec-env` and `exec-file`: run a command with the plaintext, never
+//! writing it to disk (a FIFO, or a 0600 file in a 0700 dir with
+//! `--no-fifo`).
+
+use crate::args::{ExecEnvArgs, ExecFileArgs, IoArgs};
+use crate::exit::{code, Failure, Result};
+use crate::{io, keysource};
+use sops_like_format::syntax::dotenv;
+use sops_like_format::{engine, Entry, Format, Item, Node, Value};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::process::Command;
+use zeroize::Zeroizing;
+
+fn decrypt(
+    file: &str,
+    input_type: Option<String>,
+    order: Option<&str>,
+) -> Result<(Format, Zeroizing<String>)> {
+    let io_args = IoArgs {
+        in_place: false,
+        output: None,
+        input_type,
+        output_type: None,
+        filename_override: None,
+    };
+    let input = io::read_input(Some(file))?;
+    let format = io::input_format(&io_args, &input)?;
+    let enc = engine::open(format, &input.text).map_err(|e| Failure::engine(&input.name, e))?;
+    let key = keysource::data_key(&enc.metadata, &input.name, order)?;
+    let plain = engine::decrypt(&enc, key.as_bytes(), false)
+        .map_err(|e| Failure::engine(&input.name, e))?;
+    Ok((format, plain))
+}
+
+/// The command to run: `-- cmd args…` as given, or one string through `sh -c`.
+fn command(words: &[String], replace: Option<&str>) -> Result<Command> {
+    let words: Vec<String> = match replace {
+        Some(path) => words.iter().map(|w| w.replace("{}", path)).collect(),
+        None => words.to_vec(),
+    };
+    let (first, rest) = words
+        .split_first()
+        .ok_or_else(|| Failure::new(code::GENERIC, "no command given"))?;
+    if rest.is_empty() && first.contains(char::is_whitespace) {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(first);
+        return Ok(c);
+    }
+    let mut c = Command::new(first);
+    c.args(rest);
+    Ok(c)
+}
+
+fn run_child(mut cmd: Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .map_err(|e| Failure::new(code::GENERIC, format!("could not run the command: {e}")))?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(c) => Err(Failure {
+            code: c,
+            message: format!("the command exited with status {c}"),
+            hints: vec![],
+        }),
+        None => Err(Failure::new(
+            code::GENERIC,
+            format!("the command was killed ({status})"),
+        )),
+    }
+}
+
+/// Environment variables from a plaintext document: nested keys joined
+/// with `_` (`db: {user: x}` -> `db_user`), list items by index.
+pub fn env_vars(format: Format, plain: &str) -> Result<Vec<(String, Zeroizing<String>)>> {
+    let parsed = format.syntax().parse(plain).map_err(|e| {
+        Failure::new(
+            code::ERROR_DUMPING_TREE,
+            format!("the decrypted document does not parse: {e}"),
+        )
+    })?;
+    let mut out = Vec::new();
+    for doc in &parsed.tree.docs {
+        flatten(format, doc, String::new(), &mut out);
+    }
+    Ok(out)
+}
+
+fn flatten(
+    format: Format,
+    node: &Node,
+    prefix: String,
+    out: &mut Vec<(String, Zeroizing<String>)>,
+) {
+    let join = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}_{k}")
+        }
+    };
+    match node {
+        Node::Alias(inner) => flatten(format, inner, prefix, out),
+        Node::Map(entries) => {
+            for e in entries {
+                if let Entry::Pair(p) = e {
+                    let key = if format == Format::Dotenv {
+                        dotenv::env_key(&p.key).to_string()
+                    } else {
+                        p.key.clone()
+                    };
+                    if format == Format::Dotenv {
+                        if let Node::Scalar(s) = &p.value {
+                            if let Value::Str(raw) = &s.value {
+                                out.push((join(&key), Zeroizing::new(dotenv::env_value(raw))));
+                                continue;
+                            }
+                        }
+                    }
+                    flatten(format, &p.value, join(&key), out);
+                }
+            }
+        }
+        Node::Seq(items) => {
+            let mut i = 0;
+            for it in items {
+                if let Item::Node(n) = it {
+                    flatten(format, n, join(&i.to_string()), out);
+                    i += 1;
+                }
+            }
+        }
+        Node::Scalar(s) => {
+            let text = match &s.value {
+                Value::Null => String::new(),
+                Value::Bool(b) => b.to_string(),
+                other => other.sops_text().unwrap_or_default(),
+            };
+            out.push((prefix, Zeroizing::new(text)));
+        }
+    }
+}
+
+pub fn run_env(args: ExecEnvArgs) -> Result<()> {
+    let (format, plain) = decrypt(
+        &args.file,
+        args.input_type.clone(),
+        args.decryption_order.as_deref(),
+    )?;
+    let vars = env_vars(format, &plain)?;
+    let mut cmd = command(&args.command, None)?;
+    if args.pristine {
+        cmd.env_clear();
+    }
+    for (k, v) in &vars {
+        if k.is_empty() || k.contains('=') || k.contains('\0') || v.contains('\0') {
+            return Err(Failure::new(
+                code::GENERIC,
+                format!("cannot use {k:?} as an environment variable name"),
+            ));
+        }
+        cmd.env(k, v.as_str());
+    }
+    run_child(cmd)
+}
+
+pub fn run_file(args: ExecFileArgs) -> Result<()> {
+    let (format, plain) = decrypt(
+        &args.file,
+        args.input_type.clone(),
+        args.decryption_order.as_deref(),
+    )?;
+    let plain = match &args.output_type {
+        Some(t) => {
+            let to = Format::from_name(t)
+                .ok_or_else(|| Failure::new(code::GENERIC, format!("unknown file type {t:?}")))?;
+            if to == format {
+                plain
+            } else {
+                super::decrypt::convert(format, to, &plain)?
+            }
+        }
+        None => plain,
+    };
+    let fail = |e: std::io::Error| {
+        Failure::new(
+            code::COULD_NOT_WRITE_OUTPUT_FILE,
+            format!("could not create the temporary file: {e}"),
+        )
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("sops-like-exec-")
+        .tempdir()
+        .map_err(fail)?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+    if args.filename.contains('/') || args.filename.is_empty() {
+        return Err(Failure::new(
+            code::GENERIC,
+            "--filename must be a plain file name",
+        ));
+    }
+    let path = dir.path().join(&args.filename);
+    let path_str = path.to_string_lossy().into_owned();
+    let cmd = command(&args.command, Some(&path_str))?;
+    if args.no_fifo {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(fail)?;
+        f.write_all(plain.as_bytes()).map_err(fail)?;
+        drop(f);
+        let result = run_child(cmd);
+        let _ = std::fs::remove_file(&path);
+        return result;
+    }
+    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).map_err(|e| {
+        Failure::new(
+            code::COULD_NOT_WRITE_OUTPUT_FILE,
+            format!("could not create a FIFO: {e}"),
+        )
+    })?;
+    // The writer blocks until the command opens the FIFO; it may never do.
+    let writer_path = path.clone();
+    let data = plain.clone();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&writer_path) {
+            let _ = f.write_all(data.as_bytes());
+        }
+    });
+    let result = run_child(cmd);
+    let _ = std::fs::remove_file(&path);
+    result
+}

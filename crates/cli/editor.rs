@@ -1,0 +1,194 @@
+//! The editor round trip: the plaintext goes to a 0600 file inside a 0700
+//! directory, on a RAM-backed location when there is one; the editor is
+//! `$SOPS_EDITOR`, `$VISUAL`, `$EDITOR` (split like a shell) or vi/nano;
+//! the file is overwritten and removed on every path, Ctrl-C included.
+
+use crate::exit::{code, Failure, Result};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// Where to put the temp directory: `$XDG_RUNTIME_DIR`, else `/dev/shm`,
+/// else the system temp dir.
+fn temp_base() -> PathBuf {
+    let candidates = [
+        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
+        Some(PathBuf::from("/dev/shm")),
+    ];
+    for c in candidates.into_iter().flatten() {
+        if c.is_dir()
+            && tempfile::Builder::new()
+                .prefix(".sops-like-probe")
+                .tempfile_in(&c)
+                .is_ok()
+        {
+            return c;
+        }
+    }
+    std::env::temp_dir()
+}
+
+/// The editor command, split into words.
+pub fn editor_command() -> Result<Vec<String>> {
+    for var in ["SOPS_EDITOR", "VISUAL", "EDITOR"] {
+        if let Ok(v) = std::env::var(var) {
+            if v.trim().is_empty() {
+                continue;
+            }
+            let words = shell_words::split(&v).map_err(|e| {
+                Failure::new(code::NO_EDITOR_FOUND, format!("cannot parse ${var}: {e}"))
+            })?;
+            if !words.is_empty() {
+                return Ok(words);
+            }
+        }
+    }
+    for fallback in ["vi", "nano"] {
+        if let Some(path) = which(fallback) {
+            return Ok(vec![path.to_string_lossy().into_owned()]);
+        }
+    }
+    Err(Failure::new(code::NO_EDITOR_FOUND, "no editor found")
+        .hint("set $EDITOR (or $SOPS_EDITOR), e.g. EDITOR=nano"))
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A private directory holding the plaintext; wiped and removed on drop.
+struct Scratch {
+    dir: tempfile::TempDir,
+    file: PathBuf,
+}
+
+impl Scratch {
+    fn new(name: &str, text: &str) -> Result<Scratch> {
+        let fail = |e: std::io::Error| {
+            Failure::new(
+                code::COULD_NOT_WRITE_OUTPUT_FILE,
+                format!("could not create the temporary file: {e}"),
+            )
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("sops-like-edit-")
+            .tempdir_in(temp_base())
+            .map_err(fail)?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+            .map_err(fail)?;
+        let file = dir.path().join(name);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&file)
+            .map_err(fail)?;
+        f.write_all(text.as_bytes()).map_err(fail)?;
+        f.sync_all().map_err(fail)?;
+        Ok(Scratch { dir, file })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // Overwrite before unlinking (cheap; matters on disk-backed /tmp).
+        if let Ok(meta) = std::fs::metadata(&self.file) {
+            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&self.file) {
+                let zeros = vec![0u8; meta.len() as usize];
+                let _ = f.write_all(&zeros);
+                let _ = f.sync_all();
+            }
+        }
+        let _ = std::fs::remove_file(&self.file);
+        let _ = self.dir.path();
+    }
+}
+
+/// Flag set by SIGINT/SIGTERM while we wait for the editor.
+fn interrupted() -> Arc<AtomicBool> {
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        // If a handler cannot be installed, Ctrl-C kills us and the OS
+        // removes nothing: the temp dir is in RAM-backed storage when possible.
+        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+        flag
+    })
+    .clone()
+}
+
+/// Let the user edit `text` (named like `path`). `Ok(None)` if they saved
+/// no change. `validate` is checked after each save; on error the message
+/// is shown and the editor reopens after Enter.
+pub fn edit_text(
+    path: &Path,
+    text: &str,
+    validate: impl Fn(&str) -> std::result::Result<(), String>,
+) -> Result<Option<Zeroizing<String>>> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let scratch = Scratch::new(&name, text)?;
+    let before = Sha256::digest(text.as_bytes());
+    let editor = editor_command()?;
+    let flag = interrupted();
+    loop {
+        let status = std::process::Command::new(&editor[0])
+            .args(&editor[1..])
+            .arg(&scratch.file)
+            .status()
+            .map_err(|e| {
+                Failure::new(
+                    code::NO_EDITOR_FOUND,
+                    format!("could not run the editor {:?}: {e}", editor[0]),
+                )
+            })?;
+        if flag.load(Ordering::SeqCst) {
+            return Err(Failure::new(
+                code::KEYBOARD_INTERRUPT,
+                "interrupted; nothing written, temporary file removed",
+            ));
+        }
+        if !status.success() {
+            return Err(Failure::new(
+                code::GENERIC,
+                format!("the editor exited with {status}; nothing written, temporary file removed"),
+            ));
+        }
+        let edited = Zeroizing::new(std::fs::read_to_string(&scratch.file).map_err(|e| {
+            Failure::new(
+                code::COULD_NOT_READ_INPUT_FILE,
+                format!("could not read the edited file: {e}"),
+            )
+        })?);
+        if Sha256::digest(edited.as_bytes()) == before {
+            return Ok(None);
+        }
+        match validate(&edited) {
+            Ok(()) => return Ok(Some(edited)),
+            Err(msg) => {
+                eprintln!("error: the edited file is not valid: {name}:{msg}");
+                eprintln!(
+                    "Press Enter to return to the editor, or Ctrl-C to abort (nothing is written)."
+                );
+                let mut line = String::new();
+                let n = std::io::stdin().lock().read_line(&mut line).unwrap_or(0);
+                if n == 0 || flag.load(Ordering::SeqCst) {
+                    return Err(Failure::new(
+                        code::GENERIC,
+                        "aborted; nothing written, temporary file removed",
+                    ));
+                }
+            }
+        }
+    }
+}
