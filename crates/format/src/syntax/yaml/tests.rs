@@ -20,3 +20,34 @@ fn smoke() {
     assert_eq!(p.tree.docs.len(), 1);
     roundtrip(&Yaml, src).unwrap();
 }
+
+fn fixtures() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/yaml");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            out.push((name, std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+    out.sort();
+    assert!(out.len() >= 15, "fixtures missing");
+    out
+}
+
+#[test]
+fn fixtures_roundtrip() {
+    let mut failures = Vec::new();
+    for (name, src) in fixtures() {
+        let result = roundtrip(&Yaml, &src);
+        if name.starts_with("fail_") {
+            if result.is_ok() {
+                failures.push(format!("{name}: expected an error"));
+            }
+        } else if let Err(e) = result {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
