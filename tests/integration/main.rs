@@ -4,3 +4,4 @@ mod util;
 
 mod cli_decrypt;
 mod cli_encrypt;
+mod sops_read;

@@ -374,11 +374,46 @@ pub fn decrypt_keeping(
     let src = file.src;
     let mut edits: Vec<Edit> = Vec::new();
     let mut failure = None;
+    // The path of the last value seen: sops attaches a comment that ends a
+    // nested mapping to the deepest open mapping, which a layout-based
+    // parser may place higher up. Such comments are tried at every prefix.
+    let mut prev_path: Vec<String> = Vec::new();
+    // sops-compatible (AES) files: the MAC is computed here, over the
+    // decrypted value texts exactly as sops does (a re-parse of the
+    // plaintext could differ, e.g. a `\r` that sops keeps in .env values).
+    let direct = file.metadata.cipher() == Some(CipherKind::Aes256Gcm);
+    let mac_only = file.metadata.mac_only_encrypted;
+    let mut mac = Mac::new(mac_only);
+    let mut by_span: std::collections::HashMap<usize, Zeroizing<String>> =
+        std::collections::HashMap::new();
     walk(&file.parsed.tree, |place, leaf| {
-        if place.in_alias || failure.is_some() {
+        if failure.is_some() {
+            return;
+        }
+        if let (true, Leaf::Value(s)) = (direct, &leaf) {
+            match &s.value {
+                Value::Str(t) if is_encrypted(t) => {
+                    if place.in_alias {
+                        if let Some(p) = s.span.as_ref().and_then(|sp| by_span.get(&sp.start)) {
+                            mac.update(p.as_bytes());
+                        }
+                    }
+                }
+                v if !mac_only => {
+                    if let Some(t) = v.sops_text() {
+                        mac.update(t.as_bytes());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if place.in_alias {
             return;
         }
         let path = place.path;
+        if let Leaf::Value(_) = leaf {
+            prev_path = path.iter().map(|p| p.to_string()).collect();
+        }
         let (text, span, slot, is_comment) = match leaf {
             Leaf::Value(s) => match (&s.value, &s.span) {
                 (Value::Str(t), Some(span)) if is_encrypted(t) => {
@@ -402,7 +437,20 @@ pub fn decrypt_keeping(
                 return;
             }
         };
-        let plain = match enc.open(key, aad(path).as_bytes()) {
+        let mut opened = enc.open(key, aad(path).as_bytes());
+        if is_comment && opened.is_err() {
+            for k in (0..=prev_path.len()).rev() {
+                let candidate: Vec<&str> = prev_path[..k].iter().map(String::as_str).collect();
+                if candidate.as_slice() == path {
+                    continue;
+                }
+                if let Ok(p) = enc.open(key, aad(&candidate).as_bytes()) {
+                    opened = Ok(p);
+                    break;
+                }
+            }
+        }
+        let plain = match opened {
             Ok(p) => p,
             Err(e) => {
                 failure = Some(fail(e));
@@ -416,12 +464,28 @@ pub fn decrypt_keeping(
             });
             return;
         };
+        if direct && !is_comment && enc.ty != "comment" {
+            mac.update(plain.as_bytes());
+            by_span.insert(span.start, Zeroizing::new(plain.to_string()));
+        }
         let ty = if is_comment {
             "comment"
         } else {
             enc.ty.as_str()
         };
         stash.put(&aad(path), ty, plain, text);
+        if !is_comment && enc.ty == "comment" {
+            match syntax.comment_item(src, &span, plain) {
+                Some(edit) => edits.push(edit),
+                None => {
+                    failure = Some(EngineError::BadType {
+                        path: aad(path),
+                        ty: enc.ty.clone(),
+                    })
+                }
+            }
+            return;
+        }
         let replacement = if is_comment || enc.cipher == CipherKind::XChaCha20Poly1305 {
             if is_comment != (enc.ty == "comment") {
                 failure = Some(EngineError::BadType {
@@ -459,7 +523,8 @@ pub fn decrypt_keeping(
     }
     let plaintext = Zeroizing::new(splice(src, edits)?);
     if !ignore_mac {
-        verify_mac(file, key, &plaintext)?;
+        let computed = if direct { Some(mac.finish()) } else { None };
+        verify_mac(file, key, &plaintext, computed)?;
     }
     Ok((plaintext, stash))
 }
@@ -585,6 +650,7 @@ fn verify_mac(
     file: &EncryptedFile<'_>,
     key: &[u8; 32],
     plaintext: &str,
+    computed: Option<String>,
 ) -> Result<(), EngineError> {
     let meta = &file.metadata;
     if meta.mac.is_empty() {
@@ -596,13 +662,18 @@ fn verify_mac(
             path: "sops:mac".into(),
             source,
         })?;
-    let reparsed = file
-        .format
-        .syntax()
-        .parse(plaintext)
-        .map_err(EngineError::DecryptedParse)?;
-    let decider = Decider::new(&meta.effective_selector())?;
-    let computed = compute_mac(&reparsed.tree, &decider, meta.mac_only_encrypted);
+    let computed = match computed {
+        Some(c) => c,
+        None => {
+            let reparsed = file
+                .format
+                .syntax()
+                .parse(plaintext)
+                .map_err(EngineError::DecryptedParse)?;
+            let decider = Decider::new(&meta.effective_selector())?;
+            compute_mac(&reparsed.tree, &decider, meta.mac_only_encrypted)
+        }
+    };
     // Constant-time enough: both are public-length hex strings.
     if stored.as_slice() != computed.as_bytes() {
         return Err(EngineError::MacMismatch);

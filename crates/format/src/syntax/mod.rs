@@ -102,6 +102,14 @@ pub trait Syntax: Sync {
 
     /// Write a whole tree in this format (conversion, `--extract`).
     fn emit(&self, tree: &Tree) -> Result<String, EmitError>;
+
+    /// sops writes a comment inside a YAML sequence as a sequence item
+    /// (`- ENC[…,type:comment]`). Given that item's scalar span and the
+    /// decrypted comment text, the edit that turns the item back into a
+    /// comment line. `None` where the format has no such thing.
+    fn comment_item(&self, _src: &str, _span: &Span, _text: &str) -> Option<Edit> {
+        None
+    }
 }
 
 /// The file formats.

@@ -10,6 +10,7 @@
 //! before the closing `}` as `, sops: {…}`, or as `sops: {…},` after a `{`
 //! or a trailing comma.
 
+mod comment_item;
 mod emit;
 mod lexeme;
 mod parse;
@@ -99,6 +100,10 @@ impl Syntax for Yaml {
             ));
         }
         Ok(edits)
+    }
+
+    fn comment_item(&self, src: &str, span: &crate::tree::Span, text: &str) -> Option<Edit> {
+        comment_item::comment_item(src, span, text)
     }
 
     fn emit(&self, tree: &Tree) -> Result<String, EmitError> {
