@@ -494,3 +494,23 @@ fn emits_go_yaml_style() {
         crate::syntax::conformance::plain(&tree.docs[1])
     );
 }
+
+/// Run with `cargo test --release -p sops-like-format perf_3mb -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn perf_3mb() {
+    let mut src = String::new();
+    let mut i = 0;
+    while src.len() < 3_000_000 {
+        src.push_str(&format!(
+            "section{i}:\n  # comment {i}\n  name: \"value number {i}\"\n  port: {i}\n  list:\n    - alpha{i}\n    - beta {i}\n  block: |\n    line {i}\n    more text here\n"
+        ));
+        i += 1;
+    }
+    let start = std::time::Instant::now();
+    let p = parse(&src);
+    let elapsed = start.elapsed();
+    let mut n = 0;
+    crate::walk::walk(&p.tree, |_, _| n += 1);
+    println!("{} bytes, {n} leaves, parsed in {elapsed:?}", src.len());
+}
