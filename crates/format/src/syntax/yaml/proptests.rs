@@ -90,10 +90,10 @@ fn render(t: &Tree, indent: usize, st: &Style, n: &mut usize, out: &mut String) 
         Tree::Map(entries) => {
             for (k, v) in entries {
                 *n += 1;
-                if st.comments && *n % 3 == 0 {
+                if st.comments && (*n).is_multiple_of(3) {
                     out.push_str(&format!("{pad}# head {n}\n"));
                 }
-                if st.blank && *n % 4 == 0 {
+                if st.blank && (*n).is_multiple_of(4) {
                     out.push('\n');
                 }
                 out.push_str(&format!("{pad}{k}{n}:"));
@@ -124,7 +124,7 @@ fn value(v: &Tree, indent: usize, st: &Style, n: &mut usize, out: &mut String) {
             } else {
                 out.push(' ');
                 out.push_str(&s);
-                if st.comments && *n % 2 == 0 && !s.contains('\n') {
+                if st.comments && (*n).is_multiple_of(2) && !s.contains('\n') {
                     out.push_str(&format!("  # inline {n}"));
                 }
                 out.push('\n');
@@ -132,7 +132,7 @@ fn value(v: &Tree, indent: usize, st: &Style, n: &mut usize, out: &mut String) {
         }
         Tree::Flow(f) => {
             *n += 1;
-            if *n % 5 == 0 {
+            if (*n).is_multiple_of(5) {
                 out.push_str(&format!(" &a{n}"));
             }
             out.push_str(&format!(" {f}\n"));
@@ -234,5 +234,8 @@ fn most_generated_streams_are_valid() {
             println!("{src:?}");
         }
     }
-    assert!(valid > 120, "only {valid}/200 generated streams are valid YAML");
+    assert!(
+        valid > 120,
+        "only {valid}/200 generated streams are valid YAML"
+    );
 }

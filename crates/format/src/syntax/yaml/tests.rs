@@ -508,6 +508,9 @@ fn perf_3mb() {
         i += 1;
     }
     let start = std::time::Instant::now();
+    let events = granit_parser::Parser::new_from_str(&src).count();
+    println!("granit alone: {events} events in {:?}", start.elapsed());
+    let start = std::time::Instant::now();
     let p = parse(&src);
     let elapsed = start.elapsed();
     let mut n = 0;
