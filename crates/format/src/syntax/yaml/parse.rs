@@ -241,7 +241,8 @@ impl<'s> Builder<'s> {
             Event::Comment(text, placement) => self.comment(text, placement, range),
             Event::Scalar(value, style, anchor, tag) => {
                 self.before_node();
-                let done = self.scalar(&value, style, tag.as_deref(), range, tag_start);
+                let want_key = anchor != 0 || matches!(self.role(), Role::Key);
+                let done = self.scalar(&value, style, tag.as_deref(), range, tag_start, want_key);
                 self.complete(done, anchor)?;
             }
             Event::Alias(id) => {
@@ -409,6 +410,7 @@ impl<'s> Builder<'s> {
         tag: Option<&Tag>,
         range: Span,
         tag_start: Option<usize>,
+        want_key: bool,
     ) -> Done {
         let (mut start, end) = match style {
             ScalarStyle::Literal | ScalarStyle::Folded => self.block_extent(&range),
@@ -458,7 +460,7 @@ impl<'s> Builder<'s> {
             start,
             end: end.max(start),
             size: 1,
-            key: if empty {
+            key: if empty || !want_key {
                 String::new()
             } else {
                 value.to_string()
