@@ -66,19 +66,18 @@ def generate(leaves, seed=1):
 
 
 def run(cmd, env, stdout_path=None):
-    """Run cmd, return (seconds, max_rss_kib). Raises on failure."""
+    """Run cmd under /usr/bin/time (so the peak RSS is the command's own,
+    not inherited from this Python process), return (seconds, max_rss_kib)."""
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    timing = DATA / "time.txt"
     start = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(p.pid, 0)
+    p = subprocess.run(["/usr/bin/time", "-o", str(timing), "-f", "%M"] + cmd, stdout=out, stderr=subprocess.PIPE, env=env)
     elapsed = time.perf_counter() - start
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
     if stdout_path:
         out.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{cmd} failed: {err}")
-    return elapsed, usage.ru_maxrss
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd} failed: {p.stderr.decode(errors='replace')}")
+    return elapsed, int(timing.read_text().split()[-1])
 
 
 def best(cmd, env, runs, stdout_path=None):

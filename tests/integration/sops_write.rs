@@ -25,26 +25,57 @@ fn ours_aes(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
 }
 
 fn sops_decrypt(home: &Path, file: &Path) -> Option<String> {
-    let out = sops(home, "age-test.txt")?.arg("decrypt").arg(file).output().unwrap();
-    assert!(out.status.success(), "sops decrypt {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    let out = sops(home, "age-test.txt")?
+        .arg("decrypt")
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sops decrypt {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(String::from_utf8(out.stdout).unwrap())
 }
 
 fn ours_decrypt(home: &Path, file: &Path) -> String {
-    let out = cmd(home, Some("age-test.txt")).arg("decrypt").arg(file).output().unwrap();
-    assert!(out.status.success(), "sops-like decrypt {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    let out = cmd(home, Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sops-like decrypt {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
 fn sops_decrypts_what_we_write_in_aes_mode() {
     let dir = tempdir();
-    for (name, text, format) in [("a.yaml", YAML, Format::Yaml), ("b.json", JSON, Format::Json), ("c.env", ENV, Format::Dotenv)] {
+    for (name, text, format) in [
+        ("a.yaml", YAML, Format::Yaml),
+        ("b.json", JSON, Format::Json),
+        ("c.env", ENV, Format::Dotenv),
+    ] {
         let enc = ours_aes(dir.path(), name, text);
-        let Some(theirs) = sops_decrypt(dir.path(), &enc) else { return };
-        assert_eq!(canonical_text(format, &theirs), canonical_text(format, text), "{name}\n--- sops says ---\n{theirs}");
+        let Some(theirs) = sops_decrypt(dir.path(), &enc) else {
+            return;
+        };
+        assert_eq!(
+            canonical_text(format, &theirs),
+            canonical_text(format, text),
+            "{name}\n--- sops says ---\n{theirs}"
+        );
         // And ours still reads it back to the same data.
-        assert_eq!(canonical_text(format, &ours_decrypt(dir.path(), &enc)), canonical_text(format, text));
+        assert_eq!(
+            canonical_text(format, &ours_decrypt(dir.path(), &enc)),
+            canonical_text(format, text)
+        );
     }
 }
 
@@ -52,19 +83,54 @@ fn sops_decrypts_what_we_write_in_aes_mode() {
 fn sops_set_rotate_and_edit_work_on_our_files() {
     let dir = tempdir();
     let enc = ours_aes(dir.path(), "a.yaml", YAML);
-    let Some(mut set) = sops(dir.path(), "age-test.txt") else { return };
-    let out = set.arg("set").arg(&enc).arg(r#"["app"]["name"]"#).arg(r#""changed""#).output().unwrap();
-    assert!(out.status.success(), "sops set: {}", String::from_utf8_lossy(&out.stderr));
+    let Some(mut set) = sops(dir.path(), "age-test.txt") else {
+        return;
+    };
+    let out = set
+        .arg("set")
+        .arg(&enc)
+        .arg(r#"["app"]["name"]"#)
+        .arg(r#""changed""#)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sops set: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(ours_decrypt(dir.path(), &enc).contains("name: changed"));
 
-    let out = sops(dir.path(), "age-test.txt").unwrap().args(["rotate", "-i"]).arg(&enc).output().unwrap();
-    assert!(out.status.success(), "sops rotate: {}", String::from_utf8_lossy(&out.stderr));
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .args(["rotate", "-i"])
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sops rotate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(ours_decrypt(dir.path(), &enc).contains("port: 8080"));
 
-    let editor = write(dir.path(), "ed.sh", "#!/bin/sh\nsed -i 's/port: 8080/port: 9090/' \"$1\"\n");
+    let editor = write(
+        dir.path(),
+        "ed.sh",
+        "#!/bin/sh\nsed -i 's/port: 8080/port: 9090/' \"$1\"\n",
+    );
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let out = sops(dir.path(), "age-test.txt").unwrap().env("EDITOR", &editor).arg("edit").arg(&enc).output().unwrap();
-    assert!(out.status.success(), "sops edit: {}", String::from_utf8_lossy(&out.stderr));
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .env("EDITOR", &editor)
+        .arg("edit")
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sops edit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(ours_decrypt(dir.path(), &enc).contains("port: 9090"));
 }
 
@@ -73,20 +139,52 @@ fn sops_updatekeys_works_on_our_files() {
     let dir = tempdir();
     let enc = ours_aes(dir.path(), "a.yaml", "a: 1\nb: two\n");
     let second = recipient_of("age-test-2.txt");
-    write(dir.path(), ".sops.yaml", &format!("creation_rules:\n  - age: {},{}\n", demo_recipient(), second));
-    let Some(mut c) = sops(dir.path(), "age-test.txt") else { return };
-    let out = c.current_dir(dir.path()).args(["updatekeys", "-y"]).arg(&enc).output().unwrap();
-    assert!(out.status.success(), "sops updatekeys: {}", String::from_utf8_lossy(&out.stderr));
+    write(
+        dir.path(),
+        ".sops.yaml",
+        &format!(
+            "creation_rules:\n  - age: {},{}\n",
+            demo_recipient(),
+            second
+        ),
+    );
+    let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+        return;
+    };
+    let out = c
+        .current_dir(dir.path())
+        .args(["updatekeys", "-y"])
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sops updatekeys: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The new recipient can now read it with sops-like.
-    let out = cmd(dir.path(), Some("age-test-2.txt")).arg("decrypt").arg(&enc).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd(dir.path(), Some("age-test-2.txt"))
+        .arg("decrypt")
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "a: 1\nb: two\n");
 }
 
 #[test]
 fn our_edits_of_sops_files_stay_readable_by_sops() {
     let dir = tempdir();
-    for name in ["yaml-types.yaml", "json-basic.json", "dotenv-basic.env", "yaml-comments.yaml"] {
+    for name in [
+        "yaml-types.yaml",
+        "json-basic.json",
+        "dotenv-basic.env",
+        "yaml-comments.yaml",
+    ] {
         let src = root().join("testdata/sops/enc").join(name);
         let path = dir.path().join(name);
         std::fs::copy(&src, &path).unwrap();
@@ -99,15 +197,43 @@ fn our_edits_of_sops_files_stay_readable_by_sops() {
             _ => plain.replacen('{', "{\n\t\"added_by_sops_like\": \"hello\",", 1),
         };
         let from = write(dir.path(), "from.txt", &edited);
-        let out = cmd(dir.path(), Some("age-test.txt")).arg("edit").arg(&path).arg("--from").arg(&from).output().unwrap();
-        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
-        let Some(theirs) = sops_decrypt(dir.path(), &path) else { return };
-        assert_eq!(canonical_text(format, &theirs), canonical_text(format, &edited), "{name}");
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("edit")
+            .arg(&path)
+            .arg("--from")
+            .arg(&from)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let Some(theirs) = sops_decrypt(dir.path(), &path) else {
+            return;
+        };
+        assert_eq!(
+            canonical_text(format, &theirs),
+            canonical_text(format, &edited),
+            "{name}"
+        );
         // rotate with sops-like keeps it readable by sops too.
-        let out = cmd(dir.path(), Some("age-test.txt")).args(["rotate", "-i"]).arg(&path).output().unwrap();
-        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .args(["rotate", "-i"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let theirs = sops_decrypt(dir.path(), &path).unwrap();
-        assert_eq!(canonical_text(format, &theirs), canonical_text(format, &edited), "{name} after rotate");
+        assert_eq!(
+            canonical_text(format, &theirs),
+            canonical_text(format, &edited),
+            "{name} after rotate"
+        );
     }
 }
 
@@ -121,17 +247,24 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 fn doc() -> impl Strategy<Value = Vec<(String, String)>> {
-    prop::collection::btree_map("[a-z][a-z0-9_]{0,10}", value(), 1..8).prop_map(|m| m.into_iter().collect())
+    prop::collection::btree_map("[a-z][a-z0-9_]{0,10}", value(), 1..8)
+        .prop_map(|m| m.into_iter().collect())
 }
 
 fn render(format: Format, pairs: &[(String, String)]) -> String {
     match format {
         Format::Yaml => pairs.iter().map(|(k, v)| format!("{k}: {v}\n")).collect(),
         Format::Json => {
-            let body: Vec<String> = pairs.iter().map(|(k, v)| format!("  \"{k}\": {v}")).collect();
+            let body: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("  \"{k}\": {v}"))
+                .collect();
             format!("{{\n{}\n}}\n", body.join(",\n"))
         }
-        _ => pairs.iter().map(|(k, v)| format!("{}={}\n", k.to_uppercase(), v.trim_matches('"'))).collect(),
+        _ => pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}\n", k.to_uppercase(), v.trim_matches('"')))
+            .collect(),
     }
 }
 

@@ -278,17 +278,137 @@ impl EncValue {
     }
 }
 
+/// A data key ready to seal and open many values: the AEAD key schedules
+/// are computed once, and nonces come from the system RNG in batches.
+pub struct ValueCipher {
+    aes: Aes256Gcm32,
+    xchacha: XChaCha20Poly1305,
+    pool: Vec<u8>,
+    used: usize,
+}
+
+impl ValueCipher {
+    /// Prepare `key`.
+    pub fn new(key: &[u8; 32]) -> ValueCipher {
+        ValueCipher {
+            aes: Aes256Gcm32::new(key.into()),
+            xchacha: XChaCha20Poly1305::new(key.into()),
+            pool: Vec::new(),
+            used: 0,
+        }
+    }
+
+    fn nonce(&mut self, len: usize) -> Result<Vec<u8>, CipherError> {
+        if self.used + len > self.pool.len() {
+            self.pool.resize(16 * 1024, 0);
+            getrandom::fill(&mut self.pool).map_err(|_| CipherError::Rng)?;
+            self.used = 0;
+        }
+        let n = self.pool[self.used..self.used + len].to_vec();
+        self.used += len;
+        Ok(n)
+    }
+
+    /// Encrypt `plaintext` with a fresh random nonce.
+    pub fn seal(
+        &mut self,
+        cipher: CipherKind,
+        plaintext: &[u8],
+        aad: &[u8],
+        ty: &str,
+    ) -> Result<EncValue, CipherError> {
+        let iv = self.nonce(cipher.nonce_len())?;
+        let mut data = plaintext.to_vec();
+        let tag = match cipher {
+            CipherKind::Aes256Gcm => {
+                let nonce = iv
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| CipherError::Malformed("bad nonce length"))?;
+                self.aes
+                    .encrypt_inout_detached(nonce, aad, InOutBuf::from(data.as_mut_slice()))
+                    .map_err(|_| CipherError::Auth)?
+                    .to_vec()
+            }
+            CipherKind::XChaCha20Poly1305 => {
+                let nonce = iv
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| CipherError::Malformed("bad nonce length"))?;
+                self.xchacha
+                    .encrypt_inout_detached(nonce, aad, InOutBuf::from(data.as_mut_slice()))
+                    .map_err(|_| CipherError::Auth)?
+                    .to_vec()
+            }
+        };
+        Ok(EncValue {
+            cipher,
+            data,
+            iv,
+            tag,
+            ty: ty.to_string(),
+        })
+    }
+
+    /// Decrypt and authenticate `value`.
+    pub fn open(&self, value: &EncValue, aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, CipherError> {
+        let mut data = Zeroizing::new(value.data.clone());
+        let tag = value
+            .tag
+            .as_slice()
+            .try_into()
+            .map_err(|_| CipherError::Malformed("tag must be 16 bytes"))?;
+        let buf = InOutBuf::from(data.as_mut_slice());
+        match (value.cipher, value.iv.len()) {
+            (CipherKind::Aes256Gcm, 32) => {
+                let nonce = value
+                    .iv
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| CipherError::Malformed("bad nonce"))?;
+                self.aes.decrypt_inout_detached(nonce, aad, buf, tag)
+            }
+            (CipherKind::XChaCha20Poly1305, 24) => {
+                let nonce = value
+                    .iv
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| CipherError::Malformed("bad nonce"))?;
+                self.xchacha.decrypt_inout_detached(nonce, aad, buf, tag)
+            }
+            // Rare nonce lengths (12-byte AES-GCM): the one-off path.
+            _ => return Err(CipherError::Malformed("unusual nonce length")),
+        }
+        .map_err(|_| CipherError::Auth)?;
+        Ok(data)
+    }
+}
+
+impl EncValue {
+    /// The `ENC[…]` text, built in one allocation.
+    pub fn encode(&self) -> String {
+        let b64 = |n: usize| n.div_ceil(3) * 4;
+        let mut out = String::with_capacity(
+            40 + b64(self.data.len()) + b64(self.iv.len()) + b64(self.tag.len()) + self.ty.len(),
+        );
+        out.push_str("ENC[");
+        out.push_str(self.cipher.tag());
+        out.push_str(",data:");
+        STANDARD.encode_string(&self.data, &mut out);
+        out.push_str(",iv:");
+        STANDARD.encode_string(&self.iv, &mut out);
+        out.push_str(",tag:");
+        STANDARD.encode_string(&self.tag, &mut out);
+        out.push_str(",type:");
+        out.push_str(&self.ty);
+        out.push(']');
+        out
+    }
+}
+
 impl std::fmt::Display for EncValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "ENC[{},data:{},iv:{},tag:{},type:{}]",
-            self.cipher.tag(),
-            STANDARD.encode(&self.data),
-            STANDARD.encode(&self.iv),
-            STANDARD.encode(&self.tag),
-            self.ty
-        )
+        f.write_str(&self.encode())
     }
 }
 

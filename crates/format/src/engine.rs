@@ -13,7 +13,7 @@
 //!   real sops decrypts it; decryption writes the value back in a canonical
 //!   spelling for its position.
 
-use crate::cipher::{aad, is_encrypted, CipherError, CipherKind, EncValue};
+use crate::cipher::{aad, is_encrypted, CipherError, CipherKind, EncValue, ValueCipher};
 use crate::mac::Mac;
 use crate::metadata::{MasterKey, Metadata, MetadataError, Selector, FORMAT_VERSION};
 use crate::select::{Decider, SelectorError};
@@ -173,6 +173,12 @@ fn split_offset(t: &str) -> (&str, &str) {
     (t, "")
 }
 
+fn has_aliases(tree: &Tree) -> bool {
+    let mut found = false;
+    walk(tree, |place, _| found |= place.in_alias);
+    found
+}
+
 /// The MAC of a plaintext tree (uppercase hex SHA-512).
 pub fn compute_mac(tree: &Tree, decider: &Decider, mac_only_encrypted: bool) -> String {
     let mut mac = Mac::new(mac_only_encrypted);
@@ -181,8 +187,13 @@ pub fn compute_mac(tree: &Tree, decider: &Decider, mac_only_encrypted: bool) -> 
             if mac_only_encrypted && !decider.value(place.path, place.comments) {
                 return;
             }
-            if let Some(text) = s.value.sops_text() {
-                mac.update(text.as_bytes());
+            match &s.value {
+                Value::Str(t) => mac.update(t.as_bytes()),
+                v => {
+                    if let Some(text) = v.sops_text() {
+                        mac.update(text.as_bytes());
+                    }
+                }
             }
         }
     });
@@ -269,6 +280,7 @@ fn encrypt_leaves(
     mut stash: Option<&mut Stash>,
 ) -> Result<Vec<Edit>, EngineError> {
     let syntax = format.syntax();
+    let mut sealer = ValueCipher::new(key);
     let mut edits = Vec::new();
     let mut failure = None;
     walk(tree, |place, leaf| {
@@ -287,12 +299,13 @@ fn encrypt_leaves(
                 if !decider.value(path, place.comments) {
                     return;
                 }
-                let plaintext: Zeroizing<String> = match cipher {
-                    CipherKind::XChaCha20Poly1305 => {
-                        Zeroizing::new(src.get(span.clone()).unwrap_or_default().to_string())
-                    }
-                    CipherKind::Aes256Gcm => {
-                        Zeroizing::new(s.value.sops_text().unwrap_or_default())
+                let owned: Zeroizing<String>;
+                let plaintext: &str = match (cipher, &s.value) {
+                    (CipherKind::XChaCha20Poly1305, _) => src.get(span.clone()).unwrap_or_default(),
+                    (CipherKind::Aes256Gcm, Value::Str(t)) => t,
+                    (CipherKind::Aes256Gcm, v) => {
+                        owned = Zeroizing::new(v.sops_text().unwrap_or_default());
+                        &owned
                     }
                 };
                 let ty = s.value.sops_type();
@@ -304,13 +317,12 @@ fn encrypt_leaves(
                         span,
                         text: syntax.enc_lexeme(s.slot, &enc),
                     }),
-                    None => {
-                        EncValue::seal(cipher, key, plaintext.as_bytes(), aad(path).as_bytes(), ty)
-                            .map(|v| Edit {
-                                span,
-                                text: syntax.enc_lexeme(s.slot, &v.to_string()),
-                            })
-                    }
+                    None => sealer
+                        .seal(cipher, plaintext.as_bytes(), aad(path).as_bytes(), ty)
+                        .map(|v| Edit {
+                            span,
+                            text: syntax.enc_lexeme(s.slot, &v.encode()),
+                        }),
                 }
             }
             Leaf::Comment(c) => {
@@ -323,17 +335,12 @@ fn encrypt_leaves(
                     .and_then(|st| st.take(&aad(path), "comment", &c.text));
                 match reused {
                     Some(enc) => Ok(Edit { span, text: enc }),
-                    None => EncValue::seal(
-                        cipher,
-                        key,
-                        c.text.as_bytes(),
-                        aad(path).as_bytes(),
-                        "comment",
-                    )
-                    .map(|v| Edit {
-                        span,
-                        text: v.to_string(),
-                    }),
+                    None => sealer
+                        .seal(cipher, c.text.as_bytes(), aad(path).as_bytes(), "comment")
+                        .map(|v| Edit {
+                            span,
+                            text: v.encode(),
+                        }),
                 }
             }
         };
@@ -359,7 +366,7 @@ pub fn decrypt(
     key: &[u8; 32],
     ignore_mac: bool,
 ) -> Result<Zeroizing<String>, EngineError> {
-    decrypt_keeping(file, key, ignore_mac).map(|(plain, _)| plain)
+    decrypt_inner(file, key, ignore_mac, false).map(|(plain, _)| plain)
 }
 
 /// Decrypt, and remember every value's ciphertext so that re-encrypting
@@ -369,6 +376,15 @@ pub fn decrypt_keeping(
     key: &[u8; 32],
     ignore_mac: bool,
 ) -> Result<(Zeroizing<String>, Stash), EngineError> {
+    decrypt_inner(file, key, ignore_mac, true)
+}
+
+fn decrypt_inner(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    ignore_mac: bool,
+    keep: bool,
+) -> Result<(Zeroizing<String>, Stash), EngineError> {
     let syntax = file.format.syntax();
     let mut stash = Stash::default();
     let src = file.src;
@@ -377,7 +393,8 @@ pub fn decrypt_keeping(
     // The path of the last value seen: sops attaches a comment that ends a
     // nested mapping to the deepest open mapping, which a layout-based
     // parser may place higher up. Such comments are tried at every prefix.
-    let mut prev_path: Vec<String> = Vec::new();
+    let opener = ValueCipher::new(key);
+    let mut prev_path: Vec<&str> = Vec::new();
     // sops-compatible (AES) files: the MAC is computed here, over the
     // decrypted value texts exactly as sops does (a re-parse of the
     // plaintext could differ, e.g. a `\r` that sops keeps in .env values).
@@ -386,6 +403,7 @@ pub fn decrypt_keeping(
     let mut mac = Mac::new(mac_only);
     let mut by_span: std::collections::HashMap<usize, Zeroizing<String>> =
         std::collections::HashMap::new();
+    let has_alias = direct && has_aliases(&file.parsed.tree);
     walk(&file.parsed.tree, |place, leaf| {
         if failure.is_some() {
             return;
@@ -412,7 +430,8 @@ pub fn decrypt_keeping(
         }
         let path = place.path;
         if let Leaf::Value(_) = leaf {
-            prev_path = path.iter().map(|p| p.to_string()).collect();
+            prev_path.clear();
+            prev_path.extend_from_slice(path);
         }
         let (text, span, slot, is_comment) = match leaf {
             Leaf::Value(s) => match (&s.value, &s.span) {
@@ -437,14 +456,14 @@ pub fn decrypt_keeping(
                 return;
             }
         };
-        let mut opened = enc.open(key, aad(path).as_bytes());
+        let mut opened = opener.open(&enc, aad(path).as_bytes());
         if is_comment && opened.is_err() {
             for k in (0..=prev_path.len()).rev() {
-                let candidate: Vec<&str> = prev_path[..k].iter().map(String::as_str).collect();
-                if candidate.as_slice() == path {
+                let candidate = &prev_path[..k];
+                if candidate == path {
                     continue;
                 }
-                if let Ok(p) = enc.open(key, aad(&candidate).as_bytes()) {
+                if let Ok(p) = opener.open(&enc, aad(candidate).as_bytes()) {
                     opened = Ok(p);
                     break;
                 }
@@ -466,14 +485,18 @@ pub fn decrypt_keeping(
         };
         if direct && !is_comment && enc.ty != "comment" {
             mac.update(plain.as_bytes());
-            by_span.insert(span.start, Zeroizing::new(plain.to_string()));
+            if has_alias {
+                by_span.insert(span.start, Zeroizing::new(plain.to_string()));
+            }
         }
         let ty = if is_comment {
             "comment"
         } else {
             enc.ty.as_str()
         };
-        stash.put(&aad(path), ty, plain, text);
+        if keep {
+            stash.put(&aad(path), ty, plain, text);
+        }
         if !is_comment && enc.ty == "comment" {
             match syntax.comment_item(src, &span, plain) {
                 Some(edit) => edits.push(edit),
