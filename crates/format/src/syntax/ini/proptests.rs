@@ -1,0 +1,1 @@
+//! Property tests: generated INI documents with the hard cases.
