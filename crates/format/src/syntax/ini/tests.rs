@@ -1,6 +1,7 @@
 use super::*;
 use crate::metadata::Metadata;
 use crate::syntax::conformance::{plain, roundtrip, sample_metadata};
+use crate::syntax::Format;
 use crate::walk::{walk, Leaf};
 use std::path::PathBuf;
 
@@ -293,4 +294,64 @@ fn parse_errors_have_positions() {
     assert_eq!((e.line, e.column), (3, 1));
     assert!(!e.message.contains("delimiter here"));
     assert!(Ini.parse("k = \"\"\"never closed\n").is_err());
+}
+
+mod engine_level {
+    use super::*;
+    use crate::cipher::CipherKind;
+    use crate::engine::{self, EncryptOptions, KeyMaterial};
+    use crate::metadata::MasterKey;
+
+    const KEY: [u8; 32] = [9u8; 32];
+
+    fn keys() -> KeyMaterial {
+        KeyMaterial {
+            key_groups: vec![vec![MasterKey::age(
+                "age1test",
+                "-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n",
+            )]],
+            shamir_threshold: None,
+        }
+    }
+
+    fn values(src: &str) -> Vec<(String, String)> {
+        leaves(src)
+            .into_iter()
+            .filter(|(_, v, _)| !v.starts_with('#'))
+            .map(|(p, v, _)| (p, v))
+            .collect()
+    }
+
+    #[test]
+    fn encrypt_decrypt_round_trips() {
+        for (name, src) in fixtures() {
+            for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
+                let opts = EncryptOptions {
+                    cipher,
+                    ..EncryptOptions::default()
+                };
+                let enc = engine::encrypt(
+                    Format::Ini,
+                    &src,
+                    &KEY,
+                    &opts,
+                    keys(),
+                    "2026-11-22T03:51:54Z",
+                )
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert!(
+                    !enc.contains("global value") && !enc.contains("5432"),
+                    "{enc}"
+                );
+                let file = engine::open(Format::Ini, &enc).unwrap();
+                let dec = engine::decrypt(&file, &KEY, false)
+                    .unwrap_or_else(|e| panic!("{name} {cipher:?}: {e}\n{enc}"));
+                if cipher == CipherKind::XChaCha20Poly1305 {
+                    assert_eq!(dec.as_str(), src, "{name}");
+                } else {
+                    assert_eq!(values(&dec), values(&src), "{name}");
+                }
+            }
+        }
+    }
 }
