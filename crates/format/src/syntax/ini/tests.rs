@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use super::*;
 use crate::metadata::Metadata;
 use crate::syntax::conformance::{plain, roundtrip, sample_metadata};
