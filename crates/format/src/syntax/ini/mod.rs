@@ -89,14 +89,9 @@ impl Syntax for Ini {
                     in_meta = false;
                     sections.push((name.clone(), std::mem::take(&mut pending)));
                 }
-                Kind::Pair {
-                    key,
-                    value,
-                    comment: inline,
-                } if in_meta => {
+                Kind::Pair { key, value, .. } if in_meta => {
                     // Comments inside [sops] are removed with it.
                     pending.clear();
-                    let _ = inline;
                     meta.push((key.clone(), value.text.replace("\\n", "\n")));
                     if let Some(block) = meta_blocks.last_mut() {
                         block.1 = idx;
