@@ -8,6 +8,7 @@
 pub(crate) mod conformance;
 pub mod dotenv;
 pub mod flat;
+pub mod ini;
 pub mod json;
 pub mod toml;
 pub mod yaml;
@@ -123,11 +124,19 @@ pub enum Format {
     Dotenv,
     /// TOML 1.0.
     Toml,
+    /// INI (sections of `key = value` pairs), read as go-ini reads it.
+    Ini,
 }
 
 impl Format {
     /// All formats.
-    pub const ALL: [Format; 4] = [Format::Yaml, Format::Json, Format::Dotenv, Format::Toml];
+    pub const ALL: [Format; 5] = [
+        Format::Yaml,
+        Format::Json,
+        Format::Dotenv,
+        Format::Toml,
+        Format::Ini,
+    ];
 
     /// The syntax implementation.
     pub fn syntax(self) -> &'static dyn Syntax {
@@ -136,10 +145,11 @@ impl Format {
             Format::Json => &json::Json,
             Format::Dotenv => &dotenv::Dotenv,
             Format::Toml => &toml::Toml,
+            Format::Ini => &ini::Ini,
         }
     }
 
-    /// The format's name (`yaml`, `json`, `dotenv`, `toml`).
+    /// The format's name (`yaml`, `json`, `dotenv`, `toml`, `ini`).
     pub fn name(self) -> &'static str {
         self.syntax().name()
     }
@@ -151,11 +161,12 @@ impl Format {
             "json" => Some(Format::Json),
             "dotenv" | "env" => Some(Format::Dotenv),
             "toml" => Some(Format::Toml),
+            "ini" => Some(Format::Ini),
             _ => None,
         }
     }
 
-    /// The format of a file name: `.yaml .yml .json .env .toml`, and
+    /// The format of a file name: `.yaml .yml .json .env .toml .ini`, and
     /// `.env.*` / `*.env.*` names such as `.env.production`.
     pub fn from_path(path: &str) -> Option<Format> {
         let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
@@ -166,6 +177,7 @@ impl Format {
             Some("json") => return Some(Format::Json),
             Some("env") => return Some(Format::Dotenv),
             Some("toml") => return Some(Format::Toml),
+            Some("ini") => return Some(Format::Ini),
             _ => {}
         }
         if lower.starts_with(".env") || lower.contains(".env.") {
@@ -191,6 +203,8 @@ mod tests {
         assert_eq!(Format::from_path(".env"), Some(Format::Dotenv));
         assert_eq!(Format::from_path("Cargo.toml"), Some(Format::Toml));
         assert_eq!(Format::from_path("a.json"), Some(Format::Json));
+        assert_eq!(Format::from_path("conf/App.INI"), Some(Format::Ini));
+        assert_eq!(Format::from_name("ini"), Some(Format::Ini));
         assert_eq!(Format::from_path("a.txt"), None);
     }
 

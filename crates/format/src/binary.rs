@@ -1,0 +1,263 @@
+//! The binary store: a file of any other type is one string value under
+//! the key `data`, written as a JSON document the way sops writes it:
+//! `{"data": "ENC[…,type:str]", "sops": {…}}`, tab-indented.
+//!
+//! * The value's plaintext is the file's bytes, whatever they are (NUL,
+//!   0xFF, invalid UTF-8): Go strings are bytes, so sops encrypts and MACs
+//!   the raw bytes, and so do we. The AAD is `data:`.
+//! * The MAC is SHA-512 over those bytes (nothing is fed for an empty
+//!   file, whose value stays `""` unencrypted, as sops does).
+//! * No selector is written (sops ignores selectors for binary files); a
+//!   reader applies the default.
+
+use crate::cipher::{is_encrypted, CipherError, EncValue};
+use crate::engine::{self, mac_aad, EncryptOptions, EngineError, KeyMaterial};
+use crate::mac::Mac;
+use crate::metadata::{Metadata, FORMAT_VERSION};
+use crate::syntax::{Format, ParseError};
+use crate::tree::{Node, Tree, Value};
+use zeroize::Zeroizing;
+
+/// The key holding the file's bytes.
+const DATA_KEY: &str = "data";
+/// The AAD of the data value.
+const DATA_AAD: &[u8] = b"data:";
+
+/// Encrypt the bytes `data` into a sops binary-store JSON document.
+/// `opts.selector` is ignored (no selector is written, as in sops).
+pub fn encrypt_binary(
+    data: &[u8],
+    key: &[u8; 32],
+    opts: &EncryptOptions,
+    keys: KeyMaterial,
+    now: &str,
+) -> Result<String, EngineError> {
+    let value = if data.is_empty() {
+        String::new()
+    } else {
+        seal(opts, key, data, DATA_AAD, DATA_KEY)?
+    };
+    let mut mac = Mac::new(opts.mac_only_encrypted);
+    mac.update(data);
+    let metadata = Metadata {
+        key_groups: keys.key_groups,
+        shamir_threshold: keys.shamir_threshold,
+        lastmodified: now.to_string(),
+        mac: seal(
+            opts,
+            key,
+            mac.finish().as_bytes(),
+            mac_aad(now).as_bytes(),
+            "sops:mac",
+        )?,
+        selector: None,
+        mac_only_encrypted: opts.mac_only_encrypted,
+        version: FORMAT_VERSION.to_string(),
+    };
+    let tree = Tree {
+        docs: vec![Node::map([
+            (DATA_KEY.to_string(), Node::str(value)),
+            ("sops".to_string(), metadata.to_node()),
+        ])],
+    };
+    Ok(Format::Json.syntax().emit(&tree)?)
+}
+
+fn seal(
+    opts: &EncryptOptions,
+    key: &[u8; 32],
+    plaintext: &[u8],
+    aad: &[u8],
+    path: &str,
+) -> Result<String, EngineError> {
+    EncValue::seal(opts.cipher, key, plaintext, aad, "str")
+        .map(|v| v.to_string())
+        .map_err(|source| EngineError::Encrypt {
+            path: path.to_string(),
+            source,
+        })
+}
+
+/// An encrypted binary-store document, read but not yet decrypted: the
+/// caller unwraps the data key from [`BinaryFile::metadata`] first.
+pub struct BinaryFile {
+    /// The metadata.
+    pub metadata: Metadata,
+    /// The `data` value as written (`ENC[…]`, or a plain string).
+    data: String,
+}
+
+/// Read an encrypted binary-store document (JSON).
+pub fn open_binary(src: &str) -> Result<BinaryFile, EngineError> {
+    let file = engine::open(Format::Json, src)?;
+    let data = file
+        .parsed
+        .tree
+        .docs
+        .first()
+        .and_then(|doc| doc.get(DATA_KEY))
+        .and_then(Node::as_value);
+    let data = match data {
+        Some(Value::Str(s)) => s.clone(),
+        _ => {
+            return Err(EngineError::Parse(ParseError::at(
+                src,
+                0,
+                "a binary-store file needs a string \"data\" member",
+            )))
+        }
+    };
+    Ok(BinaryFile {
+        metadata: file.metadata,
+        data,
+    })
+}
+
+impl BinaryFile {
+    /// The file's bytes. Verifies the MAC unless `ignore_mac`.
+    pub fn decrypt(
+        &self,
+        key: &[u8; 32],
+        ignore_mac: bool,
+    ) -> Result<Zeroizing<Vec<u8>>, EngineError> {
+        let fail = |source: CipherError| EngineError::Decrypt {
+            path: "data:".into(),
+            source,
+        };
+        let encrypted = is_encrypted(&self.data);
+        let plain = if encrypted {
+            let enc = EncValue::parse(&self.data).map_err(fail)?;
+            if enc.ty != "str" && enc.ty != "bytes" {
+                return Err(EngineError::BadType {
+                    path: "data:".into(),
+                    ty: enc.ty,
+                });
+            }
+            enc.open(key, DATA_AAD).map_err(fail)?
+        } else {
+            Zeroizing::new(self.data.as_bytes().to_vec())
+        };
+        if !ignore_mac {
+            self.verify_mac(key, &plain, encrypted)?;
+        }
+        Ok(plain)
+    }
+
+    fn verify_mac(&self, key: &[u8; 32], plain: &[u8], encrypted: bool) -> Result<(), EngineError> {
+        let meta = &self.metadata;
+        if meta.mac.is_empty() {
+            return Err(EngineError::MacMissing);
+        }
+        let stored = EncValue::parse(&meta.mac)
+            .and_then(|v| v.open(key, mac_aad(&meta.lastmodified).as_bytes()))
+            .map_err(|source| EngineError::Decrypt {
+                path: "sops:mac".into(),
+                source,
+            })?;
+        let mut mac = Mac::new(meta.mac_only_encrypted);
+        if encrypted || !meta.mac_only_encrypted {
+            mac.update(plain);
+        }
+        if stored.as_slice() != mac.finish().as_bytes() {
+            return Err(EngineError::MacMismatch);
+        }
+        Ok(())
+    }
+}
+
+/// Decrypt a binary-store document with the data key.
+pub fn decrypt_binary(
+    src: &str,
+    key: &[u8; 32],
+    ignore_mac: bool,
+) -> Result<Zeroizing<Vec<u8>>, EngineError> {
+    open_binary(src)?.decrypt(key, ignore_mac)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::cipher::CipherKind;
+    use crate::metadata::MasterKey;
+
+    const KEY: [u8; 32] = [7u8; 32];
+    const NOW: &str = "2026-11-22T03:51:54Z";
+
+    fn keys() -> KeyMaterial {
+        KeyMaterial {
+            key_groups: vec![vec![MasterKey::age(
+                "age1test",
+                "-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n",
+            )]],
+            shamir_threshold: None,
+        }
+    }
+
+    fn opts(cipher: CipherKind) -> EncryptOptions {
+        EncryptOptions {
+            cipher,
+            ..EncryptOptions::default()
+        }
+    }
+
+    fn all_bytes() -> Vec<u8> {
+        let mut v: Vec<u8> = (0..=255u8).collect();
+        v.extend_from_slice(b"\x00\xff\xfe\xc3( invalid \xed\xa0\x80\r\n");
+        v
+    }
+
+    #[test]
+    fn round_trips_arbitrary_bytes_with_both_ciphers() {
+        for cipher in [CipherKind::Aes256Gcm, CipherKind::XChaCha20Poly1305] {
+            for data in [all_bytes(), Vec::new(), b"x".to_vec()] {
+                let enc = encrypt_binary(&data, &KEY, &opts(cipher), keys(), NOW).unwrap();
+                assert!(enc.starts_with("{\n\t\"data\": "), "{enc}");
+                assert!(!enc.contains("unencrypted_suffix"));
+                let back = decrypt_binary(&enc, &KEY, false).unwrap();
+                assert_eq!(back.as_slice(), data.as_slice());
+            }
+        }
+    }
+
+    #[test]
+    fn metadata_and_errors() {
+        let enc =
+            encrypt_binary(b"secret", &KEY, &opts(CipherKind::Aes256Gcm), keys(), NOW).unwrap();
+        let file = open_binary(&enc).unwrap();
+        assert_eq!(file.metadata.lastmodified, NOW);
+        assert!(file.metadata.selector.is_none());
+        assert!(matches!(
+            file.decrypt(&[8u8; 32], false),
+            Err(EngineError::Decrypt { .. })
+        ));
+        // A changed MAC is detected; ignore_mac skips the check.
+        let mut m = file.metadata.clone();
+        m.mac = EncValue::seal(
+            CipherKind::Aes256Gcm,
+            &KEY,
+            b"00",
+            mac_aad(NOW).as_bytes(),
+            "str",
+        )
+        .unwrap()
+        .to_string();
+        let tampered = BinaryFile {
+            metadata: m,
+            data: file.data.clone(),
+        };
+        assert!(matches!(
+            tampered.decrypt(&KEY, false),
+            Err(EngineError::MacMismatch)
+        ));
+        assert_eq!(tampered.decrypt(&KEY, true).unwrap().as_slice(), b"secret");
+        assert!(matches!(
+            open_binary("{\"data\": 1, \"sops\": {\"lastmodified\": \"t\"}}"),
+            Err(EngineError::Parse(_))
+        ));
+        assert!(matches!(
+            open_binary("{\"data\": \"x\"}"),
+            Err(EngineError::NoMetadata)
+        ));
+    }
+}

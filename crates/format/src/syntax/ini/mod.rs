@@ -1,0 +1,254 @@
+//! The INI syntax, read the way sops reads it (`gopkg.in/ini.v1` with
+//! `AllowNonUniqueSections`), with every byte of the file kept.
+//!
+//! The tree is one mapping whose entries are the sections in file order,
+//! each a mapping of its `key = value` pairs (values are always
+//! [`Value::Str`]). The first entry is always `DEFAULT`: the keys before
+//! any section header (empty if there are none, as in sops). An explicit
+//! `[DEFAULT]` header, or any repeated header, starts a new entry with the
+//! same key (so its AAD prefix is `DEFAULT:` too), as go-ini and sops do.
+//!
+//! go-ini semantics kept here (see `scan.rs`):
+//! * Keys and values are trimmed around `=` or `:` (the first of either).
+//!   A value surrounded by one pair of `"` or `'` loses them; `"""…"""` and
+//!   backtick values may span lines; a trailing `\` continues the value on
+//!   the next line.
+//! * **Inline comments**: the first `#` or `;` in an unquoted value starts
+//!   a comment, even without a space before it (`url = http://h/#x` reads
+//!   as `http://h/` plus a comment `x`), exactly as go-ini's defaults. The
+//!   comment is an [`Entry::Comment`] after its pair.
+//! * A comment's span is its text after the marker and the blanks that
+//!   follow it (`; foo` → `foo`), so that `; ENC[…]`, as sops writes
+//!   encrypted comments, is recognised, and sops's comment text (which it
+//!   strips the same way) is what gets encrypted.
+//! * Comment lines are attached as go-ini attaches them: to the next key
+//!   (same section) or, when a section header comes first, to that new
+//!   section (their AAD is then the new section's). Comments at the end of
+//!   the file, or right before `[sops]`, stay in the last section. Every
+//!   comment is one entry per line, in file order.
+//! * A comment after a section header (`[a] ; c`) is not a leaf: go-ini
+//!   reads the section name up to the *last* `]`, so an `ENC[…]` there
+//!   would change the name.
+//!
+//! The metadata is a `[sops]` section of flattened names without the
+//! `sops_` prefix (see [`super::flat`]); values with literal `\n` for
+//! newlines (sops 3.11, 3.13.2) or `"""` multi-line values (3.13.0/1) are
+//! both read. It is written last, sorted, after a blank line.
+
+mod scan;
+mod write;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+use super::flat::unflatten;
+use super::{EmitError, ParseError, Parsed, Syntax};
+use crate::splice::Edit;
+use crate::tree::{Comment, Entry, Node, Pair, Scalar, Slot, Span, Tree, Value};
+use scan::{Kind, Line};
+
+/// The INI format.
+pub struct Ini;
+
+/// The name of the metadata section.
+const META_SECTION: &str = "sops";
+/// The section of keys before any header.
+const DEFAULT_SECTION: &str = "DEFAULT";
+
+impl Syntax for Ini {
+    fn name(&self) -> &'static str {
+        "ini"
+    }
+
+    fn parse(&self, src: &str) -> Result<Parsed, ParseError> {
+        let lines = scan::scan(src)?;
+        let mut sections: Vec<(String, Vec<Entry>)> = vec![(DEFAULT_SECTION.into(), Vec::new())];
+        let mut pending: Vec<Entry> = Vec::new();
+        let mut meta: Vec<(String, String)> = Vec::new();
+        let mut in_meta = false;
+        // Per [sops] section: (index of its header line, of its last line).
+        let mut meta_blocks: Vec<(usize, usize)> = Vec::new();
+        let comment = |span: &Span| {
+            Entry::Comment(Comment {
+                text: src.get(span.clone()).unwrap_or_default().to_string(),
+                span: Some(span.clone()),
+            })
+        };
+        for (idx, line) in lines.iter().enumerate() {
+            match &line.kind {
+                Kind::Blank => {}
+                Kind::Comment(span) => pending.push(comment(span)),
+                Kind::Section { name } if name == META_SECTION => {
+                    flush(&mut sections, &mut pending);
+                    in_meta = true;
+                    meta_blocks.push((idx, idx));
+                }
+                Kind::Section { name } => {
+                    in_meta = false;
+                    sections.push((name.clone(), std::mem::take(&mut pending)));
+                }
+                Kind::Pair { key, value, .. } if in_meta => {
+                    // Comments inside [sops] are removed with it.
+                    pending.clear();
+                    meta.push((key.clone(), value.text.replace("\\n", "\n")));
+                    if let Some(block) = meta_blocks.last_mut() {
+                        block.1 = idx;
+                    }
+                }
+                Kind::Pair {
+                    key,
+                    value,
+                    comment: inline,
+                } => {
+                    let Some((_, entries)) = sections.last_mut() else {
+                        continue;
+                    };
+                    entries.append(&mut pending);
+                    entries.push(Entry::Pair(Pair {
+                        key: key.clone(),
+                        value: Node::Scalar(Scalar {
+                            value: Value::Str(value.text.clone()),
+                            span: Some(value.span.clone()),
+                            slot: Slot::Bare,
+                        }),
+                    }));
+                    if let Some(span) = inline {
+                        entries.push(comment(span));
+                    }
+                }
+            }
+        }
+        flush(&mut sections, &mut pending);
+        let metadata_spans = metadata_spans(src, &lines, &meta_blocks);
+        let root = Node::map(
+            sections
+                .into_iter()
+                .map(|(name, entries)| (name, Node::Map(entries))),
+        );
+        Ok(Parsed {
+            tree: Tree { docs: vec![root] },
+            metadata: (!meta_blocks.is_empty()).then(|| unflatten(meta)),
+            metadata_spans,
+            marks: Vec::new(),
+        })
+    }
+
+    fn enc_lexeme(&self, _slot: Slot, enc: &str) -> String {
+        enc.to_string()
+    }
+
+    /// The string, quoted where go-ini would otherwise read it differently
+    /// (see [`write::value_lexeme`]); other values as sops writes them in
+    /// flat formats.
+    fn value_lexeme(&self, _slot: Slot, value: &Value) -> String {
+        match value {
+            Value::Str(s) => write::value_lexeme(s),
+            other => write::value_lexeme(&super::flat::flat_value(other).unwrap_or_default()),
+        }
+    }
+
+    fn insert_metadata(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        meta: &Node,
+    ) -> Result<Vec<Edit>, EmitError> {
+        if parsed.metadata.is_some() {
+            return Err(EmitError("the document already has sops metadata".into()));
+        }
+        let eol = line_break_style(src);
+        let Some(lines) = write::metadata_lines(meta, eol)? else {
+            return Ok(Vec::new());
+        };
+        let trailing = src.is_empty() || src.ends_with('\n');
+        let mut out = String::new();
+        if trailing {
+            if !src.is_empty() {
+                out.push_str(eol);
+            }
+            for l in &lines {
+                out.push_str(l);
+                out.push_str(eol);
+            }
+        } else {
+            out.push_str(eol);
+            for l in &lines {
+                out.push_str(eol);
+                out.push_str(l);
+            }
+        }
+        // A final `\r` without `\n` stays last: it is trailing space of the
+        // last line, and the metadata must not turn it into a line break.
+        let at = if !trailing && src.ends_with('\r') {
+            src.len() - 1
+        } else {
+            src.len()
+        };
+        Ok(vec![Edit {
+            span: at..at,
+            text: out,
+        }])
+    }
+
+    fn emit(&self, tree: &Tree) -> Result<String, EmitError> {
+        write::emit(tree)
+    }
+}
+
+/// Attach pending comments to the last section.
+fn flush(sections: &mut [(String, Vec<Entry>)], pending: &mut Vec<Entry>) {
+    if let Some((_, entries)) = sections.last_mut() {
+        entries.append(pending);
+    }
+}
+
+/// The line break of the file's first line (`\n` if it has none).
+fn line_break_style(src: &str) -> &'static str {
+    match src.find('\n') {
+        Some(i) if i > 0 && src.as_bytes().get(i - 1) == Some(&b'\r') => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// The bytes to delete to remove the `[sops]` sections. A `[sops]` section
+/// followed only by its own lines and blank lines is what
+/// [`Ini::insert_metadata`] wrote: it is removed with the line breaks
+/// inserted before it (one when the file ends with a line break, else two)
+/// and up to the end (a final lone `\r` excepted). Any other `[sops]`
+/// section is removed from its header to the end of its last key.
+fn metadata_spans(src: &str, lines: &[Line], blocks: &[(usize, usize)]) -> Vec<Span> {
+    let mut spans = Vec::new();
+    for (i, &(header, last)) in blocks.iter().enumerate() {
+        let (Some(h), Some(l)) = (lines.get(header), lines.get(last)) else {
+            continue;
+        };
+        let rest_blank = lines
+            .get(last + 1..)
+            .unwrap_or_default()
+            .iter()
+            .all(|l| matches!(l.kind, Kind::Blank));
+        if i + 1 == blocks.len() && rest_blank {
+            let breaks = if src.ends_with('\n') { 1 } else { 2 };
+            let mut start = h.start;
+            for _ in 0..breaks {
+                let before = src.get(..start).unwrap_or_default();
+                if before.ends_with("\r\n") {
+                    start -= 2;
+                } else if before.ends_with('\n') {
+                    start -= 1;
+                }
+            }
+            let end = if !src.ends_with('\n') && src.ends_with('\r') {
+                src.len() - 1
+            } else {
+                src.len()
+            };
+            spans.push(start..end.max(start));
+        } else {
+            spans.push(h.start..l.end);
+        }
+    }
+    spans
+}
