@@ -1,0 +1,260 @@
+//! Writing trees as go-yaml v3 does with sops's settings: 4-space indent,
+//! sequences indented under their key, multi-line strings as literal
+//! blocks, comments as `#text` lines. Also a one-line flow form for
+//! metadata inside a flow mapping.
+
+use super::lexeme::{string_lexeme, value_lexeme};
+use crate::tree::{Entry, Item, Node, Value};
+
+/// go-yaml's best indent as sops configures it.
+const INDENT: usize = 4;
+
+/// A block-style writer.
+pub(crate) struct Emitter<'a> {
+    out: String,
+    lb: &'a str,
+    /// Columns added to every line (metadata in an indented document).
+    base: usize,
+    /// Whether `|+` blocks may be used (not at the end of inserted metadata,
+    /// where the trailing empty lines would be ambiguous).
+    keep: bool,
+}
+
+impl<'a> Emitter<'a> {
+    /// A writer with line break `lb`, every line shifted by `base` columns.
+    pub(crate) fn new(lb: &'a str, base: usize, keep: bool) -> Self {
+        Emitter {
+            out: String::new(),
+            lb,
+            base,
+            keep,
+        }
+    }
+
+    /// The text written so far.
+    pub(crate) fn finish(self) -> String {
+        self.out
+    }
+
+    /// Write a whole document.
+    pub(crate) fn document(&mut self, node: &Node) {
+        let node = unalias(node);
+        match node {
+            Node::Map(entries) if has_pairs(entries) => self.map(entries, 0, false),
+            Node::Seq(items) if has_nodes(items) => self.seq(items, 0, false),
+            Node::Map(_) => self.line("{}"),
+            Node::Seq(_) => self.line("[]"),
+            Node::Scalar(s) => {
+                let text = value_lexeme(&s.value, false);
+                self.line(&text);
+            }
+            Node::Alias(_) => {}
+        }
+    }
+
+    /// Write `entries` as a block mapping with keys at column `indent`.
+    /// `inline` means the first line's indentation is already written
+    /// (after a sequence's `- `).
+    pub(crate) fn map(&mut self, entries: &[Entry], indent: usize, inline: bool) {
+        let mut first = inline;
+        for e in entries {
+            if !first {
+                self.indent(indent);
+            }
+            first = false;
+            match e {
+                Entry::Comment(c) => {
+                    self.out.push('#');
+                    self.out.push_str(&single_line(&c.text));
+                    self.out.push_str(self.lb);
+                }
+                Entry::Pair(p) => {
+                    self.out.push_str(&string_lexeme(&p.key, false));
+                    self.out.push(':');
+                    self.value(&p.value, indent, false);
+                }
+            }
+        }
+    }
+
+    fn seq(&mut self, items: &[Item], indent: usize, inline: bool) {
+        let mut first = inline;
+        for i in items {
+            if !first {
+                self.indent(indent);
+            }
+            first = false;
+            match i {
+                Item::Comment(c) => {
+                    self.out.push('#');
+                    self.out.push_str(&single_line(&c.text));
+                    self.out.push_str(self.lb);
+                }
+                Item::Node(n) => {
+                    self.out.push('-');
+                    self.value(n, indent, true);
+                }
+            }
+        }
+    }
+
+    /// Write a value after `key:` (or `-`), the parent being at `indent`.
+    fn value(&mut self, node: &Node, indent: usize, in_seq: bool) {
+        // go-yaml: inside a sequence item the content sits right after
+        // "- "; elsewhere at the next multiple of the indent.
+        let child = if in_seq {
+            indent + 2
+        } else {
+            INDENT * ((indent + INDENT) / INDENT)
+        };
+        match unalias(node) {
+            Node::Map(entries) if has_pairs(entries) => {
+                if in_seq {
+                    self.out.push(' ');
+                    self.map(entries, child, true);
+                } else {
+                    self.out.push_str(self.lb);
+                    self.map(entries, child, false);
+                }
+            }
+            Node::Seq(items) if has_nodes(items) => {
+                if in_seq {
+                    self.out.push(' ');
+                    self.seq(items, child, true);
+                } else {
+                    self.out.push_str(self.lb);
+                    self.seq(items, child, false);
+                }
+            }
+            Node::Map(_) => self.rest(" {}"),
+            Node::Seq(_) => self.rest(" []"),
+            Node::Scalar(s) => match &s.value {
+                Value::Str(text) if self.literal_ok(text) => {
+                    self.literal(text, indent, child);
+                }
+                v => {
+                    let text = value_lexeme(v, false);
+                    self.out.push(' ');
+                    self.rest(&text);
+                }
+            },
+            Node::Alias(_) => self.rest(" null"),
+        }
+    }
+
+    /// Whether `s` can be a literal block scalar that reads back exactly.
+    fn literal_ok(&self, s: &str) -> bool {
+        s.contains('\n')
+            && !s.bytes().all(|c| c == b'\n')
+            && !s.contains(" \n")
+            && !s.ends_with(' ')
+            && (self.keep || !s.ends_with("\n\n"))
+            && s.chars().all(|c| {
+                c == '\n'
+                    || matches!(c, ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+                        && c != '\u{feff}'
+            })
+    }
+
+    /// `|`, `|-` or `|+` (with an indentation indicator when the text
+    /// starts with a space or an empty line), then the lines at `content`.
+    fn literal(&mut self, s: &str, parent: usize, content: usize) {
+        self.out.push_str(" |");
+        if s.starts_with([' ', '\n']) {
+            self.out.push_str(&(content - parent).to_string());
+        }
+        let body = match s.strip_suffix('\n') {
+            None => {
+                self.out.push('-');
+                s
+            }
+            Some(b) if b.ends_with('\n') => {
+                self.out.push('+');
+                b
+            }
+            Some(b) => b,
+        };
+        self.out.push_str(self.lb);
+        for line in body.split('\n') {
+            if !line.is_empty() {
+                self.indent(content);
+                self.out.push_str(line);
+            }
+            self.out.push_str(self.lb);
+        }
+    }
+
+    /// Append text as is.
+    pub(crate) fn raw(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+
+    fn indent(&mut self, n: usize) {
+        for _ in 0..self.base + n {
+            self.out.push(' ');
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        self.indent(0);
+        self.rest(text);
+    }
+
+    fn rest(&mut self, text: &str) {
+        self.out.push_str(text);
+        self.out.push_str(self.lb);
+    }
+}
+
+/// A node as one line of flow YAML (`{a: 1, b: [x, "y,z"]}`); comments
+/// are left out.
+pub(crate) fn flow(node: &Node) -> String {
+    match unalias(node) {
+        Node::Map(entries) => {
+            let parts: Vec<String> = entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Pair(p) => Some(format!(
+                        "{}: {}",
+                        string_lexeme(&p.key, true),
+                        flow(&p.value)
+                    )),
+                    Entry::Comment(_) => None,
+                })
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Node::Seq(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Node(n) => Some(flow(n)),
+                    Item::Comment(_) => None,
+                })
+                .collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Node::Scalar(s) => value_lexeme(&s.value, true),
+        Node::Alias(_) => "null".to_string(),
+    }
+}
+
+fn unalias(node: &Node) -> &Node {
+    match node {
+        Node::Alias(inner) => unalias(inner),
+        n => n,
+    }
+}
+
+fn has_pairs(entries: &[Entry]) -> bool {
+    entries.iter().any(|e| matches!(e, Entry::Pair(_)))
+}
+
+fn has_nodes(items: &[Item]) -> bool {
+    items.iter().any(|i| matches!(i, Item::Node(_)))
+}
+
+/// Comment text cannot span lines.
+fn single_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}

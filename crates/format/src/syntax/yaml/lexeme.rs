@@ -1,0 +1,247 @@
+//! Writing one scalar: when a string may stay plain, double-quoted escapes,
+//! and the spelling of numbers, booleans, times and null that re-parses to
+//! the same value and type.
+
+use super::resolve::resolve_plain;
+use crate::tree::{Slot, Value};
+
+/// A lexeme for `value` that parses back to the same value and type.
+/// `flow` is true inside a flow collection (`Slot::Quoted`).
+pub(crate) fn value_lexeme(value: &Value, flow: bool) -> String {
+    match value {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => float_lexeme(*f),
+        Value::Time(t) => {
+            if matches!(resolve_plain(t), Value::Time(ref u) if u == t) {
+                t.clone()
+            } else {
+                double_quoted(t)
+            }
+        }
+        Value::Str(s) => string_lexeme(s, flow),
+    }
+}
+
+/// A string on one line: plain when that is unambiguous, else double-quoted.
+pub(crate) fn string_lexeme(s: &str, flow: bool) -> String {
+    if plain_ok(s, flow) {
+        s.to_string()
+    } else {
+        double_quoted(s)
+    }
+}
+
+/// `Slot::Quoted` means flow context.
+pub(crate) fn is_flow(slot: Slot) -> bool {
+    slot == Slot::Quoted
+}
+
+/// A float that re-parses as a float: `1.5`, `1.0`, `1e20`, `.inf`, `.nan`.
+pub(crate) fn float_lexeme(f: f64) -> String {
+    if f.is_nan() {
+        ".nan".to_string()
+    } else if f.is_infinite() {
+        if f > 0.0 { ".inf" } else { "-.inf" }.to_string()
+    } else {
+        // Debug always has a '.' or an exponent, so it never reads as an int.
+        format!("{f:?}")
+    }
+}
+
+/// Whether `s` can be written as a plain scalar and read back as this
+/// string. Conservative: go-yaml's rules plus no leading indicator at all.
+pub(crate) fn plain_ok(s: &str, flow: bool) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if !matches!(resolve_plain(s), Value::Str(_)) || old_yaml_special(s) {
+        return false;
+    }
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) || first == ' ' {
+        return false;
+    }
+    if s.ends_with(' ') || s.starts_with("---") || s.starts_with("...") {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+        return false;
+    }
+    if flow && s.contains([',', '[', ']', '{', '}', ':', '#']) {
+        return false;
+    }
+    s.chars().all(printable)
+}
+
+/// Strings go-yaml quotes for YAML 1.1 readers: old booleans, base-60
+/// numbers, and the merge key.
+fn old_yaml_special(s: &str) -> bool {
+    const OLD_BOOLS: [&str; 16] = [
+        "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off",
+        "OFF",
+    ];
+    OLD_BOOLS.contains(&s) || s == "<<" || base60(s)
+}
+
+/// go-yaml's `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`.
+fn base60(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (head, frac) = s.split_once('.').unwrap_or((s, ""));
+    if !frac.chars().all(|c| c.is_ascii_digit() || c == '_') {
+        return false;
+    }
+    let mut parts = head.split(':');
+    let first_ok = parts.next().is_some_and(|p| {
+        p.starts_with(|c: char| c.is_ascii_digit())
+            && p.chars().all(|c| c.is_ascii_digit() || c == '_')
+    });
+    let mut n = 0;
+    for p in parts {
+        n += 1;
+        let b = p.as_bytes();
+        let ok = match b {
+            [d] => d.is_ascii_digit(),
+            [a, d] => (b'0'..=b'5').contains(a) && d.is_ascii_digit(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    first_ok && n > 0
+}
+
+/// YAML 1.2 printable characters that may appear raw in any scalar (no
+/// tab, no line break, no NEL, no byte order mark).
+fn printable(c: char) -> bool {
+    matches!(c, ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+        && c != '\u{feff}'
+}
+
+/// A double-quoted scalar with YAML escapes for everything unprintable.
+pub(crate) fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{1b}' => out.push_str("\\e"),
+            '\u{feff}' => out.push_str("\\uFEFF"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) => {
+                out.push_str(&format!("\\x{:02X}", c as u32));
+            }
+            c if printable(c) => out.push(c),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push_str(&format!("\\U{:08X}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_when_safe() {
+        assert!(plain_ok("hello world", false));
+        assert!(plain_ok(
+            "ENC[AES256_GCM,data:a+/=,iv:x,tag:y,type:str]",
+            false
+        ));
+        assert!(!plain_ok(
+            "ENC[AES256_GCM,data:a+/=,iv:x,tag:y,type:str]",
+            true
+        ));
+        assert!(plain_ok("^(password|secret)$", false));
+        assert!(plain_ok("héllo 🎉", false));
+        assert!(plain_ok("3.11.0", false));
+        for s in [
+            "",
+            "yes",
+            "No",
+            "true",
+            "null",
+            "~",
+            "12",
+            "1.5",
+            "2024-01-02",
+            "1:20",
+            "<<",
+            "- x",
+            "-x",
+            "a: b",
+            "a #b",
+            " lead",
+            "trail ",
+            "a\nb",
+            "a\tb",
+            "#x",
+            "'q",
+            "\"q",
+            "&a",
+            "*a",
+            "!t",
+            "|",
+            ">",
+            "%x",
+            "@x",
+            "`x",
+            "---",
+            "...",
+            "key:",
+            "{a}",
+            "[a]",
+        ] {
+            assert!(!plain_ok(s, false), "{s:?}");
+        }
+        assert!(!plain_ok("a,b", true));
+        assert!(plain_ok("a,b", false));
+    }
+
+    #[test]
+    fn quoting_escapes() {
+        assert_eq!(double_quoted("a\"b\\c\n\t"), r#""a\"b\\c\n\t""#);
+        assert_eq!(double_quoted("\u{1}\u{7f}\u{85}"), r#""\x01\x7F\x85""#);
+        assert_eq!(double_quoted("é🎉"), "\"é🎉\"");
+        assert_eq!(double_quoted("\u{feff}\u{fffe}"), r#""\uFEFF\uFFFE""#);
+    }
+
+    #[test]
+    fn values_reparse_with_their_type() {
+        assert_eq!(value_lexeme(&Value::Float(1.0), false), "1.0");
+        assert_eq!(value_lexeme(&Value::Float(1e20), false), "1e20");
+        assert_eq!(value_lexeme(&Value::Float(-0.0), false), "-0.0");
+        assert_eq!(
+            value_lexeme(&Value::Float(f64::NEG_INFINITY), false),
+            "-.inf"
+        );
+        assert_eq!(value_lexeme(&Value::Float(f64::NAN), true), ".nan");
+        assert_eq!(value_lexeme(&Value::Int(-3), false), "-3");
+        assert_eq!(value_lexeme(&Value::Bool(true), false), "true");
+        assert_eq!(value_lexeme(&Value::Null, false), "null");
+        assert_eq!(value_lexeme(&Value::Str("8080".into()), false), "\"8080\"");
+        assert_eq!(
+            value_lexeme(&Value::Time("2024-01-02T00:00:00Z".into()), false),
+            "2024-01-02T00:00:00Z"
+        );
+        for f in [0.1, 1.5, 1e-7, 123456789.0, 1e300, -2.5e-300] {
+            let lex = float_lexeme(f);
+            assert!(
+                matches!(resolve_plain(&lex), Value::Float(g) if g == f),
+                "{lex}"
+            );
+        }
+    }
+}

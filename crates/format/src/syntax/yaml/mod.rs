@@ -1,0 +1,128 @@
+//! YAML syntax: parsing with byte spans (granit-parser events), go-yaml v3
+//! typing, lexemes for encrypted and decrypted values, the `sops` metadata
+//! entry, and a go-yaml-style emitter.
+//!
+//! Metadata goes at the end of every document's top-level mapping: block
+//! style `sops:` lines before the `...`/`---` line that ends the document
+//! (or at the end of the text; with a line break first when the text has
+//! no final one, in which case the block gets no final line break, so that
+//! parsing knows to remove that separator too). In a flow mapping it goes
+//! before the closing `}` as `, sops: {…}`, or as `sops: {…},` after a `{`
+//! or a trailing comma.
+
+mod emit;
+mod lexeme;
+mod parse;
+mod resolve;
+mod text;
+mod timestamp;
+
+#[cfg(test)]
+mod tests;
+
+use super::{EmitError, ParseError, Parsed, Syntax};
+use crate::splice::Edit;
+use crate::tree::{Entry, Node, Pair, Slot, Tree, Value};
+use emit::Emitter;
+use parse::Root;
+
+/// The YAML format.
+pub struct Yaml;
+
+impl Syntax for Yaml {
+    fn name(&self) -> &'static str {
+        "yaml"
+    }
+
+    fn parse(&self, src: &str) -> Result<Parsed, ParseError> {
+        parse::parse(src).map(|out| out.parsed)
+    }
+
+    fn enc_lexeme(&self, slot: Slot, enc: &str) -> String {
+        lexeme::string_lexeme(enc, lexeme::is_flow(slot))
+    }
+
+    fn value_lexeme(&self, slot: Slot, value: &Value) -> String {
+        lexeme::value_lexeme(value, lexeme::is_flow(slot))
+    }
+
+    fn insert_metadata(
+        &self,
+        src: &str,
+        _parsed: &Parsed,
+        meta: &Node,
+    ) -> Result<Vec<Edit>, EmitError> {
+        let out = parse::parse(src).map_err(|e| EmitError(format!("invalid YAML: {e}")))?;
+        let mut edits = Vec::new();
+        for layout in &out.layouts {
+            if layout.has_meta {
+                return Err(EmitError("the document already has sops metadata".into()));
+            }
+            let text = match layout.root {
+                Root::Empty => continue,
+                Root::Other => {
+                    return Err(EmitError(
+                        "top-level must be a mapping to hold the sops metadata".into(),
+                    ))
+                }
+                Root::BlockMap { indent } => {
+                    let block = metadata_block(meta, indent, layout.lb);
+                    let at_eof = layout.end >= src.len();
+                    if at_eof && !text::ends_with_lb(src) {
+                        let trimmed = block.strip_suffix(layout.lb).unwrap_or(&block);
+                        format!("{}{trimmed}", layout.lb)
+                    } else {
+                        block
+                    }
+                }
+                Root::FlowMap { close, comma } => {
+                    let value = emit::flow(meta);
+                    edits.push(Edit {
+                        span: close..close,
+                        text: if comma {
+                            format!(", sops: {value}")
+                        } else {
+                            format!("sops: {value},")
+                        },
+                    });
+                    continue;
+                }
+            };
+            edits.push(Edit {
+                span: layout.end..layout.end,
+                text,
+            });
+        }
+        if edits.is_empty() {
+            return Err(EmitError(
+                "no YAML document to hold the sops metadata".into(),
+            ));
+        }
+        Ok(edits)
+    }
+
+    fn emit(&self, tree: &Tree) -> Result<String, EmitError> {
+        let mut e = Emitter::new("\n", 0, true);
+        for (i, doc) in tree.docs.iter().enumerate() {
+            if i > 0 {
+                e.raw("---\n");
+            }
+            e.document(doc);
+        }
+        Ok(e.finish())
+    }
+}
+
+/// `sops:` and the metadata below it, as go-yaml writes it.
+fn metadata_block(meta: &Node, indent: usize, lb: &str) -> String {
+    let mut e = Emitter::new(lb, indent, false);
+    e.map(
+        &[Entry::Pair(Pair {
+            key: "sops".to_string(),
+            value: meta.clone(),
+        })],
+        0,
+        false,
+    );
+    e.finish()
+}

@@ -1,0 +1,653 @@
+//! From granit-parser events to a [`Tree`] with byte spans, plus what
+//! metadata insertion needs to know about each document ([`DocLayout`]).
+//!
+//! Span rules: a scalar's span runs from its tag (or opening quote, or block
+//! header) to its last content character; an anchor before the tag stays
+//! outside. Comments are attached to the collection of the next key or item
+//! that follows them (inline comments right after the entry they follow);
+//! trailing comments go to the end of the document's top-level collection.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use granit_parser::{ErrorKind, Event, Parser, ScalarStyle, ScanError, StructureStyle, Tag};
+
+use super::resolve::{resolve_core_tag, resolve_plain};
+use super::text::{is_lb, line_break_style, line_start, skip_ws_back};
+use crate::syntax::{ParseError, Parsed};
+use crate::tree::{Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree, Value};
+
+/// How many nodes aliases may copy in one stream (protects against
+/// "billion laughs" alias bombs).
+const ALIAS_BUDGET: usize = 2_000_000;
+
+/// What a document's top level looks like, for metadata insertion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Root {
+    /// A block mapping whose keys are indented by `indent` spaces.
+    BlockMap {
+        /// Leading spaces of the first key's line.
+        indent: usize,
+    },
+    /// A flow mapping `{…}` whose closing brace is at byte `close`.
+    FlowMap {
+        /// Offset of the closing `}`.
+        close: usize,
+        /// Whether an entry must be preceded by a comma there.
+        comma: bool,
+    },
+    /// An empty document (no content, or an empty scalar).
+    Empty,
+    /// A scalar, sequence or alias.
+    Other,
+}
+
+/// Where a document is and what it holds, for metadata insertion.
+#[derive(Clone, Debug)]
+pub(crate) struct DocLayout {
+    /// The top level.
+    pub(crate) root: Root,
+    /// The insertion point: the start of the `...`/`---` line that ends the
+    /// document, or the end of the text.
+    pub(crate) end: usize,
+    /// Where the document starts.
+    pub(crate) start: usize,
+    /// The document's line break (`\n` or `\r\n`).
+    pub(crate) lb: &'static str,
+    /// The document already has a `sops` key.
+    pub(crate) has_meta: bool,
+}
+
+/// A parse result with the per-document layouts.
+pub(crate) struct Output {
+    pub(crate) parsed: Parsed,
+    pub(crate) layouts: Vec<DocLayout>,
+}
+
+/// Parse a YAML stream.
+pub(crate) fn parse(src: &str) -> Result<Output, ParseError> {
+    let mut b = Builder::new(src);
+    for item in Parser::new_from_str(src) {
+        let (event, span) = item.map_err(|e| scan_error(src, &e))?;
+        let range = span.byte_range().unwrap_or(0..0);
+        let tag_start = span.tag_start().and_then(|m| m.byte_offset());
+        b.event(event, range, tag_start)?;
+    }
+    Ok(b.finish())
+}
+
+fn scan_error(src: &str, e: &ScanError) -> ParseError {
+    let offset = e.marker().byte_offset().unwrap_or(0);
+    // The only message that quotes document text is "unexpected character".
+    let message = if matches!(e.kind(), ErrorKind::UnexpectedCharacter { .. }) {
+        "unexpected character".to_string()
+    } else {
+        e.info()
+    };
+    ParseError::at(src, offset, message)
+}
+
+/// A finished node with its extent in the source.
+struct Done {
+    node: Node,
+    /// Where its text starts (tag, quote, header, first key…).
+    start: usize,
+    /// The end of its last content character.
+    end: usize,
+    /// Nodes it contains (for the alias budget).
+    size: usize,
+    /// The text used when it is a mapping key.
+    key: String,
+}
+
+enum Coll {
+    Map(Vec<Entry>),
+    Seq(Vec<Item>),
+}
+
+struct Frame {
+    coll: Coll,
+    flow: bool,
+    anchor: usize,
+    start: usize,
+    last_end: usize,
+    size: usize,
+    /// A key waiting for its value (mappings).
+    key: Option<(String, usize)>,
+    /// The collection is itself a mapping key (`? [a, b]`).
+    as_key: bool,
+    /// Where the first key starts (mappings).
+    first_key: Option<usize>,
+}
+
+impl Frame {
+    /// Ready for a new key or item (not waiting for a value).
+    fn between_entries(&self) -> bool {
+        match self.coll {
+            Coll::Map(_) => self.key.is_none(),
+            Coll::Seq(_) => true,
+        }
+    }
+
+    fn push_comment(&mut self, c: Comment) {
+        match &mut self.coll {
+            Coll::Map(entries) => entries.push(Entry::Comment(c)),
+            Coll::Seq(items) => items.push(Item::Comment(c)),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Doc {
+    start: usize,
+    root: Option<Done>,
+    layout: Option<Root>,
+    has_meta: bool,
+}
+
+struct Builder<'s> {
+    src: &'s str,
+    stack: Vec<Frame>,
+    /// Whole-line comments waiting for the next key or item.
+    pending: Vec<Comment>,
+    anchors: HashMap<usize, (Node, usize, String)>,
+    copied: usize,
+    /// Comment spans (including `#`), end -> start.
+    comments: HashMap<usize, usize>,
+    doc: Option<Doc>,
+    docs: Vec<Node>,
+    layouts: Vec<DocLayout>,
+    /// The last document's end is not known yet (no `...`).
+    open_end: bool,
+    metadata: Option<Node>,
+    metadata_spans: Vec<Span>,
+}
+
+enum Role {
+    Key,
+    Value,
+    Item,
+    Root,
+}
+
+impl<'s> Builder<'s> {
+    fn new(src: &'s str) -> Self {
+        Builder {
+            src,
+            stack: Vec::new(),
+            pending: Vec::new(),
+            anchors: HashMap::new(),
+            copied: 0,
+            comments: HashMap::new(),
+            doc: None,
+            docs: Vec::new(),
+            layouts: Vec::new(),
+            open_end: false,
+            metadata: None,
+            metadata_spans: Vec::new(),
+        }
+    }
+
+    fn finish(self) -> Output {
+        Output {
+            parsed: Parsed {
+                tree: Tree { docs: self.docs },
+                metadata: self.metadata,
+                metadata_spans: self.metadata_spans,
+                marks: Vec::new(),
+            },
+            layouts: self.layouts,
+        }
+    }
+
+    fn event(
+        &mut self,
+        event: Event<'_>,
+        range: Span,
+        tag_start: Option<usize>,
+    ) -> Result<(), ParseError> {
+        match event {
+            Event::StreamStart | Event::Anchor(..) => {}
+            Event::StreamEnd => self.stream_end(),
+            Event::DocumentStart(..) => {
+                self.close_open_end(range.start);
+                self.doc = Some(Doc {
+                    start: range.start,
+                    ..Doc::default()
+                });
+            }
+            Event::DocumentEnd => self.document_end(range),
+            Event::Comment(text, placement) => self.comment(text, placement, range),
+            Event::Scalar(value, style, anchor, tag) => {
+                self.before_node();
+                let done = self.scalar(&value, style, tag.as_deref(), range, tag_start);
+                self.complete(done, anchor)?;
+            }
+            Event::Alias(id) => {
+                self.before_node();
+                let Some((node, size, key)) = self.anchors.get(&id).cloned() else {
+                    return Err(ParseError::at(self.src, range.start, "unknown anchor"));
+                };
+                self.copied = self.copied.saturating_add(size);
+                if self.copied > ALIAS_BUDGET {
+                    return Err(ParseError::at(
+                        self.src,
+                        range.start,
+                        "too many alias expansions",
+                    ));
+                }
+                let done = Done {
+                    node: Node::Alias(Box::new(node)),
+                    start: range.start,
+                    end: range.end,
+                    size,
+                    key,
+                };
+                self.complete(done, 0)?;
+            }
+            Event::UnresolvedAlias(_) => {
+                return Err(ParseError::at(self.src, range.start, "unknown anchor"));
+            }
+            Event::SequenceStart(style, anchor, _) => {
+                self.open(Coll::Seq(Vec::new()), style, anchor, range)
+            }
+            Event::MappingStart(style, anchor, _) => {
+                self.open(Coll::Map(Vec::new()), style, anchor, range)
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(range)?,
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn role(&self) -> Role {
+        match self.stack.last() {
+            None => Role::Root,
+            Some(f) => match f.coll {
+                Coll::Map(_) if f.key.is_none() => Role::Key,
+                Coll::Map(_) => Role::Value,
+                Coll::Seq(_) => Role::Item,
+            },
+        }
+    }
+
+    /// A node begins: comments waiting for a key or item go before it.
+    fn before_node(&mut self) {
+        if matches!(self.role(), Role::Key | Role::Item) && !self.pending.is_empty() {
+            if let Some(f) = self.stack.last_mut() {
+                for c in self.pending.drain(..) {
+                    f.push_comment(c);
+                }
+            }
+        }
+    }
+
+    fn comment(&mut self, text: Cow<'_, str>, placement: granit_parser::Placement, range: Span) {
+        self.comments.insert(range.end, range.start);
+        let c = Comment {
+            text: text.into_owned(),
+            span: Some(range.start + 1..range.end),
+        };
+        if placement == granit_parser::Placement::Right && self.pending.is_empty() {
+            if let Some(f) = self.stack.last_mut().filter(|f| f.between_entries()) {
+                f.push_comment(c);
+                return;
+            }
+        }
+        self.pending.push(c);
+    }
+
+    fn open(&mut self, coll: Coll, style: StructureStyle, anchor: usize, range: Span) {
+        let as_key = matches!(self.role(), Role::Key);
+        self.before_node();
+        self.stack.push(Frame {
+            coll,
+            flow: style == StructureStyle::Flow,
+            anchor,
+            start: range.start,
+            last_end: range.end,
+            size: 1,
+            key: None,
+            as_key,
+            first_key: None,
+        });
+    }
+
+    fn close(&mut self, range: Span) -> Result<(), ParseError> {
+        let Some(mut f) = self.stack.pop() else {
+            return Ok(());
+        };
+        // A key without a value (`{a}`, `? a`): its value is null.
+        if let (Some((key, _)), Coll::Map(entries)) = (f.key.take(), &mut f.coll) {
+            entries.push(Entry::Pair(Pair {
+                key,
+                value: Node::value(Value::Null),
+            }));
+        }
+        let end = if f.flow { range.end } else { f.last_end };
+        if self.stack.is_empty() {
+            let layout = match (&f.coll, f.flow) {
+                (Coll::Map(_), false) => Root::BlockMap {
+                    indent: f.first_key.map_or(0, |k| indent_of(self.src, k)),
+                },
+                (Coll::Map(_), true) => Root::FlowMap {
+                    close: range.start,
+                    comma: self.needs_comma(range.start),
+                },
+                _ => Root::Other,
+            };
+            if let Some(doc) = self.doc.as_mut() {
+                doc.layout = Some(layout);
+            }
+        }
+        let key = self.src.get(f.start..end).unwrap_or("").trim().to_string();
+        let node = match f.coll {
+            Coll::Map(entries) => Node::Map(entries),
+            Coll::Seq(items) => Node::Seq(items),
+        };
+        let done = Done {
+            node,
+            start: f.start,
+            end,
+            size: f.size,
+            key,
+        };
+        self.complete(done, f.anchor)
+    }
+
+    /// Whether the text before a flow mapping's `}` at `close` ends with an
+    /// entry (so a new entry needs a comma) rather than `{` or `,`.
+    fn needs_comma(&self, close: usize) -> bool {
+        let i = self.back_over_blanks(close, 0);
+        !matches!(
+            self.src.as_bytes().get(i.wrapping_sub(1)),
+            Some(b',' | b'{')
+        )
+    }
+
+    /// Walk back from `i` over whitespace and comments, not below `floor`.
+    fn back_over_blanks(&self, mut i: usize, floor: usize) -> usize {
+        loop {
+            i = skip_ws_back(self.src, i, floor);
+            match self.comments.get(&i) {
+                Some(&start) if start >= floor && start < i => i = start,
+                _ => return i,
+            }
+        }
+    }
+
+    fn scalar(
+        &mut self,
+        value: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        range: Span,
+        tag_start: Option<usize>,
+    ) -> Done {
+        let (mut start, end) = match style {
+            ScalarStyle::Literal | ScalarStyle::Folded => self.block_extent(&range),
+            _ => (range.start, range.end),
+        };
+        if let Some(t) = tag_start.filter(|&t| t < start) {
+            if !self.anchor_after_tag(t, start) {
+                start = t;
+            }
+        }
+        let empty = range.is_empty() && style == ScalarStyle::Plain;
+        let typed = match tag {
+            Some(tag) if tag.handle() == "tag:yaml.org,2002:" => {
+                if empty && tag.suffix() == "null" {
+                    Value::Null
+                } else if empty {
+                    Value::Str(String::new())
+                } else {
+                    resolve_core_tag(tag.suffix(), value)
+                }
+            }
+            Some(_) if empty => Value::Str(String::new()),
+            Some(_) => Value::Str(value.to_string()),
+            None if empty => Value::Null,
+            None if style == ScalarStyle::Plain => resolve_plain(value),
+            None => Value::Str(value.to_string()),
+        };
+        if start < range.start || end > range.end {
+            self.drop_comments_inside(start, end);
+        }
+        let slot = match self.stack.last() {
+            Some(f) if f.flow => Slot::Quoted,
+            _ => Slot::Bare,
+        };
+        let span = if empty && tag.is_none() {
+            range.start..range.start
+        } else {
+            start..end.max(start)
+        };
+        Done {
+            node: Node::Scalar(Scalar {
+                value: typed,
+                span: Some(span),
+                slot,
+            }),
+            start,
+            end: end.max(start),
+            size: 1,
+            key: if empty {
+                String::new()
+            } else {
+                value.to_string()
+            },
+        }
+    }
+
+    /// The span of a block scalar: from its `|`/`>` header to the last
+    /// content character (granit's span starts at the content and runs over
+    /// the trailing line breaks).
+    fn block_extent(&self, range: &Span) -> (usize, usize) {
+        let bytes = self.src.as_bytes();
+        let after_header = self.back_over_blanks(range.start, 0);
+        let mut i = after_header;
+        while i > 0 && matches!(bytes.get(i - 1), Some(b'0'..=b'9' | b'+' | b'-')) {
+            i -= 1;
+        }
+        let header = match bytes.get(i.wrapping_sub(1)) {
+            Some(b'|' | b'>') => i - 1,
+            _ => return (range.start, range.end),
+        };
+        let end = self.back_over_blanks(range.end, after_header);
+        (header, end.max(after_header))
+    }
+
+    /// In `!tag &anchor value` the anchor sits between tag and value; the
+    /// anchor must stay outside the span, so the span starts at the value.
+    fn anchor_after_tag(&self, tag_start: usize, start: usize) -> bool {
+        let between = self.src.get(tag_start..start).unwrap_or("");
+        let after_tag = between
+            .find(|c: char| c.is_whitespace())
+            .map_or("", |i| between.get(i..).unwrap_or(""));
+        after_tag.trim_start().starts_with('&')
+    }
+
+    /// Comments inside a scalar's span (on a block header line, between a
+    /// tag and its value) are part of the lexeme, not separate leaves.
+    fn drop_comments_inside(&mut self, start: usize, end: usize) {
+        let inside = |c: &Comment| {
+            c.span
+                .as_ref()
+                .is_some_and(|s| s.start > start && s.start < end)
+        };
+        self.pending.retain(|c| !inside(c));
+        if let Some(f) = self.stack.last_mut() {
+            match &mut f.coll {
+                Coll::Map(entries) => {
+                    while matches!(entries.last(), Some(Entry::Comment(c)) if inside(c)) {
+                        entries.pop();
+                    }
+                }
+                Coll::Seq(items) => {
+                    while matches!(items.last(), Some(Item::Comment(c)) if inside(c)) {
+                        items.pop();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Put a finished node where it belongs.
+    fn complete(&mut self, done: Done, anchor: usize) -> Result<(), ParseError> {
+        if anchor != 0 {
+            self.anchors
+                .insert(anchor, (done.node.clone(), done.size, done.key.clone()));
+        }
+        let at_root = self.stack.len() == 1;
+        let Some(f) = self.stack.last_mut() else {
+            if let Some(doc) = self.doc.as_mut() {
+                doc.root = Some(done);
+            }
+            return Ok(());
+        };
+        f.last_end = f.last_end.max(done.end);
+        f.size = f.size.saturating_add(done.size);
+        let flow = f.flow;
+        match &mut f.coll {
+            Coll::Seq(items) => items.push(Item::Node(done.node)),
+            Coll::Map(entries) => match f.key.take() {
+                None => {
+                    f.first_key.get_or_insert(done.start);
+                    f.key = Some((done.key, done.start));
+                }
+                Some((key, key_start)) if at_root && !f.as_key && key == "sops" => {
+                    let span = if flow {
+                        self.flow_meta_span(key_start, done.end)
+                    } else {
+                        self.block_meta_span(key_start, done.end)
+                    };
+                    self.metadata_spans.push(span);
+                    if let Some(doc) = self.doc.as_mut() {
+                        doc.has_meta = true;
+                    }
+                    if self.metadata.is_none() {
+                        self.metadata = Some(done.node);
+                    }
+                }
+                Some((key, _)) => entries.push(Entry::Pair(Pair {
+                    key,
+                    value: done.node,
+                })),
+            },
+        }
+        Ok(())
+    }
+
+    /// The bytes of a block-style `sops:` entry: its whole lines, plus the
+    /// line break before it when the file ends right after it (insertion
+    /// into a text without a final line break).
+    fn block_meta_span(&self, key_start: usize, end: usize) -> Span {
+        let src = self.src;
+        let mut start = line_start(src, key_start);
+        if !src
+            .get(start..key_start)
+            .is_some_and(|p| p.bytes().all(|c| c == b' '))
+        {
+            start = key_start;
+        }
+        if end >= src.len() {
+            let b = src.as_bytes();
+            let sep = if start >= 2 && b.get(start - 2..start) == Some(b"\r\n") {
+                2
+            } else if start >= 1 && b.get(start - 1).copied().is_some_and(is_lb) {
+                1
+            } else {
+                0
+            };
+            return start - sep..end;
+        }
+        let rest = src.get(end..).unwrap_or("");
+        let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        let after = end + blanks;
+        let lb = match src.as_bytes().get(after..after + 2) {
+            Some(b"\r\n") => 2,
+            _ if src.as_bytes().get(after).copied().is_some_and(is_lb) => 1,
+            _ => return start..end,
+        };
+        start..after + lb
+    }
+
+    /// The bytes of a flow-style `sops` entry: `, sops: {…}` before the
+    /// closing brace, or `sops: {…},` after a `{` or a trailing comma.
+    fn flow_meta_span(&self, key_start: usize, end: usize) -> Span {
+        let b = self.src.as_bytes();
+        if b.get(end) == Some(&b',') {
+            key_start..end + 1
+        } else if key_start >= 2 && b.get(key_start - 2..key_start) == Some(b", ") {
+            key_start - 2..end
+        } else {
+            key_start..end
+        }
+    }
+
+    fn document_end(&mut self, range: Span) {
+        let doc = self.doc.take().unwrap_or_default();
+        let (mut node, layout) = match doc.root {
+            Some(Done {
+                node: Node::Scalar(s),
+                ..
+            }) if s.value == Value::Null && s.span.as_ref().is_some_and(|r| r.is_empty()) => {
+                (Node::Scalar(s), Root::Empty)
+            }
+            Some(done) => (done.node, doc.layout.unwrap_or(Root::Other)),
+            None => (Node::value(Value::Null), Root::Empty),
+        };
+        append_comments(&mut node, &mut self.pending);
+        let explicit = !range.is_empty();
+        let end = if explicit {
+            range.start
+        } else {
+            self.src.len()
+        };
+        self.open_end = !explicit;
+        self.layouts.push(DocLayout {
+            root: layout,
+            end,
+            start: doc.start,
+            lb: line_break_style(self.src, doc.start, end),
+            has_meta: doc.has_meta,
+        });
+        self.docs.push(node);
+    }
+
+    fn close_open_end(&mut self, at: usize) {
+        if self.open_end {
+            if let Some(l) = self.layouts.last_mut() {
+                l.end = at;
+                l.lb = line_break_style(self.src, l.start, at);
+            }
+            self.open_end = false;
+        }
+    }
+
+    fn stream_end(&mut self) {
+        self.close_open_end(self.src.len());
+        if let Some(last) = self.docs.last_mut() {
+            append_comments(last, &mut self.pending);
+        }
+        self.pending.clear();
+    }
+}
+
+/// Trailing comments go to the end of a top-level collection; a scalar
+/// document cannot hold them.
+fn append_comments(node: &mut Node, pending: &mut Vec<Comment>) {
+    match node {
+        Node::Map(entries) => entries.extend(pending.drain(..).map(Entry::Comment)),
+        Node::Seq(items) => items.extend(pending.drain(..).map(Item::Comment)),
+        _ => pending.clear(),
+    }
+}
+
+/// Leading spaces on the line of byte `pos`.
+fn indent_of(src: &str, pos: usize) -> usize {
+    let start = line_start(src, pos);
+    src.get(start..)
+        .map_or(0, |l| l.bytes().take_while(|&c| c == b' ').count())
+}

@@ -1,0 +1,265 @@
+//! Scalar typing exactly as go-yaml v3 (and therefore sops) resolves it:
+//! YAML 1.2 core schema plus go-yaml's extras (Go `ParseInt` base-0 integers
+//! with underscores, 1.1-style `0777` octals, timestamps).
+
+use super::timestamp::parse_timestamp;
+use crate::tree::Value;
+
+/// The value of an untagged plain scalar.
+pub(crate) fn resolve_plain(s: &str) -> Value {
+    let Some(&first) = s.as_bytes().first() else {
+        return Value::Null;
+    };
+    match first {
+        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => {
+            lookup(s).unwrap_or_else(|| Value::Str(s.to_string()))
+        }
+        b'.' => lookup(s)
+            .or_else(|| go_float(s).map(Value::Float))
+            .unwrap_or_else(|| Value::Str(s.to_string())),
+        b'+' | b'-' | b'0'..=b'9' => lookup(s)
+            .or_else(|| number_or_time(s))
+            .unwrap_or_else(|| Value::Str(s.to_string())),
+        _ => Value::Str(s.to_string()),
+    }
+}
+
+/// The value of a scalar with a `tag:yaml.org,2002:` tag whose suffix is
+/// `suffix`. A tag the text does not fit (sops would fail) gives a string.
+pub(crate) fn resolve_core_tag(suffix: &str, s: &str) -> Value {
+    let text = || Value::Str(s.to_string());
+    let resolved = resolve_plain(s);
+    match (suffix, resolved) {
+        ("int", v @ Value::Int(_)) => v,
+        ("float", Value::Int(i)) => Value::Float(i as f64),
+        ("float", v @ Value::Float(_)) => v,
+        ("bool", v @ Value::Bool(_)) => v,
+        ("null", v @ Value::Null) => v,
+        ("timestamp", v @ Value::Time(_)) => v,
+        _ => text(),
+    }
+}
+
+fn lookup(s: &str) -> Option<Value> {
+    Some(match s {
+        "true" | "True" | "TRUE" => Value::Bool(true),
+        "false" | "False" | "FALSE" => Value::Bool(false),
+        "~" | "null" | "Null" | "NULL" => Value::Null,
+        ".nan" | ".NaN" | ".NAN" => Value::Float(f64::NAN),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => Value::Float(f64::NEG_INFINITY),
+        _ => return None,
+    })
+}
+
+fn number_or_time(s: &str) -> Option<Value> {
+    if let Some(t) = parse_timestamp(s) {
+        return Some(Value::Time(t));
+    }
+    let plain: String = s.chars().filter(|&c| c != '_').collect();
+    match go_parse_int(&plain) {
+        Some(Parsed::Int(i)) => return Some(Value::Int(i)),
+        // An unsigned value beyond i64 (go-yaml: uint64) is kept as a float.
+        Some(Parsed::Big(u)) => return Some(Value::Float(u as f64)),
+        None => {}
+    }
+    if yaml_style_float(&plain) {
+        if let Some(f) = go_float(&plain) {
+            return Some(Value::Float(f));
+        }
+    }
+    None
+}
+
+enum Parsed {
+    Int(i64),
+    Big(u64),
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`, falling back to `ParseUint` on overflow.
+fn go_parse_int(s: &str) -> Option<Parsed> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.get(..2).map(str::to_ascii_lowercase);
+    let (radix, digits) = match lower.as_deref() {
+        Some("0x") => (16, &body[2..]),
+        Some("0o") => (8, &body[2..]),
+        Some("0b") => (2, &body[2..]),
+        _ if body.len() > 1 && body.starts_with('0') => (8, &body[1..]),
+        _ => (10, body),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for c in digits.chars() {
+        let d = c.to_digit(radix)?;
+        v = v
+            .checked_mul(u128::from(radix))?
+            .checked_add(u128::from(d))?;
+        if v > u128::from(u64::MAX) + 1 {
+            return None;
+        }
+    }
+    if neg {
+        if v <= u128::from(i64::MAX as u64) + 1 {
+            // -(2^63) fits.
+            let v = u64::try_from(v).ok()?;
+            return Some(Parsed::Int(0i64.wrapping_sub_unsigned(v)));
+        }
+        return None;
+    }
+    if let Ok(i) = i64::try_from(v) {
+        return Some(Parsed::Int(i));
+    }
+    // ParseUint does not accept a sign.
+    if s.starts_with('+') {
+        return None;
+    }
+    u64::try_from(v).ok().map(Parsed::Big)
+}
+
+/// go-yaml's `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn yaml_style_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Go's `ParseFloat` for decimal text: an error (None) on overflow.
+fn go_float(s: &str) -> Option<f64> {
+    let ok = s
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'));
+    if !ok {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str) -> String {
+        match resolve_plain(s) {
+            Value::Null => "null".into(),
+            Value::Str(s) => format!("str:{s}"),
+            Value::Int(i) => format!("int:{i}"),
+            Value::Float(f) => format!("float:{f:?}"),
+            Value::Bool(b) => format!("bool:{b}"),
+            Value::Time(t) => format!("time:{t}"),
+        }
+    }
+
+    #[test]
+    fn nulls_and_bools() {
+        for s in ["", "~", "null", "Null", "NULL"] {
+            assert_eq!(r(s), "null", "{s}");
+        }
+        for s in ["true", "True", "TRUE"] {
+            assert_eq!(r(s), "bool:true");
+        }
+        for s in ["false", "False", "FALSE"] {
+            assert_eq!(r(s), "bool:false");
+        }
+        for s in ["yes", "no", "on", "off", "y", "n", "nULL", "tRUE", "<<"] {
+            assert_eq!(r(s), format!("str:{s}"));
+        }
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(r("0"), "int:0");
+        assert_eq!(r("-3"), "int:-3");
+        assert_eq!(r("+7"), "int:7");
+        assert_eq!(r("1_000"), "int:1000");
+        assert_eq!(r("0x1F"), "int:31");
+        assert_eq!(r("-0x1f"), "int:-31");
+        assert_eq!(r("0o17"), "int:15");
+        assert_eq!(r("0b101"), "int:5");
+        assert_eq!(r("0777"), "int:511");
+        assert_eq!(r("9223372036854775807"), "int:9223372036854775807");
+        assert_eq!(r("-9223372036854775808"), "int:-9223372036854775808");
+        assert_eq!(r("9223372036854775808"), "float:9.223372036854776e18");
+        assert_eq!(r("99999999999999999999"), "float:1e20");
+        assert_eq!(r("08"), "float:8.0");
+        assert_eq!(r("_1"), "str:_1");
+        assert_eq!(r("0x"), "str:0x");
+        assert_eq!(r("0xFFFFFFFFFFFFFFFFFFFF"), "str:0xFFFFFFFFFFFFFFFFFFFF");
+    }
+
+    #[test]
+    fn floats() {
+        assert_eq!(r("1.5"), "float:1.5");
+        assert_eq!(r("1e3"), "float:1000.0");
+        assert_eq!(r("-.5"), "float:-0.5");
+        assert_eq!(r(".5"), "float:0.5");
+        assert_eq!(r("1."), "float:1.0");
+        assert_eq!(r("1_0.5"), "float:10.5");
+        assert_eq!(r(".inf"), "float:inf");
+        assert_eq!(r("-.Inf"), "float:-inf");
+        assert_eq!(r("+.INF"), "float:inf");
+        assert_eq!(r(".nan"), "float:NaN");
+        assert_eq!(r("1e400"), "str:1e400");
+        assert_eq!(r("."), "str:.");
+        assert_eq!(r("1.2.3"), "str:1.2.3");
+        assert_eq!(r("3.11.0"), "str:3.11.0");
+        assert_eq!(r("0x1p-2"), "str:0x1p-2");
+        assert_eq!(r("inf"), "str:inf");
+    }
+
+    #[test]
+    fn times_and_tags() {
+        assert_eq!(r("2024-01-02"), "time:2024-01-02T00:00:00Z");
+        assert_eq!(r("2024-01-02 x"), "str:2024-01-02 x");
+        assert!(matches!(resolve_core_tag("int", "5"), Value::Int(5)));
+        assert!(matches!(resolve_core_tag("float", "5"), Value::Float(f) if f == 5.0));
+        assert!(matches!(resolve_core_tag("int", "x"), Value::Str(_)));
+        assert!(matches!(
+            resolve_core_tag("bool", "true"),
+            Value::Bool(true)
+        ));
+        assert!(matches!(resolve_core_tag("null", ""), Value::Null));
+        assert!(matches!(
+            resolve_core_tag("timestamp", "2024-01-02"),
+            Value::Time(_)
+        ));
+    }
+}
