@@ -233,11 +233,12 @@ impl FlatKeys<'_> {
         &self,
         src: &Source,
         names: &[NamedRecipient],
+        rule: &str,
         used_names: &mut bool,
     ) -> Result<Vec<KeySpec>, Failure> {
         let mut group = Vec::new();
         for f in &self.fields {
-            let what = f.key;
+            let what = &format!("{rule}: {}", f.key);
             match f.key {
                 "age" => group.extend(age_keys(src, names, f.value, f.value_at, what, used_names)?),
                 "pgp" => group.extend(
@@ -257,7 +258,7 @@ impl FlatKeys<'_> {
                 ),
                 "azure_keyvault" => {
                     for (url, at) in string_list(src, f.value, f.value_at, what)? {
-                        group.push(azure_from_url(src, &url, at)?);
+                        group.push(azure_from_url(src, &url, at, what)?);
                     }
                 }
                 "hc_vault_transit_uri" => {
@@ -307,7 +308,7 @@ fn kms_from_arn(arn: &str, aws_profile: Option<String>) -> KeySpec {
 }
 
 /// `https://VAULT/keys/NAME[/VERSION]`.
-fn azure_from_url(src: &Source, url: &str, at: usize) -> Result<KeySpec, Failure> {
+fn azure_from_url(src: &Source, url: &str, at: usize, what: &str) -> Result<KeySpec, Failure> {
     let parsed = url
         .strip_prefix("https://")
         .and_then(|rest| rest.split_once("/keys/"))
@@ -326,7 +327,7 @@ fn azure_from_url(src: &Source, url: &str, at: usize) -> Result<KeySpec, Failure
     parsed.ok_or_else(|| {
         src.error(
             at,
-            format!("azure_keyvault: `{url}` is not a key URL like https://VAULT.vault.azure.net/keys/NAME/VERSION"),
+            format!("{what}: `{url}` is not a key URL like https://VAULT.vault.azure.net/keys/NAME/VERSION"),
         )
     })
 }

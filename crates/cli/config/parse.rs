@@ -71,6 +71,8 @@ pub fn parse(
                 }
             }
             "destination_rules" | "stores" => {}
+            // Conventional homes for YAML anchors (`x-keys: &keys …`).
+            k if k.starts_with("x-") || k.starts_with('.') => {}
             other => src.warn(f.at, format!("unknown top-level key `{other}` (ignored)")),
         }
     }

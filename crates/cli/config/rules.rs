@@ -215,7 +215,7 @@ pub(super) fn parse_rule(
             rule.key_groups.push(keys);
         }
     } else {
-        let group = flat.group(src, names, &mut used)?;
+        let group = flat.group(src, names, &what, &mut used)?;
         if !group.is_empty() {
             rule.key_groups.push(group);
         }
