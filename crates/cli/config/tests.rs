@@ -789,3 +789,134 @@ fn clean_paths() {
     assert_eq!(clean(Path::new("/../a")), PathBuf::from("/a"));
     assert_eq!(clean(Path::new("a/../../b")), PathBuf::from("../b"));
 }
+
+// ---- key groups end to end (with the keys crate) ----
+
+fn group_recipients(rule: &Rule) -> Vec<Vec<sops_like_keys::Recipient>> {
+    rule.age_groups()
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|r| sops_like_keys::Recipient::parse(r).unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+fn identities(files: &[&str]) -> sops_like_keys::Identities {
+    let mut ids = sops_like_keys::Identities::new();
+    for f in files {
+        let path = repo_root().join("testdata/keys").join(f);
+        if f.starts_with("id_") {
+            ids.add_ssh_key_file(&path, true).unwrap();
+        } else {
+            ids.add_file(&path, true).unwrap();
+        }
+    }
+    ids
+}
+
+#[test]
+fn repo_key_groups_open_with_two_of_three() {
+    let c = load(&repo_root().join(".sops-like.yaml")).unwrap();
+    let rule = c
+        .find_rule(&repo_root().join("testdata/groups/app.yaml"))
+        .unwrap()
+        .unwrap();
+    let key = sops_like_keys::DataKey::generate().unwrap();
+    let wrapped =
+        sops_like_keys::encrypt_data_key(&key, &group_recipients(rule), rule.shamir_threshold)
+            .unwrap();
+    assert_eq!(wrapped.len(), 3);
+    for pair in [
+        &["age-test.txt", "age-test-2.txt"][..],
+        &["age-test-2.txt", "age-test-3.txt"],
+        &["age-test.txt", "id_ed25519"],
+    ] {
+        let got =
+            sops_like_keys::decrypt_data_key(&wrapped, rule.shamir_threshold, &identities(pair))
+                .unwrap_or_else(|e| panic!("{pair:?}: {e}"));
+        assert_eq!(got.as_bytes(), key.as_bytes(), "{pair:?}");
+    }
+    for one in ["age-test.txt", "age-test-3.txt", "id_ed25519"] {
+        let ids = identities(&[one]);
+        assert!(
+            sops_like_keys::decrypt_data_key(&wrapped, rule.shamir_threshold, &ids).is_err(),
+            "{one} alone opened a 2-of-3 file"
+        );
+    }
+}
+
+// ---- properties ----
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn segment() -> impl Strategy<Value = String> {
+        "[a-zA-Z0-9_.+()\\[\\]$^ -]{1,8}".prop_filter("not . or ..", |s| s != "." && s != "..")
+    }
+
+    proptest! {
+        /// A rule whose path_regex is the escaped relative path matches
+        /// exactly that file, wherever the file is below the config dir.
+        #[test]
+        fn escaped_relative_path_matches(segs in proptest::collection::vec(segment(), 1..5), other in segment()) {
+            let rel = segs.join("/");
+            let text = format!(
+                "creation_rules:\n  - path_regex: '^{}$'\n    age: {ALICE}\n",
+                regex::escape(&rel).replace('\'', "''")
+            );
+            let c = cfg(&text);
+            let file = PathBuf::from("/repo").join(&rel);
+            prop_assert_eq!(c.match_path(&file).unwrap(), rel.clone());
+            prop_assert!(c.find_rule(&file).unwrap().is_some());
+            let moved = PathBuf::from("/repo").join(&other).join(&rel);
+            prop_assert!(c.find_rule(&moved).unwrap().is_none());
+        }
+
+        /// Arbitrary config-like text never panics; errors always name the
+        /// file and a line:column, with exit code 5.
+        #[test]
+        fn arbitrary_text_never_panics(
+            parts in proptest::collection::vec(prop_oneof![
+                Just("creation_rules:\n".to_string()),
+                Just("recipients:\n".to_string()),
+                Just("  - ".to_string()),
+                Just("    ".to_string()),
+                Just("age: ".to_string()),
+                Just("key_groups:\n".to_string()),
+                Just("shamir_threshold: ".to_string()),
+                Just("path_regex: ".to_string()),
+                Just("merge: ".to_string()),
+                Just("cipher: ".to_string()),
+                Just("encrypted_regex: ".to_string()),
+                Just(ALICE.to_string()),
+                Just("alice".to_string()),
+                Just("alice: ".to_string()),
+                Just("&a ".to_string()),
+                Just("*a".to_string()),
+                Just("[".to_string()),
+                Just("]".to_string()),
+                Just("{".to_string()),
+                Just("}".to_string()),
+                Just(", ".to_string()),
+                Just("2".to_string()),
+                Just("(".to_string()),
+                Just("\n".to_string()),
+                Just("# c\n".to_string()),
+                "[ -~]{0,6}",
+            ], 0..40)
+        ) {
+            let text: String = parts.concat();
+            if let Err(f) = cfg_kind(ConfigKind::SopsLike, &text) {
+                prop_assert_eq!(f.code, code::ERROR_READING_CONFIG);
+                let rest = f.message.strip_prefix("/repo/.sops-like.yaml:").unwrap_or("");
+                let mut it = rest.splitn(3, ':');
+                let line = it.next().and_then(|l| l.parse::<usize>().ok());
+                let col = it.next().and_then(|l| l.parse::<usize>().ok());
+                prop_assert!(line.is_some() && col.is_some(), "{}", f.message);
+            }
+        }
+    }
+}
