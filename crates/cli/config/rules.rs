@@ -114,6 +114,7 @@ pub(super) fn parse_rule(
     };
     let mut groups_field = None;
     let mut threshold_at = at;
+    let mut raw_threshold: Option<i64> = None;
     for f in &rule_fields {
         let key_what = format!("{what}: {}", f.key);
         match f.key {
@@ -135,16 +136,7 @@ pub(super) fn parse_rule(
             "key_groups" => groups_field = Some(f),
             "shamir_threshold" => {
                 threshold_at = f.value_at;
-                rule.shamir_threshold = match integer(src, f.value, f.value_at, &key_what)? {
-                    None | Some(0) => None,
-                    Some(t) if t < 2 => {
-                        return Err(src.error(
-                            f.value_at,
-                            format!("{what}: shamir_threshold must be at least 2 (it is {t})"),
-                        ))
-                    }
-                    Some(t) => Some(usize::try_from(t).unwrap_or(usize::MAX)),
-                };
+                raw_threshold = integer(src, f.value, f.value_at, &key_what)?;
             }
             "mac_only_encrypted" => {
                 rule.mac_only_encrypted =
@@ -221,19 +213,51 @@ pub(super) fn parse_rule(
         }
     }
     rule.uses_named_recipients = used;
-    if let Some(t) = rule.shamir_threshold {
-        if t > rule.key_groups.len() {
-            return Err(src.error(
-                threshold_at,
-                format!(
-                    "{what}: shamir_threshold is {t} but the rule has only {} key group{}",
-                    rule.key_groups.len(),
-                    if rule.key_groups.len() == 1 { "" } else { "s" }
-                ),
-            ));
-        }
-    }
+    rule.shamir_threshold = check_threshold(
+        src,
+        &what,
+        raw_threshold,
+        threshold_at,
+        rule.key_groups.len(),
+    )?;
     Ok(rule)
+}
+
+/// Validate `shamir_threshold` against the number of groups. `0` means
+/// unset (as in sops). With fewer than two groups there is no Shamir split,
+/// and sops ignores the threshold: so do we, with a warning.
+fn check_threshold(
+    src: &mut Source,
+    what: &str,
+    raw: Option<i64>,
+    at: usize,
+    groups: usize,
+) -> Result<Option<usize>, Failure> {
+    let t = match raw {
+        None | Some(0) => return Ok(None),
+        Some(t) => t,
+    };
+    if groups < 2 {
+        src.warn(
+            at,
+            format!("{what}: shamir_threshold is ignored: the rule has {groups} key group{} (as in sops)", if groups == 1 { "" } else { "s" }),
+        );
+        return Ok(None);
+    }
+    if t < 2 {
+        return Err(src.error(
+            at,
+            format!("{what}: shamir_threshold must be at least 2 (it is {t})"),
+        ));
+    }
+    let t = usize::try_from(t).unwrap_or(usize::MAX);
+    if t > groups {
+        return Err(src.error(
+            at,
+            format!("{what}: shamir_threshold is {t} but the rule has only {groups} key groups"),
+        ));
+    }
+    Ok(Some(t))
 }
 
 /// A regex error on one line (the regex crate draws a multi-line caret).

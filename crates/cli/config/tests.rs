@@ -329,10 +329,18 @@ fn shamir_threshold_rules() {
         m.contains(":2:23: ") && m.contains("only 3 key groups"),
         "{m}"
     );
-    let m = err(&format!(
+    // One group: no Shamir split; sops ignores the threshold, we warn.
+    let one = cfg(&format!(
         "creation_rules:\n  - shamir_threshold: 2\n    age: {ALICE}\n"
     ));
-    assert!(m.contains("only 1 key group"), "{m}");
+    assert_eq!(one.rules[0].shamir_threshold, None);
+    assert_eq!(one.warnings.len(), 1, "{:?}", one.warnings);
+    assert!(
+        one.warnings[0]
+            .starts_with("/repo/.sops-like.yaml:2: creation rule 1: shamir_threshold is ignored"),
+        "{:?}",
+        one.warnings
+    );
     let m = err(&format!(
         "creation_rules:\n  - shamir_threshold: '2'\n{groups}"
     ));
