@@ -18,6 +18,8 @@ mod text;
 mod timestamp;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use super::{EmitError, ParseError, Parsed, Syntax};

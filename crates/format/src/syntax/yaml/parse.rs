@@ -161,6 +161,11 @@ struct Builder<'s> {
     open_end: bool,
     metadata: Option<Node>,
     metadata_spans: Vec<Span>,
+    /// The end of the previous non-comment event.
+    prev_end: usize,
+    /// The span of the last scalar whose lexeme is wider than granit's
+    /// range (block header, tag): comments inside it belong to it.
+    last_wide: Span,
 }
 
 enum Role {
@@ -185,6 +190,8 @@ impl<'s> Builder<'s> {
             open_end: false,
             metadata: None,
             metadata_spans: Vec::new(),
+            prev_end: 0,
+            last_wide: 0..0,
         }
     }
 
@@ -206,6 +213,20 @@ impl<'s> Builder<'s> {
         range: Span,
         tag_start: Option<usize>,
     ) -> Result<(), ParseError> {
+        let is_comment = matches!(event, Event::Comment(..));
+        self.handle(event, range.clone(), tag_start)?;
+        if !is_comment {
+            self.prev_end = range.end;
+        }
+        Ok(())
+    }
+
+    fn handle(
+        &mut self,
+        event: Event<'_>,
+        range: Span,
+        tag_start: Option<usize>,
+    ) -> Result<(), ParseError> {
         match event {
             Event::StreamStart | Event::Anchor(..) => {}
             Event::StreamEnd => self.stream_end(),
@@ -220,7 +241,8 @@ impl<'s> Builder<'s> {
             Event::Comment(text, placement) => self.comment(text, placement, range),
             Event::Scalar(value, style, anchor, tag) => {
                 self.before_node();
-                let done = self.scalar(&value, style, tag.as_deref(), range, tag_start);
+                let want_key = anchor != 0 || matches!(self.role(), Role::Key);
+                let done = self.scalar(&value, style, tag.as_deref(), range, tag_start, want_key);
                 self.complete(done, anchor)?;
             }
             Event::Alias(id) => {
@@ -285,6 +307,10 @@ impl<'s> Builder<'s> {
 
     fn comment(&mut self, text: Cow<'_, str>, placement: granit_parser::Placement, range: Span) {
         self.comments.insert(range.end, range.start);
+        if self.last_wide.contains(&range.start) {
+            // On a block scalar's header line: part of that lexeme.
+            return;
+        }
         let c = Comment {
             text: text.into_owned(),
             span: Some(range.start + 1..range.end),
@@ -384,6 +410,7 @@ impl<'s> Builder<'s> {
         tag: Option<&Tag>,
         range: Span,
         tag_start: Option<usize>,
+        want_key: bool,
     ) -> Done {
         let (mut start, end) = match style {
             ScalarStyle::Literal | ScalarStyle::Folded => self.block_extent(&range),
@@ -413,6 +440,7 @@ impl<'s> Builder<'s> {
         };
         if start < range.start || end > range.end {
             self.drop_comments_inside(start, end);
+            self.last_wide = start..end;
         }
         let slot = match self.stack.last() {
             Some(f) if f.flow => Slot::Quoted,
@@ -432,7 +460,7 @@ impl<'s> Builder<'s> {
             start,
             end: end.max(start),
             size: 1,
-            key: if empty {
+            key: if empty || !want_key {
                 String::new()
             } else {
                 value.to_string()
@@ -445,17 +473,43 @@ impl<'s> Builder<'s> {
     /// the trailing line breaks).
     fn block_extent(&self, range: &Span) -> (usize, usize) {
         let bytes = self.src.as_bytes();
-        let after_header = self.back_over_blanks(range.start, 0);
-        let mut i = after_header;
-        while i > 0 && matches!(bytes.get(i - 1), Some(b'0'..=b'9' | b'+' | b'-')) {
-            i -= 1;
-        }
-        let header = match bytes.get(i.wrapping_sub(1)) {
-            Some(b'|' | b'>') => i - 1,
-            _ => return (range.start, range.end),
+        let Some(header) = self.find_header(self.prev_end.min(range.start), range.start) else {
+            return (range.start, range.end);
         };
+        let mut after_header = header + 1;
+        while matches!(bytes.get(after_header), Some(b'0'..=b'9' | b'+' | b'-')) {
+            after_header += 1;
+        }
         let end = self.back_over_blanks(range.end, after_header);
         (header, end.max(after_header))
+    }
+
+    /// The `|`/`>` of a block scalar, scanning forward from the end of the
+    /// previous event over indicators, properties and comments.
+    fn find_header(&self, from: usize, to: usize) -> Option<usize> {
+        let b = self.src.as_bytes();
+        let mut i = from;
+        while i < to {
+            match b.get(i)? {
+                b' ' | b'\t' | b'\r' | b'\n' | b':' | b'-' | b'?' => i += 1,
+                b'#' => {
+                    while b.get(i).is_some_and(|&c| !is_lb(c)) {
+                        i += 1;
+                    }
+                }
+                b'&' | b'!' => {
+                    while b
+                        .get(i)
+                        .is_some_and(|&c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+                    {
+                        i += 1;
+                    }
+                }
+                b'|' | b'>' => return Some(i),
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// In `!tag &anchor value` the anchor sits between tag and value; the
