@@ -928,3 +928,17 @@ mod props {
         }
     }
 }
+
+#[test]
+fn crlf_bom_and_recipients_after_rules() {
+    let text = format!(
+        "\u{feff}creation_rules:\r\n  - path_regex: a\r\n    age: [alice]\r\n  - cipher: nope\r\nrecipients:\r\n  alice: {ALICE}\r\n"
+    );
+    let m = err(&text);
+    assert!(
+        m.starts_with("/repo/.sops-like.yaml:4:13: creation rule 2: unknown cipher"),
+        "{m}"
+    );
+    let ok = cfg(&text.replace("nope", "aes256_gcm"));
+    assert_eq!(ages(&ok.rules[0]), vec![vec![ALICE.to_string()]]);
+}
