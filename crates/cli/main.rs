@@ -5,6 +5,7 @@
 mod args;
 mod clock;
 mod cmd;
+mod config;
 mod editor;
 mod exit;
 mod io;
