@@ -15,54 +15,60 @@ pub struct Input {
     pub name: String,
     /// The file, unless stdin.
     pub path: Option<PathBuf>,
-    /// The text.
-    pub text: String,
+    /// The bytes (plaintext possibly: wiped on drop).
+    pub bytes: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl Input {
+    /// The input as text (every format but binary).
+    pub fn text(&self) -> Result<&str> {
+        std::str::from_utf8(&self.bytes).map_err(|e| {
+            Failure::new(
+                code::COULD_NOT_READ_INPUT_FILE,
+                format!(
+                    "{} is not valid UTF-8 text (byte {})",
+                    self.name,
+                    e.valid_up_to()
+                ),
+            )
+            .hint("encrypt arbitrary bytes with --input-type binary")
+        })
+    }
 }
 
 /// Read `file` (`None` or `-`: stdin).
 pub fn read_input(file: Option<&str>) -> Result<Input> {
     match file {
         None | Some("-") => {
-            let mut bytes = Vec::new();
+            let mut bytes = zeroize::Zeroizing::new(Vec::new());
             std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
                 Failure::new(
                     code::COULD_NOT_READ_INPUT_FILE,
                     format!("could not read stdin: {e}"),
                 )
             })?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                Failure::new(code::COULD_NOT_READ_INPUT_FILE, "stdin is not valid UTF-8")
-            })?;
             Ok(Input {
                 name: "<stdin>".into(),
                 path: None,
-                text,
+                bytes,
             })
         }
         Some(f) => {
             let path = PathBuf::from(f);
-            let bytes = fs::read(&path).map_err(|e| {
+            let bytes = fs::read(&path).map(zeroize::Zeroizing::new).map_err(|e| {
                 let mut fail = Failure::new(
                     code::COULD_NOT_READ_INPUT_FILE,
                     format!("could not read {f}: {e}"),
                 );
                 if e.kind() == std::io::ErrorKind::NotFound {
-                    fail = fail.hint(
-                        "check the path; sops-like does not create files with encrypt/decrypt",
-                    );
+                    fail = fail.hint("check the path");
                 }
                 fail
-            })?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                Failure::new(
-                    code::COULD_NOT_READ_INPUT_FILE,
-                    format!("{f} is not valid UTF-8 text"),
-                )
             })?;
             Ok(Input {
                 name: f.to_string(),
                 path: Some(path),
-                text,
+                bytes,
             })
         }
     }
@@ -88,6 +94,21 @@ pub fn input_format(io: &IoArgs, input: &Input) -> Result<Format> {
     }
 }
 
+/// Whether the input is handled by the binary store: `--input-type binary`,
+/// or (as sops does) a file name with no known format extension.
+pub fn is_binary(io: &IoArgs, input: &Input) -> bool {
+    match &io.input_type {
+        Some(t) => t.eq_ignore_ascii_case("binary"),
+        None => {
+            let name = io
+                .filename_override
+                .as_deref()
+                .or(input.path.as_ref().and_then(|p| p.to_str()));
+            name.is_some_and(|n| Format::from_path(n).is_none())
+        }
+    }
+}
+
 /// The output format: `--output-type`, else the input's.
 pub fn output_format(io: &IoArgs, input: Format) -> Result<Format> {
     match &io.output_type {
@@ -99,7 +120,7 @@ pub fn output_format(io: &IoArgs, input: Format) -> Result<Format> {
 fn parse_type(t: &str) -> Result<Format> {
     Format::from_name(t).ok_or_else(|| {
         Failure::new(code::GENERIC, format!("unknown file type {t:?}"))
-            .hint("supported types: yaml, json, dotenv, toml")
+            .hint("supported types: yaml, json, dotenv, toml, ini, binary")
     })
 }
 

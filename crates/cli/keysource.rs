@@ -2,7 +2,6 @@
 //! recipients a new file is for, where identities are looked for, and the
 //! mapping between the metadata's master keys and the keys crate's model.
 
-use crate::args::KeyArgs;
 use crate::exit::{code, Failure, Result};
 use sops_like_format::engine::KeyMaterial;
 use sops_like_format::metadata::{MasterKey, Metadata};
@@ -31,19 +30,6 @@ pub fn parse_recipients(list: &[String]) -> Result<Vec<Recipient>> {
             })
         })
         .collect()
-}
-
-/// The recipients for a new file from `--age` / `SOPS_AGE_RECIPIENTS`.
-pub fn recipient_groups(args: &KeyArgs) -> Result<Vec<Vec<Recipient>>> {
-    let list = args.age.as_deref().map(split_list).unwrap_or_default();
-    if list.is_empty() {
-        return Err(Failure::new(
-            code::NO_ENCRYPTION_KEY_FOUND,
-            "no recipients to encrypt for",
-        )
-        .hint("pass --age age1…[,age1…] or set SOPS_AGE_RECIPIENTS"));
-    }
-    Ok(vec![parse_recipients(&list)?])
 }
 
 /// A new data key wrapped for `groups`.

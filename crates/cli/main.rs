@@ -18,6 +18,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    cmd::plan::set_explicit_config(cli.config.clone());
     let result = match cli.command {
         args::Command::Encrypt(a) => cmd::encrypt::run(a),
         args::Command::Decrypt(a) => cmd::decrypt::run(a),

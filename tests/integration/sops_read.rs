@@ -108,10 +108,6 @@ fn every_sops_written_file_decrypts_to_the_same_data() {
         let enc_path = root().join("testdata/sops").join(&enc);
         let expected_path = root().join("testdata/sops").join(&expected);
         let name = enc_path.file_name().unwrap().to_string_lossy().to_string();
-        // INI and binary land with their store (wt-ini); until then they are not checked here.
-        if name.ends_with(".ini") || name.ends_with(".bin") {
-            continue;
-        }
         let out = with_identities(cmd(home.path(), None), &ids)
             .arg("decrypt")
             .args(&extra)

@@ -36,6 +36,8 @@ pub fn cmd(home: &Path, identity: Option<&str>) -> Command {
     c.env_clear();
     c.env("HOME", home);
     c.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    // No config file from the repository leaks into a test.
+    c.current_dir(home);
     if let Some(id) = identity {
         c.env("SOPS_AGE_KEY_FILE", key(id));
     }

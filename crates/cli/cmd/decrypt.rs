@@ -6,7 +6,7 @@ use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
 use crate::{keysource, treepath};
-use sops_like_format::{engine, Format, Node, Tree, Value};
+use sops_like_format::{binary, engine, Format, Node, Tree, Value};
 use zeroize::Zeroizing;
 
 pub fn run(args: DecryptArgs) -> Result<()> {
@@ -30,9 +30,25 @@ pub fn run(args: DecryptArgs) -> Result<()> {
 
 fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
     let input = io::read_input(file)?;
+    if io::is_binary(&args.io, &input) {
+        if args.extract.is_some() {
+            return Err(Failure::new(
+                code::GENERIC,
+                "--extract is not supported for binary files",
+            ));
+        }
+        let bin =
+            binary::open_binary(input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+        let key =
+            keysource::data_key(&bin.metadata, &input.name, args.decryption_order.as_deref())?;
+        let plain = bin
+            .decrypt(key.as_bytes(), args.ignore_mac)
+            .map_err(|e| Failure::engine(&input.name, e))?;
+        return io::write_output(&args.io, &input, &plain, Sensitivity::Plaintext);
+    }
     let format = io::input_format(&args.io, &input)?;
     let out_format = io::output_format(&args.io, format)?;
-    let file = engine::open(format, &input.text).map_err(|e| Failure::engine(&input.name, e))?;
+    let file = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
     let key = keysource::data_key(
         &file.metadata,
         &input.name,

@@ -6,8 +6,7 @@ use crate::args::{EditArgs, IoArgs};
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::{clock, editor, keysource};
-use sops_like_format::cipher::CipherKind;
-use sops_like_format::engine::{self, EncryptOptions};
+use sops_like_format::engine;
 use sops_like_format::Format;
 use std::io::Read;
 use std::path::Path;
@@ -27,7 +26,7 @@ pub fn run(args: EditArgs) -> Result<()> {
     }
     let input = io::read_input(Some(&args.file))?;
     let format = io::input_format(&io_args, &input)?;
-    let file = engine::open(format, &input.text).map_err(|e| Failure::engine(&input.name, e))?;
+    let file = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
     let key = keysource::data_key(
         &file.metadata,
         &input.name,
@@ -77,7 +76,12 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
             .hint("pass --input-type")
         })?,
     };
-    let groups = keysource::recipient_groups(&args.keys)?;
+    let plan = super::plan::new_file(
+        Some(path),
+        &args.keys,
+        &args.selector,
+        args.cipher.as_deref(),
+    )?;
     let text = match &args.from {
         Some(from) => read_from(from, format)?,
         None => editor::edit_text(path, &Zeroizing::new(String::new()), |text| {
@@ -90,24 +94,12 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
             format!("{}: empty document, nothing written", args.file),
         ));
     };
-    let cipher = match &args.cipher {
-        None => CipherKind::XChaCha20Poly1305,
-        Some(c) => CipherKind::from_name(c)
-            .ok_or_else(|| Failure::new(code::GENERIC, format!("unknown cipher {c:?}")))?,
-    };
-    let selector = super::selector_from_args(&args.selector)?.unwrap_or_default();
-    let opts = EncryptOptions {
-        cipher,
-        selector,
-        mac_only_encrypted: args.selector.mac_only_encrypted,
-    };
-    let (data_key, keys) =
-        keysource::new_data_key(&groups, args.keys.shamir_secret_sharing_threshold)?;
+    let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
     let out = engine::encrypt(
         format,
         &text,
         data_key.as_bytes(),
-        &opts,
+        &plan.opts,
         keys,
         &clock::now_rfc3339(),
     )

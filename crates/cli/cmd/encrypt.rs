@@ -1,12 +1,14 @@
-//! `encrypt FILE`: encrypt a plaintext file for the given recipients.
+//! `encrypt FILE…`: encrypt plaintext files for the recipients given on the
+//! command line or by the matching creation rule.
 
 use crate::args::EncryptArgs;
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
 use crate::{clock, keysource};
-use sops_like_format::cipher::CipherKind;
-use sops_like_format::engine::{self, EncryptOptions};
+use sops_like_format::binary;
+use sops_like_format::engine;
+use std::path::Path;
 
 pub fn run(args: EncryptArgs) -> Result<()> {
     let files = multi::expand(&args.files, args.recursive)?;
@@ -29,25 +31,36 @@ pub fn run(args: EncryptArgs) -> Result<()> {
 
 fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     let input = io::read_input(file)?;
+    let rule_path = args
+        .io
+        .filename_override
+        .as_deref()
+        .map(Path::new)
+        .or(input.path.as_deref());
+    let plan = super::plan::new_file(
+        rule_path,
+        &args.keys,
+        &args.selector,
+        args.cipher.as_deref(),
+    )?;
+    if io::is_binary(&args.io, &input) {
+        let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
+        let out = binary::encrypt_binary(
+            &input.bytes,
+            data_key.as_bytes(),
+            &plan.opts,
+            keys,
+            &clock::now_rfc3339(),
+        )
+        .map_err(|e| Failure::engine(&input.name, e))?;
+        return io::write_output(&args.io, &input, out.as_bytes(), Sensitivity::Encrypted);
+    }
     let format = io::input_format(&args.io, &input)?;
     let out_format = io::output_format(&args.io, format)?;
     let text = if out_format != format {
-        super::decrypt::convert(format, out_format, &input.text)?
+        super::decrypt::convert(format, out_format, input.text()?)?
     } else {
-        zeroize::Zeroizing::new(input.text.clone())
-    };
-    let cipher = match &args.cipher {
-        None => CipherKind::XChaCha20Poly1305,
-        Some(c) => CipherKind::from_name(c).ok_or_else(|| {
-            Failure::new(code::GENERIC, format!("unknown cipher {c:?}"))
-                .hint("use --cipher xchacha20-poly1305 or --cipher aes256-gcm")
-        })?,
-    };
-    let selector = super::selector_from_args(&args.selector)?.unwrap_or_default();
-    let opts = EncryptOptions {
-        cipher,
-        selector,
-        mac_only_encrypted: args.selector.mac_only_encrypted,
+        zeroize::Zeroizing::new(input.text()?.to_string())
     };
     if engine::is_encrypted_document(out_format, &text)
         .map_err(|e| Failure::engine(&input.name, e))?
@@ -57,14 +70,12 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
             engine::EngineError::AlreadyEncrypted,
         ));
     }
-    let groups = keysource::recipient_groups(&args.keys)?;
-    let (data_key, keys) =
-        keysource::new_data_key(&groups, args.keys.shamir_secret_sharing_threshold)?;
+    let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
     let out = engine::encrypt(
         out_format,
         &text,
         data_key.as_bytes(),
-        &opts,
+        &plan.opts,
         keys,
         &clock::now_rfc3339(),
     )

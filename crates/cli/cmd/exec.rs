@@ -25,7 +25,7 @@ fn decrypt(
     };
     let input = io::read_input(Some(file))?;
     let format = io::input_format(&io_args, &input)?;
-    let enc = engine::open(format, &input.text).map_err(|e| Failure::engine(&input.name, e))?;
+    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
     let key = keysource::data_key(&enc.metadata, &input.name, order)?;
     let plain = engine::decrypt(&enc, key.as_bytes(), false)
         .map_err(|e| Failure::engine(&input.name, e))?;

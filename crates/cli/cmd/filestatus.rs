@@ -15,7 +15,7 @@ pub fn run(args: FilestatusArgs) -> Result<()> {
         filename_override: None,
     };
     let format = io::input_format(&io_args, &input)?;
-    let encrypted = engine::is_encrypted_document(format, &input.text)
+    let encrypted = engine::is_encrypted_document(format, input.text()?)
         .map_err(|e| Failure::engine(&input.name, e))?;
     io::write_stdout(format!("{{\"encrypted\":{encrypted}}}\n").as_bytes())
 }

@@ -6,6 +6,7 @@ pub mod encrypt;
 pub mod exec;
 pub mod filestatus;
 pub mod keygen;
+pub mod plan;
 pub mod rotate;
 
 use crate::args::SelectorArgs;

@@ -26,7 +26,7 @@ pub fn run(args: RotateArgs) -> Result<()> {
 fn one(args: &RotateArgs, file: &str) -> Result<()> {
     let input = io::read_input(Some(file))?;
     let format = io::input_format(&args.io, &input)?;
-    let enc = engine::open(format, &input.text).map_err(|e| Failure::engine(&input.name, e))?;
+    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
     let old_key =
         keysource::data_key(&enc.metadata, &input.name, args.decryption_order.as_deref())?;
     let add = args

@@ -1,0 +1,131 @@
+//! What a new file is encrypted with: keys, Shamir threshold, cipher,
+//! selector and MAC mode, from the command line and the matching creation
+//! rule of `.sops-like.yaml` / `.sops.yaml` (command line first).
+
+use crate::args::{KeyArgs, SelectorArgs};
+use crate::config::{self, ConfigFile};
+use crate::exit::{code, Failure, Result};
+use crate::keysource;
+use sops_like_format::cipher::CipherKind;
+use sops_like_format::engine::EncryptOptions;
+use sops_like_keys::Recipient;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+static EXPLICIT_CONFIG: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// Remember `--config` / `SOPS_CONFIG` (called once by main).
+pub fn set_explicit_config(path: Option<PathBuf>) {
+    let _ = EXPLICIT_CONFIG.set(path);
+}
+
+/// The config in force: `--config`, else the nearest `.sops-like.yaml` /
+/// `.sops.yaml` from the current directory up. Warnings are printed here.
+pub fn load_config() -> Result<Option<ConfigFile>> {
+    let explicit = EXPLICIT_CONFIG.get().cloned().flatten();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let config = config::discover(&cwd, explicit.as_deref())?;
+    if let Some(c) = &config {
+        for w in &c.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(config)
+}
+
+/// Everything needed to encrypt a new file.
+pub struct NewFile {
+    /// Recipients by key group.
+    pub groups: Vec<Vec<Recipient>>,
+    /// Shamir threshold (two or more groups).
+    pub threshold: Option<usize>,
+    /// Cipher, selector, MAC mode.
+    pub opts: EncryptOptions,
+}
+
+/// Plan the encryption of the file at `path` (`None`: stdin without
+/// `--filename-override`).
+pub fn new_file(
+    path: Option<&Path>,
+    keys: &KeyArgs,
+    selector: &SelectorArgs,
+    cipher: Option<&str>,
+) -> Result<NewFile> {
+    let config = load_config()?;
+    let rule = match (&config, path) {
+        (Some(c), Some(p)) => c.find_rule(p)?,
+        _ => None,
+    };
+    let cli_keys = keys
+        .age
+        .as_deref()
+        .map(keysource::split_list)
+        .unwrap_or_default();
+    let (groups, threshold) = if !cli_keys.is_empty() {
+        (
+            vec![keysource::parse_recipients(&cli_keys)?],
+            keys.shamir_secret_sharing_threshold,
+        )
+    } else if let Some(rule) = rule {
+        if let Some(k) = rule.non_age_keys().first() {
+            return Err(Failure::new(
+                code::NO_ENCRYPTION_KEY_FOUND,
+                format!(
+                    "the creation rule asks for a {} key ({}), which this build cannot use yet",
+                    k.kind(),
+                    k.id()
+                ),
+            )
+            .hint("use age recipients, or encrypt with --age on the command line"));
+        }
+        let groups = rule
+            .age_groups()
+            .iter()
+            .map(|g| keysource::parse_recipients(g))
+            .collect::<Result<Vec<_>>>()?;
+        if groups.is_empty() || groups.iter().any(Vec::is_empty) {
+            return Err(no_keys(config.as_ref(), path));
+        }
+        (
+            groups,
+            keys.shamir_secret_sharing_threshold
+                .or(rule.shamir_threshold),
+        )
+    } else {
+        return Err(no_keys(config.as_ref(), path));
+    };
+    let cipher = match cipher {
+        Some(c) => CipherKind::from_name(c).ok_or_else(|| {
+            Failure::new(code::GENERIC, format!("unknown cipher {c:?}"))
+                .hint("use --cipher xchacha20-poly1305 or --cipher aes256-gcm")
+        })?,
+        None => match (&config, rule) {
+            (Some(c), Some(r)) => c.default_cipher(r),
+            (Some(c), None) => c.fallback_cipher(),
+            (None, _) => CipherKind::XChaCha20Poly1305,
+        },
+    };
+    let selector_choice = match super::selector_from_args(selector)? {
+        Some(s) => s,
+        None => rule.and_then(|r| r.selector.clone()).unwrap_or_default(),
+    };
+    let mac_only = selector.mac_only_encrypted || rule.is_some_and(|r| r.mac_only_encrypted);
+    Ok(NewFile {
+        groups,
+        threshold,
+        opts: EncryptOptions {
+            cipher,
+            selector: selector_choice,
+            mac_only_encrypted: mac_only,
+        },
+    })
+}
+
+fn no_keys(config: Option<&ConfigFile>, path: Option<&Path>) -> Failure {
+    match (config, path) {
+        (Some(c), Some(p)) => Failure::new(code::NO_ENCRYPTION_KEY_FOUND, format!("no recipients: {}", c.describe_no_match(p)))
+            .hint("add a creation rule for this path, or pass --age age1…"),
+        _ => Failure::new(code::NO_ENCRYPTION_KEY_FOUND, "no recipients to encrypt for")
+            .hint("pass --age age1…[,age1…], set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops-like.yaml"),
+    }
+}
