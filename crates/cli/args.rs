@@ -45,6 +45,51 @@ pub enum Command {
     Filestatus(FilestatusArgs),
     /// Create a new age identity in ~/.config/sops/age/keys.txt and print its recipient.
     Keygen(KeygenArgs),
+    /// Add or delete key groups of a file.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+}
+
+/// `groups add` / `groups delete`.
+#[derive(Subcommand, Debug)]
+pub enum GroupsCommand {
+    /// Add a key group (its keys are given by --age, repeatable).
+    Add(GroupsAddArgs),
+    /// Delete the key group at INDEX (0-based).
+    Delete(GroupsDeleteArgs),
+}
+
+/// `groups add`.
+#[derive(Args, Debug)]
+pub struct GroupsAddArgs {
+    /// The encrypted file.
+    #[arg(short = 'f', long)]
+    pub file: String,
+    /// An age recipient of the new group (repeat for several).
+    #[arg(long = "age")]
+    pub age: Vec<String>,
+    /// Write the result back to the file instead of stdout.
+    #[arg(short = 'i', long = "in-place")]
+    pub in_place: bool,
+    /// The new Shamir threshold.
+    #[arg(long)]
+    pub shamir_secret_sharing_threshold: Option<usize>,
+}
+
+/// `groups delete`.
+#[derive(Args, Debug)]
+pub struct GroupsDeleteArgs {
+    /// The encrypted file.
+    #[arg(short = 'f', long)]
+    pub file: String,
+    /// The index of the group to delete.
+    pub index: usize,
+    /// Write the result back to the file instead of stdout.
+    #[arg(short = 'i', long = "in-place")]
+    pub in_place: bool,
+    /// The new Shamir threshold.
+    #[arg(long)]
+    pub shamir_secret_sharing_threshold: Option<usize>,
 }
 
 /// Where the output goes, and input/output types.

@@ -63,6 +63,33 @@ pub fn new_data_key(
     ))
 }
 
+/// An existing data key wrapped for `groups` (updatekeys, groups add/delete).
+pub fn wrap_data_key(
+    key: &DataKey,
+    groups: &[Vec<Recipient>],
+    threshold: Option<usize>,
+) -> Result<KeyMaterial> {
+    let wrapped = encrypt_data_key(key, groups, threshold).map_err(|e| {
+        Failure::new(
+            code::ERROR_ENCRYPTING_TREE,
+            format!("could not wrap the data key: {e}"),
+        )
+    })?;
+    let key_groups = wrapped
+        .into_iter()
+        .map(|g| g.0.iter().map(to_metadata_key).collect())
+        .collect();
+    let shamir_threshold = if groups.len() > 1 {
+        Some(threshold.unwrap_or(groups.len()))
+    } else {
+        None
+    };
+    Ok(KeyMaterial {
+        key_groups,
+        shamir_threshold,
+    })
+}
+
 fn to_metadata_key(k: &sops_like_keys::MasterKey) -> MasterKey {
     MasterKey::age(k.id(), k.enc())
 }

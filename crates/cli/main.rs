@@ -28,7 +28,9 @@ fn main() -> ExitCode {
         args::Command::ExecEnv(a) => cmd::exec::run_env(a),
         args::Command::ExecFile(a) => cmd::exec::run_file(a),
         args::Command::Keygen(a) => cmd::keygen::run(a),
-        args::Command::Set(_) | args::Command::Unset(_) | args::Command::Updatekeys(_) => {
+        args::Command::Updatekeys(a) => cmd::updatekeys::run(a),
+        args::Command::Groups(a) => cmd::groups::run(a),
+        args::Command::Set(_) | args::Command::Unset(_) => {
             Err(exit::Failure::new(1, "not implemented yet"))
         }
     };

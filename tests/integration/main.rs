@@ -6,3 +6,4 @@ mod cli_decrypt;
 mod cli_encrypt;
 mod sops_read;
 mod sops_write;
+mod workflows;

@@ -5,9 +5,11 @@ pub mod edit;
 pub mod encrypt;
 pub mod exec;
 pub mod filestatus;
+pub mod groups;
 pub mod keygen;
 pub mod plan;
 pub mod rotate;
+pub mod updatekeys;
 
 use crate::args::SelectorArgs;
 use crate::exit::{code, Failure, Result};

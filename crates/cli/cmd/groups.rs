@@ -1,0 +1,126 @@
+//! `groups add` / `groups delete`: change the key groups of a file (same
+//! data key, re-split into Shamir shares for the new set of groups).
+
+use crate::args::{GroupsAddArgs, GroupsCommand, GroupsDeleteArgs, IoArgs};
+use crate::exit::{code, Failure, Result};
+use crate::io::{self, Sensitivity};
+use crate::keysource;
+use sops_like_format::engine;
+
+pub fn run(cmd: GroupsCommand) -> Result<()> {
+    match cmd {
+        GroupsCommand::Add(a) => add(a),
+        GroupsCommand::Delete(a) => delete(a),
+    }
+}
+
+fn change(
+    file: &str,
+    in_place: bool,
+    threshold: Option<usize>,
+    edit: impl FnOnce(&mut Vec<Vec<String>>) -> Result<()>,
+) -> Result<()> {
+    let io_args = IoArgs {
+        in_place,
+        output: None,
+        input_type: None,
+        output_type: None,
+        filename_override: None,
+    };
+    let input = io::read_input(Some(file))?;
+    let format = io::input_format(&io_args, &input)?;
+    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for g in &enc.metadata.key_groups {
+        let mut ids = Vec::new();
+        for k in g {
+            if k.kind != "age" {
+                return Err(Failure::new(
+                    code::GENERIC,
+                    format!(
+                        "this file has a {} key ({}); this build can only re-wrap age keys",
+                        k.kind,
+                        k.id()
+                    ),
+                ));
+            }
+            ids.push(k.id());
+        }
+        groups.push(ids);
+    }
+    edit(&mut groups)?;
+    let threshold = if groups.len() > 1 {
+        let t = threshold
+            .or(enc.metadata.shamir_threshold)
+            .unwrap_or(groups.len())
+            .min(groups.len());
+        if t < 2 {
+            return Err(Failure::new(
+                code::GENERIC,
+                "the Shamir threshold must be at least 2 with several key groups",
+            ));
+        }
+        Some(t)
+    } else {
+        None
+    };
+    let recipients = groups
+        .iter()
+        .map(|g| keysource::parse_recipients(g))
+        .collect::<Result<Vec<_>>>()?;
+    let key = keysource::data_key(&enc.metadata, &input.name, None)?;
+    let keys = keysource::wrap_data_key(&key, &recipients, threshold)?;
+    let out = engine::replace_keys(&enc, keys).map_err(|e| Failure::engine(&input.name, e))?;
+    io::write_output(&io_args, &input, out.as_bytes(), Sensitivity::Encrypted)
+}
+
+fn add(a: GroupsAddArgs) -> Result<()> {
+    let new: Vec<String> = a
+        .age
+        .iter()
+        .flat_map(|s| keysource::split_list(s))
+        .collect();
+    if new.is_empty() {
+        return Err(
+            Failure::new(code::NO_ENCRYPTION_KEY_FOUND, "the new group has no keys")
+                .hint("pass --age age1… (repeatable)"),
+        );
+    }
+    change(
+        &a.file,
+        a.in_place,
+        a.shamir_secret_sharing_threshold,
+        |groups| {
+            groups.push(new);
+            Ok(())
+        },
+    )
+}
+
+fn delete(a: GroupsDeleteArgs) -> Result<()> {
+    change(
+        &a.file,
+        a.in_place,
+        a.shamir_secret_sharing_threshold,
+        |groups| {
+            if a.index >= groups.len() {
+                return Err(Failure::new(
+                    code::GENERIC,
+                    format!(
+                        "the file has {} key groups; there is no group {}",
+                        groups.len(),
+                        a.index
+                    ),
+                ));
+            }
+            if groups.len() == 1 {
+                return Err(Failure::new(
+                    code::GENERIC,
+                    "cannot delete the only key group",
+                ));
+            }
+            groups.remove(a.index);
+            Ok(())
+        },
+    )
+}

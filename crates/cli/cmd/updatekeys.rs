@@ -1,0 +1,150 @@
+//! `updatekeys FILE…`: apply the recipients of the matching creation rule.
+//! The data key and every value stay as they are, unless a recipient is
+//! removed: that person has seen the data key, so it is rotated (every
+//! value re-encrypted) unless `--no-rotate`.
+
+use crate::args::{IoArgs, UpdatekeysArgs};
+use crate::exit::{code, Failure, Result};
+use crate::io::{self, Sensitivity};
+use crate::multi::{self, Outcome};
+use crate::{clock, keysource};
+use sops_like_format::engine;
+use std::io::BufRead;
+use std::path::Path;
+
+pub fn run(args: UpdatekeysArgs) -> Result<()> {
+    let files = multi::expand(&args.files, args.recursive)?;
+    let config = super::plan::load_config()?.ok_or_else(|| {
+        Failure::new(
+            code::CONFIG_FILE_NOT_FOUND,
+            "no .sops-like.yaml or .sops.yaml found",
+        )
+        .hint("updatekeys applies the creation rules of a config file; pass --config FILE")
+    })?;
+    if files.len() == 1 && !args.recursive {
+        return one(&args, &config, &files[0]).map(|o| {
+            if let Outcome::Skipped(why) = o {
+                eprintln!("{}: {why}", files[0]);
+            }
+        });
+    }
+    multi::each(&files, "updated", |f| one(&args, &config, f))
+}
+
+fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) -> Result<Outcome> {
+    let io_args = IoArgs {
+        in_place: true,
+        output: None,
+        input_type: args.input_type.clone(),
+        output_type: None,
+        filename_override: None,
+    };
+    let input = io::read_input(Some(file))?;
+    let format = io::input_format(&io_args, &input)?;
+    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+    let rule = config.find_rule(Path::new(file))?.ok_or_else(|| {
+        Failure::new(
+            code::GENERIC,
+            format!("{file}: {}", config.describe_no_match(Path::new(file))),
+        )
+    })?;
+    if let Some(k) = rule.non_age_keys().first() {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!(
+                "{file}: the rule asks for a {} key ({}), which this build cannot use yet",
+                k.kind(),
+                k.id()
+            ),
+        ));
+    }
+    let want: Vec<Vec<String>> = rule.age_groups();
+    let have: Vec<Vec<String>> = enc
+        .metadata
+        .key_groups
+        .iter()
+        .map(|g| g.iter().map(|k| k.id()).collect())
+        .collect();
+    let threshold = if want.len() > 1 {
+        Some(rule.shamir_threshold.unwrap_or(want.len()))
+    } else {
+        None
+    };
+    let same_groups = want.len() == have.len()
+        && want.iter().zip(&have).all(|(w, h)| {
+            let mut w = w.clone();
+            let mut h = h.clone();
+            w.sort();
+            h.sort();
+            w == h
+        });
+    if same_groups && (want.len() < 2 || threshold == enc.metadata.shamir_threshold) {
+        return Ok(Outcome::Skipped("already up to date".into()));
+    }
+    let flat_want: Vec<&String> = want.iter().flatten().collect();
+    let flat_have: Vec<&String> = have.iter().flatten().collect();
+    let added: Vec<&&String> = flat_want
+        .iter()
+        .filter(|r| !flat_have.contains(r))
+        .collect();
+    let removed: Vec<&&String> = flat_have
+        .iter()
+        .filter(|r| !flat_want.contains(r))
+        .collect();
+    eprintln!("The following changes will be made to the file's key groups ({file}):");
+    for (i, g) in want.iter().enumerate() {
+        eprintln!("Group {}", i + 1);
+        for r in g {
+            let mark = if flat_have.contains(&r) { " " } else { "+" };
+            eprintln!("    {mark}{r}");
+        }
+    }
+    for r in &removed {
+        eprintln!("    -{r}");
+    }
+    let rotate = !removed.is_empty() && !args.no_rotate;
+    if rotate {
+        eprintln!(
+            "A recipient is removed: the data key will be rotated (every value re-encrypted)."
+        );
+    } else if !removed.is_empty() {
+        eprintln!("warning: --no-rotate: removed recipients have seen the data key and can still decrypt copies of this file they kept.");
+    }
+    if !args.yes && !confirm()? {
+        return Ok(Outcome::Skipped("changes not applied".into()));
+    }
+    let groups = want
+        .iter()
+        .map(|g| keysource::parse_recipients(g))
+        .collect::<Result<Vec<_>>>()?;
+    let old_key =
+        keysource::data_key(&enc.metadata, &input.name, args.decryption_order.as_deref())?;
+    let out = if rotate {
+        let (new_key, keys) = keysource::new_data_key(&groups, threshold)?;
+        engine::rotate(
+            &enc,
+            old_key.as_bytes(),
+            new_key.as_bytes(),
+            keys,
+            false,
+            &clock::now_rfc3339(),
+        )
+    } else {
+        let keys = keysource::wrap_data_key(&old_key, &groups, threshold)?;
+        engine::replace_keys(&enc, keys)
+    }
+    .map_err(|e| Failure::engine(&input.name, e))?;
+    let _ = added;
+    io::atomic_write(Path::new(file), out.as_bytes(), Sensitivity::Encrypted)?;
+    Ok(Outcome::Done)
+}
+
+fn confirm() -> Result<bool> {
+    eprint!("Is this okay? (y/n): ");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::new(code::GENERIC, format!("could not read the answer: {e}")))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
+}

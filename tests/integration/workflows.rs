@@ -1,0 +1,547 @@
+//! Issue 5: everyday workflows. Diffs stay minimal, temp files never
+//! outlive the edit, keys rotate, recipients come and go.
+
+use crate::util::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+const DOC: &str = "# settings\napp:\n  name: my-app\n  port: 8080\n  tags: [same, same, other]\n  list:\n    - same\n    - same\ndb:\n  password: hunter2\n";
+
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+fn encrypted(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let enc = encrypt_text(dir, name, text, &[]);
+    let p = dir.join(format!("enc.{name}"));
+    std::fs::write(&p, enc).unwrap();
+    p
+}
+
+/// The keys of the changed lines, without `lastmodified` (it only changes
+/// when the second changes).
+fn changed(a: &str, b: &str) -> Vec<String> {
+    changed_lines(a, b)
+        .into_iter()
+        .filter(|k| k != "lastmodified")
+        .collect()
+}
+
+/// Lines of `b` that are not in `a` at the same position (files of equal length).
+fn changed_lines(a: &str, b: &str) -> Vec<String> {
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "line count changed:\n{}\n---\n{}",
+        a.join("\n"),
+        b.join("\n")
+    );
+    a.iter()
+        .zip(&b)
+        .filter(|(x, y)| x != y)
+        .map(|(_, y)| y.trim_start().split(':').next().unwrap_or("").to_string())
+        .collect()
+}
+
+fn edit(dir: &Path, file: &Path, editor: &Path) -> std::process::Output {
+    cmd(dir, Some("age-test.txt"))
+        .env("EDITOR", editor)
+        .env("XDG_RUNTIME_DIR", dir.join("run"))
+        .arg("edit")
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
+fn run_dir(dir: &Path) -> PathBuf {
+    let run = dir.join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    run
+}
+
+fn assert_no_temp_left(run: &Path) {
+    let left: Vec<_> = std::fs::read_dir(run)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "temp files left behind: {left:?}");
+}
+
+#[test]
+fn edit_changes_only_the_edited_line_and_mac() {
+    let dir = tempdir();
+    let run = run_dir(dir.path());
+    let file = encrypted(dir.path(), "x.yaml", DOC);
+    let before = std::fs::read_to_string(&file).unwrap();
+    let log = dir.path().join("modes.log");
+    let ed = script(
+        dir.path(),
+        "ed.sh",
+        &format!("stat -c '%a' \"$1\" \"$(dirname \"$1\")\" > {}\nsed -i 's/port: 8080/port: 9090/' \"$1\"", log.display()),
+    );
+    let out = edit(dir.path(), &file, &ed);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(changed(&before, &after), ["port", "mac"]);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "600\n700\n");
+    assert_no_temp_left(&run);
+    let out = decrypt_text(dir.path(), "y.yaml", &after, &[]);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        DOC.replace("8080", "9090")
+    );
+}
+
+#[test]
+fn unchanged_edit_writes_nothing_and_says_so() {
+    let dir = tempdir();
+    let run = run_dir(dir.path());
+    let file = encrypted(dir.path(), "x.yaml", DOC);
+    let before = std::fs::read(&file).unwrap();
+    let ed = script(dir.path(), "ed.sh", "true");
+    let out = edit(dir.path(), &file, &ed);
+    assert_eq!(out.status.code(), Some(200));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not changed"));
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    assert_no_temp_left(&run);
+}
+
+#[test]
+fn edit_from_keeps_equal_values_distinct_and_no_op_is_byte_identical() {
+    let dir = tempdir();
+    let file = encrypted(dir.path(), "x.yaml", DOC);
+    let before = std::fs::read_to_string(&file).unwrap();
+    // The same plaintext: nothing changes at all.
+    let same = dir.path().join("same.yaml");
+    std::fs::write(&same, DOC).unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("edit")
+        .arg(&file)
+        .arg("--from")
+        .arg(&same)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(200));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    // Change one value: equal list items keep their own (different) ciphertexts.
+    let changed = dir.path().join("changed.yaml");
+    std::fs::write(&changed, DOC.replace("hunter2", "hunter3")).unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("edit")
+        .arg(&file)
+        .arg("--from")
+        .arg(&changed)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(changed(&before, &after), ["password", "mac"]);
+    let items: Vec<&str> = after
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- ENC["))
+        .collect();
+    assert_eq!(items.len(), 2);
+    assert_ne!(
+        items[0], items[1],
+        "equal values collapsed to one ciphertext"
+    );
+}
+
+#[test]
+fn invalid_edit_reopens_the_editor() {
+    let dir = tempdir();
+    let run = run_dir(dir.path());
+    let file = encrypted(dir.path(), "x.json", "{\"a\": \"secret\"}\n");
+    let state = dir.path().join("state");
+    let ed = script(
+        dir.path(),
+        "ed.sh",
+        &format!(
+            "if [ -e {s} ]; then printf '{{\"a\": \"fixed\"}}\\n' > \"$1\"; else touch {s}; printf '{{\"a\": ' > \"$1\"; fi",
+            s = state.display()
+        ),
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .env("EDITOR", &ed)
+        .env("XDG_RUNTIME_DIR", &run)
+        .arg("edit")
+        .arg(&file)
+        .write_stdin("\n")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid"));
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"a\": \"fixed\"}\n"
+    );
+    assert_no_temp_left(&run);
+}
+
+#[test]
+fn editor_crash_and_sigint_leave_no_temp_file_and_no_change() {
+    let dir = tempdir();
+    let run = run_dir(dir.path());
+    let file = encrypted(dir.path(), "x.yaml", DOC);
+    let before = std::fs::read(&file).unwrap();
+    let crash = script(dir.path(), "crash.sh", "echo changed > \"$1\"; exit 3");
+    let out = edit(dir.path(), &file, &crash);
+    assert!(!out.status.success());
+    assert_no_temp_left(&run);
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    // Ctrl-C: the terminal sends SIGINT to the editor and to sops-like.
+    let int = script(
+        dir.path(),
+        "int.sh",
+        "echo changed > \"$1\"; kill -INT $PPID; sleep 0.3; exit 130",
+    );
+    let out = edit(dir.path(), &file, &int);
+    assert_eq!(
+        out.status.code(),
+        Some(85),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_no_temp_left(&run);
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}
+
+#[test]
+fn rotate_changes_every_value_and_recipients() {
+    let dir = tempdir();
+    let file = encrypted(dir.path(), "x.yaml", DOC);
+    let before = std::fs::read_to_string(&file).unwrap();
+    let second = recipient_of("age-test-2.txt");
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["rotate", "-i", "--add-age", &second])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(&file).unwrap();
+    let enc_before: Vec<&str> = before.lines().filter(|l| l.contains("ENC[")).collect();
+    let enc_after: Vec<&str> = after.lines().filter(|l| l.contains("ENC[")).collect();
+    assert_eq!(enc_before.len(), enc_after.len());
+    assert!(
+        enc_before.iter().zip(&enc_after).all(|(a, b)| a != b),
+        "a value kept its ciphertext across rotation"
+    );
+    for id in ["age-test.txt", "age-test-2.txt"] {
+        let out = cmd(dir.path(), Some(id))
+            .arg("decrypt")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), DOC, "{id}");
+    }
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["rotate", "-i", "--rm-age", &demo_recipient()])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(128));
+}
+
+#[test]
+fn updatekeys_adds_without_touching_values_and_removal_rotates() {
+    let dir = tempdir();
+    let file = encrypted(dir.path(), "x.yaml", DOC);
+    let before = std::fs::read_to_string(&file).unwrap();
+    let second = recipient_of("age-test-2.txt");
+    std::fs::write(
+        dir.path().join(".sops-like.yaml"),
+        format!(
+            "creation_rules:\n  - age: [{}, {second}]\n",
+            demo_recipient()
+        ),
+    )
+    .unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["updatekeys", "-y"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(&file).unwrap();
+    let values = |t: &str| {
+        t.lines()
+            .filter(|l| l.contains("ENC[") && !l.contains("mac:"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(values(&before), values(&after), "updatekeys touched values");
+    let out = cmd(dir.path(), Some("age-test-2.txt"))
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), DOC);
+    // Nothing to do: says so, changes nothing.
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["updatekeys", "-y"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), after);
+    // Remove the first recipient: the data key is rotated.
+    std::fs::write(
+        dir.path().join(".sops-like.yaml"),
+        format!("creation_rules:\n  - age: {second}\n"),
+    )
+    .unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["updatekeys", "-y"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rotated = std::fs::read_to_string(&file).unwrap();
+    assert!(values(&after)
+        .iter()
+        .zip(values(&rotated))
+        .all(|(a, b)| *a != b));
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(128),
+        "the removed recipient can still decrypt"
+    );
+    let out = cmd(dir.path(), Some("age-test-2.txt"))
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), DOC);
+}
+
+#[test]
+fn exec_env_and_exec_file_see_the_values() {
+    let dir = tempdir();
+    let file = encrypted(dir.path(), "x.yaml", DOC);
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["exec-env"])
+        .arg(&file)
+        .args([
+            "--",
+            "/bin/sh",
+            "-c",
+            "printf '%s %s %s' \"$app_name\" \"$db_password\" \"$app_list_1\"",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "my-app hunter2 same"
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("exec-env")
+        .arg(&file)
+        .arg("echo $app_port")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "8080\n");
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["exec-env", "--pristine"])
+        .arg(&file)
+        .args(["--", "/usr/bin/env"])
+        .output()
+        .unwrap();
+    let env = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        env.contains("db_password=hunter2") && !env.contains("HOME="),
+        "{env}"
+    );
+    let env_file = encrypted(
+        dir.path(),
+        "x.env",
+        "# c\nexport TOKEN=\"a b\"\nPLAIN=x # note\n",
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("exec-env")
+        .arg(&env_file)
+        .arg("printf '%s|%s' \"$TOKEN\" \"$PLAIN\"")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "a b|x");
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("exec-env")
+        .arg(&file)
+        .arg("exit 7")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    for extra in [&[][..], &["--no-fifo"][..]] {
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("exec-file")
+            .args(extra)
+            .arg(&file)
+            .args(["--", "cat", "{}"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), DOC);
+    }
+}
+
+#[test]
+fn keygen_writes_an_identity_once() {
+    let home = tempdir();
+    let out = cmd(home.path(), None).arg("keygen").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recipient = String::from_utf8(out.stdout).unwrap();
+    assert!(recipient.starts_with("age1"));
+    let keys = home.path().join(".config/sops/age/keys.txt");
+    assert_eq!(
+        std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let text = std::fs::read_to_string(&keys).unwrap();
+    assert!(text.contains("AGE-SECRET-KEY-1") && text.contains(recipient.trim()));
+    let out = cmd(home.path(), None).arg("keygen").output().unwrap();
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read_to_string(&keys).unwrap(), text);
+    // The new identity works through the default location.
+    let plain = home.path().join("a.yaml");
+    std::fs::write(&plain, "k: v\n").unwrap();
+    let out = cmd(home.path(), None)
+        .args(["encrypt", "-i", "--age", recipient.trim()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = cmd(home.path(), None)
+        .arg("decrypt")
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "k: v\n");
+}
+
+#[test]
+fn several_files_and_directories_report_per_file() {
+    let dir = tempdir();
+    let sub = dir.path().join("conf");
+    std::fs::create_dir_all(sub.join("deep")).unwrap();
+    std::fs::write(sub.join("a.yaml"), "a: 1\n").unwrap();
+    std::fs::write(sub.join("deep/b.json"), "{\"b\": 2}\n").unwrap();
+    std::fs::write(sub.join("bad.json"), "{\"b\": \n").unwrap();
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "-i", "--recursive", "--age", &demo_recipient()])
+        .arg(&sub)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a bad file must fail the run");
+    assert!(
+        err.contains("encrypted:")
+            && err.contains("a.yaml")
+            && err.contains("b.json")
+            && err.contains("bad.json"),
+        "{err}"
+    );
+    assert!(std::fs::read_to_string(sub.join("a.yaml"))
+        .unwrap()
+        .contains("sops:"));
+    std::fs::remove_file(sub.join("bad.json")).unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "-i", "-r"])
+        .arg(&sub)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(sub.join("a.yaml")).unwrap(),
+        "a: 1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sub.join("deep/b.json")).unwrap(),
+        "{\"b\": 2}\n"
+    );
+}
+
+#[test]
+fn output_type_dotenv_flattens_for_env_tools() {
+    let dir = tempdir();
+    let file = encrypted(
+        dir.path(),
+        "x.yaml",
+        "db:\n  user: admin\n  pass: \"a b'c\"\nport: 5432\n",
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "--output-type", "dotenv"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("db_user=admin\n") && text.contains("port=5432\n"),
+        "{text}"
+    );
+    assert!(text.contains("db_pass=\"a b'c\"\n"), "{text}");
+}
