@@ -23,7 +23,7 @@ fn encrypted(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// The keys of the changed lines, without `lastmodified` (it only changes
 /// when the second changes).
-fn changed(a: &str, b: &str) -> Vec<String> {
+fn changed_keys(a: &str, b: &str) -> Vec<String> {
     changed_lines(a, b)
         .into_iter()
         .filter(|k| k != "lastmodified")
@@ -91,7 +91,7 @@ fn edit_changes_only_the_edited_line_and_mac() {
         String::from_utf8_lossy(&out.stderr)
     );
     let after = std::fs::read_to_string(&file).unwrap();
-    assert_eq!(changed(&before, &after), ["port", "mac"]);
+    assert_eq!(changed_keys(&before, &after), ["port", "mac"]);
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "600\n700\n");
     assert_no_temp_left(&run);
     let out = decrypt_text(dir.path(), "y.yaml", &after, &[]);
@@ -148,7 +148,7 @@ fn edit_from_keeps_equal_values_distinct_and_no_op_is_byte_identical() {
         String::from_utf8_lossy(&out.stderr)
     );
     let after = std::fs::read_to_string(&file).unwrap();
-    assert_eq!(changed(&before, &after), ["password", "mac"]);
+    assert_eq!(changed_keys(&before, &after), ["password", "mac"]);
     let items: Vec<&str> = after
         .lines()
         .filter(|l| l.trim_start().starts_with("- ENC["))
