@@ -4,6 +4,7 @@ mod util;
 
 mod cli_decrypt;
 mod cli_encrypt;
+mod config;
 mod sops_read;
 mod sops_write;
 mod workflows;

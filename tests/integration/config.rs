@@ -1,0 +1,321 @@
+//! Issue 4: creation rules from `.sops-like.yaml` / `.sops.yaml`, through
+//! the binary: matching, precedence, ciphers, key groups with Shamir,
+//! named recipients, errors, and sops compatibility of rule-made files.
+
+use crate::util::*;
+use std::path::Path;
+
+fn write(dir: &Path, rel: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(rel);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn encrypt_in(dir: &Path, rel: &str, extra: &[&str]) -> std::process::Output {
+    cmd(dir, None)
+        .arg("encrypt")
+        .args(extra)
+        .arg(rel)
+        .output()
+        .unwrap()
+}
+
+fn config(dir: &Path, name: &str) {
+    let (a, b, c) = (
+        demo_recipient(),
+        recipient_of("age-test-2.txt"),
+        recipient_of("age-test-3.txt"),
+    );
+    write(
+        dir,
+        name,
+        &format!(
+            "recipients:\n  alice: {a}\n  bob: {b}\n  carol: {c}\ncreation_rules:\n  - path_regex: ^groups/\n    cipher: aes256_gcm\n    shamir_threshold: 2\n    key_groups:\n      - age: [alice]\n      - age: [bob]\n      - age: [carol]\n  - path_regex: ^team/\n    age: [alice, bob]\n  - path_regex: \\.env$\n    encrypted_regex: ^SECRET\n    cipher: aes256_gcm\n    age: {a}\n"
+        ),
+    );
+}
+
+#[test]
+fn first_matching_rule_gives_keys_selector_and_cipher() {
+    let dir = tempdir();
+    config(dir.path(), ".sops-like.yaml");
+    write(dir.path(), "team/a.yaml", "x: 1\n");
+    let out = encrypt_in(dir.path(), "team/a.yaml", &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let enc = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        enc.contains(&demo_recipient()) && enc.contains(&recipient_of("age-test-2.txt")),
+        "named recipients resolved"
+    );
+    assert!(
+        enc.contains("XCHACHA20_POLY1305"),
+        "a .sops-like.yaml defaults to xchacha"
+    );
+    write(dir.path(), "app.env", "SECRET_A=1\nPLAIN=2\n");
+    let out = encrypt_in(dir.path(), "app.env", &[]);
+    let enc = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        enc.contains("PLAIN=2") && enc.contains("SECRET_A=ENC[AES256_GCM"),
+        "{enc}"
+    );
+    assert!(enc.contains("sops_encrypted_regex=^SECRET"));
+    // Keys on the command line override the rule.
+    let out = encrypt_in(
+        dir.path(),
+        "team/a.yaml",
+        &["--age", &recipient_of("age-test-3.txt")],
+    );
+    let enc = String::from_utf8(out.stdout).unwrap();
+    assert!(enc.contains(&recipient_of("age-test-3.txt")) && !enc.contains(&demo_recipient()));
+    // --cipher overrides the rule's cipher.
+    let out = encrypt_in(dir.path(), "app.env", &["--cipher", "xchacha20-poly1305"]);
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("XCHACHA20_POLY1305"));
+}
+
+#[test]
+fn no_matching_rule_lists_the_rules() {
+    let dir = tempdir();
+    config(dir.path(), ".sops-like.yaml");
+    write(dir.path(), "other/x.yaml", "x: 1\n");
+    let out = encrypt_in(dir.path(), "other/x.yaml", &[]);
+    assert_eq!(out.status.code(), Some(111));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("other/x.yaml") && err.contains("^team/"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sops_yaml_defaults_to_aes_and_sops_reads_the_result() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        ".sops.yaml",
+        &format!(
+            "creation_rules:\n  - path_regex: \\.yaml$\n    age: {}\n",
+            demo_recipient()
+        ),
+    );
+    write(
+        dir.path(),
+        "s.yaml",
+        "db:\n  password: hunter2\n  port: 5432\n",
+    );
+    let out = encrypt_in(dir.path(), "s.yaml", &["-i"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let enc = std::fs::read_to_string(dir.path().join("s.yaml")).unwrap();
+    assert!(enc.contains("ENC[AES256_GCM"));
+    let Some(mut sops) = sops(dir.path(), "age-test.txt") else {
+        return;
+    };
+    let out = sops
+        .current_dir(dir.path())
+        .args(["decrypt", "s.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("password: hunter2"));
+}
+
+#[test]
+fn key_groups_need_two_of_three() {
+    let dir = tempdir();
+    config(dir.path(), ".sops-like.yaml");
+    write(dir.path(), "groups/g.yaml", "token: abc\n");
+    let out = encrypt_in(dir.path(), "groups/g.yaml", &["-i"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = dir.path().join("groups/g.yaml");
+    let enc = std::fs::read_to_string(&file).unwrap();
+    assert!(enc.contains("shamir_threshold: 2") && enc.contains("key_groups:"));
+    let keys = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| std::fs::read_to_string(key(n)).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for pair in [
+        ["age-test.txt", "age-test-2.txt"],
+        ["age-test-2.txt", "age-test-3.txt"],
+        ["age-test.txt", "age-test-3.txt"],
+    ] {
+        let out = cmd(dir.path(), None)
+            .env("SOPS_AGE_KEY", keys(&pair))
+            .arg("decrypt")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "token: abc\n",
+            "{pair:?}"
+        );
+    }
+    for one in ["age-test.txt", "age-test-2.txt", "age-test-3.txt"] {
+        let out = cmd(dir.path(), Some(one))
+            .arg("decrypt")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(128),
+            "{one} alone must not open a 2-of-3 file"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    // The real sops agrees (its Shamir scheme), with two identities.
+    if let Some(mut s) = sops(dir.path(), "age-test.txt") {
+        let out = s
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env("SOPS_AGE_KEY", keys(&["age-test.txt", "age-test-3.txt"]))
+            .arg("decrypt")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "sops: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // groups delete / add keep the file readable.
+    let out = cmd(dir.path(), None)
+        .env("SOPS_AGE_KEY", keys(&["age-test.txt", "age-test-2.txt"]))
+        .args(["groups", "delete", "-i", "-f"])
+        .arg(&file)
+        .arg("2")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(128));
+    let out = cmd(dir.path(), None)
+        .env("SOPS_AGE_KEY", keys(&["age-test.txt", "age-test-2.txt"]))
+        .args([
+            "groups",
+            "add",
+            "-i",
+            "--age",
+            &recipient_of("age-test-3.txt"),
+            "--shamir-secret-sharing-threshold",
+            "2",
+            "-f",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cmd(dir.path(), None)
+        .env("SOPS_AGE_KEY", keys(&["age-test.txt", "age-test-3.txt"]))
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "token: abc\n");
+}
+
+#[test]
+fn config_discovery_precedence_and_errors() {
+    let dir = tempdir();
+    // .sops-like.yaml wins over .sops.yaml in the same directory.
+    write(
+        dir.path(),
+        ".sops.yaml",
+        &format!(
+            "creation_rules:\n  - age: {}\n",
+            recipient_of("age-test-2.txt")
+        ),
+    );
+    write(
+        dir.path(),
+        ".sops-like.yaml",
+        &format!("creation_rules:\n  - age: {}\n", demo_recipient()),
+    );
+    write(dir.path(), "sub/dir/x.yaml", "a: 1\n");
+    let out = cmd(&dir.path().join("sub/dir"), None)
+        .args(["encrypt", "x.yaml"])
+        .output()
+        .unwrap();
+    let enc = String::from_utf8(out.stdout).unwrap();
+    assert!(enc.contains(&demo_recipient()) && !enc.contains(&recipient_of("age-test-2.txt")));
+    // --config skips the search.
+    let out = cmd(dir.path(), None)
+        .args(["--config", ".sops.yaml", "encrypt", "sub/dir/x.yaml"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains(&recipient_of("age-test-2.txt")));
+    let out = cmd(dir.path(), None)
+        .args(["--config", "missing.yaml", "encrypt", "sub/dir/x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(61));
+    // An invalid config names the file, line and column; an unknown key warns.
+    write(
+        dir.path(),
+        ".sops-like.yaml",
+        "creation_rules:\n  - path_regex: \"(\"\n    age: x\n",
+    );
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "sub/dir/x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(".sops-like.yaml:2:"), "{err}");
+    write(
+        dir.path(),
+        ".sops-like.yaml",
+        &format!(
+            "creation_rules:\n  - age: {}\n    colour: blue\n",
+            demo_recipient()
+        ),
+    );
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "sub/dir/x.yaml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning:")
+            && String::from_utf8_lossy(&out.stderr).contains("colour")
+    );
+}
