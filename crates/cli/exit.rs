@@ -72,6 +72,7 @@ impl Failure {
             }
             e @ EngineError::BadType { .. } => Failure::new(ERROR_DECRYPTING_TREE, format!("{file}: {e}")),
             e @ EngineError::Encrypt { .. } => Failure::new(ERROR_ENCRYPTING_TREE, format!("{file}: {e}")),
+            e @ EngineError::SopsIncompatible(_) => Failure::new(ERROR_ENCRYPTING_TREE, format!("{file}: {e}")),
             e @ EngineError::Emit(_) => Failure::new(ERROR_DUMPING_TREE, format!("{file}: {e}")),
             e @ EngineError::Selector(_) => Failure::new(CONFLICTING_PARAMETERS, format!("{e}")),
             e => Failure::new(GENERIC, format!("{file}: {e}")),

@@ -160,3 +160,65 @@ fn in_place_keeps_permissions_and_stdin_needs_a_type() {
         .unwrap();
     assert!(out.status.success());
 }
+
+/// docs/format.md, "What AES256_GCM mode cannot keep": sops's value model
+/// canonicalises these spellings (its MAC is over the canonical text), so
+/// in sops-compatible mode they come back canonical; the real sops agrees
+/// (sops_write::sops_decrypts_what_we_write_in_aes_mode checks the MAC).
+#[test]
+fn aes_mode_canonicalises_what_sops_canonicalises() {
+    let dir = tempdir();
+    let text = "ratio: 1.50\nhex: 0x1F\nexp: 1e3\nday: 2024-01-02\nquoted: \"my-app\"\nblock: |\n  a\n  b\nword: 'yes'\n";
+    let enc = encrypt_text(dir.path(), "c.yaml", text, &["--cipher", "aes256-gcm"]);
+    let out = decrypt_text(dir.path(), "c.enc.yaml", &enc, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "ratio: 1.5\n",
+        "hex: 31\n",
+        "exp: 1000",
+        "day: 2024-01-02T00:00:00Z\n",
+        "quoted: my-app\n",
+        "block: \"a\\nb\\n\"\n",
+    ] {
+        assert!(got.contains(line), "{line:?} not in\n{got}");
+    }
+    assert!(
+        got.contains("word: 'yes'") || got.contains("word: \"yes\""),
+        "yes must stay a string\n{got}"
+    );
+    // The same file with the default cipher keeps every spelling.
+    let enc = encrypt_text(dir.path(), "d.yaml", text, &[]);
+    let out = decrypt_text(dir.path(), "d.enc.yaml", &enc, &[]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+}
+
+#[test]
+fn aes_mode_refuses_aliases_of_encrypted_values() {
+    let dir = tempdir();
+    let path = dir.path().join("a.yaml");
+    std::fs::write(&path, "base: &b\n  t: 30\nsvc:\n  <<: *b\n").unwrap();
+    let out = cmd(dir.path(), None)
+        .args([
+            "encrypt",
+            "--cipher",
+            "aes256-gcm",
+            "--age",
+            &demo_recipient(),
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(23));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("aliases"));
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}

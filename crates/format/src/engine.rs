@@ -79,6 +79,9 @@ pub enum EngineError {
     /// The file has no MAC.
     #[error("the file has no MAC")]
     MacMissing,
+    /// The document cannot be written in sops's format (AES256_GCM mode).
+    #[error("{0}")]
+    SopsIncompatible(String),
     /// The decrypted text is not valid in its format.
     #[error("the decrypted document is not valid: {0}")]
     DecryptedParse(ParseError),
@@ -173,6 +176,18 @@ fn split_offset(t: &str) -> (&str, &str) {
     (t, "")
 }
 
+fn has_encrypted_alias(tree: &Tree, decider: &Decider) -> bool {
+    let mut found = false;
+    walk(tree, |place, leaf| {
+        if let Leaf::Value(v) = leaf {
+            let empty = matches!(&v.value, Value::Null)
+                || matches!(&v.value, Value::Str(t) if t.is_empty());
+            found |= place.in_alias && !empty && decider.value(place.path, place.comments);
+        }
+    });
+    found
+}
+
 fn has_aliases(tree: &Tree) -> bool {
     let mut found = false;
     walk(tree, |place, _| found |= place.in_alias);
@@ -238,6 +253,11 @@ fn encrypt_with(
         return Err(EngineError::AlreadyEncrypted);
     }
     let decider = Decider::new(&template.effective_selector())?;
+    if cipher == CipherKind::Aes256Gcm && has_encrypted_alias(&parsed.tree, &decider) {
+        return Err(EngineError::SopsIncompatible(
+            "YAML aliases of encrypted values cannot be written for sops: sops expands an alias and decrypts the copy at the alias's own path, which fails; use the xchacha20-poly1305 cipher, or write the values out instead of aliasing them".into(),
+        ));
+    }
     let mut edits = encrypt_leaves(format, src, &parsed.tree, key, cipher, &decider, stash)?;
     let mac = compute_mac(&parsed.tree, &decider, template.mac_only_encrypted);
     let metadata = Metadata {
