@@ -545,3 +545,37 @@ fn output_type_dotenv_flattens_for_env_tools() {
     );
     assert!(text.contains("db_pass=\"a b'c\"\n"), "{text}");
 }
+
+#[test]
+fn edit_creates_a_missing_file_from_the_rules() {
+    let dir = tempdir();
+    let run = run_dir(dir.path());
+    std::fs::write(
+        dir.path().join(".sops-like.yaml"),
+        format!(
+            "creation_rules:\n  - path_regex: \\.yaml$\n    age: {}\n",
+            demo_recipient()
+        ),
+    )
+    .unwrap();
+    let ed = script(dir.path(), "ed.sh", "printf 'token: t0ps3cret\\n' > \"$1\"");
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .env("VISUAL", &ed)
+        .env("XDG_RUNTIME_DIR", &run)
+        .args(["edit", "new.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let enc = std::fs::read_to_string(dir.path().join("new.yaml")).unwrap();
+    assert!(enc.contains("token: ENC[") && !enc.contains("t0ps3cret"));
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "new.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "token: t0ps3cret\n");
+    assert_no_temp_left(&run);
+}
