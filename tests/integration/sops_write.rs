@@ -289,3 +289,71 @@ proptest! {
         prop_assert_eq!(canonical_text(format, &ours_decrypt(dir.path(), &enc2)), canonical_text(format, &text));
     }
 }
+
+#[test]
+fn sops_reads_our_aes_files_with_every_selector_and_ini_and_binary() {
+    let dir = tempdir();
+    let yaml = "# sops:enc\npassword: hunter2\ntoken_secret: abc\npublic_name: visible\nplain: text\n# sops:clear\nclear_one: x\n";
+    let cases: &[&[&str]] = &[
+        &["--unencrypted-suffix", "_name"],
+        &["--encrypted-suffix", "_secret"],
+        &["--unencrypted-regex", "^public"],
+        &["--encrypted-regex", "^(password|token_secret)$"],
+        &["--unencrypted-comment-regex", "sops:clear"],
+        &["--encrypted-comment-regex", "sops:enc"],
+        &["--mac-only-encrypted", "--encrypted-regex", "^password$"],
+    ];
+    for (i, flags) in cases.iter().enumerate() {
+        let mut args = vec!["--cipher", "aes256-gcm"];
+        args.extend_from_slice(flags);
+        let enc = encrypt_text(dir.path(), &format!("s{i}.yaml"), yaml, &args);
+        let path = write(dir.path(), &format!("s{i}.enc.yaml"), &enc);
+        let Some(theirs) = sops_decrypt(dir.path(), &path) else {
+            return;
+        };
+        assert_eq!(
+            canonical_text(Format::Yaml, &theirs),
+            canonical_text(Format::Yaml, yaml),
+            "{flags:?}"
+        );
+    }
+    let ini = "top = 1\n[db]\n; comment\nuser = admin\npass = \"quoted\"\n";
+    let enc = ours_aes(dir.path(), "c.ini", ini);
+    let theirs = sops_decrypt(dir.path(), &enc).unwrap();
+    assert_eq!(
+        canonical_text(Format::Ini, &theirs),
+        canonical_text(Format::Ini, ini)
+    );
+    let bin = dir.path().join("blob.bin");
+    std::fs::write(&bin, [0u8, 255, 10, 13, 200, 1]).unwrap();
+    let out = cmd(dir.path(), None)
+        .args([
+            "encrypt",
+            "-i",
+            "--cipher",
+            "aes256-gcm",
+            "--age",
+            &demo_recipient(),
+        ])
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .args(["decrypt", "--input-type", "binary"])
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, [0u8, 255, 10, 13, 200, 1]);
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, [0u8, 255, 10, 13, 200, 1]);
+}

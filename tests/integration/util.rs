@@ -99,7 +99,9 @@ pub fn sops_bin() -> Option<PathBuf> {
         .collect();
     let executable = |p: &PathBuf| {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+        std::fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
     };
     let found = candidates.into_iter().find(executable);
     if found.is_none() {
