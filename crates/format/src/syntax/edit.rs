@@ -180,7 +180,13 @@ pub(crate) mod check {
     pub(crate) fn plain(node: &Node, comments: bool) -> Node {
         match node {
             Node::Scalar(s) => Node::Scalar(Scalar {
-                value: s.value.clone(),
+                // NaN is not equal to itself; compare it as a marker.
+                value: match s.value {
+                    crate::tree::Value::Float(f) if f.is_nan() => {
+                        crate::tree::Value::Str("\u{0}NaN".into())
+                    }
+                    ref v => v.clone(),
+                },
                 span: None,
                 slot: Slot::Bare,
             }),
@@ -315,8 +321,11 @@ pub(crate) mod check {
         let (Some(b), Some(a)) = (before.tree.docs.first(), after.tree.docs.first()) else {
             panic!("no document");
         };
+        // Comments after a value that becomes a block collection end up
+        // inside it: compare comments only for scalars.
+        let comments = matches!(value, Node::Scalar(_));
         assert!(
-            plain(a, true) == model_set(b, path, value),
+            plain(a, comments) == plain(&model_set(b, path, value), comments),
             "set {} wrong\nbefore:\n{src}\nafter:\n{out}",
             show(path)
         );
