@@ -141,6 +141,7 @@ pub(crate) fn lookup<'a>(node: &'a Node, path: &[PathStep]) -> Option<&'a Node> 
 /// Test helpers shared by the syntax modules' edit tests: apply the edits
 /// and check the result against a model of the expected tree.
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 pub(crate) mod check {
     use super::*;
     use crate::splice::splice;
@@ -244,10 +245,8 @@ pub(crate) mod check {
             (Some(Node::Map(entries)), PathStep::Key(k)) => {
                 entries.retain(|e| !matches!(e, Entry::Pair(p) if &p.key == k));
             }
-            (Some(Node::Seq(items)), PathStep::Index(i)) => {
-                if *i < items.len() {
-                    items.remove(*i);
-                }
+            (Some(Node::Seq(items)), PathStep::Index(i)) if *i < items.len() => {
+                items.remove(*i);
             }
             _ => {}
         }

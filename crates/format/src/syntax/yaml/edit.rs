@@ -108,13 +108,10 @@ pub(super) fn remove_value(
     for step in parent_path {
         let next = match (step, &node.kind) {
             (PathStep::Key(k), Kind::Map { entries, .. }) => {
-                match entries.iter().rev().find(|e| &e.key == k) {
-                    Some(e) => Some((
-                        ctx.colon_after(e.key_end).map_or(e.key_end, |c| c + 1),
-                        &e.value,
-                    )),
-                    None => None,
-                }
+                entries.iter().rev().find(|e| &e.key == k).map(|e| {
+                    let colon = ctx.colon_after(e.key_end);
+                    (colon.map_or(e.key_end, |c| c + 1), &e.value)
+                })
             }
             (PathStep::Index(i), Kind::Seq { items, .. }) => {
                 items.get(*i).map(|it| (it.dash + 1, &it.value))

@@ -1,5 +1,6 @@
 //! Tests of `set`/`unset` on JSON: exact results for each kind of edit,
 //! and a property test over random documents.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use crate::syntax::edit::check::{leaf_paths, path, remove, remove_leaf, set, set_leaf, NewVal};
 use crate::syntax::json::Json;
