@@ -3,7 +3,8 @@
 //! path through missing mappings creates, comparing values, and the error
 //! messages (which name the path, never a value).
 
-use super::{EmitError, PathStep};
+use super::{EmitError, PathStep, Syntax};
+use crate::splice::{splice, Edit};
 use crate::tree::{Entry, Item, Node};
 
 /// `["a"][0]`, for error messages (keys are not secret; values never appear).
@@ -136,6 +137,34 @@ pub(crate) fn lookup<'a>(node: &'a Node, path: &[PathStep]) -> Option<&'a Node> 
         _ => return None,
     };
     lookup(next, rest)
+}
+
+/// Check that `edits` really put `value` at `path` (or, for `None`, that
+/// nothing is there any more): splice, parse and look. For formats whose
+/// lexemes cannot hold every string (a value the format cannot hold is an
+/// error, never a corrupted file).
+pub(crate) fn verified(
+    syntax: &dyn Syntax,
+    src: &str,
+    edits: Vec<Edit>,
+    path: &[PathStep],
+    value: Option<&Node>,
+) -> Result<Vec<Edit>, EmitError> {
+    let cannot = || {
+        EmitError(format!(
+            "the value for {} cannot be written in a {} file",
+            show(path),
+            syntax.name()
+        ))
+    };
+    let out = splice(src, edits.clone()).map_err(|e| EmitError(e.to_string()))?;
+    let parsed = syntax.parse(&out).map_err(|_| cannot())?;
+    let found = parsed.tree.docs.first().and_then(|d| lookup(d, path));
+    match (found, value) {
+        (Some(f), Some(v)) if same(f, v) => Ok(edits),
+        (None, None) => Ok(edits),
+        _ => Err(cannot()),
+    }
 }
 
 /// Test helpers shared by the syntax modules' edit tests: apply the edits
