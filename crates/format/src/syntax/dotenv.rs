@@ -17,8 +17,10 @@
 //! [`env_key`] and [`env_value`] give the dotenv meaning of a key and a
 //! value (quotes and escapes processed), for `exec-env`.
 
+mod edit;
+
 use super::flat::{flat_value, flatten, unflatten};
-use super::{EmitError, ParseError, Parsed, Syntax};
+use super::{EmitError, ParseError, Parsed, PathStep, Syntax};
 use crate::splice::Edit;
 use crate::tree::{Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree, Value};
 
@@ -131,6 +133,25 @@ impl Syntax for Dotenv {
             span: at..at,
             text: out,
         }])
+    }
+
+    fn set_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+        value: &Node,
+    ) -> Result<Vec<Edit>, EmitError> {
+        edit::set_value(src, parsed, path, value)
+    }
+
+    fn remove_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+    ) -> Result<Option<Vec<Edit>>, EmitError> {
+        edit::remove_value(src, parsed, path)
     }
 
     fn emit(&self, tree: &Tree) -> Result<String, EmitError> {

@@ -7,6 +7,7 @@
 #[cfg(test)]
 pub(crate) mod conformance;
 pub mod dotenv;
+mod edit;
 pub mod flat;
 pub mod ini;
 pub mod json;
@@ -15,6 +16,15 @@ pub mod yaml;
 
 use crate::splice::Edit;
 use crate::tree::{Node, Slot, Span, Tree, Value};
+
+/// One step of a sops tree path: `["key"]` or `[0]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathStep {
+    /// A mapping key.
+    Key(String),
+    /// A sequence index.
+    Index(usize),
+}
 
 /// A parsed document.
 #[derive(Clone, Default)]
@@ -110,6 +120,43 @@ pub trait Syntax: Sync {
     /// comment line. `None` where the format has no such thing.
     fn comment_item(&self, _src: &str, _span: &Span, _text: &str) -> Option<Edit> {
         None
+    }
+
+    /// Edits that make the value at `path` equal to `value` (a generated
+    /// node: scalar, map or sequence), changing as few bytes as possible:
+    /// an existing value is replaced in place (its key, comments and layout
+    /// kept); a missing key becomes a new last entry of its mapping, in the
+    /// mapping's style and indentation; an index equal to a sequence's
+    /// length appends; missing intermediate mappings are created (as sops
+    /// does). No edits when the value is already there. `parsed` is
+    /// `self.parse(src)`. Errors for impossible cases: an index out of
+    /// range, a scalar in the way, a value the format cannot hold.
+    fn set_value(
+        &self,
+        _src: &str,
+        _parsed: &Parsed,
+        _path: &[PathStep],
+        _value: &Node,
+    ) -> Result<Vec<Edit>, EmitError> {
+        Err(EmitError(format!(
+            "{} files cannot be edited in place",
+            self.name()
+        )))
+    }
+
+    /// Edits that remove the entry at `path`: its whole line(s) in block
+    /// styles, with its comma in JSON and flow styles. A collection left
+    /// empty is written `{}`/`[]`. `Ok(None)` if there is no such entry.
+    fn remove_value(
+        &self,
+        _src: &str,
+        _parsed: &Parsed,
+        _path: &[PathStep],
+    ) -> Result<Option<Vec<Edit>>, EmitError> {
+        Err(EmitError(format!(
+            "{} files cannot be edited in place",
+            self.name()
+        )))
     }
 }
 

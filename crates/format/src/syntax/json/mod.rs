@@ -13,6 +13,7 @@
 //!   integer lexemes that fit `i64` read as `Int`.
 //! * Nesting deeper than [`MAX_DEPTH`] levels is rejected.
 
+mod edit;
 mod meta;
 #[cfg(test)]
 mod proptests;
@@ -23,7 +24,7 @@ mod write;
 
 pub use scan::MAX_DEPTH;
 
-use super::{EmitError, ParseError, Parsed, Syntax};
+use super::{EmitError, ParseError, Parsed, PathStep, Syntax};
 use crate::splice::Edit;
 use crate::tree::{Node, Slot, Tree, Value};
 
@@ -72,6 +73,25 @@ impl Syntax for Json {
             return Err(EmitError("the document already has sops metadata".into()));
         }
         meta::insert(src, meta)
+    }
+
+    fn set_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+        value: &Node,
+    ) -> Result<Vec<Edit>, EmitError> {
+        edit::set_value(src, parsed, path, value)
+    }
+
+    fn remove_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+    ) -> Result<Option<Vec<Edit>>, EmitError> {
+        edit::remove_value(src, parsed, path)
     }
 
     /// Tab-indented like sops (`json.Indent` with `"\t"`), Go escaping, a

@@ -11,6 +11,7 @@
 //! or a trailing comma.
 
 mod comment_item;
+mod edit;
 mod emit;
 mod lexeme;
 mod parse;
@@ -23,7 +24,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
-use super::{EmitError, ParseError, Parsed, Syntax};
+use super::{EmitError, ParseError, Parsed, PathStep, Syntax};
 use crate::splice::Edit;
 use crate::tree::{Entry, Node, Pair, Slot, Tree, Value};
 use emit::Emitter;
@@ -106,6 +107,25 @@ impl Syntax for Yaml {
 
     fn comment_item(&self, src: &str, span: &crate::tree::Span, text: &str) -> Option<Edit> {
         comment_item::comment_item(src, span, text)
+    }
+
+    fn set_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+        value: &Node,
+    ) -> Result<Vec<Edit>, EmitError> {
+        edit::set_value(src, parsed, path, value)
+    }
+
+    fn remove_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+    ) -> Result<Option<Vec<Edit>>, EmitError> {
+        edit::remove_value(src, parsed, path)
     }
 
     fn emit(&self, tree: &Tree) -> Result<String, EmitError> {

@@ -1,0 +1,413 @@
+//! What every syntax module's `set_value`/`remove_value` shares: walking a
+//! [`PathStep`] path through the parsed tree, building the nodes that a
+//! path through missing mappings creates, comparing values, and the error
+//! messages (which name the path, never a value).
+
+use super::{EmitError, PathStep, Syntax};
+use crate::splice::{splice, Edit};
+use crate::tree::{Entry, Item, Node};
+
+/// `["a"][0]`, for error messages (keys are not secret; values never appear).
+pub(crate) fn show(path: &[PathStep]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            PathStep::Key(k) => out.push_str(&format!("[{k:?}]")),
+            PathStep::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    if out.is_empty() {
+        out.push_str("the document root");
+    }
+    out
+}
+
+/// The error for a path that needs an empty path (the whole document).
+pub(crate) fn empty_path() -> EmitError {
+    EmitError("the path is empty: give at least one key or index".into())
+}
+
+/// The error for an index beyond a sequence's end (`at` is the full path).
+pub(crate) fn out_of_range(at: &[PathStep]) -> EmitError {
+    EmitError(format!("index out of range at {}", show(at)))
+}
+
+/// The error for a step that does not fit the node it meets: a key into a
+/// sequence or scalar, an index into a mapping or scalar.
+pub(crate) fn in_the_way(at: &[PathStep]) -> EmitError {
+    let what = match at.last() {
+        Some(PathStep::Index(_)) => "a sequence",
+        _ => "a mapping",
+    };
+    EmitError(format!(
+        "cannot set {}: the value above it is not {what}",
+        show(at)
+    ))
+}
+
+/// The node that a path through missing mappings creates: `rest` turned
+/// into nested mappings (and one-element sequences for `[0]`) around
+/// `value`. `done` is the part of the path that exists (for errors).
+pub(crate) fn nest(done: &[PathStep], rest: &[PathStep], value: &Node) -> Result<Node, EmitError> {
+    let Some((first, more)) = rest.split_first() else {
+        return Ok(value.clone());
+    };
+    let mut at = done.to_vec();
+    at.push(first.clone());
+    let inner = nest(&at, more, value)?;
+    match first {
+        PathStep::Key(k) => Ok(Node::Map(vec![Entry::Pair(crate::tree::Pair {
+            key: k.clone(),
+            value: inner,
+        })])),
+        PathStep::Index(0) => Ok(Node::Seq(vec![Item::Node(inner)])),
+        PathStep::Index(_) => Err(out_of_range(&at)),
+    }
+}
+
+/// Follow aliases to the node they copy.
+pub(crate) fn unalias(node: &Node) -> &Node {
+    match node {
+        Node::Alias(inner) => unalias(inner),
+        n => n,
+    }
+}
+
+/// The index of the pair the path's key selects: the last pair with that
+/// key, as sops's lookups (and `--extract`) read duplicates.
+pub(crate) fn pair_index<'a, I>(keys: I, key: &str) -> Option<usize>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    keys.into_iter()
+        .enumerate()
+        .filter(|(_, k)| *k == key)
+        .map(|(i, _)| i)
+        .last()
+}
+
+/// The pairs of a mapping's entries (comments left out), in order.
+pub(crate) fn pairs(entries: &[Entry]) -> impl Iterator<Item = &crate::tree::Pair> {
+    entries.iter().filter_map(|e| match e {
+        Entry::Pair(p) => Some(p),
+        Entry::Comment(_) => None,
+    })
+}
+
+/// The nodes of a sequence's items (comments left out), in order.
+pub(crate) fn nodes(items: &[Item]) -> impl Iterator<Item = &Node> {
+    items.iter().filter_map(|i| match i {
+        Item::Node(n) => Some(n),
+        Item::Comment(_) => None,
+    })
+}
+
+/// Whether two nodes hold the same data (values and types, keys, order),
+/// whatever their spelling, spans and comments.
+pub(crate) fn same(a: &Node, b: &Node) -> bool {
+    match (unalias(a), unalias(b)) {
+        (Node::Scalar(x), Node::Scalar(y)) => x.value == y.value,
+        (Node::Map(x), Node::Map(y)) => {
+            let (x, y): (Vec<_>, Vec<_>) = (pairs(x).collect(), pairs(y).collect());
+            x.len() == y.len()
+                && x.iter()
+                    .zip(&y)
+                    .all(|(p, q)| p.key == q.key && same(&p.value, &q.value))
+        }
+        (Node::Seq(x), Node::Seq(y)) => {
+            let (x, y): (Vec<_>, Vec<_>) = (nodes(x).collect(), nodes(y).collect());
+            x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| same(p, q))
+        }
+        _ => false,
+    }
+}
+
+/// The node at `path` in `node`, if there is one.
+pub(crate) fn lookup<'a>(node: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(node);
+    };
+    let next = match (first, unalias(node)) {
+        (PathStep::Key(k), Node::Map(entries)) => {
+            let all: Vec<_> = pairs(entries).collect();
+            let i = pair_index(all.iter().map(|p| p.key.as_str()), k)?;
+            &all.get(i)?.value
+        }
+        (PathStep::Index(i), Node::Seq(items)) => nodes(items).nth(*i)?,
+        _ => return None,
+    };
+    lookup(next, rest)
+}
+
+/// Check that `edits` really put `value` at `path` (or, for `None`, that
+/// nothing is there any more): splice, parse and look. For formats whose
+/// lexemes cannot hold every string (a value the format cannot hold is an
+/// error, never a corrupted file).
+pub(crate) fn verified(
+    syntax: &dyn Syntax,
+    src: &str,
+    edits: Vec<Edit>,
+    path: &[PathStep],
+    value: Option<&Node>,
+) -> Result<Vec<Edit>, EmitError> {
+    let cannot = || {
+        EmitError(format!(
+            "the value for {} cannot be written in a {} file",
+            show(path),
+            syntax.name()
+        ))
+    };
+    let out = splice(src, edits.clone()).map_err(|e| EmitError(e.to_string()))?;
+    let parsed = syntax.parse(&out).map_err(|_| cannot())?;
+    let found = parsed.tree.docs.first().and_then(|d| lookup(d, path));
+    match (found, value) {
+        (Some(f), Some(v)) if same(f, v) => Ok(edits),
+        (None, None) => Ok(edits),
+        _ => Err(cannot()),
+    }
+}
+
+/// Test helpers shared by the syntax modules' edit tests: apply the edits
+/// and check the result against a model of the expected tree.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+pub(crate) mod check {
+    use super::*;
+    use crate::splice::splice;
+    use crate::syntax::Syntax;
+    use crate::tree::{Comment, Pair, Scalar, Slot};
+
+    /// `set_value` applied to `src` (panics on errors: tests only).
+    pub(crate) fn set(syntax: &dyn Syntax, src: &str, path: &[PathStep], value: &Node) -> String {
+        let parsed = syntax.parse(src).unwrap();
+        let edits = syntax
+            .set_value(src, &parsed, path, value)
+            .unwrap_or_else(|e| panic!("set {} failed: {e}\n{src}", show(path)));
+        splice(src, edits).unwrap()
+    }
+
+    /// `remove_value` applied to `src`; `None` when it found nothing.
+    pub(crate) fn remove(syntax: &dyn Syntax, src: &str, path: &[PathStep]) -> Option<String> {
+        let parsed = syntax.parse(src).unwrap();
+        let edits = syntax
+            .remove_value(src, &parsed, path)
+            .unwrap_or_else(|e| panic!("remove {} failed: {e}\n{src}", show(path)))?;
+        Some(splice(src, edits).unwrap())
+    }
+
+    /// A path from `"a"`, `"0"`-style parts (digits are indices).
+    pub(crate) fn path(parts: &[&str]) -> Vec<PathStep> {
+        parts
+            .iter()
+            .map(|p| match p.parse() {
+                Ok(i) => PathStep::Index(i),
+                Err(_) => PathStep::Key((*p).to_string()),
+            })
+            .collect()
+    }
+
+    /// The data of a node without spans, slots (and comments if asked).
+    pub(crate) fn plain(node: &Node, comments: bool) -> Node {
+        match node {
+            Node::Scalar(s) => Node::Scalar(Scalar {
+                // NaN is not equal to itself; compare it as a marker.
+                value: match s.value {
+                    crate::tree::Value::Float(f) if f.is_nan() => {
+                        crate::tree::Value::Str("\u{0}NaN".into())
+                    }
+                    ref v => v.clone(),
+                },
+                span: None,
+                slot: Slot::Bare,
+            }),
+            Node::Alias(inner) => Node::Alias(Box::new(plain(inner, comments))),
+            Node::Map(entries) => Node::Map(
+                entries
+                    .iter()
+                    .filter_map(|e| match e {
+                        Entry::Pair(p) => Some(Entry::Pair(Pair {
+                            key: p.key.clone(),
+                            value: plain(&p.value, comments),
+                        })),
+                        Entry::Comment(c) if comments => Some(Entry::Comment(Comment {
+                            text: c.text.clone(),
+                            span: None,
+                        })),
+                        Entry::Comment(_) => None,
+                    })
+                    .collect(),
+            ),
+            Node::Seq(items) => Node::Seq(
+                items
+                    .iter()
+                    .filter_map(|i| match i {
+                        Item::Node(n) => Some(Item::Node(plain(n, comments))),
+                        Item::Comment(c) if comments => Some(Item::Comment(Comment {
+                            text: c.text.clone(),
+                            span: None,
+                        })),
+                        Item::Comment(_) => None,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The model of `set`: the first document with the value at `path`
+    /// replaced (an existing leaf).
+    pub(crate) fn model_set(doc: &Node, path: &[PathStep], value: &Node) -> Node {
+        let mut out = plain(doc, true);
+        if let Some(slot) = find_mut(&mut out, path) {
+            *slot = plain(value, true);
+        }
+        out
+    }
+
+    /// The model of `remove`: the entry at `path` gone (all pairs with
+    /// that key), comments dropped.
+    pub(crate) fn model_remove(doc: &Node, path: &[PathStep]) -> Node {
+        let mut out = plain(doc, false);
+        let Some((last, parent)) = path.split_last() else {
+            return out;
+        };
+        match (find_mut(&mut out, parent), last) {
+            (Some(Node::Map(entries)), PathStep::Key(k)) => {
+                entries.retain(|e| !matches!(e, Entry::Pair(p) if &p.key == k));
+            }
+            (Some(Node::Seq(items)), PathStep::Index(i)) if *i < items.len() => {
+                items.remove(*i);
+            }
+            _ => {}
+        }
+        out
+    }
+
+    fn find_mut<'a>(node: &'a mut Node, path: &[PathStep]) -> Option<&'a mut Node> {
+        let Some((first, rest)) = path.split_first() else {
+            return Some(node);
+        };
+        let next = match (first, node) {
+            (PathStep::Key(k), Node::Map(entries)) => {
+                entries.iter_mut().rev().find_map(|e| match e {
+                    Entry::Pair(p) if &p.key == k => Some(&mut p.value),
+                    _ => None,
+                })?
+            }
+            (PathStep::Index(i), Node::Seq(items)) => items
+                .iter_mut()
+                .filter_map(|it| match it {
+                    Item::Node(n) => Some(n),
+                    Item::Comment(_) => None,
+                })
+                .nth(*i)?,
+            _ => return None,
+        };
+        find_mut(next, rest)
+    }
+
+    /// Every path to a scalar leaf (not inside an alias) of `doc`.
+    pub(crate) fn leaf_paths(doc: &Node) -> Vec<Vec<PathStep>> {
+        fn go(n: &Node, path: &mut Vec<PathStep>, out: &mut Vec<Vec<PathStep>>) {
+            match n {
+                Node::Scalar(_) => out.push(path.clone()),
+                Node::Alias(_) => {}
+                Node::Map(entries) => {
+                    let all: Vec<_> = pairs(entries).collect();
+                    for (i, p) in all.iter().enumerate() {
+                        // Only the pair a lookup selects (the last duplicate).
+                        if pair_index(all.iter().map(|q| q.key.as_str()), &p.key) == Some(i) {
+                            path.push(PathStep::Key(p.key.clone()));
+                            go(&p.value, path, out);
+                            path.pop();
+                        }
+                    }
+                }
+                Node::Seq(items) => {
+                    for (i, n) in nodes(items).enumerate() {
+                        path.push(PathStep::Index(i));
+                        go(n, path, out);
+                        path.pop();
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        go(doc, &mut Vec::new(), &mut out);
+        out.retain(|p| !p.is_empty());
+        out
+    }
+
+    /// Set the leaf at `path` and check the result: it parses, the leaf
+    /// has the new value and everything else is as it was; setting it
+    /// again changes nothing.
+    pub(crate) fn set_leaf(syntax: &dyn Syntax, src: &str, path: &[PathStep], value: &Node) {
+        let before = syntax.parse(src).unwrap();
+        let out = set(syntax, src, path, value);
+        let after = syntax
+            .parse(&out)
+            .unwrap_or_else(|e| panic!("{e}\nbefore:\n{src}\nafter:\n{out}"));
+        let (Some(b), Some(a)) = (before.tree.docs.first(), after.tree.docs.first()) else {
+            panic!("no document");
+        };
+        // Comments after a value that becomes a block collection end up
+        // inside it: compare comments only for scalars.
+        let comments = matches!(value, Node::Scalar(_));
+        assert!(
+            plain(a, comments) == plain(&model_set(b, path, value), comments),
+            "set {} wrong\nbefore:\n{src}\nafter:\n{out}",
+            show(path)
+        );
+        let rest = |p: &crate::syntax::Parsed| -> Vec<Node> {
+            p.tree.docs.iter().skip(1).map(|d| plain(d, true)).collect()
+        };
+        assert!(rest(&after) == rest(&before), "other documents changed");
+        assert_eq!(set(syntax, &out, path, value), out, "not idempotent");
+    }
+
+    /// Remove the entry at `path` and check the result: it parses, the
+    /// entry is gone and every other value is as it was.
+    pub(crate) fn remove_leaf(syntax: &dyn Syntax, src: &str, path: &[PathStep]) {
+        let before = syntax.parse(src).unwrap();
+        let out = remove(syntax, src, path).unwrap_or_else(|| panic!("not found\n{src}"));
+        let after = syntax
+            .parse(&out)
+            .unwrap_or_else(|e| panic!("{e}\nbefore:\n{src}\nafter:\n{out}"));
+        let (Some(b), Some(a)) = (before.tree.docs.first(), after.tree.docs.first()) else {
+            panic!("no document");
+        };
+        assert!(
+            plain(a, false) == model_remove(b, path),
+            "remove {} wrong\nbefore:\n{src}\nafter:\n{out}",
+            show(path)
+        );
+        if let Some(PathStep::Key(_)) = path.last() {
+            assert!(remove(syntax, &out, path).is_none(), "still there");
+        }
+    }
+
+    /// A scalar to set in property tests (`Node` has no `Debug`).
+    #[derive(Debug, Clone)]
+    pub(crate) enum NewVal {
+        /// A string.
+        Str(String),
+        /// An integer.
+        Int(i64),
+        /// A float.
+        Float(f64),
+        /// A boolean.
+        Bool(bool),
+    }
+
+    impl NewVal {
+        /// The node.
+        pub(crate) fn node(&self) -> Node {
+            use crate::tree::Value;
+            Node::value(match self {
+                NewVal::Str(s) => Value::Str(s.clone()),
+                NewVal::Int(i) => Value::Int(*i),
+                NewVal::Float(f) => Value::Float(*f),
+                NewVal::Bool(b) => Value::Bool(*b),
+            })
+        }
+    }
+}
