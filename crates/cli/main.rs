@@ -30,9 +30,8 @@ fn main() -> ExitCode {
         args::Command::Keygen(a) => cmd::keygen::run(a),
         args::Command::Updatekeys(a) => cmd::updatekeys::run(a),
         args::Command::Groups(a) => cmd::groups::run(a),
-        args::Command::Set(_) | args::Command::Unset(_) => {
-            Err(exit::Failure::new(1, "not implemented yet"))
-        }
+        args::Command::Set(a) => cmd::set::run_set(a),
+        args::Command::Unset(a) => cmd::set::run_unset(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -579,3 +579,142 @@ fn edit_creates_a_missing_file_from_the_rules() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "token: t0ps3cret\n");
     assert_no_temp_left(&run);
 }
+
+#[test]
+fn set_and_unset_change_only_their_lines() {
+    let dir = tempdir();
+    for (name, text, set_path, value, expect, unset_path, gone) in [
+        (
+            "s.yaml",
+            "app:\n  port: 8080  # web\n  name: x\nother: y\n",
+            r#"["app"]["port"]"#,
+            "9090",
+            "port: 9090  # web",
+            r#"["other"]"#,
+            "other:",
+        ),
+        (
+            "s.json",
+            "{\n  \"app\": {\"port\": 8080, \"name\": \"x\"},\n  \"other\": \"y\"\n}\n",
+            r#"["app"]["port"]"#,
+            "9090",
+            "\"port\": 9090",
+            r#"["other"]"#,
+            "\"other\"",
+        ),
+        (
+            "s.env",
+            "PORT=8080\nNAME=x\nOTHER=y\n",
+            r#"["PORT"]"#,
+            "\"9090\"",
+            "PORT=9090",
+            r#"["OTHER"]"#,
+            "OTHER=",
+        ),
+    ] {
+        let file = encrypted(dir.path(), name, text);
+        let before = std::fs::read_to_string(&file).unwrap();
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("set")
+            .arg(&file)
+            .arg(set_path)
+            .arg(value)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let after = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            changed_keys(&before, &after).len(),
+            2,
+            "{name}: only the value and the mac change\n{before}\n{after}"
+        );
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("decrypt")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let plain = String::from_utf8(out.stdout).unwrap();
+        assert!(plain.contains(expect), "{name}: {plain}");
+        // --idempotent: same value, nothing written.
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .args(["set", "--idempotent"])
+            .arg(&file)
+            .arg(set_path)
+            .arg(value)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), after);
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("unset")
+            .arg(&file)
+            .arg(unset_path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("decrypt")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8(out.stdout).unwrap().contains(gone),
+            "{name}"
+        );
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("unset")
+            .arg(&file)
+            .arg(unset_path)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{name}: unsetting a missing key fails"
+        );
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .args(["unset", "--idempotent"])
+            .arg(&file)
+            .arg(unset_path)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    // New keys, JSON values, values from stdin; a bad value is exit 7.
+    let file = encrypted(dir.path(), "n.yaml", "a: 1\n");
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["set", "--value-stdin"])
+        .arg(&file)
+        .arg(r#"["b"]["c"]"#)
+        .write_stdin("{\"d\": [1, \"two\"]}")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "--extract", r#"["b"]["c"]["d"][1]"#])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "two");
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("set")
+        .arg(&file)
+        .arg(r#"["a"]"#)
+        .arg("not json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not json"));
+}

@@ -9,6 +9,7 @@ pub mod groups;
 pub mod keygen;
 pub mod plan;
 pub mod rotate;
+pub mod set;
 pub mod updatekeys;
 
 use crate::args::SelectorArgs;
