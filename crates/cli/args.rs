@@ -48,6 +48,45 @@ pub enum Command {
     /// Add or delete key groups of a file.
     #[command(subcommand)]
     Groups(GroupsCommand),
+    /// Name teammates' recipients in .sops-like.yaml and update the files they can read.
+    #[command(subcommand)]
+    Recipients(RecipientsCommand),
+}
+
+/// `recipients add` / `recipients remove`.
+#[derive(Subcommand, Debug)]
+pub enum RecipientsCommand {
+    /// Add NAME = RECIPIENT to the `recipients:` map of .sops-like.yaml.
+    Add(RecipientsAddArgs),
+    /// Remove NAME from .sops-like.yaml (and from every rule), then update
+    /// the files it could read (rotating their data keys).
+    Remove(RecipientsRemoveArgs),
+}
+
+/// `recipients add`.
+#[derive(Args, Debug)]
+pub struct RecipientsAddArgs {
+    /// The name rules will use (e.g. alice).
+    pub name: String,
+    /// The age recipient (age1…, or an ssh-ed25519/ssh-rsa public key).
+    pub recipient: String,
+    /// Also add NAME to the `age:` keys of every creation rule (rules with
+    /// key groups are left alone), then update the files.
+    #[arg(long)]
+    pub all_rules: bool,
+    /// Do not rotate data keys of files that lose a recipient.
+    #[arg(long)]
+    pub no_rotate: bool,
+}
+
+/// `recipients remove`.
+#[derive(Args, Debug)]
+pub struct RecipientsRemoveArgs {
+    /// The name to remove.
+    pub name: String,
+    /// Keep the data keys (the removed person has seen them).
+    #[arg(long)]
+    pub no_rotate: bool,
 }
 
 /// `groups add` / `groups delete`.

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         args::Command::Keygen(a) => cmd::keygen::run(a),
         args::Command::Updatekeys(a) => cmd::updatekeys::run(a),
         args::Command::Groups(a) => cmd::groups::run(a),
+        args::Command::Recipients(a) => cmd::recipients::run(a),
         args::Command::Set(a) => cmd::set::run_set(a),
         args::Command::Unset(a) => cmd::set::run_unset(a),
     };

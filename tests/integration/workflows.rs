@@ -718,3 +718,89 @@ fn set_and_unset_change_only_their_lines() {
     assert_eq!(out.status.code(), Some(7));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("not json"));
 }
+
+#[test]
+fn onboarding_and_offboarding_by_name() {
+    let dir = tempdir();
+    let (alice, bob) = (demo_recipient(), recipient_of("age-test-2.txt"));
+    let config = format!("# team keys\nrecipients:\n  alice: {alice}  # laptop\n\ncreation_rules:\n  - path_regex: ^secrets/\n    age: [alice]\n");
+    std::fs::write(dir.path().join(".sops-like.yaml"), &config).unwrap();
+    std::fs::create_dir_all(dir.path().join("secrets")).unwrap();
+    std::fs::write(dir.path().join("secrets/a.yaml"), "token: s3cr3t-value\n").unwrap();
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "-i", "secrets/a.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let before = std::fs::read_to_string(dir.path().join("secrets/a.yaml")).unwrap();
+
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["recipients", "add", "bob", &bob, "--all-rules"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cfg = std::fs::read_to_string(dir.path().join(".sops-like.yaml")).unwrap();
+    assert!(
+        cfg.starts_with("# team keys\nrecipients:\n  alice: ") && cfg.contains("# laptop"),
+        "config layout kept:\n{cfg}"
+    );
+    assert!(cfg.contains(&format!("bob: {bob}")), "{cfg}");
+    let after = std::fs::read_to_string(dir.path().join("secrets/a.yaml")).unwrap();
+    let token = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("token:"))
+            .map(String::from)
+    };
+    assert_eq!(
+        token(&before),
+        token(&after),
+        "adding a recipient keeps the values"
+    );
+    let out = cmd(dir.path(), Some("age-test-2.txt"))
+        .args(["decrypt", "secrets/a.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "token: s3cr3t-value\n"
+    );
+
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["recipients", "remove", "alice"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cfg = std::fs::read_to_string(dir.path().join(".sops-like.yaml")).unwrap();
+    assert!(!cfg.contains("alice"), "{cfg}");
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "secrets/a.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(128), "alice was removed");
+    let rotated = std::fs::read_to_string(dir.path().join("secrets/a.yaml")).unwrap();
+    assert_ne!(
+        token(&after),
+        token(&rotated),
+        "removal rotates the data key"
+    );
+    let out = cmd(dir.path(), Some("age-test-2.txt"))
+        .args(["decrypt", "secrets/a.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "token: s3cr3t-value\n"
+    );
+}

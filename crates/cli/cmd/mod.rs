@@ -8,6 +8,7 @@ pub mod filestatus;
 pub mod groups;
 pub mod keygen;
 pub mod plan;
+pub mod recipients;
 pub mod rotate;
 pub mod set;
 pub mod updatekeys;
