@@ -217,6 +217,22 @@ fn our_edits_of_sops_files_stay_readable_by_sops() {
             canonical_text(format, &edited),
             "{name}"
         );
+        // set with sops-like keeps it readable by sops.
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("set")
+            .arg(&path)
+            .arg(r#"["set_by_sops_like"]"#)
+            .arg(r#""v""#)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: set: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs = sops_decrypt(dir.path(), &path).unwrap();
+        assert!(theirs.contains("set_by_sops_like"), "{name}: {theirs}");
+        let edited = ours_decrypt(dir.path(), &path);
         // rotate with sops-like keeps it readable by sops too.
         let out = cmd(dir.path(), Some("age-test.txt"))
             .args(["rotate", "-i"])
