@@ -35,6 +35,7 @@
 //! newlines (sops 3.11, 3.13.2) or `"""` multi-line values (3.13.0/1) are
 //! both read. It is written last, sorted, after a blank line.
 
+mod edit;
 mod scan;
 mod write;
 
@@ -44,7 +45,7 @@ mod proptests;
 mod tests;
 
 use super::flat::unflatten;
-use super::{EmitError, ParseError, Parsed, Syntax};
+use super::{EmitError, ParseError, Parsed, PathStep, Syntax};
 use crate::splice::Edit;
 use crate::tree::{Comment, Entry, Node, Pair, Scalar, Slot, Span, Tree, Value};
 use scan::{Kind, Line};
@@ -190,6 +191,25 @@ impl Syntax for Ini {
             span: at..at,
             text: out,
         }])
+    }
+
+    fn set_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+        value: &Node,
+    ) -> Result<Vec<Edit>, EmitError> {
+        edit::set_value(src, parsed, path, value)
+    }
+
+    fn remove_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+    ) -> Result<Option<Vec<Edit>>, EmitError> {
+        edit::remove_value(src, parsed, path)
     }
 
     fn emit(&self, tree: &Tree) -> Result<String, EmitError> {

@@ -24,6 +24,7 @@
 //!   Lists of maps are `[[sops.age]]` arrays of tables, so on reading the
 //!   fields are put back into sops's order (see `order`).
 
+mod edit;
 mod lex;
 mod order;
 mod parse;
@@ -33,7 +34,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-use super::{EmitError, ParseError, Parsed, Syntax};
+use super::{EmitError, ParseError, Parsed, PathStep, Syntax};
 use crate::splice::Edit;
 use crate::tree::{Node, Slot, Tree, Value};
 
@@ -64,6 +65,25 @@ impl Syntax for Toml {
         meta: &Node,
     ) -> Result<Vec<Edit>, EmitError> {
         write::insert_metadata(src, parsed, meta)
+    }
+
+    fn set_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+        value: &Node,
+    ) -> Result<Vec<Edit>, EmitError> {
+        edit::set_value(src, parsed, path, value)
+    }
+
+    fn remove_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+    ) -> Result<Option<Vec<Edit>>, EmitError> {
+        edit::remove_value(src, parsed, path)
     }
 
     fn emit(&self, tree: &Tree) -> Result<String, EmitError> {
