@@ -6,7 +6,7 @@
 //!   keys, as in sops: the key is the AAD path). A leading BOM is not part
 //!   of the first key.
 //! * A value is every byte after the first `=` up to the end of the line
-//!   (a `\r` before the `\n` is part of the line break). Its [`Value::Str`]
+//!   (a `\r` before a `\n` is part of the line break; a final lone `\r` is content, as in sops). Its [`Value::Str`]
 //!   is that text with the two characters `\n` turned into a newline, quotes
 //!   and inline comments included, exactly as sops sees it. A value whose
 //!   first non-blank character is `"` and whose closing quote is on a later
@@ -104,6 +104,11 @@ impl Syntax for Dotenv {
         }
         let eol = scan(src).map_or("\n", |lines| line_break_style(src, &lines));
         let trailing = src.is_empty() || src.ends_with('\n');
+        let at = src.len();
+        // The line break put before the block: if the file ends with a `\r`
+        // (part of the last value, as in sops), a plain `\n` would turn that
+        // `\r` into a line break and change the value, so use `\r\n`.
+        let first_break = if src.ends_with('\r') { "\r\n" } else { eol };
         let mut out = String::new();
         for (name, value) in pairs {
             if name.contains(['=', '\n', '\r']) {
@@ -112,7 +117,7 @@ impl Syntax for Dotenv {
                 )));
             }
             if !trailing {
-                out.push_str(eol);
+                out.push_str(if out.is_empty() { first_break } else { eol });
             }
             out.push_str(META_PREFIX);
             out.push_str(&name);
@@ -122,13 +127,6 @@ impl Syntax for Dotenv {
                 out.push_str(eol);
             }
         }
-        // A final `\r` without `\n` stays last, so that the last line keeps
-        // its value (a `\r` at the end of the file is not part of it).
-        let at = if !trailing && src.ends_with('\r') {
-            src.len() - 1
-        } else {
-            src.len()
-        };
         Ok(vec![Edit {
             span: at..at,
             text: out,
@@ -338,11 +336,14 @@ fn line_bounds(src: &str, at: usize) -> (usize, usize) {
         Some(i) => (at + i, at + i + 1),
         None => (src.len(), src.len()),
     };
-    let content_end = if break_at > at && bytes.get(break_at - 1) == Some(&b'\r') {
-        break_at - 1
-    } else {
-        break_at
-    };
+    // A `\r` is part of the line break only before a `\n`; a lone `\r` at
+    // the end of the file is content (sops keeps it in the value too).
+    let content_end =
+        if break_at > at && break_at < src.len() && bytes.get(break_at - 1) == Some(&b'\r') {
+            break_at - 1
+        } else {
+            break_at
+        };
     (content_end, end)
 }
 
@@ -399,8 +400,11 @@ fn metadata_spans(src: &str, lines: &[Line], meta: &[usize]) -> Vec<Span> {
             let before = lines.get(..first_trailing - 1).unwrap_or_default();
             // A `\r\n` before the block was inserted whole only if the rest
             // of the file (what it was before) uses `\r\n`.
-            let crlf = src.get(prev.content_end..prev.end) == Some("\r\n")
-                && line_break_style(src, before) == "\r\n";
+            // A `\r\n` there was always inserted whole: in a `\r\n` file as
+            // its line break, in a `\n` file because the text ended with a
+            // `\r` (see `insert_metadata`).
+            let _ = before;
+            let crlf = src.get(prev.content_end..prev.end) == Some("\r\n");
             start = if crlf {
                 prev.content_end
             } else {
@@ -408,11 +412,7 @@ fn metadata_spans(src: &str, lines: &[Line], meta: &[usize]) -> Vec<Span> {
             };
         }
     }
-    let end = if !src.ends_with('\n') && src.ends_with('\r') {
-        src.len() - 1
-    } else {
-        src.len()
-    };
+    let end = src.len();
     spans.push(start..end.max(start));
     spans
 }
@@ -612,7 +612,8 @@ mod tests {
     #[test]
     fn crlf_bom_and_blank_lines() {
         let src = "\u{feff}A=1\r\n\r\n  \t\r\n# c\r\nB=2\r";
-        assert_eq!(pairs(src), [kv("A", "1", "1"), kv("B", "2", "2")]);
+        // A lone `\r` at the very end is content, as in sops.
+        assert_eq!(pairs(src), [kv("A", "1", "1"), kv("B", "2\r", "2\r")]);
         assert_eq!(comments(src), [" c"]);
         // A `\r` not before a line break stays in the value.
         assert_eq!(pairs("A=x\ry\n"), [kv("A", "x\ry", "x\ry")]);
@@ -992,6 +993,32 @@ mod tests {
                     .collect();
                 prop_assert_eq!(got, expected, "{:?}", text);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod cr_regressions {
+    use super::*;
+    use crate::splice::splice;
+    use crate::syntax::conformance;
+
+    /// Found by the property test: a value ending in `\r` at the end of a
+    /// file whose last byte is a lone `\r`.
+    #[test]
+    fn trailing_carriage_returns_keep_their_value() {
+        for src in ["A=é\r\r", "A=x\r\r\r", "A=1\nB=\r\r", "A=\r"] {
+            let parsed = Dotenv.parse(src).unwrap();
+            let edits = Dotenv
+                .insert_metadata(src, &parsed, &conformance::sample_metadata())
+                .unwrap();
+            let out = splice(src, edits).unwrap();
+            let again = Dotenv.parse(&out).unwrap();
+            assert!(
+                conformance::plain(&parsed.tree.docs[0]) == conformance::plain(&again.tree.docs[0]),
+                "{src:?} -> {out:?}"
+            );
+            conformance::roundtrip(&Dotenv, src).unwrap();
         }
     }
 }
