@@ -611,6 +611,24 @@ fn set_and_unset_change_only_their_lines() {
             r#"["OTHER"]"#,
             "OTHER=",
         ),
+        (
+            "s.toml",
+            "other = \"y\"\n[app]\nport = 8080 # web\nname = \"x\"\n",
+            r#"["app"]["port"]"#,
+            "9090",
+            "port = 9090 # web",
+            r#"["other"]"#,
+            "other =",
+        ),
+        (
+            "s.ini",
+            "other = y\n[app]\nport = 8080\nname = x\n",
+            r#"["app"]["port"]"#,
+            "\"9090\"",
+            "port = 9090",
+            r#"["DEFAULT"]["other"]"#,
+            "other =",
+        ),
     ] {
         let file = encrypted(dir.path(), name, text);
         let before = std::fs::read_to_string(&file).unwrap();
