@@ -65,7 +65,10 @@ where
         }
         insert(&mut root, &tokens, value.into());
     }
-    root.into_node(Context::Top)
+    // The flattened names are sorted; give the metadata sops's field order.
+    let mut node = root.into_node();
+    crate::syntax::meta_order::canonical(&mut node);
+    node
 }
 
 fn flatten_into(node: &Node, prefix: Option<&str>, out: &mut Vec<(String, String)>) {
@@ -251,130 +254,19 @@ fn insert(node: &mut Builder, tokens: &[Token<'_>], value: String) {
     }
 }
 
-/// Where a map sits in sops metadata, which fixes its field order.
-#[derive(Clone, Copy)]
-enum Context<'a> {
-    /// The metadata root.
-    Top,
-    /// An element of a `key_groups` list.
-    Group,
-    /// An element of a master-key list (`age`, `pgp`, `kms`, …).
-    Key(&'a str),
-    /// Anything else: first-seen order.
-    Other,
-}
-
 impl Builder {
-    fn into_node(self, ctx: Context<'_>) -> Node {
+    fn into_node(self) -> Node {
         match self {
             Builder::Leaf(s) => Node::str(s),
-            Builder::Map(m) => {
-                let order = field_order(ctx);
-                let mut entries: Vec<(String, Builder)> = m.entries;
-                entries
-                    .sort_by_key(|(k, _)| order.iter().position(|f| f == k).unwrap_or(usize::MAX));
-                Node::map(entries.into_iter().map(|(k, b)| {
-                    let child_ctx = match ctx {
-                        Context::Top | Context::Group if k == "key_groups" => Context::Group,
-                        Context::Top | Context::Group => Context::Key(""),
-                        _ => Context::Other,
-                    };
-                    let node = match (child_ctx, b) {
-                        (Context::Key(_), Builder::List(l)) => {
-                            list_node(l, Context::Key(key_kind(&k)))
-                        }
-                        (Context::Group, Builder::List(l)) => list_node(l, Context::Group),
-                        (_, b) => b.into_node(Context::Other),
-                    };
-                    (k, node)
-                }))
-            }
-            Builder::List(l) => list_node(l, Context::Other),
+            Builder::Map(m) => Node::map(m.entries.into_iter().map(|(k, b)| (k, b.into_node()))),
+            Builder::List(l) => list_node(l),
         }
     }
 }
 
 /// A list in index order; gaps left by missing indices are dropped.
-fn list_node(l: BTreeMap<usize, Builder>, ctx: Context<'_>) -> Node {
-    Node::Seq(
-        l.into_values()
-            .map(|b| Item::Node(b.into_node(ctx)))
-            .collect(),
-    )
-}
-
-/// The master-key kind named by a metadata key, as a static string.
-fn key_kind(k: &str) -> &'static str {
-    KEY_FIELDS
-        .iter()
-        .find(|(kind, _)| *kind == k)
-        .map_or("", |(kind, _)| kind)
-}
-
-/// sops's metadata field order (Go struct order of `stores.Metadata`).
-const TOP_FIELDS: &[&str] = &[
-    "shamir_threshold",
-    "key_groups",
-    "kms",
-    "gcp_kms",
-    "hckms",
-    "azure_kv",
-    "hc_vault",
-    "age",
-    "lastmodified",
-    "mac",
-    "pgp",
-    "unencrypted_suffix",
-    "encrypted_suffix",
-    "unencrypted_regex",
-    "encrypted_regex",
-    "unencrypted_comment_regex",
-    "encrypted_comment_regex",
-    "mac_only_encrypted",
-    "version",
-];
-
-/// Field order inside a `key_groups` element.
-const GROUP_FIELDS: &[&str] = &[
-    "pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age",
-];
-
-/// Field order inside each kind of master-key entry.
-const KEY_FIELDS: &[(&str, &[&str])] = &[
-    ("age", &["recipient", "enc"]),
-    ("pgp", &["created_at", "enc", "fp"]),
-    (
-        "kms",
-        &["arn", "role", "context", "created_at", "enc", "aws_profile"],
-    ),
-    ("gcp_kms", &["resource_id", "created_at", "enc"]),
-    (
-        "azure_kv",
-        &["vault_url", "name", "version", "created_at", "enc"],
-    ),
-    (
-        "hc_vault",
-        &[
-            "vault_address",
-            "engine_path",
-            "key_name",
-            "created_at",
-            "enc",
-        ],
-    ),
-    ("hckms", &["key_id", "created_at", "enc"]),
-];
-
-fn field_order(ctx: Context<'_>) -> &'static [&'static str] {
-    match ctx {
-        Context::Top => TOP_FIELDS,
-        Context::Group => GROUP_FIELDS,
-        Context::Key(kind) => KEY_FIELDS
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map_or(&[], |(_, f)| f),
-        Context::Other => &[],
-    }
+fn list_node(l: BTreeMap<usize, Builder>) -> Node {
+    Node::Seq(l.into_values().map(|b| Item::Node(b.into_node())).collect())
 }
 
 #[cfg(test)]

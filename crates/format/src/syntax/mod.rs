@@ -11,6 +11,7 @@ mod edit;
 pub mod flat;
 pub mod ini;
 pub mod json;
+pub(crate) mod meta_order;
 pub mod toml;
 pub mod yaml;
 

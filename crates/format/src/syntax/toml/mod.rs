@@ -26,7 +26,7 @@
 
 mod edit;
 mod lex;
-mod order;
+
 mod parse;
 mod scalar;
 mod write;

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::{lex, order, scalar};
+use super::{lex, scalar};
 use crate::syntax::{ParseError, Parsed};
 use crate::tree::{Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree};
 use toml_edit::{Document, Table, Value};
@@ -37,7 +37,7 @@ pub(super) fn parse(src: &str) -> Result<Parsed, ParseError> {
             .position(|e| matches!(e, Entry::Pair(p) if p.key == "sops"));
         if let Some(Entry::Pair(pair)) = at.map(|i| entries.remove(i)) {
             let mut meta = pair.value;
-            order::canonical(&mut meta);
+            crate::syntax::meta_order::canonical(&mut meta);
             parsed.metadata = Some(meta);
             parsed.metadata_spans = vec![region.remove];
         }

@@ -1,6 +1,6 @@
 //! The order of the `sops` metadata fields.
 //!
-//! TOML puts a table's `key = value` lines before its sub-tables, so the
+//! Used by the TOML module (TOML puts a table's `key = value` lines before its sub-tables, so the
 //! `[sops]` table cannot keep sops's field order (`age` lists come before
 //! `lastmodified`). On reading, the metadata is put back into the order sops
 //! serialises it (`stores.Metadata`); unknown keys keep their relative order
@@ -57,7 +57,7 @@ fn key_fields(kind: &str) -> &'static [&'static str] {
 }
 
 /// Put the metadata tree's fields into sops's order, at every level.
-pub(super) fn canonical(meta: &mut Node) {
+pub(crate) fn canonical(meta: &mut Node) {
     let Node::Map(entries) = meta else { return };
     sort(entries, TOP);
     for entry in entries.iter_mut() {
