@@ -81,7 +81,8 @@ fn bounded<T>(
     call: impl std::future::Future<Output = Result<T, ServiceError>>,
 ) -> Result<T, ServiceError> {
     let budget = config.options.budget();
-    rt.block_on(tokio::time::timeout(budget, call))
+    // The timer must be created inside the runtime.
+    rt.block_on(async { tokio::time::timeout(budget, call).await })
         .map_err(|e| fail(config, key, &e))?
         .unwrap_or_else(|_| {
             Err(fail(

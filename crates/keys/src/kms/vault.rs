@@ -103,7 +103,9 @@ impl<'a> Call<'a> {
             .build()
             .map_err(|e| self.fail(&format!("could not build the HTTP client: {e}")))?;
         with_retries(options, std::thread::sleep, || {
-            let attempt = tokio::time::timeout(options.timeout, self.post(&client, body));
+            // The timer must be created inside the runtime.
+            let attempt =
+                async { tokio::time::timeout(options.timeout, self.post(&client, body)).await };
             rt.block_on(attempt)
                 .map_err(|e| self.fail(&e))?
                 .unwrap_or_else(|_| Err(self.timed_out(options.timeout)))
