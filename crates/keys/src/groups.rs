@@ -9,6 +9,10 @@ use crate::age::identity::Identities;
 use crate::age::recipient::{wrap, Recipient};
 use crate::data_key::{DataKey, DATA_KEY_LEN};
 use crate::error::KeyError;
+use crate::kms::{
+    AwsKmsKey, AzureKvKey, GcpKmsKey, KeyService, NoServices, PgpKey, ServiceError, ServiceKey,
+    VaultKey,
+};
 use crate::report::{GroupReport, KeyAttempt, KeyFailure, UnwrapError, UnwrapReport};
 use crate::shamir;
 
@@ -23,11 +27,56 @@ pub enum MasterKey {
         /// The armored age file holding the data key or share.
         enc: String,
     },
-    /// A master key this crate cannot unwrap yet (KMS, PGP, Vault, …).
+    /// An AWS KMS key (`kms`); `enc` is base64 of the ciphertext blob.
+    Kms {
+        /// ARN, role, encryption context and profile.
+        key: AwsKmsKey,
+        /// When the key was wrapped (RFC 3339, UTC).
+        created_at: String,
+        /// The wrapped data key or share.
+        enc: String,
+    },
+    /// A Vault / OpenBao transit key (`hc_vault`); `enc` is `vault:v1:…`.
+    HcVault {
+        /// Address, engine path and key name.
+        key: VaultKey,
+        /// When the key was wrapped (RFC 3339, UTC).
+        created_at: String,
+        /// The wrapped data key or share.
+        enc: String,
+    },
+    /// An OpenPGP key (`pgp`); `enc` is an armored PGP message.
+    Pgp {
+        /// The fingerprint.
+        key: PgpKey,
+        /// When the key was wrapped (RFC 3339, UTC).
+        created_at: String,
+        /// The wrapped data key or share.
+        enc: String,
+    },
+    /// A GCP Cloud KMS key (`gcp_kms`); `enc` is base64 of the ciphertext.
+    GcpKms {
+        /// The resource id.
+        key: GcpKmsKey,
+        /// When the key was wrapped (RFC 3339, UTC).
+        created_at: String,
+        /// The wrapped data key or share.
+        enc: String,
+    },
+    /// An Azure Key Vault key (`azure_kv`); `enc` is unpadded base64url.
+    AzureKv {
+        /// Vault URL, key name and version.
+        key: AzureKvKey,
+        /// When the key was wrapped (RFC 3339, UTC).
+        created_at: String,
+        /// The wrapped data key or share.
+        enc: String,
+    },
+    /// A master key type this crate does not model (e.g. `hckms`).
     Other {
-        /// The metadata list it came from: `kms`, `pgp`, `gcp_kms`, ….
+        /// The metadata list it came from: `hckms`, ….
         kind: String,
-        /// Its identifier: ARN, fingerprint, resource id, ….
+        /// Its identifier.
         id: String,
         /// The wrapped key as stored.
         enc: String,
@@ -35,34 +84,118 @@ pub enum MasterKey {
 }
 
 impl MasterKey {
-    /// The key type: `age` or the `kind` of an [`MasterKey::Other`].
+    /// A service key with its `created_at` and `enc`.
+    pub fn from_service(key: ServiceKey, created_at: String, enc: String) -> Self {
+        match key {
+            ServiceKey::Kms(key) => Self::Kms {
+                key,
+                created_at,
+                enc,
+            },
+            ServiceKey::HcVault(key) => Self::HcVault {
+                key,
+                created_at,
+                enc,
+            },
+            ServiceKey::Pgp(key) => Self::Pgp {
+                key,
+                created_at,
+                enc,
+            },
+            ServiceKey::GcpKms(key) => Self::GcpKms {
+                key,
+                created_at,
+                enc,
+            },
+            ServiceKey::AzureKv(key) => Self::AzureKv {
+                key,
+                created_at,
+                enc,
+            },
+        }
+    }
+
+    /// The key type: the metadata list name (`age`, `kms`, `hc_vault`,
+    /// `pgp`, `gcp_kms`, `azure_kv`, or the `kind` of an
+    /// [`MasterKey::Other`]).
     pub fn kind(&self) -> &str {
         match self {
             Self::Age { .. } => "age",
+            Self::Kms { .. } => "kms",
+            Self::HcVault { .. } => "hc_vault",
+            Self::Pgp { .. } => "pgp",
+            Self::GcpKms { .. } => "gcp_kms",
+            Self::AzureKv { .. } => "azure_kv",
             Self::Other { kind, .. } => kind,
         }
     }
 
-    /// Who holds this key: the age recipient, ARN, fingerprint….
+    /// The key's main identifying field: the age recipient, ARN,
+    /// fingerprint, GCP resource id; for Vault the key name and for Azure
+    /// the key name. [`MasterKey::label`] gives the full identity.
     pub fn id(&self) -> &str {
         match self {
             Self::Age { recipient, .. } => recipient,
+            Self::Kms { key, .. } => &key.arn,
+            Self::HcVault { key, .. } => &key.key_name,
+            Self::Pgp { key, .. } => &key.fingerprint,
+            Self::GcpKms { key, .. } => &key.resource_id,
+            Self::AzureKv { key, .. } => &key.name,
             Self::Other { id, .. } => id,
+        }
+    }
+
+    /// Who holds the key, in full: the recipient, ARN, fingerprint,
+    /// resource id, transit URI (`ADDR/v1/ENGINE/keys/NAME`) or Azure key URL.
+    pub fn label(&self) -> String {
+        match self.service_key() {
+            Some(key) => key.id(),
+            None => self.id().to_owned(),
         }
     }
 
     /// The wrapped data key (ciphertext; not secret).
     pub fn enc(&self) -> &str {
         match self {
-            Self::Age { enc, .. } | Self::Other { enc, .. } => enc,
+            Self::Age { enc, .. }
+            | Self::Kms { enc, .. }
+            | Self::HcVault { enc, .. }
+            | Self::Pgp { enc, .. }
+            | Self::GcpKms { enc, .. }
+            | Self::AzureKv { enc, .. }
+            | Self::Other { enc, .. } => enc,
         }
+    }
+
+    /// `created_at` of a service key; `None` for age and unknown keys.
+    pub fn created_at(&self) -> Option<&str> {
+        match self {
+            Self::Kms { created_at, .. }
+            | Self::HcVault { created_at, .. }
+            | Self::Pgp { created_at, .. }
+            | Self::GcpKms { created_at, .. }
+            | Self::AzureKv { created_at, .. } => Some(created_at),
+            Self::Age { .. } | Self::Other { .. } => None,
+        }
+    }
+
+    /// The key service key this master key is, if it is one.
+    pub fn service_key(&self) -> Option<ServiceKey> {
+        Some(match self {
+            Self::Kms { key, .. } => ServiceKey::Kms(key.clone()),
+            Self::HcVault { key, .. } => ServiceKey::HcVault(key.clone()),
+            Self::Pgp { key, .. } => ServiceKey::Pgp(key.clone()),
+            Self::GcpKms { key, .. } => ServiceKey::GcpKms(key.clone()),
+            Self::AzureKv { key, .. } => ServiceKey::AzureKv(key.clone()),
+            Self::Age { .. } | Self::Other { .. } => return None,
+        })
     }
 }
 
 impl fmt::Display for MasterKey {
-    /// The holder of the key, e.g. `age1…`.
+    /// The holder of the key, e.g. `age1…` or a KMS ARN.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id())
+        f.write_str(&self.label())
     }
 }
 
@@ -70,9 +203,32 @@ impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MasterKey")
             .field("kind", &self.kind())
-            .field("id", &self.id())
+            .field("id", &self.label())
             .field("enc_len", &self.enc().len())
             .finish()
+    }
+}
+
+/// A master key to wrap a new data key for: an age recipient or a key
+/// service key.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum KeyRecipient {
+    /// An age recipient.
+    Age(Recipient),
+    /// A KMS, Vault, PGP, … key.
+    Service(ServiceKey),
+}
+
+impl From<Recipient> for KeyRecipient {
+    fn from(r: Recipient) -> Self {
+        Self::Age(r)
+    }
+}
+
+impl From<ServiceKey> for KeyRecipient {
+    fn from(k: ServiceKey) -> Self {
+        Self::Service(k)
     }
 }
 
@@ -81,15 +237,33 @@ impl fmt::Debug for MasterKey {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct KeyGroup(pub Vec<MasterKey>);
 
-/// Wraps `key` for the recipients of each group. One group: every recipient
-/// wraps the raw 32 bytes. Several groups: the key is split into one Shamir
-/// share per group (any `threshold` groups recover it; `None` or `Some(0)`
-/// means all groups) and share `i` is wrapped by every recipient of group `i`.
-/// With one group the threshold is ignored.
+/// Wraps `key` for the age recipients of each group. One group: every
+/// recipient wraps the raw 32 bytes. Several groups: the key is split into
+/// one Shamir share per group (any `threshold` groups recover it; `None` or
+/// `Some(0)` means all groups) and share `i` is wrapped by every recipient of
+/// group `i`. With one group the threshold is ignored.
 pub fn encrypt_data_key(
     key: &DataKey,
     groups: &[Vec<Recipient>],
     threshold: Option<usize>,
+) -> Result<Vec<KeyGroup>, KeyError> {
+    let groups: Vec<Vec<KeyRecipient>> = groups
+        .iter()
+        .map(|g| g.iter().cloned().map(KeyRecipient::Age).collect())
+        .collect();
+    encrypt_data_key_for(key, &groups, threshold, &NoServices, "")
+}
+
+/// Like [`encrypt_data_key`], for age recipients and key service keys
+/// (KMS, Vault, PGP, …), wrapped through `services`. Service keys get
+/// `created_at` (RFC 3339 UTC, e.g. the file's `lastmodified`). The first
+/// failure stops encryption, naming the key, endpoint and cause.
+pub fn encrypt_data_key_for(
+    key: &DataKey,
+    groups: &[Vec<KeyRecipient>],
+    threshold: Option<usize>,
+    services: &dyn KeyService,
+    created_at: &str,
 ) -> Result<Vec<KeyGroup>, KeyError> {
     if groups.is_empty() {
         return Err(KeyError::NoRecipients(
@@ -119,26 +293,68 @@ pub fn encrypt_data_key(
         .map(|(recipients, secret)| {
             recipients
                 .iter()
-                .map(|recipient| {
-                    Ok(MasterKey::Age {
-                        recipient: recipient.as_str().to_owned(),
-                        enc: wrap(secret, recipient)?,
-                    })
-                })
+                .map(|recipient| wrap_for(recipient, secret, services, created_at))
                 .collect::<Result<Vec<_>, KeyError>>()
                 .map(KeyGroup)
         })
         .collect()
 }
 
-/// Recovers the data key. One group: the first key that unwraps. Several
-/// groups: shares are taken from groups in order (first working key of each)
-/// until `threshold` (`None`/`Some(0)`: all groups) are recovered, then
-/// combined. On failure the error carries a per-group, per-key report.
+fn wrap_for(
+    recipient: &KeyRecipient,
+    secret: &[u8],
+    services: &dyn KeyService,
+    created_at: &str,
+) -> Result<MasterKey, KeyError> {
+    match recipient {
+        KeyRecipient::Age(r) => Ok(MasterKey::Age {
+            recipient: r.as_str().to_owned(),
+            enc: wrap(secret, r)?,
+        }),
+        KeyRecipient::Service(k) => {
+            let wrapped = services.wrap(k, secret).map_err(|e| KeyError::Wrap {
+                recipient: format!("{} key {}", k.kind(), k.id()),
+                reason: format!("{}{}", endpoint_part(&e), e.cause),
+            })?;
+            Ok(MasterKey::from_service(
+                wrapped.key,
+                created_at.to_owned(),
+                wrapped.enc,
+            ))
+        }
+    }
+}
+
+fn endpoint_part(e: &ServiceError) -> String {
+    if e.endpoint == "-" {
+        String::new()
+    } else {
+        format!("{}: ", e.endpoint)
+    }
+}
+
+/// Recovers the data key with age identities only (other keys fail as
+/// unsupported, and nothing is contacted). See [`decrypt_data_key_with`].
 pub fn decrypt_data_key(
     groups: &[KeyGroup],
     threshold: Option<usize>,
     ids: &Identities,
+) -> Result<DataKey, UnwrapError> {
+    decrypt_data_key_with(groups, threshold, ids, &NoServices)
+}
+
+/// Recovers the data key. One group: the first key that unwraps. Several
+/// groups: shares are taken from groups in order (first working key of each)
+/// until `threshold` (`None`/`Some(0)`: all groups) are recovered, then
+/// combined. Within a group, age keys are tried first (no network call is
+/// made when one of them works), then PGP, then the other keys in stored
+/// order through `services`; a failing key or group is skipped. On failure
+/// the error carries a per-group, per-key report.
+pub fn decrypt_data_key_with(
+    groups: &[KeyGroup],
+    threshold: Option<usize>,
+    ids: &Identities,
+    services: &dyn KeyService,
 ) -> Result<DataKey, UnwrapError> {
     if groups.is_empty() || groups.iter().all(|g| g.0.is_empty()) {
         return Err(UnwrapError::NoKeyGroups);
@@ -163,7 +379,7 @@ pub fn decrypt_data_key(
         if secrets.len() >= needed {
             break;
         }
-        let (secret, keys) = unwrap_group(group, ids, expected_len);
+        let (secret, keys) = unwrap_group(group, ids, services, expected_len);
         reports.push(GroupReport {
             index,
             recovered: secret.is_some(),
@@ -196,20 +412,42 @@ fn effective_threshold(threshold: Option<usize>, groups: usize) -> usize {
     }
 }
 
-/// Tries the keys of one group in order; returns the first secret of the
-/// expected length, and the attempts made.
+/// The order keys of a group are tried in: age, then pgp, then the rest
+/// (sops's default `--decryption-order age,pgp`).
+fn priority(key: &MasterKey) -> u8 {
+    match key {
+        MasterKey::Age { .. } => 0,
+        MasterKey::Pgp { .. } => 1,
+        _ => 2,
+    }
+}
+
+/// Tries the keys of one group (age first, see [`priority`]); returns the
+/// first secret of the expected length, and the attempts made.
 fn unwrap_group(
     group: &KeyGroup,
     ids: &Identities,
+    services: &dyn KeyService,
     expected_len: usize,
 ) -> (Option<Zeroizing<Vec<u8>>>, Vec<KeyAttempt>) {
+    let mut order: Vec<&MasterKey> = group.0.iter().collect();
+    order.sort_by_key(|k| priority(k));
     let mut attempts = Vec::new();
-    for key in &group.0 {
-        let result = unwrap_key(key, ids, expected_len);
+    for key in order {
+        let result = unwrap_key(key, ids, services).and_then(|secret| {
+            if secret.len() == expected_len {
+                Ok(secret)
+            } else {
+                Err(KeyFailure::BadPayload {
+                    len: secret.len(),
+                    expected: expected_len,
+                })
+            }
+        });
         let failure = result.as_ref().err().cloned();
         attempts.push(KeyAttempt {
             kind: key.kind().to_owned(),
-            id: key.id().to_owned(),
+            id: key.label(),
             failure,
         });
         if let Ok(secret) = result {
@@ -222,25 +460,25 @@ fn unwrap_group(
 fn unwrap_key(
     key: &MasterKey,
     ids: &Identities,
-    expected_len: usize,
+    services: &dyn KeyService,
 ) -> Result<Zeroizing<Vec<u8>>, KeyFailure> {
     match key {
         MasterKey::Age { recipient, enc } => {
             let matching = Recipient::parse(recipient)
                 .map(|r| ids.has_identity_for(&r))
                 .unwrap_or(false);
-            let secret = ids
-                .unwrap(enc)
-                .map_err(|e| KeyFailure::from_age(e, matching))?;
-            if secret.len() != expected_len {
-                return Err(KeyFailure::BadPayload {
-                    len: secret.len(),
-                    expected: expected_len,
-                });
-            }
-            Ok(secret)
+            ids.unwrap(enc)
+                .map_err(|e| KeyFailure::from_age(e, matching))
         }
         MasterKey::Other { kind, .. } => Err(KeyFailure::Unsupported { kind: kind.clone() }),
+        other => match other.service_key() {
+            Some(service_key) => services
+                .unwrap(&service_key, other.enc())
+                .map_err(|e| KeyFailure::Other(format!("{}{}", endpoint_part(&e), e.cause))),
+            None => Err(KeyFailure::Unsupported {
+                kind: other.kind().to_owned(),
+            }),
+        },
     }
 }
 

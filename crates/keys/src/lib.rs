@@ -1,5 +1,6 @@
 //! sops-like-keys: the 32-byte data key and its wrapping for age recipients
-//! (and, later, cloud KMS keys), key groups and Shamir secret sharing.
+//! and key services ([`kms`]: AWS KMS, Vault/OpenBao transit, PGP through
+//! gpg), key groups and Shamir secret sharing.
 //!
 //! This crate never sees documents. It never prints, reads the environment
 //! or exits: callers pass identity text, file paths and recipient strings in.
@@ -33,6 +34,7 @@ pub mod age;
 mod data_key;
 mod error;
 mod groups;
+pub mod kms;
 mod report;
 pub mod shamir;
 
@@ -42,5 +44,11 @@ pub use crate::age::identity::{
 pub use crate::age::recipient::{wrap, Recipient};
 pub use data_key::{DataKey, DATA_KEY_LEN};
 pub use error::KeyError;
-pub use groups::{decrypt_data_key, encrypt_data_key, KeyGroup, MasterKey};
+pub use groups::{
+    decrypt_data_key, decrypt_data_key_with, encrypt_data_key, encrypt_data_key_for, KeyGroup,
+    KeyRecipient, MasterKey,
+};
+pub use kms::{
+    FieldValue, KeyService, NoServices, ServiceConfig, ServiceError, ServiceKey, Services,
+};
 pub use report::{GroupReport, KeyAttempt, KeyFailure, UnwrapError, UnwrapReport};

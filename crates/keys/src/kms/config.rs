@@ -1,0 +1,164 @@
+//! What the key services need from the caller's environment: tokens,
+//! endpoints, the gpg home, timeouts. Plain data, available whatever
+//! features are built, so the CLI fills it without `cfg`s.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+/// Everything the key services take from outside.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceConfig {
+    /// Timeouts and retries, for every provider.
+    pub options: ServiceOptions,
+    /// HashiCorp Vault / OpenBao.
+    pub vault: VaultConfig,
+    /// AWS KMS.
+    pub aws: AwsConfig,
+    /// OpenPGP through gpg.
+    pub pgp: PgpConfig,
+}
+
+/// How long one call may take and how often it is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceOptions {
+    /// The limit for one attempt (connecting, sending and reading the answer,
+    /// or one run of gpg).
+    pub timeout: Duration,
+    /// Attempts in all (at least 1); only transient failures (cannot
+    /// connect, timeout, 5xx, throttling) are retried.
+    pub attempts: u32,
+    /// The wait before the first retry; it doubles after each retry.
+    pub backoff: Duration,
+}
+
+impl Default for ServiceOptions {
+    /// 10 s per attempt, 3 attempts, 200 ms then 400 ms between them.
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            attempts: 3,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+impl ServiceOptions {
+    /// The longest a whole call with its retries can take.
+    pub fn budget(&self) -> Duration {
+        let attempts = self.attempts.max(1);
+        let waits = (0..attempts.saturating_sub(1))
+            .map(|i| self.backoff.saturating_mul(1u32 << i.min(16)))
+            .fold(Duration::ZERO, Duration::saturating_add);
+        self.timeout.saturating_mul(attempts).saturating_add(waits)
+    }
+}
+
+/// Vault / OpenBao settings (sops: `VAULT_TOKEN`, `~/.vault-token`,
+/// `VAULT_NAMESPACE`). The address comes from each key.
+#[derive(Clone, Default)]
+pub struct VaultConfig {
+    /// The token sent as `X-Vault-Token`.
+    pub token: Option<Zeroizing<String>>,
+    /// An enterprise namespace, sent as `X-Vault-Namespace`.
+    pub namespace: Option<String>,
+}
+
+impl VaultConfig {
+    /// The token as sops finds it: `env_token` (the caller's `VAULT_TOKEN`)
+    /// if set and non-empty, else the contents of `HOME/.vault-token`.
+    pub fn token_from(env_token: Option<&str>, home: Option<&Path>) -> Option<Zeroizing<String>> {
+        if let Some(t) = env_token.map(str::trim).filter(|t| !t.is_empty()) {
+            return Some(Zeroizing::new(t.to_owned()));
+        }
+        let text = Zeroizing::new(std::fs::read_to_string(home?.join(".vault-token")).ok()?);
+        let token = text.trim();
+        (!token.is_empty()).then(|| Zeroizing::new(token.to_owned()))
+    }
+}
+
+impl fmt::Debug for VaultConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VaultConfig")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("namespace", &self.namespace)
+            .finish()
+    }
+}
+
+/// AWS settings.
+#[derive(Debug, Clone, Default)]
+pub struct AwsConfig {
+    /// An endpoint to use instead of the regional one (the caller's
+    /// `AWS_ENDPOINT_URL_KMS` or `AWS_ENDPOINT_URL`; tests: moto).
+    pub endpoint_url: Option<String>,
+    /// Fixed credentials; `None` uses aws-config's default chain (env,
+    /// profiles, SSO, instance and container roles) or the key's profile.
+    pub credentials: Option<AwsCredentials>,
+    /// The STS session name when a key has a role (sops: `sops@HOSTNAME`);
+    /// `None` gives `sops-like`.
+    pub role_session_name: Option<String>,
+}
+
+/// Static AWS credentials.
+#[derive(Clone)]
+pub struct AwsCredentials {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: Zeroizing<String>,
+    /// A session token, for temporary credentials.
+    pub session_token: Option<Zeroizing<String>>,
+}
+
+impl fmt::Debug for AwsCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// gpg settings (sops: `SOPS_GPG_EXEC`, `GNUPGHOME`).
+#[derive(Debug, Clone, Default)]
+pub struct PgpConfig {
+    /// The gpg program; `None` runs `gpg` from `PATH`.
+    pub gpg: Option<PathBuf>,
+    /// The gpg home directory; `None` leaves gpg's own default.
+    pub gnupghome: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_counts_attempts_and_backoff() {
+        let o = ServiceOptions {
+            timeout: Duration::from_secs(1),
+            attempts: 3,
+            backoff: Duration::from_millis(100),
+        };
+        assert_eq!(o.budget(), Duration::from_millis(3300));
+        let once = ServiceOptions { attempts: 0, ..o };
+        assert_eq!(once.budget(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn vault_token_from_env_then_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(VaultConfig::token_from(None, Some(dir.path())).is_none());
+        std::fs::write(dir.path().join(".vault-token"), "s.file\n").unwrap();
+        let t = VaultConfig::token_from(Some(""), Some(dir.path())).unwrap();
+        assert_eq!(t.as_str(), "s.file");
+        let t = VaultConfig::token_from(Some("s.env"), Some(dir.path())).unwrap();
+        assert_eq!(t.as_str(), "s.env");
+        let cfg = VaultConfig {
+            token: Some(t),
+            namespace: None,
+        };
+        assert!(!format!("{cfg:?}").contains("s.env"));
+    }
+}

@@ -1,0 +1,429 @@
+//! The identities of non-age master keys, as the command line names them
+//! (`--kms`, `--hc-vault-transit`, `--pgp`, `--gcp-kms`, `--azure-kv`) and
+//! as the `sops` metadata stores them (minus `created_at` and `enc`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::error::KeyError;
+
+/// A key of a key service: what a master key other than age is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServiceKey {
+    /// An AWS KMS key (metadata list `kms`).
+    Kms(AwsKmsKey),
+    /// A HashiCorp Vault / OpenBao transit key (metadata list `hc_vault`).
+    HcVault(VaultKey),
+    /// An OpenPGP key (metadata list `pgp`).
+    Pgp(PgpKey),
+    /// A GCP Cloud KMS key (metadata list `gcp_kms`).
+    GcpKms(GcpKmsKey),
+    /// An Azure Key Vault key (metadata list `azure_kv`).
+    AzureKv(AzureKvKey),
+}
+
+impl ServiceKey {
+    /// The metadata list this key belongs to: `kms`, `hc_vault`, `pgp`,
+    /// `gcp_kms` or `azure_kv`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Kms(_) => "kms",
+            Self::HcVault(_) => "hc_vault",
+            Self::Pgp(_) => "pgp",
+            Self::GcpKms(_) => "gcp_kms",
+            Self::AzureKv(_) => "azure_kv",
+        }
+    }
+
+    /// Who the key is, for messages: the ARN, the transit URI, the
+    /// fingerprint, the resource id or the key URL.
+    pub fn id(&self) -> String {
+        match self {
+            Self::Kms(k) => k.arn.clone(),
+            Self::HcVault(k) => k.uri(),
+            Self::Pgp(k) => k.fingerprint.clone(),
+            Self::GcpKms(k) => k.resource_id.clone(),
+            Self::AzureKv(k) => k.url(),
+        }
+    }
+}
+
+impl fmt::Display for ServiceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} key {}", self.kind(), self.id())
+    }
+}
+
+fn invalid(kind: &str, text: &str, reason: &str) -> KeyError {
+    KeyError::InvalidRecipient {
+        recipient: format!("{kind} {text}"),
+        reason: reason.to_owned(),
+    }
+}
+
+/// An AWS KMS key: `arn`, `role`, `context` and `aws_profile` of a `kms`
+/// metadata entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AwsKmsKey {
+    /// The key ARN (or alias ARN); its region is where KMS is called.
+    pub arn: String,
+    /// An IAM role ARN to assume through STS first (empty: none).
+    pub role: String,
+    /// The encryption context, bound to the ciphertext by KMS.
+    pub context: BTreeMap<String, String>,
+    /// A named AWS profile for credentials (empty: the default chain).
+    pub aws_profile: String,
+}
+
+impl AwsKmsKey {
+    /// Parses one `--kms` / `SOPS_KMS_ARN` entry: `ARN` or `ARN+ROLE_ARN`.
+    pub fn parse(text: &str) -> Result<Self, KeyError> {
+        let text = text.trim();
+        let (arn, role) = match text.split_once('+') {
+            Some((arn, role)) => (arn.trim(), role.trim()),
+            None => (text, ""),
+        };
+        let key = Self {
+            arn: arn.to_owned(),
+            role: role.to_owned(),
+            ..Self::default()
+        };
+        key.region()
+            .ok_or_else(|| invalid("kms", text, "not a KMS key ARN (arn:aws:kms:REGION:…)"))?;
+        if !role.is_empty() && !role.starts_with("arn:") {
+            return Err(invalid(
+                "kms",
+                text,
+                "the role after '+' must be an IAM role ARN",
+            ));
+        }
+        Ok(key)
+    }
+
+    /// Parses a comma-separated `--kms` list.
+    pub fn parse_list(text: &str) -> Result<Vec<Self>, KeyError> {
+        split_list(text).map(Self::parse).collect()
+    }
+
+    /// The region named by the ARN (`arn:PARTITION:kms:REGION:…`).
+    pub fn region(&self) -> Option<&str> {
+        let mut parts = self.arn.split(':');
+        let (arn, _partition, service, region) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        (arn == "arn" && service == "kms" && !region.is_empty()).then_some(region)
+    }
+
+    /// Returns the key with `context` parsed from `--encryption-context`
+    /// (`k:v,k2:v2`).
+    pub fn with_context(mut self, context: BTreeMap<String, String>) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// Returns the key with an AWS profile name.
+    pub fn with_profile(mut self, profile: &str) -> Self {
+        profile.clone_into(&mut self.aws_profile);
+        self
+    }
+}
+
+/// Parses `--encryption-context k:v,k2:v2` (sops's syntax: each pair split at
+/// its first `:`). Keys may not repeat.
+pub fn parse_encryption_context(text: &str) -> Result<BTreeMap<String, String>, KeyError> {
+    let mut map = BTreeMap::new();
+    for pair in split_list(text) {
+        let (k, v) = pair.split_once(':').ok_or_else(|| {
+            invalid(
+                "encryption context",
+                "",
+                "each pair must be written key:value",
+            )
+        })?;
+        if map
+            .insert(k.trim().to_owned(), v.trim().to_owned())
+            .is_some()
+        {
+            return Err(invalid(
+                "encryption context",
+                "",
+                "a key appears twice in the encryption context",
+            ));
+        }
+    }
+    Ok(map)
+}
+
+/// A transit key of HashiCorp Vault or OpenBao: `vault_address`,
+/// `engine_path` and `key_name` of an `hc_vault` metadata entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VaultKey {
+    /// Scheme, host and port: `https://vault.example:8200`.
+    pub vault_address: String,
+    /// The transit mount path, e.g. `transit` or `team/transit`.
+    pub engine_path: String,
+    /// The key's name in the engine.
+    pub key_name: String,
+}
+
+impl VaultKey {
+    /// Parses one `--hc-vault-transit` / `SOPS_VAULT_URIS` entry:
+    /// `https://host:8200/v1/ENGINE/PATH/keys/NAME`.
+    pub fn parse(text: &str) -> Result<Self, KeyError> {
+        let text = text.trim();
+        let bad = |reason: &str| invalid("hc_vault", text, reason);
+        let rest = text
+            .strip_prefix("https://")
+            .or_else(|| text.strip_prefix("http://"))
+            .ok_or_else(|| bad("the URI must start with http:// or https://"))?;
+        let host_end = rest.find('/').ok_or_else(|| bad("the URI has no path"))?;
+        let (host, path) = rest.split_at(host_end);
+        if host.is_empty() {
+            return Err(bad("the URI has no host"));
+        }
+        let path = path
+            .strip_prefix("/v1/")
+            .ok_or_else(|| bad("the path must start with /v1/"))?;
+        let (engine, name) = path
+            .rsplit_once("/keys/")
+            .ok_or_else(|| bad("the path must end with /keys/NAME"))?;
+        let engine = engine.trim_matches('/');
+        if engine.is_empty() || name.is_empty() || name.contains('/') {
+            return Err(bad("expected /v1/ENGINE_PATH/keys/KEY_NAME"));
+        }
+        Ok(Self {
+            vault_address: text
+                .get(..text.len() - rest.len() + host.len())
+                .unwrap_or_default()
+                .to_owned(),
+            engine_path: engine.to_owned(),
+            key_name: name.to_owned(),
+        })
+    }
+
+    /// Parses a comma-separated `--hc-vault-transit` list.
+    pub fn parse_list(text: &str) -> Result<Vec<Self>, KeyError> {
+        split_list(text).map(Self::parse).collect()
+    }
+
+    /// The key's URI, in the form [`VaultKey::parse`] reads.
+    pub fn uri(&self) -> String {
+        format!(
+            "{}/v1/{}/keys/{}",
+            self.vault_address.trim_end_matches('/'),
+            self.engine_path,
+            self.key_name
+        )
+    }
+}
+
+/// An OpenPGP key: the `fp` of a `pgp` metadata entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PgpKey {
+    /// The fingerprint (hex, without spaces).
+    pub fingerprint: String,
+}
+
+impl PgpKey {
+    /// Parses one `--pgp` / `SOPS_PGP_FP` fingerprint; spaces are removed
+    /// (as sops does) and it must be hexadecimal.
+    pub fn parse(text: &str) -> Result<Self, KeyError> {
+        let fingerprint: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if fingerprint.len() < 8 || !fingerprint.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(invalid("pgp", text, "not a hexadecimal key fingerprint"));
+        }
+        Ok(Self { fingerprint })
+    }
+
+    /// Parses a comma-separated `--pgp` list.
+    pub fn parse_list(text: &str) -> Result<Vec<Self>, KeyError> {
+        split_list(text).map(Self::parse).collect()
+    }
+}
+
+/// A GCP Cloud KMS key: the `resource_id` of a `gcp_kms` metadata entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GcpKmsKey {
+    /// `projects/P/locations/L/keyRings/R/cryptoKeys/K`.
+    pub resource_id: String,
+}
+
+impl GcpKmsKey {
+    /// Parses one `--gcp-kms` / `SOPS_GCP_KMS_IDS` resource id.
+    pub fn parse(text: &str) -> Result<Self, KeyError> {
+        let text = text.trim();
+        let parts: Vec<&str> = text.split('/').collect();
+        let shape_ok = matches!(
+            parts.as_slice(),
+            ["projects", p, "locations", l, "keyRings", r, "cryptoKeys", k]
+                if [p, l, r, k].iter().all(|s| !s.is_empty())
+        );
+        if !shape_ok {
+            return Err(invalid(
+                "gcp_kms",
+                text,
+                "expected projects/P/locations/L/keyRings/R/cryptoKeys/K",
+            ));
+        }
+        Ok(Self {
+            resource_id: text.to_owned(),
+        })
+    }
+}
+
+/// An Azure Key Vault key: `vault_url`, `name` and `version` of an
+/// `azure_kv` metadata entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AzureKvKey {
+    /// `https://NAME.vault.azure.net`.
+    pub vault_url: String,
+    /// The key name.
+    pub name: String,
+    /// The key version (empty before encryption: the latest is used).
+    pub version: String,
+}
+
+impl AzureKvKey {
+    /// Parses one `--azure-kv` / `SOPS_AZURE_KEYVAULT_URLS` entry:
+    /// `https://VAULT/keys/NAME[/VERSION]`.
+    pub fn parse(text: &str) -> Result<Self, KeyError> {
+        let text = text.trim();
+        let bad = || {
+            invalid(
+                "azure_kv",
+                text,
+                "expected https://VAULT/keys/NAME[/VERSION]",
+            )
+        };
+        let rest = text.strip_prefix("https://").ok_or_else(bad)?;
+        let (host, path) = rest.split_once("/keys/").ok_or_else(bad)?;
+        let mut segments = path.trim_end_matches('/').split('/');
+        let name = segments.next().filter(|s| !s.is_empty()).ok_or_else(bad)?;
+        let version = segments.next().unwrap_or_default();
+        if host.is_empty() || segments.next().is_some() {
+            return Err(bad());
+        }
+        Ok(Self {
+            vault_url: format!("https://{host}"),
+            name: name.to_owned(),
+            version: version.to_owned(),
+        })
+    }
+
+    /// The key URL, with its version when known.
+    pub fn url(&self) -> String {
+        let base = format!(
+            "{}/keys/{}",
+            self.vault_url.trim_end_matches('/'),
+            self.name
+        );
+        if self.version.is_empty() {
+            base
+        } else {
+            format!("{base}/{}", self.version)
+        }
+    }
+}
+
+fn split_list(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kms_arn_with_role_and_region() {
+        let k = AwsKmsKey::parse(
+            "arn:aws:kms:eu-west-1:111122223333:key/abc+arn:aws:iam::111122223333:role/ops",
+        )
+        .unwrap();
+        assert_eq!(k.arn, "arn:aws:kms:eu-west-1:111122223333:key/abc");
+        assert_eq!(k.role, "arn:aws:iam::111122223333:role/ops");
+        assert_eq!(k.region(), Some("eu-west-1"));
+        let list = AwsKmsKey::parse_list(
+            "arn:aws:kms:us-east-1:1:key/a, arn:aws-cn:kms:cn-north-1:1:alias/b",
+        )
+        .unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].region(), Some("cn-north-1"));
+        for bad in [
+            "",
+            "key/abc",
+            "arn:aws:s3:::bucket",
+            "arn:aws:kms::1:key/a",
+            "arn:aws:kms:us-east-1:1:key/a+role",
+        ] {
+            assert!(AwsKmsKey::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn encryption_context_pairs() {
+        let c = parse_encryption_context("b:2, a:x:y").unwrap();
+        assert_eq!(
+            c.into_iter().collect::<Vec<_>>(),
+            vec![
+                ("a".to_owned(), "x:y".to_owned()),
+                ("b".to_owned(), "2".to_owned())
+            ]
+        );
+        assert!(parse_encryption_context("novalue").is_err());
+        assert!(parse_encryption_context("a:1,a:2").is_err());
+        assert!(parse_encryption_context("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn vault_uri_round_trip() {
+        let k = VaultKey::parse("https://vault.example:8200/v1/team/transit/keys/sops").unwrap();
+        assert_eq!(k.vault_address, "https://vault.example:8200");
+        assert_eq!(k.engine_path, "team/transit");
+        assert_eq!(k.key_name, "sops");
+        assert_eq!(
+            k.uri(),
+            "https://vault.example:8200/v1/team/transit/keys/sops"
+        );
+        let plain = VaultKey::parse("http://127.0.0.1:8205/v1/transit/keys/k1").unwrap();
+        assert_eq!(plain.vault_address, "http://127.0.0.1:8205");
+        for bad in [
+            "vault:8200/v1/transit/keys/a",
+            "https://h/transit/keys/a",
+            "https://h/v1/transit/keys/",
+            "https://h/v1/keys/a",
+            "https://h/v1/transit/a",
+            "https:///v1/transit/keys/a",
+        ] {
+            assert!(VaultKey::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pgp_gcp_azure_parse() {
+        let p = PgpKey::parse("FBC7 B9E2 A4F9 289A C0C1  D4FA 4F49 0A1C 2B4A D8E1").unwrap();
+        assert_eq!(p.fingerprint, "FBC7B9E2A4F9289AC0C1D4FA4F490A1C2B4AD8E1");
+        assert!(PgpKey::parse("not-hex!").is_err());
+        let g = GcpKmsKey::parse("projects/p/locations/global/keyRings/r/cryptoKeys/k").unwrap();
+        assert_eq!(
+            g.resource_id,
+            "projects/p/locations/global/keyRings/r/cryptoKeys/k"
+        );
+        assert!(GcpKmsKey::parse("projects/p/keyRings/r").is_err());
+        let a = AzureKvKey::parse("https://v.vault.azure.net/keys/k/0123abc").unwrap();
+        assert_eq!(
+            (a.vault_url.as_str(), a.name.as_str(), a.version.as_str()),
+            ("https://v.vault.azure.net", "k", "0123abc")
+        );
+        assert_eq!(a.url(), "https://v.vault.azure.net/keys/k/0123abc");
+        let latest = AzureKvKey::parse("https://v.vault.azure.net/keys/k").unwrap();
+        assert!(latest.version.is_empty());
+        assert!(AzureKvKey::parse("http://v/keys/k").is_err());
+        assert!(AzureKvKey::parse("https://v/keys/k/1/2").is_err());
+    }
+
+    #[test]
+    fn display_names_kind_and_id() {
+        let k = ServiceKey::Pgp(PgpKey::parse("ABCDEF0123456789").unwrap());
+        assert_eq!(k.to_string(), "pgp key ABCDEF0123456789");
+    }
+}

@@ -1,0 +1,220 @@
+//! HashiCorp Vault / OpenBao transit, as sops uses it:
+//! `POST {address}/v1/{engine}/encrypt/{key}` with `{"plaintext": base64}`
+//! gives `data.ciphertext` (`vault:v1:…`, stored as `enc` unchanged), and
+//! `POST …/decrypt/{key}` with `{"ciphertext": enc}` gives the base64
+//! `data.plaintext` back.
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+use super::config::ServiceConfig;
+use super::error::ServiceError;
+use super::keys::{ServiceKey, VaultKey};
+use super::retry::with_retries;
+use super::runtime::Lazy;
+
+/// The largest response read from the server.
+const MAX_RESPONSE: usize = 1 << 20;
+
+/// Encrypts `secret` with the transit key; returns the `vault:v1:…` text.
+pub(crate) fn wrap(
+    rt: &Lazy,
+    config: &ServiceConfig,
+    key: &VaultKey,
+    secret: &[u8],
+) -> Result<String, ServiceError> {
+    let body =
+        Zeroizing::new(serde_json::json!({ "plaintext": STANDARD.encode(secret) }).to_string());
+    let call = Call::new(config, key, "encrypt")?;
+    let data = call.run(rt, &body)?;
+    data.get("ciphertext")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| call.fail("the answer has no data.ciphertext"))
+}
+
+/// Decrypts a `vault:v1:…` text with the transit key.
+pub(crate) fn unwrap(
+    rt: &Lazy,
+    config: &ServiceConfig,
+    key: &VaultKey,
+    enc: &str,
+) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
+    let body = Zeroizing::new(serde_json::json!({ "ciphertext": enc.trim() }).to_string());
+    let call = Call::new(config, key, "decrypt")?;
+    let data = call.run(rt, &body)?;
+    let text = data
+        .get("plaintext")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| call.fail("the answer has no data.plaintext"))?;
+    STANDARD
+        .decode(text)
+        .map(Zeroizing::new)
+        .map_err(|_| call.fail("data.plaintext is not base64"))
+}
+
+/// One transit operation on one key.
+struct Call<'a> {
+    config: &'a ServiceConfig,
+    key: ServiceKey,
+    url: String,
+    endpoint: String,
+    token: Zeroizing<String>,
+}
+
+impl<'a> Call<'a> {
+    fn new(config: &'a ServiceConfig, key: &VaultKey, op: &str) -> Result<Self, ServiceError> {
+        let service_key = ServiceKey::HcVault(key.clone());
+        let endpoint = key.vault_address.trim_end_matches('/').to_owned();
+        let token = config.vault.token.clone().ok_or_else(|| {
+            ServiceError::new(
+                &service_key,
+                &endpoint,
+                "no Vault token: set VAULT_TOKEN or write ~/.vault-token",
+            )
+        })?;
+        Ok(Self {
+            config,
+            url: format!(
+                "{endpoint}/v1/{}/{op}/{}",
+                key.engine_path.trim_matches('/'),
+                key.key_name
+            ),
+            key: service_key,
+            endpoint,
+            token,
+        })
+    }
+
+    fn fail(&self, cause: &str) -> ServiceError {
+        ServiceError::new(&self.key, &self.endpoint, cause)
+    }
+
+    /// Posts `body` with bounded retries; returns the answer's `data`.
+    fn run(&self, rt: &Lazy, body: &str) -> Result<serde_json::Value, ServiceError> {
+        let options = &self.config.options;
+        let client = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| self.fail(&format!("could not build the HTTP client: {e}")))?;
+        with_retries(options, std::thread::sleep, || {
+            // The timer must be created inside the runtime.
+            let attempt =
+                async { tokio::time::timeout(options.timeout, self.post(&client, body)).await };
+            rt.block_on(attempt)
+                .map_err(|e| self.fail(&e))?
+                .unwrap_or_else(|_| Err(self.timed_out(options.timeout)))
+        })
+    }
+
+    fn timed_out(&self, after: Duration) -> ServiceError {
+        ServiceError::transient(
+            &self.key,
+            &self.endpoint,
+            format!("no answer within {} ms", after.as_millis()),
+        )
+    }
+
+    async fn post(
+        &self,
+        client: &reqwest::Client,
+        body: &str,
+    ) -> Result<serde_json::Value, ServiceError> {
+        let mut request = client
+            .post(&self.url)
+            .header("X-Vault-Token", self.token.as_str())
+            .header("X-Vault-Request", "true")
+            .header("Content-Type", "application/json")
+            .body(body.to_owned());
+        if let Some(ns) = self
+            .config
+            .vault
+            .namespace
+            .as_deref()
+            .filter(|n| !n.is_empty())
+        {
+            request = request.header("X-Vault-Namespace", ns);
+        }
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| ServiceError::transient(&self.key, &self.endpoint, error_chain(&e)))?;
+        let status = response.status();
+        let mut bytes = Zeroizing::new(Vec::new());
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| ServiceError::transient(&self.key, &self.endpoint, error_chain(&e)))?
+        {
+            if bytes.len() + chunk.len() > MAX_RESPONSE {
+                return Err(self.fail("the answer is too large"));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let json: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+        if !status.is_success() {
+            let cause = format!("HTTP {status}{}", vault_errors(json.as_ref()));
+            return Err(if status.is_server_error() || status.as_u16() == 429 {
+                ServiceError::transient(&self.key, &self.endpoint, cause)
+            } else {
+                self.fail(&cause)
+            });
+        }
+        json.and_then(|mut j| j.get_mut("data").map(serde_json::Value::take))
+            .ok_or_else(|| self.fail("the answer is not JSON with a data object"))
+    }
+}
+
+/// `: msg; msg` from Vault's `{"errors": [...]}`, or nothing.
+fn vault_errors(json: Option<&serde_json::Value>) -> String {
+    let messages: Vec<&str> = json
+        .and_then(|j| j.get("errors"))
+        .and_then(serde_json::Value::as_array)
+        .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default();
+    if messages.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", messages.join("; "))
+    }
+}
+
+/// An error and its sources, joined with `: ` (reqwest's own message alone
+/// hides "connection refused").
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_error_list_is_joined() {
+        let j = serde_json::json!({"errors": ["permission denied", "x"]});
+        assert_eq!(vault_errors(Some(&j)), ": permission denied; x");
+        assert_eq!(vault_errors(None), "");
+    }
+
+    #[test]
+    fn missing_token_is_a_clear_error() {
+        let key = VaultKey::parse("http://127.0.0.1:1/v1/transit/keys/k").unwrap();
+        let e = wrap(&Lazy::default(), &ServiceConfig::default(), &key, &[1; 32]).unwrap_err();
+        assert!(e.to_string().contains("no Vault token"), "{e}");
+    }
+}
