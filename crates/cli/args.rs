@@ -184,6 +184,27 @@ pub struct KeyArgs {
     /// Comma-separated age recipients (age1…, ssh-ed25519 …, ssh-rsa …).
     #[arg(short = 'a', long, env = "SOPS_AGE_RECIPIENTS")]
     pub age: Option<String>,
+    /// Comma-separated AWS KMS key ARNs (`arn` or `arn+role_arn`).
+    #[arg(short = 'k', long, env = "SOPS_KMS_ARN")]
+    pub kms: Option<String>,
+    /// The AWS profile for the KMS keys.
+    #[arg(long)]
+    pub aws_profile: Option<String>,
+    /// KMS encryption context: key:value,key2:value2.
+    #[arg(long)]
+    pub encryption_context: Option<String>,
+    /// Comma-separated PGP fingerprints (through gpg).
+    #[arg(short = 'p', long, env = "SOPS_PGP_FP")]
+    pub pgp: Option<String>,
+    /// Comma-separated Vault transit key URIs (https://host:8200/v1/transit/keys/NAME).
+    #[arg(long, env = "SOPS_VAULT_URIS")]
+    pub hc_vault_transit: Option<String>,
+    /// Comma-separated GCP KMS resource ids.
+    #[arg(long, env = "SOPS_GCP_KMS_IDS")]
+    pub gcp_kms: Option<String>,
+    /// Comma-separated Azure Key Vault key URLs.
+    #[arg(long, env = "SOPS_AZURE_KEYVAULT_URLS")]
+    pub azure_kv: Option<String>,
     /// Number of key groups needed to recover the data key (Shamir).
     #[arg(long)]
     pub shamir_secret_sharing_threshold: Option<usize>,
@@ -336,6 +357,39 @@ pub struct RotateArgs {
     /// Remove these comma-separated age recipients.
     #[arg(long)]
     pub rm_age: Option<String>,
+    /// Add these comma-separated AWS KMS ARNs.
+    #[arg(long)]
+    pub add_kms: Option<String>,
+    /// Remove these comma-separated AWS KMS ARNs.
+    #[arg(long)]
+    pub rm_kms: Option<String>,
+    /// Add these comma-separated PGP fingerprints.
+    #[arg(long)]
+    pub add_pgp: Option<String>,
+    /// Remove these comma-separated PGP fingerprints.
+    #[arg(long)]
+    pub rm_pgp: Option<String>,
+    /// Add these comma-separated Vault transit key URIs.
+    #[arg(long)]
+    pub add_hc_vault_transit: Option<String>,
+    /// Remove these comma-separated Vault transit key URIs.
+    #[arg(long)]
+    pub rm_hc_vault_transit: Option<String>,
+    /// Add these comma-separated GCP KMS resource ids.
+    #[arg(long)]
+    pub add_gcp_kms: Option<String>,
+    /// Remove these comma-separated GCP KMS resource ids.
+    #[arg(long)]
+    pub rm_gcp_kms: Option<String>,
+    /// Add these comma-separated Azure Key Vault key URLs.
+    #[arg(long)]
+    pub add_azure_kv: Option<String>,
+    /// Remove these comma-separated Azure Key Vault key URLs.
+    #[arg(long)]
+    pub rm_azure_kv: Option<String>,
+    /// KMS encryption context for added KMS keys: key:value,…
+    #[arg(long)]
+    pub encryption_context: Option<String>,
     /// Do not verify the MAC.
     #[arg(long)]
     pub ignore_mac: bool,

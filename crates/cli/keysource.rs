@@ -1,13 +1,23 @@
 //! Glue between the command line / environment and sops-like-keys: which
-//! recipients a new file is for, where identities are looked for, and the
-//! mapping between the metadata's master keys and the keys crate's model.
+//! keys a new file is for, where identities are looked for, how the key
+//! services (AWS KMS, Vault, PGP) are configured from the environment, and
+//! the mapping between the metadata's master keys and the keys crate's.
 
+use crate::args::KeyArgs;
+use crate::config::KeySpec;
 use crate::exit::{code, Failure, Result};
 use sops_like_format::engine::KeyMaterial;
 use sops_like_format::metadata::{MasterKey, Metadata};
-use sops_like_keys::{
-    decrypt_data_key, encrypt_data_key, DataKey, Identities, KeyGroup, Recipient,
+use sops_like_format::Node;
+use sops_like_keys::kms::{
+    parse_encryption_context, AwsConfig, AwsKmsKey, AzureKvKey, GcpKmsKey, PgpConfig, PgpKey,
+    ServiceOptions, VaultConfig, VaultKey,
 };
+use sops_like_keys::{
+    decrypt_data_key_with, encrypt_data_key_for, DataKey, FieldValue, Identities, KeyGroup,
+    KeyRecipient, Recipient, ServiceConfig, ServiceKey, Services,
+};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Split a comma-separated list, trimming blanks.
@@ -32,44 +42,204 @@ pub fn parse_recipients(list: &[String]) -> Result<Vec<Recipient>> {
         .collect()
 }
 
+fn bad_key(kind: &str, e: impl std::fmt::Display) -> Failure {
+    Failure::new(code::GENERIC, format!("invalid {kind} key: {e}"))
+}
+
+/// The keys named on the command line (`--age`, `--kms`, `--pgp`,
+/// `--hc-vault-transit`, `--gcp-kms`, `--azure-kv` and their environment
+/// variables), as one group. Empty if none was given.
+pub fn cli_keys(args: &KeyArgs) -> Result<Vec<KeyRecipient>> {
+    let mut out: Vec<KeyRecipient> = Vec::new();
+    if let Some(age) = &args.age {
+        out.extend(
+            parse_recipients(&split_list(age))?
+                .into_iter()
+                .map(KeyRecipient::from),
+        );
+    }
+    let context = match &args.encryption_context {
+        Some(c) => parse_encryption_context(c).map_err(|e| {
+            Failure::new(6, format!("invalid --encryption-context: {e}"))
+                .hint("write it as key:value,key2:value2")
+        })?,
+        None => BTreeMap::new(),
+    };
+    if let Some(kms) = &args.kms {
+        for k in AwsKmsKey::parse_list(kms).map_err(|e| bad_key("KMS", e))? {
+            let mut k = k.with_context(context.clone());
+            if let Some(p) = &args.aws_profile {
+                k = k.with_profile(p);
+            }
+            out.push(ServiceKey::Kms(k).into());
+        }
+    }
+    if let Some(pgp) = &args.pgp {
+        out.extend(
+            PgpKey::parse_list(pgp)
+                .map_err(|e| bad_key("PGP", e))?
+                .into_iter()
+                .map(|k| KeyRecipient::from(ServiceKey::Pgp(k))),
+        );
+    }
+    if let Some(v) = &args.hc_vault_transit {
+        out.extend(
+            VaultKey::parse_list(v)
+                .map_err(|e| bad_key("Vault", e))?
+                .into_iter()
+                .map(|k| KeyRecipient::from(ServiceKey::HcVault(k))),
+        );
+    }
+    if let Some(g) = &args.gcp_kms {
+        for id in split_list(g) {
+            out.push(
+                ServiceKey::GcpKms(GcpKmsKey::parse(&id).map_err(|e| bad_key("GCP KMS", e))?)
+                    .into(),
+            );
+        }
+    }
+    if let Some(a) = &args.azure_kv {
+        for url in split_list(a) {
+            out.push(
+                ServiceKey::AzureKv(
+                    AzureKvKey::parse(&url).map_err(|e| bad_key("Azure Key Vault", e))?,
+                )
+                .into(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A key of a creation rule.
+pub fn spec_recipient(spec: &KeySpec) -> Result<KeyRecipient> {
+    Ok(match spec {
+        KeySpec::Age(r) => parse_recipients(std::slice::from_ref(r))?
+            .into_iter()
+            .next()
+            .map(KeyRecipient::from)
+            .ok_or_else(|| bad_key("age", r))?,
+        KeySpec::Pgp(fp) => {
+            ServiceKey::Pgp(PgpKey::parse(fp).map_err(|e| bad_key("PGP", e))?).into()
+        }
+        KeySpec::Kms {
+            arn,
+            role,
+            context,
+            aws_profile,
+        } => {
+            let text = match role {
+                Some(r) if !r.is_empty() => format!("{arn}+{r}"),
+                _ => arn.clone(),
+            };
+            let mut k = AwsKmsKey::parse(&text)
+                .map_err(|e| bad_key("KMS", e))?
+                .with_context(context.iter().cloned().collect());
+            if let Some(p) = aws_profile {
+                k = k.with_profile(p);
+            }
+            ServiceKey::Kms(k).into()
+        }
+        KeySpec::GcpKms(id) => {
+            ServiceKey::GcpKms(GcpKmsKey::parse(id).map_err(|e| bad_key("GCP KMS", e))?).into()
+        }
+        KeySpec::AzureKv {
+            vault_url,
+            key,
+            version,
+        } => {
+            let url = format!("{}/keys/{key}/{version}", vault_url.trim_end_matches('/'));
+            ServiceKey::AzureKv(
+                AzureKvKey::parse(url.trim_end_matches('/'))
+                    .map_err(|e| bad_key("Azure Key Vault", e))?,
+            )
+            .into()
+        }
+        KeySpec::HcVault(uri) => {
+            ServiceKey::HcVault(VaultKey::parse(uri).map_err(|e| bad_key("Vault", e))?).into()
+        }
+        other => {
+            return Err(Failure::new(
+                code::GENERIC,
+                format!(
+                    "{} keys are not supported by this build ({})",
+                    other.kind(),
+                    other.id()
+                ),
+            ))
+        }
+    })
+}
+
+/// A stable id for comparing a key of a rule with a key of a file.
+pub fn recipient_id(r: &KeyRecipient) -> String {
+    match r {
+        KeyRecipient::Age(a) => a.as_str().to_string(),
+        KeyRecipient::Service(s) => format!("{}:{}", s.kind(), s.id()),
+        _ => String::new(),
+    }
+}
+
+/// The same id for a key stored in a file.
+pub fn stored_id(k: &MasterKey) -> String {
+    let key = to_keys_key(k);
+    match key.service_key() {
+        Some(s) => format!("{}:{}", s.kind(), s.id()),
+        None => key.id().to_string(),
+    }
+}
+
+/// The key services, configured from the environment as sops does:
+/// `VAULT_TOKEN` or `~/.vault-token`, `VAULT_NAMESPACE`,
+/// `AWS_ENDPOINT_URL_KMS` / `AWS_ENDPOINT_URL` (credentials: the AWS
+/// default chain), `SOPS_GPG_EXEC`, `GNUPGHOME`.
+pub fn services() -> Services {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let home = home();
+    let host = env("HOSTNAME")
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .unwrap_or_default();
+    Services::new(ServiceConfig {
+        options: ServiceOptions::default(),
+        vault: VaultConfig {
+            token: VaultConfig::token_from(env("VAULT_TOKEN").as_deref(), home.as_deref()),
+            namespace: env("VAULT_NAMESPACE"),
+        },
+        aws: AwsConfig {
+            endpoint_url: env("AWS_ENDPOINT_URL_KMS").or_else(|| env("AWS_ENDPOINT_URL")),
+            credentials: None,
+            role_session_name: Some(format!("sops@{host}")),
+        },
+        pgp: PgpConfig {
+            gpg: env("SOPS_GPG_EXEC").map(PathBuf::from),
+            gnupghome: env("GNUPGHOME").map(PathBuf::from),
+        },
+    })
+}
+
 /// A new data key wrapped for `groups`.
 pub fn new_data_key(
-    groups: &[Vec<Recipient>],
+    groups: &[Vec<KeyRecipient>],
     threshold: Option<usize>,
 ) -> Result<(DataKey, KeyMaterial)> {
     let key = DataKey::generate()
         .map_err(|e| Failure::new(code::GENERIC, format!("could not generate a data key: {e}")))?;
-    let wrapped = encrypt_data_key(&key, groups, threshold).map_err(|e| {
-        Failure::new(
-            code::ERROR_ENCRYPTING_TREE,
-            format!("could not wrap the data key: {e}"),
-        )
-    })?;
-    let key_groups = wrapped
-        .into_iter()
-        .map(|g| g.0.iter().map(to_metadata_key).collect())
-        .collect();
-    let shamir_threshold = if groups.len() > 1 {
-        Some(threshold.unwrap_or(groups.len()))
-    } else {
-        None
-    };
-    Ok((
-        key,
-        KeyMaterial {
-            key_groups,
-            shamir_threshold,
-        },
-    ))
+    let material = wrap_data_key(&key, groups, threshold)?;
+    Ok((key, material))
 }
 
 /// An existing data key wrapped for `groups` (updatekeys, groups add/delete).
 pub fn wrap_data_key(
     key: &DataKey,
-    groups: &[Vec<Recipient>],
+    groups: &[Vec<KeyRecipient>],
     threshold: Option<usize>,
 ) -> Result<KeyMaterial> {
-    let wrapped = encrypt_data_key(key, groups, threshold).map_err(|e| {
+    let now = crate::clock::now_rfc3339();
+    let wrapped = encrypt_data_key_for(key, groups, threshold, &services(), &now).map_err(|e| {
         Failure::new(
             code::ERROR_ENCRYPTING_TREE,
             format!("could not wrap the data key: {e}"),
@@ -91,26 +261,56 @@ pub fn wrap_data_key(
 }
 
 fn to_metadata_key(k: &sops_like_keys::MasterKey) -> MasterKey {
-    MasterKey::age(k.id(), k.enc())
+    let fields = k
+        .to_fields()
+        .into_iter()
+        .map(|(name, v)| {
+            let node = match v {
+                FieldValue::Str(s) => Node::str(s),
+                FieldValue::Map(m) => Node::map(m.into_iter().map(|(k, v)| (k, Node::str(v)))),
+            };
+            (name.to_string(), node)
+        })
+        .collect();
+    MasterKey {
+        kind: k.kind().to_string(),
+        fields,
+    }
 }
 
-fn to_keys_group(group: &[MasterKey]) -> KeyGroup {
-    KeyGroup(
-        group
-            .iter()
-            .map(|k| match k.kind.as_str() {
-                "age" => sops_like_keys::MasterKey::Age {
-                    recipient: k.field("recipient").unwrap_or_default(),
-                    enc: k.enc().unwrap_or_default(),
-                },
-                other => sops_like_keys::MasterKey::Other {
-                    kind: other.to_string(),
-                    id: k.id(),
-                    enc: k.enc().unwrap_or_default(),
-                },
-            })
-            .collect(),
-    )
+fn to_keys_key(k: &MasterKey) -> sops_like_keys::MasterKey {
+    let fields: Vec<(String, FieldValue)> = k
+        .fields
+        .iter()
+        .map(|(name, node)| {
+            let v = match node {
+                Node::Map(_) => {
+                    let mut m = BTreeMap::new();
+                    if let Node::Map(entries) = node {
+                        for e in entries {
+                            if let sops_like_format::Entry::Pair(p) = e {
+                                m.insert(
+                                    p.key.clone(),
+                                    p.value
+                                        .as_value()
+                                        .and_then(|v| v.sops_text())
+                                        .unwrap_or_default(),
+                                );
+                            }
+                        }
+                    }
+                    FieldValue::Map(m)
+                }
+                other => FieldValue::Str(match other.as_value() {
+                    Some(sops_like_format::Value::Bool(b)) => b.to_string(),
+                    Some(v) => v.sops_text().unwrap_or_default(),
+                    None => String::new(),
+                }),
+            };
+            (name.clone(), v)
+        })
+        .collect();
+    sops_like_keys::MasterKey::from_fields(&k.kind, &fields)
 }
 
 fn home() -> Option<PathBuf> {
@@ -168,37 +368,55 @@ pub fn identities() -> Result<Identities> {
     Ok(ids)
 }
 
-/// Recover the data key of a file.
+/// Recover the data key of a file: age identities first, then the key
+/// services (no network call when an age identity opens it).
 pub fn data_key(meta: &Metadata, name: &str, _order: Option<&str>) -> Result<DataKey> {
     let ids = identities()?;
-    let groups: Vec<KeyGroup> = meta.key_groups.iter().map(|g| to_keys_group(g)).collect();
-    decrypt_data_key(&groups, meta.shamir_threshold, &ids).map_err(|e| {
+    let groups: Vec<KeyGroup> = meta
+        .key_groups
+        .iter()
+        .map(|g| KeyGroup(g.iter().map(to_keys_key).collect()))
+        .collect();
+    decrypt_data_key_with(&groups, meta.shamir_threshold, &ids, &services()).map_err(|e| {
         Failure::new(code::COULD_NOT_RETRIEVE_KEY, format!("{name}: could not retrieve the data key:\n{e}"))
-            .hint("set SOPS_AGE_KEY_FILE to an identity file for one of the recipients above, or put it in ~/.config/sops/age/keys.txt")
+            .hint("set SOPS_AGE_KEY_FILE to an identity file for one of the recipients above (or the credentials of a KMS key listed)")
     })
 }
 
-/// The recipients of an existing file, as groups, with `add` appended to
-/// the first group and `rm` removed from every group. Only age keys can be
-/// re-wrapped by this build; a file with other key types is refused.
+/// The keys of an existing file as recipients, by group, with `add`
+/// appended to the first group and the keys whose id is in `rm` removed.
 pub fn recipients_of(
     meta: &Metadata,
-    add: &[String],
+    add: Vec<KeyRecipient>,
     rm: &[String],
-) -> Result<Vec<Vec<Recipient>>> {
-    let mut groups: Vec<Vec<String>> = Vec::new();
+) -> Result<Vec<Vec<KeyRecipient>>> {
+    let mut groups: Vec<Vec<KeyRecipient>> = Vec::new();
     for g in &meta.key_groups {
-        let mut ids = Vec::new();
+        let mut keys = Vec::new();
         for k in g {
-            if k.kind != "age" {
-                return Err(Failure::new(
-                    code::GENERIC,
-                    format!("this file has a {} key ({}); this build of sops-like can only re-wrap age keys", k.kind, k.id()),
-                ));
-            }
-            ids.push(k.id());
+            let key = to_keys_key(k);
+            let r = match key.service_key() {
+                Some(s) => KeyRecipient::from(s),
+                None if k.kind == "age" => KeyRecipient::from(
+                    parse_recipients(&[k.id()])?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| bad_key("age", k.id()))?,
+                ),
+                None => {
+                    return Err(Failure::new(
+                        code::GENERIC,
+                        format!(
+                            "this file has a {} key ({}), which this build cannot re-wrap",
+                            k.kind,
+                            k.id()
+                        ),
+                    ))
+                }
+            };
+            keys.push(r);
         }
-        groups.push(ids);
+        groups.push(keys);
     }
     if groups.is_empty() {
         groups.push(Vec::new());
@@ -206,28 +424,27 @@ pub fn recipients_of(
     for r in rm {
         let before: usize = groups.iter().map(Vec::len).sum();
         for g in &mut groups {
-            g.retain(|id| id != r);
+            g.retain(|k| recipient_id(k) != *r && !recipient_id(k).ends_with(&format!(":{r}")));
         }
         if groups.iter().map(Vec::len).sum::<usize>() == before {
             return Err(Failure::new(
                 code::GENERIC,
-                format!("{r} is not a recipient of this file"),
+                format!("{r} is not a key of this file"),
             ));
         }
     }
     for a in add {
-        if !groups.iter().flatten().any(|id| id == a) {
-            groups[0].push(a.clone());
+        let id = recipient_id(&a);
+        if !groups.iter().flatten().any(|k| recipient_id(k) == id) {
+            groups[0].push(a);
         }
     }
     if groups.iter().any(Vec::is_empty) {
         return Err(Failure::new(
             code::NO_ENCRYPTION_KEY_FOUND,
-            "that would leave a key group without recipients",
+            "that would leave a key group without keys",
         )
-        .hint(
-            "add another recipient first (--add-age), or remove the group with `groups delete`",
-        ));
+        .hint("add another key first, or remove the group with `groups delete`"));
     }
-    groups.iter().map(|g| parse_recipients(g)).collect()
+    Ok(groups)
 }

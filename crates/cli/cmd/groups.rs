@@ -6,6 +6,7 @@ use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::keysource;
 use sops_like_format::engine;
+use sops_like_keys::KeyRecipient;
 
 pub fn run(cmd: GroupsCommand) -> Result<()> {
     match cmd {
@@ -18,7 +19,7 @@ fn change(
     file: &str,
     in_place: bool,
     threshold: Option<usize>,
-    edit: impl FnOnce(&mut Vec<Vec<String>>) -> Result<()>,
+    edit: impl FnOnce(&mut Vec<Vec<KeyRecipient>>) -> Result<()>,
 ) -> Result<()> {
     let io_args = IoArgs {
         in_place,
@@ -30,24 +31,7 @@ fn change(
     let input = io::read_input(Some(file))?;
     let format = io::input_format(&io_args, &input)?;
     let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
-    let mut groups: Vec<Vec<String>> = Vec::new();
-    for g in &enc.metadata.key_groups {
-        let mut ids = Vec::new();
-        for k in g {
-            if k.kind != "age" {
-                return Err(Failure::new(
-                    code::GENERIC,
-                    format!(
-                        "this file has a {} key ({}); this build can only re-wrap age keys",
-                        k.kind,
-                        k.id()
-                    ),
-                ));
-            }
-            ids.push(k.id());
-        }
-        groups.push(ids);
-    }
+    let mut groups = keysource::recipients_of(&enc.metadata, Vec::new(), &[])?;
     edit(&mut groups)?;
     let threshold = if groups.len() > 1 {
         let t = threshold
@@ -64,21 +48,21 @@ fn change(
     } else {
         None
     };
-    let recipients = groups
-        .iter()
-        .map(|g| keysource::parse_recipients(g))
-        .collect::<Result<Vec<_>>>()?;
     let key = keysource::data_key(&enc.metadata, &input.name, None)?;
-    let keys = keysource::wrap_data_key(&key, &recipients, threshold)?;
+    let keys = keysource::wrap_data_key(&key, &groups, threshold)?;
     let out = engine::replace_keys(&enc, keys).map_err(|e| Failure::engine(&input.name, e))?;
     io::write_output(&io_args, &input, out.as_bytes(), Sensitivity::Encrypted)
 }
 
 fn add(a: GroupsAddArgs) -> Result<()> {
-    let new: Vec<String> = a
+    let ages: Vec<String> = a
         .age
         .iter()
         .flat_map(|s| keysource::split_list(s))
+        .collect();
+    let new: Vec<KeyRecipient> = keysource::parse_recipients(&ages)?
+        .into_iter()
+        .map(KeyRecipient::from)
         .collect();
     if new.is_empty() {
         return Err(

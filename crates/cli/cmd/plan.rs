@@ -8,7 +8,7 @@ use crate::exit::{code, Failure, Result};
 use crate::keysource;
 use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::EncryptOptions;
-use sops_like_keys::Recipient;
+use sops_like_keys::KeyRecipient;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -36,7 +36,7 @@ pub fn load_config() -> Result<Option<ConfigFile>> {
 /// Everything needed to encrypt a new file.
 pub struct NewFile {
     /// Recipients by key group.
-    pub groups: Vec<Vec<Recipient>>,
+    pub groups: Vec<Vec<KeyRecipient>>,
     /// Shamir threshold (two or more groups).
     pub threshold: Option<usize>,
     /// Cipher, selector, MAC mode.
@@ -56,33 +56,11 @@ pub fn new_file(
         (Some(c), Some(p)) => c.find_rule(p)?,
         _ => None,
     };
-    let cli_keys = keys
-        .age
-        .as_deref()
-        .map(keysource::split_list)
-        .unwrap_or_default();
+    let cli_keys = keysource::cli_keys(keys)?;
     let (groups, threshold) = if !cli_keys.is_empty() {
-        (
-            vec![keysource::parse_recipients(&cli_keys)?],
-            keys.shamir_secret_sharing_threshold,
-        )
+        (vec![cli_keys], keys.shamir_secret_sharing_threshold)
     } else if let Some(rule) = rule {
-        if let Some(k) = rule.non_age_keys().first() {
-            return Err(Failure::new(
-                code::NO_ENCRYPTION_KEY_FOUND,
-                format!(
-                    "the creation rule asks for a {} key ({}), which this build cannot use yet",
-                    k.kind(),
-                    k.id()
-                ),
-            )
-            .hint("use age recipients, or encrypt with --age on the command line"));
-        }
-        let groups = rule
-            .age_groups()
-            .iter()
-            .map(|g| keysource::parse_recipients(g))
-            .collect::<Result<Vec<_>>>()?;
+        let groups = rule_groups(rule)?;
         if groups.is_empty() || groups.iter().any(Vec::is_empty) {
             return Err(no_keys(config.as_ref(), path));
         }
@@ -119,6 +97,18 @@ pub fn new_file(
             mac_only_encrypted: mac_only,
         },
     })
+}
+
+/// The key groups a creation rule asks for.
+pub fn rule_groups(rule: &crate::config::Rule) -> Result<Vec<Vec<KeyRecipient>>> {
+    rule.key_groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(keysource::spec_recipient)
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect()
 }
 
 fn no_keys(config: Option<&ConfigFile>, path: Option<&Path>) -> Failure {

@@ -290,12 +290,18 @@ fn refresh(no_rotate: &bool) -> Result<()> {
             continue;
         };
         if let Ok(Some(rule)) = cfg.find_rule(Path::new(&f)) {
-            let want: Vec<Vec<String>> = rule.age_groups();
+            let Ok(groups) = super::plan::rule_groups(rule) else {
+                continue;
+            };
+            let want: Vec<Vec<String>> = groups
+                .iter()
+                .map(|g| g.iter().map(keysource::recipient_id).collect())
+                .collect();
             let have: Vec<Vec<String>> = enc
                 .metadata
                 .key_groups
                 .iter()
-                .map(|g| g.iter().map(|k| k.id()).collect())
+                .map(|g| g.iter().map(keysource::stored_id).collect())
                 .collect();
             let norm = |g: &Vec<Vec<String>>| {
                 let mut g: Vec<Vec<String>> = g

@@ -29,17 +29,31 @@ fn one(args: &RotateArgs, file: &str) -> Result<()> {
     let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
     let old_key =
         keysource::data_key(&enc.metadata, &input.name, args.decryption_order.as_deref())?;
-    let add = args
-        .add_age
-        .as_deref()
-        .map(keysource::split_list)
-        .unwrap_or_default();
-    let rm = args
-        .rm_age
-        .as_deref()
-        .map(keysource::split_list)
-        .unwrap_or_default();
-    let groups = keysource::recipients_of(&enc.metadata, &add, &rm)?;
+    let add_args = crate::args::KeyArgs {
+        age: args.add_age.clone(),
+        kms: args.add_kms.clone(),
+        aws_profile: None,
+        encryption_context: args.encryption_context.clone(),
+        pgp: args.add_pgp.clone(),
+        hc_vault_transit: args.add_hc_vault_transit.clone(),
+        gcp_kms: args.add_gcp_kms.clone(),
+        azure_kv: args.add_azure_kv.clone(),
+        shamir_secret_sharing_threshold: None,
+    };
+    let add = keysource::cli_keys(&add_args)?;
+    let rm: Vec<String> = [
+        &args.rm_age,
+        &args.rm_kms,
+        &args.rm_pgp,
+        &args.rm_hc_vault_transit,
+        &args.rm_gcp_kms,
+        &args.rm_azure_kv,
+    ]
+    .into_iter()
+    .flatten()
+    .flat_map(|s| keysource::split_list(s))
+    .collect();
+    let groups = keysource::recipients_of(&enc.metadata, add, &rm)?;
     let (new_key, keys) = keysource::new_data_key(&groups, enc.metadata.shamir_threshold)?;
     let out = engine::rotate(
         &enc,

@@ -48,22 +48,16 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
             format!("{file}: {}", config.describe_no_match(Path::new(file))),
         )
     })?;
-    if let Some(k) = rule.non_age_keys().first() {
-        return Err(Failure::new(
-            code::GENERIC,
-            format!(
-                "{file}: the rule asks for a {} key ({}), which this build cannot use yet",
-                k.kind(),
-                k.id()
-            ),
-        ));
-    }
-    let want: Vec<Vec<String>> = rule.age_groups();
+    let groups = super::plan::rule_groups(rule)?;
+    let want: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| g.iter().map(keysource::recipient_id).collect())
+        .collect();
     let have: Vec<Vec<String>> = enc
         .metadata
         .key_groups
         .iter()
-        .map(|g| g.iter().map(|k| k.id()).collect())
+        .map(|g| g.iter().map(keysource::stored_id).collect())
         .collect();
     let threshold = if want.len() > 1 {
         Some(rule.shamir_threshold.unwrap_or(want.len()))
@@ -113,10 +107,6 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
     if !args.yes && !confirm()? {
         return Ok(Outcome::Skipped("changes not applied".into()));
     }
-    let groups = want
-        .iter()
-        .map(|g| keysource::parse_recipients(g))
-        .collect::<Result<Vec<_>>>()?;
     let old_key =
         keysource::data_key(&enc.metadata, &input.name, args.decryption_order.as_deref())?;
     let out = if rotate {
