@@ -6,6 +6,7 @@ use super::par::{chunked, splice_into, spliced_capacity, Aads};
 use super::{has_aliases, EncryptedFile, EngineError, Stash};
 use crate::cipher::{is_encrypted, CipherKind, EncParts, ValueCipher};
 use crate::mac::Mac;
+use crate::syntax::{yaml, Format};
 use crate::tree::{Slot, Span, Value};
 use crate::walk::{walk, Leaf};
 use std::collections::HashMap;
@@ -32,8 +33,8 @@ struct Out<'a> {
     repl: Range<usize>,
     /// The type the stash records.
     ty: &'a str,
-    /// The plaintext is part of a sops-compatible MAC.
-    mac: bool,
+    /// A value (not a comment, not a comment item): part of the MAC.
+    value: bool,
 }
 
 /// What sops-compatible MAC input comes next, in walk order.
@@ -64,6 +65,9 @@ pub(super) fn open_document(
     let src = file.src;
     let direct = file.metadata.cipher() == Some(CipherKind::Aes256Gcm);
     let mac_only = file.metadata.mac_only_encrypted;
+    // sops-like's own YAML files: the MAC can be computed from the
+    // decrypted lexemes when they are all simple (see `macs_from_lexemes`).
+    let fast = !direct && !mac_only && file.format == Format::Yaml;
     let mut aads = Aads::default();
     let mut candidates: Vec<String> = Vec::new();
     let mut jobs: Vec<Job<'_>> = Vec::new();
@@ -73,7 +77,7 @@ pub(super) fn open_document(
     // parser may place higher up. Such comments are tried at every prefix.
     let mut prev_path: Vec<&str> = Vec::new();
     walk(&file.parsed.tree, |place, leaf| {
-        if let (true, Leaf::Value(s)) = (direct, &leaf) {
+        if let (true, Leaf::Value(s)) = (direct || fast, &leaf) {
             match &s.value {
                 Value::Str(t) if is_encrypted(t) => {
                     if let (true, Some(sp)) = (place.in_alias, &s.span) {
@@ -117,7 +121,7 @@ pub(super) fn open_document(
                 }
             }
         }
-        if direct {
+        if direct || fast {
             steps.push(MacStep::Job(jobs.len()));
         }
         jobs.push(Job {
@@ -130,7 +134,7 @@ pub(super) fn open_document(
     });
     let (aads, candidates) = (&aads, &candidates);
     let opened = chunked(&jobs, |chunk| {
-        open_chunk(file, key, direct, chunk, aads, candidates)
+        open_chunk(file, key, chunk, aads, candidates)
     });
     let mut chunks: Vec<Chunk<'_>> = Vec::with_capacity(opened.len());
     for result in opened {
@@ -158,7 +162,7 @@ pub(super) fn open_document(
                 MacStep::Text(t) => mac.update(t.as_bytes()),
                 MacStep::Job(i) => {
                     if let (Some(entry), Some(job)) = (outs.get(*i), jobs.get(*i)) {
-                        if entry.1.mac {
+                        if entry.1.value {
                             mac.update(text_of(entry, &entry.1.plain).as_bytes());
                             if has_alias {
                                 by_span.insert(job.span.start, *i);
@@ -175,6 +179,11 @@ pub(super) fn open_document(
         }
         mac.finish()
     });
+    let mac = match mac {
+        Some(m) => Some(m),
+        None if fast => macs_from_lexemes(&file.parsed.tree, &steps, &outs, &jobs),
+        None => None,
+    };
     let mut pieces: Vec<(Span, &str)> = outs
         .iter()
         .map(|entry| (entry.1.span.clone(), text_of(entry, &entry.1.repl)))
@@ -183,6 +192,55 @@ pub(super) fn open_document(
     let mut plaintext = Zeroizing::new(String::with_capacity(spliced_capacity(src, &pieces)));
     splice_into(src, pieces, &mut plaintext)?;
     Ok((plaintext, mac))
+}
+
+/// The MAC of a sops-like YAML file (no `mac_only_encrypted`) without
+/// parsing the plaintext again: the value of every decrypted lexeme taken
+/// on its own, which equals what a parse of the plaintext gives when every
+/// lexeme is simple (one line, no structure; see
+/// [`crate::syntax::yaml::simple_value`]) and no comment text spans lines,
+/// since then the plaintext has the same structure as the encrypted file.
+/// `None` when some lexeme is not simple: the caller parses.
+fn macs_from_lexemes(
+    tree: &crate::tree::Tree,
+    steps: &[MacStep],
+    outs: &[(&str, &Out<'_>)],
+    jobs: &[Job<'_>],
+) -> Option<String> {
+    let has_alias = has_aliases(tree);
+    let mut mac = Mac::new(false);
+    let mut by_span: HashMap<usize, Value> = HashMap::new();
+    for step in steps {
+        match step {
+            MacStep::Text(t) => mac.update(t.as_bytes()),
+            MacStep::Job(i) => {
+                let (entry, job) = (outs.get(*i)?, jobs.get(*i)?);
+                let repl = text_of(entry, &entry.1.repl);
+                let Some(slot) = job.slot else {
+                    if repl.contains(['\n', '\r']) {
+                        return None;
+                    }
+                    continue;
+                };
+                if !entry.1.value {
+                    return None;
+                }
+                let value = yaml::simple_value(repl, slot)?;
+                if let Some(text) = value.sops_text() {
+                    mac.update(text.as_bytes());
+                }
+                if has_alias {
+                    by_span.insert(job.span.start, value);
+                }
+            }
+            MacStep::Alias(start) => {
+                if let Some(text) = by_span.get(start).and_then(Value::sops_text) {
+                    mac.update(text.as_bytes());
+                }
+            }
+        }
+    }
+    Some(mac.finish())
 }
 
 /// The text of `range` in a leaf's chunk buffer.
@@ -207,7 +265,6 @@ fn push_secret(buf: &mut Zeroizing<String>, s: &str) {
 fn open_chunk<'a>(
     file: &EncryptedFile<'_>,
     key: &[u8; 32],
-    direct: bool,
     jobs: &[Job<'a>],
     aads: &Aads,
     candidates: &[String],
@@ -274,9 +331,59 @@ fn open_chunk<'a>(
             plain: plain_range,
             repl,
             ty,
-            mac: direct && !is_comment && parts.ty != "comment",
+            value: !is_comment && parts.ty != "comment",
         });
     }
     zeroize::Zeroize::zeroize(&mut *scratch);
     Ok((buf, outs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{compute_mac, encrypt, open, EncryptOptions, KeyMaterial};
+    use crate::select::Decider;
+
+    const KEY: [u8; 32] = [5u8; 32];
+
+    /// The MAC computed from the lexemes equals the MAC of a re-parse.
+    #[test]
+    fn lexeme_mac_equals_reparse_mac() {
+        let docs = [
+            "a: 1\nb: x\nc: 'q'\nd: \"d\"\ne: [1, two, 'three']\n",
+            "a: &x 12\nb: *x\nc: {k: *x, l: -3}\n# note\nd: http://h:1/p\n",
+            "m: &m {a: 1, b: yes}\nn:\n  <<: *m\n  c: 2024-01-02\n",
+            "a: 1\n---\nb: 2.5\n...\n",
+            "x: |\n  block\ny: 1\n",
+            "x: \"esc\\n\"\ny: ~\nz: null\nw: ''\n",
+            "- a\n- 1\n",
+        ];
+        let mut fast = 0;
+        for doc in docs {
+            let opts = EncryptOptions::default();
+            let Ok(enc) = encrypt(
+                Format::Yaml,
+                doc,
+                &KEY,
+                &opts,
+                KeyMaterial::default(),
+                "2026-01-01T00:00:00Z",
+            ) else {
+                continue; // not a mapping: cannot hold metadata
+            };
+            let file = open(Format::Yaml, &enc).unwrap();
+            let mut stash = Stash::default();
+            let (plain, mac) = open_document(&file, &KEY, false, &mut stash).unwrap();
+            assert_eq!(plain.as_str(), doc);
+            let reparsed = Format::Yaml.syntax().parse(&plain).unwrap();
+            let decider = Decider::new(&file.metadata.effective_selector()).unwrap();
+            let expected = compute_mac(&reparsed.tree, &decider, false);
+            if let Some(mac) = mac {
+                assert_eq!(mac, expected, "{doc:?}");
+                fast += 1;
+            }
+            assert!(crate::engine::decrypt(&file, &KEY, false).is_ok());
+        }
+        assert_eq!(fast, 4);
+    }
 }

@@ -15,6 +15,7 @@ mod emit;
 mod lexeme;
 mod parse;
 mod resolve;
+mod simple;
 mod text;
 mod timestamp;
 
@@ -28,6 +29,7 @@ use crate::splice::Edit;
 use crate::tree::{Entry, Node, Pair, Slot, Tree, Value};
 use emit::Emitter;
 use parse::Root;
+pub(crate) use simple::simple_value;
 
 /// The YAML format.
 pub struct Yaml;
