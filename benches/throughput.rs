@@ -2,6 +2,7 @@
 //! leaves (about 2-4 MB) in YAML, JSON, .env and TOML: parse, encrypt and
 //! decrypt, both ciphers. Plain timing loop (best of N), no harness, so it
 //! builds fast; compare with the real sops with scripts/bench-compare.py.
+//! `BENCH_RUNS=n` sets the number of runs, `BENCH_FORMAT=yaml` picks one format.
 
 use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::{self, EncryptOptions, KeyMaterial};
@@ -34,7 +35,7 @@ fn generate(format: Format) -> String {
     for g in 0..groups {
         match format {
             Format::Yaml => out.push_str(&format!("group{g}:\n")),
-            Format::Toml => out.push_str(&format!("[group{g}]\n")),
+            Format::Toml | Format::Ini => out.push_str(&format!("[group{g}]\n")),
             Format::Json => out.push_str(&format!("    \"group{g}\": {{")),
             Format::Dotenv => {}
         }
@@ -51,6 +52,7 @@ fn generate(format: Format) -> String {
                     out.push_str(&format!("\"key{j}\": {v}{}", if j < 9 { ", " } else { "" }))
                 }
                 Format::Dotenv => out.push_str(&format!("G{g}_KEY{j}={}\n", v.trim_matches('"'))),
+                Format::Ini => out.push_str(&format!("key{j} = {}\n", v.trim_matches('"'))),
             }
         }
         if format == Format::Json {
@@ -92,7 +94,11 @@ fn main() {
         "{:<8}{:>8}{:>12}{:>12}{:>12}{:>12}{:>12}",
         "format", "MB", "parse ms", "enc xchacha", "dec xchacha", "enc aes", "dec aes"
     );
+    let only = std::env::var("BENCH_FORMAT").ok();
     for format in Format::ALL {
+        if only.as_deref().is_some_and(|o| o != format.name()) {
+            continue;
+        }
         let src = generate(format);
         let (parse, _) = best(runs, || {
             format.syntax().parse(&src).map(|p| p.tree.docs.len())

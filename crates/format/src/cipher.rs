@@ -116,10 +116,25 @@ pub fn aad(path: &[&str]) -> String {
     out
 }
 
-impl EncValue {
-    /// Parse `ENC[CIPHER,data:…,iv:…,tag:…,type:…]` with sops's greedy
-    /// matching (the last `,iv:`/`,tag:`/`,type:` win).
-    pub fn parse(s: &str) -> Result<EncValue, CipherError> {
+/// The fields of an `ENC[…]` string, borrowed and still base64-encoded.
+#[derive(Clone, Copy)]
+pub struct EncParts<'a> {
+    /// The AEAD.
+    pub cipher: CipherKind,
+    /// Base64 ciphertext.
+    pub data: &'a str,
+    /// Base64 nonce.
+    pub iv: &'a str,
+    /// Base64 tag.
+    pub tag: &'a str,
+    /// The `type:` field.
+    pub ty: &'a str,
+}
+
+impl<'a> EncParts<'a> {
+    /// Split `ENC[CIPHER,data:…,iv:…,tag:…,type:…]` with sops's greedy
+    /// matching (the last `,iv:`/`,tag:`/`,type:` win). No decoding.
+    pub fn split(s: &'a str) -> Result<EncParts<'a>, CipherError> {
         let body = s
             .strip_prefix("ENC[")
             .and_then(|b| b.strip_suffix(']'))
@@ -137,6 +152,32 @@ impl EncValue {
         let (data, iv) = rest
             .rsplit_once(",iv:")
             .ok_or(CipherError::Malformed("missing iv"))?;
+        Ok(EncParts {
+            cipher,
+            data,
+            iv,
+            tag,
+            ty,
+        })
+    }
+}
+
+impl EncValue {
+    /// Parse `ENC[CIPHER,data:…,iv:…,tag:…,type:…]` with sops's greedy
+    /// matching (the last `,iv:`/`,tag:`/`,type:` win).
+    pub fn parse(s: &str) -> Result<EncValue, CipherError> {
+        Self::parse_parts(&EncParts::split(s)?)
+    }
+
+    /// Decode split fields (see [`EncValue::parse`]).
+    pub fn parse_parts(parts: &EncParts<'_>) -> Result<EncValue, CipherError> {
+        let EncParts {
+            cipher,
+            data,
+            iv,
+            tag,
+            ty,
+        } = *parts;
         let b64 = |t: &str| {
             STANDARD
                 .decode(t)
@@ -350,6 +391,141 @@ impl ValueCipher {
         })
     }
 
+    /// Encrypt `plaintext` with a fresh random nonce and append the
+    /// `ENC[…]` text to `out` (the same text as [`EncValue::encode`] of
+    /// [`ValueCipher::seal`]), without intermediate allocations. `scratch`
+    /// is a reusable work buffer; it holds only ciphertext afterwards.
+    pub fn seal_into(
+        &mut self,
+        cipher: CipherKind,
+        plaintext: &[u8],
+        aad: &[u8],
+        ty: &str,
+        scratch: &mut Vec<u8>,
+        out: &mut String,
+    ) -> Result<(), CipherError> {
+        let mut iv = [0u8; 32];
+        let iv = match iv.get_mut(..cipher.nonce_len()) {
+            Some(iv) => iv,
+            None => return Err(CipherError::Malformed("bad nonce length")),
+        };
+        self.fill_nonce(iv)?;
+        scratch.clear();
+        scratch.extend_from_slice(plaintext);
+        let tag = match cipher {
+            CipherKind::Aes256Gcm => {
+                let nonce = (&*iv)
+                    .try_into()
+                    .map_err(|_| CipherError::Malformed("bad nonce length"))?;
+                self.aes
+                    .encrypt_inout_detached(nonce, aad, InOutBuf::from(scratch.as_mut_slice()))
+                    .map_err(|_| CipherError::Auth)?
+            }
+            CipherKind::XChaCha20Poly1305 => {
+                let nonce = (&*iv)
+                    .try_into()
+                    .map_err(|_| CipherError::Malformed("bad nonce length"))?;
+                self.xchacha
+                    .encrypt_inout_detached(nonce, aad, InOutBuf::from(scratch.as_mut_slice()))
+                    .map_err(|_| CipherError::Auth)?
+            }
+        };
+        out.reserve(40 + scratch.len().div_ceil(3) * 4 + 44 + 24 + ty.len());
+        out.push_str("ENC[");
+        out.push_str(cipher.tag());
+        out.push_str(",data:");
+        STANDARD.encode_string(scratch.as_slice(), out);
+        out.push_str(",iv:");
+        STANDARD.encode_string(&*iv, out);
+        out.push_str(",tag:");
+        STANDARD.encode_string(tag.as_slice(), out);
+        out.push_str(",type:");
+        out.push_str(ty);
+        out.push(']');
+        Ok(())
+    }
+
+    fn fill_nonce(&mut self, iv: &mut [u8]) -> Result<(), CipherError> {
+        let len = iv.len();
+        if self.used + len > self.pool.len() {
+            self.pool.resize(16 * 1024, 0);
+            getrandom::fill(&mut self.pool).map_err(|_| CipherError::Rng)?;
+            self.used = 0;
+        }
+        let src = self
+            .pool
+            .get(self.used..self.used + len)
+            .ok_or(CipherError::Rng)?;
+        iv.copy_from_slice(src);
+        self.used += len;
+        Ok(())
+    }
+
+    /// Decrypt and authenticate the `ENC[…]` value `parts` into `out`
+    /// (cleared first). Same results and errors as [`EncValue::parse`]
+    /// followed by [`ValueCipher::open`], without the intermediate
+    /// allocations for the usual nonce and tag sizes.
+    pub fn open_into(
+        &self,
+        parts: &EncParts<'_>,
+        aad: &[u8],
+        out: &mut Zeroizing<Vec<u8>>,
+    ) -> Result<(), CipherError> {
+        // Unusual field sizes: the general path, for identical errors.
+        if parts.iv.len() > 44 || parts.tag.len() > 24 {
+            let value = EncValue::parse_parts(parts)?;
+            let plain = self.open(&value, aad)?;
+            zeroize::Zeroize::zeroize(&mut **out);
+            out.extend_from_slice(&plain);
+            return Ok(());
+        }
+        const BAD: CipherError = CipherError::Malformed("bad base64");
+        // Wipe the previous plaintext before the buffer may be reallocated.
+        zeroize::Zeroize::zeroize(&mut **out);
+        STANDARD.decode_vec(parts.data, out).map_err(|_| BAD)?;
+        let mut iv_buf = [0u8; 36];
+        let iv_len = STANDARD
+            .decode_slice(parts.iv, &mut iv_buf)
+            .map_err(|_| BAD)?;
+        let mut tag_buf = [0u8; 18];
+        let tag_len = STANDARD
+            .decode_slice(parts.tag, &mut tag_buf)
+            .map_err(|_| BAD)?;
+        let (iv, tag) = match (iv_buf.get(..iv_len), tag_buf.get(..tag_len)) {
+            (Some(iv), Some(tag)) => (iv, tag),
+            _ => return Err(BAD),
+        };
+        if tag.len() != 16 {
+            return Err(CipherError::Malformed("tag must be 16 bytes"));
+        }
+        if iv.is_empty() || (parts.cipher == CipherKind::XChaCha20Poly1305 && iv.len() != 24) {
+            return Err(CipherError::Malformed("bad nonce length"));
+        }
+        if parts.ty.is_empty() {
+            return Err(CipherError::Malformed("empty type"));
+        }
+        let tag = tag
+            .try_into()
+            .map_err(|_| CipherError::Malformed("tag must be 16 bytes"))?;
+        let buf = InOutBuf::from(out.as_mut_slice());
+        match (parts.cipher, iv.len()) {
+            (CipherKind::Aes256Gcm, 32) => {
+                let nonce = iv
+                    .try_into()
+                    .map_err(|_| CipherError::Malformed("bad nonce"))?;
+                self.aes.decrypt_inout_detached(nonce, aad, buf, tag)
+            }
+            (CipherKind::XChaCha20Poly1305, 24) => {
+                let nonce = iv
+                    .try_into()
+                    .map_err(|_| CipherError::Malformed("bad nonce"))?;
+                self.xchacha.decrypt_inout_detached(nonce, aad, buf, tag)
+            }
+            _ => return Err(CipherError::Malformed("unusual nonce length")),
+        }
+        .map_err(|_| CipherError::Auth)
+    }
+
     /// Decrypt and authenticate `value`.
     pub fn open(&self, value: &EncValue, aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, CipherError> {
         let mut data = Zeroizing::new(value.data.clone());
@@ -463,6 +639,50 @@ mod tests {
             again.open(&[1u8; 32], b"db:password:").unwrap().as_slice(),
             b"secret"
         );
+    }
+
+    #[test]
+    fn seal_into_and_open_into_agree_with_the_general_path() {
+        for c in [CipherKind::Aes256Gcm, CipherKind::XChaCha20Poly1305] {
+            let mut vc = ValueCipher::new(&KEY);
+            let mut scratch = Vec::new();
+            let mut text = String::new();
+            vc.seal_into(c, b"hunter2", b"a:b:", "int", &mut scratch, &mut text)
+                .unwrap();
+            let v = EncValue::parse(&text).unwrap();
+            assert_eq!(v.encode(), text);
+            assert_eq!(v.ty, "int");
+            assert_eq!(v.open(&KEY, b"a:b:").unwrap().as_slice(), b"hunter2");
+            let mut out = Zeroizing::new(Vec::new());
+            let parts = EncParts::split(&text).unwrap();
+            vc.open_into(&parts, b"a:b:", &mut out).unwrap();
+            assert_eq!(out.as_slice(), b"hunter2");
+            assert_eq!(
+                vc.open_into(&parts, b"a:c:", &mut out),
+                Err(CipherError::Auth)
+            );
+        }
+        let vc = ValueCipher::new(&KEY);
+        let good = EncValue::seal(CipherKind::Aes256Gcm, &KEY, b"x", b":", "str")
+            .unwrap()
+            .encode();
+        let (data, _) = good.split_once(",iv:").unwrap();
+        let (_, tag_ty) = good.split_once(",tag:").unwrap();
+        for bad in [
+            format!("{data},iv:AAAA,tag:{tag_ty}"),
+            format!("{data},iv:,tag:{tag_ty}"),
+            format!("{data},iv:A,tag:{tag_ty}"),
+            format!("{data},iv:{},tag:{tag_ty}", "A".repeat(64)),
+            good.replace(",type:str]", ",type:]"),
+            good.replace(",tag:", ",tag:AAAA"),
+            good.replace(",tag:", ",tag:A"),
+            good.replace("AES256_GCM", "XCHACHA20_POLY1305"),
+        ] {
+            let general = EncValue::parse(&bad).and_then(|v| vc.open(&v, b":"));
+            let mut out = Zeroizing::new(Vec::new());
+            let fast = EncParts::split(&bad).and_then(|p| vc.open_into(&p, b":", &mut out));
+            assert_eq!(general.err(), fast.err(), "{bad}");
+        }
     }
 
     #[test]

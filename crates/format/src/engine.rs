@@ -13,7 +13,7 @@
 //!   real sops decrypts it; decryption writes the value back in a canonical
 //!   spelling for its position.
 
-use crate::cipher::{aad, is_encrypted, CipherError, CipherKind, EncValue, ValueCipher};
+use crate::cipher::{CipherError, CipherKind, EncValue};
 use crate::mac::Mac;
 use crate::metadata::{MasterKey, Metadata, MetadataError, Selector, FORMAT_VERSION};
 use crate::select::{Decider, SelectorError};
@@ -22,6 +22,10 @@ use crate::syntax::{EmitError, Format, ParseError, Parsed};
 use crate::tree::{Tree, Value};
 use crate::walk::{walk, Leaf};
 use zeroize::Zeroizing;
+
+mod open;
+mod par;
+mod seal;
 
 /// Everything that can go wrong in the engine. No variant holds plaintext.
 #[derive(Debug, thiserror::Error)]
@@ -258,15 +262,23 @@ fn encrypt_with(
             "YAML aliases of encrypted values cannot be written for sops: sops expands an alias and decrypts the copy at the alias's own path, which fails; use the xchacha20-poly1305 cipher, or write the values out instead of aliasing them".into(),
         ));
     }
-    let mut edits = encrypt_leaves(format, src, &parsed.tree, key, cipher, &decider, stash)?;
     let mac = compute_mac(&parsed.tree, &decider, template.mac_only_encrypted);
     let metadata = Metadata {
         lastmodified: now.to_string(),
         mac: seal_mac(cipher, key, &mac, now)?,
         ..template
     };
-    edits.extend(syntax.insert_metadata(src, &parsed, &metadata.to_node())?);
-    Ok(splice(src, edits)?)
+    let meta_edits = syntax.insert_metadata(src, &parsed, &metadata.to_node())?;
+    seal::seal_document(
+        syntax,
+        src,
+        &parsed.tree,
+        key,
+        cipher,
+        &decider,
+        stash,
+        &meta_edits,
+    )
 }
 
 fn seal_mac(
@@ -287,97 +299,6 @@ fn seal_mac(
         path: "sops:mac".into(),
         source,
     })
-}
-
-/// The edits that encrypt every selected leaf of `tree` (a parse of `src`).
-fn encrypt_leaves(
-    format: Format,
-    src: &str,
-    tree: &Tree,
-    key: &[u8; 32],
-    cipher: CipherKind,
-    decider: &Decider,
-    mut stash: Option<&mut Stash>,
-) -> Result<Vec<Edit>, EngineError> {
-    let syntax = format.syntax();
-    let mut sealer = ValueCipher::new(key);
-    let mut edits = Vec::new();
-    let mut failure = None;
-    walk(tree, |place, leaf| {
-        if place.in_alias || failure.is_some() {
-            return;
-        }
-        let path = place.path;
-        let result = match leaf {
-            Leaf::Value(s) => {
-                let Some(span) = s.span.clone() else { return };
-                if matches!(&s.value, Value::Null)
-                    || matches!(&s.value, Value::Str(t) if t.is_empty())
-                {
-                    return;
-                }
-                if !decider.value(path, place.comments) {
-                    return;
-                }
-                let owned: Zeroizing<String>;
-                let plaintext: &str = match (cipher, &s.value) {
-                    (CipherKind::XChaCha20Poly1305, _) => src.get(span.clone()).unwrap_or_default(),
-                    (CipherKind::Aes256Gcm, Value::Str(t)) => t,
-                    (CipherKind::Aes256Gcm, v) => {
-                        owned = Zeroizing::new(v.sops_text().unwrap_or_default());
-                        &owned
-                    }
-                };
-                let ty = s.value.sops_type();
-                let reused = stash
-                    .as_deref_mut()
-                    .and_then(|st| st.take(&aad(path), ty, &plaintext));
-                match reused {
-                    Some(enc) => Ok(Edit {
-                        span,
-                        text: syntax.enc_lexeme(s.slot, &enc),
-                    }),
-                    None => sealer
-                        .seal(cipher, plaintext.as_bytes(), aad(path).as_bytes(), ty)
-                        .map(|v| Edit {
-                            span,
-                            text: syntax.enc_lexeme(s.slot, &v.encode()),
-                        }),
-                }
-            }
-            Leaf::Comment(c) => {
-                let Some(span) = c.span.clone() else { return };
-                if c.text.is_empty() || !decider.comment(path, place.comments) {
-                    return;
-                }
-                let reused = stash
-                    .as_deref_mut()
-                    .and_then(|st| st.take(&aad(path), "comment", &c.text));
-                match reused {
-                    Some(enc) => Ok(Edit { span, text: enc }),
-                    None => sealer
-                        .seal(cipher, c.text.as_bytes(), aad(path).as_bytes(), "comment")
-                        .map(|v| Edit {
-                            span,
-                            text: v.encode(),
-                        }),
-                }
-            }
-        };
-        match result {
-            Ok(edit) => edits.push(edit),
-            Err(source) => {
-                failure = Some(EngineError::Encrypt {
-                    path: aad(path),
-                    source,
-                })
-            }
-        }
-    });
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(edits),
-    }
 }
 
 /// Decrypt an encrypted file. Verifies the MAC unless `ignore_mac`.
@@ -405,168 +326,9 @@ fn decrypt_inner(
     ignore_mac: bool,
     keep: bool,
 ) -> Result<(Zeroizing<String>, Stash), EngineError> {
-    let syntax = file.format.syntax();
     let mut stash = Stash::default();
-    let src = file.src;
-    let mut edits: Vec<Edit> = Vec::new();
-    let mut failure = None;
-    // The path of the last value seen: sops attaches a comment that ends a
-    // nested mapping to the deepest open mapping, which a layout-based
-    // parser may place higher up. Such comments are tried at every prefix.
-    let opener = ValueCipher::new(key);
-    let mut prev_path: Vec<&str> = Vec::new();
-    // sops-compatible (AES) files: the MAC is computed here, over the
-    // decrypted value texts exactly as sops does (a re-parse of the
-    // plaintext could differ, e.g. a `\r` that sops keeps in .env values).
-    let direct = file.metadata.cipher() == Some(CipherKind::Aes256Gcm);
-    let mac_only = file.metadata.mac_only_encrypted;
-    let mut mac = Mac::new(mac_only);
-    let mut by_span: std::collections::HashMap<usize, Zeroizing<String>> =
-        std::collections::HashMap::new();
-    let has_alias = direct && has_aliases(&file.parsed.tree);
-    walk(&file.parsed.tree, |place, leaf| {
-        if failure.is_some() {
-            return;
-        }
-        if let (true, Leaf::Value(s)) = (direct, &leaf) {
-            match &s.value {
-                Value::Str(t) if is_encrypted(t) => {
-                    if place.in_alias {
-                        if let Some(p) = s.span.as_ref().and_then(|sp| by_span.get(&sp.start)) {
-                            mac.update(p.as_bytes());
-                        }
-                    }
-                }
-                v if !mac_only => {
-                    if let Some(t) = v.sops_text() {
-                        mac.update(t.as_bytes());
-                    }
-                }
-                _ => {}
-            }
-        }
-        if place.in_alias {
-            return;
-        }
-        let path = place.path;
-        if let Leaf::Value(_) = leaf {
-            prev_path.clear();
-            prev_path.extend_from_slice(path);
-        }
-        let (text, span, slot, is_comment) = match leaf {
-            Leaf::Value(s) => match (&s.value, &s.span) {
-                (Value::Str(t), Some(span)) if is_encrypted(t) => {
-                    (t.as_str(), span.clone(), Some(s.slot), false)
-                }
-                _ => return,
-            },
-            Leaf::Comment(c) => match &c.span {
-                Some(span) if is_encrypted(&c.text) => (c.text.as_str(), span.clone(), None, true),
-                _ => return,
-            },
-        };
-        let fail = |source| EngineError::Decrypt {
-            path: aad(path),
-            source,
-        };
-        let enc = match EncValue::parse(text) {
-            Ok(v) => v,
-            Err(e) => {
-                failure = Some(fail(e));
-                return;
-            }
-        };
-        let mut opened = opener.open(&enc, aad(path).as_bytes());
-        if is_comment && opened.is_err() {
-            for k in (0..=prev_path.len()).rev() {
-                let candidate = &prev_path[..k];
-                if candidate == path {
-                    continue;
-                }
-                if let Ok(p) = opener.open(&enc, aad(candidate).as_bytes()) {
-                    opened = Ok(p);
-                    break;
-                }
-            }
-        }
-        let plain = match opened {
-            Ok(p) => p,
-            Err(e) => {
-                failure = Some(fail(e));
-                return;
-            }
-        };
-        let Ok(plain) = std::str::from_utf8(&plain) else {
-            failure = Some(EngineError::BadType {
-                path: aad(path),
-                ty: enc.ty.clone(),
-            });
-            return;
-        };
-        if direct && !is_comment && enc.ty != "comment" {
-            mac.update(plain.as_bytes());
-            if has_alias {
-                by_span.insert(span.start, Zeroizing::new(plain.to_string()));
-            }
-        }
-        let ty = if is_comment {
-            "comment"
-        } else {
-            enc.ty.as_str()
-        };
-        if keep {
-            stash.put(&aad(path), ty, plain, text);
-        }
-        if !is_comment && enc.ty == "comment" {
-            match syntax.comment_item(src, &span, plain) {
-                Some(edit) => edits.push(edit),
-                None => {
-                    failure = Some(EngineError::BadType {
-                        path: aad(path),
-                        ty: enc.ty.clone(),
-                    })
-                }
-            }
-            return;
-        }
-        let replacement = if is_comment || enc.cipher == CipherKind::XChaCha20Poly1305 {
-            if is_comment != (enc.ty == "comment") {
-                failure = Some(EngineError::BadType {
-                    path: aad(path),
-                    ty: enc.ty.clone(),
-                });
-                return;
-            }
-            plain.to_string()
-        } else {
-            match Value::from_sops(&enc.ty, plain) {
-                Some(v) => syntax.value_lexeme(slot.unwrap_or(crate::tree::Slot::Quoted), &v),
-                None => {
-                    failure = Some(EngineError::BadType {
-                        path: aad(path),
-                        ty: enc.ty.clone(),
-                    });
-                    return;
-                }
-            }
-        };
-        edits.push(Edit {
-            span,
-            text: replacement,
-        });
-    });
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    for span in &file.parsed.metadata_spans {
-        edits.push(Edit {
-            span: span.clone(),
-            text: String::new(),
-        });
-    }
-    let plaintext = Zeroizing::new(splice(src, edits)?);
+    let (plaintext, computed) = open::open_document(file, key, keep, &mut stash)?;
     if !ignore_mac {
-        let computed = if direct { Some(mac.finish()) } else { None };
         verify_mac(file, key, &plaintext, computed)?;
     }
     Ok((plaintext, stash))

@@ -16,6 +16,7 @@ mod emit;
 mod lexeme;
 mod parse;
 mod resolve;
+mod simple;
 mod text;
 mod timestamp;
 
@@ -29,6 +30,7 @@ use crate::splice::Edit;
 use crate::tree::{Entry, Node, Pair, Slot, Tree, Value};
 use emit::Emitter;
 use parse::Root;
+pub(crate) use simple::simple_value;
 
 /// The YAML format.
 pub struct Yaml;
@@ -53,12 +55,21 @@ impl Syntax for Yaml {
     fn insert_metadata(
         &self,
         src: &str,
-        _parsed: &Parsed,
+        parsed: &Parsed,
         meta: &Node,
     ) -> Result<Vec<Edit>, EmitError> {
-        let out = parse::parse(src).map_err(|e| EmitError(format!("invalid YAML: {e}")))?;
+        // The parse of `src` recorded the layouts in its marks; parse again
+        // only for a `Parsed` that does not carry them.
+        let layouts = match parse::layouts_from_marks(src, &parsed.marks) {
+            Some(layouts) => layouts,
+            None => {
+                parse::parse(src)
+                    .map_err(|e| EmitError(format!("invalid YAML: {e}")))?
+                    .layouts
+            }
+        };
         let mut edits = Vec::new();
-        for layout in &out.layouts {
+        for layout in &layouts {
             if layout.has_meta {
                 return Err(EmitError("the document already has sops metadata".into()));
             }

@@ -201,7 +201,7 @@ impl<'s> Builder<'s> {
                 tree: Tree { docs: self.docs },
                 metadata: self.metadata,
                 metadata_spans: self.metadata_spans,
-                marks: Vec::new(),
+                marks: layout_marks(self.src.len(), &self.layouts),
             },
             layouts: self.layouts,
         }
@@ -367,7 +367,14 @@ impl<'s> Builder<'s> {
                 doc.layout = Some(layout);
             }
         }
-        let key = self.src.get(f.start..end).unwrap_or("").trim().to_string();
+        // The source text is only needed when the collection is a key or
+        // anchored (an alias of it may be a key): copying every collection's
+        // text would copy the whole document once per nesting level.
+        let key = if f.as_key || f.anchor != 0 {
+            self.src.get(f.start..end).unwrap_or("").trim().to_string()
+        } else {
+            String::new()
+        };
         let node = match f.coll {
             Coll::Map(entries) => Node::Map(entries),
             Coll::Seq(items) => Node::Seq(items),
@@ -704,4 +711,62 @@ fn indent_of(src: &str, pos: usize) -> usize {
     let start = line_start(src, pos);
     src.get(start..)
         .map_or(0, |l| l.bytes().take_while(|&c| c == b' ').count())
+}
+
+/// Words per document in [`Parsed::marks`].
+const MARK_WORDS: usize = 7;
+
+/// The layouts as [`Parsed::marks`]: the source length, then
+/// [`MARK_WORDS`] words per document, so that metadata insertion needs no
+/// second parse of the same text.
+fn layout_marks(src_len: usize, layouts: &[DocLayout]) -> Vec<usize> {
+    let mut marks = Vec::with_capacity(1 + layouts.len() * MARK_WORDS);
+    marks.push(src_len);
+    for l in layouts {
+        let (kind, a, b) = match l.root {
+            Root::Empty => (0, 0, 0),
+            Root::Other => (1, 0, 0),
+            Root::BlockMap { indent } => (2, indent, 0),
+            Root::FlowMap { close, comma } => (3, close, usize::from(comma)),
+        };
+        let crlf = usize::from(l.lb == "\r\n");
+        marks.extend([kind, a, b, l.end, l.start, crlf, usize::from(l.has_meta)]);
+    }
+    marks
+}
+
+/// The layouts recorded by [`layout_marks`] for a parse of `src`, or
+/// `None` if `marks` do not come from such a parse.
+pub(crate) fn layouts_from_marks(src: &str, marks: &[usize]) -> Option<Vec<DocLayout>> {
+    let (&len, rest) = marks.split_first()?;
+    if len != src.len() || rest.len() % MARK_WORDS != 0 {
+        return None;
+    }
+    rest.chunks_exact(MARK_WORDS)
+        .map(|w| {
+            let &[kind, a, b, end, start, crlf, has_meta] = w else {
+                return None;
+            };
+            let root = match kind {
+                0 => Root::Empty,
+                1 => Root::Other,
+                2 => Root::BlockMap { indent: a },
+                3 => Root::FlowMap {
+                    close: a,
+                    comma: b != 0,
+                },
+                _ => return None,
+            };
+            if end > src.len() || start > end {
+                return None;
+            }
+            Some(DocLayout {
+                root,
+                end,
+                start,
+                lb: if crlf != 0 { "\r\n" } else { "\n" },
+                has_meta: has_meta != 0,
+            })
+        })
+        .collect()
 }

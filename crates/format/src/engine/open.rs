@@ -1,0 +1,389 @@
+//! Decrypting the leaves of an encrypted document: the walk collects the
+//! work in document order, the opening runs on every core, then the MAC
+//! (sops-compatible files), the stash and the output are made in order.
+
+use super::par::{chunked, splice_into, spliced_capacity, Aads};
+use super::{has_aliases, EncryptedFile, EngineError, Stash};
+use crate::cipher::{is_encrypted, CipherKind, EncParts, ValueCipher};
+use crate::mac::Mac;
+use crate::syntax::{yaml, Format};
+use crate::tree::{Slot, Span, Value};
+use crate::walk::{walk, Leaf};
+use std::collections::HashMap;
+use std::ops::Range;
+use zeroize::Zeroizing;
+
+/// One encrypted leaf.
+struct Job<'a> {
+    /// The `ENC[…]` text.
+    text: &'a str,
+    span: Span,
+    /// `None` for a comment.
+    slot: Option<Slot>,
+    aad: usize,
+    /// For a comment: the other AADs to try (see [`open_document`]).
+    candidates: Range<usize>,
+}
+
+/// One opened leaf: ranges into its chunk's buffer.
+struct Out<'a> {
+    /// What to replace (the leaf's span, or a comment item's line).
+    span: Span,
+    plain: Range<usize>,
+    repl: Range<usize>,
+    /// The type the stash records.
+    ty: &'a str,
+    /// A value (not a comment, not a comment item): part of the MAC.
+    value: bool,
+}
+
+/// What sops-compatible MAC input comes next, in walk order.
+enum MacStep {
+    /// An unencrypted value's sops text.
+    Text(String),
+    /// An encrypted value: its plaintext, once opened.
+    Job(usize),
+    /// An encrypted value reached through an alias: the plaintext of the
+    /// value whose span starts there.
+    Alias(usize),
+}
+
+/// A chunk's plaintexts and replacements, and each leaf's ranges in them.
+type Chunk<'a> = (Zeroizing<String>, Vec<Out<'a>>);
+
+/// Decrypt every encrypted leaf of `file` and remove its metadata. Returns
+/// the plaintext and, for sops-compatible (AES) files, the MAC computed
+/// over the decrypted value texts exactly as sops does (a re-parse of the
+/// plaintext could differ, e.g. a `\r` that sops keeps in .env values).
+/// Fills `stash` when `keep`.
+pub(super) fn open_document(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    keep: bool,
+    stash: &mut Stash,
+) -> Result<(Zeroizing<String>, Option<String>), EngineError> {
+    let src = file.src;
+    let direct = file.metadata.cipher() == Some(CipherKind::Aes256Gcm);
+    let mac_only = file.metadata.mac_only_encrypted;
+    // sops-like's own YAML files: the MAC can be computed from the
+    // decrypted lexemes when they are all simple (see `macs_from_lexemes`).
+    let fast = !direct && !mac_only && file.format == Format::Yaml;
+    let mut aads = Aads::default();
+    let mut candidates: Vec<String> = Vec::new();
+    let mut jobs: Vec<Job<'_>> = Vec::new();
+    let mut steps: Vec<MacStep> = Vec::new();
+    // The path of the last value seen: sops attaches a comment that ends a
+    // nested mapping to the deepest open mapping, which a layout-based
+    // parser may place higher up. Such comments are tried at every prefix.
+    let mut prev_path: Vec<&str> = Vec::new();
+    walk(&file.parsed.tree, |place, leaf| {
+        if let (true, Leaf::Value(s)) = (direct || fast, &leaf) {
+            match &s.value {
+                Value::Str(t) if is_encrypted(t) => {
+                    if let (true, Some(sp)) = (place.in_alias, &s.span) {
+                        steps.push(MacStep::Alias(sp.start));
+                    }
+                }
+                v if !mac_only => {
+                    if let Some(t) = v.sops_text() {
+                        steps.push(MacStep::Text(t));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if place.in_alias {
+            return;
+        }
+        let path = place.path;
+        if let Leaf::Value(_) = leaf {
+            prev_path.clear();
+            prev_path.extend_from_slice(path);
+        }
+        let (text, span, slot) = match leaf {
+            Leaf::Value(s) => match (&s.value, &s.span) {
+                (Value::Str(t), Some(span)) if is_encrypted(t) => {
+                    (t.as_str(), span.clone(), Some(s.slot))
+                }
+                _ => return,
+            },
+            Leaf::Comment(c) => match &c.span {
+                Some(span) if is_encrypted(&c.text) => (c.text.as_str(), span.clone(), None),
+                _ => return,
+            },
+        };
+        let first = candidates.len();
+        if slot.is_none() {
+            for k in (0..=prev_path.len()).rev() {
+                let candidate = prev_path.get(..k).unwrap_or_default();
+                if candidate != path {
+                    candidates.push(crate::cipher::aad(candidate));
+                }
+            }
+        }
+        if direct || fast {
+            steps.push(MacStep::Job(jobs.len()));
+        }
+        jobs.push(Job {
+            text,
+            span,
+            slot,
+            aad: aads.index(path),
+            candidates: first..candidates.len(),
+        });
+    });
+    let (aads, candidates) = (&aads, &candidates);
+    let opened = chunked(&jobs, |chunk| {
+        open_chunk(file, key, chunk, aads, candidates)
+    });
+    let mut chunks: Vec<Chunk<'_>> = Vec::with_capacity(opened.len());
+    for result in opened {
+        chunks.push(result?);
+    }
+    // Every leaf's (buffer, output) in job order.
+    let outs: Vec<(&str, &Out<'_>)> = chunks
+        .iter()
+        .flat_map(|(buf, outs)| outs.iter().map(move |o| (buf.as_str(), o)))
+        .collect();
+    if keep {
+        for (i, entry) in outs.iter().enumerate() {
+            if let Some(job) = jobs.get(i) {
+                let plain = text_of(entry, &entry.1.plain);
+                stash.put(aads.get(job.aad), entry.1.ty, plain, job.text);
+            }
+        }
+    }
+    let mac = direct.then(|| {
+        let has_alias = has_aliases(&file.parsed.tree);
+        let mut mac = Mac::new(mac_only);
+        let mut by_span: HashMap<usize, usize> = HashMap::new();
+        for step in &steps {
+            match step {
+                MacStep::Text(t) => mac.update(t.as_bytes()),
+                MacStep::Job(i) => {
+                    if let (Some(entry), Some(job)) = (outs.get(*i), jobs.get(*i)) {
+                        if entry.1.value {
+                            mac.update(text_of(entry, &entry.1.plain).as_bytes());
+                            if has_alias {
+                                by_span.insert(job.span.start, *i);
+                            }
+                        }
+                    }
+                }
+                MacStep::Alias(start) => {
+                    if let Some(entry) = by_span.get(start).and_then(|&i| outs.get(i)) {
+                        mac.update(text_of(entry, &entry.1.plain).as_bytes());
+                    }
+                }
+            }
+        }
+        mac.finish()
+    });
+    let mac = match mac {
+        Some(m) => Some(m),
+        None if fast => macs_from_lexemes(&file.parsed.tree, &steps, &outs, &jobs),
+        None => None,
+    };
+    let mut pieces: Vec<(Span, &str)> = outs
+        .iter()
+        .map(|entry| (entry.1.span.clone(), text_of(entry, &entry.1.repl)))
+        .collect();
+    pieces.extend(file.parsed.metadata_spans.iter().map(|s| (s.clone(), "")));
+    let mut plaintext = Zeroizing::new(String::with_capacity(spliced_capacity(src, &pieces)));
+    splice_into(src, pieces, &mut plaintext)?;
+    Ok((plaintext, mac))
+}
+
+/// The MAC of a sops-like YAML file (no `mac_only_encrypted`) without
+/// parsing the plaintext again: the value of every decrypted lexeme taken
+/// on its own, which equals what a parse of the plaintext gives when every
+/// lexeme is simple (one line, no structure; see
+/// [`crate::syntax::yaml::simple_value`]) and no comment text spans lines,
+/// since then the plaintext has the same structure as the encrypted file.
+/// `None` when some lexeme is not simple: the caller parses.
+fn macs_from_lexemes(
+    tree: &crate::tree::Tree,
+    steps: &[MacStep],
+    outs: &[(&str, &Out<'_>)],
+    jobs: &[Job<'_>],
+) -> Option<String> {
+    let has_alias = has_aliases(tree);
+    let mut mac = Mac::new(false);
+    let mut by_span: HashMap<usize, Value> = HashMap::new();
+    for step in steps {
+        match step {
+            MacStep::Text(t) => mac.update(t.as_bytes()),
+            MacStep::Job(i) => {
+                let (entry, job) = (outs.get(*i)?, jobs.get(*i)?);
+                let repl = text_of(entry, &entry.1.repl);
+                let Some(slot) = job.slot else {
+                    if repl.contains(['\n', '\r']) {
+                        return None;
+                    }
+                    continue;
+                };
+                if !entry.1.value {
+                    return None;
+                }
+                let value = yaml::simple_value(repl, slot)?;
+                if let Some(text) = value.sops_text() {
+                    mac.update(text.as_bytes());
+                }
+                if has_alias {
+                    by_span.insert(job.span.start, value);
+                }
+            }
+            MacStep::Alias(start) => {
+                if let Some(text) = by_span.get(start).and_then(Value::sops_text) {
+                    mac.update(text.as_bytes());
+                }
+            }
+        }
+    }
+    Some(mac.finish())
+}
+
+/// The text of `range` in a leaf's chunk buffer.
+fn text_of<'b>(entry: &(&'b str, &Out<'_>), range: &Range<usize>) -> &'b str {
+    entry.0.get(range.clone()).unwrap_or("")
+}
+
+/// Append `s` to a secret buffer without leaving a copy behind when the
+/// buffer grows.
+fn push_secret(buf: &mut Zeroizing<String>, s: &str) {
+    if buf.capacity() - buf.len() < s.len() {
+        let mut bigger = Zeroizing::new(String::with_capacity(
+            (buf.capacity() * 2).max(buf.len() + s.len()),
+        ));
+        bigger.push_str(buf);
+        *buf = bigger;
+    }
+    buf.push_str(s);
+}
+
+/// Open one chunk of leaves. Stops at the chunk's first failure.
+fn open_chunk<'a>(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    jobs: &[Job<'a>],
+    aads: &Aads,
+    candidates: &[String],
+) -> Result<Chunk<'a>, EngineError> {
+    let syntax = file.format.syntax();
+    let opener = ValueCipher::new(key);
+    let mut buf = Zeroizing::new(String::with_capacity(
+        jobs.iter().map(|j| j.text.len()).sum(),
+    ));
+    let mut outs = Vec::with_capacity(jobs.len());
+    let mut scratch = Zeroizing::new(Vec::new());
+    for job in jobs {
+        let path = aads.get(job.aad);
+        let is_comment = job.slot.is_none();
+        let fail = |source| EngineError::Decrypt {
+            path: path.to_string(),
+            source,
+        };
+        let parts = EncParts::split(job.text).map_err(fail)?;
+        let bad_type = || EngineError::BadType {
+            path: path.to_string(),
+            ty: parts.ty.to_string(),
+        };
+        let mut opened = opener.open_into(&parts, path.as_bytes(), &mut scratch);
+        if is_comment && opened.is_err() {
+            for candidate in candidates.get(job.candidates.clone()).unwrap_or_default() {
+                if opener
+                    .open_into(&parts, candidate.as_bytes(), &mut scratch)
+                    .is_ok()
+                {
+                    opened = Ok(());
+                    break;
+                }
+            }
+        }
+        opened.map_err(fail)?;
+        let plain = std::str::from_utf8(&scratch).map_err(|_| bad_type())?;
+        let start = buf.len();
+        push_secret(&mut buf, plain);
+        let plain_range = start..buf.len();
+        let ty = if is_comment { "comment" } else { parts.ty };
+        let mut span = job.span.clone();
+        let repl = if !is_comment && parts.ty == "comment" {
+            let edit = syntax
+                .comment_item(file.src, &job.span, plain)
+                .ok_or_else(bad_type)?;
+            span = edit.span;
+            push_secret(&mut buf, &edit.text);
+            plain_range.end..buf.len()
+        } else if is_comment || parts.cipher == CipherKind::XChaCha20Poly1305 {
+            if is_comment != (parts.ty == "comment") {
+                return Err(bad_type());
+            }
+            plain_range.clone()
+        } else {
+            let value = Value::from_sops(parts.ty, plain).ok_or_else(bad_type)?;
+            let lexeme =
+                Zeroizing::new(syntax.value_lexeme(job.slot.unwrap_or(Slot::Quoted), &value));
+            push_secret(&mut buf, &lexeme);
+            plain_range.end..buf.len()
+        };
+        outs.push(Out {
+            span,
+            plain: plain_range,
+            repl,
+            ty,
+            value: !is_comment && parts.ty != "comment",
+        });
+    }
+    zeroize::Zeroize::zeroize(&mut *scratch);
+    Ok((buf, outs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{compute_mac, encrypt, open, EncryptOptions, KeyMaterial};
+    use crate::select::Decider;
+
+    const KEY: [u8; 32] = [5u8; 32];
+
+    /// The MAC computed from the lexemes equals the MAC of a re-parse.
+    #[test]
+    fn lexeme_mac_equals_reparse_mac() {
+        let docs = [
+            "a: 1\nb: x\nc: 'q'\nd: \"d\"\ne: [1, two, 'three']\n",
+            "a: &x 12\nb: *x\nc: {k: *x, l: -3}\n# note\nd: http://h:1/p\n",
+            "m: &m {a: 1, b: yes}\nn:\n  <<: *m\n  c: 2024-01-02\n",
+            "a: 1\n---\nb: 2.5\n...\n",
+            "x: |\n  block\ny: 1\n",
+            "x: \"esc\\n\"\ny: ~\nz: null\nw: ''\n",
+            "- a\n- 1\n",
+        ];
+        let mut fast = 0;
+        for doc in docs {
+            let opts = EncryptOptions::default();
+            let Ok(enc) = encrypt(
+                Format::Yaml,
+                doc,
+                &KEY,
+                &opts,
+                KeyMaterial::default(),
+                "2026-01-01T00:00:00Z",
+            ) else {
+                continue; // not a mapping: cannot hold metadata
+            };
+            let file = open(Format::Yaml, &enc).unwrap();
+            let mut stash = Stash::default();
+            let (plain, mac) = open_document(&file, &KEY, false, &mut stash).unwrap();
+            assert_eq!(plain.as_str(), doc);
+            let reparsed = Format::Yaml.syntax().parse(&plain).unwrap();
+            let decider = Decider::new(&file.metadata.effective_selector()).unwrap();
+            let expected = compute_mac(&reparsed.tree, &decider, false);
+            if let Some(mac) = mac {
+                assert_eq!(mac, expected, "{doc:?}");
+                fast += 1;
+            }
+            assert!(crate::engine::decrypt(&file, &KEY, false).is_ok());
+        }
+        assert_eq!(fast, 4);
+    }
+}
