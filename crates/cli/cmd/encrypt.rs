@@ -62,18 +62,11 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     } else {
         zeroize::Zeroizing::new(input.text()?.to_string())
     };
-    if engine::is_encrypted_document(out_format, &text)
-        .map_err(|e| Failure::engine(&input.name, e))?
-    {
-        return Err(Failure::engine(
-            &input.name,
-            engine::EngineError::AlreadyEncrypted,
-        ));
-    }
+    // Parsed once: an already-encrypted file is refused before any key is wrapped.
+    let doc = engine::plaintext(out_format, &text).map_err(|e| Failure::engine(&input.name, e))?;
     let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
-    let out = engine::encrypt(
-        out_format,
-        &text,
+    let out = engine::encrypt_plaintext(
+        doc,
         data_key.as_bytes(),
         &plan.opts,
         keys,

@@ -237,14 +237,67 @@ pub fn encrypt(
         mac_only_encrypted: opts.mac_only_encrypted,
         version: FORMAT_VERSION.to_string(),
     };
-    encrypt_with(format, src, key, opts.cipher, template, now, None)
+    encrypt_with(format, src, None, key, opts.cipher, template, now, None)
+}
+
+/// A plaintext document checked for encryption: parsed, and known to have
+/// no sops metadata yet. Lets a caller refuse an already-encrypted file
+/// before it wraps a data key (a KMS call), without parsing twice.
+pub struct Plaintext<'s> {
+    format: Format,
+    src: &'s str,
+    parsed: Parsed,
+}
+
+/// Parse `src` for [`encrypt_plaintext`]; `AlreadyEncrypted` if it has metadata.
+pub fn plaintext(format: Format, src: &str) -> Result<Plaintext<'_>, EngineError> {
+    let parsed = format.syntax().parse(src)?;
+    if parsed.metadata.is_some() {
+        return Err(EngineError::AlreadyEncrypted);
+    }
+    Ok(Plaintext {
+        format,
+        src,
+        parsed,
+    })
+}
+
+/// [`encrypt`] for a document already checked by [`plaintext`].
+pub fn encrypt_plaintext(
+    doc: Plaintext<'_>,
+    key: &[u8; 32],
+    opts: &EncryptOptions,
+    keys: KeyMaterial,
+    now: &str,
+) -> Result<String, EngineError> {
+    let template = Metadata {
+        key_groups: keys.key_groups,
+        shamir_threshold: keys.shamir_threshold,
+        lastmodified: String::new(),
+        mac: String::new(),
+        selector: Some(opts.selector.clone()),
+        mac_only_encrypted: opts.mac_only_encrypted,
+        version: FORMAT_VERSION.to_string(),
+    };
+    encrypt_with(
+        doc.format,
+        doc.src,
+        Some(doc.parsed),
+        key,
+        opts.cipher,
+        template,
+        now,
+        None,
+    )
 }
 
 /// Encrypt `src` with the settings and keys of `template` (its
 /// `lastmodified` and `mac` are replaced), reusing stashed ciphertexts.
+#[allow(clippy::too_many_arguments)]
 fn encrypt_with(
     format: Format,
     src: &str,
+    parsed: Option<Parsed>,
     key: &[u8; 32],
     cipher: CipherKind,
     template: Metadata,
@@ -252,7 +305,10 @@ fn encrypt_with(
     stash: Option<&mut Stash>,
 ) -> Result<String, EngineError> {
     let syntax = format.syntax();
-    let parsed = syntax.parse(src)?;
+    let parsed = match parsed {
+        Some(p) => p,
+        None => syntax.parse(src)?,
+    };
     if parsed.metadata.is_some() {
         return Err(EngineError::AlreadyEncrypted);
     }
@@ -355,6 +411,7 @@ pub fn reencrypt(
     encrypt_with(
         file.format,
         new_plain,
+        None,
         key,
         cipher,
         file.metadata.clone(),
@@ -380,7 +437,16 @@ pub fn rotate(
         shamir_threshold: keys.shamir_threshold,
         ..file.metadata.clone()
     };
-    encrypt_with(file.format, &plain, new_key, cipher, template, now, None)
+    encrypt_with(
+        file.format,
+        &plain,
+        None,
+        new_key,
+        cipher,
+        template,
+        now,
+        None,
+    )
 }
 
 /// Replace the wrapped keys only (same data key): values, `lastmodified`
