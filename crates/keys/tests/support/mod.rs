@@ -13,11 +13,7 @@ use std::time::{Duration, Instant};
 /// Where tools are looked for besides `PATH`: the project venvs.
 fn extra_dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    vec![
-        root.join(".venv/bin"),
-        root.join(".venv-kms/bin"),
-        PathBuf::from("/work/venv/bin"),
-    ]
+    vec![root.join(".venv/bin"), root.join(".venv-kms/bin")]
 }
 
 /// The path of `name`, or `None` (after printing a skip note; panics when
