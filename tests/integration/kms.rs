@@ -215,3 +215,150 @@ fn vault_transit_round_trip_sops_interop_and_age_fallback() {
     assert!(start.elapsed() < Duration::from_secs(60));
     let _ = Path::new("");
 }
+
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    fn start() -> Option<Moto> {
+        let bin = root().join(".venv/bin/moto_server");
+        if !bin.is_file() {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("moto_server is required in CI (scripts/kms-servers.sh install)");
+            }
+            eprintln!("note: moto_server not found; skipping");
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(moto)
+    }
+
+    /// A new KMS key's ARN (KMS JSON API, like the AWS CLI would call it).
+    fn create_key(&self) -> String {
+        let out = Command::new("curl")
+            .args(["-s", "-X", "POST", &format!("{}/", self.url)])
+            .args(["-H", "X-Amz-Target: TrentService.CreateKey", "-H", "Content-Type: application/x-amz-json-1.1"])
+            .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=x"])
+            .args(["-d", "{}"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["KeyMetadata"]["Arn"].as_str().unwrap().to_string()
+    }
+}
+
+fn with_aws(mut c: assert_cmd::Command, url: &str) -> assert_cmd::Command {
+    c.env("AWS_ENDPOINT_URL_KMS", url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1");
+    c
+}
+
+#[test]
+fn aws_kms_with_encryption_context_and_sops_interop() {
+    let Some(moto) = Moto::start() else { return };
+    let arn = moto.create_key();
+    let dir = tempdir();
+    let plain = dir.path().join("k.json");
+    std::fs::write(&plain, "{\"token\": \"t0p\"}\n").unwrap();
+    let out = with_aws(cmd(dir.path(), None), &moto.url)
+        .args([
+            "encrypt",
+            "-i",
+            "--cipher",
+            "aes256-gcm",
+            "--kms",
+            &arn,
+            "--encryption-context",
+            "app:billing,env:prod",
+        ])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let enc = std::fs::read_to_string(&plain).unwrap();
+    assert!(
+        enc.contains("\"kms\"")
+            && enc.contains(&arn)
+            && enc.contains("\"context\"")
+            && enc.contains("\"aws_profile\""),
+        "{enc}"
+    );
+    let out = with_aws(cmd(dir.path(), None), &moto.url)
+        .arg("decrypt")
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"token\": \"t0p\"}\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if let Some(s) = sops(dir.path(), "age-test.txt") {
+        let mut s = s;
+        let out = s
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env("AWS_ENDPOINT_URL_KMS", &moto.url)
+            .env("AWS_ENDPOINT_URL", &moto.url)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .arg("decrypt")
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "sops: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A changed encryption context is refused by KMS.
+    let tampered = enc.replace("\"billing\"", "\"other\"");
+    std::fs::write(&plain, tampered).unwrap();
+    let out = with_aws(cmd(dir.path(), None), &moto.url)
+        .arg("decrypt")
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(128),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+}
