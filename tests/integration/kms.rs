@@ -362,3 +362,87 @@ fn aws_kms_with_encryption_context_and_sops_interop() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn pgp_through_gpg() {
+    let Some(gpg) = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("gpg"))
+            .find(|p| p.is_file())
+    }) else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("gpg is required in CI (scripts/kms-servers.sh install)");
+        }
+        eprintln!("note: gpg not found; skipping");
+        return;
+    };
+    let dir = tempdir();
+    let home = dir.path().join("gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let out = Command::new(&gpg)
+        .env("GNUPGHOME", &home)
+        .args([
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "sops-like test <test@example.invalid>",
+            "default",
+            "default",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(&gpg)
+        .env("GNUPGHOME", &home)
+        .args(["--batch", "--with-colons", "--list-secret-keys"])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8(out.stdout).unwrap();
+    let fp = listing
+        .lines()
+        .find(|l| l.starts_with("fpr:"))
+        .and_then(|l| l.split(':').nth(9))
+        .unwrap()
+        .to_string();
+    let plain = dir.path().join("p.env");
+    std::fs::write(&plain, "TOKEN=abc\n").unwrap();
+    let out = cmd(dir.path(), None)
+        .env("GNUPGHOME", &home)
+        .args(["encrypt", "-i", "--pgp", &fp])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let enc = std::fs::read_to_string(&plain).unwrap();
+    assert!(
+        enc.contains("sops_pgp__list_0__map_fp=") && enc.contains("BEGIN PGP MESSAGE"),
+        "{enc}"
+    );
+    let out = cmd(dir.path(), None)
+        .env("GNUPGHOME", &home)
+        .arg("decrypt")
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "TOKEN=abc\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = Command::new("gpgconf")
+        .env("GNUPGHOME", &home)
+        .args(["--kill", "all"])
+        .output();
+}
