@@ -41,10 +41,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         }
         match e.file_type() {
             Ok(t) if t.is_dir() => walk(&path, out),
-            Ok(t) if t.is_file() => {
-                if Format::from_path(&name).is_some() && !name.starts_with(".sops") {
-                    out.push(path);
-                }
+            Ok(t)
+                if t.is_file()
+                    && Format::from_path(&name).is_some()
+                    && !name.starts_with(".sops") =>
+            {
+                out.push(path)
             }
             _ => {}
         }
