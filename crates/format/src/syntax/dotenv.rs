@@ -486,7 +486,9 @@ fn is_env_name(name: &str) -> bool {
 }
 
 /// A value lexeme that dotenv readers give back unchanged: bare if made of
-/// safe characters, else single-quoted if possible, else double-quoted.
+/// safe characters, else single-quoted if possible, else double-quoted
+/// (`\\`, `\"` and `\n` escaped; `$` is left as is, since python-dotenv
+/// has no `\$` escape and only interpolates `${…}`).
 fn quote(value: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_./:@%+,=-".contains(c);
     if !value.is_empty() && value.chars().all(safe) {
@@ -501,7 +503,6 @@ fn quote(value: &str) -> String {
                 '\\' => out.push_str("\\\\"),
                 '"' => out.push_str("\\\""),
                 '\n' => out.push_str("\\n"),
-                '$' => out.push_str("\\$"),
                 c => out.push(c),
             }
         }
@@ -835,7 +836,7 @@ mod tests {
                 "spaced='a b # c'\n",
                 "empty=''\n",
                 "nothing=\n",
-                "quote=\"it's \\\"\\$HOME\\\" \\\\ x\\ny\"\n",
+                "quote=\"it's \\\"$HOME\\\" \\\\ x\\ny\"\n",
                 "# db settings\n",
                 "app_port=8080\n",
                 "app_list_0=true\n",
