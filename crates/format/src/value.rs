@@ -103,5 +103,12 @@ mod tests {
         assert_eq!(Value::Bool(true).sops_text().as_deref(), Some("True"));
         assert!(Value::Null.sops_text().is_none());
         assert!(Value::from_sops("nope", "x").is_none());
+        // Legacy `bytes` (never written by sops 3.x) reads as a string.
+        assert!(Value::from_sops("bytes", "raw") == Some(Value::Str("raw".into())));
+        // Go's ParseBool spellings.
+        for t in ["1", "t", "T", "TRUE", "true", "True"] {
+            assert!(Value::from_sops("bool", t) == Some(Value::Bool(true)));
+        }
+        assert!(Value::from_sops("float", "+Inf") == Some(Value::Float(f64::INFINITY)));
     }
 }
