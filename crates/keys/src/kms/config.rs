@@ -19,6 +19,10 @@ pub struct ServiceConfig {
     pub aws: AwsConfig,
     /// OpenPGP through gpg.
     pub pgp: PgpConfig,
+    /// GCP Cloud KMS.
+    pub gcp: GcpConfig,
+    /// Azure Key Vault.
+    pub azure: AzureConfig,
 }
 
 /// How long one call may take and how often it is retried.
@@ -118,6 +122,76 @@ impl fmt::Debug for AwsCredentials {
         f.debug_struct("AwsCredentials")
             .field("access_key_id", &self.access_key_id)
             .finish_non_exhaustive()
+    }
+}
+
+/// GCP Cloud KMS settings.
+#[derive(Debug, Clone, Default)]
+pub struct GcpConfig {
+    /// An endpoint to use instead of `https://cloudkms.googleapis.com` (the
+    /// caller's `SOPS_GCP_KMS_ENDPOINT`; tests: drongo over `http://`).
+    pub endpoint: Option<String>,
+    /// How to authenticate.
+    pub credentials: GcpCredentials,
+}
+
+/// Where GCP credentials come from.
+#[derive(Clone, Default)]
+pub enum GcpCredentials {
+    /// Application default credentials (`GOOGLE_APPLICATION_CREDENTIALS`,
+    /// gcloud's file, the metadata server), as google-cloud-auth finds them.
+    #[default]
+    Default,
+    /// No credentials at all (emulators).
+    Anonymous,
+    /// A credentials JSON document (`service_account` or
+    /// `authorized_user`): the caller's `GOOGLE_CREDENTIALS`, as text or as
+    /// the contents of the file it names.
+    Json(Zeroizing<String>),
+    /// A ready OAuth access token, sent as a bearer token (the caller's
+    /// `GOOGLE_OAUTH_ACCESS_TOKEN`).
+    AccessToken(Zeroizing<String>),
+}
+
+impl fmt::Debug for GcpCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Default => "Default",
+            Self::Anonymous => "Anonymous",
+            Self::Json(_) => "Json(<redacted>)",
+            Self::AccessToken(_) => "AccessToken(<redacted>)",
+        })
+    }
+}
+
+/// Azure Key Vault settings. Keys name their vault, so there is no
+/// endpoint here.
+#[derive(Clone, Default)]
+pub struct AzureConfig {
+    /// A fixed bearer token for the vault (the caller's
+    /// `AZURE_KEYVAULT_TOKEN`-style override; tests). `None` uses
+    /// azure_identity's developer chain (Azure CLI, azd).
+    pub token: Option<Zeroizing<String>>,
+    /// Extra PEM root certificates to trust (tests: a self-signed fake).
+    pub extra_root_pem: Option<Vec<u8>>,
+    /// Accept a challenge whose resource is not `*.vault.azure.net` (tests:
+    /// a loopback fake). Leave `false` in production.
+    pub skip_challenge_resource_check: bool,
+}
+
+impl fmt::Debug for AzureConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AzureConfig")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "extra_root_pem",
+                &self.extra_root_pem.as_ref().map(Vec::len),
+            )
+            .field(
+                "skip_challenge_resource_check",
+                &self.skip_challenge_resource_check,
+            )
+            .finish()
     }
 }
 

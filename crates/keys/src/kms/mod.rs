@@ -19,14 +19,19 @@ mod config;
 mod error;
 mod fields;
 pub mod keys;
-#[cfg_attr(not(any(feature = "hc-vault", feature = "pgp")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "hc-vault", feature = "pgp", feature = "gcp-kms")),
+    allow(dead_code)
+)]
 mod retry;
 
 #[cfg(feature = "aws-kms")]
 mod aws;
+#[cfg(feature = "gcp-kms")]
+mod gcp;
 #[cfg(feature = "pgp")]
 mod pgp;
-#[cfg(any(feature = "aws-kms", feature = "hc-vault"))]
+#[cfg(any(feature = "aws-kms", feature = "hc-vault", feature = "gcp-kms"))]
 mod runtime;
 #[cfg(feature = "hc-vault")]
 mod vault;
@@ -37,7 +42,8 @@ mod order_tests;
 use zeroize::Zeroizing;
 
 pub use config::{
-    AwsConfig, AwsCredentials, PgpConfig, ServiceConfig, ServiceOptions, VaultConfig,
+    AwsConfig, AwsCredentials, AzureConfig, GcpConfig, GcpCredentials, PgpConfig, ServiceConfig,
+    ServiceOptions, VaultConfig,
 };
 pub use error::ServiceError;
 pub use fields::FieldValue;
@@ -92,7 +98,7 @@ impl KeyService for NoServices {
 /// The real key services, one per compiled-in provider.
 pub struct Services {
     config: ServiceConfig,
-    #[cfg(any(feature = "aws-kms", feature = "hc-vault"))]
+    #[cfg(any(feature = "aws-kms", feature = "hc-vault", feature = "gcp-kms"))]
     runtime: runtime::Lazy,
 }
 
@@ -102,7 +108,7 @@ impl Services {
     pub fn new(config: ServiceConfig) -> Self {
         Self {
             config,
-            #[cfg(any(feature = "aws-kms", feature = "hc-vault"))]
+            #[cfg(any(feature = "aws-kms", feature = "hc-vault", feature = "gcp-kms"))]
             runtime: runtime::Lazy::default(),
         }
     }
@@ -115,7 +121,13 @@ impl Services {
 
 // Without every provider feature, some arguments go unused.
 #[cfg_attr(
-    not(all(feature = "aws-kms", feature = "hc-vault", feature = "pgp")),
+    not(all(
+        feature = "aws-kms",
+        feature = "hc-vault",
+        feature = "pgp",
+        feature = "gcp-kms",
+        feature = "azure-kv"
+    )),
     allow(unused_variables, unreachable_code)
 )]
 impl KeyService for Services {
@@ -127,6 +139,8 @@ impl KeyService for Services {
             ServiceKey::HcVault(k) => vault::wrap(&self.runtime, &self.config, k, secret)?,
             #[cfg(feature = "pgp")]
             ServiceKey::Pgp(k) => pgp::wrap(&self.config, k, secret)?,
+            #[cfg(feature = "gcp-kms")]
+            ServiceKey::GcpKms(k) => gcp::wrap(&self.runtime, &self.config, k, secret)?,
             other => return Err(not_built(other)),
         };
         Ok(Wrapped {
@@ -143,6 +157,8 @@ impl KeyService for Services {
             ServiceKey::HcVault(k) => vault::unwrap(&self.runtime, &self.config, k, enc),
             #[cfg(feature = "pgp")]
             ServiceKey::Pgp(k) => pgp::unwrap(&self.config, k, enc),
+            #[cfg(feature = "gcp-kms")]
+            ServiceKey::GcpKms(k) => gcp::unwrap(&self.runtime, &self.config, k, enc),
             other => Err(not_built(other)),
         }
     }
@@ -153,7 +169,9 @@ fn not_built(key: &ServiceKey) -> ServiceError {
         ServiceKey::Kms(_) => "this build has no AWS KMS support (cargo feature `aws-kms`)",
         ServiceKey::HcVault(_) => "this build has no Vault support (cargo feature `hc-vault`)",
         ServiceKey::Pgp(_) => "this build has no PGP support (cargo feature `pgp`)",
-        ServiceKey::GcpKms(_) => "GCP Cloud KMS is not supported yet",
+        ServiceKey::GcpKms(_) => {
+            "this build has no GCP Cloud KMS support (cargo feature `gcp-kms`)"
+        }
         ServiceKey::AzureKv(_) => "Azure Key Vault is not supported yet",
     };
     ServiceError::unsupported(key, why)
