@@ -166,32 +166,66 @@ impl fmt::Debug for GcpCredentials {
 
 /// Azure Key Vault settings. Keys name their vault, so there is no
 /// endpoint here.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct AzureConfig {
-    /// A fixed bearer token for the vault (the caller's
-    /// `AZURE_KEYVAULT_TOKEN`-style override; tests). `None` uses
-    /// azure_identity's developer chain (Azure CLI, azd).
-    pub token: Option<Zeroizing<String>>,
-    /// Extra PEM root certificates to trust (tests: a self-signed fake).
+    /// How to get a token for the vault.
+    pub credentials: AzureCredentials,
+    /// Extra PEM root certificates to trust besides the system's (tests: a
+    /// self-signed fake).
     pub extra_root_pem: Option<Vec<u8>>,
-    /// Accept a challenge whose resource is not `*.vault.azure.net` (tests:
-    /// a loopback fake). Leave `false` in production.
+    /// Accept an authentication challenge whose resource is not the vault's
+    /// own domain (tests: a loopback fake). Leave `false` otherwise.
     pub skip_challenge_resource_check: bool,
 }
 
-impl fmt::Debug for AzureConfig {
+/// Where Azure tokens come from. sops uses the default chain of the Go SDK;
+/// azure_identity 1.x has no such chain, so the caller picks one from its
+/// environment (`AZURE_CLIENT_ID`/`AZURE_TENANT_ID`/`AZURE_CLIENT_SECRET` →
+/// [`AzureCredentials::ClientSecret`], …).
+#[derive(Clone, Default)]
+pub enum AzureCredentials {
+    /// The developer tools: Azure CLI (`az login`), then Azure Developer CLI.
+    #[default]
+    DeveloperTools,
+    /// The managed identity of the machine (App Service, VM, …), optionally
+    /// a user-assigned one by client id.
+    ManagedIdentity {
+        /// The client id of a user-assigned identity.
+        client_id: Option<String>,
+    },
+    /// A service principal with a client secret.
+    ClientSecret {
+        /// The Entra tenant id.
+        tenant_id: String,
+        /// The application (client) id.
+        client_id: String,
+        /// The client secret.
+        secret: Zeroizing<String>,
+    },
+    /// A ready bearer token for `https://vault.azure.net` (tests, or a token
+    /// obtained elsewhere).
+    Token(Zeroizing<String>),
+}
+
+impl fmt::Debug for AzureCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AzureConfig")
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field(
-                "extra_root_pem",
-                &self.extra_root_pem.as_ref().map(Vec::len),
-            )
-            .field(
-                "skip_challenge_resource_check",
-                &self.skip_challenge_resource_check,
-            )
-            .finish()
+        match self {
+            Self::DeveloperTools => f.write_str("DeveloperTools"),
+            Self::ManagedIdentity { client_id } => f
+                .debug_struct("ManagedIdentity")
+                .field("client_id", client_id)
+                .finish(),
+            Self::ClientSecret {
+                tenant_id,
+                client_id,
+                ..
+            } => f
+                .debug_struct("ClientSecret")
+                .field("tenant_id", tenant_id)
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+            Self::Token(_) => f.write_str("Token(<redacted>)"),
+        }
     }
 }
 

@@ -86,18 +86,23 @@ impl<'a> Call<'a> {
             .filter(|e| !e.is_empty())
             .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
         let fail = |cause: String| ServiceError::new(&service_key, &endpoint, cause);
-        let credentials = credentials(&config.gcp.credentials).map_err(&fail)?;
-        let mut builder = KeyManagementService::builder()
-            .with_endpoint(endpoint.clone())
-            .with_credentials(credentials);
         // One attempt per call: our own loop retries, bounded by the options.
-        builder = builder
+        let builder = KeyManagementService::builder()
+            .with_endpoint(endpoint.clone())
             .with_retry_policy(google_cloud_gax::retry_policy::NeverRetry)
             .with_attempt_timeout(config.options.timeout);
+        // Credentials start background token refreshes: inside the runtime.
         let client = rt
-            .block_on(builder.build())
+            .block_on(async {
+                let credentials = credentials(&config.gcp.credentials)?;
+                builder
+                    .with_credentials(credentials)
+                    .build()
+                    .await
+                    .map_err(|e| format!("could not create the client: {}", error_chain(&e)))
+            })
             .map_err(&fail)?
-            .map_err(|e| fail(format!("could not create the client: {}", error_chain(&e))))?;
+            .map_err(&fail)?;
         Ok(Self {
             rt,
             config,

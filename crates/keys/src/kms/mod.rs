@@ -20,18 +20,30 @@ mod error;
 mod fields;
 pub mod keys;
 #[cfg_attr(
-    not(any(feature = "hc-vault", feature = "pgp", feature = "gcp-kms")),
+    not(any(
+        feature = "hc-vault",
+        feature = "pgp",
+        feature = "gcp-kms",
+        feature = "azure-kv"
+    )),
     allow(dead_code)
 )]
 mod retry;
 
 #[cfg(feature = "aws-kms")]
 mod aws;
+#[cfg(feature = "azure-kv")]
+mod azure;
 #[cfg(feature = "gcp-kms")]
 mod gcp;
 #[cfg(feature = "pgp")]
 mod pgp;
-#[cfg(any(feature = "aws-kms", feature = "hc-vault", feature = "gcp-kms"))]
+#[cfg(any(
+    feature = "aws-kms",
+    feature = "hc-vault",
+    feature = "gcp-kms",
+    feature = "azure-kv"
+))]
 mod runtime;
 #[cfg(feature = "hc-vault")]
 mod vault;
@@ -42,8 +54,8 @@ mod order_tests;
 use zeroize::Zeroizing;
 
 pub use config::{
-    AwsConfig, AwsCredentials, AzureConfig, GcpConfig, GcpCredentials, PgpConfig, ServiceConfig,
-    ServiceOptions, VaultConfig,
+    AwsConfig, AwsCredentials, AzureConfig, AzureCredentials, GcpConfig, GcpCredentials, PgpConfig,
+    ServiceConfig, ServiceOptions, VaultConfig,
 };
 pub use error::ServiceError;
 pub use fields::FieldValue;
@@ -98,7 +110,12 @@ impl KeyService for NoServices {
 /// The real key services, one per compiled-in provider.
 pub struct Services {
     config: ServiceConfig,
-    #[cfg(any(feature = "aws-kms", feature = "hc-vault", feature = "gcp-kms"))]
+    #[cfg(any(
+        feature = "aws-kms",
+        feature = "hc-vault",
+        feature = "gcp-kms",
+        feature = "azure-kv"
+    ))]
     runtime: runtime::Lazy,
 }
 
@@ -108,7 +125,12 @@ impl Services {
     pub fn new(config: ServiceConfig) -> Self {
         Self {
             config,
-            #[cfg(any(feature = "aws-kms", feature = "hc-vault", feature = "gcp-kms"))]
+            #[cfg(any(
+                feature = "aws-kms",
+                feature = "hc-vault",
+                feature = "gcp-kms",
+                feature = "azure-kv"
+            ))]
             runtime: runtime::Lazy::default(),
         }
     }
@@ -141,6 +163,15 @@ impl KeyService for Services {
             ServiceKey::Pgp(k) => pgp::wrap(&self.config, k, secret)?,
             #[cfg(feature = "gcp-kms")]
             ServiceKey::GcpKms(k) => gcp::wrap(&self.runtime, &self.config, k, secret)?,
+            #[cfg(feature = "azure-kv")]
+            ServiceKey::AzureKv(k) => {
+                let (key, enc) = azure::wrap(&self.runtime, &self.config, k, secret)?;
+                return Ok(Wrapped {
+                    key: ServiceKey::AzureKv(key),
+                    enc,
+                });
+            }
+            #[allow(unreachable_patterns)]
             other => return Err(not_built(other)),
         };
         Ok(Wrapped {
@@ -159,6 +190,9 @@ impl KeyService for Services {
             ServiceKey::Pgp(k) => pgp::unwrap(&self.config, k, enc),
             #[cfg(feature = "gcp-kms")]
             ServiceKey::GcpKms(k) => gcp::unwrap(&self.runtime, &self.config, k, enc),
+            #[cfg(feature = "azure-kv")]
+            ServiceKey::AzureKv(k) => azure::unwrap(&self.runtime, &self.config, k, enc),
+            #[allow(unreachable_patterns)]
             other => Err(not_built(other)),
         }
     }
@@ -172,7 +206,9 @@ fn not_built(key: &ServiceKey) -> ServiceError {
         ServiceKey::GcpKms(_) => {
             "this build has no GCP Cloud KMS support (cargo feature `gcp-kms`)"
         }
-        ServiceKey::AzureKv(_) => "Azure Key Vault is not supported yet",
+        ServiceKey::AzureKv(_) => {
+            "this build has no Azure Key Vault support (cargo feature `azure-kv`)"
+        }
     };
     ServiceError::unsupported(key, why)
 }
