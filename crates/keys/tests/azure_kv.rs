@@ -1,8 +1,8 @@
-//! Azure Key Vault against a local HTTPS fake (Python `http.server` + `ssl`
-//! + `cryptography`, written below) with a self-signed certificate made by
-//! `openssl` at test time (a CA and a leaf for 127.0.0.1): real RSA-OAEP-256, two key versions, the 401
-//! bearer challenge, and a token check. The client trusts the certificate
-//! through `AzureConfig::extra_root_pem` only.
+//! Azure Key Vault against a local HTTPS fake written below in Python
+//! (`http.server`, `ssl` and `cryptography`), with a CA and a leaf
+//! certificate for 127.0.0.1 made by `openssl` at test time: real
+//! RSA-OAEP-256, two key versions, the 401 bearer challenge and a token
+//! check. The client trusts the CA through `AzureConfig::extra_root_pem` only.
 #![cfg(feature = "azure-kv")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
