@@ -183,12 +183,12 @@ fn services(cert: Option<&[u8]>, token: &str) -> Services {
             attempts: 3,
             backoff: Duration::from_millis(50),
         },
-        azure: AzureConfig {
-            credentials: AzureCredentials::Token(Zeroizing::new(token.to_owned())),
-            extra_root_pem: cert.map(<[u8]>::to_vec),
-            skip_challenge_resource_check: true,
-        },
         ..ServiceConfig::default()
+    })
+    .with_azure(AzureConfig {
+        credentials: AzureCredentials::Token(Zeroizing::new(token.to_owned())),
+        extra_root_pem: cert.map(<[u8]>::to_vec),
+        skip_challenge_resource_check: true,
     })
 }
 

@@ -64,11 +64,11 @@ fn services(endpoint: &str) -> Services {
             attempts: 3,
             backoff: Duration::from_millis(50),
         },
-        gcp: GcpConfig {
-            endpoint: Some(endpoint.to_owned()),
-            credentials: GcpCredentials::Anonymous,
-        },
         ..ServiceConfig::default()
+    })
+    .with_gcp(GcpConfig {
+        endpoint: Some(endpoint.to_owned()),
+        credentials: GcpCredentials::Anonymous,
     })
 }
 
@@ -134,11 +134,11 @@ fn a_server_that_never_answers_times_out() {
             attempts: 2,
             backoff: Duration::from_millis(50),
         },
-        gcp: GcpConfig {
-            endpoint: Some(url),
-            credentials: GcpCredentials::Anonymous,
-        },
         ..ServiceConfig::default()
+    })
+    .with_gcp(GcpConfig {
+        endpoint: Some(url),
+        credentials: GcpCredentials::Anonymous,
     });
     let key = ServiceKey::GcpKms(GcpKmsKey::parse(KEY).unwrap());
     let start = Instant::now();

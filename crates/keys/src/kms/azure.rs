@@ -22,7 +22,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use super::config::{AzureCredentials, ServiceConfig};
+use super::config::{AzureConfig, AzureCredentials, ServiceOptions};
 use super::error::{error_chain, ServiceError};
 use super::keys::{AzureKvKey, ServiceKey};
 use super::retry::with_retries;
@@ -31,11 +31,12 @@ use super::runtime::Lazy;
 /// Wraps `secret`; returns the key with its version resolved, and the `enc`.
 pub(crate) fn wrap(
     rt: &Lazy,
-    config: &ServiceConfig,
+    options: &ServiceOptions,
+    config: &AzureConfig,
     key: &AzureKvKey,
     secret: &[u8],
 ) -> Result<(AzureKvKey, String), ServiceError> {
-    let call = Call::new(rt, config, key)?;
+    let call = Call::new(rt, options, config, key)?;
     let client = &call.client;
     let result = call.retried(|| {
         let params = KeyOperationParameters {
@@ -73,11 +74,12 @@ pub(crate) fn wrap(
 /// Unwraps an `enc` made by [`wrap`] (or by sops) with the stored version.
 pub(crate) fn unwrap(
     rt: &Lazy,
-    config: &ServiceConfig,
+    options: &ServiceOptions,
+    config: &AzureConfig,
     key: &AzureKvKey,
     enc: &str,
 ) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
-    let call = Call::new(rt, config, key)?;
+    let call = Call::new(rt, options, config, key)?;
     let wrapped = URL_SAFE_NO_PAD
         .decode(enc.trim().trim_end_matches('='))
         .map_err(|_| call.fail("enc is not base64url"))?;
@@ -118,7 +120,7 @@ fn version_of(kid: &str) -> Option<&str> {
 /// One operation on one key: its client and how to report failures.
 struct Call<'a> {
     rt: &'a Lazy,
-    config: &'a ServiceConfig,
+    options: &'a ServiceOptions,
     key: ServiceKey,
     endpoint: String,
     client: KeyClient,
@@ -127,18 +129,18 @@ struct Call<'a> {
 impl<'a> Call<'a> {
     fn new(
         rt: &'a Lazy,
-        config: &'a ServiceConfig,
+        options: &'a ServiceOptions,
+        config: &AzureConfig,
         key: &AzureKvKey,
     ) -> Result<Self, ServiceError> {
         let service_key = ServiceKey::AzureKv(key.clone());
         let endpoint = key.vault_url.trim_end_matches('/').to_owned();
         let fail = |cause: String| ServiceError::new(&service_key, &endpoint, cause);
-        let options = &config.options;
         let mut http = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none());
-        if let Some(pem) = &config.azure.extra_root_pem {
+        if let Some(pem) = &config.extra_root_pem {
             for cert in reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| fail(format!("bad extra root certificate: {}", error_chain(&e))))?
             {
@@ -157,15 +159,15 @@ impl<'a> Call<'a> {
                 transport: Some(Transport::new(Arc::new(http))),
                 ..ClientOptions::default()
             },
-            verify_challenge_resource: Some(!config.azure.skip_challenge_resource_check),
+            verify_challenge_resource: Some(!config.skip_challenge_resource_check),
             ..KeyClientOptions::default()
         };
-        let credential = credential(&config.azure.credentials).map_err(&fail)?;
+        let credential = credential(&config.credentials).map_err(&fail)?;
         let client = KeyClient::new(&endpoint, credential, Some(client_options))
             .map_err(|e| fail(format!("could not create the client: {}", error_chain(&e))))?;
         Ok(Self {
             rt,
-            config,
+            options,
             key: service_key,
             endpoint,
             client,
@@ -181,7 +183,7 @@ impl<'a> Call<'a> {
     where
         F: std::future::Future<Output = azure_core::Result<T>>,
     {
-        let options = &self.config.options;
+        let options = self.options;
         with_retries(options, std::thread::sleep, || {
             let future = request();
             // The timer must be created inside the runtime.
@@ -304,19 +306,16 @@ mod tests {
             name: "k".into(),
             version: "v".into(),
         };
-        let config = ServiceConfig {
-            options: crate::kms::ServiceOptions {
-                timeout: Duration::from_millis(300),
-                attempts: 1,
-                backoff: Duration::ZERO,
-            },
-            azure: crate::kms::AzureConfig {
-                credentials: AzureCredentials::Token(Zeroizing::new("secret-token".into())),
-                ..Default::default()
-            },
-            ..ServiceConfig::default()
+        let options = ServiceOptions {
+            timeout: Duration::from_millis(300),
+            attempts: 1,
+            backoff: Duration::ZERO,
         };
-        let e = wrap(&Lazy::default(), &config, &key, &[1; 32]).unwrap_err();
+        let config = AzureConfig {
+            credentials: AzureCredentials::Token(Zeroizing::new("secret-token".into())),
+            ..Default::default()
+        };
+        let e = wrap(&Lazy::default(), &options, &config, &key, &[1; 32]).unwrap_err();
         let text = e.to_string();
         assert!(
             text.starts_with("azure_kv key http://127.0.0.1:1/keys/k/v at http://127.0.0.1:1: "),

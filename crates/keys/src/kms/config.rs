@@ -19,10 +19,6 @@ pub struct ServiceConfig {
     pub aws: AwsConfig,
     /// OpenPGP through gpg.
     pub pgp: PgpConfig,
-    /// GCP Cloud KMS.
-    pub gcp: GcpConfig,
-    /// Azure Key Vault.
-    pub azure: AzureConfig,
 }
 
 /// How long one call may take and how often it is retried.
@@ -125,7 +121,8 @@ impl fmt::Debug for AwsCredentials {
     }
 }
 
-/// GCP Cloud KMS settings.
+/// GCP Cloud KMS settings, given with
+/// [`Services::with_gcp`](super::Services::with_gcp).
 #[derive(Debug, Clone, Default)]
 pub struct GcpConfig {
     /// An endpoint to use instead of `https://cloudkms.googleapis.com` (the
@@ -164,8 +161,9 @@ impl fmt::Debug for GcpCredentials {
     }
 }
 
-/// Azure Key Vault settings. Keys name their vault, so there is no
-/// endpoint here.
+/// Azure Key Vault settings, given with
+/// [`Services::with_azure`](super::Services::with_azure). Keys name their
+/// vault, so there is no endpoint here.
 #[derive(Debug, Clone, Default)]
 pub struct AzureConfig {
     /// How to get a token for the vault.

@@ -19,7 +19,7 @@ use google_cloud_auth::credentials::{
 use google_cloud_kms_v1::client::KeyManagementService;
 use zeroize::Zeroizing;
 
-use super::config::{GcpCredentials, ServiceConfig};
+use super::config::{GcpConfig, GcpCredentials, ServiceOptions};
 use super::error::{error_chain, ServiceError};
 use super::keys::{GcpKmsKey, ServiceKey};
 use super::retry::with_retries;
@@ -31,11 +31,12 @@ const DEFAULT_ENDPOINT: &str = "https://cloudkms.googleapis.com";
 /// Encrypts `secret` with the Cloud KMS key; returns base64 of the ciphertext.
 pub(crate) fn wrap(
     rt: &Lazy,
-    config: &ServiceConfig,
+    options: &ServiceOptions,
+    config: &GcpConfig,
     key: &GcpKmsKey,
     secret: &[u8],
 ) -> Result<String, ServiceError> {
-    let call = Call::new(rt, config, key)?;
+    let call = Call::new(rt, options, config, key)?;
     let out = call.retried(|client| {
         let request = client
             .encrypt()
@@ -49,11 +50,12 @@ pub(crate) fn wrap(
 /// Decrypts a base64 ciphertext with Cloud KMS.
 pub(crate) fn unwrap(
     rt: &Lazy,
-    config: &ServiceConfig,
+    options: &ServiceOptions,
+    config: &GcpConfig,
     key: &GcpKmsKey,
     enc: &str,
 ) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
-    let call = Call::new(rt, config, key)?;
+    let call = Call::new(rt, options, config, key)?;
     let ciphertext = STANDARD
         .decode(enc.trim())
         .map_err(|_| call.fail("enc is not base64"))?;
@@ -70,17 +72,21 @@ pub(crate) fn unwrap(
 /// One operation on one key: its client and how to report failures.
 struct Call<'a> {
     rt: &'a Lazy,
-    config: &'a ServiceConfig,
+    options: &'a ServiceOptions,
     key: ServiceKey,
     endpoint: String,
     client: KeyManagementService,
 }
 
 impl<'a> Call<'a> {
-    fn new(rt: &'a Lazy, config: &'a ServiceConfig, key: &GcpKmsKey) -> Result<Self, ServiceError> {
+    fn new(
+        rt: &'a Lazy,
+        options: &'a ServiceOptions,
+        config: &GcpConfig,
+        key: &GcpKmsKey,
+    ) -> Result<Self, ServiceError> {
         let service_key = ServiceKey::GcpKms(key.clone());
         let endpoint = config
-            .gcp
             .endpoint
             .clone()
             .filter(|e| !e.is_empty())
@@ -90,11 +96,11 @@ impl<'a> Call<'a> {
         let builder = KeyManagementService::builder()
             .with_endpoint(endpoint.clone())
             .with_retry_policy(google_cloud_gax::retry_policy::NeverRetry)
-            .with_attempt_timeout(config.options.timeout);
+            .with_attempt_timeout(options.timeout);
         // Credentials start background token refreshes: inside the runtime.
         let client = rt
             .block_on(async {
-                let credentials = credentials(&config.gcp.credentials)?;
+                let credentials = credentials(&config.credentials)?;
                 builder
                     .with_credentials(credentials)
                     .build()
@@ -105,7 +111,7 @@ impl<'a> Call<'a> {
             .map_err(&fail)?;
         Ok(Self {
             rt,
-            config,
+            options,
             key: service_key,
             endpoint,
             client,
@@ -124,7 +130,7 @@ impl<'a> Call<'a> {
     where
         F: std::future::Future<Output = google_cloud_kms_v1::Result<T>>,
     {
-        let options = &self.config.options;
+        let options = self.options;
         with_retries(options, std::thread::sleep, || {
             let future = request(&self.client);
             // The timer must be created inside the runtime.
@@ -279,22 +285,19 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let config = ServiceConfig {
-            options: crate::kms::ServiceOptions {
-                timeout: Duration::from_millis(500),
-                attempts: 2,
-                backoff: Duration::from_millis(20),
-            },
-            gcp: crate::kms::GcpConfig {
-                endpoint: Some(format!("http://127.0.0.1:{port}")),
-                credentials: GcpCredentials::Anonymous,
-            },
-            ..ServiceConfig::default()
+        let options = ServiceOptions {
+            timeout: Duration::from_millis(500),
+            attempts: 2,
+            backoff: Duration::from_millis(20),
+        };
+        let config = GcpConfig {
+            endpoint: Some(format!("http://127.0.0.1:{port}")),
+            credentials: GcpCredentials::Anonymous,
         };
         let key = GcpKmsKey::parse("projects/p/locations/global/keyRings/r/cryptoKeys/k").unwrap();
         let start = std::time::Instant::now();
-        let e = wrap(&Lazy::default(), &config, &key, &[1; 32]).unwrap_err();
-        assert!(start.elapsed() < config.options.budget() + Duration::from_secs(1));
+        let e = wrap(&Lazy::default(), &options, &config, &key, &[1; 32]).unwrap_err();
+        assert!(start.elapsed() < options.budget() + Duration::from_secs(1));
         let text = e.to_string();
         assert!(
             text.starts_with(&format!(

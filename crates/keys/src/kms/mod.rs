@@ -110,6 +110,8 @@ impl KeyService for NoServices {
 /// The real key services, one per compiled-in provider.
 pub struct Services {
     config: ServiceConfig,
+    gcp: GcpConfig,
+    azure: AzureConfig,
     #[cfg(any(
         feature = "aws-kms",
         feature = "hc-vault",
@@ -125,6 +127,8 @@ impl Services {
     pub fn new(config: ServiceConfig) -> Self {
         Self {
             config,
+            gcp: GcpConfig::default(),
+            azure: AzureConfig::default(),
             #[cfg(any(
                 feature = "aws-kms",
                 feature = "hc-vault",
@@ -135,9 +139,33 @@ impl Services {
         }
     }
 
+    /// Sets the GCP Cloud KMS settings (endpoint, credentials); by default
+    /// the public endpoint with application default credentials.
+    pub fn with_gcp(mut self, gcp: GcpConfig) -> Self {
+        self.gcp = gcp;
+        self
+    }
+
+    /// Sets the Azure Key Vault settings (credentials, extra trusted roots);
+    /// by default tokens come from the Azure CLI / Azure Developer CLI.
+    pub fn with_azure(mut self, azure: AzureConfig) -> Self {
+        self.azure = azure;
+        self
+    }
+
     /// The configuration in use.
     pub fn config(&self) -> &ServiceConfig {
         &self.config
+    }
+
+    /// The GCP Cloud KMS settings in use.
+    pub fn gcp(&self) -> &GcpConfig {
+        &self.gcp
+    }
+
+    /// The Azure Key Vault settings in use.
+    pub fn azure(&self) -> &AzureConfig {
+        &self.azure
     }
 }
 
@@ -162,10 +190,13 @@ impl KeyService for Services {
             #[cfg(feature = "pgp")]
             ServiceKey::Pgp(k) => pgp::wrap(&self.config, k, secret)?,
             #[cfg(feature = "gcp-kms")]
-            ServiceKey::GcpKms(k) => gcp::wrap(&self.runtime, &self.config, k, secret)?,
+            ServiceKey::GcpKms(k) => {
+                gcp::wrap(&self.runtime, &self.config.options, &self.gcp, k, secret)?
+            }
             #[cfg(feature = "azure-kv")]
             ServiceKey::AzureKv(k) => {
-                let (key, enc) = azure::wrap(&self.runtime, &self.config, k, secret)?;
+                let (key, enc) =
+                    azure::wrap(&self.runtime, &self.config.options, &self.azure, k, secret)?;
                 return Ok(Wrapped {
                     key: ServiceKey::AzureKv(key),
                     enc,
@@ -189,9 +220,13 @@ impl KeyService for Services {
             #[cfg(feature = "pgp")]
             ServiceKey::Pgp(k) => pgp::unwrap(&self.config, k, enc),
             #[cfg(feature = "gcp-kms")]
-            ServiceKey::GcpKms(k) => gcp::unwrap(&self.runtime, &self.config, k, enc),
+            ServiceKey::GcpKms(k) => {
+                gcp::unwrap(&self.runtime, &self.config.options, &self.gcp, k, enc)
+            }
             #[cfg(feature = "azure-kv")]
-            ServiceKey::AzureKv(k) => azure::unwrap(&self.runtime, &self.config, k, enc),
+            ServiceKey::AzureKv(k) => {
+                azure::unwrap(&self.runtime, &self.config.options, &self.azure, k, enc)
+            }
             #[allow(unreachable_patterns)]
             other => Err(not_built(other)),
         }
