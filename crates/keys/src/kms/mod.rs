@@ -1,6 +1,5 @@
 //! Key services: master keys other than age (AWS KMS, HashiCorp Vault /
-//! OpenBao transit, OpenPGP through `gpg`, and the metadata of GCP KMS and
-//! Azure Key Vault keys).
+//! OpenBao transit, OpenPGP through `gpg`, GCP Cloud KMS, Azure Key Vault).
 //!
 //! [`KeyService`] is the provider-neutral boundary: wrap a secret for a
 //! [`ServiceKey`] (giving the `enc` text sops stores) and unwrap an `enc`.
@@ -9,10 +8,13 @@
 //! crate reads no environment variable itself. The only exception is the AWS
 //! default credential chain, which is aws-config's (env, profiles, SSO,
 //! instance and container roles) and only runs when no static credentials
-//! are given.
+//! are given; likewise GCP application default credentials and Azure
+//! managed identities are found by Google's and Microsoft's crates. GCP and
+//! Azure settings are given with [`Services::with_gcp`] and
+//! [`Services::with_azure`].
 //!
-//! Each provider is behind a cargo feature (`aws-kms`, `hc-vault`, `pgp`, all
-//! on by default). Without its feature a key type still loads and saves, but
+//! Each provider is behind a cargo feature (`aws-kms`, `hc-vault`, `pgp`,
+//! `gcp-kms`, `azure-kv`, all on by default). Without its feature a key type still loads and saves, but
 //! wrapping or unwrapping it fails with a clear message.
 
 mod config;
