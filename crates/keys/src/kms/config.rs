@@ -121,6 +121,112 @@ impl fmt::Debug for AwsCredentials {
     }
 }
 
+/// GCP Cloud KMS settings, given with
+/// [`Services::with_gcp`](super::Services::with_gcp).
+#[derive(Debug, Clone, Default)]
+pub struct GcpConfig {
+    /// An endpoint to use instead of `https://cloudkms.googleapis.com` (the
+    /// caller's `SOPS_GCP_KMS_ENDPOINT`; tests: drongo over `http://`).
+    pub endpoint: Option<String>,
+    /// How to authenticate.
+    pub credentials: GcpCredentials,
+}
+
+/// Where GCP credentials come from.
+#[derive(Clone, Default)]
+pub enum GcpCredentials {
+    /// Application default credentials (`GOOGLE_APPLICATION_CREDENTIALS`,
+    /// gcloud's file, the metadata server), as google-cloud-auth finds them.
+    #[default]
+    Default,
+    /// No credentials at all (emulators).
+    Anonymous,
+    /// A credentials JSON document (`service_account` or
+    /// `authorized_user`): the caller's `GOOGLE_CREDENTIALS`, as text or as
+    /// the contents of the file it names.
+    Json(Zeroizing<String>),
+    /// A ready OAuth access token, sent as a bearer token (the caller's
+    /// `GOOGLE_OAUTH_ACCESS_TOKEN`).
+    AccessToken(Zeroizing<String>),
+}
+
+impl fmt::Debug for GcpCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Default => "Default",
+            Self::Anonymous => "Anonymous",
+            Self::Json(_) => "Json(<redacted>)",
+            Self::AccessToken(_) => "AccessToken(<redacted>)",
+        })
+    }
+}
+
+/// Azure Key Vault settings, given with
+/// [`Services::with_azure`](super::Services::with_azure). Keys name their
+/// vault, so there is no endpoint here.
+#[derive(Debug, Clone, Default)]
+pub struct AzureConfig {
+    /// How to get a token for the vault.
+    pub credentials: AzureCredentials,
+    /// Extra PEM root certificates to trust besides the system's (tests: a
+    /// self-signed fake).
+    pub extra_root_pem: Option<Vec<u8>>,
+    /// Accept an authentication challenge whose resource is not the vault's
+    /// own domain (tests: a loopback fake). Leave `false` otherwise.
+    pub skip_challenge_resource_check: bool,
+}
+
+/// Where Azure tokens come from. sops uses the default chain of the Go SDK;
+/// azure_identity 1.x has no such chain, so the caller picks one from its
+/// environment (`AZURE_CLIENT_ID`/`AZURE_TENANT_ID`/`AZURE_CLIENT_SECRET` →
+/// [`AzureCredentials::ClientSecret`], …).
+#[derive(Clone, Default)]
+pub enum AzureCredentials {
+    /// The developer tools: Azure CLI (`az login`), then Azure Developer CLI.
+    #[default]
+    DeveloperTools,
+    /// The managed identity of the machine (App Service, VM, …), optionally
+    /// a user-assigned one by client id.
+    ManagedIdentity {
+        /// The client id of a user-assigned identity.
+        client_id: Option<String>,
+    },
+    /// A service principal with a client secret.
+    ClientSecret {
+        /// The Entra tenant id.
+        tenant_id: String,
+        /// The application (client) id.
+        client_id: String,
+        /// The client secret.
+        secret: Zeroizing<String>,
+    },
+    /// A ready bearer token for `https://vault.azure.net` (tests, or a token
+    /// obtained elsewhere).
+    Token(Zeroizing<String>),
+}
+
+impl fmt::Debug for AzureCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DeveloperTools => f.write_str("DeveloperTools"),
+            Self::ManagedIdentity { client_id } => f
+                .debug_struct("ManagedIdentity")
+                .field("client_id", client_id)
+                .finish(),
+            Self::ClientSecret {
+                tenant_id,
+                client_id,
+                ..
+            } => f
+                .debug_struct("ClientSecret")
+                .field("tenant_id", tenant_id)
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+            Self::Token(_) => f.write_str("Token(<redacted>)"),
+        }
+    }
+}
+
 /// gpg settings (sops: `SOPS_GPG_EXEC`, `GNUPGHOME`).
 #[derive(Debug, Clone, Default)]
 pub struct PgpConfig {

@@ -59,6 +59,26 @@ impl fmt::Display for ServiceError {
 
 impl std::error::Error for ServiceError {}
 
+/// An error and its sources, joined with `: ` (reqwest's own message alone
+/// hides "connection refused").
+#[cfg_attr(
+    not(any(feature = "hc-vault", feature = "gcp-kms", feature = "azure-kv")),
+    allow(dead_code)
+)]
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,5 @@
 //! Key services: master keys other than age (AWS KMS, HashiCorp Vault /
-//! OpenBao transit, OpenPGP through `gpg`, and the metadata of GCP KMS and
-//! Azure Key Vault keys).
+//! OpenBao transit, OpenPGP through `gpg`, GCP Cloud KMS, Azure Key Vault).
 //!
 //! [`KeyService`] is the provider-neutral boundary: wrap a secret for a
 //! [`ServiceKey`] (giving the `enc` text sops stores) and unwrap an `enc`.
@@ -9,24 +8,44 @@
 //! crate reads no environment variable itself. The only exception is the AWS
 //! default credential chain, which is aws-config's (env, profiles, SSO,
 //! instance and container roles) and only runs when no static credentials
-//! are given.
+//! are given; likewise GCP application default credentials and Azure
+//! managed identities are found by Google's and Microsoft's crates. GCP and
+//! Azure settings are given with [`Services::with_gcp`] and
+//! [`Services::with_azure`].
 //!
-//! Each provider is behind a cargo feature (`aws-kms`, `hc-vault`, `pgp`, all
-//! on by default). Without its feature a key type still loads and saves, but
+//! Each provider is behind a cargo feature (`aws-kms`, `hc-vault`, `pgp`,
+//! `gcp-kms`, `azure-kv`, all on by default). Without its feature a key type still loads and saves, but
 //! wrapping or unwrapping it fails with a clear message.
 
 mod config;
 mod error;
 mod fields;
 pub mod keys;
-#[cfg_attr(not(any(feature = "hc-vault", feature = "pgp")), allow(dead_code))]
+#[cfg_attr(
+    not(any(
+        feature = "hc-vault",
+        feature = "pgp",
+        feature = "gcp-kms",
+        feature = "azure-kv"
+    )),
+    allow(dead_code)
+)]
 mod retry;
 
 #[cfg(feature = "aws-kms")]
 mod aws;
+#[cfg(feature = "azure-kv")]
+mod azure;
+#[cfg(feature = "gcp-kms")]
+mod gcp;
 #[cfg(feature = "pgp")]
 mod pgp;
-#[cfg(any(feature = "aws-kms", feature = "hc-vault"))]
+#[cfg(any(
+    feature = "aws-kms",
+    feature = "hc-vault",
+    feature = "gcp-kms",
+    feature = "azure-kv"
+))]
 mod runtime;
 #[cfg(feature = "hc-vault")]
 mod vault;
@@ -37,7 +56,8 @@ mod order_tests;
 use zeroize::Zeroizing;
 
 pub use config::{
-    AwsConfig, AwsCredentials, PgpConfig, ServiceConfig, ServiceOptions, VaultConfig,
+    AwsConfig, AwsCredentials, AzureConfig, AzureCredentials, GcpConfig, GcpCredentials, PgpConfig,
+    ServiceConfig, ServiceOptions, VaultConfig,
 };
 pub use error::ServiceError;
 pub use fields::FieldValue;
@@ -92,7 +112,14 @@ impl KeyService for NoServices {
 /// The real key services, one per compiled-in provider.
 pub struct Services {
     config: ServiceConfig,
-    #[cfg(any(feature = "aws-kms", feature = "hc-vault"))]
+    gcp: GcpConfig,
+    azure: AzureConfig,
+    #[cfg(any(
+        feature = "aws-kms",
+        feature = "hc-vault",
+        feature = "gcp-kms",
+        feature = "azure-kv"
+    ))]
     runtime: runtime::Lazy,
 }
 
@@ -102,20 +129,57 @@ impl Services {
     pub fn new(config: ServiceConfig) -> Self {
         Self {
             config,
-            #[cfg(any(feature = "aws-kms", feature = "hc-vault"))]
+            gcp: GcpConfig::default(),
+            azure: AzureConfig::default(),
+            #[cfg(any(
+                feature = "aws-kms",
+                feature = "hc-vault",
+                feature = "gcp-kms",
+                feature = "azure-kv"
+            ))]
             runtime: runtime::Lazy::default(),
         }
+    }
+
+    /// Sets the GCP Cloud KMS settings (endpoint, credentials); by default
+    /// the public endpoint with application default credentials.
+    pub fn with_gcp(mut self, gcp: GcpConfig) -> Self {
+        self.gcp = gcp;
+        self
+    }
+
+    /// Sets the Azure Key Vault settings (credentials, extra trusted roots);
+    /// by default tokens come from the Azure CLI / Azure Developer CLI.
+    pub fn with_azure(mut self, azure: AzureConfig) -> Self {
+        self.azure = azure;
+        self
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &ServiceConfig {
         &self.config
     }
+
+    /// The GCP Cloud KMS settings in use.
+    pub fn gcp(&self) -> &GcpConfig {
+        &self.gcp
+    }
+
+    /// The Azure Key Vault settings in use.
+    pub fn azure(&self) -> &AzureConfig {
+        &self.azure
+    }
 }
 
 // Without every provider feature, some arguments go unused.
 #[cfg_attr(
-    not(all(feature = "aws-kms", feature = "hc-vault", feature = "pgp")),
+    not(all(
+        feature = "aws-kms",
+        feature = "hc-vault",
+        feature = "pgp",
+        feature = "gcp-kms",
+        feature = "azure-kv"
+    )),
     allow(unused_variables, unreachable_code)
 )]
 impl KeyService for Services {
@@ -127,6 +191,20 @@ impl KeyService for Services {
             ServiceKey::HcVault(k) => vault::wrap(&self.runtime, &self.config, k, secret)?,
             #[cfg(feature = "pgp")]
             ServiceKey::Pgp(k) => pgp::wrap(&self.config, k, secret)?,
+            #[cfg(feature = "gcp-kms")]
+            ServiceKey::GcpKms(k) => {
+                gcp::wrap(&self.runtime, &self.config.options, &self.gcp, k, secret)?
+            }
+            #[cfg(feature = "azure-kv")]
+            ServiceKey::AzureKv(k) => {
+                let (key, enc) =
+                    azure::wrap(&self.runtime, &self.config.options, &self.azure, k, secret)?;
+                return Ok(Wrapped {
+                    key: ServiceKey::AzureKv(key),
+                    enc,
+                });
+            }
+            #[allow(unreachable_patterns)]
             other => return Err(not_built(other)),
         };
         Ok(Wrapped {
@@ -143,6 +221,15 @@ impl KeyService for Services {
             ServiceKey::HcVault(k) => vault::unwrap(&self.runtime, &self.config, k, enc),
             #[cfg(feature = "pgp")]
             ServiceKey::Pgp(k) => pgp::unwrap(&self.config, k, enc),
+            #[cfg(feature = "gcp-kms")]
+            ServiceKey::GcpKms(k) => {
+                gcp::unwrap(&self.runtime, &self.config.options, &self.gcp, k, enc)
+            }
+            #[cfg(feature = "azure-kv")]
+            ServiceKey::AzureKv(k) => {
+                azure::unwrap(&self.runtime, &self.config.options, &self.azure, k, enc)
+            }
+            #[allow(unreachable_patterns)]
             other => Err(not_built(other)),
         }
     }
@@ -153,8 +240,12 @@ fn not_built(key: &ServiceKey) -> ServiceError {
         ServiceKey::Kms(_) => "this build has no AWS KMS support (cargo feature `aws-kms`)",
         ServiceKey::HcVault(_) => "this build has no Vault support (cargo feature `hc-vault`)",
         ServiceKey::Pgp(_) => "this build has no PGP support (cargo feature `pgp`)",
-        ServiceKey::GcpKms(_) => "GCP Cloud KMS is not supported yet",
-        ServiceKey::AzureKv(_) => "Azure Key Vault is not supported yet",
+        ServiceKey::GcpKms(_) => {
+            "this build has no GCP Cloud KMS support (cargo feature `gcp-kms`)"
+        }
+        ServiceKey::AzureKv(_) => {
+            "this build has no Azure Key Vault support (cargo feature `azure-kv`)"
+        }
     };
     ServiceError::unsupported(key, why)
 }

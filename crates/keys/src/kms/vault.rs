@@ -11,7 +11,7 @@ use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::config::ServiceConfig;
-use super::error::ServiceError;
+use super::error::{error_chain, ServiceError};
 use super::keys::{ServiceKey, VaultKey};
 use super::retry::with_retries;
 use super::runtime::Lazy;
@@ -182,22 +182,6 @@ fn vault_errors(json: Option<&serde_json::Value>) -> String {
     } else {
         format!(": {}", messages.join("; "))
     }
-}
-
-/// An error and its sources, joined with `: ` (reqwest's own message alone
-/// hides "connection refused").
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

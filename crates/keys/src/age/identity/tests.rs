@@ -141,10 +141,23 @@ fn bad_identity_text_names_line_not_content() {
 #[test]
 fn plugin_lines_are_skipped_with_a_note() {
     let mut ids = Identities::new();
-    let text = "AGE-PLUGIN-YUBIKEY-1QQQQQQ\n";
+    // Well-formed, but no age-plugin-missing program exists.
+    let text = "AGE-PLUGIN-MISSING-1WDHHQUEDD35KKEFQW3JHXAPQD9JX2MN5D968JLQ4YGT\n";
     assert_eq!(ids.add_text("keys", text).unwrap(), 0);
     let shown = ids.sources()[0].to_string();
     assert!(shown.contains("plugin"), "{shown}");
+    // Malformed: an error (with plugin support), never showing the line.
+    #[cfg(feature = "age-plugins")]
+    {
+        let err = ids
+            .add_text("bad", "AGE-PLUGIN-YUBIKEY-1QQQQQQ\n")
+            .unwrap_err();
+        assert!(!err.to_string().contains("QQQQQQ"), "{err}");
+        let err = ids
+            .add_text("bad", "AGE-PLUGIN-../../X-1QQQQQQ\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("plugin name"), "{err}");
+    }
 }
 
 #[test]
