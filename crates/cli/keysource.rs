@@ -13,6 +13,7 @@ use sops_like_keys::kms::{
     parse_encryption_context, AwsConfig, AwsKmsKey, AzureKvKey, GcpKmsKey, PgpConfig, PgpKey,
     ServiceOptions, VaultConfig, VaultKey,
 };
+use sops_like_keys::kms::{AzureConfig, AzureCredentials, GcpConfig, GcpCredentials};
 use sops_like_keys::{
     decrypt_data_key_with, encrypt_data_key_for, DataKey, FieldValue, Identities, KeyGroup,
     KeyRecipient, Recipient, ServiceConfig, ServiceKey, Services,
@@ -192,8 +193,54 @@ pub fn stored_id(k: &MasterKey) -> String {
 /// The key services, configured from the environment as sops does:
 /// `VAULT_TOKEN` or `~/.vault-token`, `VAULT_NAMESPACE`,
 /// `AWS_ENDPOINT_URL_KMS` / `AWS_ENDPOINT_URL` (credentials: the AWS
-/// default chain), `SOPS_GPG_EXEC`, `GNUPGHOME`.
+/// default chain), `SOPS_GPG_EXEC`, `GNUPGHOME`; GCP: `GOOGLE_OAUTH_ACCESS_TOKEN`,
+/// `GOOGLE_CREDENTIALS` (JSON text or a path), else application default
+/// credentials, endpoint `SOPS_GCP_KMS_ENDPOINT` (ours); Azure:
+/// `AZURE_TENANT_ID`+`AZURE_CLIENT_ID`+`AZURE_CLIENT_SECRET`, a managed
+/// identity (`IDENTITY_ENDPOINT`/`MSI_ENDPOINT`), else the Azure CLI / azd.
 pub fn services() -> Services {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let gcp_credentials = if let Some(token) = env("GOOGLE_OAUTH_ACCESS_TOKEN") {
+        GcpCredentials::AccessToken(zeroize::Zeroizing::new(token))
+    } else if let Some(c) = env("GOOGLE_CREDENTIALS") {
+        let text = if c.trim_start().starts_with('{') {
+            c
+        } else {
+            std::fs::read_to_string(&c).unwrap_or_default()
+        };
+        GcpCredentials::Json(zeroize::Zeroizing::new(text))
+    } else {
+        GcpCredentials::Default
+    };
+    let azure_credentials = match (
+        env("AZURE_TENANT_ID"),
+        env("AZURE_CLIENT_ID"),
+        env("AZURE_CLIENT_SECRET"),
+    ) {
+        (Some(tenant_id), Some(client_id), Some(secret)) => AzureCredentials::ClientSecret {
+            tenant_id,
+            client_id,
+            secret: zeroize::Zeroizing::new(secret),
+        },
+        (_, client_id, _)
+            if env("IDENTITY_ENDPOINT").is_some() || env("MSI_ENDPOINT").is_some() =>
+        {
+            AzureCredentials::ManagedIdentity { client_id }
+        }
+        _ => AzureCredentials::DeveloperTools,
+    };
+    base_services()
+        .with_gcp(GcpConfig {
+            endpoint: env("SOPS_GCP_KMS_ENDPOINT"),
+            credentials: gcp_credentials,
+        })
+        .with_azure(AzureConfig {
+            credentials: azure_credentials,
+            ..AzureConfig::default()
+        })
+}
+
+fn base_services() -> Services {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let home = home();
     let host = env("HOSTNAME")

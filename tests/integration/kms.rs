@@ -446,3 +446,106 @@ fn pgp_through_gpg() {
         .args(["--kill", "all"])
         .output();
 }
+
+#[test]
+fn gcp_kms_through_a_local_emulator() {
+    let bin = root().join(".venv/bin/drongo");
+    if !bin.is_file() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "drongo is required in CI (scripts/kms-servers.sh install)"
+        );
+        eprintln!("note: drongo not found; skipping");
+        return;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(&bin)
+        .args(["server", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Moto {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "drongo did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for (path, body) in [
+        (
+            "/v1/projects/p1/locations/global/keyRings?keyRingId=ring",
+            "{}",
+        ),
+        (
+            "/v1/projects/p1/locations/global/keyRings/ring/cryptoKeys?cryptoKeyId=sops",
+            r#"{"purpose":"ENCRYPT_DECRYPT"}"#,
+        ),
+    ] {
+        let out = Command::new("curl")
+            .args([
+                "-s",
+                "-f",
+                "-X",
+                "POST",
+                &format!("{}{path}", server.url),
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                body,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "drongo setup {path}");
+    }
+    let key = "projects/p1/locations/global/keyRings/ring/cryptoKeys/sops";
+    let dir = tempdir();
+    let plain = dir.path().join("g.yaml");
+    std::fs::write(&plain, "a: secret-value\n").unwrap();
+    let url = server.url.clone();
+    let gcp = |mut c: assert_cmd::Command| {
+        c.env("SOPS_GCP_KMS_ENDPOINT", &url)
+            .env("GOOGLE_OAUTH_ACCESS_TOKEN", "test-token");
+        c
+    };
+    let out = gcp(cmd(dir.path(), None))
+        .args(["encrypt", "-i", "--gcp-kms", key])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let enc = std::fs::read_to_string(&plain).unwrap();
+    assert!(
+        enc.contains("gcp_kms:") && enc.contains(&format!("resource_id: {key}")),
+        "{enc}"
+    );
+    let out = gcp(cmd(dir.path(), None))
+        .arg("decrypt")
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "a: secret-value\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(server);
+    let out = gcp(cmd(dir.path(), None))
+        .arg("decrypt")
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(128));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(key));
+}
