@@ -82,34 +82,46 @@ pub(super) fn spliced_capacity(src: &str, pieces: &[(Span, &str)]) -> usize {
     src.len() + pieces.iter().map(|p| p.1.len()).sum::<usize>()
 }
 
-/// The AAD strings of the leaves; consecutive leaves usually share one.
+/// The AAD strings of the leaves, all in one buffer; consecutive leaves
+/// usually share one.
 #[derive(Default)]
 pub(super) struct Aads {
-    list: Vec<String>,
-    buf: String,
+    /// Every distinct-from-its-predecessor AAD, back to back.
+    text: String,
+    /// Where each AAD starts in `text` (it ends where the next starts).
+    starts: Vec<usize>,
 }
 
 impl Aads {
     /// The index of the AAD of `path` (`a:b:`; `:` for the empty path).
     pub(super) fn index(&mut self, path: &[&str]) -> usize {
-        self.buf.clear();
+        let start = self.text.len();
         for p in path {
-            self.buf.push_str(p);
-            self.buf.push(':');
+            self.text.push_str(p);
+            self.text.push(':');
         }
         if path.is_empty() {
-            self.buf.push(':');
+            self.text.push(':');
         }
-        match self.list.last() {
-            Some(last) if *last == self.buf => {}
-            _ => self.list.push(self.buf.clone()),
+        let same = match self.starts.last() {
+            Some(&prev) => self.text.get(prev..start) == self.text.get(start..),
+            None => false,
+        };
+        if same {
+            self.text.truncate(start);
+        } else {
+            self.starts.push(start);
         }
-        self.list.len().saturating_sub(1)
+        self.starts.len().saturating_sub(1)
     }
 
     /// The AAD at `i`.
     pub(super) fn get(&self, i: usize) -> &str {
-        self.list.get(i).map_or("", String::as_str)
+        let Some(&start) = self.starts.get(i) else {
+            return "";
+        };
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.text.len());
+        self.text.get(start..end).unwrap_or("")
     }
 }
 
@@ -154,7 +166,7 @@ mod tests {
             let i = a.index(path);
             assert_eq!(a.get(i), crate::cipher::aad(path));
         }
-        assert_eq!(a.list.len(), 3);
+        assert_eq!(a.starts.len(), 3);
     }
 
     #[test]
