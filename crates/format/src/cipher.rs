@@ -445,6 +445,23 @@ impl ValueCipher {
         Ok(())
     }
 
+    /// The length of the `ENC[…]` text that [`ValueCipher::seal_into`]
+    /// writes for a plaintext of `plain_len` bytes and type `ty`.
+    pub fn sealed_len(cipher: CipherKind, plain_len: usize, ty: &str) -> usize {
+        let b64 = |n: usize| n.div_ceil(3) * 4;
+        "ENC[".len()
+            + cipher.tag().len()
+            + ",data:".len()
+            + b64(plain_len)
+            + ",iv:".len()
+            + b64(cipher.nonce_len())
+            + ",tag:".len()
+            + b64(16)
+            + ",type:".len()
+            + ty.len()
+            + "]".len()
+    }
+
     fn fill_nonce(&mut self, iv: &mut [u8]) -> Result<(), CipherError> {
         let len = iv.len();
         if self.used + len > self.pool.len() {
@@ -639,6 +656,22 @@ mod tests {
             again.open(&[1u8; 32], b"db:password:").unwrap().as_slice(),
             b"secret"
         );
+    }
+
+    #[test]
+    fn sealed_len_is_the_length_seal_into_writes() {
+        let mut c = ValueCipher::new(&[3u8; 32]);
+        let mut scratch = Vec::new();
+        for cipher in [CipherKind::Aes256Gcm, CipherKind::XChaCha20Poly1305] {
+            for n in 0..40 {
+                for ty in ["str", "int", "comment"] {
+                    let mut out = String::new();
+                    c.seal_into(cipher, &vec![b'x'; n], b"a:", ty, &mut scratch, &mut out)
+                        .unwrap();
+                    assert_eq!(ValueCipher::sealed_len(cipher, n, ty), out.len());
+                }
+            }
+        }
     }
 
     #[test]

@@ -11,27 +11,33 @@ const MIN_PARALLEL: usize = 2048;
 /// At most this many threads.
 const MAX_THREADS: usize = 8;
 
-/// Apply `work` to contiguous chunks of `items`, on several threads for
-/// large inputs. The results come back in chunk order.
-pub(super) fn chunked<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
-    let threads = if items.len() < MIN_PARALLEL {
+/// How many items each chunk gets when `len` items are shared out over
+/// the cores (all of them in one chunk for small inputs).
+pub(super) fn chunk_len(len: usize) -> usize {
+    let threads = if len < MIN_PARALLEL {
         1
     } else {
         std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, MAX_THREADS)
     };
-    if threads <= 1 {
-        return vec![work(items)];
+    len.div_ceil(threads).max(1)
+}
+
+/// Run every task, the first on this thread and the others on their own
+/// threads. The results come back in task order.
+pub(super) fn run_all<R: Send, F: FnOnce() -> R + Send>(tasks: Vec<F>) -> Vec<R> {
+    let mut tasks = tasks.into_iter();
+    let Some(first) = tasks.next() else {
+        return Vec::new();
+    };
+    if tasks.len() == 0 {
+        return vec![first()];
     }
-    let size = items.len().div_ceil(threads).max(1);
-    let mut chunks = items.chunks(size);
-    let first = chunks.next().unwrap_or(&[]);
-    let work = &work;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks.map(|c| scope.spawn(move || work(c))).collect();
+        let handles: Vec<_> = tasks.map(|t| scope.spawn(t)).collect();
         let mut results = Vec::with_capacity(handles.len() + 1);
-        results.push(work(first));
+        results.push(first());
         for h in handles {
             match h.join() {
                 Ok(r) => results.push(r),
@@ -41,6 +47,21 @@ pub(super) fn chunked<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + 
         }
         results
     })
+}
+
+/// Apply `work` to contiguous chunks of `items`, on several threads for
+/// large inputs. The results come back in chunk order.
+pub(super) fn chunked<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+    if items.is_empty() {
+        return vec![work(items)];
+    }
+    let work = &work;
+    run_all(
+        items
+            .chunks(chunk_len(items.len()))
+            .map(|c| move || work(c))
+            .collect(),
+    )
 }
 
 /// Replace each `(span, text)` of `src`, writing into `out` (which should be

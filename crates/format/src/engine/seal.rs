@@ -2,7 +2,7 @@
 //! the work in document order, the sealing runs on every core, and the
 //! `ENC[…]` texts are spliced straight into the output.
 
-use super::par::{chunked, splice_into, spliced_capacity, Aads};
+use super::par::{chunk_len, chunked, run_all, splice_into, spliced_capacity, Aads};
 use super::{EngineError, Stash};
 use crate::cipher::{CipherError, CipherKind, ValueCipher};
 use crate::select::Decider;
@@ -114,6 +114,17 @@ pub(super) fn seal_document(
         }
     });
     let aads = &aads;
+    let direct = Direct {
+        syntax,
+        src,
+        jobs: &jobs,
+        key,
+        cipher,
+        aads,
+    };
+    if let Some(out) = direct.seal(extra)? {
+        return Ok(out);
+    }
     let sealed = chunked(&jobs, |chunk| seal_chunk(syntax, key, cipher, chunk, aads));
     let mut pieces: Vec<(Span, &str)> = Vec::with_capacity(jobs.len() + extra.len());
     let mut jobs_left = jobs.iter();
@@ -140,6 +151,222 @@ pub(super) fn seal_document(
     let mut out = String::with_capacity(spliced_capacity(src, &pieces));
     splice_into(src, pieces, &mut out)?;
     Ok(out)
+}
+
+/// A stand-in `ENC[…]` text, to learn what `enc_lexeme` adds around one.
+const SAMPLE_ENC: &str = "ENC[XCHACHA20_POLY1305,data:QUJD,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]";
+
+/// What goes into the output at a span, in span order.
+struct Placed<'j> {
+    span: Span,
+    /// The length of the replacement text.
+    len: usize,
+    what: What<'j>,
+}
+
+enum What<'j> {
+    /// The job at this index.
+    Job(usize),
+    /// A finished text (metadata).
+    Extra(&'j str),
+}
+
+/// Why a chunk could not be written straight into the output.
+enum Fill {
+    /// A replacement did not have its predicted length (or a span is not
+    /// where it should be): the general path takes over.
+    Mismatch,
+    /// The job at this index could not be sealed.
+    Cipher(usize, CipherError),
+}
+
+/// Sealing straight into the output: every replacement's length is known
+/// before sealing (see [`ValueCipher::sealed_len`]), so each chunk of
+/// leaves writes its part of the output in place, in parallel, with no
+/// per-chunk buffers and no second copy.
+struct Direct<'a> {
+    syntax: &'a dyn Syntax,
+    src: &'a str,
+    jobs: &'a [Job<'a>],
+    key: &'a [u8; 32],
+    cipher: CipherKind,
+    aads: &'a Aads,
+}
+
+impl Direct<'_> {
+    /// The output, or `None` when a length turns out different from its
+    /// prediction (or the spans are not in order): the caller then takes
+    /// the general path.
+    fn seal(&self, extra: &[Edit]) -> Result<Option<String>, EngineError> {
+        let Some(items) = self.place(extra) else {
+            return Ok(None);
+        };
+        let src = self.src;
+        let mut total = 0;
+        let mut pos = 0;
+        for it in &items {
+            total += it.span.start - pos + it.len;
+            pos = it.span.end;
+        }
+        total += src.len() - pos;
+        let mut out = vec![0u8; total];
+        let mut rest: &mut [u8] = &mut out;
+        let mut tasks = Vec::new();
+        let mut prev_end = 0;
+        for chunk in items.chunks(chunk_len(items.len())) {
+            let from = prev_end;
+            let mut size = 0;
+            for it in chunk {
+                size += it.span.start - prev_end + it.len;
+                prev_end = it.span.end;
+            }
+            let Some((region, tail)) = std::mem::take(&mut rest).split_at_mut_checked(size) else {
+                return Ok(None);
+            };
+            rest = tail;
+            tasks.push(move || self.fill(region, from, chunk));
+        }
+        for result in run_all(tasks) {
+            match result {
+                Ok(()) => {}
+                Err(Fill::Mismatch) => return Ok(None),
+                Err(Fill::Cipher(i, source)) => {
+                    let aad = self.jobs.get(i).map_or("", |j| self.aads.get(j.aad));
+                    return Err(EngineError::Encrypt {
+                        path: aad.to_string(),
+                        source,
+                    });
+                }
+            }
+        }
+        let mut at = 0;
+        let tail = src.get(prev_end..).unwrap_or("");
+        if put(rest, &mut at, tail).is_err() || at != rest.len() {
+            return Ok(None);
+        }
+        Ok(String::from_utf8(out).ok())
+    }
+
+    /// The jobs and `extra` edits in span order with their replacement
+    /// lengths; `None` unless the spans are in bounds and do not overlap.
+    fn place<'e>(&self, extra: &'e [Edit]) -> Option<Vec<Placed<'e>>> {
+        let wrap = |slot: Slot| {
+            let lexeme = self.syntax.enc_lexeme(slot, SAMPLE_ENC);
+            lexeme.len().checked_sub(SAMPLE_ENC.len())
+        };
+        let (bare, quoted) = (wrap(Slot::Bare), wrap(Slot::Quoted));
+        let mut items = Vec::with_capacity(self.jobs.len() + extra.len());
+        for (i, job) in self.jobs.iter().enumerate() {
+            let len = match &job.text {
+                Text::Done(done) => done.len(),
+                text => {
+                    let enc = ValueCipher::sealed_len(self.cipher, plain_of(text).len(), job.ty);
+                    enc + match job.slot {
+                        None => 0,
+                        Some(Slot::Bare) => bare?,
+                        Some(Slot::Quoted) => quoted?,
+                    }
+                }
+            };
+            items.push(Placed {
+                span: job.span.clone(),
+                len,
+                what: What::Job(i),
+            });
+        }
+        items.extend(extra.iter().map(|e| Placed {
+            span: e.span.clone(),
+            len: e.text.len(),
+            what: What::Extra(&e.text),
+        }));
+        let key = |p: &Placed<'_>| (p.span.start, p.span.end);
+        if !items.is_sorted_by_key(key) {
+            items.sort_by_key(key);
+        }
+        let src = self.src;
+        let mut pos = 0;
+        for it in &items {
+            let (start, end) = (it.span.start, it.span.end);
+            if start < pos
+                || start > end
+                || end > src.len()
+                || !src.is_char_boundary(start)
+                || !src.is_char_boundary(end)
+            {
+                return None;
+            }
+            pos = end;
+        }
+        Some(items)
+    }
+
+    /// Write the source text from `from` and the replacements of `chunk`
+    /// into `region`, which must come out exactly full.
+    fn fill(&self, region: &mut [u8], from: usize, chunk: &[Placed<'_>]) -> Result<(), Fill> {
+        let mut sealer = ValueCipher::new(self.key);
+        let mut scratch = Zeroizing::new(Vec::new());
+        let mut enc = String::new();
+        let mut at = 0;
+        let mut prev = from;
+        for it in chunk {
+            let gap = self.src.get(prev..it.span.start).ok_or(Fill::Mismatch)?;
+            put(region, &mut at, gap)?;
+            let before = at;
+            match it.what {
+                What::Extra(text) => put(region, &mut at, text)?,
+                What::Job(i) => {
+                    let job = self.jobs.get(i).ok_or(Fill::Mismatch)?;
+                    match &job.text {
+                        Text::Done(done) => put(region, &mut at, done)?,
+                        text => {
+                            enc.clear();
+                            sealer
+                                .seal_into(
+                                    self.cipher,
+                                    plain_of(text).as_bytes(),
+                                    self.aads.get(job.aad).as_bytes(),
+                                    job.ty,
+                                    &mut scratch,
+                                    &mut enc,
+                                )
+                                .map_err(|e| Fill::Cipher(i, e))?;
+                            match job.slot {
+                                None => put(region, &mut at, &enc)?,
+                                Some(slot) => {
+                                    let lexeme = self.syntax.enc_lexeme(slot, &enc);
+                                    if lexeme.len() != it.len {
+                                        return Err(Fill::Mismatch);
+                                    }
+                                    put(region, &mut at, &lexeme)?
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if at - before != it.len {
+                return Err(Fill::Mismatch);
+            }
+            prev = it.span.end;
+        }
+        zeroize::Zeroize::zeroize(&mut *scratch);
+        if at == region.len() {
+            Ok(())
+        } else {
+            Err(Fill::Mismatch)
+        }
+    }
+}
+
+/// Copy `text` into `region` at `*at` and move past it.
+fn put(region: &mut [u8], at: &mut usize, text: &str) -> Result<(), Fill> {
+    let end = *at + text.len();
+    region
+        .get_mut(*at..end)
+        .ok_or(Fill::Mismatch)?
+        .copy_from_slice(text.as_bytes());
+    *at = end;
+    Ok(())
 }
 
 fn plain_of<'t>(text: &'t Text<'_>) -> &'t str {
