@@ -77,8 +77,18 @@ pub(super) fn splice_into(
     if !pieces.is_sorted_by_key(key) {
         pieces.sort_by_key(key);
     }
+    splice_sorted_into(src, pieces, out)
+}
+
+/// [`splice_into`] for pieces already in span order (an overlap error
+/// otherwise).
+pub(super) fn splice_sorted_into<'t>(
+    src: &str,
+    pieces: impl IntoIterator<Item = (Span, &'t str)>,
+    out: &mut String,
+) -> Result<(), SpliceError> {
     let mut pos = 0;
-    for (span, text) in &pieces {
+    for (span, text) in pieces {
         let (start, end) = (span.start, span.end);
         let (Some(before), true) = (src.get(pos.min(start)..start), src.is_char_boundary(end))
         else {
