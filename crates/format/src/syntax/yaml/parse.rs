@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use granit_parser::{ErrorKind, Event, Parser, ScalarStyle, ScanError, StructureStyle, Tag};
 
-use super::resolve::{resolve_core_tag, resolve_plain};
+use super::resolve::{resolve_core_tag, resolve_typed};
 use super::text::{is_lb, line_break_style, line_start, skip_ws_back};
 use crate::syntax::{ParseError, Parsed};
 use crate::tree::{Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree, Value};
@@ -168,6 +168,17 @@ struct Builder<'s> {
     last_wide: Span,
 }
 
+/// What a scalar is needed as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Only its key text (a plain mapping key): its node is dropped.
+    KeyOnly,
+    /// Only its node.
+    Node,
+    /// Both (anchored: an alias of it may be a key).
+    Both,
+}
+
 enum Role {
     Key,
     Value,
@@ -241,8 +252,13 @@ impl<'s> Builder<'s> {
             Event::Comment(text, placement) => self.comment(text, placement, range),
             Event::Scalar(value, style, anchor, tag) => {
                 self.before_node();
-                let want_key = anchor != 0 || matches!(self.role(), Role::Key);
-                let done = self.scalar(&value, style, tag.as_deref(), range, tag_start, want_key);
+                let is_key = matches!(self.role(), Role::Key);
+                let key = match (is_key, anchor) {
+                    (true, 0) => Want::KeyOnly,
+                    (false, 0) => Want::Node,
+                    _ => Want::Both,
+                };
+                let done = self.scalar(value, style, tag.as_deref(), range, tag_start, key);
                 self.complete(done, anchor)?;
             }
             Event::Alias(id) => {
@@ -420,12 +436,12 @@ impl<'s> Builder<'s> {
 
     fn scalar(
         &mut self,
-        value: &str,
+        value: Cow<'_, str>,
         style: ScalarStyle,
         tag: Option<&Tag>,
         range: Span,
         tag_start: Option<usize>,
-        want_key: bool,
+        want: Want,
     ) -> Done {
         let (mut start, end) = match style {
             ScalarStyle::Literal | ScalarStyle::Folded => self.block_extent(&range),
@@ -437,6 +453,13 @@ impl<'s> Builder<'s> {
             }
         }
         let empty = range.is_empty() && style == ScalarStyle::Plain;
+        let (key, value) = match want {
+            _ if empty => (String::new(), value),
+            Want::Node => (String::new(), value),
+            Want::Both => (value.to_string(), value),
+            // The node is dropped: the text moves into the key.
+            Want::KeyOnly => (value.into_owned(), Cow::Borrowed("")),
+        };
         let typed = match tag {
             Some(tag) if tag.handle() == "tag:yaml.org,2002:" => {
                 if empty && tag.suffix() == "null" {
@@ -444,14 +467,16 @@ impl<'s> Builder<'s> {
                 } else if empty {
                     Value::Str(String::new())
                 } else {
-                    resolve_core_tag(tag.suffix(), value)
+                    resolve_core_tag(tag.suffix(), &value)
                 }
             }
             Some(_) if empty => Value::Str(String::new()),
-            Some(_) => Value::Str(value.to_string()),
+            Some(_) => Value::Str(value.into_owned()),
             None if empty => Value::Null,
-            None if style == ScalarStyle::Plain => resolve_plain(value),
-            None => Value::Str(value.to_string()),
+            None if style == ScalarStyle::Plain => {
+                resolve_typed(&value).unwrap_or_else(|| Value::Str(value.into_owned()))
+            }
+            None => Value::Str(value.into_owned()),
         };
         if start < range.start || end > range.end {
             self.drop_comments_inside(start, end);
@@ -475,11 +500,7 @@ impl<'s> Builder<'s> {
             start,
             end: end.max(start),
             size: 1,
-            key: if empty || !want_key {
-                String::new()
-            } else {
-                value.to_string()
-            },
+            key,
         }
     }
 
