@@ -3,7 +3,7 @@
 //! (sops-compatible files), the stash and the output are made in order.
 
 use super::par::{chunk_len, chunked, splice_into, splice_sorted_into, Aads};
-use super::{has_aliases, EncryptedFile, EngineError, Stash};
+use super::{enc_text, has_aliases, EncryptedFile, EngineError, Stash};
 use crate::cipher::{is_encrypted, CipherKind, EncParts, ValueCipher};
 use crate::mac::Mac;
 use crate::syntax::{yaml, Format};
@@ -151,13 +151,13 @@ pub(super) fn open_document(
     let mut prev_path: Vec<&str> = Vec::new();
     walk(&file.parsed.tree, |place, leaf| {
         if let (true, Leaf::Value(s)) = (direct || fast, &leaf) {
-            match &s.value {
-                Value::Str(t) if is_encrypted(t) => {
+            match (&s.value, enc_text(src, s)) {
+                (_, Some(_)) => {
                     if let (true, Some(sp)) = (place.in_alias, &s.span) {
                         steps.push((jobs.len(), MacStep::Alias(sp.start)));
                     }
                 }
-                v if !mac_only => {
+                (v, None) if !mac_only => {
                     if let Some(t) = v.sops_text() {
                         steps.push((jobs.len(), MacStep::Text(t)));
                     }
@@ -174,10 +174,8 @@ pub(super) fn open_document(
             prev_path.extend_from_slice(path);
         }
         let (text, span, slot) = match leaf {
-            Leaf::Value(s) => match (&s.value, &s.span) {
-                (Value::Str(t), Some(span)) if is_encrypted(t) => {
-                    (t.as_str(), span.clone(), Some(s.slot))
-                }
+            Leaf::Value(s) => match (enc_text(src, s), &s.span) {
+                (Some(t), Some(span)) => (t, span.clone(), Some(s.slot)),
                 _ => return,
             },
             Leaf::Comment(c) => match &c.span {

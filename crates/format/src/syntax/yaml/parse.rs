@@ -66,7 +66,15 @@ pub(crate) struct Output {
 
 /// Parse a YAML stream.
 pub(crate) fn parse(src: &str) -> Result<Output, ParseError> {
+    parse_with(src, false)
+}
+
+/// Parse a YAML stream; with `lean`, an untagged plain scalar outside the
+/// metadata whose text is an `ENC[…]` value gets an empty string as its
+/// value instead of a copy of that text, which is its span in `src`.
+pub(crate) fn parse_with(src: &str, lean: bool) -> Result<Output, ParseError> {
     let mut b = Builder::new(src);
+    b.lean = lean;
     for item in Parser::new_from_str(src) {
         let (event, span) = item.map_err(|e| scan_error(src, &e))?;
         let range = span.byte_range().unwrap_or(0..0);
@@ -166,6 +174,8 @@ struct Builder<'s> {
     /// The span of the last scalar whose lexeme is wider than granit's
     /// range (block header, tag): comments inside it belong to it.
     last_wide: Span,
+    /// Leave `ENC[…]` plain scalars' values empty (see [`parse_with`]).
+    lean: bool,
 }
 
 /// What a scalar is needed as.
@@ -203,6 +213,7 @@ impl<'s> Builder<'s> {
             metadata_spans: Vec::new(),
             prev_end: 0,
             last_wide: 0..0,
+            lean: false,
         }
     }
 
@@ -474,7 +485,15 @@ impl<'s> Builder<'s> {
             Some(_) => Value::Str(value.into_owned()),
             None if empty => Value::Null,
             None if style == ScalarStyle::Plain => {
-                resolve_typed(&value).unwrap_or_else(|| Value::Str(value.into_owned()))
+                if self.lean
+                    && crate::cipher::is_encrypted(&value)
+                    && self.src.get(range.clone()) == Some(&*value)
+                {
+                    // The text is the span: no copy (see `parse_with`).
+                    Value::Str(String::new())
+                } else {
+                    resolve_typed(&value).unwrap_or_else(|| Value::Str(value.into_owned()))
+                }
             }
             None => Value::Str(value.into_owned()),
         };
@@ -617,7 +636,11 @@ impl<'s> Builder<'s> {
                         doc.has_meta = true;
                     }
                     if self.metadata.is_none() {
-                        self.metadata = Some(done.node);
+                        let mut node = done.node;
+                        if self.lean {
+                            restore_enc(self.src, &mut node);
+                        }
+                        self.metadata = Some(node);
                     }
                 }
                 Some((key, _)) => entries.push(Entry::Pair(Pair {
@@ -722,6 +745,38 @@ impl<'s> Builder<'s> {
             append_comments(last, &mut self.pending);
         }
         self.pending.clear();
+    }
+}
+
+/// Put back the `ENC[…]` texts a lean parse left out (the metadata's own
+/// values must be complete).
+fn restore_enc(src: &str, node: &mut Node) {
+    match node {
+        Node::Map(entries) => {
+            for e in entries {
+                if let Entry::Pair(p) = e {
+                    restore_enc(src, &mut p.value);
+                }
+            }
+        }
+        Node::Seq(items) => {
+            for i in items {
+                if let Item::Node(n) = i {
+                    restore_enc(src, n);
+                }
+            }
+        }
+        Node::Alias(inner) => restore_enc(src, inner),
+        Node::Scalar(s) => {
+            if let (Value::Str(t), Some(span)) = (&mut s.value, &s.span) {
+                match src.get(span.clone()) {
+                    Some(text) if t.is_empty() && crate::cipher::is_encrypted(text) => {
+                        *t = text.to_string();
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 }
 
