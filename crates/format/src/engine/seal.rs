@@ -121,8 +121,9 @@ pub(super) fn seal_document(
         key,
         cipher,
         aads,
+        extra,
     };
-    if let Some(out) = direct.seal(extra)? {
+    if let Some(out) = direct.seal()? {
         return Ok(out);
     }
     let sealed = chunked(&jobs, |chunk| seal_chunk(syntax, key, cipher, chunk, aads));
@@ -156,12 +157,20 @@ pub(super) fn seal_document(
 /// A stand-in `ENC[…]` text, to learn what `enc_lexeme` adds around one.
 const SAMPLE_ENC: &str = "ENC[XCHACHA20_POLY1305,data:QUJD,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]";
 
-/// What goes into the output at a span, in span order.
-struct Placed<'j> {
+/// What goes into the output at a span, in span order (small: there is
+/// one per leaf).
+struct Placed {
     span: Span,
     /// The length of the replacement text.
-    len: usize,
-    what: What<'j>,
+    len: u32,
+    /// A job's index, or the number of jobs plus an extra edit's index.
+    index: u32,
+}
+
+impl Placed {
+    fn len(&self) -> usize {
+        self.len as usize
+    }
 }
 
 enum What<'j> {
@@ -191,21 +200,23 @@ struct Direct<'a> {
     key: &'a [u8; 32],
     cipher: CipherKind,
     aads: &'a Aads,
+    /// Edits to splice in too (the metadata).
+    extra: &'a [Edit],
 }
 
 impl Direct<'_> {
     /// The output, or `None` when a length turns out different from its
     /// prediction (or the spans are not in order): the caller then takes
     /// the general path.
-    fn seal(&self, extra: &[Edit]) -> Result<Option<String>, EngineError> {
-        let Some(items) = self.place(extra) else {
+    fn seal(&self) -> Result<Option<String>, EngineError> {
+        let Some(items) = self.place() else {
             return Ok(None);
         };
         let src = self.src;
         let mut total = 0;
         let mut pos = 0;
         for it in &items {
-            total += it.span.start - pos + it.len;
+            total += it.span.start - pos + it.len();
             pos = it.span.end;
         }
         total += src.len() - pos;
@@ -217,7 +228,7 @@ impl Direct<'_> {
             let from = prev_end;
             let mut size = 0;
             for it in chunk {
-                size += it.span.start - prev_end + it.len;
+                size += it.span.start - prev_end + it.len();
                 prev_end = it.span.end;
             }
             let Some((region, tail)) = std::mem::take(&mut rest).split_at_mut_checked(size) else {
@@ -249,12 +260,13 @@ impl Direct<'_> {
 
     /// The jobs and `extra` edits in span order with their replacement
     /// lengths; `None` unless the spans are in bounds and do not overlap.
-    fn place<'e>(&self, extra: &'e [Edit]) -> Option<Vec<Placed<'e>>> {
+    fn place(&self) -> Option<Vec<Placed>> {
         let wrap = |slot: Slot| {
             let lexeme = self.syntax.enc_lexeme(slot, SAMPLE_ENC);
             lexeme.len().checked_sub(SAMPLE_ENC.len())
         };
         let (bare, quoted) = (wrap(Slot::Bare), wrap(Slot::Quoted));
+        let extra = self.extra;
         let mut items = Vec::with_capacity(self.jobs.len() + extra.len());
         for (i, job) in self.jobs.iter().enumerate() {
             let len = match &job.text {
@@ -270,16 +282,18 @@ impl Direct<'_> {
             };
             items.push(Placed {
                 span: job.span.clone(),
-                len,
-                what: What::Job(i),
+                len: u32::try_from(len).ok()?,
+                index: u32::try_from(i).ok()?,
             });
         }
-        items.extend(extra.iter().map(|e| Placed {
-            span: e.span.clone(),
-            len: e.text.len(),
-            what: What::Extra(&e.text),
-        }));
-        let key = |p: &Placed<'_>| (p.span.start, p.span.end);
+        for (i, e) in extra.iter().enumerate() {
+            items.push(Placed {
+                span: e.span.clone(),
+                len: u32::try_from(e.text.len()).ok()?,
+                index: u32::try_from(self.jobs.len() + i).ok()?,
+            });
+        }
+        let key = |p: &Placed| (p.span.start, p.span.end);
         if !items.is_sorted_by_key(key) {
             items.sort_by_key(key);
         }
@@ -302,7 +316,7 @@ impl Direct<'_> {
 
     /// Write the source text from `from` and the replacements of `chunk`
     /// into `region`, which must come out exactly full.
-    fn fill(&self, region: &mut [u8], from: usize, chunk: &[Placed<'_>]) -> Result<(), Fill> {
+    fn fill(&self, region: &mut [u8], from: usize, chunk: &[Placed]) -> Result<(), Fill> {
         let mut sealer = ValueCipher::new(self.key);
         let mut scratch = Zeroizing::new(Vec::new());
         let mut enc = String::new();
@@ -312,7 +326,7 @@ impl Direct<'_> {
             let gap = self.src.get(prev..it.span.start).ok_or(Fill::Mismatch)?;
             put(region, &mut at, gap)?;
             let before = at;
-            match it.what {
+            match self.what(it).ok_or(Fill::Mismatch)? {
                 What::Extra(text) => put(region, &mut at, text)?,
                 What::Job(i) => {
                     let job = self.jobs.get(i).ok_or(Fill::Mismatch)?;
@@ -334,7 +348,7 @@ impl Direct<'_> {
                                 None => put(region, &mut at, &enc)?,
                                 Some(slot) => {
                                     let lexeme = self.syntax.enc_lexeme(slot, &enc);
-                                    if lexeme.len() != it.len {
+                                    if lexeme.len() != it.len() {
                                         return Err(Fill::Mismatch);
                                     }
                                     put(region, &mut at, &lexeme)?
@@ -344,7 +358,7 @@ impl Direct<'_> {
                     }
                 }
             }
-            if at - before != it.len {
+            if at - before != it.len() {
                 return Err(Fill::Mismatch);
             }
             prev = it.span.end;
@@ -354,6 +368,17 @@ impl Direct<'_> {
             Ok(())
         } else {
             Err(Fill::Mismatch)
+        }
+    }
+}
+
+impl<'a> Direct<'a> {
+    /// What a placed item stands for.
+    fn what(&self, it: &Placed) -> Option<What<'a>> {
+        let i = it.index as usize;
+        match i.checked_sub(self.jobs.len()) {
+            None => Some(What::Job(i)),
+            Some(e) => self.extra.get(e).map(|e| What::Extra(e.text.as_str())),
         }
     }
 }
