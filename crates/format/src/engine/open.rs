@@ -4,7 +4,7 @@
 
 use super::par::{chunk_len, chunked, splice_into, splice_sorted_into, Aads};
 use super::{enc_text, has_aliases, EncryptedFile, EngineError, Stash};
-use crate::cipher::{is_encrypted, CipherKind, EncParts, ValueCipher};
+use crate::cipher::{is_encrypted, CipherError, CipherKind, EncParts, ValueCipher};
 use crate::mac::Mac;
 use crate::syntax::{yaml, Format};
 use crate::tree::{Slot, Span, Value};
@@ -20,19 +20,23 @@ struct Job<'a> {
     span: Span,
     /// `None` for a comment.
     slot: Option<Slot>,
-    aad: usize,
+    /// Index into the AAD strings; past u32 (never in practice) it reads
+    /// as an empty AAD, so the value fails to authenticate.
+    aad: u32,
     /// For a comment: the other AADs to try (see [`open_document`]).
-    candidates: Range<usize>,
+    candidates: Range<u32>,
 }
 
 /// One opened leaf: ranges into its chunk's buffer.
 struct Out {
     /// What to replace (the leaf's span, or a comment item's line).
     span: Span,
-    plain: Range<usize>,
+    /// The plaintext's range (32-bit offsets: there is one per leaf).
+    plain_start: u32,
+    plain_end: u32,
     /// The replacement ends here; it starts where the plaintext starts
     /// (the plaintext is the replacement) or where it ends.
-    repl_end: usize,
+    repl_end: u32,
     repl_after_plain: bool,
     /// A value (not a comment, not a comment item): part of the MAC.
     value: bool,
@@ -96,17 +100,22 @@ struct Entry<'c> {
 
 impl<'c> Entry<'c> {
     fn plain(self) -> &'c str {
-        self.buf.get(self.out.plain.clone()).unwrap_or("")
+        let o = self.out;
+        self.buf
+            .get(o.plain_start as usize..o.plain_end as usize)
+            .unwrap_or("")
     }
 
     fn repl(self) -> &'c str {
-        let p = &self.out.plain;
-        let start = if self.out.repl_after_plain {
-            p.end
+        let o = self.out;
+        let start = if o.repl_after_plain {
+            o.plain_end
         } else {
-            p.start
+            o.plain_start
         };
-        self.buf.get(start..self.out.repl_end).unwrap_or("")
+        self.buf
+            .get(start as usize..o.repl_end as usize)
+            .unwrap_or("")
     }
 }
 
@@ -196,8 +205,11 @@ pub(super) fn open_document(
             text,
             span,
             slot,
-            aad: aads.index(path),
-            candidates: first..candidates.len(),
+            aad: u32::try_from(aads.index(path)).unwrap_or(u32::MAX),
+            // Past u32 (never in practice) a comment is tried at its own
+            // path only.
+            candidates: u32::try_from(first).unwrap_or(u32::MAX)
+                ..u32::try_from(candidates.len()).unwrap_or(u32::MAX),
         });
     });
     let (aads, candidates) = (&aads, &candidates);
@@ -218,7 +230,7 @@ pub(super) fn open_document(
                 None => "comment",
                 Some(_) => EncParts::split(job.text).map_or("", |p| p.ty),
             };
-            stash.put(aads.get(job.aad), ty, entry.plain(), job.text);
+            stash.put(aads.get(job.aad as usize), ty, entry.plain(), job.text);
         }
     }
     let mac = direct.then(|| {
@@ -372,7 +384,7 @@ fn open_chunk(
     let mut outs = Vec::with_capacity(jobs.len());
     let mut scratch = Zeroizing::new(Vec::new());
     for job in jobs {
-        let path = aads.get(job.aad);
+        let path = aads.get(job.aad as usize);
         let is_comment = job.slot.is_none();
         let fail = |source| EngineError::Decrypt {
             path: path.to_string(),
@@ -385,7 +397,8 @@ fn open_chunk(
         };
         let mut opened = opener.open_into(&parts, path.as_bytes(), &mut scratch);
         if is_comment && opened.is_err() {
-            for candidate in candidates.get(job.candidates.clone()).unwrap_or_default() {
+            let (from, to) = (job.candidates.start as usize, job.candidates.end as usize);
+            for candidate in candidates.get(from..to).unwrap_or_default() {
                 if opener
                     .open_into(&parts, candidate.as_bytes(), &mut scratch)
                     .is_ok()
@@ -420,11 +433,15 @@ fn open_chunk(
             push_secret(&mut buf, &lexeme);
             plain_range.end..buf.len()
         };
+        let offset = |n: usize| {
+            u32::try_from(n).map_err(|_| fail(CipherError::Malformed("too many values")))
+        };
         outs.push(Out {
             span,
-            repl_end: repl.end,
+            plain_start: offset(plain_range.start)?,
+            plain_end: offset(plain_range.end)?,
+            repl_end: offset(repl.end)?,
             repl_after_plain: repl.start != plain_range.start,
-            plain: plain_range,
             value: !is_comment && parts.ty != "comment",
         });
     }
