@@ -139,19 +139,15 @@ impl<'a> EncParts<'a> {
             .strip_prefix("ENC[")
             .and_then(|b| b.strip_suffix(']'))
             .ok_or(CipherError::Malformed("expected ENC[...]"))?;
-        let (name, rest) = body
-            .split_once(",data:")
-            .ok_or(CipherError::Malformed("missing data"))?;
+        let (name, rest) =
+            split_at_marker(body, ",data:", false).ok_or(CipherError::Malformed("missing data"))?;
         let cipher = CipherKind::from_tag(name).ok_or(CipherError::Malformed("unknown cipher"))?;
-        let (rest, ty) = rest
-            .rsplit_once(",type:")
-            .ok_or(CipherError::Malformed("missing type"))?;
-        let (rest, tag) = rest
-            .rsplit_once(",tag:")
-            .ok_or(CipherError::Malformed("missing tag"))?;
-        let (data, iv) = rest
-            .rsplit_once(",iv:")
-            .ok_or(CipherError::Malformed("missing iv"))?;
+        let (rest, ty) =
+            split_at_marker(rest, ",type:", true).ok_or(CipherError::Malformed("missing type"))?;
+        let (rest, tag) =
+            split_at_marker(rest, ",tag:", true).ok_or(CipherError::Malformed("missing tag"))?;
+        let (data, iv) =
+            split_at_marker(rest, ",iv:", true).ok_or(CipherError::Malformed("missing iv"))?;
         Ok(EncParts {
             cipher,
             data,
@@ -160,6 +156,30 @@ impl<'a> EncParts<'a> {
             ty,
         })
     }
+}
+
+/// `s.split_once(marker)` (or `rsplit_once` when `last`) for a marker that
+/// starts with `,` and has no other `,` (so occurrences cannot overlap and
+/// every one starts at a comma): a byte scan for commas, no substring
+/// searcher to set up for these short strings.
+fn split_at_marker<'s>(s: &'s str, marker: &str, last: bool) -> Option<(&'s str, &'s str)> {
+    let bytes = s.as_bytes();
+    let hit = |&i: &usize| {
+        bytes
+            .get(i..)
+            .is_some_and(|b| b.starts_with(marker.as_bytes()))
+    };
+    let commas = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b',')
+        .map(|(i, _)| i);
+    let at = if last {
+        commas.rev().find(hit)
+    } else {
+        commas.into_iter().find(hit)
+    }?;
+    Some((s.get(..at)?, s.get(at + marker.len()..)?))
 }
 
 impl EncValue {
@@ -445,6 +465,23 @@ impl ValueCipher {
         Ok(())
     }
 
+    /// The length of the `ENC[…]` text that [`ValueCipher::seal_into`]
+    /// writes for a plaintext of `plain_len` bytes and type `ty`.
+    pub fn sealed_len(cipher: CipherKind, plain_len: usize, ty: &str) -> usize {
+        let b64 = |n: usize| n.div_ceil(3) * 4;
+        "ENC[".len()
+            + cipher.tag().len()
+            + ",data:".len()
+            + b64(plain_len)
+            + ",iv:".len()
+            + b64(cipher.nonce_len())
+            + ",tag:".len()
+            + b64(16)
+            + ",type:".len()
+            + ty.len()
+            + "]".len()
+    }
+
     fn fill_nonce(&mut self, iv: &mut [u8]) -> Result<(), CipherError> {
         let len = iv.len();
         if self.used + len > self.pool.len() {
@@ -639,6 +676,40 @@ mod tests {
             again.open(&[1u8; 32], b"db:password:").unwrap().as_slice(),
             b"secret"
         );
+    }
+
+    #[test]
+    fn split_at_marker_is_split_once() {
+        for s in [
+            "a,iv:b",
+            ",iv:",
+            "x,iv:,iv:y",
+            "no",
+            ",iv",
+            "é,iv:ü,tag:,iv:",
+            ",,iv:,",
+        ] {
+            for m in [",iv:", ",tag:", ",data:"] {
+                assert_eq!(split_at_marker(s, m, false), s.split_once(m), "{s} {m}");
+                assert_eq!(split_at_marker(s, m, true), s.rsplit_once(m), "{s} {m}");
+            }
+        }
+    }
+
+    #[test]
+    fn sealed_len_is_the_length_seal_into_writes() {
+        let mut c = ValueCipher::new(&[3u8; 32]);
+        let mut scratch = Vec::new();
+        for cipher in [CipherKind::Aes256Gcm, CipherKind::XChaCha20Poly1305] {
+            for n in 0..40 {
+                for ty in ["str", "int", "comment"] {
+                    let mut out = String::new();
+                    c.seal_into(cipher, &vec![b'x'; n], b"a:", ty, &mut scratch, &mut out)
+                        .unwrap();
+                    assert_eq!(ValueCipher::sealed_len(cipher, n, ty), out.len());
+                }
+            }
+        }
     }
 
     #[test]

@@ -13,13 +13,13 @@
 //!   real sops decrypts it; decryption writes the value back in a canonical
 //!   spelling for its position.
 
-use crate::cipher::{CipherError, CipherKind, EncValue};
+use crate::cipher::{is_encrypted, CipherError, CipherKind, EncValue};
 use crate::mac::Mac;
 use crate::metadata::{MasterKey, Metadata, MetadataError, Selector, FORMAT_VERSION};
 use crate::select::{Decider, SelectorError};
 use crate::splice::{splice, Edit, SpliceError};
 use crate::syntax::{EmitError, Format, ParseError, Parsed};
-use crate::tree::{Tree, Value};
+use crate::tree::{Scalar, Tree, Value};
 use crate::walk::{walk, Leaf};
 use zeroize::Zeroizing;
 
@@ -127,7 +127,9 @@ pub struct EncryptedFile<'s> {
     pub format: Format,
     /// The encrypted text.
     pub src: &'s str,
-    /// The parse.
+    /// The parse. For YAML, an untagged plain `ENC[…]` value outside the
+    /// metadata has an empty string as its value: its text is its span in
+    /// `src` (see [`enc_text`]); this spares a copy of every value.
     pub parsed: Parsed,
     /// The metadata.
     pub metadata: Metadata,
@@ -140,7 +142,10 @@ pub fn is_encrypted_document(format: Format, src: &str) -> Result<bool, EngineEr
 
 /// Parse an encrypted file and its metadata.
 pub fn open(format: Format, src: &str) -> Result<EncryptedFile<'_>, EngineError> {
-    let parsed = format.syntax().parse(src)?;
+    let parsed = match format {
+        Format::Yaml => crate::syntax::yaml::parse_encrypted(src)?,
+        _ => format.syntax().parse(src)?,
+    };
     let node = parsed.metadata.as_ref().ok_or(EngineError::NoMetadata)?;
     let metadata = Metadata::from_node(node)?;
     Ok(EncryptedFile {
@@ -149,6 +154,20 @@ pub fn open(format: Format, src: &str) -> Result<EncryptedFile<'_>, EngineError>
         parsed,
         metadata,
     })
+}
+
+/// The `ENC[…]` text of a scalar of an [`EncryptedFile`]'s tree (`src`
+/// is the file's text), if it is an encrypted value.
+pub fn enc_text<'a>(src: &'a str, scalar: &'a Scalar) -> Option<&'a str> {
+    match &scalar.value {
+        Value::Str(t) if is_encrypted(t) => Some(t),
+        Value::Str(t) if t.is_empty() => scalar
+            .span
+            .as_ref()
+            .and_then(|span| src.get(span.clone()))
+            .filter(|text| is_encrypted(text)),
+        _ => None,
+    }
 }
 
 /// The MAC's additional data: `lastmodified` re-formatted as Go's
@@ -555,6 +574,65 @@ fn verify_mac(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lean YAML parse of `open` gives the same encrypted texts (via
+    /// `enc_text`), the same other values and the same metadata as a parse.
+    #[test]
+    fn lean_yaml_parse_matches_the_full_parse() {
+        let docs = [
+            "a: 1\nb: x\nc: 'q'\n# note\nd: [1, two, {e: f}]\n",
+            "a: &x 12\nb: *x\nc: {k: *x, l: -3}\nm: &m {a: 1}\nn:\n  <<: *m\n",
+            "a: 1\n---\nb: |\n  block\nc: ''\n",
+        ];
+        for doc in docs {
+            for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
+                let opts = EncryptOptions {
+                    cipher,
+                    ..EncryptOptions::default()
+                };
+                let Ok(enc) = encrypt(
+                    Format::Yaml,
+                    doc,
+                    &[1u8; 32],
+                    &opts,
+                    KeyMaterial::default(),
+                    "2026-01-01T00:00:00Z",
+                ) else {
+                    assert_eq!(cipher, CipherKind::Aes256Gcm); // aliases
+                    continue;
+                };
+                let full = Format::Yaml.syntax().parse(&enc).unwrap();
+                let file = open(Format::Yaml, &enc).unwrap();
+                assert!(file.parsed.metadata == full.metadata, "{doc:?}");
+                assert_eq!(file.parsed.metadata_spans, full.metadata_spans);
+                let leaves = |tree: &Tree, lean: bool| {
+                    let mut out = Vec::new();
+                    walk(tree, |place, leaf| {
+                        if let Leaf::Value(s) = leaf {
+                            let text = match (lean, enc_text(&enc, s)) {
+                                (true, Some(t)) => format!("enc {t}"),
+                                _ => match &s.value {
+                                    Value::Str(t) if is_encrypted(t) => format!("enc {t}"),
+                                    v => format!("{:?}", v.sops_text()),
+                                },
+                            };
+                            out.push((place.path.join(":"), text, s.span.clone()));
+                        }
+                    });
+                    out
+                };
+                assert_eq!(leaves(&file.parsed.tree, true), leaves(&full.tree, false));
+                let mut lean = 0;
+                walk(&file.parsed.tree, |_, leaf| {
+                    lean += usize::from(
+                        matches!(leaf, Leaf::Value(s) if s.value == Value::Str(String::new()) && enc_text(&enc, s).is_some()),
+                    );
+                });
+                assert!(lean > 0, "{doc:?}");
+                assert!(decrypt(&file, &[1u8; 32], false).is_ok());
+            }
+        }
+    }
 
     #[test]
     fn mac_aad_matches_go_reformatting() {

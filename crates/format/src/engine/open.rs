@@ -2,9 +2,9 @@
 //! work in document order, the opening runs on every core, then the MAC
 //! (sops-compatible files), the stash and the output are made in order.
 
-use super::par::{chunked, splice_into, spliced_capacity, Aads};
-use super::{has_aliases, EncryptedFile, EngineError, Stash};
-use crate::cipher::{is_encrypted, CipherKind, EncParts, ValueCipher};
+use super::par::{chunk_len, chunked, splice_into, splice_sorted_into, Aads};
+use super::{enc_text, has_aliases, EncryptedFile, EngineError, Stash};
+use crate::cipher::{is_encrypted, CipherError, CipherKind, EncParts, ValueCipher};
 use crate::mac::Mac;
 use crate::syntax::{yaml, Format};
 use crate::tree::{Slot, Span, Value};
@@ -20,36 +20,118 @@ struct Job<'a> {
     span: Span,
     /// `None` for a comment.
     slot: Option<Slot>,
-    aad: usize,
+    /// Index into the AAD strings; past u32 (never in practice) it reads
+    /// as an empty AAD, so the value fails to authenticate.
+    aad: u32,
     /// For a comment: the other AADs to try (see [`open_document`]).
-    candidates: Range<usize>,
+    candidates: Range<u32>,
 }
 
 /// One opened leaf: ranges into its chunk's buffer.
-struct Out<'a> {
+struct Out {
     /// What to replace (the leaf's span, or a comment item's line).
     span: Span,
-    plain: Range<usize>,
-    repl: Range<usize>,
-    /// The type the stash records.
-    ty: &'a str,
+    /// The plaintext's range (32-bit offsets: there is one per leaf).
+    plain_start: u32,
+    plain_end: u32,
+    /// The replacement ends here; it starts where the plaintext starts
+    /// (the plaintext is the replacement) or where it ends.
+    repl_end: u32,
+    repl_after_plain: bool,
     /// A value (not a comment, not a comment item): part of the MAC.
     value: bool,
 }
 
-/// What sops-compatible MAC input comes next, in walk order.
+/// MAC input in walk order, other than the encrypted values' plaintexts
+/// (in sops-compatible and fast mode every job is one, in job order).
 enum MacStep {
     /// An unencrypted value's sops text.
     Text(String),
-    /// An encrypted value: its plaintext, once opened.
-    Job(usize),
     /// An encrypted value reached through an alias: the plaintext of the
     /// value whose span starts there.
     Alias(usize),
 }
 
+/// A MAC step as replayed: the recorded ones between the jobs.
+enum Step<'s> {
+    Text(&'s str),
+    Job(usize),
+    Alias(usize),
+}
+
+/// Replay the MAC steps: `steps` are `(jobs before it, step)`, in order;
+/// every job index in between is a [`Step::Job`]. Stops at `None`.
+fn replay<'s>(
+    steps: &'s [(usize, MacStep)],
+    jobs: usize,
+    mut f: impl FnMut(Step<'s>) -> Option<()>,
+) -> Option<()> {
+    let mut recorded = steps.iter().peekable();
+    for i in 0..=jobs {
+        while let Some((_, step)) = recorded.next_if(|(at, _)| *at <= i) {
+            f(match step {
+                MacStep::Text(t) => Step::Text(t),
+                MacStep::Alias(start) => Step::Alias(*start),
+            })?;
+        }
+        if i < jobs {
+            f(Step::Job(i))?;
+        }
+    }
+    Some(())
+}
+
 /// A chunk's plaintexts and replacements, and each leaf's ranges in them.
-type Chunk<'a> = (Zeroizing<String>, Vec<Out<'a>>);
+type Chunk = (Zeroizing<String>, Vec<Out>);
+
+/// The opened leaves, by job index.
+struct Opened<'c> {
+    chunks: &'c [Chunk],
+    /// Jobs per chunk (see [`chunk_len`]).
+    per: usize,
+}
+
+/// An opened leaf and its chunk's buffer.
+#[derive(Clone, Copy)]
+struct Entry<'c> {
+    buf: &'c str,
+    out: &'c Out,
+}
+
+impl<'c> Entry<'c> {
+    fn plain(self) -> &'c str {
+        let o = self.out;
+        self.buf
+            .get(o.plain_start as usize..o.plain_end as usize)
+            .unwrap_or("")
+    }
+
+    fn repl(self) -> &'c str {
+        let o = self.out;
+        let start = if o.repl_after_plain {
+            o.plain_end
+        } else {
+            o.plain_start
+        };
+        self.buf
+            .get(start as usize..o.repl_end as usize)
+            .unwrap_or("")
+    }
+}
+
+impl<'c> Opened<'c> {
+    fn get(&self, i: usize) -> Option<Entry<'c>> {
+        let (buf, outs) = self.chunks.get(i / self.per)?;
+        let out = outs.get(i % self.per)?;
+        Some(Entry { buf, out })
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Entry<'c>> + 'c {
+        self.chunks
+            .iter()
+            .flat_map(|(buf, outs)| outs.iter().map(move |out| Entry { buf, out }))
+    }
+}
 
 /// Decrypt every encrypted leaf of `file` and remove its metadata. Returns
 /// the plaintext and, for sops-compatible (AES) files, the MAC computed
@@ -71,22 +153,22 @@ pub(super) fn open_document(
     let mut aads = Aads::default();
     let mut candidates: Vec<String> = Vec::new();
     let mut jobs: Vec<Job<'_>> = Vec::new();
-    let mut steps: Vec<MacStep> = Vec::new();
+    let mut steps: Vec<(usize, MacStep)> = Vec::new();
     // The path of the last value seen: sops attaches a comment that ends a
     // nested mapping to the deepest open mapping, which a layout-based
     // parser may place higher up. Such comments are tried at every prefix.
     let mut prev_path: Vec<&str> = Vec::new();
     walk(&file.parsed.tree, |place, leaf| {
         if let (true, Leaf::Value(s)) = (direct || fast, &leaf) {
-            match &s.value {
-                Value::Str(t) if is_encrypted(t) => {
+            match (&s.value, enc_text(src, s)) {
+                (_, Some(_)) => {
                     if let (true, Some(sp)) = (place.in_alias, &s.span) {
-                        steps.push(MacStep::Alias(sp.start));
+                        steps.push((jobs.len(), MacStep::Alias(sp.start)));
                     }
                 }
-                v if !mac_only => {
+                (v, None) if !mac_only => {
                     if let Some(t) = v.sops_text() {
-                        steps.push(MacStep::Text(t));
+                        steps.push((jobs.len(), MacStep::Text(t)));
                     }
                 }
                 _ => {}
@@ -101,10 +183,8 @@ pub(super) fn open_document(
             prev_path.extend_from_slice(path);
         }
         let (text, span, slot) = match leaf {
-            Leaf::Value(s) => match (&s.value, &s.span) {
-                (Value::Str(t), Some(span)) if is_encrypted(t) => {
-                    (t.as_str(), span.clone(), Some(s.slot))
-                }
+            Leaf::Value(s) => match (enc_text(src, s), &s.span) {
+                (Some(t), Some(span)) => (t, span.clone(), Some(s.slot)),
                 _ => return,
             },
             Leaf::Comment(c) => match &c.span {
@@ -121,77 +201,111 @@ pub(super) fn open_document(
                 }
             }
         }
-        if direct || fast {
-            steps.push(MacStep::Job(jobs.len()));
-        }
         jobs.push(Job {
             text,
             span,
             slot,
-            aad: aads.index(path),
-            candidates: first..candidates.len(),
+            aad: u32::try_from(aads.index(path)).unwrap_or(u32::MAX),
+            // Past u32 (never in practice) a comment is tried at its own
+            // path only.
+            candidates: u32::try_from(first).unwrap_or(u32::MAX)
+                ..u32::try_from(candidates.len()).unwrap_or(u32::MAX),
         });
     });
     let (aads, candidates) = (&aads, &candidates);
     let opened = chunked(&jobs, |chunk| {
         open_chunk(file, key, chunk, aads, candidates)
     });
-    let mut chunks: Vec<Chunk<'_>> = Vec::with_capacity(opened.len());
+    let mut chunks: Vec<Chunk> = Vec::with_capacity(opened.len());
     for result in opened {
         chunks.push(result?);
     }
-    // Every leaf's (buffer, output) in job order.
-    let outs: Vec<(&str, &Out<'_>)> = chunks
-        .iter()
-        .flat_map(|(buf, outs)| outs.iter().map(move |o| (buf.as_str(), o)))
-        .collect();
+    let opened = Opened {
+        chunks: &chunks,
+        per: chunk_len(jobs.len()),
+    };
     if keep {
-        for (i, entry) in outs.iter().enumerate() {
-            if let Some(job) = jobs.get(i) {
-                let plain = text_of(entry, &entry.1.plain);
-                stash.put(aads.get(job.aad), entry.1.ty, plain, job.text);
-            }
+        for (entry, job) in opened.iter().zip(&jobs) {
+            let ty = match job.slot {
+                None => "comment",
+                Some(_) => EncParts::split(job.text).map_or("", |p| p.ty),
+            };
+            stash.put(aads.get(job.aad as usize), ty, entry.plain(), job.text);
         }
     }
     let mac = direct.then(|| {
         let has_alias = has_aliases(&file.parsed.tree);
         let mut mac = Mac::new(mac_only);
         let mut by_span: HashMap<usize, usize> = HashMap::new();
-        for step in &steps {
+        replay(&steps, jobs.len(), |step| {
             match step {
-                MacStep::Text(t) => mac.update(t.as_bytes()),
-                MacStep::Job(i) => {
-                    if let (Some(entry), Some(job)) = (outs.get(*i), jobs.get(*i)) {
-                        if entry.1.value {
-                            mac.update(text_of(entry, &entry.1.plain).as_bytes());
+                Step::Text(t) => mac.update(t.as_bytes()),
+                Step::Job(i) => {
+                    if let (Some(entry), Some(job)) = (opened.get(i), jobs.get(i)) {
+                        if entry.out.value {
+                            mac.update(entry.plain().as_bytes());
                             if has_alias {
-                                by_span.insert(job.span.start, *i);
+                                by_span.insert(job.span.start, i);
                             }
                         }
                     }
                 }
-                MacStep::Alias(start) => {
-                    if let Some(entry) = by_span.get(start).and_then(|&i| outs.get(i)) {
-                        mac.update(text_of(entry, &entry.1.plain).as_bytes());
+                Step::Alias(start) => {
+                    if let Some(entry) = by_span.get(&start).and_then(|&i| opened.get(i)) {
+                        mac.update(entry.plain().as_bytes());
                     }
                 }
             }
-        }
+            Some(())
+        });
         mac.finish()
     });
     let mac = match mac {
         Some(m) => Some(m),
-        None if fast => macs_from_lexemes(&file.parsed.tree, &steps, &outs, &jobs),
+        None if fast => macs_from_lexemes(&file.parsed.tree, &steps, &opened, &jobs),
         None => None,
     };
-    let mut pieces: Vec<(Span, &str)> = outs
-        .iter()
-        .map(|entry| (entry.1.span.clone(), text_of(entry, &entry.1.repl)))
-        .collect();
-    pieces.extend(file.parsed.metadata_spans.iter().map(|s| (s.clone(), "")));
-    let mut plaintext = Zeroizing::new(String::with_capacity(spliced_capacity(src, &pieces)));
-    splice_into(src, pieces, &mut plaintext)?;
+    let plaintext = write_plaintext(src, &opened, &file.parsed.metadata_spans)?;
     Ok((plaintext, mac))
+}
+
+/// The source with every opened leaf's replacement and without the
+/// metadata, written in one pass when the spans come in order.
+fn write_plaintext(
+    src: &str,
+    opened: &Opened<'_>,
+    metadata: &[Span],
+) -> Result<Zeroizing<String>, EngineError> {
+    let key = |s: &Span| (s.start, s.end);
+    // Both lists in span order, merged as a stable sort of "leaves, then
+    // metadata" would order them.
+    let merged = || {
+        let mut leaves = opened
+            .iter()
+            .map(|e| (e.out.span.clone(), e.repl()))
+            .peekable();
+        let mut meta = metadata.iter().map(|s| (s.clone(), "")).peekable();
+        std::iter::from_fn(move || match (leaves.peek(), meta.peek()) {
+            (Some(l), Some(m)) if key(&m.0) < key(&l.0) => meta.next(),
+            (Some(_), _) => leaves.next(),
+            (None, _) => meta.next(),
+        })
+    };
+    let mut sorted = true;
+    let mut prev = (0, 0);
+    let mut len = src.len();
+    for (span, text) in merged() {
+        sorted &= key(&span) >= prev;
+        prev = key(&span);
+        len = (len + text.len()).saturating_sub(span.len());
+    }
+    let mut plaintext = Zeroizing::new(String::with_capacity(len));
+    if sorted {
+        splice_sorted_into(src, merged(), &mut plaintext)?;
+    } else {
+        splice_into(src, merged().collect(), &mut plaintext)?;
+    }
+    Ok(plaintext)
 }
 
 /// The MAC of a sops-like YAML file (no `mac_only_encrypted`) without
@@ -203,26 +317,23 @@ pub(super) fn open_document(
 /// `None` when some lexeme is not simple: the caller parses.
 fn macs_from_lexemes(
     tree: &crate::tree::Tree,
-    steps: &[MacStep],
-    outs: &[(&str, &Out<'_>)],
+    steps: &[(usize, MacStep)],
+    opened: &Opened<'_>,
     jobs: &[Job<'_>],
 ) -> Option<String> {
     let has_alias = has_aliases(tree);
     let mut mac = Mac::new(false);
     let mut by_span: HashMap<usize, Value> = HashMap::new();
-    for step in steps {
+    replay(steps, jobs.len(), |step| {
         match step {
-            MacStep::Text(t) => mac.update(t.as_bytes()),
-            MacStep::Job(i) => {
-                let (entry, job) = (outs.get(*i)?, jobs.get(*i)?);
-                let repl = text_of(entry, &entry.1.repl);
+            Step::Text(t) => mac.update(t.as_bytes()),
+            Step::Job(i) => {
+                let (entry, job) = (opened.get(i)?, jobs.get(i)?);
+                let repl = entry.repl();
                 let Some(slot) = job.slot else {
-                    if repl.contains(['\n', '\r']) {
-                        return None;
-                    }
-                    continue;
+                    return (!repl.contains(['\n', '\r'])).then_some(());
                 };
-                if !entry.1.value {
+                if !entry.out.value {
                     return None;
                 }
                 let value = yaml::simple_value(repl, slot)?;
@@ -233,19 +344,15 @@ fn macs_from_lexemes(
                     by_span.insert(job.span.start, value);
                 }
             }
-            MacStep::Alias(start) => {
-                if let Some(text) = by_span.get(start).and_then(Value::sops_text) {
+            Step::Alias(start) => {
+                if let Some(text) = by_span.get(&start).and_then(Value::sops_text) {
                     mac.update(text.as_bytes());
                 }
             }
         }
-    }
+        Some(())
+    })?;
     Some(mac.finish())
-}
-
-/// The text of `range` in a leaf's chunk buffer.
-fn text_of<'b>(entry: &(&'b str, &Out<'_>), range: &Range<usize>) -> &'b str {
-    entry.0.get(range.clone()).unwrap_or("")
 }
 
 /// Append `s` to a secret buffer without leaving a copy behind when the
@@ -262,13 +369,13 @@ fn push_secret(buf: &mut Zeroizing<String>, s: &str) {
 }
 
 /// Open one chunk of leaves. Stops at the chunk's first failure.
-fn open_chunk<'a>(
+fn open_chunk(
     file: &EncryptedFile<'_>,
     key: &[u8; 32],
-    jobs: &[Job<'a>],
+    jobs: &[Job<'_>],
     aads: &Aads,
     candidates: &[String],
-) -> Result<Chunk<'a>, EngineError> {
+) -> Result<Chunk, EngineError> {
     let syntax = file.format.syntax();
     let opener = ValueCipher::new(key);
     let mut buf = Zeroizing::new(String::with_capacity(
@@ -277,7 +384,7 @@ fn open_chunk<'a>(
     let mut outs = Vec::with_capacity(jobs.len());
     let mut scratch = Zeroizing::new(Vec::new());
     for job in jobs {
-        let path = aads.get(job.aad);
+        let path = aads.get(job.aad as usize);
         let is_comment = job.slot.is_none();
         let fail = |source| EngineError::Decrypt {
             path: path.to_string(),
@@ -290,7 +397,8 @@ fn open_chunk<'a>(
         };
         let mut opened = opener.open_into(&parts, path.as_bytes(), &mut scratch);
         if is_comment && opened.is_err() {
-            for candidate in candidates.get(job.candidates.clone()).unwrap_or_default() {
+            let (from, to) = (job.candidates.start as usize, job.candidates.end as usize);
+            for candidate in candidates.get(from..to).unwrap_or_default() {
                 if opener
                     .open_into(&parts, candidate.as_bytes(), &mut scratch)
                     .is_ok()
@@ -305,7 +413,6 @@ fn open_chunk<'a>(
         let start = buf.len();
         push_secret(&mut buf, plain);
         let plain_range = start..buf.len();
-        let ty = if is_comment { "comment" } else { parts.ty };
         let mut span = job.span.clone();
         let repl = if !is_comment && parts.ty == "comment" {
             let edit = syntax
@@ -326,11 +433,15 @@ fn open_chunk<'a>(
             push_secret(&mut buf, &lexeme);
             plain_range.end..buf.len()
         };
+        let offset = |n: usize| {
+            u32::try_from(n).map_err(|_| fail(CipherError::Malformed("too many values")))
+        };
         outs.push(Out {
             span,
-            plain: plain_range,
-            repl,
-            ty,
+            plain_start: offset(plain_range.start)?,
+            plain_end: offset(plain_range.end)?,
+            repl_end: offset(repl.end)?,
+            repl_after_plain: repl.start != plain_range.start,
             value: !is_comment && parts.ty != "comment",
         });
     }

@@ -11,27 +11,33 @@ const MIN_PARALLEL: usize = 2048;
 /// At most this many threads.
 const MAX_THREADS: usize = 8;
 
-/// Apply `work` to contiguous chunks of `items`, on several threads for
-/// large inputs. The results come back in chunk order.
-pub(super) fn chunked<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
-    let threads = if items.len() < MIN_PARALLEL {
+/// How many items each chunk gets when `len` items are shared out over
+/// the cores (all of them in one chunk for small inputs).
+pub(super) fn chunk_len(len: usize) -> usize {
+    let threads = if len < MIN_PARALLEL {
         1
     } else {
         std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, MAX_THREADS)
     };
-    if threads <= 1 {
-        return vec![work(items)];
+    len.div_ceil(threads).max(1)
+}
+
+/// Run every task, the first on this thread and the others on their own
+/// threads. The results come back in task order.
+pub(super) fn run_all<R: Send, F: FnOnce() -> R + Send>(tasks: Vec<F>) -> Vec<R> {
+    let mut tasks = tasks.into_iter();
+    let Some(first) = tasks.next() else {
+        return Vec::new();
+    };
+    if tasks.len() == 0 {
+        return vec![first()];
     }
-    let size = items.len().div_ceil(threads).max(1);
-    let mut chunks = items.chunks(size);
-    let first = chunks.next().unwrap_or(&[]);
-    let work = &work;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks.map(|c| scope.spawn(move || work(c))).collect();
+        let handles: Vec<_> = tasks.map(|t| scope.spawn(t)).collect();
         let mut results = Vec::with_capacity(handles.len() + 1);
-        results.push(work(first));
+        results.push(first());
         for h in handles {
             match h.join() {
                 Ok(r) => results.push(r),
@@ -41,6 +47,21 @@ pub(super) fn chunked<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + 
         }
         results
     })
+}
+
+/// Apply `work` to contiguous chunks of `items`, on several threads for
+/// large inputs. The results come back in chunk order.
+pub(super) fn chunked<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+    if items.is_empty() {
+        return vec![work(items)];
+    }
+    let work = &work;
+    run_all(
+        items
+            .chunks(chunk_len(items.len()))
+            .map(|c| move || work(c))
+            .collect(),
+    )
 }
 
 /// Replace each `(span, text)` of `src`, writing into `out` (which should be
@@ -56,8 +77,18 @@ pub(super) fn splice_into(
     if !pieces.is_sorted_by_key(key) {
         pieces.sort_by_key(key);
     }
+    splice_sorted_into(src, pieces, out)
+}
+
+/// [`splice_into`] for pieces already in span order (an overlap error
+/// otherwise).
+pub(super) fn splice_sorted_into<'t>(
+    src: &str,
+    pieces: impl IntoIterator<Item = (Span, &'t str)>,
+    out: &mut String,
+) -> Result<(), SpliceError> {
     let mut pos = 0;
-    for (span, text) in &pieces {
+    for (span, text) in pieces {
         let (start, end) = (span.start, span.end);
         let (Some(before), true) = (src.get(pos.min(start)..start), src.is_char_boundary(end))
         else {
@@ -82,34 +113,46 @@ pub(super) fn spliced_capacity(src: &str, pieces: &[(Span, &str)]) -> usize {
     src.len() + pieces.iter().map(|p| p.1.len()).sum::<usize>()
 }
 
-/// The AAD strings of the leaves; consecutive leaves usually share one.
+/// The AAD strings of the leaves, all in one buffer; consecutive leaves
+/// usually share one.
 #[derive(Default)]
 pub(super) struct Aads {
-    list: Vec<String>,
-    buf: String,
+    /// Every distinct-from-its-predecessor AAD, back to back.
+    text: String,
+    /// Where each AAD starts in `text` (it ends where the next starts).
+    starts: Vec<usize>,
 }
 
 impl Aads {
     /// The index of the AAD of `path` (`a:b:`; `:` for the empty path).
     pub(super) fn index(&mut self, path: &[&str]) -> usize {
-        self.buf.clear();
+        let start = self.text.len();
         for p in path {
-            self.buf.push_str(p);
-            self.buf.push(':');
+            self.text.push_str(p);
+            self.text.push(':');
         }
         if path.is_empty() {
-            self.buf.push(':');
+            self.text.push(':');
         }
-        match self.list.last() {
-            Some(last) if *last == self.buf => {}
-            _ => self.list.push(self.buf.clone()),
+        let same = match self.starts.last() {
+            Some(&prev) => self.text.get(prev..start) == self.text.get(start..),
+            None => false,
+        };
+        if same {
+            self.text.truncate(start);
+        } else {
+            self.starts.push(start);
         }
-        self.list.len().saturating_sub(1)
+        self.starts.len().saturating_sub(1)
     }
 
     /// The AAD at `i`.
     pub(super) fn get(&self, i: usize) -> &str {
-        self.list.get(i).map_or("", String::as_str)
+        let Some(&start) = self.starts.get(i) else {
+            return "";
+        };
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.text.len());
+        self.text.get(start..end).unwrap_or("")
     }
 }
 
@@ -154,7 +197,7 @@ mod tests {
             let i = a.index(path);
             assert_eq!(a.get(i), crate::cipher::aad(path));
         }
-        assert_eq!(a.list.len(), 3);
+        assert_eq!(a.starts.len(), 3);
     }
 
     #[test]

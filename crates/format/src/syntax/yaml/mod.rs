@@ -35,6 +35,14 @@ pub(crate) use simple::simple_value;
 /// The YAML format.
 pub struct Yaml;
 
+/// [`Syntax::parse`] of an encrypted file for the engine: an untagged
+/// plain scalar outside the metadata whose text is an `ENC[…]` value gets
+/// an empty string value; its text is `src[span]` (no copy of every
+/// encrypted value).
+pub(crate) fn parse_encrypted(src: &str) -> Result<Parsed, ParseError> {
+    parse::parse_with(src, true).map(|out| out.parsed)
+}
+
 impl Syntax for Yaml {
     fn name(&self) -> &'static str {
         "yaml"

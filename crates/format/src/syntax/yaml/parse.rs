@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use granit_parser::{ErrorKind, Event, Parser, ScalarStyle, ScanError, StructureStyle, Tag};
 
-use super::resolve::{resolve_core_tag, resolve_plain};
+use super::resolve::{resolve_core_tag, resolve_typed};
 use super::text::{is_lb, line_break_style, line_start, skip_ws_back};
 use crate::syntax::{ParseError, Parsed};
 use crate::tree::{Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree, Value};
@@ -66,7 +66,15 @@ pub(crate) struct Output {
 
 /// Parse a YAML stream.
 pub(crate) fn parse(src: &str) -> Result<Output, ParseError> {
+    parse_with(src, false)
+}
+
+/// Parse a YAML stream; with `lean`, an untagged plain scalar outside the
+/// metadata whose text is an `ENC[…]` value gets an empty string as its
+/// value instead of a copy of that text, which is its span in `src`.
+pub(crate) fn parse_with(src: &str, lean: bool) -> Result<Output, ParseError> {
     let mut b = Builder::new(src);
+    b.lean = lean;
     for item in Parser::new_from_str(src) {
         let (event, span) = item.map_err(|e| scan_error(src, &e))?;
         let range = span.byte_range().unwrap_or(0..0);
@@ -166,6 +174,19 @@ struct Builder<'s> {
     /// The span of the last scalar whose lexeme is wider than granit's
     /// range (block header, tag): comments inside it belong to it.
     last_wide: Span,
+    /// Leave `ENC[…]` plain scalars' values empty (see [`parse_with`]).
+    lean: bool,
+}
+
+/// What a scalar is needed as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Only its key text (a plain mapping key): its node is dropped.
+    KeyOnly,
+    /// Only its node.
+    Node,
+    /// Both (anchored: an alias of it may be a key).
+    Both,
 }
 
 enum Role {
@@ -192,6 +213,7 @@ impl<'s> Builder<'s> {
             metadata_spans: Vec::new(),
             prev_end: 0,
             last_wide: 0..0,
+            lean: false,
         }
     }
 
@@ -241,8 +263,13 @@ impl<'s> Builder<'s> {
             Event::Comment(text, placement) => self.comment(text, placement, range),
             Event::Scalar(value, style, anchor, tag) => {
                 self.before_node();
-                let want_key = anchor != 0 || matches!(self.role(), Role::Key);
-                let done = self.scalar(&value, style, tag.as_deref(), range, tag_start, want_key);
+                let is_key = matches!(self.role(), Role::Key);
+                let key = match (is_key, anchor) {
+                    (true, 0) => Want::KeyOnly,
+                    (false, 0) => Want::Node,
+                    _ => Want::Both,
+                };
+                let done = self.scalar(value, style, tag.as_deref(), range, tag_start, key);
                 self.complete(done, anchor)?;
             }
             Event::Alias(id) => {
@@ -375,9 +402,17 @@ impl<'s> Builder<'s> {
         } else {
             String::new()
         };
+        // Most collections are small: give back the doubling's spare room
+        // (a shrink in place, no copy), a third of a large tree's size.
         let node = match f.coll {
-            Coll::Map(entries) => Node::Map(entries),
-            Coll::Seq(items) => Node::Seq(items),
+            Coll::Map(mut entries) => {
+                entries.shrink_to_fit();
+                Node::Map(entries)
+            }
+            Coll::Seq(mut items) => {
+                items.shrink_to_fit();
+                Node::Seq(items)
+            }
         };
         let done = Done {
             node,
@@ -412,12 +447,12 @@ impl<'s> Builder<'s> {
 
     fn scalar(
         &mut self,
-        value: &str,
+        value: Cow<'_, str>,
         style: ScalarStyle,
         tag: Option<&Tag>,
         range: Span,
         tag_start: Option<usize>,
-        want_key: bool,
+        want: Want,
     ) -> Done {
         let (mut start, end) = match style {
             ScalarStyle::Literal | ScalarStyle::Folded => self.block_extent(&range),
@@ -429,6 +464,13 @@ impl<'s> Builder<'s> {
             }
         }
         let empty = range.is_empty() && style == ScalarStyle::Plain;
+        let (key, value) = match want {
+            _ if empty => (String::new(), value),
+            Want::Node => (String::new(), value),
+            Want::Both => (value.to_string(), value),
+            // The node is dropped: the text moves into the key.
+            Want::KeyOnly => (value.into_owned(), Cow::Borrowed("")),
+        };
         let typed = match tag {
             Some(tag) if tag.handle() == "tag:yaml.org,2002:" => {
                 if empty && tag.suffix() == "null" {
@@ -436,14 +478,24 @@ impl<'s> Builder<'s> {
                 } else if empty {
                     Value::Str(String::new())
                 } else {
-                    resolve_core_tag(tag.suffix(), value)
+                    resolve_core_tag(tag.suffix(), &value)
                 }
             }
             Some(_) if empty => Value::Str(String::new()),
-            Some(_) => Value::Str(value.to_string()),
+            Some(_) => Value::Str(value.into_owned()),
             None if empty => Value::Null,
-            None if style == ScalarStyle::Plain => resolve_plain(value),
-            None => Value::Str(value.to_string()),
+            None if style == ScalarStyle::Plain => {
+                if self.lean
+                    && crate::cipher::is_encrypted(&value)
+                    && self.src.get(range.clone()) == Some(&*value)
+                {
+                    // The text is the span: no copy (see `parse_with`).
+                    Value::Str(String::new())
+                } else {
+                    resolve_typed(&value).unwrap_or_else(|| Value::Str(value.into_owned()))
+                }
+            }
+            None => Value::Str(value.into_owned()),
         };
         if start < range.start || end > range.end {
             self.drop_comments_inside(start, end);
@@ -467,11 +519,7 @@ impl<'s> Builder<'s> {
             start,
             end: end.max(start),
             size: 1,
-            key: if empty || !want_key {
-                String::new()
-            } else {
-                value.to_string()
-            },
+            key,
         }
     }
 
@@ -588,7 +636,11 @@ impl<'s> Builder<'s> {
                         doc.has_meta = true;
                     }
                     if self.metadata.is_none() {
-                        self.metadata = Some(done.node);
+                        let mut node = done.node;
+                        if self.lean {
+                            restore_enc(self.src, &mut node);
+                        }
+                        self.metadata = Some(node);
                     }
                 }
                 Some((key, _)) => entries.push(Entry::Pair(Pair {
@@ -693,6 +745,38 @@ impl<'s> Builder<'s> {
             append_comments(last, &mut self.pending);
         }
         self.pending.clear();
+    }
+}
+
+/// Put back the `ENC[…]` texts a lean parse left out (the metadata's own
+/// values must be complete).
+fn restore_enc(src: &str, node: &mut Node) {
+    match node {
+        Node::Map(entries) => {
+            for e in entries {
+                if let Entry::Pair(p) = e {
+                    restore_enc(src, &mut p.value);
+                }
+            }
+        }
+        Node::Seq(items) => {
+            for i in items {
+                if let Item::Node(n) = i {
+                    restore_enc(src, n);
+                }
+            }
+        }
+        Node::Alias(inner) => restore_enc(src, inner),
+        Node::Scalar(s) => {
+            if let (Value::Str(t), Some(span)) = (&mut s.value, &s.span) {
+                match src.get(span.clone()) {
+                    Some(text) if t.is_empty() && crate::cipher::is_encrypted(text) => {
+                        *t = text.to_string();
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 }
 

@@ -7,20 +7,20 @@ use crate::tree::Value;
 
 /// The value of an untagged plain scalar.
 pub(crate) fn resolve_plain(s: &str) -> Value {
+    resolve_typed(s).unwrap_or_else(|| Value::Str(s.to_string()))
+}
+
+/// The value of an untagged plain scalar if it is not a string (so that a
+/// caller holding an owned string can move it into [`Value::Str`]).
+pub(crate) fn resolve_typed(s: &str) -> Option<Value> {
     let Some(&first) = s.as_bytes().first() else {
-        return Value::Null;
+        return Some(Value::Null);
     };
     match first {
-        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => {
-            lookup(s).unwrap_or_else(|| Value::Str(s.to_string()))
-        }
-        b'.' => lookup(s)
-            .or_else(|| go_float(s).map(Value::Float))
-            .unwrap_or_else(|| Value::Str(s.to_string())),
-        b'+' | b'-' | b'0'..=b'9' => lookup(s)
-            .or_else(|| number_or_time(s))
-            .unwrap_or_else(|| Value::Str(s.to_string())),
-        _ => Value::Str(s.to_string()),
+        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => lookup(s),
+        b'.' => lookup(s).or_else(|| go_float(s).map(Value::Float)),
+        b'+' | b'-' | b'0'..=b'9' => lookup(s).or_else(|| number_or_time(s)),
+        _ => None,
     }
 }
 
