@@ -57,13 +57,16 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     }
     let format = io::input_format(&args.io, &input)?;
     let out_format = io::output_format(&args.io, format)?;
-    let text = if out_format != format {
-        super::decrypt::convert(format, out_format, input.text()?)?
+    // The input is used as it is (no copy) unless it is converted first.
+    let converted;
+    let text: &str = if out_format != format {
+        converted = super::decrypt::convert(format, out_format, input.text()?)?;
+        &converted
     } else {
-        zeroize::Zeroizing::new(input.text()?.to_string())
+        input.text()?
     };
     // Parsed once: an already-encrypted file is refused before any key is wrapped.
-    let doc = engine::plaintext(out_format, &text).map_err(|e| Failure::engine(&input.name, e))?;
+    let doc = engine::plaintext(out_format, text).map_err(|e| Failure::engine(&input.name, e))?;
     let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
     let out = engine::encrypt_plaintext(
         doc,
