@@ -246,96 +246,34 @@ impl EncValue {
         ty: &str,
         iv: Vec<u8>,
     ) -> Result<EncValue, CipherError> {
-        let mut data = plaintext.to_vec();
-        let tag = match cipher {
-            CipherKind::Aes256Gcm => {
-                let aead = Aes256Gcm32::new(key.into());
-                let nonce = iv
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| CipherError::Malformed("bad nonce length"))?;
-                aead.encrypt_inout_detached(nonce, aad, InOutBuf::from(data.as_mut_slice()))
-                    .map_err(|_| CipherError::Auth)?
-                    .to_vec()
-            }
-            CipherKind::XChaCha20Poly1305 => {
-                let aead = XChaCha20Poly1305::new(key.into());
-                let nonce = iv
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| CipherError::Malformed("bad nonce length"))?;
-                aead.encrypt_inout_detached(nonce, aad, InOutBuf::from(data.as_mut_slice()))
-                    .map_err(|_| CipherError::Auth)?
-                    .to_vec()
-            }
-        };
-        Ok(EncValue {
-            cipher,
-            data,
-            iv,
-            tag,
-            ty: ty.to_string(),
-        })
+        ValueCipher::new(key).seal_with_iv(cipher, plaintext, aad, ty, iv)
     }
 
-    /// Decrypt and authenticate.
+    /// Decrypt and authenticate. sops accepts any nonce length on
+    /// decryption; besides the 32-byte AES and 24-byte XChaCha nonces, a
+    /// 12-byte AES-GCM nonce (the standard size) is read too.
     pub fn open(&self, key: &[u8; 32], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, CipherError> {
-        let mut data = Zeroizing::new(self.data.clone());
-        let tag = self
-            .tag
-            .as_slice()
-            .try_into()
-            .map_err(|_| CipherError::Malformed("tag must be 16 bytes"))?;
-        match self.cipher {
-            CipherKind::Aes256Gcm => {
-                // sops accepts any nonce length on decryption; so do we for
-                // the two lengths that exist in practice.
-                match self.iv.len() {
-                    32 => {
-                        let nonce = self
-                            .iv
-                            .as_slice()
-                            .try_into()
-                            .map_err(|_| CipherError::Malformed("bad nonce"))?;
-                        Aes256Gcm32::new(key.into()).decrypt_inout_detached(
-                            nonce,
-                            aad,
-                            InOutBuf::from(data.as_mut_slice()),
-                            tag,
-                        )
-                    }
-                    12 => {
-                        let nonce = self
-                            .iv
-                            .as_slice()
-                            .try_into()
-                            .map_err(|_| CipherError::Malformed("bad nonce"))?;
-                        aes_gcm::Aes256Gcm::new(key.into()).decrypt_inout_detached(
-                            nonce,
-                            aad,
-                            InOutBuf::from(data.as_mut_slice()),
-                            tag,
-                        )
-                    }
-                    _ => return Err(CipherError::Malformed("unsupported AES-GCM nonce length")),
-                }
-            }
-            CipherKind::XChaCha20Poly1305 => {
-                let nonce = self
-                    .iv
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| CipherError::Malformed("bad nonce"))?;
-                XChaCha20Poly1305::new(key.into()).decrypt_inout_detached(
-                    nonce,
-                    aad,
-                    InOutBuf::from(data.as_mut_slice()),
-                    tag,
-                )
-            }
+        if self.cipher == CipherKind::Aes256Gcm && self.iv.len() == 12 {
+            let mut data = Zeroizing::new(self.data.clone());
+            let tag = self
+                .tag
+                .as_slice()
+                .try_into()
+                .map_err(|_| CipherError::Malformed("tag must be 16 bytes"))?;
+            let nonce = self
+                .iv
+                .as_slice()
+                .try_into()
+                .map_err(|_| CipherError::Malformed("bad nonce"))?;
+            aes_gcm::Aes256Gcm::new(key.into())
+                .decrypt_inout_detached(nonce, aad, InOutBuf::from(data.as_mut_slice()), tag)
+                .map_err(|_| CipherError::Auth)?;
+            return Ok(data);
         }
-        .map_err(|_| CipherError::Auth)?;
-        Ok(data)
+        if self.cipher == CipherKind::Aes256Gcm && self.iv.len() != 32 {
+            return Err(CipherError::Malformed("unsupported AES-GCM nonce length"));
+        }
+        ValueCipher::new(key).open(self, aad)
     }
 }
 
@@ -379,29 +317,35 @@ impl ValueCipher {
         ty: &str,
     ) -> Result<EncValue, CipherError> {
         let iv = self.nonce(cipher.nonce_len())?;
+        self.seal_with_iv(cipher, plaintext, aad, ty, iv)
+    }
+
+    /// Encrypt with a given nonce. Callers must never reuse a nonce for a
+    /// different plaintext under the same key.
+    pub fn seal_with_iv(
+        &self,
+        cipher: CipherKind,
+        plaintext: &[u8],
+        aad: &[u8],
+        ty: &str,
+        iv: Vec<u8>,
+    ) -> Result<EncValue, CipherError> {
         let mut data = plaintext.to_vec();
+        let buf = InOutBuf::from(data.as_mut_slice());
+        let bad = |_| CipherError::Malformed("bad nonce length");
         let tag = match cipher {
             CipherKind::Aes256Gcm => {
-                let nonce = iv
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| CipherError::Malformed("bad nonce length"))?;
                 self.aes
-                    .encrypt_inout_detached(nonce, aad, InOutBuf::from(data.as_mut_slice()))
-                    .map_err(|_| CipherError::Auth)?
-                    .to_vec()
+                    .encrypt_inout_detached(iv.as_slice().try_into().map_err(bad)?, aad, buf)
             }
-            CipherKind::XChaCha20Poly1305 => {
-                let nonce = iv
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| CipherError::Malformed("bad nonce length"))?;
-                self.xchacha
-                    .encrypt_inout_detached(nonce, aad, InOutBuf::from(data.as_mut_slice()))
-                    .map_err(|_| CipherError::Auth)?
-                    .to_vec()
-            }
-        };
+            CipherKind::XChaCha20Poly1305 => self.xchacha.encrypt_inout_detached(
+                iv.as_slice().try_into().map_err(bad)?,
+                aad,
+                buf,
+            ),
+        }
+        .map_err(|_| CipherError::Auth)?
+        .to_vec();
         Ok(EncValue {
             cipher,
             data,
