@@ -4,14 +4,9 @@
 use crate::exit::{code, Failure, Result};
 use sops_like_format::{Entry, Item, Node};
 
-/// One step of a path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// A mapping key.
-    Key(String),
-    /// A sequence index.
-    Index(usize),
-}
+/// One step of a path: the format crate's own, so paths go straight to
+/// the structural edits.
+pub use sops_like_format::syntax::PathStep as Step;
 
 /// Parse `["a"][0]`.
 pub fn parse(path: &str) -> Result<Vec<Step>> {

@@ -5,7 +5,7 @@
 
 use crate::util::*;
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -213,7 +213,6 @@ fn vault_transit_round_trip_sops_interop_and_age_fallback() {
         .unwrap();
     assert_eq!(out.status.code(), Some(128));
     assert!(start.elapsed() < Duration::from_secs(60));
-    let _ = Path::new("");
 }
 
 struct Moto {

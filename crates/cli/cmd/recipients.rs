@@ -99,7 +99,12 @@ fn add(a: RecipientsAddArgs) -> Result<()> {
     for i in 0..rules {
         yaml_edit(&cfg.path, |text, parsed| {
             let rule_path = [PathStep::Key("creation_rules".into()), PathStep::Index(i)];
-            let Some(rule) = parsed.tree.docs.first().and_then(|d| lookup(d, &rule_path)) else {
+            let Some(rule) = parsed
+                .tree
+                .docs
+                .first()
+                .and_then(|d| crate::treepath::lookup(d, &rule_path))
+            else {
                 return Ok(Vec::new());
             };
             let mut age_path = rule_path.to_vec();
@@ -194,17 +199,6 @@ fn remove(a: RecipientsRemoveArgs) -> Result<()> {
     })?;
     eprintln!("removed {} from {}", a.name, cfg.path.display());
     refresh(&a.no_rotate)
-}
-
-fn lookup<'a>(node: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
-    let steps: Vec<crate::treepath::Step> = path
-        .iter()
-        .map(|s| match s {
-            PathStep::Key(k) => crate::treepath::Step::Key(k.clone()),
-            PathStep::Index(i) => crate::treepath::Step::Index(*i),
-        })
-        .collect();
-    crate::treepath::lookup(node, &steps)
 }
 
 /// The first place (outside the `recipients:` definitions' keys) where
@@ -303,19 +297,7 @@ fn refresh(no_rotate: &bool) -> Result<()> {
                 .iter()
                 .map(|g| g.iter().map(keysource::stored_id).collect())
                 .collect();
-            let norm = |g: &Vec<Vec<String>>| {
-                let mut g: Vec<Vec<String>> = g
-                    .iter()
-                    .map(|x| {
-                        let mut x = x.clone();
-                        x.sort();
-                        x
-                    })
-                    .collect();
-                g.sort();
-                g
-            };
-            if norm(&want) != norm(&have) {
+            if !super::updatekeys::same_keys(&want, &have) {
                 targets.push(f);
             }
         }

@@ -8,21 +8,10 @@ use crate::args::{IoArgs, SetArgs, UnsetArgs};
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::{clock, keysource, treepath};
-use sops_like_format::syntax::PathStep;
 use sops_like_format::{engine, splice, Entry, Format, Item, Node, Value};
 use std::io::Read;
 use std::path::Path;
 use zeroize::Zeroizing;
-
-fn steps(path: &str) -> Result<Vec<PathStep>> {
-    Ok(treepath::parse(path)?
-        .into_iter()
-        .map(|s| match s {
-            treepath::Step::Key(k) => PathStep::Key(k),
-            treepath::Step::Index(i) => PathStep::Index(i),
-        })
-        .collect())
-}
 
 /// A JSON value as a tree node.
 fn json_node(v: &serde_json::Value) -> Node {
@@ -132,7 +121,7 @@ fn parse_plain(format: Format, plain: &str) -> Result<sops_like_format::Parsed> 
 }
 
 pub fn run_set(args: SetArgs) -> Result<()> {
-    let path = steps(&args.index)?;
+    let path = treepath::parse(&args.index)?;
     let raw = Zeroizing::new(match (&args.value, args.value_file, args.value_stdin) {
         (_, _, true) => {
             let mut s = String::new();
@@ -169,12 +158,11 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         |format, plain| {
             let parsed = parse_plain(format, plain)?;
             if args.idempotent {
-                let steps_cli = treepath::parse(&args.index)?;
                 if let Some(current) = parsed
                     .tree
                     .docs
                     .first()
-                    .and_then(|d| treepath::lookup(d, &steps_cli))
+                    .and_then(|d| treepath::lookup(d, &path))
                 {
                     if same(current, &value) {
                         return Ok(None);
@@ -198,7 +186,7 @@ pub fn run_set(args: SetArgs) -> Result<()> {
 }
 
 pub fn run_unset(args: UnsetArgs) -> Result<()> {
-    let path = steps(&args.index)?;
+    let path = treepath::parse(&args.index)?;
     update(
         &args.file,
         args.input_type.clone(),

@@ -64,23 +64,11 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
     } else {
         None
     };
-    let same_groups = want.len() == have.len()
-        && want.iter().zip(&have).all(|(w, h)| {
-            let mut w = w.clone();
-            let mut h = h.clone();
-            w.sort();
-            h.sort();
-            w == h
-        });
-    if same_groups && (want.len() < 2 || threshold == enc.metadata.shamir_threshold) {
+    if same_keys(&want, &have) && (want.len() < 2 || threshold == enc.metadata.shamir_threshold) {
         return Ok(Outcome::Skipped("already up to date".into()));
     }
     let flat_want: Vec<&String> = want.iter().flatten().collect();
     let flat_have: Vec<&String> = have.iter().flatten().collect();
-    let added: Vec<&&String> = flat_want
-        .iter()
-        .filter(|r| !flat_have.contains(r))
-        .collect();
     let removed: Vec<&&String> = flat_have
         .iter()
         .filter(|r| !flat_want.contains(r))
@@ -124,9 +112,20 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         engine::replace_keys(&enc, keys)
     }
     .map_err(|e| Failure::engine(&input.name, e))?;
-    let _ = added;
     io::atomic_write(Path::new(file), out.as_bytes(), Sensitivity::Encrypted)?;
     Ok(Outcome::Done)
+}
+
+/// Whether a file's key groups (ids, see `keysource::stored_id`) already
+/// are the ones a rule wants: same groups in the same order, keys in any
+/// order within a group.
+pub fn same_keys(want: &[Vec<String>], have: &[Vec<String>]) -> bool {
+    let sorted = |g: &Vec<String>| {
+        let mut g = g.clone();
+        g.sort();
+        g
+    };
+    want.len() == have.len() && want.iter().zip(have).all(|(w, h)| sorted(w) == sorted(h))
 }
 
 fn confirm() -> Result<bool> {

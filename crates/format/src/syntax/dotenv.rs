@@ -397,13 +397,9 @@ fn metadata_spans(src: &str, lines: &[Line], meta: &[usize]) -> Vec<Span> {
     let mut start = first.start;
     if !src.ends_with('\n') {
         if let Some(prev) = first_trailing.checked_sub(1).and_then(|p| lines.get(p)) {
-            let before = lines.get(..first_trailing - 1).unwrap_or_default();
-            // A `\r\n` before the block was inserted whole only if the rest
-            // of the file (what it was before) uses `\r\n`.
             // A `\r\n` there was always inserted whole: in a `\r\n` file as
             // its line break, in a `\n` file because the text ended with a
             // `\r` (see `insert_metadata`).
-            let _ = before;
             let crlf = src.get(prev.content_end..prev.end) == Some("\r\n");
             start = if crlf {
                 prev.content_end
