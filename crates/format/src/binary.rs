@@ -15,7 +15,7 @@ use crate::engine::{self, mac_aad, EncryptOptions, EngineError, KeyMaterial};
 use crate::mac::Mac;
 use crate::metadata::{Metadata, FORMAT_VERSION};
 use crate::syntax::{Format, ParseError};
-use crate::tree::{Node, Tree, Value};
+use crate::tree::{Node, Scalar, Tree, Value};
 use zeroize::Zeroizing;
 
 /// The key holding the file's bytes.
@@ -95,10 +95,14 @@ pub fn open_binary(src: &str) -> Result<BinaryFile, EngineError> {
         .tree
         .docs
         .first()
-        .and_then(|doc| doc.get(DATA_KEY))
-        .and_then(Node::as_value);
+        .and_then(|doc| doc.get(DATA_KEY));
     let data = match data {
-        Some(Value::Str(s)) => s.clone(),
+        // The lean parse of `open` leaves an `ENC[…]` text in the source.
+        Some(Node::Scalar(s)) if let Some(text) = engine::enc_text(src, s) => text.to_string(),
+        Some(Node::Scalar(Scalar {
+            value: Value::Str(s),
+            ..
+        })) => s.clone(),
         _ => {
             return Err(EngineError::Parse(ParseError::at(
                 src,

@@ -127,9 +127,9 @@ pub struct EncryptedFile<'s> {
     pub format: Format,
     /// The encrypted text.
     pub src: &'s str,
-    /// The parse. For YAML, an untagged plain `ENC[…]` value outside the
-    /// metadata has an empty string as its value: its text is its span in
-    /// `src` (see [`enc_text`]); this spares a copy of every value.
+    /// The parse. A plain `ENC[…]` value outside the metadata has an empty
+    /// string as its value: its text is its span in `src` (see
+    /// [`enc_text`]); this spares a copy of every value.
     pub parsed: Parsed,
     /// The metadata.
     pub metadata: Metadata,
@@ -142,10 +142,7 @@ pub fn is_encrypted_document(format: Format, src: &str) -> Result<bool, EngineEr
 
 /// Parse an encrypted file and its metadata.
 pub fn open(format: Format, src: &str) -> Result<EncryptedFile<'_>, EngineError> {
-    let parsed = match format {
-        Format::Yaml => crate::syntax::yaml::parse_encrypted(src)?,
-        _ => format.syntax().parse(src)?,
-    };
+    let parsed = crate::syntax::parse_encrypted(format, src)?;
     let node = parsed.metadata.as_ref().ok_or(EngineError::NoMetadata)?;
     let metadata = Metadata::from_node(node)?;
     Ok(EncryptedFile {
@@ -164,8 +161,7 @@ pub fn enc_text<'a>(src: &'a str, scalar: &'a Scalar) -> Option<&'a str> {
         Value::Str(t) if t.is_empty() => scalar
             .span
             .as_ref()
-            .and_then(|span| src.get(span.clone()))
-            .filter(|text| is_encrypted(text)),
+            .and_then(|span| crate::syntax::lean_enc_text(src, span)),
         _ => None,
     }
 }
@@ -209,6 +205,14 @@ fn has_encrypted_alias(tree: &Tree, decider: &Decider) -> bool {
         }
     });
     found
+}
+
+/// How many leaves (values and comments) `tree` has outside aliases: the
+/// most work items a walk can collect, to size their list once.
+fn leaf_count(tree: &Tree) -> usize {
+    let mut n = 0;
+    walk(tree, |place, _| n += usize::from(!place.in_alias));
+    n
 }
 
 fn has_aliases(tree: &Tree) -> bool {

@@ -152,7 +152,7 @@ pub(super) fn open_document(
     let fast = !direct && !mac_only && file.format == Format::Yaml;
     let mut aads = Aads::default();
     let mut candidates: Vec<String> = Vec::new();
-    let mut jobs: Vec<Job<'_>> = Vec::new();
+    let mut jobs: Vec<Job<'_>> = Vec::with_capacity(super::leaf_count(&file.parsed.tree));
     let mut steps: Vec<(usize, MacStep)> = Vec::new();
     // The path of the last value seen: sops attaches a comment that ends a
     // nested mapping to the deepest open mapping, which a layout-based
@@ -368,6 +368,19 @@ fn push_secret(buf: &mut Zeroizing<String>, s: &str) {
     buf.push_str(s);
 }
 
+/// About how many bytes opening the `ENC[…]` text `enc` adds to a chunk's
+/// buffer: its plaintext (the base64 data: the text less about 100 bytes
+/// of cipher name, nonce, tag and type), twice for AES values, which also
+/// get a re-spelled lexeme. An estimate only: the buffer grows if needed.
+fn plain_estimate(enc: &str) -> usize {
+    let plain = enc.len().saturating_sub(96) / 4 * 3 + 4;
+    if enc.starts_with("ENC[AES") {
+        2 * plain
+    } else {
+        plain
+    }
+}
+
 /// Open one chunk of leaves. Stops at the chunk's first failure.
 fn open_chunk(
     file: &EncryptedFile<'_>,
@@ -379,7 +392,7 @@ fn open_chunk(
     let syntax = file.format.syntax();
     let opener = ValueCipher::new(key);
     let mut buf = Zeroizing::new(String::with_capacity(
-        jobs.iter().map(|j| j.text.len()).sum(),
+        jobs.iter().map(|j| plain_estimate(j.text)).sum(),
     ));
     let mut outs = Vec::with_capacity(jobs.len());
     let mut scratch = Zeroizing::new(Vec::new());

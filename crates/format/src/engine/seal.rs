@@ -47,7 +47,7 @@ pub(super) fn seal_document(
     extra: &[Edit],
 ) -> Result<String, EngineError> {
     let mut aads = Aads::default();
-    let mut jobs = Vec::new();
+    let mut jobs = Vec::with_capacity(super::leaf_count(tree));
     walk(tree, |place, leaf| {
         if place.in_alias {
             return;

@@ -38,46 +38,7 @@ impl Syntax for Dotenv {
     }
 
     fn parse(&self, src: &str) -> Result<Parsed, ParseError> {
-        let lines = scan(src)?;
-        let mut entries = Vec::new();
-        let mut meta = Vec::new();
-        let mut meta_lines = Vec::new();
-        for (idx, line) in lines.iter().enumerate() {
-            match &line.kind {
-                Kind::Blank => {}
-                Kind::Comment(span) => entries.push(Entry::Comment(Comment {
-                    text: text(src, span).to_string(),
-                    span: Some(span.clone()),
-                })),
-                Kind::Pair { key, value } => {
-                    let key = text(src, key);
-                    let decoded = decode(text(src, value));
-                    match key.strip_prefix(META_PREFIX) {
-                        Some(name) => {
-                            meta.push((name.to_string(), decoded));
-                            meta_lines.push(idx);
-                        }
-                        None => entries.push(Entry::Pair(Pair {
-                            key: key.to_string(),
-                            value: Node::Scalar(Scalar {
-                                value: Value::Str(decoded),
-                                span: Some(value.clone()),
-                                slot: Slot::Bare,
-                            }),
-                        })),
-                    }
-                }
-            }
-        }
-        let metadata_spans = metadata_spans(src, &lines, &meta_lines);
-        Ok(Parsed {
-            tree: Tree {
-                docs: vec![Node::Map(entries)],
-            },
-            metadata: (!meta.is_empty()).then(|| unflatten(meta)),
-            metadata_spans,
-            marks: Vec::new(),
-        })
+        parse_with(src, false)
     }
 
     fn enc_lexeme(&self, _slot: Slot, enc: &str) -> String {
@@ -255,6 +216,64 @@ enum Kind {
         key: Span,
         value: Span,
     },
+}
+
+/// [`crate::syntax::parse_encrypted`] for .env.
+pub(crate) fn parse_encrypted(src: &str) -> Result<Parsed, ParseError> {
+    parse_with(src, true)
+}
+
+/// A value that a lean parse leaves empty: an `ENC[…]` text that decodes
+/// to itself.
+fn lean_value(raw: &str) -> bool {
+    crate::cipher::is_encrypted(raw) && !raw.contains("\\n")
+}
+
+fn parse_with(src: &str, lean: bool) -> Result<Parsed, ParseError> {
+    let lines = scan(src)?;
+    let mut entries = Vec::with_capacity(lines.len());
+    let mut meta = Vec::new();
+    let mut meta_lines = Vec::new();
+    for (idx, line) in lines.iter().enumerate() {
+        match &line.kind {
+            Kind::Blank => {}
+            Kind::Comment(span) => entries.push(Entry::Comment(Comment {
+                text: text(src, span).to_string(),
+                span: Some(span.clone()),
+            })),
+            Kind::Pair { key, value } => {
+                let key = text(src, key);
+                let raw = text(src, value);
+                match key.strip_prefix(META_PREFIX) {
+                    Some(name) => {
+                        meta.push((name.to_string(), decode(raw)));
+                        meta_lines.push(idx);
+                    }
+                    None => entries.push(Entry::Pair(Pair {
+                        key: key.to_string(),
+                        value: Node::Scalar(Scalar {
+                            value: Value::Str(if lean && lean_value(raw) {
+                                String::new()
+                            } else {
+                                decode(raw)
+                            }),
+                            span: Some(value.clone()),
+                            slot: Slot::Bare,
+                        }),
+                    })),
+                }
+            }
+        }
+    }
+    let metadata_spans = metadata_spans(src, &lines, &meta_lines);
+    Ok(Parsed {
+        tree: Tree {
+            docs: vec![Node::Map(entries)],
+        },
+        metadata: (!meta.is_empty()).then(|| unflatten(meta)),
+        metadata_spans,
+        marks: Vec::new(),
+    })
 }
 
 /// Blank characters inside a line.

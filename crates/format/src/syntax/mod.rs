@@ -18,6 +18,63 @@ pub mod yaml;
 use crate::splice::Edit;
 use crate::tree::{Node, Slot, Span, Tree, Value};
 
+/// The `ENC[…]` text of a leaf that a lean parse (see [`parse_encrypted`])
+/// left with an empty string value: the leaf's source text, without the
+/// quotes of a JSON string (lean JSON strings have no escapes).
+pub(crate) fn lean_enc_text<'s>(src: &'s str, span: &Span) -> Option<&'s str> {
+    let text = src.get(span.clone())?;
+    let text = match text.strip_prefix('"') {
+        Some(inner) => inner.strip_suffix('"')?,
+        None => text,
+    };
+    crate::cipher::is_encrypted(text).then_some(text)
+}
+
+/// Put back the `ENC[…]` texts a lean parse left out of `node` (the
+/// metadata's own values must be complete).
+pub(crate) fn restore_enc(src: &str, node: &mut Node) {
+    match node {
+        Node::Map(entries) => {
+            for e in entries {
+                if let crate::tree::Entry::Pair(p) = e {
+                    restore_enc(src, &mut p.value);
+                }
+            }
+        }
+        Node::Seq(items) => {
+            for i in items {
+                if let crate::tree::Item::Node(n) = i {
+                    restore_enc(src, n);
+                }
+            }
+        }
+        Node::Alias(inner) => restore_enc(src, inner),
+        Node::Scalar(s) => {
+            if let (Value::Str(t), Some(span)) = (&mut s.value, &s.span) {
+                if t.is_empty() {
+                    if let Some(text) = lean_enc_text(src, span) {
+                        *t = text.to_string();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`Syntax::parse`] of an encrypted file for the engine: a string leaf
+/// outside the metadata whose text is a plain `ENC[…]` value (unquoted in
+/// YAML and .env, an escape-free string in JSON) gets an empty string
+/// value; its text is [`lean_enc_text`] of its span. This spares a copy of
+/// every encrypted value. Other formats parse as usual.
+pub(crate) fn parse_encrypted(format: Format, src: &str) -> Result<Parsed, ParseError> {
+    match format {
+        Format::Yaml => yaml::parse_encrypted(src),
+        Format::Json => json::parse_encrypted(src),
+        Format::Dotenv => dotenv::parse_encrypted(src),
+        _ => format.syntax().parse(src),
+    }
+}
+
 /// One step of a sops tree path: `["key"]` or `[0]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathStep {

@@ -31,6 +31,22 @@ use crate::tree::{Node, Slot, Tree, Value};
 /// The JSON format.
 pub struct Json;
 
+/// [`crate::syntax::parse_encrypted`] for JSON.
+pub(crate) fn parse_encrypted(src: &str) -> Result<Parsed, ParseError> {
+    let mut split = meta::split(src, scan::scan_with(src, true)?)?;
+    if let Some(meta) = split.metadata.as_mut() {
+        super::restore_enc(src, meta);
+    }
+    Ok(Parsed {
+        tree: Tree {
+            docs: vec![split.doc],
+        },
+        metadata: split.metadata,
+        metadata_spans: split.spans,
+        marks: Vec::new(),
+    })
+}
+
 impl Syntax for Json {
     fn name(&self) -> &'static str {
         "json"

@@ -63,10 +63,17 @@ pub(super) enum Top {
 
 /// Scan a whole document.
 pub(super) fn scan(src: &str) -> Result<Top, ParseError> {
+    scan_with(src, false)
+}
+
+/// [`scan`]; with `lean`, a string whose text is an escape-free `ENC[…]`
+/// value gets an empty string value (see [`crate::syntax::parse_encrypted`]).
+pub(super) fn scan_with(src: &str, lean: bool) -> Result<Top, ParseError> {
     let mut p = Parser {
         src,
         pos: if src.starts_with('\u{feff}') { 3 } else { 0 },
         depth: 0,
+        lean,
     };
     p.skip_ws();
     let top = match p.peek() {
@@ -118,6 +125,7 @@ struct Parser<'s> {
     src: &'s str,
     pos: usize,
     depth: usize,
+    lean: bool,
 }
 
 impl Parser<'_> {
@@ -140,7 +148,10 @@ impl Parser<'_> {
         let value = match self.peek() {
             Some(b'{') => return Ok(Node::Map(entries(self.object()?.1))),
             Some(b'[') => return Ok(Node::Seq(items(self.array()?.1))),
-            Some(b'"') => Value::Str(self.string()?),
+            Some(b'"') => match self.lean_enc() {
+                true => Value::Str(String::new()),
+                false => Value::Str(self.string()?),
+            },
             Some(b'-' | b'0'..=b'9') => Value::Float(self.number()?),
             Some(b't') => self.literal("true", Value::Bool(true))?,
             Some(b'f') => self.literal("false", Value::Bool(false))?,
@@ -305,6 +316,28 @@ impl Parser<'_> {
     fn digits(&mut self) {
         while matches!(self.peek(), Some(b'0'..=b'9')) {
             self.pos += 1;
+        }
+    }
+
+    /// At `"`, in a lean scan: whether the string is an `ENC[…]` text with
+    /// nothing to decode (no escape, no control character); if so, `pos`
+    /// moves after its closing quote.
+    fn lean_enc(&mut self) -> bool {
+        let Some(rest) = self.src.get(self.pos + 1..) else {
+            return false;
+        };
+        if !self.lean || !crate::cipher::is_encrypted(rest) {
+            return false;
+        }
+        match rest
+            .bytes()
+            .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+        {
+            Some(end) if rest.as_bytes().get(end) == Some(&b'"') => {
+                self.pos += end + 2;
+                true
+            }
+            _ => false,
         }
     }
 

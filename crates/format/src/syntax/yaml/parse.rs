@@ -638,7 +638,7 @@ impl<'s> Builder<'s> {
                     if self.metadata.is_none() {
                         let mut node = done.node;
                         if self.lean {
-                            restore_enc(self.src, &mut node);
+                            crate::syntax::restore_enc(self.src, &mut node);
                         }
                         self.metadata = Some(node);
                     }
@@ -745,38 +745,6 @@ impl<'s> Builder<'s> {
             append_comments(last, &mut self.pending);
         }
         self.pending.clear();
-    }
-}
-
-/// Put back the `ENC[…]` texts a lean parse left out (the metadata's own
-/// values must be complete).
-fn restore_enc(src: &str, node: &mut Node) {
-    match node {
-        Node::Map(entries) => {
-            for e in entries {
-                if let Entry::Pair(p) = e {
-                    restore_enc(src, &mut p.value);
-                }
-            }
-        }
-        Node::Seq(items) => {
-            for i in items {
-                if let Item::Node(n) = i {
-                    restore_enc(src, n);
-                }
-            }
-        }
-        Node::Alias(inner) => restore_enc(src, inner),
-        Node::Scalar(s) => {
-            if let (Value::Str(t), Some(span)) = (&mut s.value, &s.span) {
-                match src.get(span.clone()) {
-                    Some(text) if t.is_empty() && crate::cipher::is_encrypted(text) => {
-                        *t = text.to_string();
-                    }
-                    _ => {}
-                }
-            }
-        }
     }
 }
 
