@@ -6,9 +6,9 @@ use super::par::{chunk_len, chunked, splice_into, splice_sorted_into, Aads};
 use super::{enc_text, has_aliases, EncryptedFile, EngineError, Stash};
 use crate::cipher::{is_encrypted, CipherError, CipherKind, EncParts, ValueCipher};
 use crate::mac::Mac;
-use crate::syntax::{yaml, Format};
+use crate::syntax::{Format, Syntax};
 use crate::tree::{Slot, Span, Value};
-use crate::walk::{walk, Leaf};
+use crate::walk::{walk, Leaf, Place};
 use std::collections::HashMap;
 use std::ops::Range;
 use zeroize::Zeroizing;
@@ -133,42 +133,54 @@ impl<'c> Opened<'c> {
     }
 }
 
-/// Decrypt every encrypted leaf of `file` and remove its metadata. Returns
-/// the plaintext and, for sops-compatible (AES) files, the MAC computed
-/// over the decrypted value texts exactly as sops does (a re-parse of the
-/// plaintext could differ, e.g. a `\r` that sops keeps in .env values).
-/// Fills `stash` when `keep`.
-pub(super) fn open_document(
-    file: &EncryptedFile<'_>,
-    key: &[u8; 32],
-    keep: bool,
-    stash: &mut Stash,
-) -> Result<(Zeroizing<String>, Option<String>), EngineError> {
-    let src = file.src;
-    let direct = file.metadata.cipher() == Some(CipherKind::Aes256Gcm);
-    let mac_only = file.metadata.mac_only_encrypted;
-    // sops-like's own YAML files: the MAC can be computed from the
-    // decrypted lexemes when they are all simple (see `macs_from_lexemes`).
-    let fast = !direct && !mac_only && file.format == Format::Yaml;
-    let mut aads = Aads::default();
-    let mut candidates: Vec<String> = Vec::new();
-    let mut jobs: Vec<Job<'_>> = Vec::with_capacity(super::leaf_count(&file.parsed.tree));
-    let mut steps: Vec<(usize, MacStep)> = Vec::new();
-    // The path of the last value seen: sops attaches a comment that ends a
-    // nested mapping to the deepest open mapping, which a layout-based
-    // parser may place higher up. Such comments are tried at every prefix.
-    let mut prev_path: Vec<&str> = Vec::new();
-    walk(&file.parsed.tree, |place, leaf| {
-        if let (true, Leaf::Value(s)) = (direct || fast, &leaf) {
+/// Leaves per batch when a document is opened in batches: the per-leaf
+/// work lists (jobs, AADs, opened chunks) never hold more than this many.
+/// Small in unit tests, so that every engine test crosses batches.
+const BATCH: usize = if cfg!(test) { 64 } else { 16 * 1024 };
+
+/// The work the walk collects, in document order: the encrypted leaves,
+/// their AADs, and the MAC steps between them.
+struct Collector<'a> {
+    src: &'a str,
+    /// Record MAC steps (sops-compatible files, or the lexeme MAC).
+    record: bool,
+    mac_only: bool,
+    aads: Aads,
+    candidates: Vec<String>,
+    jobs: Vec<Job<'a>>,
+    steps: Vec<(usize, MacStep)>,
+    /// The path of the last value seen: sops attaches a comment that ends a
+    /// nested mapping to the deepest open mapping, which a layout-based
+    /// parser may place higher up. Such comments are tried at every prefix.
+    prev_path: Vec<&'a str>,
+}
+
+impl<'a> Collector<'a> {
+    fn new(src: &'a str, record: bool, mac_only: bool, capacity: usize) -> Collector<'a> {
+        Collector {
+            src,
+            record,
+            mac_only,
+            aads: Aads::default(),
+            candidates: Vec::new(),
+            jobs: Vec::with_capacity(capacity),
+            steps: Vec::new(),
+            prev_path: Vec::new(),
+        }
+    }
+
+    fn visit(&mut self, place: &Place<'a, '_>, leaf: Leaf<'a>) {
+        let src = self.src;
+        if let (true, Leaf::Value(s)) = (self.record, &leaf) {
             match (&s.value, enc_text(src, s)) {
                 (_, Some(_)) => {
                     if let (true, Some(sp)) = (place.in_alias, &s.span) {
-                        steps.push((jobs.len(), MacStep::Alias(sp.start)));
+                        self.steps.push((self.jobs.len(), MacStep::Alias(sp.start)));
                     }
                 }
-                (v, None) if !mac_only => {
+                (v, None) if !self.mac_only => {
                     if let Some(t) = v.sops_text() {
-                        steps.push((jobs.len(), MacStep::Text(t)));
+                        self.steps.push((self.jobs.len(), MacStep::Text(t)));
                     }
                 }
                 _ => {}
@@ -179,8 +191,8 @@ pub(super) fn open_document(
         }
         let path = place.path;
         if let Leaf::Value(_) = leaf {
-            prev_path.clear();
-            prev_path.extend_from_slice(path);
+            self.prev_path.clear();
+            self.prev_path.extend_from_slice(path);
         }
         let (text, span, slot) = match leaf {
             Leaf::Value(s) => match (enc_text(src, s), &s.span) {
@@ -192,80 +204,390 @@ pub(super) fn open_document(
                 _ => return,
             },
         };
-        let first = candidates.len();
+        let first = self.candidates.len();
         if slot.is_none() {
-            for k in (0..=prev_path.len()).rev() {
-                let candidate = prev_path.get(..k).unwrap_or_default();
+            for k in (0..=self.prev_path.len()).rev() {
+                let candidate = self.prev_path.get(..k).unwrap_or_default();
                 if candidate != path {
-                    candidates.push(crate::cipher::aad(candidate));
+                    self.candidates.push(crate::cipher::aad(candidate));
                 }
             }
         }
-        jobs.push(Job {
+        self.jobs.push(Job {
             text,
             span,
             slot,
-            aad: u32::try_from(aads.index(path)).unwrap_or(u32::MAX),
+            aad: u32::try_from(self.aads.index(path)).unwrap_or(u32::MAX),
             // Past u32 (never in practice) a comment is tried at its own
             // path only.
             candidates: u32::try_from(first).unwrap_or(u32::MAX)
-                ..u32::try_from(candidates.len()).unwrap_or(u32::MAX),
+                ..u32::try_from(self.candidates.len()).unwrap_or(u32::MAX),
         });
-    });
-    let (aads, candidates) = (&aads, &candidates);
-    let opened = chunked(&jobs, |chunk| {
+    }
+
+    /// Forget the collected work (the walk state stays).
+    fn clear(&mut self) {
+        self.aads.clear();
+        self.candidates.clear();
+        self.jobs.clear();
+        self.steps.clear();
+    }
+}
+
+/// Open every collected leaf, on every core; the first failure in
+/// document order is the error.
+fn open_collected(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    c: &Collector<'_>,
+) -> Result<Vec<Chunk>, EngineError> {
+    let (aads, candidates) = (&c.aads, &c.candidates);
+    let opened = chunked(&c.jobs, |chunk| {
         open_chunk(file, key, chunk, aads, candidates)
     });
     let mut chunks: Vec<Chunk> = Vec::with_capacity(opened.len());
     for result in opened {
         chunks.push(result?);
     }
-    let opened = Opened {
-        chunks: &chunks,
-        per: chunk_len(jobs.len()),
-    };
-    if keep {
-        for (entry, job) in opened.iter().zip(&jobs) {
-            let ty = match job.slot {
-                None => "comment",
-                Some(_) => EncParts::split(job.text).map_or("", |p| p.ty),
-            };
-            stash.put(aads.get(job.aad as usize), ty, entry.plain(), job.text);
-        }
+    Ok(chunks)
+}
+
+/// Remember every opened leaf's ciphertext (see [`Stash`]).
+fn stash_opened(stash: &mut Stash, c: &Collector<'_>, opened: &Opened<'_>) {
+    for (entry, job) in opened.iter().zip(&c.jobs) {
+        let ty = match job.slot {
+            None => "comment",
+            Some(_) => EncParts::split(job.text).map_or("", |p| p.ty),
+        };
+        stash.put(c.aads.get(job.aad as usize), ty, entry.plain(), job.text);
     }
-    let mac = direct.then(|| {
-        let has_alias = has_aliases(&file.parsed.tree);
-        let mut mac = Mac::new(mac_only);
-        let mut by_span: HashMap<usize, usize> = HashMap::new();
-        replay(&steps, jobs.len(), |step| {
-            match step {
-                Step::Text(t) => mac.update(t.as_bytes()),
-                Step::Job(i) => {
-                    if let (Some(entry), Some(job)) = (opened.get(i), jobs.get(i)) {
-                        if entry.out.value {
-                            mac.update(entry.plain().as_bytes());
-                            if has_alias {
-                                by_span.insert(job.span.start, i);
-                            }
+}
+
+/// Feed the MAC of a sops-compatible (AES) file with one collection's
+/// steps: the decrypted value texts, exactly as sops hashes them.
+/// `by_span` maps a value's span start to its job (for aliases).
+fn direct_mac(
+    mac: &mut Mac,
+    c: &Collector<'_>,
+    opened: &Opened<'_>,
+    has_alias: bool,
+    by_span: &mut HashMap<usize, usize>,
+) {
+    replay(&c.steps, c.jobs.len(), |step| {
+        match step {
+            Step::Text(t) => mac.update(t.as_bytes()),
+            Step::Job(i) => {
+                if let (Some(entry), Some(job)) = (opened.get(i), c.jobs.get(i)) {
+                    if entry.out.value {
+                        mac.update(entry.plain().as_bytes());
+                        if has_alias {
+                            by_span.insert(job.span.start, i);
                         }
                     }
                 }
-                Step::Alias(start) => {
-                    if let Some(entry) = by_span.get(&start).and_then(|&i| opened.get(i)) {
-                        mac.update(entry.plain().as_bytes());
-                    }
+            }
+            Step::Alias(start) => {
+                if let Some(entry) = by_span.get(&start).and_then(|&i| opened.get(i)) {
+                    mac.update(entry.plain().as_bytes());
                 }
             }
-            Some(())
-        });
-        mac.finish()
+        }
+        Some(())
     });
-    let mac = match mac {
-        Some(m) => Some(m),
-        None if fast => macs_from_lexemes(&file.parsed.tree, &steps, &opened, &jobs),
-        None => None,
+}
+
+/// Feed the MAC of a sops-like file (no `mac_only_encrypted`) with one
+/// collection's steps, without parsing the plaintext again: the value of
+/// every decrypted lexeme taken on its own, which equals what a parse of
+/// the plaintext gives when every lexeme is simple (one line, no
+/// structure; see [`Syntax::simple_value`]) and no comment
+/// text spans lines, since then the plaintext has the same structure as
+/// the encrypted file. `None` when some lexeme is not simple: the caller
+/// parses. `by_span` keeps the values aliases refer to.
+fn lexeme_mac(
+    syntax: &dyn Syntax,
+    mac: &mut Mac,
+    c: &Collector<'_>,
+    opened: &Opened<'_>,
+    has_alias: bool,
+    by_span: &mut HashMap<usize, Value>,
+) -> Option<()> {
+    replay(&c.steps, c.jobs.len(), |step| {
+        match step {
+            Step::Text(t) => mac.update(t.as_bytes()),
+            Step::Job(i) => {
+                let (entry, job) = (opened.get(i)?, c.jobs.get(i)?);
+                let repl = entry.repl();
+                let Some(slot) = job.slot else {
+                    return (!repl.contains(['\n', '\r'])).then_some(());
+                };
+                if !entry.out.value {
+                    return None;
+                }
+                let value = syntax.simple_value(repl, slot)?;
+                if let Some(text) = value.sops_text() {
+                    mac.update(text.as_bytes());
+                }
+                if has_alias {
+                    by_span.insert(job.span.start, value);
+                }
+            }
+            Step::Alias(start) => {
+                if let Some(text) = by_span.get(&start).and_then(Value::sops_text) {
+                    mac.update(text.as_bytes());
+                }
+            }
+        }
+        Some(())
+    })
+}
+
+/// Decrypt every encrypted leaf of `file` and remove its metadata. Returns
+/// the plaintext and, for sops-compatible (AES) files, the MAC computed
+/// over the decrypted value texts exactly as sops does (a re-parse of the
+/// plaintext could differ, e.g. a `\r` that sops keeps in .env values).
+/// Fills `stash` when `keep`.
+///
+/// A document without aliases whose leaves come in source order (every
+/// usual file) is opened in batches of [`BATCH`] leaves, its plaintext
+/// written as it goes, so the work lists stay small; any other document
+/// is collected whole first.
+pub(super) fn open_document(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    keep: bool,
+    stash: &mut Stash,
+) -> Result<(Zeroizing<String>, Option<String>), EngineError> {
+    let has_alias = has_aliases(&file.parsed.tree);
+    if !has_alias {
+        if let Some(done) = open_in_batches(file, key, keep, stash)? {
+            return Ok(done);
+        }
+        *stash = Stash::default();
+    }
+    open_whole(file, key, keep, stash, has_alias)
+}
+
+/// How the MAC is computed while opening.
+#[derive(Clone, Copy)]
+struct MacMode {
+    /// sops-compatible (AES) file: from the decrypted value texts.
+    direct: bool,
+    /// sops-like's own file in a format whose lexemes tell their values
+    /// (see [`lexeme_mac`]).
+    fast: bool,
+    mac_only: bool,
+}
+
+impl MacMode {
+    fn of(file: &EncryptedFile<'_>) -> MacMode {
+        let direct = file.metadata.cipher() == Some(CipherKind::Aes256Gcm);
+        let mac_only = file.metadata.mac_only_encrypted;
+        MacMode {
+            direct,
+            fast: !direct
+                && !mac_only
+                && matches!(file.format, Format::Yaml | Format::Json | Format::Dotenv),
+            mac_only,
+        }
+    }
+
+    fn collector<'a>(self, src: &'a str, capacity: usize) -> Collector<'a> {
+        Collector::new(src, self.direct || self.fast, self.mac_only, capacity)
+    }
+}
+
+/// [`open_document`] in batches; `None` (and a partly filled `stash`) when
+/// the leaves turn out not to be in source order.
+fn open_in_batches(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    keep: bool,
+    stash: &mut Stash,
+) -> Result<Option<(Zeroizing<String>, Option<String>)>, EngineError> {
+    let mode = MacMode::of(file);
+    let syntax = file.format.syntax();
+    let (leaves, plain_len) = size_up(file);
+    let mut collector = mode.collector(file.src, leaves.min(BATCH));
+    let mut out = Output::new(file, plain_len);
+    let mut direct = mode.direct.then(|| Mac::new(mode.mac_only));
+    let mut lexemes = mode.fast.then(|| Mac::new(false));
+    let mut batch = |c: &Collector<'_>, stash: &mut Stash| -> Result<bool, EngineError> {
+        let chunks = open_collected(file, key, c)?;
+        let opened = Opened {
+            chunks: &chunks,
+            per: chunk_len(c.jobs.len()),
+        };
+        if keep {
+            stash_opened(stash, c, &opened);
+        }
+        if let Some(mac) = direct.as_mut() {
+            direct_mac(mac, c, &opened, false, &mut HashMap::new());
+        }
+        if let Some(mac) = lexemes.as_mut() {
+            if lexeme_mac(syntax, mac, c, &opened, false, &mut HashMap::new()).is_none() {
+                lexemes = None;
+            }
+        }
+        let in_order = opened.iter().all(|e| out.put(&e.out.span, e.repl()));
+        Ok(in_order)
     };
-    let plaintext = write_plaintext(src, &opened, &file.parsed.metadata_spans)?;
+    let mut result = Ok(true);
+    walk(&file.parsed.tree, |place, leaf| {
+        if !matches!(result, Ok(true)) {
+            return;
+        }
+        collector.visit(place, leaf);
+        if collector.jobs.len() >= BATCH {
+            result = batch(&collector, stash);
+            collector.clear();
+        }
+    });
+    if result? && batch(&collector, stash)? {
+        let mac = match (direct, lexemes) {
+            (Some(m), _) | (None, Some(m)) => Some(m.finish()),
+            (None, None) => None,
+        };
+        return Ok(out.finish().map(|plain| (plain, mac)));
+    }
+    Ok(None)
+}
+
+/// The number of leaves of `file` (an upper bound of the encrypted ones)
+/// and about how long its plaintext is.
+fn size_up(file: &EncryptedFile<'_>) -> (usize, usize) {
+    let src = file.src;
+    let (mut leaves, mut shrink) = (0, 0);
+    walk(&file.parsed.tree, |place, leaf| {
+        if place.in_alias {
+            return;
+        }
+        leaves += 1;
+        let text = match leaf {
+            Leaf::Value(s) => enc_text(src, s),
+            Leaf::Comment(c) => Some(c.text.as_str()),
+        };
+        if let Some(t) = text {
+            shrink += t.len().saturating_sub(plain_estimate(t));
+        }
+    });
+    let meta: usize = file.parsed.metadata_spans.iter().map(|s| s.len()).sum();
+    (leaves, src.len().saturating_sub(shrink + meta))
+}
+
+/// The plaintext, written in source order: the text between the leaves
+/// copied, each leaf replaced, the metadata left out.
+struct Output<'s> {
+    src: &'s str,
+    out: Zeroizing<String>,
+    /// Where the next copy from `src` starts.
+    pos: usize,
+    /// The metadata spans still to leave out, in order.
+    metadata: &'s [Span],
+}
+
+impl<'s> Output<'s> {
+    fn new(file: &'s EncryptedFile<'_>, capacity: usize) -> Output<'s> {
+        Output {
+            src: file.src,
+            out: Zeroizing::new(String::with_capacity(capacity)),
+            pos: 0,
+            metadata: &file.parsed.metadata_spans,
+        }
+    }
+
+    /// Copy up to `span`, write `text` for it; `false` if `span` does not
+    /// come after what is written (or is out of bounds).
+    fn put(&mut self, span: &Span, text: &str) -> bool {
+        let key = |s: &Span| (s.start, s.end);
+        while let Some((m, rest)) = self.metadata.split_first() {
+            if key(m) >= key(span) {
+                break;
+            }
+            self.metadata = rest;
+            if !self.replace(m, "") {
+                return false;
+            }
+        }
+        self.replace(span, text)
+    }
+
+    fn replace(&mut self, span: &Span, text: &str) -> bool {
+        if span.start < self.pos || span.start > span.end || !self.src.is_char_boundary(span.end) {
+            return false;
+        }
+        let Some(before) = self.src.get(self.pos..span.start) else {
+            return false;
+        };
+        push_secret(&mut self.out, before);
+        push_secret(&mut self.out, text);
+        self.pos = span.end;
+        true
+    }
+
+    /// The rest of the source (without the remaining metadata).
+    fn finish(mut self) -> Option<Zeroizing<String>> {
+        let end = self.src.len();
+        for m in std::mem::take(&mut self.metadata) {
+            if !self.replace(m, "") {
+                return None;
+            }
+        }
+        if !self.replace(&(end..end), "") {
+            return None;
+        }
+        Some(self.out)
+    }
+}
+
+/// [`open_document`] with every leaf collected first (documents with
+/// aliases, or whose leaves are not in source order).
+fn open_whole(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    keep: bool,
+    stash: &mut Stash,
+    has_alias: bool,
+) -> Result<(Zeroizing<String>, Option<String>), EngineError> {
+    let mode = MacMode::of(file);
+    let syntax = file.format.syntax();
+    let mut collector = mode.collector(file.src, super::leaf_count(&file.parsed.tree));
+    walk(&file.parsed.tree, |place, leaf| {
+        collector.visit(place, leaf)
+    });
+    let chunks = open_collected(file, key, &collector)?;
+    let opened = Opened {
+        chunks: &chunks,
+        per: chunk_len(collector.jobs.len()),
+    };
+    if keep {
+        stash_opened(stash, &collector, &opened);
+    }
+    let mac = if mode.direct {
+        let mut mac = Mac::new(mode.mac_only);
+        direct_mac(
+            &mut mac,
+            &collector,
+            &opened,
+            has_alias,
+            &mut HashMap::new(),
+        );
+        Some(mac.finish())
+    } else if mode.fast {
+        let mut mac = Mac::new(false);
+        lexeme_mac(
+            syntax,
+            &mut mac,
+            &collector,
+            &opened,
+            has_alias,
+            &mut HashMap::new(),
+        )
+        .map(|()| mac.finish())
+    } else {
+        None
+    };
+    let plaintext = write_plaintext(file.src, &opened, &file.parsed.metadata_spans)?;
     Ok((plaintext, mac))
 }
 
@@ -306,53 +628,6 @@ fn write_plaintext(
         splice_into(src, merged().collect(), &mut plaintext)?;
     }
     Ok(plaintext)
-}
-
-/// The MAC of a sops-like YAML file (no `mac_only_encrypted`) without
-/// parsing the plaintext again: the value of every decrypted lexeme taken
-/// on its own, which equals what a parse of the plaintext gives when every
-/// lexeme is simple (one line, no structure; see
-/// [`crate::syntax::yaml::simple_value`]) and no comment text spans lines,
-/// since then the plaintext has the same structure as the encrypted file.
-/// `None` when some lexeme is not simple: the caller parses.
-fn macs_from_lexemes(
-    tree: &crate::tree::Tree,
-    steps: &[(usize, MacStep)],
-    opened: &Opened<'_>,
-    jobs: &[Job<'_>],
-) -> Option<String> {
-    let has_alias = has_aliases(tree);
-    let mut mac = Mac::new(false);
-    let mut by_span: HashMap<usize, Value> = HashMap::new();
-    replay(steps, jobs.len(), |step| {
-        match step {
-            Step::Text(t) => mac.update(t.as_bytes()),
-            Step::Job(i) => {
-                let (entry, job) = (opened.get(i)?, jobs.get(i)?);
-                let repl = entry.repl();
-                let Some(slot) = job.slot else {
-                    return (!repl.contains(['\n', '\r'])).then_some(());
-                };
-                if !entry.out.value {
-                    return None;
-                }
-                let value = yaml::simple_value(repl, slot)?;
-                if let Some(text) = value.sops_text() {
-                    mac.update(text.as_bytes());
-                }
-                if has_alias {
-                    by_span.insert(job.span.start, value);
-                }
-            }
-            Step::Alias(start) => {
-                if let Some(text) = by_span.get(&start).and_then(Value::sops_text) {
-                    mac.update(text.as_bytes());
-                }
-            }
-        }
-        Some(())
-    })?;
-    Some(mac.finish())
 }
 
 /// Append `s` to a secret buffer without leaving a copy behind when the
@@ -470,36 +745,61 @@ mod tests {
 
     const KEY: [u8; 32] = [5u8; 32];
 
+    /// Encrypt `doc` (XChaCha unless `aes`) and open the result.
+    fn sealed(format: Format, doc: &str, aes: bool) -> Option<String> {
+        let opts = EncryptOptions {
+            cipher: if aes {
+                CipherKind::Aes256Gcm
+            } else {
+                CipherKind::XChaCha20Poly1305
+            },
+            ..EncryptOptions::default()
+        };
+        let meta = KeyMaterial::default();
+        encrypt(format, doc, &KEY, &opts, meta, "2026-01-01T00:00:00Z").ok()
+    }
+
     /// The MAC computed from the lexemes equals the MAC of a re-parse.
     #[test]
     fn lexeme_mac_equals_reparse_mac() {
         let docs = [
-            "a: 1\nb: x\nc: 'q'\nd: \"d\"\ne: [1, two, 'three']\n",
-            "a: &x 12\nb: *x\nc: {k: *x, l: -3}\n# note\nd: http://h:1/p\n",
-            "m: &m {a: 1, b: yes}\nn:\n  <<: *m\n  c: 2024-01-02\n",
-            "a: 1\n---\nb: 2.5\n...\n",
-            "x: |\n  block\ny: 1\n",
-            "x: \"esc\\n\"\ny: ~\nz: null\nw: ''\n",
-            "- a\n- 1\n",
+            (
+                Format::Yaml,
+                "a: 1\nb: x\nc: 'q'\nd: \"d\"\ne: [1, two, 'three']\n",
+            ),
+            (
+                Format::Yaml,
+                "a: &x 12\nb: *x\nc: {k: *x, l: -3}\n# note\nd: http://h:1/p\n",
+            ),
+            (
+                Format::Yaml,
+                "m: &m {a: 1, b: yes}\nn:\n  <<: *m\n  c: 2024-01-02\n",
+            ),
+            (Format::Yaml, "a: 1\n---\nb: 2.5\n...\n"),
+            (Format::Yaml, "x: |\n  block\ny: 1\n"),
+            (Format::Yaml, "x: \"esc\\n\"\ny: ~\nz: null\nw: ''\n"),
+            (Format::Yaml, "- a\n- 1\n"),
+            (
+                Format::Json,
+                "{\"a\": 1.50, \"b\": \"x\\u00e9\\n\", \"c\": [true, null, -0, 1e400], \"d\": {}}",
+            ),
+            (Format::Json, "[{\"k\": \"v\"}, 12345678901234567890]"),
+            (
+                Format::Dotenv,
+                "A=1\n# c\nB=\"q\" # inline\nexport C=x\\ny\nD=\"multi\nline\"\n",
+            ),
+            (Format::Dotenv, "A='s'\r\nB= spaced \r\n"),
         ];
         let mut fast = 0;
-        for doc in docs {
-            let opts = EncryptOptions::default();
-            let Ok(enc) = encrypt(
-                Format::Yaml,
-                doc,
-                &KEY,
-                &opts,
-                KeyMaterial::default(),
-                "2026-01-01T00:00:00Z",
-            ) else {
+        for (format, doc) in docs {
+            let Some(enc) = sealed(format, doc, false) else {
                 continue; // not a mapping: cannot hold metadata
             };
-            let file = open(Format::Yaml, &enc).unwrap();
+            let file = open(format, &enc).unwrap();
             let mut stash = Stash::default();
             let (plain, mac) = open_document(&file, &KEY, false, &mut stash).unwrap();
             assert_eq!(plain.as_str(), doc);
-            let reparsed = Format::Yaml.syntax().parse(&plain).unwrap();
+            let reparsed = format.syntax().parse(&plain).unwrap();
             let decider = Decider::new(&file.metadata.effective_selector()).unwrap();
             let expected = compute_mac(&reparsed.tree, &decider, false);
             if let Some(mac) = mac {
@@ -508,6 +808,82 @@ mod tests {
             }
             assert!(crate::engine::decrypt(&file, &KEY, false).is_ok());
         }
-        assert_eq!(fast, 4);
+        // Not from the lexemes: the block scalar, the escaped YAML string,
+        // the multi-line .env value.
+        assert_eq!(fast, 7);
+    }
+
+    /// A document of many batches, in every format that batches, both
+    /// ciphers: batched and whole opening give the same plaintext (the
+    /// source), MAC and stash, and the MAC verifies.
+    #[test]
+    fn batches_equal_the_whole() {
+        let n = 2 * BATCH + 7;
+        let mut yaml = String::from("# head\n");
+        let mut json = String::from("{");
+        let mut env = String::new();
+        for i in 0..n {
+            yaml.push_str(&format!("k{i}:\n    v: {i}\n    # c\n    s: 'x{i}'\n"));
+            json.push_str(&format!(
+                "{}\"k{i}\": [{i}, \"s\\n{i}\"]",
+                if i > 0 { ", " } else { "" }
+            ));
+            env.push_str(&format!("K{i}=v{i}\n# c{i}\n"));
+        }
+        json.push('}');
+        for (format, doc) in [
+            (Format::Yaml, &yaml),
+            (Format::Json, &json),
+            (Format::Dotenv, &env),
+        ] {
+            for aes in [false, true] {
+                let enc = sealed(format, doc, aes).unwrap();
+                let file = open(format, &enc).unwrap();
+                let (mut s1, mut s2) = (Stash::default(), Stash::default());
+                let (p1, m1) = open_in_batches(&file, &KEY, true, &mut s1)
+                    .unwrap()
+                    .unwrap();
+                let (p2, m2) = open_whole(&file, &KEY, true, &mut s2, false).unwrap();
+                // (AES files get canonical spellings back: compare without printing.)
+                assert!(p1.as_str() == p2.as_str(), "{format:?} {aes}");
+                assert!(aes || p1.as_str() == doc.as_str(), "{format:?}");
+                assert_eq!(m1, m2);
+                assert!(m1.is_some(), "{format:?} {aes}");
+                assert_eq!(s1.map.len(), s2.map.len());
+                assert!(crate::engine::decrypt(&file, &KEY, false).is_ok());
+            }
+        }
+    }
+
+    /// A bad value in a later batch is an error naming it, not a partial
+    /// plaintext.
+    #[test]
+    fn a_bad_value_in_a_later_batch_fails() {
+        let n = BATCH + 10;
+        let doc: String = (0..n).map(|i| format!("K{i}=v{i}\n")).collect();
+        let enc = sealed(Format::Dotenv, &doc, false).unwrap();
+        let last = format!("K{}=", n - 1);
+        let at = enc.find(&last).unwrap() + last.len() + "ENC[XCHACHA20_POLY1305,data:".len();
+        let mut bad = enc.clone();
+        let flipped = if &enc[at..at + 1] == "A" { "B" } else { "A" };
+        bad.replace_range(at..at + 1, flipped);
+        let file = open(Format::Dotenv, &bad).unwrap();
+        match crate::engine::decrypt(&file, &KEY, false) {
+            Err(EngineError::Decrypt { path, .. }) => assert_eq!(path, format!("K{}:", n - 1)),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("tampered value accepted"),
+        }
+    }
+
+    /// Leaves out of source order are refused by the writer (the caller
+    /// then opens the document whole).
+    #[test]
+    fn output_needs_source_order() {
+        let src = "a: 1\nb: 2\n";
+        let enc = sealed(Format::Yaml, src, false).unwrap();
+        let file = open(Format::Yaml, &enc).unwrap();
+        let mut out = Output::new(&file, 0);
+        assert!(out.put(&(6..7), "x"));
+        assert!(!out.put(&(3..4), "y"));
     }
 }

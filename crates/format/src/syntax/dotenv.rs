@@ -52,6 +52,20 @@ impl Syntax for Dotenv {
         }
     }
 
+    /// A one-line value whose double quotes, if it opens with one, close
+    /// on the line: a parse reads the same text (see the module docs).
+    fn simple_value(&self, lexeme: &str, _slot: Slot) -> Option<Value> {
+        if lexeme.contains(['\n', '\r']) {
+            return None;
+        }
+        let body = lexeme.trim_start_matches(is_blank);
+        if body.starts_with('"') {
+            let open = lexeme.len() - body.len();
+            closing_quote(lexeme, open + 1)?;
+        }
+        Some(Value::Str(decode(lexeme)))
+    }
+
     fn insert_metadata(
         &self,
         src: &str,

@@ -180,6 +180,15 @@ pub trait Syntax: Sync {
         None
     }
 
+    /// The value a parse gives the scalar lexeme `lexeme` (its whole span)
+    /// at a position with `slot`, when that can be told from the lexeme
+    /// alone (one line, no structure); `None` otherwise, or where the
+    /// format does not say. Lets decryption compute the MAC without
+    /// parsing the plaintext again.
+    fn simple_value(&self, _lexeme: &str, _slot: Slot) -> Option<Value> {
+        None
+    }
+
     /// Edits that make the value at `path` equal to `value` (a generated
     /// node: scalar, map or sequence), changing as few bytes as possible:
     /// an existing value is replaced in place (its key, comments and layout

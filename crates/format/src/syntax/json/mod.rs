@@ -79,6 +79,15 @@ impl Syntax for Json {
         out
     }
 
+    /// Every JSON scalar token: parsed on its own, it is what it is in a
+    /// document.
+    fn simple_value(&self, lexeme: &str, _slot: Slot) -> Option<Value> {
+        match scan::scan(lexeme).ok()? {
+            scan::Top::Scalar(Node::Scalar(s)) if !lexeme.starts_with('\u{feff}') => Some(s.value),
+            _ => None,
+        }
+    }
+
     fn insert_metadata(
         &self,
         src: &str,

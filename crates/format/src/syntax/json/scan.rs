@@ -105,7 +105,7 @@ pub(super) fn scan_with(src: &str, lean: bool) -> Result<Top, ParseError> {
 
 /// Turn members into mapping entries.
 pub(super) fn entries(members: Vec<Member>) -> Vec<Entry> {
-    members
+    let mut entries: Vec<Entry> = members
         .into_iter()
         .map(|m| {
             Entry::Pair(Pair {
@@ -113,12 +113,18 @@ pub(super) fn entries(members: Vec<Member>) -> Vec<Entry> {
                 value: m.value,
             })
         })
-        .collect()
+        .collect();
+    // The list may reuse the members' allocation (larger items, and the
+    // doubling's spare room): give the rest back, a third of a large tree.
+    entries.shrink_to_fit();
+    entries
 }
 
 /// Turn elements into sequence items.
 pub(super) fn items(elements: Vec<Element>) -> Vec<Item> {
-    elements.into_iter().map(|e| Item::Node(e.value)).collect()
+    let mut items: Vec<Item> = elements.into_iter().map(|e| Item::Node(e.value)).collect();
+    items.shrink_to_fit();
+    items
 }
 
 struct Parser<'s> {

@@ -30,7 +30,6 @@ use crate::splice::Edit;
 use crate::tree::{Entry, Node, Pair, Slot, Tree, Value};
 use emit::Emitter;
 use parse::Root;
-pub(crate) use simple::simple_value;
 
 /// The YAML format.
 pub struct Yaml;
@@ -122,6 +121,10 @@ impl Syntax for Yaml {
             ));
         }
         Ok(edits)
+    }
+
+    fn simple_value(&self, lexeme: &str, slot: Slot) -> Option<Value> {
+        simple::simple_value(lexeme, slot)
     }
 
     fn comment_item(&self, src: &str, span: &crate::tree::Span, text: &str) -> Option<Edit> {
