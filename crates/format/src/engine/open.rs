@@ -81,6 +81,9 @@ fn replay<'s>(
     Some(())
 }
 
+/// A document's plaintext and, when it was computed on the way, its MAC.
+type Opening = (Zeroizing<String>, Option<String>);
+
 /// A chunk's plaintexts and replacements, and each leaf's ranges in them.
 type Chunk = (Zeroizing<String>, Vec<Out>);
 
@@ -404,7 +407,7 @@ fn open_in_batches(
     key: &[u8; 32],
     keep: bool,
     stash: &mut Stash,
-) -> Result<Option<(Zeroizing<String>, Option<String>)>, EngineError> {
+) -> Result<Option<Opening>, EngineError> {
     let mode = MacMode::of(file);
     let syntax = file.format.syntax();
     let (leaves, plain_len) = size_up(file);
