@@ -16,7 +16,6 @@ use aes_gcm::aes::Aes256;
 use aes_gcm::AesGcm;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use chacha20poly1305::XChaCha20Poly1305;
 use zeroize::Zeroizing;
 
 /// AES-256-GCM with sops's 32-byte nonce.
@@ -281,7 +280,8 @@ impl EncValue {
 /// are computed once, and nonces come from the system RNG in batches.
 pub struct ValueCipher {
     aes: Aes256Gcm32,
-    xchacha: XChaCha20Poly1305,
+    /// The key itself, for XChaCha20-Poly1305 (see [`crate::xchacha`]).
+    key: Zeroizing<[u8; 32]>,
     pool: Vec<u8>,
     used: usize,
 }
@@ -291,7 +291,7 @@ impl ValueCipher {
     pub fn new(key: &[u8; 32]) -> ValueCipher {
         ValueCipher {
             aes: Aes256Gcm32::new(key.into()),
-            xchacha: XChaCha20Poly1305::new(key.into()),
+            key: Zeroizing::new(*key),
             pool: Vec::new(),
             used: 0,
         }
@@ -334,18 +334,16 @@ impl ValueCipher {
         let buf = InOutBuf::from(data.as_mut_slice());
         let bad = |_| CipherError::Malformed("bad nonce length");
         let tag = match cipher {
-            CipherKind::Aes256Gcm => {
-                self.aes
-                    .encrypt_inout_detached(iv.as_slice().try_into().map_err(bad)?, aad, buf)
+            CipherKind::Aes256Gcm => self
+                .aes
+                .encrypt_inout_detached(iv.as_slice().try_into().map_err(bad)?, aad, buf)
+                .map_err(|_| CipherError::Auth)?
+                .to_vec(),
+            CipherKind::XChaCha20Poly1305 => {
+                let nonce = iv.as_slice().try_into().map_err(bad)?;
+                crate::xchacha::seal(&self.key, nonce, aad, buf.into_out()).to_vec()
             }
-            CipherKind::XChaCha20Poly1305 => self.xchacha.encrypt_inout_detached(
-                iv.as_slice().try_into().map_err(bad)?,
-                aad,
-                buf,
-            ),
-        }
-        .map_err(|_| CipherError::Auth)?
-        .to_vec();
+        };
         Ok(EncValue {
             cipher,
             data,
@@ -389,9 +387,7 @@ impl ValueCipher {
                 let nonce = (&*iv)
                     .try_into()
                     .map_err(|_| CipherError::Malformed("bad nonce length"))?;
-                self.xchacha
-                    .encrypt_inout_detached(nonce, aad, InOutBuf::from(scratch.as_mut_slice()))
-                    .map_err(|_| CipherError::Auth)?
+                crate::xchacha::seal(&self.key, nonce, aad, scratch.as_mut_slice()).into()
             }
         };
         out.reserve(40 + scratch.len().div_ceil(3) * 4 + 44 + 24 + ty.len());
@@ -500,7 +496,8 @@ impl ValueCipher {
                 let nonce = iv
                     .try_into()
                     .map_err(|_| CipherError::Malformed("bad nonce"))?;
-                self.xchacha.decrypt_inout_detached(nonce, aad, buf, tag)
+                crate::xchacha::open(&self.key, nonce, aad, buf.into_out(), tag.as_ref())
+                    .map_err(|_| aes_gcm::aead::Error)
             }
             _ => return Err(CipherError::Malformed("unusual nonce length")),
         }
@@ -531,7 +528,8 @@ impl ValueCipher {
                     .as_slice()
                     .try_into()
                     .map_err(|_| CipherError::Malformed("bad nonce"))?;
-                self.xchacha.decrypt_inout_detached(nonce, aad, buf, tag)
+                crate::xchacha::open(&self.key, nonce, aad, buf.into_out(), tag.as_ref())
+                    .map_err(|_| aes_gcm::aead::Error)
             }
             // Rare nonce lengths (12-byte AES-GCM): the one-off path.
             _ => return Err(CipherError::Malformed("unusual nonce length")),

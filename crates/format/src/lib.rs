@@ -24,6 +24,7 @@ pub mod syntax;
 pub mod tree;
 pub mod value;
 pub mod walk;
+mod xchacha;
 
 pub use splice::{splice, Edit, SpliceError};
 pub use syntax::{Format, ParseError, Parsed, Syntax};

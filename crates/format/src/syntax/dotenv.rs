@@ -306,7 +306,8 @@ fn decode(raw: &str) -> String {
 
 /// Split `src` into logical lines.
 fn scan(src: &str) -> Result<Vec<Line>, ParseError> {
-    let mut lines = Vec::new();
+    // One entry per physical line at most: sized once, no doubling's spare room.
+    let mut lines = Vec::with_capacity(src.bytes().filter(|&b| b == b'\n').count() + 1);
     let mut pos = if src.starts_with(BOM) { BOM.len() } else { 0 };
     while pos < src.len() {
         let start = pos;
