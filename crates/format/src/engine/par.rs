@@ -146,6 +146,12 @@ impl Aads {
         self.starts.len().saturating_sub(1)
     }
 
+    /// Forget every AAD, keeping the capacity (a new window of leaves).
+    pub(super) fn clear(&mut self) {
+        self.text.clear();
+        self.starts.clear();
+    }
+
     /// The AAD at `i`.
     pub(super) fn get(&self, i: usize) -> &str {
         let Some(&start) = self.starts.get(i) else {
