@@ -3,6 +3,7 @@
 
 use crate::args::IoArgs;
 use crate::exit::{code, Failure, Result};
+use sops_like_format::engine::EngineError;
 use sops_like_format::Format;
 use std::fs;
 use std::io::{Read, Write};
@@ -169,42 +170,194 @@ pub fn write_stdout(data: &[u8]) -> Result<()> {
     }
 }
 
+/// Write the result where `io` says (in place, to `--output`, or stdout)
+/// as the engine's `write` produces it, without holding it whole: stdout is
+/// locked and buffered (a closed pipe is not an error; the rest of the
+/// output is dropped), a file is written through [`AtomicFile`] and
+/// replaced only if `write` succeeds. Nothing is written before `write`
+/// writes. A sink error is reported as a write failure, any other as an
+/// engine failure on the input.
+pub fn stream_output(
+    io: &IoArgs,
+    input: &Input,
+    sensitivity: Sensitivity,
+    write: impl FnOnce(&mut dyn Write) -> std::result::Result<(), EngineError>,
+) -> Result<()> {
+    let target = if io.in_place {
+        Some(input.path.as_deref().ok_or_else(|| {
+            Failure::new(
+                code::CONFLICTING_PARAMETERS,
+                "-i/--in-place needs a file, not stdin",
+            )
+        })?)
+    } else {
+        io.output.as_deref()
+    };
+    match target {
+        Some(path) => {
+            let mut file = AtomicFile::create(path, sensitivity)?;
+            write(file.writer()).map_err(|e| match e {
+                EngineError::Write(e) => file.fail("writing", e),
+                e => Failure::engine(&input.name, e),
+            })?;
+            file.commit()
+        }
+        None => {
+            let mut out = Stdout {
+                inner: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+                closed: false,
+            };
+            let stdout_failure = |e: std::io::Error| {
+                Failure::new(
+                    code::COULD_NOT_WRITE_OUTPUT_FILE,
+                    format!("could not write to stdout: {e}"),
+                )
+            };
+            write(&mut out).map_err(|e| match e {
+                EngineError::Write(e) => stdout_failure(e),
+                e => Failure::engine(&input.name, e),
+            })?;
+            // Unflushed bytes (if `write` did not flush) go out here.
+            out.flush().map_err(stdout_failure)
+        }
+    }
+}
+
+/// Locked, buffered stdout for [`stream_output`]: once the reader has gone
+/// (a broken pipe), what is left is dropped and nothing fails, as
+/// [`write_stdout`] does.
+struct Stdout<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Stdout<W> {
+    /// `r`, or nothing once the pipe is closed.
+    fn unless_closed<T>(&mut self, r: std::io::Result<T>, none: T) -> std::io::Result<T> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(none)
+            }
+            r => r,
+        }
+    }
+}
+
+impl<W: Write> Write for Stdout<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.unless_closed(r, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.inner.flush();
+        self.unless_closed(r, ())
+    }
+}
+
 /// Replace `path` atomically: a temp file in the same directory, fsync,
 /// rename over the target, fsync the directory. An existing file keeps its
 /// permissions (symlinks are followed); a new file is 0600 for plaintext,
 /// 0644 otherwise.
 pub fn atomic_write(path: &Path, data: &[u8], sensitivity: Sensitivity) -> Result<()> {
-    let fail = |what: &str, e: std::io::Error| {
-        Failure::new(
-            code::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not write {}: {what}: {e}", path.display()),
-        )
-    };
-    let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let mode = match fs::metadata(&target) {
-        Ok(m) => m.permissions().mode() & 0o7777,
-        Err(_) if sensitivity == Sensitivity::Plaintext => 0o600,
-        Err(_) => 0o644,
-    };
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".sops-like-")
-        .suffix(".tmp")
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(&dir)
-        .map_err(|e| fail("creating a temporary file", e))?;
-    tmp.write_all(data).map_err(|e| fail("writing", e))?;
-    tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(|e| fail("setting permissions", e))?;
-    tmp.as_file().sync_all().map_err(|e| fail("syncing", e))?;
-    tmp.persist(&target)
-        .map_err(|e| fail("renaming into place", e.error))?;
-    if let Ok(d) = fs::File::open(&dir) {
-        let _ = d.sync_all();
+    let mut file = AtomicFile::create(path, sensitivity)?;
+    file.writer()
+        .write_all(data)
+        .map_err(|e| file.fail("writing", e))?;
+    file.commit()
+}
+
+/// A file being replaced atomically (see [`atomic_write`]): written to a
+/// temporary file in the target's directory (0600 while it is written),
+/// which [`AtomicFile::commit`] gives the target's permissions, syncs and
+/// renames over the target. Dropped uncommitted, the temporary file is
+/// removed and the target is untouched.
+pub struct AtomicFile {
+    /// The path as given (for messages).
+    path: PathBuf,
+    /// The file replaced: `path` with symlinks resolved.
+    target: PathBuf,
+    dir: PathBuf,
+    mode: u32,
+    tmp: std::io::BufWriter<tempfile::NamedTempFile>,
+}
+
+impl AtomicFile {
+    /// Start replacing `path`.
+    pub fn create(path: &Path, sensitivity: Sensitivity) -> Result<AtomicFile> {
+        let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mode = match fs::metadata(&target) {
+            Ok(m) => m.permissions().mode() & 0o7777,
+            Err(_) if sensitivity == Sensitivity::Plaintext => 0o600,
+            Err(_) => 0o644,
+        };
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".sops-like-")
+            .suffix(".tmp")
+            .permissions(fs::Permissions::from_mode(0o600))
+            .tempfile_in(&dir)
+            .map_err(|e| write_failure(path, "creating a temporary file", e))?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            target,
+            dir,
+            mode,
+            tmp: std::io::BufWriter::with_capacity(1 << 16, tmp),
+        })
     }
-    Ok(())
+
+    /// Where to write the new content.
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut self.tmp
+    }
+
+    /// The failure to report for `what` going wrong.
+    fn fail(&self, what: &str, e: std::io::Error) -> Failure {
+        write_failure(&self.path, what, e)
+    }
+
+    /// Set the permissions, sync, and rename over the target; then sync
+    /// the directory.
+    pub fn commit(self) -> Result<()> {
+        let AtomicFile {
+            path,
+            target,
+            dir,
+            mode,
+            tmp,
+        } = self;
+        let fail = |what: &str, e: std::io::Error| write_failure(&path, what, e);
+        let tmp = tmp
+            .into_inner()
+            .map_err(|e| fail("writing", e.into_error()))?;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| fail("setting permissions", e))?;
+        tmp.as_file().sync_all().map_err(|e| fail("syncing", e))?;
+        tmp.persist(&target)
+            .map_err(|e| fail("renaming into place", e.error))?;
+        if let Ok(d) = fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+/// The failure for writing `path`: `what` went wrong.
+fn write_failure(path: &Path, what: &str, e: std::io::Error) -> Failure {
+    Failure::new(
+        code::COULD_NOT_WRITE_OUTPUT_FILE,
+        format!("could not write {}: {what}: {e}", path.display()),
+    )
 }

@@ -222,3 +222,75 @@ fn aes_mode_refuses_aliases_of_encrypted_values() {
         .unwrap();
     assert!(out.status.success());
 }
+
+/// The streamed output: a large file (several windows) written to stdout
+/// and with --output round-trips; a full device is a write error (exit 3)
+/// and a failed --output leaves no temporary file behind.
+#[test]
+fn streamed_output_round_trips_and_reports_write_errors() {
+    let dir = tempdir();
+    let text: String = (0..40_000).map(|i| format!("k{i}: secret{i}\n")).collect();
+    let enc = encrypt_text(dir.path(), "big.yaml", &text, &[]);
+    let out = decrypt_text(dir.path(), "big.enc.yaml", &enc, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+
+    let target = dir.path().join("out.enc.yaml");
+    let run = cmd(dir.path(), None)
+        .arg("encrypt")
+        .args(["--age", &demo_recipient()])
+        .arg("--output")
+        .arg(&target)
+        .arg(dir.path().join("big.yaml"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.stdout.is_empty());
+    let out = decrypt_text(
+        dir.path(),
+        "out2.enc.yaml",
+        &std::fs::read_to_string(&target).unwrap(),
+        &[],
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+
+    if std::path::Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let run = std::process::Command::new(assert_cmd::cargo::cargo_bin!("sops-like"))
+            .env_clear()
+            .env("HOME", dir.path())
+            .current_dir(dir.path())
+            .arg("encrypt")
+            .args(["--age", &demo_recipient()])
+            .arg(dir.path().join("big.yaml"))
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(
+            run.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains("could not write to stdout"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".sops-like-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}

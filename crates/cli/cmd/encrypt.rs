@@ -68,13 +68,15 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     // Parsed once: an already-encrypted file is refused before any key is wrapped.
     let doc = engine::plaintext(out_format, text).map_err(|e| Failure::engine(&input.name, e))?;
     let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
-    let out = engine::encrypt_plaintext(
-        doc,
-        data_key.as_bytes(),
-        &plan.opts,
-        keys,
-        &clock::now_rfc3339(),
-    )
-    .map_err(|e| Failure::engine(&input.name, e))?;
-    io::write_output(&args.io, &input, out.as_bytes(), Sensitivity::Encrypted)
+    // Streamed: the encrypted document is written as it is produced.
+    io::stream_output(&args.io, &input, Sensitivity::Encrypted, |sink| {
+        engine::encrypt_plaintext_to(
+            doc,
+            data_key.as_bytes(),
+            &plan.opts,
+            keys,
+            &clock::now_rfc3339(),
+            sink,
+        )
+    })
 }

@@ -89,6 +89,10 @@ pub enum EngineError {
     /// The decrypted text is not valid in its format.
     #[error("the decrypted document is not valid: {0}")]
     DecryptedParse(ParseError),
+    /// The output sink failed (e.g. a full disk or a closed pipe); the
+    /// output may be partly written.
+    #[error("could not write the output: {0}")]
+    Write(#[source] std::io::Error),
 }
 
 /// How to encrypt a new file.
@@ -260,7 +264,19 @@ pub fn encrypt(
         mac_only_encrypted: opts.mac_only_encrypted,
         version: FORMAT_VERSION.to_string(),
     };
-    encrypt_with(format, src, None, key, opts.cipher, template, now, None)
+    into_string(|sink| {
+        encrypt_with(
+            format,
+            src,
+            None,
+            key,
+            opts.cipher,
+            template,
+            now,
+            None,
+            sink,
+        )
+    })
 }
 
 /// A plaintext document checked for encryption: parsed, and known to have
@@ -293,6 +309,27 @@ pub fn encrypt_plaintext(
     keys: KeyMaterial,
     now: &str,
 ) -> Result<String, EngineError> {
+    into_string(|sink| encrypt_plaintext_to(doc, key, opts, keys, now, sink))
+}
+
+/// [`encrypt_plaintext`], writing the encrypted document to `sink` instead
+/// of returning it: the output goes out in windows of a bounded number of
+/// leaves, so it is never whole in memory (peak memory is the input, its
+/// parse, and one window).
+///
+/// Nothing is written before the document is known to be encryptable (no
+/// `SopsIncompatible`, `Emit` or `Selector` error can follow a write).
+/// After that, an error (a failing sink is [`EngineError::Write`]) may leave
+/// the output partly written: the caller discards it (e.g. a temporary
+/// file). The sink is flushed at the end.
+pub fn encrypt_plaintext_to(
+    doc: Plaintext<'_>,
+    key: &[u8; 32],
+    opts: &EncryptOptions,
+    keys: KeyMaterial,
+    now: &str,
+    sink: &mut dyn std::io::Write,
+) -> Result<(), EngineError> {
     let template = Metadata {
         key_groups: keys.key_groups,
         shamir_threshold: keys.shamir_threshold,
@@ -311,11 +348,27 @@ pub fn encrypt_plaintext(
         template,
         now,
         None,
+        sink,
     )
 }
 
+/// The text an output function writes to its sink.
+fn into_string(
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), EngineError>,
+) -> Result<String, EngineError> {
+    let mut out = Vec::new();
+    write(&mut out)?;
+    String::from_utf8(out).map_err(|e| {
+        EngineError::Write(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e.utf8_error(),
+        ))
+    })
+}
+
 /// Encrypt `src` with the settings and keys of `template` (its
-/// `lastmodified` and `mac` are replaced), reusing stashed ciphertexts.
+/// `lastmodified` and `mac` are replaced), reusing stashed ciphertexts,
+/// and write it to `sink`.
 #[allow(clippy::too_many_arguments)]
 fn encrypt_with(
     format: Format,
@@ -326,7 +379,8 @@ fn encrypt_with(
     template: Metadata,
     now: &str,
     stash: Option<&mut Stash>,
-) -> Result<String, EngineError> {
+    sink: &mut dyn std::io::Write,
+) -> Result<(), EngineError> {
     let syntax = format.syntax();
     let parsed = match parsed {
         Some(p) => p,
@@ -357,6 +411,7 @@ fn encrypt_with(
         &decider,
         stash,
         &meta_edits,
+        sink,
     )
 }
 
@@ -431,16 +486,19 @@ pub fn reencrypt(
         return Ok(file.src.to_string());
     }
     let cipher = file.metadata.cipher().unwrap_or(CipherKind::Aes256Gcm);
-    encrypt_with(
-        file.format,
-        new_plain,
-        None,
-        key,
-        cipher,
-        file.metadata.clone(),
-        now,
-        Some(&mut stash),
-    )
+    into_string(|sink| {
+        encrypt_with(
+            file.format,
+            new_plain,
+            None,
+            key,
+            cipher,
+            file.metadata.clone(),
+            now,
+            Some(&mut stash),
+            sink,
+        )
+    })
 }
 
 /// Rotate the data key: decrypt with `old_key`, encrypt every value afresh
@@ -460,16 +518,19 @@ pub fn rotate(
         shamir_threshold: keys.shamir_threshold,
         ..file.metadata.clone()
     };
-    encrypt_with(
-        file.format,
-        &plain,
-        None,
-        new_key,
-        cipher,
-        template,
-        now,
-        None,
-    )
+    into_string(|sink| {
+        encrypt_with(
+            file.format,
+            &plain,
+            None,
+            new_key,
+            cipher,
+            template,
+            now,
+            None,
+            sink,
+        )
+    })
 }
 
 /// Replace the wrapped keys only (same data key): values, `lastmodified`

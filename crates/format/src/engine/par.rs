@@ -146,7 +146,7 @@ impl Aads {
         self.starts.len().saturating_sub(1)
     }
 
-    /// Forget every AAD (keeping the memory).
+    /// Forget every AAD, keeping the capacity (a new window of leaves).
     pub(super) fn clear(&mut self) {
         self.text.clear();
         self.starts.clear();

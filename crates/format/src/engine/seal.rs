@@ -1,16 +1,30 @@
-//! Encrypting the selected leaves of a parsed document: the walk collects
-//! the work in document order, the sealing runs on every core, and the
-//! `ENC[…]` texts are spliced straight into the output.
+//! Encrypting the selected leaves of a parsed document and writing the
+//! result to a sink in bounded windows.
+//!
+//! When the leaves' spans come in document order (the usual case), one
+//! walk collects the work of a window of leaves at a time; each window's
+//! `ENC[…]` texts are sealed on every core straight into a reused buffer
+//! (their lengths are known before sealing), and the buffer is written out.
+//! Neither the whole output nor a list of every leaf is ever held. When the
+//! spans are out of order, all the work is collected and sorted first, then
+//! written in the same windows; when the spans are not valid, the general
+//! path splices the whole output in memory (and reports the bad span).
 
 use super::par::{chunk_len, chunked, run_all, splice_into, spliced_capacity, Aads};
 use super::{EngineError, Stash};
 use crate::cipher::{CipherError, CipherKind, ValueCipher};
 use crate::select::Decider;
-use crate::splice::Edit;
+use crate::splice::{Edit, SpliceError};
 use crate::syntax::Syntax;
 use crate::tree::{Slot, Span, Tree, Value};
-use crate::walk::{walk, Leaf};
+use crate::walk::{walk, Leaf, Place};
+use std::io::Write;
 use zeroize::Zeroizing;
+
+/// Leaves (and metadata edits) per output window: bounds the work lists
+/// and the output buffer (a few MiB) while leaving each window enough
+/// leaves to share out over the cores.
+const WINDOW: usize = 16 * 1024;
 
 /// What goes into one leaf's span.
 enum Text<'a> {
@@ -32,41 +46,44 @@ struct Job<'a> {
     aad: usize,
 }
 
-/// Encrypt every selected leaf of `tree` (a parse of `src`), reusing stashed
-/// ciphertexts, and splice the results and `extra` edits (the metadata)
-/// into a copy of `src`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn seal_document(
-    syntax: &dyn Syntax,
-    src: &str,
-    tree: &Tree,
-    key: &[u8; 32],
+/// The settings every part of the sealing shares.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    syntax: &'a dyn Syntax,
+    src: &'a str,
+    key: &'a [u8; 32],
     cipher: CipherKind,
-    decider: &Decider,
-    mut stash: Option<&mut Stash>,
-    extra: &[Edit],
-) -> Result<String, EngineError> {
-    let mut aads = Aads::default();
-    let mut jobs = Vec::with_capacity(super::leaf_count(tree));
-    walk(tree, |place, leaf| {
+    /// Edits to splice in too (the metadata).
+    extra: &'a [Edit],
+}
+
+/// Turns the leaves of a walk into jobs, in document order: picks the
+/// selected ones and takes their stashed ciphertexts.
+struct Collect<'a, 's> {
+    ctx: Ctx<'a>,
+    decider: &'s Decider,
+    stash: Option<&'s mut Stash>,
+}
+
+impl<'a> Collect<'a, '_> {
+    /// The job for a leaf, if it is to be sealed; its AAD goes into `aads`.
+    fn job(&mut self, aads: &mut Aads, place: &Place<'a, '_>, leaf: Leaf<'a>) -> Option<Job<'a>> {
         if place.in_alias {
-            return;
+            return None;
         }
         let path = place.path;
         match leaf {
             Leaf::Value(s) => {
-                let Some(span) = s.span.clone() else { return };
+                let span = s.span.clone()?;
                 if matches!(&s.value, Value::Null)
                     || matches!(&s.value, Value::Str(t) if t.is_empty())
+                    || !self.decider.value(path, place.comments)
                 {
-                    return;
+                    return None;
                 }
-                if !decider.value(path, place.comments) {
-                    return;
-                }
-                let text = match (cipher, &s.value) {
+                let text = match (self.ctx.cipher, &s.value) {
                     (CipherKind::XChaCha20Poly1305, _) => {
-                        Text::Plain(src.get(span.clone()).unwrap_or_default())
+                        Text::Plain(self.ctx.src.get(span.clone()).unwrap_or_default())
                     }
                     (CipherKind::Aes256Gcm, Value::Str(t)) => Text::Plain(t),
                     (CipherKind::Aes256Gcm, v) => {
@@ -75,71 +92,306 @@ pub(super) fn seal_document(
                 };
                 let ty = s.value.sops_type();
                 let aad = aads.index(path);
-                let text = match stash.as_deref_mut() {
+                let text = match self.stash.as_deref_mut() {
                     Some(st) => match st.take(aads.get(aad), ty, plain_of(&text)) {
-                        Some(enc) => Text::Done(syntax.enc_lexeme(s.slot, &enc)),
+                        Some(enc) => Text::Done(self.ctx.syntax.enc_lexeme(s.slot, &enc)),
                         None => text,
                     },
                     None => text,
                 };
-                jobs.push(Job {
+                Some(Job {
                     span,
                     slot: Some(s.slot),
                     text,
                     ty,
                     aad,
-                });
+                })
             }
             Leaf::Comment(c) => {
-                let Some(span) = c.span.clone() else { return };
-                if c.text.is_empty() || !decider.comment(path, place.comments) {
-                    return;
+                let span = c.span.clone()?;
+                if c.text.is_empty() || !self.decider.comment(path, place.comments) {
+                    return None;
                 }
                 let aad = aads.index(path);
-                let text = match stash
+                let text = match self
+                    .stash
                     .as_deref_mut()
                     .and_then(|st| st.take(aads.get(aad), "comment", &c.text))
                 {
                     Some(enc) => Text::Done(enc),
                     None => Text::Plain(&c.text),
                 };
-                jobs.push(Job {
+                Some(Job {
                     span,
                     slot: None,
                     text,
                     ty: "comment",
                     aad,
-                });
+                })
             }
         }
-    });
-    let aads = &aads;
-    let direct = Direct {
+    }
+}
+
+/// Encrypt every selected leaf of `tree` (a parse of `src`), reusing stashed
+/// ciphertexts, splice the results and the `extra` edits (the metadata)
+/// into `src`, and write the result to `sink`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn seal_document(
+    syntax: &dyn Syntax,
+    src: &str,
+    tree: &Tree,
+    key: &[u8; 32],
+    cipher: CipherKind,
+    decider: &Decider,
+    stash: Option<&mut Stash>,
+    extra: &[Edit],
+    sink: &mut dyn Write,
+) -> Result<(), EngineError> {
+    let ctx = Ctx {
         syntax,
         src,
-        jobs: &jobs,
         key,
         cipher,
-        aads,
         extra,
     };
-    if let Some(out) = direct.seal()? {
-        return Ok(out);
+    let collect = Collect {
+        ctx,
+        decider,
+        stash,
+    };
+    seal_windowed(collect, tree, WINDOW, sink)
+}
+
+/// [`seal_document`] with `window` leaves per window.
+fn seal_windowed<'a>(
+    collect: Collect<'a, '_>,
+    tree: &'a Tree,
+    window: usize,
+    sink: &mut dyn Write,
+) -> Result<(), EngineError> {
+    let window = window.max(1);
+    if in_order(tree, collect.ctx.src, collect.ctx.extra) {
+        stream(collect, tree, window, sink)
+    } else {
+        buffered(collect, tree, window, sink)
     }
-    let sealed = chunked(&jobs, |chunk| seal_chunk(syntax, key, cipher, chunk, aads));
-    let mut pieces: Vec<(Span, &str)> = Vec::with_capacity(jobs.len() + extra.len());
+}
+
+/// The sort key of a span: replacements go out in this order (a
+/// zero-width insertion before a replacement starting at the same offset).
+fn span_key(span: &Span) -> (usize, usize) {
+    (span.start, span.end)
+}
+
+/// The indices of the `extra` edits in span order (stable: insertions at
+/// one offset keep their order).
+fn extra_order(extra: &[Edit]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..extra.len()).collect();
+    order.sort_by_key(|&i| extra.get(i).map(|e| span_key(&e.span)));
+    order
+}
+
+/// Whether the spans of every leaf a walk can seal (in walk order) merged
+/// with the `extra` edits (in span order) are in span order, valid in
+/// `src`, and do not overlap: then the output can be written as the walk
+/// goes.
+fn in_order(tree: &Tree, src: &str, extra: &[Edit]) -> bool {
+    let valid = |span: &Span, pos: usize| {
+        span.start >= pos
+            && span.start <= span.end
+            && span.end <= src.len()
+            && src.is_char_boundary(span.start)
+            && src.is_char_boundary(span.end)
+    };
+    let order = extra_order(extra);
+    let mut extras = order.iter().filter_map(|&i| extra.get(i)).peekable();
+    let mut pos = 0;
+    let mut last = (0, 0);
+    let mut ok = true;
+    walk(tree, |place, leaf| {
+        let span = match leaf {
+            Leaf::Value(s) => s.span.as_ref(),
+            Leaf::Comment(c) => c.span.as_ref(),
+        };
+        let Some(span) = span.filter(|_| ok && !place.in_alias) else {
+            return;
+        };
+        while let Some(e) = extras.next_if(|e| span_key(&e.span) < span_key(span)) {
+            ok &= valid(&e.span, pos);
+            pos = e.span.end;
+        }
+        ok &= valid(span, pos) && span_key(span) >= last;
+        last = span_key(span);
+        pos = span.end;
+    });
+    for e in extras {
+        ok &= valid(&e.span, pos);
+        pos = e.span.end;
+    }
+    ok
+}
+
+/// The output as the walk goes: a window of jobs is collected, written,
+/// and forgotten.
+fn stream<'a>(
+    mut collect: Collect<'a, '_>,
+    tree: &'a Tree,
+    window: usize,
+    sink: &mut dyn Write,
+) -> Result<(), EngineError> {
+    let ctx = collect.ctx;
+    let mut out = Windows {
+        ctx,
+        jobs: Vec::with_capacity(window.min(super::leaf_count(tree))),
+        aads: Aads::default(),
+        items: Vec::new(),
+        order: extra_order(ctx.extra),
+        next_extra: 0,
+        pos: 0,
+        buf: Vec::new(),
+        sink,
+    };
+    let mut failed = None;
+    walk(tree, |place, leaf| {
+        if failed.is_some() {
+            return;
+        }
+        let Some(job) = collect.job(&mut out.aads, place, leaf) else {
+            return;
+        };
+        out.jobs.push(job);
+        if out.jobs.len() >= window {
+            failed = out.flush(false).err();
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    out.flush(true)?;
+    out.finish()
+}
+
+/// The state of [`stream`]: the current window's jobs, and how far the
+/// output has got.
+struct Windows<'a, 'w> {
+    ctx: Ctx<'a>,
+    jobs: Vec<Job<'a>>,
+    aads: Aads,
+    /// The window's jobs and edits in span order (kept for its capacity).
+    items: Vec<Placed>,
+    /// The `extra` edits in span order, and how many of them are written.
+    order: Vec<usize>,
+    next_extra: usize,
+    /// The source is written up to here.
+    pos: usize,
+    /// The window's output (kept for its capacity).
+    buf: Vec<u8>,
+    sink: &'w mut dyn Write,
+}
+
+impl Windows<'_, '_> {
+    /// Write the collected jobs and the `extra` edits that come before the
+    /// last of them (every one left if `last`), then start a new window.
+    fn flush(&mut self, last: bool) -> Result<(), EngineError> {
+        let direct = Direct::new(self.ctx, &self.jobs, &self.aads);
+        self.items.clear();
+        let mut predicted = true;
+        for (i, job) in self.jobs.iter().enumerate() {
+            let len = direct.len_of(job);
+            predicted &= len.is_some();
+            self.items.push(Placed {
+                span: job.span.clone(),
+                len: len.unwrap_or(0),
+                index: u32::try_from(i).map_err(|_| out_of_bounds(&job.span))?,
+            });
+        }
+        let bound = self.jobs.last().map(|j| span_key(&j.span));
+        while let Some(e) = self.order.get(self.next_extra).copied() {
+            let Some(edit) = self.ctx.extra.get(e) else {
+                break;
+            };
+            if !last && bound.is_none_or(|b| span_key(&edit.span) >= b) {
+                break;
+            }
+            let len = u32::try_from(edit.text.len()).ok();
+            predicted &= len.is_some();
+            self.items.push(Placed {
+                span: edit.span.clone(),
+                len: len.unwrap_or(0),
+                index: u32::try_from(self.jobs.len() + e).map_err(|_| out_of_bounds(&edit.span))?,
+            });
+            self.next_extra += 1;
+        }
+        if !self.items.is_sorted_by_key(|p| span_key(&p.span)) {
+            self.items.sort_by_key(|p| span_key(&p.span));
+        }
+        self.pos = direct.write(&self.items, self.pos, predicted, &mut self.buf, self.sink)?;
+        self.jobs.clear();
+        self.aads.clear();
+        Ok(())
+    }
+
+    /// Write the rest of the source and flush the sink.
+    fn finish(self) -> Result<(), EngineError> {
+        let tail = self.ctx.src.get(self.pos..).unwrap_or("");
+        self.sink
+            .write_all(tail.as_bytes())
+            .and_then(|()| self.sink.flush())
+            .map_err(EngineError::Write)
+    }
+}
+
+/// Spans out of order: every job is collected and sorted, then written in
+/// windows; the general path when the spans are not valid.
+fn buffered<'a>(
+    mut collect: Collect<'a, '_>,
+    tree: &'a Tree,
+    window: usize,
+    sink: &mut dyn Write,
+) -> Result<(), EngineError> {
+    let ctx = collect.ctx;
+    let mut aads = Aads::default();
+    let mut jobs = Vec::with_capacity(super::leaf_count(tree));
+    walk(tree, |place, leaf| {
+        jobs.extend(collect.job(&mut aads, place, leaf));
+    });
+    let direct = Direct::new(ctx, &jobs, &aads);
+    let Some(items) = direct.place_all() else {
+        let out = general(ctx, &jobs, &aads)?;
+        return sink
+            .write_all(out.as_bytes())
+            .and_then(|()| sink.flush())
+            .map_err(EngineError::Write);
+    };
+    let mut buf = Vec::new();
+    let mut pos = 0;
+    for part in items.chunks(window) {
+        pos = direct.write(part, pos, true, &mut buf, sink)?;
+    }
+    let tail = ctx.src.get(pos..).unwrap_or("");
+    sink.write_all(tail.as_bytes())
+        .and_then(|()| sink.flush())
+        .map_err(EngineError::Write)
+}
+
+/// The whole output spliced in memory, sealing in parallel chunks
+/// (whatever the spans; a bad one is a splice error).
+fn general(ctx: Ctx<'_>, jobs: &[Job<'_>], aads: &Aads) -> Result<String, EngineError> {
+    let sealed = chunked(jobs, |chunk| {
+        seal_texts(
+            ctx,
+            chunk.iter().enumerate().map(|(i, j)| (i, Some(j), "")),
+            aads,
+        )
+    });
+    let mut pieces: Vec<(Span, &str)> = Vec::with_capacity(jobs.len() + ctx.extra.len());
     let mut jobs_left = jobs.iter();
     let mut done = 0;
     for result in &sealed {
         let (buf, ends) = match result {
             Ok(r) => r,
-            Err((i, source)) => {
-                let aad = jobs.get(done + i).map_or("", |j| aads.get(j.aad));
-                return Err(EngineError::Encrypt {
-                    path: aad.to_string(),
-                    source: source.clone(),
-                });
-            }
+            Err((i, source)) => return Err(cipher_error(jobs, aads, done + i, source.clone())),
         };
         let mut start = 0;
         for (&end, job) in ends.iter().zip(jobs_left.by_ref()) {
@@ -148,10 +400,23 @@ pub(super) fn seal_document(
         }
         done += ends.len();
     }
-    pieces.extend(extra.iter().map(|e| (e.span.clone(), e.text.as_str())));
-    let mut out = String::with_capacity(spliced_capacity(src, &pieces));
-    splice_into(src, pieces, &mut out)?;
+    pieces.extend(ctx.extra.iter().map(|e| (e.span.clone(), e.text.as_str())));
+    let mut out = String::with_capacity(spliced_capacity(ctx.src, &pieces));
+    splice_into(ctx.src, pieces, &mut out)?;
     Ok(out)
+}
+
+/// The error for the job at `i` failing to seal (names its path, no plaintext).
+fn cipher_error(jobs: &[Job<'_>], aads: &Aads, i: usize, source: CipherError) -> EngineError {
+    let aad = jobs.get(i).map_or("", |j| aads.get(j.aad));
+    EngineError::Encrypt {
+        path: aad.to_string(),
+        source,
+    }
+}
+
+fn out_of_bounds(span: &Span) -> EngineError {
+    EngineError::Splice(SpliceError::OutOfBounds(span.start, span.end))
 }
 
 /// A stand-in `ENC[…]` text, to learn what `enc_lexeme` adds around one.
@@ -189,100 +454,60 @@ enum Fill {
     Cipher(usize, CipherError),
 }
 
-/// Sealing straight into the output: every replacement's length is known
-/// before sealing (see [`ValueCipher::sealed_len`]), so each chunk of
-/// leaves writes its part of the output in place, in parallel, with no
+/// Sealing straight into an output window: every replacement's length is
+/// known before sealing (see [`ValueCipher::sealed_len`]), so each chunk of
+/// leaves writes its part of the window in place, in parallel, with no
 /// per-chunk buffers and no second copy.
-struct Direct<'a> {
-    syntax: &'a dyn Syntax,
-    src: &'a str,
-    jobs: &'a [Job<'a>],
-    key: &'a [u8; 32],
-    cipher: CipherKind,
-    aads: &'a Aads,
-    /// Edits to splice in too (the metadata).
-    extra: &'a [Edit],
+struct Direct<'a, 'j> {
+    ctx: Ctx<'a>,
+    jobs: &'j [Job<'a>],
+    aads: &'j Aads,
+    /// What `enc_lexeme` adds around an `ENC[…]` text in a bare and in a
+    /// quoted slot.
+    bare: Option<usize>,
+    quoted: Option<usize>,
 }
 
-impl Direct<'_> {
-    /// The output, or `None` when a length turns out different from its
-    /// prediction (or the spans are not in order): the caller then takes
-    /// the general path.
-    fn seal(&self) -> Result<Option<String>, EngineError> {
-        let Some(items) = self.place() else {
-            return Ok(None);
-        };
-        let src = self.src;
-        let mut total = 0;
-        let mut pos = 0;
-        for it in &items {
-            total += it.span.start - pos + it.len();
-            pos = it.span.end;
-        }
-        total += src.len() - pos;
-        let mut out = vec![0u8; total];
-        let mut rest: &mut [u8] = &mut out;
-        let mut tasks = Vec::new();
-        let mut prev_end = 0;
-        for chunk in items.chunks(chunk_len(items.len())) {
-            let from = prev_end;
-            let mut size = 0;
-            for it in chunk {
-                size += it.span.start - prev_end + it.len();
-                prev_end = it.span.end;
-            }
-            let Some((region, tail)) = std::mem::take(&mut rest).split_at_mut_checked(size) else {
-                return Ok(None);
-            };
-            rest = tail;
-            tasks.push(move || self.fill(region, from, chunk));
-        }
-        for result in run_all(tasks) {
-            match result {
-                Ok(()) => {}
-                Err(Fill::Mismatch) => return Ok(None),
-                Err(Fill::Cipher(i, source)) => {
-                    let aad = self.jobs.get(i).map_or("", |j| self.aads.get(j.aad));
-                    return Err(EngineError::Encrypt {
-                        path: aad.to_string(),
-                        source,
-                    });
-                }
-            }
-        }
-        let mut at = 0;
-        let tail = src.get(prev_end..).unwrap_or("");
-        if put(rest, &mut at, tail).is_err() || at != rest.len() {
-            return Ok(None);
-        }
-        Ok(String::from_utf8(out).ok())
-    }
-
-    /// The jobs and `extra` edits in span order with their replacement
-    /// lengths; `None` unless the spans are in bounds and do not overlap.
-    fn place(&self) -> Option<Vec<Placed>> {
+impl<'a, 'j> Direct<'a, 'j> {
+    fn new(ctx: Ctx<'a>, jobs: &'j [Job<'a>], aads: &'j Aads) -> Self {
         let wrap = |slot: Slot| {
-            let lexeme = self.syntax.enc_lexeme(slot, SAMPLE_ENC);
+            let lexeme = ctx.syntax.enc_lexeme(slot, SAMPLE_ENC);
             lexeme.len().checked_sub(SAMPLE_ENC.len())
         };
-        let (bare, quoted) = (wrap(Slot::Bare), wrap(Slot::Quoted));
-        let extra = self.extra;
+        Direct {
+            ctx,
+            jobs,
+            aads,
+            bare: wrap(Slot::Bare),
+            quoted: wrap(Slot::Quoted),
+        }
+    }
+
+    /// The predicted length of a job's replacement text.
+    fn len_of(&self, job: &Job<'_>) -> Option<u32> {
+        let len = match &job.text {
+            Text::Done(done) => done.len(),
+            text => {
+                let enc = ValueCipher::sealed_len(self.ctx.cipher, plain_of(text).len(), job.ty);
+                enc + match job.slot {
+                    None => 0,
+                    Some(Slot::Bare) => self.bare?,
+                    Some(Slot::Quoted) => self.quoted?,
+                }
+            }
+        };
+        u32::try_from(len).ok()
+    }
+
+    /// Every job and `extra` edit in span order with its replacement
+    /// length; `None` unless the spans are in bounds and do not overlap.
+    fn place_all(&self) -> Option<Vec<Placed>> {
+        let extra = self.ctx.extra;
         let mut items = Vec::with_capacity(self.jobs.len() + extra.len());
         for (i, job) in self.jobs.iter().enumerate() {
-            let len = match &job.text {
-                Text::Done(done) => done.len(),
-                text => {
-                    let enc = ValueCipher::sealed_len(self.cipher, plain_of(text).len(), job.ty);
-                    enc + match job.slot {
-                        None => 0,
-                        Some(Slot::Bare) => bare?,
-                        Some(Slot::Quoted) => quoted?,
-                    }
-                }
-            };
             items.push(Placed {
                 span: job.span.clone(),
-                len: u32::try_from(len).ok()?,
+                len: self.len_of(job)?,
                 index: u32::try_from(i).ok()?,
             });
         }
@@ -293,37 +518,112 @@ impl Direct<'_> {
                 index: u32::try_from(self.jobs.len() + i).ok()?,
             });
         }
-        let key = |p: &Placed| (p.span.start, p.span.end);
-        if !items.is_sorted_by_key(key) {
-            items.sort_by_key(key);
+        if !items.is_sorted_by_key(|p| span_key(&p.span)) {
+            items.sort_by_key(|p| span_key(&p.span));
         }
-        let src = self.src;
-        let mut pos = 0;
-        for it in &items {
+        self.check(&items, 0).is_ok().then_some(items)
+    }
+
+    /// Whether `items` (in span order) lie in the source from `from` on,
+    /// on character boundaries, without overlapping.
+    fn check(&self, items: &[Placed], from: usize) -> Result<(), EngineError> {
+        let src = self.ctx.src;
+        let mut pos = from;
+        for it in items {
             let (start, end) = (it.span.start, it.span.end);
-            if start < pos
-                || start > end
+            if start > end
                 || end > src.len()
                 || !src.is_char_boundary(start)
                 || !src.is_char_boundary(end)
             {
-                return None;
+                return Err(out_of_bounds(&it.span));
+            }
+            if start < pos {
+                return Err(EngineError::Splice(SpliceError::Overlap(start, end)));
             }
             pos = end;
         }
-        Some(items)
+        Ok(())
+    }
+
+    /// Write the source from `from` with the replacements of `items` (in
+    /// span order) to `sink`, through `buf`; the source position reached.
+    /// Sealed straight into `buf` when the lengths are `predicted` and turn
+    /// out right, else through the general path.
+    fn write(
+        &self,
+        items: &[Placed],
+        from: usize,
+        predicted: bool,
+        buf: &mut Vec<u8>,
+        sink: &mut dyn Write,
+    ) -> Result<usize, EngineError> {
+        self.check(items, from)?;
+        if !(predicted && self.fill_window(items, from, buf)?) {
+            self.splice_window(items, from, buf)?;
+        }
+        sink.write_all(buf).map_err(EngineError::Write)?;
+        Ok(items.last().map_or(from, |it| it.span.end))
+    }
+
+    /// Seal `items` straight into `buf`, in parallel chunks; `false` when a
+    /// length turns out different from its prediction.
+    fn fill_window(
+        &self,
+        items: &[Placed],
+        from: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<bool, EngineError> {
+        let mut total = 0;
+        let mut pos = from;
+        for it in items {
+            total += it.span.start - pos + it.len();
+            pos = it.span.end;
+        }
+        buf.clear();
+        buf.resize(total, 0);
+        let mut rest: &mut [u8] = buf;
+        let mut tasks = Vec::new();
+        let mut prev_end = from;
+        for chunk in items.chunks(chunk_len(items.len())) {
+            let start = prev_end;
+            let mut size = 0;
+            for it in chunk {
+                size += it.span.start - prev_end + it.len();
+                prev_end = it.span.end;
+            }
+            let Some((region, tail)) = std::mem::take(&mut rest).split_at_mut_checked(size) else {
+                return Ok(false);
+            };
+            rest = tail;
+            tasks.push(move || self.fill(region, start, chunk));
+        }
+        for result in run_all(tasks) {
+            match result {
+                Ok(()) => {}
+                Err(Fill::Mismatch) => return Ok(false),
+                Err(Fill::Cipher(i, source)) => {
+                    return Err(cipher_error(self.jobs, self.aads, i, source))
+                }
+            }
+        }
+        Ok(rest.is_empty())
     }
 
     /// Write the source text from `from` and the replacements of `chunk`
     /// into `region`, which must come out exactly full.
     fn fill(&self, region: &mut [u8], from: usize, chunk: &[Placed]) -> Result<(), Fill> {
-        let mut sealer = ValueCipher::new(self.key);
+        let mut sealer = ValueCipher::new(self.ctx.key);
         let mut scratch = Zeroizing::new(Vec::new());
         let mut enc = String::new();
         let mut at = 0;
         let mut prev = from;
         for it in chunk {
-            let gap = self.src.get(prev..it.span.start).ok_or(Fill::Mismatch)?;
+            let gap = self
+                .ctx
+                .src
+                .get(prev..it.span.start)
+                .ok_or(Fill::Mismatch)?;
             put(region, &mut at, gap)?;
             let before = at;
             match self.what(it).ok_or(Fill::Mismatch)? {
@@ -336,7 +636,7 @@ impl Direct<'_> {
                             enc.clear();
                             sealer
                                 .seal_into(
-                                    self.cipher,
+                                    self.ctx.cipher,
                                     plain_of(text).as_bytes(),
                                     self.aads.get(job.aad).as_bytes(),
                                     job.ty,
@@ -347,7 +647,7 @@ impl Direct<'_> {
                             match job.slot {
                                 None => put(region, &mut at, &enc)?,
                                 Some(slot) => {
-                                    let lexeme = self.syntax.enc_lexeme(slot, &enc);
+                                    let lexeme = self.ctx.syntax.enc_lexeme(slot, &enc);
                                     if lexeme.len() != it.len() {
                                         return Err(Fill::Mismatch);
                                     }
@@ -370,15 +670,52 @@ impl Direct<'_> {
             Err(Fill::Mismatch)
         }
     }
-}
 
-impl<'a> Direct<'a> {
+    /// The general path for one window: the replacements of `items` are
+    /// sealed in parallel chunks into their own buffers, then spliced into
+    /// `buf` (whatever their lengths).
+    fn splice_window(
+        &self,
+        items: &[Placed],
+        from: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), EngineError> {
+        let sealed = chunked(items, |chunk| {
+            let work = chunk.iter().map(|it| match self.what(it) {
+                Some(What::Job(i)) => (i, self.jobs.get(i), ""),
+                Some(What::Extra(text)) => (0, None, text),
+                None => (0, None, ""),
+            });
+            seal_texts(self.ctx, work, self.aads)
+        });
+        buf.clear();
+        let mut pos = from;
+        let mut items_left = items.iter();
+        for result in sealed {
+            let (texts, ends) =
+                result.map_err(|(i, e)| cipher_error(self.jobs, self.aads, i, e))?;
+            let mut start = 0;
+            for (&end, it) in ends.iter().zip(items_left.by_ref()) {
+                let gap = self.ctx.src.get(pos..it.span.start);
+                let text = texts.get(start..end);
+                let (Some(gap), Some(text)) = (gap, text) else {
+                    return Err(out_of_bounds(&it.span));
+                };
+                buf.extend_from_slice(gap.as_bytes());
+                buf.extend_from_slice(text.as_bytes());
+                start = end;
+                pos = it.span.end;
+            }
+        }
+        Ok(())
+    }
+
     /// What a placed item stands for.
     fn what(&self, it: &Placed) -> Option<What<'a>> {
         let i = it.index as usize;
         match i.checked_sub(self.jobs.len()) {
             None => Some(What::Job(i)),
-            Some(e) => self.extra.get(e).map(|e| What::Extra(e.text.as_str())),
+            Some(e) => self.ctx.extra.get(e).map(|e| What::Extra(e.text.as_str())),
         }
     }
 }
@@ -402,20 +739,25 @@ fn plain_of<'t>(text: &'t Text<'_>) -> &'t str {
     }
 }
 
-/// Seal one chunk: all replacement texts in one buffer, and where each ends.
-fn seal_chunk(
-    syntax: &dyn Syntax,
-    key: &[u8; 32],
-    cipher: CipherKind,
-    jobs: &[Job<'_>],
+/// Seal a run of work into one buffer, and where each text ends. Each
+/// item is `(job index, job, text)`: the job's replacement, or `text`
+/// as it is when there is no job. The error names the failing job's index.
+fn seal_texts<'j, 'a: 'j>(
+    ctx: Ctx<'_>,
+    work: impl ExactSizeIterator<Item = (usize, Option<&'j Job<'a>>, &'j str)>,
     aads: &Aads,
 ) -> Result<(String, Vec<usize>), (usize, CipherError)> {
-    let mut sealer = ValueCipher::new(key);
-    let mut buf = String::with_capacity(jobs.len() * 100);
-    let mut ends = Vec::with_capacity(jobs.len());
+    let mut sealer = ValueCipher::new(ctx.key);
+    let mut buf = String::with_capacity(work.len() * 100);
+    let mut ends = Vec::with_capacity(work.len());
     let mut scratch = Zeroizing::new(Vec::new());
     let mut enc = String::new();
-    for (i, job) in jobs.iter().enumerate() {
+    for (i, job, text) in work {
+        let Some(job) = job else {
+            buf.push_str(text);
+            ends.push(buf.len());
+            continue;
+        };
         match &job.text {
             Text::Done(text) => buf.push_str(text),
             text => {
@@ -423,7 +765,7 @@ fn seal_chunk(
                 let aad = aads.get(job.aad);
                 match job.slot {
                     None => sealer.seal_into(
-                        cipher,
+                        ctx.cipher,
                         plain.as_bytes(),
                         aad.as_bytes(),
                         job.ty,
@@ -434,14 +776,14 @@ fn seal_chunk(
                         enc.clear();
                         sealer
                             .seal_into(
-                                cipher,
+                                ctx.cipher,
                                 plain.as_bytes(),
                                 aad.as_bytes(),
                                 job.ty,
                                 &mut scratch,
                                 &mut enc,
                             )
-                            .map(|()| buf.push_str(&syntax.enc_lexeme(slot, &enc)))
+                            .map(|()| buf.push_str(&ctx.syntax.enc_lexeme(slot, &enc)))
                     }
                 }
                 .map_err(|e| (i, e))?;
@@ -454,10 +796,12 @@ fn seal_chunk(
 
 #[cfg(test)]
 mod tests {
+    use super::super::{compute_mac, seal_mac};
     use super::*;
     use crate::cipher::{aad, EncValue};
-    use crate::metadata::Selector;
+    use crate::metadata::{Metadata, Selector, FORMAT_VERSION};
     use crate::syntax::yaml::Yaml;
+    use crate::syntax::Format;
     use crate::syntax::{EmitError, ParseError, Parsed};
     use crate::tree::Node;
 
@@ -529,7 +873,8 @@ mod tests {
         let decider = Decider::new(&Selector::default()).unwrap();
         for syntax in [&Yaml as &dyn Syntax, &OddQuoting] {
             let parsed = syntax.parse(&src).unwrap();
-            let out = seal_document(
+            let mut out = Vec::new();
+            seal_document(
                 syntax,
                 &src,
                 &parsed.tree,
@@ -538,9 +883,283 @@ mod tests {
                 &decider,
                 None,
                 &[],
+                &mut out,
             )
             .unwrap();
+            check(&src, std::str::from_utf8(&out).unwrap(), &key);
+        }
+    }
+
+    /// The per-window general path (lengths differ from the prediction)
+    /// gives the same leaves whatever the window size.
+    #[test]
+    fn windows_fall_back_one_by_one() {
+        let src: String = (0..300)
+            .map(|i| format!("k{i}: 'v{i}'\n# c{i}\nn{i}: {i}\n"))
+            .collect();
+        let key = [4u8; 32];
+        let decider = Decider::new(&Selector::default()).unwrap();
+        let parsed = OddQuoting.parse(&src).unwrap();
+        for window in [1, 2, 5, 64, 5000] {
+            let mut out = Vec::new();
+            let collect = Collect {
+                ctx: ctx(&OddQuoting, &src, &key, CipherKind::XChaCha20Poly1305, &[]),
+                decider: &decider,
+                stash: None,
+            };
+            seal_windowed(collect, &parsed.tree, window, &mut out).unwrap();
+            let out = String::from_utf8(out).unwrap();
+            assert!(out.contains("\"ENC["), "some values take the general path");
             check(&src, &out, &key);
+        }
+    }
+
+    fn ctx<'a>(
+        syntax: &'a dyn Syntax,
+        src: &'a str,
+        key: &'a [u8; 32],
+        cipher: CipherKind,
+        extra: &'a [Edit],
+    ) -> Ctx<'a> {
+        Ctx {
+            syntax,
+            src,
+            key,
+            cipher,
+            extra,
+        }
+    }
+
+    const NOW: &str = "2026-01-02T03:04:05Z";
+
+    /// The metadata edits `encrypt` would splice into `src` (one MAC
+    /// sealing, so two runs with them are comparable).
+    fn meta_edits(format: Format, src: &str, key: &[u8; 32], cipher: CipherKind) -> Vec<Edit> {
+        let syntax = format.syntax();
+        let parsed = syntax.parse(src).unwrap();
+        let decider = Decider::new(&Selector::default()).unwrap();
+        let mac = compute_mac(&parsed.tree, &decider, false);
+        let meta = Metadata {
+            key_groups: Vec::new(),
+            shamir_threshold: None,
+            lastmodified: NOW.into(),
+            mac: seal_mac(cipher, key, &mac, NOW).unwrap(),
+            selector: Some(Selector::default()),
+            mac_only_encrypted: false,
+            version: FORMAT_VERSION.into(),
+        };
+        syntax
+            .insert_metadata(src, &parsed, &meta.to_node())
+            .unwrap()
+    }
+
+    /// `src` encrypted as `encrypt` does, with `window` leaves per window.
+    fn seal_with(
+        format: Format,
+        src: &str,
+        key: &[u8; 32],
+        cipher: CipherKind,
+        extra: &[Edit],
+        window: usize,
+        stash: Option<&mut Stash>,
+    ) -> String {
+        let syntax = format.syntax();
+        let parsed = syntax.parse(src).unwrap();
+        let decider = Decider::new(&Selector::default()).unwrap();
+        let collect = Collect {
+            ctx: ctx(syntax, src, key, cipher, extra),
+            decider: &decider,
+            stash,
+        };
+        let mut out = Vec::new();
+        seal_windowed(collect, &parsed.tree, window, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// `text` with every `ENC[…]` emptied: what does not depend on nonces.
+    fn shape(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("ENC[") {
+            out.push_str(&rest[..at + 4]);
+            rest = &rest[at..];
+            let end = rest.find(']').unwrap();
+            out.push_str(&format!("{}]", end));
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// One document per format, with comments, nested values, several
+    /// types; TOML's reopened table puts spans out of walk order.
+    fn samples() -> Vec<(Format, String, bool)> {
+        let many = |f: &dyn Fn(usize) -> String| (0..40).map(f).collect::<String>();
+        vec![
+            (
+                Format::Yaml,
+                format!(
+                    "# top\n{}list:\n  - 1\n  - two # inline\n  - {{a: b, c: [d, 3.5]}}\nblock: |\n  text\nempty:\n",
+                    many(&|i| format!("k{i}: v{i}\nn{i}: {i}\n# c{i}\n"))
+                ),
+                true,
+            ),
+            (
+                Format::Json,
+                format!(
+                    "{{\n{}  \"list\": [1, \"two\", {{\"a\": true, \"b\": null}}],\n  \"x\": \"é\"\n}}\n",
+                    many(&|i| format!("  \"k{i}\": \"v{i}\",\n  \"n{i}\": {i},\n"))
+                ),
+                true,
+            ),
+            (
+                Format::Dotenv,
+                format!("# top\n{}LAST=é\n", many(&|i| format!("K{i}=v{i}\n# c{i}\nN{i}={i}\n"))),
+                true,
+            ),
+            (
+                Format::Toml,
+                format!(
+                    "top = 1\n[a]\nx = \"1\"\n[b]\n{}[a.c]\nz = 3\n",
+                    many(&|i| format!("k{i} = \"v{i}\"\nn{i} = {i}\n"))
+                ),
+                false,
+            ),
+        ]
+    }
+
+    /// Every format, both ciphers, any window size: the streamed output
+    /// decrypts (MAC checked) to the source, and has the shape of the
+    /// output the String path gives; the TOML sample takes the buffered
+    /// path.
+    #[test]
+    fn streamed_output_matches_the_string_path() {
+        let key = [9u8; 32];
+        for (format, src, ordered) in samples() {
+            let parsed = format.syntax().parse(&src).unwrap();
+            let extra = meta_edits(format, &src, &key, CipherKind::XChaCha20Poly1305);
+            assert_eq!(in_order(&parsed.tree, &src, &extra), ordered, "{format:?}");
+            for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
+                let extra = meta_edits(format, &src, &key, cipher);
+                let whole = seal_with(format, &src, &key, cipher, &extra, usize::MAX, None);
+                for window in [1, 2, 3, 7, 50, WINDOW] {
+                    let out = seal_with(format, &src, &key, cipher, &extra, window, None);
+                    assert_eq!(shape(&out), shape(&whole), "{format:?} {window}");
+                    let file = super::super::open(format, &out).unwrap();
+                    let plain = super::super::decrypt(&file, &key, false).unwrap();
+                    if cipher == CipherKind::XChaCha20Poly1305 {
+                        assert_eq!(*plain, src, "{format:?} {window}");
+                    }
+                    let whole_file = super::super::open(format, &whole).unwrap();
+                    let whole_plain = super::super::decrypt(&whole_file, &key, false).unwrap();
+                    assert_eq!(plain, whole_plain, "{format:?} {window}");
+                }
+            }
+        }
+    }
+
+    /// With every ciphertext stashed, the streamed output is the String
+    /// path's byte for byte, in every window size.
+    #[test]
+    fn stashed_ciphertexts_stream_unchanged() {
+        let key = [7u8; 32];
+        for (format, src, _) in samples() {
+            let cipher = CipherKind::XChaCha20Poly1305;
+            let extra = meta_edits(format, &src, &key, cipher);
+            let enc = seal_with(format, &src, &key, cipher, &extra, usize::MAX, None);
+            let file = super::super::open(format, &enc).unwrap();
+            let stash = || super::super::decrypt_keeping(&file, &key, false).unwrap().1;
+            let whole = seal_with(
+                format,
+                &src,
+                &key,
+                cipher,
+                &extra,
+                usize::MAX,
+                Some(&mut stash()),
+            );
+            assert_eq!(whole, enc, "{format:?}");
+            for window in [1, 4, 33] {
+                let out = seal_with(
+                    format,
+                    &src,
+                    &key,
+                    cipher,
+                    &extra,
+                    window,
+                    Some(&mut stash()),
+                );
+                assert_eq!(out, whole, "{format:?} {window}");
+            }
+        }
+    }
+
+    /// Edits that overlap a leaf are refused before anything is written.
+    #[test]
+    fn bad_spans_are_a_splice_error() {
+        let src = "a: 1\nb: 2\n";
+        let key = [1u8; 32];
+        let extra = [Edit {
+            span: 2..5,
+            text: "x".into(),
+        }];
+        let parsed = Yaml.parse(src).unwrap();
+        let decider = Decider::new(&Selector::default()).unwrap();
+        let collect = Collect {
+            ctx: ctx(&Yaml, src, &key, CipherKind::Aes256Gcm, &extra),
+            decider: &decider,
+            stash: None,
+        };
+        let mut out = Vec::new();
+        let r = seal_windowed(collect, &parsed.tree, 1, &mut out);
+        assert!(matches!(r, Err(EngineError::Splice(_))));
+        assert!(out.is_empty());
+    }
+
+    /// A sink that takes `after` bytes, then fails.
+    struct Failing {
+        after: usize,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.after == 0 {
+                return Err(std::io::Error::other("disk full"));
+            }
+            let n = buf.len().min(self.after);
+            self.after -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The public streaming API over more than one window: the output
+    /// decrypts to the source; a sink failing at any point is a typed
+    /// error that holds no plaintext.
+    #[test]
+    fn encrypt_plaintext_to_streams_and_reports_sink_errors() {
+        use super::super::{encrypt_plaintext_to, plaintext, EncryptOptions, KeyMaterial};
+        let key = [5u8; 32];
+        let src: String = (0..WINDOW + 100)
+            .map(|i| format!("k{i}: secret{i}\n"))
+            .collect();
+        let opts = EncryptOptions::default();
+        let mut out = Vec::new();
+        let doc = plaintext(Format::Yaml, &src).unwrap();
+        encrypt_plaintext_to(doc, &key, &opts, KeyMaterial::default(), NOW, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let file = super::super::open(Format::Yaml, &out).unwrap();
+        assert_eq!(*super::super::decrypt(&file, &key, false).unwrap(), src);
+        for after in [0, 100, out.len() / 2, out.len() - 1] {
+            let doc = plaintext(Format::Yaml, &src).unwrap();
+            let mut sink = Failing { after };
+            let r = encrypt_plaintext_to(doc, &key, &opts, KeyMaterial::default(), NOW, &mut sink);
+            let Err(e @ EngineError::Write(_)) = r else {
+                panic!("not a write error at {after}");
+            };
+            assert!(!e.to_string().contains("secret"), "{e}");
         }
     }
 }

@@ -186,7 +186,7 @@ fn integers(src: &str, node: Node) -> Node {
 
 /// The edit that adds `meta` to `src` (which has no metadata).
 pub(super) fn insert(src: &str, meta: &Node) -> Result<Vec<Edit>, EmitError> {
-    let top = scan::scan(src)
+    let top = scan::scan_shallow(src)
         .map_err(|e| EmitError(format!("cannot add metadata to invalid JSON: {e}")))?;
     let (open_end, positions, close, in_object) = match top {
         Top::Object {

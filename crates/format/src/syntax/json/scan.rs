@@ -69,11 +69,24 @@ pub(super) fn scan(src: &str) -> Result<Top, ParseError> {
 /// [`scan`]; with `lean`, a string whose text is an escape-free `ENC[…]`
 /// value gets an empty string value (see [`crate::syntax::parse_encrypted`]).
 pub(super) fn scan_with(src: &str, lean: bool) -> Result<Top, ParseError> {
+    scan_inner(src, lean, false)
+}
+
+/// [`scan`] (the whole document is checked) keeping only the top-level
+/// container's members and positions: a nested object or array comes back
+/// empty. For the metadata insertion, which needs no values: it does not
+/// build a second tree of the document.
+pub(super) fn scan_shallow(src: &str) -> Result<Top, ParseError> {
+    scan_inner(src, false, true)
+}
+
+fn scan_inner(src: &str, lean: bool, shallow: bool) -> Result<Top, ParseError> {
     let mut p = Parser {
         src,
         pos: if src.starts_with('\u{feff}') { 3 } else { 0 },
         depth: 0,
         lean,
+        shallow,
     };
     p.skip_ws();
     let top = match p.peek() {
@@ -103,28 +116,24 @@ pub(super) fn scan_with(src: &str, lean: bool) -> Result<Top, ParseError> {
     Ok(top)
 }
 
-/// Turn members into mapping entries.
+/// Turn members into mapping entries (in a list of exactly their number:
+/// collected in place, it would keep the members' larger, grown capacity).
 pub(super) fn entries(members: Vec<Member>) -> Vec<Entry> {
-    let mut entries: Vec<Entry> = members
-        .into_iter()
-        .map(|m| {
-            Entry::Pair(Pair {
-                key: m.key,
-                value: m.value,
-            })
+    let mut out = Vec::with_capacity(members.len());
+    out.extend(members.into_iter().map(|m| {
+        Entry::Pair(Pair {
+            key: m.key,
+            value: m.value,
         })
-        .collect();
-    // The list may reuse the members' allocation (larger items, and the
-    // doubling's spare room): give the rest back, a third of a large tree.
-    entries.shrink_to_fit();
-    entries
+    }));
+    out
 }
 
-/// Turn elements into sequence items.
+/// Turn elements into sequence items (sized exactly, as [`entries`]).
 pub(super) fn items(elements: Vec<Element>) -> Vec<Item> {
-    let mut items: Vec<Item> = elements.into_iter().map(|e| Item::Node(e.value)).collect();
-    items.shrink_to_fit();
-    items
+    let mut out = Vec::with_capacity(elements.len());
+    out.extend(elements.into_iter().map(|e| Item::Node(e.value)));
+    out
 }
 
 struct Parser<'s> {
@@ -132,6 +141,8 @@ struct Parser<'s> {
     pos: usize,
     depth: usize,
     lean: bool,
+    /// Nested containers come back empty (see [`scan_shallow`]).
+    shallow: bool,
 }
 
 impl Parser<'_> {
@@ -170,6 +181,12 @@ impl Parser<'_> {
             span: Some(start..self.pos),
             slot: Slot::Quoted,
         }))
+    }
+
+    /// Whether the container being scanned keeps its members: always,
+    /// except below the top level of a shallow scan.
+    fn keeps(&self) -> bool {
+        !self.shallow || self.depth <= 1
     }
 
     fn enter(&mut self) -> Result<(), ParseError> {
@@ -212,12 +229,14 @@ impl Parser<'_> {
             }
             self.skip_ws();
             let value = self.value()?;
-            members.push(Member {
-                key,
-                key_start,
-                value,
-                value_end: self.pos,
-            });
+            if self.keeps() {
+                members.push(Member {
+                    key,
+                    key_start,
+                    value,
+                    value_end: self.pos,
+                });
+            }
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -252,11 +271,13 @@ impl Parser<'_> {
             self.skip_ws();
             let start = self.pos;
             let value = self.value()?;
-            elements.push(Element {
-                value,
-                start,
-                end: self.pos,
-            });
+            if self.keeps() {
+                elements.push(Element {
+                    value,
+                    start,
+                    end: self.pos,
+                });
+            }
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
