@@ -647,11 +647,12 @@ fn push_secret(buf: &mut Zeroizing<String>, s: &str) {
 }
 
 /// About how many bytes opening the `ENC[…]` text `enc` adds to a chunk's
-/// buffer: its plaintext (the base64 data: the text less about 100 bytes
-/// of cipher name, nonce, tag and type), twice for AES values, which also
-/// get a re-spelled lexeme. An estimate only: the buffer grows if needed.
+/// buffer: its plaintext (the base64 data: the text less the 103 bytes or
+/// so of cipher name, nonce, tag and a short type), twice for AES values,
+/// which also get a re-spelled lexeme. An estimate only: the buffer grows
+/// if needed.
 fn plain_estimate(enc: &str) -> usize {
-    let plain = enc.len().saturating_sub(96) / 4 * 3 + 4;
+    let plain = enc.len().saturating_sub(103) / 4 * 3 + 3;
     if enc.starts_with("ENC[AES") {
         2 * plain
     } else {
