@@ -1,5 +1,5 @@
 //! `cargo bench`: engine throughput on generated documents with 100,000
-//! leaves (about 2-4 MB) in YAML, JSON, .env and TOML: parse, encrypt and
+//! leaves (about 3-4 MB, the sizes of scripts/bench-compare.py) in YAML, JSON, .env and TOML: parse, encrypt and
 //! decrypt, both ciphers. Plain timing loop (best of N), no harness, so it
 //! builds fast; compare with the real sops with scripts/bench-compare.py.
 //! `BENCH_RUNS=n` sets the number of runs, `BENCH_FORMAT=yaml` picks one format.
@@ -13,12 +13,26 @@ use std::time::{Duration, Instant};
 const LEAVES: usize = 100_000;
 const KEY: [u8; 32] = [9u8; 32];
 
+/// The settings of each generated service (as in scripts/bench-compare.py).
+const NAMES: [&str; 10] = [
+    "password",
+    "api_key",
+    "endpoint",
+    "username",
+    "token",
+    "secret",
+    "database_url",
+    "region",
+    "timeout",
+    "replicas",
+];
+
 fn word(seed: &mut u64) -> String {
     let mut s = String::new();
     *seed = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
-    let len = 4 + (*seed >> 60) as usize;
+    let len = 8 + (*seed >> 59) as usize % 21;
     for i in 0..len {
         s.push((b'a' + ((*seed >> (i * 5 % 59)) % 26) as u8) as char);
     }
@@ -34,25 +48,30 @@ fn generate(format: Format) -> String {
     }
     for g in 0..groups {
         match format {
-            Format::Yaml => out.push_str(&format!("group{g}:\n")),
-            Format::Toml | Format::Ini => out.push_str(&format!("[group{g}]\n")),
-            Format::Json => out.push_str(&format!("    \"group{g}\": {{")),
+            Format::Yaml => out.push_str(&format!("service_{g}:\n")),
+            Format::Toml | Format::Ini => out.push_str(&format!("[service_{g}]\n")),
+            Format::Json => out.push_str(&format!("    \"service_{g}\": {{")),
             Format::Dotenv => {}
         }
-        for j in 0..10 {
+        for (j, name) in NAMES.iter().enumerate() {
             let v = if j % 3 == 0 {
                 (g * 7919 + j).to_string()
             } else {
                 format!("\"{}\"", word(&mut seed))
             };
             match format {
-                Format::Yaml => out.push_str(&format!("    key{j}: {v}\n")),
-                Format::Toml => out.push_str(&format!("key{j} = {v}\n")),
-                Format::Json => {
-                    out.push_str(&format!("\"key{j}\": {v}{}", if j < 9 { ", " } else { "" }))
-                }
-                Format::Dotenv => out.push_str(&format!("G{g}_KEY{j}={}\n", v.trim_matches('"'))),
-                Format::Ini => out.push_str(&format!("key{j} = {}\n", v.trim_matches('"'))),
+                Format::Yaml => out.push_str(&format!("    {name}_{j}: {v}\n")),
+                Format::Toml => out.push_str(&format!("{name}_{j} = {v}\n")),
+                Format::Json => out.push_str(&format!(
+                    "\"{name}_{j}\": {v}{}",
+                    if j < 9 { ", " } else { "" }
+                )),
+                Format::Dotenv => out.push_str(&format!(
+                    "SERVICE_{g}_{}_{j}={}\n",
+                    name.to_uppercase(),
+                    v.trim_matches('"')
+                )),
+                Format::Ini => out.push_str(&format!("{name}_{j} = {}\n", v.trim_matches('"'))),
             }
         }
         if format == Format::Json {
