@@ -28,18 +28,17 @@ impl Bao {
     /// namespace `team`, at `transit/` (key `nskey`).
     fn start() -> Option<Bao> {
         let bin = support::tool("bao")?;
-        let port = support::free_port();
-        let mut cmd = Command::new(&bin);
-        cmd.args([
-            "server",
-            "-dev",
-            "-dev-root-token-id=root",
-            &format!("-dev-listen-address=127.0.0.1:{port}"),
-        ]);
-        let bao = Bao {
-            server: Server::start(cmd, port),
-            bin,
-        };
+        let server = Server::start_on_free_port(|port| {
+            let mut cmd = Command::new(&bin);
+            cmd.args([
+                "server",
+                "-dev",
+                "-dev-root-token-id=root",
+                &format!("-dev-listen-address=127.0.0.1:{port}"),
+            ]);
+            cmd
+        });
+        let bao = Bao { server, bin };
         bao.cli(None, &["secrets", "enable", "transit"]);
         bao.cli(None, &["write", "-f", "transit/keys/sops"]);
         bao.cli(None, &["namespace", "create", "team"]);

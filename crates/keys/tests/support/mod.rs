@@ -54,7 +54,30 @@ pub struct Server {
 
 impl Server {
     /// Starts `command` (which must listen on `port`) and waits up to 60 s.
-    pub fn start(mut command: Command, port: u16) -> Server {
+    pub fn start(command: Command, port: u16) -> Server {
+        match Server::try_start(command, port) {
+            Ok(server) => server,
+            Err(why) => panic!("{why}"),
+        }
+    }
+
+    /// Starts `make(port)` on a free port. A port from [`free_port`] can be
+    /// taken by a concurrent test's server before this one binds it (the
+    /// loser exits at once, and the port answers for the other server), so
+    /// a server that exits is retried on another port, five times at most.
+    pub fn start_on_free_port(make: impl Fn(u16) -> Command) -> Server {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            match Server::try_start(make(port), port) {
+                Ok(server) => return server,
+                Err(why) => last = why,
+            }
+        }
+        panic!("the server did not start on five ports: {last}");
+    }
+
+    fn try_start(mut command: Command, port: u16) -> Result<Server, String> {
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -68,17 +91,25 @@ impl Server {
         };
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
+        let exited = |server: &mut Server| match server.child.as_mut().map(Child::try_wait) {
+            Some(Ok(Some(status))) => Some(format!("the server exited early: {status}")),
+            _ => None,
+        };
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if let Some(Ok(Some(status))) = server.child.as_mut().map(Child::try_wait) {
-                panic!("the server exited early: {status}");
+            if let Some(why) = exited(&mut server) {
+                return Err(why);
             }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not start listening"
-            );
+            if Instant::now() >= deadline {
+                return Err("the server did not start listening".into());
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
-        server
+        // Listening: but is it this server? One that lost the port exits.
+        std::thread::sleep(Duration::from_millis(300));
+        match exited(&mut server) {
+            Some(why) => Err(why),
+            None => Ok(server),
+        }
     }
 
     /// Stops the server now.
