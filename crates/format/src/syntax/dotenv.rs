@@ -77,7 +77,7 @@ impl Syntax for Dotenv {
         if pairs.is_empty() {
             return Ok(Vec::new());
         }
-        let eol = scan(src).map_or("\n", |lines| line_break_style(src, &lines));
+        let eol = line_break_style(src);
         let trailing = src.is_empty() || src.ends_with('\n');
         let at = src.len();
         // The line break put before the block: if the file ends with a `\r`
@@ -244,11 +244,15 @@ fn lean_value(raw: &str) -> bool {
 }
 
 fn parse_with(src: &str, lean: bool) -> Result<Parsed, ParseError> {
-    let lines = scan(src)?;
-    let mut entries = Vec::with_capacity(lines.len());
+    // One entry per physical line at most: sized once, no doubling's spare room.
+    let mut entries = Vec::with_capacity(src.bytes().filter(|&b| b == b'\n').count() + 1);
     let mut meta = Vec::new();
     let mut meta_lines = Vec::new();
-    for (idx, line) in lines.iter().enumerate() {
+    let mut prev: Option<Line> = None;
+    let mut count = 0;
+    for (idx, line) in Lines::new(src).enumerate() {
+        let line = line?;
+        count = idx + 1;
         match &line.kind {
             Kind::Blank => {}
             Kind::Comment(span) => entries.push(Entry::Comment(Comment {
@@ -261,7 +265,11 @@ fn parse_with(src: &str, lean: bool) -> Result<Parsed, ParseError> {
                 match key.strip_prefix(META_PREFIX) {
                     Some(name) => {
                         meta.push((name.to_string(), decode(raw)));
-                        meta_lines.push(idx);
+                        meta_lines.push(MetaLine {
+                            idx,
+                            span: line.start..line.end,
+                            prev: prev.as_ref().map(|p| p.content_end..p.end),
+                        });
                     }
                     None => entries.push(Entry::Pair(Pair {
                         key: key.to_string(),
@@ -278,8 +286,10 @@ fn parse_with(src: &str, lean: bool) -> Result<Parsed, ParseError> {
                 }
             }
         }
+        prev = Some(line);
     }
-    let metadata_spans = metadata_spans(src, &lines, &meta_lines);
+    entries.shrink_to_fit();
+    let metadata_spans = metadata_spans(src, count, &meta_lines);
     Ok(Parsed {
         tree: Tree {
             docs: vec![Node::Map(entries)],
@@ -306,60 +316,86 @@ fn decode(raw: &str) -> String {
 
 /// Split `src` into logical lines.
 fn scan(src: &str) -> Result<Vec<Line>, ParseError> {
-    // One entry per physical line at most: sized once, no doubling's spare room.
-    let mut lines = Vec::with_capacity(src.bytes().filter(|&b| b == b'\n').count() + 1);
-    let mut pos = if src.starts_with(BOM) { BOM.len() } else { 0 };
-    while pos < src.len() {
-        let start = pos;
-        let (mut content_end, mut end) = line_bounds(src, start);
-        let content = src.get(start..content_end).unwrap_or_default();
-        let kind = match content.find(|c| !is_blank(c)) {
-            None => Kind::Blank,
-            Some(i) if content.get(i..).is_some_and(|r| r.starts_with('#')) => {
-                Kind::Comment(start + i + 1..content_end)
-            }
-            Some(i) => {
-                let Some(eq) = content.find('=') else {
-                    return Err(ParseError::at(src, start + i, "expected KEY=VALUE"));
-                };
-                let key = content.get(..eq).unwrap_or_default();
-                if key.trim_matches(is_blank).is_empty() {
-                    return Err(ParseError::at(src, start + i, "empty key before '='"));
-                }
-                let value_start = start + eq + 1;
-                let after = content.get(eq + 1..).unwrap_or_default();
-                let lead = after.len() - after.trim_start_matches(is_blank).len();
-                let quoted = after.get(lead..).is_some_and(|r| r.starts_with('"'));
-                // Metadata values are never quoted: sops writes them raw.
-                if quoted && !key.starts_with(META_PREFIX) {
-                    let open = value_start + lead;
-                    match closing_quote(src, open + 1) {
-                        None => {
-                            return Err(ParseError::at(
-                                src,
-                                open,
-                                "unterminated double-quoted value",
-                            ))
-                        }
-                        Some(close) if close < content_end => {}
-                        Some(close) => (content_end, end) = line_bounds(src, close),
-                    }
-                }
-                Kind::Pair {
-                    key: start..start + eq,
-                    value: value_start..content_end,
-                }
-            }
-        };
-        lines.push(Line {
-            start,
-            content_end,
-            end,
-            kind,
-        });
-        pos = end;
+    Lines::new(src).collect()
+}
+
+/// The logical lines of a .env text, one at a time (a parse need not hold
+/// them all); stops after the first error.
+struct Lines<'s> {
+    src: &'s str,
+    pos: usize,
+}
+
+impl<'s> Lines<'s> {
+    fn new(src: &'s str) -> Lines<'s> {
+        let pos = if src.starts_with(BOM) { BOM.len() } else { 0 };
+        Lines { src, pos }
     }
-    Ok(lines)
+}
+
+impl Iterator for Lines<'_> {
+    type Item = Result<Line, ParseError>;
+
+    fn next(&mut self) -> Option<Result<Line, ParseError>> {
+        let src = self.src;
+        if self.pos >= src.len() {
+            return None;
+        }
+        let line = next_line(src, self.pos);
+        // After an error, stop.
+        self.pos = line.as_ref().map_or(src.len(), |l| l.end);
+        Some(line)
+    }
+}
+
+/// The logical line starting at byte `start` of `src`.
+fn next_line(src: &str, start: usize) -> Result<Line, ParseError> {
+    let (mut content_end, mut end) = line_bounds(src, start);
+    let content = src.get(start..content_end).unwrap_or_default();
+    let kind = match content.find(|c| !is_blank(c)) {
+        None => Kind::Blank,
+        Some(i) if content.get(i..).is_some_and(|r| r.starts_with('#')) => {
+            Kind::Comment(start + i + 1..content_end)
+        }
+        Some(i) => {
+            let Some(eq) = content.find('=') else {
+                return Err(ParseError::at(src, start + i, "expected KEY=VALUE"));
+            };
+            let key = content.get(..eq).unwrap_or_default();
+            if key.trim_matches(is_blank).is_empty() {
+                return Err(ParseError::at(src, start + i, "empty key before '='"));
+            }
+            let value_start = start + eq + 1;
+            let after = content.get(eq + 1..).unwrap_or_default();
+            let lead = after.len() - after.trim_start_matches(is_blank).len();
+            let quoted = after.get(lead..).is_some_and(|r| r.starts_with('"'));
+            // Metadata values are never quoted: sops writes them raw.
+            if quoted && !key.starts_with(META_PREFIX) {
+                let open = value_start + lead;
+                match closing_quote(src, open + 1) {
+                    None => {
+                        return Err(ParseError::at(
+                            src,
+                            open,
+                            "unterminated double-quoted value",
+                        ))
+                    }
+                    Some(close) if close < content_end => {}
+                    Some(close) => (content_end, end) = line_bounds(src, close),
+                }
+            }
+            Kind::Pair {
+                key: start..start + eq,
+                value: value_start..content_end,
+            }
+        }
+    };
+    Ok(Line {
+        start,
+        content_end,
+        end,
+        kind,
+    })
 }
 
 /// The content end and the end of the physical line holding byte `at`.
@@ -397,10 +433,10 @@ fn closing_quote(src: &str, from: usize) -> Option<usize> {
 }
 
 /// The line break the file uses: that of its first line that has one
-/// (`\n` if none does).
-fn line_break_style<'s>(src: &'s str, lines: &[Line]) -> &'s str {
-    lines
-        .iter()
+/// (`\n` if none does, or if the text does not scan).
+fn line_break_style(src: &str) -> &str {
+    Lines::new(src)
+        .map_while(Result::ok)
         .filter_map(|l| src.get(l.content_end..l.end))
         .find(|b| b.ends_with('\n'))
         .unwrap_or("\n")
@@ -412,31 +448,27 @@ fn line_break_style<'s>(src: &'s str, lines: &[Line]) -> &'s str {
 /// not end with a line break, the line break before them was inserted too.
 /// A final `\r` after them is the original file's last byte and stays.
 /// Metadata lines elsewhere are removed with their line break.
-fn metadata_spans(src: &str, lines: &[Line], meta: &[usize]) -> Vec<Span> {
+fn metadata_spans(src: &str, count: usize, meta: &[MetaLine]) -> Vec<Span> {
     let trailing = meta
         .iter()
         .rev()
-        .zip((0..lines.len()).rev())
-        .take_while(|(m, l)| m == &l)
+        .zip((0..count).rev())
+        .take_while(|(m, l)| m.idx == *l)
         .count();
-    let first_trailing = lines.len() - trailing;
-    let mut spans: Vec<Span> = meta
-        .iter()
-        .filter(|&&i| i < first_trailing)
-        .filter_map(|&i| lines.get(i).map(|l| l.start..l.end))
-        .collect();
-    let Some(first) = lines.get(first_trailing) else {
+    let (inner, tail) = meta.split_at(meta.len() - trailing);
+    let mut spans: Vec<Span> = inner.iter().map(|m| m.span.clone()).collect();
+    let Some(first) = tail.first() else {
         return spans;
     };
-    let mut start = first.start;
+    let mut start = first.span.start;
     if !src.ends_with('\n') {
-        if let Some(prev) = first_trailing.checked_sub(1).and_then(|p| lines.get(p)) {
+        if let Some(prev) = &first.prev {
             // A `\r\n` there was always inserted whole: in a `\r\n` file as
             // its line break, in a `\n` file because the text ended with a
             // `\r` (see `insert_metadata`).
-            let crlf = src.get(prev.content_end..prev.end) == Some("\r\n");
+            let crlf = src.get(prev.clone()) == Some("\r\n");
             start = if crlf {
-                prev.content_end
+                prev.start
             } else {
                 prev.end.saturating_sub(1)
             };
@@ -445,6 +477,16 @@ fn metadata_spans(src: &str, lines: &[Line], meta: &[usize]) -> Vec<Span> {
     let end = src.len();
     spans.push(start..end.max(start));
     spans
+}
+
+/// A metadata line, as [`metadata_spans`] needs it.
+struct MetaLine {
+    /// Its index among the lines.
+    idx: usize,
+    /// The whole line, line break included.
+    span: Span,
+    /// The line break of the line before it (content end to next start).
+    prev: Option<Span>,
 }
 
 /// Write `node` (named `name`, `None` at the top) as .env lines.

@@ -52,7 +52,7 @@ pub(super) fn set_value(
             {
                 return Err(EmitError(format!("{} is not a valid .env key", show(path))));
             }
-            let eol = super::line_break_style(src, &lines);
+            let eol = super::line_break_style(src);
             // Before the metadata lines, if the file has them.
             let meta_line = lines.iter().find(|l| {
                 matches!(&l.kind, Kind::Pair { key: k, .. }
