@@ -26,6 +26,7 @@ pub mod code {
     pub const INVALID_TREE_PATH_FORMAT: i32 = 91;
     pub const NO_FILE_SPECIFIED: i32 = 100;
     pub const NO_ENCRYPTION_KEY_FOUND: i32 = 111;
+    pub const DUPLICATE_DECRYPTION_KEY_TYPE: i32 = 112;
     pub const COULD_NOT_RETRIEVE_KEY: i32 = 128;
     pub const FILE_HAS_NOT_BEEN_MODIFIED: i32 = 200;
     pub const NO_EDITOR_FOUND: i32 = 201;

@@ -15,8 +15,8 @@ use sops_like_keys::kms::{
 };
 use sops_like_keys::kms::{AzureConfig, AzureCredentials, GcpConfig, GcpCredentials};
 use sops_like_keys::{
-    decrypt_data_key_with, encrypt_data_key_for, DataKey, FieldValue, Identities, KeyGroup,
-    KeyRecipient, Recipient, ServiceConfig, ServiceKey, Services,
+    decrypt_data_key_ordered, encrypt_data_key_for, DataKey, FieldValue, Identities, KeyGroup,
+    KeyRecipient, Recipient, ServiceConfig, ServiceKey, Services, DEFAULT_DECRYPTION_ORDER,
 };
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -417,17 +417,44 @@ pub fn identities() -> Result<Identities> {
 
 /// Recover the data key of a file: age identities first, then the key
 /// services (no network call when an age identity opens it).
-pub fn data_key(meta: &Metadata, name: &str, _order: Option<&str>) -> Result<DataKey> {
+pub fn data_key(meta: &Metadata, name: &str, order: Option<&str>) -> Result<DataKey> {
+    let order = decryption_order(order)?;
     let ids = identities()?;
     let groups: Vec<KeyGroup> = meta
         .key_groups
         .iter()
         .map(|g| KeyGroup(g.iter().map(to_keys_key).collect()))
         .collect();
-    decrypt_data_key_with(&groups, meta.shamir_threshold, &ids, &services()).map_err(|e| {
+    decrypt_data_key_ordered(&groups, meta.shamir_threshold, &ids, &services(), &order).map_err(|e| {
         Failure::new(code::COULD_NOT_RETRIEVE_KEY, format!("{name}: could not retrieve the data key:\n{e}"))
             .hint("set SOPS_AGE_KEY_FILE to an identity file for one of the recipients above (or the credentials of a KMS key listed)")
     })
+}
+
+/// The key types to try first, in order (`--decryption-order` /
+/// `$SOPS_DECRYPTION_ORDER`, as sops reads it: split at commas, unset or
+/// empty is `age,pgp`, a type named twice is an error).
+fn decryption_order(order: Option<&str>) -> Result<Vec<String>> {
+    let Some(order) = order.filter(|o| !o.is_empty()) else {
+        return Ok(DEFAULT_DECRYPTION_ORDER
+            .iter()
+            .map(|t| t.to_string())
+            .collect());
+    };
+    let mut types: Vec<String> = Vec::new();
+    // Spaces around a name are dropped (sops keeps them, and then the name
+    // matches no key type: `age, pgp` would silently mean `age`).
+    for t in order.split(',').map(str::trim) {
+        if types.iter().any(|seen| seen == t) {
+            return Err(Failure::new(
+                code::DUPLICATE_DECRYPTION_KEY_TYPE,
+                format!("duplicate decryption key type: {t}"),
+            )
+            .hint("list each key type once, e.g. --decryption-order age,pgp,kms"));
+        }
+        types.push(t.to_string());
+    }
+    Ok(types)
 }
 
 /// The keys of an existing file as recipients, by group, with `add`

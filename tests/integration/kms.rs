@@ -414,7 +414,7 @@ fn pgp_through_gpg() {
     std::fs::write(&plain, "TOKEN=abc\n").unwrap();
     let out = cmd(dir.path(), None)
         .env("GNUPGHOME", &home)
-        .args(["encrypt", "-i", "--pgp", &fp])
+        .args(["encrypt", "-i", "--pgp", &fp, "--age", &demo_recipient()])
         .arg(&plain)
         .output()
         .unwrap();
@@ -440,6 +440,38 @@ fn pgp_through_gpg() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // --decryption-order / $SOPS_DECRYPTION_ORDER: with neither key usable
+    // (no age identity, an empty GnuPG home) the report lists the keys in
+    // the order they were tried.
+    let empty = dir.path().join("empty-gnupg");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::set_permissions(&empty, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let tried = |order: Option<&str>, env: Option<&str>| {
+        let mut c = cmd(dir.path(), None);
+        c.env("GNUPGHOME", &empty).arg("decrypt");
+        if let Some(o) = order {
+            c.args(["--decryption-order", o]);
+        }
+        if let Some(e) = env {
+            c.env("SOPS_DECRYPTION_ORDER", e);
+        }
+        let out = c.arg(&plain).output().unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(out.stdout.is_empty());
+        let at = |kind: &str| err.find(&format!("  {kind} ")).unwrap_or(usize::MAX);
+        (out.status.code(), at("age") < at("pgp"), err)
+    };
+    let (code, age_first, err) = tried(None, None);
+    assert_eq!(code, Some(128), "{err}");
+    assert!(age_first, "{err}");
+    let (code, age_first, err) = tried(Some("pgp,age"), None);
+    assert_eq!(code, Some(128), "{err}");
+    assert!(!age_first, "{err}");
+    let (_, age_first, err) = tried(None, Some("pgp"));
+    assert!(!age_first, "{err}");
+    let (code, _, err) = tried(Some("age,pgp,age"), None);
+    assert_eq!(code, Some(112), "{err}");
+    assert!(err.contains("duplicate decryption key type: age"), "{err}");
     let _ = Command::new("gpgconf")
         .env("GNUPGHOME", &home)
         .args(["--kill", "all"])

@@ -356,6 +356,24 @@ pub fn decrypt_data_key_with(
     ids: &Identities,
     services: &dyn KeyService,
 ) -> Result<DataKey, UnwrapError> {
+    decrypt_data_key_ordered(groups, threshold, ids, services, DEFAULT_DECRYPTION_ORDER)
+}
+
+/// sops's default decryption order: age keys, then PGP keys, then the
+/// others in stored order.
+pub const DEFAULT_DECRYPTION_ORDER: &[&str] = &["age", "pgp"];
+
+/// [`decrypt_data_key_with`], trying the keys of each group in `order`:
+/// key types (`age`, `pgp`, `kms`, `gcp_kms`, `azure_kv`, `hc_vault`, as in
+/// the metadata) in the listed order first, every other key after them in
+/// stored order (sops's `--decryption-order`).
+pub fn decrypt_data_key_ordered<S: AsRef<str>>(
+    groups: &[KeyGroup],
+    threshold: Option<usize>,
+    ids: &Identities,
+    services: &dyn KeyService,
+    order: &[S],
+) -> Result<DataKey, UnwrapError> {
     if groups.is_empty() || groups.iter().all(|g| g.0.is_empty()) {
         return Err(UnwrapError::NoKeyGroups);
     }
@@ -379,7 +397,7 @@ pub fn decrypt_data_key_with(
         if secrets.len() >= needed {
             break;
         }
-        let (secret, keys) = unwrap_group(group, ids, services, expected_len);
+        let (secret, keys) = unwrap_group(group, ids, services, expected_len, order);
         reports.push(GroupReport {
             index,
             recovered: secret.is_some(),
@@ -412,26 +430,29 @@ fn effective_threshold(threshold: Option<usize>, groups: usize) -> usize {
     }
 }
 
-/// The order keys of a group are tried in: age, then pgp, then the rest
-/// (sops's default `--decryption-order age,pgp`).
-fn priority(key: &MasterKey) -> u8 {
-    match key {
-        MasterKey::Age { .. } => 0,
-        MasterKey::Pgp { .. } => 1,
-        _ => 2,
-    }
+/// Where a key of `key`'s type comes in `order` (a type not listed comes
+/// after every listed one).
+fn priority<S: AsRef<str>>(key: &MasterKey, order: &[S]) -> usize {
+    let kind = key.kind();
+    order
+        .iter()
+        .position(|t| t.as_ref() == kind)
+        .unwrap_or(order.len())
 }
 
-/// Tries the keys of one group (age first, see [`priority`]); returns the
-/// first secret of the expected length, and the attempts made.
-fn unwrap_group(
+/// Tries the keys of one group in `order` (see [`priority`]; a stable sort,
+/// so keys of one type keep their stored order); returns the first secret
+/// of the expected length, and the attempts made.
+fn unwrap_group<S: AsRef<str>>(
     group: &KeyGroup,
     ids: &Identities,
     services: &dyn KeyService,
     expected_len: usize,
+    order: &[S],
 ) -> (Option<Zeroizing<Vec<u8>>>, Vec<KeyAttempt>) {
+    let types = order;
     let mut order: Vec<&MasterKey> = group.0.iter().collect();
-    order.sort_by_key(|k| priority(k));
+    order.sort_by_key(|k| priority(k, types));
     let mut attempts = Vec::new();
     for key in order {
         let result = unwrap_key(key, ids, services).and_then(|secret| {

@@ -46,8 +46,8 @@ pub use crate::age::recipient::{wrap, Recipient};
 pub use data_key::{DataKey, DATA_KEY_LEN};
 pub use error::KeyError;
 pub use groups::{
-    decrypt_data_key, decrypt_data_key_with, encrypt_data_key, encrypt_data_key_for, KeyGroup,
-    KeyRecipient, MasterKey,
+    decrypt_data_key, decrypt_data_key_ordered, decrypt_data_key_with, encrypt_data_key,
+    encrypt_data_key_for, KeyGroup, KeyRecipient, MasterKey, DEFAULT_DECRYPTION_ORDER,
 };
 pub use kms::{
     FieldValue, KeyService, NoServices, ServiceConfig, ServiceError, ServiceKey, Services,

@@ -11,8 +11,8 @@ use zeroize::Zeroizing;
 use super::*;
 use crate::age::identity::tests::{recipient, testdata, AGE_TEST_1, AGE_TEST_2};
 use crate::{
-    decrypt_data_key, decrypt_data_key_with, encrypt_data_key_for, DataKey, Identities,
-    KeyRecipient, MasterKey, UnwrapError,
+    decrypt_data_key, decrypt_data_key_ordered, decrypt_data_key_with, encrypt_data_key_for,
+    DataKey, Identities, KeyRecipient, MasterKey, UnwrapError,
 };
 
 /// A key service that "wraps" by hex-encoding with a per-key prefix, and can
@@ -96,6 +96,45 @@ fn must_fail(result: Result<DataKey, UnwrapError>) -> UnwrapError {
         Ok(_) => panic!("the data key was unexpectedly recovered"),
         Err(e) => e,
     }
+}
+
+/// `--decryption-order`: listed types first in the listed order, every
+/// other key after them in stored order.
+#[test]
+fn decryption_order_puts_listed_types_first() {
+    let fake = Fake::default();
+    let key = DataKey::generate().unwrap();
+    let groups = encrypt_data_key_for(
+        &key,
+        &[vec![
+            kms("a").into(),
+            recipient(AGE_TEST_1).into(),
+            kms("b").into(),
+        ]],
+        None,
+        &fake,
+        "2026-01-01T00:00:00Z",
+    )
+    .unwrap();
+    let ids = age_ids("age-test.txt");
+    let unwraps = |order: &[&str]| {
+        fake.calls.borrow_mut().clear();
+        let got = must(decrypt_data_key_ordered(&groups, None, &ids, &fake, order));
+        assert!(got == key);
+        fake.calls()
+    };
+    // KMS first although the age identity is there: the first KMS key in
+    // stored order is used.
+    assert_eq!(unwraps(&["kms"]), ["unwrap arn:aws:kms:us-east-1:1:key/a"]);
+    assert_eq!(unwraps(&["hc_vault", "kms", "age"]).len(), 1);
+    // Age listed (the default): no service call.
+    assert!(unwraps(&["age", "kms"]).is_empty());
+    assert!(unwraps(crate::DEFAULT_DECRYPTION_ORDER).is_empty());
+    // Nothing listed matches: stored order, so KMS key `a` comes first.
+    assert_eq!(unwraps(&["pgp"]), ["unwrap arn:aws:kms:us-east-1:1:key/a"]);
+    // A failing first choice falls through to the next key.
+    *fake.down.borrow_mut() = true;
+    assert_eq!(unwraps(&["kms"]).len(), 2);
 }
 
 #[test]
