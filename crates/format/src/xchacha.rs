@@ -110,7 +110,7 @@ pub(crate) fn open(
 mod tests {
     use super::*;
     use chacha20poly1305::aead::inout::InOutBuf;
-    use chacha20poly1305::aead::{AeadInOut, KeyInit as _};
+    use chacha20poly1305::aead::AeadInOut;
     use chacha20poly1305::XChaCha20Poly1305;
 
     fn bytes(seed: u64, n: usize) -> Vec<u8> {
