@@ -390,7 +390,10 @@ impl MacMode {
             direct,
             fast: !direct
                 && !mac_only
-                && matches!(file.format, Format::Yaml | Format::Json | Format::Dotenv),
+                && matches!(
+                    file.format,
+                    Format::Yaml | Format::Json | Format::Dotenv | Format::Toml
+                ),
             mac_only,
         }
     }
@@ -793,6 +796,8 @@ mod tests {
                 "A=1\n# c\nB=\"q\" # inline\nexport C=x\\ny\nD=\"multi\nline\"\n",
             ),
             (Format::Dotenv, "A='s'\r\nB= spaced \r\n"),
+            (Format::Toml, "a = 1\nb = 'lit'\nc = \"\"\"\nmulti\\\n  line\"\"\"\n[t]\nd = 1979-05-27T07:32:00-08:00\ne = 07:32:00\nf = [1.5, true, \"\\u00e9\"]\n"),
+            (Format::Toml, "[x]\na = 1\n[y]\nb = 2\n[x.z]\nc = 3\n"),
         ];
         let mut fast = 0;
         for (format, doc) in docs {
@@ -814,7 +819,7 @@ mod tests {
         }
         // Not from the lexemes: the block scalar, the escaped YAML string,
         // the multi-line .env value.
-        assert_eq!(fast, 7);
+        assert_eq!(fast, 9);
     }
 
     /// A document of many batches, in every format that batches, both

@@ -58,6 +58,13 @@ impl Syntax for Toml {
         scalar::value_lexeme(value, scalar::Lines::Raw)
     }
 
+    /// Every scalar lexeme: a TOML value reads the same on its own as in
+    /// a document (local dates and times keep their text).
+    fn simple_value(&self, lexeme: &str, _slot: Slot) -> Option<Value> {
+        let value: toml_edit::Value = lexeme.parse().ok()?;
+        scalar::scalar_value(&value, lexeme)
+    }
+
     fn insert_metadata(
         &self,
         src: &str,
