@@ -255,15 +255,7 @@ pub fn encrypt(
     keys: KeyMaterial,
     now: &str,
 ) -> Result<String, EngineError> {
-    let template = Metadata {
-        key_groups: keys.key_groups,
-        shamir_threshold: keys.shamir_threshold,
-        lastmodified: String::new(),
-        mac: String::new(),
-        selector: Some(opts.selector.clone()),
-        mac_only_encrypted: opts.mac_only_encrypted,
-        version: FORMAT_VERSION.to_string(),
-    };
+    let template = new_metadata(opts, keys);
     into_string(|sink| {
         encrypt_with(
             format,
@@ -277,6 +269,19 @@ pub fn encrypt(
             sink,
         )
     })
+}
+
+/// The metadata of a new file before its `lastmodified` and `mac`.
+fn new_metadata(opts: &EncryptOptions, keys: KeyMaterial) -> Metadata {
+    Metadata {
+        key_groups: keys.key_groups,
+        shamir_threshold: keys.shamir_threshold,
+        lastmodified: String::new(),
+        mac: String::new(),
+        selector: Some(opts.selector.clone()),
+        mac_only_encrypted: opts.mac_only_encrypted,
+        version: FORMAT_VERSION.to_string(),
+    }
 }
 
 /// A plaintext document checked for encryption: parsed, and known to have
@@ -330,15 +335,7 @@ pub fn encrypt_plaintext_to(
     now: &str,
     sink: &mut dyn std::io::Write,
 ) -> Result<(), EngineError> {
-    let template = Metadata {
-        key_groups: keys.key_groups,
-        shamir_threshold: keys.shamir_threshold,
-        lastmodified: String::new(),
-        mac: String::new(),
-        selector: Some(opts.selector.clone()),
-        mac_only_encrypted: opts.mac_only_encrypted,
-        version: FORMAT_VERSION.to_string(),
-    };
+    let template = new_metadata(opts, keys);
     encrypt_with(
         doc.format,
         doc.src,

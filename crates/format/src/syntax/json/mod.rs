@@ -37,14 +37,19 @@ pub(crate) fn parse_encrypted(src: &str) -> Result<Parsed, ParseError> {
     if let Some(meta) = split.metadata.as_mut() {
         super::restore_enc(src, meta);
     }
-    Ok(Parsed {
+    Ok(parsed(split))
+}
+
+/// The document and its metadata as a [`Parsed`].
+fn parsed(split: meta::Split) -> Parsed {
+    Parsed {
         tree: Tree {
             docs: vec![split.doc],
         },
         metadata: split.metadata,
         metadata_spans: split.spans,
         marks: Vec::new(),
-    })
+    }
 }
 
 impl Syntax for Json {
@@ -53,15 +58,7 @@ impl Syntax for Json {
     }
 
     fn parse(&self, src: &str) -> Result<Parsed, ParseError> {
-        let split = meta::split(src, scan::scan(src)?)?;
-        Ok(Parsed {
-            tree: Tree {
-                docs: vec![split.doc],
-            },
-            metadata: split.metadata,
-            metadata_spans: split.spans,
-            marks: Vec::new(),
-        })
+        Ok(parsed(meta::split(src, scan::scan(src)?)?))
     }
 
     /// Always a JSON string (every JSON position takes one).
