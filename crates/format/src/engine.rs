@@ -255,20 +255,8 @@ pub fn encrypt(
     keys: KeyMaterial,
     now: &str,
 ) -> Result<String, EngineError> {
-    let template = new_metadata(opts, keys);
-    into_string(|sink| {
-        encrypt_with(
-            format,
-            src,
-            None,
-            key,
-            opts.cipher,
-            template,
-            now,
-            None,
-            sink,
-        )
-    })
+    let doc = plaintext(format, src)?;
+    into_string(|sink| encrypt_plaintext_to(doc, key, opts, keys, now, sink))
 }
 
 /// The metadata of a new file before its `lastmodified` and `mac`.
