@@ -70,7 +70,7 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn new(name: &str, text: &str) -> Result<Scratch> {
+    fn new(name: &str, text: &[u8]) -> Result<Scratch> {
         let fail = |e: std::io::Error| {
             Failure::new(
                 code::COULD_NOT_WRITE_OUTPUT_FILE,
@@ -90,7 +90,7 @@ impl Scratch {
             .mode(0o600)
             .open(&file)
             .map_err(fail)?;
-        f.write_all(text.as_bytes()).map_err(fail)?;
+        f.write_all(text).map_err(fail)?;
         f.sync_all().map_err(fail)?;
         Ok(Scratch { dir, file })
     }
@@ -133,12 +133,37 @@ pub fn edit_text(
     text: &str,
     validate: impl Fn(&str) -> std::result::Result<(), String>,
 ) -> Result<Option<Zeroizing<String>>> {
+    let edited = edit_bytes(path, text.as_bytes(), |bytes| {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => validate(text),
+            Err(e) => Err(format!(
+                " not UTF-8 text (byte {}): save it as text",
+                e.valid_up_to()
+            )),
+        }
+    })?;
+    Ok(edited.map(|mut bytes| {
+        // Validated as UTF-8 above; the bytes move into the string, no copy.
+        let text = String::from_utf8(std::mem::take(&mut *bytes)).unwrap_or_else(|e| {
+            zeroize::Zeroize::zeroize(&mut e.into_bytes());
+            String::new()
+        });
+        Zeroizing::new(text)
+    }))
+}
+
+/// [`edit_text`] for any bytes (a binary-store file).
+pub fn edit_bytes(
+    path: &Path,
+    text: &[u8],
+    validate: impl Fn(&[u8]) -> std::result::Result<(), String>,
+) -> Result<Option<Zeroizing<Vec<u8>>>> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
     let scratch = Scratch::new(&name, text)?;
-    let before = Sha256::digest(text.as_bytes());
+    let before = Sha256::digest(text);
     let editor = editor_command()?;
     let flag = interrupted();
     loop {
@@ -164,13 +189,13 @@ pub fn edit_text(
                 format!("the editor exited with {status}; nothing written, temporary file removed"),
             ));
         }
-        let edited = Zeroizing::new(std::fs::read_to_string(&scratch.file).map_err(|e| {
+        let edited = Zeroizing::new(std::fs::read(&scratch.file).map_err(|e| {
             Failure::new(
                 code::COULD_NOT_READ_INPUT_FILE,
                 format!("could not read the edited file: {e}"),
             )
         })?);
-        if Sha256::digest(edited.as_bytes()) == before {
+        if Sha256::digest(edited.as_slice()) == before {
             return Ok(None);
         }
         match validate(&edited) {

@@ -11,6 +11,7 @@ mod exit;
 mod io;
 mod keysource;
 mod multi;
+mod sopsfile;
 mod treepath;
 
 use clap::Parser;

@@ -5,9 +5,10 @@
 use crate::args::{EditArgs, IoArgs};
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
+use crate::sopsfile::SopsFile;
 use crate::{clock, editor, keysource};
-use sops_like_format::engine;
 use sops_like_format::Format;
+use sops_like_format::{binary, engine};
 use std::io::Read;
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -25,6 +26,9 @@ pub fn run(args: EditArgs) -> Result<()> {
         return create(&args, &io_args);
     }
     let input = io::read_input(Some(&args.file))?;
+    if io::is_binary(&io_args, &input) {
+        return edit_binary(&args, &input, &io_args);
+    }
     let format = io::input_format(&io_args, &input)?;
     let file = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
     let key = keysource::data_key(
@@ -62,9 +66,48 @@ pub fn run(args: EditArgs) -> Result<()> {
     io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
 }
 
+/// A binary-store file: its bytes are edited as they are (no parsing), and
+/// re-encrypted under the same data key.
+fn edit_binary(args: &EditArgs, input: &io::Input, io_args: &IoArgs) -> Result<()> {
+    let path = Path::new(&args.file);
+    let SopsFile::Binary { file, .. } = SopsFile::open(io_args, input)? else {
+        return Err(Failure::new(code::GENERIC, "not a binary-store file"));
+    };
+    let key = keysource::data_key(
+        &file.metadata,
+        &input.name,
+        args.decryption_order.as_deref(),
+    )?;
+    let plain = file
+        .decrypt(key.as_bytes(), args.ignore_mac)
+        .map_err(|e| Failure::engine(&input.name, e))?;
+    let edited = match &args.from {
+        Some(from) => Some(read_bytes(from)?),
+        None => editor::edit_bytes(path, &plain, |_| Ok(()))?,
+    };
+    let edited = edited.filter(|e| e.as_slice() != plain.as_slice());
+    let Some(edited) = edited else {
+        return Err(Failure::new(
+            code::FILE_HAS_NOT_BEEN_MODIFIED,
+            format!("{}: file has not changed, nothing written", input.name),
+        ));
+    };
+    let out = file
+        .reencrypt(key.as_bytes(), &edited, &clock::now_rfc3339())
+        .map_err(|e| Failure::engine(&input.name, e))?;
+    io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
+}
+
 /// A new file: start from an empty document, encrypt for the given keys.
 fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
     let path = Path::new(&args.file);
+    let binary = match &io_args.input_type {
+        Some(t) => t.eq_ignore_ascii_case("binary"),
+        None => Format::from_path(&args.file).is_none(),
+    };
+    if binary {
+        return create_binary(args);
+    }
     let format = match &io_args.input_type {
         Some(t) => Format::from_name(t)
             .ok_or_else(|| Failure::new(code::GENERIC, format!("unknown file type {t:?}")))?,
@@ -105,6 +148,56 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
     )
     .map_err(|e| Failure::engine(&args.file, e))?;
     io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
+}
+
+/// A new binary-store file: bytes from the editor (or `--from`).
+fn create_binary(args: &EditArgs) -> Result<()> {
+    let path = Path::new(&args.file);
+    let plan = super::plan::new_file(
+        Some(path),
+        &args.keys,
+        &args.selector,
+        args.cipher.as_deref(),
+    )?;
+    let data = match &args.from {
+        Some(from) => Some(read_bytes(from)?),
+        None => editor::edit_bytes(path, &[], |_| Ok(()))?,
+    };
+    let Some(data) = data else {
+        return Err(Failure::new(
+            code::FILE_HAS_NOT_BEEN_MODIFIED,
+            format!("{}: empty file, nothing written", args.file),
+        ));
+    };
+    let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
+    let out = binary::encrypt_binary(
+        &data,
+        data_key.as_bytes(),
+        &plan.opts,
+        keys,
+        &clock::now_rfc3339(),
+    )
+    .map_err(|e| Failure::engine(&args.file, e))?;
+    io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
+}
+
+/// The replacement bytes for `--from` (a file, or `-` for stdin).
+fn read_bytes(from: &str) -> Result<Zeroizing<Vec<u8>>> {
+    let mut data = Zeroizing::new(Vec::new());
+    let res = if from == "-" {
+        std::io::stdin().read_to_end(&mut data).map(|_| ())
+    } else {
+        std::fs::File::open(from)
+            .and_then(|mut f| f.read_to_end(&mut data))
+            .map(|_| ())
+    };
+    res.map_err(|e| {
+        Failure::new(
+            code::COULD_NOT_READ_INPUT_FILE,
+            format!("could not read {from}: {e}"),
+        )
+    })?;
+    Ok(data)
 }
 
 /// Read the replacement plaintext for `--from` and check it.

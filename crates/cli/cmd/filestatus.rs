@@ -3,7 +3,7 @@
 use crate::args::{FilestatusArgs, IoArgs};
 use crate::exit::{Failure, Result};
 use crate::io;
-use sops_like_format::engine;
+use sops_like_format::{binary, engine};
 
 pub fn run(args: FilestatusArgs) -> Result<()> {
     let input = io::read_input(Some(&args.file))?;
@@ -14,8 +14,15 @@ pub fn run(args: FilestatusArgs) -> Result<()> {
         output_type: None,
         filename_override: None,
     };
-    let format = io::input_format(&io_args, &input)?;
-    let encrypted = engine::is_encrypted_document(format, input.text()?)
-        .map_err(|e| Failure::engine(&input.name, e))?;
+    let encrypted = if io::is_binary(&io_args, &input) {
+        // Any bytes: encrypted only if they are a binary-store document.
+        std::str::from_utf8(&input.bytes)
+            .ok()
+            .is_some_and(|text| binary::open_binary(text).is_ok())
+    } else {
+        let format = io::input_format(&io_args, &input)?;
+        engine::is_encrypted_document(format, input.text()?)
+            .map_err(|e| Failure::engine(&input.name, e))?
+    };
     io::write_stdout(format!("{{\"encrypted\":{encrypted}}}\n").as_bytes())
 }

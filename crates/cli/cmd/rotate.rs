@@ -6,8 +6,8 @@ use crate::args::RotateArgs;
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
+use crate::sopsfile::SopsFile;
 use crate::{clock, keysource};
-use sops_like_format::engine;
 
 pub fn run(args: RotateArgs) -> Result<()> {
     let files = multi::expand(&args.files, args.recursive)?;
@@ -25,10 +25,12 @@ pub fn run(args: RotateArgs) -> Result<()> {
 
 fn one(args: &RotateArgs, file: &str) -> Result<()> {
     let input = io::read_input(Some(file))?;
-    let format = io::input_format(&args.io, &input)?;
-    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
-    let old_key =
-        keysource::data_key(&enc.metadata, &input.name, args.decryption_order.as_deref())?;
+    let enc = SopsFile::open(&args.io, &input)?;
+    let old_key = keysource::data_key(
+        enc.metadata(),
+        &input.name,
+        args.decryption_order.as_deref(),
+    )?;
     let add_args = crate::args::KeyArgs {
         age: args.add_age.clone(),
         kms: args.add_kms.clone(),
@@ -53,16 +55,16 @@ fn one(args: &RotateArgs, file: &str) -> Result<()> {
     .flatten()
     .flat_map(|s| keysource::split_list(s))
     .collect();
-    let groups = keysource::recipients_of(&enc.metadata, add, &rm)?;
-    let (new_key, keys) = keysource::new_data_key(&groups, enc.metadata.shamir_threshold)?;
-    let out = engine::rotate(
-        &enc,
-        old_key.as_bytes(),
-        new_key.as_bytes(),
-        keys,
-        args.ignore_mac,
-        &clock::now_rfc3339(),
-    )
-    .map_err(|e| Failure::engine(&input.name, e))?;
+    let groups = keysource::recipients_of(enc.metadata(), add, &rm)?;
+    let (new_key, keys) = keysource::new_data_key(&groups, enc.metadata().shamir_threshold)?;
+    let out = enc
+        .rotate(
+            old_key.as_bytes(),
+            new_key.as_bytes(),
+            keys,
+            args.ignore_mac,
+            &clock::now_rfc3339(),
+        )
+        .map_err(|e| Failure::engine(&input.name, e))?;
     io::write_output(&args.io, &input, out.as_bytes(), Sensitivity::Encrypted)
 }

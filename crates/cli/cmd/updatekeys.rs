@@ -7,8 +7,8 @@ use crate::args::{IoArgs, UpdatekeysArgs};
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
+use crate::sopsfile::SopsFile;
 use crate::{clock, keysource};
-use sops_like_format::engine;
 use std::io::BufRead;
 use std::path::Path;
 
@@ -40,8 +40,7 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         filename_override: None,
     };
     let input = io::read_input(Some(file))?;
-    let format = io::input_format(&io_args, &input)?;
-    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+    let enc = SopsFile::open(&io_args, &input)?;
     let rule = config.find_rule(Path::new(file))?.ok_or_else(|| {
         Failure::new(
             code::GENERIC,
@@ -54,7 +53,7 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         .map(|g| g.iter().map(keysource::recipient_id).collect())
         .collect();
     let have: Vec<Vec<String>> = enc
-        .metadata
+        .metadata()
         .key_groups
         .iter()
         .map(|g| g.iter().map(keysource::stored_id).collect())
@@ -64,7 +63,7 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
     } else {
         None
     };
-    if same_keys(&want, &have) && (want.len() < 2 || threshold == enc.metadata.shamir_threshold) {
+    if same_keys(&want, &have) && (want.len() < 2 || threshold == enc.metadata().shamir_threshold) {
         return Ok(Outcome::Skipped("already up to date".into()));
     }
     let flat_want: Vec<&String> = want.iter().flatten().collect();
@@ -95,12 +94,14 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
     if !args.yes && !confirm()? {
         return Ok(Outcome::Skipped("changes not applied".into()));
     }
-    let old_key =
-        keysource::data_key(&enc.metadata, &input.name, args.decryption_order.as_deref())?;
+    let old_key = keysource::data_key(
+        enc.metadata(),
+        &input.name,
+        args.decryption_order.as_deref(),
+    )?;
     let out = if rotate {
         let (new_key, keys) = keysource::new_data_key(&groups, threshold)?;
-        engine::rotate(
-            &enc,
+        enc.rotate(
             old_key.as_bytes(),
             new_key.as_bytes(),
             keys,
@@ -109,7 +110,7 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         )
     } else {
         let keys = keysource::wrap_data_key(&old_key, &groups, threshold)?;
-        engine::replace_keys(&enc, keys)
+        enc.replace_keys(keys)
     }
     .map_err(|e| Failure::engine(&input.name, e))?;
     io::atomic_write(Path::new(file), out.as_bytes(), Sensitivity::Encrypted)?;

@@ -10,7 +10,7 @@
 //! * No selector is written (sops ignores selectors for binary files); a
 //!   reader applies the default.
 
-use crate::cipher::{is_encrypted, CipherError, EncValue};
+use crate::cipher::{is_encrypted, CipherError, CipherKind, EncValue};
 use crate::engine::{self, mac_aad, EncryptOptions, EngineError, KeyMaterial};
 use crate::mac::Mac;
 use crate::metadata::{Metadata, FORMAT_VERSION};
@@ -147,6 +147,41 @@ impl BinaryFile {
         Ok(plain)
     }
 
+    /// New content `data` under the same data key and wrapped keys, with
+    /// the file's cipher and MAC setting (`edit`).
+    pub fn reencrypt(&self, key: &[u8; 32], data: &[u8], now: &str) -> Result<String, EngineError> {
+        let keys = KeyMaterial {
+            key_groups: self.metadata.key_groups.clone(),
+            shamir_threshold: self.metadata.shamir_threshold,
+        };
+        encrypt_binary(data, key, &self.options(), keys, now)
+    }
+
+    /// The content under a new data key `new_key`, wrapped as `keys`
+    /// (`rotate`): decrypted with `old_key` (MAC checked unless
+    /// `ignore_mac`), encrypted afresh with the file's cipher.
+    pub fn rotate(
+        &self,
+        old_key: &[u8; 32],
+        new_key: &[u8; 32],
+        keys: KeyMaterial,
+        ignore_mac: bool,
+        now: &str,
+    ) -> Result<String, EngineError> {
+        let data = self.decrypt(old_key, ignore_mac)?;
+        encrypt_binary(&data, new_key, &self.options(), keys, now)
+    }
+
+    /// How the file was encrypted: its cipher (AES256_GCM if the MAC does
+    /// not tell) and MAC setting.
+    fn options(&self) -> EncryptOptions {
+        EncryptOptions {
+            cipher: self.metadata.cipher().unwrap_or(CipherKind::Aes256Gcm),
+            mac_only_encrypted: self.metadata.mac_only_encrypted,
+            ..EncryptOptions::default()
+        }
+    }
+
     fn verify_mac(&self, key: &[u8; 32], plain: &[u8], encrypted: bool) -> Result<(), EngineError> {
         let meta = &self.metadata;
         if meta.mac.is_empty() {
@@ -182,7 +217,6 @@ pub fn decrypt_binary(
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::cipher::CipherKind;
     use crate::metadata::MasterKey;
 
     const KEY: [u8; 32] = [7u8; 32];
@@ -221,6 +255,42 @@ mod tests {
                 let back = decrypt_binary(&enc, &KEY, false).unwrap();
                 assert_eq!(back.as_slice(), data.as_slice());
             }
+        }
+    }
+
+    /// `rotate` and `reencrypt` keep the cipher, `reencrypt` keeps the
+    /// data key and wrapped keys, `rotate` takes the new ones.
+    #[test]
+    fn rotate_and_reencrypt_keep_the_cipher() {
+        for cipher in [CipherKind::Aes256Gcm, CipherKind::XChaCha20Poly1305] {
+            let enc = encrypt_binary(&all_bytes(), &KEY, &opts(cipher), keys(), NOW).unwrap();
+            let file = open_binary(&enc).unwrap();
+            let edited = file.reencrypt(&KEY, b"new \x00 bytes", NOW).unwrap();
+            let again = open_binary(&edited).unwrap();
+            assert_eq!(again.metadata.cipher(), Some(cipher));
+            let wrapped = |f: &BinaryFile| {
+                let k = &f.metadata.key_groups[0][0];
+                (k.id(), k.enc())
+            };
+            assert_eq!(wrapped(&again), wrapped(&file));
+            assert_eq!(
+                again.decrypt(&KEY, false).unwrap().as_slice(),
+                b"new \x00 bytes"
+            );
+            let new_key = [9u8; 32];
+            let mut other = keys();
+            other.key_groups[0][0] = MasterKey::age("age1other", "x\n");
+            let rotated = file.rotate(&KEY, &new_key, other, false, NOW).unwrap();
+            let rotated = open_binary(&rotated).unwrap();
+            assert_eq!(rotated.metadata.cipher(), Some(cipher));
+            assert_eq!(rotated.metadata.key_groups[0][0].id(), "age1other");
+            assert!(rotated.decrypt(&KEY, false).is_err());
+            assert_eq!(
+                rotated.decrypt(&new_key, false).unwrap().as_slice(),
+                all_bytes().as_slice()
+            );
+            // A wrong old key is an error, nothing is produced.
+            assert!(file.rotate(&new_key, &KEY, keys(), false, NOW).is_err());
         }
     }
 

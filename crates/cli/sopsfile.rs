@@ -1,0 +1,72 @@
+//! An encrypted file of any kind, as the commands that change its keys
+//! read it: a text format (YAML, JSON, .env, TOML, INI) or, for a name with
+//! no known extension or `--input-type binary`, the binary store (sops's
+//! `{"data": …, "sops": …}` JSON document of a file's bytes).
+
+use crate::args::IoArgs;
+use crate::exit::{Failure, Result};
+use crate::io::{self, Input};
+use sops_like_format::binary::{self, BinaryFile};
+use sops_like_format::engine::{self, EncryptedFile, EngineError, KeyMaterial};
+use sops_like_format::metadata::Metadata;
+use sops_like_format::Format;
+
+/// An opened encrypted file.
+pub enum SopsFile<'s> {
+    /// A document of a text format.
+    Text(EncryptedFile<'s>),
+    /// The binary store.
+    Binary {
+        /// Its metadata and data value.
+        file: BinaryFile,
+        /// Its text (a JSON document).
+        src: &'s str,
+    },
+}
+
+impl<'s> SopsFile<'s> {
+    /// Read `input`, as the binary store when [`io::is_binary`] says so.
+    pub fn open(io_args: &IoArgs, input: &'s Input) -> Result<SopsFile<'s>> {
+        let fail = |e| Failure::engine(&input.name, e);
+        let src = input.text()?;
+        if io::is_binary(io_args, input) {
+            let file = binary::open_binary(src).map_err(fail)?;
+            return Ok(SopsFile::Binary { file, src });
+        }
+        let format = io::input_format(io_args, input)?;
+        engine::open(format, src).map(SopsFile::Text).map_err(fail)
+    }
+
+    /// The sops metadata.
+    pub fn metadata(&self) -> &Metadata {
+        match self {
+            SopsFile::Text(f) => &f.metadata,
+            SopsFile::Binary { file, .. } => &file.metadata,
+        }
+    }
+
+    /// Every value re-encrypted under `new_key`, wrapped as `keys`.
+    pub fn rotate(
+        &self,
+        old_key: &[u8; 32],
+        new_key: &[u8; 32],
+        keys: KeyMaterial,
+        ignore_mac: bool,
+        now: &str,
+    ) -> std::result::Result<String, EngineError> {
+        match self {
+            SopsFile::Text(f) => engine::rotate(f, old_key, new_key, keys, ignore_mac, now),
+            SopsFile::Binary { file, .. } => file.rotate(old_key, new_key, keys, ignore_mac, now),
+        }
+    }
+
+    /// The same data key wrapped as `keys`; values untouched.
+    pub fn replace_keys(&self, keys: KeyMaterial) -> std::result::Result<String, EngineError> {
+        match self {
+            SopsFile::Text(f) => engine::replace_keys(f, keys),
+            SopsFile::Binary { src, .. } => {
+                engine::replace_keys(&engine::open(Format::Json, src)?, keys)
+            }
+        }
+    }
+}
