@@ -98,15 +98,20 @@ pub fn input_format(io: &IoArgs, input: &Input) -> Result<Format> {
 /// Whether the input is handled by the binary store: `--input-type binary`,
 /// or (as sops does) a file name with no known format extension.
 pub fn is_binary(io: &IoArgs, input: &Input) -> bool {
-    match &io.input_type {
+    let name = io
+        .filename_override
+        .as_deref()
+        .or(input.path.as_ref().and_then(|p| p.to_str()));
+    is_binary_name(io.input_type.as_deref(), name)
+}
+
+/// [`is_binary`] for a file not read yet: `--input-type binary`, or a
+/// name with no known format extension (stdin, `None`, is never binary
+/// unless the type says so).
+pub fn is_binary_name(input_type: Option<&str>, name: Option<&str>) -> bool {
+    match input_type {
         Some(t) => t.eq_ignore_ascii_case("binary"),
-        None => {
-            let name = io
-                .filename_override
-                .as_deref()
-                .or(input.path.as_ref().and_then(|p| p.to_str()));
-            name.is_some_and(|n| Format::from_path(n).is_none())
-        }
+        None => name.is_some_and(|n| Format::from_path(n).is_none()),
     }
 }
 

@@ -939,6 +939,38 @@ fn binary_files_rotate_edit_updatekeys_and_filestatus() {
     .unwrap();
     ok(run("age-test.txt", &["updatekeys", "-y"], None));
     assert_eq!(decrypted("age-test-2.txt"), edited);
+    // exec-file gets the bytes; exec-env the value as `data` when it is text.
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["exec-file", "--no-fifo"])
+        .arg(&file)
+        .arg("cat {}")
+        .output()
+        .unwrap();
+    assert_eq!(ok(out), edited);
+    let err = run("age-test.txt", &["exec-env"], None);
+    assert!(!err.status.success(), "not text: no environment variable");
+    // set: the one value, ["data"], takes the string's bytes.
+    let set = |value: &str| {
+        cmd(dir.path(), Some("age-test.txt"))
+            .arg("set")
+            .arg(&file)
+            .args(["[\"data\"]", value])
+            .output()
+            .unwrap()
+    };
+    assert!(!set("1").status.success(), "not a string");
+    ok(set("\"TOKEN=x\""));
+    assert_eq!(decrypted("age-test.txt"), b"TOKEN=x");
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("exec-env")
+        .arg(&file)
+        .arg("printf %s \"$data\"")
+        .output()
+        .unwrap();
+    assert_eq!(ok(out), b"TOKEN=x");
+    ok(set("\"\\u0000\\u00ff\""));
+    let mut edited = b"\x00".to_vec();
+    edited.extend_from_slice("\u{ff}".as_bytes());
     // The real sops reads what these commands wrote.
     if let Some(mut sops) = sops(dir.path(), "age-test-2.txt") {
         let out = sops.arg("decrypt").arg(&file).output().unwrap();

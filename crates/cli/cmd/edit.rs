@@ -101,11 +101,7 @@ fn edit_binary(args: &EditArgs, input: &io::Input, io_args: &IoArgs) -> Result<(
 /// A new file: start from an empty document, encrypt for the given keys.
 fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
     let path = Path::new(&args.file);
-    let binary = match &io_args.input_type {
-        Some(t) => t.eq_ignore_ascii_case("binary"),
-        None => Format::from_path(&args.file).is_none(),
-    };
-    if binary {
+    if io::is_binary_name(io_args.input_type.as_deref(), Some(&args.file)) {
         return create_binary(args);
     }
     let format = match &io_args.input_type {

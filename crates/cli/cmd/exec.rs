@@ -4,6 +4,7 @@
 
 use crate::args::{ExecEnvArgs, ExecFileArgs, IoArgs};
 use crate::exit::{code, Failure, Result};
+use crate::sopsfile::SopsFile;
 use crate::{io, keysource};
 use sops_like_format::syntax::dotenv;
 use sops_like_format::{engine, Entry, Format, Item, Node, Value};
@@ -11,11 +12,14 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::process::Command;
 use zeroize::Zeroizing;
 
-fn decrypt(
-    file: &str,
-    input_type: Option<String>,
-    order: Option<&str>,
-) -> Result<(Format, Zeroizing<String>)> {
+/// A decrypted file: a document of a text format, or a binary-store
+/// file's bytes.
+enum Plain {
+    Text(Format, Zeroizing<String>),
+    Bytes(Zeroizing<Vec<u8>>),
+}
+
+fn decrypt(file: &str, input_type: Option<String>, order: Option<&str>) -> Result<Plain> {
     let io_args = IoArgs {
         in_place: false,
         output: None,
@@ -24,12 +28,20 @@ fn decrypt(
         filename_override: None,
     };
     let input = io::read_input(Some(file))?;
-    let format = io::input_format(&io_args, &input)?;
-    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
-    let key = keysource::data_key(&enc.metadata, &input.name, order)?;
-    let plain = engine::decrypt(&enc, key.as_bytes(), false)
-        .map_err(|e| Failure::engine(&input.name, e))?;
-    Ok((format, plain))
+    let fail = |e| Failure::engine(&input.name, e);
+    match SopsFile::open(&io_args, &input)? {
+        SopsFile::Binary { file, .. } => {
+            let key = keysource::data_key(&file.metadata, &input.name, order)?;
+            file.decrypt(key.as_bytes(), false)
+                .map(Plain::Bytes)
+                .map_err(fail)
+        }
+        SopsFile::Text(enc) => {
+            let key = keysource::data_key(&enc.metadata, &input.name, order)?;
+            let plain = engine::decrypt(&enc, key.as_bytes(), false).map_err(fail)?;
+            Ok(Plain::Text(enc.format, plain))
+        }
+    }
 }
 
 /// The command to run: `-- cmd args…` as given, or one string through `sh -c`.
@@ -141,12 +153,24 @@ fn flatten(
 }
 
 pub fn run_env(args: ExecEnvArgs) -> Result<()> {
-    let (format, plain) = decrypt(
+    let vars = match decrypt(
         &args.file,
         args.input_type.clone(),
         args.decryption_order.as_deref(),
-    )?;
-    let vars = env_vars(format, &plain)?;
+    )? {
+        Plain::Text(format, plain) => env_vars(format, &plain)?,
+        // The binary store's one value, named as in the document.
+        Plain::Bytes(bytes) => {
+            let text = std::str::from_utf8(&bytes).map_err(|_| {
+                Failure::new(
+                    code::GENERIC,
+                    "the file's bytes are not text: they cannot be an environment variable",
+                )
+                .hint("use exec-file")
+            })?;
+            vec![("data".to_string(), Zeroizing::new(text.to_string()))]
+        }
+    };
     let mut cmd = command(&args.command, None)?;
     if args.pristine {
         cmd.env_clear();
@@ -164,22 +188,28 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
 }
 
 pub fn run_file(args: ExecFileArgs) -> Result<()> {
-    let (format, plain) = decrypt(
+    let plain: Zeroizing<Vec<u8>> = match decrypt(
         &args.file,
         args.input_type.clone(),
         args.decryption_order.as_deref(),
-    )?;
-    let plain = match &args.output_type {
-        Some(t) => {
-            let to = Format::from_name(t)
-                .ok_or_else(|| Failure::new(code::GENERIC, format!("unknown file type {t:?}")))?;
-            if to == format {
-                plain
-            } else {
-                super::decrypt::convert(format, to, &plain)?
-            }
+    )? {
+        Plain::Text(format, plain) => {
+            let plain = match &args.output_type {
+                Some(t) => {
+                    let to = Format::from_name(t).ok_or_else(|| {
+                        Failure::new(code::GENERIC, format!("unknown file type {t:?}"))
+                    })?;
+                    if to == format {
+                        plain
+                    } else {
+                        super::decrypt::convert(format, to, &plain)?
+                    }
+                }
+                None => plain,
+            };
+            Zeroizing::new(plain.as_bytes().to_vec())
         }
-        None => plain,
+        Plain::Bytes(bytes) => bytes,
     };
     let fail = |e: std::io::Error| {
         Failure::new(
@@ -209,7 +239,7 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
             .mode(0o600)
             .open(&path)
             .map_err(fail)?;
-        f.write_all(plain.as_bytes()).map_err(fail)?;
+        f.write_all(&plain).map_err(fail)?;
         drop(f);
         let result = run_child(cmd);
         let _ = std::fs::remove_file(&path);
@@ -227,7 +257,7 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
     std::thread::spawn(move || {
         use std::io::Write;
         if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&writer_path) {
-            let _ = f.write_all(data.as_bytes());
+            let _ = f.write_all(&data);
         }
     });
     let result = run_child(cmd);

@@ -7,7 +7,9 @@
 use crate::args::{IoArgs, SetArgs, UnsetArgs};
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
+use crate::sopsfile::SopsFile;
 use crate::{clock, keysource, treepath};
+use sops_like_format::syntax::PathStep;
 use sops_like_format::{engine, splice, Entry, Format, Item, Node, Value};
 use std::io::Read;
 use std::path::Path;
@@ -149,6 +151,9 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         Failure::new(code::INVALID_SET_FORMAT, format!("the value is not valid JSON (line {}, column {})", e.line(), e.column()))
             .hint(r#"strings need JSON quotes: '"text"'; numbers, true/false, null, objects and arrays as in JSON"#)
     })?;
+    if io::is_binary_name(args.input_type.as_deref(), Some(&args.file)) {
+        return set_binary(&args, &path, &json);
+    }
     let value = json_node(&json);
     update(
         &args.file,
@@ -182,6 +187,59 @@ pub fn run_set(args: SetArgs) -> Result<()> {
                 splice(plain, edits).map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
             Ok(Some(Zeroizing::new(new)))
         },
+    )
+}
+
+/// `set` on a binary-store file: its one value, `["data"]`, takes the
+/// string's bytes (as in sops).
+fn set_binary(args: &SetArgs, path: &[PathStep], json: &serde_json::Value) -> Result<()> {
+    let (Some(PathStep::Key(k)), 1, serde_json::Value::String(text)) =
+        (path.first(), path.len(), json)
+    else {
+        return Err(Failure::new(
+            code::INVALID_SET_FORMAT,
+            format!("cannot set {} in a binary file", args.index),
+        )
+        .hint(r#"a binary file holds one string value: '["data"]' '"new content"'"#));
+    };
+    if k != "data" {
+        return Err(Failure::new(
+            code::INVALID_SET_FORMAT,
+            format!(
+                "cannot set {} in a binary file: its one value is [\"data\"]",
+                args.index
+            ),
+        ));
+    }
+    let io_args = IoArgs {
+        in_place: true,
+        output: None,
+        input_type: args.input_type.clone(),
+        output_type: None,
+        filename_override: None,
+    };
+    let input = io::read_input(Some(&args.file))?;
+    let SopsFile::Binary { file, .. } = SopsFile::open(&io_args, &input)? else {
+        return Err(Failure::new(code::GENERIC, "not a binary-store file"));
+    };
+    let key = keysource::data_key(
+        &file.metadata,
+        &input.name,
+        args.decryption_order.as_deref(),
+    )?;
+    let plain = file
+        .decrypt(key.as_bytes(), args.ignore_mac)
+        .map_err(|e| Failure::engine(&input.name, e))?;
+    if args.idempotent && plain.as_slice() == text.as_bytes() {
+        return Ok(());
+    }
+    let out = file
+        .reencrypt(key.as_bytes(), text.as_bytes(), &clock::now_rfc3339())
+        .map_err(|e| Failure::engine(&input.name, e))?;
+    io::atomic_write(
+        Path::new(&args.file),
+        out.as_bytes(),
+        Sensitivity::Encrypted,
     )
 }
 
