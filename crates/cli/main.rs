@@ -10,6 +10,7 @@ mod editor;
 mod exit;
 mod io;
 mod keysource;
+mod legacy;
 mod multi;
 mod sopsfile;
 mod treepath;
@@ -18,7 +19,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = args::Cli::parse_from(legacy::rewrite(std::env::args_os().collect()));
     cmd::plan::set_explicit_config(cli.config.clone());
     let result = match cli.command {
         args::Command::Encrypt(a) => cmd::encrypt::run(a),

@@ -982,3 +982,37 @@ fn binary_files_rotate_edit_updatekeys_and_filestatus() {
         );
     }
 }
+
+/// sops's legacy form, as scripts use it: `-e -i`, `-d`, `--set`, `-r`,
+/// `-d --extract`, and a bare file name to edit.
+#[test]
+fn legacy_sops_command_forms() {
+    let dir = tempdir();
+    let file = dir.path().join("l.yaml");
+    std::fs::write(&file, "a: 1\nb: x\n").unwrap();
+    let run = |args: &[&str], editor: Option<&Path>| {
+        let mut c = cmd(dir.path(), Some("age-test.txt"));
+        if let Some(e) = editor {
+            c.env("EDITOR", e);
+        }
+        let out = c.args(args).arg(&file).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["-e", "-i", "--age", &demo_recipient()], None);
+    assert!(std::fs::read_to_string(&file).unwrap().contains("ENC["));
+    assert_eq!(run(&["-d"], None), "a: 1\nb: x\n");
+    run(&["--set", "[\"b\"] \"new value\""], None);
+    assert_eq!(run(&["--decrypt"], None), "a: 1\nb: new value\n");
+    let before = std::fs::read_to_string(&file).unwrap();
+    run(&["-r", "-i"], None);
+    assert_ne!(std::fs::read_to_string(&file).unwrap(), before);
+    assert_eq!(run(&["-d", "--extract", "[\"b\"]"], None), "new value");
+    let append = script(dir.path(), "append.sh", "echo 'c: 3' >> \"$1\"\n");
+    run(&[], Some(&append));
+    assert_eq!(run(&["-d"], None), "a: 1\nb: new value\nc: 3\n");
+}
