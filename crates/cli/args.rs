@@ -15,6 +15,8 @@ pub struct Cli {
     /// Print more about what is done (never secrets).
     #[arg(long, global = true)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub keyservice: KeyserviceArgs,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -176,6 +178,29 @@ pub struct SelectorArgs {
     /// Compute the MAC over encrypted values only.
     #[arg(long)]
     pub mac_only_encrypted: bool,
+}
+
+/// sops's key service flags, accepted everywhere. sops-like calls the key
+/// providers itself (what sops calls the local key service); remote sops
+/// key services are not supported.
+#[derive(Args, Debug, Clone)]
+pub struct KeyserviceArgs {
+    /// Use the local key service (always: sops-like has no other).
+    #[arg(
+        long,
+        global = true,
+        env = "SOPS_ENABLE_LOCAL_KEYSERVICE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_value_t = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
+    pub enable_local_keyservice: bool,
+    /// Remote sops key services (tcp://host:port): not supported; ignored
+    /// with a warning while the local one is enabled.
+    #[arg(long, global = true, env = "SOPS_KEYSERVICE", value_delimiter = ',')]
+    pub keyservice: Vec<String>,
 }
 
 /// Master keys for a new file.
@@ -433,6 +458,13 @@ pub struct ExecEnvArgs {
     /// Start from an empty environment.
     #[arg(long)]
     pub pristine: bool,
+    /// Replace this process with the command (exec) instead of running it
+    /// as a child.
+    #[arg(long)]
+    pub same_process: bool,
+    /// Run the command as this user (needs the privilege to switch).
+    #[arg(long)]
+    pub user: Option<String>,
     /// Input format: yaml, json, dotenv, toml.
     #[arg(long)]
     pub input_type: Option<String>,
@@ -452,6 +484,10 @@ pub struct ExecFileArgs {
     /// Use a 0600 temporary file instead of a FIFO.
     #[arg(long)]
     pub no_fifo: bool,
+    /// Run the command as this user (needs the privilege to switch; the
+    /// temporary file is made theirs).
+    #[arg(long)]
+    pub user: Option<String>,
     /// Name of the temporary file.
     #[arg(long, default_value = "tmp-file")]
     pub filename: String,

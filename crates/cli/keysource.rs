@@ -431,6 +431,26 @@ pub fn data_key(meta: &Metadata, name: &str, order: Option<&str>) -> Result<Data
     })
 }
 
+/// sops's key service flags: the local key service is what sops-like is;
+/// remote ones are ignored with a warning while it is on, and refused when
+/// it is turned off (nothing could unwrap a key then).
+pub fn check_keyservice(args: &crate::args::KeyserviceArgs) -> Result<()> {
+    let remote = args.keyservice.iter().filter(|k| !k.is_empty()).count();
+    if !args.enable_local_keyservice {
+        return Err(Failure::new(
+            code::GENERIC,
+            "--enable-local-keyservice=false: sops-like has no remote key service client",
+        )
+        .hint("sops-like calls age, PGP and the KMS providers itself; drop the flag"));
+    }
+    if remote > 0 {
+        eprintln!(
+            "warning: --keyservice / SOPS_KEYSERVICE ignored: sops-like uses only its own (local) key service"
+        );
+    }
+    Ok(())
+}
+
 /// The key types to try first, in order (`--decryption-order` /
 /// `$SOPS_DECRYPTION_ORDER`, as sops reads it: split at commas, unset or
 /// empty is `age,pgp`, a type named twice is an error).

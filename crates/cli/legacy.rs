@@ -29,7 +29,12 @@ fn value_flags() -> HashSet<String> {
     let commands = std::iter::once(&cli).chain(cli.get_subcommands());
     for cmd in commands {
         for arg in cmd.get_arguments() {
-            if arg.is_positional() || !arg.get_action().takes_values() {
+            // A value after `=` only (`--enable-local-keyservice=false`)
+            // never takes the next argument.
+            if arg.is_positional()
+                || !arg.get_action().takes_values()
+                || arg.is_require_equals_set()
+            {
                 continue;
             }
             if let Some(long) = arg.get_long() {
@@ -172,6 +177,10 @@ mod tests {
         assert_eq!(
             run("-d --output=x s.yaml"),
             "sops-like decrypt --output=x s.yaml"
+        );
+        assert_eq!(
+            run("--enable-local-keyservice s.yaml"),
+            "sops-like edit --enable-local-keyservice s.yaml"
         );
     }
 

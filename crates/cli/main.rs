@@ -21,6 +21,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = args::Cli::parse_from(legacy::rewrite(std::env::args_os().collect()));
     cmd::plan::set_explicit_config(cli.config.clone());
+    if let Err(failure) = keysource::check_keyservice(&cli.keyservice) {
+        eprintln!("{failure}");
+        return ExitCode::from(u8::try_from(failure.code).unwrap_or(1));
+    }
     let result = match cli.command {
         args::Command::Encrypt(a) => cmd::encrypt::run(a),
         args::Command::Decrypt(a) => cmd::decrypt::run(a),

@@ -1016,3 +1016,65 @@ fn legacy_sops_command_forms() {
     run(&[], Some(&append));
     assert_eq!(run(&["-d"], None), "a: 1\nb: new value\nc: 3\n");
 }
+
+/// sops's key service flags are accepted (the local key service is what
+/// sops-like is; remote ones are ignored with a warning, and turning the
+/// local one off is refused); `exec-env --same-process` and `--user`.
+#[test]
+fn keyservice_flags_and_exec_options() {
+    let dir = tempdir();
+    let file = encrypted(dir.path(), "k.env", "A=1\nB=two\n");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = cmd(dir.path(), Some("age-test.txt"));
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.args(args).output().unwrap()
+    };
+    let f = file.to_str().unwrap();
+    let out = run(&["decrypt", "--enable-local-keyservice", f], &[]);
+    assert_eq!(out.stdout, b"A=1\nB=two\n");
+    let out = run(&["--enable-local-keyservice=true", "decrypt", f], &[]);
+    assert_eq!(out.stdout, b"A=1\nB=two\n");
+    let out = run(&["decrypt", "--keyservice", "tcp://127.0.0.1:1", f], &[]);
+    assert_eq!(out.stdout, b"A=1\nB=two\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ignored"));
+    let out = run(&["decrypt", f], &[("SOPS_KEYSERVICE", "tcp://127.0.0.1:1")]);
+    assert!(out.status.success());
+    let out = run(&["decrypt", "--enable-local-keyservice=false", f], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let out = run(
+        &[
+            "exec-env",
+            "--same-process",
+            f,
+            "printf '%s %s' \"$A\" \"$B\"",
+        ],
+        &[],
+    );
+    assert_eq!(out.stdout, b"1 two");
+    let me = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let out = run(
+        &["exec-env", "--user", me.trim(), f, "printf %s \"$B\""],
+        &[],
+    );
+    assert_eq!(
+        out.stdout,
+        b"two",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["exec-env", "--user", "no-such-user-x", f, "true"], &[]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such user"));
+    // The legacy form takes a bare `--enable-local-keyservice` as a flag.
+    let out = run(&["-d", "--enable-local-keyservice", f], &[]);
+    assert_eq!(out.stdout, b"A=1\nB=two\n");
+}

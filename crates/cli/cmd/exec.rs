@@ -63,6 +63,29 @@ fn command(words: &[String], replace: Option<&str>) -> Result<Command> {
     Ok(c)
 }
 
+/// Run `cmd` as `user` (`--user`): that user's uid and primary gid.
+fn as_user(cmd: &mut Command, user: &str) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let found = nix::unistd::User::from_name(user).map_err(|e| {
+        Failure::new(
+            code::GENERIC,
+            format!("could not look up user {user:?}: {e}"),
+        )
+    })?;
+    let u = found.ok_or_else(|| Failure::new(code::GENERIC, format!("no such user: {user:?}")))?;
+    cmd.uid(u.uid.as_raw()).gid(u.gid.as_raw());
+    Ok(())
+}
+
+/// The owner to give the temporary file when the command runs as `user`.
+fn owner_of(user: &str) -> Result<(u32, u32)> {
+    let u = nix::unistd::User::from_name(user)
+        .ok()
+        .flatten()
+        .ok_or_else(|| Failure::new(code::GENERIC, format!("no such user: {user:?}")))?;
+    Ok((u.uid.as_raw(), u.gid.as_raw()))
+}
+
 fn run_child(mut cmd: Command) -> Result<()> {
     let status = cmd
         .status()
@@ -175,6 +198,9 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
     if args.pristine {
         cmd.env_clear();
     }
+    if let Some(user) = &args.user {
+        as_user(&mut cmd, user)?;
+    }
     for (k, v) in &vars {
         if k.is_empty() || k.contains('=') || k.contains('\0') || v.contains('\0') {
             return Err(Failure::new(
@@ -183,6 +209,16 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
             ));
         }
         cmd.env(k, v.as_str());
+    }
+    drop(vars);
+    if args.same_process {
+        use std::os::unix::process::CommandExt;
+        // Only returns on failure.
+        let e = cmd.exec();
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("could not run the command: {e}"),
+        ));
     }
     run_child(cmd)
 }
@@ -230,7 +266,21 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
     }
     let path = dir.path().join(&args.filename);
     let path_str = path.to_string_lossy().into_owned();
-    let cmd = command(&args.command, Some(&path_str))?;
+    let mut cmd = command(&args.command, Some(&path_str))?;
+    let owner = match &args.user {
+        Some(user) => {
+            as_user(&mut cmd, user)?;
+            Some(owner_of(user)?)
+        }
+        None => None,
+    };
+    // The command's user must be able to open the file (0600) and enter
+    // the directory (0700).
+    let chown = |p: &std::path::Path| match owner {
+        Some((uid, gid)) => std::os::unix::fs::chown(p, Some(uid), Some(gid)).map_err(fail),
+        None => Ok(()),
+    };
+    chown(dir.path())?;
     if args.no_fifo {
         use std::io::Write;
         let mut f = std::fs::OpenOptions::new()
@@ -239,6 +289,7 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
             .mode(0o600)
             .open(&path)
             .map_err(fail)?;
+        chown(&path)?;
         f.write_all(&plain).map_err(fail)?;
         drop(f);
         let result = run_child(cmd);
@@ -251,6 +302,7 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
             format!("could not create a FIFO: {e}"),
         )
     })?;
+    chown(&path)?;
     // The writer blocks until the command opens the FIFO; it may never do.
     let writer_path = path.clone();
     let data = plain.clone();
