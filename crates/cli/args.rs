@@ -53,6 +53,15 @@ pub enum Command {
     /// Name teammates' recipients in .sops-like.yaml and update the files they can read.
     #[command(subcommand)]
     Recipients(RecipientsCommand),
+    /// Print a shell completion script: `source <(sops-like completion bash)`.
+    Completion(CompletionArgs),
+}
+
+/// `completion SHELL`.
+#[derive(Args, Debug)]
+pub struct CompletionArgs {
+    /// bash, zsh or fish.
+    pub shell: clap_complete::Shell,
 }
 
 /// `recipients add` / `recipients remove`.

@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         args::Command::Recipients(a) => cmd::recipients::run(a),
         args::Command::Set(a) => cmd::set::run_set(a),
         args::Command::Unset(a) => cmd::set::run_unset(a),
+        args::Command::Completion(a) => completion(a.shell),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -47,4 +48,12 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(failure.code).unwrap_or(1))
         }
     }
+}
+
+/// `completion SHELL`: the script for the shell, on stdout.
+fn completion(shell: clap_complete::Shell) -> exit::Result<()> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut args::Cli::command(), "sops-like", &mut out);
+    io::write_stdout(&out)
 }

@@ -1078,3 +1078,40 @@ fn keyservice_flags_and_exec_options() {
     let out = run(&["-d", "--enable-local-keyservice", f], &[]);
     assert_eq!(out.stdout, b"A=1\nB=two\n");
 }
+
+/// `completion SHELL` prints a script the shell accepts.
+#[test]
+fn completion_scripts() {
+    let dir = tempdir();
+    let out = cmd(dir.path(), None)
+        .args(["completion", "bash"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let script = String::from_utf8(out.stdout).unwrap();
+    assert!(script.contains("sops-like") && script.contains("decrypt"));
+    let path = dir.path().join("c.bash");
+    std::fs::write(&path, &script).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let out = cmd(dir.path(), None)
+        .args(["completion", "zsh"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("#compdef sops-like"));
+    let out = cmd(dir.path(), None)
+        .args(["completion", "tcsh"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
