@@ -103,7 +103,7 @@ pub struct RecipientsRemoveArgs {
 /// `groups add` / `groups delete`.
 #[derive(Subcommand, Debug)]
 pub enum GroupsCommand {
-    /// Add a key group (its keys are given by --age, repeatable).
+    /// Add a key group (its keys: --age, --pgp, --kms, --gcp-kms, --azure-kv, --hc-vault-transit, repeatable).
     Add(GroupsAddArgs),
     /// Delete the key group at INDEX (0-based).
     Delete(GroupsDeleteArgs),
@@ -118,6 +118,30 @@ pub struct GroupsAddArgs {
     /// An age recipient of the new group (repeat for several).
     #[arg(long = "age")]
     pub age: Vec<String>,
+    /// A PGP fingerprint of the new group (repeatable).
+    #[arg(long)]
+    pub pgp: Vec<String>,
+    /// An AWS KMS ARN of the new group (repeatable).
+    #[arg(long)]
+    pub kms: Vec<String>,
+    /// The AWS profile for the KMS keys.
+    #[arg(long)]
+    pub aws_profile: Option<String>,
+    /// KMS encryption context: key:value,key2:value2.
+    #[arg(long)]
+    pub encryption_context: Option<String>,
+    /// A GCP KMS resource id of the new group (repeatable).
+    #[arg(long)]
+    pub gcp_kms: Vec<String>,
+    /// An Azure Key Vault key URL of the new group (repeatable).
+    #[arg(long)]
+    pub azure_kv: Vec<String>,
+    /// A Vault transit key URI of the new group (repeatable).
+    #[arg(long)]
+    pub hc_vault_transit: Vec<String>,
+    /// A Huawei Cloud KMS key id (not supported by this build: an error).
+    #[arg(long)]
+    pub hckms: Vec<String>,
     /// Write the result back to the file instead of stdout.
     #[arg(short = 'i', long = "in-place")]
     pub in_place: bool,
@@ -239,6 +263,10 @@ pub struct KeyArgs {
     /// Comma-separated Azure Key Vault key URLs.
     #[arg(long, env = "SOPS_AZURE_KEYVAULT_URLS")]
     pub azure_kv: Option<String>,
+    /// Huawei Cloud KMS key ids: accepted as sops spells them, but this
+    /// build has no Huawei Cloud client (an error names the key).
+    #[arg(long, env = "SOPS_HUAWEICLOUD_KMS_IDS")]
+    pub hckms: Option<String>,
     /// Number of key groups needed to recover the data key (Shamir).
     #[arg(long)]
     pub shamir_secret_sharing_threshold: Option<usize>,
@@ -421,6 +449,12 @@ pub struct RotateArgs {
     /// Remove these comma-separated Azure Key Vault key URLs.
     #[arg(long)]
     pub rm_azure_kv: Option<String>,
+    /// Add Huawei Cloud KMS keys (not supported by this build: an error).
+    #[arg(long)]
+    pub add_hckms: Option<String>,
+    /// Remove these comma-separated Huawei Cloud KMS key ids.
+    #[arg(long)]
+    pub rm_hckms: Option<String>,
     /// KMS encryption context for added KMS keys: key:value,…
     #[arg(long)]
     pub encryption_context: Option<String>,

@@ -51,6 +51,18 @@ fn bad_key(kind: &str, e: impl std::fmt::Display) -> Failure {
 /// `--hc-vault-transit`, `--gcp-kms`, `--azure-kv` and their environment
 /// variables), as one group. Empty if none was given.
 pub fn cli_keys(args: &KeyArgs) -> Result<Vec<KeyRecipient>> {
+    if let Some(first) = args
+        .hckms
+        .as_deref()
+        .map(split_list)
+        .and_then(|l| l.into_iter().next())
+    {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("hckms keys are not supported by this build ({first})"),
+        )
+        .hint("encrypt for age, PGP, AWS KMS, GCP KMS, Azure Key Vault or Vault keys"));
+    }
     let mut out: Vec<KeyRecipient> = Vec::new();
     if let Some(age) = &args.age {
         out.extend(

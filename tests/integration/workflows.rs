@@ -1074,6 +1074,20 @@ fn keyservice_flags_and_exec_options() {
     );
     let out = run(&["exec-env", "--user", "no-such-user-x", f, "true"], &[]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such user"));
+    // Huawei Cloud KMS flags exist as in sops, and say this build has no client.
+    let plain = dir.path().join("h.yaml");
+    std::fs::write(&plain, "a: 1\n").unwrap();
+    let out = run(
+        &[
+            "encrypt",
+            "--hckms",
+            "tr-west-1:abc",
+            plain.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("hckms keys are not supported"));
     // The legacy form takes a bare `--enable-local-keyservice` as a flag.
     let out = run(&["-d", "--enable-local-keyservice", f], &[]);
     assert_eq!(out.stdout, b"A=1\nB=two\n");

@@ -55,19 +55,25 @@ fn change(
 }
 
 fn add(a: GroupsAddArgs) -> Result<()> {
-    let ages: Vec<String> = a
-        .age
-        .iter()
-        .flat_map(|s| keysource::split_list(s))
-        .collect();
-    let new: Vec<KeyRecipient> = keysource::parse_recipients(&ages)?
-        .into_iter()
-        .map(KeyRecipient::from)
-        .collect();
+    // Each flag may be repeated and hold a comma-separated list.
+    let list = |v: &[String]| (!v.is_empty()).then(|| v.join(","));
+    let keys = crate::args::KeyArgs {
+        age: list(&a.age),
+        kms: list(&a.kms),
+        aws_profile: a.aws_profile.clone(),
+        encryption_context: a.encryption_context.clone(),
+        pgp: list(&a.pgp),
+        hc_vault_transit: list(&a.hc_vault_transit),
+        gcp_kms: list(&a.gcp_kms),
+        azure_kv: list(&a.azure_kv),
+        hckms: list(&a.hckms),
+        shamir_secret_sharing_threshold: None,
+    };
+    let new: Vec<KeyRecipient> = keysource::cli_keys(&keys)?;
     if new.is_empty() {
         return Err(
             Failure::new(code::NO_ENCRYPTION_KEY_FOUND, "the new group has no keys")
-                .hint("pass --age age1… (repeatable)"),
+                .hint("pass --age age1… (or --pgp, --kms, …; repeatable)"),
         );
     }
     change(

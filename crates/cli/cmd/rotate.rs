@@ -40,6 +40,7 @@ fn one(args: &RotateArgs, file: &str) -> Result<()> {
         hc_vault_transit: args.add_hc_vault_transit.clone(),
         gcp_kms: args.add_gcp_kms.clone(),
         azure_kv: args.add_azure_kv.clone(),
+        hckms: args.add_hckms.clone(),
         shamir_secret_sharing_threshold: None,
     };
     let add = keysource::cli_keys(&add_args)?;
@@ -50,6 +51,7 @@ fn one(args: &RotateArgs, file: &str) -> Result<()> {
         &args.rm_hc_vault_transit,
         &args.rm_gcp_kms,
         &args.rm_azure_kv,
+        &args.rm_hckms,
     ]
     .into_iter()
     .flatten()
