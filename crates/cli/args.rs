@@ -104,7 +104,7 @@ pub struct RecipientsRemoveArgs {
 #[derive(Subcommand, Debug)]
 pub enum GroupsCommand {
     /// Add a key group (its keys: --age, --pgp, --kms, --gcp-kms, --azure-kv, --hc-vault-transit, repeatable).
-    Add(GroupsAddArgs),
+    Add(Box<GroupsAddArgs>),
     /// Delete the key group at INDEX (0-based).
     Delete(GroupsDeleteArgs),
 }

@@ -10,7 +10,7 @@ use sops_like_keys::KeyRecipient;
 
 pub fn run(cmd: GroupsCommand) -> Result<()> {
     match cmd {
-        GroupsCommand::Add(a) => add(a),
+        GroupsCommand::Add(a) => add(*a),
         GroupsCommand::Delete(a) => delete(a),
     }
 }
