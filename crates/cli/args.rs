@@ -187,6 +187,20 @@ pub struct IoArgs {
     pub filename_override: Option<String>,
 }
 
+impl IoArgs {
+    /// The input and output of a command that names one file and no
+    /// output options: `in_place` (or stdout), an optional `--input-type`.
+    pub fn file(in_place: bool, input_type: Option<String>) -> IoArgs {
+        IoArgs {
+            in_place,
+            output: None,
+            input_type,
+            output_type: None,
+            filename_override: None,
+        }
+    }
+}
+
 /// Which leaves get encrypted.
 #[derive(Args, Debug, Clone, Default)]
 pub struct SelectorArgs {

@@ -70,3 +70,26 @@ impl<'s> SopsFile<'s> {
         }
     }
 }
+
+/// A binary-store file opened and decrypted: for the commands that change
+/// its bytes (`edit`, `set`) or hand them out (`exec-*`).
+pub struct OpenedBinary {
+    /// The file (metadata and data value).
+    pub file: BinaryFile,
+    /// Its data key.
+    pub key: sops_like_keys::DataKey,
+    /// Its bytes.
+    pub plain: zeroize::Zeroizing<Vec<u8>>,
+}
+
+/// Open `input` (known to be a binary-store file), recover its data key (keys tried
+/// in `order`) and decrypt it (MAC checked unless `ignore_mac`).
+pub fn open_binary(input: &Input, order: Option<&str>, ignore_mac: bool) -> Result<OpenedBinary> {
+    let src = input.text()?;
+    let file = binary::open_binary(src).map_err(|e| Failure::engine(&input.name, e))?;
+    let key = crate::keysource::data_key(&file.metadata, &input.name, order)?;
+    let plain = file
+        .decrypt(key.as_bytes(), ignore_mac)
+        .map_err(|e| Failure::engine(&input.name, e))?;
+    Ok(OpenedBinary { file, key, plain })
+}

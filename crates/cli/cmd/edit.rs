@@ -5,7 +5,7 @@
 use crate::args::{EditArgs, IoArgs};
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
-use crate::sopsfile::SopsFile;
+use crate::sopsfile::{self, OpenedBinary};
 use crate::{clock, editor, keysource};
 use sops_like_format::Format;
 use sops_like_format::{binary, engine};
@@ -15,19 +15,13 @@ use zeroize::Zeroizing;
 
 pub fn run(args: EditArgs) -> Result<()> {
     let path = Path::new(&args.file);
-    let io_args = IoArgs {
-        in_place: true,
-        output: None,
-        input_type: args.input_type.clone(),
-        output_type: None,
-        filename_override: None,
-    };
+    let io_args = IoArgs::file(true, args.input_type.clone());
     if !path.exists() {
         return create(&args, &io_args);
     }
     let input = io::read_input(Some(&args.file))?;
     if io::is_binary(&io_args, &input) {
-        return edit_binary(&args, &input, &io_args);
+        return edit_binary(&args, &input);
     }
     let format = io::input_format(&io_args, &input)?;
     let file = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
@@ -68,19 +62,10 @@ pub fn run(args: EditArgs) -> Result<()> {
 
 /// A binary-store file: its bytes are edited as they are (no parsing), and
 /// re-encrypted under the same data key.
-fn edit_binary(args: &EditArgs, input: &io::Input, io_args: &IoArgs) -> Result<()> {
+fn edit_binary(args: &EditArgs, input: &io::Input) -> Result<()> {
     let path = Path::new(&args.file);
-    let SopsFile::Binary { file, .. } = SopsFile::open(io_args, input)? else {
-        return Err(Failure::new(code::GENERIC, "not a binary-store file"));
-    };
-    let key = keysource::data_key(
-        &file.metadata,
-        &input.name,
-        args.decryption_order.as_deref(),
-    )?;
-    let plain = file
-        .decrypt(key.as_bytes(), args.ignore_mac)
-        .map_err(|e| Failure::engine(&input.name, e))?;
+    let OpenedBinary { file, key, plain } =
+        sopsfile::open_binary(input, args.decryption_order.as_deref(), args.ignore_mac)?;
     let edited = match &args.from {
         Some(from) => Some(read_bytes(from)?),
         None => editor::edit_bytes(path, &plain, |_| Ok(()))?,
@@ -98,22 +83,24 @@ fn edit_binary(args: &EditArgs, input: &io::Input, io_args: &IoArgs) -> Result<(
     io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
 }
 
-/// A new file: start from an empty document, encrypt for the given keys.
+/// A new file: start from an empty document (or no bytes, for a binary
+/// file), encrypt for the given keys.
 fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
     let path = Path::new(&args.file);
-    if io::is_binary_name(io_args.input_type.as_deref(), Some(&args.file)) {
-        return create_binary(args);
-    }
-    let format = match &io_args.input_type {
-        Some(t) => Format::from_name(t)
-            .ok_or_else(|| Failure::new(code::GENERIC, format!("unknown file type {t:?}")))?,
-        None => Format::from_path(&args.file).ok_or_else(|| {
-            Failure::new(
-                code::GENERIC,
-                format!("cannot tell the format of {} from its name", args.file),
-            )
-            .hint("pass --input-type")
-        })?,
+    let format = if io::is_binary_name(io_args.input_type.as_deref(), Some(&args.file)) {
+        None
+    } else {
+        Some(match &io_args.input_type {
+            Some(t) => Format::from_name(t)
+                .ok_or_else(|| Failure::new(code::GENERIC, format!("unknown file type {t:?}")))?,
+            None => Format::from_path(&args.file).ok_or_else(|| {
+                Failure::new(
+                    code::GENERIC,
+                    format!("cannot tell the format of {} from its name", args.file),
+                )
+                .hint("pass --input-type")
+            })?,
+        })
     };
     let plan = super::plan::new_file(
         Some(path),
@@ -121,60 +108,46 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
         &args.selector,
         args.cipher.as_deref(),
     )?;
-    let text = match &args.from {
-        Some(from) => read_from(from, format)?,
-        None => editor::edit_text(path, &Zeroizing::new(String::new()), |text| {
-            validate(format, text)
-        })?,
+    // The content: text of the format, or a binary file's bytes.
+    let content: Option<Content> = match (format, &args.from) {
+        (Some(f), Some(from)) => read_from(from, f)?.map(Content::Text),
+        (Some(f), None) => {
+            editor::edit_text(path, "", |text| validate(f, text))?.map(Content::Text)
+        }
+        (None, Some(from)) => Some(Content::Bytes(read_bytes(from)?)),
+        (None, None) => editor::edit_bytes(path, &[], |_| Ok(()))?.map(Content::Bytes),
     };
-    let Some(text) = text else {
+    let Some(content) = content else {
         return Err(Failure::new(
             code::FILE_HAS_NOT_BEEN_MODIFIED,
             format!("{}: empty document, nothing written", args.file),
         ));
     };
     let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
-    let out = engine::encrypt(
-        format,
-        &text,
-        data_key.as_bytes(),
-        &plan.opts,
-        keys,
-        &clock::now_rfc3339(),
-    )
+    let now = clock::now_rfc3339();
+    let out = match (format, &content) {
+        (Some(f), Content::Text(text)) => {
+            engine::encrypt(f, text, data_key.as_bytes(), &plan.opts, keys, &now)
+        }
+        _ => binary::encrypt_binary(content.bytes(), data_key.as_bytes(), &plan.opts, keys, &now),
+    }
     .map_err(|e| Failure::engine(&args.file, e))?;
     io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
 }
 
-/// A new binary-store file: bytes from the editor (or `--from`).
-fn create_binary(args: &EditArgs) -> Result<()> {
-    let path = Path::new(&args.file);
-    let plan = super::plan::new_file(
-        Some(path),
-        &args.keys,
-        &args.selector,
-        args.cipher.as_deref(),
-    )?;
-    let data = match &args.from {
-        Some(from) => Some(read_bytes(from)?),
-        None => editor::edit_bytes(path, &[], |_| Ok(()))?,
-    };
-    let Some(data) = data else {
-        return Err(Failure::new(
-            code::FILE_HAS_NOT_BEEN_MODIFIED,
-            format!("{}: empty file, nothing written", args.file),
-        ));
-    };
-    let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
-    let out = binary::encrypt_binary(
-        &data,
-        data_key.as_bytes(),
-        &plan.opts,
-        keys,
-        &clock::now_rfc3339(),
-    )
-    .map_err(|e| Failure::engine(&args.file, e))?;
-    io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
+/// The plaintext of a new file.
+enum Content {
+    Text(Zeroizing<String>),
+    Bytes(Zeroizing<Vec<u8>>),
+}
+
+impl Content {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Content::Text(t) => t.as_bytes(),
+            Content::Bytes(b) => b,
+        }
+    }
 }
 
 /// The replacement bytes for `--from` (a file, or `-` for stdin).
@@ -198,20 +171,15 @@ fn read_bytes(from: &str) -> Result<Zeroizing<Vec<u8>>> {
 
 /// Read the replacement plaintext for `--from` and check it.
 fn read_from(from: &str, format: Format) -> Result<Option<Zeroizing<String>>> {
-    let mut text = Zeroizing::new(String::new());
-    let res = if from == "-" {
-        std::io::stdin().read_to_string(&mut text).map(|_| ())
-    } else {
-        std::fs::File::open(from)
-            .and_then(|mut f| f.read_to_string(&mut text))
-            .map(|_| ())
-    };
-    res.map_err(|e| {
+    let mut bytes = read_bytes(from)?;
+    let text = String::from_utf8(std::mem::take(&mut *bytes)).map_err(|e| {
+        zeroize::Zeroize::zeroize(&mut e.into_bytes());
         Failure::new(
             code::COULD_NOT_READ_INPUT_FILE,
-            format!("could not read {from}: {e}"),
+            format!("{from} is not UTF-8 text"),
         )
     })?;
+    let text = Zeroizing::new(text);
     validate(format, &text)
         .map_err(|msg| Failure::new(code::COULD_NOT_READ_INPUT_FILE, format!("{from}:{msg}")))?;
     Ok(Some(text))

@@ -4,7 +4,7 @@
 
 use crate::args::{ExecEnvArgs, ExecFileArgs, IoArgs};
 use crate::exit::{code, Failure, Result};
-use crate::sopsfile::SopsFile;
+use crate::sopsfile;
 use crate::{io, keysource};
 use sops_like_format::syntax::dotenv;
 use sops_like_format::{engine, Entry, Format, Item, Node, Value};
@@ -20,28 +20,17 @@ enum Plain {
 }
 
 fn decrypt(file: &str, input_type: Option<String>, order: Option<&str>) -> Result<Plain> {
-    let io_args = IoArgs {
-        in_place: false,
-        output: None,
-        input_type,
-        output_type: None,
-        filename_override: None,
-    };
+    let io_args = IoArgs::file(false, input_type);
     let input = io::read_input(Some(file))?;
-    let fail = |e| Failure::engine(&input.name, e);
-    match SopsFile::open(&io_args, &input)? {
-        SopsFile::Binary { file, .. } => {
-            let key = keysource::data_key(&file.metadata, &input.name, order)?;
-            file.decrypt(key.as_bytes(), false)
-                .map(Plain::Bytes)
-                .map_err(fail)
-        }
-        SopsFile::Text(enc) => {
-            let key = keysource::data_key(&enc.metadata, &input.name, order)?;
-            let plain = engine::decrypt(&enc, key.as_bytes(), false).map_err(fail)?;
-            Ok(Plain::Text(enc.format, plain))
-        }
+    if io::is_binary(&io_args, &input) {
+        return sopsfile::open_binary(&input, order, false).map(|b| Plain::Bytes(b.plain));
     }
+    let format = io::input_format(&io_args, &input)?;
+    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+    let key = keysource::data_key(&enc.metadata, &input.name, order)?;
+    let plain = engine::decrypt(&enc, key.as_bytes(), false)
+        .map_err(|e| Failure::engine(&input.name, e))?;
+    Ok(Plain::Text(format, plain))
 }
 
 /// The command to run: `-- cmd args…` as given, or one string through `sh -c`.

@@ -7,13 +7,7 @@ use sops_like_format::{binary, engine};
 
 pub fn run(args: FilestatusArgs) -> Result<()> {
     let input = io::read_input(Some(&args.file))?;
-    let io_args = IoArgs {
-        in_place: false,
-        output: None,
-        input_type: args.input_type,
-        output_type: None,
-        filename_override: None,
-    };
+    let io_args = IoArgs::file(false, args.input_type);
     let encrypted = if io::is_binary(&io_args, &input) {
         // Any bytes: encrypted only if they are a binary-store document.
         std::str::from_utf8(&input.bytes)

@@ -21,13 +21,7 @@ fn change(
     threshold: Option<usize>,
     edit: impl FnOnce(&mut Vec<Vec<KeyRecipient>>) -> Result<()>,
 ) -> Result<()> {
-    let io_args = IoArgs {
-        in_place,
-        output: None,
-        input_type: None,
-        output_type: None,
-        filename_override: None,
-    };
+    let io_args = IoArgs::file(in_place, None);
     let input = io::read_input(Some(file))?;
     let format = io::input_format(&io_args, &input)?;
     let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;

@@ -7,7 +7,7 @@
 use crate::args::{IoArgs, SetArgs, UnsetArgs};
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
-use crate::sopsfile::SopsFile;
+use crate::sopsfile::{self, OpenedBinary};
 use crate::{clock, keysource, treepath};
 use sops_like_format::syntax::PathStep;
 use sops_like_format::{engine, splice, Entry, Format, Item, Node, Value};
@@ -82,13 +82,7 @@ fn update(
     order: Option<&str>,
     change: impl FnOnce(Format, &str) -> Result<Option<Zeroizing<String>>>,
 ) -> Result<()> {
-    let io_args = IoArgs {
-        in_place: true,
-        output: None,
-        input_type,
-        output_type: None,
-        filename_override: None,
-    };
+    let io_args = IoArgs::file(true, input_type);
     let input = io::read_input(Some(file))?;
     let format = io::input_format(&io_args, &input)?;
     let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
@@ -211,25 +205,9 @@ fn set_binary(args: &SetArgs, path: &[PathStep], json: &serde_json::Value) -> Re
             ),
         ));
     }
-    let io_args = IoArgs {
-        in_place: true,
-        output: None,
-        input_type: args.input_type.clone(),
-        output_type: None,
-        filename_override: None,
-    };
     let input = io::read_input(Some(&args.file))?;
-    let SopsFile::Binary { file, .. } = SopsFile::open(&io_args, &input)? else {
-        return Err(Failure::new(code::GENERIC, "not a binary-store file"));
-    };
-    let key = keysource::data_key(
-        &file.metadata,
-        &input.name,
-        args.decryption_order.as_deref(),
-    )?;
-    let plain = file
-        .decrypt(key.as_bytes(), args.ignore_mac)
-        .map_err(|e| Failure::engine(&input.name, e))?;
+    let OpenedBinary { file, key, plain } =
+        sopsfile::open_binary(&input, args.decryption_order.as_deref(), args.ignore_mac)?;
     if args.idempotent && plain.as_slice() == text.as_bytes() {
         return Ok(());
     }

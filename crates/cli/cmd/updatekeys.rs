@@ -32,13 +32,7 @@ pub fn run(args: UpdatekeysArgs) -> Result<()> {
 }
 
 fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) -> Result<Outcome> {
-    let io_args = IoArgs {
-        in_place: true,
-        output: None,
-        input_type: args.input_type.clone(),
-        output_type: None,
-        filename_override: None,
-    };
+    let io_args = IoArgs::file(true, args.input_type.clone());
     let input = io::read_input(Some(file))?;
     let enc = SopsFile::open(&io_args, &input)?;
     let rule = config.find_rule(Path::new(file))?.ok_or_else(|| {
