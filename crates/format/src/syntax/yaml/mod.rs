@@ -17,6 +17,7 @@ mod lexeme;
 mod parse;
 mod resolve;
 mod simple;
+mod split;
 mod text;
 mod timestamp;
 

@@ -73,6 +73,11 @@ pub(crate) fn parse(src: &str) -> Result<Output, ParseError> {
 /// metadata whose text is an `ENC[…]` value gets an empty string as its
 /// value instead of a copy of that text, which is its span in `src`.
 pub(crate) fn parse_with(src: &str, lean: bool) -> Result<Output, ParseError> {
+    super::split::parse(src, lean)
+}
+
+/// [`parse_with`] in one go (no split into halves).
+pub(crate) fn parse_whole(src: &str, lean: bool) -> Result<Output, ParseError> {
     let mut b = Builder::new(src);
     b.lean = lean;
     for item in Parser::new_from_str(src) {
@@ -771,7 +776,7 @@ const MARK_WORDS: usize = 7;
 /// The layouts as [`Parsed::marks`]: the source length, then
 /// [`MARK_WORDS`] words per document, so that metadata insertion needs no
 /// second parse of the same text.
-fn layout_marks(src_len: usize, layouts: &[DocLayout]) -> Vec<usize> {
+pub(crate) fn layout_marks(src_len: usize, layouts: &[DocLayout]) -> Vec<usize> {
     let mut marks = Vec::with_capacity(1 + layouts.len() * MARK_WORDS);
     marks.push(src_len);
     for l in layouts {

@@ -204,6 +204,17 @@ fn stream() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
+    /// A document parsed in two halves is the document parsed whole, at
+    /// every cut (see `split`).
+    #[test]
+    fn split_parse_equals_whole_parse(src in document(), crlf in any::<bool>(), bom in any::<bool>()) {
+        let mut src = if crlf { src.replace('\n', "\r\n") } else { src };
+        if bom {
+            src.insert(0, '\u{feff}');
+        }
+        super::split::check_every_cut(&src);
+    }
+
     #[test]
     fn generated_streams_roundtrip(src in stream()) {
         // Only valid YAML is in scope: the generator can produce a few

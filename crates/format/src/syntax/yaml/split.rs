@@ -1,0 +1,404 @@
+//! Parsing a large YAML document in two halves at once.
+//!
+//! granit parses on one core, and for a large file it is most of the work.
+//! A single block-mapping document can be cut before a top-level key: the
+//! two halves are documents of their own, parsed on two threads, and their
+//! trees joined. The result must be exactly what one parse gives, so the
+//! cut is only made where nothing carries over it:
+//!
+//! * one document, no directives, no `---`/`...` markers, starting with a
+//!   top-level key at column 0;
+//! * the cut line is a plain top-level key (`name:` at column 0) and the
+//!   line before it is content, not a comment or a blank line (no comment
+//!   waits to be attached across the cut);
+//! * both halves parse, each as one block mapping at indentation 0; no
+//!   aliases (an alias could refer across the cut, and the alias budget is
+//!   per parse); the metadata, if any, is in the second half.
+//!
+//! Anything else parses whole (which also gives errors their positions).
+//! The tests compare the joined result with one parse at every cut point.
+
+use super::parse::{layout_marks, parse_whole, DocLayout, Output, Root};
+use super::text::line_break_style;
+use crate::syntax::{ParseError, Parsed};
+use crate::tree::{Entry, Item, Node, Tree};
+
+/// Documents smaller than this parse whole (a thread costs more than the
+/// half parse saves).
+const MIN_SPLIT: usize = 256 * 1024;
+
+/// Parse `src` (see [`super::parse::parse_with`]), in two halves when it is
+/// large and can be cut.
+pub(crate) fn parse(src: &str, lean: bool) -> Result<Output, ParseError> {
+    if src.len() >= MIN_SPLIT {
+        if let Some(out) = cut_point(src, src.len() / 2).and_then(|at| parse_at(src, at, lean)) {
+            return Ok(out);
+        }
+    }
+    parse_whole(src, lean)
+}
+
+/// Whether `line` starts a plain top-level key: `name:` at column 0.
+fn is_key_line(line: &str) -> bool {
+    let starts_plain = line
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let key_end = line.find(':');
+    starts_plain
+        && key_end.is_some_and(|i| {
+            let rest = line.get(i + 1..).unwrap_or("");
+            rest.is_empty() || rest.starts_with([' ', '\r', '\n'])
+        })
+}
+
+/// A line that is neither blank nor only a comment.
+fn is_content(line: &str) -> bool {
+    let t = line.trim_start_matches([' ', '\t']);
+    !(t.is_empty() || t.starts_with(['#', '\r', '\n']))
+}
+
+/// A line ending in a block scalar header (`key: |`, `- >-`, `|2+ # c`):
+/// the scalar's content starts on the next line, so a cut there would end
+/// it at the end of the text instead (an empty block scalar's span would
+/// differ).
+fn ends_in_block_header(line: &str) -> bool {
+    let code = match line.find(" #") {
+        Some(i) => line.get(..i).unwrap_or(line),
+        None => line,
+    };
+    code.split_whitespace().last().is_some_and(|t| {
+        t.starts_with(['|', '>'])
+            && t.chars()
+                .skip(1)
+                .all(|c| c.is_ascii_digit() || c == '+' || c == '-')
+    })
+}
+
+/// The start of a line at or after byte `near` where the document may be
+/// cut (see the module docs), if the document allows a cut at all.
+fn cut_point(src: &str, near: usize) -> Option<usize> {
+    let body = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let first = body.lines().find(|l| is_content(l))?;
+    if !is_key_line(first) || body.starts_with('%') {
+        return None;
+    }
+    // One document: no marker line anywhere.
+    let marker = |l: &str| l.starts_with("---") || l.starts_with("...");
+    if body.lines().any(marker) {
+        return None;
+    }
+    let mut pos = src.get(near..)?.find('\n')? + near + 1;
+    let mut prev_line = line_at(src, pos.checked_sub(1)?);
+    while pos < src.len() {
+        let line_end = src
+            .get(pos..)?
+            .find('\n')
+            .map_or(src.len(), |i| pos + i + 1);
+        let line = src.get(pos..line_end)?;
+        if is_key_line(line) && is_content(prev_line) && !ends_in_block_header(prev_line) {
+            return Some(pos);
+        }
+        prev_line = line;
+        pos = line_end;
+    }
+    None
+}
+
+/// The line holding byte `at` (up to and including its line break).
+fn line_at(src: &str, at: usize) -> &str {
+    let start = src
+        .get(..at)
+        .and_then(|s| s.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let end = src
+        .get(at..)
+        .and_then(|s| s.find('\n'))
+        .map_or(src.len(), |i| at + i + 1);
+    src.get(start..end).unwrap_or("")
+}
+
+/// Parse `src[..at]` and `src[at..]` on two threads and join them; `None`
+/// when either half is not a plain block mapping (the caller parses whole).
+fn parse_at(src: &str, at: usize, lean: bool) -> Option<Output> {
+    let (head, tail) = (src.get(..at)?, src.get(at..)?);
+    let (first, second) = std::thread::scope(|s| {
+        let second = s.spawn(|| parse_whole(tail, lean));
+        let first = parse_whole(head, lean);
+        (first, second.join())
+    });
+    let (first, second) = (first.ok()?, second.ok()?.ok()?);
+    join(src, at, first, second)
+}
+
+/// One block mapping at indentation 0, without aliases: its entries and
+/// layout.
+fn block_map(out: Output) -> Option<(Vec<Entry>, DocLayout, Parsed)> {
+    let Output {
+        mut parsed,
+        mut layouts,
+    } = out;
+    if layouts.len() != 1 || parsed.tree.docs.len() != 1 {
+        return None;
+    }
+    let layout = layouts.pop()?;
+    if layout.root != (Root::BlockMap { indent: 0 }) {
+        return None;
+    }
+    let Some(Node::Map(entries)) = parsed.tree.docs.pop() else {
+        return None;
+    };
+    if entries
+        .iter()
+        .any(|e| matches!(e, Entry::Pair(p) if has_alias(&p.value)))
+    {
+        return None;
+    }
+    Some((entries, layout, parsed))
+}
+
+fn join(src: &str, at: usize, first: Output, second: Output) -> Option<Output> {
+    let (mut entries, head, head_parsed) = block_map(first)?;
+    let (mut rest, tail, tail_parsed) = block_map(second)?;
+    if head_parsed.metadata.is_some() {
+        return None;
+    }
+    for e in &mut rest {
+        shift_entry(e, at);
+    }
+    entries.append(&mut rest);
+    let end = tail.end + at;
+    let layout = DocLayout {
+        root: head.root,
+        end,
+        start: head.start,
+        lb: line_break_style(src, head.start, end),
+        has_meta: head.has_meta || tail.has_meta,
+    };
+    let mut metadata = tail_parsed.metadata;
+    if let Some(m) = metadata.as_mut() {
+        shift(m, at);
+    }
+    let layouts = vec![layout];
+    Some(Output {
+        parsed: Parsed {
+            tree: Tree {
+                docs: vec![Node::Map(entries)],
+            },
+            metadata,
+            metadata_spans: tail_parsed
+                .metadata_spans
+                .iter()
+                .map(|s| s.start + at..s.end + at)
+                .collect(),
+            marks: layout_marks(src.len(), &layouts),
+        },
+        layouts,
+    })
+}
+
+fn has_alias(node: &Node) -> bool {
+    match node {
+        Node::Alias(_) => true,
+        Node::Map(entries) => entries
+            .iter()
+            .any(|e| matches!(e, Entry::Pair(p) if has_alias(&p.value))),
+        Node::Seq(items) => items
+            .iter()
+            .any(|i| matches!(i, Item::Node(n) if has_alias(n))),
+        Node::Scalar(_) => false,
+    }
+}
+
+fn shift_entry(entry: &mut Entry, by: usize) {
+    match entry {
+        Entry::Pair(p) => shift(&mut p.value, by),
+        Entry::Comment(c) => {
+            if let Some(s) = c.span.as_mut() {
+                *s = s.start + by..s.end + by;
+            }
+        }
+    }
+}
+
+/// Move every span in `node` by `by` bytes.
+fn shift(node: &mut Node, by: usize) {
+    match node {
+        Node::Scalar(s) => {
+            if let Some(span) = s.span.as_mut() {
+                *span = span.start + by..span.end + by;
+            }
+        }
+        Node::Map(entries) => entries.iter_mut().for_each(|e| shift_entry(e, by)),
+        Node::Seq(items) => {
+            for item in items {
+                match item {
+                    Item::Node(n) => shift(n, by),
+                    Item::Comment(c) => {
+                        if let Some(s) = c.span.as_mut() {
+                            *s = s.start + by..s.end + by;
+                        }
+                    }
+                }
+            }
+        }
+        Node::Alias(inner) => shift(inner, by),
+    }
+}
+
+/// The joined parse equals one parse (tree, metadata, spans, marks,
+/// layouts), at every line where a cut is allowed; how many cuts were
+/// joined. Panics otherwise. For tests only.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+pub(super) fn check_every_cut(src: &str) -> usize {
+    let (Ok(whole), Ok(lean)) = (parse_whole(src, false), parse_whole(src, true)) else {
+        return 0;
+    };
+    let mut cuts = 0;
+    let mut near = 0;
+    while let Some(at) = cut_point(src, near) {
+        for (lean_mode, expected) in [(false, &whole), (true, &lean)] {
+            if let Some(out) = parse_at(src, at, lean_mode) {
+                assert!(
+                    same_docs(&out.parsed.tree.docs, &expected.parsed.tree.docs),
+                    "tree, cut at {at}: {src:?}"
+                );
+                assert!(
+                    match (&out.parsed.metadata, &expected.parsed.metadata) {
+                        (Some(a), Some(b)) => same(a, b),
+                        (a, b) => a.is_none() && b.is_none(),
+                    },
+                    "metadata at {at}"
+                );
+                assert_eq!(out.parsed.metadata_spans, expected.parsed.metadata_spans);
+                assert_eq!(out.parsed.marks, expected.parsed.marks, "marks at {at}");
+                assert_eq!(out.layouts.len(), expected.layouts.len());
+                cuts += 1;
+            }
+        }
+        near = at;
+    }
+    cuts
+}
+
+/// Tree equality where NaN equals NaN (`.nan` parses to one).
+#[cfg(test)]
+fn same(a: &Node, b: &Node) -> bool {
+    use crate::tree::Value;
+    match (a, b) {
+        (Node::Scalar(x), Node::Scalar(y)) => {
+            let value = match (&x.value, &y.value) {
+                (Value::Float(p), Value::Float(q)) => p == q || (p.is_nan() && q.is_nan()),
+                (p, q) => p == q,
+            };
+            value && x.span == y.span && x.slot == y.slot
+        }
+        (Node::Map(x), Node::Map(y)) => {
+            x.len() == y.len()
+                && x.iter().zip(y).all(|pair| match pair {
+                    (Entry::Pair(p), Entry::Pair(q)) => p.key == q.key && same(&p.value, &q.value),
+                    (Entry::Comment(c), Entry::Comment(d)) => c == d,
+                    _ => false,
+                })
+        }
+        (Node::Seq(x), Node::Seq(y)) => {
+            x.len() == y.len()
+                && x.iter().zip(y).all(|pair| match pair {
+                    (Item::Node(p), Item::Node(q)) => same(p, q),
+                    (Item::Comment(c), Item::Comment(d)) => c == d,
+                    _ => false,
+                })
+        }
+        (Node::Alias(x), Node::Alias(y)) => same(x, y),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+fn same_docs(a: &[Node], b: &[Node]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_parse_equals_one_parse_at_every_cut() {
+        let docs = [
+            "a: 1\nb: two\nc:\n  d: 3 # inline\n  e: [1, 2]\nf: 'q'\n",
+            "# head\na: 1\n\nb:\n  - x\n  - y: 1\n    z: 2\nc: |\n  block\n  text\nd: >-\n  folded\ne: \"s\"\n",
+            "a: 1\r\nb: 2\r\nc:\r\n  # inner\r\n  d: 3\r\ne: 4\r\n",
+            "a: 1\nb: 2\n# between\nc: 3\nd:\n  e: f\n# trailing\n",
+            "a: 1\nb: {x: 1, y: [2, 3]}\nc: !!str 4\nd: 2024-01-02\ne: ~\nf:\ng: ''\n",
+            "\u{feff}a: 1\nb: 2\nc: 3",
+            "a: &x 1\nb: *x\nc: 2\n",
+            "a: 1\nb: \"multi\n  line\"\nc: plain\n  continued\nd: 4\n",
+            "a: |\nb: >-\nc: |2+ # header\nd: x\ne:\n  - |\nf: 1\n",
+            "a: &anchor\n  x: 1\nb: 2\nc:\n  <<: *anchor\n",
+            "a: 1 # c\nb: [1,\n  2]\nc: {x: 1,\n  y: 2}\nd: 'q\n  r'\ne: 5\n",
+            "a: 1\nsops:\n    age: []\n    lastmodified: \"2026-01-01T00:00:00Z\"\n    mac: x\n    version: 3.11.0\n",
+        ];
+        let mut cuts = 0;
+        for doc in docs {
+            cuts += check_every_cut(doc);
+        }
+        assert!(cuts > 20, "only {cuts} cuts tried");
+    }
+
+    /// Every YAML fixture of the project, cut everywhere it can be.
+    #[test]
+    fn fixtures_join_as_they_parse() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+        let mut files = 0;
+        for dir in ["yaml", "sops/plain", "sops/enc", "sops/expected"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+                if let (true, Ok(src)) = (yaml, std::fs::read_to_string(&path)) {
+                    check_every_cut(&src);
+                    files += 1;
+                }
+            }
+        }
+        assert!(files > 10, "only {files} fixtures");
+    }
+
+    #[test]
+    fn documents_that_cannot_be_cut() {
+        for doc in [
+            "a: 1\n---\nb: 2\n",
+            "%YAML 1.2\n---\na: 1\nb: 2\n",
+            "- a\n- b\n",
+            "{a: 1,\nb: 2}\n",
+            "a: 1\n...\n",
+        ] {
+            assert_eq!(cut_point(doc, 0), None, "{doc:?}");
+        }
+        // A comment or blank line before the key line: no cut there.
+        assert_eq!(cut_point("a: 1\n# c\nb: 2\n", 0), None);
+        assert_eq!(cut_point("a: 1\n\nb: 2\n", 0), None);
+        assert_eq!(cut_point("a: 1\nb: 2\n", 0), Some(5));
+    }
+
+    /// A large generated document takes the split path and gives the same
+    /// parse.
+    #[test]
+    fn large_documents_split() {
+        let mut src = String::from("# settings\n");
+        for i in 0..20_000 {
+            src.push_str(&format!("svc{i}:\n    key: value {i}\n    n: {i}\n"));
+        }
+        assert!(src.len() >= MIN_SPLIT);
+        let at = cut_point(&src, src.len() / 2).unwrap();
+        let split = parse_at(&src, at, false).unwrap();
+        let whole = parse_whole(&src, false).unwrap();
+        assert!(same_docs(&split.parsed.tree.docs, &whole.parsed.tree.docs));
+        assert_eq!(split.parsed.marks, whole.parsed.marks);
+        assert!(parse(&src, true).is_ok());
+    }
+}
