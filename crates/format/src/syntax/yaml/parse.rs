@@ -43,7 +43,7 @@ pub(crate) enum Root {
 }
 
 /// Where a document is and what it holds, for metadata insertion.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct DocLayout {
     /// The top level.
     pub(crate) root: Root,

@@ -273,7 +273,7 @@ pub(super) fn check_every_cut(src: &str) -> usize {
                 );
                 assert_eq!(out.parsed.metadata_spans, expected.parsed.metadata_spans);
                 assert_eq!(out.parsed.marks, expected.parsed.marks, "marks at {at}");
-                assert_eq!(out.layouts.len(), expected.layouts.len());
+                assert_eq!(out.layouts, expected.layouts, "layouts at {at}");
                 cuts += 1;
             }
         }
