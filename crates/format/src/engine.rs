@@ -23,6 +23,7 @@ use crate::tree::{Scalar, Tree, Value};
 use crate::walk::{walk, Leaf};
 use zeroize::Zeroizing;
 
+mod lines;
 mod open;
 mod par;
 mod seal;
@@ -228,6 +229,12 @@ fn has_aliases(tree: &Tree) -> bool {
 /// The MAC of a plaintext tree (uppercase hex SHA-512).
 pub fn compute_mac(tree: &Tree, decider: &Decider, mac_only_encrypted: bool) -> String {
     let mut mac = Mac::new(mac_only_encrypted);
+    feed_mac(&mut mac, tree, decider, mac_only_encrypted);
+    mac.finish()
+}
+
+/// Feed the values of `tree` to `mac`, in walk order (see [`compute_mac`]).
+fn feed_mac(mac: &mut Mac, tree: &Tree, decider: &Decider, mac_only_encrypted: bool) {
     walk(tree, |place, leaf| {
         if let Leaf::Value(s) = leaf {
             if mac_only_encrypted && !decider.value(place.path, place.comments) {
@@ -243,7 +250,6 @@ pub fn compute_mac(tree: &Tree, decider: &Decider, mac_only_encrypted: bool) -> 
             }
         }
     });
-    mac.finish()
 }
 
 /// Encrypt the plaintext document `src` for a new file.
@@ -278,19 +284,39 @@ fn new_metadata(opts: &EncryptOptions, keys: KeyMaterial) -> Metadata {
 pub struct Plaintext<'s> {
     format: Format,
     src: &'s str,
-    parsed: Parsed,
+    checked: Checked,
 }
 
-/// Parse `src` for [`encrypt_plaintext`]; `AlreadyEncrypted` if it has metadata.
+/// What checking a plaintext document left for encrypting it.
+enum Checked {
+    /// Its parse.
+    Parsed(Parsed),
+    /// A .env text checked line by line, and where to cut it into windows
+    /// (see [`lines`]).
+    Lines(Vec<usize>),
+}
+
+/// Parse `src` for [`encrypt_plaintext`]; `AlreadyEncrypted` if it has
+/// metadata. (A .env text is checked line by line instead: it is encrypted
+/// a window of lines at a time.)
 pub fn plaintext(format: Format, src: &str) -> Result<Plaintext<'_>, EngineError> {
-    let parsed = format.syntax().parse(src)?;
-    if parsed.metadata.is_some() {
-        return Err(EngineError::AlreadyEncrypted);
-    }
+    let checked = if format == Format::Dotenv {
+        let w = crate::syntax::dotenv::windows(src, lines::WINDOW_LINES)?;
+        if w.has_metadata {
+            return Err(EngineError::AlreadyEncrypted);
+        }
+        Checked::Lines(w.cuts)
+    } else {
+        let parsed = format.syntax().parse(src)?;
+        if parsed.metadata.is_some() {
+            return Err(EngineError::AlreadyEncrypted);
+        }
+        Checked::Parsed(parsed)
+    };
     Ok(Plaintext {
         format,
         src,
-        parsed,
+        checked,
     })
 }
 
@@ -324,17 +350,22 @@ pub fn encrypt_plaintext_to(
     sink: &mut dyn std::io::Write,
 ) -> Result<(), EngineError> {
     let template = new_metadata(opts, keys);
-    encrypt_with(
-        doc.format,
-        doc.src,
-        Some(doc.parsed),
-        key,
-        opts.cipher,
-        template,
-        now,
-        None,
-        sink,
-    )
+    match doc.checked {
+        Checked::Lines(cuts) => {
+            lines::encrypt_dotenv(doc.src, &cuts, key, opts.cipher, template, now, sink)
+        }
+        Checked::Parsed(parsed) => encrypt_with(
+            doc.format,
+            doc.src,
+            Some(parsed),
+            key,
+            opts.cipher,
+            template,
+            now,
+            None,
+            sink,
+        ),
+    }
 }
 
 /// The text an output function writes to its sink.

@@ -232,6 +232,42 @@ enum Kind {
     },
 }
 
+/// A .env text checked line by line without building its tree, and where
+/// it may be cut into windows that parse on their own (see
+/// [`crate::engine::encrypt_plaintext_to`]).
+pub(crate) struct Windows {
+    /// Byte offsets where a window starts (after the first, which starts
+    /// at 0): each is the start of the line after a `KEY=value` line, so no
+    /// comment selector state and no multi-line value crosses it, and none
+    /// starts with a byte order mark (which a window's parse would drop).
+    pub(crate) cuts: Vec<usize>,
+    /// The text has sops metadata (`sops_…` lines).
+    pub(crate) has_metadata: bool,
+}
+
+/// Check `src` as [`Syntax::parse`] would (the same first error) and find
+/// window cuts about every `lines` logical lines.
+pub(crate) fn windows(src: &str, lines: usize) -> Result<Windows, ParseError> {
+    let mut out = Windows {
+        cuts: Vec::new(),
+        has_metadata: false,
+    };
+    let mut since = 0;
+    for line in Lines::new(src) {
+        let line = line?;
+        since += 1;
+        if let Kind::Pair { key, .. } = &line.kind {
+            out.has_metadata |= text(src, key).starts_with(META_PREFIX);
+            let next = src.get(line.end..).unwrap_or("");
+            if since >= lines && line.end < src.len() && !next.starts_with(BOM) {
+                out.cuts.push(line.end);
+                since = 0;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// [`crate::syntax::parse_encrypted`] for .env.
 pub(crate) fn parse_encrypted(src: &str) -> Result<Parsed, ParseError> {
     parse_with(src, true)
