@@ -55,13 +55,17 @@ type BigInts = Vec<(Span, f64)>;
 /// masked with a float lexeme of the same length and re-read as floats:
 /// returned with their spans.
 fn parse_document(src: &str) -> Result<(Document<String>, BigInts), ParseError> {
-    let mut work = src.to_string();
+    let mut work: Option<String> = None;
     let mut big = Vec::new();
     loop {
-        let err = match Document::parse(work.clone()) {
+        // The text as masked so far (a copy only once something is masked:
+        // a failed parse does not give its text back).
+        let text = work.clone().unwrap_or_else(|| src.to_string());
+        let err = match Document::parse(text) {
             Ok(doc) => return Ok((doc, big)),
             Err(err) => err,
         };
+        let work = work.get_or_insert_with(|| src.to_string());
         let span = err.span().unwrap_or(0..0);
         if err.message() == OVERFLOW && span.len() >= 3 {
             let value = src.get(span.clone()).and_then(scalar::big_int);
