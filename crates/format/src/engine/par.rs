@@ -108,11 +108,6 @@ pub(super) fn splice_sorted_into<'t>(
     Ok(())
 }
 
-/// The length [`splice_into`] needs at most.
-pub(super) fn spliced_capacity(src: &str, pieces: &[(Span, &str)]) -> usize {
-    src.len() + pieces.iter().map(|p| p.1.len()).sum::<usize>()
-}
-
 /// The AAD strings of the leaves, all in one buffer; consecutive leaves
 /// usually share one.
 #[derive(Default)]

@@ -7,10 +7,10 @@
 //! (their lengths are known before sealing), and the buffer is written out.
 //! Neither the whole output nor a list of every leaf is ever held. When the
 //! spans are out of order, all the work is collected and sorted first, then
-//! written in the same windows; when the spans are not valid, the general
-//! path splices the whole output in memory (and reports the bad span).
+//! written in the same windows; spans that are not valid are an error
+//! before anything is written.
 
-use super::par::{chunk_len, chunked, run_all, splice_into, spliced_capacity, Aads};
+use super::par::{chunk_len, chunked, run_all, Aads};
 use super::{EngineError, Stash};
 use crate::cipher::{CipherError, CipherKind, ValueCipher};
 use crate::select::Decider;
@@ -296,16 +296,7 @@ impl Windows<'_, '_> {
     fn flush(&mut self, last: bool) -> Result<(), EngineError> {
         let direct = Direct::new(self.ctx, &self.jobs, &self.aads);
         self.items.clear();
-        let mut predicted = true;
-        for (i, job) in self.jobs.iter().enumerate() {
-            let len = direct.len_of(job);
-            predicted &= len.is_some();
-            self.items.push(Placed {
-                span: job.span.clone(),
-                len: len.unwrap_or(0),
-                index: u32::try_from(i).map_err(|_| out_of_bounds(&job.span))?,
-            });
-        }
+        let mut predicted = direct.place_jobs(&mut self.items)?;
         let bound = self.jobs.last().map(|j| span_key(&j.span));
         while let Some(e) = self.order.get(self.next_extra).copied() {
             let Some(edit) = self.ctx.extra.get(e) else {
@@ -314,18 +305,10 @@ impl Windows<'_, '_> {
             if !last && bound.is_none_or(|b| span_key(&edit.span) >= b) {
                 break;
             }
-            let len = u32::try_from(edit.text.len()).ok();
-            predicted &= len.is_some();
-            self.items.push(Placed {
-                span: edit.span.clone(),
-                len: len.unwrap_or(0),
-                index: u32::try_from(self.jobs.len() + e).map_err(|_| out_of_bounds(&edit.span))?,
-            });
+            predicted &= direct.place_extra(&mut self.items, e)?;
             self.next_extra += 1;
         }
-        if !self.items.is_sorted_by_key(|p| span_key(&p.span)) {
-            self.items.sort_by_key(|p| span_key(&p.span));
-        }
+        sort_placed(&mut self.items);
         self.pos = direct.write(&self.items, self.pos, predicted, &mut self.buf, self.sink)?;
         self.jobs.clear();
         self.aads.clear();
@@ -334,16 +317,29 @@ impl Windows<'_, '_> {
 
     /// Write the rest of the source and flush the sink.
     fn finish(self) -> Result<(), EngineError> {
-        let tail = self.ctx.src.get(self.pos..).unwrap_or("");
-        self.sink
-            .write_all(tail.as_bytes())
-            .and_then(|()| self.sink.flush())
-            .map_err(EngineError::Write)
+        write_tail(self.ctx.src, self.pos, self.sink)
+    }
+}
+
+/// Write the source from `pos` to its end, and flush the sink.
+fn write_tail(src: &str, pos: usize, sink: &mut dyn Write) -> Result<(), EngineError> {
+    let tail = src.get(pos..).unwrap_or("");
+    sink.write_all(tail.as_bytes())
+        .and_then(|()| sink.flush())
+        .map_err(EngineError::Write)
+}
+
+/// Put placed items in span order (stable: insertions at one offset keep
+/// their order).
+fn sort_placed(items: &mut [Placed]) {
+    if !items.is_sorted_by_key(|p| span_key(&p.span)) {
+        items.sort_by_key(|p| span_key(&p.span));
     }
 }
 
 /// Spans out of order: every job is collected and sorted, then written in
-/// windows; the general path when the spans are not valid.
+/// windows. Spans that are not valid (out of bounds, overlapping) are an
+/// error before anything is written.
 fn buffered<'a>(
     mut collect: Collect<'a, '_>,
     tree: &'a Tree,
@@ -357,53 +353,19 @@ fn buffered<'a>(
         jobs.extend(collect.job(&mut aads, place, leaf));
     });
     let direct = Direct::new(ctx, &jobs, &aads);
-    let Some(items) = direct.place_all() else {
-        let out = general(ctx, &jobs, &aads)?;
-        return sink
-            .write_all(out.as_bytes())
-            .and_then(|()| sink.flush())
-            .map_err(EngineError::Write);
-    };
+    let mut items = Vec::with_capacity(jobs.len() + ctx.extra.len());
+    let mut predicted = direct.place_jobs(&mut items)?;
+    for e in 0..ctx.extra.len() {
+        predicted &= direct.place_extra(&mut items, e)?;
+    }
+    sort_placed(&mut items);
+    direct.check(&items, 0)?;
     let mut buf = Vec::new();
     let mut pos = 0;
     for part in items.chunks(window) {
-        pos = direct.write(part, pos, true, &mut buf, sink)?;
+        pos = direct.write(part, pos, predicted, &mut buf, sink)?;
     }
-    let tail = ctx.src.get(pos..).unwrap_or("");
-    sink.write_all(tail.as_bytes())
-        .and_then(|()| sink.flush())
-        .map_err(EngineError::Write)
-}
-
-/// The whole output spliced in memory, sealing in parallel chunks
-/// (whatever the spans; a bad one is a splice error).
-fn general(ctx: Ctx<'_>, jobs: &[Job<'_>], aads: &Aads) -> Result<String, EngineError> {
-    let sealed = chunked(jobs, |chunk| {
-        seal_texts(
-            ctx,
-            chunk.iter().enumerate().map(|(i, j)| (i, Some(j), "")),
-            aads,
-        )
-    });
-    let mut pieces: Vec<(Span, &str)> = Vec::with_capacity(jobs.len() + ctx.extra.len());
-    let mut jobs_left = jobs.iter();
-    let mut done = 0;
-    for result in &sealed {
-        let (buf, ends) = match result {
-            Ok(r) => r,
-            Err((i, source)) => return Err(cipher_error(jobs, aads, done + i, source.clone())),
-        };
-        let mut start = 0;
-        for (&end, job) in ends.iter().zip(jobs_left.by_ref()) {
-            pieces.push((job.span.clone(), buf.get(start..end).unwrap_or("")));
-            start = end;
-        }
-        done += ends.len();
-    }
-    pieces.extend(ctx.extra.iter().map(|e| (e.span.clone(), e.text.as_str())));
-    let mut out = String::with_capacity(spliced_capacity(ctx.src, &pieces));
-    splice_into(ctx.src, pieces, &mut out)?;
-    Ok(out)
+    write_tail(ctx.src, pos, sink)
 }
 
 /// The error for the job at `i` failing to seal (names its path, no plaintext).
@@ -499,29 +461,35 @@ impl<'a, 'j> Direct<'a, 'j> {
         u32::try_from(len).ok()
     }
 
-    /// Every job and `extra` edit in span order with its replacement
-    /// length; `None` unless the spans are in bounds and do not overlap.
-    fn place_all(&self) -> Option<Vec<Placed>> {
-        let extra = self.ctx.extra;
-        let mut items = Vec::with_capacity(self.jobs.len() + extra.len());
+    /// Place every job with its predicted replacement length; `false` if a
+    /// length cannot be predicted (the window then takes the general path).
+    fn place_jobs(&self, items: &mut Vec<Placed>) -> Result<bool, EngineError> {
+        let mut predicted = true;
         for (i, job) in self.jobs.iter().enumerate() {
+            let len = self.len_of(job);
+            predicted &= len.is_some();
             items.push(Placed {
                 span: job.span.clone(),
-                len: self.len_of(job)?,
-                index: u32::try_from(i).ok()?,
+                len: len.unwrap_or(0),
+                index: u32::try_from(i).map_err(|_| out_of_bounds(&job.span))?,
             });
         }
-        for (i, e) in extra.iter().enumerate() {
-            items.push(Placed {
-                span: e.span.clone(),
-                len: u32::try_from(e.text.len()).ok()?,
-                index: u32::try_from(self.jobs.len() + i).ok()?,
-            });
-        }
-        if !items.is_sorted_by_key(|p| span_key(&p.span)) {
-            items.sort_by_key(|p| span_key(&p.span));
-        }
-        self.check(&items, 0).is_ok().then_some(items)
+        Ok(predicted)
+    }
+
+    /// Place the `extra` edit at index `e`; `false` if its length does not
+    /// fit the placement.
+    fn place_extra(&self, items: &mut Vec<Placed>, e: usize) -> Result<bool, EngineError> {
+        let Some(edit) = self.ctx.extra.get(e) else {
+            return Ok(true);
+        };
+        let len = u32::try_from(edit.text.len()).ok();
+        items.push(Placed {
+            span: edit.span.clone(),
+            len: len.unwrap_or(0),
+            index: u32::try_from(self.jobs.len() + e).map_err(|_| out_of_bounds(&edit.span))?,
+        });
+        Ok(len.is_some())
     }
 
     /// Whether `items` (in span order) lie in the source from `from` on,
