@@ -2,7 +2,7 @@
 //! work in document order, the opening runs on every core, then the MAC
 //! (sops-compatible files), the stash and the output are made in order.
 
-use super::par::{chunk_len, chunked, splice_into, splice_sorted_into, Aads};
+use super::par::{chunk_len, chunked, splice_into, Aads};
 use super::{enc_text, has_aliases, EncryptedFile, EngineError, Stash};
 use crate::cipher::{is_encrypted, CipherError, CipherKind, EncParts, ValueCipher};
 use crate::mac::Mac;
@@ -403,6 +403,46 @@ impl MacMode {
     }
 }
 
+/// The MAC computed while opening, fed one collection at a time.
+struct MacFeed {
+    direct: Option<Mac>,
+    /// `None` once a lexeme is not simple (the caller then parses).
+    lexemes: Option<Mac>,
+    /// Aliases are replayed from the values their spans start at (whole
+    /// documents only: batches are never used with aliases).
+    has_alias: bool,
+    by_job: HashMap<usize, usize>,
+    by_value: HashMap<usize, Value>,
+}
+
+impl MacFeed {
+    fn new(mode: MacMode, has_alias: bool) -> MacFeed {
+        MacFeed {
+            direct: mode.direct.then(|| Mac::new(mode.mac_only)),
+            lexemes: mode.fast.then(|| Mac::new(false)),
+            has_alias,
+            by_job: HashMap::new(),
+            by_value: HashMap::new(),
+        }
+    }
+
+    fn feed(&mut self, syntax: &dyn Syntax, c: &Collector<'_>, opened: &Opened<'_>) {
+        if let Some(mac) = self.direct.as_mut() {
+            direct_mac(mac, c, opened, self.has_alias, &mut self.by_job);
+        }
+        if let Some(mac) = self.lexemes.as_mut() {
+            let fed = lexeme_mac(syntax, mac, c, opened, self.has_alias, &mut self.by_value);
+            if fed.is_none() {
+                self.lexemes = None;
+            }
+        }
+    }
+
+    fn finish(self) -> Option<String> {
+        self.direct.or(self.lexemes).map(Mac::finish)
+    }
+}
+
 /// [`open_document`] in batches; `None` (and a partly filled `stash`) when
 /// the leaves turn out not to be in source order.
 fn open_in_batches(
@@ -416,8 +456,7 @@ fn open_in_batches(
     let (leaves, plain_len) = size_up(file);
     let mut collector = mode.collector(file.src, leaves.min(BATCH));
     let mut out = Output::new(file, plain_len);
-    let mut direct = mode.direct.then(|| Mac::new(mode.mac_only));
-    let mut lexemes = mode.fast.then(|| Mac::new(false));
+    let mut macs = MacFeed::new(mode, false);
     let mut batch = |c: &Collector<'_>, stash: &mut Stash| -> Result<bool, EngineError> {
         let chunks = open_collected(file, key, c)?;
         let opened = Opened {
@@ -427,14 +466,7 @@ fn open_in_batches(
         if keep {
             stash_opened(stash, c, &opened);
         }
-        if let Some(mac) = direct.as_mut() {
-            direct_mac(mac, c, &opened, false, &mut HashMap::new());
-        }
-        if let Some(mac) = lexemes.as_mut() {
-            if lexeme_mac(syntax, mac, c, &opened, false, &mut HashMap::new()).is_none() {
-                lexemes = None;
-            }
-        }
+        macs.feed(syntax, c, &opened);
         let in_order = opened.iter().all(|e| out.put(&e.out.span, e.repl()));
         Ok(in_order)
     };
@@ -450,11 +482,7 @@ fn open_in_batches(
         }
     });
     if result? && batch(&collector, stash)? {
-        let mac = match (direct, lexemes) {
-            (Some(m), _) | (None, Some(m)) => Some(m.finish()),
-            (None, None) => None,
-        };
-        return Ok(out.finish().map(|plain| (plain, mac)));
+        return Ok(out.finish().map(|plain| (plain, macs.finish())));
     }
     Ok(None)
 }
@@ -554,9 +582,8 @@ fn open_whole(
     keep: bool,
     stash: &mut Stash,
     has_alias: bool,
-) -> Result<(Zeroizing<String>, Option<String>), EngineError> {
+) -> Result<Opening, EngineError> {
     let mode = MacMode::of(file);
-    let syntax = file.format.syntax();
     let mut collector = mode.collector(file.src, super::leaf_count(&file.parsed.tree));
     walk(&file.parsed.tree, |place, leaf| {
         collector.visit(place, leaf)
@@ -569,70 +596,32 @@ fn open_whole(
     if keep {
         stash_opened(stash, &collector, &opened);
     }
-    let mac = if mode.direct {
-        let mut mac = Mac::new(mode.mac_only);
-        direct_mac(
-            &mut mac,
-            &collector,
-            &opened,
-            has_alias,
-            &mut HashMap::new(),
-        );
-        Some(mac.finish())
-    } else if mode.fast {
-        let mut mac = Mac::new(false);
-        lexeme_mac(
-            syntax,
-            &mut mac,
-            &collector,
-            &opened,
-            has_alias,
-            &mut HashMap::new(),
-        )
-        .map(|()| mac.finish())
-    } else {
-        None
-    };
-    let plaintext = write_plaintext(file.src, &opened, &file.parsed.metadata_spans)?;
-    Ok((plaintext, mac))
+    let mut macs = MacFeed::new(mode, has_alias);
+    macs.feed(file.format.syntax(), &collector, &opened);
+    let plaintext = write_plaintext(file, &opened)?;
+    Ok((plaintext, macs.finish()))
 }
 
 /// The source with every opened leaf's replacement and without the
-/// metadata, written in one pass when the spans come in order.
+/// metadata: written as [`Output`] goes when the spans come in order, else
+/// spliced after a stable sort of "leaves, then metadata".
 fn write_plaintext(
-    src: &str,
+    file: &EncryptedFile<'_>,
     opened: &Opened<'_>,
-    metadata: &[Span],
 ) -> Result<Zeroizing<String>, EngineError> {
-    let key = |s: &Span| (s.start, s.end);
-    // Both lists in span order, merged as a stable sort of "leaves, then
-    // metadata" would order them.
-    let merged = || {
-        let mut leaves = opened
-            .iter()
-            .map(|e| (e.out.span.clone(), e.repl()))
-            .peekable();
-        let mut meta = metadata.iter().map(|s| (s.clone(), "")).peekable();
-        std::iter::from_fn(move || match (leaves.peek(), meta.peek()) {
-            (Some(l), Some(m)) if key(&m.0) < key(&l.0) => meta.next(),
-            (Some(_), _) => leaves.next(),
-            (None, _) => meta.next(),
-        })
-    };
-    let mut sorted = true;
-    let mut prev = (0, 0);
-    let mut len = src.len();
-    for (span, text) in merged() {
-        sorted &= key(&span) >= prev;
-        prev = key(&span);
-        len = (len + text.len()).saturating_sub(span.len());
+    let mut out = Output::new(file, file.src.len());
+    if opened.iter().all(|e| out.put(&e.out.span, e.repl())) {
+        if let Some(plaintext) = out.finish() {
+            return Ok(plaintext);
+        }
     }
-    let mut plaintext = Zeroizing::new(String::with_capacity(len));
-    if sorted {
-        splice_sorted_into(src, merged(), &mut plaintext)?;
-    } else {
-        splice_into(src, merged().collect(), &mut plaintext)?;
-    }
+    let pieces = opened
+        .iter()
+        .map(|e| (e.out.span.clone(), e.repl()))
+        .chain(file.parsed.metadata_spans.iter().map(|s| (s.clone(), "")))
+        .collect();
+    let mut plaintext = Zeroizing::new(String::with_capacity(file.src.len()));
+    splice_into(file.src, pieces, &mut plaintext)?;
     Ok(plaintext)
 }
 
