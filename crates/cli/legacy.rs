@@ -4,8 +4,6 @@
 //! rewritten into the subcommand form before parsing; every other flag
 //! keeps its name there, so it passes through as it is.
 
-use crate::args::Cli;
-use clap::CommandFactory;
 use std::collections::HashSet;
 use std::ffi::OsString;
 
@@ -23,10 +21,9 @@ fn mode_of(flag: &str) -> Option<&'static str> {
 /// The flags of every subcommand that take a value (`--age X`, `-a X`),
 /// from the parser's own definition, so a flag's value is never taken
 /// for the file name.
-fn value_flags() -> HashSet<String> {
-    let cli = Cli::command();
+fn value_flags(cli: &clap::Command) -> HashSet<String> {
     let mut flags = HashSet::new();
-    let commands = std::iter::once(&cli).chain(cli.get_subcommands());
+    let commands = std::iter::once(cli).chain(cli.get_subcommands());
     for cmd in commands {
         for arg in cmd.get_arguments() {
             // A value after `=` only (`--enable-local-keyservice=false`)
@@ -48,19 +45,22 @@ fn value_flags() -> HashSet<String> {
     flags
 }
 
-/// `args` (the program name first) in the subcommand form. Arguments that
+/// `args` (the program name first) in the subcommand form of `cli` (the
+/// parser's definition). Arguments that
 /// already name a subcommand, or that are not the legacy form, come back
 /// unchanged.
-pub fn rewrite(args: Vec<OsString>) -> Vec<OsString> {
+pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
     let Some((program, rest)) = args.split_first() else {
         return args;
     };
-    let subcommands: HashSet<String> = Cli::command()
+    let subcommands: HashSet<&str> = cli
         .get_subcommands()
-        .map(|c| c.get_name().to_string())
-        .chain(["help".to_string()])
+        .map(|c| c.get_name())
+        .chain(["help"])
         .collect();
-    let takes_value = value_flags();
+    // Only needed once a flag comes before the first positional argument
+    // (not in the usual `sops-like SUBCOMMAND …`).
+    let mut takes_value: Option<HashSet<String>> = None;
     let mut mode: Option<&'static str> = None;
     let mut set_value: Option<OsString> = None;
     let mut flags: Vec<OsString> = Vec::new();
@@ -101,6 +101,7 @@ pub fn rewrite(args: Vec<OsString>) -> Vec<OsString> {
             continue;
         }
         flags.push(arg.clone());
+        let takes_value = takes_value.get_or_insert_with(|| value_flags(cli));
         if inline.is_none() && takes_value.contains(name) {
             flags.extend(iter.next().cloned());
         }
@@ -131,13 +132,18 @@ pub fn rewrite(args: Vec<OsString>) -> Vec<OsString> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
+
+    fn cli() -> clap::Command {
+        crate::args::Cli::command()
+    }
 
     fn run(line: &str) -> String {
         let args = std::iter::once("sops-like")
             .chain(line.split(' ').filter(|s| !s.is_empty()))
             .map(OsString::from)
             .collect();
-        rewrite(args)
+        rewrite(&cli(), args)
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
@@ -194,7 +200,7 @@ mod tests {
         ]
         .map(OsString::from)
         .to_vec();
-        let out: Vec<String> = rewrite(args)
+        let out: Vec<String> = rewrite(&cli(), args)
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();

@@ -15,11 +15,18 @@ mod multi;
 mod sopsfile;
 mod treepath;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse_from(legacy::rewrite(std::env::args_os().collect()));
+    // The parser's definition is built once: for the legacy-form rewrite
+    // and for parsing.
+    let command = args::Cli::command();
+    let argv = legacy::rewrite(&command, std::env::args_os().collect());
+    let cli = match args::Cli::from_arg_matches(&command.get_matches_from(argv)) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     cmd::plan::set_explicit_config(cli.config.clone());
     if let Err(failure) = keysource::check_keyservice(&cli.keyservice) {
         eprintln!("{failure}");
@@ -52,7 +59,6 @@ fn main() -> ExitCode {
 
 /// `completion SHELL`: the script for the shell, on stdout.
 fn completion(shell: clap_complete::Shell) -> exit::Result<()> {
-    use clap::CommandFactory;
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut args::Cli::command(), "sops-like", &mut out);
     io::write_stdout(&out)
