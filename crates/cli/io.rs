@@ -140,6 +140,20 @@ pub enum Sensitivity {
     Plaintext,
 }
 
+/// The file the output replaces: the input for `-i`, `--output`, or
+/// `None` for stdout.
+fn output_target<'a>(io: &'a IoArgs, input: &'a Input) -> Result<Option<&'a Path>> {
+    if !io.in_place {
+        return Ok(io.output.as_deref());
+    }
+    input.path.as_deref().map(Some).ok_or_else(|| {
+        Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "-i/--in-place needs a file, not stdin",
+        )
+    })
+}
+
 /// Write the result where `io` says: in place, to `--output`, or stdout.
 pub fn write_output(
     io: &IoArgs,
@@ -147,32 +161,29 @@ pub fn write_output(
     data: &[u8],
     sensitivity: Sensitivity,
 ) -> Result<()> {
-    if io.in_place {
-        let path = input.path.as_ref().ok_or_else(|| {
-            Failure::new(
-                code::CONFLICTING_PARAMETERS,
-                "-i/--in-place needs a file, not stdin",
-            )
-        })?;
-        return atomic_write(path, data, sensitivity);
+    match output_target(io, input)? {
+        Some(path) => atomic_write(path, data, sensitivity),
+        None => write_stdout(data),
     }
-    if let Some(out) = &io.output {
-        return atomic_write(out, data, sensitivity);
-    }
-    write_stdout(data)
 }
 
 /// Write to stdout; a closed pipe is not an error.
 pub fn write_stdout(data: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(data).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::new(
-            code::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not write to stdout: {e}"),
-        )),
-    }
+    let mut out = Stdout {
+        inner: std::io::stdout().lock(),
+        closed: false,
+    };
+    out.write_all(data)
+        .and_then(|()| out.flush())
+        .map_err(stdout_failure)
+}
+
+/// The failure for writing to stdout.
+fn stdout_failure(e: std::io::Error) -> Failure {
+    Failure::new(
+        code::COULD_NOT_WRITE_OUTPUT_FILE,
+        format!("could not write to stdout: {e}"),
+    )
 }
 
 /// Write the result where `io` says (in place, to `--output`, or stdout)
@@ -188,17 +199,7 @@ pub fn stream_output(
     sensitivity: Sensitivity,
     write: impl FnOnce(&mut dyn Write) -> std::result::Result<(), EngineError>,
 ) -> Result<()> {
-    let target = if io.in_place {
-        Some(input.path.as_deref().ok_or_else(|| {
-            Failure::new(
-                code::CONFLICTING_PARAMETERS,
-                "-i/--in-place needs a file, not stdin",
-            )
-        })?)
-    } else {
-        io.output.as_deref()
-    };
-    match target {
+    match output_target(io, input)? {
         Some(path) => {
             let mut file = AtomicFile::create(path, sensitivity)?;
             write(file.writer()).map_err(|e| match e {
@@ -212,12 +213,6 @@ pub fn stream_output(
                 inner: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
                 closed: false,
             };
-            let stdout_failure = |e: std::io::Error| {
-                Failure::new(
-                    code::COULD_NOT_WRITE_OUTPUT_FILE,
-                    format!("could not write to stdout: {e}"),
-                )
-            };
             write(&mut out).map_err(|e| match e {
                 EngineError::Write(e) => stdout_failure(e),
                 e => Failure::engine(&input.name, e),
@@ -228,9 +223,8 @@ pub fn stream_output(
     }
 }
 
-/// Locked, buffered stdout for [`stream_output`]: once the reader has gone
-/// (a broken pipe), what is left is dropped and nothing fails, as
-/// [`write_stdout`] does.
+/// Stdout for [`write_stdout`] and [`stream_output`]: once the reader has
+/// gone (a broken pipe), what is left is dropped and nothing fails.
 struct Stdout<W: Write> {
     inner: W,
     closed: bool,
