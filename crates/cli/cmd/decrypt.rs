@@ -5,8 +5,8 @@ use crate::args::DecryptArgs;
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
-use crate::{keysource, treepath};
-use sops_like_format::{binary, engine, Format, Node, Tree, Value};
+use crate::{keysource, sopsfile, treepath};
+use sops_like_format::{engine, Format, Node, Tree, Value};
 use zeroize::Zeroizing;
 
 pub fn run(args: DecryptArgs) -> Result<()> {
@@ -37,14 +37,8 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
                 "--extract is not supported for binary files",
             ));
         }
-        let bin =
-            binary::open_binary(input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
-        let key =
-            keysource::data_key(&bin.metadata, &input.name, args.decryption_order.as_deref())?;
-        let plain = bin
-            .decrypt(key.as_bytes(), args.ignore_mac)
-            .map_err(|e| Failure::engine(&input.name, e))?;
-        return io::write_output(&args.io, &input, &plain, Sensitivity::Plaintext);
+        let bin = sopsfile::open_binary(&input, args.decryption_order.as_deref(), args.ignore_mac)?;
+        return io::write_output(&args.io, &input, &bin.plain, Sensitivity::Plaintext);
     }
     let format = io::input_format(&args.io, &input)?;
     let out_format = io::output_format(&args.io, format)?;
