@@ -27,6 +27,18 @@ pub(crate) fn empty_path() -> EmitError {
     EmitError("the path is empty: give at least one key or index".into())
 }
 
+/// The metadata is not data: paths into it are refused (and a path must
+/// name something).
+pub(crate) fn check_path(parsed: &super::Parsed, path: &[PathStep]) -> Result<(), EmitError> {
+    match path.first() {
+        None => Err(empty_path()),
+        Some(PathStep::Key(k)) if k == "sops" && parsed.metadata.is_some() => Err(EmitError(
+            "the sops metadata cannot be edited with set/unset".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The error for an index beyond a sequence's end (`at` is the full path).
 pub(crate) fn out_of_range(at: &[PathStep]) -> EmitError {
     EmitError(format!("index out of range at {}", show(at)))

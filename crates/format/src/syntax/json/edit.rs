@@ -6,7 +6,7 @@
 
 use super::write::{self, Style};
 use crate::splice::Edit;
-use crate::syntax::edit::{empty_path, in_the_way, lookup, nest, out_of_range, same};
+use crate::syntax::edit::{check_path, empty_path, in_the_way, lookup, nest, out_of_range, same};
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::Node;
 
@@ -162,17 +162,6 @@ fn remove_in(root: &Pos, path: &[PathStep]) -> Result<Option<Vec<Edit>>, EmitErr
         });
     }
     Ok(Some(edits))
-}
-
-/// The metadata is not data: paths into it are refused.
-fn check_path(parsed: &Parsed, path: &[PathStep]) -> Result<(), EmitError> {
-    match path.first() {
-        None => Err(empty_path()),
-        Some(PathStep::Key(k)) if k == "sops" && parsed.metadata.is_some() => Err(EmitError(
-            "the sops metadata cannot be edited with set/unset".into(),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// The layout facts of the document.

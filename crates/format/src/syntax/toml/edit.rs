@@ -14,7 +14,7 @@ use super::lex::line_start;
 use super::scalar::{key_lexeme, value_lexeme, Lines};
 use crate::splice::Edit;
 use crate::syntax::edit::{
-    empty_path, in_the_way, lookup, nest, out_of_range, same, show, verified,
+    check_path, empty_path, in_the_way, lookup, nest, out_of_range, same, show, verified,
 };
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::{Entry, Item as TreeItem, Node, Value};
@@ -189,17 +189,6 @@ pub(super) fn remove_value(
         _ => return Ok(None),
     };
     Ok(Some(vec![edit]))
-}
-
-/// The metadata is not data: paths into it are refused.
-fn check_path(parsed: &Parsed, path: &[PathStep]) -> Result<(), EmitError> {
-    match path.first() {
-        None => Err(empty_path()),
-        Some(PathStep::Key(k)) if k == "sops" && parsed.metadata.is_some() => Err(EmitError(
-            "the sops metadata cannot be edited with set/unset".into(),
-        )),
-        _ => Ok(()),
-    }
 }
 
 fn parse(src: &str) -> Result<Document<String>, EmitError> {

@@ -13,7 +13,9 @@ use super::emit::flow;
 use super::lexeme::{string_lexeme, value_lexeme};
 use super::text::{is_lb, line_break_style, line_start};
 use crate::splice::Edit;
-use crate::syntax::edit::{empty_path, in_the_way, lookup, nest, out_of_range, same, unalias};
+use crate::syntax::edit::{
+    check_path, empty_path, in_the_way, lookup, nest, out_of_range, same, unalias,
+};
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::{Entry, Item, Node, Value};
 use locate::{locate, Kind, Pos};
@@ -231,17 +233,6 @@ fn merge(mut spans: Vec<std::ops::Range<usize>>) -> Vec<Edit> {
             text: String::new(),
         })
         .collect()
-}
-
-/// The metadata is not data: paths into it are refused.
-fn check_path(parsed: &Parsed, path: &[PathStep]) -> Result<(), EmitError> {
-    match path.first() {
-        None => Err(empty_path()),
-        Some(PathStep::Key(k)) if k == "sops" && parsed.metadata.is_some() => Err(EmitError(
-            "the sops metadata cannot be edited with set/unset".into(),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// The text and its layout facts.
