@@ -9,7 +9,6 @@
 //! bounded by the timeout and transient failures are retried here.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use azure_core::error::ErrorKind;
@@ -25,7 +24,6 @@ use zeroize::Zeroizing;
 use super::config::{AzureConfig, AzureCredentials, ServiceOptions};
 use super::error::{error_chain, ServiceError};
 use super::keys::{AzureKvKey, ServiceKey};
-use super::retry::with_retries;
 use super::runtime::Lazy;
 
 /// Wraps `secret`; returns the key with its version resolved, and the `enc`.
@@ -179,29 +177,14 @@ impl<'a> Call<'a> {
     }
 
     /// Runs `request` with a timeout per attempt and bounded retries.
-    fn retried<F, T>(&self, mut request: impl FnMut() -> F) -> Result<T, ServiceError>
+    fn retried<F, T>(&self, request: impl FnMut() -> F) -> Result<T, ServiceError>
     where
         F: std::future::Future<Output = azure_core::Result<T>>,
     {
-        let options = self.options;
-        with_retries(options, std::thread::sleep, || {
-            let future = request();
-            // The timer must be created inside the runtime.
-            let attempt = async { tokio::time::timeout(options.timeout, future).await };
-            match self.rt.block_on(attempt).map_err(|e| self.fail(&e))? {
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => Err(self.classify(&e)),
-                Err(_) => Err(self.timed_out(options.timeout)),
-            }
-        })
-    }
-
-    fn timed_out(&self, after: Duration) -> ServiceError {
-        ServiceError::transient(
-            &self.key,
-            &self.endpoint,
-            format!("no answer within {} ms", after.as_millis()),
-        )
+        self.rt
+            .retried(self.options, &self.key, &self.endpoint, request, |e| {
+                self.classify(e)
+            })
     }
 
     /// A client error as a [`ServiceError`], transient when retrying may help.
@@ -285,6 +268,7 @@ impl TokenCredential for StaticToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn version_from_kid() {

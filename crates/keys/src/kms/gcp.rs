@@ -8,8 +8,6 @@
 //! (emulators). Each attempt is bounded by the timeout and transient
 //! failures are retried a bounded number of times.
 
-use std::time::Duration;
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use google_cloud_auth::credentials::{
@@ -22,7 +20,6 @@ use zeroize::Zeroizing;
 use super::config::{GcpConfig, GcpCredentials, ServiceOptions};
 use super::error::{error_chain, ServiceError};
 use super::keys::{GcpKmsKey, ServiceKey};
-use super::retry::with_retries;
 use super::runtime::Lazy;
 
 /// The public endpoint, for messages when none is configured.
@@ -130,24 +127,13 @@ impl<'a> Call<'a> {
     where
         F: std::future::Future<Output = google_cloud_kms_v1::Result<T>>,
     {
-        let options = self.options;
-        with_retries(options, std::thread::sleep, || {
-            let future = request(&self.client);
-            // The timer must be created inside the runtime.
-            let attempt = async { tokio::time::timeout(options.timeout, future).await };
-            match self.rt.block_on(attempt).map_err(|e| self.fail(&e))? {
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => Err(self.classify(&e)),
-                Err(_) => Err(self.timed_out(options.timeout)),
-            }
-        })
-    }
-
-    fn timed_out(&self, after: Duration) -> ServiceError {
-        ServiceError::transient(
+        let client = &self.client;
+        self.rt.retried(
+            self.options,
             &self.key,
             &self.endpoint,
-            format!("no answer within {} ms", after.as_millis()),
+            || request(client),
+            |e| self.classify(e),
         )
     }
 
@@ -249,6 +235,7 @@ impl CredentialsProvider for StaticToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn bad_credentials_json_is_a_clear_error_without_its_contents() {

@@ -4,6 +4,11 @@
 use std::future::Future;
 use std::sync::OnceLock;
 
+use super::config::ServiceOptions;
+use super::error::ServiceError;
+use super::keys::ServiceKey;
+use super::retry::with_retries;
+
 use tokio::runtime::{Builder, Runtime};
 
 /// A runtime built the first time it is needed.
@@ -23,5 +28,39 @@ impl Lazy {
             Ok(rt) => Ok(rt.block_on(future)),
             Err(e) => Err(e.clone()),
         }
+    }
+
+    /// Runs the future `request()` makes, at most `options.timeout` per
+    /// attempt, with bounded retries. A client error becomes `classify`'s
+    /// [`ServiceError`]; no runtime, or no answer in time (transient), is
+    /// an error of `key` at `endpoint`.
+    pub(crate) fn retried<F, T, E>(
+        &self,
+        options: &ServiceOptions,
+        key: &ServiceKey,
+        endpoint: &str,
+        mut request: impl FnMut() -> F,
+        classify: impl Fn(&E) -> ServiceError,
+    ) -> Result<T, ServiceError>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        with_retries(options, std::thread::sleep, || {
+            let future = request();
+            // The timer must be created inside the runtime.
+            let attempt = async { tokio::time::timeout(options.timeout, future).await };
+            match self
+                .block_on(attempt)
+                .map_err(|e| ServiceError::new(key, endpoint, e))?
+            {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(e)) => Err(classify(&e)),
+                Err(_) => Err(ServiceError::transient(
+                    key,
+                    endpoint,
+                    format!("no answer within {} ms", options.timeout.as_millis()),
+                )),
+            }
+        })
     }
 }
