@@ -101,11 +101,7 @@ fn identity_from_env_text_and_default_location() {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(String::from_utf8(out.stdout).unwrap(), DOC);
 }
 
@@ -121,11 +117,7 @@ fn ssh_recipients_and_identities() {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let enc_path = dir.path().join("x.enc.yaml");
     std::fs::write(&enc_path, &out.stdout).unwrap();
     let out = cmd(dir.path(), None)
@@ -134,11 +126,7 @@ fn ssh_recipients_and_identities() {
         .arg(&enc_path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(String::from_utf8(out.stdout).unwrap(), DOC);
 }
 
@@ -191,11 +179,7 @@ fn output_type_converts() {
     let dir = tempdir();
     let enc = encrypt_text(dir.path(), "x.yaml", DOC, &[]);
     let out = decrypt_text(dir.path(), "x.enc.yaml", &enc, &["--output-type", "json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["app"]["port"].as_f64(), Some(8080.0));
     assert_eq!(v["token"], "s3cr3t-token");

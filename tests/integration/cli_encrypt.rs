@@ -43,11 +43,7 @@ fn aes_mode_round_trips_data() {
     let enc = encrypt_text(dir.path(), "x.yaml", text, &["--cipher", "aes256-gcm"]);
     assert!(enc.contains("ENC[AES256_GCM,"));
     let out = decrypt_text(dir.path(), "x.enc.yaml", &enc, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
 }
 
@@ -125,11 +121,7 @@ fn in_place_keeps_permissions_and_stdin_needs_a_type() {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(out.stdout.is_empty());
     let enc = std::fs::read_to_string(&path).unwrap();
     assert!(enc.contains("sops:") && !enc.contains("secret\n"));
@@ -171,11 +163,7 @@ fn aes_mode_canonicalises_what_sops_canonicalises() {
     let text = "ratio: 1.50\nhex: 0x1F\nexp: 1e3\nday: 2024-01-02\nquoted: \"my-app\"\nblock: |\n  a\n  b\nword: 'yes'\n";
     let enc = encrypt_text(dir.path(), "c.yaml", text, &["--cipher", "aes256-gcm"]);
     let out = decrypt_text(dir.path(), "c.enc.yaml", &enc, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let got = String::from_utf8(out.stdout).unwrap();
     for line in [
         "ratio: 1.5\n",
@@ -232,11 +220,7 @@ fn streamed_output_round_trips_and_reports_write_errors() {
     let text: String = (0..40_000).map(|i| format!("k{i}: secret{i}\n")).collect();
     let enc = encrypt_text(dir.path(), "big.yaml", &text, &[]);
     let out = decrypt_text(dir.path(), "big.enc.yaml", &enc, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
 
     let target = dir.path().join("out.enc.yaml");
@@ -248,11 +232,7 @@ fn streamed_output_round_trips_and_reports_write_errors() {
         .arg(dir.path().join("big.yaml"))
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_ok(&run);
     assert!(run.stdout.is_empty());
     let out = decrypt_text(
         dir.path(),

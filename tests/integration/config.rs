@@ -44,11 +44,7 @@ fn first_matching_rule_gives_keys_selector_and_cipher() {
     config(dir.path(), ".sops-like.yaml");
     write(dir.path(), "team/a.yaml", "x: 1\n");
     let out = encrypt_in(dir.path(), "team/a.yaml", &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let enc = String::from_utf8(out.stdout).unwrap();
     assert!(
         enc.contains(&demo_recipient()) && enc.contains(&recipient_of("age-test-2.txt")),
@@ -112,11 +108,7 @@ fn sops_yaml_defaults_to_aes_and_sops_reads_the_result() {
         "db:\n  password: hunter2\n  port: 5432\n",
     );
     let out = encrypt_in(dir.path(), "s.yaml", &["-i"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let enc = std::fs::read_to_string(dir.path().join("s.yaml")).unwrap();
     assert!(enc.contains("ENC[AES256_GCM"));
     let Some(mut sops) = sops(dir.path(), "age-test.txt") else {
@@ -127,11 +119,7 @@ fn sops_yaml_defaults_to_aes_and_sops_reads_the_result() {
         .args(["decrypt", "s.yaml"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(String::from_utf8(out.stdout)
         .unwrap()
         .contains("password: hunter2"));
@@ -143,11 +131,7 @@ fn key_groups_need_two_of_three() {
     config(dir.path(), ".sops-like.yaml");
     write(dir.path(), "groups/g.yaml", "token: abc\n");
     let out = encrypt_in(dir.path(), "groups/g.yaml", &["-i"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let file = dir.path().join("groups/g.yaml");
     let enc = std::fs::read_to_string(&file).unwrap();
     assert!(enc.contains("shamir_threshold: 2") && enc.contains("key_groups:"));
@@ -211,11 +195,7 @@ fn key_groups_need_two_of_three() {
         .arg("2")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let out = cmd(dir.path(), Some("age-test.txt"))
         .arg("decrypt")
         .arg(&file)
@@ -237,11 +217,7 @@ fn key_groups_need_two_of_three() {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let out = cmd(dir.path(), None)
         .env("SOPS_AGE_KEY", keys(&["age-test.txt", "age-test-3.txt"]))
         .arg("decrypt")

@@ -117,11 +117,7 @@ fn vault_transit_round_trip_sops_interop_and_age_fallback() {
         .arg(&plain)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let enc = String::from_utf8(out.stdout).unwrap();
     assert!(
         enc.contains("hc_vault:") && enc.contains("vault:v1:") && enc.contains("key_name: sops"),
@@ -187,11 +183,7 @@ fn vault_transit_round_trip_sops_interop_and_age_fallback() {
         .arg(&mixed)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     drop(bao);
     let start = Instant::now();
     let out = cmd(dir.path(), Some("age-test.txt"))
@@ -303,11 +295,7 @@ fn aws_kms_with_encryption_context_and_sops_interop() {
         .arg(&plain)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let enc = std::fs::read_to_string(&plain).unwrap();
     assert!(
         enc.contains("\"kms\"")
@@ -393,11 +381,7 @@ fn pgp_through_gpg() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let out = Command::new(&gpg)
         .env("GNUPGHOME", &home)
         .args(["--batch", "--with-colons", "--list-secret-keys"])
@@ -418,11 +402,7 @@ fn pgp_through_gpg() {
         .arg(&plain)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let enc = std::fs::read_to_string(&plain).unwrap();
     assert!(
         enc.contains("sops_pgp__list_0__map_fp=") && enc.contains("BEGIN PGP MESSAGE"),
@@ -550,11 +530,7 @@ fn gcp_kms_through_a_local_emulator() {
         .arg(&plain)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let enc = std::fs::read_to_string(&plain).unwrap();
     assert!(
         enc.contains("gcp_kms:") && enc.contains(&format!("resource_id: {key}")),

@@ -168,11 +168,7 @@ fn sops_updatekeys_works_on_our_files() {
         .arg(&enc)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "a: 1\nb: two\n");
 }
 
@@ -354,11 +350,7 @@ fn sops_reads_our_aes_files_with_every_selector_and_ini_and_binary() {
         .arg(&bin)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let out = sops(dir.path(), "age-test.txt")
         .unwrap()
         .args(["decrypt", "--input-type", "binary"])

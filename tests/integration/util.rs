@@ -124,3 +124,13 @@ pub fn sops(home: &Path, identity: &str) -> Option<Command> {
     c.env("SOPS_AGE_KEY_FILE", key(identity));
     Some(c)
 }
+
+/// Assert that a run of a command succeeded, showing its stderr if not.
+#[track_caller]
+pub fn assert_ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

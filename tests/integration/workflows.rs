@@ -85,11 +85,7 @@ fn edit_changes_only_the_edited_line_and_mac() {
         &format!("stat -c '%a' \"$1\" \"$(dirname \"$1\")\" > {}\nsed -i 's/port: 8080/port: 9090/' \"$1\"", log.display()),
     );
     let out = edit(dir.path(), &file, &ed);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let after = std::fs::read_to_string(&file).unwrap();
     assert_eq!(changed_keys(&before, &after), ["port", "mac"]);
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "600\n700\n");
@@ -142,11 +138,7 @@ fn edit_from_keeps_equal_values_distinct_and_no_op_is_byte_identical() {
         .arg(&changed)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let after = std::fs::read_to_string(&file).unwrap();
     assert_eq!(changed_keys(&before, &after), ["password", "mac"]);
     let items: Vec<&str> = after
@@ -182,11 +174,7 @@ fn invalid_edit_reopens_the_editor() {
         .write_stdin("\n")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not valid"));
     let out = cmd(dir.path(), Some("age-test.txt"))
         .arg("decrypt")
@@ -239,11 +227,7 @@ fn rotate_changes_every_value_and_recipients() {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let after = std::fs::read_to_string(&file).unwrap();
     let enc_before: Vec<&str> = before.lines().filter(|l| l.contains("ENC[")).collect();
     let enc_after: Vec<&str> = after.lines().filter(|l| l.contains("ENC[")).collect();
@@ -265,11 +249,7 @@ fn rotate_changes_every_value_and_recipients() {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let out = cmd(dir.path(), Some("age-test.txt"))
         .arg("decrypt")
         .arg(&file)
@@ -297,11 +277,7 @@ fn updatekeys_adds_without_touching_values_and_removal_rotates() {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let after = std::fs::read_to_string(&file).unwrap();
     let values = |t: &str| {
         t.lines()
@@ -335,11 +311,7 @@ fn updatekeys_adds_without_touching_values_and_removal_rotates() {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let rotated = std::fs::read_to_string(&file).unwrap();
     assert!(values(&after)
         .iter()
@@ -427,11 +399,7 @@ fn exec_env_and_exec_file_see_the_values() {
             .args(["--", "cat", "{}"])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         assert_eq!(String::from_utf8(out.stdout).unwrap(), DOC);
     }
 }
@@ -440,11 +408,7 @@ fn exec_env_and_exec_file_see_the_values() {
 fn keygen_writes_an_identity_once() {
     let home = tempdir();
     let out = cmd(home.path(), None).arg("keygen").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let recipient = String::from_utf8(out.stdout).unwrap();
     assert!(recipient.starts_with("age1"));
     let keys = home.path().join(".config/sops/age/keys.txt");
@@ -505,11 +469,7 @@ fn several_files_and_directories_report_per_file() {
         .arg(&sub)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(
         std::fs::read_to_string(sub.join("a.yaml")).unwrap(),
         "a: 1\n"
@@ -533,11 +493,7 @@ fn output_type_dotenv_flattens_for_env_tools() {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("db_user=admin\n") && text.contains("port=5432\n"),
@@ -565,11 +521,7 @@ fn edit_creates_a_missing_file_from_the_rules() {
         .args(["edit", "new.yaml"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let enc = std::fs::read_to_string(dir.path().join("new.yaml")).unwrap();
     assert!(enc.contains("token: ENC[") && !enc.contains("t0ps3cret"));
     let out = cmd(dir.path(), Some("age-test.txt"))
@@ -715,11 +667,7 @@ fn set_and_unset_change_only_their_lines() {
         .write_stdin("{\"d\": [1, \"two\"]}")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let out = cmd(dir.path(), Some("age-test.txt"))
         .args(["decrypt", "--extract", r#"["b"]["c"]["d"][1]"#])
         .arg(&file)
@@ -749,22 +697,14 @@ fn onboarding_and_offboarding_by_name() {
         .args(["encrypt", "-i", "secrets/a.yaml"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let before = std::fs::read_to_string(dir.path().join("secrets/a.yaml")).unwrap();
 
     let out = cmd(dir.path(), Some("age-test.txt"))
         .args(["recipients", "add", "bob", &bob, "--all-rules"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let cfg = std::fs::read_to_string(dir.path().join(".sops-like.yaml")).unwrap();
     assert!(
         cfg.starts_with("# team keys\nrecipients:\n  alice: ") && cfg.contains("# laptop"),
@@ -795,11 +735,7 @@ fn onboarding_and_offboarding_by_name() {
         .args(["recipients", "remove", "alice"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let cfg = std::fs::read_to_string(dir.path().join(".sops-like.yaml")).unwrap();
     assert!(!cfg.contains("alice"), "{cfg}");
     let out = cmd(dir.path(), Some("age-test.txt"))
@@ -850,11 +786,7 @@ fn dotenv_output_reads_back_in_python_dotenv() {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let script = "import sys, json\nfrom dotenv import dotenv_values\nprint(json.dumps(dotenv_values(stream=sys.stdin)))";
     let py = std::process::Command::new(&python)
         .args(["-c", script])
@@ -896,11 +828,7 @@ fn binary_files_rotate_edit_updatekeys_and_filestatus() {
         c.args(args).arg(&file).output().unwrap()
     };
     let ok = |out: std::process::Output| {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         out.stdout
     };
     let status = |identity: &str| ok(run(identity, &["filestatus"], None));
@@ -1126,11 +1054,7 @@ fn completion_scripts() {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    assert_ok(&check);
     let out = cmd(dir.path(), None)
         .args(["completion", "zsh"])
         .output()
