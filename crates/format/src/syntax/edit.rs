@@ -39,6 +39,17 @@ pub(crate) fn check_path(parsed: &super::Parsed, path: &[PathStep]) -> Result<()
     }
 }
 
+/// Whether `path` already holds `value` in the parsed document: a `set`
+/// that would change nothing.
+pub(crate) fn already_set(parsed: &super::Parsed, path: &[PathStep], value: &Node) -> bool {
+    parsed
+        .tree
+        .docs
+        .first()
+        .and_then(|d| lookup(d, path))
+        .is_some_and(|old| same(old, value))
+}
+
 /// The error for an index beyond a sequence's end (`at` is the full path).
 pub(crate) fn out_of_range(at: &[PathStep]) -> EmitError {
     EmitError(format!("index out of range at {}", show(at)))

@@ -9,7 +9,7 @@ use super::scan::{scan, Kind, Line, BOM};
 use super::write::{key_lexeme, value_lexeme};
 use super::{DEFAULT_SECTION, META_SECTION};
 use crate::splice::Edit;
-use crate::syntax::edit::{empty_path, in_the_way, same, show, verified};
+use crate::syntax::edit::{empty_path, in_the_way, show, verified};
 use crate::syntax::flat::flat_value;
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::{Entry, Node, Value};
@@ -30,15 +30,8 @@ pub(super) fn set_value(
     value: &Node,
 ) -> Result<Vec<Edit>, EmitError> {
     let value = &as_strings(path, value)?;
-    if let Some(old) = parsed
-        .tree
-        .docs
-        .first()
-        .and_then(|d| crate::syntax::edit::lookup(d, path))
-    {
-        if same(old, value) {
-            return Ok(Vec::new());
-        }
+    if crate::syntax::edit::already_set(parsed, path, value) {
+        return Ok(Vec::new());
     }
     let lines = scan(src).map_err(|_| EmitError("invalid INI file".into()))?;
     let sections = sections(&lines);

@@ -6,7 +6,7 @@
 
 use super::write::{self, Style};
 use crate::splice::Edit;
-use crate::syntax::edit::{check_path, empty_path, in_the_way, lookup, nest, out_of_range, same};
+use crate::syntax::edit::{already_set, check_path, empty_path, in_the_way, nest, out_of_range};
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::Node;
 
@@ -44,10 +44,8 @@ pub(super) fn set_value(
     value: &Node,
 ) -> Result<Vec<Edit>, EmitError> {
     check_path(parsed, path)?;
-    if let Some(old) = parsed.tree.docs.first().and_then(|d| lookup(d, path)) {
-        if same(old, value) {
-            return Ok(Vec::new());
-        }
+    if already_set(parsed, path, value) {
+        return Ok(Vec::new());
     }
     let root = Scanner::new(src).document()?;
     let ctx = Ctx::new(src, &root);

@@ -14,7 +14,7 @@ use super::lex::line_start;
 use super::scalar::{key_lexeme, value_lexeme, Lines};
 use crate::splice::Edit;
 use crate::syntax::edit::{
-    check_path, empty_path, in_the_way, lookup, nest, out_of_range, same, show, verified,
+    already_set, check_path, empty_path, in_the_way, nest, out_of_range, show, verified,
 };
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::{Entry, Item as TreeItem, Node, Value};
@@ -36,10 +36,8 @@ pub(super) fn set_value(
     value: &Node,
 ) -> Result<Vec<Edit>, EmitError> {
     check_path(parsed, path)?;
-    if let Some(old) = parsed.tree.docs.first().and_then(|d| lookup(d, path)) {
-        if same(old, value) {
-            return Ok(Vec::new());
-        }
+    if already_set(parsed, path, value) {
+        return Ok(Vec::new());
     }
     let doc = parse(src)?;
     let mut at = At::Table(doc.as_table());

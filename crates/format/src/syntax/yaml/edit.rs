@@ -14,7 +14,7 @@ use super::lexeme::{string_lexeme, value_lexeme};
 use super::text::{is_lb, line_break_style, line_start};
 use crate::splice::Edit;
 use crate::syntax::edit::{
-    check_path, empty_path, in_the_way, lookup, nest, out_of_range, same, unalias,
+    already_set, check_path, empty_path, in_the_way, nest, out_of_range, unalias,
 };
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::{Entry, Item, Node, Value};
@@ -28,10 +28,8 @@ pub(super) fn set_value(
     value: &Node,
 ) -> Result<Vec<Edit>, EmitError> {
     check_path(parsed, path)?;
-    if let Some(old) = parsed.tree.docs.first().and_then(|d| lookup(d, path)) {
-        if same(old, value) {
-            return Ok(Vec::new());
-        }
+    if already_set(parsed, path, value) {
+        return Ok(Vec::new());
     }
     let docs = locate(src, &parsed.tree.docs)?;
     let ctx = Ctx::new(src, docs.first().and_then(Option::as_ref));
