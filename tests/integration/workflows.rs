@@ -26,7 +26,7 @@ fn encrypted(dir: &Path, name: &str, text: &str) -> PathBuf {
 fn changed_keys(a: &str, b: &str) -> Vec<String> {
     changed_lines(a, b)
         .into_iter()
-        .filter(|k| k != "lastmodified")
+        .filter(|k| !k.ends_with("lastmodified"))
         .collect()
 }
 
@@ -43,7 +43,10 @@ fn changed_lines(a: &str, b: &str) -> Vec<String> {
     a.iter()
         .zip(&b)
         .filter(|(x, y)| x != y)
-        .map(|(_, y)| y.trim_start().split(':').next().unwrap_or("").to_string())
+        .map(|(_, y)| {
+            let key = y.split([':', '=']).next().unwrap_or("");
+            key.trim().trim_matches('"').to_string()
+        })
         .collect()
 }
 
@@ -1067,4 +1070,24 @@ fn completion_scripts() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+}
+
+#[test]
+fn changed_keys_ignores_lastmodified_in_every_format() {
+    for (before, after) in [
+        ("  lastmodified: \"1\"\n", "  lastmodified: \"2\"\n"),
+        ("\"lastmodified\": \"1\",\n", "\"lastmodified\": \"2\",\n"),
+        ("sops_lastmodified=1\n", "sops_lastmodified=2\n"),
+        ("lastmodified = \"1\"\n", "lastmodified = \"2\"\n"),
+    ] {
+        assert!(changed_keys(before, after).is_empty(), "{before}");
+        assert_eq!(
+            changed_keys(
+                &before.replace("lastmodified", "mac"),
+                &after.replace("lastmodified", "mac")
+            )
+            .len(),
+            1
+        );
+    }
 }
