@@ -240,3 +240,83 @@ fn filestatus_reports() {
         "{\"encrypted\":false}\n"
     );
 }
+
+/// A .env file of many windows (decrypted from disk a window at a time):
+/// the exact plaintext, the same failures as any other file (a moved value
+/// exits 25, a changed clear value 51, both without output), `-i`, and a
+/// file with a metadata line in its middle (read whole) still decrypts.
+#[test]
+fn large_dotenv_files_decrypt_a_window_at_a_time() {
+    let dir = tempdir();
+    let mut doc = String::from("\u{feff}# head\n");
+    for i in 0..10_000 {
+        match i % 5 {
+            0 => doc.push_str(&format!("KEY_{i}=value-{i}\n")),
+            1 => doc.push_str(&format!("export Q_{i}=\"two\\nlines {i}\"\n")),
+            2 => doc.push_str(&format!("# note {i}\n\n")),
+            3 => doc.push_str(&format!("OPEN_{i}_unencrypted=clear {i}\r\n")),
+            _ => doc.push_str(&format!("M_{i}=\"multi\nline ü {i}\"\n")),
+        }
+    }
+    doc.push_str("LAST=end");
+    let enc = encrypt_text(dir.path(), "big.env", &doc, &[]);
+    let out = decrypt_text(dir.path(), "big.enc.env", &enc, &[]);
+    assert_ok(&out);
+    assert!(out.stdout == doc.as_bytes(), "plaintext differs");
+
+    let key0 = enc.lines().find(|l| l.starts_with("KEY_0=")).unwrap();
+    let last = enc.lines().find(|l| l.starts_with("LAST=")).unwrap();
+    let swapped = enc
+        .replace(key0, "@@")
+        .replace(last, &format!("LAST={}", key0.trim_start_matches("KEY_0=")))
+        .replace("@@", &format!("KEY_0={}", last.trim_start_matches("LAST=")));
+    let out = decrypt_text(dir.path(), "swapped.env", &swapped, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(25),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+
+    let (was, now) = (
+        "OPEN_8_unencrypted=clear 8\r",
+        "OPEN_8_unencrypted=clear 9\r",
+    );
+    let changed = enc.replace(was, now);
+    let out = decrypt_text(dir.path(), "changed.env", &changed, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(51),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    let out = decrypt_text(dir.path(), "changed.env", &changed, &["--ignore-mac"]);
+    assert_ok(&out);
+    assert!(out.stdout == doc.replace(was, now).as_bytes());
+
+    // A metadata line moved to the middle: read whole, same plaintext.
+    let version = enc
+        .lines()
+        .find(|l| l.starts_with("sops_version="))
+        .unwrap();
+    let inner = enc.replace(&format!("{version}\n"), "").replacen(
+        "KEY_5=",
+        &format!("{version}\nKEY_5="),
+        1,
+    );
+    let out = decrypt_text(dir.path(), "inner.env", &inner, &[]);
+    assert_ok(&out);
+    assert!(out.stdout == doc.as_bytes(), "plaintext differs");
+
+    let path = dir.path().join("inplace.env");
+    std::fs::write(&path, &enc).unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "-i"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(std::fs::read(&path).unwrap() == doc.as_bytes());
+}

@@ -6,7 +6,11 @@ use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
 use crate::{keysource, sopsfile, treepath};
+use sops_like_format::engine::StreamError;
 use sops_like_format::{engine, Format, Node, Tree, Value};
+use std::fs::File;
+use std::io::Seek;
+use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 pub fn run(args: DecryptArgs) -> Result<()> {
@@ -29,6 +33,9 @@ pub fn run(args: DecryptArgs) -> Result<()> {
 }
 
 fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
+    if streamed(args, file)? {
+        return Ok(());
+    }
     let input = io::read_input(file)?;
     if io::is_binary(&args.io, &input) {
         if args.extract.is_some() {
@@ -56,6 +63,58 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
         None => plain,
     };
     io::write_output(&args.io, &input, output.as_bytes(), Sensitivity::Plaintext)
+}
+
+/// Decrypt a .env file a window at a time, reading it twice instead of
+/// holding it (see [`engine::scan_dotenv`]), when the plaintext is all
+/// that is asked for. `false`: nothing was done, read the file whole (that
+/// path also reports any error in it).
+fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<bool> {
+    let Some(path) = file.filter(|f| *f != "-") else {
+        return Ok(false);
+    };
+    let input = io::Input {
+        name: path.to_string(),
+        path: Some(PathBuf::from(path)),
+        bytes: Zeroizing::new(Vec::new()),
+    };
+    let dotenv = args.extract.is_none()
+        && !io::is_binary(&args.io, &input)
+        && io::input_format(&args.io, &input).is_ok_and(|f| f == Format::Dotenv)
+        && io::output_format(&args.io, Format::Dotenv).is_ok_and(|f| f == Format::Dotenv);
+    if !dotenv {
+        return Ok(false);
+    }
+    let Ok(mut reader) = File::open(path) else {
+        return Ok(false);
+    };
+    if !reader.metadata().is_ok_and(|m| m.is_file()) {
+        return Ok(false);
+    }
+    let Ok(Some(stream)) = engine::scan_dotenv(&mut reader) else {
+        return Ok(false);
+    };
+    let key = keysource::data_key(
+        stream.metadata(),
+        &input.name,
+        args.decryption_order.as_deref(),
+    )?;
+    let unreadable = |e: std::io::Error| {
+        Failure::new(
+            code::COULD_NOT_READ_INPUT_FILE,
+            format!("could not read {path}: {e}"),
+        )
+    };
+    reader.rewind().map_err(unreadable)?;
+    let plain = stream
+        .decrypt(&mut reader, key.as_bytes(), args.ignore_mac)
+        .map_err(|e| match e {
+            StreamError::Engine(e) => Failure::engine(&input.name, e),
+            StreamError::Io(e) => unreadable(e),
+            other => Failure::new(code::GENERIC, other.to_string()),
+        })?;
+    io::write_output(&args.io, &input, plain.as_bytes(), Sensitivity::Plaintext)?;
+    Ok(true)
 }
 
 /// Parse a decrypted document (it was just produced, so it parses).

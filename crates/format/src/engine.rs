@@ -27,6 +27,9 @@ mod lines;
 mod open;
 mod par;
 mod seal;
+mod stream;
+
+pub use stream::{scan_dotenv, DotenvStream, StreamError};
 
 /// Everything that can go wrong in the engine. No variant holds plaintext.
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,7 @@ use super::par::{chunk_len, chunked, splice_into, Aads};
 use super::{enc_text, has_aliases, EncryptedFile, EngineError, Stash};
 use crate::cipher::{is_encrypted, CipherError, CipherKind, EncParts, ValueCipher};
 use crate::mac::Mac;
+use crate::splice::SpliceError;
 use crate::syntax::{Format, Syntax};
 use crate::tree::{Slot, Span, Value};
 use crate::walk::{walk, Leaf, Place};
@@ -373,7 +374,7 @@ pub(super) fn open_document(
 
 /// How the MAC is computed while opening.
 #[derive(Clone, Copy)]
-struct MacMode {
+pub(super) struct MacMode {
     /// sops-compatible (AES) file: from the decrypted value texts.
     direct: bool,
     /// sops-like's own file in a format whose lexemes tell their values
@@ -383,7 +384,7 @@ struct MacMode {
 }
 
 impl MacMode {
-    fn of(file: &EncryptedFile<'_>) -> MacMode {
+    pub(super) fn of(file: &EncryptedFile<'_>) -> MacMode {
         let direct = file.metadata.cipher() == Some(CipherKind::Aes256Gcm);
         let mac_only = file.metadata.mac_only_encrypted;
         MacMode {
@@ -404,7 +405,7 @@ impl MacMode {
 }
 
 /// The MAC computed while opening, fed one collection at a time.
-struct MacFeed {
+pub(super) struct MacFeed {
     direct: Option<Mac>,
     /// `None` once a lexeme is not simple (the caller then parses).
     lexemes: Option<Mac>,
@@ -416,7 +417,7 @@ struct MacFeed {
 }
 
 impl MacFeed {
-    fn new(mode: MacMode, has_alias: bool) -> MacFeed {
+    pub(super) fn new(mode: MacMode, has_alias: bool) -> MacFeed {
         MacFeed {
             direct: mode.direct.then(|| Mac::new(mode.mac_only)),
             lexemes: mode.fast.then(|| Mac::new(false)),
@@ -438,7 +439,7 @@ impl MacFeed {
         }
     }
 
-    fn finish(self) -> Option<String> {
+    pub(super) fn finish(self) -> Option<String> {
         self.direct.or(self.lexemes).map(Mac::finish)
     }
 }
@@ -451,12 +452,28 @@ fn open_in_batches(
     keep: bool,
     stash: &mut Stash,
 ) -> Result<Option<Opening>, EngineError> {
-    let mode = MacMode::of(file);
-    let syntax = file.format.syntax();
     let (leaves, plain_len) = size_up(file);
-    let mut collector = mode.collector(file.src, leaves.min(BATCH));
-    let mut out = Output::new(file, plain_len);
-    let mut macs = MacFeed::new(mode, false);
+    let mut plain = Zeroizing::new(String::with_capacity(plain_len));
+    let mut macs = MacFeed::new(MacMode::of(file), false);
+    let in_order = batches(file, key, keep, stash, leaves, &mut macs, &mut plain)?;
+    Ok(in_order.then(|| (plain, macs.finish())))
+}
+
+/// Open `file` (a document without aliases) in batches of [`BATCH`]
+/// leaves, feeding `macs` and appending its plaintext to `plain`; `false`
+/// when the leaves turn out not to be in source order.
+fn batches(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    keep: bool,
+    stash: &mut Stash,
+    leaves: usize,
+    macs: &mut MacFeed,
+    plain: &mut Zeroizing<String>,
+) -> Result<bool, EngineError> {
+    let syntax = file.format.syntax();
+    let mut collector = MacMode::of(file).collector(file.src, leaves.min(BATCH));
+    let mut out = Output::new(file, plain);
     let mut batch = |c: &Collector<'_>, stash: &mut Stash| -> Result<bool, EngineError> {
         let chunks = open_collected(file, key, c)?;
         let opened = Opened {
@@ -481,10 +498,27 @@ fn open_in_batches(
             collector.clear();
         }
     });
-    if result? && batch(&collector, stash)? {
-        return Ok(out.finish().map(|plain| (plain, macs.finish())));
+    Ok(result? && batch(&collector, stash)? && out.finish())
+}
+
+/// One window of a document decrypted a window at a time (see
+/// [`super::stream`]): `file` is the window, with the whole document's
+/// metadata; its plaintext is appended to `plain` and its MAC input fed to
+/// `macs`.
+pub(super) fn open_window(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    macs: &mut MacFeed,
+    plain: &mut Zeroizing<String>,
+) -> Result<(), EngineError> {
+    let (leaves, _) = size_up(file);
+    let mut stash = Stash::default();
+    if batches(file, key, false, &mut stash, leaves, macs, plain)? {
+        Ok(())
+    } else {
+        // A .env window's leaves always come in source order.
+        Err(SpliceError::OutOfBounds(0, file.src.len()).into())
     }
-    Ok(None)
 }
 
 /// The number of leaves of `file` (an upper bound of the encrypted ones)
@@ -511,20 +545,20 @@ fn size_up(file: &EncryptedFile<'_>) -> (usize, usize) {
 
 /// The plaintext, written in source order: the text between the leaves
 /// copied, each leaf replaced, the metadata left out.
-struct Output<'s> {
+struct Output<'s, 'o> {
     src: &'s str,
-    out: Zeroizing<String>,
+    out: &'o mut Zeroizing<String>,
     /// Where the next copy from `src` starts.
     pos: usize,
     /// The metadata spans still to leave out, in order.
     metadata: &'s [Span],
 }
 
-impl<'s> Output<'s> {
-    fn new(file: &'s EncryptedFile<'_>, capacity: usize) -> Output<'s> {
+impl<'s, 'o> Output<'s, 'o> {
+    fn new(file: &'s EncryptedFile<'_>, out: &'o mut Zeroizing<String>) -> Output<'s, 'o> {
         Output {
             src: file.src,
-            out: Zeroizing::new(String::with_capacity(capacity)),
+            out,
             pos: 0,
             metadata: &file.parsed.metadata_spans,
         }
@@ -553,24 +587,22 @@ impl<'s> Output<'s> {
         let Some(before) = self.src.get(self.pos..span.start) else {
             return false;
         };
-        push_secret(&mut self.out, before);
-        push_secret(&mut self.out, text);
+        push_secret(self.out, before);
+        push_secret(self.out, text);
         self.pos = span.end;
         true
     }
 
-    /// The rest of the source (without the remaining metadata).
-    fn finish(mut self) -> Option<Zeroizing<String>> {
+    /// Write the rest of the source (without the remaining metadata);
+    /// `false` if a span was out of order.
+    fn finish(mut self) -> bool {
         let end = self.src.len();
         for m in std::mem::take(&mut self.metadata) {
             if !self.replace(m, "") {
-                return None;
+                return false;
             }
         }
-        if !self.replace(&(end..end), "") {
-            return None;
-        }
-        Some(self.out)
+        self.replace(&(end..end), "")
     }
 }
 
@@ -609,18 +641,17 @@ fn write_plaintext(
     file: &EncryptedFile<'_>,
     opened: &Opened<'_>,
 ) -> Result<Zeroizing<String>, EngineError> {
-    let mut out = Output::new(file, file.src.len());
-    if opened.iter().all(|e| out.put(&e.out.span, e.repl())) {
-        if let Some(plaintext) = out.finish() {
-            return Ok(plaintext);
-        }
+    let mut plaintext = Zeroizing::new(String::with_capacity(file.src.len()));
+    let mut out = Output::new(file, &mut plaintext);
+    if opened.iter().all(|e| out.put(&e.out.span, e.repl())) && out.finish() {
+        return Ok(plaintext);
     }
     let pieces = opened
         .iter()
         .map(|e| (e.out.span.clone(), e.repl()))
         .chain(file.parsed.metadata_spans.iter().map(|s| (s.clone(), "")))
         .collect();
-    let mut plaintext = Zeroizing::new(String::with_capacity(file.src.len()));
+    plaintext.clear();
     splice_into(file.src, pieces, &mut plaintext)?;
     Ok(plaintext)
 }
@@ -880,7 +911,8 @@ mod tests {
         let src = "a: 1\nb: 2\n";
         let enc = sealed(Format::Yaml, src, false).unwrap();
         let file = open(Format::Yaml, &enc).unwrap();
-        let mut out = Output::new(&file, 0);
+        let mut plain = Zeroizing::new(String::new());
+        let mut out = Output::new(&file, &mut plain);
         assert!(out.put(&(6..7), "x"));
         assert!(!out.put(&(3..4), "y"));
     }

@@ -268,6 +268,70 @@ pub(crate) fn windows(src: &str, lines: usize) -> Result<Windows, ParseError> {
     Ok(out)
 }
 
+/// One logical line of a .env text read a piece at a time (see
+/// [`scan_lines`]).
+pub(crate) struct PieceLine<'s> {
+    /// Where the line starts in the piece.
+    pub(crate) start: usize,
+    /// The line's text, its line break included.
+    pub(crate) text: &'s str,
+    /// A `KEY=value` line.
+    pub(crate) pair: bool,
+    /// A metadata (`sops_…`) line.
+    pub(crate) meta: bool,
+    /// The value of a pair, or the text of a comment: the text a lean
+    /// parse may leave as an `ENC[…]` span.
+    pub(crate) leaf: &'s str,
+}
+
+/// Call `f` on every complete logical line of `piece`, a piece of a .env
+/// text that starts at a line start (`first`: at the text's start, where a
+/// byte order mark is skipped; `last`: it ends where the text ends).
+/// Returns how many bytes of `piece` the lines seen take. A line that does
+/// not end with a line break yet (unless `last`) or that is malformed ends
+/// the scan before it; a malformed one is the error when `last`.
+pub(crate) fn scan_lines(
+    piece: &str,
+    first: bool,
+    last: bool,
+    mut f: impl FnMut(PieceLine<'_>),
+) -> Result<usize, ParseError> {
+    let mut pos = if first && piece.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    };
+    while pos < piece.len() {
+        let line = match next_line(piece, pos) {
+            Ok(line) => line,
+            Err(e) if last => return Err(e),
+            Err(_) => return Ok(pos),
+        };
+        let ended = line.end > pos && piece.as_bytes().get(line.end - 1) == Some(&b'\n');
+        if !(ended || last) {
+            return Ok(pos);
+        }
+        let (pair, meta, leaf) = match &line.kind {
+            Kind::Blank => (false, false, ""),
+            Kind::Comment(span) => (false, false, text(piece, span)),
+            Kind::Pair { key, value } => (
+                true,
+                text(piece, key).starts_with(META_PREFIX),
+                text(piece, value),
+            ),
+        };
+        f(PieceLine {
+            start: pos,
+            text: piece.get(pos..line.end).unwrap_or_default(),
+            pair,
+            meta,
+            leaf,
+        });
+        pos = line.end;
+    }
+    Ok(pos)
+}
+
 /// [`crate::syntax::parse_encrypted`] for .env.
 pub(crate) fn parse_encrypted(src: &str) -> Result<Parsed, ParseError> {
     parse_with(src, true)
@@ -621,7 +685,7 @@ fn quote(value: &str) -> String {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::splice::splice;
     use crate::syntax::conformance::{plain, roundtrip, sample_metadata};
@@ -982,7 +1046,7 @@ mod tests {
         assert_eq!(env_value(""), "");
     }
 
-    mod props {
+    pub(crate) mod props {
         use super::*;
         use proptest::prelude::*;
 
@@ -1031,7 +1095,7 @@ mod tests {
             ]
         }
 
-        fn file() -> impl Strategy<Value = String> {
+        pub(crate) fn file() -> impl Strategy<Value = String> {
             (any::<bool>(), any::<bool>(), any::<bool>()).prop_flat_map(
                 |(crlf, bom, final_break)| {
                     let eol = if crlf { "\r\n" } else { "\n" };
