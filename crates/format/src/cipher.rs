@@ -138,6 +138,14 @@ impl<'a> EncParts<'a> {
             .strip_prefix("ENC[")
             .and_then(|b| b.strip_suffix(']'))
             .ok_or(CipherError::Malformed("expected ENC[...]"))?;
+        match Self::split_usual(body) {
+            Some(parts) => Ok(parts),
+            None => Self::split_general(body),
+        }
+    }
+
+    /// [`EncParts::split`] of any body, with sops's greedy matching.
+    fn split_general(body: &'a str) -> Result<EncParts<'a>, CipherError> {
         let (name, rest) =
             split_at_marker(body, ",data:", false).ok_or(CipherError::Malformed("missing data"))?;
         let cipher = CipherKind::from_tag(name).ok_or(CipherError::Malformed("unknown cipher"))?;
@@ -148,6 +156,34 @@ impl<'a> EncParts<'a> {
         let (data, iv) =
             split_at_marker(rest, ",iv:", true).ok_or(CipherError::Malformed("missing iv"))?;
         Ok(EncParts {
+            cipher,
+            data,
+            iv,
+            tag,
+            ty,
+        })
+    }
+}
+
+impl<'a> EncParts<'a> {
+    /// [`EncParts::split`] of a body (`ENC[` and `]` removed) whose only
+    /// commas are the four before the field names, as every well-formed
+    /// value's are (base64 has none): the first comma and the last three,
+    /// so the data is never scanned. `None` for any other body, which the
+    /// general split handles (with its errors).
+    fn split_usual(body: &'a str) -> Option<EncParts<'a>> {
+        let last_comma = |s: &str| s.as_bytes().iter().rposition(|&b| b == b',');
+        let first = body.as_bytes().iter().position(|&b| b == b',')?;
+        let (name, rest) = body.split_at(first);
+        let rest = rest.strip_prefix(",data:")?;
+        let cipher = CipherKind::from_tag(name)?;
+        let (rest, ty) = rest.split_at(last_comma(rest)?);
+        let ty = ty.strip_prefix(",type:")?;
+        let (rest, tag) = rest.split_at(last_comma(rest)?);
+        let tag = tag.strip_prefix(",tag:")?;
+        let (data, iv) = rest.split_at(last_comma(rest)?);
+        let iv = iv.strip_prefix(",iv:")?;
+        Some(EncParts {
             cipher,
             data,
             iv,
@@ -618,6 +654,48 @@ mod tests {
             again.open(&[1u8; 32], b"db:password:").unwrap().as_slice(),
             b"secret"
         );
+    }
+
+    /// The fast split agrees with the general one wherever it answers,
+    /// and answers for usual values.
+    #[test]
+    fn usual_split_agrees_with_the_general_split() {
+        fn fields<'s>(p: &EncParts<'s>) -> (CipherKind, &'s str, &'s str, &'s str, &'s str) {
+            (p.cipher, p.data, p.iv, p.tag, p.ty)
+        }
+        let usual = "XCHACHA20_POLY1305,data:QUJD,iv:aXY=,tag:dGFn,type:str";
+        assert!(EncParts::split_usual(usual).is_some());
+        let mut bodies = vec![usual.to_string()];
+        for (from, to) in [
+            (",data:", ",data:,data:"),
+            (",iv:", ",iv:x,iv:"),
+            (",tag:", ",tag:,tag:"),
+            ("type:str", "type:s,t"),
+            ("type:str", "type:str,type:int"),
+            ("XCHACHA20_POLY1305", "XCHACHA20_POLY1305,x"),
+            ("XCHACHA20_POLY1305", "NOPE"),
+            (",iv:", ","),
+            (",tag:", ""),
+            (",type:", ",type"),
+            ("QUJD", "Q,UJD"),
+            ("QUJD", ""),
+        ] {
+            bodies.push(usual.replacen(from, to, 1));
+        }
+        bodies.push("AES256_GCM,data:,iv:,tag:,type:".into());
+        for body in &bodies {
+            let general = EncParts::split_general(body);
+            if let Some(fast) = EncParts::split_usual(body) {
+                let general = general.as_ref().unwrap_or_else(|e| panic!("{body}: {e}"));
+                assert_eq!(fields(&fast), fields(general), "{body}");
+            }
+            let whole = format!("ENC[{body}]");
+            match (EncParts::split(&whole), general) {
+                (Ok(a), Ok(b)) => assert_eq!(fields(&a), fields(&b), "{body}"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{body}"),
+                _ => panic!("{body}: split and the general split differ"),
+            }
+        }
     }
 
     #[test]

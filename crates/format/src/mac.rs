@@ -11,7 +11,14 @@ const MAC_ONLY_ENCRYPTED_PREFIX: [u8; 32] = [
 
 /// Accumulates the MAC.
 pub struct Mac {
-    hash: Sha512,
+    sink: Sink,
+}
+
+/// Where a MAC's input goes.
+enum Sink {
+    Hash(Sha512),
+    /// Kept (plaintext: wiped on drop), to be fed to another MAC later.
+    Record(zeroize::Zeroizing<Vec<u8>>),
 }
 
 impl Mac {
@@ -22,17 +29,42 @@ impl Mac {
         if mac_only_encrypted {
             hash.update(MAC_ONLY_ENCRYPTED_PREFIX);
         }
-        Mac { hash }
+        Mac {
+            sink: Sink::Hash(hash),
+        }
+    }
+
+    /// A MAC that keeps its input, for a part of a document whose MAC input
+    /// is made apart from the rest: [`Mac::absorb`] it, in document order.
+    pub fn recording() -> Mac {
+        Mac {
+            sink: Sink::Record(zeroize::Zeroizing::new(Vec::new())),
+        }
     }
 
     /// Add one value's text.
     pub fn update(&mut self, text: &[u8]) {
-        self.hash.update(text);
+        match &mut self.sink {
+            Sink::Hash(hash) => hash.update(text),
+            Sink::Record(kept) => kept.extend_from_slice(text),
+        }
     }
 
-    /// The uppercase hex digest.
+    /// Add what a [`Mac::recording`] kept.
+    pub fn absorb(&mut self, part: Mac) {
+        match part.sink {
+            Sink::Record(kept) => self.update(&kept),
+            // Not a recording: nothing to replay (never done).
+            Sink::Hash(_) => {}
+        }
+    }
+
+    /// The uppercase hex digest (of nothing, for a recording).
     pub fn finish(self) -> String {
-        let digest = self.hash.finalize();
+        let Sink::Hash(hash) = self.sink else {
+            return Mac::new(false).finish();
+        };
+        let digest = hash.finalize();
         let mut out = String::with_capacity(128);
         for b in digest {
             out.push_str(&format!("{b:02X}"));
@@ -63,5 +95,23 @@ mod tests {
         let mut n = Mac::new(false);
         n.update(b"ab");
         assert_eq!(m.finish(), n.finish());
+    }
+
+    #[test]
+    fn absorbed_recordings_equal_direct_updates() {
+        let mut direct = Mac::new(true);
+        let mut absorbed = Mac::new(true);
+        let mut part = Mac::recording();
+        for text in [&b"one"[..], b"", b"three"] {
+            direct.update(text);
+            part.update(text);
+        }
+        absorbed.update(b"");
+        absorbed.absorb(part);
+        direct.update(b"four");
+        let mut part = Mac::recording();
+        part.update(b"four");
+        absorbed.absorb(part);
+        assert_eq!(direct.finish(), absorbed.finish());
     }
 }

@@ -6,6 +6,7 @@ use super::par::{chunk_len, chunked, splice_into, Aads};
 use super::{enc_text, has_aliases, EncryptedFile, EngineError, Stash};
 use crate::cipher::{is_encrypted, CipherError, CipherKind, EncParts, ValueCipher};
 use crate::mac::Mac;
+use crate::metadata::Metadata;
 use crate::splice::SpliceError;
 use crate::syntax::{Format, Syntax};
 use crate::tree::{Slot, Span, Value};
@@ -385,14 +386,19 @@ pub(super) struct MacMode {
 
 impl MacMode {
     pub(super) fn of(file: &EncryptedFile<'_>) -> MacMode {
-        let direct = file.metadata.cipher() == Some(CipherKind::Aes256Gcm);
-        let mac_only = file.metadata.mac_only_encrypted;
+        MacMode::of_metadata(file.format, &file.metadata)
+    }
+
+    /// The mode for a file of `format` with `metadata`.
+    pub(super) fn of_metadata(format: Format, metadata: &Metadata) -> MacMode {
+        let direct = metadata.cipher() == Some(CipherKind::Aes256Gcm);
+        let mac_only = metadata.mac_only_encrypted;
         MacMode {
             direct,
             fast: !direct
                 && !mac_only
                 && matches!(
-                    file.format,
+                    format,
                     Format::Yaml | Format::Json | Format::Dotenv | Format::Toml
                 ),
             mac_only,
@@ -424,6 +430,29 @@ impl MacFeed {
             has_alias,
             by_job: HashMap::new(),
             by_value: HashMap::new(),
+        }
+    }
+
+    /// A feed for one part of a document opened apart from the rest (see
+    /// [`MacFeed::absorb`]).
+    pub(super) fn recording(mode: MacMode) -> MacFeed {
+        MacFeed {
+            direct: mode.direct.then(Mac::recording),
+            lexemes: mode.fast.then(Mac::recording),
+            has_alias: false,
+            by_job: HashMap::new(),
+            by_value: HashMap::new(),
+        }
+    }
+
+    /// Add the input of the next part of the document, recorded by `part`.
+    pub(super) fn absorb(&mut self, part: MacFeed) {
+        if let (Some(mac), Some(kept)) = (self.direct.as_mut(), part.direct) {
+            mac.absorb(kept);
+        }
+        match (self.lexemes.as_mut(), part.lexemes) {
+            (Some(mac), Some(kept)) => mac.absorb(kept),
+            _ => self.lexemes = None,
         }
     }
 
@@ -519,6 +548,11 @@ pub(super) fn open_window(
         // A .env window's leaves always come in source order.
         Err(SpliceError::OutOfBounds(0, file.src.len()).into())
     }
+}
+
+/// About how long the plaintext of `file` is.
+pub(super) fn plain_len(file: &EncryptedFile<'_>) -> usize {
+    size_up(file).1
 }
 
 /// The number of leaves of `file` (an upper bound of the encrypted ones)

@@ -17,8 +17,8 @@
 //! text that does not scan, no metadata) are for the whole-document path
 //! ([`super::open`], [`super::decrypt`]), which also reports their errors.
 
-use super::lines::WINDOW_LINES;
-use super::open::{open_window, MacFeed, MacMode};
+use super::open::{open_window, plain_len, MacFeed, MacMode};
+use super::par::run_all;
 use super::{verify_mac, EncryptedFile, EngineError};
 use crate::cipher::{CipherKind, EncParts};
 use crate::metadata::Metadata;
@@ -29,6 +29,11 @@ use zeroize::Zeroizing;
 
 /// How much of the file the first pass reads at a time.
 const PIECE: usize = if cfg!(test) { 7 } else { 1 << 20 };
+
+/// About how many lines a window holds: few enough that one thread opens
+/// it (see [`super::par`]), the windows of a group running side by side.
+/// Small in unit tests, so that every test crosses windows.
+const WINDOW_LINES: usize = if cfg!(test) { 3 } else { 2000 };
 
 /// A UTF-8 byte order mark: no window starts before a line that begins
 /// with one (a window's parse would take it for the file's own).
@@ -185,37 +190,44 @@ impl DotenvStream {
     /// Read the file scanned again, from its start, from `reader`, and
     /// decrypt it with `key`: what [`super::decrypt`] gives for it. Verifies
     /// the MAC unless `ignore_mac`.
+    ///
+    /// Windows are opened on every core, one per thread, a group at a
+    /// time; their plaintexts and MAC input are joined in order.
     pub fn decrypt(
         &self,
         reader: &mut dyn Read,
         key: &[u8; 32],
         ignore_mac: bool,
     ) -> Result<Zeroizing<String>, StreamError> {
+        let mode = MacMode::of_metadata(Format::Dotenv, &self.metadata);
         let mut plain = Zeroizing::new(String::with_capacity(self.plain_len));
-        let mut feed: Option<MacFeed> = None;
-        let mut window = Vec::new();
-        let mut metadata = self.metadata.clone();
-        for pair in self.bounds.windows(2) {
-            let [start, end] = [pair.first(), pair.last()].map(|b| b.copied().unwrap_or(0));
-            let len = end.saturating_sub(start);
-            window.clear();
-            window.reserve_exact(usize::try_from(len).unwrap_or(0));
-            Read::take(&mut *reader, len).read_to_end(&mut window)?;
-            let text = std::str::from_utf8(&window)
-                .ok()
-                .filter(|_| window.len() as u64 == len)
-                .ok_or_else(changed)?;
-            let file = EncryptedFile {
-                format: Format::Dotenv,
-                src: text,
-                // The first pass checked every line: a window that does
-                // not parse was changed since.
-                parsed: parse_encrypted(Format::Dotenv, text).map_err(|_| changed())?,
-                metadata,
-            };
-            let macs = feed.get_or_insert_with(|| MacFeed::new(MacMode::of(&file), false));
-            open_window(&file, key, macs, &mut plain)?;
-            metadata = file.metadata;
+        let mut macs = MacFeed::new(mode, false);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
+        let windows: Vec<(u64, u64)> = self
+            .bounds
+            .windows(2)
+            .filter_map(|w| Some((*w.first()?, *w.get(1)?)))
+            .collect();
+        for group in windows.chunks(threads) {
+            let mut texts = Vec::with_capacity(group.len());
+            for &(start, end) in group {
+                let len = end.saturating_sub(start);
+                let mut window = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+                Read::take(&mut *reader, len).read_to_end(&mut window)?;
+                if window.len() as u64 != len {
+                    return Err(changed().into());
+                }
+                texts.push(window);
+            }
+            let tasks = texts
+                .iter()
+                .map(|text| move || self.open_part(text, key, mode))
+                .collect();
+            for part in run_all(tasks) {
+                let (piece, feed) = part?;
+                plain.push_str(&piece);
+                macs.absorb(feed);
+            }
         }
         let mut rest = [0u8; 1];
         if reader.read(&mut rest)? != 0 {
@@ -226,11 +238,33 @@ impl DotenvStream {
                 format: Format::Dotenv,
                 src: "",
                 parsed: Parsed::default(),
-                metadata,
+                metadata: self.metadata.clone(),
             };
-            verify_mac(&file, key, &plain, feed.and_then(MacFeed::finish))?;
+            verify_mac(&file, key, &plain, macs.finish())?;
         }
         Ok(plain)
+    }
+
+    /// Open one window: its plaintext and its MAC input.
+    fn open_part(
+        &self,
+        window: &[u8],
+        key: &[u8; 32],
+        mode: MacMode,
+    ) -> Result<(Zeroizing<String>, MacFeed), StreamError> {
+        let text = std::str::from_utf8(window).map_err(|_| changed())?;
+        let file = EncryptedFile {
+            format: Format::Dotenv,
+            src: text,
+            // The first pass checked every line: a window that does not
+            // parse was changed since.
+            parsed: parse_encrypted(Format::Dotenv, text).map_err(|_| changed())?,
+            metadata: self.metadata.clone(),
+        };
+        let mut piece = Zeroizing::new(String::with_capacity(plain_len(&file)));
+        let mut feed = MacFeed::recording(mode);
+        open_window(&file, key, &mut feed, &mut piece)?;
+        Ok((piece, feed))
     }
 }
 
