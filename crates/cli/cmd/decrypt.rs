@@ -6,8 +6,10 @@ use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
 use crate::{keysource, sopsfile, treepath};
-use sops_like_format::engine::StreamError;
+use sops_like_format::engine::{EngineError, StreamError};
+use sops_like_format::metadata::Metadata;
 use sops_like_format::{engine, Format, Node, Tree, Value};
+use sops_like_keys::DataKey;
 use std::fs::File;
 use std::io::Seek;
 use std::path::PathBuf;
@@ -33,9 +35,10 @@ pub fn run(args: DecryptArgs) -> Result<()> {
 }
 
 fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
-    if streamed(args, file)? {
-        return Ok(());
-    }
+    let known = match streamed(args, file)? {
+        Streamed::Done => return Ok(()),
+        Streamed::No(known) => known,
+    };
     let input = io::read_input(file)?;
     if io::is_binary(&args.io, &input) {
         if args.extract.is_some() {
@@ -50,11 +53,16 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
     let format = io::input_format(&args.io, &input)?;
     let out_format = io::output_format(&args.io, format)?;
     let file = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
-    let key = keysource::data_key(
-        &file.metadata,
-        &input.name,
-        args.decryption_order.as_deref(),
-    )?;
+    let key = match known {
+        // Unwrapped already for the same metadata (no second prompt or
+        // key service call).
+        Some((metadata, key)) if metadata == file.metadata => key,
+        _ => keysource::data_key(
+            &file.metadata,
+            &input.name,
+            args.decryption_order.as_deref(),
+        )?,
+    };
     let plain = engine::decrypt(&file, key.as_bytes(), args.ignore_mac)
         .map_err(|e| Failure::engine(&input.name, e))?;
     let output = match &args.extract {
@@ -65,13 +73,21 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
     io::write_output(&args.io, &input, output.as_bytes(), Sensitivity::Plaintext)
 }
 
-/// Decrypt a .env file a window at a time, reading it twice instead of
-/// holding it (see [`engine::scan_dotenv`]), when the plaintext is all
-/// that is asked for. `false`: nothing was done, read the file whole (that
-/// path also reports any error in it).
-fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<bool> {
+/// What [`streamed`] did.
+enum Streamed {
+    /// The file is decrypted and written.
+    Done,
+    /// Nothing: read the file whole. With the metadata read and the data
+    /// key it unwrapped, if it got that far.
+    No(Option<(Metadata, DataKey)>),
+}
+
+/// Decrypt a .env file a window at a time, on every core, reading it
+/// instead of holding it (see [`engine::scan_dotenv`]), when the plaintext
+/// is all that is asked for.
+fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     let Some(path) = file.filter(|f| *f != "-") else {
-        return Ok(false);
+        return Ok(Streamed::No(None));
     };
     let input = io::Input {
         name: path.to_string(),
@@ -83,16 +99,16 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<bool> {
         && io::input_format(&args.io, &input).is_ok_and(|f| f == Format::Dotenv)
         && io::output_format(&args.io, Format::Dotenv).is_ok_and(|f| f == Format::Dotenv);
     if !dotenv {
-        return Ok(false);
+        return Ok(Streamed::No(None));
     }
     let Ok(mut reader) = File::open(path) else {
-        return Ok(false);
+        return Ok(Streamed::No(None));
     };
     if !reader.metadata().is_ok_and(|m| m.is_file()) {
-        return Ok(false);
+        return Ok(Streamed::No(None));
     }
     let Ok(Some(stream)) = engine::scan_dotenv(&mut reader) else {
-        return Ok(false);
+        return Ok(Streamed::No(None));
     };
     let key = keysource::data_key(
         stream.metadata(),
@@ -106,15 +122,16 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<bool> {
         )
     };
     reader.rewind().map_err(unreadable)?;
-    let plain = stream
-        .decrypt(&mut reader, key.as_bytes(), args.ignore_mac)
-        .map_err(|e| match e {
-            StreamError::Engine(e) => Failure::engine(&input.name, e),
-            StreamError::Io(e) => unreadable(e),
-            other => Failure::new(code::GENERIC, other.to_string()),
-        })?;
-    io::write_output(&args.io, &input, plain.as_bytes(), Sensitivity::Plaintext)?;
-    Ok(true)
+    let plain = match stream.decrypt(&mut reader, key.as_bytes(), args.ignore_mac) {
+        Ok(plain) => plain,
+        Err(StreamError::Engine(e)) => return Err(Failure::engine(&input.name, e)),
+        Err(StreamError::Io(e)) => return Err(unreadable(e)),
+        Err(_) => return Ok(Streamed::No(Some((stream.metadata().clone(), key)))),
+    };
+    io::stream_output(&args.io, &input, Sensitivity::Plaintext, |out| {
+        plain.write_to(out).map_err(EngineError::Write)
+    })?;
+    Ok(Streamed::Done)
 }
 
 /// Parse a decrypted document (it was just produced, so it parses).

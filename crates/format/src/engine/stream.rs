@@ -1,184 +1,179 @@
-//! .env files decrypted from a reader, a window of lines at a time, so that
-//! neither the encrypted text nor its tree is ever whole in memory: only
-//! the plaintext is, which is held until its MAC has verified.
+//! .env files decrypted from a reader a window at a time, on every core,
+//! so that neither the encrypted text nor its tree is ever whole in memory:
+//! only the plaintext is, held until its MAC has verified.
 //!
-//! The metadata is at the end of the file and the data key is needed first,
-//! so the file is read twice. The first pass ([`scan_dotenv`]) checks it
-//! line by line, keeps its `sops_…` lines, chooses the windows and bounds
-//! the plaintext's length; the caller then unwraps the data key from the
-//! metadata, and the second pass ([`DotenvStream::decrypt`]) opens each
-//! window as a document of its own. Windows are cut after `KEY=value`
-//! lines, as [`super::lines`] cuts them for encryption: no line depends on
-//! another, so the windows' plaintexts and MAC input, in order, are those
-//! of the whole document. The last window holds the metadata lines and the
-//! line before them, so their removal is what the whole document's is.
+//! The data key is needed first and the metadata is at the end of the
+//! file, so [`scan_dotenv`] reads the file's tail: the run of `sops_…`
+//! lines that ends it. The caller unwraps the data key from that metadata,
+//! then [`DotenvStream::decrypt`] reads the file once from its start, cuts
+//! it into windows after `KEY=value` lines and opens each window as a
+//! document of its own on a worker thread; the plaintexts and the MAC
+//! input are joined in order. No .env line depends on another, so this
+//! gives what decrypting the whole document gives (tested), provided that
+//! - every cut is at a line boundary: a cut inside a multi-line quoted
+//!   value leaves the window before it with an unterminated quote, which
+//!   its parse refuses;
+//! - the windows before the last hold no metadata line, and the last one
+//!   (which starts before the line preceding the metadata, so that their
+//!   removal is the whole document's) has exactly the metadata read from
+//!   the tail.
 //!
-//! Files this does not fit (metadata lines that are not all at the end,
-//! text that does not scan, no metadata) are for the whole-document path
-//! ([`super::open`], [`super::decrypt`]), which also reports their errors.
+//! Any other file (a metadata line elsewhere, a line that does not parse,
+//! no metadata) is [`StreamError::Irregular`]: decrypt it whole with
+//! [`super::open`] and [`super::decrypt`], which also report its errors at
+//! their place.
 
 use super::open::{open_window, plain_len, MacFeed, MacMode};
-use super::par::run_all;
 use super::{verify_mac, EncryptedFile, EngineError};
-use crate::cipher::{CipherKind, EncParts};
 use crate::metadata::Metadata;
-use crate::syntax::dotenv::{scan_lines, PieceLine};
 use crate::syntax::{parse_encrypted, Format, Parsed};
-use std::io::{self, Read};
+use std::collections::BTreeMap;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::{mpsc, Arc, Mutex};
 use zeroize::Zeroizing;
 
-/// How much of the file the first pass reads at a time.
-const PIECE: usize = if cfg!(test) { 7 } else { 1 << 20 };
+/// The least a window holds (it ends at the next line break after a
+/// `KEY=value` line): about 430 lines of sops values, so one thread opens
+/// a window (see [`super::par`]) and the windows in flight stay small
+/// (64 KiB: 11.9 MB peak for a 100,000-value file against 12.5 MB at 128
+/// KiB and 13.5 MB at 256 KiB, at the same speed). Small in unit tests, so
+/// that every test crosses windows.
+const WINDOW: usize = if cfg!(test) { 24 } else { 64 * 1024 };
 
-/// About how many lines a window holds: few enough that one thread opens
-/// it (see [`super::par`]), the windows of a group running side by side.
-/// Small in unit tests, so that every test crosses windows.
-const WINDOW_LINES: usize = if cfg!(test) { 3 } else { 2000 };
+/// How much of the end of the file is read first to find the metadata
+/// (more if the metadata is longer).
+const TAIL: u64 = if cfg!(test) { 16 } else { 64 * 1024 };
+
+/// Windows read ahead of the one being joined, per worker.
+const AHEAD: usize = 2;
+
+/// The metadata line prefix.
+const META: &[u8] = b"sops_";
 
 /// A UTF-8 byte order mark: no window starts before a line that begins
 /// with one (a window's parse would take it for the file's own).
-const BOM: &str = "\u{feff}";
+const BOM: &[u8] = "\u{feff}".as_bytes();
 
-/// A .env file checked for decryption a window at a time.
+/// A .env file whose metadata was read from its tail.
 pub struct DotenvStream {
-    /// Where each window starts, then where the file ends.
-    bounds: Vec<u64>,
     metadata: Metadata,
-    /// At least the plaintext's length.
-    plain_len: usize,
+    /// Where the metadata lines start.
+    meta_start: u64,
 }
 
 /// Why a streamed decryption failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StreamError {
-    /// The file could not be read, or changed between the two passes.
+    /// The file could not be read.
     #[error("could not read the file: {0}")]
     Io(#[from] io::Error),
     /// Decryption failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// The file is not one that can be decrypted a window at a time (or it
+    /// changed while it was read): decrypt it whole.
+    #[error("the file cannot be decrypted a window at a time")]
+    Irregular,
 }
 
-/// The first pass's state, fed one line at a time.
-#[derive(Default)]
-struct Scan {
-    /// Lines since the last cut.
-    since: usize,
-    /// The end of a `KEY=value` line to cut after, unless the next line
-    /// starts with a byte order mark.
-    pending: Option<u64>,
-    cuts: Vec<u64>,
-    /// Where the current run of metadata lines started, and their text.
-    meta_start: Option<u64>,
-    meta_text: String,
-    /// A metadata line came before a line that is not one.
-    inner_meta: bool,
-    plain_len: usize,
+/// The plaintext of a file decrypted a window at a time, in pieces.
+pub struct DotenvPlain {
+    pieces: Vec<Zeroizing<String>>,
 }
 
-impl Scan {
-    fn line(&mut self, at: u64, line: &PieceLine<'_>) {
-        if let Some(cut) = self.pending.take() {
-            if !line.text.starts_with(BOM) {
-                self.cuts.push(cut);
-                self.since = 0;
-            }
+impl DotenvPlain {
+    /// Write the plaintext to `out`.
+    pub fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        for piece in &self.pieces {
+            out.write_all(piece.as_bytes())?;
         }
-        self.since += 1;
-        if line.meta {
-            self.meta_start.get_or_insert(at);
-            self.meta_text.push_str(line.text);
-            if !line.text.ends_with('\n') {
-                self.meta_text.push('\n');
-            }
-        } else {
-            self.inner_meta |= self.meta_start.is_some();
-            self.plain_len +=
-                line.text.len().saturating_sub(line.leaf.len()) + plain_bound(line.leaf);
+        Ok(())
+    }
+
+    /// The plaintext as one string.
+    pub fn joined(&self) -> Zeroizing<String> {
+        let mut all = Zeroizing::new(String::with_capacity(
+            self.pieces.iter().map(|p| p.len()).sum(),
+        ));
+        for piece in &self.pieces {
+            all.push_str(piece);
         }
-        if line.pair && self.since >= WINDOW_LINES {
-            self.pending = Some(at + line.text.len() as u64);
-        }
+        all
     }
 }
 
-/// At least the length of what the text `leaf` of a value or comment turns
-/// into in the plaintext: an `ENC[…]` text's decoded data (twice that for
-/// AES, whose values are re-spelled with `\n` escapes), else the text.
-fn plain_bound(leaf: &str) -> usize {
-    match EncParts::split(leaf) {
-        Ok(parts) => {
-            let data = parts.data.trim_end_matches('=');
-            let plain = data.len() * 3 / 4;
-            match parts.cipher {
-                CipherKind::Aes256Gcm => 2 * plain,
-                CipherKind::XChaCha20Poly1305 => plain,
-            }
-        }
-        Err(_) => leaf.len(),
-    }
-}
-
-/// Read an encrypted .env text from `reader` and check that it can be
-/// decrypted a window at a time. `Ok(None)` when it cannot (see the module
-/// docs): read it whole and decrypt it with [`super::open`] and
-/// [`super::decrypt`] instead, which report any error in it.
-pub fn scan_dotenv(reader: &mut dyn Read) -> io::Result<Option<DotenvStream>> {
-    let mut scan = Scan::default();
-    let mut buf: Vec<u8> = Vec::with_capacity(PIECE);
-    let mut base = 0u64;
-    let mut eof = false;
+/// Read the metadata of the encrypted .env text in `reader` from its end.
+/// `Ok(None)` when the file does not end with metadata lines (or they do
+/// not make metadata): decrypt it whole with [`super::open`] and
+/// [`super::decrypt`] instead, which report what is wrong.
+pub fn scan_dotenv<R: Read + Seek>(reader: &mut R) -> io::Result<Option<DotenvStream>> {
+    let len = reader.seek(SeekFrom::End(0))?;
+    let mut want = TAIL.min(len);
     loop {
-        if !eof {
-            let read = Read::take(&mut *reader, PIECE as u64).read_to_end(&mut buf)?;
-            eof = read < PIECE;
-        }
-        let text = match std::str::from_utf8(&buf) {
-            Ok(t) => t,
-            Err(e) if e.error_len().is_none() && !eof => {
-                std::str::from_utf8(buf.get(..e.valid_up_to()).unwrap_or_default())
-                    .unwrap_or_default()
-            }
-            Err(_) => return Ok(None),
-        };
-        let last = eof;
-        if base == 0 && text.starts_with(BOM) {
-            // Skipped by the scan, kept in the plaintext.
-            scan.plain_len += BOM.len();
-        }
-        let Ok(used) = scan_lines(text, base == 0, last, |line| {
-            scan.line(base + line.start as u64, &line)
-        }) else {
+        let start = len - want;
+        reader.seek(SeekFrom::Start(start))?;
+        let mut tail = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
+        Read::take(&mut *reader, want).read_to_end(&mut tail)?;
+        if tail.len() as u64 != want {
             return Ok(None);
-        };
-        buf.drain(..used);
-        base += used as u64;
-        if last {
-            break;
+        }
+        match trailing_block(&tail, start == 0) {
+            Tail::Starts(at) => {
+                let text = tail.get(at..).and_then(|t| std::str::from_utf8(t).ok());
+                let metadata = text
+                    .and_then(|t| parse_encrypted(Format::Dotenv, t).ok())
+                    .and_then(|p| p.metadata)
+                    .and_then(|node| Metadata::from_node(&node).ok());
+                return Ok(metadata.map(|metadata| DotenvStream {
+                    metadata,
+                    meta_start: start + at as u64,
+                }));
+            }
+            Tail::Longer if start > 0 => want = (want * 4).min(len),
+            Tail::Longer | Tail::None => return Ok(None),
         }
     }
-    if scan.inner_meta {
-        return Ok(None);
+}
+
+/// Where the run of metadata lines that ends a piece of text starts.
+enum Tail {
+    /// At this byte.
+    Starts(usize),
+    /// Perhaps before the piece.
+    Longer,
+    /// There is none.
+    None,
+}
+
+/// Find the run of physical lines starting with `sops_` that ends `tail`
+/// (the end of a file; `whole`: the whole file).
+fn trailing_block(tail: &[u8], whole: bool) -> Tail {
+    let mut end = tail.len();
+    // A final line break ends the last line, it does not start another.
+    if tail.last() == Some(&b'\n') {
+        end -= 1;
     }
-    let Some(meta_start) = scan.meta_start else {
-        return Ok(None);
-    };
-    let metadata = parse_encrypted(Format::Dotenv, &scan.meta_text)
-        .ok()
-        .and_then(|p| p.metadata)
-        .and_then(|node| Metadata::from_node(&node).ok());
-    let Some(metadata) = metadata else {
-        return Ok(None);
-    };
-    let mut bounds = vec![0];
-    bounds.extend(scan.cuts.iter().copied().filter(|&c| c < meta_start));
-    bounds.push(base);
-    Ok(Some(DotenvStream {
-        bounds,
-        metadata,
-        plain_len: scan.plain_len,
-    }))
+    let mut first = None;
+    loop {
+        let start = tail
+            .get(..end)
+            .and_then(|t| t.iter().rposition(|&b| b == b'\n'))
+            .map_or(0, |i| i + 1);
+        if start == 0 && !whole {
+            // The line may start before the piece.
+            return Tail::Longer;
+        }
+        let line = tail.get(start..end).unwrap_or_default();
+        if !line.starts_with(META) {
+            return first.map_or(Tail::None, Tail::Starts);
+        }
+        if start == 0 {
+            return Tail::Starts(0);
+        }
+        first = Some(start);
+        end = start - 1;
+    }
 }
 
 impl DotenvStream {
@@ -187,52 +182,68 @@ impl DotenvStream {
         &self.metadata
     }
 
-    /// Read the file scanned again, from its start, from `reader`, and
-    /// decrypt it with `key`: what [`super::decrypt`] gives for it. Verifies
-    /// the MAC unless `ignore_mac`.
-    ///
-    /// Windows are opened on every core, one per thread, a group at a
-    /// time; their plaintexts and MAC input are joined in order.
-    pub fn decrypt(
+    /// Read the file from its start and decrypt it with `key`: what
+    /// [`super::decrypt`] gives for it, in pieces. Verifies the MAC unless
+    /// `ignore_mac`.
+    pub fn decrypt<R: Read>(
         &self,
-        reader: &mut dyn Read,
+        reader: &mut R,
         key: &[u8; 32],
         ignore_mac: bool,
-    ) -> Result<Zeroizing<String>, StreamError> {
+    ) -> Result<DotenvPlain, StreamError> {
         let mode = MacMode::of_metadata(Format::Dotenv, &self.metadata);
-        let mut plain = Zeroizing::new(String::with_capacity(self.plain_len));
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
+        let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Vec<u8>, bool)>(workers * AHEAD);
+        let (done_tx, done_rx) = mpsc::channel();
+        // Held by the workers only: if they all stop, sending fails.
+        let work_rx = Arc::new(Mutex::new(work_rx));
         let mut macs = MacFeed::new(mode, false);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
-        let windows: Vec<(u64, u64)> = self
-            .bounds
-            .windows(2)
-            .filter_map(|w| Some((*w.first()?, *w.get(1)?)))
-            .collect();
-        for group in windows.chunks(threads) {
-            let mut texts = Vec::with_capacity(group.len());
-            for &(start, end) in group {
-                let len = end.saturating_sub(start);
-                let mut window = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-                Read::take(&mut *reader, len).read_to_end(&mut window)?;
-                if window.len() as u64 != len {
-                    return Err(changed().into());
+        let mut pieces = Vec::new();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let (work_rx, done_tx) = (Arc::clone(&work_rx), done_tx.clone());
+                scope.spawn(move || loop {
+                    let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
+                    let Some((index, window, last)) = next else {
+                        return;
+                    };
+                    let part = self.open_part(&window, last, key, mode);
+                    if done_tx.send((index, part)).is_err() {
+                        return;
+                    }
+                });
+            }
+            drop(done_tx);
+            drop(work_rx);
+            let mut joined = Joiner {
+                next: 0,
+                waiting: BTreeMap::new(),
+                pieces: &mut pieces,
+                macs: &mut macs,
+            };
+            let mut cutter = Cutter::new(reader, self.meta_start);
+            let mut sent = 0;
+            let result = (|| -> Result<(), StreamError> {
+                while let Some((window, last)) = cutter.next()? {
+                    if work_tx.send((sent, window, last)).is_err() {
+                        break;
+                    }
+                    sent += 1;
+                    while let Ok((index, part)) = done_rx.try_recv() {
+                        joined.take(index, part)?;
+                    }
                 }
-                texts.push(window);
+                Ok(())
+            })();
+            drop(work_tx);
+            result?;
+            while joined.next < sent {
+                let (index, part) = done_rx.recv().map_err(|_| StreamError::Irregular)?;
+                joined.take(index, part)?;
             }
-            let tasks = texts
-                .iter()
-                .map(|text| move || self.open_part(text, key, mode))
-                .collect();
-            for part in run_all(tasks) {
-                let (piece, feed) = part?;
-                plain.push_str(&piece);
-                macs.absorb(feed);
-            }
-        }
-        let mut rest = [0u8; 1];
-        if reader.read(&mut rest)? != 0 {
-            return Err(changed().into());
-        }
+            Ok::<(), StreamError>(())
+        })?;
+        let plain = DotenvPlain { pieces };
         if !ignore_mac {
             let file = EncryptedFile {
                 format: Format::Dotenv,
@@ -240,25 +251,40 @@ impl DotenvStream {
                 parsed: Parsed::default(),
                 metadata: self.metadata.clone(),
             };
-            verify_mac(&file, key, &plain, macs.finish())?;
+            let computed = macs.finish();
+            let whole = match computed {
+                Some(_) => Zeroizing::new(String::new()),
+                // Re-parsed to compute the MAC.
+                None => plain.joined(),
+            };
+            verify_mac(&file, key, &whole, computed)?;
         }
         Ok(plain)
     }
 
-    /// Open one window: its plaintext and its MAC input.
+    /// Open one window (`last`: the one with the metadata): its plaintext
+    /// and its MAC input.
     fn open_part(
         &self,
         window: &[u8],
+        last: bool,
         key: &[u8; 32],
         mode: MacMode,
     ) -> Result<(Zeroizing<String>, MacFeed), StreamError> {
-        let text = std::str::from_utf8(window).map_err(|_| changed())?;
+        let text = std::str::from_utf8(window).map_err(|_| StreamError::Irregular)?;
+        let parsed = parse_encrypted(Format::Dotenv, text).map_err(|_| StreamError::Irregular)?;
+        let metadata = match (&parsed.metadata, last) {
+            (None, false) => true,
+            (Some(node), true) => Metadata::from_node(node).is_ok_and(|m| m == self.metadata),
+            _ => false,
+        };
+        if !metadata {
+            return Err(StreamError::Irregular);
+        }
         let file = EncryptedFile {
             format: Format::Dotenv,
             src: text,
-            // The first pass checked every line: a window that does not
-            // parse was changed since.
-            parsed: parse_encrypted(Format::Dotenv, text).map_err(|_| changed())?,
+            parsed,
             metadata: self.metadata.clone(),
         };
         let mut piece = Zeroizing::new(String::with_capacity(plain_len(&file)));
@@ -268,21 +294,154 @@ impl DotenvStream {
     }
 }
 
-/// The file is not what the first pass read.
-fn changed() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        "the file changed while it was being read",
-    )
+/// What a worker made of one window.
+type Part = Result<(Zeroizing<String>, MacFeed), StreamError>;
+
+/// Joins the windows' plaintexts and MAC input in order as they come.
+struct Joiner<'a> {
+    /// The index of the next window to join.
+    next: usize,
+    waiting: BTreeMap<usize, Part>,
+    pieces: &'a mut Vec<Zeroizing<String>>,
+    macs: &'a mut MacFeed,
+}
+
+impl Joiner<'_> {
+    /// Take window `index`'s part and join what is next in order; the
+    /// first failure in file order is the error.
+    fn take(&mut self, index: usize, part: Part) -> Result<(), StreamError> {
+        self.waiting.insert(index, part);
+        while let Some(part) = self.waiting.remove(&self.next) {
+            let (piece, feed) = part?;
+            self.pieces.push(piece);
+            self.macs.absorb(feed);
+            self.next += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a file from its start and cuts it into windows.
+struct Cutter<'r, R: Read> {
+    reader: &'r mut R,
+    /// Bytes read and not yet in a window.
+    carry: Vec<u8>,
+    /// The file offset of `carry`'s first byte.
+    at: u64,
+    /// Where the metadata lines start: no cut at or after it.
+    meta_start: u64,
+    eof: bool,
+}
+
+impl<'r, R: Read> Cutter<'r, R> {
+    fn new(reader: &'r mut R, meta_start: u64) -> Self {
+        Cutter {
+            reader,
+            carry: Vec::new(),
+            at: 0,
+            meta_start,
+            eof: false,
+        }
+    }
+
+    /// The next window, and whether it is the last; `None` at the end.
+    fn next(&mut self) -> Result<Option<(Vec<u8>, bool)>, StreamError> {
+        if self.eof && self.carry.is_empty() {
+            return Ok(None);
+        }
+        loop {
+            if let Some(cut) = self.find_cut() {
+                // An exact copy: windows in flight hold no spare room.
+                let window = self.carry.get(..cut).unwrap_or_default().to_vec();
+                self.carry.drain(..cut);
+                self.at += cut as u64;
+                return Ok(Some((window, false)));
+            }
+            if self.eof {
+                let window = std::mem::take(&mut self.carry);
+                return Ok(Some((window, true)));
+            }
+            let want = WINDOW / 2;
+            self.carry.reserve_exact(want);
+            let read = Read::take(&mut *self.reader, want as u64).read_to_end(&mut self.carry)?;
+            self.eof = read < want;
+        }
+    }
+
+    /// A cut in `carry`, at least [`WINDOW`] bytes in: the byte after the
+    /// line break of a line that reads as a `KEY=value` line, before the
+    /// metadata, and not before a line that starts with a byte order mark.
+    /// `None`: read more (or the rest is the last window).
+    fn find_cut(&self) -> Option<usize> {
+        let carry = &self.carry;
+        let limit = usize::try_from(self.meta_start.checked_sub(self.at)?).unwrap_or(usize::MAX);
+        let head = carry.get(..WINDOW)?;
+        let mut line_start = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        loop {
+            let brk = line_start + carry.get(line_start..)?.iter().position(|&b| b == b'\n')?;
+            let cut = brk + 1;
+            if cut >= limit {
+                return None;
+            }
+            let next = carry.get(cut..).unwrap_or_default();
+            if next.len() < BOM.len() && !self.eof {
+                return None;
+            }
+            if is_pair(carry.get(line_start..brk).unwrap_or_default()) && !next.starts_with(BOM) {
+                return Some(cut);
+            }
+            line_start = cut;
+        }
+    }
+}
+
+/// Whether a physical line reads as a whole `KEY=value` line: an `=` after
+/// a key, a first non-blank byte that is not `#`, and no double quote
+/// opening the value that does not close on the line (a multi-line value
+/// goes on). A continuation line of a quoted value may read so too; a cut
+/// after it leaves an unterminated quote before it, which the window's
+/// parse refuses.
+fn is_pair(line: &[u8]) -> bool {
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c);
+    let Some(first) = line.iter().position(|b| !blank(b)) else {
+        return false;
+    };
+    let Some(eq) = line.iter().position(|&b| b == b'=') else {
+        return false;
+    };
+    if line.get(first) == Some(&b'#') || eq <= first {
+        return false;
+    }
+    let value = line.get(eq + 1..).unwrap_or_default();
+    let lead = value.iter().take_while(|b| blank(b)).count();
+    let quoted =
+        value.get(lead) == Some(&b'"') && !line.get(first..).is_some_and(|l| l.starts_with(META));
+    !quoted || closes(value.get(lead + 1..).unwrap_or_default())
+}
+
+/// Whether a double-quoted text that starts with `text` closes in it (a
+/// backslash escapes the next byte).
+fn closes(text: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'"' => return true,
+            _ => i += 1,
+        }
+    }
+    false
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::cipher::CipherKind;
     use crate::engine::{decrypt, encrypt, open, EncryptOptions, KeyMaterial};
     use crate::metadata::Selector;
     use proptest::prelude::*;
+    use std::io::Cursor;
     use std::path::PathBuf;
 
     const KEY: [u8; 32] = [5u8; 32];
@@ -306,31 +465,27 @@ mod tests {
         .unwrap()
     }
 
-    /// Both passes over `enc`, or `None` when the whole-document path is
-    /// needed.
+    /// The tail read and the pass over `enc`, or `None` when the
+    /// whole-document path is needed.
     fn streamed(
         enc: &str,
         key: &[u8; 32],
         ignore_mac: bool,
     ) -> Option<Result<Zeroizing<String>, StreamError>> {
-        let stream = scan_dotenv(&mut enc.as_bytes()).unwrap()?;
-        Some(stream.decrypt(&mut enc.as_bytes(), key, ignore_mac))
+        let stream = scan_dotenv(&mut Cursor::new(enc)).unwrap()?;
+        match stream.decrypt(&mut enc.as_bytes(), key, ignore_mac) {
+            Err(StreamError::Irregular) => None,
+            other => Some(other.map(|p| p.joined())),
+        }
     }
 
     /// What the streamed decryption gives is what the whole document's
-    /// gives, and the plaintext length bound holds.
+    /// gives.
     fn check_equal(enc: &str, key: &[u8; 32]) -> Result<(), TestCaseError> {
         let whole = decrypt(&open(Format::Dotenv, enc).unwrap(), key, false).unwrap();
-        let stream = scan_dotenv(&mut enc.as_bytes()).unwrap();
-        prop_assert!(stream.is_some(), "not streamed: {:?}", enc);
-        let stream = stream.unwrap();
-        prop_assert!(
-            stream.plain_len >= whole.len(),
-            "{} < {}",
-            stream.plain_len,
-            whole.len()
-        );
-        let plain = stream.decrypt(&mut enc.as_bytes(), key, false).unwrap();
+        let plain = streamed(enc, key, false);
+        prop_assert!(plain.is_some(), "not streamed: {:?}", enc);
+        let plain = plain.unwrap().unwrap();
         prop_assert_eq!(plain.as_str(), whole.as_str());
         Ok(())
     }
@@ -390,7 +545,10 @@ mod tests {
             "groups-shamir.env",
         ] {
             let enc = std::fs::read_to_string(root.join("sops/enc").join(name)).unwrap();
-            let meta = scan_dotenv(&mut enc.as_bytes()).unwrap().unwrap().metadata;
+            let meta = scan_dotenv(&mut Cursor::new(&enc))
+                .unwrap()
+                .unwrap()
+                .metadata;
             let groups: Vec<sops_like_keys::KeyGroup> = meta
                 .key_groups
                 .iter()
@@ -448,46 +606,10 @@ mod tests {
         ));
     }
 
-    /// Files the whole-document path is for.
+    /// Files the whole-document path is for, and files that look like
+    /// them but stream (to the whole document's plaintext).
     #[test]
     fn irregular_files_are_left_to_the_whole_path() {
-        let enc = encrypted(
-            "A=1\nB=2\n",
-            CipherKind::XChaCha20Poly1305,
-            Selector::default(),
-            false,
-        );
-        let meta_at = enc.find("sops_").unwrap();
-        let inner = format!("{}C=3\n", enc);
-        let cases = [
-            "A=1\nB=2\n".to_string(),
-            String::new(),
-            inner,
-            format!("{}X=\"open\n{}", &enc[..meta_at], &enc[meta_at..]),
-            format!("{}no equals\n{}", &enc[..meta_at], &enc[meta_at..]),
-            enc.replace("sops_version=", "sops_version\n"),
-        ];
-        for case in cases {
-            assert!(
-                scan_dotenv(&mut case.as_bytes()).unwrap().is_none(),
-                "{case:?}"
-            );
-        }
-        let mut bytes = enc.clone().into_bytes();
-        bytes.insert(2, 0xff);
-        assert!(scan_dotenv(&mut bytes.as_slice()).unwrap().is_none());
-        // A multi-byte character cut by a piece boundary is fine.
-        let wide = encrypted(
-            "A=éééééééééé\nB=ü\n",
-            CipherKind::XChaCha20Poly1305,
-            Selector::UnencryptedRegex("A".into()),
-            false,
-        );
-        check_equal(&wide, &KEY).unwrap();
-    }
-
-    #[test]
-    fn a_file_changed_between_the_passes_is_an_error() {
         let doc = "A=1\nB=2\nC=3\nD=4\nE=5\nF=6\nG=7\n";
         let enc = encrypted(
             doc,
@@ -495,11 +617,112 @@ mod tests {
             Selector::default(),
             false,
         );
-        let stream = scan_dotenv(&mut enc.as_bytes()).unwrap().unwrap();
-        for other in [&enc[1..], &format!("{enc}X=1\n")[..], &enc[..enc.len() - 1]] {
-            let err = stream.decrypt(&mut other.as_bytes(), &KEY, false).err();
-            assert!(matches!(err, Some(StreamError::Io(_))), "{err:?}");
+        let meta_at = enc.find("sops_").unwrap();
+        let (body, meta) = enc.split_at(meta_at);
+        let version = meta
+            .lines()
+            .find(|l| l.starts_with("sops_version"))
+            .unwrap();
+        let irregular = [
+            doc.to_string(),
+            String::new(),
+            format!("{enc}C=3\n"),
+            format!("{body}X=\"open\n{meta}"),
+            format!("{body}no equals\n{meta}"),
+            format!("A=1\n{version}\n{body}{meta}"),
+            format!("X=\"open\n{enc}"),
+            format!("X=\"\nY=1\n{body}{meta}"),
+            enc.replace("sops_version=", "sops_version\n"),
+            enc.replace("sops_mac=", "sops_mac=\"\n"),
+        ];
+        for case in irregular {
+            assert!(streamed(&case, &KEY, false).is_none(), "{case:?}");
         }
+        let mut bytes = enc.clone().into_bytes();
+        bytes.insert(2, 0xff);
+        let stream = scan_dotenv(&mut Cursor::new(&bytes)).unwrap().unwrap();
+        assert!(matches!(
+            stream.decrypt(&mut bytes.as_slice(), &KEY, false),
+            Err(StreamError::Irregular)
+        ));
+        // A quoted value holding a line that reads as metadata.
+        let inside = encrypted(
+            &format!("X=\"\n{version}\n\"\n{doc}"),
+            CipherKind::XChaCha20Poly1305,
+            Selector::UnencryptedRegex("^X$".into()),
+            false,
+        );
+        assert!(inside.contains(&format!("\n{version}\n\"\n")));
+        check_equal(&inside, &KEY).unwrap();
+        // Multi-byte characters cut by reads, quoted values that span
+        // lines and lines that read as pairs inside them.
+        for doc in [
+            "A=éééééééééééééééééééééééééééééééééééé\nB=ü\n",
+            "A=\"x\nB1\nC2\nD3\nE4\nF=5 ü\"\nG=1\nH=2\nI=3\nJ=4\nK=5\n",
+            "A=\"x\nB=1\nC=2\nD=3\nE=4\nF=5 ü\"\nG=1\nH=2\nI=3\nJ=4\nK=5\n",
+        ] {
+            for selector in [Selector::default(), Selector::UnencryptedRegex("A".into())] {
+                let enc = encrypted(doc, CipherKind::XChaCha20Poly1305, selector, false);
+                let whole = decrypt(&open(Format::Dotenv, &enc).unwrap(), &KEY, false).unwrap();
+                if let Some(plain) = streamed(&enc, &KEY, false) {
+                    assert_eq!(plain.unwrap().as_str(), whole.as_str());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pair_lines() {
+        for (line, pair) in [
+            ("A=1", true),
+            ("  export A = 1\r", true),
+            ("A=\"x\"", true),
+            ("A= \"x \\\" y\" # c", true),
+            ("A=\"open", false),
+            ("A=\"esc\\\"", false),
+            ("sops_mac=\"", true),
+            ("# A=1", false),
+            ("=1", false),
+            ("  ", false),
+            ("no equals", false),
+            ("A='x", true),
+        ] {
+            assert_eq!(is_pair(line.as_bytes()), pair, "{line}");
+        }
+    }
+
+    /// A file that changed since its metadata was read decrypts as what
+    /// was read in the pass (with the metadata of the tail), or fails:
+    /// never a mix.
+    #[test]
+    fn a_file_changed_since_the_tail_was_read() {
+        let doc = "A=1\nB=2\nC=3\nD=4\nE=5\nF=6\nG=7\n";
+        let enc = encrypted(
+            doc,
+            CipherKind::XChaCha20Poly1305,
+            Selector::default(),
+            false,
+        );
+        let stream = scan_dotenv(&mut Cursor::new(&enc)).unwrap().unwrap();
+        let later = encrypted(
+            "A=2\n",
+            CipherKind::XChaCha20Poly1305,
+            Selector::default(),
+            false,
+        );
+        for changed in [
+            &enc[1..],
+            &format!("{enc}X=1\n")[..],
+            &enc[..enc.len() - 1],
+            &later,
+        ] {
+            let result = stream.decrypt(&mut changed.as_bytes(), &KEY, false);
+            if let Ok(plain) = result {
+                let whole = decrypt(&open(Format::Dotenv, changed).unwrap(), &KEY, false).unwrap();
+                assert_eq!(plain.joined().as_str(), whole.as_str());
+            }
+        }
+        assert!(stream.decrypt(&mut later.as_bytes(), &KEY, false).is_err());
     }
 
     proptest! {
