@@ -6,9 +6,11 @@
 //! encrypted in windows of lines cut after `KEY=value` lines
 //! ([`crate::syntax::dotenv::windows`]), and the metadata with the MAC of
 //! all of them is written last: the whole tree of a large file is never in
-//! memory. The output is what encrypting the document whole gives (tested).
+//! memory. Windows are encrypted on every core ([`par::ordered`]) and
+//! written, with their MAC input, in order. The output is what encrypting
+//! the document whole gives (tested).
 
-use super::{feed_mac, seal, seal_mac, EngineError};
+use super::{feed_mac, par, seal, seal_mac, EngineError};
 use crate::cipher::CipherKind;
 use crate::mac::Mac;
 use crate::metadata::Metadata;
@@ -17,9 +19,13 @@ use crate::splice::SpliceError;
 use crate::syntax::{Format, Parsed};
 use std::io::Write;
 
-/// About how many lines a window holds. Small in unit tests, so that every
-/// .env encryption test crosses windows.
-pub(super) const WINDOW_LINES: usize = if cfg!(test) { 3 } else { 4 * 1024 };
+/// About how many lines a window holds: few enough that one thread
+/// encrypts a window (see [`par`]), the windows going to every core. Small
+/// in unit tests, so that every .env encryption test crosses windows.
+pub(super) const WINDOW_LINES: usize = if cfg!(test) { 3 } else { 1000 };
+
+/// Windows in flight (cut and not yet written), per worker.
+const AHEAD: usize = 2;
 
 /// Encrypt the .env text `src`, cut at `cuts` (see
 /// [`crate::syntax::dotenv::windows`]), with the settings and keys of
@@ -37,37 +43,25 @@ pub(super) fn encrypt_dotenv(
     let decider = Decider::new(&template.effective_selector())?;
     // The metadata can be written (checked before anything is).
     syntax.insert_metadata(src, &Parsed::default(), &template.to_node())?;
-    let mut mac = Mac::new(template.mac_only_encrypted);
-    let mut start = 0;
-    for end in cuts.iter().copied().chain([src.len()]) {
-        let text = src
-            .get(start..end)
-            .ok_or(SpliceError::OutOfBounds(start, end))?;
-        // The whole text was checked line by line already; an error here
-        // is reported at its place in the whole text.
-        let parsed = match syntax.parse(text) {
-            Ok(p) => p,
-            Err(e) => return Err(syntax.parse(src).err().unwrap_or(e).into()),
-        };
-        feed_mac(
-            &mut mac,
-            &parsed.tree,
-            &decider,
-            template.mac_only_encrypted,
-        );
-        seal::seal_document(
-            syntax,
-            text,
-            &parsed.tree,
-            key,
-            cipher,
-            &decider,
-            None,
-            &[],
-            sink,
-        )?;
-        start = end;
-    }
+    let mac_only = template.mac_only_encrypted;
+    let mut mac = Mac::new(mac_only);
+    let mut bounds = std::iter::once(0)
+        .chain(cuts.iter().copied())
+        .zip(cuts.iter().copied().chain([src.len()]));
+    let workers = par::workers();
+    par::ordered(
+        workers,
+        workers * AHEAD,
+        || Ok(bounds.next()),
+        |(start, end)| seal_window(src, start, end, key, cipher, &decider, mac_only),
+        |window| {
+            let (text, part) = window?;
+            sink.write_all(&text).map_err(EngineError::Write)?;
+            mac.absorb(part);
+            Ok(())
+        },
+        || EngineError::Write(std::io::Error::other("a worker thread stopped")),
+    )?;
     let metadata = Metadata {
         lastmodified: now.to_string(),
         mac: seal_mac(cipher, key, &mac.finish(), now)?,
@@ -82,6 +76,44 @@ pub(super) fn encrypt_dotenv(
             .map_err(EngineError::Write)?;
     }
     sink.flush().map_err(EngineError::Write)
+}
+
+/// Encrypt the window `start..end` of `src`: its text and its MAC input.
+fn seal_window(
+    src: &str,
+    start: usize,
+    end: usize,
+    key: &[u8; 32],
+    cipher: CipherKind,
+    decider: &Decider,
+    mac_only: bool,
+) -> Result<(Vec<u8>, Mac), EngineError> {
+    let syntax = Format::Dotenv.syntax();
+    let text = src
+        .get(start..end)
+        .ok_or(SpliceError::OutOfBounds(start, end))?;
+    // The whole text was checked line by line already; an error here is
+    // reported at its place in the whole text.
+    let parsed = match syntax.parse(text) {
+        Ok(p) => p,
+        Err(e) => return Err(syntax.parse(src).err().unwrap_or(e).into()),
+    };
+    let mut part = Mac::recording();
+    feed_mac(&mut part, &parsed.tree, decider, mac_only);
+    // Sealed values are about four times as long as their plaintexts.
+    let mut out = Vec::with_capacity(text.len() * 4);
+    seal::seal_document(
+        syntax,
+        text,
+        &parsed.tree,
+        key,
+        cipher,
+        decider,
+        None,
+        &[],
+        &mut out,
+    )?;
+    Ok((out, part))
 }
 
 #[cfg(test)]

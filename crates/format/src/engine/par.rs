@@ -3,6 +3,8 @@
 
 use crate::splice::SpliceError;
 use crate::tree::Span;
+use std::collections::BTreeMap;
+use std::sync::{mpsc, Arc, Mutex};
 
 /// Below this many items one thread does all the work (a thread costs more
 /// than it saves on small files).
@@ -62,6 +64,78 @@ pub(super) fn chunked<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + 
             .map(|c| move || work(c))
             .collect(),
     )
+}
+
+/// The worker threads for [`ordered`]: one per core, at most
+/// [`MAX_THREADS`].
+pub(super) fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, MAX_THREADS))
+}
+
+/// A pipeline: items from `source` (read on this thread) go to `workers`
+/// threads running `work`, and the results come to `sink` (on this thread)
+/// in source order. At most `ahead` items are in flight, so memory stays
+/// bounded whatever the source's length. The first error of `source` or
+/// `sink` stops it; `lost` is the error if the workers stopped early (a
+/// worker's panic is then propagated).
+pub(super) fn ordered<I, R, E>(
+    workers: usize,
+    ahead: usize,
+    mut source: impl FnMut() -> Result<Option<I>, E>,
+    work: impl Fn(I) -> R + Sync,
+    mut sink: impl FnMut(R) -> Result<(), E>,
+    lost: impl Fn() -> E,
+) -> Result<(), E>
+where
+    I: Send,
+    R: Send,
+{
+    let ahead = ahead.max(1);
+    let (work_tx, work_rx) = mpsc::sync_channel::<(usize, I)>(ahead);
+    let (done_tx, done_rx) = mpsc::channel::<(usize, R)>();
+    // Held by the workers only: if they all stop, sending fails.
+    let work_rx = Arc::new(Mutex::new(work_rx));
+    let work = &work;
+    std::thread::scope(|scope| {
+        for _ in 0..workers.max(1) {
+            let (work_rx, done_tx) = (Arc::clone(&work_rx), done_tx.clone());
+            scope.spawn(move || loop {
+                let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
+                let Some((index, item)) = next else {
+                    return;
+                };
+                if done_tx.send((index, work(item))).is_err() {
+                    return;
+                }
+            });
+        }
+        drop((done_tx, work_rx));
+        let mut waiting = BTreeMap::new();
+        let (mut sent, mut next, mut exhausted) = (0, 0, false);
+        let result = (|| loop {
+            while !exhausted && sent < next + ahead {
+                match source()? {
+                    Some(item) => {
+                        work_tx.send((sent, item)).map_err(|_| lost())?;
+                        sent += 1;
+                    }
+                    None => exhausted = true,
+                }
+            }
+            if exhausted && next == sent {
+                return Ok(());
+            }
+            let (index, result) = done_rx.recv().map_err(|_| lost())?;
+            waiting.insert(index, result);
+            while let Some(result) = waiting.remove(&next) {
+                sink(result)?;
+                next += 1;
+            }
+        })();
+        // The workers stop once the queue is empty and closed.
+        drop(work_tx);
+        result
+    })
 }
 
 /// Replace each `(span, text)` of `src`, writing into `out` (which should be
@@ -201,6 +275,77 @@ mod tests {
             assert_eq!(a.get(i), crate::cipher::aad(path));
         }
         assert_eq!(a.starts.len(), 3);
+    }
+
+    #[test]
+    fn ordered_keeps_order_and_bounds_what_is_in_flight() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let in_flight = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let mut items = 0..1000usize;
+        let mut out = Vec::new();
+        let result: Result<(), String> = ordered(
+            3,
+            4,
+            || {
+                let n = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(n, Ordering::SeqCst);
+                Ok(items.next())
+            },
+            |i| {
+                // Later items finish first now and then.
+                if i % 7 == 0 {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+                i * 2
+            },
+            |r| {
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                out.push(r);
+                Ok(())
+            },
+            || "lost".to_string(),
+        );
+        result.unwrap();
+        assert_eq!(out, (0..1000).map(|i| i * 2).collect::<Vec<_>>());
+        // The source is called once more than there are items (the `None`).
+        assert!(
+            most.load(Ordering::SeqCst) <= 5,
+            "{}",
+            most.load(Ordering::SeqCst)
+        );
+    }
+
+    #[test]
+    fn ordered_stops_at_the_first_error() {
+        let mut items = 0..100usize;
+        let mut seen = Vec::new();
+        let result = ordered(
+            2,
+            3,
+            || Ok(items.next()),
+            |i| if i == 10 { Err(i) } else { Ok(i) },
+            |r| r.map(|i| seen.push(i)).map_err(|i| format!("item {i}")),
+            || "lost".to_string(),
+        );
+        assert_eq!(result, Err("item 10".to_string()));
+        assert_eq!(seen, (0..10).collect::<Vec<_>>());
+        let mut failing = 0..100usize;
+        let result: Result<(), String> = ordered(
+            2,
+            3,
+            || {
+                failing
+                    .next()
+                    .filter(|&i| i < 5)
+                    .map(Some)
+                    .ok_or("source".to_string())
+            },
+            |i| i,
+            |_| Ok(()),
+            || "lost".to_string(),
+        );
+        assert_eq!(result, Err("source".to_string()));
     }
 
     #[test]

@@ -24,12 +24,11 @@
 //! their place.
 
 use super::open::{open_window, plain_len, MacFeed, MacMode};
+use super::par;
 use super::{verify_mac, EncryptedFile, EngineError};
 use crate::metadata::Metadata;
 use crate::syntax::{parse_encrypted, Format, Parsed};
-use std::collections::BTreeMap;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::sync::{mpsc, Arc, Mutex};
 use zeroize::Zeroizing;
 
 /// The least a window holds (it ends at the next line break after a
@@ -44,7 +43,7 @@ const WINDOW: usize = if cfg!(test) { 24 } else { 64 * 1024 };
 /// (more if the metadata is longer).
 const TAIL: u64 = if cfg!(test) { 16 } else { 64 * 1024 };
 
-/// Windows read ahead of the one being joined, per worker.
+/// Windows in flight (read and not yet joined), per worker.
 const AHEAD: usize = 2;
 
 /// The metadata line prefix.
@@ -192,57 +191,23 @@ impl DotenvStream {
         ignore_mac: bool,
     ) -> Result<DotenvPlain, StreamError> {
         let mode = MacMode::of_metadata(Format::Dotenv, &self.metadata);
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
-        let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Vec<u8>, bool)>(workers * AHEAD);
-        let (done_tx, done_rx) = mpsc::channel();
-        // Held by the workers only: if they all stop, sending fails.
-        let work_rx = Arc::new(Mutex::new(work_rx));
+        let workers = par::workers();
         let mut macs = MacFeed::new(mode, false);
         let mut pieces = Vec::new();
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                let (work_rx, done_tx) = (Arc::clone(&work_rx), done_tx.clone());
-                scope.spawn(move || loop {
-                    let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
-                    let Some((index, window, last)) = next else {
-                        return;
-                    };
-                    let part = self.open_part(&window, last, key, mode);
-                    if done_tx.send((index, part)).is_err() {
-                        return;
-                    }
-                });
-            }
-            drop(done_tx);
-            drop(work_rx);
-            let mut joined = Joiner {
-                next: 0,
-                waiting: BTreeMap::new(),
-                pieces: &mut pieces,
-                macs: &mut macs,
-            };
-            let mut cutter = Cutter::new(reader, self.meta_start);
-            let mut sent = 0;
-            let result = (|| -> Result<(), StreamError> {
-                while let Some((window, last)) = cutter.next()? {
-                    if work_tx.send((sent, window, last)).is_err() {
-                        break;
-                    }
-                    sent += 1;
-                    while let Ok((index, part)) = done_rx.try_recv() {
-                        joined.take(index, part)?;
-                    }
-                }
+        let mut cutter = Cutter::new(reader, self.meta_start);
+        par::ordered(
+            workers,
+            workers * AHEAD,
+            || cutter.next(),
+            |(window, last): (Vec<u8>, bool)| self.open_part(&window, last, key, mode),
+            |part| {
+                let (piece, feed) = part?;
+                pieces.push(piece);
+                macs.absorb(feed);
                 Ok(())
-            })();
-            drop(work_tx);
-            result?;
-            while joined.next < sent {
-                let (index, part) = done_rx.recv().map_err(|_| StreamError::Irregular)?;
-                joined.take(index, part)?;
-            }
-            Ok::<(), StreamError>(())
-        })?;
+            },
+            || StreamError::Irregular,
+        )?;
         let plain = DotenvPlain { pieces };
         if !ignore_mac {
             let file = EncryptedFile {
@@ -291,33 +256,6 @@ impl DotenvStream {
         let mut feed = MacFeed::recording(mode);
         open_window(&file, key, &mut feed, &mut piece)?;
         Ok((piece, feed))
-    }
-}
-
-/// What a worker made of one window.
-type Part = Result<(Zeroizing<String>, MacFeed), StreamError>;
-
-/// Joins the windows' plaintexts and MAC input in order as they come.
-struct Joiner<'a> {
-    /// The index of the next window to join.
-    next: usize,
-    waiting: BTreeMap<usize, Part>,
-    pieces: &'a mut Vec<Zeroizing<String>>,
-    macs: &'a mut MacFeed,
-}
-
-impl Joiner<'_> {
-    /// Take window `index`'s part and join what is next in order; the
-    /// first failure in file order is the error.
-    fn take(&mut self, index: usize, part: Part) -> Result<(), StreamError> {
-        self.waiting.insert(index, part);
-        while let Some(part) = self.waiting.remove(&self.next) {
-            let (piece, feed) = part?;
-            self.pieces.push(piece);
-            self.macs.absorb(feed);
-            self.next += 1;
-        }
-        Ok(())
     }
 }
 
