@@ -271,13 +271,7 @@ fn large_dotenv_files_decrypt_a_window_at_a_time() {
         .replace(last, &format!("LAST={}", key0.trim_start_matches("KEY_0=")))
         .replace("@@", &format!("KEY_0={}", last.trim_start_matches("LAST=")));
     let out = decrypt_text(dir.path(), "swapped.env", &swapped, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(25),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.stdout.is_empty());
+    assert_refused(&out, 25);
 
     let (was, now) = (
         "OPEN_8_unencrypted=clear 8\r",
@@ -285,13 +279,7 @@ fn large_dotenv_files_decrypt_a_window_at_a_time() {
     );
     let changed = enc.replace(was, now);
     let out = decrypt_text(dir.path(), "changed.env", &changed, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(51),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.stdout.is_empty());
+    assert_refused(&out, 51);
     let out = decrypt_text(dir.path(), "changed.env", &changed, &["--ignore-mac"]);
     assert_ok(&out);
     assert!(out.stdout == doc.replace(was, now).as_bytes());
@@ -319,4 +307,15 @@ fn large_dotenv_files_decrypt_a_window_at_a_time() {
         .unwrap();
     assert_ok(&out);
     assert!(std::fs::read(&path).unwrap() == doc.as_bytes());
+}
+
+/// The command failed with `code` and printed nothing.
+fn assert_refused(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
 }

@@ -1,6 +1,8 @@
-//! INI and binary-store interoperability with the real sops:
-//! * files written by sops 3.11 (`testdata/sops/enc/`) decrypt with our
-//!   engine to the data of `testdata/sops/expected/`;
+//! Interoperability with the real sops at the engine level:
+//! * INI and binary files written by sops 3.11 (`testdata/sops/enc/`)
+//!   decrypt with our engine to the data of `testdata/sops/expected/`;
+//! * .env files written by sops decrypt a window at a time
+//!   (`engine::scan_dotenv`) to what decrypting them whole gives;
 //! * files we write in AES256_GCM mode decrypt with the real `sops` binary
 //!   (found through `SOPS_LIKE_TEST_SOPS`, then `.venv/bin/sops` in the
 //!   repository (installed by scripts/test.sh); skipped with a note when
@@ -93,6 +95,28 @@ fn our_engine_decrypts_sops_written_ini() {
             let text = line.trim_start_matches("; ");
             assert!(dec.contains(text), "{name}: comment {text:?} missing");
         }
+    }
+}
+
+#[test]
+fn sops_written_dotenv_files_stream_to_their_whole_plaintext() {
+    let ids = identities(&["age-test.txt", "age-test-2.txt"]);
+    for name in [
+        "dotenv-basic.env",
+        "dotenv-crlf.env",
+        "sel-encrypted-regex.env",
+        "groups-shamir.env",
+    ] {
+        let enc = read(&format!("testdata/sops/enc/{name}"));
+        let stream = engine::scan_dotenv(&mut std::io::Cursor::new(&enc))
+            .unwrap()
+            .unwrap_or_else(|| panic!("{name}: not streamed"));
+        let key = data_key(stream.metadata(), &ids);
+        let plain = stream.decrypt(&mut enc.as_slice(), &key, false).unwrap();
+        let text = String::from_utf8(enc.clone()).unwrap();
+        let file = engine::open(Format::Dotenv, &text).unwrap();
+        let whole = engine::decrypt(&file, &key, false).unwrap();
+        assert_eq!(plain.joined().as_str(), whole.as_str(), "{name}");
     }
 }
 
