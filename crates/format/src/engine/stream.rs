@@ -625,5 +625,43 @@ mod tests {
             let enc = encrypted(&doc, cipher, Selector::default(), false);
             check_equal(&enc, &KEY)?;
         }
+
+        /// Damaged files (bytes changed, lines inserted or dropped, the
+        /// text cut): whatever the streamed decryption gives, the whole
+        /// document's decryption agrees. A plaintext is the same one, a
+        /// failure is a failure (or the file is left to the whole path).
+        #[test]
+        fn damaged_files_never_stream_to_another_plaintext(
+            doc in crate::syntax::dotenv::tests::props::file(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, "[A-Za-z=\"#\n_ ]{0,6}"), 1..4),
+            ignore_mac in any::<bool>(),
+        ) {
+            let mut enc = sealed(&doc).into_bytes();
+            for (at, kind, text) in edits {
+                let i = at.index(enc.len() + 1);
+                match kind {
+                    0 => enc.splice(i..i, text.bytes()).for_each(drop),
+                    1 => enc.truncate(i),
+                    2 => if i < enc.len() { enc[i] ^= 0x01 },
+                    _ => {
+                        let end = enc.iter().skip(i).position(|&b| b == b'\n').map_or(enc.len(), |p| i + p + 1);
+                        enc.drain(i..end).for_each(drop);
+                    }
+                }
+            }
+            let Ok(text) = String::from_utf8(enc) else {
+                return Ok(());
+            };
+            let whole = open(Format::Dotenv, &text).and_then(|f| decrypt(&f, &KEY, ignore_mac));
+            match streamed(&text, &KEY, ignore_mac) {
+                None => {}
+                Some(Ok(plain)) => {
+                    prop_assert!(whole.is_ok(), "streamed, whole failed: {:?}", text);
+                    let whole = whole.unwrap();
+                    prop_assert_eq!(plain.as_str(), whole.as_str());
+                }
+                Some(Err(e)) => prop_assert!(whole.is_err(), "streamed failed ({e}), whole did not: {:?}", text),
+            }
+        }
     }
 }
