@@ -348,6 +348,10 @@ pub struct EditArgs {
     /// Input format: yaml, json, dotenv, toml.
     #[arg(long)]
     pub input_type: Option<String>,
+    /// Write the file in this format (yaml, json, dotenv, toml, ini), as
+    /// sops does: the document is converted and encrypted anew.
+    #[arg(long)]
+    pub output_type: Option<String>,
     #[command(flatten)]
     pub keys: KeyArgs,
     #[command(flatten)]
@@ -387,6 +391,14 @@ pub struct SetArgs {
     /// Input format: yaml, json, dotenv, toml.
     #[arg(long)]
     pub input_type: Option<String>,
+    /// Write the file in this format (yaml, json, dotenv, toml, ini), as
+    /// sops does: the document is converted and encrypted anew.
+    #[arg(long)]
+    pub output_type: Option<String>,
+    /// Accepted as sops accepts it: the file's own key groups and
+    /// threshold are kept.
+    #[arg(long)]
+    pub shamir_secret_sharing_threshold: Option<usize>,
     /// Do not verify the MAC.
     #[arg(long)]
     pub ignore_mac: bool,
@@ -408,6 +420,14 @@ pub struct UnsetArgs {
     /// Input format: yaml, json, dotenv, toml.
     #[arg(long)]
     pub input_type: Option<String>,
+    /// Write the file in this format (yaml, json, dotenv, toml, ini), as
+    /// sops does: the document is converted and encrypted anew.
+    #[arg(long)]
+    pub output_type: Option<String>,
+    /// Accepted as sops accepts it: the file's own key groups and
+    /// threshold are kept.
+    #[arg(long)]
+    pub shamir_secret_sharing_threshold: Option<usize>,
     /// Do not verify the MAC.
     #[arg(long)]
     pub ignore_mac: bool,

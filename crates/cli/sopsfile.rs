@@ -7,6 +7,7 @@ use crate::args::IoArgs;
 use crate::exit::{Failure, Result};
 use crate::io::{self, Input};
 use sops_like_format::binary::{self, BinaryFile};
+use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::{self, EncryptedFile, EngineError, KeyMaterial};
 use sops_like_format::metadata::Metadata;
 use sops_like_format::Format;
@@ -92,4 +93,30 @@ pub fn open_binary(input: &Input, order: Option<&str>, ignore_mac: bool) -> Resu
         .decrypt(key.as_bytes(), ignore_mac)
         .map_err(|e| Failure::engine(&input.name, e))?;
     Ok(OpenedBinary { file, key, plain })
+}
+
+/// `--output-type` of `set`, `unset` and `edit`, as in sops: the changed
+/// plaintext `plain` of `file` written as a new document of format `to`,
+/// encrypted with the same data key, recipients, cipher and selector
+/// (every value gets a fresh nonce: the document is a new one).
+pub fn reencrypt_as(
+    name: &str,
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    plain: &str,
+    to: Format,
+    now: &str,
+) -> Result<String> {
+    let converted = crate::cmd::decrypt::convert(file.format, to, plain)?;
+    let meta = &file.metadata;
+    let opts = engine::EncryptOptions {
+        cipher: meta.cipher().unwrap_or(CipherKind::XChaCha20Poly1305),
+        selector: meta.effective_selector(),
+        mac_only_encrypted: meta.mac_only_encrypted,
+    };
+    let keys = KeyMaterial {
+        key_groups: meta.key_groups.clone(),
+        shamir_threshold: meta.shamir_threshold,
+    };
+    engine::encrypt(to, &converted, key, &opts, keys, now).map_err(|e| Failure::engine(name, e))
 }

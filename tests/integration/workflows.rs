@@ -1091,3 +1091,84 @@ fn changed_keys_ignores_lastmodified_in_every_format() {
         );
     }
 }
+
+/// `set`, `unset` and `edit` with `--output-type` write the file in that
+/// format, as sops does (same data key and recipients: it still decrypts
+/// with the same identity); `--shamir-secret-sharing-threshold` is
+/// accepted and keeps the file's own key groups, as in sops.
+#[test]
+fn output_type_converts_the_changed_file() {
+    let dir = tempdir();
+    let run_in = |args: &[&str], editor: Option<&Path>| {
+        let mut c = cmd(dir.path(), Some("age-test.txt"));
+        if let Some(e) = editor {
+            c.env("EDITOR", e)
+                .env("XDG_RUNTIME_DIR", run_dir(dir.path()));
+        }
+        c.args(args).output().unwrap()
+    };
+    let decrypt_as = |file: &Path, ty: &str| {
+        let out = run_in(
+            &["decrypt", "--input-type", ty, file.to_str().unwrap()],
+            None,
+        );
+        assert_ok(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let file = encrypted(dir.path(), "o.yaml", "a: 1\nb: two\n");
+    let f = file.to_str().unwrap();
+    let out = run_in(
+        &[
+            "set",
+            "--output-type",
+            "json",
+            "--shamir-secret-sharing-threshold",
+            "2",
+            f,
+            r#"["a"]"#,
+            "5",
+        ],
+        None,
+    );
+    assert_ok(&out);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with('{') && !text.contains("shamir_threshold"),
+        "{text}"
+    );
+    let plain = decrypt_as(&file, "json");
+    let json: serde_json::Value = serde_json::from_str(&plain).unwrap();
+    assert_eq!(json, serde_json::json!({"a": 5, "b": "two"}));
+
+    let out = run_in(
+        &[
+            "unset",
+            "--input-type",
+            "json",
+            "--output-type",
+            "dotenv",
+            f,
+            r#"["a"]"#,
+        ],
+        None,
+    );
+    assert_ok(&out);
+    assert_eq!(decrypt_as(&file, "dotenv"), "b=two\n");
+
+    let editor = script(dir.path(), "add.sh", "printf 'b=two\\nc=3\\n' > \"$1\"");
+    let out = run_in(
+        &["edit", "--input-type", "dotenv", "--output-type", "yaml", f],
+        Some(&editor),
+    );
+    assert_ok(&out);
+    assert_eq!(decrypt_as(&file, "yaml"), "b: two\nc: \"3\"\n");
+
+    // An unknown output type is refused before anything changes.
+    let before = std::fs::read(&file).unwrap();
+    let out = run_in(
+        &["set", "--output-type", "xml", f, r#"["b"]"#, r#""x""#],
+        None,
+    );
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}

@@ -15,7 +15,10 @@ use zeroize::Zeroizing;
 
 pub fn run(args: EditArgs) -> Result<()> {
     let path = Path::new(&args.file);
-    let io_args = IoArgs::file(true, args.input_type.clone());
+    let io_args = IoArgs {
+        output_type: args.output_type.clone(),
+        ..IoArgs::file(true, args.input_type.clone())
+    };
     if !path.exists() {
         return create(&args, &io_args);
     }
@@ -24,6 +27,7 @@ pub fn run(args: EditArgs) -> Result<()> {
         return edit_binary(&args, &input);
     }
     let format = io::input_format(&io_args, &input)?;
+    let out_format = io::output_format(&io_args, format)?;
     let file = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
     let key = keysource::data_key(
         &file.metadata,
@@ -48,15 +52,20 @@ pub fn run(args: EditArgs) -> Result<()> {
             format!("{}: file has not changed, nothing written", input.name),
         ));
     }
-    let out = engine::reencrypt(
-        &file,
-        key.as_bytes(),
-        &plain,
-        &edited,
-        stash,
-        &clock::now_rfc3339(),
-    )
-    .map_err(|e| Failure::engine(&input.name, e))?;
+    let now = clock::now_rfc3339();
+    let out = if out_format == format {
+        engine::reencrypt(&file, key.as_bytes(), &plain, &edited, stash, &now)
+            .map_err(|e| Failure::engine(&input.name, e))?
+    } else {
+        sopsfile::reencrypt_as(
+            &input.name,
+            &file,
+            key.as_bytes(),
+            &edited,
+            out_format,
+            &now,
+        )?
+    };
     io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
 }
 
@@ -127,7 +136,12 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
     let now = clock::now_rfc3339();
     let out = match (format, &content) {
         (Some(f), Content::Text(text)) => {
-            engine::encrypt(f, text, data_key.as_bytes(), &plan.opts, keys, &now)
+            let to = io::output_format(io_args, f)?;
+            let text = match to == f {
+                true => text.clone(),
+                false => super::decrypt::convert(f, to, text)?,
+            };
+            engine::encrypt(to, &text, data_key.as_bytes(), &plan.opts, keys, &now)
         }
         _ => binary::encrypt_binary(content.bytes(), data_key.as_bytes(), &plan.opts, keys, &now),
     }

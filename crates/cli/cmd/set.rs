@@ -77,14 +77,19 @@ fn same(a: &Node, b: &Node) -> bool {
 /// write back in place. `change` returns `None` for "nothing to do".
 fn update(
     file: &str,
-    input_type: Option<String>,
+    types: (Option<String>, Option<String>),
     ignore_mac: bool,
     order: Option<&str>,
     change: impl FnOnce(Format, &str) -> Result<Option<Zeroizing<String>>>,
 ) -> Result<()> {
-    let io_args = IoArgs::file(true, input_type);
+    let (input_type, output_type) = types;
+    let io_args = IoArgs {
+        output_type,
+        ..IoArgs::file(true, input_type)
+    };
     let input = io::read_input(Some(file))?;
     let format = io::input_format(&io_args, &input)?;
+    let out_format = io::output_format(&io_args, format)?;
     let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
     let key = keysource::data_key(&enc.metadata, &input.name, order)?;
     let (plain, stash) = engine::decrypt_keeping(&enc, key.as_bytes(), ignore_mac)
@@ -92,6 +97,18 @@ fn update(
     let Some(new_plain) = change(format, &plain)? else {
         return Ok(());
     };
+    if out_format != format {
+        let now = clock::now_rfc3339();
+        let out = sopsfile::reencrypt_as(
+            &input.name,
+            &enc,
+            key.as_bytes(),
+            &new_plain,
+            out_format,
+            &now,
+        )?;
+        return io::atomic_write(Path::new(file), out.as_bytes(), Sensitivity::Encrypted);
+    }
     let out = engine::reencrypt(
         &enc,
         key.as_bytes(),
@@ -151,7 +168,7 @@ pub fn run_set(args: SetArgs) -> Result<()> {
     let value = json_node(&json);
     update(
         &args.file,
-        args.input_type.clone(),
+        (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
         |format, plain| {
@@ -225,7 +242,7 @@ pub fn run_unset(args: UnsetArgs) -> Result<()> {
     let path = treepath::parse(&args.index)?;
     update(
         &args.file,
-        args.input_type.clone(),
+        (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
         |format, plain| {
