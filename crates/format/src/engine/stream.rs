@@ -352,8 +352,9 @@ fn is_pair(line: &[u8]) -> bool {
     }
     let value = line.get(eq + 1..).unwrap_or_default();
     let lead = value.iter().take_while(|b| blank(b)).count();
-    let quoted =
-        value.get(lead) == Some(&b'"') && !line.get(first..).is_some_and(|l| l.starts_with(META));
+    // As the parser reads it: a metadata key (from the line's start) is
+    // never quoted.
+    let quoted = value.get(lead) == Some(&b'"') && !line.starts_with(META);
     !quoted || closes(value.get(lead + 1..).unwrap_or_default())
 }
 
@@ -579,6 +580,7 @@ mod tests {
             ("A=\"open", false),
             ("A=\"esc\\\"", false),
             ("sops_mac=\"", true),
+            ("  sops_mac=\"", false),
             ("# A=1", false),
             ("=1", false),
             ("  ", false),
