@@ -319,3 +319,45 @@ fn assert_refused(out: &std::process::Output, code: i32) {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// A YAML file of many windows (decrypted from disk a window at a time):
+/// the exact plaintext, the same failures as when read whole (a moved
+/// value exits 25, a changed clear value 51, both without output), and a
+/// file with an alias (read whole) still decrypts.
+#[test]
+fn large_yaml_files_decrypt_a_window_at_a_time() {
+    let dir = tempdir();
+    let mut doc = String::from("# head\n");
+    for i in 0..3000 {
+        doc.push_str(&format!(
+            "svc_{i}:\n  # about {i}\n  port: {i}\n  name: \"n {i}\"\n  note: |\n    line {i}\n  tags: [a, 'b {i}']\n  open_unencrypted: clear {i}\n"
+        ));
+    }
+    let enc = encrypt_text(dir.path(), "big.yaml", &doc, &[]);
+    assert!(enc.len() > 1 << 20);
+    let out = decrypt_text(dir.path(), "big.enc.yaml", &enc, &[]);
+    assert_ok(&out);
+    assert!(out.stdout == doc.as_bytes(), "plaintext differs");
+
+    let ports: Vec<&str> = enc.lines().filter(|l| l.starts_with("  port: ")).collect();
+    let (first, last) = (ports[0], ports[ports.len() - 1]);
+    let swapped = enc
+        .replacen(first, "@@", 1)
+        .replacen(last, first, 1)
+        .replacen("@@", last, 1);
+    assert_refused(&decrypt_text(dir.path(), "swapped.yaml", &swapped, &[]), 25);
+
+    let (was, now) = ("open_unencrypted: clear 7\n", "open_unencrypted: clear X\n");
+    let changed = enc.replacen(was, now, 1);
+    assert_refused(&decrypt_text(dir.path(), "changed.yaml", &changed, &[]), 51);
+
+    let aliased = encrypt_text(
+        dir.path(),
+        "alias.yaml",
+        &format!("base: &b 1\n{doc}again: *b\n"),
+        &[],
+    );
+    let out = decrypt_text(dir.path(), "alias.enc.yaml", &aliased, &[]);
+    assert_ok(&out);
+    assert!(out.stdout == format!("base: &b 1\n{doc}again: *b\n").as_bytes());
+}

@@ -82,9 +82,9 @@ enum Streamed {
     No(Option<(Metadata, DataKey)>),
 }
 
-/// Decrypt a .env file a window at a time, on every core, reading it
-/// instead of holding it (see [`engine::scan_dotenv`]), when the plaintext
-/// is all that is asked for.
+/// Decrypt a .env or YAML file a window at a time, on every core, reading
+/// it instead of holding it (see [`engine::scan`]), when the plaintext is
+/// all that is asked for.
 fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     let Some(path) = file.filter(|f| *f != "-") else {
         return Ok(Streamed::No(None));
@@ -94,11 +94,14 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
         path: Some(PathBuf::from(path)),
         bytes: Zeroizing::new(Vec::new()),
     };
-    let dotenv = args.extract.is_none()
-        && !io::is_binary(&args.io, &input)
-        && io::input_format(&args.io, &input).is_ok_and(|f| f == Format::Dotenv)
-        && io::output_format(&args.io, Format::Dotenv).is_ok_and(|f| f == Format::Dotenv);
-    if !dotenv {
+    if args.extract.is_some() || io::is_binary(&args.io, &input) {
+        return Ok(Streamed::No(None));
+    }
+    let format = match io::input_format(&args.io, &input) {
+        Ok(f @ (Format::Dotenv | Format::Yaml)) => f,
+        _ => return Ok(Streamed::No(None)),
+    };
+    if !io::output_format(&args.io, format).is_ok_and(|f| f == format) {
         return Ok(Streamed::No(None));
     }
     let Ok(mut reader) = File::open(path) else {
@@ -107,7 +110,7 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     if !reader.metadata().is_ok_and(|m| m.is_file()) {
         return Ok(Streamed::No(None));
     }
-    let Ok(Some(stream)) = engine::scan_dotenv(&mut reader) else {
+    let Ok(Some(stream)) = engine::scan(format, &mut reader) else {
         return Ok(Streamed::No(None));
     };
     let key = keysource::data_key(

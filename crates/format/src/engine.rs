@@ -29,7 +29,7 @@ mod par;
 mod seal;
 mod stream;
 
-pub use stream::{scan_dotenv, DotenvStream, StreamError};
+pub use stream::{scan, StreamError, Streamed, StreamedPlain};
 
 /// Everything that can go wrong in the engine. No variant holds plaintext.
 #[derive(Debug, thiserror::Error)]

@@ -22,7 +22,7 @@ mod text;
 mod timestamp;
 
 #[cfg(test)]
-mod proptests;
+pub(crate) mod proptests;
 #[cfg(test)]
 mod tests;
 
@@ -41,6 +41,21 @@ pub struct Yaml;
 /// encrypted value).
 pub(crate) fn parse_encrypted(src: &str) -> Result<Parsed, ParseError> {
     parse::parse_with(src, true).map(|out| out.parsed)
+}
+
+/// A window of an encrypted YAML file cut before top-level keys (see
+/// [`crate::engine::stream`]), parsed lean: `None` unless it is one block
+/// mapping at indentation 0 without aliases, with no document marker,
+/// directive or key line the cut rules refuse.
+pub(crate) fn parse_window(src: &str) -> Option<Parsed> {
+    split::window(src)
+}
+
+/// Whether a YAML text may be cut at byte `at` (a line start) for
+/// [`parse_window`]: `prev` is the line before the cut, `line` the line
+/// after it.
+pub(crate) fn may_cut(prev: &str, line: &str) -> bool {
+    split::may_cut(prev, line)
 }
 
 impl Syntax for Yaml {

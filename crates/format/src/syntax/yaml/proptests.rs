@@ -144,7 +144,7 @@ fn value(v: &Tree, indent: usize, st: &Style, n: &mut usize, out: &mut String) {
     }
 }
 
-fn document() -> impl Strategy<Value = String> {
+pub(crate) fn document() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(("[a-z]{1,5}", tree()), 1..4),
         1usize..5,

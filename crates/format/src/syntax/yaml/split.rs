@@ -98,13 +98,40 @@ fn cut_point(src: &str, near: usize) -> Option<usize> {
             .find('\n')
             .map_or(src.len(), |i| pos + i + 1);
         let line = src.get(pos..line_end)?;
-        if is_key_line(line) && is_content(prev_line) && !ends_in_block_header(prev_line) {
+        if may_cut(prev_line, line) {
             return Some(pos);
         }
         prev_line = line;
         pos = line_end;
     }
     None
+}
+
+/// Whether the document may be cut between the lines `prev` and `line`
+/// (see the module docs).
+pub(super) fn may_cut(prev: &str, line: &str) -> bool {
+    is_key_line(line) && is_content(prev) && !ends_in_block_header(prev)
+}
+
+/// A window of a document cut where [`may_cut`] allows (see
+/// [`super::parse_window`]): its lean parse, if it is one plain block
+/// mapping at indentation 0 without aliases and without any marker or
+/// directive line.
+pub(super) fn window(src: &str) -> Option<Parsed> {
+    let body = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let marker = ["---", "...", "%"]
+        .iter()
+        .any(|m| body.starts_with(m) || body.contains(&format!("\n{m}")));
+    if marker {
+        return None;
+    }
+    let first = body.lines().find(|l| is_content(l))?;
+    if !is_key_line(first) {
+        return None;
+    }
+    let (entries, _, mut parsed) = block_map(parse_whole(src, true).ok()?)?;
+    parsed.tree.docs = vec![Node::Map(entries)];
+    Some(parsed)
 }
 
 /// The line holding byte `at` (up to and including its line break).
