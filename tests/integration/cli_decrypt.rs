@@ -361,3 +361,28 @@ fn large_yaml_files_decrypt_a_window_at_a_time() {
     assert_ok(&out);
     assert!(out.stdout == format!("base: &b 1\n{doc}again: *b\n").as_bytes());
 }
+
+/// A TOML file of many windows decrypts from disk a window at a time to
+/// its exact plaintext; a moved value still exits 25 without output.
+#[test]
+fn large_toml_files_decrypt_a_window_at_a_time() {
+    let dir = tempdir();
+    let mut doc = String::from("title = \"t\"\n");
+    for i in 0..3000 {
+        doc.push_str(&format!(
+            "[svc_{i}]\nport = {i}\nname = \"n {i}\" # c\n[[svc_{i}.tags]]\nv = 'x {i}'\n"
+        ));
+    }
+    let enc = encrypt_text(dir.path(), "big.toml", &doc, &[]);
+    assert!(enc.len() > 1 << 20);
+    let out = decrypt_text(dir.path(), "big.enc.toml", &enc, &[]);
+    assert_ok(&out);
+    assert!(out.stdout == doc.as_bytes(), "plaintext differs");
+    let ports: Vec<&str> = enc.lines().filter(|l| l.starts_with("port = ")).collect();
+    let (first, last) = (ports[0], ports[ports.len() - 1]);
+    let swapped = enc
+        .replacen(first, "@@", 1)
+        .replacen(last, first, 1)
+        .replacen("@@", last, 1);
+    assert_refused(&decrypt_text(dir.path(), "swapped.toml", &swapped, &[]), 25);
+}

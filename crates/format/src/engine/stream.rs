@@ -1,11 +1,11 @@
-//! .env and YAML files decrypted from a reader a window at a time, on
-//! every core, so that neither the encrypted text nor its tree is ever
+//! .env, YAML and TOML files decrypted from a reader a window at a time,
+//! on every core, so that neither the encrypted text nor its tree is ever
 //! whole in memory: only the plaintext is, held until its MAC has verified.
 //!
 //! The data key is needed first and the metadata is at the end of the
 //! file, so [`scan`] reads the file's tail: the run of `sops_…` lines that
-//! ends a .env file, or YAML's top-level `sops:` key, the last line at
-//! column 0. The caller unwraps the data key from that metadata, then
+//! ends a .env file, YAML's top-level `sops:` key (the last line at column
+//! 0), or TOML's `[sops]` table (the headers after it are its own). The caller unwraps the data key from that metadata, then
 //! [`Streamed::decrypt`] reads the file once from its start, cuts it into
 //! windows and opens each window as a document of its own on a worker
 //! thread; the plaintexts and the MAC input are joined in order. Windows
@@ -20,12 +20,19 @@
 //!   directives. A failure to open a YAML window leaves the file to the
 //!   whole path (a comment may be sealed at the path of a mapping in an
 //!   earlier window).
+//! - TOML: before a table header whose previous line is content (a
+//!   comment just above a header belongs to that header's table). A
+//!   header-like line inside a multi-line string or array leaves the
+//!   window before it unterminated, which its parse refuses. A table
+//!   reopened in a later window would put its values elsewhere in the
+//!   whole document's MAC order, so any failure is left to the whole path.
 //! - The windows before the last hold no metadata, and the last one (which
 //!   starts before the line preceding the metadata, so that its removal is
 //!   the whole document's) has exactly the metadata read from the tail.
 //!
 //! Any other file (aliases, several YAML documents, metadata elsewhere, a
-//! line that does not parse, no metadata) is [`StreamError::Irregular`]:
+//! line that does not parse, no metadata), and for YAML and TOML any
+//! failure, is [`StreamError::Irregular`]:
 //! decrypt it whole with [`super::open`] and [`super::decrypt`], which also
 //! report its errors at their place.
 
@@ -110,13 +117,13 @@ impl StreamedPlain {
     }
 }
 
-/// Read the metadata of the encrypted text in `reader` (a .env or YAML
-/// file) from its end. `Ok(None)` for another format, or when the file
+/// Read the metadata of the encrypted text in `reader` (a .env, YAML or
+/// TOML file) from its end. `Ok(None)` for another format, or when the file
 /// does not end with its metadata (or it does not make metadata): decrypt
 /// it whole with [`super::open`] and [`super::decrypt`] instead, which
 /// report what is wrong.
 pub fn scan<R: Read + Seek>(format: Format, reader: &mut R) -> io::Result<Option<Streamed>> {
-    if !matches!(format, Format::Dotenv | Format::Yaml) {
+    if !matches!(format, Format::Dotenv | Format::Yaml | Format::Toml) {
         return Ok(None);
     }
     let len = reader.seek(SeekFrom::End(0))?;
@@ -185,6 +192,14 @@ fn trailing_block(format: Format, tail: &[u8], whole: bool) -> Tail {
                 None
             }
             Format::Dotenv => Some(first.map_or(Tail::None, Tail::Starts)),
+            // TOML: the `[sops]` header, after which every header is one
+            // of the sops table's own.
+            Format::Toml if line == b"[sops]".as_slice() || line == b"[sops]\r".as_slice() => {
+                Some(Tail::Starts(start))
+            }
+            Format::Toml if line.starts_with(b"[sops.") || line.starts_with(b"[[sops.") => None,
+            Format::Toml if line.starts_with(b"[") => Some(Tail::None),
+            Format::Toml => None,
             _ if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'))
                 || line.starts_with(b" ")
                 || line.starts_with(b"\t") =>
@@ -256,9 +271,23 @@ impl Streamed {
                 // Re-parsed to compute the MAC.
                 None => plain.joined(),
             };
-            verify_mac(&file, key, &whole, computed)?;
+            match verify_mac(&file, key, &whole, computed) {
+                Ok(()) => {}
+                Err(_) if self.whole_decides() => return Err(StreamError::Irregular),
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(plain)
+    }
+
+    /// Whether a failure in a window is left to the whole document's
+    /// decryption to report. For YAML and TOML it is: a YAML comment may
+    /// be sealed at the path of a mapping in an earlier window, and a TOML
+    /// table reopened in a later window puts its values elsewhere in the
+    /// whole document's order (its MAC order). A .env line depends on no
+    /// other line.
+    fn whole_decides(&self) -> bool {
+        self.format != Format::Dotenv
     }
 
     /// Open one window (`last`: the one with the metadata): its plaintext
@@ -273,7 +302,7 @@ impl Streamed {
         let text = std::str::from_utf8(window).map_err(|_| StreamError::Irregular)?;
         let parsed = match self.format {
             Format::Yaml => yaml::parse_window(text),
-            _ => parse_encrypted(Format::Dotenv, text).ok(),
+            format => parse_encrypted(format, text).ok(),
         };
         let parsed = parsed.ok_or(StreamError::Irregular)?;
         let metadata = match (&parsed.metadata, last) {
@@ -294,10 +323,7 @@ impl Streamed {
         let mut feed = MacFeed::recording(mode);
         match open_window(&file, key, &mut feed, &mut piece) {
             Ok(()) => Ok((piece, feed)),
-            // A YAML comment may be sealed at a path of the mapping before
-            // it, which can be in an earlier window: the whole document's
-            // decryption decides.
-            Err(_) if self.format == Format::Yaml => Err(StreamError::Irregular),
+            Err(_) if self.whole_decides() => Err(StreamError::Irregular),
             Err(e) => Err(e.into()),
         }
     }
@@ -398,6 +424,12 @@ impl<R: Read> Cutter<'_, R> {
                 (Ok(prev), Ok(next)) => yaml::may_cut(prev, next),
                 _ => false,
             },
+            // Before a table header, after content (a comment just above a
+            // header belongs to that header's table).
+            Format::Toml => {
+                let prev = prev.trim_ascii_start();
+                next.starts_with(b"[") && !prev.is_empty() && !prev.starts_with(b"#")
+            }
             _ => is_pair(prev) && !next.starts_with(BOM),
         }
     }
@@ -873,6 +905,55 @@ mod tests {
         Ok(())
     }
 
+    /// Every TOML fixture, both ciphers, decrypts to what the whole
+    /// document gives; a document of many tables streams, and one whose
+    /// table is reopened after a cut is left to the whole path or gives
+    /// the same plaintext.
+    #[test]
+    fn toml_files_stream_to_the_whole_documents_plaintext() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/toml");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let Ok(doc) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if crate::engine::plaintext(Format::Toml, &doc).is_err() {
+                continue;
+            }
+            for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
+                let enc = encrypted_as(Format::Toml, &doc, cipher, Selector::default(), false);
+                check_equal_as(Format::Toml, &enc, &KEY, false)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
+        }
+        let mut doc = String::from("title = \"t\" # c\n");
+        for i in 0..40 {
+            doc.push_str(&format!(
+                "[svc_{i}]\nport = {i}\nname = \"n {i}\"\n# about\n[[svc_{i}.tags]]\nv = 'x {i}'\ntext = \"\"\"\n[not_a_header]\n\"\"\"\n"
+            ));
+        }
+        let enc = encrypted_as(
+            Format::Toml,
+            &doc,
+            CipherKind::XChaCha20Poly1305,
+            Selector::default(),
+            false,
+        );
+        let stream = scan(Format::Toml, &mut Cursor::new(&enc)).unwrap().unwrap();
+        let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false).unwrap();
+        assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
+        assert_eq!(plain.joined().as_str(), doc);
+        let reopened = format!("[a]\nx = 1\n[b]\ny = 2\n[a.c]\nz = 3\n{doc}");
+        let enc = encrypted_as(
+            Format::Toml,
+            &reopened,
+            CipherKind::XChaCha20Poly1305,
+            Selector::default(),
+            false,
+        );
+        check_equal_as(Format::Toml, &enc, &KEY, false).unwrap();
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -909,6 +990,30 @@ mod tests {
             ignore_mac in any::<bool>(),
         ) {
             check_damaged(Format::Dotenv, &sealed(&doc), edits, ignore_mac)?;
+        }
+
+        #[test]
+        fn generated_toml_documents_stream_to_the_whole_documents_plaintext(
+            doc in crate::syntax::toml::tests::generated::document(),
+            aes in any::<bool>(),
+        ) {
+            let cipher = if aes { CipherKind::Aes256Gcm } else { CipherKind::XChaCha20Poly1305 };
+            if crate::engine::plaintext(Format::Toml, &doc).is_ok() {
+                let enc = encrypted_as(Format::Toml, &doc, cipher, Selector::default(), false);
+                check_equal_as(Format::Toml, &enc, &KEY, false)?;
+            }
+        }
+
+        #[test]
+        fn damaged_toml_files_never_stream_to_another_plaintext(
+            doc in crate::syntax::toml::tests::generated::document(),
+            edits in edits(),
+            ignore_mac in any::<bool>(),
+        ) {
+            if crate::engine::plaintext(Format::Toml, &doc).is_ok() {
+                let enc = encrypted_as(Format::Toml, &doc, CipherKind::XChaCha20Poly1305, Selector::default(), false);
+                check_damaged(Format::Toml, &enc, edits, ignore_mac)?;
+            }
         }
 
         #[test]

@@ -32,7 +32,7 @@ mod scalar;
 mod write;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use super::{EmitError, ParseError, Parsed, PathStep, Syntax};
 use crate::splice::Edit;

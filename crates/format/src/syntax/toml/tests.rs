@@ -397,7 +397,7 @@ fn enc_and_value_lexemes() {
 
 /// Generated documents: every kind of value, comments in every place,
 /// tables, arrays of tables, dotted keys, CRLF, BOM, no final newline.
-mod generated {
+pub(crate) mod generated {
     use super::super::scalar::basic_string;
     use super::*;
     use proptest::prelude::*;
@@ -641,6 +641,11 @@ mod generated {
             text.insert(0, '\u{feff}');
         }
         text
+    }
+
+    /// Generated TOML documents, as text.
+    pub(crate) fn document() -> impl Strategy<Value = String> {
+        doc().prop_map(|d| render(&d))
     }
 
     proptest! {
