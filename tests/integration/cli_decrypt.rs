@@ -333,19 +333,7 @@ fn large_yaml_files_decrypt_a_window_at_a_time() {
             "svc_{i}:\n  # about {i}\n  port: {i}\n  name: \"n {i}\"\n  note: |\n    line {i}\n  tags: [a, 'b {i}']\n  open_unencrypted: clear {i}\n"
         ));
     }
-    let enc = encrypt_text(dir.path(), "big.yaml", &doc, &[]);
-    assert!(enc.len() > 1 << 20);
-    let out = decrypt_text(dir.path(), "big.enc.yaml", &enc, &[]);
-    assert_ok(&out);
-    assert!(out.stdout == doc.as_bytes(), "plaintext differs");
-
-    let ports: Vec<&str> = enc.lines().filter(|l| l.starts_with("  port: ")).collect();
-    let (first, last) = (ports[0], ports[ports.len() - 1]);
-    let swapped = enc
-        .replacen(first, "@@", 1)
-        .replacen(last, first, 1)
-        .replacen("@@", last, 1);
-    assert_refused(&decrypt_text(dir.path(), "swapped.yaml", &swapped, &[]), 25);
+    let enc = streams_exactly(dir.path(), "yaml", &doc, "  port: ");
 
     let (was, now) = ("open_unencrypted: clear 7\n", "open_unencrypted: clear X\n");
     let changed = enc.replacen(was, now, 1);
@@ -373,16 +361,26 @@ fn large_toml_files_decrypt_a_window_at_a_time() {
             "[svc_{i}]\nport = {i}\nname = \"n {i}\" # c\n[[svc_{i}.tags]]\nv = 'x {i}'\n"
         ));
     }
-    let enc = encrypt_text(dir.path(), "big.toml", &doc, &[]);
+    streams_exactly(dir.path(), "toml", &doc, "port = ");
+}
+
+/// Encrypt the large document `doc` (extension `ext`), check that it
+/// decrypts to exactly `doc`, and that swapping the values of its first
+/// and last lines starting with `value_line` exits 25 without output;
+/// returns the encrypted text.
+fn streams_exactly(dir: &std::path::Path, ext: &str, doc: &str, value_line: &str) -> String {
+    let enc = encrypt_text(dir, &format!("big.{ext}"), doc, &[]);
     assert!(enc.len() > 1 << 20);
-    let out = decrypt_text(dir.path(), "big.enc.toml", &enc, &[]);
+    let out = decrypt_text(dir, &format!("big.enc.{ext}"), &enc, &[]);
     assert_ok(&out);
     assert!(out.stdout == doc.as_bytes(), "plaintext differs");
-    let ports: Vec<&str> = enc.lines().filter(|l| l.starts_with("port = ")).collect();
-    let (first, last) = (ports[0], ports[ports.len() - 1]);
+    let lines: Vec<&str> = enc.lines().filter(|l| l.starts_with(value_line)).collect();
+    let (first, last) = (lines[0], lines[lines.len() - 1]);
     let swapped = enc
         .replacen(first, "@@", 1)
         .replacen(last, first, 1)
         .replacen("@@", last, 1);
-    assert_refused(&decrypt_text(dir.path(), "swapped.toml", &swapped, &[]), 25);
+    let out = decrypt_text(dir, &format!("swapped.{ext}"), &swapped, &[]);
+    assert_refused(&out, 25);
+    enc
 }
