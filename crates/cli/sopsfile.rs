@@ -7,7 +7,6 @@ use crate::args::IoArgs;
 use crate::exit::{Failure, Result};
 use crate::io::{self, Input};
 use sops_like_format::binary::{self, BinaryFile};
-use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::{self, EncryptedFile, EngineError, KeyMaterial};
 use sops_like_format::metadata::Metadata;
 use sops_like_format::Format;
@@ -108,15 +107,7 @@ pub fn reencrypt_as(
     now: &str,
 ) -> Result<String> {
     let converted = crate::cmd::decrypt::convert(file.format, to, plain)?;
-    let meta = &file.metadata;
-    let opts = engine::EncryptOptions {
-        cipher: meta.cipher().unwrap_or(CipherKind::XChaCha20Poly1305),
-        selector: meta.effective_selector(),
-        mac_only_encrypted: meta.mac_only_encrypted,
-    };
-    let keys = KeyMaterial {
-        key_groups: meta.key_groups.clone(),
-        shamir_threshold: meta.shamir_threshold,
-    };
+    let opts = engine::EncryptOptions::of(&file.metadata);
+    let keys = KeyMaterial::of(&file.metadata);
     engine::encrypt(to, &converted, key, &opts, keys, now).map_err(|e| Failure::engine(name, e))
 }

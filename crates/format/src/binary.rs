@@ -10,7 +10,7 @@
 //! * No selector is written (sops ignores selectors for binary files); a
 //!   reader applies the default.
 
-use crate::cipher::{is_encrypted, CipherError, CipherKind, EncValue};
+use crate::cipher::{is_encrypted, CipherError, EncValue};
 use crate::engine::{self, mac_aad, EncryptOptions, EngineError, KeyMaterial};
 use crate::mac::Mac;
 use crate::metadata::{Metadata, FORMAT_VERSION};
@@ -150,11 +150,8 @@ impl BinaryFile {
     /// New content `data` under the same data key and wrapped keys, with
     /// the file's cipher and MAC setting (`edit`).
     pub fn reencrypt(&self, key: &[u8; 32], data: &[u8], now: &str) -> Result<String, EngineError> {
-        let keys = KeyMaterial {
-            key_groups: self.metadata.key_groups.clone(),
-            shamir_threshold: self.metadata.shamir_threshold,
-        };
-        encrypt_binary(data, key, &self.options(), keys, now)
+        let keys = KeyMaterial::of(&self.metadata);
+        encrypt_binary(data, key, &EncryptOptions::of(&self.metadata), keys, now)
     }
 
     /// The content under a new data key `new_key`, wrapped as `keys`
@@ -169,17 +166,13 @@ impl BinaryFile {
         now: &str,
     ) -> Result<String, EngineError> {
         let data = self.decrypt(old_key, ignore_mac)?;
-        encrypt_binary(&data, new_key, &self.options(), keys, now)
-    }
-
-    /// How the file was encrypted: its cipher (AES256_GCM if the MAC does
-    /// not tell) and MAC setting.
-    fn options(&self) -> EncryptOptions {
-        EncryptOptions {
-            cipher: self.metadata.cipher().unwrap_or(CipherKind::Aes256Gcm),
-            mac_only_encrypted: self.metadata.mac_only_encrypted,
-            ..EncryptOptions::default()
-        }
+        encrypt_binary(
+            &data,
+            new_key,
+            &EncryptOptions::of(&self.metadata),
+            keys,
+            now,
+        )
     }
 
     fn verify_mac(&self, key: &[u8; 32], plain: &[u8], encrypted: bool) -> Result<(), EngineError> {
@@ -217,6 +210,7 @@ pub fn decrypt_binary(
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::cipher::CipherKind;
     use crate::metadata::MasterKey;
 
     const KEY: [u8; 32] = [7u8; 32];

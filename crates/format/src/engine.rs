@@ -110,6 +110,18 @@ pub struct EncryptOptions {
     pub mac_only_encrypted: bool,
 }
 
+impl EncryptOptions {
+    /// How the file with `metadata` was encrypted: its cipher (see
+    /// [`Metadata::cipher_or_sops`]), selector and MAC setting.
+    pub fn of(metadata: &Metadata) -> EncryptOptions {
+        EncryptOptions {
+            cipher: metadata.cipher_or_sops(),
+            selector: metadata.effective_selector(),
+            mac_only_encrypted: metadata.mac_only_encrypted,
+        }
+    }
+}
+
 impl Default for EncryptOptions {
     fn default() -> Self {
         EncryptOptions {
@@ -127,6 +139,16 @@ pub struct KeyMaterial {
     pub key_groups: Vec<Vec<MasterKey>>,
     /// Shamir threshold for two or more groups.
     pub shamir_threshold: Option<usize>,
+}
+
+impl KeyMaterial {
+    /// The wrapped keys `metadata` stores: the file's data key as it is.
+    pub fn of(metadata: &Metadata) -> KeyMaterial {
+        KeyMaterial {
+            key_groups: metadata.key_groups.clone(),
+            shamir_threshold: metadata.shamir_threshold,
+        }
+    }
 }
 
 /// An encrypted file, parsed, with its metadata.
@@ -504,7 +526,7 @@ pub fn reencrypt(
     if old_plain == new_plain {
         return Ok(file.src.to_string());
     }
-    let cipher = file.metadata.cipher().unwrap_or(CipherKind::Aes256Gcm);
+    let cipher = file.metadata.cipher_or_sops();
     into_string(|sink| {
         encrypt_with(
             file.format,
@@ -531,7 +553,7 @@ pub fn rotate(
     now: &str,
 ) -> Result<String, EngineError> {
     let plain = decrypt(file, old_key, ignore_mac)?;
-    let cipher = file.metadata.cipher().unwrap_or(CipherKind::Aes256Gcm);
+    let cipher = file.metadata.cipher_or_sops();
     let template = Metadata {
         key_groups: keys.key_groups,
         shamir_threshold: keys.shamir_threshold,

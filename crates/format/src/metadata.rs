@@ -240,6 +240,13 @@ impl Metadata {
             .map(|v| v.cipher)
     }
 
+    /// The cipher to seal the file's values with: [`Metadata::cipher`],
+    /// or sops's AES256_GCM when the MAC does not tell.
+    pub fn cipher_or_sops(&self) -> crate::cipher::CipherKind {
+        self.cipher()
+            .unwrap_or(crate::cipher::CipherKind::Aes256Gcm)
+    }
+
     /// The selector in force (sops's default when none is written).
     pub fn effective_selector(&self) -> Selector {
         self.selector.clone().unwrap_or_default()
