@@ -504,7 +504,10 @@ fn decrypt_inner(
     let mut stash = Stash::default();
     let (plaintext, computed) = open::open_document(file, key, keep, &mut stash)?;
     if !ignore_mac {
-        verify_mac(file, key, &plaintext, computed)?;
+        verify_mac(&file.metadata, key, || match computed {
+            Some(mac) => Ok(mac),
+            None => plaintext_mac(file.format, &file.metadata, &plaintext),
+        })?;
     }
     Ok((plaintext, stash))
 }
@@ -642,13 +645,13 @@ impl Stash {
     }
 }
 
+/// Check the file's MAC (`meta`'s, opened with `key`) against the one
+/// `computed` gives (called only once the stored MAC opened).
 fn verify_mac(
-    file: &EncryptedFile<'_>,
+    meta: &Metadata,
     key: &[u8; 32],
-    plaintext: &str,
-    computed: Option<String>,
+    computed: impl FnOnce() -> Result<String, EngineError>,
 ) -> Result<(), EngineError> {
-    let meta = &file.metadata;
     if meta.mac.is_empty() {
         return Err(EngineError::MacMissing);
     }
@@ -658,23 +661,26 @@ fn verify_mac(
             path: "sops:mac".into(),
             source,
         })?;
-    let computed = match computed {
-        Some(c) => c,
-        None => {
-            let reparsed = file
-                .format
-                .syntax()
-                .parse(plaintext)
-                .map_err(EngineError::DecryptedParse)?;
-            let decider = Decider::new(&meta.effective_selector())?;
-            compute_mac(&reparsed.tree, &decider, meta.mac_only_encrypted)
-        }
-    };
     // Constant-time enough: both are public-length hex strings.
-    if stored.as_slice() != computed.as_bytes() {
+    if stored.as_slice() != computed()?.as_bytes() {
         return Err(EngineError::MacMismatch);
     }
     Ok(())
+}
+
+/// The MAC of a decrypted document of `format` with `meta`, from a parse
+/// of its plaintext (when opening did not compute it on the way).
+fn plaintext_mac(format: Format, meta: &Metadata, plaintext: &str) -> Result<String, EngineError> {
+    let reparsed = format
+        .syntax()
+        .parse(plaintext)
+        .map_err(EngineError::DecryptedParse)?;
+    let decider = Decider::new(&meta.effective_selector())?;
+    Ok(compute_mac(
+        &reparsed.tree,
+        &decider,
+        meta.mac_only_encrypted,
+    ))
 }
 
 #[cfg(test)]

@@ -532,27 +532,22 @@ fn batches(
 
 /// One window of a document decrypted a window at a time (see
 /// [`super::stream`]): `file` is the window, with the whole document's
-/// metadata; its plaintext is appended to `plain` and its MAC input fed to
-/// `macs`.
+/// metadata. Returns its plaintext and feeds its MAC input to `macs`.
 pub(super) fn open_window(
     file: &EncryptedFile<'_>,
     key: &[u8; 32],
     macs: &mut MacFeed,
-    plain: &mut Zeroizing<String>,
-) -> Result<(), EngineError> {
-    let (leaves, _) = size_up(file);
+) -> Result<Zeroizing<String>, EngineError> {
+    let (leaves, plain_len) = size_up(file);
+    let mut plain = Zeroizing::new(String::with_capacity(plain_len));
     let mut stash = Stash::default();
-    if batches(file, key, false, &mut stash, leaves, macs, plain)? {
-        Ok(())
+    if batches(file, key, false, &mut stash, leaves, macs, &mut plain)? {
+        Ok(plain)
     } else {
-        // A .env window's leaves always come in source order.
+        // Leaves out of source order (a TOML table reopened in the
+        // window): the caller decrypts the document whole.
         Err(SpliceError::OutOfBounds(0, file.src.len()).into())
     }
-}
-
-/// About how long the plaintext of `file` is.
-pub(super) fn plain_len(file: &EncryptedFile<'_>) -> usize {
-    size_up(file).1
 }
 
 /// The number of leaves of `file` (an upper bound of the encrypted ones)

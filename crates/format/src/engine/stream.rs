@@ -36,12 +36,12 @@
 //! decrypt it whole with [`super::open`] and [`super::decrypt`], which also
 //! report its errors at their place.
 
-use super::open::{open_window, plain_len, MacFeed, MacMode};
+use super::open::{open_window, MacFeed, MacMode};
 use super::par;
-use super::{verify_mac, EncryptedFile, EngineError};
+use super::{plaintext_mac, verify_mac, EncryptedFile, EngineError};
 use crate::metadata::Metadata;
 use crate::syntax::flat::flatten;
-use crate::syntax::{parse_encrypted, yaml, Format, Parsed};
+use crate::syntax::{parse_encrypted, yaml, Format};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use zeroize::Zeroizing;
 
@@ -167,8 +167,10 @@ enum Tail {
 
 /// Find where the metadata that ends `tail` (the end of a file; `whole`:
 /// the whole file) starts: for .env, the run of physical lines starting
-/// with `sops_`; for YAML, the last line at column 0, which must be the
-/// top-level `sops:` key (every line after it is indented or blank).
+/// with `sops_`; for TOML, the `[sops]` header line (every header after it
+/// is `[sops.…]` or `[[sops.…]]`); for YAML, the last line at column 0,
+/// which must be the top-level `sops:` key (every line after it is
+/// indented or blank).
 fn trailing_block(format: Format, tail: &[u8], whole: bool) -> Tail {
     let mut end = tail.len();
     // A final line break ends the last line, it does not start another.
@@ -259,19 +261,11 @@ impl Streamed {
         )?;
         let plain = StreamedPlain { pieces };
         if !ignore_mac {
-            let file = EncryptedFile {
-                format: self.format,
-                src: "",
-                parsed: Parsed::default(),
-                metadata: self.metadata.clone(),
+            let computed = || match macs.finish() {
+                Some(mac) => Ok(mac),
+                None => plaintext_mac(self.format, &self.metadata, &plain.joined()),
             };
-            let computed = macs.finish();
-            let whole = match computed {
-                Some(_) => Zeroizing::new(String::new()),
-                // Re-parsed to compute the MAC.
-                None => plain.joined(),
-            };
-            match verify_mac(&file, key, &whole, computed) {
+            match verify_mac(&self.metadata, key, computed) {
                 Ok(()) => {}
                 Err(_) if self.whole_decides() => return Err(StreamError::Irregular),
                 Err(e) => return Err(e.into()),
@@ -319,10 +313,9 @@ impl Streamed {
             parsed,
             metadata: self.metadata.clone(),
         };
-        let mut piece = Zeroizing::new(String::with_capacity(plain_len(&file)));
         let mut feed = MacFeed::recording(mode);
-        match open_window(&file, key, &mut feed, &mut piece) {
-            Ok(()) => Ok((piece, feed)),
+        match open_window(&file, key, &mut feed) {
+            Ok(piece) => Ok((piece, feed)),
             Err(_) if self.whole_decides() => Err(StreamError::Irregular),
             Err(e) => Err(e.into()),
         }
