@@ -111,6 +111,8 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
             })?,
         })
     };
+    // `--output-type`, checked before the editor runs.
+    let out_format = format.map(|f| io::output_format(io_args, f)).transpose()?;
     let plan = super::plan::new_file(
         Some(path),
         &args.keys,
@@ -136,12 +138,15 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
     let now = clock::now_rfc3339();
     let out = match (format, &content) {
         (Some(f), Content::Text(text)) => {
-            let to = io::output_format(io_args, f)?;
-            let text = match to == f {
-                true => text.clone(),
-                false => super::decrypt::convert(f, to, text)?,
+            let to = out_format.unwrap_or(f);
+            let converted;
+            let text: &str = if to == f {
+                text
+            } else {
+                converted = super::decrypt::convert(f, to, text)?;
+                &converted
             };
-            engine::encrypt(to, &text, data_key.as_bytes(), &plan.opts, keys, &now)
+            engine::encrypt(to, text, data_key.as_bytes(), &plan.opts, keys, &now)
         }
         _ => binary::encrypt_binary(content.bytes(), data_key.as_bytes(), &plan.opts, keys, &now),
     }
