@@ -408,7 +408,9 @@ impl ValueCipher {
                 .to_vec(),
             CipherKind::XChaCha20Poly1305 => {
                 let nonce = iv.as_slice().try_into().map_err(bad)?;
-                crate::xchacha::seal(&self.key, nonce, aad, buf.into_out()).to_vec()
+                crate::xchacha::seal(&self.key, nonce, aad, buf.into_out())
+                    .map_err(|_| CipherError::Auth)?
+                    .to_vec()
             }
         };
         Ok(EncValue {
@@ -454,7 +456,9 @@ impl ValueCipher {
                 let nonce = (&*iv)
                     .try_into()
                     .map_err(|_| CipherError::Malformed("bad nonce length"))?;
-                crate::xchacha::seal(&self.key, nonce, aad, scratch.as_mut_slice()).into()
+                crate::xchacha::seal(&self.key, nonce, aad, scratch.as_mut_slice())
+                    .map_err(|_| CipherError::Auth)?
+                    .into()
             }
         };
         out.reserve(40 + scratch.len().div_ceil(3) * 4 + 44 + 24 + ty.len());
