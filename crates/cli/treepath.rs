@@ -105,4 +105,27 @@ mod tests {
         assert!(parse(r#"["a"#).is_err());
         assert!(parse("[-1]").is_err());
     }
+
+    proptest::proptest! {
+        /// Any text either parses or fails with the tree path code.
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in r#"[\[\]"'\\0-9a-zé ]{0,24}"#) {
+            if let Err(e) = parse(&text) {
+                proptest::prop_assert_eq!(e.code, code::INVALID_TREE_PATH_FORMAT);
+            }
+        }
+
+        /// Keys parse back from their spelling, quotes and backslashes
+        /// escaped.
+        #[test]
+        fn spelled_keys_parse_back(keys in proptest::collection::vec(r#"[a-z"'\\é ]{0,6}"#, 1..4)) {
+            let spelled: String = keys
+                .iter()
+                .map(|k| format!("[\"{}\"]", k.replace('\\', "\\\\").replace('"', "\\\"")))
+                .collect();
+            let steps = parse(&spelled).map_err(|e| proptest::test_runner::TestCaseError::fail(e.message))?;
+            let expected: Vec<Step> = keys.into_iter().map(Step::Key).collect();
+            proptest::prop_assert_eq!(steps, expected);
+        }
+    }
 }
