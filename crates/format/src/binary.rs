@@ -217,13 +217,7 @@ mod tests {
     const NOW: &str = "2026-11-22T03:51:54Z";
 
     fn keys() -> KeyMaterial {
-        KeyMaterial {
-            key_groups: vec![vec![MasterKey::age(
-                "age1test",
-                "-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n",
-            )]],
-            shamir_threshold: None,
-        }
+        crate::test_keys::placeholder()
     }
 
     fn opts(cipher: CipherKind) -> EncryptOptions {

@@ -21,6 +21,8 @@ pub mod metadata;
 pub mod select;
 pub mod splice;
 pub mod syntax;
+#[cfg(test)]
+mod test_keys;
 pub mod tree;
 pub mod value;
 pub mod walk;

@@ -3,25 +3,14 @@
 //! in the encrypted text. Inputs: the fixture corpus under `testdata/<fmt>/`
 //! and generated trees written by each format's emitter.
 
+mod common;
+
+use common::{keys, KEY, NOW};
 use proptest::prelude::*;
 use sops_like_format::cipher::CipherKind;
-use sops_like_format::engine::{self, EncryptOptions, KeyMaterial};
-use sops_like_format::metadata::MasterKey;
+use sops_like_format::engine::{self, EncryptOptions};
 use sops_like_format::{Format, Item, Node, Tree, Value};
 use std::path::PathBuf;
-
-const KEY: [u8; 32] = [42u8; 32];
-const NOW: &str = "2026-11-22T03:51:54Z";
-
-fn keys() -> KeyMaterial {
-    KeyMaterial {
-        key_groups: vec![vec![MasterKey::age(
-            "age1test",
-            "-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n",
-        )]],
-        shamir_threshold: None,
-    }
-}
 
 fn roundtrip(format: Format, src: &str, cipher: CipherKind) -> Result<String, String> {
     let opts = EncryptOptions {

@@ -8,27 +8,16 @@
 //! Errors are the expected outcome; a panic fails the test (proptest
 //! catches it and shrinks the mutation).
 
+mod common;
+
+use common::{keys, KEY, NOW};
 use proptest::prelude::*;
 use sops_like_format::cipher::CipherKind;
-use sops_like_format::engine::{self, EncryptOptions, KeyMaterial};
-use sops_like_format::metadata::MasterKey;
+use sops_like_format::engine::{self, EncryptOptions};
 use sops_like_format::Format;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-const KEY: [u8; 32] = [42u8; 32];
-const NOW: &str = "2026-11-22T03:51:54Z";
-
-fn keys() -> KeyMaterial {
-    KeyMaterial {
-        key_groups: vec![vec![MasterKey::age(
-            "age1test",
-            "-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n",
-        )]],
-        shamir_threshold: None,
-    }
-}
 
 fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")

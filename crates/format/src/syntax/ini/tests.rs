@@ -302,18 +302,11 @@ mod engine_level {
     use super::*;
     use crate::cipher::CipherKind;
     use crate::engine::{self, EncryptOptions, KeyMaterial};
-    use crate::metadata::MasterKey;
 
     const KEY: [u8; 32] = [9u8; 32];
 
     fn keys() -> KeyMaterial {
-        KeyMaterial {
-            key_groups: vec![vec![MasterKey::age(
-                "age1test",
-                "-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n",
-            )]],
-            shamir_threshold: None,
-        }
+        crate::test_keys::placeholder()
     }
 
     fn values(src: &str) -> Vec<(String, String)> {
