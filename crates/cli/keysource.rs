@@ -34,8 +34,9 @@ pub fn split_list(s: &str) -> Vec<String> {
 pub fn parse_recipients(list: &[String]) -> Result<Vec<Recipient>> {
     list.iter()
         .map(|r| {
+            // The error names the recipient and why it is invalid.
             Recipient::parse(r).map_err(|e| {
-                Failure::new(code::GENERIC, format!("invalid age recipient {r:?}: {e}")).hint(
+                Failure::new(code::GENERIC, e.to_string()).hint(
                     "age recipients look like age1…, or an ssh-ed25519 / ssh-rsa public key line",
                 )
             })

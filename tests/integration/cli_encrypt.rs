@@ -109,6 +109,40 @@ fn no_recipients_is_exit_111() {
     assert_eq!(out.status.code(), Some(111));
 }
 
+/// An invalid `--age` recipient: one error line naming it and why (once),
+/// the hint, exit 1, no output.
+#[test]
+fn invalid_recipient_is_named_once() {
+    let dir = tempdir();
+    let path = dir.path().join("x.yaml");
+    std::fs::write(&path, "a: 1\n").unwrap();
+    for (recipient, why) in [
+        ("age1xyz", "Bech32"),
+        ("ssh-ed25519 AAAA", "ssh-ed25519"),
+        ("bob", "expected an age1"),
+    ] {
+        let out = cmd(dir.path(), None)
+            .args(["encrypt", "--age", recipient])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(&format!("error: invalid age recipient {recipient:?}: "))
+                && first.contains(why),
+            "{err}"
+        );
+        assert_eq!(err.matches("invalid age recipient").count(), 1, "{err}");
+        assert!(
+            err.contains("hint: age recipients look like age1…"),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn in_place_keeps_permissions_and_stdin_needs_a_type() {
     use std::os::unix::fs::PermissionsExt;
