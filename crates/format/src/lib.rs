@@ -22,7 +22,7 @@ pub mod select;
 pub mod splice;
 pub mod syntax;
 #[cfg(test)]
-mod test_keys;
+mod testing;
 pub mod tree;
 pub mod value;
 pub mod walk;

@@ -190,7 +190,7 @@ fn check_generated(format: Format, node: G) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(common::cases(48)))]
 
     #[test]
     fn generated_yaml(node in tree(true)) { check_generated(Format::Yaml, node)?; }

@@ -145,10 +145,7 @@ fn exercise(format: Format, bytes: &[u8]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("NO_PANIC_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(if std::env::var_os("CI").is_some() { 256 } else { 512 }),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(ProptestConfig::with_cases(common::cases(256)))]
 
     #[test]
     fn damaged_files_never_panic(

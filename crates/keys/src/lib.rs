@@ -38,6 +38,8 @@ mod groups;
 pub mod kms;
 mod report;
 pub mod shamir;
+#[cfg(test)]
+mod testing;
 
 pub use crate::age::identity::{
     generate_identity, AgeUnwrapError, Identities, IdentitySource, PassphrasePrompt, SourceStatus,

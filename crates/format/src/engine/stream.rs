@@ -948,7 +948,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(256)))]
 
         #[test]
         fn generated_files_stream_to_the_whole_documents_plaintext(

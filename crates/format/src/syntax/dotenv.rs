@@ -1051,7 +1051,7 @@ pub(crate) mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(512))]
+            #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(512)))]
 
             #[test]
             fn generated_files_roundtrip(src in file()) {

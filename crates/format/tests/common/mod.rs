@@ -1,6 +1,6 @@
 //! What the format crate's integration tests share: a data key, a fixed
-//! time, and key material whose wrapped key is a placeholder (the engine
-//! never unwraps it: that is the keys crate's work).
+//! time, key material whose wrapped key is a placeholder (the engine never
+//! unwraps it: that is the keys crate's work), and property test sizes.
 
 use sops_like_format::engine::KeyMaterial;
 use sops_like_format::metadata::MasterKey;
@@ -16,4 +16,11 @@ pub fn keys() -> KeyMaterial {
         )]],
         shamir_threshold: None,
     }
+}
+
+/// `n` cases, times `SOPS_LIKE_PROPTEST_SCALE` when it is set (a whole
+/// number), for a deeper run.
+pub fn cases(n: u32) -> u32 {
+    let scale = std::env::var("SOPS_LIKE_PROPTEST_SCALE").map(|s| s.trim().parse());
+    n.saturating_mul(scale.ok().and_then(Result::ok).unwrap_or(1u32).max(1))
 }

@@ -279,7 +279,7 @@ fn master_key_display_is_the_holder() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(12)))]
 
     /// Any `threshold` groups out of `n` recover the key, for n in 2..=4.
     #[test]

@@ -306,7 +306,7 @@ fn unsupported_feature_or_type_is_a_named_failure() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(24)))]
 
     /// Any mix of service keys and groups, with any subset of keys broken,
     /// decrypts exactly when enough groups have a working key.

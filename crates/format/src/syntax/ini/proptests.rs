@@ -97,7 +97,7 @@ fn section_tree(sections: Sections) -> Tree {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(256)))]
 
     #[test]
     fn generated_documents_hold_the_contract(src in document()) {

@@ -306,7 +306,7 @@ mod engine_level {
     const KEY: [u8; 32] = [9u8; 32];
 
     fn keys() -> KeyMaterial {
-        crate::test_keys::placeholder()
+        crate::testing::placeholder_keys()
     }
 
     fn values(src: &str) -> Vec<(String, String)> {

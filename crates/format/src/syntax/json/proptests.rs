@@ -188,7 +188,7 @@ fn matches(node: &Node, model: &Model) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(300)))]
 
     #[test]
     fn random_documents_hold_the_contract((text, model) in document()) {

@@ -649,7 +649,7 @@ pub(crate) mod generated {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(256)))]
 
         #[test]
         fn generated_documents_roundtrip(d in doc()) {

@@ -202,7 +202,7 @@ fn stream() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(256)))]
 
     /// A document parsed in two halves is the document parsed whole, at
     /// every cut (see `split`).

@@ -361,7 +361,7 @@ mod props {
     use super::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(24))]
+        #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(24)))]
 
         #[test]
         fn wrap_unwrap_roundtrip(secret in prop::collection::vec(any::<u8>(), 0..80)) {
