@@ -5,7 +5,8 @@
 # the workspace.
 #
 # SOPS_LIKE_PROPTEST_SCALE=N multiplies the cases of every property test by
-# N, for a deeper run than CI's (for example 20: about ten minutes more).
+# N, for a deeper run than CI's (at 20 the whole suite took 3 min 49 s on
+# the 2-core machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
