@@ -364,6 +364,22 @@ fn large_toml_files_decrypt_a_window_at_a_time() {
     streams_exactly(dir.path(), "toml", &doc, "port = ");
 }
 
+/// A JSON file of many windows (members over several lines, nested
+/// objects and arrays) decrypts from disk a window at a time to its exact
+/// plaintext; a moved value still exits 25 without output.
+#[test]
+fn large_json_files_decrypt_a_window_at_a_time() {
+    let dir = tempdir();
+    let mut doc = String::from("{\n  \"title\": \"t\",");
+    for i in 0..3000 {
+        doc.push_str(&format!(
+            "\n  \"svc_{i}\": {{\n    \"port\": {i},\n    \"name\": \"n, {i}\",\n    \"tags\": [\n      \"x {i}\",\n      {{\"v\": true}}\n    ]\n  }},"
+        ));
+    }
+    doc.push_str("\n  \"end\": null\n}\n");
+    streams_exactly(dir.path(), "json", &doc, "    \"port\": ");
+}
+
 /// Encrypt the large document `doc` (extension `ext`), check that it
 /// decrypts to exactly `doc`, and that swapping the values of its first
 /// and last lines starting with `value_line` exits 25 without output;

@@ -82,7 +82,7 @@ enum Streamed {
     No(Option<(Metadata, DataKey)>),
 }
 
-/// Decrypt a .env, YAML or TOML file a window at a time, on every core, reading
+/// Decrypt a .env, YAML, TOML or JSON file a window at a time, on every core, reading
 /// it instead of holding it (see [`engine::scan`]), when the plaintext is
 /// all that is asked for.
 fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
@@ -98,7 +98,7 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
         return Ok(Streamed::No(None));
     }
     let format = match io::input_format(&args.io, &input) {
-        Ok(f @ (Format::Dotenv | Format::Yaml | Format::Toml)) => f,
+        Ok(f @ (Format::Dotenv | Format::Yaml | Format::Toml | Format::Json)) => f,
         _ => return Ok(Streamed::No(None)),
     };
     if !io::output_format(&args.io, format).is_ok_and(|f| f == format) {

@@ -1,11 +1,13 @@
-//! .env, YAML and TOML files decrypted from a reader a window at a time,
+//! .env, YAML, TOML and JSON files decrypted from a reader a window at a time,
 //! on every core, so that neither the encrypted text nor its tree is ever
 //! whole in memory: only the plaintext is, held until its MAC has verified.
 //!
 //! The data key is needed first and the metadata is at the end of the
 //! file, so [`scan`] reads the file's tail: the run of `sops_…` lines that
 //! ends a .env file, YAML's top-level `sops:` key (the last line at column
-//! 0), or TOML's `[sops]` table (the headers after it are its own). The caller unwraps the data key from that metadata, then
+//! 0), TOML's `[sops]` table (the headers after it are its own), or JSON's
+//! last `"sops": {…}` member (the line that opens it, then the object's
+//! closing brace). The caller unwraps the data key from that metadata, then
 //! [`Streamed::decrypt`] reads the file once from its start, cuts it into
 //! windows and opens each window as a document of its own on a worker
 //! thread; the plaintexts and the MAC input are joined in order. Windows
@@ -26,6 +28,14 @@
 //!   window before it unterminated, which its parse refuses. A table
 //!   reopened in a later window would put its values elsewhere in the
 //!   whole document's MAC order, so any failure is left to the whole path.
+//! - JSON: after a line that ends with a comma, before a line that starts
+//!   with a string, where the text before is inside the top-level object
+//!   and no deeper (brackets counted outside strings). Each window is
+//!   opened as an object of its own (see [`JsonWindow`]), so a cut
+//!   anywhere else leaves unbalanced braces, which the parse refuses. Any
+//!   failure is left to the whole path (a top-level key may appear in two
+//!   windows). A top-level array, or a file whose metadata member does not
+//!   start a line, is decrypted whole.
 //! - The windows before the last hold no metadata, and the last one (which
 //!   starts before the line preceding the metadata, so that its removal is
 //!   the whole document's) has exactly the metadata read from the tail.
@@ -117,13 +127,16 @@ impl StreamedPlain {
     }
 }
 
-/// Read the metadata of the encrypted text in `reader` (a .env, YAML or
-/// TOML file) from its end. `Ok(None)` for another format, or when the file
+/// Read the metadata of the encrypted text in `reader` (a .env, YAML,
+/// TOML or JSON file) from its end. `Ok(None)` for another format, or when the file
 /// does not end with its metadata (or it does not make metadata): decrypt
 /// it whole with [`super::open`] and [`super::decrypt`] instead, which
 /// report what is wrong.
 pub fn scan<R: Read + Seek>(format: Format, reader: &mut R) -> io::Result<Option<Streamed>> {
-    if !matches!(format, Format::Dotenv | Format::Yaml | Format::Toml) {
+    if !matches!(
+        format,
+        Format::Dotenv | Format::Yaml | Format::Toml | Format::Json
+    ) {
         return Ok(None);
     }
     let len = reader.seek(SeekFrom::End(0))?;
@@ -139,8 +152,14 @@ pub fn scan<R: Read + Seek>(format: Format, reader: &mut R) -> io::Result<Option
         match trailing_block(format, &tail, start == 0) {
             Tail::Starts(at) => {
                 let text = tail.get(at..).and_then(|t| std::str::from_utf8(t).ok());
+                // JSON: the `"sops": {…}` member and the closing brace,
+                // opened as an object of their own.
+                let text = text.map(|t| match format {
+                    Format::Json => format!("{{{t}"),
+                    _ => t.to_string(),
+                });
                 let metadata = text
-                    .and_then(|t| parse_encrypted(format, t).ok())
+                    .and_then(|t| parse_encrypted(format, &t).ok())
                     .and_then(|p| p.metadata)
                     .and_then(|node| Metadata::from_node(&node).ok());
                 return Ok(metadata.map(|metadata| Streamed {
@@ -178,6 +197,8 @@ fn trailing_block(format: Format, tail: &[u8], whole: bool) -> Tail {
         end -= 1;
     }
     let mut first = None;
+    // JSON: whether the closing brace of the top-level object was seen.
+    let mut closed = false;
     loop {
         let start = tail
             .get(..end)
@@ -202,6 +223,23 @@ fn trailing_block(format: Format, tail: &[u8], whole: bool) -> Tail {
             Format::Toml if line.starts_with(b"[sops.") || line.starts_with(b"[[sops.") => None,
             Format::Toml if line.starts_with(b"[") => Some(Tail::None),
             Format::Toml => None,
+            // JSON: the last line is the top-level object's `}`, and the
+            // metadata starts at the last line before it that opens a
+            // `"sops"` member (whether it is the top-level one, the parse
+            // of the tail and the last window's tell).
+            Format::Json => {
+                let trimmed = line.trim_ascii();
+                if trimmed.is_empty() {
+                    None
+                } else if !closed {
+                    closed = true;
+                    (trimmed != b"}".as_slice()).then_some(Tail::None)
+                } else {
+                    let rest = trimmed.strip_prefix(b"\"sops\"".as_slice());
+                    rest.filter(|r| r.trim_ascii_start().starts_with(b":"))
+                        .map(|_| Tail::Starts(start))
+                }
+            }
             _ if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'))
                 || line.starts_with(b" ")
                 || line.starts_with(b"\t") =>
@@ -250,7 +288,7 @@ impl Streamed {
             workers,
             workers * AHEAD,
             || cutter.next(),
-            |(window, last): (Vec<u8>, bool)| self.open_part(&window, last, key, mode),
+            |window: Window| self.open_part(&window, key, mode),
             |part| {
                 let (piece, feed) = part?;
                 pieces.push(piece);
@@ -275,25 +313,33 @@ impl Streamed {
     }
 
     /// Whether a failure in a window is left to the whole document's
-    /// decryption to report. For YAML and TOML it is: a YAML comment may
-    /// be sealed at the path of a mapping in an earlier window, and a TOML
+    /// decryption to report. For YAML, TOML and JSON it is: a YAML comment
+    /// may be sealed at the path of a mapping in an earlier window, a TOML
     /// table reopened in a later window puts its values elsewhere in the
-    /// whole document's order (its MAC order). A .env line depends on no
-    /// other line.
+    /// whole document's order (its MAC order), and a JSON key may appear
+    /// in two windows. A .env line depends on no other line.
     fn whole_decides(&self) -> bool {
         self.format != Format::Dotenv
     }
 
-    /// Open one window (`last`: the one with the metadata): its plaintext
-    /// and its MAC input.
+    /// Open one window: its plaintext and its MAC input.
     fn open_part(
         &self,
-        window: &[u8],
-        last: bool,
+        window: &Window,
         key: &[u8; 32],
         mode: MacMode,
     ) -> Result<(Zeroizing<String>, MacFeed), StreamError> {
-        let text = std::str::from_utf8(window).map_err(|_| StreamError::Irregular)?;
+        let last = window.last;
+        let text = std::str::from_utf8(&window.bytes).map_err(|_| StreamError::Irregular)?;
+        let json = JsonWindow::of(self.format, window);
+        let source;
+        let text = match json {
+            Some(json) => {
+                source = Zeroizing::new(json.source(text).ok_or(StreamError::Irregular)?);
+                source.as_str()
+            }
+            None => text,
+        };
         let parsed = match self.format {
             Format::Yaml => yaml::parse_window(text),
             format => parse_encrypted(format, text).ok(),
@@ -315,10 +361,85 @@ impl Streamed {
         };
         let mut feed = MacFeed::recording(mode);
         match open_window(&file, key, &mut feed) {
-            Ok(piece) => Ok((piece, feed)),
+            Ok(piece) => match json {
+                Some(json) => Ok((json.restore(piece).ok_or(StreamError::Irregular)?, feed)),
+                None => Ok((piece, feed)),
+            },
             Err(_) if self.whole_decides() => Err(StreamError::Irregular),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// A window of the file, as the [`Cutter`] cut it.
+struct Window {
+    bytes: Vec<u8>,
+    /// It starts the file.
+    first: bool,
+    /// It ends the file (it holds the metadata).
+    last: bool,
+}
+
+/// How a JSON window is opened as an object of its own, and its plaintext
+/// made the window's again. A window is a run of the top-level object's
+/// members, each cut after the comma that ends a line: a window that does
+/// not start the file gets a `{` before it, and one that does not end the
+/// file has that last comma read as the `}` that closes it (byte offsets
+/// stay those of the window but for the one brace put before). A cut
+/// inside a nested value leaves the braces unbalanced, which the parse
+/// refuses.
+#[derive(Clone, Copy)]
+struct JsonWindow {
+    /// A `{` is put before the window.
+    opened: bool,
+    /// The window's last comma is read as `}`.
+    closed: bool,
+}
+
+impl JsonWindow {
+    fn of(format: Format, window: &Window) -> Option<JsonWindow> {
+        (format == Format::Json && !(window.first && window.last)).then_some(JsonWindow {
+            opened: !window.first,
+            closed: !window.last,
+        })
+    }
+
+    /// The text to parse; `None` if the window does not end with a comma
+    /// (and blanks) where it should.
+    fn source(self, text: &str) -> Option<String> {
+        let mut source = String::with_capacity(text.len() + 1);
+        if self.opened {
+            source.push('{');
+        }
+        source.push_str(text);
+        if self.closed {
+            let comma = source
+                .trim_end_matches([' ', '\t', '\r', '\n'])
+                .len()
+                .checked_sub(1)?;
+            if source.as_bytes().get(comma) != Some(&b',') {
+                return None;
+            }
+            source.replace_range(comma..comma + 1, "}");
+        }
+        Some(source)
+    }
+
+    /// The window's plaintext from the plaintext of [`JsonWindow::source`]
+    /// (its brace taken off, its comma put back: no value is there).
+    fn restore(self, mut piece: Zeroizing<String>) -> Option<Zeroizing<String>> {
+        if self.closed {
+            let brace = piece.rfind('}')?;
+            piece.replace_range(brace..brace + 1, ",");
+        }
+        if self.opened {
+            if !piece.starts_with('{') {
+                return None;
+            }
+            // Shifts the bytes in place: no copy of the plaintext is left.
+            piece.remove(0);
+        }
+        Some(piece)
     }
 }
 
@@ -353,22 +474,31 @@ impl<'r, R: Read> Cutter<'r, R> {
         }
     }
 
-    /// The next window, and whether it is the last; `None` at the end.
-    fn next(&mut self) -> Result<Option<(Vec<u8>, bool)>, StreamError> {
+    /// The next window; `None` at the end.
+    fn next(&mut self) -> Result<Option<Window>, StreamError> {
         if self.eof && self.carry.is_empty() {
             return Ok(None);
         }
+        let first = self.at == 0;
         loop {
             if let Some(cut) = self.find_cut() {
                 // An exact copy: windows in flight hold no spare room.
-                let window = self.carry.get(..cut).unwrap_or_default().to_vec();
+                let bytes = self.carry.get(..cut).unwrap_or_default().to_vec();
                 self.carry.drain(..cut);
                 self.at += cut as u64;
-                return Ok(Some((window, false)));
+                return Ok(Some(Window {
+                    bytes,
+                    first,
+                    last: false,
+                }));
             }
             if self.eof {
-                let window = std::mem::take(&mut self.carry);
-                return Ok(Some((window, true)));
+                let bytes = std::mem::take(&mut self.carry);
+                return Ok(Some(Window {
+                    bytes,
+                    first,
+                    last: true,
+                }));
             }
             let want = WINDOW / 2;
             self.carry.reserve_exact(want);
@@ -384,6 +514,9 @@ impl<'r, R: Read> Cutter<'r, R> {
     fn find_cut(&self) -> Option<usize> {
         let carry = &self.carry;
         let limit = usize::try_from(self.meta_start.checked_sub(self.at)?).unwrap_or(usize::MAX);
+        if self.format == Format::Json {
+            return self.find_json_cut(limit);
+        }
         let head = carry.get(..WINDOW)?;
         let mut line_start = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         loop {
@@ -409,6 +542,59 @@ impl<'r, R: Read> Cutter<'r, R> {
 }
 
 impl<R: Read> Cutter<'_, R> {
+    /// A JSON cut in `carry`, at least [`WINDOW`] bytes in and before
+    /// `limit`: after a line break where the text read so far is inside
+    /// the top-level object and no deeper (every window but the first
+    /// starts so, the first outside it), after a line that ends with a
+    /// comma and before one that starts with a string. A JSON string never
+    /// holds a line break, so a string that seems to go on past one is
+    /// damage, which the windows' parse finds.
+    fn find_json_cut(&self, limit: usize) -> Option<usize> {
+        let carry = &self.carry;
+        let mut depth: i64 = if self.at == 0 { 0 } else { 1 };
+        let (mut in_string, mut escaped) = (false, false);
+        let mut line_start = 0;
+        for (i, &b) in carry.iter().enumerate() {
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    (false, b'\n') => in_string = false,
+                    _ => {}
+                }
+                if b != b'\n' {
+                    continue;
+                }
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => depth -= 1,
+                b'\n' => {
+                    let cut = i + 1;
+                    if cut >= limit {
+                        return None;
+                    }
+                    if cut >= WINDOW && depth == 1 {
+                        let next = carry.get(cut..).unwrap_or_default();
+                        let Some(first) = next.iter().position(|b| !b.is_ascii_whitespace()) else {
+                            // Read more to see the next line's start.
+                            return None;
+                        };
+                        let line = carry.get(line_start..i).unwrap_or_default();
+                        if next.get(first) == Some(&b'"') && line.trim_ascii_end().ends_with(b",") {
+                            return Some(cut);
+                        }
+                    }
+                    line_start = cut;
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     /// Whether a window may end with the line `prev` (its line break
     /// left out) and the next start with `next`.
     fn may_cut(&self, prev: &[u8], next: &[u8]) -> bool {
@@ -947,6 +1133,89 @@ mod tests {
         check_equal_as(Format::Toml, &enc, &KEY, false).unwrap();
     }
 
+    /// A generated JSON document as generated (random layout, mostly on
+    /// few lines) or as the emitter writes it (a member or item per line,
+    /// as sops does).
+    fn json_document() -> impl Strategy<Value = String> {
+        (crate::syntax::json::proptests::document(), any::<bool>()).prop_map(
+            |((doc, _), pretty)| {
+                let syntax = Format::Json.syntax();
+                match syntax.parse(&doc).and_then(|p| Ok(syntax.emit(&p.tree))) {
+                    Ok(Ok(emitted)) if pretty => emitted,
+                    _ => doc,
+                }
+            },
+        )
+    }
+
+    /// Every JSON fixture, both ciphers, decrypts to what the whole
+    /// document gives; a document of many members streams in many
+    /// windows (nested objects and arrays over several lines, a key
+    /// repeated in another window, CRLF); a file on one line is one window.
+    #[test]
+    fn json_files_stream_to_the_whole_documents_plaintext() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/json");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let Ok(doc) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if crate::engine::plaintext(Format::Json, &doc).is_err() {
+                continue;
+            }
+            for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
+                let enc = encrypted_as(Format::Json, &doc, cipher, Selector::default(), false);
+                check_equal_as(Format::Json, &enc, &KEY, false)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "{checked}");
+        for eol in ["\n", "\r\n"] {
+            let mut doc = String::from("{");
+            for i in 0..40 {
+                doc.push_str(&format!(
+                    "{eol}  \"svc_{i}\": {{{eol}    \"port\": {i},{eol}    \"tags\": [{eol}      \"a\",{eol}      \"b {i}\"{eol}    ],{eol}    \"name\": \"n, {i}\"{eol}  }},{eol}  \"flat_{i}\": \"x\","
+                ));
+            }
+            doc.push_str(&format!(
+                "{eol}  \"svc_3\": 1,{eol}  \"end\": [1, 2]{eol}}}{eol}"
+            ));
+            for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
+                let enc = encrypted_as(Format::Json, &doc, cipher, Selector::default(), false);
+                let stream = scan(Format::Json, &mut Cursor::new(&enc)).unwrap().unwrap();
+                let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false);
+                let plain = plain.unwrap();
+                assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
+                if cipher == CipherKind::XChaCha20Poly1305 {
+                    assert_eq!(plain.joined().as_str(), doc);
+                }
+                check_equal_as(Format::Json, &enc, &KEY, true).unwrap();
+            }
+        }
+        let one_line = r#"{"a": "x", "b": [1, 2], "c": {"d": true}}"#;
+        let enc = encrypted_as(
+            Format::Json,
+            one_line,
+            CipherKind::XChaCha20Poly1305,
+            Selector::default(),
+            false,
+        );
+        let enc = enc.replace("\n", "");
+        let stream = scan(Format::Json, &mut Cursor::new(&enc)).unwrap();
+        assert!(stream.is_none(), "one line: no metadata line to find");
+        // A top-level array is left to the whole path.
+        let enc = encrypted_as(
+            Format::Json,
+            "[\n  1,\n  2\n]\n",
+            CipherKind::XChaCha20Poly1305,
+            Selector::default(),
+            false,
+        );
+        assert!(streamed_as(Format::Json, &enc, &KEY, false).is_none());
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(256)))]
 
@@ -1006,6 +1275,30 @@ mod tests {
             if crate::engine::plaintext(Format::Toml, &doc).is_ok() {
                 let enc = encrypted_as(Format::Toml, &doc, CipherKind::XChaCha20Poly1305, Selector::default(), false);
                 check_damaged(Format::Toml, &enc, edits, ignore_mac)?;
+            }
+        }
+
+        #[test]
+        fn generated_json_documents_stream_to_the_whole_documents_plaintext(
+            doc in json_document(),
+            aes in any::<bool>(),
+        ) {
+            let cipher = if aes { CipherKind::Aes256Gcm } else { CipherKind::XChaCha20Poly1305 };
+            if crate::engine::plaintext(Format::Json, &doc).is_ok() {
+                let enc = encrypted_as(Format::Json, &doc, cipher, Selector::default(), false);
+                check_equal_as(Format::Json, &enc, &KEY, false)?;
+            }
+        }
+
+        #[test]
+        fn damaged_json_files_never_stream_to_another_plaintext(
+            doc in json_document(),
+            edits in edits(),
+            ignore_mac in any::<bool>(),
+        ) {
+            if crate::engine::plaintext(Format::Json, &doc).is_ok() {
+                let enc = encrypted_as(Format::Json, &doc, CipherKind::XChaCha20Poly1305, Selector::default(), false);
+                check_damaged(Format::Json, &enc, edits, ignore_mac)?;
             }
         }
 

@@ -16,7 +16,7 @@
 mod edit;
 mod meta;
 #[cfg(test)]
-mod proptests;
+pub(crate) mod proptests;
 mod scan;
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 
 /// What a generated document means.
 #[derive(Clone, Debug)]
-enum Model {
+pub(crate) enum Model {
     Null,
     Bool(bool),
     Num(f64),
@@ -22,7 +22,7 @@ enum Model {
 }
 
 /// A generated document: its text and its meaning.
-type Gen = (String, Model);
+pub(crate) type Gen = (String, Model);
 
 fn ws() -> impl Strategy<Value = String> {
     prop::collection::vec(
@@ -152,7 +152,7 @@ fn object(inner: impl Strategy<Value = Gen>) -> impl Strategy<Value = Gen> {
 
 /// A whole file: a top-level object or array, surrounding whitespace, an
 /// optional BOM.
-fn document() -> impl Strategy<Value = Gen> {
+pub(crate) fn document() -> impl Strategy<Value = Gen> {
     let top = prop_oneof![3 => object(value()), 1 => array(value())];
     (any::<bool>(), ws(), top, ws()).prop_map(|(bom, before, (text, model), after)| {
         let bom = if bom { "\u{feff}" } else { "" };
