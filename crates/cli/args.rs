@@ -539,6 +539,10 @@ pub struct ExecEnvArgs {
     /// as a child.
     #[arg(long)]
     pub same_process: bool,
+    /// Start the command and exit without waiting for it, its standard
+    /// streams on /dev/null (deprecated in sops too).
+    #[arg(long)]
+    pub background: bool,
     /// Run the command as this user (needs the privilege to switch).
     #[arg(long)]
     pub user: Option<String>,
@@ -561,6 +565,10 @@ pub struct ExecFileArgs {
     /// Use a 0600 temporary file instead of a FIFO.
     #[arg(long)]
     pub no_fifo: bool,
+    /// sops's deprecated flag: refused, as the plaintext file is removed
+    /// when sops-like exits (run the whole command in the background).
+    #[arg(long)]
+    pub background: bool,
     /// Run the command as this user (needs the privilege to switch; the
     /// temporary file is made theirs).
     #[arg(long)]

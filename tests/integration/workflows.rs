@@ -338,6 +338,126 @@ fn updatekeys_adds_without_touching_values_and_removal_rotates() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), DOC);
 }
 
+/// Every flag the real sops lists in `sops <command> --help` is one of
+/// sops-like's for that command (the drop-in promise; docs/format.md).
+#[test]
+fn every_sops_flag_is_a_sops_like_flag() {
+    let dir = tempdir();
+    let Some(mut probe) = sops(dir.path(), "age-test.txt") else {
+        return;
+    };
+    assert_ok(&probe.arg("--version").output().unwrap());
+    let flags = |text: &[u8]| -> std::collections::BTreeSet<String> {
+        String::from_utf8_lossy(text)
+            .lines()
+            // Option lines start with `-x, --name` or `--name`.
+            .filter(|l| l.trim_start().starts_with('-'))
+            .flat_map(|l| {
+                l.split([' ', ',', '\t'])
+                    .take_while(|t| t.is_empty() || t.starts_with('-') || t.starts_with('<'))
+                    .filter_map(|t| t.strip_prefix("--"))
+                    .map(|t| t.split(['=', '[', '<']).next().unwrap_or("").to_string())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|f| !f.is_empty())
+            .collect()
+    };
+    let commands: &[&[&str]] = &[
+        &["encrypt"],
+        &["decrypt"],
+        &["edit"],
+        &["exec-env"],
+        &["exec-file"],
+        &["filestatus"],
+        &["rotate"],
+        &["set"],
+        &["unset"],
+        &["updatekeys"],
+        &["groups", "add"],
+        &["groups", "delete"],
+    ];
+    let mut checked = 0;
+    for command in commands {
+        let theirs = sops(dir.path(), "age-test.txt")
+            .unwrap()
+            .args(*command)
+            .arg("--help")
+            .output()
+            .unwrap();
+        let theirs = flags(&theirs.stdout);
+        assert!(!theirs.is_empty(), "{command:?}: no flags read");
+        checked += theirs.len();
+        let ours = cmd(dir.path(), None)
+            .args(*command)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert_ok(&ours);
+        let ours = flags(&ours.stdout);
+        let missing: Vec<_> = theirs.difference(&ours).collect();
+        assert!(
+            missing.is_empty(),
+            "{command:?}: sops-like lacks {missing:?}"
+        );
+    }
+    assert!(checked > 120, "{checked} flags read");
+}
+
+/// `exec-env --background` (sops's deprecated flag): the command runs
+/// with the values while sops-like has already exited 0; not with
+/// `--same-process`. `exec-file --background` is refused before anything
+/// runs (the plaintext file would be gone when the command reads it).
+#[test]
+fn background_commands() {
+    let dir = tempdir();
+    let file = encrypted(dir.path(), "x.yaml", DOC);
+    let marker = dir.path().join("marker");
+    let script = format!(
+        "sleep 0.2; printf '%s' \"$db_password\" > {}.tmp && mv {0}.tmp {0}",
+        marker.display()
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["exec-env", "--background"])
+        .arg(&file)
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert!(!marker.exists(), "sops-like waited for the command");
+    let mut waited = 0;
+    while !marker.exists() && waited < 100 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        waited += 1;
+    }
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "hunter2");
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["exec-env", "--background", "--same-process"])
+        .arg(&file)
+        .arg("true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("--background cannot be used with --same-process"));
+    let touched = dir.path().join("touched");
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["exec-file", "--background"])
+        .arg(&file)
+        .arg(format!("cat {{}} > {}", touched.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported by exec-file"));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!touched.exists());
+}
+
 #[test]
 fn exec_env_and_exec_file_see_the_values() {
     let dir = tempdir();

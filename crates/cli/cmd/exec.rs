@@ -9,7 +9,7 @@ use crate::{io, keysource};
 use sops_like_format::syntax::dotenv;
 use sops_like_format::{engine, Entry, Format, Item, Node, Value};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use zeroize::Zeroizing;
 
 /// A decrypted file: a document of a text format, or a binary-store
@@ -165,6 +165,12 @@ fn flatten(
 }
 
 pub fn run_env(args: ExecEnvArgs) -> Result<()> {
+    if args.background && args.same_process {
+        return Err(Failure::new(
+            code::GENERIC,
+            "--background cannot be used with --same-process",
+        ));
+    }
     let vars = match decrypt(
         &args.file,
         args.input_type.clone(),
@@ -209,10 +215,29 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
             format!("could not run the command: {e}"),
         ));
     }
+    if args.background {
+        // As sops: started, not waited for, its streams on /dev/null.
+        return cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(drop)
+            .map_err(|e| Failure::new(code::GENERIC, format!("could not run the command: {e}")));
+    }
     run_child(cmd)
 }
 
 pub fn run_file(args: ExecFileArgs) -> Result<()> {
+    if args.background {
+        // sops starts the command and removes the file as it exits, so the
+        // command may find nothing to read.
+        return Err(Failure::new(
+            code::GENERIC,
+            "--background is not supported by exec-file: the plaintext file is removed when sops-like exits",
+        )
+        .hint("run the whole command in the background instead: sops-like exec-file FILE 'cmd {}' &"));
+    }
     let plain: Zeroizing<Vec<u8>> = match decrypt(
         &args.file,
         args.input_type.clone(),
