@@ -7,14 +7,34 @@ use std::path::PathBuf;
 /// sops-like: encrypt the values of YAML, JSON, .env and TOML files for age
 /// (and KMS) keys, keeping every other byte of the file as it was.
 #[derive(Parser, Debug)]
-#[command(name = "sops-like", version, about, long_about = None)]
+#[command(name = "sops-like", version, about, long_about = None, disable_version_flag = true)]
 pub struct Cli {
+    /// Print the version (`-v` as in sops; `-V` too).
+    #[arg(short = 'v', long, short_alias = 'V', action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
     /// Path to the config file (skips the search for .sops-like.yaml/.sops.yaml).
     #[arg(long, global = true, env = "SOPS_CONFIG")]
     pub config: Option<PathBuf>,
     /// Print more about what is done (never secrets).
     #[arg(long, global = true)]
     pub verbose: bool,
+    /// sops's flag to skip its check for a newer version: sops-like never
+    /// checks, so it changes nothing.
+    #[arg(
+        long,
+        global = true,
+        env = "SOPS_DISABLE_VERSION_CHECK",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
+    pub disable_version_check: bool,
+    /// sops's flag to check GitHub for a newer version: sops-like makes no
+    /// such call, so it changes nothing.
+    #[arg(long, global = true)]
+    pub check_for_updates: bool,
+    /// sops's indentation for the YAML and JSON it re-emits: sops-like
+    /// keeps each file's own layout, so it is accepted and not used.
+    #[arg(long, global = true, value_name = "N", allow_negative_numbers = true)]
+    pub indent: Option<i64>,
     #[command(flatten)]
     pub keyservice: KeyserviceArgs,
     /// The subcommand.

@@ -401,6 +401,79 @@ fn every_sops_flag_is_a_sops_like_flag() {
         );
     }
     assert!(checked > 120, "{checked} flags read");
+    // sops's own flags (global, and those of its legacy `sops -d/-e/-r
+    // FILE` form): each is a global flag of sops-like, a legacy mode
+    // flag, or a flag of the subcommand a legacy form becomes.
+    let theirs = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .arg("--help")
+        .output()
+        .unwrap();
+    let theirs = flags(&theirs.stdout);
+    let mut ours: std::collections::BTreeSet<String> = ["decrypt", "encrypt", "rotate", "set"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    for command in [
+        &[][..],
+        &["decrypt"],
+        &["encrypt"],
+        &["rotate"],
+        &["edit"],
+        &["set"],
+    ] {
+        let out = cmd(dir.path(), None)
+            .args(command)
+            .arg("--help")
+            .output()
+            .unwrap();
+        ours.extend(flags(&out.stdout));
+    }
+    let missing: Vec<_> = theirs.difference(&ours).collect();
+    assert!(theirs.len() > 40, "{theirs:?}");
+    assert!(missing.is_empty(), "sops-like lacks {missing:?}");
+}
+
+/// sops's global flags and variables that change nothing here are
+/// accepted in both command forms: `-v`, `--disable-version-check`
+/// (`SOPS_DISABLE_VERSION_CHECK=1`, as CI scripts set it),
+/// `--check-for-updates`, `--indent N`.
+#[test]
+fn global_sops_flags_are_accepted() {
+    let dir = tempdir();
+    let file = encrypted(dir.path(), "x.yaml", DOC);
+    for version in ["-v", "-V", "--version"] {
+        let out = cmd(dir.path(), None).arg(version).output().unwrap();
+        assert_ok(&out);
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("sops-like "));
+    }
+    let forms: &[&[&str]] = &[
+        &["--disable-version-check", "-d"],
+        &["--disable-version-check", "decrypt"],
+        &["decrypt", "--disable-version-check", "--check-for-updates"],
+        &["--check-for-updates", "-d"],
+        &["-d", "--indent", "2"],
+        &["--indent", "-1", "decrypt"],
+    ];
+    for form in forms {
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .args(*form)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), DOC, "{form:?}");
+    }
+    for value in ["1", "true", "0", "false"] {
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .env("SOPS_DISABLE_VERSION_CHECK", value)
+            .arg("decrypt")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), DOC, "{value}");
+    }
 }
 
 /// `exec-env --background` (sops's deprecated flag): the command runs
