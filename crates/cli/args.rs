@@ -67,6 +67,8 @@ pub enum Command {
     Filestatus(FilestatusArgs),
     /// Create a new age identity in ~/.config/sops/age/keys.txt and print its recipient.
     Keygen(KeygenArgs),
+    /// Serve this machine's keys to sops and sops-like elsewhere (gRPC, as `sops keyservice`).
+    Keyservice(KeyserviceServeArgs),
     /// Add or delete key groups of a file.
     #[command(subcommand)]
     Groups(GroupsCommand),
@@ -247,12 +249,26 @@ pub struct SelectorArgs {
     pub mac_only_encrypted: bool,
 }
 
-/// sops's key service flags, accepted everywhere. sops-like calls the key
-/// providers itself (what sops calls the local key service); remote sops
-/// key services are not supported.
+/// `keyservice`.
+#[derive(Args, Debug)]
+pub struct KeyserviceServeArgs {
+    /// Network to listen on: tcp or unix.
+    #[arg(long, visible_alias = "net", default_value = "tcp")]
+    pub network: String,
+    /// Address to listen on: 127.0.0.1:5000, or a socket path for unix.
+    #[arg(long, visible_alias = "addr", default_value = "127.0.0.1:5000")]
+    pub address: String,
+    /// Ask on the terminal before answering each request.
+    #[arg(long)]
+    pub prompt: bool,
+}
+
+/// sops's key service flags, accepted everywhere: this process's own keys
+/// (the local key service) and remote key services, tried in that order.
 #[derive(Args, Debug, Clone)]
 pub struct KeyserviceArgs {
-    /// Use the local key service (always: sops-like has no other).
+    /// Use this process's identities and KMS credentials (the local key
+    /// service; tried before the remote ones).
     #[arg(
         long,
         global = true,
@@ -264,8 +280,8 @@ pub struct KeyserviceArgs {
         value_parser = clap::builder::BoolishValueParser::new(),
     )]
     pub enable_local_keyservice: bool,
-    /// Remote sops key services (tcp://host:port): not supported; ignored
-    /// with a warning while the local one is enabled.
+    /// Remote sops key services (tcp://host:port or unix:///path), tried
+    /// after the local one.
     #[arg(long, global = true, env = "SOPS_KEYSERVICE", value_delimiter = ',')]
     pub keyservice: Vec<String>,
 }

@@ -15,8 +15,9 @@ use sops_like_keys::kms::{
 };
 use sops_like_keys::kms::{AzureConfig, AzureCredentials, GcpConfig, GcpCredentials};
 use sops_like_keys::{
-    decrypt_data_key_ordered, encrypt_data_key_for, DataKey, FieldValue, Identities, KeyGroup,
-    KeyRecipient, Recipient, ServiceConfig, ServiceKey, Services, DEFAULT_DECRYPTION_ORDER,
+    decrypt_data_key_via, encrypt_data_key_via, DataKey, FieldValue, Identities, KeyGroup,
+    KeyRecipient, Recipient, RemoteKeyService, Remotes, ServiceConfig, ServiceKey, Services,
+    DEFAULT_DECRYPTION_ORDER,
 };
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -299,12 +300,13 @@ pub fn wrap_data_key(
     threshold: Option<usize>,
 ) -> Result<KeyMaterial> {
     let now = crate::clock::now_rfc3339();
-    let wrapped = encrypt_data_key_for(key, groups, threshold, &services(), &now).map_err(|e| {
-        Failure::new(
-            code::ERROR_ENCRYPTING_TREE,
-            format!("could not wrap the data key: {e}"),
-        )
-    })?;
+    let wrapped = encrypt_data_key_via(key, groups, threshold, &services(), &now, remotes())
+        .map_err(|e| {
+            Failure::new(
+                code::ERROR_ENCRYPTING_TREE,
+                format!("could not wrap the data key: {e}"),
+            )
+        })?;
     let key_groups = wrapped
         .into_iter()
         .map(|g| g.0.iter().map(to_metadata_key).collect())
@@ -438,30 +440,38 @@ pub fn data_key(meta: &Metadata, name: &str, order: Option<&str>) -> Result<Data
         .iter()
         .map(|g| KeyGroup(g.iter().map(to_keys_key).collect()))
         .collect();
-    decrypt_data_key_ordered(&groups, meta.shamir_threshold, &ids, &services(), &order).map_err(|e| {
+    decrypt_data_key_via(&groups, meta.shamir_threshold, &ids, &services(), &order, remotes()).map_err(|e| {
         Failure::new(code::COULD_NOT_RETRIEVE_KEY, format!("{name}: could not retrieve the data key:\n{e}"))
             .hint("set SOPS_AGE_KEY_FILE to an identity file for one of the recipients above (or the credentials of a KMS key listed)")
     })
 }
 
-/// sops's key service flags: the local key service is what sops-like is;
-/// remote ones are ignored with a warning while it is on, and refused when
-/// it is turned off (nothing could unwrap a key then).
-pub fn check_keyservice(args: &crate::args::KeyserviceArgs) -> Result<()> {
-    let remote = args.keyservice.iter().filter(|k| !k.is_empty()).count();
-    if !args.enable_local_keyservice {
-        return Err(Failure::new(
-            code::GENERIC,
-            "--enable-local-keyservice=false: sops-like has no remote key service client",
-        )
-        .hint("sops-like calls age, PGP and the KMS providers itself; drop the flag"));
+/// The key services chosen on the command line (`--enable-local-keyservice`,
+/// `--keyservice`); set once by [`set_keyservices`].
+static REMOTES: std::sync::OnceLock<Remotes> = std::sync::OnceLock::new();
+
+/// How long a remote key service has for each call.
+const REMOTE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Read sops's key service flags: the local key service (this process's
+/// identities and KMS clients) unless turned off, then each remote one. An
+/// address that does not parse is skipped with a warning, as sops does.
+pub fn set_keyservices(args: &crate::args::KeyserviceArgs) {
+    let mut services = Vec::new();
+    for uri in args.keyservice.iter().filter(|k| !k.is_empty()) {
+        match RemoteKeyService::new(uri, REMOTE_TIMEOUT) {
+            Ok(service) => services.push(service),
+            Err(e) => eprintln!("warning: {e}; skipped"),
+        }
     }
-    if remote > 0 {
-        eprintln!(
-            "warning: --keyservice / SOPS_KEYSERVICE ignored: sops-like uses only its own (local) key service"
-        );
-    }
-    Ok(())
+    let _ = REMOTES.set(Remotes {
+        local: args.enable_local_keyservice,
+        services,
+    });
+}
+
+fn remotes() -> &'static Remotes {
+    REMOTES.get_or_init(Remotes::default)
 }
 
 /// The key types to try first, in order (`--decryption-order` /

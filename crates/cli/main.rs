@@ -28,10 +28,7 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     cmd::plan::set_explicit_config(cli.config.clone());
-    if let Err(failure) = keysource::check_keyservice(&cli.keyservice) {
-        eprintln!("{failure}");
-        return ExitCode::from(u8::try_from(failure.code).unwrap_or(1));
-    }
+    keysource::set_keyservices(&cli.keyservice);
     let result = match cli.command {
         args::Command::Encrypt(a) => cmd::encrypt::run(a),
         args::Command::Decrypt(a) => cmd::decrypt::run(a),
@@ -41,6 +38,7 @@ fn main() -> ExitCode {
         args::Command::ExecEnv(a) => cmd::exec::run_env(a),
         args::Command::ExecFile(a) => cmd::exec::run_file(a),
         args::Command::Keygen(a) => cmd::keygen::run(a),
+        args::Command::Keyservice(a) => cmd::keyservice::run(a),
         args::Command::Updatekeys(a) => cmd::updatekeys::run(a),
         args::Command::Groups(a) => cmd::groups::run(a),
         args::Command::Recipients(a) => cmd::recipients::run(a),

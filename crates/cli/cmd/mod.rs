@@ -7,6 +7,7 @@ pub mod exec;
 pub mod filestatus;
 pub mod groups;
 pub mod keygen;
+pub mod keyservice;
 pub mod plan;
 pub mod recipients;
 pub mod rotate;

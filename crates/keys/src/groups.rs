@@ -13,6 +13,7 @@ use crate::kms::{
     AwsKmsKey, AzureKvKey, GcpKmsKey, KeyService, NoServices, PgpKey, ServiceError, ServiceKey,
     VaultKey,
 };
+use crate::remote::RemoteKeyService;
 use crate::report::{GroupReport, KeyAttempt, KeyFailure, UnwrapError, UnwrapReport};
 use crate::shamir;
 
@@ -265,6 +266,47 @@ pub fn encrypt_data_key_for(
     services: &dyn KeyService,
     created_at: &str,
 ) -> Result<Vec<KeyGroup>, KeyError> {
+    encrypt_data_key_via(
+        key,
+        groups,
+        threshold,
+        services,
+        created_at,
+        &Remotes::default(),
+    )
+}
+
+/// Where master keys are wrapped and unwrapped: this process (its age
+/// identities and key service clients) unless `local` is off, then each
+/// remote sops key service in turn (sops's `--enable-local-keyservice`
+/// and `--keyservice`).
+pub struct Remotes {
+    /// Use this process's identities and clients (tried first).
+    pub local: bool,
+    /// Remote key services, tried in order after the local one.
+    pub services: Vec<RemoteKeyService>,
+}
+
+impl Default for Remotes {
+    /// The local key service only.
+    fn default() -> Self {
+        Remotes {
+            local: true,
+            services: Vec::new(),
+        }
+    }
+}
+
+/// [`encrypt_data_key_for`], each key wrapped by the first of `remotes`
+/// (the local key service, then the remote ones) that can.
+pub fn encrypt_data_key_via(
+    key: &DataKey,
+    groups: &[Vec<KeyRecipient>],
+    threshold: Option<usize>,
+    services: &dyn KeyService,
+    created_at: &str,
+    remotes: &Remotes,
+) -> Result<Vec<KeyGroup>, KeyError> {
     if groups.is_empty() {
         return Err(KeyError::NoRecipients(
             "no key groups were given".to_owned(),
@@ -293,14 +335,54 @@ pub fn encrypt_data_key_for(
         .map(|(recipients, secret)| {
             recipients
                 .iter()
-                .map(|recipient| wrap_for(recipient, secret, services, created_at))
+                .map(|recipient| wrap_via(recipient, secret, services, created_at, remotes))
                 .collect::<Result<Vec<_>, KeyError>>()
                 .map(KeyGroup)
         })
         .collect()
 }
 
-fn wrap_for(
+fn wrap_via(
+    recipient: &KeyRecipient,
+    secret: &[u8],
+    services: &dyn KeyService,
+    created_at: &str,
+    remotes: &Remotes,
+) -> Result<MasterKey, KeyError> {
+    let mut result = if remotes.local {
+        wrap_for(recipient, secret, services, created_at)
+    } else {
+        Err(KeyError::Wrap {
+            recipient: recipient_label(recipient),
+            reason: "the local key service is off".to_owned(),
+        })
+    };
+    for remote in &remotes.services {
+        let Err(KeyError::Wrap {
+            recipient: label,
+            reason,
+        }) = result
+        else {
+            break;
+        };
+        result = remote
+            .encrypt(recipient, secret, created_at)
+            .map_err(|e| KeyError::Wrap {
+                recipient: label,
+                reason: format!("{reason}; key service {}: {e}", remote.uri()),
+            });
+    }
+    result
+}
+
+fn recipient_label(recipient: &KeyRecipient) -> String {
+    match recipient {
+        KeyRecipient::Age(r) => r.as_str().to_owned(),
+        KeyRecipient::Service(k) => format!("{} key {}", k.kind(), k.id()),
+    }
+}
+
+pub(crate) fn wrap_for(
     recipient: &KeyRecipient,
     secret: &[u8],
     services: &dyn KeyService,
@@ -374,6 +456,19 @@ pub fn decrypt_data_key_ordered<S: AsRef<str>>(
     services: &dyn KeyService,
     order: &[S],
 ) -> Result<DataKey, UnwrapError> {
+    decrypt_data_key_via(groups, threshold, ids, services, order, &Remotes::default())
+}
+
+/// [`decrypt_data_key_ordered`], each key tried with the local key service
+/// (unless it is off) and then with each remote one.
+pub fn decrypt_data_key_via<S: AsRef<str>>(
+    groups: &[KeyGroup],
+    threshold: Option<usize>,
+    ids: &Identities,
+    services: &dyn KeyService,
+    order: &[S],
+    remotes: &Remotes,
+) -> Result<DataKey, UnwrapError> {
     if groups.is_empty() || groups.iter().all(|g| g.0.is_empty()) {
         return Err(UnwrapError::NoKeyGroups);
     }
@@ -397,7 +492,7 @@ pub fn decrypt_data_key_ordered<S: AsRef<str>>(
         if secrets.len() >= needed {
             break;
         }
-        let (secret, keys) = unwrap_group(group, ids, services, expected_len, order);
+        let (secret, keys) = unwrap_group(group, ids, services, expected_len, order, remotes);
         reports.push(GroupReport {
             index,
             recovered: secret.is_some(),
@@ -449,13 +544,14 @@ fn unwrap_group<S: AsRef<str>>(
     services: &dyn KeyService,
     expected_len: usize,
     order: &[S],
+    remotes: &Remotes,
 ) -> (Option<Zeroizing<Vec<u8>>>, Vec<KeyAttempt>) {
     let types = order;
     let mut order: Vec<&MasterKey> = group.0.iter().collect();
     order.sort_by_key(|k| priority(k, types));
     let mut attempts = Vec::new();
     for key in order {
-        let result = unwrap_key(key, ids, services).and_then(|secret| {
+        let result = unwrap_via(key, ids, services, remotes).and_then(|secret| {
             if secret.len() == expected_len {
                 Ok(secret)
             } else {
@@ -478,7 +574,37 @@ fn unwrap_group<S: AsRef<str>>(
     (None, attempts)
 }
 
-fn unwrap_key(
+/// `key` unwrapped by the local key service (unless it is off), else by
+/// the first remote one that can; every failure is reported.
+fn unwrap_via(
+    key: &MasterKey,
+    ids: &Identities,
+    services: &dyn KeyService,
+    remotes: &Remotes,
+) -> Result<Zeroizing<Vec<u8>>, KeyFailure> {
+    let mut result = if remotes.local {
+        unwrap_key(key, ids, services)
+    } else {
+        Err(KeyFailure::Other("the local key service is off".to_owned()))
+    };
+    for remote in &remotes.services {
+        let Err(failure) = result else {
+            break;
+        };
+        result = remote.decrypt(key).map_err(|e| {
+            let remote = format!("key service {}: {e}", remote.uri());
+            match failure {
+                KeyFailure::Other(m) if m == "the local key service is off" => {
+                    KeyFailure::Other(remote)
+                }
+                local => KeyFailure::Other(format!("{local}; {remote}")),
+            }
+        });
+    }
+    result
+}
+
+pub(crate) fn unwrap_key(
     key: &MasterKey,
     ids: &Identities,
     services: &dyn KeyService,

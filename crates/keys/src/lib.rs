@@ -36,6 +36,7 @@ mod data_key;
 mod error;
 mod groups;
 pub mod kms;
+pub mod remote;
 mod report;
 pub mod shamir;
 #[cfg(test)]
@@ -48,10 +49,12 @@ pub use crate::age::recipient::{wrap, Recipient};
 pub use data_key::{DataKey, DATA_KEY_LEN};
 pub use error::KeyError;
 pub use groups::{
-    decrypt_data_key, decrypt_data_key_ordered, decrypt_data_key_with, encrypt_data_key,
-    encrypt_data_key_for, KeyGroup, KeyRecipient, MasterKey, DEFAULT_DECRYPTION_ORDER,
+    decrypt_data_key, decrypt_data_key_ordered, decrypt_data_key_via, decrypt_data_key_with,
+    encrypt_data_key, encrypt_data_key_for, encrypt_data_key_via, KeyGroup, KeyRecipient,
+    MasterKey, Remotes, DEFAULT_DECRYPTION_ORDER,
 };
 pub use kms::{
     FieldValue, KeyService, NoServices, ServiceConfig, ServiceError, ServiceKey, Services,
 };
+pub use remote::RemoteKeyService;
 pub use report::{GroupReport, KeyAttempt, KeyFailure, UnwrapError, UnwrapReport};
