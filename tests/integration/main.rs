@@ -5,6 +5,7 @@ mod util;
 mod cli_decrypt;
 mod cli_encrypt;
 mod config;
+mod keyservice;
 mod kms;
 mod sops_read;
 mod sops_write;

@@ -21,13 +21,8 @@ fn server(listen: Listen, handler: Arc<dyn Handler>) -> (mpsc::Sender<()>, Strin
     std::thread::spawn(move || {
         let stop = async move {
             // Polls the std channel: the test ends by dropping the sender.
-            loop {
-                match stop_rx.try_recv() {
-                    Err(mpsc::TryRecvError::Empty) => {
-                        tokio::time::sleep(Duration::from_millis(20)).await
-                    }
-                    _ => break,
-                }
+            while let Err(mpsc::TryRecvError::Empty) = stop_rx.try_recv() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         };
         let result = serve(&listen, handler, stop, |a| {

@@ -1,0 +1,234 @@
+//! Remote key services with the real sops: sops-like as a client of
+//! `sops keyservice` (over a Unix socket) and `sops-like keyservice` as the
+//! server of sops and of sops-like (over TCP on 127.0.0.1), with `--prompt`.
+//! The servers are started and stopped (SIGTERM) by each test.
+
+use crate::util::*;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A key service process, stopped when dropped.
+struct Server {
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `command` and wait (at most 10 s) for a stderr line containing
+/// `Listening on`; returns the server and that line.
+fn start(mut command: Command) -> (Server, String) {
+    command.stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            if line.contains("Listening on") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let server = Server { child };
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the key service did not start");
+    (server, line)
+}
+
+/// `sops-like keyservice` on 127.0.0.1 (a free port) with the demo
+/// identity; its address `tcp://127.0.0.1:PORT`.
+fn sops_like_server(home: &Path, extra: &[&str], stdin: Option<&str>) -> (Server, String) {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("sops-like"));
+    c.env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SOPS_AGE_KEY_FILE", key("age-test.txt"))
+        .current_dir(home)
+        .args(["keyservice", "--address", "127.0.0.1:0"])
+        .args(extra);
+    let answers = stdin.map(str::to_owned);
+    if answers.is_some() {
+        c.stdin(Stdio::piped());
+    }
+    let (mut server, line) = start(c);
+    if let (Some(text), Some(mut pipe)) = (answers, server.child.stdin.take()) {
+        pipe.write_all(text.as_bytes()).unwrap();
+    }
+    let address = line
+        .split("Listening on ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(address.starts_with("tcp://127.0.0.1:"), "{line}");
+    (server, address)
+}
+
+/// sops-like with no identity of its own and only `address` to unwrap.
+fn remote_only(home: &Path, address: &str) -> assert_cmd::Command {
+    let mut c = cmd(home, None);
+    c.args(["--enable-local-keyservice=false", "--keyservice", address]);
+    c
+}
+
+#[test]
+fn sops_like_uses_the_real_sops_key_service() {
+    let dir = tempdir();
+    let Some(sops_bin) = sops_bin() else {
+        return;
+    };
+    let socket = dir.path().join("sops.sock");
+    let mut c = Command::new(sops_bin);
+    c.env_clear()
+        .env("HOME", dir.path())
+        .env("SOPS_AGE_KEY_FILE", key("age-test.txt"))
+        .env("SOPS_DISABLE_VERSION_CHECK", "1")
+        .args(["keyservice", "--network", "unix", "--address"])
+        .arg(&socket)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // sops logs nothing at its default level: wait for the socket.
+    let _server = Server {
+        child: c.spawn().unwrap(),
+    };
+    for _ in 0..500 {
+        if socket.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(socket.exists(), "sops keyservice did not start");
+    let address = format!("unix://{}", socket.display());
+    let doc = "db:\n  user: admin # who\n  password: hunter2\n";
+    let enc = encrypt_text(dir.path(), "a.yaml", doc, &[]);
+    let file = dir.path().join("a.enc.yaml");
+    std::fs::write(&file, &enc).unwrap();
+    // No identity here: only the key service can unwrap the data key.
+    let out = cmd(dir.path(), None)
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(128));
+    let out = remote_only(dir.path(), &address)
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), doc);
+    // Rotation unwraps and wraps through it; the result opens locally.
+    let out = remote_only(dir.path(), &address)
+        .args(["rotate", "-i"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_ne!(std::fs::read_to_string(&file).unwrap(), enc);
+    let out = decrypt_text(
+        dir.path(),
+        "b.enc.yaml",
+        &std::fs::read_to_string(&file).unwrap(),
+        &[],
+    );
+    assert_ok(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), doc);
+}
+
+#[test]
+fn the_real_sops_uses_the_sops_like_key_service() {
+    let dir = tempdir();
+    if sops_bin().is_none() {
+        return;
+    }
+    let (_server, address) = sops_like_server(dir.path(), &[], None);
+    // A file sops writes, for the demo recipient, through our service.
+    let plain = dir.path().join("s.yaml");
+    std::fs::write(&plain, "a: 1\nb: two\n").unwrap();
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .args([
+            "encrypt",
+            "--enable-local-keyservice=false",
+            "--keyservice",
+            &address,
+        ])
+        .args(["--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let enc = dir.path().join("s.enc.yaml");
+    std::fs::write(&enc, &out.stdout).unwrap();
+    // sops, with no identity, decrypts it through our service.
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .args([
+            "decrypt",
+            "--enable-local-keyservice=false",
+            "--keyservice",
+            &address,
+        ])
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a: 1\nb: two\n");
+    // And so does sops-like.
+    let out = remote_only(dir.path(), &address)
+        .arg("decrypt")
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a: 1\nb: two\n");
+}
+
+/// `--prompt`: a request is answered only after `y` (an unclear answer is
+/// asked again); `n` rejects it and the client says so.
+#[test]
+fn prompted_requests_need_a_yes() {
+    let dir = tempdir();
+    let (_server, address) = sops_like_server(dir.path(), &["--prompt"], Some("maybe\nn\ny\n"));
+    let enc = encrypt_text(dir.path(), "p.env", "A=1\n", &[]);
+    let file = dir.path().join("p.enc.env");
+    std::fs::write(&file, enc).unwrap();
+    let out = remote_only(dir.path(), &address)
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(128));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Request rejected by user"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = remote_only(dir.path(), &address)
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "A=1\n");
+}
