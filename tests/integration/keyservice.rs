@@ -89,6 +89,15 @@ fn remote_only(home: &Path, address: &str) -> assert_cmd::Command {
     c
 }
 
+/// Decrypt `file` through `address` only.
+fn remote_decrypt(home: &Path, address: &str, file: &Path) -> std::process::Output {
+    remote_only(home, address)
+        .arg("decrypt")
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn sops_like_uses_the_real_sops_key_service() {
     let dir = tempdir();
@@ -128,11 +137,7 @@ fn sops_like_uses_the_real_sops_key_service() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(128));
-    let out = remote_only(dir.path(), &address)
-        .arg("decrypt")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = remote_decrypt(dir.path(), &address, &file);
     assert_ok(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout), doc);
     // Rotation unwraps and wraps through it; the result opens locally.
@@ -195,11 +200,7 @@ fn the_real_sops_uses_the_sops_like_key_service() {
     assert_ok(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "a: 1\nb: two\n");
     // And so does sops-like.
-    let out = remote_only(dir.path(), &address)
-        .arg("decrypt")
-        .arg(&enc)
-        .output()
-        .unwrap();
+    let out = remote_decrypt(dir.path(), &address, &enc);
     assert_ok(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "a: 1\nb: two\n");
 }
@@ -213,22 +214,14 @@ fn prompted_requests_need_a_yes() {
     let enc = encrypt_text(dir.path(), "p.env", "A=1\n", &[]);
     let file = dir.path().join("p.enc.env");
     std::fs::write(&file, enc).unwrap();
-    let out = remote_only(dir.path(), &address)
-        .arg("decrypt")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = remote_decrypt(dir.path(), &address, &file);
     assert_eq!(out.status.code(), Some(128));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("Request rejected by user"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = remote_only(dir.path(), &address)
-        .arg("decrypt")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = remote_decrypt(dir.path(), &address, &file);
     assert_ok(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "A=1\n");
 }

@@ -40,10 +40,12 @@ fn local(identity: &str) -> Arc<dyn Handler> {
     Arc::new(LocalKeys::new(ids, NoServices))
 }
 
-fn groups_for(recipient: &str) -> Vec<Vec<KeyRecipient>> {
-    vec![vec![KeyRecipient::Age(
+/// `key` wrapped for the age `recipient` through `remotes`.
+fn wrapped(key: &DataKey, recipient: &str, remotes: &Remotes) -> Vec<crate::KeyGroup> {
+    let groups = vec![vec![KeyRecipient::Age(
         Recipient::parse(recipient).unwrap(),
-    )]]
+    )]];
+    encrypt_data_key_via(key, &groups, None, &NoServices, "", remotes).unwrap()
 }
 
 #[test]
@@ -88,15 +90,7 @@ fn data_keys_go_through_a_remote_key_service() {
             services: vec![RemoteKeyService::new(&uri, SECOND).unwrap()],
         };
         let key = DataKey::generate().unwrap();
-        let groups = encrypt_data_key_via(
-            &key,
-            &groups_for(&recipient),
-            None,
-            &NoServices,
-            "",
-            &remotes,
-        )
-        .unwrap();
+        let groups = wrapped(&key, &recipient, &remotes);
         // Nothing local can open it.
         let empty = Identities::new();
         assert!(decrypt_data_key_via(
@@ -134,15 +128,7 @@ fn failures_name_each_key_service() {
     let key = DataKey::generate().unwrap();
     let mut ids = Identities::new();
     ids.add_text("test", &identity).unwrap();
-    let groups = encrypt_data_key_via(
-        &key,
-        &groups_for(&recipient),
-        None,
-        &NoServices,
-        "",
-        &Remotes::default(),
-    )
-    .unwrap();
+    let groups = wrapped(&key, &recipient, &Remotes::default());
     let uri = format!("tcp://{tcp}");
     let remotes = Remotes {
         local: true,
