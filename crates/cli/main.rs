@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         args::Command::ExecEnv(a) => cmd::exec::run_env(a),
         args::Command::ExecFile(a) => cmd::exec::run_file(a),
         args::Command::Keygen(a) => cmd::keygen::run(a),
-        args::Command::Keyservice(a) => cmd::keyservice::run(a),
+        args::Command::Keyservice(a) => cmd::keyservice::run(a, cli.verbose),
         args::Command::Updatekeys(a) => cmd::updatekeys::run(a),
         args::Command::Groups(a) => cmd::groups::run(a),
         args::Command::Recipients(a) => cmd::recipients::run(a),

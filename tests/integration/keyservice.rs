@@ -10,11 +10,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// A key service process, stopped when dropped.
-struct Server {
-    child: Child,
-}
-
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = Command::new("kill")
@@ -31,8 +26,24 @@ impl Drop for Server {
     }
 }
 
-/// Start `command` and wait (at most 10 s) for a stderr line containing
-/// `Listening on`; returns the server and that line.
+/// A key service process, stopped when dropped, and its stderr lines.
+struct Server {
+    child: Child,
+    stderr: Option<mpsc::Receiver<String>>,
+}
+
+impl Server {
+    /// The next stderr line (at most 10 s).
+    fn line(&self) -> String {
+        self.stderr
+            .as_ref()
+            .and_then(|rx| rx.recv_timeout(Duration::from_secs(10)).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// Start `command` and wait (at most 10 s each) for a stderr line
+/// containing `Listening on`; returns the server and that line.
 fn start(mut command: Command) -> (Server, String) {
     command.stdout(Stdio::null()).stderr(Stdio::piped());
     let mut child = command.spawn().unwrap();
@@ -41,16 +52,22 @@ fn start(mut command: Command) -> (Server, String) {
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { return };
-            if line.contains("Listening on") {
-                let _ = tx.send(line);
+            if tx.send(line).is_err() {
+                return;
             }
         }
     });
-    let server = Server { child };
-    let line = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the key service did not start");
-    (server, line)
+    let server = Server {
+        child,
+        stderr: Some(rx),
+    };
+    loop {
+        let line = server.line();
+        assert!(!line.is_empty(), "the key service did not start");
+        if line.contains("Listening on") {
+            return (server, line);
+        }
+    }
 }
 
 /// `sops-like keyservice` on 127.0.0.1 (a free port) with the demo
@@ -117,6 +134,7 @@ fn sops_like_uses_the_real_sops_key_service() {
     // sops logs nothing at its default level: wait for the socket.
     let _server = Server {
         child: c.spawn().unwrap(),
+        stderr: None,
     };
     for _ in 0..500 {
         if socket.exists() {
@@ -164,7 +182,7 @@ fn the_real_sops_uses_the_sops_like_key_service() {
     if sops_bin().is_none() {
         return;
     }
-    let (_server, address) = sops_like_server(dir.path(), &[], None);
+    let (server, address) = sops_like_server(dir.path(), &["--verbose"], None);
     // A file sops writes, for the demo recipient, through our service.
     let plain = dir.path().join("s.yaml");
     std::fs::write(&plain, "a: 1\nb: two\n").unwrap();
@@ -182,6 +200,15 @@ fn the_real_sops_uses_the_sops_like_key_service() {
         .output()
         .unwrap();
     assert_ok(&out);
+    // --verbose: each request on the server's stderr, never a secret.
+    let logged = server.line();
+    assert!(
+        logged.starts_with(&format!(
+            "encrypt request using age key {}: answered",
+            demo_recipient()
+        )),
+        "{logged}"
+    );
     let enc = dir.path().join("s.enc.yaml");
     std::fs::write(&enc, &out.stdout).unwrap();
     // sops, with no identity, decrypts it through our service.
