@@ -73,11 +73,23 @@ fn start(mut command: Command) -> (Server, String) {
 /// `sops-like keyservice` on 127.0.0.1 (a free port) with the demo
 /// identity; its address `tcp://127.0.0.1:PORT`.
 fn sops_like_server(home: &Path, extra: &[&str], stdin: Option<&str>) -> (Server, String) {
+    let identity = key("age-test.txt");
+    let env = [("SOPS_AGE_KEY_FILE", identity.to_str().unwrap())];
+    sops_like_server_with(home, extra, stdin, &env)
+}
+
+/// [`sops_like_server`] with `env` (credentials) instead of the identity.
+fn sops_like_server_with(
+    home: &Path,
+    extra: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> (Server, String) {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("sops-like"));
     c.env_clear()
         .env("HOME", home)
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("SOPS_AGE_KEY_FILE", key("age-test.txt"))
+        .envs(env.iter().copied())
         .current_dir(home)
         .args(["keyservice", "--address", "127.0.0.1:0"])
         .args(extra);
@@ -251,4 +263,57 @@ fn prompted_requests_need_a_yes() {
     let out = remote_decrypt(dir.path(), &address, &file);
     assert_ok(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "A=1\n");
+}
+
+/// An AWS KMS key (moto on 127.0.0.1) used only through the key service:
+/// the server has the credentials and the endpoint, the clients (sops-like
+/// and the real sops) have neither.
+#[test]
+fn kms_keys_work_through_the_key_service() {
+    let Some(moto) = crate::kms::Moto::start() else {
+        return;
+    };
+    let arn = moto.create_key();
+    let dir = tempdir();
+    let aws = [
+        ("AWS_ENDPOINT_URL_KMS", moto.url.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let (_server, address) = sops_like_server_with(dir.path(), &[], None, &aws);
+    let plain = dir.path().join("k.yaml");
+    std::fs::write(&plain, "token: t0p\n").unwrap();
+    // Without the key service, this machine cannot reach the key.
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "--cipher", "aes256-gcm", "--kms", &arn])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let out = remote_only(dir.path(), &address)
+        .args(["encrypt", "-i", "--cipher", "aes256-gcm", "--kms", &arn])
+        .args(["--encryption-context", "app:billing"])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let out = remote_decrypt(dir.path(), &address, &plain);
+    assert_ok(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "token: t0p\n");
+    if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+        let out = sops
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .args([
+                "decrypt",
+                "--enable-local-keyservice=false",
+                "--keyservice",
+                &address,
+            ])
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "token: t0p\n");
+    }
 }

@@ -207,9 +207,9 @@ fn vault_transit_round_trip_sops_interop_and_age_fallback() {
     assert!(start.elapsed() < Duration::from_secs(60));
 }
 
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Moto {
@@ -220,7 +220,7 @@ impl Drop for Moto {
 }
 
 impl Moto {
-    fn start() -> Option<Moto> {
+    pub(crate) fn start() -> Option<Moto> {
         let bin = root().join(".venv/bin/moto_server");
         if !bin.is_file() {
             if std::env::var("CI").as_deref() == Ok("true") {
@@ -253,7 +253,7 @@ impl Moto {
     }
 
     /// A new KMS key's ARN (KMS JSON API, like the AWS CLI would call it).
-    fn create_key(&self) -> String {
+    pub(crate) fn create_key(&self) -> String {
         let out = Command::new("curl")
             .args(["-s", "-X", "POST", &format!("{}/", self.url)])
             .args(["-H", "X-Amz-Target: TrentService.CreateKey", "-H", "Content-Type: application/x-amz-json-1.1"])
@@ -266,7 +266,7 @@ impl Moto {
     }
 }
 
-fn with_aws(mut c: assert_cmd::Command, url: &str) -> assert_cmd::Command {
+pub(crate) fn with_aws(mut c: assert_cmd::Command, url: &str) -> assert_cmd::Command {
     c.env("AWS_ENDPOINT_URL_KMS", url)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")

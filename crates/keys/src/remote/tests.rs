@@ -188,3 +188,29 @@ fn service_keys_cross_the_protocol_unchanged() {
         assert_eq!(master.enc(), "enc");
     }
 }
+
+/// A handler that runs its own runtime (as the KMS clients do) works from
+/// the server's blocking threads.
+#[test]
+fn handlers_may_block_on_their_own_runtime() {
+    struct Nested;
+    impl Handler for Nested {
+        fn encrypt(&self, _: &KeyRecipient, _: &[u8]) -> Result<String, String> {
+            Err("no".into())
+        }
+        fn decrypt(&self, _: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            Ok(Zeroizing::new(rt.block_on(async { vec![7u8; 32] })))
+        }
+    }
+    let (_stop, tcp) = server(Listen::Tcp("127.0.0.1:0".into()), Arc::new(Nested));
+    let remote = RemoteKeyService::new(&format!("tcp://{tcp}"), SECOND).unwrap();
+    let key = MasterKey::Age {
+        recipient: "age1x".into(),
+        enc: "x".into(),
+    };
+    assert_eq!(remote.decrypt(&key).unwrap().as_slice(), &[7u8; 32]);
+}
