@@ -118,6 +118,19 @@ fn remote_only(home: &Path, address: &str) -> assert_cmd::Command {
     c
 }
 
+/// The real sops's `subcommand` with no identity of its own and only
+/// `address` to wrap and unwrap (`None` without the real sops).
+fn sops_via(home: &Path, subcommand: &str, address: &str) -> Option<assert_cmd::Command> {
+    let mut c = sops(home, "age-test.txt")?;
+    c.env_remove("SOPS_AGE_KEY_FILE").args([
+        subcommand,
+        "--enable-local-keyservice=false",
+        "--keyservice",
+        address,
+    ]);
+    Some(c)
+}
+
 /// Decrypt `file` through `address` only.
 fn remote_decrypt(home: &Path, address: &str, file: &Path) -> std::process::Output {
     remote_only(home, address)
@@ -198,15 +211,8 @@ fn the_real_sops_uses_the_sops_like_key_service() {
     // A file sops writes, for the demo recipient, through our service.
     let plain = dir.path().join("s.yaml");
     std::fs::write(&plain, "a: 1\nb: two\n").unwrap();
-    let out = sops(dir.path(), "age-test.txt")
+    let out = sops_via(dir.path(), "encrypt", &address)
         .unwrap()
-        .env_remove("SOPS_AGE_KEY_FILE")
-        .args([
-            "encrypt",
-            "--enable-local-keyservice=false",
-            "--keyservice",
-            &address,
-        ])
         .args(["--age", &demo_recipient()])
         .arg(&plain)
         .output()
@@ -224,15 +230,8 @@ fn the_real_sops_uses_the_sops_like_key_service() {
     let enc = dir.path().join("s.enc.yaml");
     std::fs::write(&enc, &out.stdout).unwrap();
     // sops, with no identity, decrypts it through our service.
-    let out = sops(dir.path(), "age-test.txt")
+    let out = sops_via(dir.path(), "decrypt", &address)
         .unwrap()
-        .env_remove("SOPS_AGE_KEY_FILE")
-        .args([
-            "decrypt",
-            "--enable-local-keyservice=false",
-            "--keyservice",
-            &address,
-        ])
         .arg(&enc)
         .output()
         .unwrap();
@@ -301,18 +300,8 @@ fn kms_keys_work_through_the_key_service() {
     let out = remote_decrypt(dir.path(), &address, &plain);
     assert_ok(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "token: t0p\n");
-    if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
-        let out = sops
-            .env_remove("SOPS_AGE_KEY_FILE")
-            .args([
-                "decrypt",
-                "--enable-local-keyservice=false",
-                "--keyservice",
-                &address,
-            ])
-            .arg(&plain)
-            .output()
-            .unwrap();
+    if let Some(mut sops) = sops_via(dir.path(), "decrypt", &address) {
+        let out = sops.arg(&plain).output().unwrap();
         assert_ok(&out);
         assert_eq!(String::from_utf8_lossy(&out.stdout), "token: t0p\n");
     }
