@@ -456,6 +456,13 @@ impl MacFeed {
         }
     }
 
+    /// Add lexeme MAC input recorded apart (see [`open_lean_dotenv`]).
+    fn absorb_lexemes(&mut self, part: Mac) {
+        if let Some(mac) = self.lexemes.as_mut() {
+            mac.absorb(part);
+        }
+    }
+
     fn feed(&mut self, syntax: &dyn Syntax, c: &Collector<'_>, opened: &Opened<'_>) {
         if let Some(mac) = self.direct.as_mut() {
             direct_mac(mac, c, opened, self.has_alias, &mut self.by_job);
@@ -548,6 +555,61 @@ pub(super) fn open_window(
         // window): the caller decrypts the document whole.
         Err(SpliceError::OutOfBounds(0, file.src.len()).into())
     }
+}
+
+/// A .env window of `KEY=ENC[…]` lines (see
+/// [`crate::syntax::dotenv::enc_pairs`]) of a sops-like file whose MAC is
+/// taken from the plaintext lexemes, opened without its tree: each value
+/// decrypted with the AAD `KEY:`, spliced in and fed to the MAC, exactly as
+/// [`open_window`] does for such a window (tested against it). `None` for
+/// any other window, or when a value does not open or is not a simple
+/// lexeme: the caller opens it with [`open_window`], which reports what is
+/// wrong, and `macs` is untouched.
+pub(super) fn open_lean_dotenv(
+    src: &str,
+    key: &[u8; 32],
+    mode: MacMode,
+    macs: &mut MacFeed,
+) -> Option<Zeroizing<String>> {
+    if mode.direct || !mode.fast {
+        return None;
+    }
+    let pairs = crate::syntax::dotenv::enc_pairs(src)?;
+    let syntax = Format::Dotenv.syntax();
+    let cipher = ValueCipher::new(key);
+    let mut mac = Mac::recording();
+    // Sized once (an upper bound): a buffer that grew would leave copies
+    // of plaintext behind, and every byte of it is wiped when dropped.
+    let enc_len: usize = pairs.iter().map(|(_, v)| v.len()).sum();
+    let plain_len: usize = pairs
+        .iter()
+        .filter_map(|(_, v)| src.get(v.clone()))
+        .map(plain_estimate)
+        .sum();
+    let mut out = Zeroizing::new(String::with_capacity(
+        src.len().saturating_sub(enc_len) + plain_len,
+    ));
+    let mut plain = Zeroizing::new(Vec::new());
+    let mut aad = Vec::with_capacity(64);
+    let mut pos = 0;
+    for (k, v) in pairs {
+        let parts = EncParts::split(src.get(v.clone())?).ok()?;
+        aad.clear();
+        aad.extend_from_slice(src.get(k)?.as_bytes());
+        aad.push(b':');
+        cipher.open_into(&parts, &aad, &mut plain).ok()?;
+        let lexeme = std::str::from_utf8(&plain).ok()?;
+        let value = syntax.simple_value(lexeme, Slot::Bare)?;
+        if let Some(text) = value.sops_text() {
+            mac.update(text.as_bytes());
+        }
+        push_secret(&mut out, src.get(pos..v.start)?);
+        push_secret(&mut out, lexeme);
+        pos = v.end;
+    }
+    push_secret(&mut out, src.get(pos..)?);
+    macs.absorb_lexemes(mac);
+    Some(out)
 }
 
 /// The number of leaves of `file` (an upper bound of the encrypted ones)

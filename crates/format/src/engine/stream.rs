@@ -46,7 +46,7 @@
 //! decrypt it whole with [`super::open`] and [`super::decrypt`], which also
 //! report its errors at their place.
 
-use super::open::{open_window, MacFeed, MacMode};
+use super::open::{open_lean_dotenv, open_window, MacFeed, MacMode};
 use super::par;
 use super::{plaintext_mac, verify_mac, EncryptedFile, EngineError};
 use crate::metadata::Metadata;
@@ -331,6 +331,13 @@ impl Streamed {
     ) -> Result<(Zeroizing<String>, MacFeed), StreamError> {
         let last = window.last;
         let text = std::str::from_utf8(&window.bytes).map_err(|_| StreamError::Irregular)?;
+        // Most .env windows are only `KEY=ENC[…]` lines: opened without a tree.
+        if self.format == Format::Dotenv && !last {
+            let mut feed = MacFeed::recording(mode);
+            if let Some(piece) = open_lean_dotenv(text, key, mode, &mut feed) {
+                return Ok((piece, feed));
+            }
+        }
         let json = JsonWindow::of(self.format, window);
         let source;
         let text = match json {
@@ -1216,6 +1223,77 @@ mod tests {
         assert!(streamed_as(Format::Json, &enc, &KEY, false).is_none());
     }
 
+    /// The lean .env opener against [`open_window`] on every run of lines
+    /// of `enc`'s body (its metadata left out): where it opens a run, the
+    /// plaintext and the MAC input are the same; returns how many runs it
+    /// opened.
+    fn lean_agrees(enc: &str, key: &[u8; 32]) -> Result<usize, TestCaseError> {
+        let stream = scan(Format::Dotenv, &mut Cursor::new(enc))
+            .unwrap()
+            .unwrap();
+        let mode = MacMode::of_metadata(Format::Dotenv, &stream.metadata);
+        let body = &enc[..stream.meta_start as usize];
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(body.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|&i| i < body.len())
+            .collect();
+        let mut opened = 0;
+        for (n, &a) in starts.iter().enumerate() {
+            for &b in starts.iter().skip(n + 1).take(4).chain([&body.len()]) {
+                let text = &body[a..b];
+                let mut lean_feed = MacFeed::recording(mode);
+                let Some(lean) = open_lean_dotenv(text, key, mode, &mut lean_feed) else {
+                    continue;
+                };
+                opened += 1;
+                let file = EncryptedFile {
+                    format: Format::Dotenv,
+                    src: text,
+                    parsed: parse_encrypted(Format::Dotenv, text).unwrap(),
+                    metadata: stream.metadata.clone(),
+                };
+                let mut feed = MacFeed::recording(mode);
+                let usual = open_window(&file, key, &mut feed).unwrap();
+                prop_assert_eq!(lean.as_str(), usual.as_str(), "{:?}", text);
+                let (mut a_mac, mut b_mac) = (MacFeed::new(mode, false), MacFeed::new(mode, false));
+                a_mac.absorb(lean_feed);
+                b_mac.absorb(feed);
+                prop_assert_eq!(a_mac.finish(), b_mac.finish(), "{:?}", text);
+            }
+        }
+        Ok(opened)
+    }
+
+    /// Plain `KEY=value` files take the lean path, and it agrees with the
+    /// usual one; a wrong key, an AES file or a comment leave it to the
+    /// usual path.
+    #[test]
+    fn lean_dotenv_windows_agree_with_the_usual_path() {
+        let doc: String = (0..12).map(|i| format!("KEY_{i}=value {i}\n")).collect();
+        let enc = sealed(&doc);
+        let opened = lean_agrees(&enc, &KEY).unwrap();
+        assert!(opened > 30, "{opened}");
+        let stream = scan(Format::Dotenv, &mut Cursor::new(&enc))
+            .unwrap()
+            .unwrap();
+        let mode = MacMode::of_metadata(Format::Dotenv, &stream.metadata);
+        let body = &enc[..stream.meta_start as usize];
+        let mut feed = MacFeed::recording(mode);
+        assert!(open_lean_dotenv(body, &[6u8; 32], mode, &mut feed).is_none());
+        let with_comment = format!("# c\n{body}");
+        assert!(open_lean_dotenv(&with_comment, &KEY, mode, &mut feed).is_none());
+        let aes = encrypted(&doc, CipherKind::Aes256Gcm, Selector::default(), false);
+        let stream = scan(Format::Dotenv, &mut Cursor::new(&aes))
+            .unwrap()
+            .unwrap();
+        let aes_mode = MacMode::of_metadata(Format::Dotenv, &stream.metadata);
+        let aes_body = &aes[..stream.meta_start as usize];
+        assert!(open_lean_dotenv(aes_body, &KEY, aes_mode, &mut feed).is_none());
+        for doc in fixtures() {
+            lean_agrees(&sealed(&doc), &KEY).unwrap();
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(256)))]
 
@@ -1245,6 +1323,13 @@ mod tests {
         /// text cut): whatever the streamed decryption gives, the whole
         /// document's decryption agrees. A plaintext is the same one, a
         /// failure is a failure (or the file is left to the whole path).
+        #[test]
+        fn generated_lean_dotenv_windows_agree_with_the_usual_path(
+            doc in crate::syntax::dotenv::tests::props::file(),
+        ) {
+            lean_agrees(&sealed(&doc), &KEY)?;
+        }
+
         #[test]
         fn damaged_files_never_stream_to_another_plaintext(
             doc in crate::syntax::dotenv::tests::props::file(),

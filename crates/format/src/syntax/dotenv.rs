@@ -268,6 +268,29 @@ pub(crate) fn windows(src: &str, lines: usize) -> Result<Windows, ParseError> {
     Ok(out)
 }
 
+/// The key and value spans of a .env text whose every line is blank or a
+/// `KEY=ENC[…]` pair whose raw value is the `ENC[…]` text alone (what
+/// sops-like writes for plain values: no quotes, no comment, no `\n`, no
+/// metadata line): such a text is opened without building its tree (see
+/// `engine::open::open_lean_dotenv`). `None` for any other text.
+pub(crate) fn enc_pairs(src: &str) -> Option<Vec<(Span, Span)>> {
+    let mut pairs = Vec::new();
+    for line in Lines::new(src) {
+        match line.ok()?.kind {
+            Kind::Blank => {}
+            Kind::Comment(_) => return None,
+            Kind::Pair { key, value } => {
+                let raw = text(src, &value);
+                if text(src, &key).starts_with(META_PREFIX) || !lean_value(raw) {
+                    return None;
+                }
+                pairs.push((key, value));
+            }
+        }
+    }
+    Some(pairs)
+}
+
 /// [`crate::syntax::parse_encrypted`] for .env.
 pub(crate) fn parse_encrypted(src: &str) -> Result<Parsed, ParseError> {
     parse_with(src, true)
