@@ -11,7 +11,7 @@
 //! the document whole gives (tested).
 
 use super::{feed_mac, par, seal, seal_mac, EngineError};
-use crate::cipher::CipherKind;
+use crate::cipher::{CipherKind, ValueCipher};
 use crate::mac::Mac;
 use crate::metadata::Metadata;
 use crate::select::Decider;
@@ -92,6 +92,9 @@ fn seal_window(
     let text = src
         .get(start..end)
         .ok_or(SpliceError::OutOfBounds(start, end))?;
+    if let Some(sealed) = seal_pairs(text, key, cipher, decider, mac_only) {
+        return Ok(sealed);
+    }
     // The whole text was checked line by line already; an error here is
     // reported at its place in the whole text.
     let parsed = match syntax.parse(text) {
@@ -116,6 +119,64 @@ fn seal_window(
     Ok((out, part))
 }
 
+/// A window of only `KEY=value` lines (and blank ones) sealed without its
+/// tree: what [`seal::seal_document`] and [`feed_mac`] give for it (tested
+/// against them). A comment ends the selector state only at the next pair,
+/// so with no comment every value is judged by its key alone. `None` for
+/// any other window (or if the random source fails): the caller seals it
+/// the usual way.
+fn seal_pairs(
+    text: &str,
+    key: &[u8; 32],
+    cipher: CipherKind,
+    decider: &Decider,
+    mac_only: bool,
+) -> Option<(Vec<u8>, Mac)> {
+    let pairs = crate::syntax::dotenv::plain_pairs(text)?;
+    let mut sealer = ValueCipher::new(key);
+    let mut part = Mac::recording();
+    let mut out = String::with_capacity(text.len() * 4);
+    let mut scratch = zeroize::Zeroizing::new(Vec::new());
+    let mut aad = String::with_capacity(64);
+    let mut pos = 0;
+    for (k, v) in pairs {
+        let name = text.get(k)?;
+        let raw = text.get(v.clone())?;
+        let decoded = crate::syntax::dotenv::decoded_value(raw).map(zeroize::Zeroizing::new);
+        let value: &str = decoded.as_deref().map_or(raw, String::as_str);
+        let selected = decider.value(&[name], &[]);
+        if selected || !mac_only {
+            part.update(value.as_bytes());
+        }
+        if !selected || value.is_empty() {
+            continue;
+        }
+        // As the tree would: the lexeme in XChaCha20 files, the value in
+        // sops-compatible ones.
+        let plain = match cipher {
+            CipherKind::XChaCha20Poly1305 => raw,
+            CipherKind::Aes256Gcm => value,
+        };
+        aad.clear();
+        aad.push_str(name);
+        aad.push(':');
+        out.push_str(text.get(pos..v.start)?);
+        sealer
+            .seal_into(
+                cipher,
+                plain.as_bytes(),
+                aad.as_bytes(),
+                "str",
+                &mut scratch,
+                &mut out,
+            )
+            .ok()?;
+        pos = v.end;
+    }
+    out.push_str(text.get(pos..)?);
+    Some((out.into_bytes(), part))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -124,6 +185,7 @@ mod tests {
         encrypt_with, new_metadata, open, plaintext, Checked, EncryptOptions, KeyMaterial,
     };
     use crate::metadata::Selector;
+    use crate::select::Decider;
 
     const KEY: [u8; 32] = [3u8; 32];
     const NOW: &str = "2026-11-22T00:00:00Z";
@@ -221,6 +283,124 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// The usual sealing of a window: its text (values masked) and MAC.
+    fn usual(
+        text: &str,
+        cipher: CipherKind,
+        decider: &Decider,
+        mac_only: bool,
+    ) -> (String, String) {
+        let syntax = Format::Dotenv.syntax();
+        let parsed = syntax.parse(text).unwrap();
+        let mut mac = Mac::new(mac_only);
+        feed_mac(&mut mac, &parsed.tree, decider, mac_only);
+        let mut out = Vec::new();
+        seal::seal_document(
+            syntax,
+            text,
+            &parsed.tree,
+            &KEY,
+            cipher,
+            decider,
+            None,
+            &[],
+            &mut out,
+        )
+        .unwrap();
+        (masked(&String::from_utf8(out).unwrap()), mac.finish())
+    }
+
+    /// Every run of lines of `doc`: where the lean sealing takes it, the
+    /// same text (but for the nonces) and the same MAC input as the usual
+    /// one, and values that open to the plaintext. Returns how many runs it
+    /// took.
+    fn lean_agrees(doc: &str) -> usize {
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(doc.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|&i| i < doc.len())
+            .collect();
+        let selectors = [
+            Selector::default(),
+            Selector::EncryptedRegex("^[A-M]".into()),
+            Selector::UnencryptedSuffix("_clear".into()),
+        ];
+        let mut taken = 0;
+        for (n, &a) in starts.iter().enumerate() {
+            for &b in starts.iter().skip(n + 1).take(3).chain([&doc.len()]) {
+                let text = &doc[a..b];
+                if crate::syntax::dotenv::plain_pairs(text).is_none() {
+                    assert!(seal_pairs(
+                        text,
+                        &KEY,
+                        CipherKind::Aes256Gcm,
+                        &Decider::new(&Selector::default()).unwrap(),
+                        false
+                    )
+                    .is_none());
+                    continue;
+                }
+                for selector in &selectors {
+                    let decider = Decider::new(selector).unwrap();
+                    for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
+                        for mac_only in [false, true] {
+                            let (out, part) =
+                                seal_pairs(text, &KEY, cipher, &decider, mac_only).unwrap();
+                            let mut mac = Mac::new(mac_only);
+                            mac.absorb(part);
+                            let out = String::from_utf8(out).unwrap();
+                            let (their_out, their_mac) = usual(text, cipher, &decider, mac_only);
+                            assert_eq!(masked(&out), their_out, "{text:?}");
+                            assert_eq!(mac.finish(), their_mac, "{text:?}");
+                            taken += 1;
+                        }
+                    }
+                }
+            }
+        }
+        taken
+    }
+
+    /// The lean sealing agrees with the usual one on every window of plain
+    /// pairs (CRLF, a BOM, quotes, multi-line values, `\n` escapes, empty
+    /// values, selected and clear keys) and leaves windows with comments to
+    /// it; the values it seals open to their plaintexts.
+    #[test]
+    fn lean_windows_agree_with_the_usual_sealing() {
+        let docs = [
+            "A=1\nB=two words\nC=\nN_clear=open\nM=x\\ny\n",
+            "\u{feff}A=1\r\nB=\"q\"\r\n\r\nexport C='s'\r\nZ=\"multi\nline\"\n",
+            "# c\nA=1\nB=2\n",
+            "A=1\nB=2 # not a comment\nC=3",
+        ];
+        let taken: usize = docs.iter().map(|d| lean_agrees(d)).sum();
+        assert!(taken > 100, "{taken}");
+        let doc = "A=1\nB=two\nC=x\\ny\n";
+        let opts = EncryptOptions::default();
+        let enc = crate::engine::encrypt(
+            Format::Dotenv,
+            doc,
+            &KEY,
+            &opts,
+            KeyMaterial::default(),
+            NOW,
+        )
+        .unwrap();
+        let file = open(Format::Dotenv, &enc).unwrap();
+        assert_eq!(
+            crate::engine::decrypt(&file, &KEY, false).unwrap().as_str(),
+            doc
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(crate::testing::cases(64)))]
+
+        #[test]
+        fn generated_lean_windows_agree(doc in crate::syntax::dotenv::tests::props::file()) {
+            lean_agrees(&doc);
         }
     }
 

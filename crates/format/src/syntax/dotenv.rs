@@ -274,14 +274,25 @@ pub(crate) fn windows(src: &str, lines: usize) -> Result<Windows, ParseError> {
 /// metadata line): such a text is opened without building its tree (see
 /// `engine::open::open_lean_dotenv`). `None` for any other text.
 pub(crate) fn enc_pairs(src: &str) -> Option<Vec<(Span, Span)>> {
+    let pairs = plain_pairs(src)?;
+    pairs
+        .iter()
+        .all(|(_, value)| lean_value(text(src, value)))
+        .then_some(pairs)
+}
+
+/// The key and value spans of a .env text whose every line is blank or a
+/// `KEY=value` pair (no comment, no metadata line): such a text is sealed
+/// without building its tree (see `engine::lines`). `None` for any other
+/// text, or one that does not parse.
+pub(crate) fn plain_pairs(src: &str) -> Option<Vec<(Span, Span)>> {
     let mut pairs = Vec::new();
     for line in Lines::new(src) {
         match line.ok()?.kind {
             Kind::Blank => {}
             Kind::Comment(_) => return None,
             Kind::Pair { key, value } => {
-                let raw = text(src, &value);
-                if text(src, &key).starts_with(META_PREFIX) || !lean_value(raw) {
+                if text(src, &key).starts_with(META_PREFIX) {
                     return None;
                 }
                 pairs.push((key, value));
@@ -289,6 +300,13 @@ pub(crate) fn enc_pairs(src: &str) -> Option<Vec<(Span, Span)>> {
         }
     }
     Some(pairs)
+}
+
+/// A pair's value as the tree holds it (see [`Syntax::parse`]): the raw
+/// text with sops's `\n` escapes decoded; `None` when it has none (the
+/// value is the raw text).
+pub(crate) fn decoded_value(raw: &str) -> Option<String> {
+    raw.contains("\\n").then(|| decode(raw))
 }
 
 /// [`crate::syntax::parse_encrypted`] for .env.
