@@ -127,6 +127,28 @@ impl StreamedPlain {
     }
 }
 
+impl Drop for StreamedPlain {
+    /// The pieces are wiped (byte by byte: `zeroize`'s volatile writes) on
+    /// every core: a few MB of plaintext took 3.5 ms on one.
+    fn drop(&mut self) {
+        let mut pieces = std::mem::take(&mut self.pieces);
+        let workers = par::workers();
+        if workers < 2 || pieces.len() < 2 {
+            return;
+        }
+        let per = pieces.len().div_ceil(workers);
+        std::thread::scope(|scope| {
+            let mut rest = pieces.split_off(0);
+            while rest.len() > per {
+                let tail = rest.split_off(per);
+                scope.spawn(move || drop(rest));
+                rest = tail;
+            }
+            drop(rest);
+        });
+    }
+}
+
 /// Read the metadata of the encrypted text in `reader` (a .env, YAML,
 /// TOML or JSON file) from its end. `Ok(None)` for another format, or when the file
 /// does not end with its metadata (or it does not make metadata): decrypt
