@@ -107,6 +107,12 @@ pub fn is_encrypted(s: &str) -> bool {
 /// joined by `:` plus a trailing `:` (the empty path gives `:`).
 pub fn aad(path: &[&str]) -> String {
     let mut out = String::with_capacity(path.iter().map(|p| p.len() + 1).sum::<usize>() + 1);
+    push_aad(&mut out, path);
+    out
+}
+
+/// Append the [`aad`] of `path` to `out` (for callers that reuse a buffer).
+pub fn push_aad(out: &mut String, path: &[&str]) {
     for p in path {
         out.push_str(p);
         out.push(':');
@@ -114,7 +120,6 @@ pub fn aad(path: &[&str]) -> String {
     if path.is_empty() {
         out.push(':');
     }
-    out
 }
 
 /// The fields of an `ENC[…]` string, borrowed and still base64-encoded.

@@ -158,8 +158,7 @@ fn seal_pairs(
             CipherKind::Aes256Gcm => value,
         };
         aad.clear();
-        aad.push_str(name);
-        aad.push(':');
+        crate::cipher::push_aad(&mut aad, &[name]);
         out.push_str(text.get(pos..v.start)?);
         sealer
             .seal_into(

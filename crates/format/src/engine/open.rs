@@ -590,14 +590,13 @@ pub(super) fn open_lean_dotenv(
         src.len().saturating_sub(enc_len) + plain_len,
     ));
     let mut plain = Zeroizing::new(Vec::new());
-    let mut aad = Vec::with_capacity(64);
+    let mut aad = String::with_capacity(64);
     let mut pos = 0;
     for (k, v) in pairs {
         let parts = EncParts::split(src.get(v.clone())?).ok()?;
         aad.clear();
-        aad.extend_from_slice(src.get(k)?.as_bytes());
-        aad.push(b':');
-        cipher.open_into(&parts, &aad, &mut plain).ok()?;
+        crate::cipher::push_aad(&mut aad, &[src.get(k)?]);
+        cipher.open_into(&parts, aad.as_bytes(), &mut plain).ok()?;
         let lexeme = std::str::from_utf8(&plain).ok()?;
         let value = syntax.simple_value(lexeme, Slot::Bare)?;
         if let Some(text) = value.sops_text() {

@@ -196,13 +196,7 @@ impl Aads {
     /// The index of the AAD of `path` (`a:b:`; `:` for the empty path).
     pub(super) fn index(&mut self, path: &[&str]) -> usize {
         let start = self.text.len();
-        for p in path {
-            self.text.push_str(p);
-            self.text.push(':');
-        }
-        if path.is_empty() {
-            self.text.push(':');
-        }
+        crate::cipher::push_aad(&mut self.text, path);
         let same = match self.starts.last() {
             Some(&prev) => self.text.get(prev..start) == self.text.get(start..),
             None => false,
