@@ -82,8 +82,8 @@ enum Streamed {
     No(Option<(Metadata, DataKey)>),
 }
 
-/// Decrypt a .env, YAML, TOML or JSON file a window at a time, on every core, reading
-/// it instead of holding it (see [`engine::scan`]), when the plaintext is
+/// Decrypt a file a window at a time, on every core, reading it instead of
+/// holding it (the formats [`engine::scan`] takes), when the plaintext is
 /// all that is asked for.
 fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     let Some(path) = file.filter(|f| *f != "-") else {
@@ -97,9 +97,9 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     if args.extract.is_some() || io::is_binary(&args.io, &input) {
         return Ok(Streamed::No(None));
     }
-    let format = match io::input_format(&args.io, &input) {
-        Ok(f @ (Format::Dotenv | Format::Yaml | Format::Toml | Format::Json)) => f,
-        _ => return Ok(Streamed::No(None)),
+    // Which formats stream is `engine::scan`'s to say.
+    let Ok(format) = io::input_format(&args.io, &input) else {
+        return Ok(Streamed::No(None));
     };
     if !io::output_format(&args.io, format).is_ok_and(|f| f == format) {
         return Ok(Streamed::No(None));
