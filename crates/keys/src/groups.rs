@@ -395,7 +395,7 @@ pub(crate) fn wrap_for(
         }),
         KeyRecipient::Service(k) => {
             let wrapped = services.wrap(k, secret).map_err(|e| KeyError::Wrap {
-                recipient: format!("{} key {}", k.kind(), k.id()),
+                recipient: recipient_label(recipient),
                 reason: format!("{}{}", endpoint_part(&e), e.cause),
             })?;
             Ok(MasterKey::from_service(
