@@ -543,10 +543,12 @@ impl<'r, R: Read> Cutter<'r, R> {
     fn find_cut(&self) -> Option<usize> {
         let carry = &self.carry;
         let limit = usize::try_from(self.meta_start.checked_sub(self.at)?).unwrap_or(usize::MAX);
+        // No cut before WINDOW bytes are read (JSON included: its scan is
+        // not repeated on every read of a window).
+        let head = carry.get(..WINDOW)?;
         if self.format == Format::Json {
             return self.find_json_cut(limit);
         }
-        let head = carry.get(..WINDOW)?;
         let mut line_start = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         loop {
             let brk = line_start + carry.get(line_start..)?.iter().position(|&b| b == b'\n')?;
