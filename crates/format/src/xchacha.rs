@@ -21,7 +21,7 @@
 //! constant-time as written.
 
 use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
-use chacha20::XChaCha20;
+use chacha20::ChaCha20;
 use poly1305::universal_hash::{KeyInit, UniversalHash};
 use poly1305::Poly1305;
 use zeroize::Zeroize;
@@ -138,12 +138,21 @@ impl Stream {
     }
 
     /// XOR the message keystream (blocks 1…) into `buf`. A long message
-    /// (a binary file, a large value) goes through the `chacha20` crate,
-    /// whose SIMD backends are faster once every block they compute is
-    /// used; `key` and `nonce` are this stream's.
-    fn apply(&self, key: &[u8; 32], nonce: &[u8; 24], buf: &mut [u8]) -> Result<(), AuthError> {
+    /// (a binary file, a large value) goes through the `chacha20` crate's
+    /// IETF ChaCha20 under this stream's subkey (XChaCha20 is exactly
+    /// that), whose SIMD backends are faster once every block they compute
+    /// is used.
+    fn apply(&self, buf: &mut [u8]) -> Result<(), AuthError> {
         if buf.len() > LONG {
-            let mut cipher = XChaCha20::new(key.into(), nonce.into());
+            let mut key = [0u8; 32];
+            for (k, w) in key.chunks_exact_mut(4).zip(self.subkey.iter()) {
+                k.copy_from_slice(&w.to_le_bytes());
+            }
+            let mut nonce = [0u8; 12];
+            nonce[4..8].copy_from_slice(&self.tail[0].to_le_bytes());
+            nonce[8..].copy_from_slice(&self.tail[1].to_le_bytes());
+            let mut cipher = ChaCha20::new(&key.into(), &nonce.into());
+            key.zeroize();
             cipher.try_seek(64u32).map_err(|_| AuthError)?;
             return cipher.try_apply_keystream(buf).map_err(|_| AuthError);
         }
@@ -174,7 +183,7 @@ pub(crate) fn seal(
     buf: &mut [u8],
 ) -> Result<[u8; 16], AuthError> {
     let stream = Stream::new(key, nonce);
-    stream.apply(key, nonce, buf)?;
+    stream.apply(buf)?;
     Ok(stream.authenticator(aad, buf).finalize().into())
 }
 
@@ -193,7 +202,7 @@ pub(crate) fn open(
         .authenticator(aad, buf)
         .verify(expected.into())
         .map_err(|_| AuthError)?;
-    stream.apply(key, nonce, buf)
+    stream.apply(buf)
 }
 
 #[cfg(test)]
