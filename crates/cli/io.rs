@@ -3,6 +3,7 @@
 
 use crate::args::IoArgs;
 use crate::exit::{code, Failure, Result};
+use sops_like_format::binary;
 use sops_like_format::engine::EngineError;
 use sops_like_format::Format;
 use std::fs;
@@ -96,13 +97,27 @@ pub fn input_format(io: &IoArgs, input: &Input) -> Result<Format> {
 }
 
 /// Whether the input is handled by the binary store: `--input-type binary`,
-/// or (as sops does) a file name with no known format extension.
+/// or (as sops does) a file name with no known format extension; or a
+/// file that sops wrote as a binary file under a name only sops-like gives
+/// a format (`.env.local`, `x.toml`): its text is the binary store's JSON
+/// document, which is neither valid .env nor TOML.
 pub fn is_binary(io: &IoArgs, input: &Input) -> bool {
     let name = io
         .filename_override
         .as_deref()
         .or(input.path.as_ref().and_then(|p| p.to_str()));
-    is_binary_name(io.input_type.as_deref(), name)
+    if is_binary_name(io.input_type.as_deref(), name) {
+        return true;
+    }
+    io.input_type.is_none()
+        && name.is_some_and(|n| Format::from_path_as_sops(n).is_none())
+        && is_sops_binary_document(&input.bytes)
+}
+
+/// Whether `bytes` is a binary-store document (`{"data": …, "sops": …}`).
+fn is_sops_binary_document(bytes: &[u8]) -> bool {
+    bytes.trim_ascii_start().starts_with(b"{")
+        && std::str::from_utf8(bytes).is_ok_and(|text| binary::open_binary(text).is_ok())
 }
 
 /// [`is_binary`] for a file not read yet: `--input-type binary`, or a

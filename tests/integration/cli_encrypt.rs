@@ -61,6 +61,34 @@ fn unencrypted_suffix_stays_clear() {
     assert!(enc.contains("unencrypted_suffix: _unencrypted"));
 }
 
+/// `--unencrypted-regex "$VAR"` with `$VAR` empty: sops treats an empty
+/// selector flag as not given. Taken as a selector, an empty suffix or regex
+/// matches every key and would leave every value in plaintext.
+#[test]
+fn an_empty_selector_flag_counts_as_not_given() {
+    let dir = tempdir();
+    for flag in [
+        "--unencrypted-suffix",
+        "--encrypted-suffix",
+        "--unencrypted-regex",
+        "--encrypted-regex",
+        "--unencrypted-comment-regex",
+        "--encrypted-comment-regex",
+    ] {
+        let enc = encrypt_text(
+            dir.path(),
+            "x.yaml",
+            "password: hunter2\nb_unencrypted: visible\n",
+            &[flag, ""],
+        );
+        assert!(!enc.contains("hunter2"), "{flag} \"\": {enc}");
+        assert!(enc.contains("b_unencrypted: visible"), "{flag} \"\": {enc}");
+        assert!(
+            enc.contains("unencrypted_suffix: _unencrypted"),
+            "{flag} \"\": {enc}"
+        );
+    }
+}
 #[test]
 fn already_encrypted_is_refused_with_203() {
     let dir = tempdir();

@@ -18,21 +18,24 @@ use crate::args::SelectorArgs;
 use crate::exit::{code, Failure, Result};
 use sops_like_format::metadata::Selector;
 
-/// The selector chosen on the command line, if any (at most one).
+/// The selector chosen on the command line, if any (at most one). An empty
+/// value counts as not given, as in sops: `--unencrypted-regex "$VAR"` with
+/// `$VAR` unset must not select every key (an empty suffix or regex matches
+/// them all, which would leave every value in plaintext).
 pub fn selector_from_args(s: &SelectorArgs) -> Result<Option<Selector>> {
+    let given_as = |value: &Option<String>, make: fn(String) -> Selector| {
+        value.as_ref().filter(|v| !v.is_empty()).cloned().map(make)
+    };
     let given: Vec<Selector> = [
-        s.unencrypted_suffix
-            .clone()
-            .map(Selector::UnencryptedSuffix),
-        s.encrypted_suffix.clone().map(Selector::EncryptedSuffix),
-        s.unencrypted_regex.clone().map(Selector::UnencryptedRegex),
-        s.encrypted_regex.clone().map(Selector::EncryptedRegex),
-        s.unencrypted_comment_regex
-            .clone()
-            .map(Selector::UnencryptedCommentRegex),
-        s.encrypted_comment_regex
-            .clone()
-            .map(Selector::EncryptedCommentRegex),
+        given_as(&s.unencrypted_suffix, Selector::UnencryptedSuffix),
+        given_as(&s.encrypted_suffix, Selector::EncryptedSuffix),
+        given_as(&s.unencrypted_regex, Selector::UnencryptedRegex),
+        given_as(&s.encrypted_regex, Selector::EncryptedRegex),
+        given_as(
+            &s.unencrypted_comment_regex,
+            Selector::UnencryptedCommentRegex,
+        ),
+        given_as(&s.encrypted_comment_regex, Selector::EncryptedCommentRegex),
     ]
     .into_iter()
     .flatten()

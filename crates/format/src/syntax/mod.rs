@@ -280,24 +280,39 @@ impl Format {
         }
     }
 
-    /// The format of a file name: `.yaml .yml .json .env .toml .ini`, and
-    /// `.env.*` / `*.env.*` names such as `.env.production`.
+    /// The format of a file name: sops's (`.yaml .yml .json .env .ini`,
+    /// see [`Format::from_path_as_sops`]), and two of sops-like's own:
+    /// `.toml`, and `.env.*` / `*.env.*` names such as `.env.production`.
+    /// Every other name is the binary store's, as in sops (`None`).
     pub fn from_path(path: &str) -> Option<Format> {
-        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-        let lower = name.to_ascii_lowercase();
-        let ext = lower.rsplit_once('.').map(|(_, e)| e);
-        match ext {
-            Some("yaml" | "yml") => return Some(Format::Yaml),
-            Some("json") => return Some(Format::Json),
-            Some("env") => return Some(Format::Dotenv),
-            Some("toml") => return Some(Format::Toml),
-            Some("ini") => return Some(Format::Ini),
-            _ => {}
+        if let Some(format) = Format::from_path_as_sops(path) {
+            return Some(format);
         }
-        if lower.starts_with(".env") || lower.contains(".env.") {
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        if name.ends_with(".toml") {
+            return Some(Format::Toml);
+        }
+        if name.starts_with(".env") || name.contains(".env.") {
             return Some(Format::Dotenv);
         }
         None
+    }
+
+    /// The format sops 3 gives a file name: the suffixes `.yaml`/`.yml`,
+    /// `.json`, `.env` and `.ini`, matched as written (`X.YAML` is a binary
+    /// file to sops); `None` for the binary store.
+    pub fn from_path_as_sops(path: &str) -> Option<Format> {
+        if path.ends_with(".yaml") || path.ends_with(".yml") {
+            Some(Format::Yaml)
+        } else if path.ends_with(".json") {
+            Some(Format::Json)
+        } else if path.ends_with(".env") {
+            Some(Format::Dotenv)
+        } else if path.ends_with(".ini") {
+            Some(Format::Ini)
+        } else {
+            None
+        }
     }
 }
 
@@ -308,7 +323,14 @@ mod tests {
     #[test]
     fn formats_from_paths() {
         assert_eq!(Format::from_path("a/b.enc.yaml"), Some(Format::Yaml));
-        assert_eq!(Format::from_path("x.YML"), Some(Format::Yaml));
+        assert_eq!(Format::from_path("x.yml"), Some(Format::Yaml));
+        // As in sops, suffixes match as written: these are binary files.
+        assert_eq!(Format::from_path("x.YML"), None);
+        assert_eq!(Format::from_path("conf/App.INI"), None);
+        assert_eq!(Format::from_path("a.TOML"), None);
+        assert_eq!(Format::from_path_as_sops("Cargo.toml"), None);
+        assert_eq!(Format::from_path_as_sops(".env.local"), None);
+        assert_eq!(Format::from_path_as_sops("dir/x.env"), Some(Format::Dotenv));
         assert_eq!(Format::from_path("prod.enc.env"), Some(Format::Dotenv));
         assert_eq!(
             Format::from_path("dir/.env.production"),
@@ -317,7 +339,7 @@ mod tests {
         assert_eq!(Format::from_path(".env"), Some(Format::Dotenv));
         assert_eq!(Format::from_path("Cargo.toml"), Some(Format::Toml));
         assert_eq!(Format::from_path("a.json"), Some(Format::Json));
-        assert_eq!(Format::from_path("conf/App.INI"), Some(Format::Ini));
+        assert_eq!(Format::from_path("conf/app.ini"), Some(Format::Ini));
         assert_eq!(Format::from_name("ini"), Some(Format::Ini));
         assert_eq!(Format::from_path("a.txt"), None);
     }

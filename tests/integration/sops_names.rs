@@ -1,0 +1,98 @@
+//! File names decide a file's format as in sops: `.yaml .yml .json .env
+//! .ini`, matched as written; anything else is the binary store. sops-like
+//! adds `.toml` and `.env.*`, so it also reads a file sops wrote as binary
+//! under such a name (its text is the binary store's JSON document).
+
+use crate::util::*;
+
+/// Encrypt `text` as `name` with the real sops (which picks the format from
+/// the name), then decrypt with sops-like: the same bytes come back, and
+/// `filestatus` calls it encrypted.
+#[test]
+fn files_sops_wrote_as_binary_decrypt_whatever_their_name() {
+    let dir = tempdir();
+    let home = dir.path();
+    for (name, text) in [
+        (".env.local", "K=v\nOTHER='x y'\n"),
+        ("app.env.production", "K=v\n"),
+        ("c.toml", "a = \"x\"\n[t]\nb = 1\n"),
+        ("B.YAML", "a: 1\nb: [x]\n"),
+        ("x.YML", "k: v\n"),
+        ("App.INI", "[s]\nk = v\n"),
+        ("notes.txt", "free text\n"),
+    ] {
+        let plain = dir.path().join(format!("plain-{name}"));
+        std::fs::write(&plain, text).unwrap();
+        let enc = dir.path().join(name);
+        let Some(mut sops) = sops(home, "age-test.txt") else {
+            return;
+        };
+        let out = sops
+            .args(["encrypt", "--age", &demo_recipient(), "--filename-override"])
+            .arg(&enc)
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert!(
+            out.stdout.starts_with(b"{\n\t\"data\": \"ENC[AES256_GCM,"),
+            "{name}: sops did not write the binary store:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        std::fs::write(&enc, &out.stdout).unwrap();
+
+        let out = cmd(home, Some("age-test.txt"))
+            .arg("decrypt")
+            .arg(&enc)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), text, "{name}");
+        let out = cmd(home, None)
+            .arg("filestatus")
+            .arg(&enc)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap().trim(),
+            r#"{"encrypted":true}"#,
+            "{name}"
+        );
+    }
+}
+
+/// Names sops treats as binary that sops-like does not claim (upper-case
+/// suffixes) are encrypted as binary by sops-like too, so sops decrypts
+/// them to the same bytes.
+#[test]
+fn upper_case_suffixes_are_binary_files_as_in_sops() {
+    let dir = tempdir();
+    let home = dir.path();
+    for (name, text) in [("B.YAML", "a: 1\n"), ("c.JSON", "{\"a\": 1}\n")] {
+        let plain = dir.path().join(name);
+        std::fs::write(&plain, text).unwrap();
+        let out = cmd(home, None)
+            .args([
+                "encrypt",
+                "--cipher",
+                "aes256-gcm",
+                "--age",
+                &demo_recipient(),
+            ])
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let enc = String::from_utf8(out.stdout).unwrap();
+        assert!(enc.contains("\"data\": \"ENC[AES256_GCM,"), "{name}: {enc}");
+        let enc_path = dir.path().join(format!("enc.{name}"));
+        std::fs::write(&enc_path, &enc).unwrap();
+        let Some(mut sops) = sops(home, "age-test.txt") else {
+            return;
+        };
+        let out = sops.arg("decrypt").arg(&enc_path).output().unwrap();
+        assert_ok(&out);
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), text, "{name}");
+    }
+}
