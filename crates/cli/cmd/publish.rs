@@ -26,14 +26,8 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 pub fn run(args: PublishArgs, verbose: bool) -> Result<()> {
-    let Some(target) = args.files.first().cloned() else {
-        return Err(Failure::new(code::NO_FILE_SPECIFIED, "no file specified")
-            .hint("name the encrypted file (or a directory with --recursive) to publish"));
-    };
-    if args.files.len() > 1 {
-        eprintln!("warning: more than one file given; only the first one ({target}) is published");
-    }
-    // sops reports every failure of `publish` with exit code 1.
+    // sops reports every failure of `publish` with exit code 1 (the config
+    // first, then the file argument).
     let generic = |mut f: Failure| {
         f.code = code::GENERIC;
         f
@@ -42,6 +36,13 @@ pub fn run(args: PublishArgs, verbose: bool) -> Result<()> {
         Failure::new(code::GENERIC, "config file not found: publish needs the destination_rules of a .sops.yaml (or .sops-like.yaml)")
             .hint("add destination_rules to the config, or pass --config FILE")
     })?;
+    let Some(target) = args.files.first().cloned() else {
+        return Err(Failure::new(code::NO_FILE_SPECIFIED, "no file specified")
+            .hint("name the encrypted file (or a directory with --recursive) to publish"));
+    };
+    if args.files.len() > 1 {
+        eprintln!("warning: more than one file given; only the first one ({target}) is published");
+    }
     let meta = std::fs::metadata(&target).map_err(|e| {
         Failure::new(code::GENERIC, format!("cannot read {target}: {e}")).hint("check the path")
     })?;
@@ -349,8 +350,7 @@ fn show_key_changes(enc: &SopsFile<'_>, groups: &[Vec<sops_like_keys::KeyRecipie
         let theirs = want.get(i).map(Vec::as_slice).unwrap_or_default();
         lines.push(format!("Group {}", i + 1));
         let has = |list: &[(String, String)], id: &str| list.iter().any(|(k, _)| k == id);
-        for (id, shown) in theirs.iter().filter(|(id, _)| has(ours, id)) {
-            let _ = id;
+        for (_, shown) in theirs.iter().filter(|(id, _)| has(ours, id)) {
             lines.push(format!("    {shown}"));
         }
         for (_, shown) in theirs.iter().filter(|(id, _)| !has(ours, id)) {
