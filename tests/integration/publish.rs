@@ -87,7 +87,7 @@ fn s3_publishes_as_is_or_recreated_for_the_rule_keys_and_sops_reads_it() {
     std::fs::write(
         d.join(".sops.yaml"),
         format!(
-            "destination_rules:\n  - path_regex: ^recreate/\n    s3_bucket: bkt\n    s3_prefix: team/\n    recreation_rule:\n      age: {bob}\n  - s3_bucket: bkt\n    s3_prefix: raw/\n"
+            "destination_rules:\n  - path_regex: ^recreate/\n    s3_bucket: bkt\n    s3_prefix: team/\n    recreation_rule:\n      age: {bob}\n  - path_regex: ^selective/\n    s3_bucket: bkt\n    recreation_rule:\n      age: {bob}\n      encrypted_regex: ^password$\n  - s3_bucket: bkt\n    s3_prefix: raw/\n"
         ),
     )
     .unwrap();
@@ -162,6 +162,25 @@ fn s3_publishes_as_is_or_recreated_for_the_rule_keys_and_sops_reads_it() {
             "{text}"
         );
     }
+    // The recreation rule's selector applies to the published copy.
+    std::fs::create_dir(d.join("selective")).unwrap();
+    encrypted(d, "selective/s.yaml");
+    assert_ok(&publish(d, &env, &["-y", "selective/s.yaml"], ""));
+    let (status, published) = s3(&moto.url, "GET", "bkt/s.yaml");
+    assert_eq!(status, 200);
+    let published = String::from_utf8(published).unwrap();
+    assert!(
+        published.contains("user: admin") && !published.contains("hunter2"),
+        "{published}"
+    );
+    std::fs::write(&got, &published).unwrap();
+    if let Some(mut sops) = sops(d, "age-test-2.txt") {
+        let out = sops.arg("decrypt").arg(&got).output().unwrap();
+        assert_ok(&out);
+        assert!(String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("password: hunter2"));
+    }
 }
 
 #[test]
@@ -211,6 +230,15 @@ fn s3_recursive_names_by_relative_path_and_answers_are_asked_until_y_or_n() {
     let out = publish(d, &env, &["one.yaml"], "n\n");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("canceled"));
+    // With --recursive even a single file's "n" is no error (as sops),
+    // and the file keeps its name (sops would name it `.`).
+    let out = publish(d, &env, &["--recursive", "one.yaml"], "n\n");
+    assert_ok(&out);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("to s3://bkt/p/one.yaml ? (y/n): Publication of"),
+        "{stdout}"
+    );
     // No answer at all: an error, nothing published.
     let out = publish(d, &env, &["one.yaml"], "");
     assert_eq!(out.status.code(), Some(1));

@@ -53,8 +53,9 @@ pub fn run(args: PublishArgs, verbose: bool) -> Result<()> {
         http: None,
     };
     if !meta.is_dir() {
+        // With --recursive, "n" skips even a single file (as sops).
         let name = file_name(Path::new(&target));
-        return session.one(&target, name, false).map(|_| ());
+        return session.one(&target, name, args.recursive).map(|_| ());
     }
     if !args.recursive {
         return Err(Failure::new(
