@@ -59,6 +59,9 @@ pub enum Command {
     Rotate(RotateArgs),
     /// Re-wrap the data key for the recipients of the matching creation rule.
     Updatekeys(UpdatekeysArgs),
+    /// Publish a sops file (or, with --recursive, a directory) to the
+    /// destination its `destination_rules` entry names: S3, GCS or Vault KV.
+    Publish(PublishArgs),
     /// Run a command with the decrypted values as environment variables.
     ExecEnv(ExecEnvArgs),
     /// Run a command with the decrypted file at a temporary path ({}).
@@ -555,6 +558,27 @@ pub struct UpdatekeysArgs {
     /// Input format: yaml, json, dotenv, toml.
     #[arg(long)]
     pub input_type: Option<String>,
+    /// Comma-separated order of key types to try.
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER")]
+    pub decryption_order: Option<String>,
+}
+
+/// `publish`.
+#[derive(Args, Debug)]
+pub struct PublishArgs {
+    /// The encrypted file, or a directory with --recursive (sops takes the
+    /// first argument and warns about the others).
+    pub files: Vec<String>,
+    /// Publish without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Drop the file extension from the destination name.
+    #[arg(long)]
+    pub omit_extensions: bool,
+    /// Publish every file below the directory (named by its path relative
+    /// to it).
+    #[arg(long)]
+    pub recursive: bool,
     /// Comma-separated order of key types to try.
     #[arg(long, env = "SOPS_DECRYPTION_ORDER")]
     pub decryption_order: Option<String>,

@@ -12,6 +12,7 @@ mod io;
 mod keysource;
 mod legacy;
 mod multi;
+mod publish;
 mod sopsfile;
 mod treepath;
 
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         args::Command::Keygen(a) => cmd::keygen::run(a),
         args::Command::Keyservice(a) => cmd::keyservice::run(a, cli.verbose),
         args::Command::Updatekeys(a) => cmd::updatekeys::run(a),
+        args::Command::Publish(a) => cmd::publish::run(a, cli.verbose),
         args::Command::Groups(a) => cmd::groups::run(a),
         args::Command::Recipients(a) => cmd::recipients::run(a),
         args::Command::Set(a) => cmd::set::run_set(a),

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Bao {
+pub(crate) struct Bao {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     bin: PathBuf,
 }
 
@@ -35,7 +35,7 @@ fn bao_bin() -> Option<PathBuf> {
 }
 
 impl Bao {
-    fn start() -> Option<Bao> {
+    pub(crate) fn start() -> Option<Bao> {
         let bin = bao_bin()?;
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -68,7 +68,7 @@ impl Bao {
         Some(bao)
     }
 
-    fn cli(&self, args: &[&str]) {
+    pub(crate) fn cli(&self, args: &[&str]) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let out = Command::new(&self.bin)

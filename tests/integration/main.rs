@@ -7,6 +7,7 @@ mod cli_encrypt;
 mod config;
 mod keyservice;
 mod kms;
+mod publish;
 mod sops_names;
 mod sops_read;
 mod sops_write;

@@ -390,6 +390,7 @@ fn every_sops_flag_is_a_sops_like_flag() {
         &["groups", "add"],
         &["groups", "delete"],
         &["keyservice"],
+        &["publish"],
     ];
     let mut checked = 0;
     for command in commands {

@@ -9,6 +9,7 @@ pub mod groups;
 pub mod keygen;
 pub mod keyservice;
 pub mod plan;
+pub mod publish;
 pub mod recipients;
 pub mod rotate;
 pub mod set;

@@ -9,6 +9,7 @@
 // Not all of the API is used until the commands are wired to it.
 #![allow(dead_code, unused_imports)]
 
+mod destinations;
 mod discover;
 mod keys;
 mod node;
@@ -18,6 +19,7 @@ mod source;
 #[cfg(test)]
 mod tests;
 
+pub use destinations::{Destination, DestinationRule, VaultDestination};
 pub use discover::{discover, find_config_path, load};
 pub use keys::{KeySpec, NamedRecipient};
 pub use parse::parse;
@@ -69,6 +71,8 @@ pub struct ConfigFile {
     pub rules: Vec<Rule>,
     /// The top-level `recipients:` map, in file order.
     pub recipients: Vec<NamedRecipient>,
+    /// `destination_rules`, in order (first match wins), for `publish`.
+    pub destination_rules: Vec<DestinationRule>,
     /// Warnings to show (unknown keys, ignored `.sops.yml` files…), each
     /// starting with `FILE:LINE:`.
     pub warnings: Vec<String>,
@@ -85,6 +89,18 @@ impl ConfigFile {
             None => true,
             Some(re) => re.is_match(&path),
         }))
+    }
+
+    /// The first destination rule whose `path_regex` matches `file_path`
+    /// as given on the command line (sops does not make it relative to the
+    /// config's directory for destination rules); a rule without one
+    /// matches every file.
+    pub fn find_destination_rule(&self, file_path: &str) -> Option<&DestinationRule> {
+        self.destination_rules.iter().find(|r| {
+            r.path_regex
+                .as_ref()
+                .is_none_or(|re| re.is_match(file_path))
+        })
     }
 
     /// The string that `path_regex` is matched against for `file_path`.

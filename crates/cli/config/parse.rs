@@ -1,6 +1,8 @@
 //! The top level of a config file: `creation_rules`, `recipients`, and the
-//! sops keys sops-like does not use (`destination_rules`, `stores`).
+//! `destination_rules` (for `publish`), and `stores`, which sops-like does
+//! not use.
 
+use super::destinations::parse_destination_rules;
 use super::keys::parse_recipients;
 use super::node::{anchor_offset, fields, items, unalias};
 use super::rules::parse_rule;
@@ -29,6 +31,7 @@ pub fn parse(
         kind,
         rules: Vec::new(),
         recipients: Vec::new(),
+        destination_rules: Vec::new(),
         warnings: Vec::new(),
     };
     if parsed.tree.docs.len() > 1 {
@@ -70,7 +73,11 @@ pub fn parse(
                     config.rules.push(rule);
                 }
             }
-            "destination_rules" | "stores" => {}
+            "destination_rules" => {
+                config.destination_rules =
+                    parse_destination_rules(&mut src, &config.recipients, f.value, f.value_at)?;
+            }
+            "stores" => {}
             // Conventional homes for YAML anchors (`x-keys: &keys …`).
             k if k.starts_with("x-") || k.starts_with('.') => {}
             other => src.warn(f.at, format!("unknown top-level key `{other}` (ignored)")),

@@ -85,7 +85,26 @@ pub(super) fn parse_rule(
     at: usize,
     index: usize,
 ) -> Result<Rule, Failure> {
-    let what = format!("creation rule {}", index + 1);
+    parse_rule_as(
+        src,
+        names,
+        node,
+        at,
+        index,
+        format!("creation rule {}", index + 1),
+    )
+}
+
+/// Parse a creation rule that messages call `what` (a destination rule's
+/// `recreation_rule` has the same keys).
+pub(super) fn parse_rule_as(
+    src: &mut Source,
+    names: &[NamedRecipient],
+    node: &Node,
+    at: usize,
+    index: usize,
+    what: String,
+) -> Result<Rule, Failure> {
     if !matches!(super::node::unalias(node), Node::Map(_)) {
         return Err(src.error(
             at,
@@ -261,7 +280,7 @@ fn check_threshold(
 }
 
 /// A regex error on one line (the regex crate draws a multi-line caret).
-fn one_line(e: &regex::Error) -> String {
+pub(super) fn one_line(e: &regex::Error) -> String {
     let text = e.to_string();
     text.lines()
         .rev()

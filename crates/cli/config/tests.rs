@@ -942,3 +942,126 @@ fn crlf_bom_and_recipients_after_rules() {
     let ok = cfg(&text.replace("nope", "aes256_gcm"));
     assert_eq!(ages(&ok.rules[0]), vec![vec![ALICE.to_string()]]);
 }
+
+// ---- destination_rules (publish) ----
+
+#[test]
+fn destination_rules_parse_with_sops_defaults() {
+    let c = cfg(&format!(
+        "recipients:\n  bob: {BOB}\ndestination_rules:\n  - path_regex: ^s3/\n    s3_bucket: bkt\n    s3_prefix: pre/\n    recreation_rule:\n      age: [bob]\n  - path_regex: gcs\n    gcs_bucket: g\n    gcs_prefix: p/\n    omit_extensions: true\n  - vault_path: app\n    vault_kv_mount_name: kv\n    vault_kv_version: 1\n    vault_address: http://127.0.0.1:8200\n  - vault_path: other/\n"
+    ));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert_eq!(c.destination_rules.len(), 4);
+    let s3 = &c.destination_rules[0];
+    assert_eq!(
+        s3.destination().unwrap(),
+        Some(Destination::S3 {
+            bucket: "bkt".into(),
+            prefix: "pre/".into()
+        })
+    );
+    let recreation = s3.recreation().unwrap();
+    assert_eq!(ages(recreation), vec![vec![BOB.to_string()]]);
+    assert!(!s3.omit_extensions);
+    let gcs = &c.destination_rules[1];
+    assert!(gcs.omit_extensions && gcs.recreation().is_none());
+    assert_eq!(
+        gcs.destination().unwrap().unwrap().describe("a.yaml", ""),
+        "gcs://g/p/a.yaml"
+    );
+    // vault_path and the mount get a trailing slash; version 1 has no data/.
+    let Some(Destination::Vault(v1)) = c.destination_rules[2].destination().unwrap() else {
+        panic!("not a Vault destination")
+    };
+    assert_eq!(v1.address.as_deref(), Some("http://127.0.0.1:8200"));
+    assert_eq!(v1.secret_path("f.yaml"), "kv/app/f.yaml");
+    // Defaults: mount secret/, KV version 2, address from the environment.
+    let Some(Destination::Vault(v2)) = c.destination_rules[3].destination().unwrap() else {
+        panic!("not a Vault destination")
+    };
+    assert_eq!(v2.address, None);
+    assert_eq!(v2.secret_path("f.yaml"), "secret/data/other/f.yaml");
+    assert_eq!(
+        Destination::Vault(v2).describe("f.yaml", "http://v:8200"),
+        "http://v:8200/v1/secret/data/other/f.yaml"
+    );
+}
+
+#[test]
+fn destination_rules_match_the_path_as_given_first_match_wins() {
+    let c = cfg("destination_rules:\n  - path_regex: ^prod/\n    s3_bucket: a\n  - path_regex: \\.json$\n    s3_bucket: b\n  - s3_bucket: c\n");
+    let bucket = |p: &str| match c.find_destination_rule(p).unwrap().destination().unwrap() {
+        Some(Destination::S3 { bucket, .. }) => bucket,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(bucket("prod/x.json"), "a");
+    // Not made relative to the config's directory (as sops).
+    assert_eq!(bucket("/repo/prod/x.json"), "b");
+    assert_eq!(bucket("dev/x.yaml"), "c");
+    let none = cfg("destination_rules:\n  - path_regex: ^prod/\n    s3_bucket: a\n");
+    assert!(none.find_destination_rule("dev/x.yaml").is_none());
+    assert!(cfg("creation_rules: []\n")
+        .find_destination_rule("x")
+        .is_none());
+}
+
+#[test]
+fn two_destinations_in_a_rule_fail_only_when_the_rule_is_used() {
+    let c = cfg("destination_rules:\n  - path_regex: both\n    s3_bucket: a\n    vault_path: v\n  - path_regex: none\n    s3_prefix: p/\n  - gcs_bucket: g\n");
+    let e = c
+        .find_destination_rule("both.yaml")
+        .unwrap()
+        .destination()
+        .unwrap_err();
+    assert!(e.contains("more than one destination"), "{e}");
+    assert_eq!(
+        c.find_destination_rule("none.yaml")
+            .unwrap()
+            .destination()
+            .unwrap(),
+        None
+    );
+    assert!(c
+        .find_destination_rule("x.yaml")
+        .unwrap()
+        .destination()
+        .unwrap()
+        .is_some());
+}
+
+#[test]
+fn destination_rule_errors_name_the_line() {
+    let m = err("destination_rules:\n  - s3_bucket: a\n    path_regex: '('\n");
+    assert!(
+        m.starts_with("/repo/.sops-like.yaml:3:17: destination rule 1: path_regex is not a valid regular expression"),
+        "{m}"
+    );
+    let m = err("destination_rules:\n  - s3_bucket: [a]\n");
+    assert!(
+        m.contains("destination rule 1: s3_bucket must be a string"),
+        "{m}"
+    );
+    let m = err("destination_rules:\n  - vault_path: a\n    vault_kv_version: two\n");
+    assert!(m.contains("vault_kv_version must be an integer"), "{m}");
+    let m = err("destination_rules:\n  - s3_bucket: a\n    recreation_rule:\n      cipher: nope\n");
+    assert!(
+        m.contains("destination rule 1: recreation_rule: unknown cipher"),
+        "{m}"
+    );
+    let m = err("destination_rules: x\n");
+    assert!(m.contains("destination_rules must be a list"), "{m}");
+    let c = cfg("destination_rules:\n  - s3_bucket: a\n    s3_region: x\n");
+    assert!(
+        c.warnings[0].contains("unknown key `s3_region` in destination rule 1"),
+        "{:?}",
+        c.warnings
+    );
+}
+
+#[test]
+fn a_recreation_rule_without_keys_uploads_the_file_as_it_is() {
+    let c = cfg("destination_rules:\n  - s3_bucket: a\n    recreation_rule:\n      unencrypted_suffix: _plain\n");
+    let r = &c.destination_rules[0];
+    assert!(r.recreation_rule.is_some());
+    assert!(r.recreation().is_none());
+}
