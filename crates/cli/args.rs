@@ -197,8 +197,8 @@ pub struct IoArgs {
     /// Write the output back to the same file instead of stdout.
     #[arg(short = 'i', long = "in-place")]
     pub in_place: bool,
-    /// Write the output to this file.
-    #[arg(long, conflicts_with = "in_place")]
+    /// Write the output to this file (not with -i: exit code 8, as sops).
+    #[arg(long)]
     pub output: Option<PathBuf>,
     /// Input format: yaml, json, dotenv, toml. Default: from the file extension.
     #[arg(long)]

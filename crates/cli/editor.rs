@@ -184,8 +184,9 @@ pub fn edit_bytes(
             ));
         }
         if !status.success() {
+            // sops: "Could not run editor", NoEditorFound (measured: 201).
             return Err(Failure::new(
-                code::GENERIC,
+                code::NO_EDITOR_FOUND,
                 format!("the editor exited with {status}; nothing written, temporary file removed"),
             ));
         }

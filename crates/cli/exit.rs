@@ -24,6 +24,7 @@ pub mod code {
     pub const CONFIG_FILE_NOT_FOUND: i32 = 61;
     pub const KEYBOARD_INTERRUPT: i32 = 85;
     pub const INVALID_TREE_PATH_FORMAT: i32 = 91;
+    pub const NEED_AT_LEAST_ONE_DOCUMENT: i32 = 92;
     pub const NO_FILE_SPECIFIED: i32 = 100;
     pub const NO_ENCRYPTION_KEY_FOUND: i32 = 111;
     pub const DUPLICATE_DECRYPTION_KEY_TYPE: i32 = 112;
@@ -66,7 +67,8 @@ impl Failure {
                 .hint("this file is not encrypted (or was encrypted for another format: try --input-type)"),
             EngineError::MacMismatch => Failure::new(MAC_MISMATCH, format!("{file}: MAC mismatch: the values do not match the file's MAC"))
                 .hint("the file was changed without sops-like/sops, or tampered with; --ignore-mac decrypts anyway if you trust it"),
-            EngineError::MacMissing => Failure::new(MAC_NOT_FOUND, format!("{file}: the file has no MAC")),
+            // sops reports a missing MAC as a mismatch (measured: exit 51).
+            EngineError::MacMissing => Failure::new(MAC_MISMATCH, format!("{file}: the file has no MAC")),
             e @ EngineError::Decrypt { .. } => {
                 let is_mac = matches!(&e, EngineError::Decrypt { path, .. } if path == "sops:mac");
                 Failure::new(if is_mac { ERROR_DECRYPTING_MAC } else { ERROR_DECRYPTING_TREE }, format!("{file}: {e}"))

@@ -58,14 +58,17 @@ pub fn read_input(file: Option<&str>) -> Result<Input> {
         Some(f) => {
             let path = PathBuf::from(f);
             let bytes = fs::read(&path).map(zeroize::Zeroizing::new).map_err(|e| {
-                let mut fail = Failure::new(
-                    code::COULD_NOT_READ_INPUT_FILE,
-                    format!("could not read {f}: {e}"),
-                );
+                // sops checks that the file exists first: a missing file
+                // is its NoFileSpecified (100); other read errors are 2.
                 if e.kind() == std::io::ErrorKind::NotFound {
-                    fail = fail.hint("check the path");
+                    Failure::new(code::NO_FILE_SPECIFIED, format!("could not read {f}: {e}"))
+                        .hint("check the path")
+                } else {
+                    Failure::new(
+                        code::COULD_NOT_READ_INPUT_FILE,
+                        format!("could not read {f}: {e}"),
+                    )
                 }
-                fail
             })?;
             Ok(Input {
                 name: f.to_string(),
@@ -158,6 +161,12 @@ pub enum Sensitivity {
 /// The file the output replaces: the input for `-i`, `--output`, or
 /// `None` for stdout.
 fn output_target<'a>(io: &'a IoArgs, input: &'a Input) -> Result<Option<&'a Path>> {
+    if io.in_place && io.output.is_some() {
+        return Err(Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "-i/--in-place and --output cannot be used together",
+        ));
+    }
     if !io.in_place {
         return Ok(io.output.as_deref());
     }

@@ -23,14 +23,43 @@ fn main() -> ExitCode {
     // The parser's definition is built once: for the legacy-form rewrite
     // and for parsing.
     let command = args::Cli::command();
-    let argv = legacy::rewrite(&command, std::env::args_os().collect());
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.len() <= 1 {
+        // sops with no arguments: "no file specified", exit 100.
+        eprintln!("error: no file specified\n  hint: sops-like --help lists the commands");
+        return ExitCode::from(100);
+    }
+    let argv = legacy::rewrite(&command, argv);
     let cli = match args::Cli::from_arg_matches(&command.get_matches_from(argv)) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
     cmd::plan::set_explicit_config(cli.config.clone());
     keysource::set_keyservices(&cli.keyservice);
-    let result = match cli.command {
+    let result = config_exists(cli.config.as_deref()).and_then(|()| run(cli.command, cli.verbose));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("{failure}");
+            ExitCode::from(u8::try_from(failure.code).unwrap_or(1))
+        }
+    }
+}
+
+/// As sops: a `--config` / `SOPS_CONFIG` file that is not there stops every
+/// command (exit 1), even one that would not read it.
+fn config_exists(path: Option<&std::path::Path>) -> exit::Result<()> {
+    match path {
+        Some(p) if !p.is_file() => Err(exit::Failure::new(
+            exit::code::GENERIC,
+            format!("could not read config file {}: no such file", p.display()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn run(command: args::Command, verbose: bool) -> exit::Result<()> {
+    match command {
         args::Command::Encrypt(a) => cmd::encrypt::run(a),
         args::Command::Decrypt(a) => cmd::decrypt::run(a),
         args::Command::Filestatus(a) => cmd::filestatus::run(a),
@@ -39,21 +68,14 @@ fn main() -> ExitCode {
         args::Command::ExecEnv(a) => cmd::exec::run_env(a),
         args::Command::ExecFile(a) => cmd::exec::run_file(a),
         args::Command::Keygen(a) => cmd::keygen::run(a),
-        args::Command::Keyservice(a) => cmd::keyservice::run(a, cli.verbose),
+        args::Command::Keyservice(a) => cmd::keyservice::run(a, verbose),
         args::Command::Updatekeys(a) => cmd::updatekeys::run(a),
-        args::Command::Publish(a) => cmd::publish::run(a, cli.verbose),
+        args::Command::Publish(a) => cmd::publish::run(a, verbose),
         args::Command::Groups(a) => cmd::groups::run(a),
         args::Command::Recipients(a) => cmd::recipients::run(a),
         args::Command::Set(a) => cmd::set::run_set(a),
         args::Command::Unset(a) => cmd::set::run_unset(a),
         args::Command::Completion(a) => completion(a.shell),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            eprintln!("{failure}");
-            ExitCode::from(u8::try_from(failure.code).unwrap_or(1))
-        }
     }
 }
 

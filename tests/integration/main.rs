@@ -8,6 +8,7 @@ mod config;
 mod keyservice;
 mod kms;
 mod publish;
+mod sops_codes;
 mod sops_names;
 mod sops_read;
 mod sops_write;

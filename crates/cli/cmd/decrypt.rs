@@ -8,7 +8,7 @@ use crate::multi::{self, Outcome};
 use crate::{keysource, sopsfile, treepath};
 use sops_like_format::engine::{EngineError, StreamError};
 use sops_like_format::metadata::Metadata;
-use sops_like_format::{engine, Format, Node, Tree, Value};
+use sops_like_format::{engine, Entry, Format, Node, Pair, Tree, Value};
 use sops_like_keys::DataKey;
 use std::fs::File;
 use std::io::Seek;
@@ -48,9 +48,38 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
             ));
         }
         let bin = sopsfile::open_binary(&input, args.decryption_order.as_deref(), args.ignore_mac)?;
-        return io::write_output(&args.io, &input, &bin.plain, Sensitivity::Plaintext);
+        return match args
+            .io
+            .output_type
+            .as_deref()
+            .filter(|t| !is_binary_type(t))
+        {
+            // As sops: the bytes as the string value of a `data` key.
+            Some(t) => {
+                let out =
+                    binary_as_document(io::output_format(&args.io, Format::Json)?, &bin.plain)
+                        .map_err(|e| {
+                            e.hint(format!("{} is not text, so it has no {t} form", input.name))
+                        })?;
+                io::write_output(&args.io, &input, out.as_bytes(), Sensitivity::Plaintext)
+            }
+            None => io::write_output(&args.io, &input, &bin.plain, Sensitivity::Plaintext),
+        };
     }
     let format = io::input_format(&args.io, &input)?;
+    if args.extract.is_none() && args.io.output_type.as_deref().is_some_and(is_binary_type) {
+        let file =
+            engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+        let key = keysource::data_key(
+            &file.metadata,
+            &input.name,
+            args.decryption_order.as_deref(),
+        )?;
+        let plain = engine::decrypt(&file, key.as_bytes(), args.ignore_mac)
+            .map_err(|e| Failure::engine(&input.name, e))?;
+        let data = binary_data(format, &plain)?;
+        return io::write_output(&args.io, &input, data.as_bytes(), Sensitivity::Plaintext);
+    }
     let out_format = io::output_format(&args.io, format)?;
     let file = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
     let key = match known {
@@ -159,6 +188,55 @@ fn emit(to: Format, tree: &Tree) -> Result<Zeroizing<String>> {
             code::ERROR_DUMPING_TREE,
             format!("cannot write the document as {}: {e}", to.name()),
         )
+    })
+}
+
+/// Whether an `--output-type` names the binary store.
+fn is_binary_type(t: &str) -> bool {
+    t.eq_ignore_ascii_case("binary")
+}
+
+/// A binary file's bytes as sops shows them in another format: a document
+/// whose `data` key holds them as a string.
+fn binary_as_document(to: Format, bytes: &[u8]) -> Result<Zeroizing<String>> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        Failure::new(
+            code::ERROR_DUMPING_TREE,
+            "cannot write the file as a document: its bytes are not UTF-8",
+        )
+    })?;
+    let tree = Tree {
+        docs: vec![Node::Map(vec![Entry::Pair(Pair {
+            key: "data".to_string(),
+            value: Node::str(text),
+        })])],
+    };
+    emit(to, &tree)
+}
+
+/// `--output-type binary` for a document: its top-level `data` string, as
+/// sops's binary store writes a tree.
+fn binary_data(format: Format, plain: &str) -> Result<Zeroizing<String>> {
+    let tree = parse_plain(format, plain)?;
+    let data = tree.docs.first().and_then(|doc| match doc {
+        Node::Map(entries) => entries.iter().find_map(|e| match e {
+            Entry::Pair(p) if p.key == "data" => match &p.value {
+                Node::Scalar(s) => match &s.value {
+                    Value::Str(v) => Some(v.clone()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }),
+        _ => None,
+    });
+    data.map(Zeroizing::new).ok_or_else(|| {
+        Failure::new(
+            code::ERROR_DUMPING_TREE,
+            "cannot write the document as binary: it has no top-level string `data` key",
+        )
+        .hint("--output-type binary writes the value of the document's `data` key as raw bytes")
     })
 }
 

@@ -7,7 +7,7 @@ use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
 use crate::{clock, keysource};
 use sops_like_format::binary;
-use sops_like_format::engine;
+use sops_like_format::{engine, Format};
 use std::path::Path;
 
 pub fn run(args: EncryptArgs) -> Result<()> {
@@ -65,6 +65,9 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     } else {
         input.text()?
     };
+    if out_format == Format::Yaml {
+        no_yaml_document(&input.name, text)?;
+    }
     // Parsed once: an already-encrypted file is refused before any key is wrapped.
     let doc = engine::plaintext(out_format, text).map_err(|e| Failure::engine(&input.name, e))?;
     let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
@@ -79,4 +82,28 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
             sink,
         )
     })
+}
+
+/// A YAML text with no document to encrypt (and to hold the metadata) is
+/// refused with sops's exit codes: 92 when it is empty, 2 when it has only
+/// comments (sops: "Error unmarshalling file: EOF").
+fn no_yaml_document(name: &str, text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(Failure::new(
+            code::NEED_AT_LEAST_ONE_DOCUMENT,
+            format!("{name}: the file is empty: it must contain at least one document"),
+        ));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let only_comments = text
+        .lines()
+        .map(str::trim)
+        .all(|l| l.is_empty() || l.starts_with('#'));
+    if only_comments {
+        return Err(Failure::new(
+            code::COULD_NOT_READ_INPUT_FILE,
+            format!("{name}: the file has no YAML document, only comments"),
+        ));
+    }
+    Ok(())
 }

@@ -75,10 +75,20 @@ fn owner_of(user: &str) -> Result<(u32, u32)> {
     Ok((u.uid.as_raw(), u.gid.as_raw()))
 }
 
+/// The failure for a command that could not be started. sops runs every
+/// command through `sh -c`, so the exit codes are the shell's: 127 for a
+/// command not found, 126 for one that cannot be executed.
+fn not_started(e: std::io::Error) -> Failure {
+    let code = match e.kind() {
+        std::io::ErrorKind::NotFound => 127,
+        std::io::ErrorKind::PermissionDenied => 126,
+        _ => code::GENERIC,
+    };
+    Failure::new(code, format!("could not run the command: {e}"))
+}
+
 fn run_child(mut cmd: Command) -> Result<()> {
-    let status = cmd
-        .status()
-        .map_err(|e| Failure::new(code::GENERIC, format!("could not run the command: {e}")))?;
+    let status = cmd.status().map_err(not_started)?;
     match status.code() {
         Some(0) => Ok(()),
         Some(c) => Err(Failure {
@@ -86,8 +96,11 @@ fn run_child(mut cmd: Command) -> Result<()> {
             message: format!("the command exited with status {c}"),
             hints: vec![],
         }),
+        // sops runs the command through `sh -c`, whose status for a
+        // command killed by signal N is 128 + N.
         None => Err(Failure::new(
-            code::GENERIC,
+            std::os::unix::process::ExitStatusExt::signal(&status)
+                .map_or(code::GENERIC, |n| 128 + n),
             format!("the command was killed ({status})"),
         )),
     }
@@ -209,11 +222,7 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
     if args.same_process {
         use std::os::unix::process::CommandExt;
         // Only returns on failure.
-        let e = cmd.exec();
-        return Err(Failure::new(
-            code::GENERIC,
-            format!("could not run the command: {e}"),
-        ));
+        return Err(not_started(cmd.exec()));
     }
     if args.background {
         // As sops: started, not waited for, its streams on /dev/null.
@@ -223,7 +232,7 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
             .stderr(Stdio::null())
             .spawn()
             .map(drop)
-            .map_err(|e| Failure::new(code::GENERIC, format!("could not run the command: {e}")));
+            .map_err(not_started);
     }
     run_child(cmd)
 }

@@ -113,9 +113,9 @@ pub fn rule_groups(rule: &crate::config::Rule) -> Result<Vec<Vec<KeyRecipient>>>
 
 fn no_keys(config: Option<&ConfigFile>, path: Option<&Path>) -> Failure {
     match (config, path) {
-        (Some(c), Some(p)) => Failure::new(code::NO_ENCRYPTION_KEY_FOUND, format!("no recipients: {}", c.describe_no_match(p)))
+        (Some(c), Some(p)) => Failure::new(code::GENERIC, format!("no recipients: {}", c.describe_no_match(p)))
             .hint("add a creation rule for this path, or pass --age age1…"),
-        _ => Failure::new(code::NO_ENCRYPTION_KEY_FOUND, "no recipients to encrypt for")
+        _ => Failure::new(code::GENERIC, "no recipients to encrypt for")
             .hint("pass --age age1…[,age1…], set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops-like.yaml"),
     }
 }

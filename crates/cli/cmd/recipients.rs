@@ -22,7 +22,7 @@ pub fn run(cmd: RecipientsCommand) -> Result<()> {
 
 fn config_or_fail() -> Result<ConfigFile> {
     super::plan::load_config()?.ok_or_else(|| {
-        Failure::new(code::CONFIG_FILE_NOT_FOUND, "no .sops-like.yaml found")
+        Failure::new(code::GENERIC, "no .sops-like.yaml found")
             .hint("create one with a `recipients:` map and `creation_rules:`")
     })
 }
@@ -33,16 +33,14 @@ fn yaml_edit(
 ) -> Result<()> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Failure::new(
-            code::ERROR_READING_CONFIG,
+            code::GENERIC,
             format!("cannot read {}: {e}", path.display()),
         )
     })?;
-    let parsed = Format::Yaml.syntax().parse(&text).map_err(|e| {
-        Failure::new(
-            code::ERROR_READING_CONFIG,
-            format!("{}:{e}", path.display()),
-        )
-    })?;
+    let parsed = Format::Yaml
+        .syntax()
+        .parse(&text)
+        .map_err(|e| Failure::new(code::GENERIC, format!("{}:{e}", path.display())))?;
     let edits = f(&text, &parsed)?;
     let out = splice(&text, edits).map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
     // The result must still be a valid config before it replaces the file.
@@ -55,10 +53,7 @@ fn yaml_edit(
 }
 
 fn edit_err(e: sops_like_format::syntax::EmitError) -> Failure {
-    Failure::new(
-        code::ERROR_READING_CONFIG,
-        format!("cannot edit the config: {e}"),
-    )
+    Failure::new(code::GENERIC, format!("cannot edit the config: {e}"))
 }
 
 fn add(a: RecipientsAddArgs) -> Result<()> {
@@ -66,7 +61,7 @@ fn add(a: RecipientsAddArgs) -> Result<()> {
     let cfg = config_or_fail()?;
     if cfg.kind == config::ConfigKind::Sops {
         return Err(Failure::new(
-            code::ERROR_READING_CONFIG,
+            code::GENERIC,
             format!(
                 "{} is a sops config; named recipients need a .sops-like.yaml",
                 cfg.path.display()
@@ -160,11 +155,11 @@ fn remove(a: RecipientsRemoveArgs) -> Result<()> {
     // time (each edit moves the later spans), then the definition.
     loop {
         let text = std::fs::read_to_string(&cfg.path)
-            .map_err(|e| Failure::new(code::ERROR_READING_CONFIG, e.to_string()))?;
+            .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
         let parsed = Format::Yaml
             .syntax()
             .parse(&text)
-            .map_err(|e| Failure::new(code::ERROR_READING_CONFIG, e.to_string()))?;
+            .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
         let Some(doc) = parsed.tree.docs.first() else {
             break;
         };

@@ -15,11 +15,8 @@ use std::path::Path;
 pub fn run(args: UpdatekeysArgs) -> Result<()> {
     let files = multi::expand(&args.files, args.recursive)?;
     let config = super::plan::load_config()?.ok_or_else(|| {
-        Failure::new(
-            code::CONFIG_FILE_NOT_FOUND,
-            "no .sops-like.yaml or .sops.yaml found",
-        )
-        .hint("updatekeys applies the creation rules of a config file; pass --config FILE")
+        Failure::new(code::GENERIC, "no .sops-like.yaml or .sops.yaml found")
+            .hint("updatekeys applies the creation rules of a config file; pass --config FILE")
     })?;
     if files.len() == 1 && !args.recursive {
         return one(&args, &config, &files[0]).map(|o| {
@@ -126,9 +123,17 @@ pub fn same_keys(want: &[Vec<String>], have: &[Vec<String>]) -> bool {
 fn confirm() -> Result<bool> {
     eprint!("Is this okay? (y/n): ");
     let mut line = String::new();
-    std::io::stdin()
+    let read = std::io::stdin()
         .lock()
         .read_line(&mut line)
         .map_err(|e| Failure::new(code::GENERIC, format!("could not read the answer: {e}")))?;
+    // No answer at all (stdin closed, as in CI) is an error, as in sops: a
+    // script that forgot -y must not pass with nothing done.
+    if read == 0 {
+        return Err(
+            Failure::new(code::GENERIC, "no answer (end of input); nothing changed")
+                .hint("pass -y/--yes to apply the changes without asking"),
+        );
+    }
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
 }

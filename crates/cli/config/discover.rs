@@ -70,12 +70,12 @@ pub fn load(path: &Path) -> Result<ConfigFile, Failure> {
     let bytes = std::fs::read(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Failure::new(
-                code::CONFIG_FILE_NOT_FOUND,
+                code::GENERIC,
                 format!("config file not found: {}", path.display()),
             )
         } else {
             Failure::new(
-                code::ERROR_READING_CONFIG,
+                code::GENERIC,
                 format!("cannot read the config file {}: {e}", path.display()),
             )
         }
@@ -83,13 +83,13 @@ pub fn load(path: &Path) -> Result<ConfigFile, Failure> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         Failure::new(
-            code::ERROR_READING_CONFIG,
+            code::GENERIC,
             format!("{}: the config is not UTF-8 (byte {at})", path.display()),
         )
     })?;
     let abs = absolute(path).map_err(|e| {
         Failure::new(
-            code::ERROR_READING_CONFIG,
+            code::GENERIC,
             format!("cannot resolve {}: {e}", path.display()),
         )
     })?;

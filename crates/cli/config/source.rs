@@ -29,7 +29,7 @@ impl<'a> Source<'a> {
     pub fn error(&self, at: usize, message: impl AsRef<str>) -> Failure {
         let (line, col) = line_col(self.text, at);
         Failure::new(
-            code::ERROR_READING_CONFIG,
+            code::GENERIC,
             format!("{}:{line}:{col}: {}", self.name, message.as_ref()),
         )
     }
@@ -56,7 +56,7 @@ impl Source<'_> {
     /// `FILE:LINE:COL: message` for a position already in line/column form.
     pub fn error_at_line(&self, line: usize, col: usize, message: &str) -> Failure {
         Failure::new(
-            code::ERROR_READING_CONFIG,
+            code::GENERIC,
             format!("{}:{line}:{col}: {message}", self.name),
         )
     }

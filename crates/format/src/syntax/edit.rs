@@ -62,10 +62,7 @@ pub(crate) fn in_the_way(at: &[PathStep]) -> EmitError {
         Some(PathStep::Index(_)) => "a sequence",
         _ => "a mapping",
     };
-    EmitError(format!(
-        "cannot set {}: the value above it is not {what}",
-        show(at)
-    ))
+    EmitError(format!("the value above {} is not {what}", show(at)))
 }
 
 /// The node that a path through missing mappings creates: `rest` turned
@@ -83,8 +80,9 @@ pub(crate) fn nest(done: &[PathStep], rest: &[PathStep], value: &Node) -> Result
             key: k.clone(),
             value: inner,
         })])),
-        PathStep::Index(0) => Ok(Node::Seq(vec![Item::Node(inner)])),
-        PathStep::Index(_) => Err(out_of_range(&at)),
+        // Any index into a missing sequence makes a one-element one, as
+        // sops's `set` does.
+        PathStep::Index(_) => Ok(Node::Seq(vec![Item::Node(inner)])),
     }
 }
 

@@ -6,7 +6,7 @@
 
 use super::write::{self, Style};
 use crate::splice::Edit;
-use crate::syntax::edit::{already_set, check_path, empty_path, in_the_way, nest, out_of_range};
+use crate::syntax::edit::{already_set, check_path, empty_path, in_the_way, nest};
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::Node;
 
@@ -65,11 +65,11 @@ pub(super) fn set_value(
             }
             (PathStep::Index(i), Kind::Array(elements)) => match elements.get(*i) {
                 Some(v) => v,
-                None if *i == elements.len() => {
+                // Past the end appends, as sops's `set` does.
+                None => {
                     let new = nest(done, rest, value)?;
                     return Ok(vec![ctx.append(node, None, &new)]);
                 }
-                None => return Err(out_of_range(done)),
             },
             _ => return Err(in_the_way(done)),
         };

@@ -65,14 +65,14 @@ pub(super) fn set_value(
             },
             (PathStep::Index(i), At::Array(a)) => match a.get(*i) {
                 Some(v) => value_at(v),
-                None if *i == a.len() => {
+                // Past the end appends, as sops's `set` does.
+                None => {
                     let new = nest(done, rest, value)?;
                     let text = inline(&new, done)?;
                     let last = a.iter().filter_map(TValue::span).map(|s| s.end).max();
                     let edit = add_to_flow(a.span(), last, text)?;
                     return verified(&super::Toml, src, vec![edit], path, Some(value));
                 }
-                None => return Err(out_of_range(done)),
             },
             (PathStep::Index(i), At::Tables(a)) => match a.get(*i) {
                 Some(t) => At::Table(t),

@@ -13,9 +13,7 @@ use super::emit::flow;
 use super::lexeme::{string_lexeme, value_lexeme};
 use super::text::{is_lb, line_break_style, line_start};
 use crate::splice::Edit;
-use crate::syntax::edit::{
-    already_set, check_path, empty_path, in_the_way, nest, out_of_range, unalias,
-};
+use crate::syntax::edit::{already_set, check_path, empty_path, in_the_way, nest, unalias};
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::{Entry, Item, Node, Value};
 use locate::{locate, Kind, Pos};
@@ -72,11 +70,11 @@ pub(super) fn set_value(
                     anchor = Some((it.dash + 1, ctx.column(it.dash), !*flow));
                     node = &it.value;
                 }
-                None if *i == items.len() => {
+                // Past the end appends, as sops's `set` does.
+                None => {
                     let new = nest(done, rest, value)?;
                     return Ok(vec![ctx.add_entry(node, *flow, None, &new)?]);
                 }
-                None => return Err(out_of_range(done)),
             },
             _ => return Err(in_the_way(done)),
         }

@@ -72,17 +72,21 @@ fn appends_to_arrays() {
         set(&Json, "{\"l\": []}", &path(&["l", "0"]), &s("z")),
         "{\"l\": [\"z\"]}"
     );
+    // Past the end appends, and an index into a missing key makes a
+    // one-element array, as sops's `set` does.
+    assert_eq!(
+        set(&Json, DOC, &path(&["l", "5"]), &s("z")),
+        "{\n  \"a\": 1,\n  \"b\": {\n    \"c\": \"x\"\n  },\n  \"l\": [1, 2, \"z\"]\n}\n"
+    );
+    let added = set(&Json, DOC, &path(&["n", "1"]), &s("z"));
+    let v: serde_json::Value = serde_json::from_str(&added).unwrap();
+    assert_eq!(v["n"], serde_json::json!(["z"]));
 }
 
 #[test]
 fn errors_for_impossible_paths() {
     let p = Json.parse(DOC).unwrap();
-    for bad in [
-        path(&["l", "5"]),
-        path(&["a", "x"]),
-        path(&["b", "0"]),
-        path(&["n", "1"]),
-    ] {
+    for bad in [path(&["a", "x"]), path(&["b", "0"])] {
         let err = Json.set_value(DOC, &p, &bad, &s("secret")).unwrap_err();
         assert!(!err.0.contains("secret"));
     }
