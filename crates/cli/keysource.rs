@@ -385,7 +385,12 @@ fn home() -> Option<PathBuf> {
 /// `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE`,
 /// `$XDG_CONFIG_HOME/sops/age/keys.txt` (default `~/.config/…`),
 /// `~/.ssh/id_ed25519` and `~/.ssh/id_rsa`.
-pub fn identities() -> Result<Identities> {
+///
+/// `SOPS_AGE_KEY_CMD` runs once for each of `age_recipients` (the file's
+/// age recipients, in order) with `SOPS_AGE_RECIPIENT` set to it, as sops
+/// runs it for each age key it tries, so that a command can pick the
+/// identity for that recipient; with none, it runs once without it.
+pub fn identities(age_recipients: &[String]) -> Result<Identities> {
     let mut ids = Identities::new();
     let fail = |what: String| Failure::new(code::COULD_NOT_RETRIEVE_KEY, what);
     if let Ok(text) = std::env::var("SOPS_AGE_KEY") {
@@ -397,18 +402,31 @@ pub fn identities() -> Result<Identities> {
             .map_err(|e| fail(format!("SOPS_AGE_KEY_FILE: {e}")))?;
     }
     if let Ok(cmd) = std::env::var("SOPS_AGE_KEY_CMD") {
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(&cmd)
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .map_err(|e| fail(format!("SOPS_AGE_KEY_CMD could not run: {e}")))?;
-        if !out.status.success() {
-            return Err(fail(format!("SOPS_AGE_KEY_CMD failed with {}", out.status)));
+        let runs: Vec<Option<&str>> = if age_recipients.is_empty() {
+            vec![None]
+        } else {
+            age_recipients.iter().map(|r| Some(r.as_str())).collect()
+        };
+        for recipient in runs {
+            let mut command = std::process::Command::new("sh");
+            command
+                .arg("-c")
+                .arg(&cmd)
+                .stderr(std::process::Stdio::inherit());
+            if let Some(r) = recipient {
+                command.env("SOPS_AGE_RECIPIENT", r);
+            }
+            let out = command
+                .output()
+                .map_err(|e| fail(format!("SOPS_AGE_KEY_CMD could not run: {e}")))?;
+            let stdout = zeroize::Zeroizing::new(out.stdout);
+            if !out.status.success() {
+                return Err(fail(format!("SOPS_AGE_KEY_CMD failed with {}", out.status)));
+            }
+            let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&stdout).into_owned());
+            ids.add_text("SOPS_AGE_KEY_CMD", &text)
+                .map_err(|e| fail(format!("SOPS_AGE_KEY_CMD: {e}")))?;
         }
-        let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&out.stdout).into_owned());
-        ids.add_text("SOPS_AGE_KEY_CMD", &text)
-            .map_err(|e| fail(format!("SOPS_AGE_KEY_CMD: {e}")))?;
     }
     if let Some(path) = std::env::var_os("SOPS_AGE_SSH_PRIVATE_KEY_FILE").filter(|p| !p.is_empty())
     {
@@ -434,7 +452,14 @@ pub fn identities() -> Result<Identities> {
 /// services (no network call when an age identity opens it).
 pub fn data_key(meta: &Metadata, name: &str, order: Option<&str>) -> Result<DataKey> {
     let order = decryption_order(order)?;
-    let ids = identities()?;
+    let mut age_recipients: Vec<String> = Vec::new();
+    for k in meta.key_groups.iter().flatten().filter(|k| k.kind == "age") {
+        let r = k.id();
+        if !age_recipients.contains(&r) {
+            age_recipients.push(r);
+        }
+    }
+    let ids = identities(&age_recipients)?;
     let groups: Vec<KeyGroup> = meta
         .key_groups
         .iter()

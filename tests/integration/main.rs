@@ -2,6 +2,7 @@
 
 mod util;
 
+mod age_env;
 mod cli_decrypt;
 mod cli_encrypt;
 mod config;
