@@ -299,9 +299,14 @@ pub fn atomic_write(path: &Path, data: &[u8], sensitivity: Sensitivity) -> Resul
 
 /// A file being replaced atomically (see [`atomic_write`]): written to a
 /// temporary file in the target's directory (0600 while it is written),
-/// which [`AtomicFile::commit`] gives the target's permissions, syncs and
-/// renames over the target. Dropped uncommitted, the temporary file is
-/// removed and the target is untouched.
+/// which [`AtomicFile::commit`] gives the target's owner and permissions,
+/// syncs and renames over the target. Dropped uncommitted, the temporary
+/// file is removed and the target is untouched.
+///
+/// When no temporary file can be made there (a directory the user may not
+/// write to, holding a file they may), the content is held in memory and
+/// written over the file in place at commit, as sops always writes, with
+/// a warning that this is not atomic.
 pub struct AtomicFile {
     /// The path as given (for messages).
     path: PathBuf,
@@ -309,40 +314,68 @@ pub struct AtomicFile {
     target: PathBuf,
     dir: PathBuf,
     mode: u32,
-    tmp: std::io::BufWriter<tempfile::NamedTempFile>,
+    /// The target's owner and group, kept on the new file.
+    owner: Option<(u32, u32)>,
+    sink: Sink,
+}
+
+/// Where an [`AtomicFile`]'s content goes until it is committed.
+enum Sink {
+    /// A temporary file beside the target, renamed over it.
+    Temp(std::io::BufWriter<tempfile::NamedTempFile>),
+    /// Memory, written over the target in place.
+    InPlace(zeroize::Zeroizing<Vec<u8>>),
 }
 
 impl AtomicFile {
     /// Start replacing `path`.
     pub fn create(path: &Path, sensitivity: Sensitivity) -> Result<AtomicFile> {
+        use std::os::unix::fs::MetadataExt;
         let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let mode = match fs::metadata(&target) {
-            Ok(m) => m.permissions().mode() & 0o7777,
-            Err(_) if sensitivity == Sensitivity::Plaintext => 0o600,
-            Err(_) => 0o644,
+        let existing = fs::metadata(&target).ok().filter(fs::Metadata::is_file);
+        let mode = match &existing {
+            Some(m) => m.permissions().mode() & 0o7777,
+            None if sensitivity == Sensitivity::Plaintext => 0o600,
+            None => 0o644,
         };
+        let owner = existing.as_ref().map(|m| (m.uid(), m.gid()));
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let tmp = tempfile::Builder::new()
+        let sink = match tempfile::Builder::new()
             .prefix(".sops-like-")
             .suffix(".tmp")
             .permissions(fs::Permissions::from_mode(0o600))
             .tempfile_in(&dir)
-            .map_err(|e| write_failure(path, "creating a temporary file", e))?;
+        {
+            Ok(tmp) => Sink::Temp(std::io::BufWriter::with_capacity(1 << 16, tmp)),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && existing.is_some() => {
+                eprintln!(
+                    "warning: cannot create a temporary file in {} ({e}); {} will be written in place, not atomically",
+                    dir.display(),
+                    path.display()
+                );
+                Sink::InPlace(zeroize::Zeroizing::new(Vec::new()))
+            }
+            Err(e) => return Err(write_failure(path, "creating a temporary file", e)),
+        };
         Ok(AtomicFile {
             path: path.to_path_buf(),
             target,
             dir,
             mode,
-            tmp: std::io::BufWriter::with_capacity(1 << 16, tmp),
+            owner,
+            sink,
         })
     }
 
     /// Where to write the new content.
     pub fn writer(&mut self) -> &mut dyn Write {
-        &mut self.tmp
+        match &mut self.sink {
+            Sink::Temp(tmp) => tmp,
+            Sink::InPlace(buf) => &mut **buf,
+        }
     }
 
     /// The failure to report for `what` going wrong.
@@ -350,20 +383,37 @@ impl AtomicFile {
         write_failure(&self.path, what, e)
     }
 
-    /// Set the permissions, sync, and rename over the target; then sync
-    /// the directory.
+    /// Give the new file the target's owner (and group), as far as this
+    /// user may, then its permissions (a change of owner clears set-id
+    /// bits), sync, and rename over the target; then sync the directory.
     pub fn commit(self) -> Result<()> {
         let AtomicFile {
             path,
             target,
             dir,
             mode,
-            tmp,
+            owner,
+            sink,
         } = self;
         let fail = |what: &str, e: std::io::Error| write_failure(&path, what, e);
+        let tmp = match sink {
+            Sink::Temp(tmp) => tmp,
+            Sink::InPlace(buf) => {
+                let mut file = fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(&target)
+                    .map_err(|e| fail("opening", e))?;
+                file.write_all(&buf).map_err(|e| fail("writing", e))?;
+                return file.sync_all().map_err(|e| fail("syncing", e));
+            }
+        };
         let tmp = tmp
             .into_inner()
             .map_err(|e| fail("writing", e.into_error()))?;
+        if let Some((uid, gid)) = owner {
+            keep_owner(tmp.as_file(), &path, uid, gid);
+        }
         tmp.as_file()
             .set_permissions(fs::Permissions::from_mode(mode))
             .map_err(|e| fail("setting permissions", e))?;
@@ -374,6 +424,31 @@ impl AtomicFile {
             let _ = d.sync_all();
         }
         Ok(())
+    }
+}
+
+/// Give `file` the owner `uid` and group `gid` of the file it replaces.
+/// Root can; another user can keep the group if they are in it. What
+/// cannot be kept is said in a warning (the file then belongs to this
+/// user, as with any editor that saves by renaming).
+fn keep_owner(file: &fs::File, path: &Path, uid: u32, gid: u32) {
+    use std::os::unix::fs::{fchown, MetadataExt};
+    let Ok(now) = file.metadata() else {
+        return;
+    };
+    if (now.uid(), now.gid()) == (uid, gid) {
+        return;
+    }
+    if fchown(file, Some(uid), Some(gid)).is_ok() {
+        return;
+    }
+    let group_kept = now.gid() == gid || fchown(file, None, Some(gid)).is_ok();
+    if now.uid() != uid {
+        eprintln!(
+            "warning: {}: could not keep its owner (uid {uid}{}); it now belongs to you",
+            path.display(),
+            if group_kept { "" } else { " and group" }
+        );
     }
 }
 

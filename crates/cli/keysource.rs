@@ -392,14 +392,18 @@ fn home() -> Option<PathBuf> {
 /// identity for that recipient; with none, it runs once without it.
 pub fn identities(age_recipients: &[String]) -> Result<Identities> {
     let mut ids = Identities::new();
-    let fail = |what: String| Failure::new(code::COULD_NOT_RETRIEVE_KEY, what);
+    // A source that fails is recorded and skipped, not fatal: as in sops,
+    // the file's other keys (KMS, Vault, …) are still tried, and the
+    // failure is listed if no key works.
     if let Ok(text) = std::env::var("SOPS_AGE_KEY") {
-        ids.add_text("SOPS_AGE_KEY", &text)
-            .map_err(|e| fail(format!("SOPS_AGE_KEY: {e}")))?;
+        if let Err(e) = ids.add_text("SOPS_AGE_KEY", &text) {
+            ids.note_unusable("SOPS_AGE_KEY", e.to_string());
+        }
     }
     if let Some(path) = std::env::var_os("SOPS_AGE_KEY_FILE").filter(|p| !p.is_empty()) {
-        ids.add_file(&PathBuf::from(&path), true)
-            .map_err(|e| fail(format!("SOPS_AGE_KEY_FILE: {e}")))?;
+        if let Err(e) = ids.add_file(&PathBuf::from(&path), true) {
+            ids.note_unusable("SOPS_AGE_KEY_FILE", e.to_string());
+        }
     }
     if let Ok(cmd) = std::env::var("SOPS_AGE_KEY_CMD") {
         let runs: Vec<Option<&str>> = if age_recipients.is_empty() {
@@ -408,30 +412,16 @@ pub fn identities(age_recipients: &[String]) -> Result<Identities> {
             age_recipients.iter().map(|r| Some(r.as_str())).collect()
         };
         for recipient in runs {
-            let mut command = std::process::Command::new("sh");
-            command
-                .arg("-c")
-                .arg(&cmd)
-                .stderr(std::process::Stdio::inherit());
-            if let Some(r) = recipient {
-                command.env("SOPS_AGE_RECIPIENT", r);
+            if let Err(reason) = run_key_cmd(&cmd, recipient, &mut ids) {
+                ids.note_unusable("SOPS_AGE_KEY_CMD", reason);
             }
-            let out = command
-                .output()
-                .map_err(|e| fail(format!("SOPS_AGE_KEY_CMD could not run: {e}")))?;
-            let stdout = zeroize::Zeroizing::new(out.stdout);
-            if !out.status.success() {
-                return Err(fail(format!("SOPS_AGE_KEY_CMD failed with {}", out.status)));
-            }
-            let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&stdout).into_owned());
-            ids.add_text("SOPS_AGE_KEY_CMD", &text)
-                .map_err(|e| fail(format!("SOPS_AGE_KEY_CMD: {e}")))?;
         }
     }
     if let Some(path) = std::env::var_os("SOPS_AGE_SSH_PRIVATE_KEY_FILE").filter(|p| !p.is_empty())
     {
-        ids.add_ssh_key_file(&PathBuf::from(&path), true)
-            .map_err(|e| fail(format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE: {e}")))?;
+        if let Err(e) = ids.add_ssh_key_file(&PathBuf::from(&path), true) {
+            ids.note_unusable("SOPS_AGE_SSH_PRIVATE_KEY_FILE", e.to_string());
+        }
     }
     let config_dir = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|p| !p.is_empty())
@@ -446,6 +436,34 @@ pub fn identities(age_recipients: &[String]) -> Result<Identities> {
         let _ = ids.add_ssh_key_file(&h.join(".ssh/id_rsa"), false);
     }
     Ok(ids)
+}
+
+/// Run `SOPS_AGE_KEY_CMD` (for `recipient`, if given) and add the
+/// identities it prints; the reason it could not, otherwise.
+fn run_key_cmd(
+    cmd: &str,
+    recipient: Option<&str>,
+    ids: &mut Identities,
+) -> std::result::Result<(), String> {
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(cmd)
+        .stderr(std::process::Stdio::inherit());
+    if let Some(r) = recipient {
+        command.env("SOPS_AGE_RECIPIENT", r);
+    }
+    let out = command
+        .output()
+        .map_err(|e| format!("could not run: {e}"))?;
+    let stdout = zeroize::Zeroizing::new(out.stdout);
+    if !out.status.success() {
+        return Err(format!("failed with {}", out.status));
+    }
+    let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&stdout).into_owned());
+    ids.add_text("SOPS_AGE_KEY_CMD", &text)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 /// Recover the data key of a file: age identities first, then the key

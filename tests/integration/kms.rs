@@ -556,3 +556,60 @@ fn gcp_kms_through_a_local_emulator() {
     assert_eq!(out.status.code(), Some(128));
     assert!(String::from_utf8_lossy(&out.stderr).contains(key));
 }
+
+/// An age source that cannot be used (a missing `SOPS_AGE_KEY_FILE`, a
+/// malformed `SOPS_AGE_KEY`, a failing `SOPS_AGE_KEY_CMD`, a missing
+/// `SOPS_AGE_SSH_PRIVATE_KEY_FILE`) does not stop decryption: the file's
+/// Vault key is tried, as in sops, and the source is listed if nothing
+/// works.
+#[test]
+fn a_broken_age_source_does_not_stop_other_keys() {
+    let Some(bao) = Bao::start() else { return };
+    let dir = tempdir();
+    let plain = dir.path().join("v.yaml");
+    std::fs::write(&plain, "a: secret\n").unwrap();
+    let out = with_vault(cmd(dir.path(), None))
+        .args([
+            "encrypt",
+            "--age",
+            &demo_recipient(),
+            "--hc-vault-transit",
+            &bao.key_uri(),
+        ])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let enc = dir.path().join("v.enc.yaml");
+    std::fs::write(&enc, &out.stdout).unwrap();
+    for (var, value) in [
+        ("SOPS_AGE_KEY_FILE", "/nonexistent/keys.txt"),
+        ("SOPS_AGE_KEY", "AGE-SECRET-KEY-garbage"),
+        ("SOPS_AGE_KEY_CMD", "false"),
+        ("SOPS_AGE_SSH_PRIVATE_KEY_FILE", "/nonexistent/id_ed25519"),
+    ] {
+        let out = with_vault(cmd(dir.path(), None))
+            .env(var, value)
+            .arg("decrypt")
+            .arg(&enc)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "a: secret\n",
+            "{var}"
+        );
+        // Without the Vault token nothing works, and the source is named.
+        let out = cmd(dir.path(), None)
+            .env(var, value)
+            .env("VAULT_TOKEN", "wrong")
+            .arg("decrypt")
+            .arg(&enc)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(128), "{var}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(var), "{var}: {err}");
+    }
+}

@@ -6,6 +6,8 @@ mod age_env;
 mod cli_decrypt;
 mod cli_encrypt;
 mod config;
+mod in_place;
+mod key_groups;
 mod keyservice;
 mod kms;
 mod publish;

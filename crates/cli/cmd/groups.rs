@@ -27,11 +27,25 @@ fn change(
     let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
     let mut groups = keysource::recipients_of(&enc.metadata, Vec::new(), &[])?;
     edit(&mut groups)?;
+    // A threshold that the groups left cannot meet is refused, as sops
+    // does: lowering it silently would let fewer key holders decrypt.
+    if let Some(t) = threshold
+        .or(enc.metadata.shamir_threshold)
+        .filter(|t| *t > groups.len())
+    {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!(
+                "the Shamir threshold is {t}, but there would be only {} key group(s): it could never be met",
+                groups.len()
+            ),
+        )
+        .hint("lower it first with --shamir-secret-sharing-threshold (or add a group)"));
+    }
     let threshold = if groups.len() > 1 {
         let t = threshold
             .or(enc.metadata.shamir_threshold)
-            .unwrap_or(groups.len())
-            .min(groups.len());
+            .unwrap_or(groups.len());
         if t < 2 {
             return Err(Failure::new(
                 code::GENERIC,

@@ -152,14 +152,22 @@ fn remove(a: RecipientsRemoveArgs) -> Result<()> {
         ));
     }
     // Remove every mention in lists (rules, key groups, teams), one at a
-    // time (each edit moves the later spans), then the definition.
-    loop {
-        let text = std::fs::read_to_string(&cfg.path)
-            .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
-        let parsed = Format::Yaml
+    // time (each edit moves the later spans), then the definition; all in
+    // memory, and the config is replaced only if the result is valid.
+    let mut text = std::fs::read_to_string(&cfg.path).map_err(|e| {
+        Failure::new(
+            code::GENERIC,
+            format!("cannot read {}: {e}", cfg.path.display()),
+        )
+    })?;
+    let parse = |text: &str| {
+        Format::Yaml
             .syntax()
-            .parse(&text)
-            .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
+            .parse(text)
+            .map_err(|e| Failure::new(code::GENERIC, format!("{}:{e}", cfg.path.display())))
+    };
+    loop {
+        let parsed = parse(&text)?;
         let Some(doc) = parsed.tree.docs.first() else {
             break;
         };
@@ -177,21 +185,31 @@ fn remove(a: RecipientsRemoveArgs) -> Result<()> {
                 .map_err(edit_err)?
                 .unwrap_or_default(),
         };
-        let out = splice(&text, edits).map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
-        std::fs::write(&cfg.path, out)
-            .map_err(|e| Failure::new(code::COULD_NOT_WRITE_OUTPUT_FILE, e.to_string()))?;
+        text = splice(&text, edits).map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
     }
-    yaml_edit(&cfg.path, |text, parsed| {
-        let path = [
-            PathStep::Key("recipients".into()),
-            PathStep::Key(a.name.clone()),
-        ];
-        Ok(Format::Yaml
-            .syntax()
-            .remove_value(text, parsed, &path)
-            .map_err(edit_err)?
-            .unwrap_or_default())
-    })?;
+    let parsed = parse(&text)?;
+    let definition = [
+        PathStep::Key("recipients".into()),
+        PathStep::Key(a.name.clone()),
+    ];
+    let edits = Format::Yaml
+        .syntax()
+        .remove_value(&text, &parsed, &definition)
+        .map_err(edit_err)?
+        .unwrap_or_default();
+    let text = splice(&text, edits).map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
+    config::parse(&cfg.path, cfg.dir.clone(), config::ConfigKind::from_path(&cfg.path), &text)
+        .map_err(|e| {
+            Failure::new(
+                code::GENERIC,
+                format!("removing {} would leave the config invalid: {}", a.name, e.message),
+            )
+            .hint(format!(
+                "nothing was changed; if {} is the only key of a key group, add another key to it or remove the group first",
+                a.name
+            ))
+        })?;
+    io::atomic_write(&cfg.path, text.as_bytes(), Sensitivity::Encrypted)?;
     eprintln!("removed {} from {}", a.name, cfg.path.display());
     refresh(&a.no_rotate)
 }

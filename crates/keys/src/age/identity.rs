@@ -283,6 +283,17 @@ impl Identities {
         }
     }
 
+    /// Records a source that could not be used (a missing identity file,
+    /// a failing key command) without failing: the other key types of a
+    /// file are still tried, as sops tries them, and the source shows in
+    /// [`Identities::sources`] with `reason`.
+    pub fn note_unusable(&mut self, label: &str, reason: String) {
+        self.sources.push(IdentitySource {
+            label: label.to_owned(),
+            status: SourceStatus::Skipped { reason },
+        });
+    }
+
     /// Every source that was looked at, in order, with what was found.
     pub fn sources(&self) -> &[IdentitySource] {
         &self.sources

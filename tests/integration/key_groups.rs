@@ -1,0 +1,118 @@
+//! Changes to key groups that would weaken or break a file are refused
+//! before anything is written.
+
+use crate::util::*;
+
+/// `groups delete` that would leave fewer groups than the Shamir threshold
+/// is refused, as sops refuses it (lowering the threshold silently would
+/// let fewer key holders decrypt); an explicit lower threshold is taken.
+#[test]
+fn groups_delete_keeps_the_threshold_or_refuses() {
+    let dir = tempdir();
+    let file = dir.path().join("f.yaml");
+    std::fs::write(&file, "a: 1\n").unwrap();
+    let all: String = ["age-test.txt", "age-test-2.txt", "age-test-3.txt"]
+        .iter()
+        .map(|k| std::fs::read_to_string(key(k)).unwrap())
+        .collect();
+    let run = |args: &[&str]| {
+        cmd(dir.path(), None)
+            .env("SOPS_AGE_KEY", &all)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let f = file.to_str().unwrap();
+    assert_ok(&run(&["encrypt", "-i", "--age", &demo_recipient(), f]));
+    let two = recipient_of("age-test-2.txt");
+    let three = recipient_of("age-test-3.txt");
+    assert_ok(&run(&["groups", "add", "-i", "--file", f, "--age", &two]));
+    assert_ok(&run(&[
+        "groups",
+        "add",
+        "-i",
+        "--file",
+        f,
+        "--age",
+        &three,
+        "--shamir-secret-sharing-threshold",
+        "3",
+    ]));
+    let before = std::fs::read_to_string(&file).unwrap();
+    assert!(before.contains("shamir_threshold: 3"), "{before}");
+    let out = run(&["groups", "delete", "-i", "--file", f, "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("threshold is 3"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before, "unchanged");
+    // The real sops refuses the same.
+    if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+        let copy = dir.path().join("g.yaml");
+        std::fs::write(&copy, &before).unwrap();
+        let out = sops
+            .env("SOPS_AGE_KEY", &all)
+            .args(["groups", "delete", "-i", "--file"])
+            .arg(&copy)
+            .arg("0")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+    }
+    // With an explicit threshold the group goes.
+    let out = run(&[
+        "groups",
+        "delete",
+        "-i",
+        "--file",
+        f,
+        "0",
+        "--shamir-secret-sharing-threshold",
+        "2",
+    ]);
+    assert_ok(&out);
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(after.contains("shamir_threshold: 2"), "{after}");
+}
+
+/// `recipients remove` of the only key of a key group would leave the
+/// config invalid: refused with nothing changed (config and files), rather
+/// than a broken config and files still open to the removed person.
+#[test]
+fn recipients_remove_refuses_to_empty_a_key_group() {
+    let dir = tempdir();
+    let (alice, bob) = (demo_recipient(), recipient_of("age-test-2.txt"));
+    let config = format!(
+        "recipients: {{alice: {alice}, bob: {bob}}}\ncreation_rules:\n  - path_regex: ^g/\n    shamir_threshold: 2\n    key_groups: [{{age: [alice]}}, {{age: [bob]}}, {{age: [{}]}}]\n  - age: [alice, bob]\n",
+        recipient_of("age-test-3.txt")
+    );
+    std::fs::write(dir.path().join(".sops-like.yaml"), &config).unwrap();
+    std::fs::create_dir_all(dir.path().join("g")).unwrap();
+    std::fs::write(dir.path().join("f.yaml"), "x: 1\n").unwrap();
+    std::fs::write(dir.path().join("g/c.yaml"), "y: 1\n").unwrap();
+    for f in ["f.yaml", "g/c.yaml"] {
+        assert_ok(
+            &cmd(dir.path(), None)
+                .args(["encrypt", "-i", f])
+                .output()
+                .unwrap(),
+        );
+    }
+    let files = |d: &std::path::Path| {
+        ["f.yaml", "g/c.yaml"].map(|f| std::fs::read_to_string(d.join(f)).unwrap())
+    };
+    let before = files(dir.path());
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["recipients", "remove", "bob"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("would leave the config invalid") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".sops-like.yaml")).unwrap(),
+        config
+    );
+    assert_eq!(files(dir.path()), before);
+}
