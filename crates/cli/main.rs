@@ -22,7 +22,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // The parser's definition is built once: for the legacy-form rewrite
     // and for parsing.
-    let command = args::Cli::command();
+    // A flag given twice takes its last value, as in sops (wrappers add
+    // their own `--input-type` after the user's); flags that collect
+    // (`--keyservice`, `groups add --age`) keep every value.
+    let command = args::Cli::command().args_override_self(true);
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if argv.len() <= 1 {
         // sops with no arguments: "no file specified", exit 100.

@@ -92,6 +92,43 @@ fn no_matching_rule_lists_the_rules() {
     );
 }
 
+/// A rule that matches but has no keys is named as such (not as "no rule
+/// matches").
+#[test]
+fn a_matching_rule_without_keys_says_so() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        ".sops.yaml",
+        "creation_rules:\n  - path_regex: f\\.yaml$\n    age: \"\"\n",
+    );
+    write(dir.path(), "f.yaml", "a: 1\n");
+    let out = encrypt_in(dir.path(), "f.yaml", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("that matches f.yaml has an empty key group"),
+        "{err}"
+    );
+}
+
+/// Go's `\Q…\E` literal spans work in `path_regex` and selectors, as in
+/// sops (the regex crate has no such syntax of its own).
+#[test]
+fn go_literal_spans_in_regexes() {
+    let dir = tempdir();
+    let config = format!(
+        "creation_rules:\n  - path_regex: '\\Qf.yaml\\E$'\n    encrypted_regex: '^\\Qpass.word\\E$'\n    age: {}\n",
+        demo_recipient()
+    );
+    write(dir.path(), ".sops.yaml", &config);
+    write(dir.path(), "f.yaml", "pass.word: hunter2\nother: visible\n");
+    let out = encrypt_in(dir.path(), "f.yaml", &[]);
+    assert_ok(&out);
+    let enc = String::from_utf8(out.stdout).unwrap();
+    assert!(!enc.contains("hunter2") && enc.contains("other: visible"), "{enc}");
+}
+
 #[test]
 fn sops_yaml_defaults_to_aes_and_sops_reads_the_result() {
     let dir = tempdir();

@@ -177,9 +177,29 @@ fn exit_codes_match_the_real_sops() {
             None,
         ),
         (
-            "tampered value",
+            "no MAC, --ignore-mac",
             vec![],
             vec!["decrypt", "nomac.yaml", "--ignore-mac"],
+            None,
+        ),
+        // A flag given twice: the last value wins (wrappers rely on it).
+        (
+            "a flag given twice",
+            vec![],
+            vec![
+                "-d",
+                "--input-type",
+                "yaml",
+                "--input-type",
+                "yaml",
+                "e.yaml",
+            ],
+            None,
+        ),
+        (
+            "--age given twice",
+            vec![],
+            vec!["encrypt", "--age", "x", "--age", &age, "p.yaml"],
             None,
         ),
     ];

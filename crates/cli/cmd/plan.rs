@@ -62,7 +62,15 @@ pub fn new_file(
     } else if let Some(rule) = rule {
         let groups = rule_groups(rule)?;
         if groups.is_empty() || groups.iter().any(Vec::is_empty) {
-            return Err(no_keys(config.as_ref(), path));
+            let config = config
+                .as_ref()
+                .map_or_else(String::new, |c| format!(" of {}", c.path.display()));
+            let file = path.map_or_else(String::new, |p| format!(" {}", p.display()));
+            return Err(Failure::new(
+                code::GENERIC,
+                format!("no recipients: the creation rule{config} that matches{file} has an empty key group"),
+            )
+            .hint("add keys to that rule (age: age1…, kms: …), or pass --age age1…"));
         }
         (
             groups,

@@ -13,6 +13,7 @@ use super::rules::{one_line, parse_rule_as, Rule};
 use super::source::Source;
 use crate::exit::Failure;
 use regex::Regex;
+use sops_like_format::select::go_regex;
 use sops_like_format::Node;
 
 /// One rule of `destination_rules`, as written.
@@ -245,7 +246,7 @@ fn parse_destination_rule(
                     "vault_kv_mount_name" => &mut rule.vault_kv_mount_name,
                     _ => {
                         if !value.is_empty() {
-                            let re = Regex::new(&value).map_err(|e| {
+                            let re = Regex::new(&go_regex(&value)).map_err(|e| {
                                 src.error(
                                     f.value_at,
                                     format!(

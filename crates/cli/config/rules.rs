@@ -7,6 +7,7 @@ use crate::exit::Failure;
 use regex::Regex;
 use sops_like_format::cipher::CipherKind;
 use sops_like_format::metadata::Selector;
+use sops_like_format::select::go_regex;
 use sops_like_format::Node;
 
 /// A creation rule of the config.
@@ -140,7 +141,7 @@ pub(super) fn parse_rule_as(
             "path_regex" => {
                 if let Some(p) = string(src, f.value, f.value_at, &key_what)? {
                     if !p.is_empty() {
-                        let re = Regex::new(&p).map_err(|e| {
+                        let re = Regex::new(&go_regex(&p)).map_err(|e| {
                             src.error(
                                 f.value_at,
                                 format!("{what}: path_regex is not a valid regular expression: {}", one_line(&e)),
@@ -185,7 +186,7 @@ pub(super) fn parse_rule_as(
                     ));
                 }
                 if k.ends_with("_regex") {
-                    if let Err(e) = Regex::new(&pattern) {
+                    if let Err(e) = Regex::new(&go_regex(&pattern)) {
                         return Err(src.error(
                             f.value_at,
                             format!("{what}: {k} is not a valid regular expression: {}", one_line(&e)),

@@ -22,16 +22,55 @@ pub struct SelectorError {
     pub reason: String,
 }
 
+/// A Go (RE2) regular expression in the syntax of the `regex` crate, which
+/// reads RE2's syntax except `\Q…\E` (a literal span, to `\E` or the end):
+/// that span is escaped. sops compiles selectors and `path_regex` with Go's
+/// `regexp`, so a config or file written for sops may use it.
+pub fn go_regex(pattern: &str) -> std::borrow::Cow<'_, str> {
+    if !pattern.contains("\\Q") {
+        return std::borrow::Cow::Borrowed(pattern);
+    }
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('Q') => {
+                let mut literal = String::new();
+                while let Some(x) = chars.next() {
+                    if x == '\\' && chars.peek() == Some(&'E') {
+                        chars.next();
+                        break;
+                    }
+                    literal.push(x);
+                }
+                out.push_str(&regex::escape(&literal));
+            }
+            Some(x) => {
+                out.push('\\');
+                out.push(x);
+            }
+            None => out.push('\\'),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 impl Decider {
     /// Compile a selector.
     pub fn new(selector: &Selector) -> Result<Decider, SelectorError> {
         let regex = match selector {
             Selector::UnencryptedSuffix(_) | Selector::EncryptedSuffix(_) => None,
-            other => Some(Regex::new(other.pattern()).map_err(|e| SelectorError {
-                field: other.field(),
-                pattern: other.pattern().to_string(),
-                reason: e.to_string(),
-            })?),
+            other => Some(
+                Regex::new(&go_regex(other.pattern())).map_err(|e| SelectorError {
+                    field: other.field(),
+                    pattern: other.pattern().to_string(),
+                    reason: e.to_string(),
+                })?,
+            ),
         };
         Ok(Decider {
             selector: selector.clone(),
@@ -119,5 +158,15 @@ mod tests {
         assert!(!d.value(&["k"], &[&clear]));
         assert!(!d.comment(&[], &[&clear]));
         assert!(d.comment(&[], &[&other]));
+    }
+
+    #[test]
+    fn go_literal_spans_are_escaped() {
+        assert_eq!(go_regex("^a.b$"), "^a.b$");
+        assert_eq!(go_regex(r"\Qf.y\E$"), r"f\.y$");
+        assert_eq!(go_regex(r"x\Q(a)"), r"x\(a\)");
+        assert_eq!(go_regex(r"\\Q"), r"\\Q");
+        let re = regex::Regex::new(&go_regex(r"^\Qconfig/prod.enc\E\.yaml$")).unwrap();
+        assert!(re.is_match("config/prod.enc.yaml") && !re.is_match("config/prodXenc.yaml"));
     }
 }
