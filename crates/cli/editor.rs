@@ -8,8 +8,7 @@ use sha2::{Digest, Sha256};
 use std::io::{BufRead, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use zeroize::Zeroizing;
 
 /// Where to put the temp directory: `$XDG_RUNTIME_DIR`, else `/dev/shm`,
@@ -111,20 +110,6 @@ impl Drop for Scratch {
     }
 }
 
-/// Flag set by SIGINT/SIGTERM while we wait for the editor.
-fn interrupted() -> Arc<AtomicBool> {
-    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let f = flag.clone();
-        // If a handler cannot be installed, Ctrl-C kills us and the OS
-        // removes nothing: the temp dir is in RAM-backed storage when possible.
-        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
-        flag
-    })
-    .clone()
-}
-
 /// Let the user edit `text` (named like `path`). `Ok(None)` if they saved
 /// no change. `validate` is checked after each save; on error the message
 /// is shown and the editor reopens after Enter.
@@ -165,7 +150,7 @@ pub fn edit_bytes(
     let scratch = Scratch::new(&name, text)?;
     let before = Sha256::digest(text);
     let editor = editor_command()?;
-    let flag = interrupted();
+    let flag = crate::signals::interrupted();
     loop {
         let status = std::process::Command::new(&editor[0])
             .args(&editor[1..])

@@ -142,6 +142,13 @@ pub fn output_format(io: &IoArgs, input: Format) -> Result<Format> {
 }
 
 fn parse_type(t: &str) -> Result<Format> {
+    if t.eq_ignore_ascii_case("binary") {
+        return Err(Failure::new(
+            code::GENERIC,
+            "binary is not a document format: this command cannot convert to or from it",
+        )
+        .hint("--input-type binary reads a file as bytes; decrypt --output-type binary writes a document's `data` value"));
+    }
     Format::from_name(t).ok_or_else(|| {
         Failure::new(code::GENERIC, format!("unknown file type {t:?}"))
             .hint("supported types: yaml, json, dotenv, toml, ini, binary")

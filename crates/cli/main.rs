@@ -13,6 +13,7 @@ mod keysource;
 mod legacy;
 mod multi;
 mod publish;
+mod signals;
 mod sopsfile;
 mod treepath;
 

@@ -126,7 +126,10 @@ fn go_literal_spans_in_regexes() {
     let out = encrypt_in(dir.path(), "f.yaml", &[]);
     assert_ok(&out);
     let enc = String::from_utf8(out.stdout).unwrap();
-    assert!(!enc.contains("hunter2") && enc.contains("other: visible"), "{enc}");
+    assert!(
+        !enc.contains("hunter2") && enc.contains("other: visible"),
+        "{enc}"
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod key_groups;
 mod keyservice;
 mod kms;
 mod publish;
+mod signals;
 mod sops_codes;
 mod sops_names;
 mod sops_read;

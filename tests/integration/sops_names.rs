@@ -136,6 +136,17 @@ fn binary_output_types_and_set_past_the_end_match_sops() {
     let (theirs, ours) = run_both(&["decrypt", "--output-type", "binary", "p.enc.yaml"]).unwrap();
     assert_eq!(ours, b"hello");
     assert_eq!(ours, theirs);
+    let (theirs, ours) = run_both(&[
+        "decrypt",
+        "--extract",
+        r#"["data"]"#,
+        "--output-type",
+        "binary",
+        "p.enc.yaml",
+    ])
+    .unwrap();
+    assert_eq!(ours, b"hello");
+    assert_eq!(ours, theirs);
     for t in ["json", "yaml", "dotenv"] {
         let (theirs, ours) = run_both(&["decrypt", "--output-type", t, "t.enc.txt"]).unwrap();
         let ours = String::from_utf8(ours).unwrap();

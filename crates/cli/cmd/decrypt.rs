@@ -80,7 +80,12 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
         let data = binary_data(format, &plain)?;
         return io::write_output(&args.io, &input, data.as_bytes(), Sensitivity::Plaintext);
     }
-    let out_format = io::output_format(&args.io, format)?;
+    // `--extract … --output-type binary`: the value as it is (a string raw).
+    let out_format = if args.io.output_type.as_deref().is_some_and(is_binary_type) {
+        format
+    } else {
+        io::output_format(&args.io, format)?
+    };
     let file = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
     let key = match known {
         // Unwrapped already for the same metadata (no second prompt or

@@ -89,6 +89,46 @@ fn not_started(e: std::io::Error) -> Failure {
 
 fn run_child(mut cmd: Command) -> Result<()> {
     let status = cmd.status().map_err(not_started)?;
+    child_result(status)
+}
+
+/// [`run_child`] while plaintext is on disk: SIGINT, SIGTERM or SIGHUP
+/// (Ctrl-C, `docker stop`, a CI timeout, a closed terminal) is passed on
+/// to the command as SIGTERM and ends the wait with exit code 85, so that
+/// the caller removes the file (sops leaves it behind).
+fn run_child_until_signal(mut cmd: Command) -> Result<()> {
+    use std::sync::atomic::Ordering;
+    let flag = crate::signals::interrupted();
+    let mut child = cmd.spawn().map_err(not_started)?;
+    let waiting = |e: std::io::Error| {
+        Failure::new(
+            code::GENERIC,
+            format!("could not wait for the command: {e}"),
+        )
+    };
+    loop {
+        if let Some(status) = child.try_wait().map_err(waiting)? {
+            return child_result(status);
+        }
+        if flag.load(Ordering::SeqCst) {
+            if let Ok(pid) = i32::try_from(child.id()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+            let _ = child.wait();
+            return Err(Failure::new(
+                code::KEYBOARD_INTERRUPT,
+                "interrupted; the command was stopped and the plaintext file removed",
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The result of a finished command: its own exit code.
+fn child_result(status: std::process::ExitStatus) -> Result<()> {
     match status.code() {
         Some(0) => Ok(()),
         Some(c) => Err(Failure {
@@ -315,7 +355,7 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
         chown(&path)?;
         f.write_all(&plain).map_err(fail)?;
         drop(f);
-        let result = run_child(cmd);
+        let result = run_child_until_signal(cmd);
         let _ = std::fs::remove_file(&path);
         return result;
     }
