@@ -23,6 +23,7 @@ fn setup(dir: &Path, home: &Path) -> Option<()> {
     std::fs::write(dir.join("l.enc.yaml"), &out.stdout).unwrap();
     std::fs::write(dir.join("empty.yaml"), "").unwrap();
     std::fs::write(dir.join("comments.yaml"), "# only a comment\n").unwrap();
+    std::fs::write(dir.join("badmeta.yaml"), "sops: x\na: 1\n").unwrap();
     let out = sops(home, "age-test.txt")?
         .current_dir(dir)
         .args(["encrypt", "--age", &demo_recipient(), "p.yaml"])
@@ -180,6 +181,24 @@ fn exit_codes_match_the_real_sops() {
             "no MAC, --ignore-mac",
             vec![],
             vec!["decrypt", "nomac.yaml", "--ignore-mac"],
+            None,
+        ),
+        (
+            "filestatus, a sops key that is not metadata",
+            vec![],
+            vec!["filestatus", "badmeta.yaml"],
+            None,
+        ),
+        (
+            "filestatus, plaintext",
+            vec![],
+            vec!["filestatus", "p.yaml"],
+            None,
+        ),
+        (
+            "filestatus, encrypted",
+            vec![],
+            vec!["filestatus", "e.yaml"],
             None,
         ),
         // A flag given twice: the last value wins (wrappers rely on it).

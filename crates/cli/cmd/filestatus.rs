@@ -1,7 +1,7 @@
 //! `filestatus FILE`: `{"encrypted":true}` or `{"encrypted":false}`.
 
 use crate::args::{FilestatusArgs, IoArgs};
-use crate::exit::{Failure, Result};
+use crate::exit::{code, Failure, Result};
 use crate::io;
 use sops_like_format::{binary, engine};
 
@@ -15,8 +15,20 @@ pub fn run(args: FilestatusArgs) -> Result<()> {
             .is_some_and(|text| binary::open_binary(text).is_ok())
     } else {
         let format = io::input_format(&io_args, &input)?;
-        engine::is_encrypted_document(format, input.text()?)
-            .map_err(|e| Failure::engine(&input.name, e))?
+        let text = input.text()?;
+        let has_metadata = engine::is_encrypted_document(format, text)
+            .map_err(|e| Failure::engine(&input.name, e))?;
+        // A `sops` key that is not valid metadata is an error, as in sops
+        // (not "encrypted": nothing could decrypt it).
+        if has_metadata {
+            engine::open(format, text).map_err(|e| {
+                Failure::new(
+                    code::GENERIC,
+                    format!("cannot check the status of {}: {e}", input.name),
+                )
+            })?;
+        }
+        has_metadata
     };
     io::write_stdout(format!("{{\"encrypted\":{encrypted}}}\n").as_bytes())
 }
