@@ -365,3 +365,92 @@ fn sops_reads_our_aes_files_with_every_selector_and_ini_and_binary() {
         .unwrap();
     assert_eq!(out.stdout, [0u8, 255, 10, 13, 200, 1]);
 }
+
+/// Comments where go-yaml v3 and sops decide which mapping they belong to
+/// (their AAD is its path): at the end of nested blocks, before and after
+/// blank lines, at the end of the file, between list items, in and after
+/// flow collections, `key: # c`. Every comment is `# cN`.
+const COMMENT_PLACEMENTS: &[&str] = &[
+    "a:\n  b:\n    c: 1\n    # c1\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n  # c1\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n# c1\nd: 2\n",
+    "a:\n  b:\n    c: 1\n\n    # c1\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n    # c1\n\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n    # c1\n",
+    "a:\n  b:\n    c: 1\n  # c1\n",
+    "a:\n  b:\n    c: 1\n\n# c1\n",
+    "a:\n  b:\n    c: 1\n      # c1\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n    # c1\n  # c2\n# c3\nd: 2\n",
+    "a:\n  b:\n    c:\n      e: 1\n    # c1\nd: 2\n",
+    "a:\n  b:\n    c:\n      e: 1\n    # c1\n",
+    "a:\n  b:\n    c:\n      e: 1\n    # c1\n\nd: 2\n",
+    "a:\n  b:\n    c:\n      e: 1\n    # c1\n  # c2\nd: 2\n",
+    "a:\n  b:\n    c:\n      e: 1\n      # c1\n    # c2\n  # c3\n# c4\n",
+    "a:\n    b:\n        c: 1\n      # c1\n",
+    "a:\n  b:\n    c: 1\n# c1\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n    # c1\n    # c2\n\n    # c3\nd: 2\n",
+    "resources:\n  limits:\n    cpu: 1\n  # c1\n  #   c2\nimage: app\n",
+    "l:\n  - 1\n  # c1\n  - 2\n",
+    "l:\n  - 1\n  - 2\n  # c1\nd: 1\n",
+    "l:\n  - a: 1\n    b: 2\n    # c1\nd: 1\n",
+    "a:\n  l:\n    - 1\n    # c1\nd: 2\n",
+    "a:\n  l:\n  - x: 1\n    # c1\nd: 2\n",
+    "k1:\n- v\n- k4: 1\n  k5: 2\n  # c1\n",
+    "f: {a: 1, b: 2} # c1\ng: 1\n",
+    "f: {a: 1, # c1\n  b: 2}\ng: 1\n",
+    "f: [1, # c1\n  2]\ng: 1\n",
+    "a:\n  b: [1, 2] # c1\nd: 2\n",
+    "a:\n  b: {c: 1}\n  # c1\nd: 2\n",
+    "a: # c1\n  b: 1\n",
+    "a:\n  # c1\n  b: 1 # c2\n",
+    "a: 1\n---\nb:\n  c: 1\n  # c1\n---\nd: 1\n",
+];
+
+/// The `# cN` comments of a text, in order.
+fn comment_names(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() > 1 && w.starts_with('c') && w[1..].bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn comment_aads_match_sops_both_ways() {
+    let dir = tempdir();
+    for (i, text) in COMMENT_PLACEMENTS.iter().enumerate() {
+        let name = format!("c{i}.yaml");
+        // sops-like writes (AES mode), sops reads every comment.
+        let enc = ours_aes(dir.path(), &name, text);
+        let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+            return;
+        };
+        let out = c.arg("decrypt").arg(&enc).output().unwrap();
+        let (theirs, err) = (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{text:?}: sops decrypt: {err}");
+        assert!(
+            !theirs.contains("ENC[") && !err.contains("unencrypted comment"),
+            "{text:?}: sops could not decrypt a comment:\n{theirs}{err}"
+        );
+        assert_eq!(comment_names(&theirs), comment_names(text), "{text:?}");
+        // sops writes, sops-like reads every comment.
+        let plain = write(dir.path(), &format!("p{i}.yaml"), text);
+        let out = sops(dir.path(), "age-test.txt")
+            .unwrap()
+            .args(["encrypt", "--age", &demo_recipient()])
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let theirs_enc = write(
+            dir.path(),
+            &format!("s{i}.yaml"),
+            &String::from_utf8(out.stdout).unwrap(),
+        );
+        let ours = ours_decrypt(dir.path(), &theirs_enc);
+        assert!(!ours.contains("ENC["), "{text:?}: {ours}");
+        assert_eq!(comment_names(&ours), comment_names(text), "{text:?}");
+    }
+}
