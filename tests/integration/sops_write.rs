@@ -454,3 +454,56 @@ fn comment_aads_match_sops_both_ways() {
         assert_eq!(comment_names(&ours), comment_names(text), "{text:?}");
     }
 }
+
+/// JSON integers stay integers when the document is written as YAML, INI
+/// or another JSON: `port: 8080` as sops writes it, not `8080.0`.
+#[test]
+fn json_integers_convert_as_integers() {
+    let dir = tempdir();
+    let text = "{\"port\": 8080, \"neg\": -3, \"l\": [1, 2.5], \"x\": 1.5}\n";
+    let plain = write(dir.path(), "p.json", text);
+    let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+        return;
+    };
+    let out = c
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let theirs = write(
+        dir.path(),
+        "s.json",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    let as_yaml = |file: &Path, extra: &[&str]| {
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("decrypt")
+            .args(extra)
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let yaml = as_yaml(&theirs, &["--output-type", "yaml"]);
+    assert_eq!(
+        yaml,
+        "port: 8080\nneg: -3\nl:\n    - 1\n    - 2.5\nx: 1.5\n"
+    );
+    let yaml = as_yaml(&theirs, &["--output-type", "yaml", "--extract", "[\"l\"]"]);
+    assert_eq!(yaml, "- 1\n- 2.5\n");
+    let ini = as_yaml(&theirs, &["--output-type", "ini", "--extract", "[\"port\"]"]);
+    assert_eq!(ini.trim(), "8080");
+    // Our AES file: sops reads the integers back as integers.
+    let ours = ours_aes(dir.path(), "q.json", text);
+    let back = sops_decrypt(dir.path(), &ours).unwrap();
+    assert!(back.contains("\"port\": 8080,"), "{back}");
+    // yaml -> json -> yaml keeps `a: 1`.
+    let y = encrypt_text(dir.path(), "y.yaml", "a: 1\nb: 2.5\n", &[]);
+    let y = write(dir.path(), "enc.y.yaml", &y);
+    let json = as_yaml(&y, &["--output-type", "json"]);
+    let j = encrypt_text(dir.path(), "j.json", &json, &[]);
+    let j = write(dir.path(), "enc.j.json", &j);
+    assert_eq!(as_yaml(&j, &["--output-type", "yaml"]), "a: 1\nb: 2.5\n");
+}
