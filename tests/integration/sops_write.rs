@@ -493,7 +493,10 @@ fn json_integers_convert_as_integers() {
     );
     let yaml = as_yaml(&theirs, &["--output-type", "yaml", "--extract", "[\"l\"]"]);
     assert_eq!(yaml, "- 1\n- 2.5\n");
-    let ini = as_yaml(&theirs, &["--output-type", "ini", "--extract", "[\"port\"]"]);
+    let ini = as_yaml(
+        &theirs,
+        &["--output-type", "ini", "--extract", "[\"port\"]"],
+    );
     assert_eq!(ini.trim(), "8080");
     // Our AES file: sops reads the integers back as integers.
     let ours = ours_aes(dir.path(), "q.json", text);
@@ -506,4 +509,49 @@ fn json_integers_convert_as_integers() {
     let j = encrypt_text(dir.path(), "j.json", &json, &[]);
     let j = write(dir.path(), "enc.j.json", &j);
     assert_eq!(as_yaml(&j, &["--output-type", "yaml"]), "a: 1\nb: 2.5\n");
+}
+
+/// A `\r\n` .env: sops reads our AES file (its metadata lines end with
+/// `\n`, as sops writes them), we read sops's (its values keep a `\r`), and
+/// both ciphers give the exact bytes back.
+#[test]
+fn crlf_dotenv_both_ways() {
+    let dir = tempdir();
+    for (i, text) in ["A=1\r\nB=two\r\n", "A=1\r\nB=two", "A=1\r\n# c\r\nB=two\r"]
+        .iter()
+        .enumerate()
+    {
+        let name = format!("a{i}.env");
+        let enc = ours_aes(dir.path(), &name, text);
+        let Some(theirs) = sops_decrypt(dir.path(), &enc) else {
+            return;
+        };
+        assert_eq!(
+            theirs.replace('\r', ""),
+            text.replace('\r', "").trim_end().to_string() + "\n",
+            "{text:?}"
+        );
+        assert_eq!(ours_decrypt(dir.path(), &enc), *text, "{text:?}");
+        let x = write(
+            dir.path(),
+            &format!("x{i}.env"),
+            &encrypt_text(dir.path(), &name, text, &[]),
+        );
+        assert_eq!(ours_decrypt(dir.path(), &x), *text, "{text:?}");
+    }
+    // sops writes a CRLF file with `\n` lines and `\r` in its values.
+    let plain = write(dir.path(), "s.env", "A=1\r\nB=two\r\n");
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let theirs = write(
+        dir.path(),
+        "s.enc.env",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    assert_eq!(ours_decrypt(dir.path(), &theirs), "A=1\r\nB=two\r\n");
 }

@@ -77,13 +77,22 @@ impl Syntax for Dotenv {
         if pairs.is_empty() {
             return Ok(Vec::new());
         }
-        let eol = line_break_style(src);
+        // sops splits lines at `\n` and writes its metadata lines with `\n`
+        // whatever the file uses: in a `\r\n` file, `\r\n` lines would give
+        // every metadata value a final `\r` that sops cannot read (its
+        // `lastmodified` no longer parses). The data lines keep theirs.
+        let eol = "\n";
         let trailing = src.is_empty() || src.ends_with('\n');
         let at = src.len();
-        // The line break put before the block: if the file ends with a `\r`
-        // (part of the last value, as in sops), a plain `\n` would turn that
-        // `\r` into a line break and change the value, so use `\r\n`.
-        let first_break = if src.ends_with('\r') { "\r\n" } else { eol };
+        // The line break put before the block when the file has no final
+        // one: the file's own; and if the file ends with a `\r` (part of
+        // the last value, as in sops), a plain `\n` would turn that `\r`
+        // into a line break and change the value, so `\r\n`.
+        let first_break = if src.ends_with('\r') {
+            "\r\n"
+        } else {
+            line_break_style(src)
+        };
         let mut out = String::new();
         for (name, value) in pairs {
             if name.contains(['=', '\n', '\r']) {
@@ -906,9 +915,10 @@ pub(crate) mod tests {
     fn insert_metadata_like_sops() {
         assert_eq!(insert("A=1\n"), format!("A=1\n{SAMPLE_LINES}"));
         assert_eq!(insert(""), SAMPLE_LINES);
+        // sops writes its lines with `\n` in a `\r\n` file too.
         assert_eq!(
             insert("A=1\r\nB=2\r\n"),
-            format!("A=1\r\nB=2\r\n{}", SAMPLE_LINES.replace('\n', "\r\n"))
+            format!("A=1\r\nB=2\r\n{SAMPLE_LINES}")
         );
         // No final line break: one is inserted first, none at the end.
         let out = insert("A=1");
