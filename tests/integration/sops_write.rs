@@ -555,3 +555,68 @@ fn crlf_dotenv_both_ways() {
     );
     assert_eq!(ours_decrypt(dir.path(), &theirs), "A=1\r\nB=two\r\n");
 }
+
+/// Mapping keys sops does not read as strings: sops refuses to encrypt
+/// (exit 23, "Tree contains a non-string key") and so does AES mode; the
+/// keys it reads as strings are fine in both.
+#[test]
+fn non_string_keys_refused_in_aes_mode_as_sops_does() {
+    let dir = tempdir();
+    for key in [
+        "200",
+        "0x1F",
+        "1.5",
+        ".inf",
+        "true",
+        "null",
+        "~",
+        "2024-01-02",
+        "\"200\"",
+        "'true'",
+        "!!str 200",
+        "yes",
+        "on",
+        "name",
+    ] {
+        let text = format!("a:\n  {key}: v\n");
+        let plain = write(dir.path(), "k.yaml", &text);
+        let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+            return;
+        };
+        let theirs = c
+            .args(["encrypt", "--age", &demo_recipient()])
+            .arg(&plain)
+            .output()
+            .unwrap();
+        let ours = cmd(dir.path(), None)
+            .args([
+                "encrypt",
+                "--cipher",
+                "aes256-gcm",
+                "--age",
+                &demo_recipient(),
+            ])
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_eq!(ours.status.code(), theirs.status.code(), "{key}");
+        if ours.status.success() {
+            let enc = write(
+                dir.path(),
+                "k.enc.yaml",
+                &String::from_utf8(ours.stdout).unwrap(),
+            );
+            sops_decrypt(dir.path(), &enc).unwrap();
+        } else {
+            assert!(String::from_utf8_lossy(&ours.stderr).contains("not a string"));
+        }
+    }
+    // The default cipher (sops-like's own format) keeps such keys.
+    let plain = write(dir.path(), "k.yaml", "200: ok\n");
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+}

@@ -200,6 +200,8 @@ struct Builder<'s> {
     /// Comments waiting while block collections close (see
     /// [`super::foot`]).
     closing: Option<Closing>,
+    /// The first mapping key sops does not read as a string.
+    non_string_key: Option<usize>,
     /// The last event closed a flow collection: a comment right after it
     /// on its line belongs in it (sops: the collection's line comment).
     after_flow: bool,
@@ -243,6 +245,7 @@ impl<'s> Builder<'s> {
             lean: false,
             closing: None,
             after_flow: false,
+            non_string_key: None,
         }
     }
 
@@ -253,6 +256,7 @@ impl<'s> Builder<'s> {
                 metadata: self.metadata,
                 metadata_spans: self.metadata_spans,
                 marks: layout_marks(self.src.len(), &self.layouts),
+                non_string_key: self.non_string_key,
             },
             layouts: self.layouts,
         }
@@ -308,6 +312,12 @@ impl<'s> Builder<'s> {
             Event::Scalar(value, style, anchor, tag) => {
                 self.before_node();
                 let is_key = matches!(self.role(), Role::Key);
+                if is_key
+                    && self.non_string_key.is_none()
+                    && !key_is_string(&value, style, tag.as_deref())
+                {
+                    self.non_string_key = Some(range.start);
+                }
                 let key = match (is_key, anchor) {
                     (true, 0) => Want::KeyOnly,
                     (false, 0) => Want::Node,
@@ -418,6 +428,9 @@ impl<'s> Builder<'s> {
 
     fn open(&mut self, coll: Coll, style: StructureStyle, anchor: usize, range: Span) {
         let as_key = matches!(self.role(), Role::Key);
+        if as_key && self.non_string_key.is_none() {
+            self.non_string_key = Some(range.start);
+        }
         self.before_node();
         self.stack.push(Frame {
             coll,
@@ -845,6 +858,20 @@ impl<'s> Builder<'s> {
             append_comments(last, &mut self.pending);
         }
         self.pending.clear();
+    }
+}
+
+/// Whether go-yaml reads a mapping key as a string (sops refuses any other
+/// key): quoted, `!!str`, another tag, or a plain scalar that resolves to
+/// a string (not an int, float, bool, null or timestamp).
+fn key_is_string(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> bool {
+    match tag {
+        Some(t) if t.handle() == "tag:yaml.org,2002:" => t.suffix() == "str",
+        Some(_) => true,
+        None if style == ScalarStyle::Plain => {
+            matches!(resolve_typed(value), None | Some(Value::Str(_)))
+        }
+        None => true,
     }
 }
 
