@@ -620,3 +620,45 @@ fn non_string_keys_refused_in_aes_mode_as_sops_does() {
         .unwrap();
     assert_ok(&out);
 }
+
+/// A .env file with a BOM: sops reads it as part of the first key (AAD
+/// `\u{feff}A:`); both tools read each other's files, the bytes come back
+/// exactly, and a file from an earlier sops-like build (AAD `A:`) opens.
+#[test]
+fn dotenv_bom_both_ways() {
+    let dir = tempdir();
+    let text = "\u{feff}A=1\nB=2\n";
+    let enc = ours_aes(dir.path(), "b.env", text);
+    let Some(theirs) = sops_decrypt(dir.path(), &enc) else {
+        return;
+    };
+    assert_eq!(theirs, text);
+    assert_eq!(ours_decrypt(dir.path(), &enc), text);
+    let x = write(
+        dir.path(),
+        "x.env",
+        &encrypt_text(dir.path(), "b.env", text, &[]),
+    );
+    assert_eq!(ours_decrypt(dir.path(), &x), text);
+    let plain = write(dir.path(), "p.env", text);
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let s = write(dir.path(), "s.env", &String::from_utf8(out.stdout).unwrap());
+    assert_eq!(ours_decrypt(dir.path(), &s), text);
+    let earlier = root().join("testdata/earlier/bom.enc.env");
+    assert_eq!(ours_decrypt(dir.path(), &earlier), text);
+    // exec-env names the variable without the BOM.
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["exec-env"])
+        .arg(&x)
+        .arg("printf %s \"$A\"")
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "1");
+}

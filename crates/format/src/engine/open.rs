@@ -850,8 +850,13 @@ fn open_chunk(
             ty: parts.ty.to_string(),
         };
         let mut opened = opener.open_into(&parts, path.as_bytes(), &mut scratch);
-        let moved = is_comment && opened.is_err();
-        if moved {
+        // A .env file's first key holds the file's BOM (as in sops);
+        // earlier sops-like builds left it out of the AAD.
+        let at_path = opened.is_ok();
+        if let (false, Some(without)) = (at_path, path.strip_prefix('\u{feff}')) {
+            opened = opener.open_into(&parts, without.as_bytes(), &mut scratch);
+        }
+        if is_comment && opened.is_err() {
             let (from, to) = (job.candidates.start as usize, job.candidates.end as usize);
             for candidate in candidates.get(from..to).unwrap_or_default() {
                 if opener
@@ -864,6 +869,7 @@ fn open_chunk(
             }
         }
         opened.map_err(fail)?;
+        let moved = !at_path;
         let plain = std::str::from_utf8(&scratch).map_err(|_| bad_type())?;
         let start = buf.len();
         push_secret(&mut buf, plain);
