@@ -662,3 +662,69 @@ fn dotenv_bom_both_ways() {
     assert_ok(&out);
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "1");
 }
+
+/// Strings holding U+2028, U+2029 or U+0085 are written double-quoted with
+/// `\L`, `\P`, `\N` in YAML: go-yaml (sops) cannot parse them raw in a plain
+/// or block scalar.
+#[test]
+fn yaml_output_escapes_unicode_line_separators() {
+    let dir = tempdir();
+    let json =
+        "{\"s\": \"a\\u2028b\", \"t\": \"x\\u2029\\u0085y\", \"m\": \"l1\\nl2\\u2028\\n\"}\n";
+    let plain = write(dir.path(), "u.json", json);
+    let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+        return;
+    };
+    let out = c
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let enc = write(
+        dir.path(),
+        "u.enc.json",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "--output-type", "yaml"])
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(!yaml.contains(['\u{2028}', '\u{2029}', '\u{85}']), "{yaml}");
+    // sops parses it back to the same strings.
+    let y = write(dir.path(), "u.yaml", &yaml);
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&y)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let y_enc = write(
+        dir.path(),
+        "u.enc.yaml",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .args(["decrypt", "--output-type", "json"])
+        .arg(&y_enc)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let back: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(back, want);
+    // An AES-mode YAML value decrypts to the escaped form too.
+    let ours = cmd(dir.path(), Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(&y_enc)
+        .output()
+        .unwrap();
+    assert_ok(&ours);
+    let text = String::from_utf8(ours.stdout).unwrap();
+    assert!(text.contains("s: \"a\\Lb\""), "{text}");
+}
