@@ -365,3 +365,366 @@ fn sops_reads_our_aes_files_with_every_selector_and_ini_and_binary() {
         .unwrap();
     assert_eq!(out.stdout, [0u8, 255, 10, 13, 200, 1]);
 }
+
+/// Comments where go-yaml v3 and sops decide which mapping they belong to
+/// (their AAD is its path): at the end of nested blocks, before and after
+/// blank lines, at the end of the file, between list items, in and after
+/// flow collections, `key: # c`. Every comment is `# cN`.
+const COMMENT_PLACEMENTS: &[&str] = &[
+    "a:\n  b:\n    c: 1\n    # c1\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n  # c1\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n# c1\nd: 2\n",
+    "a:\n  b:\n    c: 1\n\n    # c1\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n    # c1\n\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n    # c1\n",
+    "a:\n  b:\n    c: 1\n  # c1\n",
+    "a:\n  b:\n    c: 1\n\n# c1\n",
+    "a:\n  b:\n    c: 1\n      # c1\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n    # c1\n  # c2\n# c3\nd: 2\n",
+    "a:\n  b:\n    c:\n      e: 1\n    # c1\nd: 2\n",
+    "a:\n  b:\n    c:\n      e: 1\n    # c1\n",
+    "a:\n  b:\n    c:\n      e: 1\n    # c1\n\nd: 2\n",
+    "a:\n  b:\n    c:\n      e: 1\n    # c1\n  # c2\nd: 2\n",
+    "a:\n  b:\n    c:\n      e: 1\n      # c1\n    # c2\n  # c3\n# c4\n",
+    "a:\n    b:\n        c: 1\n      # c1\n",
+    "a:\n  b:\n    c: 1\n# c1\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n    # c1\n    # c2\n\n    # c3\nd: 2\n",
+    "resources:\n  limits:\n    cpu: 1\n  # c1\n  #   c2\nimage: app\n",
+    "l:\n  - 1\n  # c1\n  - 2\n",
+    "l:\n  - 1\n  - 2\n  # c1\nd: 1\n",
+    "l:\n  - a: 1\n    b: 2\n    # c1\nd: 1\n",
+    "a:\n  l:\n    - 1\n    # c1\nd: 2\n",
+    "a:\n  l:\n  - x: 1\n    # c1\nd: 2\n",
+    "k1:\n- v\n- k4: 1\n  k5: 2\n  # c1\n",
+    "f: {a: 1, b: 2} # c1\ng: 1\n",
+    "f: {a: 1, # c1\n  b: 2}\ng: 1\n",
+    "f: [1, # c1\n  2]\ng: 1\n",
+    "a:\n  b: [1, 2] # c1\nd: 2\n",
+    "a:\n  b: {c: 1}\n  # c1\nd: 2\n",
+    "a: # c1\n  b: 1\n",
+    "a:\n  # c1\n  b: 1 # c2\n",
+    "a: 1\n---\nb:\n  c: 1\n  # c1\n---\nd: 1\n",
+];
+
+/// The `# cN` comments of a text, in order.
+fn comment_names(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() > 1 && w.starts_with('c') && w[1..].bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn comment_aads_match_sops_both_ways() {
+    let dir = tempdir();
+    for (i, text) in COMMENT_PLACEMENTS.iter().enumerate() {
+        let name = format!("c{i}.yaml");
+        // sops-like writes (AES mode), sops reads every comment.
+        let enc = ours_aes(dir.path(), &name, text);
+        let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+            return;
+        };
+        let out = c.arg("decrypt").arg(&enc).output().unwrap();
+        let (theirs, err) = (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{text:?}: sops decrypt: {err}");
+        assert!(
+            !theirs.contains("ENC[") && !err.contains("unencrypted comment"),
+            "{text:?}: sops could not decrypt a comment:\n{theirs}{err}"
+        );
+        assert_eq!(comment_names(&theirs), comment_names(text), "{text:?}");
+        // sops writes, sops-like reads every comment.
+        let plain = write(dir.path(), &format!("p{i}.yaml"), text);
+        let out = sops(dir.path(), "age-test.txt")
+            .unwrap()
+            .args(["encrypt", "--age", &demo_recipient()])
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let theirs_enc = write(
+            dir.path(),
+            &format!("s{i}.yaml"),
+            &String::from_utf8(out.stdout).unwrap(),
+        );
+        let ours = ours_decrypt(dir.path(), &theirs_enc);
+        assert!(!ours.contains("ENC["), "{text:?}: {ours}");
+        assert_eq!(comment_names(&ours), comment_names(text), "{text:?}");
+    }
+}
+
+/// JSON integers stay integers when the document is written as YAML, INI
+/// or another JSON: `port: 8080` as sops writes it, not `8080.0`.
+#[test]
+fn json_integers_convert_as_integers() {
+    let dir = tempdir();
+    let text = "{\"port\": 8080, \"neg\": -3, \"l\": [1, 2.5], \"x\": 1.5}\n";
+    let plain = write(dir.path(), "p.json", text);
+    let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+        return;
+    };
+    let out = c
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let theirs = write(
+        dir.path(),
+        "s.json",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    let as_yaml = |file: &Path, extra: &[&str]| {
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("decrypt")
+            .args(extra)
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let yaml = as_yaml(&theirs, &["--output-type", "yaml"]);
+    assert_eq!(
+        yaml,
+        "port: 8080\nneg: -3\nl:\n    - 1\n    - 2.5\nx: 1.5\n"
+    );
+    let yaml = as_yaml(&theirs, &["--output-type", "yaml", "--extract", "[\"l\"]"]);
+    assert_eq!(yaml, "- 1\n- 2.5\n");
+    let ini = as_yaml(
+        &theirs,
+        &["--output-type", "ini", "--extract", "[\"port\"]"],
+    );
+    assert_eq!(ini.trim(), "8080");
+    // Our AES file: sops reads the integers back as integers.
+    let ours = ours_aes(dir.path(), "q.json", text);
+    let back = sops_decrypt(dir.path(), &ours).unwrap();
+    assert!(back.contains("\"port\": 8080,"), "{back}");
+    // yaml -> json -> yaml keeps `a: 1`.
+    let y = encrypt_text(dir.path(), "y.yaml", "a: 1\nb: 2.5\n", &[]);
+    let y = write(dir.path(), "enc.y.yaml", &y);
+    let json = as_yaml(&y, &["--output-type", "json"]);
+    let j = encrypt_text(dir.path(), "j.json", &json, &[]);
+    let j = write(dir.path(), "enc.j.json", &j);
+    assert_eq!(as_yaml(&j, &["--output-type", "yaml"]), "a: 1\nb: 2.5\n");
+}
+
+/// A `\r\n` .env: sops reads our AES file (its metadata lines end with
+/// `\n`, as sops writes them), we read sops's (its values keep a `\r`), and
+/// both ciphers give the exact bytes back.
+#[test]
+fn crlf_dotenv_both_ways() {
+    let dir = tempdir();
+    for (i, text) in ["A=1\r\nB=two\r\n", "A=1\r\nB=two", "A=1\r\n# c\r\nB=two\r"]
+        .iter()
+        .enumerate()
+    {
+        let name = format!("a{i}.env");
+        let enc = ours_aes(dir.path(), &name, text);
+        let Some(theirs) = sops_decrypt(dir.path(), &enc) else {
+            return;
+        };
+        assert_eq!(
+            theirs.replace('\r', ""),
+            text.replace('\r', "").trim_end().to_string() + "\n",
+            "{text:?}"
+        );
+        assert_eq!(ours_decrypt(dir.path(), &enc), *text, "{text:?}");
+        let x = write(
+            dir.path(),
+            &format!("x{i}.env"),
+            &encrypt_text(dir.path(), &name, text, &[]),
+        );
+        assert_eq!(ours_decrypt(dir.path(), &x), *text, "{text:?}");
+    }
+    // sops writes a CRLF file with `\n` lines and `\r` in its values.
+    let plain = write(dir.path(), "s.env", "A=1\r\nB=two\r\n");
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let theirs = write(
+        dir.path(),
+        "s.enc.env",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    assert_eq!(ours_decrypt(dir.path(), &theirs), "A=1\r\nB=two\r\n");
+}
+
+/// Mapping keys sops does not read as strings: sops refuses to encrypt
+/// (exit 23, "Tree contains a non-string key") and so does AES mode; the
+/// keys it reads as strings are fine in both.
+#[test]
+fn non_string_keys_refused_in_aes_mode_as_sops_does() {
+    let dir = tempdir();
+    for key in [
+        "200",
+        "0x1F",
+        "1.5",
+        ".inf",
+        "true",
+        "null",
+        "~",
+        "2024-01-02",
+        "\"200\"",
+        "'true'",
+        "!!str 200",
+        "yes",
+        "on",
+        "name",
+    ] {
+        let text = format!("a:\n  {key}: v\n");
+        let plain = write(dir.path(), "k.yaml", &text);
+        let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+            return;
+        };
+        let theirs = c
+            .args(["encrypt", "--age", &demo_recipient()])
+            .arg(&plain)
+            .output()
+            .unwrap();
+        let ours = cmd(dir.path(), None)
+            .args([
+                "encrypt",
+                "--cipher",
+                "aes256-gcm",
+                "--age",
+                &demo_recipient(),
+            ])
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_eq!(ours.status.code(), theirs.status.code(), "{key}");
+        if ours.status.success() {
+            let enc = write(
+                dir.path(),
+                "k.enc.yaml",
+                &String::from_utf8(ours.stdout).unwrap(),
+            );
+            sops_decrypt(dir.path(), &enc).unwrap();
+        } else {
+            assert!(String::from_utf8_lossy(&ours.stderr).contains("not a string"));
+        }
+    }
+    // The default cipher (sops-like's own format) keeps such keys.
+    let plain = write(dir.path(), "k.yaml", "200: ok\n");
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+}
+
+/// A .env file with a BOM: sops reads it as part of the first key (AAD
+/// `\u{feff}A:`); both tools read each other's files, the bytes come back
+/// exactly, and a file from an earlier sops-like build (AAD `A:`) opens.
+#[test]
+fn dotenv_bom_both_ways() {
+    let dir = tempdir();
+    let text = "\u{feff}A=1\nB=2\n";
+    let enc = ours_aes(dir.path(), "b.env", text);
+    let Some(theirs) = sops_decrypt(dir.path(), &enc) else {
+        return;
+    };
+    assert_eq!(theirs, text);
+    assert_eq!(ours_decrypt(dir.path(), &enc), text);
+    let x = write(
+        dir.path(),
+        "x.env",
+        &encrypt_text(dir.path(), "b.env", text, &[]),
+    );
+    assert_eq!(ours_decrypt(dir.path(), &x), text);
+    let plain = write(dir.path(), "p.env", text);
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let s = write(dir.path(), "s.env", &String::from_utf8(out.stdout).unwrap());
+    assert_eq!(ours_decrypt(dir.path(), &s), text);
+    let earlier = root().join("testdata/earlier/bom.enc.env");
+    assert_eq!(ours_decrypt(dir.path(), &earlier), text);
+    // exec-env names the variable without the BOM.
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["exec-env"])
+        .arg(&x)
+        .arg("printf %s \"$A\"")
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "1");
+}
+
+/// Strings holding U+2028, U+2029 or U+0085 are written double-quoted with
+/// `\L`, `\P`, `\N` in YAML: go-yaml (sops) cannot parse them raw in a plain
+/// or block scalar.
+#[test]
+fn yaml_output_escapes_unicode_line_separators() {
+    let dir = tempdir();
+    let json =
+        "{\"s\": \"a\\u2028b\", \"t\": \"x\\u2029\\u0085y\", \"m\": \"l1\\nl2\\u2028\\n\"}\n";
+    let plain = write(dir.path(), "u.json", json);
+    let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+        return;
+    };
+    let out = c
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let enc = write(
+        dir.path(),
+        "u.enc.json",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "--output-type", "yaml"])
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(!yaml.contains(['\u{2028}', '\u{2029}', '\u{85}']), "{yaml}");
+    // sops parses it back to the same strings.
+    let y = write(dir.path(), "u.yaml", &yaml);
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&y)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let y_enc = write(
+        dir.path(),
+        "u.enc.yaml",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .args(["decrypt", "--output-type", "json"])
+        .arg(&y_enc)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let back: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(back, want);
+    // An AES-mode YAML value decrypts to the escaped form too.
+    let ours = cmd(dir.path(), Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(&y_enc)
+        .output()
+        .unwrap();
+    assert_ok(&ours);
+    let text = String::from_utf8(ours.stdout).unwrap();
+    assert!(text.contains("s: \"a\\Lb\""), "{text}");
+}

@@ -431,6 +431,13 @@ fn encrypt_with(
         return Err(EngineError::AlreadyEncrypted);
     }
     let decider = Decider::new(&template.effective_selector())?;
+    if let (CipherKind::Aes256Gcm, Some(at)) = (cipher, parsed.non_string_key) {
+        let pos = crate::syntax::ParseError::at(src, at, "");
+        return Err(EngineError::SopsIncompatible(format!(
+            "line {}: a mapping key that is not a string (a number, boolean, null, date or collection) cannot be written for sops, which refuses such keys (\"Tree contains a non-string key\"); quote the key, or use the xchacha20-poly1305 cipher",
+            pos.line
+        )));
+    }
     if cipher == CipherKind::Aes256Gcm && has_encrypted_alias(&parsed.tree, &decider) {
         return Err(EngineError::SopsIncompatible(
             "YAML aliases of encrypted values cannot be written for sops: sops expands an alias and decrypts the copy at the alias's own path, which fails; use the xchacha20-poly1305 cipher, or write the values out instead of aliasing them".into(),

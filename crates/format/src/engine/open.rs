@@ -40,6 +40,9 @@ struct Out {
     /// (the plaintext is the replacement) or where it ends.
     repl_end: u32,
     repl_after_plain: bool,
+    /// Opened with another AAD than its path's (a comment placed elsewhere
+    /// by its writer): not stashed, so that it is sealed anew at its path.
+    moved: bool,
     /// A value (not a comment, not a comment item): part of the MAC.
     value: bool,
 }
@@ -158,6 +161,11 @@ struct Collector<'a> {
     /// nested mapping to the deepest open mapping, which a layout-based
     /// parser may place higher up. Such comments are tried at every prefix.
     prev_path: Vec<&'a str>,
+    /// Comments whose other AADs are not listed yet: they are also tried
+    /// at every prefix of the next value's path (where earlier sops-like
+    /// builds put a comment that ends a nested block, or a `key: # c`
+    /// line comment).
+    open_comments: Vec<usize>,
 }
 
 impl<'a> Collector<'a> {
@@ -171,6 +179,7 @@ impl<'a> Collector<'a> {
             jobs: Vec::with_capacity(capacity),
             steps: Vec::new(),
             prev_path: Vec::new(),
+            open_comments: Vec::new(),
         }
     }
 
@@ -196,6 +205,7 @@ impl<'a> Collector<'a> {
         }
         let path = place.path;
         if let Leaf::Value(_) = leaf {
+            self.list_candidates(path);
             self.prev_path.clear();
             self.prev_path.extend_from_slice(path);
         }
@@ -209,25 +219,58 @@ impl<'a> Collector<'a> {
                 _ => return,
             },
         };
-        let first = self.candidates.len();
         if slot.is_none() {
-            for k in (0..=self.prev_path.len()).rev() {
-                let candidate = self.prev_path.get(..k).unwrap_or_default();
-                if candidate != path {
-                    self.candidates.push(crate::cipher::aad(candidate));
-                }
-            }
+            self.open_comments.push(self.jobs.len());
         }
         self.jobs.push(Job {
             text,
             span,
             slot,
             aad: u32::try_from(self.aads.index(path)).unwrap_or(u32::MAX),
-            // Past u32 (never in practice) a comment is tried at its own
-            // path only.
-            candidates: u32::try_from(first).unwrap_or(u32::MAX)
-                ..u32::try_from(self.candidates.len()).unwrap_or(u32::MAX),
+            candidates: 0..0,
         });
+    }
+
+    /// List the other AADs of the comments since the last value: every
+    /// prefix of the last value's path, then of `next` (the next value's
+    /// path; empty at the end), but not the comment's own.
+    fn list_candidates(&mut self, next: &[&str]) {
+        for i in std::mem::take(&mut self.open_comments) {
+            let first = self.candidates.len();
+            let Some(job) = self.jobs.get(i) else {
+                continue;
+            };
+            let own = self.aads.get(job.aad as usize).to_string();
+            let prev = (0..=self.prev_path.len())
+                .rev()
+                .map(|k| self.prev_path.get(..k).unwrap_or_default());
+            let after = (0..=next.len())
+                .rev()
+                .map(|k| next.get(..k).unwrap_or_default());
+            for candidate in prev.chain(after) {
+                let aad = crate::cipher::aad(candidate);
+                if aad != own
+                    && !self
+                        .candidates
+                        .get(first..)
+                        .unwrap_or_default()
+                        .contains(&aad)
+                {
+                    self.candidates.push(aad);
+                }
+            }
+            if let Some(job) = self.jobs.get_mut(i) {
+                // Past u32 (never in practice) a comment is tried at its
+                // own path only.
+                job.candidates = u32::try_from(first).unwrap_or(u32::MAX)
+                    ..u32::try_from(self.candidates.len()).unwrap_or(u32::MAX);
+            }
+        }
+    }
+
+    /// List the other AADs of the comments still open (before opening).
+    fn finish(&mut self) {
+        self.list_candidates(&[]);
     }
 
     /// Forget the collected work (the walk state stays).
@@ -260,6 +303,9 @@ fn open_collected(
 /// Remember every opened leaf's ciphertext (see [`Stash`]).
 fn stash_opened(stash: &mut Stash, c: &Collector<'_>, opened: &Opened<'_>) {
     for (entry, job) in opened.iter().zip(&c.jobs) {
+        if entry.out.moved {
+            continue;
+        }
         let ty = match job.slot {
             None => "comment",
             Some(_) => EncParts::split(job.text).map_or("", |p| p.ty),
@@ -530,10 +576,12 @@ fn batches(
         }
         collector.visit(place, leaf);
         if collector.jobs.len() >= BATCH {
+            collector.finish();
             result = batch(&collector, stash);
             collector.clear();
         }
     });
+    collector.finish();
     Ok(result? && batch(&collector, stash)? && out.finish())
 }
 
@@ -710,6 +758,7 @@ fn open_whole(
     walk(&file.parsed.tree, |place, leaf| {
         collector.visit(place, leaf)
     });
+    collector.finish();
     let chunks = open_collected(file, key, &collector)?;
     let opened = Opened {
         chunks: &chunks,
@@ -801,6 +850,12 @@ fn open_chunk(
             ty: parts.ty.to_string(),
         };
         let mut opened = opener.open_into(&parts, path.as_bytes(), &mut scratch);
+        // A .env file's first key holds the file's BOM (as in sops);
+        // earlier sops-like builds left it out of the AAD.
+        let at_path = opened.is_ok();
+        if let (false, Some(without)) = (at_path, path.strip_prefix('\u{feff}')) {
+            opened = opener.open_into(&parts, without.as_bytes(), &mut scratch);
+        }
         if is_comment && opened.is_err() {
             let (from, to) = (job.candidates.start as usize, job.candidates.end as usize);
             for candidate in candidates.get(from..to).unwrap_or_default() {
@@ -814,6 +869,7 @@ fn open_chunk(
             }
         }
         opened.map_err(fail)?;
+        let moved = !at_path;
         let plain = std::str::from_utf8(&scratch).map_err(|_| bad_type())?;
         let start = buf.len();
         push_secret(&mut buf, plain);
@@ -847,6 +903,7 @@ fn open_chunk(
             plain_end: offset(plain_range.end)?,
             repl_end: offset(repl.end)?,
             repl_after_plain: repl.start != plain_range.start,
+            moved,
             value: !is_comment && parts.ty != "comment",
         });
     }

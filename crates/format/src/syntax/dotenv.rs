@@ -3,8 +3,9 @@
 //! values and the MAC, while every byte of the file is kept.
 //!
 //! * A key is every byte before the first `=` (`export X` and `SPACED ` are
-//!   keys, as in sops: the key is the AAD path). A leading BOM is not part
-//!   of the first key.
+//!   keys, as in sops: the key is the AAD path). A leading BOM is part of
+//!   the first key, as in sops (its AAD is `\u{feff}KEY:`); [`env_key`]
+//!   drops it.
 //! * A value is every byte after the first `=` up to the end of the line
 //!   (a `\r` before a `\n` is part of the line break; a final lone `\r` is content, as in sops). Its [`Value::Str`]
 //!   is that text with the two characters `\n` turned into a newline, quotes
@@ -77,13 +78,22 @@ impl Syntax for Dotenv {
         if pairs.is_empty() {
             return Ok(Vec::new());
         }
-        let eol = line_break_style(src);
+        // sops splits lines at `\n` and writes its metadata lines with `\n`
+        // whatever the file uses: in a `\r\n` file, `\r\n` lines would give
+        // every metadata value a final `\r` that sops cannot read (its
+        // `lastmodified` no longer parses). The data lines keep theirs.
+        let eol = "\n";
         let trailing = src.is_empty() || src.ends_with('\n');
         let at = src.len();
-        // The line break put before the block: if the file ends with a `\r`
-        // (part of the last value, as in sops), a plain `\n` would turn that
-        // `\r` into a line break and change the value, so use `\r\n`.
-        let first_break = if src.ends_with('\r') { "\r\n" } else { eol };
+        // The line break put before the block when the file has no final
+        // one: the file's own; and if the file ends with a `\r` (part of
+        // the last value, as in sops), a plain `\n` would turn that `\r`
+        // into a line break and change the value, so `\r\n`.
+        let first_break = if src.ends_with('\r') {
+            "\r\n"
+        } else {
+            line_break_style(src)
+        };
         let mut out = String::new();
         for (name, value) in pairs {
             if name.contains(['=', '\n', '\r']) {
@@ -148,7 +158,9 @@ impl Syntax for Dotenv {
 /// The variable name of a raw .env key: surrounding blanks and an `export `
 /// prefix removed (`  export  FOO ` → `FOO`).
 pub fn env_key(raw_key: &str) -> &str {
-    let key = raw_key.trim_matches(is_blank);
+    let key = raw_key
+        .trim_start_matches('\u{feff}')
+        .trim_matches(is_blank);
     match key.strip_prefix("export") {
         Some(rest) if rest.starts_with(is_blank) => rest.trim_start_matches(is_blank),
         _ => key,
@@ -374,6 +386,7 @@ fn parse_with(src: &str, lean: bool) -> Result<Parsed, ParseError> {
         metadata: (!meta.is_empty()).then(|| unflatten(meta)),
         metadata_spans,
         marks: Vec::new(),
+        non_string_key: None,
     })
 }
 
@@ -461,8 +474,14 @@ fn next_line(src: &str, start: usize) -> Result<Line, ParseError> {
                     Some(close) => (content_end, end) = line_bounds(src, close),
                 }
             }
+            // sops reads a BOM as the first key's first character.
+            let key_start = if start == BOM.len() && src.starts_with(BOM) {
+                0
+            } else {
+                start
+            };
             Kind::Pair {
-                key: start..start + eq,
+                key: key_start..start + eq,
                 value: value_start..content_end,
             }
         }
@@ -762,8 +781,13 @@ pub(crate) mod tests {
     #[test]
     fn crlf_bom_and_blank_lines() {
         let src = "\u{feff}A=1\r\n\r\n  \t\r\n# c\r\nB=2\r";
-        // A lone `\r` at the very end is content, as in sops.
-        assert_eq!(pairs(src), [kv("A", "1", "1"), kv("B", "2\r", "2\r")]);
+        // A lone `\r` at the very end is content, as in sops; the BOM is
+        // part of the first key, as in sops (its AAD is `\u{feff}A:`).
+        assert_eq!(
+            pairs(src),
+            [kv("\u{feff}A", "1", "1"), kv("B", "2\r", "2\r")]
+        );
+        assert_eq!(env_key("\u{feff}A"), "A");
         assert_eq!(comments(src), [" c"]);
         // A `\r` not before a line break stays in the value.
         assert_eq!(pairs("A=x\ry\n"), [kv("A", "x\ry", "x\ry")]);
@@ -906,9 +930,10 @@ pub(crate) mod tests {
     fn insert_metadata_like_sops() {
         assert_eq!(insert("A=1\n"), format!("A=1\n{SAMPLE_LINES}"));
         assert_eq!(insert(""), SAMPLE_LINES);
+        // sops writes its lines with `\n` in a `\r\n` file too.
         assert_eq!(
             insert("A=1\r\nB=2\r\n"),
-            format!("A=1\r\nB=2\r\n{}", SAMPLE_LINES.replace('\n', "\r\n"))
+            format!("A=1\r\nB=2\r\n{SAMPLE_LINES}")
         );
         // No final line break: one is inserted first, none at the end.
         let out = insert("A=1");

@@ -98,6 +98,11 @@ pub struct Parsed {
     /// Positions the syntax module recorded for its own use (for example
     /// where each YAML document ends). Meaningless to other modules.
     pub marks: Vec<usize>,
+    /// The byte offset of the first mapping key that sops does not read as
+    /// a string (YAML `200:`, `true:`, `~:`, `2024-01-02:`, `[a, b]:`…):
+    /// sops refuses to encrypt such a tree ("non-string key"), so AES mode
+    /// does too. `None` in formats whose keys are always strings.
+    pub non_string_key: Option<usize>,
 }
 
 /// Input that is not valid in its format.

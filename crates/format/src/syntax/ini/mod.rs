@@ -133,6 +133,7 @@ impl Syntax for Ini {
             metadata: (!meta_blocks.is_empty()).then(|| unflatten(meta)),
             metadata_spans,
             marks: Vec::new(),
+            non_string_key: None,
         })
     }
 

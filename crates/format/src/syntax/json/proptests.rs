@@ -166,6 +166,9 @@ fn matches(node: &Node, model: &Model) -> bool {
             (Value::Null, Model::Null) => true,
             (Value::Bool(a), Model::Bool(b)) => a == b,
             (Value::Float(a), Model::Num(b)) => a.to_bits() == b.to_bits(),
+            // An integer lexeme reads as an `Int` (JSON writes an integral
+            // float as one).
+            (Value::Int(a), Model::Num(b)) => (*a as f64).to_bits() == b.to_bits(),
             (Value::Str(a), Model::Str(b)) => a == b,
             _ => false,
         },
@@ -206,7 +209,13 @@ proptest! {
             if let Leaf::Value(s) = leaf {
                 let lexeme = Json.value_lexeme(Slot::Quoted, &s.value);
                 let back = Json.parse(&lexeme).ok().and_then(|p| p.tree.docs.into_iter().next());
-                let same = matches!(back, Some(Node::Scalar(b)) if b.value == s.value);
+                // An integral float is written as an integer (as sops
+                // writes it), which reads back as an `Int`.
+                let num = |v: &Value| match v {
+                    Value::Int(i) => Value::Float(*i as f64),
+                    v => v.clone(),
+                };
+                let same = matches!(back, Some(Node::Scalar(b)) if num(&b.value) == num(&s.value));
                 let token = s.span.clone().and_then(|sp| text.get(sp));
                 if !same || token.is_none_or(|t| t.trim() != t || t.is_empty()) {
                     bad = Some(lexeme);
@@ -218,7 +227,10 @@ proptest! {
         let emitted = Json.emit(&parsed.tree).map_err(|e| TestCaseError::fail(e.0))?;
         let again = Json.parse(&emitted).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(matches(&again.tree.docs[0], &model), "emit: {}", emitted);
-        prop_assert_eq!(plain(&again.tree.docs[0]), plain(&parsed.tree.docs[0]));
+        prop_assert_eq!(
+            plain(&crate::syntax::edit::check::floats(again.tree.docs[0].clone())),
+            plain(&crate::syntax::edit::check::floats(parsed.tree.docs[0].clone()))
+        );
         let closed = emitted.ends_with("}\n") || emitted.ends_with("]\n");
         prop_assert!(closed, "no final newline");
     }

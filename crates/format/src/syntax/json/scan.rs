@@ -169,7 +169,7 @@ impl Parser<'_> {
                 true => Value::Str(String::new()),
                 false => Value::Str(self.string()?),
             },
-            Some(b'-' | b'0'..=b'9') => Value::Float(self.number()?),
+            Some(b'-' | b'0'..=b'9') => self.number()?,
             Some(b't') => self.literal("true", Value::Bool(true))?,
             Some(b'f') => self.literal("false", Value::Bool(false))?,
             Some(b'n') => self.literal("null", Value::Null)?,
@@ -305,7 +305,12 @@ impl Parser<'_> {
     }
 
     /// At a digit or `-`: the number as the nearest f64 (as sops reads it).
-    fn number(&mut self) -> Result<f64, ParseError> {
+    /// A number: an integer lexeme (no fraction, no exponent, not `-0`)
+    /// that fits `i64` is an `Int`, so that it stays an integer when the
+    /// document is written as YAML, TOML or INI; any other is a `Float`.
+    /// (sops reads every JSON number as a float64; an `Int` has the same
+    /// sops text for these, and sops reads `type:int` back the same.)
+    fn number(&mut self) -> Result<Value, ParseError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -332,12 +337,18 @@ impl Parser<'_> {
             }
             self.digits();
         }
+        let lexeme = self.src.get(start..self.pos).unwrap_or("");
+        if lexeme.bytes().all(|b| b.is_ascii_digit() || b == b'-') && lexeme != "-0" {
+            if let Ok(i) = lexeme.parse::<i64>() {
+                return Ok(Value::Int(i));
+            }
+        }
         // The JSON number grammar is a subset of what `f64::from_str` takes;
         // out-of-range exponents give ±inf or ±0, as the nearest f64.
-        self.src
-            .get(start..self.pos)
-            .and_then(|lexeme| lexeme.parse::<f64>().ok())
-            .ok_or_else(|| self.err(start, "invalid number"))
+        lexeme
+            .parse::<f64>()
+            .map(Value::Float)
+            .map_err(|_| self.err(start, "invalid number"))
     }
 
     fn digits(&mut self) {

@@ -46,10 +46,16 @@ fn spans_are_exact_tokens() {
 }
 
 #[test]
-fn every_number_is_a_float_keeping_its_digits() {
-    let src = "[1, 12345678901234567890123, 1e400, -1e400, 1e-400, 9007199254740993]";
+fn integers_stay_integers_other_numbers_are_floats_keeping_their_digits() {
+    let src =
+        "[1, 12345678901234567890123, 1e400, -1e400, 1e-400, 9007199254740993, 1.0, -0, -42, 1e3]";
     let got = leaves(src);
-    assert!(got[0] == (Value::Float(1.0), "1".into()));
+    assert!(got[0] == (Value::Int(1), "1".into()));
+    assert!(got[5].0 == Value::Int(9007199254740993));
+    assert!(got[6].0 == Value::Float(1.0));
+    assert!(got[7].0 == Value::Float(-0.0));
+    assert!(got[8].0 == Value::Int(-42));
+    assert!(got[9].0 == Value::Float(1000.0));
     assert!(
         got[1]
             == (

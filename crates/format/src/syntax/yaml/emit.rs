@@ -149,11 +149,7 @@ impl<'a> Emitter<'a> {
             && !s.contains(" \n")
             && !s.ends_with(' ')
             && (self.keep || !s.ends_with("\n\n"))
-            && s.chars().all(|c| {
-                c == '\n'
-                    || matches!(c, ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
-                        && c != '\u{feff}'
-            })
+            && s.chars().all(|c| c == '\n' || super::lexeme::printable(c))
     }
 
     /// `|`, `|-` or `|+` (with an indentation indicator when the text

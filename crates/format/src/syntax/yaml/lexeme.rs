@@ -113,10 +113,12 @@ fn base60(s: &str) -> bool {
 }
 
 /// YAML 1.2 printable characters that may appear raw in any scalar (no
-/// tab, no line break, no NEL, no byte order mark).
-fn printable(c: char) -> bool {
+/// tab, no line break, no NEL, no byte order mark, no U+2028/U+2029: go-yaml
+/// reads those two as line breaks, so a plain scalar holding one does not
+/// parse).
+pub(crate) fn printable(c: char) -> bool {
     matches!(c, ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
-        && c != '\u{feff}'
+        && !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')
 }
 
 /// A double-quoted scalar with YAML escapes for everything unprintable.
@@ -137,6 +139,9 @@ pub(crate) fn double_quoted(s: &str) -> String {
             '\u{c}' => out.push_str("\\f"),
             '\u{1b}' => out.push_str("\\e"),
             '\u{feff}' => out.push_str("\\uFEFF"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
             c if (c as u32) < 0x20 || c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) => {
                 out.push_str(&format!("\\x{:02X}", c as u32));
             }
@@ -213,7 +218,13 @@ mod tests {
     #[test]
     fn quoting_escapes() {
         assert_eq!(double_quoted("a\"b\\c\n\t"), r#""a\"b\\c\n\t""#);
-        assert_eq!(double_quoted("\u{1}\u{7f}\u{85}"), r#""\x01\x7F\x85""#);
+        assert_eq!(double_quoted("\u{1}\u{7f}\u{85}"), r#""\x01\x7F\N""#);
+        // go-yaml reads U+2028/U+2029 as line breaks: never raw.
+        assert_eq!(double_quoted("a\u{2028}b\u{2029}"), r#""a\Lb\P""#);
+        for s in ["a\u{2028}b", "a\u{2029}", "\u{85}x"] {
+            assert!(!plain_ok(s, false), "{s:?}");
+            assert_eq!(value_lexeme(&Value::Str(s.into()), false), double_quoted(s));
+        }
         assert_eq!(double_quoted("é🎉"), "\"é🎉\"");
         assert_eq!(double_quoted("\u{feff}\u{fffe}"), r#""\uFEFF\uFFFE""#);
     }

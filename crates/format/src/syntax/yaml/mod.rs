@@ -13,6 +13,7 @@
 mod comment_item;
 mod edit;
 mod emit;
+mod foot;
 mod lexeme;
 mod parse;
 mod resolve;

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use granit_parser::{ErrorKind, Event, Parser, ScalarStyle, ScanError, StructureStyle, Tag};
 
+use super::foot::Closing;
 use super::resolve::{resolve_core_tag, resolve_typed};
 use super::text::{is_lb, line_break_style, line_start, skip_ws_back};
 use crate::syntax::{ParseError, Parsed};
@@ -142,6 +143,21 @@ impl Frame {
         }
     }
 
+    /// The node of the last entry or item, once complete.
+    fn last_node_mut(&mut self) -> Option<&mut Node> {
+        match &mut self.coll {
+            Coll::Map(entries) if self.key.is_none() => match entries.last_mut() {
+                Some(Entry::Pair(p)) => Some(&mut p.value),
+                _ => None,
+            },
+            Coll::Map(_) => None,
+            Coll::Seq(items) => match items.last_mut() {
+                Some(Item::Node(n)) => Some(n),
+                _ => None,
+            },
+        }
+    }
+
     fn push_comment(&mut self, c: Comment) {
         match &mut self.coll {
             Coll::Map(entries) => entries.push(Entry::Comment(c)),
@@ -181,6 +197,14 @@ struct Builder<'s> {
     last_wide: Span,
     /// Leave `ENC[…]` plain scalars' values empty (see [`parse_with`]).
     lean: bool,
+    /// Comments waiting while block collections close (see
+    /// [`super::foot`]).
+    closing: Option<Closing>,
+    /// The first mapping key sops does not read as a string.
+    non_string_key: Option<usize>,
+    /// The last event closed a flow collection: a comment right after it
+    /// on its line belongs in it (sops: the collection's line comment).
+    after_flow: bool,
 }
 
 /// What a scalar is needed as.
@@ -219,6 +243,9 @@ impl<'s> Builder<'s> {
             prev_end: 0,
             last_wide: 0..0,
             lean: false,
+            closing: None,
+            after_flow: false,
+            non_string_key: None,
         }
     }
 
@@ -229,6 +256,7 @@ impl<'s> Builder<'s> {
                 metadata: self.metadata,
                 metadata_spans: self.metadata_spans,
                 marks: layout_marks(self.src.len(), &self.layouts),
+                non_string_key: self.non_string_key,
             },
             layouts: self.layouts,
         }
@@ -241,11 +269,25 @@ impl<'s> Builder<'s> {
         tag_start: Option<usize>,
     ) -> Result<(), ParseError> {
         let is_comment = matches!(event, Event::Comment(..));
-        self.handle(event, range.clone(), tag_start)?;
+        let is_close = matches!(event, Event::MappingEnd | Event::SequenceEnd);
+        if !is_close {
+            self.end_closing();
+        }
+        let after_flow = self.after_flow;
+        self.after_flow = false;
+        self.handle(event, range.clone(), tag_start, after_flow)?;
         if !is_comment {
             self.prev_end = range.end;
         }
         Ok(())
+    }
+
+    /// The comments no closing collection took wait for the next key or
+    /// item again.
+    fn end_closing(&mut self) {
+        if let Some(closing) = self.closing.take() {
+            self.pending = closing.rest();
+        }
     }
 
     fn handle(
@@ -253,6 +295,7 @@ impl<'s> Builder<'s> {
         event: Event<'_>,
         range: Span,
         tag_start: Option<usize>,
+        after_flow: bool,
     ) -> Result<(), ParseError> {
         match event {
             Event::StreamStart | Event::Anchor(..) => {}
@@ -265,10 +308,16 @@ impl<'s> Builder<'s> {
                 });
             }
             Event::DocumentEnd => self.document_end(range),
-            Event::Comment(text, placement) => self.comment(text, placement, range),
+            Event::Comment(text, placement) => self.comment(text, placement, range, after_flow),
             Event::Scalar(value, style, anchor, tag) => {
                 self.before_node();
                 let is_key = matches!(self.role(), Role::Key);
+                if is_key
+                    && self.non_string_key.is_none()
+                    && !key_is_string(&value, style, tag.as_deref())
+                {
+                    self.non_string_key = Some(range.start);
+                }
                 let key = match (is_key, anchor) {
                     (true, 0) => Want::KeyOnly,
                     (false, 0) => Want::Node,
@@ -337,7 +386,13 @@ impl<'s> Builder<'s> {
         }
     }
 
-    fn comment(&mut self, text: Cow<'_, str>, placement: granit_parser::Placement, range: Span) {
+    fn comment(
+        &mut self,
+        text: Cow<'_, str>,
+        placement: granit_parser::Placement,
+        range: Span,
+        after_flow: bool,
+    ) {
         self.comments.insert(range.end, range.start);
         if self.last_wide.contains(&range.start) {
             // On a block scalar's header line: part of that lexeme.
@@ -348,9 +403,24 @@ impl<'s> Builder<'s> {
             span: Some(range.start + 1..range.end),
         };
         if placement == granit_parser::Placement::Right && self.pending.is_empty() {
-            if let Some(f) = self.stack.last_mut().filter(|f| f.between_entries()) {
-                f.push_comment(c);
-                return;
+            if let Some(f) = self.stack.last_mut() {
+                if after_flow {
+                    // `key: {…} # c`: in the flow collection just closed.
+                    if let Some(node) = f.last_node_mut() {
+                        match node {
+                            Node::Map(entries) => entries.push(Entry::Comment(c)),
+                            Node::Seq(items) => items.push(Item::Comment(c)),
+                            _ => f.push_comment(c),
+                        }
+                        return;
+                    }
+                }
+                // After an entry, or after a key whose value is below
+                // (`key: # c`: sops puts it before the key).
+                if f.between_entries() || (!f.flow && matches!(f.coll, Coll::Map(_))) {
+                    f.push_comment(c);
+                    return;
+                }
             }
         }
         self.pending.push(c);
@@ -358,6 +428,9 @@ impl<'s> Builder<'s> {
 
     fn open(&mut self, coll: Coll, style: StructureStyle, anchor: usize, range: Span) {
         let as_key = matches!(self.role(), Role::Key);
+        if as_key && self.non_string_key.is_none() {
+            self.non_string_key = Some(range.start);
+        }
         self.before_node();
         self.stack.push(Frame {
             coll,
@@ -376,6 +449,11 @@ impl<'s> Builder<'s> {
         let Some(mut f) = self.stack.pop() else {
             return Ok(());
         };
+        if f.flow {
+            self.after_flow = true;
+        } else {
+            self.foot_comments(&mut f);
+        }
         // A key without a value (`{a}`, `? a`): its value is null.
         if let (Some((key, _)), Coll::Map(entries)) = (f.key.take(), &mut f.coll) {
             entries.push(Entry::Pair(Pair {
@@ -427,6 +505,36 @@ impl<'s> Builder<'s> {
             key,
         };
         self.complete(done, f.anchor)
+    }
+
+    /// Give a closing block collection the waiting comments that sops puts
+    /// at its end (see [`super::foot`]).
+    fn foot_comments(&mut self, f: &mut Frame) {
+        let col = |pos: usize| pos - line_start(self.src, pos).min(pos);
+        if self.closing.is_none() && !self.pending.is_empty() {
+            let pending = std::mem::take(&mut self.pending);
+            // The metadata key's column: a block mapping's keys' at the top.
+            let root = self.stack.first().unwrap_or(&*f);
+            let end = match (&root.coll, root.flow) {
+                (Coll::Map(_), false) => Some(root.first_key.map_or(0, col)),
+                _ => None,
+            };
+            self.closing = Some(Closing::new(self.src, pending, end));
+        }
+        let Some(closing) = self.closing.as_mut() else {
+            return;
+        };
+        let indent = col(f.start);
+        // A block sequence at its key's column (`key:\n- a`) has no
+        // indentation level of its own in go-yaml.
+        let claims = !matches!(f.coll, Coll::Seq(_))
+            || !self
+                .stack
+                .last()
+                .is_some_and(|p| !p.flow && p.first_key.is_some_and(|k| col(k) == indent));
+        for c in closing.take(indent, claims) {
+            f.push_comment(c);
+        }
     }
 
     /// Whether the text before a flow mapping's `}` at `close` ends with an
@@ -750,6 +858,20 @@ impl<'s> Builder<'s> {
             append_comments(last, &mut self.pending);
         }
         self.pending.clear();
+    }
+}
+
+/// Whether go-yaml reads a mapping key as a string (sops refuses any other
+/// key): quoted, `!!str`, another tag, or a plain scalar that resolves to
+/// a string (not an int, float, bool, null or timestamp).
+fn key_is_string(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> bool {
+    match tag {
+        Some(t) if t.handle() == "tag:yaml.org,2002:" => t.suffix() == "str",
+        Some(_) => true,
+        None if style == ScalarStyle::Plain => {
+            matches!(resolve_typed(value), None | Some(Value::Str(_)))
+        }
+        None => true,
     }
 }
 

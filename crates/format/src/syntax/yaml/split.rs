@@ -221,6 +221,9 @@ fn join(src: &str, at: usize, first: Output, second: Output) -> Option<Output> {
                 .map(|s| s.start + at..s.end + at)
                 .collect(),
             marks: layout_marks(src.len(), &layouts),
+            non_string_key: head_parsed
+                .non_string_key
+                .or(tail_parsed.non_string_key.map(|k| k + at)),
         },
         layouts,
     })

@@ -517,3 +517,41 @@ fn perf_3mb() {
     crate::walk::walk(&p.tree, |_, _| n += 1);
     println!("{} bytes, {n} leaves, parsed in {elapsed:?}", src.len());
 }
+
+/// A comment that ends a nested block belongs where sops (go-yaml v3)
+/// puts it: its path is the comment's AAD. Measured with sops 3.11; the
+/// encrypted file has the `sops:` key after the document, so the end of
+/// the document reads like a top-level key.
+#[test]
+fn comments_ending_nested_blocks_go_where_sops_puts_them() {
+    for (src, want) in [
+        ("a:\n  b:\n    c: 1\n    # x\n  d: 2\n", vec!["a.b: x"]),
+        ("a:\n  b:\n    c: 1\n  # x\n  d: 2\n", vec!["a: x"]),
+        ("a:\n  b:\n    c: 1\n# x\nd: 2\n", vec![": x"]),
+        ("a:\n  b:\n    c: 1\n\n    # x\n  d: 2\n", vec!["a.b: x"]),
+        ("a:\n  b:\n    c: 1\n      # x\n  d: 2\n", vec!["a.b: x"]),
+        (
+            "a:\n  b:\n    c: 1\n    # x\n  # y\n# z\nd: 2\n",
+            vec!["a.b: x", "a: y", ": z"],
+        ),
+        (
+            "a:\n  b:\n    c:\n      e: 1\n    # x\nd: 2\n",
+            vec!["a.b.c: x"],
+        ),
+        (
+            "a:\n  b:\n    c:\n      e: 1\n    # x\n\nd: 2\n",
+            vec!["a.b: x"],
+        ),
+        ("a:\n  b:\n    c: 1\n# x\n  d: 2\n", vec!["a.b: x"]),
+        // At the end: `sops:` follows in the encrypted file.
+        ("a:\n  b:\n    c: 1\n  # x\n", vec!["a.b: x"]),
+        ("a:\n  b:\n    c: 1\n  # x\n\n", vec!["a: x"]),
+        ("l:\n  - 1\n  # x\n  - 2\n", vec!["l: x"]),
+        ("a:\n  l:\n    - 1\n    # x\nd: 2\n", vec!["a.l: x"]),
+        ("f: {a: 1, b: 2} # x\ng: 1\n", vec!["f: x"]),
+        ("a: # x\n  b: 1\n", vec![": x"]),
+        ("a:\n  b: 1 # x\n", vec!["a: x"]),
+    ] {
+        assert_eq!(comments(src), want, "{src:?}");
+    }
+}
