@@ -728,3 +728,204 @@ fn yaml_output_escapes_unicode_line_separators() {
     let text = String::from_utf8(ours.stdout).unwrap();
     assert!(text.contains("s: \"a\\Lb\""), "{text}");
 }
+
+/// A YAML document with `# cN` comments at varied columns, built from a
+/// tape of choices (0 everywhere is the simplest document, so proptest
+/// shrinks towards it): nested mappings, sequences at and under their key's
+/// column, sequences of mappings, comments before keys, between items, at
+/// the ends of nested blocks, after values, blank lines around them, at the
+/// end of the file and documents after `---`.
+struct CommentDoc<'a> {
+    tape: &'a [u8],
+    at: usize,
+    names: usize,
+    lines: Vec<String>,
+}
+
+impl CommentDoc<'_> {
+    fn pick(&mut self, n: u8) -> u8 {
+        let b = self.tape.get(self.at).copied().unwrap_or(0);
+        self.at += 1;
+        b % n.max(1)
+    }
+
+    /// One in `n` (0 on the tape: no).
+    fn chance(&mut self, n: u8) -> bool {
+        self.pick(n) == n - 1
+    }
+
+    fn comments(&mut self, max_col: u8) {
+        if self.chance(3) {
+            self.lines.push(String::new());
+        }
+        for _ in 0..=self.pick(3) {
+            self.names += 1;
+            let col = usize::from(self.pick(max_col + 1));
+            self.lines
+                .push(format!("{}# c{}", " ".repeat(col), self.names));
+            if self.chance(6) {
+                self.lines.push(String::new());
+            }
+        }
+    }
+
+    fn maybe_comments(&mut self, max_col: u8, one_in: u8) {
+        if self.chance(one_in) {
+            self.comments(max_col);
+        }
+    }
+
+    fn inline(&mut self) -> String {
+        if self.chance(6) {
+            self.names += 1;
+            format!(" # c{}", self.names)
+        } else {
+            String::new()
+        }
+    }
+
+    fn scalar(&mut self) -> &'static str {
+        ["1", "x", "true", "'q'", "2.5"][usize::from(self.pick(5))]
+    }
+
+    fn mapping(&mut self, indent: u8, depth: u8, first_prefix: Option<String>) {
+        let keys = 1 + self.pick(3);
+        for i in 0..keys {
+            let prefix = match (&first_prefix, i) {
+                (Some(p), 0) => p.clone(),
+                _ => {
+                    self.maybe_comments(indent + 4, 3);
+                    " ".repeat(usize::from(indent))
+                }
+            };
+            let kind = if depth < 3 { self.pick(10) } else { 0 };
+            let key = format!("{prefix}k{i}:");
+            if kind < 4 {
+                let (v, c) = (self.scalar(), self.inline());
+                self.lines.push(format!("{key} {v}{c}"));
+            } else {
+                let c = self.inline();
+                self.lines.push(format!("{key}{c}"));
+                self.maybe_comments(indent + 6, 5);
+                let step = [2, 4, 0][usize::from(self.pick(3))];
+                if kind < 7 {
+                    self.mapping(indent + step.max(2), depth + 1, None);
+                } else {
+                    self.sequence(indent + step, depth + 1);
+                }
+            }
+            self.maybe_comments(indent + 6, 4);
+        }
+    }
+
+    fn sequence(&mut self, indent: u8, depth: u8) {
+        for i in 0..=self.pick(3) {
+            if i > 0 {
+                self.maybe_comments(indent + 6, 3);
+            }
+            let dash = format!("{}- ", " ".repeat(usize::from(indent)));
+            if depth < 3 && self.chance(3) {
+                self.mapping(indent + 2, depth + 1, Some(dash));
+            } else {
+                let (v, c) = (self.scalar(), self.inline());
+                self.lines.push(format!("{dash}{v}{c}"));
+            }
+        }
+        self.maybe_comments(indent + 6, 3);
+    }
+
+    fn build(tape: &[u8]) -> String {
+        let mut d = CommentDoc {
+            tape,
+            at: 0,
+            names: 0,
+            lines: Vec::new(),
+        };
+        for n in 0..=d.pick(4) / 3 {
+            if n > 0 {
+                d.lines.push("---".to_string());
+            }
+            d.maybe_comments(4, 3);
+            d.mapping(0, 0, None);
+        }
+        d.maybe_comments(8, 2);
+        d.lines.join("\n") + "\n"
+    }
+}
+
+/// sops-like encrypts `text` in AES mode; the real sops decrypts every
+/// comment (no "possibly unencrypted comment" warning, each `# cN` back).
+fn sops_reads_every_comment(dir: &Path, text: &str) -> Result<(), String> {
+    let enc = ours_aes(dir, "c.yaml", text);
+    let Some(mut c) = sops(dir, "age-test.txt") else {
+        return Ok(());
+    };
+    let out = c
+        .arg("decrypt")
+        .arg(&enc)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let (theirs, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    if !out.status.success() || theirs.contains("ENC[") || err.contains("unencrypted comment") {
+        return Err(format!("{text}\n--- sops decrypt:\n{theirs}{err}"));
+    }
+    // sops reorders some comments; go-yaml drops a few (those it never
+    // attaches to a node) whatever the AAD.
+    let (mut got, mut want) = (comment_names(&theirs), comment_names(text));
+    got.sort();
+    want.sort();
+    if got != want {
+        return Err(format!("{text}\n--- comments lost:\n{theirs}"));
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(proptest_cases(16)))]
+
+    /// Comments anywhere in a YAML document: sops reads every one sops-like
+    /// encrypted (the comment's AAD is the path sops attaches it to).
+    ///
+    /// Ignored: the rule in `foot.rs` is not yet a port of go-yaml v3's
+    /// comment attachment, and about half of these documents still have a
+    /// comment whose AAD differs from sops's (see the shapes in
+    /// `COMMENT_PLACEMENTS_STILL_DIFFERENT`). Run with `--ignored`;
+    /// `scripts/comment-corpus.py` measures the rate and prints both AADs.
+    #[test]
+    #[ignore = "comment AADs not yet a faithful port of go-yaml v3"]
+    fn sops_reads_every_comment_we_encrypt(tape in prop::collection::vec(any::<u8>(), 0..160)) {
+        let text = CommentDoc::build(&tape);
+        let dir = tempdir();
+        if let Err(e) = sops_reads_every_comment(dir.path(), &text) {
+            prop_assert!(false, "{}", e);
+        }
+    }
+}
+
+/// Single comment groups (found by `scripts/comment-corpus.py`, one group
+/// per document) whose AAD sops-like still gets wrong: (ours, sops's).
+const COMMENT_PLACEMENTS_STILL_DIFFERENT: &[&str] = &[
+    // ours `k0:`, sops top level: after an indentless sequence's last item.
+    "k0:\n- true\n     # c1\nk1: x\n",
+    // ours `k0:k0:`, sops `k0:`: dedented below an indentless sequence in a
+    // sequence item's mapping.
+    "k0:\n- k0:\n  - true\n# c1\n    # c2\n      # c3\n  k1: x\n",
+    // ours `k0:`, sops `k0:k0:`: deeper than the last item, blank after.
+    "k0:\n    k0:\n      - x\n         # c1\n\n           # c2\n\n  # c3\n    k1:\n    - x\n",
+    // ours `k2:`, sops top level: dedented runs at the end of the file.
+    "k0: x\nk2: # c10\n    k0: v17\n# c11\n     # c12\n    # c13\n\n",
+];
+
+#[test]
+#[ignore = "comment AADs not yet a faithful port of go-yaml v3"]
+fn comment_placements_still_different_from_sops() {
+    let dir = tempdir();
+    let failed: Vec<String> = COMMENT_PLACEMENTS_STILL_DIFFERENT
+        .iter()
+        .filter_map(|t| sops_reads_every_comment(dir.path(), t).err())
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
