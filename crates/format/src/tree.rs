@@ -112,6 +112,36 @@ pub struct Tree {
 }
 
 impl Node {
+    /// The node with every scalar (aliased ones too) replaced by `f`'s
+    /// result; mappings, sequences and comments are kept as they are.
+    pub fn map_scalars(self, f: &mut impl FnMut(Scalar) -> Scalar) -> Node {
+        match self {
+            Node::Scalar(s) => Node::Scalar(f(s)),
+            Node::Alias(inner) => Node::Alias(Box::new(inner.map_scalars(f))),
+            Node::Map(entries) => Node::Map(
+                entries
+                    .into_iter()
+                    .map(|e| match e {
+                        Entry::Pair(p) => Entry::Pair(Pair {
+                            key: p.key,
+                            value: p.value.map_scalars(f),
+                        }),
+                        comment => comment,
+                    })
+                    .collect(),
+            ),
+            Node::Seq(items) => Node::Seq(
+                items
+                    .into_iter()
+                    .map(|i| match i {
+                        Item::Node(n) => Item::Node(n.map_scalars(f)),
+                        comment => comment,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
     /// A string scalar without a span.
     pub fn str(s: impl Into<String>) -> Node {
         Node::Scalar(Scalar {

@@ -229,36 +229,12 @@ pub(crate) mod check {
 
     /// Every `Int` as a `Float` (JSON numbers compared as sops sees them).
     pub(crate) fn floats(node: Node) -> Node {
-        match node {
-            Node::Scalar(mut s) => {
-                if let crate::tree::Value::Int(i) = s.value {
-                    s.value = crate::tree::Value::Float(i as f64);
-                }
-                Node::Scalar(s)
+        node.map_scalars(&mut |mut s| {
+            if let crate::tree::Value::Int(i) = s.value {
+                s.value = crate::tree::Value::Float(i as f64);
             }
-            Node::Alias(inner) => Node::Alias(Box::new(floats(*inner))),
-            Node::Map(entries) => Node::Map(
-                entries
-                    .into_iter()
-                    .map(|e| match e {
-                        Entry::Pair(p) => Entry::Pair(Pair {
-                            key: p.key,
-                            value: floats(p.value),
-                        }),
-                        c => c,
-                    })
-                    .collect(),
-            ),
-            Node::Seq(items) => Node::Seq(
-                items
-                    .into_iter()
-                    .map(|i| match i {
-                        Item::Node(n) => Item::Node(floats(n)),
-                        c => c,
-                    })
-                    .collect(),
-            ),
-        }
+            s
+        })
     }
 
     /// The data of a node without spans, slots (and comments if asked).

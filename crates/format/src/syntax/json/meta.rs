@@ -14,7 +14,7 @@ use super::scan::{self, Element, Top};
 use super::write::{self, Style};
 use crate::splice::Edit;
 use crate::syntax::{EmitError, ParseError};
-use crate::tree::{Entry, Item, Node, Pair, Scalar, Span, Value};
+use crate::tree::{Entry, Node, Pair, Scalar, Span, Value};
 
 /// The key that holds the metadata.
 const SOPS: &str = "sops";
@@ -138,50 +138,28 @@ fn removal(
 }
 
 /// In the metadata, integer lexemes that fit `i64` read as `Int` (the
-/// metadata has ints such as `shamir_threshold`; data numbers stay `Float`
-/// as sops reads them).
+/// metadata has ints such as `shamir_threshold`).
 fn integers(src: &str, node: Node) -> Node {
-    match node {
-        Node::Scalar(Scalar {
+    node.map_scalars(&mut |s| match s {
+        Scalar {
             value: Value::Float(f),
             span: Some(span),
             slot,
-        }) => {
+        } => {
             let lexeme = src.get(span.clone()).unwrap_or("");
             let value = if lexeme.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
                 lexeme.parse().map_or(Value::Float(f), Value::Int)
             } else {
                 Value::Float(f)
             };
-            Node::Scalar(Scalar {
+            Scalar {
                 value,
                 span: Some(span),
                 slot,
-            })
+            }
         }
-        Node::Map(entries) => Node::Map(
-            entries
-                .into_iter()
-                .map(|e| match e {
-                    Entry::Pair(p) => Entry::Pair(Pair {
-                        key: p.key,
-                        value: integers(src, p.value),
-                    }),
-                    other => other,
-                })
-                .collect(),
-        ),
-        Node::Seq(items) => Node::Seq(
-            items
-                .into_iter()
-                .map(|i| match i {
-                    Item::Node(n) => Item::Node(integers(src, n)),
-                    other => other,
-                })
-                .collect(),
-        ),
         other => other,
-    }
+    })
 }
 
 /// The edit that adds `meta` to `src` (which has no metadata).
