@@ -416,7 +416,8 @@ pub struct SetArgs {
     pub file: String,
     /// Where: '["key"]["nested"][0]'.
     pub index: String,
-    /// The value, as JSON ('"text"', '42', '{"a": 1}').
+    /// The value, as JSON ('"text"', '42', '-5', '{"a": 1}').
+    #[arg(allow_negative_numbers = true)]
     pub value: Option<String>,
     /// Read the value (JSON) from the file named by VALUE.
     #[arg(long, conflicts_with = "value_stdin")]

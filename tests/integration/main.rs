@@ -11,6 +11,7 @@ mod key_groups;
 mod keyservice;
 mod kms;
 mod publish;
+mod set_values;
 mod signals;
 mod sops_codes;
 mod sops_names;

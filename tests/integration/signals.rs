@@ -12,7 +12,7 @@ fn exec_file_no_fifo_removes_the_plaintext_on_sigterm() {
     std::fs::write(&file, enc).unwrap();
     let seen = dir.path().join("seen");
     let bin = assert_cmd::cargo::cargo_bin("sops-like");
-    let mut child = std::process::Command::new(bin)
+    let child = std::process::Command::new(bin)
         .env_clear()
         .env("HOME", dir.path())
         .env("SOPS_AGE_KEY_FILE", key("age-test.txt"))

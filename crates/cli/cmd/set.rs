@@ -34,6 +34,19 @@ fn json_node(v: &serde_json::Value) -> Node {
     }
 }
 
+/// Whether every number in `v` is an integer or a finite 64-bit float
+/// (`1e400` is neither; sops refuses it as not valid JSON).
+fn numbers_in_range(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) => {
+            n.as_i64().is_some() || n.as_f64().is_some_and(f64::is_finite)
+        }
+        serde_json::Value::Array(items) => items.iter().all(numbers_in_range),
+        serde_json::Value::Object(map) => map.values().all(numbers_in_range),
+        _ => true,
+    }
+}
+
 /// Structural equality of data (no spans, no comments).
 fn same(a: &Node, b: &Node) -> bool {
     match (a, b) {
@@ -164,6 +177,15 @@ pub fn run_set(args: SetArgs) -> Result<()> {
     })?;
     if io::is_binary_name(args.input_type.as_deref(), Some(&args.file)) {
         return set_binary(&args, &path, &json);
+    }
+    if !numbers_in_range(&json) {
+        return Err(Failure::new(
+            code::INVALID_SET_FORMAT,
+            "the value is not valid JSON: a number is out of range",
+        )
+        .hint(
+            "numbers must fit a 64-bit float, as sops needs (quote it to store it as a string)",
+        ));
     }
     let value = json_node(&json);
     update(

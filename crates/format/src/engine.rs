@@ -237,6 +237,38 @@ fn has_encrypted_alias(tree: &Tree, decider: &Decider) -> bool {
     found
 }
 
+/// The first key that appears twice in one INI section, if any: sops's
+/// INI reader keeps only the last value of such a key, so its MAC would not
+/// cover the others.
+fn duplicate_ini_key(tree: &Tree) -> Option<String> {
+    let keys = |node: &crate::tree::Node| -> Vec<String> {
+        match node {
+            crate::tree::Node::Map(entries) => entries
+                .iter()
+                .filter_map(|e| match e {
+                    crate::tree::Entry::Pair(p) => Some(p.key.clone()),
+                    crate::tree::Entry::Comment(_) => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let doc = tree.docs.first()?;
+    let crate::tree::Node::Map(sections) = doc else {
+        return None;
+    };
+    sections.iter().find_map(|e| match e {
+        crate::tree::Entry::Pair(section) => {
+            let mut seen = std::collections::HashSet::new();
+            keys(&section.value)
+                .into_iter()
+                .find(|k| !seen.insert(k.clone()))
+                .map(|k| format!("[{}] {k}", section.key))
+        }
+        crate::tree::Entry::Comment(_) => None,
+    })
+}
+
 /// How many leaves (values and comments) `tree` has outside aliases: the
 /// most work items a walk can collect, to size their list once.
 fn leaf_count(tree: &Tree) -> usize {
@@ -436,6 +468,13 @@ fn encrypt_with(
         return Err(EngineError::SopsIncompatible(format!(
             "line {}: a mapping key that is not a string (a number, boolean, null, date or collection) cannot be written for sops, which refuses such keys (\"Tree contains a non-string key\"); quote the key, or use the xchacha20-poly1305 cipher",
             pos.line
+        )));
+    }
+    if let (CipherKind::Aes256Gcm, Format::Ini, Some(key)) =
+        (cipher, format, duplicate_ini_key(&parsed.tree))
+    {
+        return Err(EngineError::SopsIncompatible(format!(
+            "the INI key {key} appears twice in its section: sops keeps only the last value, so it could not check this file's MAC; remove the duplicate, or use the xchacha20-poly1305 cipher"
         )));
     }
     if cipher == CipherKind::Aes256Gcm && has_encrypted_alias(&parsed.tree, &decider) {
@@ -646,9 +685,16 @@ impl Stash {
     }
 
     fn take(&mut self, aad: &str, ty: &str, plaintext: &str) -> Option<String> {
-        self.map
-            .get_mut(&Self::key(aad, ty, plaintext))
-            .and_then(|q| q.pop_front())
+        let mut take = |ty: &str| {
+            self.map
+                .get_mut(&Self::key(aad, ty, plaintext))
+                .and_then(|q| q.pop_front())
+        };
+        // sops stores JSON integers as `type:float` (with the same text,
+        // `2`); sops-like reads them as integers. The stored ciphertext is
+        // kept, so the first edit of a sops-written file does not rewrite
+        // every integer (same value, same MAC text).
+        take(ty).or_else(|| if ty == "int" { take("float") } else { None })
     }
 }
 

@@ -1,0 +1,119 @@
+//! `set` values and sops-compatible files, compared with the real sops:
+//! negative numbers, numbers out of range, INI duplicate keys, and quiet
+//! diffs on files sops wrote.
+
+use crate::util::*;
+
+#[test]
+fn set_takes_negative_numbers_and_refuses_out_of_range_ones() {
+    let dir = tempdir();
+    let home = dir.path();
+    std::fs::write(dir.path().join("p.json"), "{\"a\": 1, \"b\": 2}\n").unwrap();
+    let Some(mut real) = sops(home, "age-test.txt") else {
+        return;
+    };
+    let out = real
+        .current_dir(dir.path())
+        .args(["encrypt", "--age", &demo_recipient(), "p.json"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    for name in ["ours.json", "theirs.json"] {
+        std::fs::write(dir.path().join(name), &out.stdout).unwrap();
+    }
+    let run = |tool: &str, args: &[&str]| {
+        let mut c = if tool == "sops" {
+            sops(home, "age-test.txt").unwrap()
+        } else {
+            cmd(home, Some("age-test.txt"))
+        };
+        c.current_dir(dir.path()).args(args).output().unwrap()
+    };
+    for (tool, file) in [("sops", "theirs.json"), ("sops-like", "ours.json")] {
+        assert_ok(&run(tool, &["set", file, r#"["a"]"#, "-5"]));
+        // The legacy form, one quoted argument.
+        assert_ok(&run(tool, &["--set", r#"["b"] -7"#, file]));
+        let out = run(tool, &["set", file, r#"["a"]"#, "1e400"]);
+        assert_eq!(out.status.code(), Some(7), "{tool}: 1e400");
+    }
+    let plain = |file: &str| -> serde_json::Value {
+        let out = run("sops-like", &["decrypt", file]);
+        assert_ok(&out);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(plain("ours.json"), serde_json::json!({"a": -5, "b": -7}));
+    assert_eq!(plain("ours.json"), plain("theirs.json"));
+}
+
+/// What sops cannot read back is refused in AES mode: an INI key twice in
+/// a section (sops keeps the last, so the MAC would not match).
+#[test]
+fn aes_mode_refuses_what_sops_cannot_read() {
+    let dir = tempdir();
+    for (name, text) in [("d.ini", "[s]\nx = 1\nx = 2\n")] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let out = cmd(dir.path(), None)
+            .args([
+                "encrypt",
+                "--cipher",
+                "aes256-gcm",
+                "--age",
+                &demo_recipient(),
+                name,
+            ])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(23), "{name}");
+        assert!(out.stdout.is_empty());
+        // XChaCha files keep them, byte for byte.
+        let enc = encrypt_text(dir.path(), name, text, &[]);
+        let out = decrypt_text(dir.path(), &format!("enc-{name}"), &enc, &[]);
+        assert_ok(&out);
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+    }
+}
+
+/// The first `set` on a JSON file sops wrote keeps the ciphertext of every
+/// other value: sops stores integers as `type:float`, sops-like reads them
+/// as integers, and the stored ciphertext is reused all the same.
+#[test]
+fn set_on_a_sops_json_file_changes_only_that_value() {
+    let dir = tempdir();
+    let home = dir.path();
+    std::fs::write(
+        dir.path().join("q.json"),
+        "{\"n\": 2, \"s\": \"x\", \"f\": 1.5, \"l\": [3, 4]}\n",
+    )
+    .unwrap();
+    let Some(mut sops) = sops(home, "age-test.txt") else {
+        return;
+    };
+    let out = sops
+        .current_dir(dir.path())
+        .args(["encrypt", "--age", &demo_recipient(), "q.json"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let before = String::from_utf8(out.stdout).unwrap();
+    std::fs::write(dir.path().join("e.json"), &before).unwrap();
+    let out = cmd(home, Some("age-test.txt"))
+        .current_dir(dir.path())
+        .args(["set", "e.json", r#"["s"]"#, r#""y""#])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let after = std::fs::read_to_string(dir.path().join("e.json")).unwrap();
+    let changed: Vec<&str> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.trim())
+        .collect();
+    assert!(
+        changed.iter().all(|l| l.starts_with("\"s\"")
+            || l.starts_with("\"mac\"")
+            || l.starts_with("\"lastmodified\"")),
+        "{changed:#?}"
+    );
+}
