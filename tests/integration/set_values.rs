@@ -52,15 +52,8 @@ fn aes_mode_refuses_what_sops_cannot_read() {
     let dir = tempdir();
     for (name, text) in [("d.ini", "[s]\nx = 1\nx = 2\n")] {
         std::fs::write(dir.path().join(name), text).unwrap();
-        let out = cmd(dir.path(), None)
-            .args([
-                "encrypt",
-                "--cipher",
-                "aes256-gcm",
-                "--age",
-                &demo_recipient(),
-                name,
-            ])
+        let out = encrypt_aes(dir.path())
+            .arg(name)
             .current_dir(dir.path())
             .output()
             .unwrap();

@@ -72,17 +72,7 @@ fn upper_case_suffixes_are_binary_files_as_in_sops() {
     for (name, text) in [("B.YAML", "a: 1\n"), ("c.JSON", "{\"a\": 1}\n")] {
         let plain = dir.path().join(name);
         std::fs::write(&plain, text).unwrap();
-        let out = cmd(home, None)
-            .args([
-                "encrypt",
-                "--cipher",
-                "aes256-gcm",
-                "--age",
-                &demo_recipient(),
-            ])
-            .arg(&plain)
-            .output()
-            .unwrap();
+        let out = encrypt_aes(home).arg(&plain).output().unwrap();
         assert_ok(&out);
         let enc = String::from_utf8(out.stdout).unwrap();
         assert!(enc.contains("\"data\": \"ENC[AES256_GCM,"), "{name}: {enc}");

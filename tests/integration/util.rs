@@ -44,6 +44,20 @@ pub fn cmd(home: &Path, identity: Option<&str>) -> Command {
     c
 }
 
+/// `sops-like encrypt --cipher aes256-gcm --age <the demo recipient>`
+/// (sops-compatible mode) in `home`: add the file and run it.
+pub fn encrypt_aes(home: &Path) -> Command {
+    let mut c = cmd(home, None);
+    c.args([
+        "encrypt",
+        "--cipher",
+        "aes256-gcm",
+        "--age",
+        &demo_recipient(),
+    ]);
+    c
+}
+
 /// A temp dir that is removed at the end.
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
