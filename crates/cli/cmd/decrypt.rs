@@ -67,21 +67,10 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
         };
     }
     let format = io::input_format(&args.io, &input)?;
-    if args.extract.is_none() && args.io.output_type.as_deref().is_some_and(is_binary_type) {
-        let file =
-            engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
-        let key = keysource::data_key(
-            &file.metadata,
-            &input.name,
-            args.decryption_order.as_deref(),
-        )?;
-        let plain = engine::decrypt(&file, key.as_bytes(), args.ignore_mac)
-            .map_err(|e| Failure::engine(&input.name, e))?;
-        let data = binary_data(format, &plain)?;
-        return io::write_output(&args.io, &input, data.as_bytes(), Sensitivity::Plaintext);
-    }
-    // `--extract … --output-type binary`: the value as it is (a string raw).
-    let out_format = if args.io.output_type.as_deref().is_some_and(is_binary_type) {
+    // `--output-type binary`: the document's `data` string, or with
+    // `--extract` the value as it is (a string raw).
+    let binary_out = args.io.output_type.as_deref().is_some_and(is_binary_type);
+    let out_format = if binary_out {
         format
     } else {
         io::output_format(&args.io, format)?
@@ -101,6 +90,7 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
         .map_err(|e| Failure::engine(&input.name, e))?;
     let output = match &args.extract {
         Some(path) => extract(format, out_format, &plain, path)?,
+        None if binary_out => binary_data(format, &plain)?,
         None if out_format != format => convert(format, out_format, &plain)?,
         None => plain,
     };
@@ -223,19 +213,15 @@ fn binary_as_document(to: Format, bytes: &[u8]) -> Result<Zeroizing<String>> {
 /// sops's binary store writes a tree.
 fn binary_data(format: Format, plain: &str) -> Result<Zeroizing<String>> {
     let tree = parse_plain(format, plain)?;
-    let data = tree.docs.first().and_then(|doc| match doc {
-        Node::Map(entries) => entries.iter().find_map(|e| match e {
-            Entry::Pair(p) if p.key == "data" => match &p.value {
-                Node::Scalar(s) => match &s.value {
-                    Value::Str(v) => Some(v.clone()),
-                    _ => None,
-                },
-                _ => None,
-            },
-            _ => None,
-        }),
+    let data = match tree
+        .docs
+        .first()
+        .and_then(|doc| doc.get("data"))
+        .and_then(Node::as_value)
+    {
+        Some(Value::Str(v)) => Some(v.clone()),
         _ => None,
-    });
+    };
     data.map(Zeroizing::new).ok_or_else(|| {
         Failure::new(
             code::ERROR_DUMPING_TREE,
