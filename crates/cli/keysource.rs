@@ -390,7 +390,7 @@ fn home() -> Option<PathBuf> {
 /// age recipients, in order) with `SOPS_AGE_RECIPIENT` set to it, as sops
 /// runs it for each age key it tries, so that a command can pick the
 /// identity for that recipient; with none, it runs once without it.
-pub fn identities(age_recipients: &[String]) -> Result<Identities> {
+pub fn identities(age_recipients: &[String]) -> Identities {
     let mut ids = Identities::new();
     // A source that fails is recorded and skipped, not fatal: as in sops,
     // the file's other keys (KMS, Vault, …) are still tried, and the
@@ -435,7 +435,7 @@ pub fn identities(age_recipients: &[String]) -> Result<Identities> {
         let _ = ids.add_ssh_key_file(&h.join(".ssh/id_ed25519"), false);
         let _ = ids.add_ssh_key_file(&h.join(".ssh/id_rsa"), false);
     }
-    Ok(ids)
+    ids
 }
 
 /// Run `SOPS_AGE_KEY_CMD` (for `recipient`, if given) and add the
@@ -477,7 +477,7 @@ pub fn data_key(meta: &Metadata, name: &str, order: Option<&str>) -> Result<Data
             age_recipients.push(r);
         }
     }
-    let ids = identities(&age_recipients)?;
+    let ids = identities(&age_recipients);
     let groups: Vec<KeyGroup> = meta
         .key_groups
         .iter()

@@ -29,7 +29,7 @@ pub fn run(args: KeyserviceServeArgs, verbose: bool) -> Result<()> {
         }
     }
     let mut handler: Box<dyn Handler> = Box::new(LocalKeys::new(
-        keysource::identities(&[])?,
+        keysource::identities(&[]),
         keysource::services(),
     ));
     if args.prompt {
