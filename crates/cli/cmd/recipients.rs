@@ -27,29 +27,47 @@ fn config_or_fail() -> Result<ConfigFile> {
     })
 }
 
+/// Edit the config at `path` with the edits `f` makes, and replace it only
+/// if the result is still a valid config.
 fn yaml_edit(
     path: &Path,
     f: impl FnOnce(&str, &sops_like_format::Parsed) -> Result<Vec<sops_like_format::Edit>>,
 ) -> Result<()> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let out = edited(path, &read_config(path)?, f)?;
+    check_config(path, &out)?;
+    io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
+}
+
+fn read_config(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| {
         Failure::new(
             code::GENERIC,
             format!("cannot read {}: {e}", path.display()),
         )
-    })?;
+    })
+}
+
+/// `text` (the config at `path`) with the edits `f` makes to it.
+fn edited(
+    path: &Path,
+    text: &str,
+    f: impl FnOnce(&str, &sops_like_format::Parsed) -> Result<Vec<sops_like_format::Edit>>,
+) -> Result<String> {
     let parsed = Format::Yaml
         .syntax()
-        .parse(&text)
+        .parse(text)
         .map_err(|e| Failure::new(code::GENERIC, format!("{}:{e}", path.display())))?;
-    let edits = f(&text, &parsed)?;
-    let out = splice(&text, edits).map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
-    // The result must still be a valid config before it replaces the file.
+    let edits = f(text, &parsed)?;
+    splice(text, edits).map_err(|e| Failure::new(code::GENERIC, e.to_string()))
+}
+
+/// Whether `text` is a valid config to write at `path`.
+fn check_config(path: &Path, text: &str) -> Result<()> {
     let cfg_dir = path
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    config::parse(path, cfg_dir, config::ConfigKind::from_path(path), &out)?;
-    io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
+    config::parse(path, cfg_dir, config::ConfigKind::from_path(path), text).map(drop)
 }
 
 fn edit_err(e: sops_like_format::syntax::EmitError) -> Failure {
@@ -154,62 +172,55 @@ fn remove(a: RecipientsRemoveArgs) -> Result<()> {
     // Remove every mention in lists (rules, key groups, teams), one at a
     // time (each edit moves the later spans), then the definition; all in
     // memory, and the config is replaced only if the result is valid.
-    let mut text = std::fs::read_to_string(&cfg.path).map_err(|e| {
-        Failure::new(
-            code::GENERIC,
-            format!("cannot read {}: {e}", cfg.path.display()),
-        )
-    })?;
-    let parse = |text: &str| {
-        Format::Yaml
-            .syntax()
-            .parse(text)
-            .map_err(|e| Failure::new(code::GENERIC, format!("{}:{e}", cfg.path.display())))
-    };
+    let path = cfg.path.as_path();
+    let mut text = read_config(path)?;
     loop {
-        let parsed = parse(&text)?;
-        let Some(doc) = parsed.tree.docs.first() else {
+        let next = edited(path, &text, |text, parsed| {
+            let found = parsed
+                .tree
+                .docs
+                .first()
+                .and_then(|doc| find_mention(doc, &a.name, &mut Vec::new()));
+            match found {
+                None => Ok(Vec::new()),
+                Some((at, Some(rest))) => Format::Yaml
+                    .syntax()
+                    .set_value(text, parsed, &at, &Node::str(rest))
+                    .map_err(edit_err),
+                Some((at, None)) => Ok(Format::Yaml
+                    .syntax()
+                    .remove_value(text, parsed, &at)
+                    .map_err(edit_err)?
+                    .unwrap_or_default()),
+            }
+        })?;
+        if next == text {
             break;
-        };
-        let Some((path, replacement)) = find_mention(doc, &a.name, &mut Vec::new()) else {
-            break;
-        };
-        let edits = match replacement {
-            Some(s) => Format::Yaml
-                .syntax()
-                .set_value(&text, &parsed, &path, &Node::str(s))
-                .map_err(edit_err)?,
-            None => Format::Yaml
-                .syntax()
-                .remove_value(&text, &parsed, &path)
-                .map_err(edit_err)?
-                .unwrap_or_default(),
-        };
-        text = splice(&text, edits).map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
+        }
+        text = next;
     }
-    let parsed = parse(&text)?;
     let definition = [
         PathStep::Key("recipients".into()),
         PathStep::Key(a.name.clone()),
     ];
-    let edits = Format::Yaml
-        .syntax()
-        .remove_value(&text, &parsed, &definition)
-        .map_err(edit_err)?
-        .unwrap_or_default();
-    let text = splice(&text, edits).map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
-    config::parse(&cfg.path, cfg.dir.clone(), config::ConfigKind::from_path(&cfg.path), &text)
-        .map_err(|e| {
-            Failure::new(
-                code::GENERIC,
-                format!("removing {} would leave the config invalid: {}", a.name, e.message),
-            )
-            .hint(format!(
-                "nothing was changed; if {} is the only key of a key group, add another key to it or remove the group first",
-                a.name
-            ))
-        })?;
-    io::atomic_write(&cfg.path, text.as_bytes(), Sensitivity::Encrypted)?;
+    let text = edited(path, &text, |text, parsed| {
+        Ok(Format::Yaml
+            .syntax()
+            .remove_value(text, parsed, &definition)
+            .map_err(edit_err)?
+            .unwrap_or_default())
+    })?;
+    check_config(path, &text).map_err(|e| {
+        Failure::new(
+            code::GENERIC,
+            format!("removing {} would leave the config invalid: {}", a.name, e.message),
+        )
+        .hint(format!(
+            "nothing was changed; if {} is the only key of a key group, add another key to it or remove the group first",
+            a.name
+        ))
+    })?;
+    io::atomic_write(path, text.as_bytes(), Sensitivity::Encrypted)?;
     eprintln!("removed {} from {}", a.name, cfg.path.display());
     refresh(&a.no_rotate)
 }
