@@ -9,11 +9,10 @@
 
 use super::keys::NamedRecipient;
 use super::node::{boolean, fields, integer, items, string};
-use super::rules::{one_line, parse_rule_as, Rule};
+use super::rules::{parse_rule_as, path_regex, Rule};
 use super::source::Source;
 use crate::exit::Failure;
 use regex::Regex;
-use sops_like_format::select::go_regex;
 use sops_like_format::Node;
 
 /// One rule of `destination_rules`, as written.
@@ -245,18 +244,7 @@ fn parse_destination_rule(
                     "vault_address" => &mut rule.vault_address,
                     "vault_kv_mount_name" => &mut rule.vault_kv_mount_name,
                     _ => {
-                        if !value.is_empty() {
-                            let re = Regex::new(&go_regex(&value)).map_err(|e| {
-                                src.error(
-                                    f.value_at,
-                                    format!(
-                                        "{what}: path_regex is not a valid regular expression: {}",
-                                        one_line(&e)
-                                    ),
-                                )
-                            })?;
-                            rule.path_regex = Some(re);
-                        }
+                        rule.path_regex = path_regex(src, &value, f.value_at, &what)?;
                         continue;
                     }
                 };

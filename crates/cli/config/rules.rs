@@ -139,17 +139,8 @@ pub(super) fn parse_rule_as(
         let key_what = format!("{what}: {}", f.key);
         match f.key {
             "path_regex" => {
-                if let Some(p) = string(src, f.value, f.value_at, &key_what)? {
-                    if !p.is_empty() {
-                        let re = Regex::new(&go_regex(&p)).map_err(|e| {
-                            src.error(
-                                f.value_at,
-                                format!("{what}: path_regex is not a valid regular expression: {}", one_line(&e)),
-                            )
-                        })?;
-                        rule.path_regex = Some(re);
-                    }
-                }
+                let p = string(src, f.value, f.value_at, &key_what)?.unwrap_or_default();
+                rule.path_regex = path_regex(src, &p, f.value_at, &what)?;
             }
             k if FLAT_KEYS.contains(&k) => flat.fields.push(f),
             "aws_profile" => flat.aws_profile = string(src, f.value, f.value_at, &key_what)?,
@@ -278,6 +269,28 @@ fn check_threshold(
         ));
     }
     Ok(Some(t))
+}
+
+/// A rule's `path_regex` (Go syntax, see [`go_regex`]), compiled; `None`
+/// when it is empty (every file matches).
+pub(super) fn path_regex(
+    src: &Source,
+    pattern: &str,
+    at: usize,
+    what: &str,
+) -> Result<Option<Regex>, Failure> {
+    if pattern.is_empty() {
+        return Ok(None);
+    }
+    Regex::new(&go_regex(pattern)).map(Some).map_err(|e| {
+        src.error(
+            at,
+            format!(
+                "{what}: path_regex is not a valid regular expression: {}",
+                one_line(&e)
+            ),
+        )
+    })
 }
 
 /// A regex error on one line (the regex crate draws a multi-line caret).
