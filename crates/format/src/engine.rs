@@ -19,7 +19,7 @@ use crate::metadata::{MasterKey, Metadata, MetadataError, Selector, FORMAT_VERSI
 use crate::select::{Decider, SelectorError};
 use crate::splice::{splice, Edit, SpliceError};
 use crate::syntax::{EmitError, Format, ParseError, Parsed};
-use crate::tree::{Scalar, Tree, Value};
+use crate::tree::{Node, Scalar, Tree, Value};
 use crate::walk::{walk, Leaf};
 use zeroize::Zeroizing;
 
@@ -241,31 +241,18 @@ fn has_encrypted_alias(tree: &Tree, decider: &Decider) -> bool {
 /// INI reader keeps only the last value of such a key, so its MAC would not
 /// cover the others.
 fn duplicate_ini_key(tree: &Tree) -> Option<String> {
-    let keys = |node: &crate::tree::Node| -> Vec<String> {
-        match node {
-            crate::tree::Node::Map(entries) => entries
-                .iter()
-                .filter_map(|e| match e {
-                    crate::tree::Entry::Pair(p) => Some(p.key.clone()),
-                    crate::tree::Entry::Comment(_) => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
-    let doc = tree.docs.first()?;
-    let crate::tree::Node::Map(sections) = doc else {
+    use crate::syntax::edit::pairs;
+    let Some(Node::Map(sections)) = tree.docs.first() else {
         return None;
     };
-    sections.iter().find_map(|e| match e {
-        crate::tree::Entry::Pair(section) => {
-            let mut seen = std::collections::HashSet::new();
-            keys(&section.value)
-                .into_iter()
-                .find(|k| !seen.insert(k.clone()))
-                .map(|k| format!("[{}] {k}", section.key))
-        }
-        crate::tree::Entry::Comment(_) => None,
+    pairs(sections).find_map(|section| {
+        let Node::Map(entries) = &section.value else {
+            return None;
+        };
+        let mut seen = std::collections::HashSet::new();
+        pairs(entries)
+            .find(|p| !seen.insert(p.key.as_str()))
+            .map(|p| format!("[{}] {}", section.key, p.key))
     })
 }
 

@@ -7,7 +7,7 @@
 #[cfg(test)]
 pub(crate) mod conformance;
 pub mod dotenv;
-mod edit;
+pub(crate) mod edit;
 pub mod flat;
 pub mod ini;
 pub mod json;
