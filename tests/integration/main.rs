@@ -6,6 +6,7 @@ mod age_env;
 mod cli_decrypt;
 mod cli_encrypt;
 mod config;
+mod go_regex;
 mod in_place;
 mod key_groups;
 mod keyservice;

@@ -6,8 +6,8 @@ use super::source::Source;
 use crate::exit::Failure;
 use regex::Regex;
 use sops_like_format::cipher::CipherKind;
+use sops_like_format::goregex::go_regex;
 use sops_like_format::metadata::Selector;
-use sops_like_format::select::go_regex;
 use sops_like_format::Node;
 
 /// A creation rule of the config.
@@ -177,10 +177,10 @@ pub(super) fn parse_rule_as(
                     ));
                 }
                 if k.ends_with("_regex") {
-                    if let Err(e) = Regex::new(&go_regex(&pattern)) {
+                    if let Err(e) = go_regex(&pattern) {
                         return Err(src.error(
                             f.value_at,
-                            format!("{what}: {k} is not a valid regular expression: {}", one_line(&e)),
+                            format!("{what}: {k} is not a valid regular expression: {e}"),
                         ));
                     }
                 }
@@ -282,23 +282,10 @@ pub(super) fn path_regex(
     if pattern.is_empty() {
         return Ok(None);
     }
-    Regex::new(&go_regex(pattern)).map(Some).map_err(|e| {
+    go_regex(pattern).map(Some).map_err(|e| {
         src.error(
             at,
-            format!(
-                "{what}: path_regex is not a valid regular expression: {}",
-                one_line(&e)
-            ),
+            format!("{what}: path_regex is not a valid regular expression: {e}"),
         )
     })
-}
-
-/// A regex error on one line (the regex crate draws a multi-line caret).
-pub(super) fn one_line(e: &regex::Error) -> String {
-    let text = e.to_string();
-    text.lines()
-        .rev()
-        .find(|l| l.starts_with("error:"))
-        .map(|l| l.trim_start_matches("error:").trim().to_string())
-        .unwrap_or(text)
 }

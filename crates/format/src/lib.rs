@@ -16,6 +16,7 @@
 pub mod binary;
 pub mod cipher;
 pub mod engine;
+pub mod goregex;
 pub mod mac;
 pub mod metadata;
 pub mod select;

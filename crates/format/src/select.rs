@@ -1,5 +1,6 @@
 //! Which leaves are encrypted: sops's selector rules (sops-format.md §2).
 
+use crate::goregex::go_regex;
 use crate::metadata::Selector;
 use crate::tree::Comment;
 use regex::Regex;
@@ -22,55 +23,16 @@ pub struct SelectorError {
     pub reason: String,
 }
 
-/// A Go (RE2) regular expression in the syntax of the `regex` crate, which
-/// reads RE2's syntax except `\Q…\E` (a literal span, to `\E` or the end):
-/// that span is escaped. sops compiles selectors and `path_regex` with Go's
-/// `regexp`, so a config or file written for sops may use it.
-pub fn go_regex(pattern: &str) -> std::borrow::Cow<'_, str> {
-    if !pattern.contains("\\Q") {
-        return std::borrow::Cow::Borrowed(pattern);
-    }
-    let mut out = String::with_capacity(pattern.len() + 8);
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('Q') => {
-                let mut literal = String::new();
-                while let Some(x) = chars.next() {
-                    if x == '\\' && chars.peek() == Some(&'E') {
-                        chars.next();
-                        break;
-                    }
-                    literal.push(x);
-                }
-                out.push_str(&regex::escape(&literal));
-            }
-            Some(x) => {
-                out.push('\\');
-                out.push(x);
-            }
-            None => out.push('\\'),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
 impl Decider {
     /// Compile a selector.
     pub fn new(selector: &Selector) -> Result<Decider, SelectorError> {
         let regex = match selector {
             Selector::UnencryptedSuffix(_) | Selector::EncryptedSuffix(_) => None,
-            other => Some(
-                Regex::new(&go_regex(other.pattern())).map_err(|e| SelectorError {
-                    field: other.field(),
-                    pattern: other.pattern().to_string(),
-                    reason: e.to_string(),
-                })?,
-            ),
+            other => Some(go_regex(other.pattern()).map_err(|e| SelectorError {
+                field: other.field(),
+                pattern: other.pattern().to_string(),
+                reason: e.to_string(),
+            })?),
         };
         Ok(Decider {
             selector: selector.clone(),
@@ -135,6 +97,17 @@ mod tests {
     }
 
     #[test]
+    fn regexes_are_read_as_go_reads_them() {
+        // Go's `\w` is ASCII: `clé_id` is not `^\w+_id$`, so it is encrypted.
+        let d = Decider::new(&Selector::UnencryptedRegex(r"^\w+_id$".into())).unwrap();
+        assert!(d.value(&["clé_id"], &[]));
+        assert!(!d.value(&["cle_id"], &[]));
+        let d = Decider::new(&Selector::EncryptedRegex(r"^\Qa.b\E$".into())).unwrap();
+        assert!(d.value(&["a.b"], &[]) && !d.value(&["axb"], &[]));
+        assert!(Decider::new(&Selector::EncryptedRegex("a**".into())).is_err());
+    }
+
+    #[test]
     fn regex_rules_are_unanchored() {
         let d = Decider::new(&Selector::EncryptedRegex("^(password|secret)$".into())).unwrap();
         assert!(d.value(&["nested", "secret"], &[]));
@@ -158,15 +131,5 @@ mod tests {
         assert!(!d.value(&["k"], &[&clear]));
         assert!(!d.comment(&[], &[&clear]));
         assert!(d.comment(&[], &[&other]));
-    }
-
-    #[test]
-    fn go_literal_spans_are_escaped() {
-        assert_eq!(go_regex("^a.b$"), "^a.b$");
-        assert_eq!(go_regex(r"\Qf.y\E$"), r"f\.y$");
-        assert_eq!(go_regex(r"x\Q(a)"), r"x\(a\)");
-        assert_eq!(go_regex(r"\\Q"), r"\\Q");
-        let re = regex::Regex::new(&go_regex(r"^\Qconfig/prod.enc\E\.yaml$")).unwrap();
-        assert!(re.is_match("config/prod.enc.yaml") && !re.is_match("config/prodXenc.yaml"));
     }
 }
