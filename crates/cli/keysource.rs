@@ -300,13 +300,11 @@ pub fn wrap_data_key(
     threshold: Option<usize>,
 ) -> Result<KeyMaterial> {
     let now = crate::clock::now_rfc3339();
+    // sops returns "Could not generate data key" as a plain error: exit 1
+    // for encrypt, rotate and updatekeys (23 is for a value that cannot be
+    // encrypted).
     let wrapped = encrypt_data_key_via(key, groups, threshold, &services(), &now, remotes())
-        .map_err(|e| {
-            Failure::new(
-                code::ERROR_ENCRYPTING_TREE,
-                format!("could not wrap the data key: {e}"),
-            )
-        })?;
+        .map_err(|e| Failure::new(code::GENERIC, format!("could not wrap the data key: {e}")))?;
     let key_groups = wrapped
         .into_iter()
         .map(|g| g.0.iter().map(to_metadata_key).collect())

@@ -613,3 +613,30 @@ fn a_broken_age_source_does_not_stop_other_keys() {
         assert!(err.contains(var), "{var}: {err}");
     }
 }
+
+/// A KMS key that cannot wrap the data key: exit 1 as in sops, and the
+/// message is the error chain, without the SDK's Debug dump after it.
+#[test]
+fn unreachable_kms_is_exit_1_with_a_readable_message() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("f.yaml"), "a: 1\n").unwrap();
+    let out = cmd(dir.path(), None)
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "y")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+        .args([
+            "encrypt",
+            "--kms",
+            "arn:aws:kms:us-east-1:123456789012:key/abc",
+            "f.yaml",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("could not wrap the data key"), "{err}");
+    assert!(err.contains("Connection refused"), "{err}");
+    for debug in ["DispatchFailure {", "ConnectorError {", "source: "] {
+        assert!(!err.contains(debug), "{err}");
+    }
+}
