@@ -338,3 +338,47 @@ fn config_discovery_precedence_and_errors() {
             && String::from_utf8_lossy(&out.stderr).contains("colour")
     );
 }
+
+/// A bad GCP KMS or PGP key is reported as such (not as "an invalid age
+/// recipient"), and in a config at its FILE:LINE:COL when the config is
+/// loaded, like Vault and Azure entries. sops fails too (exit 1).
+#[test]
+fn bad_gcp_and_pgp_keys_name_their_kind_and_line() {
+    let dir = tempdir();
+    write(dir.path(), "f.yaml", "a: 1\n");
+    for (flag, kind) in [("--gcp-kms", "GCP KMS"), ("--pgp", "PGP")] {
+        let out = encrypt_in(dir.path(), "f.yaml", &[flag, "bogus"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("invalid {kind} key \"bogus\"")),
+            "{err}"
+        );
+        assert!(!err.contains("age recipient"), "{err}");
+    }
+    let cases = [
+        ("creation_rules:\n  - gcp_kms: bogus\n", ":2:14: creation rule 1: gcp_kms: invalid GCP KMS key \"bogus\": expected projects/"),
+        ("creation_rules:\n  - pgp: [ABCDEF0123456789, bogus]\n", ":2:29: creation rule 1: pgp: invalid PGP key \"bogus\""),
+        ("creation_rules:\n  - key_groups:\n      - gcp_kms:\n          - resource_id: projects/p/k\n", ":4:26: creation rule 1: key group 1.gcp_kms.resource_id: invalid GCP KMS key \"projects/p/k\""),
+        ("creation_rules:\n  - key_groups:\n      - pgp: [0xZZ12345678]\n", ":3:15: creation rule 1: key group 1.pgp: invalid PGP key \"0xZZ12345678\""),
+    ];
+    for (config, want) in cases {
+        write(dir.path(), ".sops.yaml", config);
+        let out = encrypt_in(dir.path(), "f.yaml", &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!(".sops.yaml{want}")),
+            "{config}\n{err}"
+        );
+        assert!(!err.contains("age recipient"), "{err}");
+        if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+            let out = sops
+                .current_dir(dir.path())
+                .args(["encrypt", "f.yaml"])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(1), "sops with {config}");
+        }
+    }
+}

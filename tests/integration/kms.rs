@@ -452,6 +452,49 @@ fn pgp_through_gpg() {
     let (code, _, err) = tried(Some("age,pgp,age"), None);
     assert_eq!(code, Some(112), "{err}");
     assert!(err.contains("duplicate decryption key type: age"), "{err}");
+    // A `0x`-prefixed fingerprint (gpg and sops accept it), from the flag
+    // and from a creation rule: written to `fp` as given, as sops does, and
+    // both tools decrypt the file.
+    let prefixed = format!("0x{fp}");
+    std::fs::write(dir.path().join("x.yaml"), "a: 1\n").unwrap();
+    std::fs::write(
+        dir.path().join(".sops.yaml"),
+        format!("creation_rules:\n  - path_regex: ^r\\.yaml$\n    pgp: {prefixed}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("r.yaml"), "a: 1\n").unwrap();
+    for (file, extra) in [
+        ("x.yaml", vec!["--pgp", prefixed.as_str()]),
+        ("r.yaml", vec![]),
+    ] {
+        let out = cmd(dir.path(), None)
+            .env("GNUPGHOME", &home)
+            .args(["encrypt", "--cipher", "aes256-gcm"])
+            .args(&extra)
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let enc = String::from_utf8(out.stdout).unwrap();
+        assert!(enc.contains(&format!("fp: {prefixed}\n")), "{enc}");
+        std::fs::write(dir.path().join("enc.yaml"), &enc).unwrap();
+        let out = cmd(dir.path(), None)
+            .env("GNUPGHOME", &home)
+            .args(["decrypt", "enc.yaml"])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "a: 1\n", "{file}");
+        if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+            let out = sops
+                .env("GNUPGHOME", &home)
+                .env_remove("SOPS_AGE_KEY_FILE")
+                .current_dir(dir.path())
+                .args(["decrypt", "enc.yaml"])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "a: 1\n", "{file}");
+        }
+    }
     let _ = Command::new("gpgconf")
         .env("GNUPGHOME", &home)
         .args(["--kill", "all"])

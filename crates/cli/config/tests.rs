@@ -235,7 +235,7 @@ fn other_key_kinds_are_parsed_and_carried() {
     assert_eq!(g[5].kind(), "pgp");
     assert_eq!(g[6], KeySpec::Hckms("tr-west-1:abc".into()));
     let groups = cfg(
-        "creation_rules:\n  - key_groups:\n      - kms:\n          - arn: arn:aws:kms:us-east-1:111:key/abc\n            role: arn:aws:iam::111:role/r\n            context: {app: web, env: prod}\n            aws_profile: p\n        gcp_kms:\n          - resource_id: projects/p/k\n        azure_keyvault:\n          - vaultUrl: https://v.vault.azure.net\n            key: k\n            version: v1\n        hc_vault: [https://vault:8200/v1/transit/keys/k]\n        hckms:\n          - key_id: tr-west-1:abc\n",
+        "creation_rules:\n  - key_groups:\n      - kms:\n          - arn: arn:aws:kms:us-east-1:111:key/abc\n            role: arn:aws:iam::111:role/r\n            context: {app: web, env: prod}\n            aws_profile: p\n        gcp_kms:\n          - resource_id: projects/p/locations/global/keyRings/r/cryptoKeys/k\n        azure_keyvault:\n          - vaultUrl: https://v.vault.azure.net\n            key: k\n            version: v1\n        hc_vault: [https://vault:8200/v1/transit/keys/k]\n        hckms:\n          - key_id: tr-west-1:abc\n",
     );
     let g = &groups.rules[0].key_groups[0];
     assert_eq!(g.len(), 5);
