@@ -382,3 +382,50 @@ fn bad_gcp_and_pgp_keys_name_their_kind_and_line() {
         }
     }
 }
+
+/// `mac_only_encrypted: yes` / `on` / `y` / `no` / `off` (YAML 1.1
+/// booleans, which sops's YAML library still reads into a bool, quoted or
+/// not): the same metadata as sops; `"true"` and `1` are errors in both.
+#[test]
+fn mac_only_encrypted_accepts_yaml_1_1_booleans_like_sops() {
+    let dir = tempdir();
+    write(dir.path(), "f.yaml", "a: 1\n");
+    let age = demo_recipient();
+    for v in [
+        "yes", "on", "y", "YES", "'On'", "no", "off", "N", "\"no\"", "'true'", "1",
+    ] {
+        write(
+            dir.path(),
+            ".sops.yaml",
+            &format!("creation_rules:\n  - mac_only_encrypted: {v}\n    age: {age}\n"),
+        );
+        let ours = encrypt_in(dir.path(), "f.yaml", &[]);
+        let ours_mac_only =
+            String::from_utf8_lossy(&ours.stdout).contains("mac_only_encrypted: true");
+        let expect_ok = !matches!(v, "'true'" | "1");
+        assert_eq!(
+            ours.status.success(),
+            expect_ok,
+            "{v}: {}",
+            String::from_utf8_lossy(&ours.stderr)
+        );
+        if expect_ok {
+            let want = ["yes", "on", "y", "YES", "'On'"].contains(&v);
+            assert_eq!(ours_mac_only, want, "{v}");
+        }
+        if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+            let out = sops
+                .current_dir(dir.path())
+                .args(["encrypt", "f.yaml"])
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.success(),
+                ours.status.success(),
+                "{v}: sops and sops-like disagree"
+            );
+            let theirs = String::from_utf8_lossy(&out.stdout).contains("mac_only_encrypted: true");
+            assert_eq!(theirs, ours_mac_only, "{v}: sops and sops-like disagree");
+        }
+    }
+}

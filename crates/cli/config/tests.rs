@@ -482,7 +482,7 @@ fn structural_errors_name_file_line_and_column() {
         "{m}"
     );
     let m = err(&format!(
-        "creation_rules:\n  - age: {ALICE}\n    mac_only_encrypted: yes\n"
+        "creation_rules:\n  - age: {ALICE}\n    mac_only_encrypted: enabled\n"
     ));
     assert!(
         m.contains(":3:25: ") && m.contains("must be true or false, not a string"),
@@ -1061,4 +1061,41 @@ fn a_recreation_rule_without_keys_uploads_the_file_as_it_is() {
     let r = &c.destination_rules[0];
     assert!(r.recreation_rule.is_some());
     assert!(r.recreation().is_none());
+}
+
+/// yaml.v3 (sops's YAML library) reads the YAML 1.1 booleans into a Go
+/// `bool`, quoted or not: so do `mac_only_encrypted` and `omit_extensions`.
+#[test]
+fn yaml_1_1_booleans_in_bool_fields() {
+    for (text, want) in [
+        ("yes", true),
+        ("Yes", true),
+        ("YES", true),
+        ("y", true),
+        ("Y", true),
+        ("on", true),
+        ("On", true),
+        ("ON", true),
+        ("'yes'", true),
+        ("\"on\"", true),
+        ("no", false),
+        ("N", false),
+        ("Off", false),
+        ("OFF", false),
+        ("'n'", false),
+        ("true", true),
+        ("false", false),
+    ] {
+        let c = cfg(&format!(
+            "creation_rules:\n  - mac_only_encrypted: {text}\n    age: {ALICE}\ndestination_rules:\n  - s3_bucket: b\n    omit_extensions: {text}\n"
+        ));
+        assert_eq!(c.rules[0].mac_only_encrypted, want, "{text}");
+        assert_eq!(c.destination_rules[0].omit_extensions, want, "{text}");
+    }
+    for text in ["'true'", "1", "yess", "oN", "enabled"] {
+        let m = err(&format!(
+            "creation_rules:\n  - mac_only_encrypted: {text}\n    age: {ALICE}\n"
+        ));
+        assert!(m.contains("must be true or false"), "{text}: {m}");
+    }
 }
