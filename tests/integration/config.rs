@@ -429,3 +429,35 @@ fn mac_only_encrypted_accepts_yaml_1_1_booleans_like_sops() {
         }
     }
 }
+
+/// `key_groups: []` next to flat keys: sops uses the flat keys (an empty
+/// list is no key_groups), and so does sops-like, with a warning.
+#[test]
+fn empty_key_groups_means_the_flat_keys() {
+    let dir = tempdir();
+    write(dir.path(), "f.yaml", "a: 1\n");
+    let age = demo_recipient();
+    write(
+        dir.path(),
+        ".sops.yaml",
+        &format!("creation_rules:\n  - key_groups: []\n    age: {age}\n"),
+    );
+    let ours = encrypt_in(dir.path(), "f.yaml", &[]);
+    assert_ok(&ours);
+    let enc = String::from_utf8(ours.stdout).unwrap();
+    assert!(enc.contains(&format!("recipient: {age}")), "{enc}");
+    assert!(
+        String::from_utf8_lossy(&ours.stderr).contains("key_groups is empty"),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+        let out = sops
+            .current_dir(dir.path())
+            .args(["encrypt", "f.yaml"])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("recipient: {age}")));
+    }
+}

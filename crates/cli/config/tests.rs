@@ -345,8 +345,16 @@ fn shamir_threshold_rules() {
         "creation_rules:\n  - shamir_threshold: '2'\n{groups}"
     ));
     assert!(m.contains("must be an integer, not a string"), "{m}");
-    let m = err("creation_rules:\n  - key_groups: []\n");
-    assert!(m.contains("key_groups is empty"), "{m}");
+    // An empty key_groups is no key_groups (sops: `len(KeyGroups) > 0`):
+    // the flat keys apply, with a warning.
+    let empty = cfg(&format!(
+        "creation_rules:\n  - key_groups: []\n    age: {ALICE}\n"
+    ));
+    assert_eq!(ages(&empty.rules[0]), vec![vec![ALICE.to_string()]]);
+    assert_eq!(empty.warnings.len(), 1, "{:?}", empty.warnings);
+    assert!(empty.warnings[0].contains("key_groups is empty; the rule's flat keys are used"));
+    let none = cfg("creation_rules:\n  - key_groups: []\n");
+    assert!(none.rules[0].key_groups.is_empty());
     let m = err(&format!(
         "creation_rules:\n  - key_groups:\n      - age: [{ALICE}]\n      - {{}}\n"
     ));
