@@ -461,3 +461,81 @@ fn empty_key_groups_means_the_flat_keys() {
         assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("recipient: {age}")));
     }
 }
+
+/// A working directory reached through a symlink: like Go's `os.Getwd`,
+/// the current directory is `$PWD` when that names it, so `$PWD/f.yaml`
+/// is matched as `sub/f.yaml` (the logical path) and the physical path as
+/// an absolute one; the search for the config climbs physical parents.
+/// Same rules picked as by the real sops.
+#[test]
+fn symlinked_working_directory_matches_rules_like_sops() {
+    let base = tempdir();
+    let t = base.path();
+    std::fs::create_dir_all(t.join("repo/sub")).unwrap();
+    std::fs::create_dir_all(t.join("phys/inner")).unwrap();
+    std::os::unix::fs::symlink("repo", t.join("link")).unwrap();
+    std::os::unix::fs::symlink(t.join("phys/inner"), t.join("repo/sub/lnk")).unwrap();
+    let age = demo_recipient();
+    write(
+        t,
+        "repo/.sops.yaml",
+        &format!("creation_rules:\n  - path_regex: ^sub/\n    encrypted_regex: ^a$\n    age: {age}\n  - unencrypted_regex: ^a$\n    age: {age}\n"),
+    );
+    write(
+        t,
+        "phys/.sops.yaml",
+        &format!("creation_rules:\n  - encrypted_regex: ^b$\n    age: {age}\n"),
+    );
+    write(t, "repo/sub/f.yaml", "a: 1\nb: 2\n");
+    write(t, "phys/inner/g.yaml", "a: 1\nb: 2\n");
+    let logical = t.join("link/sub");
+    let physical = t.join("repo/sub");
+    let inner = t.join("link/sub/lnk");
+    let cases = [
+        (&logical, logical.join("f.yaml"), "encrypted_regex: ^a$"),
+        (&logical, physical.join("f.yaml"), "unencrypted_regex: ^a$"),
+        (&logical, "f.yaml".into(), "encrypted_regex: ^a$"),
+        (&inner, "g.yaml".into(), "encrypted_regex: ^b$"),
+    ];
+    let selector = |out: &std::process::Output| {
+        assert_ok(out);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.contains("_regex:"))
+            .map(|l| l.trim().to_string())
+    };
+    for (cwd, file, want) in cases {
+        let ours = cmd(t, None)
+            .current_dir(cwd)
+            .env("PWD", cwd)
+            .arg("encrypt")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(selector(&ours).as_deref(), Some(want), "{}", file.display());
+        if let Some(mut sops) = sops(t, "age-test.txt") {
+            let out = sops
+                .current_dir(cwd)
+                .env("PWD", cwd)
+                .arg("encrypt")
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert_eq!(
+                selector(&out).as_deref(),
+                Some(want),
+                "sops: {}",
+                file.display()
+            );
+        }
+    }
+    // A $PWD that is not the current directory is ignored (Go checks it).
+    let ours = cmd(t, None)
+        .current_dir(&logical)
+        .env("PWD", t.join("phys"))
+        .arg("encrypt")
+        .arg(logical.join("f.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(selector(&ours).as_deref(), Some("unencrypted_regex: ^a$"));
+}

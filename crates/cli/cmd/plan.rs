@@ -23,7 +23,7 @@ pub fn set_explicit_config(path: Option<PathBuf>) {
 /// `.sops.yaml` from the current directory up. Warnings are printed here.
 pub fn load_config() -> Result<Option<ConfigFile>> {
     let explicit = EXPLICIT_CONFIG.get().cloned().flatten();
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let cwd = crate::workdir::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let config = config::discover(&cwd, explicit.as_deref())?;
     if let Some(c) = &config {
         for w in &c.warnings {
