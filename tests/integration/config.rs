@@ -539,3 +539,43 @@ fn symlinked_working_directory_matches_rules_like_sops() {
         .unwrap();
     assert_eq!(selector(&ours).as_deref(), Some("unencrypted_regex: ^a$"));
 }
+
+/// An ignored `.sops.yml` is warned about also when the search finds no
+/// config at all (sops warns in both cases), with or without keys given.
+#[test]
+fn ignored_sops_yml_is_warned_about_without_any_config() {
+    let dir = tempdir();
+    let age = demo_recipient();
+    write(
+        dir.path(),
+        ".sops.yml",
+        &format!("creation_rules:\n  - age: {age}\n"),
+    );
+    write(dir.path(), "f.yaml", "a: 1\n");
+    for (extra, ok) in [(vec![], false), (vec!["--age", age.as_str()], true)] {
+        let out = encrypt_in(dir.path(), "f.yaml", &extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.success(), ok, "{err}");
+        assert!(
+            err.contains(".sops.yml: ignored: the config file must be called .sops.yaml"),
+            "{err}"
+        );
+        if !ok {
+            assert!(
+                err.contains("hint: a .sops.yml / .sops-like.yml was ignored"),
+                "{err}"
+            );
+        }
+        if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+            let out = sops
+                .current_dir(dir.path())
+                .arg("encrypt")
+                .args(&extra)
+                .arg("f.yaml")
+                .output()
+                .unwrap();
+            assert_eq!(out.status.success(), ok);
+            assert!(String::from_utf8_lossy(&out.stderr).contains("ignoring \\\".sops.yml\\\""));
+        }
+    }
+}

@@ -25,12 +25,29 @@ pub fn load_config() -> Result<Option<ConfigFile>> {
     let explicit = EXPLICIT_CONFIG.get().cloned().flatten();
     let cwd = crate::workdir::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let config = config::discover(&cwd, explicit.as_deref())?;
-    if let Some(c) = &config {
-        for w in &c.warnings {
-            eprintln!("warning: {w}");
+    match &config {
+        Some(c) => {
+            for w in &c.warnings {
+                eprintln!("warning: {w}");
+            }
         }
+        // sops warns about an ignored `.sops.yml` whether or not a config
+        // is found further up.
+        None if explicit.is_none() => {
+            for w in ignored_configs() {
+                eprintln!("warning: {w}");
+            }
+        }
+        None => {}
     }
     Ok(config)
+}
+
+/// Warnings for the `.sops.yml` / `.sops-like.yml` files that the search
+/// from the current directory passes and ignores.
+fn ignored_configs() -> Vec<String> {
+    let cwd = crate::workdir::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    config::find_config_path(&cwd).1
 }
 
 /// Everything needed to encrypt a new file.
@@ -121,9 +138,21 @@ pub fn rule_groups(rule: &crate::config::Rule) -> Result<Vec<Vec<KeyRecipient>>>
 
 fn no_keys(config: Option<&ConfigFile>, path: Option<&Path>) -> Failure {
     match (config, path) {
-        (Some(c), Some(p)) => Failure::new(code::GENERIC, format!("no recipients: {}", c.describe_no_match(p)))
-            .hint("add a creation rule for this path, or pass --age age1…"),
-        _ => Failure::new(code::GENERIC, "no recipients to encrypt for")
-            .hint("pass --age age1…[,age1…], set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops-like.yaml"),
+        (Some(c), Some(p)) => Failure::new(
+            code::GENERIC,
+            format!("no recipients: {}", c.describe_no_match(p)),
+        )
+        .hint("add a creation rule for this path, or pass --age age1…"),
+        (Some(_), None) => Failure::new(code::GENERIC, "no recipients to encrypt for")
+            .hint("pass --age age1…[,age1…] or set SOPS_AGE_RECIPIENTS"),
+        (None, _) => {
+            let failure = Failure::new(code::GENERIC, "no recipients to encrypt for")
+                .hint("pass --age age1…[,age1…], set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops-like.yaml");
+            if ignored_configs().is_empty() {
+                failure
+            } else {
+                failure.hint("a .sops.yml / .sops-like.yml was ignored (see the warning above): config files must end in .yaml")
+            }
+        }
     }
 }
