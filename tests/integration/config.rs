@@ -579,3 +579,45 @@ fn ignored_sops_yml_is_warned_about_without_any_config() {
         }
     }
 }
+
+/// `encrypt` from stdin when a config is found: without
+/// `--filename-override` the rules cannot be matched, and sops refuses it
+/// (exit 8) even with keys given; with it, the matching rule applies
+/// (here its selector). Without any config, stdin needs only keys.
+#[test]
+fn stdin_with_a_config_needs_filename_override() {
+    let dir = tempdir();
+    let age = demo_recipient();
+    write(
+        dir.path(),
+        ".sops.yaml",
+        &format!("creation_rules:\n  - path_regex: x\\.yaml$\n    encrypted_regex: ^c$\n    age: {age}\n"),
+    );
+    let run = |extra: &[&str]| {
+        cmd(dir.path(), None)
+            .args(["encrypt", "--input-type", "yaml"])
+            .args(extra)
+            .write_stdin("a: 1\nc: 2\n")
+            .output()
+            .unwrap()
+    };
+    for extra in [vec![], vec!["--age", age.as_str()]] {
+        let out = run(&extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(8), "{err}");
+        assert!(
+            err.contains("must specify --filename-override when reading from stdin"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let out = run(&["--filename-override", "x.yaml"]);
+    assert_ok(&out);
+    let enc = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        enc.contains("a: 1\n") && enc.contains("encrypted_regex: ^c$"),
+        "{enc}"
+    );
+    std::fs::remove_file(dir.path().join(".sops.yaml")).unwrap();
+    assert_ok(&run(&["--age", &age]));
+}

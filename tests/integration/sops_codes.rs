@@ -72,6 +72,7 @@ fn exit_codes_match_the_real_sops() {
     let rule_elsewhere = format!("creation_rules:\n  - path_regex: nomatch\n    age: {age}\n");
     // Master keys that cannot wrap the data key: sops exits 1 ("Could not
     // generate data key"), not 23 (a value that cannot be encrypted).
+    let rule_for_all = format!("creation_rules:\n  - encrypted_regex: ^c$\n    age: {age}\n");
     let two_groups =
         format!("creation_rules:\n  - key_groups: [{{age: [{age}]}}, {{age: [{age}]}}]\n");
     let gnupg = base.path().join("gnupg");
@@ -274,6 +275,26 @@ fn exit_codes_match_the_real_sops() {
                 "p.yaml",
             ],
             None,
+        ),
+        // From stdin with a config: sops needs --filename-override (exit 8)
+        // to match the creation rules, even with keys given.
+        (
+            "encrypt from stdin, a config, no --filename-override",
+            vec![],
+            vec!["encrypt", "--input-type", "yaml"],
+            Some(&rule_for_all),
+        ),
+        (
+            "encrypt from stdin, a config, --age, no --filename-override",
+            vec![],
+            vec!["encrypt", "--input-type", "yaml", "--age", &age],
+            Some(&rule_for_all),
+        ),
+        (
+            "encrypt from stdin, a config, SOPS_AGE_RECIPIENTS, no --filename-override",
+            vec![("SOPS_AGE_RECIPIENTS", &age)],
+            vec!["encrypt", "--input-type", "yaml"],
+            Some(&rule_for_all),
         ),
         (
             "--age given twice",

@@ -69,6 +69,19 @@ pub fn new_file(
     cipher: Option<&str>,
 ) -> Result<NewFile> {
     let config = load_config()?;
+    // The creation rules need a file name: sops refuses stdin without
+    // --filename-override (exit 8) rather than guess one. Without a config
+    // there are no rules to match, and sops-like goes on.
+    if let (Some(c), None) = (&config, path) {
+        return Err(Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "must specify --filename-override when reading from stdin",
+        )
+        .hint(format!(
+            "the creation rules of {} are matched against a file name: pass --filename-override NAME",
+            c.path.display()
+        )));
+    }
     let rule = match (&config, path) {
         (Some(c), Some(p)) => c.find_rule(p)?,
         _ => None,
@@ -143,9 +156,7 @@ fn no_keys(config: Option<&ConfigFile>, path: Option<&Path>) -> Failure {
             format!("no recipients: {}", c.describe_no_match(p)),
         )
         .hint("add a creation rule for this path, or pass --age age1…"),
-        (Some(_), None) => Failure::new(code::GENERIC, "no recipients to encrypt for")
-            .hint("pass --age age1…[,age1…] or set SOPS_AGE_RECIPIENTS"),
-        (None, _) => {
+        _ => {
             let failure = Failure::new(code::GENERIC, "no recipients to encrypt for")
                 .hint("pass --age age1…[,age1…], set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops-like.yaml");
             if ignored_configs().is_empty() {
