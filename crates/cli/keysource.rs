@@ -45,8 +45,14 @@ pub fn parse_recipients(list: &[String]) -> Result<Vec<Recipient>> {
         .collect()
 }
 
-fn bad_key(kind: &str, e: impl std::fmt::Display) -> Failure {
-    Failure::new(code::GENERIC, format!("invalid {kind} key: {e}"))
+/// A key that does not parse; the error names its kind and the key.
+fn bad_key(e: sops_like_keys::KeyError) -> Failure {
+    Failure::new(code::GENERIC, e.to_string())
+}
+
+/// An age recipient that parsed once and no longer does (cannot happen).
+fn bad_age(r: &str) -> Failure {
+    Failure::new(code::GENERIC, format!("invalid age recipient {r:?}"))
 }
 
 /// The keys named on the command line (`--age`, `--kms`, `--pgp`,
@@ -75,13 +81,13 @@ pub fn cli_keys(args: &KeyArgs) -> Result<Vec<KeyRecipient>> {
     }
     let context = match &args.encryption_context {
         Some(c) => parse_encryption_context(c).map_err(|e| {
-            Failure::new(6, format!("invalid --encryption-context: {e}"))
+            Failure::new(6, format!("--encryption-context: {e}"))
                 .hint("write it as key:value,key2:value2")
         })?,
         None => BTreeMap::new(),
     };
     if let Some(kms) = &args.kms {
-        for k in AwsKmsKey::parse_list(kms).map_err(|e| bad_key("KMS", e))? {
+        for k in AwsKmsKey::parse_list(kms).map_err(bad_key)? {
             let mut k = k.with_context(context.clone());
             if let Some(p) = &args.aws_profile {
                 k = k.with_profile(p);
@@ -92,7 +98,7 @@ pub fn cli_keys(args: &KeyArgs) -> Result<Vec<KeyRecipient>> {
     if let Some(pgp) = &args.pgp {
         out.extend(
             PgpKey::parse_list(pgp)
-                .map_err(|e| bad_key("PGP", e))?
+                .map_err(bad_key)?
                 .into_iter()
                 .map(|k| KeyRecipient::from(ServiceKey::Pgp(k))),
         );
@@ -100,27 +106,19 @@ pub fn cli_keys(args: &KeyArgs) -> Result<Vec<KeyRecipient>> {
     if let Some(v) = &args.hc_vault_transit {
         out.extend(
             VaultKey::parse_list(v)
-                .map_err(|e| bad_key("Vault", e))?
+                .map_err(bad_key)?
                 .into_iter()
                 .map(|k| KeyRecipient::from(ServiceKey::HcVault(k))),
         );
     }
     if let Some(g) = &args.gcp_kms {
         for id in split_list(g) {
-            out.push(
-                ServiceKey::GcpKms(GcpKmsKey::parse(&id).map_err(|e| bad_key("GCP KMS", e))?)
-                    .into(),
-            );
+            out.push(ServiceKey::GcpKms(GcpKmsKey::parse(&id).map_err(bad_key)?).into());
         }
     }
     if let Some(a) = &args.azure_kv {
         for url in split_list(a) {
-            out.push(
-                ServiceKey::AzureKv(
-                    AzureKvKey::parse(&url).map_err(|e| bad_key("Azure Key Vault", e))?,
-                )
-                .into(),
-            );
+            out.push(ServiceKey::AzureKv(AzureKvKey::parse(&url).map_err(bad_key)?).into());
         }
     }
     Ok(out)
@@ -133,10 +131,8 @@ pub fn spec_recipient(spec: &KeySpec) -> Result<KeyRecipient> {
             .into_iter()
             .next()
             .map(KeyRecipient::from)
-            .ok_or_else(|| bad_key("age", r))?,
-        KeySpec::Pgp(fp) => {
-            ServiceKey::Pgp(PgpKey::parse(fp).map_err(|e| bad_key("PGP", e))?).into()
-        }
+            .ok_or_else(|| bad_age(r))?,
+        KeySpec::Pgp(fp) => ServiceKey::Pgp(PgpKey::parse(fp).map_err(bad_key)?).into(),
         KeySpec::Kms {
             arn,
             role,
@@ -148,31 +144,24 @@ pub fn spec_recipient(spec: &KeySpec) -> Result<KeyRecipient> {
                 _ => arn.clone(),
             };
             let mut k = AwsKmsKey::parse(&text)
-                .map_err(|e| bad_key("KMS", e))?
+                .map_err(bad_key)?
                 .with_context(context.iter().cloned().collect());
             if let Some(p) = aws_profile {
                 k = k.with_profile(p);
             }
             ServiceKey::Kms(k).into()
         }
-        KeySpec::GcpKms(id) => {
-            ServiceKey::GcpKms(GcpKmsKey::parse(id).map_err(|e| bad_key("GCP KMS", e))?).into()
-        }
+        KeySpec::GcpKms(id) => ServiceKey::GcpKms(GcpKmsKey::parse(id).map_err(bad_key)?).into(),
         KeySpec::AzureKv {
             vault_url,
             key,
             version,
         } => {
             let url = format!("{}/keys/{key}/{version}", vault_url.trim_end_matches('/'));
-            ServiceKey::AzureKv(
-                AzureKvKey::parse(url.trim_end_matches('/'))
-                    .map_err(|e| bad_key("Azure Key Vault", e))?,
-            )
-            .into()
+            ServiceKey::AzureKv(AzureKvKey::parse(url.trim_end_matches('/')).map_err(bad_key)?)
+                .into()
         }
-        KeySpec::HcVault(uri) => {
-            ServiceKey::HcVault(VaultKey::parse(uri).map_err(|e| bad_key("Vault", e))?).into()
-        }
+        KeySpec::HcVault(uri) => ServiceKey::HcVault(VaultKey::parse(uri).map_err(bad_key)?).into(),
         other => {
             return Err(Failure::new(
                 code::GENERIC,
@@ -300,13 +289,11 @@ pub fn wrap_data_key(
     threshold: Option<usize>,
 ) -> Result<KeyMaterial> {
     let now = crate::clock::now_rfc3339();
+    // sops returns "Could not generate data key" as a plain error: exit 1
+    // for encrypt, rotate and updatekeys (23 is for a value that cannot be
+    // encrypted).
     let wrapped = encrypt_data_key_via(key, groups, threshold, &services(), &now, remotes())
-        .map_err(|e| {
-            Failure::new(
-                code::ERROR_ENCRYPTING_TREE,
-                format!("could not wrap the data key: {e}"),
-            )
-        })?;
+        .map_err(|e| Failure::new(code::GENERIC, format!("could not wrap the data key: {e}")))?;
     let key_groups = wrapped
         .into_iter()
         .map(|g| g.0.iter().map(to_metadata_key).collect())
@@ -561,7 +548,7 @@ pub fn recipients_of(
                     parse_recipients(&[k.id()])?
                         .into_iter()
                         .next()
-                        .ok_or_else(|| bad_key("age", k.id()))?,
+                        .ok_or_else(|| bad_age(&k.id()))?,
                 ),
                 None => {
                     return Err(Failure::new(

@@ -16,6 +16,7 @@ mod publish;
 mod signals;
 mod sopsfile;
 mod treepath;
+mod workdir;
 
 use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;

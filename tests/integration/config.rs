@@ -338,3 +338,286 @@ fn config_discovery_precedence_and_errors() {
             && String::from_utf8_lossy(&out.stderr).contains("colour")
     );
 }
+
+/// A bad GCP KMS or PGP key is reported as such (not as "an invalid age
+/// recipient"), and in a config at its FILE:LINE:COL when the config is
+/// loaded, like Vault and Azure entries. sops fails too (exit 1).
+#[test]
+fn bad_gcp_and_pgp_keys_name_their_kind_and_line() {
+    let dir = tempdir();
+    write(dir.path(), "f.yaml", "a: 1\n");
+    for (flag, kind) in [("--gcp-kms", "GCP KMS"), ("--pgp", "PGP")] {
+        let out = encrypt_in(dir.path(), "f.yaml", &[flag, "bogus"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("invalid {kind} key \"bogus\"")),
+            "{err}"
+        );
+        assert!(!err.contains("age recipient"), "{err}");
+    }
+    let cases = [
+        ("creation_rules:\n  - gcp_kms: bogus\n", ":2:14: creation rule 1: gcp_kms: invalid GCP KMS key \"bogus\": expected projects/"),
+        ("creation_rules:\n  - pgp: [ABCDEF0123456789, bogus]\n", ":2:29: creation rule 1: pgp: invalid PGP key \"bogus\""),
+        ("creation_rules:\n  - key_groups:\n      - gcp_kms:\n          - resource_id: projects/p/k\n", ":4:26: creation rule 1: key group 1.gcp_kms.resource_id: invalid GCP KMS key \"projects/p/k\""),
+        ("creation_rules:\n  - key_groups:\n      - pgp: [0xZZ12345678]\n", ":3:15: creation rule 1: key group 1.pgp: invalid PGP key \"0xZZ12345678\""),
+    ];
+    for (config, want) in cases {
+        write(dir.path(), ".sops.yaml", config);
+        let out = encrypt_in(dir.path(), "f.yaml", &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!(".sops.yaml{want}")),
+            "{config}\n{err}"
+        );
+        assert!(!err.contains("age recipient"), "{err}");
+        if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+            let out = sops
+                .current_dir(dir.path())
+                .args(["encrypt", "f.yaml"])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(1), "sops with {config}");
+        }
+    }
+}
+
+/// `mac_only_encrypted: yes` / `on` / `y` / `no` / `off` (YAML 1.1
+/// booleans, which sops's YAML library still reads into a bool, quoted or
+/// not): the same metadata as sops; `"true"` and `1` are errors in both.
+#[test]
+fn mac_only_encrypted_accepts_yaml_1_1_booleans_like_sops() {
+    let dir = tempdir();
+    write(dir.path(), "f.yaml", "a: 1\n");
+    let age = demo_recipient();
+    for v in [
+        "yes", "on", "y", "YES", "'On'", "no", "off", "N", "\"no\"", "'true'", "1",
+    ] {
+        write(
+            dir.path(),
+            ".sops.yaml",
+            &format!("creation_rules:\n  - mac_only_encrypted: {v}\n    age: {age}\n"),
+        );
+        let ours = encrypt_in(dir.path(), "f.yaml", &[]);
+        let ours_mac_only =
+            String::from_utf8_lossy(&ours.stdout).contains("mac_only_encrypted: true");
+        let expect_ok = !matches!(v, "'true'" | "1");
+        assert_eq!(
+            ours.status.success(),
+            expect_ok,
+            "{v}: {}",
+            String::from_utf8_lossy(&ours.stderr)
+        );
+        if expect_ok {
+            let want = ["yes", "on", "y", "YES", "'On'"].contains(&v);
+            assert_eq!(ours_mac_only, want, "{v}");
+        }
+        if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+            let out = sops
+                .current_dir(dir.path())
+                .args(["encrypt", "f.yaml"])
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.success(),
+                ours.status.success(),
+                "{v}: sops and sops-like disagree"
+            );
+            let theirs = String::from_utf8_lossy(&out.stdout).contains("mac_only_encrypted: true");
+            assert_eq!(theirs, ours_mac_only, "{v}: sops and sops-like disagree");
+        }
+    }
+}
+
+/// `key_groups: []` next to flat keys: sops uses the flat keys (an empty
+/// list is no key_groups), and so does sops-like, with a warning.
+#[test]
+fn empty_key_groups_means_the_flat_keys() {
+    let dir = tempdir();
+    write(dir.path(), "f.yaml", "a: 1\n");
+    let age = demo_recipient();
+    write(
+        dir.path(),
+        ".sops.yaml",
+        &format!("creation_rules:\n  - key_groups: []\n    age: {age}\n"),
+    );
+    let ours = encrypt_in(dir.path(), "f.yaml", &[]);
+    assert_ok(&ours);
+    let enc = String::from_utf8(ours.stdout).unwrap();
+    assert!(enc.contains(&format!("recipient: {age}")), "{enc}");
+    assert!(
+        String::from_utf8_lossy(&ours.stderr).contains("key_groups is empty"),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+        let out = sops
+            .current_dir(dir.path())
+            .args(["encrypt", "f.yaml"])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("recipient: {age}")));
+    }
+}
+
+/// A working directory reached through a symlink: like Go's `os.Getwd`,
+/// the current directory is `$PWD` when that names it, so `$PWD/f.yaml`
+/// is matched as `sub/f.yaml` (the logical path) and the physical path as
+/// an absolute one; the search for the config climbs physical parents.
+/// Same rules picked as by the real sops.
+#[test]
+fn symlinked_working_directory_matches_rules_like_sops() {
+    let base = tempdir();
+    let t = base.path();
+    std::fs::create_dir_all(t.join("repo/sub")).unwrap();
+    std::fs::create_dir_all(t.join("phys/inner")).unwrap();
+    std::os::unix::fs::symlink("repo", t.join("link")).unwrap();
+    std::os::unix::fs::symlink(t.join("phys/inner"), t.join("repo/sub/lnk")).unwrap();
+    let age = demo_recipient();
+    write(
+        t,
+        "repo/.sops.yaml",
+        &format!("creation_rules:\n  - path_regex: ^sub/\n    encrypted_regex: ^a$\n    age: {age}\n  - unencrypted_regex: ^a$\n    age: {age}\n"),
+    );
+    write(
+        t,
+        "phys/.sops.yaml",
+        &format!("creation_rules:\n  - encrypted_regex: ^b$\n    age: {age}\n"),
+    );
+    write(t, "repo/sub/f.yaml", "a: 1\nb: 2\n");
+    write(t, "phys/inner/g.yaml", "a: 1\nb: 2\n");
+    let logical = t.join("link/sub");
+    let physical = t.join("repo/sub");
+    let inner = t.join("link/sub/lnk");
+    let cases = [
+        (&logical, logical.join("f.yaml"), "encrypted_regex: ^a$"),
+        (&logical, physical.join("f.yaml"), "unencrypted_regex: ^a$"),
+        (&logical, "f.yaml".into(), "encrypted_regex: ^a$"),
+        (&inner, "g.yaml".into(), "encrypted_regex: ^b$"),
+    ];
+    let selector = |out: &std::process::Output| {
+        assert_ok(out);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.contains("_regex:"))
+            .map(|l| l.trim().to_string())
+    };
+    for (cwd, file, want) in cases {
+        let ours = cmd(t, None)
+            .current_dir(cwd)
+            .env("PWD", cwd)
+            .arg("encrypt")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(selector(&ours).as_deref(), Some(want), "{}", file.display());
+        if let Some(mut sops) = sops(t, "age-test.txt") {
+            let out = sops
+                .current_dir(cwd)
+                .env("PWD", cwd)
+                .arg("encrypt")
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert_eq!(
+                selector(&out).as_deref(),
+                Some(want),
+                "sops: {}",
+                file.display()
+            );
+        }
+    }
+    // A $PWD that is not the current directory is ignored (Go checks it).
+    let ours = cmd(t, None)
+        .current_dir(&logical)
+        .env("PWD", t.join("phys"))
+        .arg("encrypt")
+        .arg(logical.join("f.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(selector(&ours).as_deref(), Some("unencrypted_regex: ^a$"));
+}
+
+/// An ignored `.sops.yml` is warned about also when the search finds no
+/// config at all (sops warns in both cases), with or without keys given.
+#[test]
+fn ignored_sops_yml_is_warned_about_without_any_config() {
+    let dir = tempdir();
+    let age = demo_recipient();
+    write(
+        dir.path(),
+        ".sops.yml",
+        &format!("creation_rules:\n  - age: {age}\n"),
+    );
+    write(dir.path(), "f.yaml", "a: 1\n");
+    for (extra, ok) in [(vec![], false), (vec!["--age", age.as_str()], true)] {
+        let out = encrypt_in(dir.path(), "f.yaml", &extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.success(), ok, "{err}");
+        assert!(
+            err.contains(".sops.yml: ignored: the config file must be called .sops.yaml"),
+            "{err}"
+        );
+        if !ok {
+            assert!(
+                err.contains("hint: a .sops.yml / .sops-like.yml was ignored"),
+                "{err}"
+            );
+        }
+        if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+            let out = sops
+                .current_dir(dir.path())
+                .arg("encrypt")
+                .args(&extra)
+                .arg("f.yaml")
+                .output()
+                .unwrap();
+            assert_eq!(out.status.success(), ok);
+            assert!(String::from_utf8_lossy(&out.stderr).contains("ignoring \\\".sops.yml\\\""));
+        }
+    }
+}
+
+/// `encrypt` from stdin when a config is found: without
+/// `--filename-override` the rules cannot be matched, and sops refuses it
+/// (exit 8) even with keys given; with it, the matching rule applies
+/// (here its selector). Without any config, stdin needs only keys.
+#[test]
+fn stdin_with_a_config_needs_filename_override() {
+    let dir = tempdir();
+    let age = demo_recipient();
+    write(
+        dir.path(),
+        ".sops.yaml",
+        &format!("creation_rules:\n  - path_regex: x\\.yaml$\n    encrypted_regex: ^c$\n    age: {age}\n"),
+    );
+    let run = |extra: &[&str]| {
+        cmd(dir.path(), None)
+            .args(["encrypt", "--input-type", "yaml"])
+            .args(extra)
+            .write_stdin("a: 1\nc: 2\n")
+            .output()
+            .unwrap()
+    };
+    for extra in [vec![], vec!["--age", age.as_str()]] {
+        let out = run(&extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(8), "{err}");
+        assert!(
+            err.contains("must specify --filename-override when reading from stdin"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let out = run(&["--filename-override", "x.yaml"]);
+    assert_ok(&out);
+    let enc = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        enc.contains("a: 1\n") && enc.contains("encrypted_regex: ^c$"),
+        "{enc}"
+    );
+    std::fs::remove_file(dir.path().join(".sops.yaml")).unwrap();
+    assert_ok(&run(&["--age", &age]));
+}

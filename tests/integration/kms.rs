@@ -452,6 +452,49 @@ fn pgp_through_gpg() {
     let (code, _, err) = tried(Some("age,pgp,age"), None);
     assert_eq!(code, Some(112), "{err}");
     assert!(err.contains("duplicate decryption key type: age"), "{err}");
+    // A `0x`-prefixed fingerprint (gpg and sops accept it), from the flag
+    // and from a creation rule: written to `fp` as given, as sops does, and
+    // both tools decrypt the file.
+    let prefixed = format!("0x{fp}");
+    std::fs::write(dir.path().join("x.yaml"), "a: 1\n").unwrap();
+    std::fs::write(
+        dir.path().join(".sops.yaml"),
+        format!("creation_rules:\n  - path_regex: ^r\\.yaml$\n    pgp: {prefixed}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("r.yaml"), "a: 1\n").unwrap();
+    for (file, extra) in [
+        ("x.yaml", vec!["--pgp", prefixed.as_str()]),
+        ("r.yaml", vec![]),
+    ] {
+        let out = cmd(dir.path(), None)
+            .env("GNUPGHOME", &home)
+            .args(["encrypt", "--cipher", "aes256-gcm"])
+            .args(&extra)
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let enc = String::from_utf8(out.stdout).unwrap();
+        assert!(enc.contains(&format!("fp: {prefixed}\n")), "{enc}");
+        std::fs::write(dir.path().join("enc.yaml"), &enc).unwrap();
+        let out = cmd(dir.path(), None)
+            .env("GNUPGHOME", &home)
+            .args(["decrypt", "enc.yaml"])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "a: 1\n", "{file}");
+        if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+            let out = sops
+                .env("GNUPGHOME", &home)
+                .env_remove("SOPS_AGE_KEY_FILE")
+                .current_dir(dir.path())
+                .args(["decrypt", "enc.yaml"])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "a: 1\n", "{file}");
+        }
+    }
     let _ = Command::new("gpgconf")
         .env("GNUPGHOME", &home)
         .args(["--kill", "all"])
@@ -611,5 +654,32 @@ fn a_broken_age_source_does_not_stop_other_keys() {
         assert_eq!(out.status.code(), Some(128), "{var}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(var), "{var}: {err}");
+    }
+}
+
+/// A KMS key that cannot wrap the data key: exit 1 as in sops, and the
+/// message is the error chain, without the SDK's Debug dump after it.
+#[test]
+fn unreachable_kms_is_exit_1_with_a_readable_message() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("f.yaml"), "a: 1\n").unwrap();
+    let out = cmd(dir.path(), None)
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "y")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+        .args([
+            "encrypt",
+            "--kms",
+            "arn:aws:kms:us-east-1:123456789012:key/abc",
+            "f.yaml",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("could not wrap the data key"), "{err}");
+    assert!(err.contains("Connection refused"), "{err}");
+    for debug in ["DispatchFailure {", "ConnectorError {", "source: "] {
+        assert!(!err.contains(debug), "{err}");
     }
 }

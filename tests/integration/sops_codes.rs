@@ -70,6 +70,21 @@ fn exit_codes_match_the_real_sops() {
     let age = demo_recipient();
     // (what, environment, arguments, .sops.yaml to write or none)
     let rule_elsewhere = format!("creation_rules:\n  - path_regex: nomatch\n    age: {age}\n");
+    // Master keys that cannot wrap the data key: sops exits 1 ("Could not
+    // generate data key"), not 23 (a value that cannot be encrypted).
+    let rule_for_all = format!("creation_rules:\n  - encrypted_regex: ^c$\n    age: {age}\n");
+    let two_groups =
+        format!("creation_rules:\n  - key_groups: [{{age: [{age}]}}, {{age: [{age}]}}]\n");
+    let gnupg = base.path().join("gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    let gnupg = gnupg.to_str().unwrap();
+    let fp = "85D77543B3D624B63CEA9E6DBC17301B491B3F21";
+    let pgp_rule = format!("creation_rules:\n  - pgp: {fp}\n");
+    let unreachable_kms = vec![
+        ("AWS_ACCESS_KEY_ID", "x"),
+        ("AWS_SECRET_ACCESS_KEY", "y"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+    ];
     let cases: Vec<(&str, Vec<(&str, &str)>, Vec<&str>, Option<&str>)> = vec![
         (
             "decrypt a missing file",
@@ -214,6 +229,72 @@ fn exit_codes_match_the_real_sops() {
                 "e.yaml",
             ],
             None,
+        ),
+        (
+            "encrypt, impossible Shamir threshold",
+            vec![],
+            vec![
+                "encrypt",
+                "--shamir-secret-sharing-threshold",
+                "3",
+                "p.yaml",
+            ],
+            Some(&two_groups),
+        ),
+        (
+            "encrypt, PGP key not in the keyring",
+            vec![("GNUPGHOME", gnupg)],
+            vec!["encrypt", "--pgp", fp, "p.yaml"],
+            None,
+        ),
+        (
+            "rotate, PGP key not in the keyring",
+            vec![("GNUPGHOME", gnupg)],
+            vec!["rotate", "--add-pgp", fp, "e.yaml"],
+            None,
+        ),
+        (
+            "updatekeys, PGP key not in the keyring",
+            vec![("GNUPGHOME", gnupg)],
+            vec!["updatekeys", "-y", "e.yaml"],
+            Some(&pgp_rule),
+        ),
+        (
+            "updatekeys, the matching rule has no keys",
+            vec![],
+            vec!["updatekeys", "-y", "e.yaml"],
+            Some("creation_rules:\n  - encrypted_regex: ^a$\n"),
+        ),
+        (
+            "encrypt, KMS unreachable",
+            unreachable_kms,
+            vec![
+                "encrypt",
+                "--kms",
+                "arn:aws:kms:us-east-1:123456789012:key/abc",
+                "p.yaml",
+            ],
+            None,
+        ),
+        // From stdin with a config: sops needs --filename-override (exit 8)
+        // to match the creation rules, even with keys given.
+        (
+            "encrypt from stdin, a config, no --filename-override",
+            vec![],
+            vec!["encrypt", "--input-type", "yaml"],
+            Some(&rule_for_all),
+        ),
+        (
+            "encrypt from stdin, a config, --age, no --filename-override",
+            vec![],
+            vec!["encrypt", "--input-type", "yaml", "--age", &age],
+            Some(&rule_for_all),
+        ),
+        (
+            "encrypt from stdin, a config, SOPS_AGE_RECIPIENTS, no --filename-override",
+            vec![("SOPS_AGE_RECIPIENTS", &age)],
+            vec!["encrypt", "--input-type", "yaml"],
+            Some(&rule_for_all),
         ),
         (
             "--age given twice",

@@ -30,19 +30,21 @@ pub fn run(args: EncryptArgs) -> Result<()> {
 }
 
 fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
-    let input = io::read_input(file)?;
-    let rule_path = args
-        .io
-        .filename_override
-        .as_deref()
-        .map(Path::new)
-        .or(input.path.as_deref());
-    let plan = super::plan::new_file(
-        rule_path,
-        &args.keys,
-        &args.selector,
-        args.cipher.as_deref(),
-    )?;
+    let override_path = args.io.filename_override.as_deref().map(Path::new);
+    let plan_for = |path: Option<&Path>| {
+        super::plan::new_file(path, &args.keys, &args.selector, args.cipher.as_deref())
+    };
+    // From stdin, the plan comes first: without --filename-override and
+    // with a config, it is refused before stdin is read (as in sops). A
+    // file is read first: a missing one is exit 100 whatever the keys.
+    let (input, plan) = if matches!(file, None | Some("-")) {
+        let plan = plan_for(override_path)?;
+        (io::read_input(file)?, plan)
+    } else {
+        let input = io::read_input(file)?;
+        let plan = plan_for(override_path.or(input.path.as_deref()))?;
+        (input, plan)
+    };
     if io::is_binary(&args.io, &input) {
         let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
         let out = binary::encrypt_binary(

@@ -23,14 +23,31 @@ pub fn set_explicit_config(path: Option<PathBuf>) {
 /// `.sops.yaml` from the current directory up. Warnings are printed here.
 pub fn load_config() -> Result<Option<ConfigFile>> {
     let explicit = EXPLICIT_CONFIG.get().cloned().flatten();
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let cwd = crate::workdir::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let config = config::discover(&cwd, explicit.as_deref())?;
-    if let Some(c) = &config {
-        for w in &c.warnings {
-            eprintln!("warning: {w}");
+    match &config {
+        Some(c) => {
+            for w in &c.warnings {
+                eprintln!("warning: {w}");
+            }
         }
+        // sops warns about an ignored `.sops.yml` whether or not a config
+        // is found further up.
+        None if explicit.is_none() => {
+            for w in ignored_configs() {
+                eprintln!("warning: {w}");
+            }
+        }
+        None => {}
     }
     Ok(config)
+}
+
+/// Warnings for the `.sops.yml` / `.sops-like.yml` files that the search
+/// from the current directory passes and ignores.
+fn ignored_configs() -> Vec<String> {
+    let cwd = crate::workdir::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    config::find_config_path(&cwd).1
 }
 
 /// Everything needed to encrypt a new file.
@@ -52,6 +69,19 @@ pub fn new_file(
     cipher: Option<&str>,
 ) -> Result<NewFile> {
     let config = load_config()?;
+    // The creation rules need a file name: sops refuses stdin without
+    // --filename-override (exit 8) rather than guess one. Without a config
+    // there are no rules to match, and sops-like goes on.
+    if let (Some(c), None) = (&config, path) {
+        return Err(Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "must specify --filename-override when reading from stdin",
+        )
+        .hint(format!(
+            "the creation rules of {} are matched against a file name: pass --filename-override NAME",
+            c.path.display()
+        )));
+    }
     let rule = match (&config, path) {
         (Some(c), Some(p)) => c.find_rule(p)?,
         _ => None,
@@ -121,9 +151,19 @@ pub fn rule_groups(rule: &crate::config::Rule) -> Result<Vec<Vec<KeyRecipient>>>
 
 fn no_keys(config: Option<&ConfigFile>, path: Option<&Path>) -> Failure {
     match (config, path) {
-        (Some(c), Some(p)) => Failure::new(code::GENERIC, format!("no recipients: {}", c.describe_no_match(p)))
-            .hint("add a creation rule for this path, or pass --age age1…"),
-        _ => Failure::new(code::GENERIC, "no recipients to encrypt for")
-            .hint("pass --age age1…[,age1…], set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops-like.yaml"),
+        (Some(c), Some(p)) => Failure::new(
+            code::GENERIC,
+            format!("no recipients: {}", c.describe_no_match(p)),
+        )
+        .hint("add a creation rule for this path, or pass --age age1…"),
+        _ => {
+            let failure = Failure::new(code::GENERIC, "no recipients to encrypt for")
+                .hint("pass --age age1…[,age1…], set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops-like.yaml");
+            if ignored_configs().is_empty() {
+                failure
+            } else {
+                failure.hint("a .sops.yml / .sops-like.yml was ignored (see the warning above): config files must end in .yaml")
+            }
+        }
     }
 }

@@ -41,27 +41,55 @@ pub fn discover(start_dir: &Path, explicit: Option<&Path>) -> Result<Option<Conf
 
 /// The search alone: the config file found from `start_dir` upwards, and a
 /// warning for each ignored `.sops.yml` / `.sops-like.yml` seen before it.
+///
+/// As in sops (`./.sops.yaml`, `../.sops.yaml`, … relative to the current
+/// directory), each step up is a `..` that the file system resolves, so it
+/// climbs the *physical* parents even when `start_dir` goes through a
+/// symlink; the config's directory is still the lexical (logical) one, as
+/// sops's `filepath.Abs` of that path. A found file is named by its clean
+/// path when that is the same file, else by the path that was probed.
 pub fn find_config_path(start_dir: &Path) -> (Option<PathBuf>, Vec<String>) {
     let mut warnings = Vec::new();
     let mut dir = absolute(start_dir).unwrap_or_else(|_| start_dir.to_path_buf());
     for _ in 0..MAX_DEPTH {
         if let Some(found) = NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
-            return (Some(found), warnings);
+            return (Some(shown(found)), warnings);
         }
         for (bad, good) in IGNORED {
             let p = dir.join(bad);
             if p.is_file() {
                 warnings.push(format!(
                     "{}: ignored: the config file must be called {good}",
-                    p.display()
+                    shown(p).display()
                 ));
             }
         }
-        if !dir.pop() {
-            break;
+        let up = dir.join("..");
+        if same_file(&dir, &up) {
+            break; // the root
         }
+        dir = up;
     }
     (None, warnings)
+}
+
+/// `path` cleaned of `..` when the clean path names the same file.
+fn shown(path: PathBuf) -> PathBuf {
+    let clean = super::clean(&path);
+    if clean != path && same_file(&clean, &path) {
+        clean
+    } else {
+        path
+    }
+}
+
+/// Whether two paths name the same file (device and inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }
 
 /// Read and parse a config file. A missing file is exit code 61

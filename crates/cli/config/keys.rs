@@ -241,21 +241,21 @@ impl FlatKeys<'_> {
             let what = &format!("{rule}: {}", f.key);
             match f.key {
                 "age" => group.extend(age_keys(src, names, f.value, f.value_at, what, used_names)?),
-                "pgp" => group.extend(
-                    string_list(src, f.value, f.value_at, what)?
-                        .into_iter()
-                        .map(|(s, _)| KeySpec::Pgp(s)),
-                ),
+                "pgp" => {
+                    for (fp, at) in string_list(src, f.value, f.value_at, what)? {
+                        group.push(pgp_key(src, fp, at, what)?);
+                    }
+                }
                 "kms" => {
                     for (arn, _) in string_list(src, f.value, f.value_at, what)? {
                         group.push(kms_from_arn(&arn, self.aws_profile.clone()));
                     }
                 }
-                "gcp_kms" => group.extend(
-                    string_list(src, f.value, f.value_at, what)?
-                        .into_iter()
-                        .map(|(s, _)| KeySpec::GcpKms(s)),
-                ),
+                "gcp_kms" => {
+                    for (id, at) in string_list(src, f.value, f.value_at, what)? {
+                        group.push(gcp_key(src, id, at, what)?);
+                    }
+                }
                 "azure_keyvault" => {
                     for (url, at) in string_list(src, f.value, f.value_at, what)? {
                         group.push(azure_from_url(src, &url, at, what)?);
@@ -332,6 +332,23 @@ fn azure_from_url(src: &Source, url: &str, at: usize, what: &str) -> Result<KeyS
     })
 }
 
+/// A PGP fingerprint or key id (hex, optionally `0x`-prefixed), checked
+/// now so that a typo is reported at its line.
+fn pgp_key(src: &Source, fp: String, at: usize, what: &str) -> Result<KeySpec, Failure> {
+    match sops_like_keys::kms::PgpKey::parse(&fp) {
+        Ok(_) => Ok(KeySpec::Pgp(fp)),
+        Err(e) => Err(src.error(at, format!("{what}: {e}"))),
+    }
+}
+
+/// A GCP KMS resource id (`projects/P/locations/L/keyRings/R/cryptoKeys/K`).
+fn gcp_key(src: &Source, id: String, at: usize, what: &str) -> Result<KeySpec, Failure> {
+    match sops_like_keys::kms::GcpKmsKey::parse(&id) {
+        Ok(_) => Ok(KeySpec::GcpKms(id)),
+        Err(e) => Err(src.error(at, format!("{what}: {e}"))),
+    }
+}
+
 /// `SCHEME://HOST[:PORT]/v1/ENGINE/keys/NAME`.
 fn vault_from_uri(src: &Source, uri: &str, at: usize, what: &str) -> Result<KeySpec, Failure> {
     let ok = uri
@@ -390,11 +407,11 @@ fn collect_group(
             "age" => out.extend(age_keys(
                 src, names, f.value, f.value_at, &inner, used_names,
             )?),
-            "pgp" => out.extend(
-                string_list(src, f.value, f.value_at, &inner)?
-                    .into_iter()
-                    .map(|(s, _)| KeySpec::Pgp(s)),
-            ),
+            "pgp" => {
+                for (fp, fp_at) in string_list(src, f.value, f.value_at, &inner)? {
+                    out.push(pgp_key(src, fp, fp_at, &inner)?);
+                }
+            }
             "hc_vault" => {
                 for (uri, uri_at) in string_list(src, f.value, f.value_at, &inner)? {
                     out.push(vault_from_uri(src, &uri, uri_at, &inner)?);
@@ -462,7 +479,14 @@ fn structured_key(
                 aws_profile,
             }
         }
-        "gcp_kms" => KeySpec::GcpKms(required("resource_id")?),
+        "gcp_kms" => {
+            let id = required("resource_id")?;
+            let id_at = entry
+                .iter()
+                .find(|f| f.key == "resource_id")
+                .map_or(at, |f| f.value_at);
+            gcp_key(src, id, id_at, &format!("{what}.resource_id"))?
+        }
         "azure_keyvault" => KeySpec::AzureKv {
             vault_url: required("vaultUrl")?,
             key: required("key")?,

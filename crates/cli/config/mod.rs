@@ -162,10 +162,14 @@ impl ConfigFile {
     }
 }
 
-/// `path` made absolute against the current directory, with `.` and `..`
-/// removed lexically (Go's `filepath.Abs`).
+/// `path` made absolute against the current directory (as Go's
+/// `os.Getwd` gives it: see [`crate::workdir`]), with `.` and `..` removed
+/// lexically (Go's `filepath.Abs`).
 pub(crate) fn absolute(path: &Path) -> std::io::Result<PathBuf> {
-    Ok(clean(&std::path::absolute(path)?))
+    if path.is_absolute() {
+        return Ok(clean(path));
+    }
+    Ok(clean(&crate::workdir::current_dir()?.join(path)))
 }
 
 /// Remove `.` and `..` components without touching the file system.

@@ -288,9 +288,10 @@ pub(super) fn boolean(
     what: &str,
 ) -> Result<Option<bool>, Failure> {
     match unalias(node) {
-        Node::Scalar(s) => match s.value {
-            Value::Bool(b) => Ok(Some(b)),
+        Node::Scalar(s) => match &s.value {
+            Value::Bool(b) => Ok(Some(*b)),
             Value::Null => Ok(None),
+            Value::Str(text) if yaml11_bool(text).is_some() => Ok(yaml11_bool(text)),
             _ => Err(src.error(
                 at,
                 format!("{what} must be true or false, not {}", describe(node)),
@@ -300,6 +301,17 @@ pub(super) fn boolean(
             at,
             format!("{what} must be true or false, not {}", describe(node)),
         )),
+    }
+}
+
+/// The YAML 1.1 booleans that sops's YAML library (gopkg.in/yaml.v3)
+/// still accepts for a `bool` field, quoted or not: `y`, `yes`, `on`, `n`,
+/// `no`, `off` in lower, capitalised or upper case.
+fn yaml11_bool(text: &str) -> Option<bool> {
+    match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
     }
 }
 

@@ -195,7 +195,21 @@ pub(super) fn parse_rule_as(
         }
     }
     let mut used = false;
+    // sops: `if len(cRule.KeyGroups) > 0`; an empty list is no key_groups,
+    // and the flat keys apply.
+    let mut groups_list = None;
     if let Some(g) = groups_field {
+        let list = items(src, g.value, g.value_at, &format!("{what}: key_groups"))?;
+        if list.is_empty() {
+            src.warn(
+                g.at,
+                format!("{what}: key_groups is empty; the rule's flat keys are used (as in sops)"),
+            );
+        } else {
+            groups_list = Some(list);
+        }
+    }
+    if let Some(list) = groups_list {
         if let Some(first) = flat.fields.first() {
             src.warn(
                 first.at,
@@ -204,10 +218,6 @@ pub(super) fn parse_rule_as(
                     first.key
                 ),
             );
-        }
-        let list = items(src, g.value, g.value_at, &format!("{what}: key_groups"))?;
-        if list.is_empty() {
-            return Err(src.error(g.value_at, format!("{what}: key_groups is empty")));
         }
         for (i, (group, group_at)) in list.into_iter().enumerate() {
             let group_what = format!("{what}: key group {}", i + 1);

@@ -235,7 +235,7 @@ fn other_key_kinds_are_parsed_and_carried() {
     assert_eq!(g[5].kind(), "pgp");
     assert_eq!(g[6], KeySpec::Hckms("tr-west-1:abc".into()));
     let groups = cfg(
-        "creation_rules:\n  - key_groups:\n      - kms:\n          - arn: arn:aws:kms:us-east-1:111:key/abc\n            role: arn:aws:iam::111:role/r\n            context: {app: web, env: prod}\n            aws_profile: p\n        gcp_kms:\n          - resource_id: projects/p/k\n        azure_keyvault:\n          - vaultUrl: https://v.vault.azure.net\n            key: k\n            version: v1\n        hc_vault: [https://vault:8200/v1/transit/keys/k]\n        hckms:\n          - key_id: tr-west-1:abc\n",
+        "creation_rules:\n  - key_groups:\n      - kms:\n          - arn: arn:aws:kms:us-east-1:111:key/abc\n            role: arn:aws:iam::111:role/r\n            context: {app: web, env: prod}\n            aws_profile: p\n        gcp_kms:\n          - resource_id: projects/p/locations/global/keyRings/r/cryptoKeys/k\n        azure_keyvault:\n          - vaultUrl: https://v.vault.azure.net\n            key: k\n            version: v1\n        hc_vault: [https://vault:8200/v1/transit/keys/k]\n        hckms:\n          - key_id: tr-west-1:abc\n",
     );
     let g = &groups.rules[0].key_groups[0];
     assert_eq!(g.len(), 5);
@@ -345,8 +345,16 @@ fn shamir_threshold_rules() {
         "creation_rules:\n  - shamir_threshold: '2'\n{groups}"
     ));
     assert!(m.contains("must be an integer, not a string"), "{m}");
-    let m = err("creation_rules:\n  - key_groups: []\n");
-    assert!(m.contains("key_groups is empty"), "{m}");
+    // An empty key_groups is no key_groups (sops: `len(KeyGroups) > 0`):
+    // the flat keys apply, with a warning.
+    let empty = cfg(&format!(
+        "creation_rules:\n  - key_groups: []\n    age: {ALICE}\n"
+    ));
+    assert_eq!(ages(&empty.rules[0]), vec![vec![ALICE.to_string()]]);
+    assert_eq!(empty.warnings.len(), 1, "{:?}", empty.warnings);
+    assert!(empty.warnings[0].contains("key_groups is empty; the rule's flat keys are used"));
+    let none = cfg("creation_rules:\n  - key_groups: []\n");
+    assert!(none.rules[0].key_groups.is_empty());
     let m = err(&format!(
         "creation_rules:\n  - key_groups:\n      - age: [{ALICE}]\n      - {{}}\n"
     ));
@@ -482,7 +490,7 @@ fn structural_errors_name_file_line_and_column() {
         "{m}"
     );
     let m = err(&format!(
-        "creation_rules:\n  - age: {ALICE}\n    mac_only_encrypted: yes\n"
+        "creation_rules:\n  - age: {ALICE}\n    mac_only_encrypted: enabled\n"
     ));
     assert!(
         m.contains(":3:25: ") && m.contains("must be true or false, not a string"),
@@ -1061,4 +1069,41 @@ fn a_recreation_rule_without_keys_uploads_the_file_as_it_is() {
     let r = &c.destination_rules[0];
     assert!(r.recreation_rule.is_some());
     assert!(r.recreation().is_none());
+}
+
+/// yaml.v3 (sops's YAML library) reads the YAML 1.1 booleans into a Go
+/// `bool`, quoted or not: so do `mac_only_encrypted` and `omit_extensions`.
+#[test]
+fn yaml_1_1_booleans_in_bool_fields() {
+    for (text, want) in [
+        ("yes", true),
+        ("Yes", true),
+        ("YES", true),
+        ("y", true),
+        ("Y", true),
+        ("on", true),
+        ("On", true),
+        ("ON", true),
+        ("'yes'", true),
+        ("\"on\"", true),
+        ("no", false),
+        ("N", false),
+        ("Off", false),
+        ("OFF", false),
+        ("'n'", false),
+        ("true", true),
+        ("false", false),
+    ] {
+        let c = cfg(&format!(
+            "creation_rules:\n  - mac_only_encrypted: {text}\n    age: {ALICE}\ndestination_rules:\n  - s3_bucket: b\n    omit_extensions: {text}\n"
+        ));
+        assert_eq!(c.rules[0].mac_only_encrypted, want, "{text}");
+        assert_eq!(c.destination_rules[0].omit_extensions, want, "{text}");
+    }
+    for text in ["'true'", "1", "yess", "oN", "enabled"] {
+        let m = err(&format!(
+            "creation_rules:\n  - mac_only_encrypted: {text}\n    age: {ALICE}\n"
+        ));
+        assert!(m.contains("must be true or false"), "{text}: {m}");
+    }
 }

@@ -25,6 +25,20 @@ pub enum KeyError {
         /// Why it was rejected.
         reason: String,
     },
+    /// A key of another kind (PGP, AWS KMS, GCP KMS, Azure Key Vault, Vault
+    /// transit) could not be parsed.
+    #[error("invalid {kind} key {key:?}: {reason}")]
+    InvalidKey {
+        /// The kind of key, as people name it (`PGP`, `GCP KMS`, …).
+        kind: &'static str,
+        /// The key as given (public information).
+        key: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// An encryption context (`k:v,k2:v2`) could not be parsed.
+    #[error("invalid encryption context: {0}")]
+    InvalidEncryptionContext(String),
     /// age failed to encrypt to a recipient.
     #[error("could not encrypt the data key to {recipient}: {reason}")]
     Wrap {

@@ -11,14 +11,13 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use aws_sdk_kms::config::{Credentials, Region};
-use aws_sdk_kms::error::DisplayErrorContext;
 use aws_sdk_kms::primitives::Blob;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::config::ServiceConfig;
-use super::error::ServiceError;
+use super::error::{error_chain, ServiceError};
 use super::keys::{AwsKmsKey, ServiceKey};
 use super::runtime::Lazy;
 
@@ -38,7 +37,7 @@ pub(crate) fn wrap(
             .set_encryption_context(context(key))
             .send()
             .await
-            .map_err(|e| fail(config, key, &DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| fail(config, key, &error_chain(&e)))?;
         let blob = out
             .ciphertext_blob()
             .ok_or_else(|| fail(config, key, "KMS returned no ciphertext"))?;
@@ -65,7 +64,7 @@ pub(crate) fn unwrap(
             .set_encryption_context(context(key))
             .send()
             .await
-            .map_err(|e| fail(config, key, &DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| fail(config, key, &error_chain(&e)))?;
         out.plaintext()
             .map(|p| Zeroizing::new(p.as_ref().to_vec()))
             .ok_or_else(|| fail(config, key, "KMS returned no plaintext"))

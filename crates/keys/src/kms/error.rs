@@ -62,7 +62,12 @@ impl std::error::Error for ServiceError {}
 /// An error and its sources, joined with `: ` (reqwest's own message alone
 /// hides "connection refused").
 #[cfg_attr(
-    not(any(feature = "hc-vault", feature = "gcp-kms", feature = "azure-kv")),
+    not(any(
+        feature = "aws-kms",
+        feature = "hc-vault",
+        feature = "gcp-kms",
+        feature = "azure-kv"
+    )),
     allow(dead_code)
 )]
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {

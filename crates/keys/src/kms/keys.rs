@@ -55,9 +55,10 @@ impl fmt::Display for ServiceKey {
     }
 }
 
-fn invalid(kind: &str, text: &str, reason: &str) -> KeyError {
-    KeyError::InvalidRecipient {
-        recipient: format!("{kind} {text}"),
+fn invalid(kind: &'static str, text: &str, reason: &str) -> KeyError {
+    KeyError::InvalidKey {
+        kind,
+        key: text.to_owned(),
         reason: reason.to_owned(),
     }
 }
@@ -90,10 +91,10 @@ impl AwsKmsKey {
             ..Self::default()
         };
         key.region()
-            .ok_or_else(|| invalid("kms", text, "not a KMS key ARN (arn:aws:kms:REGION:…)"))?;
+            .ok_or_else(|| invalid("AWS KMS", text, "not a KMS key ARN (arn:aws:kms:REGION:…)"))?;
         if !role.is_empty() && !role.starts_with("arn:") {
             return Err(invalid(
-                "kms",
+                "AWS KMS",
                 text,
                 "the role after '+' must be an IAM role ARN",
             ));
@@ -134,20 +135,14 @@ pub fn parse_encryption_context(text: &str) -> Result<BTreeMap<String, String>, 
     let mut map = BTreeMap::new();
     for pair in split_list(text) {
         let (k, v) = pair.split_once(':').ok_or_else(|| {
-            invalid(
-                "encryption context",
-                "",
-                "each pair must be written key:value",
-            )
+            KeyError::InvalidEncryptionContext("each pair must be written key:value".to_owned())
         })?;
         if map
             .insert(k.trim().to_owned(), v.trim().to_owned())
             .is_some()
         {
-            return Err(invalid(
-                "encryption context",
-                "",
-                "a key appears twice in the encryption context",
+            return Err(KeyError::InvalidEncryptionContext(
+                "a key appears twice in the encryption context".to_owned(),
             ));
         }
     }
@@ -171,7 +166,7 @@ impl VaultKey {
     /// `https://host:8200/v1/ENGINE/PATH/keys/NAME`.
     pub fn parse(text: &str) -> Result<Self, KeyError> {
         let text = text.trim();
-        let bad = |reason: &str| invalid("hc_vault", text, reason);
+        let bad = |reason: &str| invalid("Vault transit", text, reason);
         let rest = text
             .strip_prefix("https://")
             .or_else(|| text.strip_prefix("http://"))
@@ -225,12 +220,22 @@ pub struct PgpKey {
 }
 
 impl PgpKey {
-    /// Parses one `--pgp` / `SOPS_PGP_FP` fingerprint; spaces are removed
-    /// (as sops does) and it must be hexadecimal.
+    /// Parses one `--pgp` / `SOPS_PGP_FP` fingerprint or key id; spaces
+    /// are removed (as sops does) and it must be hexadecimal, with an
+    /// optional `0x` / `0X` prefix (gpg accepts it). The prefix is kept, as
+    /// sops writes the key as given in `fp`.
     pub fn parse(text: &str) -> Result<Self, KeyError> {
         let fingerprint: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        if fingerprint.len() < 8 || !fingerprint.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(invalid("pgp", text, "not a hexadecimal key fingerprint"));
+        let hex = fingerprint
+            .strip_prefix("0x")
+            .or_else(|| fingerprint.strip_prefix("0X"))
+            .unwrap_or(&fingerprint);
+        if hex.len() < 8 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(invalid(
+                "PGP",
+                text,
+                "not a hexadecimal key fingerprint or key id",
+            ));
         }
         Ok(Self { fingerprint })
     }
@@ -260,7 +265,7 @@ impl GcpKmsKey {
         );
         if !shape_ok {
             return Err(invalid(
-                "gcp_kms",
+                "GCP KMS",
                 text,
                 "expected projects/P/locations/L/keyRings/R/cryptoKeys/K",
             ));
@@ -290,7 +295,7 @@ impl AzureKvKey {
         let text = text.trim();
         let bad = || {
             invalid(
-                "azure_kv",
+                "Azure Key Vault",
                 text,
                 "expected https://VAULT/keys/NAME[/VERSION]",
             )
@@ -403,6 +408,19 @@ mod tests {
         let p = PgpKey::parse("FBC7 B9E2 A4F9 289A C0C1  D4FA 4F49 0A1C 2B4A D8E1").unwrap();
         assert_eq!(p.fingerprint, "FBC7B9E2A4F9289AC0C1D4FA4F490A1C2B4AD8E1");
         assert!(PgpKey::parse("not-hex!").is_err());
+        for prefixed in ["0xFBC7B9E2A4F9289A", "0XFBC7B9E2A4F9289A"] {
+            assert_eq!(PgpKey::parse(prefixed).unwrap().fingerprint, prefixed);
+        }
+        for bad in ["0x", "0x1234567", "0xx1234567890", "x0FBC7B9E2A4F9289A"] {
+            assert!(PgpKey::parse(bad).is_err(), "{bad}");
+        }
+        let e = PgpKey::parse("bogus").unwrap_err().to_string();
+        assert!(e.starts_with("invalid PGP key \"bogus\""), "{e}");
+        let e = GcpKmsKey::parse("bogus").unwrap_err().to_string();
+        assert!(
+            e.starts_with("invalid GCP KMS key \"bogus\": expected projects/"),
+            "{e}"
+        );
         let g = GcpKmsKey::parse("projects/p/locations/global/keyRings/r/cryptoKeys/k").unwrap();
         assert_eq!(
             g.resource_id,
