@@ -12,7 +12,7 @@ use super::node::{boolean, fields, integer, items, string};
 use super::rules::{parse_rule_as, path_regex, Rule};
 use super::source::Source;
 use crate::exit::Failure;
-use regex::Regex;
+use sops_like_format::goregex::GoRegex;
 use sops_like_format::Node;
 
 /// One rule of `destination_rules`, as written.
@@ -23,7 +23,7 @@ pub struct DestinationRule {
     /// 1-based line where the rule starts.
     pub line: usize,
     /// The path filter (unanchored); `None` matches every file.
-    pub path_regex: Option<Regex>,
+    pub path_regex: Option<GoRegex>,
     /// `s3_bucket` (empty: not set).
     pub s3_bucket: String,
     /// `s3_prefix`, put before the file name as it is.

@@ -6,7 +6,7 @@ use super::source::Source;
 use crate::exit::Failure;
 use regex::Regex;
 use sops_like_format::cipher::CipherKind;
-use sops_like_format::goregex::go_regex;
+use sops_like_format::goregex::{go_regex, GoRegex};
 use sops_like_format::metadata::Selector;
 use sops_like_format::Node;
 
@@ -18,7 +18,7 @@ pub struct Rule {
     /// 1-based line where the rule starts.
     pub line: usize,
     /// The path filter (unanchored); `None` matches every file.
-    pub path_regex: Option<Regex>,
+    pub path_regex: Option<GoRegex>,
     /// The key groups: one for flat keys, several with `key_groups`. Empty
     /// when the rule names no keys (the command line must give them).
     pub key_groups: Vec<Vec<KeySpec>>,
@@ -288,7 +288,7 @@ pub(super) fn path_regex(
     pattern: &str,
     at: usize,
     what: &str,
-) -> Result<Option<Regex>, Failure> {
+) -> Result<Option<GoRegex>, Failure> {
     if pattern.is_empty() {
         return Ok(None);
     }

@@ -29,13 +29,32 @@ use std::fmt::Write as _;
 #[error("{0}")]
 pub struct GoRegexError(String);
 
+/// A compiled Go regular expression that remembers how it was written.
+#[derive(Debug, Clone)]
+pub struct GoRegex {
+    source: String,
+    regex: Regex,
+}
+
+impl GoRegex {
+    /// Whether the expression matches somewhere in `text`.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text)
+    }
+
+    /// The expression as written (Go syntax).
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+}
+
 /// Go repetition counts above this are errors ("invalid repeat count").
 const MAX_REPEAT: u32 = 1000;
 
 /// Compile a Go regular expression.
-pub fn go_regex(pattern: &str) -> Result<Regex, GoRegexError> {
+pub fn go_regex(pattern: &str) -> Result<GoRegex, GoRegexError> {
     let translated = translate(pattern)?;
-    Regex::new(&translated).map_err(|e| {
+    let regex = Regex::new(&translated).map_err(|e| {
         // The crate draws the pattern and a caret over several lines; the
         // last line says what is wrong.
         let text = e.to_string();
@@ -47,6 +66,10 @@ pub fn go_regex(pattern: &str) -> Result<Regex, GoRegexError> {
             .trim()
             .trim_start_matches("error: ");
         GoRegexError(line.to_string())
+    })?;
+    Ok(GoRegex {
+        source: pattern.to_string(),
+        regex,
     })
 }
 

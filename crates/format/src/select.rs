@@ -1,14 +1,13 @@
 //! Which leaves are encrypted: sops's selector rules (sops-format.md §2).
 
-use crate::goregex::go_regex;
+use crate::goregex::{go_regex, GoRegex};
 use crate::metadata::Selector;
 use crate::tree::Comment;
-use regex::Regex;
 
 /// A compiled [`Selector`].
 pub struct Decider {
     selector: Selector,
-    regex: Option<Regex>,
+    regex: Option<GoRegex>,
 }
 
 /// A selector regex that does not compile.
