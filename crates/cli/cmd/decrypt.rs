@@ -173,8 +173,35 @@ fn parse_plain(format: Format, plain: &str) -> Result<Tree> {
 
 /// Re-write a plaintext document in another format.
 pub fn convert(from: Format, to: Format, plain: &str) -> Result<Zeroizing<String>> {
-    let tree = parse_plain(from, plain)?;
+    let mut tree = parse_plain(from, plain)?;
+    if to != Format::Yaml {
+        one_document(&mut tree, to)?;
+    }
     emit(to, &tree)
+}
+
+/// Reduce a YAML stream to the one document a JSON, .env, INI or TOML file
+/// holds: empty documents (`a: 1` then a lone `---`) are dropped; two
+/// documents with data are refused. sops writes the first document and
+/// drops the others without a word; sops-like does not lose data silently.
+fn one_document(tree: &mut Tree, to: Format) -> Result<()> {
+    let empty = |doc: &Node| matches!(doc, Node::Scalar(s) if s.value == Value::Null);
+    if tree.docs.len() > 1 && tree.docs.iter().filter(|d| !empty(d)).count() <= 1 {
+        let first = tree.docs.iter().position(|d| !empty(d)).unwrap_or(0);
+        tree.docs = tree.docs.drain(..).skip(first).take(1).collect();
+    }
+    match tree.docs.len() {
+        0 | 1 => Ok(()),
+        n => Err(Failure::new(
+            code::ERROR_DUMPING_TREE,
+            format!(
+                "cannot write the document as {}: it is a stream of {n} YAML documents and {} holds one",
+                to.name(),
+                to.name()
+            ),
+        )
+        .hint("decrypt to YAML, or split the stream into one file per document (sops would write only the first)")),
+    }
 }
 
 fn emit(to: Format, tree: &Tree) -> Result<Zeroizing<String>> {
