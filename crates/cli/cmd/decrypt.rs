@@ -8,7 +8,7 @@ use crate::multi::{self, Outcome};
 use crate::{keysource, sopsfile, treepath};
 use sops_like_format::engine::{EngineError, StreamError};
 use sops_like_format::metadata::Metadata;
-use sops_like_format::{engine, Entry, Format, Node, Pair, Tree, Value};
+use sops_like_format::{engine, syntax, Entry, Format, Node, Pair, Tree, Value};
 use sops_like_keys::DataKey;
 use std::fs::File;
 use std::io::Seek;
@@ -259,7 +259,8 @@ fn binary_data(format: Format, plain: &str) -> Result<Zeroizing<String>> {
 }
 
 /// `--extract`: a string leaf raw without a newline (as sops), another
-/// scalar as its text, a subtree as a document of the output format.
+/// value as sops's store for the output format writes it
+/// ([`syntax::emit_value`]).
 fn extract(
     format: Format,
     out_format: Format,
@@ -278,22 +279,12 @@ fn extract(
                 format!("component {path} not found in the document"),
             )
         })?;
-    let mut node = node;
-    while let Node::Alias(inner) = node {
-        node = inner;
-    }
-    match node {
-        Node::Scalar(s) => Ok(Zeroizing::new(match &s.value {
-            Value::Str(t) | Value::Time(t) => t.clone(),
-            Value::Bool(b) => format!("{b}\n"),
-            Value::Null => "null\n".to_string(),
-            other => format!("{}\n", other.sops_text().unwrap_or_default()),
-        })),
-        subtree => emit(
-            out_format,
-            &Tree {
-                docs: vec![subtree.clone()],
-            },
-        ),
-    }
+    syntax::emit_value(out_format, node)
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            Failure::new(
+                code::ERROR_DUMPING_TREE,
+                format!("cannot write the value as {}: {e}", out_format.name()),
+            )
+        })
 }
