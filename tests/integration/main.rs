@@ -16,6 +16,7 @@ mod set_values;
 mod signals;
 mod sops_codes;
 mod sops_names;
+mod sops_output;
 mod sops_read;
 mod sops_write;
 mod workflows;

@@ -8,7 +8,7 @@ use crate::multi::{self, Outcome};
 use crate::{keysource, sopsfile, treepath};
 use sops_like_format::engine::{EngineError, StreamError};
 use sops_like_format::metadata::Metadata;
-use sops_like_format::{engine, Entry, Format, Node, Pair, Tree, Value};
+use sops_like_format::{engine, syntax, Entry, Format, Node, Pair, Tree, Value};
 use sops_like_keys::DataKey;
 use std::fs::File;
 use std::io::Seek;
@@ -173,8 +173,35 @@ fn parse_plain(format: Format, plain: &str) -> Result<Tree> {
 
 /// Re-write a plaintext document in another format.
 pub fn convert(from: Format, to: Format, plain: &str) -> Result<Zeroizing<String>> {
-    let tree = parse_plain(from, plain)?;
+    let mut tree = parse_plain(from, plain)?;
+    if to != Format::Yaml {
+        one_document(&mut tree, to)?;
+    }
     emit(to, &tree)
+}
+
+/// Reduce a YAML stream to the one document a JSON, .env, INI or TOML file
+/// holds: empty documents (`a: 1` then a lone `---`) are dropped; two
+/// documents with data are refused. sops writes the first document and
+/// drops the others without a word; sops-like does not lose data silently.
+fn one_document(tree: &mut Tree, to: Format) -> Result<()> {
+    let empty = |doc: &Node| matches!(doc, Node::Scalar(s) if s.value == Value::Null);
+    if tree.docs.len() > 1 && tree.docs.iter().filter(|d| !empty(d)).count() <= 1 {
+        let first = tree.docs.iter().position(|d| !empty(d)).unwrap_or(0);
+        tree.docs = tree.docs.drain(..).skip(first).take(1).collect();
+    }
+    match tree.docs.len() {
+        0 | 1 => Ok(()),
+        n => Err(Failure::new(
+            code::ERROR_DUMPING_TREE,
+            format!(
+                "cannot write the document as {}: it is a stream of {n} YAML documents and {} holds one",
+                to.name(),
+                to.name()
+            ),
+        )
+        .hint("decrypt to YAML, or split the stream into one file per document (sops would write only the first)")),
+    }
 }
 
 fn emit(to: Format, tree: &Tree) -> Result<Zeroizing<String>> {
@@ -232,7 +259,8 @@ fn binary_data(format: Format, plain: &str) -> Result<Zeroizing<String>> {
 }
 
 /// `--extract`: a string leaf raw without a newline (as sops), another
-/// scalar as its text, a subtree as a document of the output format.
+/// value as sops's store for the output format writes it
+/// ([`syntax::emit_value`]).
 fn extract(
     format: Format,
     out_format: Format,
@@ -251,22 +279,12 @@ fn extract(
                 format!("component {path} not found in the document"),
             )
         })?;
-    let mut node = node;
-    while let Node::Alias(inner) = node {
-        node = inner;
-    }
-    match node {
-        Node::Scalar(s) => Ok(Zeroizing::new(match &s.value {
-            Value::Str(t) | Value::Time(t) => t.clone(),
-            Value::Bool(b) => format!("{b}\n"),
-            Value::Null => "null\n".to_string(),
-            other => format!("{}\n", other.sops_text().unwrap_or_default()),
-        })),
-        subtree => emit(
-            out_format,
-            &Tree {
-                docs: vec![subtree.clone()],
-            },
-        ),
-    }
+    syntax::emit_value(out_format, node)
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            Failure::new(
+                code::ERROR_DUMPING_TREE,
+                format!("cannot write the value as {}: {e}", out_format.name()),
+            )
+        })
 }

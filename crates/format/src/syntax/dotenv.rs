@@ -617,9 +617,9 @@ fn emit_node(node: &Node, name: Option<&str>, out: &mut String) -> Result<(), Em
         }
         Node::Scalar(s) => {
             let name = name.unwrap_or_default();
-            if !is_env_name(name) {
+            if !is_env_key(name) {
                 return Err(EmitError(format!(
-                    "{name:?} is not a valid environment variable name"
+                    "the key {name:?} cannot be written as a .env line (it is empty, starts with '#', or holds '=' or a line break)"
                 )));
             }
             let value = match &s.value {
@@ -644,13 +644,13 @@ fn emit_comment(text: &str, out: &mut String) {
     }
 }
 
-/// `[A-Za-z_][A-Za-z0-9_]*`.
-fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+/// Whether `KEY=` reads back as the key `key` (sops writes any key:
+/// `db.password`, `my-key`, `clé`, `1a`): not blank, no `=` or line break,
+/// not a comment line.
+fn is_env_key(key: &str) -> bool {
+    !key.trim_matches(is_blank).is_empty()
+        && !key.starts_with('#')
+        && !key.contains(['=', '\n', '\r'])
 }
 
 /// A value lexeme that dotenv readers give back unchanged: bare if made of
@@ -1019,8 +1019,15 @@ pub(crate) mod tests {
             )
         );
         let bad = |node: Node| Dotenv.emit(&Tree { docs: vec![node] }).is_err();
-        assert!(bad(Node::map([("a-b".to_string(), Node::str("x"))])));
-        assert!(bad(Node::map([("1a".to_string(), Node::str("x"))])));
+        // Any key sops writes, but none that a .env line cannot hold.
+        let key = |k: &str| Node::map([(k.to_string(), Node::str("x"))]);
+        for k in ["a-b", "1a", "db.password", "clé", "a b", "x#y", " sp"] {
+            let out = Dotenv.emit(&Tree { docs: vec![key(k)] }).unwrap();
+            assert_eq!(out, format!("{k}=x\n"));
+        }
+        for k in ["a=b", "#a", "", " ", "a\nb", "a\rb"] {
+            assert!(bad(key(k)), "{k:?}");
+        }
         assert!(bad(Node::str("top")));
         assert!(bad(Node::Seq(vec![Item::Node(Node::str("x"))])));
         assert_eq!(Dotenv.emit(&Tree::default()).unwrap(), "");

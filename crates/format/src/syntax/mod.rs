@@ -232,6 +232,41 @@ pub trait Syntax: Sync {
     }
 }
 
+/// One value taken out of a document (`decrypt --extract`), written as
+/// sops writes it for an output format: a string as it is (no quotes, no
+/// line break) whatever the format; another scalar as the format's store
+/// writes a lone value (YAML: go-yaml's spelling and a line break; JSON and
+/// INI: `json.Marshal`, no line break; dotenv: refused, as sops refuses
+/// every value that is not a string); a collection as a document of the
+/// format (a JSON list without the final line break, as sops).
+pub fn emit_value(format: Format, node: &Node) -> Result<String, EmitError> {
+    if let Node::Alias(inner) = node {
+        return emit_value(format, inner);
+    }
+    if let Node::Scalar(s) = node {
+        if let Value::Str(text) = &s.value {
+            return Ok(text.clone());
+        }
+    }
+    let single = |node: &Node| Tree {
+        docs: vec![node.clone()],
+    };
+    match (format, node) {
+        (Format::Yaml, _) => Ok(yaml::emit_value(node)),
+        (Format::Json, _) | (Format::Ini, Node::Scalar(_)) => json::emit_value(node),
+        (Format::Dotenv, Node::Scalar(_) | Node::Seq(_)) => Err(EmitError(
+            "a .env file holds only strings: this value is not one (use --output-type yaml or json)"
+                .into(),
+        )),
+        (Format::Toml, Node::Scalar(s)) => Ok(match &s.value {
+            Value::Null => "null\n".to_string(),
+            Value::Bool(b) => format!("{b}\n"),
+            other => format!("{}\n", other.sops_text().unwrap_or_default()),
+        }),
+        _ => format.syntax().emit(&single(node)),
+    }
+}
+
 /// The file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -347,6 +382,45 @@ mod tests {
         assert_eq!(Format::from_path("conf/app.ini"), Some(Format::Ini));
         assert_eq!(Format::from_name("ini"), Some(Format::Ini));
         assert_eq!(Format::from_path("a.txt"), None);
+    }
+
+    #[test]
+    fn extracted_values_are_written_as_sops_writes_them() {
+        let v = |value: Value| Node::value(value);
+        let out = |format: Format, node: &Node| emit_value(format, node);
+        let time = v(Value::Time("2024-01-02T03:04:05Z".into()));
+        assert_eq!(
+            out(Format::Yaml, &v(Value::Float(1e21))).unwrap(),
+            "1e+21\n"
+        );
+        assert_eq!(
+            out(Format::Yaml, &v(Value::Float(f64::NAN))).unwrap(),
+            ".nan\n"
+        );
+        assert_eq!(out(Format::Yaml, &v(Value::Float(1.0))).unwrap(), "1\n");
+        assert_eq!(out(Format::Yaml, &time).unwrap(), "2024-01-02T03:04:05Z\n");
+        assert_eq!(
+            out(Format::Json, &time).unwrap(),
+            "\"2024-01-02T03:04:05Z\""
+        );
+        assert_eq!(out(Format::Json, &v(Value::Float(1e-7))).unwrap(), "1e-7");
+        assert_eq!(out(Format::Ini, &v(Value::Bool(true))).unwrap(), "true");
+        let err = out(Format::Json, &v(Value::Float(f64::INFINITY))).unwrap_err();
+        assert_eq!(err.0, "json: unsupported value: +Inf");
+        assert!(out(Format::Dotenv, &v(Value::Int(1))).is_err());
+        // Strings as they are, whatever the format.
+        for format in Format::ALL {
+            assert_eq!(out(format, &Node::str("a\nb")).unwrap(), "a\nb");
+        }
+        let list = Node::Seq(vec![
+            crate::tree::Item::Node(v(Value::Int(1))),
+            crate::tree::Item::Node(Node::str("x")),
+        ]);
+        assert_eq!(out(Format::Json, &list).unwrap(), "[\n\t1,\n\t\"x\"\n]");
+        assert_eq!(out(Format::Yaml, &list).unwrap(), "- 1\n- x\n");
+        let map = Node::map([("a".to_string(), v(Value::Float(1.5)))]);
+        assert_eq!(out(Format::Json, &map).unwrap(), "{\n\t\"a\": 1.5\n}\n");
+        assert_eq!(out(Format::Dotenv, &map).unwrap(), "a=1.5\n");
     }
 
     #[test]

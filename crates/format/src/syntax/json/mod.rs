@@ -7,7 +7,8 @@
 //! * Numbers beyond the f64 range read as ±infinity (the raw lexeme is kept
 //!   by the span); `value_lexeme` writes infinities as `1e999`/`-1e999`
 //!   (which read back as the same value) and NaN, which JSON cannot hold,
-//!   as the string `"NaN"`.
+//!   as the string `"NaN"`. `emit` (conversion, `--extract`) refuses NaN
+//!   and infinities instead, with Go's message, as sops does.
 //! * Metadata: a top-level `"sops"` member (any position), or, for a
 //!   top-level array, a last element `{"sops": …}`. Inside the metadata,
 //!   integer lexemes that fit `i64` read as `Int`.
@@ -126,14 +127,59 @@ impl Syntax for Json {
                 tree.docs.len()
             )));
         };
-        let mut out = String::new();
-        let style = write::Style::Pretty {
-            newline: "\n",
-            base: "",
-            unit: "\t",
-        };
-        write::node(doc, 0, style, &mut out);
+        let mut out = pretty(doc)?;
         out.push('\n');
         Ok(out)
+    }
+}
+
+/// `node` in sops's layout (tab-indented, no final line break). NaN and
+/// infinities are refused with Go's `encoding/json` message, as sops
+/// refuses them (JSON has no such numbers).
+fn pretty(node: &Node) -> Result<String, EmitError> {
+    finite(node)?;
+    let mut out = String::new();
+    let style = write::Style::Pretty {
+        newline: "\n",
+        base: "",
+        unit: "\t",
+    };
+    write::node(node, 0, style, &mut out);
+    Ok(out)
+}
+
+/// An error for the first NaN or infinity in `node`.
+fn finite(node: &Node) -> Result<(), EmitError> {
+    match node {
+        Node::Scalar(s) => match s.value {
+            Value::Float(f) if !f.is_finite() => Err(EmitError(format!(
+                "json: unsupported value: {}",
+                crate::value::go_float(f)
+            ))),
+            _ => Ok(()),
+        },
+        Node::Alias(inner) => finite(inner),
+        Node::Map(entries) => entries.iter().try_for_each(|e| match e {
+            crate::tree::Entry::Pair(p) => finite(&p.value),
+            crate::tree::Entry::Comment(_) => Ok(()),
+        }),
+        Node::Seq(items) => items.iter().try_for_each(|i| match i {
+            crate::tree::Item::Node(n) => finite(n),
+            crate::tree::Item::Comment(_) => Ok(()),
+        }),
+    }
+}
+
+/// One `--extract`ed value as sops's JSON store writes it: a scalar as
+/// `json.Marshal` does (`true`, `1e+21`, a time as a quoted string, no line
+/// break), a list tab-indented without a final line break, a mapping as a
+/// document (with one).
+pub(crate) fn emit_value(node: &Node) -> Result<String, EmitError> {
+    match node {
+        Node::Alias(inner) => emit_value(inner),
+        Node::Map(_) => Json.emit(&Tree {
+            docs: vec![node.clone()],
+        }),
+        other => pretty(other),
     }
 }

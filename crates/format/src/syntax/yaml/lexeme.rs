@@ -38,15 +38,40 @@ pub(crate) fn is_flow(slot: Slot) -> bool {
     slot == Slot::Quoted
 }
 
-/// A float that re-parses as a float: `1.5`, `1.0`, `1e20`, `.inf`, `.nan`.
+/// A float that re-parses as a float: go-yaml's spelling ([`go_yaml_float`]:
+/// `1.5`, `1e+21`, `1e-07`, `.inf`, `.nan`), except that an integral value
+/// keeps a `.0` (`1.0`, where go-yaml writes `1`, which reads as an int).
 pub(crate) fn float_lexeme(f: f64) -> String {
+    let mut text = go_yaml_float(f);
+    if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        text.push_str(".0");
+    }
+    text
+}
+
+/// A float64 as go-yaml v3 writes it (so as sops does):
+/// `strconv.FormatFloat(f, 'g', -1, 64)`, i.e. the shortest round-trip
+/// digits, in exponent form (`1e+21`, `1.234567e+06`, `1e-07`: sign and at
+/// least two exponent digits) when the decimal exponent is below -4 or
+/// from 6 on; then `.inf`, `-.inf`, `.nan`.
+pub(crate) fn go_yaml_float(f: f64) -> String {
     if f.is_nan() {
-        ".nan".to_string()
-    } else if f.is_infinite() {
-        if f > 0.0 { ".inf" } else { "-.inf" }.to_string()
+        return ".nan".to_string();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { ".inf" } else { "-.inf" }.to_string();
+    }
+    // `{:e}` is the shortest round-trip mantissa and the exponent (`0e0`
+    // for zero).
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..6).contains(&exp) {
+        // Display is the shortest round-trip form without an exponent.
+        format!("{f}")
     } else {
-        // Debug always has a '.' or an exponent, so it never reads as an int.
-        format!("{f:?}")
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
     }
 }
 
@@ -232,7 +257,8 @@ mod tests {
     #[test]
     fn values_reparse_with_their_type() {
         assert_eq!(value_lexeme(&Value::Float(1.0), false), "1.0");
-        assert_eq!(value_lexeme(&Value::Float(1e20), false), "1e20");
+        assert_eq!(value_lexeme(&Value::Float(1e20), false), "1e+20");
+        assert_eq!(value_lexeme(&Value::Float(100000.0), false), "100000.0");
         assert_eq!(value_lexeme(&Value::Float(-0.0), false), "-0.0");
         assert_eq!(
             value_lexeme(&Value::Float(f64::NEG_INFINITY), false),
@@ -247,12 +273,50 @@ mod tests {
             value_lexeme(&Value::Time("2024-01-02T00:00:00Z".into()), false),
             "2024-01-02T00:00:00Z"
         );
-        for f in [0.1, 1.5, 1e-7, 123456789.0, 1e300, -2.5e-300] {
+        for f in [
+            0.1,
+            1.5,
+            1e-7,
+            123456789.0,
+            1e300,
+            -2.5e-300,
+            1e6,
+            1e21,
+            5e-324,
+            0.0001,
+            8080.0,
+        ] {
             let lex = float_lexeme(f);
             assert!(
                 matches!(resolve_plain(&lex), Value::Float(g) if g == f),
                 "{lex}"
             );
+        }
+    }
+
+    #[test]
+    fn floats_like_go_yaml() {
+        let cases = [
+            (1.0, "1"),
+            (-0.0, "-0"),
+            (1.5, "1.5"),
+            (100000.0, "100000"),
+            (1234567.0, "1.234567e+06"),
+            (1e10, "1e+10"),
+            (1e21, "1e+21"),
+            (1e-7, "1e-07"),
+            (0.000001, "1e-06"),
+            (0.0001, "0.0001"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (123456789012.5, "1.234567890125e+11"),
+            (-2.5e-300, "-2.5e-300"),
+            (f64::INFINITY, ".inf"),
+            (f64::NEG_INFINITY, "-.inf"),
+            (f64::NAN, ".nan"),
+        ];
+        for (f, text) in cases {
+            assert_eq!(go_yaml_float(f), text, "{f:?}");
         }
     }
 }

@@ -179,6 +179,28 @@ impl Syntax for Yaml {
     }
 }
 
+/// One `--extract`ed value as sops's YAML store writes it (go-yaml's
+/// `Marshal`): a scalar on a line of its own in go-yaml's spelling
+/// (`1e+21`, `.inf`, `1` for a float 1.0), a collection as a document.
+pub(crate) fn emit_value(node: &Node) -> String {
+    match node {
+        Node::Alias(inner) => emit_value(inner),
+        Node::Scalar(s) => {
+            let mut text = match &s.value {
+                Value::Float(f) => lexeme::go_yaml_float(*f),
+                other => lexeme::value_lexeme(other, false),
+            };
+            text.push('\n');
+            text
+        }
+        collection => {
+            let mut e = Emitter::new("\n", 0, true);
+            e.document(collection);
+            e.finish()
+        }
+    }
+}
+
 /// `sops:` and the metadata below it, as go-yaml writes it.
 fn metadata_block(meta: &Node, indent: usize, lb: &str) -> String {
     let mut e = Emitter::new(lb, indent, false);

@@ -1,0 +1,188 @@
+//! `decrypt` output rendering measured against the real sops: `--extract`
+//! of non-string values, `--output-type dotenv` keys, NaN/Inf in JSON,
+//! multi-document streams.
+
+use crate::util::*;
+use std::path::{Path, PathBuf};
+
+/// Encrypt `text` (named `name`) with the real sops; `None` without sops.
+fn sops_encrypted(dir: &Path, name: &str, text: &str) -> Option<PathBuf> {
+    let plain = dir.join(name);
+    std::fs::write(&plain, text).unwrap();
+    let out = sops(dir, "age-test.txt")?
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let enc = dir.join(format!("enc.{name}"));
+    std::fs::write(&enc, out.stdout).unwrap();
+    Some(enc)
+}
+
+/// Exit code and stdout of `decrypt ARGS FILE` by sops and by sops-like.
+fn both(dir: &Path, file: &Path, args: &[&str]) -> Option<((i32, String), (i32, String))> {
+    let run = |mut c: assert_cmd::Command| {
+        let out = c.arg("decrypt").args(args).arg(file).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    let theirs = run(sops(dir, "age-test.txt")?);
+    let ours = run(cmd(dir, Some("age-test.txt")));
+    Some((theirs, ours))
+}
+
+#[test]
+fn extract_renders_values_as_sops_does() {
+    let dir = tempdir();
+    let yaml = "a: 1e21\nb: 1e-7\nc: .inf\nc2: -.inf\nd: .nan\ne: 5e-324\n\
+                f: 2024-01-02T03:04:05Z\ng: true\nh: 2024-01-02\ni: 7\nj: null\nk: 1.5\n\
+                l: [1, 2.5, x, 1e21]\nm: {p: 1.5, q: [a]}\nn: 1.7976931348623157e308\n\
+                o: 123456789012.5\np: -0.0\nq: 2024-01-02T03:04:05.100+02:00\nr: str\n\
+                s: []\nt: {}\nu: 1e10\nv: 0.000001\nw: 1234567.5\n\
+                y: [{b: 1, a: \"<x>\"}, 2024-01-02, null]\n";
+    let Some(enc) = sops_encrypted(dir.path(), "x.yaml", yaml) else {
+        return;
+    };
+    let json = "{\"a\": 1e21, \"b\": true, \"c\": null, \"d\": [1, \"x\"], \"e\": {\"f\": 1.5}, \
+                \"g\": 1.0, \"h\": [], \"i\": 1e-7}\n";
+    let enc_json = sops_encrypted(dir.path(), "j.json", json).unwrap();
+    let keys = [
+        "a", "b", "c", "c2", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q",
+        "r", "s", "t", "u", "v", "w", "y",
+    ];
+    let json_keys = ["a", "b", "c", "d", "e", "g", "h", "i"];
+    let output_types: [&[&str]; 3] = [&[], &["--output-type", "json"], &["--output-type", "yaml"]];
+    for (file, keys) in [(&enc, &keys[..]), (&enc_json, &json_keys[..])] {
+        for ot in output_types {
+            for k in keys {
+                let path = format!("[\"{k}\"]");
+                let mut args = ot.to_vec();
+                args.extend(["--extract", &path]);
+                let (theirs, ours) = both(dir.path(), file, &args).unwrap();
+                assert_eq!(theirs, ours, "{} {args:?}", file.display());
+            }
+        }
+    }
+    // dotenv holds only strings: sops refuses every other value (exit 4).
+    for k in ["a", "g", "j", "f", "l"] {
+        let path = format!("[\"{k}\"]");
+        let args = ["--output-type", "dotenv", "--extract", &path];
+        let (theirs, ours) = both(dir.path(), &enc, &args).unwrap();
+        assert_eq!((theirs.0, ours.0), (4, 4), "{args:?}");
+    }
+    let args = ["--output-type", "dotenv", "--extract", "[\"r\"]"];
+    let (theirs, ours) = both(dir.path(), &enc, &args).unwrap();
+    assert_eq!(theirs, ours);
+}
+
+#[test]
+fn dotenv_output_takes_the_keys_sops_writes() {
+    let dir = tempdir();
+    let json = "{\"db.password\": \"s3cret\", \"my-key\": \"v\", \"clé\": \"w\", \"1a\": \"x\", \
+                \"a b\": \"y\", \"x#y\": \"q\", \" sp\": \"s\", \"export FOO\": \"e\"}\n";
+    let Some(enc) = sops_encrypted(dir.path(), "k.json", json) else {
+        return;
+    };
+    let (theirs, ours) = both(dir.path(), &enc, &["--output-type", "dotenv"]).unwrap();
+    assert_eq!(theirs, ours);
+    assert_eq!(ours.0, 0);
+    // Read back as a .env file, every key is the same key again.
+    let enc_back = encrypt_text(dir.path(), "back.env", &ours.1, &[]);
+    let out = decrypt_text(
+        dir.path(),
+        "enc.back.env",
+        &enc_back,
+        &["--output-type", "json"],
+    );
+    assert_ok(&out);
+    let out = String::from_utf8(out.stdout).unwrap();
+    for key in [
+        "db.password",
+        "my-key",
+        "clé",
+        "1a",
+        "a b",
+        "x#y",
+        " sp",
+        "export FOO",
+    ] {
+        assert!(out.contains(&format!("\"{key}\"")), "{key}: {out}");
+    }
+    // What no .env line can hold is refused (exit 4), not written wrong.
+    for key in ["a=b", "#x", "", "a\\nb", " "] {
+        let json = format!("{{\"{key}\": \"v\"}}\n");
+        let enc = encrypt_text(dir.path(), "bad.json", &json, &[]);
+        let out = decrypt_text(
+            dir.path(),
+            "enc.bad.json",
+            &enc,
+            &["--output-type", "dotenv"],
+        );
+        assert_eq!(out.status.code(), Some(4), "{key:?}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn json_output_refuses_nan_and_infinities_as_sops_does() {
+    let dir = tempdir();
+    for text in [
+        "a: .nan\n",
+        "b: .inf\n",
+        "c: [1, -.inf]\n",
+        "d: {e: .NaN}\n",
+    ] {
+        let Some(enc) = sops_encrypted(dir.path(), "n.yaml", text) else {
+            return;
+        };
+        let (theirs, ours) = both(dir.path(), &enc, &["--output-type", "json"]).unwrap();
+        assert_eq!(theirs, ours, "{text:?}");
+        assert_eq!(ours.0, 4, "{text:?}");
+    }
+}
+
+#[test]
+fn yaml_streams_are_not_cut_to_their_first_document() {
+    let dir = tempdir();
+    for (text, refused) in [
+        ("a: 1\n---\nb: 2\n", true),
+        ("a: 1\n---\n---\nb: 2\n", true),
+        ("a: 1\n---\n", false),
+        ("a: 1\nb: x\n", false),
+    ] {
+        let Some(enc) = sops_encrypted(dir.path(), "m.yaml", text) else {
+            return;
+        };
+        for ot in ["json", "dotenv"] {
+            let (theirs, ours) = both(dir.path(), &enc, &["--output-type", ot]).unwrap();
+            if refused {
+                // sops writes the first document and drops the others; a
+                // document with data is never dropped here.
+                assert_eq!(theirs.0, 0, "{text:?} {ot}");
+                assert_eq!((ours.0, ours.1.as_str()), (4, ""), "{text:?} {ot}");
+            } else {
+                assert_eq!(theirs, ours, "{text:?} {ot}");
+            }
+        }
+    }
+}
+
+#[test]
+fn whole_document_floats_are_spelled_as_go_yaml_spells_them() {
+    let dir = tempdir();
+    let text = "b: 1e21\nc: 1e-7\nd: 1e10\no: 123456789012.5\nw: 1234567.5\nv: 0.000001\n\
+                n: 1.7976931348623157e308\ni: .inf\nk: 0.1\n";
+    let Some(enc) = sops_encrypted(dir.path(), "f.yaml", text) else {
+        return;
+    };
+    let (theirs, ours) = both(dir.path(), &enc, &[]).unwrap();
+    assert_eq!(theirs, ours);
+    // A float with an integral value keeps its `.0` (go-yaml writes `1`,
+    // which reads back as an integer): a documented difference.
+    let enc = sops_encrypted(dir.path(), "g.yaml", "a: 1.0\n").unwrap();
+    let (theirs, ours) = both(dir.path(), &enc, &[]).unwrap();
+    assert_eq!((theirs.1.as_str(), ours.1.as_str()), ("a: 1\n", "a: 1.0\n"));
+}
