@@ -69,9 +69,12 @@ impl Failure {
                 .hint("the file was changed without sops-like/sops, or tampered with; --ignore-mac decrypts anyway if you trust it"),
             // sops reports a missing MAC as a mismatch (measured: exit 51).
             EngineError::MacMissing => Failure::new(MAC_MISMATCH, format!("{file}: the file has no MAC")),
+            // A MAC that does not decrypt (a changed `lastmodified`, a MAC
+            // moved from another file) is sops's MacMismatch too (measured:
+            // exit 51, not ErrorDecryptingMac).
             e @ EngineError::Decrypt { .. } => {
                 let is_mac = matches!(&e, EngineError::Decrypt { path, .. } if path == "sops:mac");
-                Failure::new(if is_mac { ERROR_DECRYPTING_MAC } else { ERROR_DECRYPTING_TREE }, format!("{file}: {e}"))
+                Failure::new(if is_mac { MAC_MISMATCH } else { ERROR_DECRYPTING_TREE }, format!("{file}: {e}"))
             }
             e @ EngineError::BadType { .. } => Failure::new(ERROR_DECRYPTING_TREE, format!("{file}: {e}")),
             e @ EngineError::Encrypt { .. } => Failure::new(ERROR_ENCRYPTING_TREE, format!("{file}: {e}")),
