@@ -84,6 +84,23 @@ impl Failure {
             e => Failure::new(GENERIC, format!("{file}: {e}")),
         }
     }
+
+    /// An engine error loading the *encrypted* file `file` (decrypt, edit,
+    /// set, unset, rotate, updatekeys, groups, exec-*, filestatus): as
+    /// [`Failure::engine`], but a file that does not parse is a generic
+    /// error (1), as in sops; only `encrypt` of a plaintext that does not
+    /// parse is CouldNotReadInputFile (2).
+    pub fn load(file: &str, err: EngineError) -> Failure {
+        match err {
+            EngineError::Parse(p) => Failure::new(code::GENERIC, format!("{file}:{p}")),
+            e => Failure::engine(file, e),
+        }
+    }
+
+    /// The same failure with exit code `code`.
+    pub fn with_code(self, code: i32) -> Failure {
+        Failure { code, ..self }
+    }
 }
 
 impl fmt::Display for Failure {

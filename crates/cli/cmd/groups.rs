@@ -22,9 +22,10 @@ fn change(
     edit: impl FnOnce(&mut Vec<Vec<KeyRecipient>>) -> Result<()>,
 ) -> Result<()> {
     let io_args = IoArgs::file(in_place, None);
-    let input = io::read_input(Some(file))?;
+    let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
     let format = io::input_format(&io_args, &input)?;
-    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+    let enc =
+        engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
     let mut groups = keysource::recipients_of(&enc.metadata, Vec::new(), &[])?;
     edit(&mut groups)?;
     // A threshold that the groups left cannot meet is refused, as sops

@@ -24,7 +24,7 @@ pub fn run(args: RotateArgs) -> Result<()> {
 }
 
 fn one(args: &RotateArgs, file: &str) -> Result<()> {
-    let input = io::read_input(Some(file))?;
+    let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
     let enc = SopsFile::open(&args.io, &input)?;
     let old_key = keysource::data_key(
         enc.metadata(),

@@ -100,10 +100,11 @@ fn update(
         output_type,
         ..IoArgs::file(true, input_type)
     };
-    let input = io::read_input(Some(file))?;
+    let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
     let format = io::input_format(&io_args, &input)?;
     let out_format = io::output_format(&io_args, format)?;
-    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+    let enc =
+        engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
     let key = keysource::data_key(&enc.metadata, &input.name, order)?;
     let (plain, stash) = engine::decrypt_keeping(&enc, key.as_bytes(), ignore_mac)
         .map_err(|e| Failure::engine(&input.name, e))?;
@@ -244,7 +245,7 @@ fn set_binary(args: &SetArgs, path: &[PathStep], json: &serde_json::Value) -> Re
             ),
         ));
     }
-    let input = io::read_input(Some(&args.file))?;
+    let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
     let OpenedBinary { file, key, plain } =
         sopsfile::open_binary(&input, args.decryption_order.as_deref(), args.ignore_mac)?;
     if args.idempotent && plain.as_slice() == text.as_bytes() {

@@ -30,7 +30,8 @@ pub fn run(args: UpdatekeysArgs) -> Result<()> {
 
 fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) -> Result<Outcome> {
     let io_args = IoArgs::file(true, args.input_type.clone());
-    let input = io::read_input(Some(file))?;
+    // sops: 1 for a file it cannot read (it fails to stat it).
+    let input = io::read_encrypted(file, code::GENERIC)?;
     let enc = SopsFile::open(&io_args, &input)?;
     let rule = config.find_rule(Path::new(file))?.ok_or_else(|| {
         Failure::new(
