@@ -8,11 +8,17 @@ use crate::keysource;
 use sops_like_format::engine;
 use sops_like_keys::KeyRecipient;
 
+/// As sops: `groups add` / `groups delete` stop with exit 1 on any error
+/// but a file that cannot be read (2).
 pub fn run(cmd: GroupsCommand) -> Result<()> {
     match cmd {
         GroupsCommand::Add(a) => add(*a),
         GroupsCommand::Delete(a) => delete(a),
     }
+    .map_err(|f| match f.code {
+        code::COULD_NOT_READ_INPUT_FILE => f,
+        _ => f.with_code(code::GENERIC),
+    })
 }
 
 fn change(

@@ -40,6 +40,15 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         )
     })?;
     let groups = super::plan::rule_groups(rule)?;
+    // Checked before the diff is shown: sops refuses it too (exit 1,
+    // "empty key group provided"), and nothing would be applied.
+    if groups.is_empty() || groups.iter().any(Vec::is_empty) {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("{file}: the creation rule that matches it has an empty key group"),
+        )
+        .hint("add keys to that rule (age: age1…, kms: …); the file is unchanged"));
+    }
     let want: Vec<Vec<String>> = groups
         .iter()
         .map(|g| g.iter().map(keysource::recipient_id).collect())
