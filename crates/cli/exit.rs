@@ -103,6 +103,38 @@ impl Failure {
     }
 }
 
+/// The exit code for a command line that clap refused, as sops's: a
+/// missing (or extra) positional argument is sops's NoFileSpecified (100)
+/// for the subcommands that check their argument count that way, 1 for
+/// those that fail with a plain error; a flag sops does not know or a
+/// value that does not parse is 1 (sops's flag parser). Other refusals keep
+/// clap's own code. `subcommand` is the path of subcommand names given
+/// (`["groups", "delete"]`).
+pub fn usage_code(subcommand: &[&str], err: &clap::Error) -> i32 {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let positional_count = || match subcommand {
+        ["set" | "unset" | "rotate" | "edit" | "updatekeys" | "filestatus"] => {
+            Some(code::NO_FILE_SPECIFIED)
+        }
+        ["exec-env" | "exec-file"] | ["groups", "delete"] => Some(code::GENERIC),
+        _ => None,
+    };
+    let unknown_is_flag = || match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(a)) => a.starts_with('-'),
+        _ => true,
+    };
+    let named = match err.kind() {
+        ErrorKind::MissingRequiredArgument => positional_count(),
+        ErrorKind::UnknownArgument if unknown_is_flag() => Some(code::GENERIC),
+        // An extra positional argument (sops's filestatus ignores it;
+        // refused here with clap's code).
+        ErrorKind::UnknownArgument if subcommand != ["filestatus"] => positional_count(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => Some(code::GENERIC),
+        _ => None,
+    };
+    named.unwrap_or_else(|| err.exit_code())
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "error: {}", self.message)?;

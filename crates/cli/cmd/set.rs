@@ -148,6 +148,27 @@ fn parse_plain(format: Format, plain: &str) -> Result<sops_like_format::Parsed> 
 }
 
 pub fn run_set(args: SetArgs) -> Result<()> {
+    // The value's source is checked first, as sops checks its arguments
+    // (exit 100: "no file specified, or index and value are missing").
+    match (&args.value, args.value_file, args.value_stdin) {
+        (_, true, true) => {
+            return Err(Failure::new(
+                code::GENERIC,
+                "--value-file and --value-stdin cannot be used together",
+            ))
+        }
+        (Some(_), false, true) => {
+            return Err(Failure::new(
+                code::NO_FILE_SPECIFIED,
+                "--value-stdin reads the value from stdin: give FILE and INDEX only, no VALUE",
+            ))
+        }
+        (None, _, false) => {
+            return Err(Failure::new(code::NO_FILE_SPECIFIED, "no value given")
+                .hint("pass the value as JSON, or use --value-stdin / --value-file"))
+        }
+        _ => {}
+    }
     let path = treepath::parse(&args.index)?;
     let raw = Zeroizing::new(match (&args.value, args.value_file, args.value_stdin) {
         (_, _, true) => {
@@ -160,17 +181,11 @@ pub fn run_set(args: SetArgs) -> Result<()> {
             })?;
             s
         }
-        (Some(f), true, false) => std::fs::read_to_string(f).map_err(|e| {
-            Failure::new(
-                code::COULD_NOT_READ_INPUT_FILE,
-                format!("could not read {f}: {e}"),
-            )
-        })?,
-        (Some(v), false, false) => v.clone(),
-        (None, _, false) => {
-            return Err(Failure::new(code::INVALID_SET_FORMAT, "no value given")
-                .hint("pass the value as JSON, or use --value-stdin / --value-file"))
-        }
+        // sops: 1 for a value file it cannot read.
+        (Some(f), true, false) => std::fs::read_to_string(f)
+            .map_err(|e| Failure::new(code::GENERIC, format!("could not read {f}: {e}")))?,
+        (Some(v), _, _) => v.clone(),
+        (None, _, _) => String::new(),
     });
     let json: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
         Failure::new(code::INVALID_SET_FORMAT, format!("the value is not valid JSON (line {}, column {})", e.line(), e.column()))
