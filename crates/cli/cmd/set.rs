@@ -223,12 +223,35 @@ pub fn run_set(args: SetArgs) -> Result<()> {
                     }
                 }
             }
+            // The top-level `sops` key is the metadata's: a document that
+            // has one cannot be encrypted (sops writes a second `sops` key,
+            // and the file can no longer be read).
+            if format != Format::Dotenv
+                && matches!(path.first(), Some(PathStep::Key(k)) if k == "sops")
+            {
+                return Err(Failure::new(
+                    code::INVALID_SET_FORMAT,
+                    format!(
+                        "cannot set {}: the document must not contain a `sops` key (sops-like manages it)",
+                        args.index
+                    ),
+                ));
+            }
+            // A mapping in a .env file (a mapping value, or a path below a
+            // key) is one sops cannot write out, ErrorDumpingTree (4); a
+            // list value is its invalid set value (7).
+            let not_writable =
+                format == Format::Dotenv && (path.len() > 1 || matches!(value, Node::Map(_)));
             let edits = format
                 .syntax()
                 .set_value(plain, &parsed, &path, &value)
                 .map_err(|e| {
                     Failure::new(
-                        code::INVALID_SET_FORMAT,
+                        if not_writable {
+                            code::ERROR_DUMPING_TREE
+                        } else {
+                            code::INVALID_SET_FORMAT
+                        },
                         format!("cannot set {}: {e}", args.index),
                     )
                 })?;
