@@ -420,7 +420,7 @@ pub struct SetArgs {
     #[arg(allow_negative_numbers = true)]
     pub value: Option<String>,
     /// Read the value (JSON) from the file named by VALUE.
-    #[arg(long, conflicts_with = "value_stdin")]
+    #[arg(long)]
     pub value_file: bool,
     /// Read the value (JSON) from stdin.
     #[arg(long)]

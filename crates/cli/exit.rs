@@ -69,9 +69,12 @@ impl Failure {
                 .hint("the file was changed without sops-like/sops, or tampered with; --ignore-mac decrypts anyway if you trust it"),
             // sops reports a missing MAC as a mismatch (measured: exit 51).
             EngineError::MacMissing => Failure::new(MAC_MISMATCH, format!("{file}: the file has no MAC")),
+            // A MAC that does not decrypt (a changed `lastmodified`, a MAC
+            // moved from another file) is sops's MacMismatch too (measured:
+            // exit 51, not ErrorDecryptingMac).
             e @ EngineError::Decrypt { .. } => {
                 let is_mac = matches!(&e, EngineError::Decrypt { path, .. } if path == "sops:mac");
-                Failure::new(if is_mac { ERROR_DECRYPTING_MAC } else { ERROR_DECRYPTING_TREE }, format!("{file}: {e}"))
+                Failure::new(if is_mac { MAC_MISMATCH } else { ERROR_DECRYPTING_TREE }, format!("{file}: {e}"))
             }
             e @ EngineError::BadType { .. } => Failure::new(ERROR_DECRYPTING_TREE, format!("{file}: {e}")),
             e @ EngineError::Encrypt { .. } => Failure::new(ERROR_ENCRYPTING_TREE, format!("{file}: {e}")),
@@ -81,6 +84,55 @@ impl Failure {
             e => Failure::new(GENERIC, format!("{file}: {e}")),
         }
     }
+
+    /// An engine error loading the *encrypted* file `file` (decrypt, edit,
+    /// set, unset, rotate, updatekeys, groups, exec-*, filestatus): as
+    /// [`Failure::engine`], but a file that does not parse is a generic
+    /// error (1), as in sops; only `encrypt` of a plaintext that does not
+    /// parse is CouldNotReadInputFile (2).
+    pub fn load(file: &str, err: EngineError) -> Failure {
+        match err {
+            EngineError::Parse(p) => Failure::new(code::GENERIC, format!("{file}:{p}")),
+            e => Failure::engine(file, e),
+        }
+    }
+
+    /// The same failure with exit code `code`.
+    pub fn with_code(self, code: i32) -> Failure {
+        Failure { code, ..self }
+    }
+}
+
+/// The exit code for a command line that clap refused, as sops's: a
+/// missing (or extra) positional argument is sops's NoFileSpecified (100)
+/// for the subcommands that check their argument count that way, 1 for
+/// those that fail with a plain error; a flag sops does not know or a
+/// value that does not parse is 1 (sops's flag parser). Other refusals keep
+/// clap's own code. `subcommand` is the path of subcommand names given
+/// (`["groups", "delete"]`).
+pub fn usage_code(subcommand: &[&str], err: &clap::Error) -> i32 {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let positional_count = || match subcommand {
+        ["set" | "unset" | "rotate" | "edit" | "updatekeys" | "filestatus"] => {
+            Some(code::NO_FILE_SPECIFIED)
+        }
+        ["exec-env" | "exec-file"] | ["groups", "delete"] => Some(code::GENERIC),
+        _ => None,
+    };
+    let unknown_is_flag = || match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(a)) => a.starts_with('-'),
+        _ => true,
+    };
+    let named = match err.kind() {
+        ErrorKind::MissingRequiredArgument => positional_count(),
+        ErrorKind::UnknownArgument if unknown_is_flag() => Some(code::GENERIC),
+        // An extra positional argument (sops's filestatus ignores it;
+        // refused here with clap's code).
+        ErrorKind::UnknownArgument if subcommand != ["filestatus"] => positional_count(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => Some(code::GENERIC),
+        _ => None,
+    };
+    named.unwrap_or_else(|| err.exit_code())
 }
 
 impl fmt::Display for Failure {

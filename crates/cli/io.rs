@@ -36,6 +36,22 @@ impl Input {
             .hint("encrypt arbitrary bytes with --input-type binary")
         })
     }
+
+    /// The text of an encrypted file (every command but `encrypt`): text
+    /// that is not UTF-8 cannot be a sops file of a text format, a generic
+    /// error (1) as in sops, which fails to parse it.
+    pub fn encrypted_text(&self) -> Result<&str> {
+        self.text().map_err(|f| f.with_code(code::GENERIC))
+    }
+}
+
+/// Read the encrypted file `file` for a command that changes or uses it
+/// (set, unset, rotate, groups, exec-*: `code` 2, sops's
+/// CouldNotReadInputFile; updatekeys, filestatus: 1). sops checks that the
+/// file exists (NoFileSpecified, 100) only in `encrypt` and `decrypt`
+/// ([`read_input`]); the others fail to read it, with `code`.
+pub fn read_encrypted(file: &str, code: i32) -> Result<Input> {
+    read_input(Some(file)).map_err(|f| f.with_code(code))
 }
 
 /// Read `file` (`None` or `-`: stdin).
@@ -58,8 +74,9 @@ pub fn read_input(file: Option<&str>) -> Result<Input> {
         Some(f) => {
             let path = PathBuf::from(f);
             let bytes = fs::read(&path).map(zeroize::Zeroizing::new).map_err(|e| {
-                // sops checks that the file exists first: a missing file
-                // is its NoFileSpecified (100); other read errors are 2.
+                // sops's encrypt and decrypt check that the file exists
+                // first: a missing file is NoFileSpecified (100); other
+                // read errors are 2 (see also `read_encrypted`).
                 if e.kind() == std::io::ErrorKind::NotFound {
                     Failure::new(code::NO_FILE_SPECIFIED, format!("could not read {f}: {e}"))
                         .hint("check the path")

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     // A flag given twice takes its last value, as in sops (wrappers add
     // their own `--input-type` after the user's); flags that collect
     // (`--keyservice`, `groups add --age`) keep every value.
-    let command = args::Cli::command().args_override_self(true);
+    let mut command = args::Cli::command().args_override_self(true);
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if argv.len() <= 1 {
         // sops with no arguments: "no file specified", exit 100.
@@ -35,7 +35,11 @@ fn main() -> ExitCode {
         return ExitCode::from(100);
     }
     let argv = legacy::rewrite(&command, argv);
-    let cli = match args::Cli::from_arg_matches(&command.get_matches_from(argv)) {
+    let matches = match command.try_get_matches_from_mut(argv.iter()) {
+        Ok(m) => m,
+        Err(e) => return usage_error(&command, &argv, &e),
+    };
+    let cli = match args::Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
@@ -49,6 +53,64 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(failure.code).unwrap_or(1))
         }
     }
+}
+
+/// Report a command line clap refused, with sops's exit code for it
+/// (help and version requests print and exit 0 as usual).
+fn usage_error(command: &clap::Command, argv: &[std::ffi::OsString], e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let _ = e.print();
+    let path = subcommand_path(command, argv);
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    ExitCode::from(u8::try_from(exit::usage_code(&path, e)).unwrap_or(2))
+}
+
+/// The subcommand names at the start of `argv` (`["groups", "delete"]`),
+/// skipping flags and the values of flags that take one.
+fn subcommand_path(command: &clap::Command, argv: &[std::ffi::OsString]) -> Vec<String> {
+    let mut path = Vec::new();
+    let mut current = command;
+    let mut words = argv.iter().skip(1).map(|w| w.to_string_lossy());
+    while let Some(w) = words.next() {
+        if w == "--" {
+            break;
+        }
+        if let Some(flag) = w.strip_prefix('-') {
+            let takes_value = |a: &clap::Arg| a.get_action().takes_values();
+            let find = |c: &clap::Command| -> bool {
+                c.get_arguments().any(|a| match flag.strip_prefix('-') {
+                    Some(long) => {
+                        !long.contains('=') && a.get_long() == Some(long) && takes_value(a)
+                    }
+                    None => {
+                        flag.chars().count() == 1
+                            && a.get_short().is_some_and(|s| flag.starts_with(s))
+                            && takes_value(a)
+                    }
+                })
+            };
+            if find(current) || find(command) {
+                words.next();
+            }
+            continue;
+        }
+        match current.find_subcommand(w.as_ref()) {
+            Some(sub) => {
+                path.push(sub.get_name().to_string());
+                current = sub;
+            }
+            None => break,
+        }
+    }
+    path
 }
 
 /// As sops: a `--config` / `SOPS_CONFIG` file that is not there stops every

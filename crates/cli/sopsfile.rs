@@ -27,8 +27,8 @@ pub enum SopsFile<'s> {
 impl<'s> SopsFile<'s> {
     /// Read `input`, as the binary store when [`io::is_binary`] says so.
     pub fn open(io_args: &IoArgs, input: &'s Input) -> Result<SopsFile<'s>> {
-        let fail = |e| Failure::engine(&input.name, e);
-        let src = input.text()?;
+        let fail = |e| Failure::load(&input.name, e);
+        let src = input.encrypted_text()?;
         if io::is_binary(io_args, input) {
             let file = binary::open_binary(src).map_err(fail)?;
             return Ok(SopsFile::Binary { file, src });
@@ -85,8 +85,8 @@ pub struct OpenedBinary {
 /// Open `input` (known to be a binary-store file), recover its data key (keys tried
 /// in `order`) and decrypt it (MAC checked unless `ignore_mac`).
 pub fn open_binary(input: &Input, order: Option<&str>, ignore_mac: bool) -> Result<OpenedBinary> {
-    let src = input.text()?;
-    let file = binary::open_binary(src).map_err(|e| Failure::engine(&input.name, e))?;
+    let src = input.encrypted_text()?;
+    let file = binary::open_binary(src).map_err(|e| Failure::load(&input.name, e))?;
     let key = crate::keysource::data_key(&file.metadata, &input.name, order)?;
     let plain = file
         .decrypt(key.as_bytes(), ignore_mac)

@@ -46,6 +46,33 @@ fn setup(dir: &Path, home: &Path) -> Option<()> {
     };
     script("fail-editor.sh", "#!/bin/sh\nexit 3\n");
     script("kill-self.sh", "#!/bin/sh\nkill -9 $$\n");
+    // The MAC was encrypted with the old `lastmodified` as its AAD: it no
+    // longer decrypts (the commonest tamper).
+    let stamp = enc
+        .find("lastmodified: \"")
+        .map(|i| i + "lastmodified: \"".len());
+    let mut badmac = enc.clone();
+    if let Some(i) = stamp {
+        badmac.replace_range(i..i + 4, "1999");
+    }
+    assert_ne!(badmac, enc);
+    std::fs::write(dir.join("badmac.yaml"), badmac).unwrap();
+    // Files that do not parse, as a merge conflict leaves them.
+    std::fs::write(dir.join("bad.yaml"), "not: [valid\n").unwrap();
+    std::fs::write(dir.join("bad.json"), "{\"a\": ").unwrap();
+    std::fs::write(dir.join("bad.env"), "A\n").unwrap();
+    std::fs::write(dir.join("bad.ini"), "[sec\n").unwrap();
+    std::fs::write(dir.join("bad.bin"), "notjson").unwrap();
+    std::fs::write(dir.join("nonutf8.yaml"), b"a: \xff\xfe\n").unwrap();
+    std::fs::write(dir.join("v.json"), "\"v\"").unwrap();
+    std::fs::write(dir.join("p.env"), "A=1\n").unwrap();
+    let out = sops(home, "age-test.txt")?
+        .current_dir(dir)
+        .args(["encrypt", "--age", &demo_recipient(), "p.env"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    std::fs::write(dir.join("e.env"), &out.stdout).unwrap();
     Some(())
 }
 
@@ -302,7 +329,322 @@ fn exit_codes_match_the_real_sops() {
             vec!["encrypt", "--age", "x", "--age", &age, "p.yaml"],
             None,
         ),
+        // A MAC that cannot be decrypted is sops's MacMismatch (51), on
+        // every command that checks it.
+        (
+            "MAC does not decrypt, decrypt",
+            vec![],
+            vec!["decrypt", "badmac.yaml"],
+            None,
+        ),
+        (
+            "MAC does not decrypt, edit",
+            vec![("EDITOR", "true")],
+            vec!["edit", "badmac.yaml"],
+            None,
+        ),
+        (
+            "MAC does not decrypt, set",
+            vec![],
+            vec!["set", "badmac.yaml", r#"["a"]"#, "2"],
+            None,
+        ),
+        (
+            "MAC does not decrypt, unset",
+            vec![],
+            vec!["unset", "badmac.yaml", r#"["a"]"#],
+            None,
+        ),
+        (
+            "MAC does not decrypt, rotate",
+            vec![],
+            vec!["rotate", "badmac.yaml"],
+            None,
+        ),
+        (
+            "MAC does not decrypt, exec-env",
+            vec![],
+            vec!["exec-env", "badmac.yaml", "true"],
+            None,
+        ),
+        (
+            "MAC does not decrypt, --ignore-mac",
+            vec![],
+            vec!["decrypt", "--ignore-mac", "badmac.yaml"],
+            None,
+        ),
     ];
+    // An encrypted file that does not parse: 1 on every command that loads
+    // one, 2 only for `encrypt` of a plaintext.
+    let mut loads: Vec<(String, Vec<String>, Option<&str>)> = Vec::new();
+    let rule = format!("creation_rules:\n  - age: {age}\n");
+    for f in [
+        "bad.yaml",
+        "bad.json",
+        "bad.env",
+        "bad.ini",
+        "bad.bin",
+        "nonutf8.yaml",
+    ] {
+        loads.push((
+            format!("decrypt {f}"),
+            vec!["decrypt".into(), f.into()],
+            None,
+        ));
+    }
+    let per_command = |f: &str| -> Vec<Vec<String>> {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        vec![
+            words(&["rotate", f]),
+            words(&["rotate", "-i", f]),
+            words(&["updatekeys", "-y", f]),
+            words(&["set", f, r#"["a"]"#, "1"]),
+            words(&["unset", f, r#"["a"]"#]),
+            words(&["exec-env", f, "true"]),
+            words(&["exec-file", f, "true"]),
+            words(&["filestatus", f]),
+            words(&["groups", "add", "--file", f, "--age", &age]),
+            words(&["groups", "delete", "--file", f, "0"]),
+            words(&["edit", f]),
+        ]
+    };
+    for f in ["bad.yaml", "bad.env"] {
+        for args in per_command(f) {
+            loads.push((args.join(" "), args, Some(rule.as_str())));
+        }
+        loads.push((
+            format!("encrypt {f}"),
+            vec!["encrypt".into(), "--age".into(), age.clone(), f.into()],
+            None,
+        ));
+    }
+    // A missing file: 100 only from encrypt and decrypt; the others fail
+    // to read it (2), or stop with 1 (updatekeys, filestatus).
+    for args in per_command("nofile.yaml")
+        .into_iter()
+        .filter(|a| a[0] != "edit")
+        .chain([
+            vec!["decrypt".to_string(), "nofile.yaml".into()],
+            vec![
+                "encrypt".to_string(),
+                "--age".into(),
+                age.clone(),
+                "nofile.yaml".into(),
+            ],
+            vec!["rotate".to_string(), "nofile.bin".into()],
+            vec![
+                "set".to_string(),
+                "nofile.bin".into(),
+                r#"["data"]"#.into(),
+                r#""x""#.into(),
+            ],
+        ])
+    {
+        loads.push((
+            format!("missing: {}", args.join(" ")),
+            args,
+            Some(rule.as_str()),
+        ));
+    }
+    let empty_rule = "creation_rules:\n  - path_regex: .*\n    age: ''\n";
+    let other = key("age-test-2.txt");
+    let other = other.to_str().unwrap();
+    let more: Vec<(&str, Vec<(&str, &str)>, Vec<&str>, Option<&str>)> = vec![
+        // Usage errors: sops's argument count checks (100, or 1 for
+        // exec-* and groups delete) and its flag parser (1).
+        ("set, no arguments", vec![], vec!["set"], None),
+        ("set, no index", vec![], vec!["set", "e.yaml"], None),
+        (
+            "set, no value",
+            vec![],
+            vec!["set", "e.yaml", r#"["a"]"#],
+            None,
+        ),
+        (
+            "set, an index and no value",
+            vec![],
+            vec!["set", "e.yaml", "x"],
+            None,
+        ),
+        (
+            "set, an extra argument",
+            vec![],
+            vec!["set", "e.yaml", "a", "b", "c"],
+            None,
+        ),
+        ("unset, no index", vec![], vec!["unset", "e.yaml"], None),
+        (
+            "unset, an extra argument",
+            vec![],
+            vec!["unset", "e.yaml", "a", "b"],
+            None,
+        ),
+        ("rotate, no file", vec![], vec!["rotate"], None),
+        ("edit, no file", vec![], vec!["edit"], None),
+        // (sops looks for its config first: 1 without one)
+        (
+            "updatekeys, no file",
+            vec![],
+            vec!["updatekeys", "-y"],
+            Some(rule.as_str()),
+        ),
+        ("filestatus, no file", vec![], vec!["filestatus"], None),
+        (
+            "exec-env, no command",
+            vec![],
+            vec!["exec-env", "e.yaml"],
+            None,
+        ),
+        (
+            "exec-file, no command",
+            vec![],
+            vec!["exec-file", "e.yaml"],
+            None,
+        ),
+        (
+            "groups delete, no index",
+            vec![],
+            vec!["groups", "delete", "--file", "e.yaml"],
+            None,
+        ),
+        (
+            "a global flag before set, no index",
+            vec![],
+            vec!["--config", "/dev/null", "set", "e.yaml"],
+            None,
+        ),
+        (
+            "an unknown flag",
+            vec![],
+            vec!["decrypt", "--bogus", "e.yaml"],
+            None,
+        ),
+        (
+            "an unknown flag, rotate",
+            vec![],
+            vec!["rotate", "--bogus", "e.yaml"],
+            None,
+        ),
+        (
+            "a flag value that does not parse",
+            vec![],
+            vec![
+                "set",
+                "--shamir-secret-sharing-threshold",
+                "abc",
+                "e.yaml",
+                r#"["a"]"#,
+                "1",
+            ],
+            None,
+        ),
+        (
+            "set --value-stdin with a VALUE too",
+            vec![],
+            vec!["set", "--value-stdin", "e.yaml", r#"["a"]"#, r#""x""#],
+            None,
+        ),
+        (
+            "set --value-file with --value-stdin",
+            vec![],
+            vec![
+                "set",
+                "--value-file",
+                "--value-stdin",
+                "e.yaml",
+                r#"["a"]"#,
+                "v.json",
+            ],
+            None,
+        ),
+        (
+            "set --value-file, the file is missing",
+            vec![],
+            vec!["set", "--value-file", "e.yaml", r#"["a"]"#, "nonexist.json"],
+            None,
+        ),
+        (
+            "set --value-file, no value file named",
+            vec![],
+            vec!["set", "--value-file", "e.yaml", r#"["a"]"#],
+            None,
+        ),
+        // A key group left without keys: sops's "empty key group provided" (1).
+        (
+            "rotate --rm-age of the only key",
+            vec![],
+            vec!["rotate", "-i", "--rm-age", &age, "e.yaml"],
+            None,
+        ),
+        (
+            "updatekeys, a rule with no keys",
+            vec![],
+            vec!["updatekeys", "-y", "e.yaml"],
+            Some(empty_rule),
+        ),
+        // groups stops with 1 on any error but an unreadable file.
+        (
+            "groups add, no identity",
+            vec![("SOPS_AGE_KEY_FILE", other)],
+            vec!["groups", "add", "--file", "e.yaml", "--age", &age],
+            None,
+        ),
+        (
+            "groups delete, no identity",
+            vec![("SOPS_AGE_KEY_FILE", other)],
+            vec!["groups", "delete", "--file", "e.yaml", "0"],
+            None,
+        ),
+        // .env holds no nested values: a mapping is sops's "cannot use
+        // complex value in dotenv file" (4), a list its invalid value (7).
+        (
+            "set, .env, a nested path",
+            vec![],
+            vec!["set", "e.env", r#"["X"]["y"]"#, r#""n""#],
+            None,
+        ),
+        (
+            "set, .env, a path below a value",
+            vec![],
+            vec!["set", "e.env", r#"["A"]["y"]"#, r#""n""#],
+            None,
+        ),
+        (
+            "set, .env, an index below a key",
+            vec![],
+            vec!["set", "e.env", r#"["X"][0]"#, r#""n""#],
+            None,
+        ),
+        (
+            "set, .env, a mapping value",
+            vec![],
+            vec!["set", "e.env", r#"["X"]"#, r#"{"y":1}"#],
+            None,
+        ),
+        (
+            "set, .env, a list value",
+            vec![],
+            vec!["set", "e.env", r#"["X"]"#, "[1]"],
+            None,
+        ),
+    ];
+    let cases: Vec<(String, Vec<(&str, &str)>, Vec<String>, Option<&str>)> = cases
+        .into_iter()
+        .chain(more)
+        .map(|(what, env, args, config)| {
+            (
+                what.to_string(),
+                env,
+                args.into_iter().map(String::from).collect(),
+                config,
+            )
+        })
+        .chain(
+            loads
+                .into_iter()
+                .map(|(what, args, config)| (what, vec![("EDITOR", "true")], args, config)),
+        )
+        .collect();
     let mut differ = Vec::new();
     for (i, (what, env, args, config)) in cases.iter().enumerate() {
         let mut codes = Vec::new();

@@ -75,7 +75,8 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
     } else {
         io::output_format(&args.io, format)?
     };
-    let file = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+    let file =
+        engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
     let key = match known {
         // Unwrapped already for the same metadata (no second prompt or
         // key service call).
@@ -151,7 +152,7 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     reader.rewind().map_err(unreadable)?;
     let plain = match stream.decrypt(&mut reader, key.as_bytes(), args.ignore_mac) {
         Ok(plain) => plain,
-        Err(StreamError::Engine(e)) => return Err(Failure::engine(&input.name, e)),
+        Err(StreamError::Engine(e)) => return Err(Failure::load(&input.name, e)),
         Err(StreamError::Io(e)) => return Err(unreadable(e)),
         Err(_) => return Ok(Streamed::No(Some((stream.metadata().clone(), key)))),
     };

@@ -28,7 +28,8 @@ pub fn run(args: EditArgs) -> Result<()> {
     }
     let format = io::input_format(&io_args, &input)?;
     let out_format = io::output_format(&io_args, format)?;
-    let file = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+    let file =
+        engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
     let key = keysource::data_key(
         &file.metadata,
         &input.name,

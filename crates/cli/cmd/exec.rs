@@ -21,12 +21,13 @@ enum Plain {
 
 fn decrypt(file: &str, input_type: Option<String>, order: Option<&str>) -> Result<Plain> {
     let io_args = IoArgs::file(false, input_type);
-    let input = io::read_input(Some(file))?;
+    let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
     if io::is_binary(&io_args, &input) {
         return sopsfile::open_binary(&input, order, false).map(|b| Plain::Bytes(b.plain));
     }
     let format = io::input_format(&io_args, &input)?;
-    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+    let enc =
+        engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
     let key = keysource::data_key(&enc.metadata, &input.name, order)?;
     let plain = engine::decrypt(&enc, key.as_bytes(), false)
         .map_err(|e| Failure::engine(&input.name, e))?;

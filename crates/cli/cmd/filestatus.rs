@@ -6,7 +6,8 @@ use crate::io;
 use sops_like_format::{binary, engine};
 
 pub fn run(args: FilestatusArgs) -> Result<()> {
-    let input = io::read_input(Some(&args.file))?;
+    // sops: 1 for a file it cannot read, as for any other failure here.
+    let input = io::read_encrypted(&args.file, code::GENERIC)?;
     let io_args = IoArgs::file(false, args.input_type);
     let encrypted = if io::is_binary(&io_args, &input) {
         // Any bytes: encrypted only if they are a binary-store document.
@@ -15,9 +16,9 @@ pub fn run(args: FilestatusArgs) -> Result<()> {
             .is_some_and(|text| binary::open_binary(text).is_ok())
     } else {
         let format = io::input_format(&io_args, &input)?;
-        let text = input.text()?;
+        let text = input.encrypted_text()?;
         let has_metadata = engine::is_encrypted_document(format, text)
-            .map_err(|e| Failure::engine(&input.name, e))?;
+            .map_err(|e| Failure::load(&input.name, e))?;
         // A `sops` key that is not valid metadata is an error, as in sops
         // (not "encrypted": nothing could decrypt it).
         if has_metadata {

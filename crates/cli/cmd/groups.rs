@@ -8,11 +8,17 @@ use crate::keysource;
 use sops_like_format::engine;
 use sops_like_keys::KeyRecipient;
 
+/// As sops: `groups add` / `groups delete` stop with exit 1 on any error
+/// but a file that cannot be read (2).
 pub fn run(cmd: GroupsCommand) -> Result<()> {
     match cmd {
         GroupsCommand::Add(a) => add(*a),
         GroupsCommand::Delete(a) => delete(a),
     }
+    .map_err(|f| match f.code {
+        code::COULD_NOT_READ_INPUT_FILE => f,
+        _ => f.with_code(code::GENERIC),
+    })
 }
 
 fn change(
@@ -22,9 +28,10 @@ fn change(
     edit: impl FnOnce(&mut Vec<Vec<KeyRecipient>>) -> Result<()>,
 ) -> Result<()> {
     let io_args = IoArgs::file(in_place, None);
-    let input = io::read_input(Some(file))?;
+    let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
     let format = io::input_format(&io_args, &input)?;
-    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+    let enc =
+        engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
     let mut groups = keysource::recipients_of(&enc.metadata, Vec::new(), &[])?;
     edit(&mut groups)?;
     // A threshold that the groups left cannot meet is refused, as sops

@@ -24,7 +24,7 @@ pub fn run(args: RotateArgs) -> Result<()> {
 }
 
 fn one(args: &RotateArgs, file: &str) -> Result<()> {
-    let input = io::read_input(Some(file))?;
+    let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
     let enc = SopsFile::open(&args.io, &input)?;
     let old_key = keysource::data_key(
         enc.metadata(),
@@ -57,7 +57,10 @@ fn one(args: &RotateArgs, file: &str) -> Result<()> {
     .flatten()
     .flat_map(|s| keysource::split_list(s))
     .collect();
-    let groups = keysource::recipients_of(enc.metadata(), add, &rm)?;
+    // sops: 1 when the change would leave a key group empty ("empty key
+    // group provided"), as for the other refusals here.
+    let groups = keysource::recipients_of(enc.metadata(), add, &rm)
+        .map_err(|f| f.with_code(code::GENERIC))?;
     let (new_key, keys) = keysource::new_data_key(&groups, enc.metadata().shamir_threshold)?;
     let out = enc
         .rotate(

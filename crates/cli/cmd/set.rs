@@ -100,10 +100,11 @@ fn update(
         output_type,
         ..IoArgs::file(true, input_type)
     };
-    let input = io::read_input(Some(file))?;
+    let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
     let format = io::input_format(&io_args, &input)?;
     let out_format = io::output_format(&io_args, format)?;
-    let enc = engine::open(format, input.text()?).map_err(|e| Failure::engine(&input.name, e))?;
+    let enc =
+        engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
     let key = keysource::data_key(&enc.metadata, &input.name, order)?;
     let (plain, stash) = engine::decrypt_keeping(&enc, key.as_bytes(), ignore_mac)
         .map_err(|e| Failure::engine(&input.name, e))?;
@@ -147,6 +148,27 @@ fn parse_plain(format: Format, plain: &str) -> Result<sops_like_format::Parsed> 
 }
 
 pub fn run_set(args: SetArgs) -> Result<()> {
+    // The value's source is checked first, as sops checks its arguments
+    // (exit 100: "no file specified, or index and value are missing").
+    match (&args.value, args.value_file, args.value_stdin) {
+        (_, true, true) => {
+            return Err(Failure::new(
+                code::GENERIC,
+                "--value-file and --value-stdin cannot be used together",
+            ))
+        }
+        (Some(_), false, true) => {
+            return Err(Failure::new(
+                code::NO_FILE_SPECIFIED,
+                "--value-stdin reads the value from stdin: give FILE and INDEX only, no VALUE",
+            ))
+        }
+        (None, _, false) => {
+            return Err(Failure::new(code::NO_FILE_SPECIFIED, "no value given")
+                .hint("pass the value as JSON, or use --value-stdin / --value-file"))
+        }
+        _ => {}
+    }
     let path = treepath::parse(&args.index)?;
     let raw = Zeroizing::new(match (&args.value, args.value_file, args.value_stdin) {
         (_, _, true) => {
@@ -159,17 +181,11 @@ pub fn run_set(args: SetArgs) -> Result<()> {
             })?;
             s
         }
-        (Some(f), true, false) => std::fs::read_to_string(f).map_err(|e| {
-            Failure::new(
-                code::COULD_NOT_READ_INPUT_FILE,
-                format!("could not read {f}: {e}"),
-            )
-        })?,
-        (Some(v), false, false) => v.clone(),
-        (None, _, false) => {
-            return Err(Failure::new(code::INVALID_SET_FORMAT, "no value given")
-                .hint("pass the value as JSON, or use --value-stdin / --value-file"))
-        }
+        // sops: 1 for a value file it cannot read.
+        (Some(f), true, false) => std::fs::read_to_string(f)
+            .map_err(|e| Failure::new(code::GENERIC, format!("could not read {f}: {e}")))?,
+        (Some(v), _, _) => v.clone(),
+        (None, _, _) => String::new(),
     });
     let json: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
         Failure::new(code::INVALID_SET_FORMAT, format!("the value is not valid JSON (line {}, column {})", e.line(), e.column()))
@@ -207,12 +223,35 @@ pub fn run_set(args: SetArgs) -> Result<()> {
                     }
                 }
             }
+            // The top-level `sops` key is the metadata's: a document that
+            // has one cannot be encrypted (sops writes a second `sops` key,
+            // and the file can no longer be read).
+            if format != Format::Dotenv
+                && matches!(path.first(), Some(PathStep::Key(k)) if k == "sops")
+            {
+                return Err(Failure::new(
+                    code::INVALID_SET_FORMAT,
+                    format!(
+                        "cannot set {}: the document must not contain a `sops` key (sops-like manages it)",
+                        args.index
+                    ),
+                ));
+            }
+            // A mapping in a .env file (a mapping value, or a path below a
+            // key) is one sops cannot write out, ErrorDumpingTree (4); a
+            // list value is its invalid set value (7).
+            let not_writable =
+                format == Format::Dotenv && (path.len() > 1 || matches!(value, Node::Map(_)));
             let edits = format
                 .syntax()
                 .set_value(plain, &parsed, &path, &value)
                 .map_err(|e| {
                     Failure::new(
-                        code::INVALID_SET_FORMAT,
+                        if not_writable {
+                            code::ERROR_DUMPING_TREE
+                        } else {
+                            code::INVALID_SET_FORMAT
+                        },
                         format!("cannot set {}: {e}", args.index),
                     )
                 })?;
@@ -244,7 +283,7 @@ fn set_binary(args: &SetArgs, path: &[PathStep], json: &serde_json::Value) -> Re
             ),
         ));
     }
-    let input = io::read_input(Some(&args.file))?;
+    let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
     let OpenedBinary { file, key, plain } =
         sopsfile::open_binary(&input, args.decryption_order.as_deref(), args.ignore_mac)?;
     if args.idempotent && plain.as_slice() == text.as_bytes() {

@@ -30,7 +30,8 @@ pub fn run(args: UpdatekeysArgs) -> Result<()> {
 
 fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) -> Result<Outcome> {
     let io_args = IoArgs::file(true, args.input_type.clone());
-    let input = io::read_input(Some(file))?;
+    // sops: 1 for a file it cannot read (it fails to stat it).
+    let input = io::read_encrypted(file, code::GENERIC)?;
     let enc = SopsFile::open(&io_args, &input)?;
     let rule = config.find_rule(Path::new(file))?.ok_or_else(|| {
         Failure::new(
@@ -39,6 +40,15 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         )
     })?;
     let groups = super::plan::rule_groups(rule)?;
+    // Checked before the diff is shown: sops refuses it too (exit 1,
+    // "empty key group provided"), and nothing would be applied.
+    if groups.is_empty() || groups.iter().any(Vec::is_empty) {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("{file}: the creation rule that matches it has an empty key group"),
+        )
+        .hint("add keys to that rule (age: age1…, kms: …); the file is unchanged"));
+    }
     let want: Vec<Vec<String>> = groups
         .iter()
         .map(|g| g.iter().map(keysource::recipient_id).collect())

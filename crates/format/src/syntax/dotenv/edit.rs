@@ -4,7 +4,7 @@
 
 use super::{scan, Kind, META_PREFIX};
 use crate::splice::Edit;
-use crate::syntax::edit::{empty_path, in_the_way, show, verified};
+use crate::syntax::edit::{empty_path, show, verified};
 use crate::syntax::flat::flat_value;
 use crate::syntax::{EmitError, Parsed, PathStep, Syntax};
 use crate::tree::{Node, Slot, Value};
@@ -123,7 +123,12 @@ fn only_key(path: &[PathStep]) -> Result<&str, EmitError> {
         ))),
         [PathStep::Key(k)] => Ok(k),
         [] => Err(empty_path()),
-        _ => Err(in_the_way(path.get(..2).unwrap_or(path))),
+        // Nothing is nested in a .env file: say so rather than point at a
+        // mapping that may not exist.
+        _ => Err(EmitError(format!(
+            "a .env file holds only string values: there is no value below {}",
+            show(path.get(..1).unwrap_or(path))
+        ))),
     }
 }
 

@@ -48,9 +48,14 @@ fn refuses_what_a_env_file_cannot_hold() {
     let p = Dotenv.parse(DOC).unwrap();
     let map = Node::map([("k".to_string(), Node::str("v"))]);
     assert!(Dotenv.set_value(DOC, &p, &path(&["M"]), &map).is_err());
-    assert!(Dotenv
-        .set_value(DOC, &p, &path(&["A", "b"]), &Node::str("v"))
-        .is_err());
+    // A path below a key (existing or not) is refused as what a .env
+    // file cannot hold, not as a missing mapping.
+    for nested in [["A", "b"], ["X", "y"]] {
+        let err = Dotenv
+            .set_value(DOC, &p, &path(&nested), &Node::str("v"))
+            .unwrap_err();
+        assert!(err.0.contains("holds only string values"), "{err}");
+    }
     assert!(Dotenv
         .set_value(DOC, &p, &path(&["K=V"]), &Node::str("v"))
         .is_err());
