@@ -80,10 +80,7 @@ mod tests {
     use super::*;
 
     fn c(t: &str) -> Comment {
-        Comment {
-            text: t.into(),
-            span: None,
-        }
+        Comment::new(t, None)
     }
 
     #[test]
