@@ -5,6 +5,7 @@ mod util;
 mod age_env;
 mod cli_decrypt;
 mod cli_encrypt;
+mod comment_markers;
 mod config;
 mod go_regex;
 mod in_place;

@@ -79,10 +79,7 @@ mod tests {
     use super::*;
 
     fn c(t: &str) -> Comment {
-        Comment {
-            text: t.into(),
-            span: None,
-        }
+        Comment::new(t, None)
     }
 
     #[test]

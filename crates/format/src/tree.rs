@@ -59,6 +59,39 @@ pub struct Comment {
     pub text: String,
     /// Byte span of `text` in the source; `None` for trees built in memory.
     pub span: Option<Span>,
+    /// Where the comment selectors see it (see [`Attach`]).
+    pub attach: Attach,
+}
+
+impl Comment {
+    /// A comment the selectors see where it stands.
+    pub fn new(text: impl Into<String>, span: Option<Span>) -> Comment {
+        Comment {
+            text: text.into(),
+            span,
+            attach: Attach::Here,
+        }
+    }
+}
+
+/// Where sops's comment stack (`encrypted_comment_regex`,
+/// `unencrypted_comment_regex`) takes a comment in. sops (go-yaml v3)
+/// turns a YAML line comment into a comment *before* what it ends the line
+/// of, so a marker at the end of a value's line selects that value. The
+/// tree keeps every comment in source order (its text is encrypted in
+/// place); [`crate::walk`] pushes it where sops does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Attach {
+    /// Where it stands (a comment on a line of its own).
+    #[default]
+    Here,
+    /// At the end of the line of the scalar or alias entry or item just
+    /// before it (`key: value # c`, `- item # c`): seen before that entry.
+    Line,
+    /// The last entry of a flow collection, at the end of the collection's
+    /// line (`key: [1, 2] # c`): seen before the collection's first entry,
+    /// or, when the collection is a sequence item, before that item.
+    Collection,
 }
 
 /// A node of the tree.

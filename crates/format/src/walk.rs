@@ -1,7 +1,7 @@
 //! Depth-first walk over the leaves of a tree, in document order, with the
 //! key path SOPS uses for additional authenticated data.
 
-use crate::tree::{Comment, Entry, Item, Node, Scalar, Tree};
+use crate::tree::{Attach, Comment, Entry, Item, Node, Scalar, Tree};
 
 /// A leaf reached by [`walk`].
 pub enum Leaf<'a> {
@@ -26,78 +26,177 @@ pub struct Place<'a, 'p> {
 }
 
 /// Visit every scalar and comment of `tree` in document order.
+///
+/// The comment stack follows sops (sops-format.md §2): a comment is pushed
+/// when it is reached, and a level's comments are dropped after its next
+/// value, except that a line comment ([`Attach::Line`],
+/// [`Attach::Collection`]) is pushed before the entry whose line it ends,
+/// as sops reads it. Leaves are still visited in source order: such a
+/// comment is visited after that entry, with the stack sops had when it
+/// reached the comment.
 pub fn walk<'a>(tree: &'a Tree, mut visit: impl FnMut(&Place<'a, '_>, Leaf<'a>)) {
     let mut path = Vec::new();
     for (doc, node) in tree.docs.iter().enumerate() {
         let mut stack = Vec::new();
-        walk_node(node, doc, false, &mut path, &mut stack, &mut visit);
+        let mut w = Walker {
+            doc,
+            path: &mut path,
+            stack: &mut stack,
+            visit: &mut visit,
+        };
+        w.node(node, false, false);
     }
 }
 
-fn walk_node<'a>(
-    node: &'a Node,
+/// The comments of kind `attach` that end `items` (as `comment` reads
+/// them), in order.
+fn trailing<'a, T>(
+    items: &'a [T],
+    attach: Attach,
+    comment: impl Fn(&'a T) -> Option<&'a Comment>,
+) -> &'a [T] {
+    let n = items
+        .iter()
+        .rev()
+        .take_while(|i| comment(i).is_some_and(|c| c.attach == attach))
+        .count();
+    items.get(items.len() - n..).unwrap_or_default()
+}
+
+fn entry_comment(e: &Entry) -> Option<&Comment> {
+    match e {
+        Entry::Comment(c) => Some(c),
+        Entry::Pair(_) => None,
+    }
+}
+
+fn item_comment(i: &Item) -> Option<&Comment> {
+    match i {
+        Item::Comment(c) => Some(c),
+        Item::Node(_) => None,
+    }
+}
+
+/// One element of a collection, as the walk sees it.
+enum Element<'a> {
+    Comment(&'a Comment),
+    /// A value, with its key for mappings.
+    Value(Option<&'a str>, &'a Node),
+}
+
+struct Walker<'a, 'w, F> {
     doc: usize,
-    in_alias: bool,
-    path: &mut Vec<&'a str>,
-    stack: &mut Vec<&'a Comment>,
-    visit: &mut impl FnMut(&Place<'a, '_>, Leaf<'a>),
-) {
-    match node {
-        Node::Scalar(s) => {
-            let place = Place {
-                path,
-                doc,
-                in_alias,
-                comments: stack,
-            };
-            visit(&place, Leaf::Value(s));
+    path: &'w mut Vec<&'a str>,
+    stack: &'w mut Vec<&'a Comment>,
+    visit: &'w mut F,
+}
+
+impl<'a, F: FnMut(&Place<'a, '_>, Leaf<'a>)> Walker<'a, '_, F> {
+    /// Visit a leaf with the first `depth` comments of the stack.
+    fn leaf(&mut self, in_alias: bool, depth: usize, leaf: Leaf<'a>) {
+        let place = Place {
+            path: self.path,
+            doc: self.doc,
+            in_alias,
+            comments: self.stack.get(..depth).unwrap_or(self.stack),
+        };
+        (self.visit)(&place, leaf);
+    }
+
+    /// `head_done`: the node is a sequence item whose own line comments
+    /// ([`Attach::Collection`]) the caller pushed before it.
+    fn node(&mut self, node: &'a Node, in_alias: bool, head_done: bool) {
+        match node {
+            Node::Scalar(s) => self.leaf(in_alias, usize::MAX, Leaf::Value(s)),
+            Node::Alias(inner) => self.node(inner, true, false),
+            Node::Map(entries) => self.collection(entries, in_alias, head_done, |e| match e {
+                Entry::Comment(c) => Element::Comment(c),
+                Entry::Pair(p) => Element::Value(Some(p.key.as_str()), &p.value),
+            }),
+            Node::Seq(items) => self.collection(items, in_alias, head_done, |i| match i {
+                Item::Comment(c) => Element::Comment(c),
+                Item::Node(n) => Element::Value(None, n),
+            }),
         }
-        Node::Alias(inner) => walk_node(inner, doc, true, path, stack, visit),
-        Node::Map(entries) => {
-            let base = stack.len();
-            for entry in entries {
-                match entry {
-                    Entry::Comment(c) => {
-                        stack.push(c);
-                        let place = Place {
-                            path,
-                            doc,
-                            in_alias,
-                            comments: stack,
-                        };
-                        visit(&place, Leaf::Comment(c));
-                    }
-                    Entry::Pair(p) => {
-                        path.push(&p.key);
-                        walk_node(&p.value, doc, in_alias, path, stack, visit);
-                        path.pop();
-                        stack.truncate(base);
+    }
+
+    fn collection<T>(
+        &mut self,
+        elements: &'a [T],
+        in_alias: bool,
+        head_done: bool,
+        element: impl Fn(&'a T) -> Element<'a>,
+    ) {
+        let comment = |t: &'a T| match element(t) {
+            Element::Comment(c) => Some(c),
+            Element::Value(..) => None,
+        };
+        let base = self.stack.len();
+        if !head_done {
+            // sops: a collection's line comment comes before its first
+            // entry (and is dropped after it).
+            let head = trailing(elements, Attach::Collection, comment);
+            self.stack.extend(head.iter().filter_map(comment));
+        }
+        let mut i = 0;
+        while let Some(e) = elements.get(i) {
+            i += 1;
+            match element(e) {
+                Element::Comment(c) if c.attach == Attach::Collection => {
+                    if head_done {
+                        // Pushed by the caller, just below `base`.
+                        self.leaf(in_alias, base, Leaf::Comment(c));
+                    } else {
+                        self.stack.truncate(base);
+                        self.stack.push(c);
+                        self.leaf(in_alias, usize::MAX, Leaf::Comment(c));
+                        self.stack.truncate(base);
                     }
                 }
-            }
-            stack.truncate(base);
-        }
-        Node::Seq(items) => {
-            let base = stack.len();
-            for item in items {
-                match item {
-                    Item::Comment(c) => {
-                        stack.push(c);
-                        let place = Place {
-                            path,
-                            doc,
-                            in_alias,
-                            comments: stack,
-                        };
-                        visit(&place, Leaf::Comment(c));
+                Element::Comment(c) => {
+                    self.stack.push(c);
+                    self.leaf(in_alias, usize::MAX, Leaf::Comment(c));
+                }
+                Element::Value(key, value) => {
+                    // A sequence item's line comment (after the item, or
+                    // at the end of a flow collection item) comes before
+                    // it for sops.
+                    let lines = elements.get(i..).unwrap_or_default();
+                    let lines = lines
+                        .iter()
+                        .take_while(|t| comment(t).is_some_and(|c| c.attach == Attach::Line))
+                        .count();
+                    let line_comments = elements.get(i..i + lines).unwrap_or_default();
+                    i += lines;
+                    let head = match (key, value) {
+                        (None, Node::Map(entries)) => {
+                            let t = trailing(entries, Attach::Collection, entry_comment);
+                            self.stack.extend(t.iter().filter_map(entry_comment));
+                            !t.is_empty()
+                        }
+                        (None, Node::Seq(items)) => {
+                            let t = trailing(items, Attach::Collection, item_comment);
+                            self.stack.extend(t.iter().filter_map(item_comment));
+                            !t.is_empty()
+                        }
+                        _ => false,
+                    };
+                    let lines_at = self.stack.len();
+                    self.stack.extend(line_comments.iter().filter_map(comment));
+                    if let Some(k) = key {
+                        self.path.push(k);
                     }
-                    Item::Node(n) => {
-                        walk_node(n, doc, in_alias, path, stack, visit);
-                        stack.truncate(base);
+                    self.node(value, in_alias, head);
+                    if key.is_some() {
+                        self.path.pop();
                     }
+                    for (n, c) in line_comments.iter().filter_map(comment).enumerate() {
+                        self.leaf(in_alias, lines_at + n + 1, Leaf::Comment(c));
+                    }
+                    self.stack.truncate(base);
                 }
             }
-            stack.truncate(base);
         }
+        self.stack.truncate(base);
     }
 }

@@ -344,10 +344,10 @@ fn parse_with(src: &str, lean: bool) -> Result<Parsed, ParseError> {
         count = idx + 1;
         match &line.kind {
             Kind::Blank => {}
-            Kind::Comment(span) => entries.push(Entry::Comment(Comment {
-                text: text(src, span).to_string(),
-                span: Some(span.clone()),
-            })),
+            Kind::Comment(span) => entries.push(Entry::Comment(Comment::new(
+                text(src, span).to_string(),
+                Some(span.clone()),
+            ))),
             Kind::Pair { key, value } => {
                 let key = text(src, key);
                 let raw = text(src, value);
@@ -979,10 +979,7 @@ pub(crate) mod tests {
                 (
                     "app".to_string(),
                     Node::Map(vec![
-                        Entry::Comment(Comment {
-                            text: " db settings".into(),
-                            span: None,
-                        }),
+                        Entry::Comment(Comment::new(" db settings", None)),
                         Entry::Pair(Pair {
                             key: "port".into(),
                             value: Node::value(Value::Int(8080)),
@@ -991,10 +988,7 @@ pub(crate) mod tests {
                             key: "list".into(),
                             value: Node::Seq(vec![
                                 Item::Node(Node::value(Value::Bool(true))),
-                                Item::Comment(Comment {
-                                    text: "two\nlines".into(),
-                                    span: None,
-                                }),
+                                Item::Comment(Comment::new("two\nlines", None)),
                                 Item::Node(Node::value(Value::Float(1.5))),
                             ]),
                         }),

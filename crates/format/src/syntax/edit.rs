@@ -261,8 +261,8 @@ pub(crate) mod check {
                             value: plain(&p.value, comments),
                         })),
                         Entry::Comment(c) if comments => Some(Entry::Comment(Comment {
-                            text: c.text.clone(),
                             span: None,
+                            ..c.clone()
                         })),
                         Entry::Comment(_) => None,
                     })
@@ -274,8 +274,8 @@ pub(crate) mod check {
                     .filter_map(|i| match i {
                         Item::Node(n) => Some(Item::Node(plain(n, comments))),
                         Item::Comment(c) if comments => Some(Item::Comment(Comment {
-                            text: c.text.clone(),
                             span: None,
+                            ..c.clone()
                         })),
                         Item::Comment(_) => None,
                     })

@@ -72,10 +72,10 @@ impl Syntax for Ini {
         // Per [sops] section: (index of its header line, of its last line).
         let mut meta_blocks: Vec<(usize, usize)> = Vec::new();
         let comment = |span: &Span| {
-            Entry::Comment(Comment {
-                text: src.get(span.clone()).unwrap_or_default().to_string(),
-                span: Some(span.clone()),
-            })
+            Entry::Comment(Comment::new(
+                src.get(span.clone()).unwrap_or_default().to_string(),
+                Some(span.clone()),
+            ))
         };
         for (idx, line) in lines.iter().enumerate() {
             match &line.kind {

@@ -255,10 +255,7 @@ fn emit_writes_sections() {
             (
                 "app".to_string(),
                 Node::Map(vec![
-                    Entry::Comment(Comment {
-                        text: " note".into(),
-                        span: None,
-                    }),
+                    Entry::Comment(Comment::new(" note", None)),
                     Entry::Pair(Pair {
                         key: "name".into(),
                         value: Node::str("a;b"),

@@ -368,19 +368,13 @@ fn emit_writes_like_sops() {
                 key: "k<".into(),
                 value: Node::str("v\t"),
             }),
-            Entry::Comment(crate::tree::Comment {
-                text: " dropped".into(),
-                span: None,
-            }),
+            Entry::Comment(crate::tree::Comment::new(" dropped", None)),
             Entry::Pair(crate::tree::Pair {
                 key: "n".into(),
                 value: Node::Seq(vec![
                     Item::Node(Node::value(Value::Int(i64::MAX))),
                     Item::Node(Node::value(Value::Float(2.5))),
-                    Item::Comment(crate::tree::Comment {
-                        text: "x".into(),
-                        span: None,
-                    }),
+                    Item::Comment(crate::tree::Comment::new("x", None)),
                     Item::Node(Node::value(Value::Time("2024-01-02T00:00:00Z".into()))),
                     Item::Node(Node::Alias(Box::new(Node::value(Value::Bool(false))))),
                 ]),

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::{lex, scalar};
 use crate::syntax::{ParseError, Parsed};
-use crate::tree::{Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree};
+use crate::tree::{Attach, Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree};
 use toml_edit::{Document, Table, Value};
 
 /// The message `toml_edit` gives for an integer beyond `i64`.
@@ -290,6 +290,7 @@ impl Builder<'_> {
         }
         entries.extend(self.comments(owner).map(|(at, c)| (at, Entry::Comment(c))));
         entries.sort_by_key(|(at, _)| *at);
+        self.line_comments(&mut entries, entry_comment);
         let first = entries.first().map_or(usize::MAX, |(at, _)| *at);
         let node = Node::Map(entries.into_iter().map(|(_, e)| e).collect());
         (first, node)
@@ -306,6 +307,7 @@ impl Builder<'_> {
                 let owner = a.span().map(|s| Owner::Inline(s.start));
                 items.extend(self.comments(owner).map(|(at, c)| (at, Item::Comment(c))));
                 items.sort_by_key(|(at, _)| *at);
+                self.line_comments(&mut items, item_comment);
                 Node::Seq(items.into_iter().map(|(_, i)| i).collect())
             }
             Value::InlineTable(t) => {
@@ -330,6 +332,7 @@ impl Builder<'_> {
                     .map(|s| Owner::Inline(s.start));
                 entries.extend(self.comments(owner).map(|(at, c)| (at, Entry::Comment(c))));
                 entries.sort_by_key(|(at, _)| *at);
+                self.line_comments(&mut entries, entry_comment);
                 Node::Map(entries.into_iter().map(|(_, e)| e).collect())
             }
             _ => self.scalar(v),
@@ -354,6 +357,32 @@ impl Builder<'_> {
         })
     }
 
+    /// Mark a comment on the line where the entry before it starts as that
+    /// entry's line comment: a marker at the end of `key = value # c`
+    /// selects `key`, as in YAML (see [`Attach::Line`]).
+    fn line_comments<T>(
+        &self,
+        placed: &mut [Placed<T>],
+        comment: impl Fn(&mut T) -> Option<&mut Comment>,
+    ) {
+        for i in 1..placed.len() {
+            let (before, rest) = placed.split_at_mut(i);
+            let (Some((prev_at, prev)), Some((at, this))) = (before.last_mut(), rest.first_mut())
+            else {
+                continue;
+            };
+            let same_line = self
+                .src
+                .get(*prev_at..*at)
+                .is_some_and(|t| !t.contains(['\n', '\r']));
+            if comment(prev).is_none() && same_line {
+                if let Some(c) = comment(this) {
+                    c.attach = Attach::Line;
+                }
+            }
+        }
+    }
+
     /// The comments `owner` holds, with their `#` offsets.
     fn comments(&self, owner: Option<Owner>) -> impl Iterator<Item = Placed<Comment>> + '_ {
         owner
@@ -361,11 +390,25 @@ impl Builder<'_> {
             .into_iter()
             .flatten()
             .map(|span| {
-                let comment = Comment {
-                    text: self.src.get(span.clone()).unwrap_or("").to_string(),
-                    span: Some(span.clone()),
-                };
+                let comment = Comment::new(
+                    self.src.get(span.clone()).unwrap_or("").to_string(),
+                    Some(span.clone()),
+                );
                 (span.start.saturating_sub(1), comment)
             })
+    }
+}
+
+fn entry_comment(e: &mut Entry) -> Option<&mut Comment> {
+    match e {
+        Entry::Comment(c) => Some(c),
+        Entry::Pair(_) => None,
+    }
+}
+
+fn item_comment(i: &mut Item) -> Option<&mut Comment> {
+    match i {
+        Item::Comment(c) => Some(c),
+        Item::Node(_) => None,
     }
 }

@@ -675,3 +675,34 @@ pub(crate) mod generated {
         }
     }
 }
+
+/// A marker comment at the end of a value's line selects that value (as
+/// in YAML, where sops reads it so), not the next one.
+#[test]
+fn line_comment_markers_select_their_own_line() {
+    use crate::metadata::Selector;
+    let src =
+        "a = 1 # sops:enc\nb = 2\n[t]\nc = \"x\" # sops:enc\nd = \"y\"\ne = [1, # sops:enc\n  2]\n";
+    let p = Toml.parse(src).unwrap();
+    for (selector, want) in [
+        (
+            Selector::EncryptedCommentRegex("sops:enc".into()),
+            vec!["1", "\"x\"", "1"],
+        ),
+        (
+            Selector::UnencryptedCommentRegex("sops:enc".into()),
+            vec!["2", "\"y\"", "2"],
+        ),
+    ] {
+        let d = crate::select::Decider::new(&selector).unwrap();
+        let mut got = Vec::new();
+        crate::walk::walk(&p.tree, |place, leaf| {
+            if let crate::walk::Leaf::Value(s) = leaf {
+                if d.value(place.path, place.comments) {
+                    got.push(&src[s.span.clone().unwrap()]);
+                }
+            }
+        });
+        assert_eq!(got, want);
+    }
+}

@@ -4,8 +4,9 @@
 //! Span rules: a scalar's span runs from its tag (or opening quote, or block
 //! header) to its last content character; an anchor before the tag stays
 //! outside. Comments are attached to the collection of the next key or item
-//! that follows them (inline comments right after the entry they follow);
-//! trailing comments go to the end of the document's top-level collection.
+//! that follows them (inline comments right after the entry they follow,
+//! marked as its line comment, [`Attach`]); trailing comments go to the end
+//! of the document's top-level collection.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use super::foot::Closing;
 use super::resolve::{resolve_core_tag, resolve_typed};
 use super::text::{is_lb, line_break_style, line_start, skip_ws_back};
 use crate::syntax::{ParseError, Parsed};
-use crate::tree::{Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree, Value};
+use crate::tree::{Attach, Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree, Value};
 
 /// How many nodes aliases may copy in one stream (protects against
 /// "billion laughs" alias bombs).
@@ -158,6 +159,14 @@ impl Frame {
         }
     }
 
+    /// The last element is an entry or item, not a comment.
+    fn ends_with_value(&self) -> bool {
+        match &self.coll {
+            Coll::Map(entries) => matches!(entries.last(), Some(Entry::Pair(_))),
+            Coll::Seq(items) => matches!(items.last(), Some(Item::Node(_))),
+        }
+    }
+
     fn push_comment(&mut self, c: Comment) {
         match &mut self.coll {
             Coll::Map(entries) => entries.push(Entry::Comment(c)),
@@ -179,6 +188,10 @@ struct Builder<'s> {
     stack: Vec<Frame>,
     /// Whole-line comments waiting for the next key or item.
     pending: Vec<Comment>,
+    /// How many of the last `pending` comments follow a `- ` alone on
+    /// its line (that comment and the ones after it): they wait for the
+    /// item's first key or item (see `before_node`).
+    after_dash: usize,
     anchors: HashMap<usize, (Node, usize, String)>,
     copied: usize,
     /// Comment spans (including `#`), end -> start.
@@ -205,6 +218,8 @@ struct Builder<'s> {
     /// The last event closed a flow collection: a comment right after it
     /// on its line belongs in it (sops: the collection's line comment).
     after_flow: bool,
+    /// The anchor of the flow collection closed last (0: none).
+    flow_anchor: usize,
 }
 
 /// What a scalar is needed as.
@@ -231,6 +246,7 @@ impl<'s> Builder<'s> {
             src,
             stack: Vec::new(),
             pending: Vec::new(),
+            after_dash: 0,
             anchors: HashMap::new(),
             copied: 0,
             comments: HashMap::new(),
@@ -245,6 +261,7 @@ impl<'s> Builder<'s> {
             lean: false,
             closing: None,
             after_flow: false,
+            flow_anchor: 0,
             non_string_key: None,
         }
     }
@@ -287,6 +304,7 @@ impl<'s> Builder<'s> {
     fn end_closing(&mut self) {
         if let Some(closing) = self.closing.take() {
             self.pending = closing.rest();
+            self.after_dash = 0;
         }
     }
 
@@ -310,7 +328,10 @@ impl<'s> Builder<'s> {
             Event::DocumentEnd => self.document_end(range),
             Event::Comment(text, placement) => self.comment(text, placement, range, after_flow),
             Event::Scalar(value, style, anchor, tag) => {
-                self.before_node();
+                // `- # c` over an empty item: sops measured, the comment
+                // selects the next item.
+                let empty = range.is_empty() && style == ScalarStyle::Plain && tag.is_none();
+                self.before_node(empty && matches!(self.role(), Role::Item));
                 let is_key = matches!(self.role(), Role::Key);
                 if is_key
                     && self.non_string_key.is_none()
@@ -327,7 +348,7 @@ impl<'s> Builder<'s> {
                 self.complete(done, anchor)?;
             }
             Event::Alias(id) => {
-                self.before_node();
+                self.before_node(false);
                 let Some((node, size, key)) = self.anchors.get(&id).cloned() else {
                     return Err(ParseError::at(self.src, range.start, "unknown anchor"));
                 };
@@ -376,13 +397,21 @@ impl<'s> Builder<'s> {
     }
 
     /// A node begins: comments waiting for a key or item go before it.
-    fn before_node(&mut self) {
+    /// With `keep_after_dash` (a block collection or an empty item
+    /// begins), the comments after a lone `- ` wait for the next key or
+    /// item (go-yaml makes such a comment the head comment of the first
+    /// token after it; sops measured: `- # c` + `  a: 1` + `  b: 2`
+    /// selects `a` only).
+    fn before_node(&mut self, keep_after_dash: bool) {
         if matches!(self.role(), Role::Key | Role::Item) && !self.pending.is_empty() {
+            let keep = if keep_after_dash { self.after_dash } else { 0 };
+            let n = self.pending.len().saturating_sub(keep);
             if let Some(f) = self.stack.last_mut() {
-                for c in self.pending.drain(..) {
+                for c in self.pending.drain(..n) {
                     f.push_comment(c);
                 }
             }
+            self.after_dash = self.pending.len();
         }
     }
 
@@ -398,22 +427,55 @@ impl<'s> Builder<'s> {
             // On a block scalar's header line: part of that lexeme.
             return;
         }
-        let c = Comment {
-            text: text.into_owned(),
-            span: Some(range.start + 1..range.end),
-        };
+        let mut c = Comment::new(text.into_owned(), Some(range.start + 1..range.end));
+        if after_dash(self.src, range.start) {
+            // `- # c`, the item's content on the next lines.
+            self.pending.push(c);
+            self.after_dash += 1;
+            return;
+        }
+        if self.after_dash > 0 {
+            // Between a lone `- ` and the item's content.
+            self.pending.push(c);
+            self.after_dash += 1;
+            return;
+        }
         if placement == granit_parser::Placement::Right && self.pending.is_empty() {
+            let line = line_start(self.src, range.start);
             if let Some(f) = self.stack.last_mut() {
                 if after_flow {
-                    // `key: {…} # c`: in the flow collection just closed.
+                    // `key: {…} # c`: in the flow collection just closed,
+                    // its line comment (sops: before its first entry).
                     if let Some(node) = f.last_node_mut() {
+                        let line = Comment {
+                            attach: Attach::Collection,
+                            ..c
+                        };
+                        // Aliases of the collection have it too.
+                        if let Some((Node::Map(e), ..)) = self.anchors.get_mut(&self.flow_anchor) {
+                            e.push(Entry::Comment(line.clone()));
+                        } else if let Some((Node::Seq(i), ..)) =
+                            self.anchors.get_mut(&self.flow_anchor)
+                        {
+                            i.push(Item::Comment(line.clone()));
+                        }
                         match node {
-                            Node::Map(entries) => entries.push(Entry::Comment(c)),
-                            Node::Seq(items) => items.push(Item::Comment(c)),
-                            _ => f.push_comment(c),
+                            Node::Map(entries) => entries.push(Entry::Comment(line)),
+                            Node::Seq(items) => items.push(Item::Comment(line)),
+                            _ => f.push_comment(Comment {
+                                attach: Attach::Here,
+                                ..line
+                            }),
                         }
                         return;
                     }
+                }
+                // `key: value # c`, `- item # c`: the entry's line comment
+                // (sops: before the entry).
+                if f.between_entries() && f.ends_with_value() && f.last_end >= line {
+                    c.attach = Attach::Line;
+                    f.push_comment(c);
+                    return;
                 }
                 // After an entry, or after a key whose value is below
                 // (`key: # c`: sops puts it before the key).
@@ -431,7 +493,7 @@ impl<'s> Builder<'s> {
         if as_key && self.non_string_key.is_none() {
             self.non_string_key = Some(range.start);
         }
-        self.before_node();
+        self.before_node(style == StructureStyle::Block);
         self.stack.push(Frame {
             coll,
             flow: style == StructureStyle::Flow,
@@ -451,6 +513,7 @@ impl<'s> Builder<'s> {
         };
         if f.flow {
             self.after_flow = true;
+            self.flow_anchor = f.anchor;
         } else {
             self.foot_comments(&mut f);
         }
@@ -512,7 +575,10 @@ impl<'s> Builder<'s> {
     fn foot_comments(&mut self, f: &mut Frame) {
         let col = |pos: usize| pos - line_start(self.src, pos).min(pos);
         if self.closing.is_none() && !self.pending.is_empty() {
+            // An empty last item's `- # c` too (sops measured: nested,
+            // it selects nothing after the sequence).
             let pending = std::mem::take(&mut self.pending);
+            self.after_dash = 0;
             // The metadata key's column: a block mapping's keys' at the top.
             let root = self.stack.first().unwrap_or(&*f);
             let end = match (&root.coll, root.flow) {
@@ -699,6 +765,7 @@ impl<'s> Builder<'s> {
                 .is_some_and(|s| s.start > start && s.start < end)
         };
         self.pending.retain(|c| !inside(c));
+        self.after_dash = self.after_dash.min(self.pending.len());
         if let Some(f) = self.stack.last_mut() {
             match &mut f.coll {
                 Coll::Map(entries) => {
@@ -825,6 +892,7 @@ impl<'s> Builder<'s> {
             None => (Node::value(Value::Null), Root::Empty),
         };
         append_comments(&mut node, &mut self.pending);
+        self.after_dash = 0;
         let explicit = !range.is_empty();
         let end = if explicit {
             range.start
@@ -858,6 +926,7 @@ impl<'s> Builder<'s> {
             append_comments(last, &mut self.pending);
         }
         self.pending.clear();
+        self.after_dash = 0;
     }
 }
 
@@ -883,6 +952,19 @@ fn append_comments(node: &mut Node, pending: &mut Vec<Comment>) {
         Node::Seq(items) => items.extend(pending.drain(..).map(Item::Comment)),
         _ => pending.clear(),
     }
+}
+
+/// Whether only `- ` indicators precede the `#` at byte `hash` on its line
+/// (`- # c`, `  - - # c`).
+fn after_dash(src: &str, hash: usize) -> bool {
+    let before = src.get(line_start(src, hash)..hash).unwrap_or("");
+    let body = before.trim_start_matches([' ', '\t']);
+    !body.is_empty()
+        && body
+            .split('-')
+            .skip(1)
+            .all(|gap| !gap.is_empty() && gap.bytes().all(|b| b == b' ' || b == b'\t'))
+        && body.starts_with('-')
 }
 
 /// Leading spaces on the line of byte `pos`.

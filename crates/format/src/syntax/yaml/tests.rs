@@ -107,6 +107,7 @@ fn comments(src: &str) -> Vec<String> {
         if let crate::walk::Leaf::Comment(Comment {
             text,
             span: Some(span),
+            ..
         }) = leaf
         {
             assert_eq!(&src[span.clone()], text);
@@ -267,6 +268,78 @@ fn comments_attach_to_the_next_entry() {
     );
 }
 
+/// The lexemes of the values `selector` encrypts, and of the comments.
+fn selected(src: &str, selector: &crate::metadata::Selector) -> (Vec<String>, Vec<String>) {
+    let p = parse(src);
+    let d = crate::select::Decider::new(selector).unwrap();
+    let (mut values, mut comments) = (Vec::new(), Vec::new());
+    crate::walk::walk(&p.tree, |place, leaf| match leaf {
+        crate::walk::Leaf::Value(s) if d.value(place.path, place.comments) => {
+            values.push(src[s.span.clone().unwrap()].to_string());
+        }
+        crate::walk::Leaf::Comment(c) if d.comment(place.path, place.comments) => {
+            comments.push(c.text.trim().to_string());
+        }
+        _ => {}
+    });
+    (values, comments)
+}
+
+/// A marker at the end of a line selects the value on that line, as sops
+/// reads it (go-yaml's line comment comes before its key or item); after a
+/// lone `- ` it selects the item's first key or item (measured against
+/// sops 3.11, tests/integration/comment_markers.rs).
+#[test]
+fn line_comment_markers_select_their_own_line() {
+    use crate::metadata::Selector;
+    let enc = Selector::EncryptedCommentRegex("sops:enc".into());
+    let clear = Selector::UnencryptedCommentRegex("sops:enc".into());
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        // (document, encrypted with `enc`, left clear with `clear`)
+        (
+            "db:\n  password: hunter2 # sops:enc\n  host: example.org\nport: 1\n",
+            &["hunter2"],
+            &["hunter2"],
+        ),
+        ("a: 1 # sops:enc\n", &["1"], &["1"]),
+        ("a: x\nb: 1 # sops:enc\n", &["1"], &["1"]),
+        ("l:\n- a # sops:enc\n- b\n", &["a"], &["a"]),
+        ("l:\n- # sops:enc\n  a: 1\n  b: 2\n- 3\n", &["1"], &["1"]),
+        (
+            "l:\n- 0\n- # sops:enc\n  a: 1\n  b: 2\n- 3\n",
+            &["1"],
+            &["1"],
+        ),
+        ("l:\n- # sops:enc\n  - x\n  - y\n", &["x"], &["x"]),
+        ("l:\n  - # sops:enc\n  - 3\n", &["3"], &["3"]),
+        (
+            "db: # sops:enc\n  u: 1\n  p: 2\nz: 3\n",
+            &["1", "2"],
+            &["1", "2"],
+        ),
+        ("f: {a: 1, # sops:enc\n  b: 2}\n", &["1"], &["1"]),
+        ("k: [1, 2] # sops:enc\nz: 3\n", &["1"], &["1"]),
+        ("l:\n- [1, 2] # sops:enc\n- 3\n", &["1", "2"], &["1", "2"]),
+    ];
+    for (src, encrypted, kept) in cases {
+        assert_eq!(selected(src, &enc).0, *encrypted, "{src:?}");
+        let (values, _) = selected(src, &clear);
+        let all: Vec<String> = leaves(src).into_iter().map(|(l, _)| l).collect();
+        let want: Vec<&String> = all
+            .iter()
+            .filter(|l| !kept.contains(&l.as_str()) && !l.is_empty())
+            .collect();
+        let got: Vec<&String> = values.iter().filter(|l| !l.is_empty()).collect();
+        assert_eq!(got, want, "{src:?}");
+    }
+    // A line comment after the marker is encrypted; the marker is not.
+    let src = "# sops:enc\na: 1 # note\nb: 2 # sops:enc\n";
+    assert_eq!(
+        selected(src, &enc),
+        (vec!["1".into(), "2".into()], vec!["note".into()])
+    );
+}
+
 #[test]
 fn comments_in_scalar_documents_are_dropped() {
     assert!(comments("# c\n--- text # d\n").is_empty());
@@ -423,10 +496,7 @@ fn emits_go_yaml_style() {
     let tree = Tree {
         docs: vec![
             Node::Map(vec![
-                Entry::Comment(Comment {
-                    text: " top".into(),
-                    span: None,
-                }),
+                Entry::Comment(Comment::new(" top", None)),
                 Entry::Pair(Pair {
                     key: "a".into(),
                     value: Node::map([

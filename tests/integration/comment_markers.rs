@@ -1,0 +1,204 @@
+//! `--encrypted-comment-regex` / `--unencrypted-comment-regex` (and the
+//! `.sops.yaml` rule fields) with marker comments at the end of a line
+//! (audit C, F7): sops (go-yaml v3) reads a line comment as a comment
+//! before the key or item whose line it ends, so `password: x # sops:enc`
+//! selects `password`, not the next value. Each document is encrypted by
+//! the real sops and by sops-like (both ciphers), and the values each
+//! leaves in clear compared; sops must decrypt sops-like's AES file (MAC
+//! verified) to the same data.
+
+use crate::sops_read::canonical_text;
+use crate::util::*;
+use sops_like_format::walk::{walk, Leaf};
+use sops_like_format::{Format, Value};
+use std::path::Path;
+
+/// Documents with a `# sops:enc` marker at the placements of F7, and the
+/// sops behaviours measured around them.
+const DOCS: &[&str] = &[
+    // A mapping value, in a nested mapping.
+    "db:\n  password: hunter2 # sops:enc\n  host: example.org\nport: 1\n",
+    // At the top level, then more values.
+    "a: 1 # sops:enc\nb: 2\nc: 3\n",
+    // On the last value of the document.
+    "a: x\nb: 1 # sops:enc\n",
+    "a: 1 # sops:enc\n",
+    // On the last value of a nested mapping.
+    "a:\n  b:\n    c: 1 # sops:enc\nd: 2\n",
+    // A sequence item, and the last item.
+    "l:\n- a # sops:enc\n- b\nz: 1\n",
+    "l:\n  - a\n  - b # sops:enc\nz: 1\n",
+    // `- # marker` before a mapping: its first key only.
+    "l:\n- # sops:enc\n  a: 1\n  b: 2\n- 3\n",
+    "l:\n  - 0\n  - # sops:enc\n    a:\n      x: 1\n      y: 2\n    b: 2\n  - 3\n",
+    "l:\n- - # sops:enc\n    a: 1\n    b: 2\n- 3\n",
+    // `- # marker` before a sequence, a scalar, an empty item.
+    "l:\n- # sops:enc\n  - x\n  - w\n- 3\n",
+    "l:\n- # sops:enc\n  x\n- 3\n",
+    "l:\n  - # sops:enc\n  - 3\nz: 1\n",
+    // On the first key of a mapping that is a sequence item.
+    "l:\n- a: 1 # sops:enc\n  b: 2\n- 3\n",
+    // On a key line whose value is below (the whole value).
+    "db: # sops:enc\n  user: u\n  pass: p\nport: 1\n",
+    // A marker before an entry with its own line comment (encrypted).
+    "# sops:enc\na: 1 # note\nb: 2\n",
+    "a: 1 # sops:enc\n# other\nb: 2\n",
+    // Multi-line and typed values (sops panicked reading the old files).
+    "k: multi\n  line # sops:enc\nz: 3\n",
+    "data:\n  b: -.inf # sops:enc\n  c: {x: 1}\n",
+    // Flow collections: an entry's line comment, and the collection's
+    // (its first entry; for a sequence item the whole item).
+    "f: {a: 1, # sops:enc\n  b: 2}\ng: 1\n",
+    "k: {a: 1, b: 2} # sops:enc\nz: 3\n",
+    "k: [1, 2] # sops:enc\nz: 3\n",
+    "l:\n  - [1, 2] # sops:enc\n  - 3\n",
+];
+
+/// Each scalar of an encrypted YAML document, in order, as its path and
+/// whether it is encrypted. Comments sops writes as sequence items
+/// (`- ENC[…,type:comment]`) are left out.
+fn selection(text: &str) -> Vec<(String, bool)> {
+    let parsed = match Format::Yaml.syntax().parse(text) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}\n{text}"),
+    };
+    let mut out = Vec::new();
+    walk(&parsed.tree, |place, leaf| {
+        if let Leaf::Value(s) = leaf {
+            let enc = matches!(&s.value, Value::Str(t) if t.starts_with("ENC["));
+            if !matches!(&s.value, Value::Str(t) if enc && t.contains(",type:comment]")) {
+                out.push((place.path.join("."), enc));
+            }
+        }
+    });
+    out
+}
+
+fn run(c: &mut assert_cmd::Command, what: &str) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Encrypt `text` with both tools (`flags` added) and compare.
+fn compare(home: &Path, name: &str, text: &str, flags: &[&str]) -> Option<()> {
+    let plain = home.join(format!("{name}.yaml"));
+    std::fs::write(&plain, text).unwrap();
+    let mut c = sops(home, "age-test.txt")?;
+    // sops 3.11's `encrypt` subcommand has no comment selector flags.
+    c.current_dir(home)
+        .args(["-e", "--age", &demo_recipient()])
+        .args(flags)
+        .arg(&plain);
+    let theirs = run(&mut c, "sops encrypt");
+    let want = selection(&theirs);
+    // Every marker selects something.
+    let marked = flags.contains(&"--encrypted-comment-regex");
+    assert!(
+        want.iter().any(|(_, e)| *e == marked),
+        "{text:?} {flags:?}: {theirs}"
+    );
+    for cipher in ["aes256-gcm", "xchacha20-poly1305"] {
+        let mut c = cmd(home, None);
+        c.args(["encrypt", "--cipher", cipher, "--age", &demo_recipient()])
+            .args(flags)
+            .arg(&plain);
+        let ours = run(&mut c, "sops-like encrypt");
+        assert_eq!(
+            selection(&ours),
+            want,
+            "{text:?} {flags:?} {cipher}: sops-like encrypted other values than sops\n{ours}\n--- sops:\n{theirs}"
+        );
+        let enc = home.join(format!("{name}.{cipher}.enc.yaml"));
+        std::fs::write(&enc, &ours).unwrap();
+        let mut c = cmd(home, Some("age-test.txt"));
+        c.arg("decrypt").arg(&enc);
+        let back = run(&mut c, "sops-like decrypt");
+        if cipher == "aes256-gcm" {
+            let canonical = |t: &str| canonical_text(Format::Yaml, t);
+            assert_eq!(canonical(&back), canonical(text), "{flags:?} {cipher}");
+        } else {
+            assert_eq!(back, text, "{flags:?} {cipher}");
+        }
+        if cipher == "aes256-gcm" {
+            // sops reads it: MAC verified, every value and comment opened.
+            let out = sops(home, "age-test.txt")?
+                .arg("decrypt")
+                .arg(&enc)
+                .output()
+                .unwrap();
+            let (data, err) = (
+                String::from_utf8(out.stdout).unwrap(),
+                String::from_utf8_lossy(&out.stderr),
+            );
+            assert!(
+                out.status.success(),
+                "{text:?} {flags:?}: sops decrypt: {err}"
+            );
+            assert!(
+                !data.contains("ENC[") && !err.contains("unencrypted comment"),
+                "{text:?} {flags:?}: sops left something encrypted:\n{data}{err}"
+            );
+            assert_eq!(
+                canonical_text(Format::Yaml, &data),
+                canonical_text(Format::Yaml, text),
+                "{text:?} {flags:?}"
+            );
+        }
+    }
+    Some(())
+}
+
+#[test]
+fn line_comment_markers_select_what_sops_selects() {
+    let dir = tempdir();
+    for (i, text) in DOCS.iter().enumerate() {
+        for flag in ["--encrypted-comment-regex", "--unencrypted-comment-regex"] {
+            if compare(dir.path(), &format!("d{i}"), text, &[flag, "sops:enc"]).is_none() {
+                return;
+            }
+        }
+    }
+}
+
+/// The same rules from `.sops.yaml` creation rules.
+#[test]
+fn line_comment_markers_from_config_rules() {
+    let dir = tempdir();
+    for (i, field) in ["encrypted_comment_regex", "unencrypted_comment_regex"]
+        .iter()
+        .enumerate()
+    {
+        let home = dir.path().join(format!("r{i}"));
+        std::fs::create_dir(&home).unwrap();
+        std::fs::write(
+            home.join(".sops.yaml"),
+            format!(
+                "creation_rules:\n  - {field}: 'sops:enc'\n    age: {}\n",
+                demo_recipient()
+            ),
+        )
+        .unwrap();
+        let text = "db:\n  password: hunter2 # sops:enc\n  host: example.org\nl:\n- # sops:enc\n  a: 1\n  b: 2\n- x # sops:enc\n- w\nport: 1 # sops:enc\n";
+        let plain = home.join("c.yaml");
+        std::fs::write(&plain, text).unwrap();
+        let Some(mut c) = sops(&home, "age-test.txt") else {
+            return;
+        };
+        c.current_dir(&home).arg("encrypt").arg(&plain);
+        let want = selection(&run(&mut c, "sops encrypt"));
+        for cipher in ["aes256-gcm", "xchacha20-poly1305"] {
+            let mut c = cmd(&home, None);
+            c.args(["encrypt", "--cipher", cipher]).arg(&plain);
+            assert_eq!(
+                selection(&run(&mut c, "sops-like encrypt")),
+                want,
+                "{field} {cipher}"
+            );
+        }
+    }
+}
