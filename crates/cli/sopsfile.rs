@@ -4,7 +4,7 @@
 //! `{"data": …, "sops": …}` JSON document of a file's bytes).
 
 use crate::args::IoArgs;
-use crate::exit::{Failure, Result};
+use crate::exit::{code, Failure, Result};
 use crate::io::{self, Input};
 use sops_like_format::binary::{self, BinaryFile};
 use sops_like_format::engine::{self, EncryptedFile, EngineError, KeyMaterial};
@@ -94,6 +94,23 @@ pub fn open_binary(input: &Input, order: Option<&str>, ignore_mac: bool) -> Resu
     Ok(OpenedBinary { file, key, plain })
 }
 
+/// The data of `file` as sops reads it, from its decrypted text `plain`
+/// (see [`engine::decrypted_tree`]).
+pub fn decrypted_tree(
+    name: &str,
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    plain: &str,
+) -> Result<sops_like_format::Tree> {
+    engine::decrypted_tree(file, key, plain).map_err(|e| match e {
+        EngineError::DecryptedParse(p) => Failure::new(
+            code::ERROR_DUMPING_TREE,
+            format!("the decrypted document does not parse: {p}"),
+        ),
+        e => Failure::engine(name, e),
+    })
+}
+
 /// `--output-type` of `set`, `unset` and `edit`, as in sops: the changed
 /// plaintext `plain` of `file` written as a new document of format `to`,
 /// encrypted with the same data key, recipients, cipher and selector
@@ -106,7 +123,8 @@ pub fn reencrypt_as(
     to: Format,
     now: &str,
 ) -> Result<String> {
-    let converted = crate::cmd::decrypt::convert(file.format, to, plain)?;
+    let converted =
+        crate::cmd::decrypt::convert(file.format, to, plain, file.metadata.cipher_or_sops())?;
     let opts = engine::EncryptOptions::of(&file.metadata);
     let keys = KeyMaterial::of(&file.metadata);
     engine::encrypt(to, &converted, key, &opts, keys, now).map_err(|e| Failure::engine(name, e))

@@ -16,6 +16,7 @@ mod publish;
 mod set_values;
 mod signals;
 mod sops_codes;
+mod sops_env;
 mod sops_names;
 mod sops_output;
 mod sops_read;

@@ -6,8 +6,10 @@ use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
 use crate::{keysource, sopsfile, treepath};
+use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::{EngineError, StreamError};
 use sops_like_format::metadata::Metadata;
+use sops_like_format::syntax::parse_plain_as;
 use sops_like_format::{engine, syntax, Entry, Format, Node, Pair, Tree, Value};
 use sops_like_keys::DataKey;
 use std::fs::File;
@@ -89,10 +91,13 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
     };
     let plain = engine::decrypt(&file, key.as_bytes(), args.ignore_mac)
         .map_err(|e| Failure::engine(&input.name, e))?;
+    // The data as sops reads it (a sops-compatible .env file line by line,
+    // .env and INI values typed by their `type:`), not a parse of the text.
+    let tree = |plain: &str| sopsfile::decrypted_tree(&input.name, &file, key.as_bytes(), plain);
     let output = match &args.extract {
-        Some(path) => extract(format, out_format, &plain, path)?,
-        None if binary_out => binary_data(format, &plain)?,
-        None if out_format != format => convert(format, out_format, &plain)?,
+        Some(path) => extract(out_format, || tree(&plain), path)?,
+        None if binary_out => binary_data(&tree(&plain)?)?,
+        None if out_format != format => emit(out_format, &tree(&plain)?)?,
         None => plain,
     };
     io::write_output(&args.io, &input, output.as_bytes(), Sensitivity::Plaintext)
@@ -162,22 +167,23 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     Ok(Streamed::Done)
 }
 
-/// Parse a decrypted document (it was just produced, so it parses).
-fn parse_plain(format: Format, plain: &str) -> Result<Tree> {
-    format.syntax().parse(plain).map(|p| p.tree).map_err(|e| {
-        Failure::new(
-            code::ERROR_DUMPING_TREE,
-            format!("the decrypted document does not parse: {e}"),
-        )
-    })
-}
-
-/// Re-write a plaintext document in another format.
-pub fn convert(from: Format, to: Format, plain: &str) -> Result<Zeroizing<String>> {
-    let mut tree = parse_plain(from, plain)?;
-    if to != Format::Yaml {
-        one_document(&mut tree, to)?;
-    }
+/// Re-write a plaintext document in another format; `cipher` is the one its
+/// values are (to be) sealed with (a .env text for sops's cipher is read
+/// line by line, as sops reads it).
+pub fn convert(
+    from: Format,
+    to: Format,
+    plain: &str,
+    cipher: CipherKind,
+) -> Result<Zeroizing<String>> {
+    let tree = parse_plain_as(from, plain, cipher)
+        .map(|p| p.tree)
+        .map_err(|e| {
+            Failure::new(
+                code::ERROR_DUMPING_TREE,
+                format!("the decrypted document does not parse: {e}"),
+            )
+        })?;
     emit(to, &tree)
 }
 
@@ -205,7 +211,18 @@ fn one_document(tree: &mut Tree, to: Format) -> Result<()> {
     }
 }
 
-fn emit(to: Format, tree: &Tree) -> Result<Zeroizing<String>> {
+/// Write a document in format `to` (a YAML stream is reduced to the one
+/// document the other formats hold, see [`one_document`]).
+pub fn emit(to: Format, tree: &Tree) -> Result<Zeroizing<String>> {
+    let reduced;
+    let tree = if to != Format::Yaml && tree.docs.len() > 1 {
+        let mut copy = tree.clone();
+        one_document(&mut copy, to)?;
+        reduced = copy;
+        &reduced
+    } else {
+        tree
+    };
     to.syntax().emit(tree).map(Zeroizing::new).map_err(|e| {
         Failure::new(
             code::ERROR_DUMPING_TREE,
@@ -239,8 +256,7 @@ fn binary_as_document(to: Format, bytes: &[u8]) -> Result<Zeroizing<String>> {
 
 /// `--output-type binary` for a document: its top-level `data` string, as
 /// sops's binary store writes a tree.
-fn binary_data(format: Format, plain: &str) -> Result<Zeroizing<String>> {
-    let tree = parse_plain(format, plain)?;
+fn binary_data(tree: &Tree) -> Result<Zeroizing<String>> {
     let data = match tree
         .docs
         .first()
@@ -263,13 +279,12 @@ fn binary_data(format: Format, plain: &str) -> Result<Zeroizing<String>> {
 /// value as sops's store for the output format writes it
 /// ([`syntax::emit_value`]).
 fn extract(
-    format: Format,
     out_format: Format,
-    plain: &str,
+    tree: impl FnOnce() -> Result<Tree>,
     path: &str,
 ) -> Result<Zeroizing<String>> {
     let steps = treepath::parse(path)?;
-    let tree = parse_plain(format, plain)?;
+    let tree = tree()?;
     let node = tree
         .docs
         .first()

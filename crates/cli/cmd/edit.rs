@@ -7,8 +7,9 @@ use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::sopsfile::{self, OpenedBinary};
 use crate::{clock, editor, keysource};
-use sops_like_format::Format;
+use sops_like_format::syntax::plain_syntax;
 use sops_like_format::{binary, engine};
+use sops_like_format::{Format, Syntax};
 use std::io::Read;
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -37,9 +38,12 @@ pub fn run(args: EditArgs) -> Result<()> {
     )?;
     let (plain, stash) = engine::decrypt_keeping(&file, key.as_bytes(), args.ignore_mac)
         .map_err(|e| Failure::engine(&input.name, e))?;
+    // Checked as it is re-encrypted (a .env text for sops's cipher line by
+    // line, as sops reads it).
+    let syntax = plain_syntax(format, file.metadata.cipher_or_sops());
     let edited = match &args.from {
-        Some(from) => read_from(from, format)?,
-        None => editor::edit_text(path, &plain, |text| validate(format, text))?,
+        Some(from) => read_from(from, syntax)?,
+        None => editor::edit_text(path, &plain, |text| validate(syntax, text))?,
     };
     let Some(edited) = edited else {
         return Err(Failure::new(
@@ -122,9 +126,12 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
     )?;
     // The content: text of the format, or a binary file's bytes.
     let content: Option<Content> = match (format, &args.from) {
-        (Some(f), Some(from)) => read_from(from, f)?.map(Content::Text),
+        (Some(f), Some(from)) => {
+            read_from(from, plain_syntax(f, plan.opts.cipher))?.map(Content::Text)
+        }
         (Some(f), None) => {
-            editor::edit_text(path, "", |text| validate(f, text))?.map(Content::Text)
+            let syntax = plain_syntax(f, plan.opts.cipher);
+            editor::edit_text(path, "", |text| validate(syntax, text))?.map(Content::Text)
         }
         (None, Some(from)) => Some(Content::Bytes(read_bytes(from)?)),
         (None, None) => editor::edit_bytes(path, &[], |_| Ok(()))?.map(Content::Bytes),
@@ -144,7 +151,7 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
             let text: &str = if to == f {
                 text
             } else {
-                converted = super::decrypt::convert(f, to, text)?;
+                converted = super::decrypt::convert(f, to, text, plan.opts.cipher)?;
                 &converted
             };
             engine::encrypt(to, text, data_key.as_bytes(), &plan.opts, keys, &now)
@@ -190,7 +197,7 @@ fn read_bytes(from: &str) -> Result<Zeroizing<Vec<u8>>> {
 }
 
 /// Read the replacement plaintext for `--from` and check it.
-fn read_from(from: &str, format: Format) -> Result<Option<Zeroizing<String>>> {
+fn read_from(from: &str, syntax: &dyn Syntax) -> Result<Option<Zeroizing<String>>> {
     let mut bytes = read_bytes(from)?;
     let text = String::from_utf8(std::mem::take(&mut *bytes)).map_err(|e| {
         zeroize::Zeroize::zeroize(&mut e.into_bytes());
@@ -200,14 +207,14 @@ fn read_from(from: &str, format: Format) -> Result<Option<Zeroizing<String>>> {
         )
     })?;
     let text = Zeroizing::new(text);
-    validate(format, &text)
+    validate(syntax, &text)
         .map_err(|msg| Failure::new(code::COULD_NOT_READ_INPUT_FILE, format!("{from}:{msg}")))?;
     Ok(Some(text))
 }
 
 /// The edited text must parse and must not carry sops metadata.
-fn validate(format: Format, text: &str) -> std::result::Result<(), String> {
-    match format.syntax().parse(text) {
+fn validate(syntax: &dyn Syntax, text: &str) -> std::result::Result<(), String> {
+    match syntax.parse(text) {
         Err(e) => Err(e.to_string()),
         Ok(p) if p.metadata.is_some() => {
             Err(" the document must not contain a `sops` key (sops-like manages it)".into())

@@ -62,7 +62,7 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     // The input is used as it is (no copy) unless it is converted first.
     let converted;
     let text: &str = if out_format != format {
-        converted = super::decrypt::convert(format, out_format, input.text()?)?;
+        converted = super::decrypt::convert(format, out_format, input.text()?, plan.opts.cipher)?;
         &converted
     } else {
         input.text()?

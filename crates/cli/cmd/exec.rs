@@ -7,7 +7,8 @@ use crate::exit::{code, Failure, Result};
 use crate::sopsfile;
 use crate::{io, keysource};
 use sops_like_format::syntax::dotenv;
-use sops_like_format::{engine, Entry, Format, Item, Node, Value};
+use sops_like_format::syntax::flat::flat_value;
+use sops_like_format::{engine, Entry, Format, Item, Node, Tree, Value};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::process::{Command, Stdio};
 use zeroize::Zeroizing;
@@ -15,7 +16,9 @@ use zeroize::Zeroizing;
 /// A decrypted file: a document of a text format, or a binary-store
 /// file's bytes.
 enum Plain {
-    Text(Format, Zeroizing<String>),
+    /// The text, and the data as sops reads it (see
+    /// [`sopsfile::decrypted_tree`]).
+    Text(Format, Zeroizing<String>, Tree),
     Bytes(Zeroizing<Vec<u8>>),
 }
 
@@ -31,7 +34,8 @@ fn decrypt(file: &str, input_type: Option<String>, order: Option<&str>) -> Resul
     let key = keysource::data_key(&enc.metadata, &input.name, order)?;
     let plain = engine::decrypt(&enc, key.as_bytes(), false)
         .map_err(|e| Failure::engine(&input.name, e))?;
-    Ok(Plain::Text(format, plain))
+    let tree = sopsfile::decrypted_tree(&input.name, &enc, key.as_bytes(), &plain)?;
+    Ok(Plain::Text(format, plain, tree))
 }
 
 /// The command to run: `-- cmd args…` as given, or one string through `sh -c`.
@@ -147,20 +151,14 @@ fn child_result(status: std::process::ExitStatus) -> Result<()> {
     }
 }
 
-/// Environment variables from a plaintext document: nested keys joined
-/// with `_` (`db: {user: x}` -> `db_user`), list items by index.
-pub fn env_vars(format: Format, plain: &str) -> Result<Vec<(String, Zeroizing<String>)>> {
-    let parsed = format.syntax().parse(plain).map_err(|e| {
-        Failure::new(
-            code::ERROR_DUMPING_TREE,
-            format!("the decrypted document does not parse: {e}"),
-        )
-    })?;
+/// Environment variables from a decrypted document's data: nested keys
+/// joined with `_` (`db: {user: x}` -> `db_user`), list items by index.
+pub fn env_vars(format: Format, tree: &Tree) -> Vec<(String, Zeroizing<String>)> {
     let mut out = Vec::new();
-    for doc in &parsed.tree.docs {
+    for doc in &tree.docs {
         flatten(format, doc, String::new(), &mut out);
     }
-    Ok(out)
+    out
 }
 
 fn flatten(
@@ -188,10 +186,14 @@ fn flatten(
                     };
                     if format == Format::Dotenv {
                         if let Node::Scalar(s) = &p.value {
-                            if let Value::Str(raw) = &s.value {
-                                out.push((join(&key), Zeroizing::new(dotenv::env_value(raw))));
-                                continue;
-                            }
+                            // A typed value (`type:float`…, written by sops)
+                            // as the file shows it (`8080.0`), as sops sets it.
+                            let value = match &s.value {
+                                Value::Str(raw) => dotenv::env_value(raw),
+                                other => flat_value(other).unwrap_or_default(),
+                            };
+                            out.push((join(&key), Zeroizing::new(value)));
+                            continue;
                         }
                     }
                     flatten(format, &p.value, join(&key), out);
@@ -230,7 +232,7 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
         args.input_type.clone(),
         args.decryption_order.as_deref(),
     )? {
-        Plain::Text(format, plain) => env_vars(format, &plain)?,
+        Plain::Text(format, _, tree) => env_vars(format, &tree),
         // The binary store's one value, named as in the document.
         Plain::Bytes(bytes) => {
             let text = std::str::from_utf8(&bytes).map_err(|_| {
@@ -293,7 +295,7 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
         args.input_type.clone(),
         args.decryption_order.as_deref(),
     )? {
-        Plain::Text(format, plain) => {
+        Plain::Text(format, plain, tree) => {
             let plain = match &args.output_type {
                 Some(t) => {
                     let to = Format::from_name(t).ok_or_else(|| {
@@ -302,7 +304,7 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
                     if to == format {
                         plain
                     } else {
-                        super::decrypt::convert(format, to, &plain)?
+                        super::decrypt::emit(to, &tree)?
                     }
                 }
                 None => plain,

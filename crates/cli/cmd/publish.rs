@@ -290,17 +290,14 @@ fn secret(
     match enc {
         SopsFile::Text(f) => {
             let plain = engine::decrypt(f, key, false).map_err(fail)?;
-            let tree = f
-                .format
-                .syntax()
-                .parse(&plain)
-                .map_err(|e| {
-                    Failure::new(
-                        code::GENERIC,
-                        format!("{}: the decrypted document does not parse: {e}", input.name),
-                    )
-                })?
-                .tree;
+            // The data as sops reads it (see `engine::decrypted_tree`).
+            let tree = engine::decrypted_tree(f, key, &plain).map_err(|e| match e {
+                engine::EngineError::DecryptedParse(e) => Failure::new(
+                    code::GENERIC,
+                    format!("{}: the decrypted document does not parse: {e}", input.name),
+                ),
+                e => fail(e),
+            })?;
             publish::vault::secret_data(&tree)
         }
         SopsFile::Binary { file, .. } => {

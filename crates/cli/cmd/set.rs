@@ -9,7 +9,8 @@ use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::sopsfile::{self, OpenedBinary};
 use crate::{clock, keysource, treepath};
-use sops_like_format::syntax::PathStep;
+use sops_like_format::syntax::{plain_syntax, PathStep};
+use sops_like_format::Syntax;
 use sops_like_format::{engine, splice, Entry, Format, Item, Node, Value};
 use std::io::Read;
 use std::path::Path;
@@ -93,7 +94,7 @@ fn update(
     types: (Option<String>, Option<String>),
     ignore_mac: bool,
     order: Option<&str>,
-    change: impl FnOnce(Format, &str) -> Result<Option<Zeroizing<String>>>,
+    change: impl FnOnce(&dyn Syntax, &str) -> Result<Option<Zeroizing<String>>>,
 ) -> Result<()> {
     let (input_type, output_type) = types;
     let io_args = IoArgs {
@@ -108,7 +109,10 @@ fn update(
     let key = keysource::data_key(&enc.metadata, &input.name, order)?;
     let (plain, stash) = engine::decrypt_keeping(&enc, key.as_bytes(), ignore_mac)
         .map_err(|e| Failure::engine(&input.name, e))?;
-    let Some(new_plain) = change(format, &plain)? else {
+    // The plaintext is read as it is re-encrypted (a .env text for sops's
+    // cipher line by line, as sops reads it).
+    let syntax = plain_syntax(format, enc.metadata.cipher_or_sops());
+    let Some(new_plain) = change(syntax, &plain)? else {
         return Ok(());
     };
     if out_format != format {
@@ -138,8 +142,8 @@ fn update(
     io::atomic_write(Path::new(file), out.as_bytes(), Sensitivity::Encrypted)
 }
 
-fn parse_plain(format: Format, plain: &str) -> Result<sops_like_format::Parsed> {
-    format.syntax().parse(plain).map_err(|e| {
+fn parse_plain(syntax: &dyn Syntax, plain: &str) -> Result<sops_like_format::Parsed> {
+    syntax.parse(plain).map_err(|e| {
         Failure::new(
             code::ERROR_DUMPING_TREE,
             format!("the decrypted document does not parse: {e}"),
@@ -209,8 +213,8 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
-        |format, plain| {
-            let parsed = parse_plain(format, plain)?;
+        |syntax, plain| {
+            let parsed = parse_plain(syntax, plain)?;
             if args.idempotent {
                 if let Some(current) = parsed
                     .tree
@@ -226,9 +230,8 @@ pub fn run_set(args: SetArgs) -> Result<()> {
             // The top-level `sops` key is the metadata's: a document that
             // has one cannot be encrypted (sops writes a second `sops` key,
             // and the file can no longer be read).
-            if format != Format::Dotenv
-                && matches!(path.first(), Some(PathStep::Key(k)) if k == "sops")
-            {
+            let dotenv = syntax.name() == Format::Dotenv.name();
+            if !dotenv && matches!(path.first(), Some(PathStep::Key(k)) if k == "sops") {
                 return Err(Failure::new(
                     code::INVALID_SET_FORMAT,
                     format!(
@@ -240,10 +243,8 @@ pub fn run_set(args: SetArgs) -> Result<()> {
             // A mapping in a .env file (a mapping value, or a path below a
             // key) is one sops cannot write out, ErrorDumpingTree (4); a
             // list value is its invalid set value (7).
-            let not_writable =
-                format == Format::Dotenv && (path.len() > 1 || matches!(value, Node::Map(_)));
-            let edits = format
-                .syntax()
+            let not_writable = dotenv && (path.len() > 1 || matches!(value, Node::Map(_)));
+            let edits = syntax
                 .set_value(plain, &parsed, &path, &value)
                 .map_err(|e| {
                     Failure::new(
@@ -306,14 +307,11 @@ pub fn run_unset(args: UnsetArgs) -> Result<()> {
         (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
-        |format, plain| {
-            let parsed = parse_plain(format, plain)?;
-            let edits = format
-                .syntax()
-                .remove_value(plain, &parsed, &path)
-                .map_err(|e| {
-                    Failure::new(code::GENERIC, format!("cannot unset {}: {e}", args.index))
-                })?;
+        |syntax, plain| {
+            let parsed = parse_plain(syntax, plain)?;
+            let edits = syntax.remove_value(plain, &parsed, &path).map_err(|e| {
+                Failure::new(code::GENERIC, format!("cannot unset {}: {e}", args.index))
+            })?;
             match edits {
                 Some(edits) => {
                     let new = splice(plain, edits)

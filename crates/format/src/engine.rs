@@ -18,6 +18,7 @@ use crate::mac::Mac;
 use crate::metadata::{MasterKey, Metadata, MetadataError, Selector, FORMAT_VERSION};
 use crate::select::{Decider, SelectorError};
 use crate::splice::{splice, Edit, SpliceError};
+use crate::syntax::dotenv::Grammar;
 use crate::syntax::{EmitError, Format, ParseError, Parsed};
 use crate::tree::{Node, Scalar, Tree, Value};
 use crate::walk::{walk, Leaf};
@@ -336,8 +337,9 @@ enum Checked {
     /// Its parse.
     Parsed(Parsed),
     /// A .env text checked line by line, and where to cut it into windows
-    /// (see [`lines`]).
-    Lines(Vec<usize>),
+    /// (see [`lines`]); `joined`: a double-quoted value spans lines, which
+    /// only sops-like's own files keep (see [`crate::syntax::dotenv::Grammar`]).
+    Lines { cuts: Vec<usize>, joined: bool },
 }
 
 /// Parse `src` for [`encrypt_plaintext`]; `AlreadyEncrypted` if it has
@@ -345,11 +347,14 @@ enum Checked {
 /// a window of lines at a time.)
 pub fn plaintext(format: Format, src: &str) -> Result<Plaintext<'_>, EngineError> {
     let checked = if format == Format::Dotenv {
-        let w = crate::syntax::dotenv::windows(src, lines::WINDOW_LINES)?;
+        let w = crate::syntax::dotenv::windows(src, lines::WINDOW_LINES, Grammar::MultiLine)?;
         if w.has_metadata {
             return Err(EngineError::AlreadyEncrypted);
         }
-        Checked::Lines(w.cuts)
+        Checked::Lines {
+            cuts: w.cuts,
+            joined: w.joined,
+        }
     } else {
         let parsed = format.syntax().parse(src)?;
         if parsed.metadata.is_some() {
@@ -395,7 +400,16 @@ pub fn encrypt_plaintext_to(
 ) -> Result<(), EngineError> {
     let template = new_metadata(opts, keys);
     match doc.checked {
-        Checked::Lines(cuts) => {
+        Checked::Lines { cuts, joined } => {
+            // A file sops reads is read line by line, as sops reads it
+            // (the same text in both grammars unless a value spans lines).
+            let cuts = match Grammar::of(opts.cipher) {
+                Grammar::Sops if joined => {
+                    crate::syntax::dotenv::windows(doc.src, lines::WINDOW_LINES, Grammar::Sops)?
+                        .cuts
+                }
+                _ => cuts,
+            };
             lines::encrypt_dotenv(doc.src, &cuts, key, opts.cipher, template, now, sink)
         }
         Checked::Parsed(parsed) => encrypt_with(
@@ -444,7 +458,7 @@ fn encrypt_with(
     let syntax = format.syntax();
     let parsed = match parsed {
         Some(p) => p,
-        None => syntax.parse(src)?,
+        None => crate::syntax::parse_plain_as(format, src, cipher)?,
     };
     if parsed.metadata.is_some() {
         return Err(EngineError::AlreadyEncrypted);
@@ -543,6 +557,102 @@ fn decrypt_inner(
         })?;
     }
     Ok((plaintext, stash))
+}
+
+/// The data of `file` as sops reads it, from `plain`, the text [`decrypt`]
+/// returned for it: `plain` parsed as the file's cipher requires (a .env
+/// value in a sops-compatible (`AES256_GCM`) file ends at its line's end,
+/// as sops reads it; see [`crate::syntax::dotenv::Grammar`]) and, in a
+/// sops-compatible .env or INI file, whose text holds every value as a
+/// string, each encrypted value typed by its `type:` as sops types it (a
+/// `type:float` value that the text shows as `8080.0` is the number 8080, a
+/// `type:time` keeps its fraction). For `--output-type`, `--extract` and
+/// the environment of `exec-env`.
+pub fn decrypted_tree(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    plain: &str,
+) -> Result<Tree, EngineError> {
+    let cipher = match file.metadata.cipher() {
+        Some(CipherKind::Aes256Gcm) => CipherKind::Aes256Gcm,
+        _ => CipherKind::XChaCha20Poly1305,
+    };
+    let mut tree = crate::syntax::parse_plain_as(file.format, plain, cipher)
+        .map_err(EngineError::DecryptedParse)?
+        .tree;
+    if cipher == CipherKind::Aes256Gcm && matches!(file.format, Format::Dotenv | Format::Ini) {
+        type_values(file, key, &mut tree)?;
+    }
+    Ok(tree)
+}
+
+/// Give the values of `tree` (the parse of `file`'s plaintext, a .env or
+/// INI file: every value a string) the types their `ENC[…]` values in
+/// `file` have. The two trees have the same leaves in the same order (the
+/// plaintext is the file with each value spliced in on its line); if they
+/// do not, `tree` is left as it is.
+fn type_values(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    tree: &mut Tree,
+) -> Result<(), EngineError> {
+    // The typed values, by their index among the file's values.
+    let mut typed: Vec<(usize, String, String)> = Vec::new();
+    let mut count = 0;
+    walk(&file.parsed.tree, |place, leaf| {
+        if let Leaf::Value(s) = leaf {
+            if let Some(parts) = enc_text(file.src, s)
+                .and_then(|t| crate::cipher::EncParts::split(t).ok().map(|p| (t, p)))
+            {
+                if matches!(parts.1.ty, "int" | "float" | "bool" | "time") {
+                    typed.push((count, parts.0.to_string(), crate::cipher::aad(place.path)));
+                }
+            }
+            count += 1;
+        }
+    });
+    if typed.is_empty() {
+        return Ok(());
+    }
+    let mut values = Vec::with_capacity(typed.len());
+    for (at, text, aad) in typed {
+        let fail = |source| EngineError::Decrypt {
+            path: aad.clone(),
+            source,
+        };
+        let enc = EncValue::parse(&text).map_err(fail)?;
+        let plain = enc.open(key, aad.as_bytes()).map_err(fail)?;
+        let bad_type = || EngineError::BadType {
+            path: aad.clone(),
+            ty: enc.ty.clone(),
+        };
+        let text = std::str::from_utf8(&plain).map_err(|_| bad_type())?;
+        let value = Value::from_sops(&enc.ty, text).ok_or_else(bad_type)?;
+        values.push((at, value));
+    }
+    let mut leaves = 0;
+    walk(tree, |_, leaf| {
+        leaves += usize::from(matches!(leaf, Leaf::Value(_)))
+    });
+    if leaves != count {
+        return Ok(());
+    }
+    let mut index = 0;
+    let mut next = values.into_iter().peekable();
+    let docs = std::mem::take(&mut tree.docs);
+    tree.docs = docs
+        .into_iter()
+        .map(|doc| {
+            doc.map_scalars(&mut |mut scalar| {
+                if let Some((_, value)) = next.next_if(|(at, _)| *at == index) {
+                    scalar.value = value;
+                }
+                index += 1;
+                scalar
+            })
+        })
+        .collect();
+    Ok(())
 }
 
 /// Re-encrypt an edited plaintext over an existing encrypted file: same

@@ -79,10 +79,15 @@ fn fixture_corpus_round_trips() {
                 Err(e) => panic!("{}: {e}", path.display()),
             }
             if let Err(e) = roundtrip(format, &text, CipherKind::Aes256Gcm) {
+                // A .env value spanning lines: sops reads .env files line
+                // by line, so the lines after the first are lines of their
+                // own, which sops refuses too.
+                let multi_line = format == Format::Dotenv && e.contains("expected KEY=VALUE");
                 if !(e.starts_with("encrypt: ")
                     && (e.contains("top-level")
                         || e.contains("aliases")
-                        || e.contains("not a string")))
+                        || e.contains("not a string")
+                        || multi_line))
                 {
                     panic!("{} (AES): {e}", path.display());
                 }

@@ -16,6 +16,7 @@ use crate::mac::Mac;
 use crate::metadata::Metadata;
 use crate::select::Decider;
 use crate::splice::SpliceError;
+use crate::syntax::dotenv::{parse_as, Grammar};
 use crate::syntax::{Format, Parsed};
 use std::io::Write;
 
@@ -97,9 +98,10 @@ fn seal_window(
     }
     // The whole text was checked line by line already; an error here is
     // reported at its place in the whole text.
-    let parsed = match syntax.parse(text) {
+    let grammar = Grammar::of(cipher);
+    let parsed = match parse_as(text, grammar) {
         Ok(p) => p,
-        Err(e) => return Err(syntax.parse(src).err().unwrap_or(e).into()),
+        Err(e) => return Err(parse_as(src, grammar).err().unwrap_or(e).into()),
     };
     let mut part = Mac::recording();
     feed_mac(&mut part, &parsed.tree, decider, mac_only);
@@ -132,7 +134,7 @@ fn seal_pairs(
     decider: &Decider,
     mac_only: bool,
 ) -> Option<(Vec<u8>, Mac)> {
-    let pairs = crate::syntax::dotenv::plain_pairs(text)?;
+    let pairs = crate::syntax::dotenv::plain_pairs(text, Grammar::of(cipher))?;
     let mut sealer = ValueCipher::new(key);
     let mut part = Mac::recording();
     let mut out = String::with_capacity(text.len() * 4);
@@ -229,7 +231,7 @@ mod tests {
                         ..EncryptOptions::default()
                     };
                     let checked = plaintext(Format::Dotenv, doc).unwrap();
-                    let Checked::Lines(cuts) = &checked.checked else {
+                    let Checked::Lines { cuts, .. } = &checked.checked else {
                         panic!("not windowed");
                     };
                     let mut windowed = Vec::new();
@@ -330,7 +332,7 @@ mod tests {
         for (n, &a) in starts.iter().enumerate() {
             for &b in starts.iter().skip(n + 1).take(3).chain([&doc.len()]) {
                 let text = &doc[a..b];
-                if crate::syntax::dotenv::plain_pairs(text).is_none() {
+                if crate::syntax::dotenv::plain_pairs(text, Grammar::Sops).is_none() {
                     assert!(seal_pairs(
                         text,
                         &KEY,

@@ -13,9 +13,9 @@
 //! thread; the plaintexts and the MAC input are joined in order. Windows
 //! are cut where nothing carries over the cut, so this gives what
 //! decrypting the whole document gives (tested, also on damaged files):
-//! - .env: after a `KEY=value` line (no .env line depends on another). A
-//!   cut inside a multi-line quoted value leaves the window before it with
-//!   an unterminated quote, which its parse refuses.
+//! - .env: after a `KEY=value` line and before a line that looks like
+//!   `KEY=` (no .env line depends on another, and no multi-line quoted
+//!   value runs into such a line).
 //! - YAML: before a plain top-level key whose previous line is content
 //!   (the rules of [`crate::syntax::yaml`]'s split parse); every window
 //!   must be one block mapping without aliases, document markers or
@@ -50,6 +50,7 @@ use super::open::{open_lean_dotenv, open_window, MacFeed, MacMode};
 use super::par;
 use super::{plaintext_mac, verify_mac, EncryptedFile, EngineError};
 use crate::metadata::Metadata;
+use crate::syntax::dotenv::Grammar;
 use crate::syntax::flat::flatten;
 use crate::syntax::{parse_encrypted, yaml, Format};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -371,6 +372,16 @@ impl Streamed {
         };
         let parsed = match self.format {
             Format::Yaml => yaml::parse_window(text),
+            // A window may not hold the metadata that tells the grammar.
+            Format::Dotenv => {
+                let aes = self.metadata.cipher() == Some(crate::cipher::CipherKind::Aes256Gcm);
+                let grammar = if aes {
+                    Grammar::Sops
+                } else {
+                    Grammar::MultiLine
+                };
+                crate::syntax::dotenv::parse_encrypted_as(text, grammar).ok()
+            }
             format => parse_encrypted(format, text).ok(),
         };
         let parsed = parsed.ok_or(StreamError::Irregular)?;
@@ -640,7 +651,15 @@ impl<R: Read> Cutter<'_, R> {
                 let prev = prev.trim_ascii_start();
                 next.starts_with(b"[") && !prev.is_empty() && !prev.starts_with(b"#")
             }
-            _ => is_pair(prev) && !next.starts_with(BOM),
+            // Before a line that looks like `KEY=`: no multi-line value
+            // runs into one (see `dotenv::Grammar::MultiLine`), so none
+            // crosses the cut.
+            _ => {
+                is_pair(prev)
+                    && !next.starts_with(BOM)
+                    && std::str::from_utf8(next)
+                        .is_ok_and(|n| crate::syntax::dotenv::starts_key_line(n, 0))
+            }
         }
     }
 }
@@ -716,6 +735,14 @@ mod tests {
             ..EncryptOptions::default()
         };
         encrypt(format, doc, &KEY, &opts, KeyMaterial::default(), NOW).unwrap()
+    }
+
+    /// Whether the .env text `doc` can be encrypted with `cipher`: for
+    /// `AES256_GCM`, sops's grammar must read it (a multi-line value whose
+    /// lines do not all read as pairs cannot be).
+    fn readable_by_sops(doc: &str, cipher: CipherKind) -> bool {
+        cipher == CipherKind::XChaCha20Poly1305
+            || crate::syntax::dotenv::parse_as(doc, Grammar::Sops).is_ok()
     }
 
     /// `doc` encrypted with the default settings.
@@ -801,6 +828,9 @@ mod tests {
         ];
         for doc in fixtures() {
             for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
+                if !readable_by_sops(&doc, cipher) {
+                    continue;
+                }
                 for selector in &selectors {
                     for mac_only in [false, true] {
                         let enc = encrypted(&doc, cipher, selector.clone(), mac_only);
@@ -863,16 +893,32 @@ mod tests {
             doc.to_string(),
             String::new(),
             format!("{enc}C=3\n"),
-            format!("{body}X=\"open\n{meta}"),
             format!("{body}no equals\n{meta}"),
             format!("A=1\n{version}\n{body}{meta}"),
-            format!("X=\"open\n{enc}"),
-            format!("X=\"\nY=1\n{body}{meta}"),
             enc.replace("sops_version=", "sops_version\n"),
-            enc.replace("sops_mac=", "sops_mac=\"\n"),
         ];
         for case in irregular {
             assert!(streamed(&case, &KEY, false).is_none(), "{case:?}");
+        }
+        // A double quote that does not close before a line that reads as
+        // `KEY=` is a one-line value: such files are regular, and stream
+        // to what the whole path gives.
+        for case in [
+            format!("{body}X=\"open\n{meta}"),
+            format!("X=\"open\n{enc}"),
+            format!("X=\"\nY=1\n{body}{meta}"),
+            enc.replace("sops_mac=", "sops_mac=\"\n"),
+        ] {
+            let whole = open(Format::Dotenv, &case).and_then(|f| decrypt(&f, &KEY, false));
+            if let Some(plain) = streamed(&case, &KEY, false) {
+                match (plain, whole) {
+                    (Ok(p), Ok(w)) => assert_eq!(p.as_str(), w.as_str()),
+                    (Err(StreamError::Engine(p)), Err(w)) => {
+                        assert_eq!(p.to_string(), w.to_string())
+                    }
+                    (p, w) => panic!("{case:?}: {:?} / {:?}", p.is_ok(), w.is_ok()),
+                }
+            }
         }
         let mut bytes = enc.clone().into_bytes();
         bytes.insert(2, 0xff);
@@ -883,20 +929,29 @@ mod tests {
             stream.decrypt(&mut bytes.as_slice(), &KEY, false),
             Err(StreamError::Irregular)
         ));
-        // A quoted value holding a line that reads as metadata.
-        let inside = encrypted(
-            &format!("X=\"\n{version}\n\"\n{doc}"),
-            CipherKind::XChaCha20Poly1305,
-            Selector::UnencryptedRegex("^X$".into()),
-            false,
-        );
-        assert!(inside.contains(&format!("\n{version}\n\"\n")));
-        check_equal(&inside, &KEY).unwrap();
+        // A quoted value cannot hold a line that reads as metadata (it
+        // reads as `KEY=`): the quote is a one-line value, and the line
+        // after the metadata line has no `=`.
+        let opts = EncryptOptions {
+            selector: Selector::UnencryptedRegex("^X$".into()),
+            ..EncryptOptions::default()
+        };
+        let inside = format!("X=\"\n{version}\n\"\n{doc}");
+        assert!(encrypt(
+            Format::Dotenv,
+            &inside,
+            &KEY,
+            &opts,
+            KeyMaterial::default(),
+            NOW
+        )
+        .is_err());
         // Multi-byte characters cut by reads, quoted values that span
         // lines and lines that read as pairs inside them.
         for doc in [
             "A=éééééééééééééééééééééééééééééééééééé\nB=ü\n",
-            "A=\"x\nB1\nC2\nD3\nE4\nF=5 ü\"\nG=1\nH=2\nI=3\nJ=4\nK=5\n",
+            "A=\"x\nB1\nC2\nD3\nE4\n5 ü\"\nG=1\nH=2\nI=3\nJ=4\nK=5\n",
+            "A=\"x\nB 1=\nC2\nD3\nE4\n5 ü\"\nG=1\nH=2\nI=3\nJ=4\nK=5\n",
             "A=\"x\nB=1\nC=2\nD=3\nE=4\nF=5 ü\"\nG=1\nH=2\nI=3\nJ=4\nK=5\n",
         ] {
             for selector in [Selector::default(), Selector::UnencryptedRegex("A".into())] {
@@ -1327,6 +1382,7 @@ mod tests {
             aes in any::<bool>(),
         ) {
             let cipher = if aes { CipherKind::Aes256Gcm } else { CipherKind::XChaCha20Poly1305 };
+            prop_assume!(readable_by_sops(&doc, cipher));
             let enc = encrypted(&doc, cipher, Selector::default(), false);
             check_equal(&enc, &KEY)?;
         }

@@ -75,6 +75,26 @@ pub(crate) fn parse_encrypted(format: Format, src: &str) -> Result<Parsed, Parse
     }
 }
 
+/// [`Syntax::parse`] of a plaintext whose values are (to be) sealed with
+/// `cipher`: a .env text for `AES256_GCM` is read line by line as sops
+/// reads it (see [`dotenv::Grammar`]); other formats parse as usual.
+pub fn parse_plain_as(
+    format: Format,
+    src: &str,
+    cipher: crate::cipher::CipherKind,
+) -> Result<Parsed, ParseError> {
+    plain_syntax(format, cipher).parse(src)
+}
+
+/// The syntax of a plaintext of `format` whose values are (to be) sealed
+/// with `cipher` (see [`parse_plain_as`]), to parse and edit it.
+pub fn plain_syntax(format: Format, cipher: crate::cipher::CipherKind) -> &'static dyn Syntax {
+    match format {
+        Format::Dotenv => dotenv::Grammar::of(cipher).syntax(),
+        _ => format.syntax(),
+    }
+}
+
 /// One step of a sops tree path: `["key"]` or `[0]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathStep {

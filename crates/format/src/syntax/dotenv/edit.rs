@@ -2,7 +2,7 @@
 //! `KEY=value` line goes after the last data line, and `unset` removes the
 //! whole line(s). Only top-level scalar values exist in a .env file.
 
-use super::{scan, Kind, META_PREFIX};
+use super::{scan, Grammar, Kind, META_PREFIX};
 use crate::splice::Edit;
 use crate::syntax::edit::{empty_path, show, verified};
 use crate::syntax::flat::flat_value;
@@ -15,6 +15,7 @@ pub(super) fn set_value(
     parsed: &Parsed,
     path: &[PathStep],
     value: &Node,
+    grammar: Grammar,
 ) -> Result<Vec<Edit>, EmitError> {
     let key = only_key(path)?;
     let Node::Scalar(scalar) = value else {
@@ -33,7 +34,7 @@ pub(super) fn set_value(
             return Ok(Vec::new());
         }
     }
-    let lines = scan(src).map_err(|_| EmitError("invalid .env file".into()))?;
+    let lines = scan(src, grammar).map_err(|_| EmitError("invalid .env file".into()))?;
     let lexeme = match value {
         Node::Scalar(s) => super::Dotenv.value_lexeme(Slot::Bare, &s.value),
         _ => String::new(),
@@ -74,7 +75,7 @@ pub(super) fn set_value(
             }
         }
     };
-    verified(&super::Dotenv, src, vec![edit], path, Some(value))
+    verified(grammar.syntax(), src, vec![edit], path, Some(value))
 }
 
 /// See [`crate::syntax::Syntax::remove_value`].
@@ -82,6 +83,7 @@ pub(super) fn remove_value(
     src: &str,
     _parsed: &Parsed,
     path: &[PathStep],
+    grammar: Grammar,
 ) -> Result<Option<Vec<Edit>>, EmitError> {
     let key = match path {
         [PathStep::Key(k)] => k,
@@ -91,7 +93,7 @@ pub(super) fn remove_value(
     if key.starts_with(META_PREFIX) {
         return Ok(None);
     }
-    let lines = scan(src).map_err(|_| EmitError("invalid .env file".into()))?;
+    let lines = scan(src, grammar).map_err(|_| EmitError("invalid .env file".into()))?;
     let mut edits = Vec::new();
     for l in &lines {
         if matches!(&l.kind, Kind::Pair { key: k, .. } if src.get(k.clone()) == Some(key.as_str()))

@@ -1,7 +1,7 @@
 //! Tests of `set`/`unset` on .env files.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use crate::syntax::dotenv::Dotenv;
+use crate::syntax::dotenv::{Dotenv, SopsDotenv};
 use crate::syntax::edit::check::{path, remove, remove_leaf, set, set_leaf, NewVal};
 use crate::syntax::Syntax;
 use crate::tree::{Node, Value};
@@ -62,11 +62,21 @@ fn refuses_what_a_env_file_cannot_hold() {
     assert!(Dotenv
         .set_value(DOC, &p, &path(&["sops_mac"]), &Node::str("v"))
         .is_err());
-    // A value that would read back differently is refused.
+    // A value that would read back differently is refused: here its open
+    // quote would run to the quote of the comment after it.
+    let doc = "A=1\n# a \"quote\"\nB=2\n";
+    let p = Dotenv.parse(doc).unwrap();
     let err = Dotenv
-        .set_value(DOC, &p, &path(&["A"]), &Node::str("\"open secret"))
+        .set_value(doc, &p, &path(&["A"]), &Node::str("\"open secret"))
         .unwrap_err();
     assert!(!err.0.contains("secret"));
+    // Read line by line as sops reads it, the same value is one line.
+    let p = SopsDotenv.parse(doc).unwrap();
+    assert_eq!(
+        set(&SopsDotenv, doc, &path(&["A"]), &Node::str("\"open secret")),
+        doc.replace("A=1", "A=\"open secret")
+    );
+    assert_eq!(p.tree.docs.len(), 1);
 }
 
 mod props {

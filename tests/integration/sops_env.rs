@@ -1,0 +1,251 @@
+//! .env and INI files against the real sops: values whose double quote does
+//! not close on their line (sops's .env store reads line by line), and
+//! typed values (`type:int/float/bool`) in sops-written .env and INI files.
+
+use crate::util::*;
+use std::path::Path;
+
+/// `sops` with `args`, in `dir`; its standard output (`None` without sops).
+fn run_sops(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = sops(dir, "age-test.txt")?
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sops {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// `sops-like` with `args`, in `dir`, with the demo identity; its output.
+fn run_ours(dir: &Path, args: &[&str]) -> String {
+    let out = cmd(dir, Some("age-test.txt")).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "sops-like {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// Plaintexts whose double quotes do not close on their line, and the
+/// lines that come after them (each non-blank line is one key for sops).
+const OPEN_QUOTES: &[&str] = &[
+    "A=\"a\nB=2\n",
+    "A=\"\nB=2\n",
+    "A=\"a\\\"\nB=2\n",
+    "K= \"a\nB=2",
+    "A=\"unterminated\nB=x \"quoted\" y\nC=3\n",
+    "A=\"x\nB=y\"\nC=3\n",
+    // Lines that do not look like `KEY=` between the quotes: only a
+    // line-by-line reading gives sops's keys.
+    "A_unencrypted=\"x\n1NUM=v\nc d_unencrypted=w\"\nE=5\n",
+    "A=\"x\nclé=w\nB=\"\n",
+];
+
+#[test]
+fn sops_written_env_files_with_open_quotes_read_as_sops_reads_them() {
+    let dir = tempdir();
+    let d = dir.path();
+    for (i, plain) in OPEN_QUOTES.iter().enumerate() {
+        let name = format!("p{i}.env");
+        std::fs::write(d.join(&name), plain).unwrap();
+        let Some(enc) = run_sops(d, &["encrypt", "--age", &demo_recipient(), &name]) else {
+            return;
+        };
+        let enc_name = format!("e{i}.env");
+        std::fs::write(d.join(&enc_name), &enc).unwrap();
+        let theirs = run_sops(d, &["decrypt", "--output-type", "json", &enc_name]).unwrap();
+        let ours = run_ours(d, &["decrypt", "--output-type", "json", &enc_name]);
+        assert_eq!(json(&ours), json(&theirs), "{plain:?}");
+        // The plaintext itself, and every key on its own.
+        let theirs_text = run_sops(d, &["decrypt", &enc_name]).unwrap();
+        assert_eq!(
+            run_ours(d, &["decrypt", &enc_name]),
+            theirs_text,
+            "{plain:?}"
+        );
+        let data = json(&theirs);
+        for (key, value) in data.as_object().unwrap() {
+            let path = format!("[\"{key}\"]");
+            let got = run_ours(d, &["decrypt", "--extract", &path, &enc_name]);
+            assert_eq!(got, value.as_str().unwrap(), "{plain:?} {key}");
+        }
+        // `set` finds the key sops finds (it would add a second one if a
+        // multi-line reading had swallowed it).
+        let last = data.as_object().unwrap().keys().last().unwrap().clone();
+        let path = format!("[\"{last}\"]");
+        run_ours(d, &["set", &enc_name, &path, "\"changed\""]);
+        let after = json(&run_sops(d, &["decrypt", "--output-type", "json", &enc_name]).unwrap());
+        let mut expected = data.clone();
+        expected[&last] = "changed".into();
+        assert_eq!(after, expected, "{plain:?}");
+    }
+}
+
+#[test]
+fn aes_env_files_are_written_with_the_keys_sops_reads() {
+    let dir = tempdir();
+    let d = dir.path();
+    for (i, plain) in OPEN_QUOTES.iter().enumerate() {
+        let name = format!("p{i}.env");
+        std::fs::write(d.join(&name), plain).unwrap();
+        let Some(theirs) = run_sops(d, &["encrypt", "--age", &demo_recipient(), &name]) else {
+            return;
+        };
+        std::fs::write(d.join("theirs.env"), theirs).unwrap();
+        let out = encrypt_aes(d).arg(&name).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(d.join("ours.env"), &out.stdout).unwrap();
+        let expected = run_sops(d, &["decrypt", "--output-type", "json", "theirs.env"]).unwrap();
+        let got = run_sops(d, &["decrypt", "--output-type", "json", "ours.env"]).unwrap();
+        assert_eq!(json(&got), json(&expected), "{plain:?}");
+        assert_eq!(run_ours(d, &["decrypt", "ours.env"]), *plain);
+    }
+    // A value spanning lines that sops cannot read either is refused.
+    std::fs::write(d.join("ml.env"), "A=\"x\nline two\"\nB=1\n").unwrap();
+    let out = encrypt_aes(d).arg("ml.env").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    if let Some(mut sops) = sops(d, "age-test.txt") {
+        let out = sops
+            .current_dir(d)
+            .args(["encrypt", "--age", &demo_recipient(), "ml.env"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+    }
+}
+
+#[test]
+fn own_env_files_never_let_an_open_quote_swallow_keys() {
+    let dir = tempdir();
+    let d = dir.path();
+    for (i, plain) in OPEN_QUOTES.iter().enumerate() {
+        // Lines sops reads as keys that do not look like `KEY=` may still
+        // continue a quoted value in sops-like's own files.
+        if plain.contains("1NUM") || plain.contains("clé") {
+            continue;
+        }
+        let name = format!("p{i}.env");
+        std::fs::write(d.join(&name), plain).unwrap();
+        let enc = run_ours(d, &["encrypt", "--age", &demo_recipient(), &name]);
+        std::fs::write(d.join("own.env"), &enc).unwrap();
+        assert_eq!(run_ours(d, &["decrypt", "own.env"]), *plain);
+        let ours = json(&run_ours(
+            d,
+            &["decrypt", "--output-type", "json", "own.env"],
+        ));
+        let keys = plain.lines().filter(|l| !l.is_empty()).count();
+        assert_eq!(ours.as_object().unwrap().len(), keys, "{plain:?}");
+        if let Some(theirs) = run_sops(d, &["encrypt", "--age", &demo_recipient(), &name]) {
+            std::fs::write(d.join("theirs.env"), theirs).unwrap();
+            let theirs = run_sops(d, &["decrypt", "--output-type", "json", "theirs.env"]).unwrap();
+            assert_eq!(ours, json(&theirs), "{plain:?}");
+        }
+    }
+    // A real multi-line value still is one (a PEM body's `=` padding line
+    // included).
+    let pem = "KEY=\"-----BEGIN X-----\nQUJD\nQUI=\n-----END X-----\"\nB=1\n";
+    std::fs::write(d.join("pem.env"), pem).unwrap();
+    let enc = run_ours(d, &["encrypt", "--age", &demo_recipient(), "pem.env"]);
+    std::fs::write(d.join("pem.enc.env"), &enc).unwrap();
+    assert_eq!(run_ours(d, &["decrypt", "pem.enc.env"]), pem);
+    let data = json(&run_ours(
+        d,
+        &["decrypt", "--output-type", "json", "pem.enc.env"],
+    ));
+    assert_eq!(data.as_object().unwrap().len(), 2);
+}
+
+#[test]
+fn typed_values_in_sops_written_env_and_ini_files_keep_their_types() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("s.env"), "A=x\n").unwrap();
+    let Some(enc) = run_sops(d, &["encrypt", "--age", &demo_recipient(), "s.env"]) else {
+        return;
+    };
+    std::fs::write(d.join("es.env"), enc).unwrap();
+    run_sops(d, &["set", "es.env", "[\"PORT\"]", "8080"]).unwrap();
+    run_sops(d, &["set", "es.env", "[\"ON\"]", "true"]).unwrap();
+    run_sops(d, &["set", "es.env", "[\"R\"]", "1.5"]).unwrap();
+    std::fs::write(
+        d.join("m.yaml"),
+        "n: 1.5\nb: true\ni: 7\nt: 2024-01-02T03:04:05.123Z\ns: '8'\n",
+    )
+    .unwrap();
+    let env = run_sops(
+        d,
+        &[
+            "encrypt",
+            "--age",
+            &demo_recipient(),
+            "--output-type",
+            "dotenv",
+            "m.yaml",
+        ],
+    )
+    .unwrap();
+    std::fs::write(d.join("m.env"), env).unwrap();
+    std::fs::write(
+        d.join("m2.yaml"),
+        "s:\n  n: 1.5\n  b: true\n  i: 7\n  s: x\n",
+    )
+    .unwrap();
+    let ini = run_sops(
+        d,
+        &[
+            "encrypt",
+            "--age",
+            &demo_recipient(),
+            "--output-type",
+            "ini",
+            "m2.yaml",
+        ],
+    )
+    .unwrap();
+    std::fs::write(d.join("m.ini"), ini).unwrap();
+    for file in ["es.env", "m.env", "m.ini"] {
+        let theirs = run_sops(d, &["decrypt", "--output-type", "json", file]).unwrap();
+        let ours = run_ours(d, &["decrypt", "--output-type", "json", file]);
+        assert_eq!(json(&ours), json(&theirs), "{file}");
+        // The default output (the file's own format) is unchanged.
+        let theirs = run_sops(d, &["decrypt", file]).unwrap();
+        assert_eq!(run_ours(d, &["decrypt", file]), theirs, "{file}");
+    }
+    let yaml = run_ours(d, &["decrypt", "--output-type", "yaml", "es.env"]);
+    assert!(
+        yaml.contains("\nPORT: 8080") && !yaml.contains("\"8080"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("\"ON\": true"), "{yaml}");
+    // exec-env sets what the file shows, as sops does.
+    let env = run_sops(d, &["exec-env", "es.env", "echo $PORT $ON $R"]).unwrap();
+    assert_eq!(
+        run_ours(d, &["exec-env", "es.env", "echo $PORT $ON $R"]),
+        env
+    );
+    let port = run_ours(
+        d,
+        &[
+            "decrypt",
+            "--output-type",
+            "json",
+            "--extract",
+            "[\"PORT\"]",
+            "es.env",
+        ],
+    );
+    assert_eq!(port.trim_end(), "8080");
+}
