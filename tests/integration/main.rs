@@ -14,6 +14,7 @@ mod kms;
 mod publish;
 mod set_values;
 mod signals;
+mod sops_cmds;
 mod sops_codes;
 mod sops_names;
 mod sops_read;

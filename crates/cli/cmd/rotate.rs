@@ -44,6 +44,11 @@ fn one(args: &RotateArgs, file: &str) -> Result<()> {
         shamir_secret_sharing_threshold: None,
     };
     let add = keysource::cli_keys(&add_args)?;
+    // A removed age recipient must still be one (sops refuses a typo
+    // rather than warn that it is absent).
+    if let Some(rm_age) = &args.rm_age {
+        keysource::parse_recipients(&keysource::split_list(rm_age))?;
+    }
     let rm: Vec<String> = [
         &args.rm_age,
         &args.rm_kms,
