@@ -108,3 +108,82 @@ fn rotate_rm_age_of_an_absent_recipient_still_rotates() {
         assert_eq!(std::fs::read(&f).unwrap(), std::fs::read(&file).unwrap());
     }
 }
+
+/// `rotate --output-type T` writes format T, and without it the format of
+/// `--filename-override`'s name, as sops does (edit/set convert the same
+/// way); the real sops reads what sops-like wrote. `binary` is refused.
+#[test]
+fn rotate_writes_the_output_type() {
+    let dir = tempdir();
+    let Some(file) = sops_encrypted(dir.path(), "s.yaml", "a: 1\nb: hello\n", &demo_recipient())
+    else {
+        return;
+    };
+    let f = file.to_str().unwrap();
+    let run = |tool: &str, args: &[&str]| {
+        let mut c = if tool == "sops" {
+            sops(dir.path(), "age-test.txt").unwrap()
+        } else {
+            cmd(dir.path(), Some("age-test.txt"))
+        };
+        let out = c.arg("rotate").args(args).output().unwrap();
+        assert_ok(&out);
+        out.stdout
+    };
+    let decrypt_json = |text: &[u8], name: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let out = sops(dir.path(), "age-test.txt")
+            .unwrap()
+            .arg("decrypt")
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        // .env as text: sops keeps `type:int` there, sops-like converts to
+        // strings (the .env text is the same).
+        if name.ends_with(".env") {
+            serde_json::Value::String(String::from_utf8(out.stdout).unwrap())
+        } else {
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        }
+    };
+    let want = serde_json::json!({"a": 1, "b": "hello"});
+    for (args, name, first) in [
+        (vec!["--output-type", "json", f], "o.json", b'{'),
+        (vec!["--output-type", "dotenv", f], "o.env", b'a'),
+        (
+            vec!["--filename-override", "x.json", "--input-type", "yaml", f],
+            "fo.json",
+            b'{',
+        ),
+    ] {
+        let got: Vec<serde_json::Value> = ["sops", "sops-like"]
+            .into_iter()
+            .map(|tool| {
+                let out = run(tool, &args);
+                assert_eq!(out.first(), Some(&first), "{tool} {args:?}");
+                decrypt_json(&out, name)
+            })
+            .collect();
+        assert_eq!(got[0], got[1], "{args:?}");
+        if !name.ends_with(".env") {
+            assert_eq!(got[1], want, "{args:?}");
+        }
+    }
+    // In place too.
+    for tool in ["sops", "sops-like"] {
+        let f = copy(&file, &format!("{tool}.yaml"));
+        run(tool, &["-i", "--output-type", "json", f.to_str().unwrap()]);
+        assert!(
+            std::fs::read_to_string(&f).unwrap().starts_with('{'),
+            "{tool}"
+        );
+    }
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["rotate", "--output-type", "binary", f])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
