@@ -187,3 +187,100 @@ fn rotate_writes_the_output_type() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
 }
+
+/// `groups add`, `groups delete` and `unset` read a file sops stored as
+/// binary (a name with no known extension, or one sops does not know such
+/// as `X.YAML`), as decrypt and rotate do.
+#[test]
+fn groups_and_unset_read_binary_files() {
+    let dir = tempdir();
+    let bytes = "hello binary\n\u{1} raw";
+    let two = recipient_of("age-test-2.txt");
+    let both = format!(
+        "{}{}",
+        std::fs::read_to_string(key("age-test.txt")).unwrap(),
+        std::fs::read_to_string(key("age-test-2.txt")).unwrap()
+    );
+    for name in ["s.bin", "S.YAML", "noext"] {
+        let plain = dir.path().join(format!("plain-{name}"));
+        std::fs::write(&plain, bytes).unwrap();
+        let Some(mut enc) = sops(dir.path(), "age-test.txt") else {
+            return;
+        };
+        let out = enc
+            .args([
+                "encrypt",
+                "--input-type",
+                "binary",
+                "--age",
+                &demo_recipient(),
+            ])
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let file = dir.path().join(name);
+        std::fs::write(&file, &out.stdout).unwrap();
+        // `tool ARGS… FILE REST…`
+        let run = |tool: &str, args: &[&str], f: &Path, rest: &[&str]| {
+            let mut c = if tool == "sops" {
+                sops(dir.path(), "age-test.txt").unwrap()
+            } else {
+                cmd(dir.path(), Some("age-test.txt"))
+            };
+            c.env("SOPS_AGE_KEY", &both)
+                .env_remove("SOPS_AGE_KEY_FILE")
+                .args(args)
+                .arg(f)
+                .args(rest)
+                .output()
+                .unwrap()
+        };
+        let decrypt = |f: &Path| run("sops", &["decrypt"], f, &[]).stdout;
+        for tool in ["sops", "sops-like"] {
+            let f = dir.path().join(format!("{tool}-{name}"));
+            std::fs::copy(&file, &f).unwrap();
+            let add = ["groups", "add", "-i", "--age", &two, "--file"];
+            assert_ok(&run(tool, &add, &f, &[]));
+            let text = std::fs::read_to_string(&f).unwrap();
+            assert!(
+                text.contains(&two) && text.contains("shamir_threshold"),
+                "{tool} {name}: {text}"
+            );
+            assert_eq!(decrypt(&f), bytes.as_bytes(), "{tool} {name}");
+            let delete = [
+                "groups",
+                "delete",
+                "-i",
+                "--shamir-secret-sharing-threshold",
+                "1",
+                "--file",
+            ];
+            assert_ok(&run(tool, &delete, &f, &["0"]));
+            let text = std::fs::read_to_string(&f).unwrap();
+            assert!(
+                text.contains(&two) && !text.contains(&demo_recipient()),
+                "{tool} {name}: {text}"
+            );
+            assert_eq!(decrypt(&f), bytes.as_bytes(), "{tool} {name}");
+        }
+        // unset of a path a binary file does not hold: not found (1), or a
+        // no-op with --idempotent (0, nothing written), in both tools.
+        for tool in ["sops", "sops-like"] {
+            let f = dir.path().join(format!("u-{tool}-{name}"));
+            std::fs::copy(&file, &f).unwrap();
+            let out = run(tool, &["unset", "--idempotent"], &f, &[r#"["other"]"#]);
+            assert_eq!(out.status.code(), Some(0), "{tool} {name}");
+            let out = run(tool, &["unset"], &f, &[r#"["other"]"#]);
+            assert_eq!(out.status.code(), Some(1), "{tool} {name}");
+            assert_eq!(std::fs::read(&f).unwrap(), std::fs::read(&file).unwrap());
+        }
+        // `["data"]`, the one value: sops writes a file with no data (that
+        // it cannot decrypt); sops-like refuses and keeps the file.
+        let f = dir.path().join(format!("d-{name}"));
+        std::fs::copy(&file, &f).unwrap();
+        let out = run("sops-like", &["unset"], &f, &[r#"["data"]"#]);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(std::fs::read(&f).unwrap(), std::fs::read(&file).unwrap());
+    }
+}
