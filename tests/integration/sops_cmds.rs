@@ -284,3 +284,50 @@ fn groups_and_unset_read_binary_files() {
         assert_eq!(std::fs::read(&f).unwrap(), std::fs::read(&file).unwrap());
     }
 }
+
+/// `edit` takes `$SOPS_EDITOR`, then `$EDITOR`; `$VISUAL` is ignored, as
+/// in sops.
+#[test]
+fn edit_ignores_visual_as_sops_does() {
+    let dir = tempdir();
+    let Some(file) = sops_encrypted(dir.path(), "s.yaml", "a: 1\nb: hello\n", &demo_recipient())
+    else {
+        return;
+    };
+    let sed = |to: &str| format!("sed -i s/hello/{to}/");
+    for (vars, want) in [
+        (vec![("VISUAL", sed("VI")), ("EDITOR", sed("ED"))], "ED"),
+        (
+            vec![
+                ("VISUAL", sed("VI")),
+                ("EDITOR", sed("ED")),
+                ("SOPS_EDITOR", sed("SE")),
+            ],
+            "SE",
+        ),
+    ] {
+        for tool in ["sops", "sops-like"] {
+            let f = copy(&file, &format!("{tool}.yaml"));
+            let mut c = if tool == "sops" {
+                sops(dir.path(), "age-test.txt").unwrap()
+            } else {
+                cmd(dir.path(), Some("age-test.txt"))
+            };
+            for (k, v) in &vars {
+                c.env(k, v);
+            }
+            assert_ok(&c.arg("edit").arg(&f).output().unwrap());
+            let out = sops(dir.path(), "age-test.txt")
+                .unwrap()
+                .args(["decrypt", "--extract", r#"["b"]"#])
+                .arg(&f)
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                want,
+                "{tool} {vars:?}"
+            );
+        }
+    }
+}

@@ -728,7 +728,7 @@ fn edit_creates_a_missing_file_from_the_rules() {
     .unwrap();
     let ed = script(dir.path(), "ed.sh", "printf 'token: t0ps3cret\\n' > \"$1\"");
     let out = cmd(dir.path(), Some("age-test.txt"))
-        .env("VISUAL", &ed)
+        .env("EDITOR", &ed)
         .env("XDG_RUNTIME_DIR", &run)
         .args(["edit", "new.yaml"])
         .output()
