@@ -331,3 +331,85 @@ fn edit_ignores_visual_as_sops_does() {
         }
     }
 }
+
+/// A YAML file whose keys are all unset: sops writes the `sops:` block
+/// alone and reads it as the empty mapping `{}`; sops-like reads sops's
+/// file the same (decrypt, JSON output, groups) and writes such a file as
+/// sops does, in either cipher.
+#[test]
+fn yaml_with_every_key_unset_is_the_empty_mapping() {
+    let dir = tempdir();
+    let Some(file) = sops_encrypted(dir.path(), "s.yaml", "# c\na: 1\nb: 2\n", &demo_recipient())
+    else {
+        return;
+    };
+    let run = |tool: &str, args: &[&str], f: &Path, rest: &[&str]| {
+        let mut c = if tool == "sops" {
+            sops(dir.path(), "age-test.txt").unwrap()
+        } else {
+            cmd(dir.path(), Some("age-test.txt"))
+        };
+        let out = c.args(args).arg(f).args(rest).output().unwrap();
+        assert_ok(&out);
+        out.stdout
+    };
+    let emptied = |tool: &str, f: &Path| {
+        run(tool, &["unset"], f, &[r#"["a"]"#]);
+        run(tool, &["unset"], f, &[r#"["b"]"#]);
+    };
+    // The file sops empties: both tools read `{}` (after the comment).
+    let by_sops = copy(&file, "by-sops.yaml");
+    emptied("sops", &by_sops);
+    for tool in ["sops", "sops-like"] {
+        let plain = run(tool, &["decrypt"], &by_sops, &[]);
+        assert_eq!(String::from_utf8_lossy(&plain), "# c\n{}\n", "{tool}");
+        let json = run(tool, &["decrypt", "--output-type", "json"], &by_sops, &[]);
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(json, serde_json::json!({}), "{tool}");
+    }
+    // Its keys can be changed (the metadata has no data to sit after).
+    let two = recipient_of("age-test-2.txt");
+    let out = run(
+        "sops-like",
+        &["groups", "add", "--age", &two, "--file"],
+        &by_sops,
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&out).starts_with("#ENC["));
+    // The file sops-like empties: written as sops writes it (block
+    // metadata right after the comment), read back as `{}` by both.
+    let by_us = copy(&file, "by-us.yaml");
+    emptied("sops-like", &by_us);
+    let text = std::fs::read_to_string(&by_us).unwrap();
+    let sops_text = std::fs::read_to_string(&by_sops).unwrap();
+    let shape = |t: &str| {
+        t.lines()
+            .map(|l| l.split(':').next().unwrap_or("").to_string())
+            .take(3)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape(&text), shape(&sops_text), "{text}");
+    for tool in ["sops", "sops-like"] {
+        let plain = run(tool, &["decrypt"], &by_us, &[]);
+        assert_eq!(String::from_utf8_lossy(&plain), "# c\n{}\n", "{tool}");
+    }
+    // XChaCha mode: `{}` round-trips byte for byte, with block metadata.
+    let plain = dir.path().join("e.yaml");
+    for text in [
+        "{}\n",
+        "# c\n{}\n",
+        "{}\r\n",
+        "a: 1\n---\n{}\n",
+        "{}",
+        "{ }\n",
+    ] {
+        std::fs::write(&plain, text).unwrap();
+        let enc = encrypt_text(dir.path(), "e.yaml", text, &[]);
+        let out = decrypt_text(dir.path(), "enc.yaml", &enc, &[]);
+        assert_ok(&out);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), text, "{enc}");
+        if text.contains("{}\n") {
+            assert!(!enc.contains("{sops"), "block metadata: {enc}");
+        }
+    }
+}

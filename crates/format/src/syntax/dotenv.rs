@@ -385,6 +385,7 @@ fn parse_with(src: &str, lean: bool) -> Result<Parsed, ParseError> {
         },
         metadata: (!meta.is_empty()).then(|| unflatten(meta)),
         metadata_spans,
+        metadata_fill: Vec::new(),
         marks: Vec::new(),
         non_string_key: None,
     })
