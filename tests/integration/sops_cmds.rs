@@ -413,3 +413,83 @@ fn yaml_with_every_key_unset_is_the_empty_mapping() {
         }
     }
 }
+
+/// `updatekeys` prints the changes and its question on stdout, as sops
+/// does, group by group with the Shamir threshold change; an empty answer
+/// fails (1) and `n` leaves the file as it is (0) in both tools.
+#[test]
+fn updatekeys_prints_sops_diff_on_stdout() {
+    let dir = tempdir();
+    let (one, two, three) = (
+        demo_recipient(),
+        recipient_of("age-test-2.txt"),
+        recipient_of("age-test-3.txt"),
+    );
+    let Some(file) = sops_encrypted(dir.path(), "s.yaml", "a: 1\n", &one) else {
+        return;
+    };
+    let all: String = ["age-test.txt", "age-test-2.txt", "age-test-3.txt"]
+        .iter()
+        .map(|k| std::fs::read_to_string(key(k)).unwrap())
+        .collect();
+    let rule = |text: String| std::fs::write(dir.path().join(".sops.yaml"), text).unwrap();
+    let run = |tool: &str, f: &Path, args: &[&str], stdin: &str| {
+        let mut c = if tool == "sops" {
+            sops(dir.path(), "age-test.txt").unwrap()
+        } else {
+            cmd(dir.path(), Some("age-test.txt"))
+        };
+        c.current_dir(dir.path())
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env("SOPS_AGE_KEY", &all)
+            .arg("updatekeys")
+            .args(args)
+            .arg(f)
+            .write_stdin(stdin)
+            .output()
+            .unwrap()
+    };
+    let same_stdout = |f: &Path, args: &[&str]| {
+        let outs: Vec<_> = ["sops", "sops-like"]
+            .iter()
+            .map(|tool| {
+                let copy = copy(f, &format!("{tool}-u.yaml"));
+                let out = run(tool, &copy, args, "");
+                assert_ok(&out);
+                String::from_utf8(out.stdout).unwrap()
+            })
+            .collect();
+        assert_eq!(outs[0], outs[1]);
+        outs[1].clone()
+    };
+    rule(format!("creation_rules:\n  - age: {two}\n"));
+    let out = same_stdout(&file, &["-y"]);
+    assert_eq!(
+        out,
+        format!("The following changes will be made to the file's groups:\nGroup 1\n+++ {two}\n--- {one}\n")
+    );
+    // Three groups (written by sops, threshold 3) to one key: the
+    // threshold change and each group's removed keys.
+    rule(format!(
+        "creation_rules:\n  - key_groups:\n      - age: [{one}]\n      - age: [{two}]\n      - age: [{three}]\n"
+    ));
+    let grouped = copy(&file, "g.yaml");
+    assert_ok(&run("sops", &grouped, &["-y"], ""));
+    rule(format!("creation_rules:\n  - age: {two}\n"));
+    let out = same_stdout(&grouped, &["-y"]);
+    assert!(
+        out.contains("+++ shamir_threshold: 1\n--- shamir_threshold: 3\n"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("Group 3\n--- {three}\n")), "{out}");
+    // The question, and the answers.
+    for (answer, code) in [("\n", 1), ("n\n", 0)] {
+        for tool in ["sops", "sops-like"] {
+            let f = copy(&file, &format!("{tool}-a.yaml"));
+            let out = run(tool, &f, &[], answer);
+            assert_eq!(out.status.code(), Some(code), "{tool} {answer:?}");
+            assert!(String::from_utf8_lossy(&out.stdout).ends_with("Is this okay? (y/n):"));
+            assert_eq!(std::fs::read(&f).unwrap(), std::fs::read(&file).unwrap());
+        }
+    }
+}
