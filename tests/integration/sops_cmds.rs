@@ -493,3 +493,70 @@ fn updatekeys_prints_sops_diff_on_stdout() {
         }
     }
 }
+
+/// `edit` of a new file opens sops's example document for its format, as
+/// sops does; saved unchanged, nothing is written (200) in both. A change
+/// to it is encrypted (and the real sops reads it).
+#[test]
+fn edit_of_a_new_file_starts_from_sops_template() {
+    let dir = tempdir();
+    if sops_bin().is_none() {
+        return;
+    }
+    std::fs::write(
+        dir.path().join(".sops.yaml"),
+        format!("creation_rules:\n  - age: {}\n", demo_recipient()),
+    )
+    .unwrap();
+    let show = dir.path().join("show.sh");
+    std::fs::write(
+        &show,
+        "#!/bin/sh\ncp \"$1\" \"$SEEN\"\n[ -z \"$ADD\" ] || printf '%s' \"$ADD\" >> \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&show, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let edit = |tool: &str, name: &str, add: &str| {
+        let mut c = if tool == "sops" {
+            sops(dir.path(), "age-test.txt").unwrap()
+        } else {
+            cmd(dir.path(), Some("age-test.txt"))
+        };
+        let seen = dir.path().join(format!("seen-{tool}-{name}"));
+        let out = c
+            .current_dir(dir.path())
+            .env("EDITOR", &show)
+            .env("SEEN", &seen)
+            .env("ADD", add)
+            .args(["edit", name])
+            .output()
+            .unwrap();
+        (out, std::fs::read(&seen).unwrap_or_default())
+    };
+    for name in ["n.yaml", "n.json", "n.env", "n.ini", "n.bin"] {
+        let (sops_out, sops_seen) = edit("sops", name, "");
+        let (our_out, our_seen) = edit("sops-like", name, "");
+        assert_eq!(sops_out.status.code(), Some(200), "{name}");
+        assert_eq!(our_out.status.code(), Some(200), "{name}");
+        assert!(!sops_seen.is_empty(), "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&our_seen),
+            String::from_utf8_lossy(&sops_seen),
+            "{name}"
+        );
+        assert!(!dir.path().join(name).exists(), "{name}: nothing written");
+    }
+    // An addition to the example is saved; sops reads the whole.
+    let (out, _) = edit("sops-like", "n.yaml", "added: yes\n");
+    assert_ok(&out);
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .args(["decrypt", "--extract", r#"["added"]"#])
+        .arg(dir.path().join("n.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "yes");
+    // TOML (no sops format): an example that parses, saved when changed.
+    let (out, seen) = edit("sops-like", "n.toml", "added = 1\n");
+    assert_ok(&out);
+    assert!(String::from_utf8_lossy(&seen).contains("Welcome to SOPS!"));
+}
