@@ -1,6 +1,7 @@
 //! The editor round trip: the plaintext goes to a 0600 file inside a 0700
 //! directory, on a RAM-backed location when there is one; the editor is
-//! `$SOPS_EDITOR`, `$VISUAL`, `$EDITOR` (split like a shell) or vi/nano;
+//! `$SOPS_EDITOR`, then `$EDITOR` (split like a shell), then vim, nano or vi,
+//! as in sops;
 //! the file is overwritten and removed on every path, Ctrl-C included.
 
 use crate::exit::{code, Failure, Result};
@@ -31,9 +32,11 @@ fn temp_base() -> PathBuf {
     std::env::temp_dir()
 }
 
-/// The editor command, split into words.
+/// The editor command, split into words: sops's order. `$VISUAL` is not
+/// read, as in sops (a desktop's `VISUAL=code` would open a GUI editor
+/// that returns at once, where `sops edit` opens `$EDITOR`).
 pub fn editor_command() -> Result<Vec<String>> {
-    for var in ["SOPS_EDITOR", "VISUAL", "EDITOR"] {
+    for var in ["SOPS_EDITOR", "EDITOR"] {
         if let Ok(v) = std::env::var(var) {
             if v.trim().is_empty() {
                 continue;
@@ -46,7 +49,7 @@ pub fn editor_command() -> Result<Vec<String>> {
             }
         }
     }
-    for fallback in ["vi", "nano"] {
+    for fallback in ["vim", "nano", "vi"] {
         if let Some(path) = which(fallback) {
             return Ok(vec![path.to_string_lossy().into_owned()]);
         }

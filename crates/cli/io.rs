@@ -158,6 +158,21 @@ pub fn output_format(io: &IoArgs, input: Format) -> Result<Format> {
     }
 }
 
+/// The output format as sops picks it for a command that rewrites an
+/// encrypted file (`rotate`): `--output-type`, else the format of the
+/// name (`--filename-override`, else the file's), else `input`'s. So
+/// `--filename-override x.json --input-type yaml` writes JSON, as in sops.
+pub fn output_format_by_name(io: &IoArgs, input: &Input, format: Format) -> Result<Format> {
+    if io.output_type.is_some() {
+        return output_format(io, format);
+    }
+    let name = io
+        .filename_override
+        .as_deref()
+        .or(input.path.as_ref().and_then(|p| p.to_str()));
+    Ok(name.and_then(Format::from_path).unwrap_or(format))
+}
+
 fn parse_type(t: &str) -> Result<Format> {
     if t.eq_ignore_ascii_case("binary") {
         return Err(Failure::new(

@@ -531,7 +531,8 @@ fn decryption_order(order: Option<&str>) -> Result<Vec<String>> {
 }
 
 /// The keys of an existing file as recipients, by group, with `add`
-/// appended to the first group and the keys whose id is in `rm` removed.
+/// appended to the first group and the keys whose id is in `rm` removed
+/// (an id the file does not have is skipped with a warning, as in sops).
 pub fn recipients_of(
     meta: &Metadata,
     add: Vec<KeyRecipient>,
@@ -573,11 +574,10 @@ pub fn recipients_of(
         for g in &mut groups {
             g.retain(|k| recipient_id(k) != *r && !recipient_id(k).ends_with(&format!(":{r}")));
         }
+        // Absent: nothing to remove, as in sops (an off-boarding loop over
+        // many files must not stop at one the leaver could not read).
         if groups.iter().map(Vec::len).sum::<usize>() == before {
-            return Err(Failure::new(
-                code::GENERIC,
-                format!("{r} is not a key of this file"),
-            ));
+            eprintln!("warning: {r} is not a key of this file; nothing to remove");
         }
     }
     for a in add {

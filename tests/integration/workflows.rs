@@ -728,7 +728,7 @@ fn edit_creates_a_missing_file_from_the_rules() {
     .unwrap();
     let ed = script(dir.path(), "ed.sh", "printf 'token: t0ps3cret\\n' > \"$1\"");
     let out = cmd(dir.path(), Some("age-test.txt"))
-        .env("VISUAL", &ed)
+        .env("EDITOR", &ed)
         .env("XDG_RUNTIME_DIR", &run)
         .args(["edit", "new.yaml"])
         .output()
@@ -1111,7 +1111,8 @@ fn binary_files_rotate_edit_updatekeys_and_filestatus() {
     ok(set("\"\\u0000\\u00ff\""));
     let mut edited = b"\x00".to_vec();
     edited.extend_from_slice("\u{ff}".as_bytes());
-    // edit of a missing binary file creates it from the editor's bytes.
+    // edit of a missing binary file creates it from the editor's bytes
+    // (the editor starts from sops's example text).
     let fresh = dir.path().join("new.bin");
     let out = cmd(dir.path(), Some("age-test.txt"))
         .env("EDITOR", &append)
@@ -1125,7 +1126,10 @@ fn binary_files_rotate_edit_updatekeys_and_filestatus() {
         .arg(&fresh)
         .output()
         .unwrap();
-    assert_eq!(ok(out), b"\x01end");
+    assert_eq!(
+        ok(out),
+        b"Welcome to SOPS! Edit this file as you please!\x01end"
+    );
     // The real sops reads what these commands wrote.
     if let Some(mut sops) = sops(dir.path(), "age-test-2.txt") {
         let out = sops.arg("decrypt").arg(&file).output().unwrap();

@@ -97,8 +97,8 @@ fn edit_binary(args: &EditArgs, input: &io::Input) -> Result<()> {
     io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
 }
 
-/// A new file: start from an empty document (or no bytes, for a binary
-/// file), encrypt for the given keys.
+/// A new file: start from sops's example document for the format (see
+/// [`template`]), encrypt for the given keys.
 fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
     let path = Path::new(&args.file);
     let format = if io::is_binary_name(io_args.input_type.as_deref(), Some(&args.file)) {
@@ -131,15 +131,18 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
         }
         (Some(f), None) => {
             let syntax = plain_syntax(f, plan.opts.cipher);
-            editor::edit_text(path, "", |text| validate(syntax, text))?.map(Content::Text)
+            editor::edit_text(path, template(Some(f)), |text| validate(syntax, text))?
+                .map(Content::Text)
         }
         (None, Some(from)) => Some(Content::Bytes(read_bytes(from)?)),
-        (None, None) => editor::edit_bytes(path, &[], |_| Ok(()))?.map(Content::Bytes),
+        (None, None) => {
+            editor::edit_bytes(path, template(None).as_bytes(), |_| Ok(()))?.map(Content::Bytes)
+        }
     };
     let Some(content) = content else {
         return Err(Failure::new(
             code::FILE_HAS_NOT_BEEN_MODIFIED,
-            format!("{}: empty document, nothing written", args.file),
+            format!("{}: file has not changed, nothing written", args.file),
         ));
     };
     let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
@@ -160,6 +163,64 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
     }
     .map_err(|e| Failure::engine(&args.file, e))?;
     io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
+}
+
+/// What the editor shows for a new file: sops's example document for the
+/// format (byte for byte, so scripted editors that rewrite it work as with
+/// sops; sops has no TOML format, so TOML gets the same example). Saved
+/// unchanged, nothing is written (exit 200), as in sops.
+fn template(format: Option<Format>) -> &'static str {
+    const WELCOME: &str = "Welcome to SOPS! Edit this file as you please!";
+    match format {
+        Some(Format::Yaml) => concat!(
+            "hello: Welcome to SOPS! Edit this file as you please!\n",
+            "example_key: example_value\n",
+            "# Example comment\n",
+            "example_array:\n",
+            "    - example_value1\n",
+            "    - example_value2\n",
+            "example_number: 1234.56789\n",
+            "example_booleans:\n",
+            "    - true\n",
+            "    - false\n",
+        ),
+        Some(Format::Json) => concat!(
+            "{\n",
+            "\t\"hello\": \"Welcome to SOPS! Edit this file as you please!\",\n",
+            "\t\"example_key\": \"example_value\",\n",
+            "\t\"example_array\": [\n",
+            "\t\t\"example_value1\",\n",
+            "\t\t\"example_value2\"\n",
+            "\t],\n",
+            "\t\"example_number\": 1234.56789,\n",
+            "\t\"example_booleans\": [\n",
+            "\t\ttrue,\n",
+            "\t\tfalse\n",
+            "\t]\n",
+            "}\n",
+        ),
+        Some(Format::Dotenv) => concat!(
+            "# This is an example file.\n",
+            "hello=Welcome to SOPS! Edit this file as you please!\n",
+            "example_key=example_value\n",
+            "example_multiline=foo\\nbar\\nbaz\n",
+        ),
+        Some(Format::Ini) => concat!(
+            "; This is an example file.\n",
+            "[Welcome!]\n",
+            "hello       = Welcome to SOPS! Edit this file as you please!\n",
+            "example_key = example_value\n",
+        ),
+        Some(Format::Toml) => concat!(
+            "hello = \"Welcome to SOPS! Edit this file as you please!\"\n",
+            "example_key = \"example_value\"\n",
+            "# Example comment\n",
+            "example_array = [\"example_value1\", \"example_value2\"]\n",
+            "example_number = 1234.56789\n",
+            "example_booleans = [true, false]\n",
+        ),
+        None => WELCOME,
+    }
 }
 
 /// The plaintext of a new file.

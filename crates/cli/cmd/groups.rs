@@ -5,7 +5,7 @@ use crate::args::{GroupsAddArgs, GroupsCommand, GroupsDeleteArgs, IoArgs};
 use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::keysource;
-use sops_like_format::engine;
+use crate::sopsfile::SopsFile;
 use sops_like_keys::KeyRecipient;
 
 /// As sops: `groups add` / `groups delete` stop with exit 1 on any error
@@ -29,15 +29,16 @@ fn change(
 ) -> Result<()> {
     let io_args = IoArgs::file(in_place, None);
     let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
-    let format = io::input_format(&io_args, &input)?;
-    let enc =
-        engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
-    let mut groups = keysource::recipients_of(&enc.metadata, Vec::new(), &[])?;
+    // Any encrypted file, a binary-store one included (a name with no
+    // known extension), as the other commands read it.
+    let enc = SopsFile::open(&io_args, &input)?;
+    let meta = enc.metadata();
+    let mut groups = keysource::recipients_of(meta, Vec::new(), &[])?;
     edit(&mut groups)?;
     // A threshold that the groups left cannot meet is refused, as sops
     // does: lowering it silently would let fewer key holders decrypt.
     if let Some(t) = threshold
-        .or(enc.metadata.shamir_threshold)
+        .or(meta.shamir_threshold)
         .filter(|t| *t > groups.len())
     {
         return Err(Failure::new(
@@ -50,9 +51,7 @@ fn change(
         .hint("lower it first with --shamir-secret-sharing-threshold (or add a group)"));
     }
     let threshold = if groups.len() > 1 {
-        let t = threshold
-            .or(enc.metadata.shamir_threshold)
-            .unwrap_or(groups.len());
+        let t = threshold.or(meta.shamir_threshold).unwrap_or(groups.len());
         if t < 2 {
             return Err(Failure::new(
                 code::GENERIC,
@@ -63,9 +62,11 @@ fn change(
     } else {
         None
     };
-    let key = keysource::data_key(&enc.metadata, &input.name, None)?;
+    let key = keysource::data_key(meta, &input.name, None)?;
     let keys = keysource::wrap_data_key(&key, &groups, threshold)?;
-    let out = engine::replace_keys(&enc, keys).map_err(|e| Failure::engine(&input.name, e))?;
+    let out = enc
+        .replace_keys(keys)
+        .map_err(|e| Failure::engine(&input.name, e))?;
     io::write_output(&io_args, &input, out.as_bytes(), Sensitivity::Encrypted)
 }
 

@@ -2,12 +2,13 @@
 //! nonces, the key re-wrapped for every recipient (`--add-age`/`--rm-age`
 //! change who those are).
 
-use crate::args::RotateArgs;
+use crate::args::{IoArgs, RotateArgs};
 use crate::exit::{code, Failure, Result};
-use crate::io::{self, Sensitivity};
+use crate::io::{self, Input, Sensitivity};
 use crate::multi::{self, Outcome};
 use crate::sopsfile::SopsFile;
 use crate::{clock, keysource};
+use sops_like_format::{engine, Format};
 
 pub fn run(args: RotateArgs) -> Result<()> {
     let files = multi::expand(&args.files, args.recursive)?;
@@ -44,6 +45,11 @@ fn one(args: &RotateArgs, file: &str) -> Result<()> {
         shamir_secret_sharing_threshold: None,
     };
     let add = keysource::cli_keys(&add_args)?;
+    // A removed age recipient must still be one (sops refuses a typo
+    // rather than warn that it is absent).
+    if let Some(rm_age) = &args.rm_age {
+        keysource::parse_recipients(&keysource::split_list(rm_age))?;
+    }
     let rm: Vec<String> = [
         &args.rm_age,
         &args.rm_kms,
@@ -62,14 +68,52 @@ fn one(args: &RotateArgs, file: &str) -> Result<()> {
     let groups = keysource::recipients_of(enc.metadata(), add, &rm)
         .map_err(|f| f.with_code(code::GENERIC))?;
     let (new_key, keys) = keysource::new_data_key(&groups, enc.metadata().shamir_threshold)?;
-    let out = enc
-        .rotate(
-            old_key.as_bytes(),
-            new_key.as_bytes(),
-            keys,
-            args.ignore_mac,
-            &clock::now_rfc3339(),
-        )
-        .map_err(|e| Failure::engine(&input.name, e))?;
+    let now = clock::now_rfc3339();
+    let fail = |e| Failure::engine(&input.name, e);
+    let out = match converted_to(&args.io, &input, &enc)? {
+        Some(to) => {
+            // A binary-store file is a JSON document (`data` and `sops`).
+            let reopened;
+            let file = match &enc {
+                SopsFile::Text(f) => f,
+                SopsFile::Binary { src, .. } => {
+                    reopened = engine::open(Format::Json, src).map_err(fail)?;
+                    &reopened
+                }
+            };
+            let plain = engine::decrypt(file, old_key.as_bytes(), args.ignore_mac).map_err(fail)?;
+            let text =
+                super::decrypt::convert(file.format, to, &plain, file.metadata.cipher_or_sops())?;
+            let opts = engine::EncryptOptions::of(&file.metadata);
+            engine::encrypt(to, &text, new_key.as_bytes(), &opts, keys, &now).map_err(fail)?
+        }
+        None => enc
+            .rotate(
+                old_key.as_bytes(),
+                new_key.as_bytes(),
+                keys,
+                args.ignore_mac,
+                &now,
+            )
+            .map_err(fail)?,
+    };
     io::write_output(&args.io, &input, out.as_bytes(), Sensitivity::Encrypted)
+}
+
+/// The format to write the rotated file in when it is not the input's:
+/// `--output-type`, else the format of the name (`--filename-override`,
+/// else the file's), as sops chooses it. A binary-store file changes only
+/// with `--output-type`; `binary` is refused as an output type.
+fn converted_to(io_args: &IoArgs, input: &Input, enc: &SopsFile<'_>) -> Result<Option<Format>> {
+    let (from, to) = match enc {
+        SopsFile::Text(f) => (
+            f.format,
+            io::output_format_by_name(io_args, input, f.format)?,
+        ),
+        SopsFile::Binary { .. } => match &io_args.output_type {
+            Some(t) if t.eq_ignore_ascii_case("binary") => return Ok(None),
+            _ => (Format::Json, io::output_format(io_args, Format::Json)?),
+        },
+    };
+    Ok((to != from).then_some(to))
 }

@@ -302,6 +302,13 @@ fn set_binary(args: &SetArgs, path: &[PathStep], json: &serde_json::Value) -> Re
 
 pub fn run_unset(args: UnsetArgs) -> Result<()> {
     let path = treepath::parse(&args.index)?;
+    // A binary-store file (a name with no known extension, as decrypt and
+    // rotate read it) has one value, `["data"]`.
+    let input = io::read_input(Some(&args.file))?;
+    if io::is_binary(&IoArgs::file(true, args.input_type.clone()), &input) {
+        return unset_binary(&args, &path, &input);
+    }
+    drop(input);
     update(
         &args.file,
         (args.input_type.clone(), args.output_type.clone()),
@@ -327,4 +334,33 @@ pub fn run_unset(args: UnsetArgs) -> Result<()> {
             }
         },
     )
+}
+
+/// `unset` on a binary-store file, as sops does it: the file is decrypted
+/// first (MAC checked); any path but `["data"]` is not found (a no-op with
+/// `--idempotent`). `["data"]` itself is refused: sops writes a file with
+/// no data that neither tool can decrypt.
+fn unset_binary(args: &UnsetArgs, path: &[PathStep], input: &io::Input) -> Result<()> {
+    sopsfile::open_binary(input, args.decryption_order.as_deref(), args.ignore_mac)?;
+    if matches!(path, [PathStep::Key(k)] if k == "data") {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!(
+                "cannot unset {} in a binary file: it is the file's only value",
+                args.index
+            ),
+        )
+        .hint(r#"empty it with set FILE '["data"]' '""', or delete the file"#));
+    }
+    if args.idempotent {
+        return Ok(());
+    }
+    Err(Failure::new(
+        code::GENERIC,
+        format!(
+            "component {} not found (a binary file holds only [\"data\"])",
+            args.index
+        ),
+    )
+    .hint("--idempotent makes this a no-op"))
 }

@@ -73,17 +73,7 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         .iter()
         .filter(|r| !flat_want.contains(r))
         .collect();
-    eprintln!("The following changes will be made to the file's key groups ({file}):");
-    for (i, g) in want.iter().enumerate() {
-        eprintln!("Group {}", i + 1);
-        for r in g {
-            let mark = if flat_have.contains(&r) { " " } else { "+" };
-            eprintln!("    {mark}{r}");
-        }
-    }
-    for r in &removed {
-        eprintln!("    -{r}");
-    }
+    print_diff(&want, &have, threshold, enc.metadata().shamir_threshold)?;
     let rotate = !removed.is_empty() && !args.no_rotate;
     if rotate {
         eprintln!(
@@ -130,20 +120,72 @@ pub fn same_keys(want: &[Vec<String>], have: &[Vec<String>]) -> bool {
     want.len() == have.len() && want.iter().zip(have).all(|(w, h)| sorted(w) == sorted(h))
 }
 
-fn confirm() -> Result<bool> {
-    eprint!("Is this okay? (y/n): ");
-    let mut line = String::new();
-    let read = std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Failure::new(code::GENERIC, format!("could not read the answer: {e}")))?;
-    // No answer at all (stdin closed, as in CI) is an error, as in sops: a
-    // script that forgot -y must not pass with nothing done.
-    if read == 0 {
-        return Err(
-            Failure::new(code::GENERIC, "no answer (end of input); nothing changed")
-                .hint("pass -y/--yes to apply the changes without asking"),
-        );
+/// The changes to the key groups, on stdout as sops prints them: the
+/// Shamir threshold change, then each group (`Group N`) with its kept keys
+/// indented, added ones after `+++ ` and removed ones after `--- `.
+fn print_diff(
+    want: &[Vec<String>],
+    have: &[Vec<String>],
+    threshold: Option<usize>,
+    old_threshold: Option<usize>,
+) -> Result<()> {
+    let mut out = String::from("The following changes will be made to the file's groups:\n");
+    // One group has no threshold (1); a file with several groups and none
+    // stored needs all of them. A flat file getting groups at their default
+    // threshold shows none, as in sops.
+    let effective = |t: Option<usize>, groups: usize| t.unwrap_or(groups.max(1));
+    let (new_t, old_t) = (
+        effective(threshold, want.len()),
+        effective(old_threshold, have.len()),
+    );
+    if new_t != old_t && (have.len() > 1 || threshold != Some(want.len())) {
+        out.push_str(&format!(
+            "+++ shamir_threshold: {new_t}\n--- shamir_threshold: {old_t}\n"
+        ));
     }
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
+    for i in 0..want.len().max(have.len()) {
+        let (w, h) = (
+            want.get(i).map_or(&[][..], Vec::as_slice),
+            have.get(i).map_or(&[][..], Vec::as_slice),
+        );
+        out.push_str(&format!("Group {}\n", i + 1));
+        for k in w {
+            let mark = if h.contains(k) { "    " } else { "+++ " };
+            out.push_str(&format!("{mark}{k}\n"));
+        }
+        for k in h.iter().filter(|k| !w.contains(k)) {
+            out.push_str(&format!("--- {k}\n"));
+        }
+    }
+    io::write_stdout(out.as_bytes())
+}
+
+/// Ask on stdout, as sops does. `y`/`yes` applies, `n`/`no` does not (exit
+/// 0); an empty answer or the end of input is an error (exit 1, as in sops:
+/// a script that forgot -y must not pass with nothing done); anything else
+/// asks again.
+fn confirm() -> Result<bool> {
+    loop {
+        io::write_stdout(b"Is this okay? (y/n):")?;
+        let mut line = String::new();
+        let read = std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Failure::new(code::GENERIC, format!("could not read the answer: {e}")))?;
+        if read == 0 {
+            return Err(
+                Failure::new(code::GENERIC, "no answer (end of input); nothing changed")
+                    .hint("pass -y/--yes to apply the changes without asking"),
+            );
+        }
+        match line.trim() {
+            "y" | "Y" | "yes" | "Yes" => return Ok(true),
+            "n" | "N" | "no" | "No" => return Ok(false),
+            "" => {
+                return Err(Failure::new(code::GENERIC, "no answer; nothing changed")
+                    .hint("answer y or n, or pass -y/--yes to apply the changes without asking"))
+            }
+            _ => {}
+        }
+    }
 }

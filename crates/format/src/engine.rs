@@ -730,7 +730,7 @@ pub fn replace_keys(file: &EncryptedFile<'_>, keys: KeyMaterial) -> Result<Strin
         .iter()
         .map(|s| Edit {
             span: s.clone(),
-            text: String::new(),
+            text: file.parsed.metadata_text(s).to_string(),
         })
         .collect();
     let bare = splice(file.src, removal)?;

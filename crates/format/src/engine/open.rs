@@ -690,6 +690,8 @@ struct Output<'s, 'o> {
     pos: usize,
     /// The metadata spans still to leave out, in order.
     metadata: &'s [Span],
+    /// The parse, for what a metadata span leaves behind.
+    parsed: &'s crate::syntax::Parsed,
 }
 
 impl<'s, 'o> Output<'s, 'o> {
@@ -699,6 +701,7 @@ impl<'s, 'o> Output<'s, 'o> {
             out,
             pos: 0,
             metadata: &file.parsed.metadata_spans,
+            parsed: &file.parsed,
         }
     }
 
@@ -711,7 +714,7 @@ impl<'s, 'o> Output<'s, 'o> {
                 break;
             }
             self.metadata = rest;
-            if !self.replace(m, "") {
+            if !self.replace(m, self.parsed.metadata_text(m)) {
                 return false;
             }
         }
@@ -736,7 +739,7 @@ impl<'s, 'o> Output<'s, 'o> {
     fn finish(mut self) -> bool {
         let end = self.src.len();
         for m in std::mem::take(&mut self.metadata) {
-            if !self.replace(m, "") {
+            if !self.replace(m, self.parsed.metadata_text(m)) {
                 return false;
             }
         }
@@ -788,7 +791,12 @@ fn write_plaintext(
     let pieces = opened
         .iter()
         .map(|e| (e.out.span.clone(), e.repl()))
-        .chain(file.parsed.metadata_spans.iter().map(|s| (s.clone(), "")))
+        .chain(
+            file.parsed
+                .metadata_spans
+                .iter()
+                .map(|s| (s.clone(), file.parsed.metadata_text(s))),
+        )
         .collect();
     plaintext.clear();
     splice_into(file.src, pieces, &mut plaintext)?;

@@ -313,7 +313,7 @@ fn placeholder_roundtrip(syntax: &dyn Syntax, src: &str) -> Result<(), String> {
     for span in &again.metadata_spans {
         edits.push(Edit {
             span: span.clone(),
-            text: String::new(),
+            text: again.metadata_text(span).to_string(),
         });
     }
     let decrypted = splice(&encrypted, edits).map_err(|e| e.to_string())?;

@@ -523,6 +523,7 @@ fn parse_with(src: &str, lean: bool, grammar: Grammar) -> Result<Parsed, ParseEr
         },
         metadata: (!meta.is_empty()).then(|| unflatten(meta)),
         metadata_spans,
+        metadata_fill: Vec::new(),
         marks: Vec::new(),
         non_string_key: None,
     })

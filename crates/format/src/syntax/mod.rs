@@ -115,6 +115,10 @@ pub struct Parsed {
     /// The bytes to delete to remove the metadata again: exactly what
     /// [`Syntax::insert_metadata`] inserted (separators included).
     pub metadata_spans: Vec<Span>,
+    /// Text that takes the place of one of `metadata_spans` when the
+    /// metadata is removed (every other span is just deleted): a YAML
+    /// document whose only key is `sops` reads as `{}`, as in sops.
+    pub metadata_fill: Vec<(Span, &'static str)>,
     /// Positions the syntax module recorded for its own use (for example
     /// where each YAML document ends). Meaningless to other modules.
     pub marks: Vec<usize>,
@@ -123,6 +127,16 @@ pub struct Parsed {
     /// sops refuses to encrypt such a tree ("non-string key"), so AES mode
     /// does too. `None` in formats whose keys are always strings.
     pub non_string_key: Option<usize>,
+}
+
+impl Parsed {
+    /// What the metadata span `span` leaves in the plaintext.
+    pub fn metadata_text(&self, span: &Span) -> &'static str {
+        self.metadata_fill
+            .iter()
+            .find(|(s, _)| s == span)
+            .map_or("", |(_, text)| text)
+    }
 }
 
 /// Input that is not valid in its format.
@@ -186,7 +200,8 @@ pub trait Syntax: Sync {
 
     /// Edits that add the metadata `meta` to the data document `src`
     /// (which has none), so that parsing the result gives back `meta` and
-    /// `metadata_spans` that remove exactly these insertions.
+    /// `metadata_spans` that undo exactly these edits (with the
+    /// `metadata_fill` text where an edit replaced some).
     fn insert_metadata(
         &self,
         src: &str,

@@ -132,6 +132,7 @@ impl Syntax for Ini {
             tree: Tree { docs: vec![root] },
             metadata: (!meta_blocks.is_empty()).then(|| unflatten(meta)),
             metadata_spans,
+            metadata_fill: Vec::new(),
             marks: Vec::new(),
             non_string_key: None,
         })

@@ -49,6 +49,7 @@ fn parsed(split: meta::Split) -> Parsed {
         },
         metadata: split.metadata,
         metadata_spans: split.spans,
+        metadata_fill: Vec::new(),
         marks: Vec::new(),
         non_string_key: None,
     }

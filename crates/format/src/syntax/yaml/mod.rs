@@ -114,6 +114,17 @@ impl Syntax for Yaml {
                         block
                     }
                 }
+                Root::FlowMap { close, .. } if empty_map_line(src, close, layout).is_some() => {
+                    // `{}` alone on the document's last line: the block
+                    // `sops:` takes its place, as sops writes a document
+                    // with no keys (parsing reads `{}` back).
+                    let span = empty_map_line(src, close, layout).unwrap_or(close..close);
+                    edits.push(Edit {
+                        span,
+                        text: metadata_block(meta, 0, layout.lb),
+                    });
+                    continue;
+                }
                 Root::FlowMap { close, comma } => {
                     let value = emit::flow(meta);
                     edits.push(Edit {
@@ -199,6 +210,22 @@ pub(crate) fn emit_value(node: &Node) -> String {
             e.finish()
         }
     }
+}
+
+/// The bytes of an empty flow mapping `{}` (closing brace at `close`) that
+/// is the whole of the document's last line, its line break (the
+/// document's) included: where a document with no keys gets block
+/// metadata.
+fn empty_map_line(src: &str, close: usize, layout: &parse::DocLayout) -> Option<crate::tree::Span> {
+    let open = close.checked_sub(1)?;
+    let b = src.as_bytes();
+    let line_start = open == 0 || b.get(open - 1) == Some(&b'\n');
+    let end = close + 1 + layout.lb.len();
+    (line_start
+        && b.get(open) == Some(&b'{')
+        && src.get(close + 1..end) == Some(layout.lb)
+        && end == layout.end)
+        .then_some(open..end)
 }
 
 /// `sops:` and the metadata below it, as go-yaml writes it.

@@ -203,6 +203,7 @@ struct Builder<'s> {
     open_end: bool,
     metadata: Option<Node>,
     metadata_spans: Vec<Span>,
+    metadata_fill: Vec<(Span, &'static str)>,
     /// The end of the previous non-comment event.
     prev_end: usize,
     /// The span of the last scalar whose lexeme is wider than granit's
@@ -256,6 +257,7 @@ impl<'s> Builder<'s> {
             open_end: false,
             metadata: None,
             metadata_spans: Vec::new(),
+            metadata_fill: Vec::new(),
             prev_end: 0,
             last_wide: 0..0,
             lean: false,
@@ -272,6 +274,7 @@ impl<'s> Builder<'s> {
                 tree: Tree { docs: self.docs },
                 metadata: self.metadata,
                 metadata_spans: self.metadata_spans,
+                metadata_fill: self.metadata_fill,
                 marks: layout_marks(self.src.len(), &self.layouts),
                 non_string_key: self.non_string_key,
             },
@@ -891,6 +894,18 @@ impl<'s> Builder<'s> {
             Some(done) => (done.node, doc.layout.unwrap_or(Root::Other)),
             None => (Node::value(Value::Null), Root::Empty),
         };
+        // A block mapping whose only key is `sops` holds the empty mapping,
+        // as sops reads it (and writes it, for a document emptied by
+        // `unset`): `{}` takes the metadata's place in the plaintext.
+        if doc.has_meta
+            && matches!(layout, Root::BlockMap { .. })
+            && matches!(&node, Node::Map(e) if !e.iter().any(|e| matches!(e, Entry::Pair(_))))
+        {
+            if let Some(span) = self.metadata_spans.last() {
+                let fill = empty_map_fill(self.src.get(span.clone()).unwrap_or(""));
+                self.metadata_fill.push((span.clone(), fill));
+            }
+        }
         append_comments(&mut node, &mut self.pending);
         self.after_dash = 0;
         let explicit = !range.is_empty();
@@ -927,6 +942,23 @@ impl<'s> Builder<'s> {
         }
         self.pending.clear();
         self.after_dash = 0;
+    }
+}
+
+/// The plaintext of a document whose block metadata `removed` was its only
+/// key: `{}` with the line break the removal takes (after it; or before it,
+/// for a block at the end of a text without a final line break).
+fn empty_map_fill(removed: &str) -> &'static str {
+    if removed.ends_with("\r\n") {
+        "{}\r\n"
+    } else if removed.ends_with('\n') {
+        "{}\n"
+    } else if removed.starts_with("\r\n") {
+        "\r\n{}"
+    } else if removed.starts_with('\n') {
+        "\n{}"
+    } else {
+        "{}"
     }
 }
 

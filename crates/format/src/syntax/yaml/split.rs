@@ -130,6 +130,11 @@ pub(super) fn window(src: &str) -> Option<Parsed> {
         return None;
     }
     let (entries, _, mut parsed) = block_map(parse_whole(src, true).ok()?)?;
+    // A window with no data key reads as `{}`: only the whole file can
+    // tell whether it is.
+    if !parsed.metadata_fill.is_empty() {
+        return None;
+    }
     parsed.tree.docs = vec![Node::Map(entries)];
     Some(parsed)
 }
@@ -204,6 +209,11 @@ fn join(src: &str, at: usize, first: Output, second: Output) -> Option<Output> {
         lb: line_break_style(src, head.start, end),
         has_meta: head.has_meta || tail.has_meta,
     };
+    // A window that holds no data key: the whole parse decides how its
+    // metadata reads (`{}`, see `parse::empty_map_fill`).
+    if !entries.iter().any(|e| matches!(e, Entry::Pair(_))) {
+        return None;
+    }
     let mut metadata = tail_parsed.metadata;
     if let Some(m) = metadata.as_mut() {
         shift(m, at);
@@ -220,6 +230,7 @@ fn join(src: &str, at: usize, first: Output, second: Output) -> Option<Output> {
                 .iter()
                 .map(|s| s.start + at..s.end + at)
                 .collect(),
+            metadata_fill: Vec::new(),
             marks: layout_marks(src.len(), &layouts),
             non_string_key: head_parsed
                 .non_string_key

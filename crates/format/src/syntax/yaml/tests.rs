@@ -625,3 +625,46 @@ fn comments_ending_nested_blocks_go_where_sops_puts_them() {
         assert_eq!(comments(src), want, "{src:?}");
     }
 }
+
+/// A document whose only key is `sops` reads as `{}` (sops writes it so
+/// when every key is unset, and reads it so); `{}` alone on a document's
+/// last line gets block metadata in its place, and reads back the same.
+#[test]
+fn empty_mapping_document_has_block_metadata() {
+    for src in [
+        "{}\n",
+        "# c\n{}\n",
+        "{}\r\n",
+        "a: 1\n---\n{}\n",
+        "{}\n...\n",
+    ] {
+        let p = parse(src);
+        let edits = Yaml.insert_metadata(src, &p, &sample_metadata()).unwrap();
+        let out = crate::splice::splice(src, edits).unwrap();
+        assert!(!out.contains("{sops"), "{out}");
+        roundtrip(&Yaml, src).unwrap();
+        let again = parse(&out);
+        let back: Vec<Edit> = again
+            .metadata_spans
+            .iter()
+            .map(|s| Edit {
+                span: s.clone(),
+                text: again.metadata_text(s).to_string(),
+            })
+            .collect();
+        assert_eq!(crate::splice::splice(&out, back).unwrap(), src);
+    }
+    // Not alone on its line, or no final line break: the flow form.
+    for src in ["{}", "{ }\n", "{}  # c\n"] {
+        let p = parse(src);
+        let edits = Yaml.insert_metadata(src, &p, &sample_metadata()).unwrap();
+        let out = crate::splice::splice(src, edits).unwrap();
+        assert!(out.contains("sops: {"), "{out}");
+        roundtrip(&Yaml, src).unwrap();
+    }
+    // As sops writes it: the metadata block alone, after a comment.
+    let p = parse("# c\nsops:\n    version: 3.11.0\n");
+    assert_eq!(p.metadata_fill.len(), 1);
+    assert_eq!(p.metadata_text(&p.metadata_spans[0]), "{}\n");
+    assert_eq!(shape(&p.tree), "{#,}---");
+}
