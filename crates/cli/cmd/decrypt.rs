@@ -192,7 +192,11 @@ pub fn convert(
 /// documents with data are refused. sops writes the first document and
 /// drops the others without a word; sops-like does not lose data silently.
 fn one_document(tree: &mut Tree, to: Format) -> Result<()> {
-    let empty = |doc: &Node| matches!(doc, Node::Scalar(s) if s.value == Value::Null);
+    let empty = |doc: &Node| match doc {
+        Node::Scalar(s) => s.value == Value::Null,
+        Node::Map(entries) => entries.is_empty(),
+        _ => false,
+    };
     if tree.docs.len() > 1 && tree.docs.iter().filter(|d| !empty(d)).count() <= 1 {
         let first = tree.docs.iter().position(|d| !empty(d)).unwrap_or(0);
         tree.docs = tree.docs.drain(..).skip(first).take(1).collect();

@@ -304,7 +304,7 @@ pub fn run_unset(args: UnsetArgs) -> Result<()> {
     let path = treepath::parse(&args.index)?;
     // A binary-store file (a name with no known extension, as decrypt and
     // rotate read it) has one value, `["data"]`.
-    let input = io::read_input(Some(&args.file))?;
+    let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
     if io::is_binary(&IoArgs::file(true, args.input_type.clone()), &input) {
         return unset_binary(&args, &path, &input);
     }
