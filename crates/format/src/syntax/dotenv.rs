@@ -387,6 +387,7 @@ fn parse_with(src: &str, lean: bool) -> Result<Parsed, ParseError> {
         metadata_spans,
         marks: Vec::new(),
         non_string_key: None,
+        sops_unreadable: None,
     })
 }
 

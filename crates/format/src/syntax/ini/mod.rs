@@ -134,6 +134,7 @@ impl Syntax for Ini {
             metadata_spans,
             marks: Vec::new(),
             non_string_key: None,
+            sops_unreadable: None,
         })
     }
 

@@ -50,6 +50,7 @@ fn parsed(split: meta::Split) -> Parsed {
         metadata_spans: split.spans,
         marks: Vec::new(),
         non_string_key: None,
+        sops_unreadable: None,
     }
 }
 
