@@ -19,3 +19,4 @@ mod sops_names;
 mod sops_read;
 mod sops_write;
 mod workflows;
+mod yaml_aes;
