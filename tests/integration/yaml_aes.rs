@@ -214,6 +214,7 @@ fn duplicate_keys_and_directives_as_sops_reads_them() {
         "b1: &b {x: 1}\nb2: &c {y: 1}\nsvc:\n  <<: *b\n  <<: *c\n",
         "%YAML 1.2\n---\na: 1\n",
         "%YAML 1.0\n---\na: 1\n",
+        "\u{feff}%YAML 1.2\n---\na: 1\n",
         "%FOO bar\n---\na: 1\n",
         "# c\n%TAG ! tag:x,2000:\n%YAML 1.1\n---\na: 1\n...\n%YAML 1.2\n---\nb: 2\n",
     ] {

@@ -687,7 +687,7 @@ impl<'s> Builder<'s> {
         for line in prefix.split_inclusive('\n') {
             let start = at;
             at += line.len();
-            let Some(directive) = line.strip_prefix('%') else {
+            let Some(directive) = line.trim_start_matches('\u{feff}').strip_prefix('%') else {
                 continue;
             };
             let mut words = directive
