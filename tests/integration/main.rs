@@ -23,3 +23,4 @@ mod sops_output;
 mod sops_read;
 mod sops_write;
 mod workflows;
+mod yaml_aes;

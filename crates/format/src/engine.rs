@@ -226,16 +226,117 @@ fn split_offset(t: &str) -> (&str, &str) {
     (t, "")
 }
 
+/// Whether a YAML alias (or merge key) reaches a value that is encrypted
+/// either at the alias's own path or at its anchor: sops expands the alias,
+/// so it would look for an `ENC[…]` value at the alias's path in the first
+/// case, and find the anchor's `ENC[…]` text where it expects plaintext (and
+/// MACs that text) in the second.
 fn has_encrypted_alias(tree: &Tree, decider: &Decider) -> bool {
+    // An alias copies its anchor's scalars with their spans, and an anchor
+    // comes before its aliases: the spans of the encrypted values seen so
+    // far tell whether an aliased value is encrypted at its anchor.
+    let mut encrypted = std::collections::HashSet::new();
     let mut found = false;
     walk(tree, |place, leaf| {
         if let Leaf::Value(v) = leaf {
             let empty = matches!(&v.value, Value::Null)
                 || matches!(&v.value, Value::Str(t) if t.is_empty());
-            found |= place.in_alias && !empty && decider.value(place.path, place.comments);
+            if empty || found {
+                return;
+            }
+            let here = decider.value(place.path, place.comments);
+            let span = v.span.as_ref().map(|s| (s.start, s.end));
+            if !place.in_alias {
+                if here {
+                    encrypted.insert(span);
+                }
+            } else {
+                found = here || (span.is_some() && encrypted.contains(&span));
+            }
         }
     });
     found
+}
+
+/// A YAML block scalar left in clear that ends a text without a final line
+/// break, rewritten in its canonical spelling (AES256_GCM mode only). The
+/// metadata goes after a line break inserted there, which sops would read
+/// as the scalar's own (`k: |\n  a` is `a`, `k: |\n  a\n` is `a\n`), so
+/// sops would not read the value that the MAC covers. sops-like reads the
+/// inserted break as not the scalar's, so the default cipher keeps the
+/// exact bytes.
+fn clear_block_at_end(
+    syntax: &dyn crate::syntax::Syntax,
+    src: &str,
+    tree: &Tree,
+    decider: &Decider,
+) -> Option<Edit> {
+    if src
+        .as_bytes()
+        .last()
+        .is_none_or(|&c| c == b'\n' || c == b'\r')
+    {
+        return None;
+    }
+    let mut last = None;
+    walk(tree, |place, leaf| {
+        if let (Leaf::Value(s), false) = (leaf, place.in_alias) {
+            let empty = matches!(&s.value, Value::Null)
+                || matches!(&s.value, Value::Str(t) if t.is_empty());
+            last = Some((s, empty || !decider.value(place.path, place.comments)));
+        }
+    });
+    let (scalar, clear) = last?;
+    let span = scalar.span.clone()?;
+    let lexeme = src.get(span.clone())?;
+    // After a tag, if any: `!!binary |`.
+    let body = match lexeme.strip_prefix('!') {
+        Some(tagged) => tagged
+            .split_once([' ', '\t', '\r', '\n'])
+            .map_or("", |(_, b)| b.trim_start()),
+        None => lexeme,
+    };
+    let at_end = src
+        .get(span.end..)?
+        .bytes()
+        .all(|c| c.is_ascii_whitespace());
+    (clear && at_end && body.starts_with(['|', '>'])).then(|| Edit {
+        text: syntax.value_lexeme(scalar.slot, &scalar.value),
+        span,
+    })
+}
+
+/// The first key that appears twice in one mapping of a YAML stream's first
+/// document, and the path of that mapping: sops decodes the first document
+/// with go-yaml's key check before it reads the stream, so it refuses to
+/// encrypt such a document ("mapping key already defined"), and one at the
+/// top level cannot even be decrypted. (Later documents are not checked,
+/// by sops either.) Aliases are checked where their anchor is.
+fn duplicate_yaml_key(tree: &Tree) -> Option<(String, String)> {
+    fn in_node<'a>(node: &'a Node, path: &mut Vec<&'a str>) -> Option<(String, String)> {
+        match node {
+            Node::Map(entries) => {
+                let mut seen = std::collections::HashSet::new();
+                for p in crate::syntax::edit::pairs(entries) {
+                    if !seen.insert(p.key.as_str()) {
+                        return Some((p.key.clone(), path.join(":")));
+                    }
+                    path.push(&p.key);
+                    let found = in_node(&p.value, path);
+                    path.pop();
+                    if found.is_some() {
+                        return found;
+                    }
+                }
+                None
+            }
+            Node::Seq(items) => crate::syntax::edit::nodes(items).find_map(|n| in_node(n, path)),
+            Node::Scalar(_) | Node::Alias(_) => None,
+        }
+    }
+    tree.docs
+        .first()
+        .and_then(|doc| in_node(doc, &mut Vec::new()))
 }
 
 /// The first key that appears twice in one INI section, if any: sops's
@@ -478,9 +579,28 @@ fn encrypt_with(
             "the INI key {key} appears twice in its section: sops keeps only the last value, so it could not check this file's MAC; remove the duplicate, or use the xchacha20-poly1305 cipher"
         )));
     }
+    if let (CipherKind::Aes256Gcm, Some((at, what))) = (cipher, parsed.sops_unreadable) {
+        let pos = crate::syntax::ParseError::at(src, at, "");
+        return Err(EngineError::SopsIncompatible(format!(
+            "line {}: {what}: sops cannot read such a document, so it cannot be written with the aes256-gcm cipher; change it, or use the xchacha20-poly1305 cipher",
+            pos.line
+        )));
+    }
+    if let (CipherKind::Aes256Gcm, Format::Yaml, Some((key, path))) =
+        (cipher, format, duplicate_yaml_key(&parsed.tree))
+    {
+        let place = if path.is_empty() {
+            "at the top level".to_string()
+        } else {
+            format!("under {path}")
+        };
+        return Err(EngineError::SopsIncompatible(format!(
+            "the YAML key {key} appears twice in one mapping ({place}): sops refuses such a mapping (\"mapping key already defined\"), so it could not read this file; remove the duplicate, or use the xchacha20-poly1305 cipher"
+        )));
+    }
     if cipher == CipherKind::Aes256Gcm && has_encrypted_alias(&parsed.tree, &decider) {
         return Err(EngineError::SopsIncompatible(
-            "YAML aliases of encrypted values cannot be written for sops: sops expands an alias and decrypts the copy at the alias's own path, which fails; use the xchacha20-poly1305 cipher, or write the values out instead of aliasing them".into(),
+            "YAML aliases of encrypted values cannot be written for sops: sops expands an alias (or merge key) into a copy at the alias's own path and reads that copy as the selector says for that path, so an alias of an encrypted anchor, or an alias where values are encrypted, fails to decrypt or fails the MAC check; use the xchacha20-poly1305 cipher, or write the values out instead of aliasing them".into(),
         ));
     }
     let mac = compute_mac(&parsed.tree, &decider, template.mac_only_encrypted);
@@ -489,7 +609,10 @@ fn encrypt_with(
         mac: seal_mac(cipher, key, &mac, now)?,
         ..template
     };
-    let meta_edits = syntax.insert_metadata(src, &parsed, &metadata.to_node())?;
+    let mut meta_edits = syntax.insert_metadata(src, &parsed, &metadata.to_node())?;
+    if let (CipherKind::Aes256Gcm, Format::Yaml) = (cipher, format) {
+        meta_edits.extend(clear_block_at_end(syntax, src, &parsed.tree, &decider));
+    }
     seal::seal_document(
         syntax,
         src,

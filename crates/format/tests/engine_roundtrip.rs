@@ -87,6 +87,8 @@ fn fixture_corpus_round_trips() {
                     && (e.contains("top-level")
                         || e.contains("aliases")
                         || e.contains("not a string")
+                        || e.contains("appears twice")
+                        || e.contains("sops cannot read")
                         || multi_line))
                 {
                     panic!("{} (AES): {e}", path.display());

@@ -526,6 +526,7 @@ fn parse_with(src: &str, lean: bool, grammar: Grammar) -> Result<Parsed, ParseEr
         metadata_fill: Vec::new(),
         marks: Vec::new(),
         non_string_key: None,
+        sops_unreadable: None,
     })
 }
 

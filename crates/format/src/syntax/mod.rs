@@ -127,6 +127,13 @@ pub struct Parsed {
     /// sops refuses to encrypt such a tree ("non-string key"), so AES mode
     /// does too. `None` in formats whose keys are always strings.
     pub non_string_key: Option<usize>,
+    /// The byte offset and a description (no document text) of the first
+    /// construct go-yaml v3, and so sops, refuses to read: a tag its value
+    /// does not fit (`!!bool yes`, `!!int abc`, `!!binary` that is not
+    /// base64), `!!binary` data that is not UTF-8 text (kept as its base64
+    /// text here), a `%YAML` directive other than 1.1, an unknown
+    /// directive. AES mode refuses such a document. `None` in other formats.
+    pub sops_unreadable: Option<(usize, &'static str)>,
 }
 
 impl Parsed {

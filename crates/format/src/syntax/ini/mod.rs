@@ -135,6 +135,7 @@ impl Syntax for Ini {
             metadata_fill: Vec::new(),
             marks: Vec::new(),
             non_string_key: None,
+            sops_unreadable: None,
         })
     }
 

@@ -52,6 +52,7 @@ fn parsed(split: meta::Split) -> Parsed {
         metadata_fill: Vec::new(),
         marks: Vec::new(),
         non_string_key: None,
+        sops_unreadable: None,
     }
 }
 

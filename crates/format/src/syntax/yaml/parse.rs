@@ -216,6 +216,8 @@ struct Builder<'s> {
     closing: Option<Closing>,
     /// The first mapping key sops does not read as a string.
     non_string_key: Option<usize>,
+    /// The first construct go-yaml refuses (see [`Parsed::sops_unreadable`]).
+    sops_unreadable: Option<(usize, &'static str)>,
     /// The last event closed a flow collection: a comment right after it
     /// on its line belongs in it (sops: the collection's line comment).
     after_flow: bool,
@@ -265,6 +267,7 @@ impl<'s> Builder<'s> {
             after_flow: false,
             flow_anchor: 0,
             non_string_key: None,
+            sops_unreadable: None,
         }
     }
 
@@ -277,6 +280,7 @@ impl<'s> Builder<'s> {
                 metadata_fill: self.metadata_fill,
                 marks: layout_marks(self.src.len(), &self.layouts),
                 non_string_key: self.non_string_key,
+                sops_unreadable: self.sops_unreadable,
             },
             layouts: self.layouts,
         }
@@ -321,7 +325,10 @@ impl<'s> Builder<'s> {
         match event {
             Event::StreamStart | Event::Anchor(..) => {}
             Event::StreamEnd => self.stream_end(),
-            Event::DocumentStart(..) => {
+            Event::DocumentStart(explicit, _) => {
+                if explicit && self.sops_unreadable.is_none() {
+                    self.sops_unreadable = self.directives(range.start);
+                }
                 self.close_open_end(range.start);
                 self.doc = Some(Doc {
                     start: range.start,
@@ -646,6 +653,14 @@ impl<'s> Builder<'s> {
             }
         }
         let empty = range.is_empty() && style == ScalarStyle::Plain;
+        let value = match value {
+            v if !self.block_adds_a_break(style, &range, &v) => v,
+            Cow::Borrowed(v) => Cow::Borrowed(v.get(..v.len() - 1).unwrap_or(v)),
+            Cow::Owned(mut v) => {
+                v.pop();
+                Cow::Owned(v)
+            }
+        };
         let (key, value) = match want {
             _ if empty => (String::new(), value),
             Want::Node => (String::new(), value),
@@ -660,7 +675,15 @@ impl<'s> Builder<'s> {
                 } else if empty {
                     Value::Str(String::new())
                 } else {
-                    resolve_core_tag(tag.suffix(), &value)
+                    match resolve_core_tag(tag.suffix(), &value) {
+                        Ok(v) => v,
+                        Err(what) => {
+                            if want != Want::KeyOnly {
+                                self.sops_unreadable.get_or_insert((start, what));
+                            }
+                            Value::Str(value.into_owned())
+                        }
+                    }
                 }
             }
             Some(_) if empty => Value::Str(String::new()),
@@ -719,6 +742,132 @@ impl<'s> Builder<'s> {
         }
         let end = self.back_over_blanks(range.end, after_header);
         (header, end.max(after_header))
+    }
+
+    /// The first directive before the `---` at `marker` that go-yaml v3
+    /// refuses: `%YAML` other than 1.1 ("found incompatible YAML
+    /// document") or a reserved one ("found unknown directive name");
+    /// `%TAG` is fine. Directives are the lines starting with `%` between
+    /// the previous event (the stream's start or a `...`) and the marker.
+    fn directives(&self, marker: usize) -> Option<(usize, &'static str)> {
+        let from = self.prev_end.min(marker);
+        let prefix = self.src.get(from..marker)?;
+        let mut at = from;
+        for line in prefix.split_inclusive('\n') {
+            let start = at;
+            at += line.len();
+            let Some(directive) = line.trim_start_matches('\u{feff}').strip_prefix('%') else {
+                continue;
+            };
+            let mut words = directive
+                .split([' ', '\t', '\r', '\n'])
+                .filter(|w| !w.is_empty());
+            match words.next() {
+                Some("TAG") => {}
+                Some("YAML") => {
+                    let version = words.next().unwrap_or("");
+                    let numbers: Vec<Option<u64>> = version
+                        .split('.')
+                        .map(|n| {
+                            n.bytes()
+                                .all(|c| c.is_ascii_digit())
+                                .then(|| n.parse().ok())
+                                .flatten()
+                        })
+                        .collect();
+                    if numbers != [Some(1), Some(1)] {
+                        return Some((
+                            start,
+                            "a `%YAML` directive for a version other than 1.1, which go-yaml refuses (\"found incompatible YAML document\")",
+                        ));
+                    }
+                }
+                _ => {
+                    return Some((
+                        start,
+                        "a directive go-yaml does not know (\"found unknown directive name\")",
+                    ))
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether granit ended the value of a block scalar (`style`, granit's
+    /// `range`) with a line break the text does not have: clip and keep
+    /// chomping keep the last line's break only if there is one (YAML 1.2
+    /// §8.1.1.2), so a last content line that ends the text without one
+    /// adds none (`k: |\n  a` is `a`, as go-yaml reads it), and neither does
+    /// an unterminated line of indentation after the header (`k: |+\n  `
+    /// is empty). granit adds one in both cases. In an encrypted file, the
+    /// line break inserted before the metadata of such a text (see
+    /// [`Self::block_meta_span`]) is not the scalar's either.
+    fn block_adds_a_break(&self, style: ScalarStyle, range: &Span, value: &str) -> bool {
+        if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) || !value.ends_with('\n') {
+            return false;
+        }
+        let Some((end, inserted)) = self.text_end(range.end) else {
+            return false;
+        };
+        let src = self.src.get(..end).unwrap_or("");
+        let Some(header) = self.find_header(self.prev_end.min(range.start), range.start) else {
+            // No content line (granit's range starts at the header): the
+            // value holds only the breaks of the empty lines after the
+            // header's own break; the unterminated last line has none.
+            if !matches!(src.as_bytes().get(range.start), Some(b'|' | b'>')) {
+                return false;
+            }
+            let breaks = src
+                .get(range.start..)
+                .map_or(0, |t| t.bytes().filter(|&c| c == b'\n').count());
+            return value.len() >= breaks;
+        };
+        // The range starts at the indentation of the first content line:
+        // the last line is content if it is longer than that. If it is
+        // not, the inserted break made it an empty line, which only keep
+        // chomping (`+`) puts in the value.
+        let indent = range.start.saturating_sub(line_start(src, range.start));
+        let content = end - line_start(src, end) > indent;
+        let keep = || {
+            let indicators = src.get(header + 1..).unwrap_or("");
+            indicators
+                .bytes()
+                .take_while(|c| matches!(c, b'0'..=b'9' | b'+' | b'-'))
+                .any(|c| c == b'+')
+        };
+        content || (inserted && keep())
+    }
+
+    /// Where the text as written ends, if a scalar whose granit range ends
+    /// at `at` reaches that end, and whether a line break was inserted
+    /// there: the end of a text without a final line break, or the line
+    /// break before the `sops:` metadata that sops-like appended to such a
+    /// text (the metadata runs to the end, which has no line break).
+    fn text_end(&self, at: usize) -> Option<(usize, bool)> {
+        let src = self.src;
+        if src.as_bytes().last().is_none_or(|&c| is_lb(c)) {
+            return None;
+        }
+        if at == src.len() {
+            return Some((at, false));
+        }
+        let rest = src.get(at..)?;
+        let metadata = rest.trim_start_matches(' ').starts_with("sops:")
+            && rest
+                .split('\n')
+                .skip(1)
+                .all(|l| l.is_empty() || l.starts_with(' '));
+        let before = src.get(..at)?;
+        let lb = if before.ends_with("\r\n") {
+            2
+        } else if before.ends_with(['\n', '\r']) {
+            1
+        } else {
+            return None;
+        };
+        let end = at - lb;
+        let ends_line = src.as_bytes().get(..end)?.last().is_some_and(|&c| is_lb(c));
+        (metadata && !ends_line).then_some((end, true))
     }
 
     /// The `|`/`>` of a block scalar, scanning forward from the end of the

@@ -25,19 +25,49 @@ pub(crate) fn resolve_typed(s: &str) -> Option<Value> {
 }
 
 /// The value of a scalar with a `tag:yaml.org,2002:` tag whose suffix is
-/// `suffix`. A tag the text does not fit (sops would fail) gives a string.
-pub(crate) fn resolve_core_tag(suffix: &str, s: &str) -> Value {
-    let text = || Value::Str(s.to_string());
+/// `suffix`, or, if the text does not fit the tag (go-yaml, and so sops,
+/// refuses the document: `!!bool yes`, `!!int abc`, `!!binary` that is not
+/// base64), what is wrong with it. A `!!binary` value is its decoded bytes,
+/// as go-yaml reads it, if they are UTF-8 text (the tree holds text only);
+/// an unknown suffix (`!!map x`) gives the text, as go-yaml does.
+pub(crate) fn resolve_core_tag(suffix: &str, s: &str) -> Result<Value, &'static str> {
     let resolved = resolve_plain(s);
-    match (suffix, resolved) {
+    Ok(match (suffix, resolved) {
         ("int", v @ Value::Int(_)) => v,
         ("float", Value::Int(i)) => Value::Float(i as f64),
         ("float", v @ Value::Float(_)) => v,
         ("bool", v @ Value::Bool(_)) => v,
         ("null", v @ Value::Null) => v,
         ("timestamp", v @ Value::Time(_)) => v,
-        _ => text(),
-    }
+        ("int", _) => return Err("a value tagged `!!int` that is not an integer"),
+        ("float", _) => return Err("a value tagged `!!float` that is not a number"),
+        ("bool", _) => return Err("a value tagged `!!bool` that is not `true` or `false`"),
+        ("null", _) => return Err("a value tagged `!!null` that is not null"),
+        ("timestamp", _) => return Err("a value tagged `!!timestamp` that is not a timestamp"),
+        ("binary", _) => {
+            let bytes = go_base64(s).ok_or("a value tagged `!!binary` that is not base64")?;
+            Value::Str(String::from_utf8(bytes).map_err(|_| {
+                "a `!!binary` value whose bytes are not UTF-8 text (sops-like holds text values only)"
+            })?)
+        }
+        _ => Value::Str(s.to_string()),
+    })
+}
+
+/// Go's `base64.StdEncoding.DecodeString`, which go-yaml uses for
+/// `!!binary`: the standard alphabet with padding, line breaks ignored, a
+/// final character's unused bits not checked.
+fn go_base64(s: &str) -> Option<Vec<u8>> {
+    use base64::engine::{general_purpose, DecodePaddingMode, GeneralPurpose};
+    use base64::Engine as _;
+    const GO_STD: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        general_purpose::PAD
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+    );
+    let text: String = s.chars().filter(|&c| c != '\r' && c != '\n').collect();
+    GO_STD.decode(text).ok()
 }
 
 fn lookup(s: &str) -> Option<Value> {
@@ -249,17 +279,44 @@ mod tests {
     fn times_and_tags() {
         assert_eq!(r("2024-01-02"), "time:2024-01-02T00:00:00Z");
         assert_eq!(r("2024-01-02 x"), "str:2024-01-02 x");
-        assert!(matches!(resolve_core_tag("int", "5"), Value::Int(5)));
-        assert!(matches!(resolve_core_tag("float", "5"), Value::Float(f) if f == 5.0));
-        assert!(matches!(resolve_core_tag("int", "x"), Value::Str(_)));
+        assert!(matches!(resolve_core_tag("int", "5"), Ok(Value::Int(5))));
+        assert!(matches!(resolve_core_tag("float", "5"), Ok(Value::Float(f)) if f == 5.0));
+        assert!(resolve_core_tag("int", "x").is_err());
+        assert!(resolve_core_tag("int", "1.5").is_err());
+        assert!(resolve_core_tag("bool", "yes").is_err());
+        assert!(resolve_core_tag("null", "x").is_err());
+        assert!(resolve_core_tag("float", "x").is_err());
+        assert!(resolve_core_tag("timestamp", "x").is_err());
         assert!(matches!(
             resolve_core_tag("bool", "true"),
-            Value::Bool(true)
+            Ok(Value::Bool(true))
         ));
-        assert!(matches!(resolve_core_tag("null", ""), Value::Null));
+        assert!(matches!(resolve_core_tag("null", ""), Ok(Value::Null)));
         assert!(matches!(
             resolve_core_tag("timestamp", "2024-01-02"),
-            Value::Time(_)
+            Ok(Value::Time(_))
         ));
+        assert!(matches!(resolve_core_tag("map", "x"), Ok(Value::Str(s)) if s == "x"));
+    }
+
+    /// `!!binary` as go-yaml reads it (Go's `base64.StdEncoding`), measured
+    /// with sops 3.11.
+    #[test]
+    fn binary() {
+        let text = |s: &str| match resolve_core_tag("binary", s) {
+            Ok(Value::Str(t)) => Ok(t),
+            Ok(_) => Err("not a string"),
+            Err(e) => Err(e),
+        };
+        assert_eq!(text("aGVsbG8="), Ok("hello".into()));
+        assert_eq!(text("aGVs\nbG8=\n"), Ok("hello".into()));
+        assert_eq!(text("aGVs\rbG8="), Ok("hello".into()));
+        assert_eq!(text("aGVsbG9="), Ok("hello".into()));
+        assert_eq!(text("AAEC"), Ok("\0\x01\x02".into()));
+        assert_eq!(text(""), Ok(String::new()));
+        for bad in ["aGVsbG8", "aGVs bG8=", "aGVs\tbG8=", "aGk=aGk=", "*"] {
+            assert!(text(bad).unwrap_err().contains("not base64"), "{bad:?}");
+        }
+        assert!(text("/w==").unwrap_err().contains("UTF-8"));
     }
 }

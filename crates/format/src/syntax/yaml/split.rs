@@ -235,6 +235,9 @@ fn join(src: &str, at: usize, first: Output, second: Output) -> Option<Output> {
             non_string_key: head_parsed
                 .non_string_key
                 .or(tail_parsed.non_string_key.map(|k| k + at)),
+            sops_unreadable: head_parsed
+                .sops_unreadable
+                .or(tail_parsed.sops_unreadable.map(|(k, what)| (k + at, what))),
         },
         layouts,
     })

@@ -161,6 +161,70 @@ fn spans_with_bom_crlf_and_unicode() {
     assert_eq!(got[1].1, "str:x\ny\n");
 }
 
+/// A block scalar whose last line ends the text without a line break:
+/// clip and keep chomping add no break (YAML 1.2 §8.1.1.2); the values are
+/// what go-yaml v3 (sops) reads, measured with sops 3.11.
+#[test]
+fn block_scalars_at_the_end_of_the_text() {
+    for (src, want) in [
+        ("k: |\n  a\n  b", "a\nb"),
+        ("k: |+\n  a\n  b", "a\nb"),
+        ("k: >\n  a\n  b", "a b"),
+        ("k: >+\n  a\n  b", "a b"),
+        ("k: |2\n   a\n  b", " a\nb"),
+        ("k: |-\n  a\n  b", "a\nb"),
+        ("k: |\n  a\n  b  ", "a\nb  "),
+        ("k: |\r\n  a\r\n  b", "a\nb"),
+        ("k: |\n  a\n     ", "a\n   "),
+        ("k: |+\n  a\n     ", "a\n   "),
+        ("k: >\n  a\n\n     ", "a\n\n   "),
+        ("k: |\n  a\n  #x", "a\n#x"),
+        ("k: >\n  a\n   b", "a\n b"),
+        ("k: |\n  a\n\n   x", "a\n\n x"),
+        ("a:\n  k: |\n    a\n    b", "a\nb"),
+        ("k: |\n  |x", "|x"),
+        ("k: |\n  >", ">"),
+        // The last line is only indentation, or there is no content line.
+        ("k: |+\n  a\n\n  ", "a\n\n"),
+        ("k: |+\n  a\n\n", "a\n\n"),
+        ("k: |\n  a\n\n  ", "a\n"),
+        ("k: |+\n  a\n  ", "a\n"),
+        ("k: |", ""),
+        ("k: |+\n", ""),
+        ("k: |+\n     ", ""),
+        ("k: |+\n\n     ", "\n"),
+        ("k: |\n\n     ", ""),
+        ("k: |+\n  a\n  \n  ", "a\n\n"),
+        ("k: >+\n  a\n\n ", "a\n\n"),
+        ("k: |+", ""),
+        ("k: >", ""),
+        ("k: |\n  a\n# c", "a\n"),
+    ] {
+        let k = |src: &str| {
+            let p = parse(src);
+            let doc = &p.tree.docs[0];
+            val(doc
+                .get("k")
+                .or_else(|| doc.get("a").and_then(|a| a.get("k"))))
+        };
+        assert_eq!(k(src), Some(format!("str:{want}")), "{src:?}");
+        if src.ends_with('\n') {
+            continue;
+        }
+        // The same in the encrypted file, where a line break is inserted
+        // before the metadata (the value left in clear).
+        let lb = if src.contains('\r') { "\r\n" } else { "\n" };
+        let enc = format!("{src}{lb}sops:{lb}    version: 3.11.0");
+        assert_eq!(k(&enc), Some(format!("str:{want}")), "{enc:?}");
+        assert!(parse(&enc).metadata.is_some());
+    }
+    let p = parse("l:\n  - >+\n     a\n     b");
+    let Some(Node::Seq(items)) = p.tree.docs[0].get("l") else {
+        panic!("not a list")
+    };
+    assert!(matches!(&items[0], Item::Node(n) if val(Some(n)).as_deref() == Some("str:a b")));
+}
+
 #[test]
 fn typing_follows_go_yaml() {
     let src = "a: 1\nb: 1.0\nc: true\nd: yes\ne: ~\nf: '1'\ng: 2024-01-02\n\

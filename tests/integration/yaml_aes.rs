@@ -1,0 +1,295 @@
+//! YAML in AES256_GCM mode against the real sops, value by value: block
+//! scalars at the end of the text, `!!binary` and other core tags,
+//! duplicate keys, directives, and aliases of encrypted anchors. For each
+//! plaintext, either sops decrypts what sops-like writes to the same data
+//! as its own encryption of it, or both refuse it (sops-like with exit 23).
+//! The default cipher keeps every one of them byte for byte.
+
+use crate::util::*;
+use std::path::Path;
+
+/// What encrypting `text` gave.
+enum Outcome {
+    /// Both encrypted it, and sops decrypts sops-like's file (`--output-type
+    /// json`) to what it decrypts its own to.
+    Same,
+    /// Both refused it.
+    BothRefused,
+    /// sops encrypted it and sops-like refused it (exit 23); its message.
+    OnlyOursRefused(String),
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// `sops decrypt` as JSON, or as YAML for a stream of several documents
+/// (sops's JSON holds the first one only).
+fn sops_json(dir: &Path, file: &Path, stream: bool) -> String {
+    let out = sops(dir, "age-test.txt")
+        .unwrap()
+        .args([
+            "decrypt",
+            "--output-type",
+            if stream { "yaml" } else { "json" },
+        ])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Encrypt `text` with both tools (sops-like in AES mode, with `extra`
+/// flags for both); `None` without the real sops.
+fn differential(dir: &Path, text: &str, extra: &[&str]) -> Option<Outcome> {
+    let plain = write(dir, "p.yaml", text);
+    let theirs = sops(dir, "age-test.txt")?
+        .args(["encrypt", "--age", &demo_recipient()])
+        .args(extra)
+        .arg(&plain)
+        .output()
+        .unwrap();
+    let ours = encrypt_aes(dir).args(extra).arg(&plain).output().unwrap();
+    let err = String::from_utf8_lossy(&ours.stderr).to_string();
+    if !ours.status.success() {
+        assert_eq!(ours.status.code(), Some(23), "{text:?}: {err}");
+        return Some(if theirs.status.success() {
+            Outcome::OnlyOursRefused(err)
+        } else {
+            Outcome::BothRefused
+        });
+    }
+    assert!(
+        theirs.status.success(),
+        "{text:?}: sops refuses it, sops-like does not: {}",
+        String::from_utf8_lossy(&theirs.stderr)
+    );
+    let ours_file = write(
+        dir,
+        "ours.enc.yaml",
+        &String::from_utf8(ours.stdout).unwrap(),
+    );
+    let theirs_file = write(
+        dir,
+        "theirs.enc.yaml",
+        &String::from_utf8(theirs.stdout).unwrap(),
+    );
+    let stream = text.contains("\n---");
+    let want = sops_json(dir, &theirs_file, stream);
+    assert_eq!(sops_json(dir, &ours_file, stream), want, "{text:?}");
+    if stream {
+        return Some(Outcome::Same);
+    }
+    // sops-like reads its own file to the same data.
+    let out = cmd(dir, Some("age-test.txt"))
+        .args(["decrypt", "--output-type", "json"])
+        .arg(&ours_file)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&want).unwrap(),
+        "{text:?}"
+    );
+    Some(Outcome::Same)
+}
+
+/// The default cipher encrypts `text` and gives it back byte for byte.
+fn xchacha_keeps(dir: &Path, text: &str) {
+    let enc = encrypt_text(dir, "x.yaml", text, &[]);
+    let out = decrypt_text(dir, "x.enc.yaml", &enc, &[]);
+    assert_ok(&out);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+}
+
+/// F4: a block scalar whose last line ends the text without a line break
+/// has no final line break in its value (clip and keep chomping).
+#[test]
+fn block_scalars_at_the_end_of_the_text() {
+    let dir = tempdir();
+    for text in [
+        "k: |\n  a\n  b",
+        "k: |+\n  a\n  b",
+        "k: >\n  a\n  b",
+        "k: >+\n  a\n  b",
+        "k: |2\n   a\n  b",
+        "k: |-\n  a\n  b",
+        "k: |\n  a\n     ",
+        "k: |+\n  a\n\n  ",
+        "k: |+\n     ",
+        "k: |\n  a\r\n  b",
+        "l:\n- |\n  a",
+        "a:\n  k: >\n    a\n     b",
+        // Left in clear: the line break inserted before the metadata is
+        // not the value's.
+        "k_unencrypted: |\n  a\n  b",
+        "k_unencrypted: >+\n  a\n  b",
+        "k_unencrypted: |+\n  a\n\n  ",
+        "k: |+\n     ",
+        "x: 1\nk_unencrypted: !!binary |\n  aGk=",
+        "k_unencrypted: |+\n  a\n  b # c",
+        "x: 1\n---\nk_unencrypted: |\n  a\n  b",
+    ] {
+        xchacha_keeps(dir.path(), text);
+        match differential(dir.path(), text, &[]) {
+            None => return,
+            Some(Outcome::Same) => {}
+            Some(_) => panic!("{text:?} refused"),
+        }
+    }
+}
+
+/// F5: `!!binary` is its decoded bytes (as sops stores them, `type:str`)
+/// when they are UTF-8 text; a core tag the value does not fit is refused
+/// as sops refuses it; other tags are as sops reads them.
+#[test]
+fn tags_as_sops_reads_them() {
+    let dir = tempdir();
+    for text in [
+        "k: !!binary aGVsbG8=\nm: !!binary \"AAEC\"\n",
+        "k: !!binary |\n  aGVs\n  bG8=\n",
+        "k: !!binary aGVsbG9=\n",
+        "k: !!binary \"aGVs\\rbG8=\"\n",
+        "k: !!binary \"\"\n",
+        "k: !!binary\n",
+        "l: [!!binary aGk=, x]\n",
+        "k: !!str 12\nl: !!int \"7\"\nm: !!float 1\nn: !!bool \"true\"\n",
+        "k: !!map x\nl: !!seq y\nm: !foo z\n",
+        "k: !!timestamp 2024-01-02\nl: !!null ''\n",
+    ] {
+        xchacha_keeps(dir.path(), text);
+        match differential(dir.path(), text, &[]) {
+            None => return,
+            Some(Outcome::Same) => {}
+            Some(_) => panic!("{text:?} refused"),
+        }
+    }
+    for text in [
+        "k: !!bool yes\n",
+        "k: !!int abc\n",
+        "k: !!int 1.5\n",
+        "k: !!float x\n",
+        "k: !!null x\n",
+        "k: !!timestamp x\n",
+        "k: !!binary aGVsbG8\n",
+        "k: !!binary \"aGVs bG8=\"\n",
+        "k: !!binary\n  aGVs\n  bG8=\n",
+        "k: !!binary aGk=aGk=\n",
+        "a: 1\nl:\n  - !!bool off\n",
+    ] {
+        xchacha_keeps(dir.path(), text);
+        match differential(dir.path(), text, &[]) {
+            None => return,
+            Some(Outcome::BothRefused) => {}
+            Some(_) => panic!("{text:?} not refused by both"),
+        }
+    }
+    // Bytes that are not UTF-8: sops stores them, sops-like holds text
+    // values only and refuses (the default cipher keeps the lexeme).
+    let text = "k: !!binary /w==\n";
+    xchacha_keeps(dir.path(), text);
+    match differential(dir.path(), text, &[]) {
+        None => {}
+        Some(Outcome::OnlyOursRefused(err)) => assert!(err.contains("UTF-8"), "{err}"),
+        Some(_) => panic!("{text:?} not refused"),
+    }
+}
+
+/// F9: duplicate keys and directives go-yaml refuses are refused as sops
+/// refuses them (sops could not read the file); the default cipher keeps
+/// them.
+#[test]
+fn duplicate_keys_and_directives_as_sops_reads_them() {
+    let dir = tempdir();
+    for text in [
+        "a: 1\nb: x\na: 2\n",
+        "a: 1\n\"a\": 2\n",
+        "x:\n  a: 1\n  a: 2\n",
+        "l:\n- a: 1\n  a: 2\n",
+        "x: {a: 1, a: 2}\n",
+        "b1: &b {x: 1}\nb2: &c {y: 1}\nsvc:\n  <<: *b\n  <<: *c\n",
+        "%YAML 1.2\n---\na: 1\n",
+        "%YAML 1.0\n---\na: 1\n",
+        "\u{feff}%YAML 1.2\n---\na: 1\n",
+        "%FOO bar\n---\na: 1\n",
+        "# c\n%TAG ! tag:x,2000:\n%YAML 1.1\n---\na: 1\n...\n%YAML 1.2\n---\nb: 2\n",
+    ] {
+        xchacha_keeps(dir.path(), text);
+        match differential(dir.path(), text, &[]) {
+            None => return,
+            Some(Outcome::BothRefused) => {}
+            Some(_) => panic!("{text:?} not refused by both"),
+        }
+    }
+    for text in [
+        "%YAML 1.1\n---\na: 1\n",
+        "%YAML   1.1 # c\n---\na: 1\n",
+        "%TAG !e! tag:example.com,2000:\n---\na: !e!foo 1\n",
+        "a: 1\nx:\n  a: 2\nl:\n- a: 3\n- a: 4\n",
+        "b_unencrypted: &b {x: 1}\nsvc_unencrypted:\n  <<: *b\n  x: 2\n",
+        // sops checks the first document only.
+        "x: 1\n---\na: 1\na: 2\n",
+    ] {
+        match differential(dir.path(), text, &[]) {
+            None => return,
+            Some(Outcome::Same) => {}
+            Some(_) => panic!("{text:?} refused"),
+        }
+    }
+    let plain = write(dir.path(), "d.yaml", "a: 1\na: 2\n");
+    let out = encrypt_aes(dir.path()).arg(&plain).output().unwrap();
+    assert_eq!(out.status.code(), Some(23));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("key a appears twice"), "{err}");
+}
+
+/// F12: an alias (or merge key) that reaches an encrypted anchor is
+/// refused whatever the selector says about the alias's own path: sops
+/// would read the anchor's `ENC[…]` text there and fail its MAC check.
+/// (sops itself writes the secret in clear at such an alias.) An alias
+/// whose anchor and own path are both in clear is fine.
+#[test]
+fn aliases_of_encrypted_anchors_are_refused() {
+    let dir = tempdir();
+    for (text, extra) in [
+        ("secret: &s hunter2\nref_unencrypted: *s\n", &[][..]),
+        ("base: &b {k: x}\ncopy_unencrypted:\n  <<: *b\n", &[]),
+        ("l: [&s x]\nref_unencrypted: [*s]\n", &[]),
+        (
+            "password: &p x\nother: *p\n",
+            &["--encrypted-regex", "^password$"][..],
+        ),
+        (
+            "db: &d\n  password: x\n  host: h\nsvc:\n  <<: *d\n",
+            &["--encrypted-regex", "^password$"][..],
+        ),
+    ] {
+        xchacha_keeps(dir.path(), text);
+        match differential(dir.path(), text, extra) {
+            None => return,
+            Some(Outcome::OnlyOursRefused(err)) => assert!(err.contains("aliases"), "{err}"),
+            Some(_) => panic!("{text:?} not refused"),
+        }
+    }
+    for (text, extra) in [
+        ("a_unencrypted: &x 1\nb_unencrypted: *x\n", &[][..]),
+        (
+            "a: &x \"\"\nb_unencrypted: *x\nc: &n\nd_unencrypted: *n\n",
+            &[],
+        ),
+        (
+            "h: &h z\ndb:\n  password: x\nsvc:\n  host: *h\n",
+            &["--encrypted-regex", "^password$"][..],
+        ),
+    ] {
+        match differential(dir.path(), text, extra) {
+            None => return,
+            Some(Outcome::Same) => {}
+            Some(_) => panic!("{text:?} refused"),
+        }
+    }
+}
