@@ -239,8 +239,7 @@ fn has_encrypted_alias(tree: &Tree, decider: &Decider) -> bool {
     let mut found = false;
     walk(tree, |place, leaf| {
         if let Leaf::Value(v) = leaf {
-            let empty = matches!(&v.value, Value::Null)
-                || matches!(&v.value, Value::Str(t) if t.is_empty());
+            let empty = v.value.is_never_encrypted();
             if empty || found {
                 return;
             }
@@ -281,8 +280,7 @@ fn clear_block_at_end(
     let mut last = None;
     walk(tree, |place, leaf| {
         if let (Leaf::Value(s), false) = (leaf, place.in_alias) {
-            let empty = matches!(&s.value, Value::Null)
-                || matches!(&s.value, Value::Str(t) if t.is_empty());
+            let empty = s.value.is_never_encrypted();
             last = Some((s, empty || !decider.value(place.path, place.comments)));
         }
     });

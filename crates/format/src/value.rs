@@ -3,6 +3,12 @@
 use crate::tree::Value;
 
 impl Value {
+    /// Whether sops leaves this value as it is whatever the selector says:
+    /// `null` and the empty string are never encrypted.
+    pub fn is_never_encrypted(&self) -> bool {
+        matches!(self, Value::Null) || matches!(self, Value::Str(s) if s.is_empty())
+    }
+
     /// The `type:` name sops writes for this value (`str`, `int`, `float`,
     /// `bool`, `time`). `Null` is never encrypted; it reports `str`.
     pub fn sops_type(&self) -> &'static str {

@@ -75,10 +75,7 @@ impl<'a> Collect<'a, '_> {
         match leaf {
             Leaf::Value(s) => {
                 let span = s.span.clone()?;
-                if matches!(&s.value, Value::Null)
-                    || matches!(&s.value, Value::Str(t) if t.is_empty())
-                    || !self.decider.value(path, place.comments)
-                {
+                if s.value.is_never_encrypted() || !self.decider.value(path, place.comments) {
                     return None;
                 }
                 let text = match (self.ctx.cipher, &s.value) {

@@ -164,8 +164,7 @@ fn engine_roundtrip(syntax: &dyn Syntax, src: &str) -> Result<(), String> {
         }
         match leaf {
             Leaf::Value(s) => {
-                let empty = matches!(&s.value, Value::Null)
-                    || matches!(&s.value, Value::Str(x) if x.is_empty());
+                let empty = s.value.is_never_encrypted();
                 if let (false, true, Some(sp)) = (
                     empty,
                     decider.value(place.path, place.comments),
@@ -221,9 +220,7 @@ fn placeholder_roundtrip(syntax: &dyn Syntax, src: &str) -> Result<(), String> {
         match leaf {
             Leaf::Value(s) => {
                 let Some(span) = s.span.clone() else { return };
-                if matches!(&s.value, Value::Null)
-                    || matches!(&s.value, Value::Str(x) if x.is_empty())
-                {
+                if s.value.is_never_encrypted() {
                     return;
                 }
                 let enc = format!(

@@ -349,15 +349,9 @@ struct Line {
     /// Where the next line starts.
     end: usize,
     kind: Kind,
-    /// It is several physical lines (a multi-line value).
+    /// It is several physical lines (a multi-line value; only in
+    /// [`Grammar::MultiLine`]).
     joined: bool,
-}
-
-impl Line {
-    /// A value that spans lines (only in [`Grammar::MultiLine`]).
-    fn joined(&self) -> bool {
-        self.joined
-    }
 }
 
 enum Kind {
@@ -398,7 +392,7 @@ pub(crate) fn windows(src: &str, lines: usize, grammar: Grammar) -> Result<Windo
     for line in Lines::new(src, grammar) {
         let line = line?;
         since += 1;
-        out.joined |= line.joined();
+        out.joined |= line.joined;
         if let Kind::Pair { key, .. } = &line.kind {
             out.has_metadata |= text(src, key).starts_with(META_PREFIX);
             let next = src.get(line.end..).unwrap_or("");
