@@ -97,6 +97,15 @@ impl Failure {
         }
     }
 
+    /// A decrypted document that does not parse in its format (it cannot be
+    /// written out: ErrorDumpingTree).
+    pub fn decrypted_parse(err: impl fmt::Display) -> Failure {
+        Failure::new(
+            code::ERROR_DUMPING_TREE,
+            format!("the decrypted document does not parse: {err}"),
+        )
+    }
+
     /// The same failure with exit code `code`.
     pub fn with_code(self, code: i32) -> Failure {
         Failure { code, ..self }

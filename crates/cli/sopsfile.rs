@@ -4,7 +4,7 @@
 //! `{"data": …, "sops": …}` JSON document of a file's bytes).
 
 use crate::args::IoArgs;
-use crate::exit::{code, Failure, Result};
+use crate::exit::{Failure, Result};
 use crate::io::{self, Input};
 use sops_like_format::binary::{self, BinaryFile};
 use sops_like_format::engine::{self, EncryptedFile, EngineError, KeyMaterial};
@@ -103,10 +103,7 @@ pub fn decrypted_tree(
     plain: &str,
 ) -> Result<sops_like_format::Tree> {
     engine::decrypted_tree(file, key, plain).map_err(|e| match e {
-        EngineError::DecryptedParse(p) => Failure::new(
-            code::ERROR_DUMPING_TREE,
-            format!("the decrypted document does not parse: {p}"),
-        ),
+        EngineError::DecryptedParse(p) => Failure::decrypted_parse(p),
         e => Failure::engine(name, e),
     })
 }

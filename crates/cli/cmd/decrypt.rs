@@ -178,12 +178,7 @@ pub fn convert(
 ) -> Result<Zeroizing<String>> {
     let tree = parse_plain_as(from, plain, cipher)
         .map(|p| p.tree)
-        .map_err(|e| {
-            Failure::new(
-                code::ERROR_DUMPING_TREE,
-                format!("the decrypted document does not parse: {e}"),
-            )
-        })?;
+        .map_err(Failure::decrypted_parse)?;
     emit(to, &tree)
 }
 

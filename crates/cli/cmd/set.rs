@@ -87,10 +87,12 @@ fn same(a: &Node, b: &Node) -> bool {
     }
 }
 
-/// Decrypt `file`, let `change` edit the plaintext, re-encrypt quietly and
-/// write back in place. `change` returns `None` for "nothing to do".
+/// Decrypt `file` (read as `input`), let `change` edit the plaintext,
+/// re-encrypt quietly and write back in place. `change` returns `None` for
+/// "nothing to do".
 fn update(
     file: &str,
+    input: io::Input,
     types: (Option<String>, Option<String>),
     ignore_mac: bool,
     order: Option<&str>,
@@ -101,7 +103,6 @@ fn update(
         output_type,
         ..IoArgs::file(true, input_type)
     };
-    let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
     let format = io::input_format(&io_args, &input)?;
     let out_format = io::output_format(&io_args, format)?;
     let enc =
@@ -143,12 +144,7 @@ fn update(
 }
 
 fn parse_plain(syntax: &dyn Syntax, plain: &str) -> Result<sops_like_format::Parsed> {
-    syntax.parse(plain).map_err(|e| {
-        Failure::new(
-            code::ERROR_DUMPING_TREE,
-            format!("the decrypted document does not parse: {e}"),
-        )
-    })
+    syntax.parse(plain).map_err(Failure::decrypted_parse)
 }
 
 pub fn run_set(args: SetArgs) -> Result<()> {
@@ -208,8 +204,10 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         ));
     }
     let value = json_node(&json);
+    let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
     update(
         &args.file,
+        input,
         (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
@@ -308,9 +306,9 @@ pub fn run_unset(args: UnsetArgs) -> Result<()> {
     if io::is_binary(&IoArgs::file(true, args.input_type.clone()), &input) {
         return unset_binary(&args, &path, &input);
     }
-    drop(input);
     update(
         &args.file,
+        input,
         (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
