@@ -73,8 +73,7 @@ pub enum Command {
     /// Serve this machine's keys to sops and sops-like elsewhere (gRPC, as `sops keyservice`).
     Keyservice(KeyserviceServeArgs),
     /// Add or delete key groups of a file.
-    #[command(subcommand)]
-    Groups(GroupsCommand),
+    Groups(GroupsArgs),
     /// Name teammates' recipients in .sops-like.yaml and update the files they can read.
     #[command(subcommand)]
     Recipients(RecipientsCommand),
@@ -123,6 +122,13 @@ pub struct RecipientsRemoveArgs {
     /// Keep the data keys (the removed person has seen them).
     #[arg(long)]
     pub no_rotate: bool,
+}
+
+/// `groups`: with no subcommand it prints its help and exits 0, as sops does.
+#[derive(Args, Debug)]
+pub struct GroupsArgs {
+    #[command(subcommand)]
+    pub command: Option<GroupsCommand>,
 }
 
 /// `groups add` / `groups delete`.

@@ -158,10 +158,11 @@ pub fn output_format(io: &IoArgs, input: Format) -> Result<Format> {
     }
 }
 
-/// The output format as sops picks it for a command that rewrites an
-/// encrypted file (`rotate`): `--output-type`, else the format of the
-/// name (`--filename-override`, else the file's), else `input`'s. So
-/// `--filename-override x.json --input-type yaml` writes JSON, as in sops.
+/// The output format as sops picks it for `encrypt`, `decrypt` and
+/// `rotate`: `--output-type`, else the format of the name
+/// (`--filename-override`, else the file's), else `input`'s (stdin, or a
+/// name with no known extension, where sops would write its binary form).
+/// So `decrypt --input-type yaml x.json` writes JSON, as in sops.
 pub fn output_format_by_name(io: &IoArgs, input: &Input, format: Format) -> Result<Format> {
     if io.output_type.is_some() {
         return output_format(io, format);

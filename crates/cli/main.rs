@@ -138,12 +138,27 @@ fn run(command: args::Command, verbose: bool) -> exit::Result<()> {
         args::Command::Keyservice(a) => cmd::keyservice::run(a, verbose),
         args::Command::Updatekeys(a) => cmd::updatekeys::run(a),
         args::Command::Publish(a) => cmd::publish::run(a, verbose),
-        args::Command::Groups(a) => cmd::groups::run(a),
+        args::Command::Groups(a) => match a.command {
+            Some(c) => cmd::groups::run(c),
+            None => help_of("groups"),
+        },
         args::Command::Recipients(a) => cmd::recipients::run(a),
         args::Command::Set(a) => cmd::set::run_set(a),
         args::Command::Unset(a) => cmd::set::run_unset(a),
         args::Command::Completion(a) => completion(a.shell),
     }
+}
+
+/// A subcommand's help on stdout (exit 0): what sops prints for a command
+/// group given without its subcommand.
+fn help_of(name: &str) -> exit::Result<()> {
+    let mut cli = args::Cli::command();
+    cli.build();
+    let help = cli
+        .find_subcommand_mut(name)
+        .map(|c| c.render_help().to_string())
+        .unwrap_or_default();
+    io::write_stdout(help.as_bytes())
 }
 
 /// `completion SHELL`: the script for the shell, on stdout.

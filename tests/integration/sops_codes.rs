@@ -502,6 +502,12 @@ fn exit_codes_match_the_real_sops() {
             None,
         ),
         (
+            "groups, no subcommand: its help",
+            vec![],
+            vec!["groups"],
+            None,
+        ),
+        (
             "groups delete, no index",
             vec![],
             vec!["groups", "delete", "--file", "e.yaml"],

@@ -186,3 +186,57 @@ fn whole_document_floats_are_spelled_as_go_yaml_spells_them() {
     let (theirs, ours) = both(dir.path(), &enc, &[]).unwrap();
     assert_eq!((theirs.1.as_str(), ours.1.as_str()), ("a: 1\n", "a: 1.0\n"));
 }
+
+/// Without `--output-type`, the output format is the name's, as in sops:
+/// `decrypt --input-type yaml x.json` writes JSON, and `--filename-override`
+/// names the output too. (sops writes its binary form for stdin or a name
+/// with no format, and fails; sops-like writes the input type there.)
+#[test]
+fn output_format_follows_the_name_as_in_sops() {
+    let dir = tempdir();
+    let Some(enc) = sops_encrypted(dir.path(), "a.yaml", "a: 1\nb: [x, z]\n") else {
+        return;
+    };
+    let json_named = dir.path().join("enc.a.json");
+    std::fs::copy(&enc, &json_named).unwrap();
+    let (theirs, ours) = both(dir.path(), &json_named, &["--input-type", "yaml"]).unwrap();
+    assert_eq!(theirs.0, 0);
+    assert!(theirs.1.starts_with('{'), "{}", theirs.1);
+    assert_eq!(ours, theirs);
+    let args = ["--input-type", "yaml", "--filename-override", "x.json"];
+    let (theirs, ours) = both(dir.path(), &enc, &args).unwrap();
+    assert!(theirs.1.starts_with('{'), "{}", theirs.1);
+    assert_eq!(ours, theirs);
+    // encrypt too: YAML text in a .json file is encrypted as JSON.
+    let plain = dir.path().join("y.json");
+    std::fs::write(&plain, "a: 1\n").unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args([
+            "encrypt",
+            "--cipher",
+            "aes256-gcm",
+            "--age",
+            &demo_recipient(),
+        ])
+        .args(["--input-type", "yaml"])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let written = dir.path().join("written.json");
+    std::fs::write(&written, &out.stdout).unwrap();
+    assert!(out.stdout.starts_with(b"{"));
+    let (theirs, ours) = both(dir.path(), &written, &[]).unwrap();
+    assert_eq!(theirs, (0, "{\n\t\"a\": 1\n}\n".to_string()));
+    assert_eq!(ours, theirs);
+    // From stdin, or a name with no format: the input type.
+    let unknown = dir.path().join("enc.a.unknown");
+    std::fs::copy(&enc, &unknown).unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "--input-type", "yaml"])
+        .arg(&unknown)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(out.stdout, b"a: 1\nb:\n    - x\n    - z\n");
+}

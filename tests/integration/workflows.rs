@@ -1334,7 +1334,15 @@ fn output_type_converts_the_changed_file() {
     };
     let decrypt_as = |file: &Path, ty: &str| {
         let out = run_in(
-            &["decrypt", "--input-type", ty, file.to_str().unwrap()],
+            // The output is the name's format unless told (as in sops).
+            &[
+                "decrypt",
+                "--input-type",
+                ty,
+                "--output-type",
+                ty,
+                file.to_str().unwrap(),
+            ],
             None,
         );
         assert_ok(&out);

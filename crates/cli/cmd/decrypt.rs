@@ -75,7 +75,7 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
     let out_format = if binary_out {
         format
     } else {
-        io::output_format(&args.io, format)?
+        io::output_format_by_name(&args.io, &input, format)?
     };
     let file =
         engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
@@ -131,7 +131,7 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     let Ok(format) = io::input_format(&args.io, &input) else {
         return Ok(Streamed::No(None));
     };
-    if !io::output_format(&args.io, format).is_ok_and(|f| f == format) {
+    if !io::output_format_by_name(&args.io, &input, format).is_ok_and(|f| f == format) {
         return Ok(Streamed::No(None));
     }
     let Ok(mut reader) = File::open(path) else {

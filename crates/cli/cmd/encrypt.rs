@@ -58,7 +58,7 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
         return io::write_output(&args.io, &input, out.as_bytes(), Sensitivity::Encrypted);
     }
     let format = io::input_format(&args.io, &input)?;
-    let out_format = io::output_format(&args.io, format)?;
+    let out_format = io::output_format_by_name(&args.io, &input, format)?;
     // The input is used as it is (no copy) unless it is converted first.
     let converted;
     let text: &str = if out_format != format {
