@@ -646,7 +646,7 @@ pub struct ExecFileArgs {
     /// Input format: yaml, json, dotenv, toml.
     #[arg(long)]
     pub input_type: Option<String>,
-    /// Output format of the plaintext: yaml, json, dotenv, toml.
+    /// Output format of the plaintext: yaml, json, dotenv, ini, toml, binary.
     #[arg(long)]
     pub output_type: Option<String>,
     /// Comma-separated order of key types to try.

@@ -18,6 +18,7 @@ mod signals;
 mod sops_cmds;
 mod sops_codes;
 mod sops_env;
+mod sops_exec;
 mod sops_names;
 mod sops_output;
 mod sops_read;

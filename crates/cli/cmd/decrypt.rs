@@ -237,7 +237,7 @@ fn is_binary_type(t: &str) -> bool {
 
 /// A binary file's bytes as sops shows them in another format: a document
 /// whose `data` key holds them as a string.
-fn binary_as_document(to: Format, bytes: &[u8]) -> Result<Zeroizing<String>> {
+pub fn binary_as_document(to: Format, bytes: &[u8]) -> Result<Zeroizing<String>> {
     let text = std::str::from_utf8(bytes).map_err(|_| {
         Failure::new(
             code::ERROR_DUMPING_TREE,
@@ -255,7 +255,7 @@ fn binary_as_document(to: Format, bytes: &[u8]) -> Result<Zeroizing<String>> {
 
 /// `--output-type binary` for a document: its top-level `data` string, as
 /// sops's binary store writes a tree.
-fn binary_data(tree: &Tree) -> Result<Zeroizing<String>> {
+pub fn binary_data(tree: &Tree) -> Result<Zeroizing<String>> {
     let data = match tree
         .docs
         .first()

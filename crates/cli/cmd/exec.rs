@@ -6,9 +6,10 @@ use crate::args::{ExecEnvArgs, ExecFileArgs, IoArgs};
 use crate::exit::{code, Failure, Result};
 use crate::sopsfile;
 use crate::{io, keysource};
+use sops_like_format::cipher::CipherKind;
 use sops_like_format::syntax::dotenv;
 use sops_like_format::syntax::flat::flat_value;
-use sops_like_format::{engine, Entry, Format, Item, Node, Tree, Value};
+use sops_like_format::{engine, Entry, Format, Item, Node, Scalar, Tree, Value};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::process::{Command, Stdio};
 use zeroize::Zeroizing;
@@ -18,7 +19,7 @@ use zeroize::Zeroizing;
 enum Plain {
     /// The text, and the data as sops reads it (see
     /// [`sopsfile::decrypted_tree`]).
-    Text(Format, Zeroizing<String>, Tree),
+    Text(Format, Zeroizing<String>, Tree, CipherKind),
     Bytes(Zeroizing<Vec<u8>>),
 }
 
@@ -35,10 +36,13 @@ fn decrypt(file: &str, input_type: Option<String>, order: Option<&str>) -> Resul
     let plain = engine::decrypt(&enc, key.as_bytes(), false)
         .map_err(|e| Failure::engine(&input.name, e))?;
     let tree = sopsfile::decrypted_tree(&input.name, &enc, key.as_bytes(), &plain)?;
-    Ok(Plain::Text(format, plain, tree))
+    let cipher = enc.metadata.cipher_or_sops();
+    Ok(Plain::Text(format, plain, tree, cipher))
 }
 
-/// The command to run: `-- cmd args…` as given, or one string through `sh -c`.
+/// The command to run: `-- cmd args…` as given, or one string through
+/// `/bin/sh -c`, as sops runs it (so builtins, `$VAR`, `;`, `>` work in a
+/// string without spaces too).
 fn command(words: &[String], replace: Option<&str>) -> Result<Command> {
     let words: Vec<String> = match replace {
         Some(path) => words.iter().map(|w| w.replace("{}", path)).collect(),
@@ -47,8 +51,8 @@ fn command(words: &[String], replace: Option<&str>) -> Result<Command> {
     let (first, rest) = words
         .split_first()
         .ok_or_else(|| Failure::new(code::GENERIC, "no command given"))?;
-    if rest.is_empty() && first.contains(char::is_whitespace) {
-        let mut c = Command::new("sh");
+    if rest.is_empty() {
+        let mut c = Command::new("/bin/sh");
         c.arg("-c").arg(first);
         return Ok(c);
     }
@@ -151,21 +155,67 @@ fn child_result(status: std::process::ExitStatus) -> Result<()> {
     }
 }
 
+/// How [`env_vars`] reads a decrypted document.
+pub struct EnvSource<'a> {
+    pub format: Format,
+    /// The decrypted text the tree was parsed from: a number is given as
+    /// it stands there, as `decrypt` shows it.
+    pub plain: &'a str,
+    /// A .env file sops reads (`AES256_GCM`): each value exactly as sops
+    /// reads it (quotes, ` #…` and blanks kept), as sops sets it. Otherwise
+    /// a .env value gets its dotenv meaning ([`dotenv::env_value`]).
+    pub sops_env: bool,
+}
+
+/// One environment variable, and the path of the value it came from.
+struct Var {
+    name: String,
+    path: Vec<String>,
+    value: Zeroizing<String>,
+}
+
 /// Environment variables from a decrypted document's data: nested keys
 /// joined with `_` (`db: {user: x}` -> `db_user`), list items by index.
-pub fn env_vars(format: Format, tree: &Tree) -> Vec<(String, Zeroizing<String>)> {
-    let mut out = Vec::new();
-    for doc in &tree.docs {
-        flatten(format, doc, String::new(), &mut out);
+/// Only the first document of a YAML stream, as sops reads it. Two
+/// different paths that give one name (`A_B` and `A: {B: …}`) are refused;
+/// a key written twice keeps its last value, as sops.
+pub fn env_vars(src: &EnvSource<'_>, tree: &Tree) -> Result<Vec<(String, Zeroizing<String>)>> {
+    let mut vars = Vec::new();
+    if let Some(doc) = tree.docs.first() {
+        flatten(src, doc, String::new(), &mut Vec::new(), &mut vars);
     }
-    out
+    let mut seen: std::collections::HashMap<&str, &[String]> = std::collections::HashMap::new();
+    for v in &vars {
+        match seen.insert(&v.name, &v.path) {
+            Some(other) if other != v.path.as_slice() => {
+                return Err(Failure::new(
+                    code::GENERIC,
+                    format!(
+                        "{} and {} would both be the environment variable {:?}",
+                        show_path(other),
+                        show_path(&v.path),
+                        v.name
+                    ),
+                )
+                .hint("rename one of the keys: nested keys are joined with `_`"));
+            }
+            _ => {}
+        }
+    }
+    Ok(vars.into_iter().map(|v| (v.name, v.value)).collect())
+}
+
+/// A path as `--extract` writes it: `["a"][0]`.
+fn show_path(path: &[String]) -> String {
+    path.iter().map(|step| format!("[{step}]")).collect()
 }
 
 fn flatten(
-    format: Format,
+    src: &EnvSource<'_>,
     node: &Node,
     prefix: String,
-    out: &mut Vec<(String, Zeroizing<String>)>,
+    path: &mut Vec<String>,
+    out: &mut Vec<Var>,
 ) {
     let join = |k: &str| {
         if prefix.is_empty() {
@@ -175,36 +225,44 @@ fn flatten(
         }
     };
     match node {
-        Node::Alias(inner) => flatten(format, inner, prefix, out),
+        Node::Alias(inner) => flatten(src, inner, prefix, path, out),
         Node::Map(entries) => {
             for e in entries {
                 if let Entry::Pair(p) = e {
-                    let key = if format == Format::Dotenv {
-                        dotenv::env_key(&p.key).to_string()
-                    } else {
-                        p.key.clone()
-                    };
-                    if format == Format::Dotenv {
+                    // Keys as JSON strings, so that an index step differs.
+                    path.push(serde_json::Value::String(p.key.clone()).to_string());
+                    if src.format == Format::Dotenv {
+                        let key = join(dotenv::env_key(&p.key));
                         if let Node::Scalar(s) = &p.value {
                             // A typed value (`type:float`…, written by sops)
                             // as the file shows it (`8080.0`), as sops sets it.
                             let value = match &s.value {
+                                Value::Str(raw) if src.sops_env => raw.clone(),
                                 Value::Str(raw) => dotenv::env_value(raw),
                                 other => flat_value(other).unwrap_or_default(),
                             };
-                            out.push((join(&key), Zeroizing::new(value)));
-                            continue;
+                            out.push(Var {
+                                name: key,
+                                path: path.clone(),
+                                value: Zeroizing::new(value),
+                            });
+                        } else {
+                            flatten(src, &p.value, key, path, out);
                         }
+                    } else {
+                        flatten(src, &p.value, join(&p.key), path, out);
                     }
-                    flatten(format, &p.value, join(&key), out);
+                    path.pop();
                 }
             }
         }
         Node::Seq(items) => {
-            let mut i = 0;
+            let mut i = 0usize;
             for it in items {
                 if let Item::Node(n) = it {
-                    flatten(format, n, join(&i.to_string()), out);
+                    path.push(i.to_string());
+                    flatten(src, n, join(&i.to_string()), path, out);
+                    path.pop();
                     i += 1;
                 }
             }
@@ -213,11 +271,29 @@ fn flatten(
             let text = match &s.value {
                 Value::Null => String::new(),
                 Value::Bool(b) => b.to_string(),
+                // Otherwise (a tag before it) as sops spells it (`3.0`).
+                Value::Int(_) | Value::Float(_) => number_text(src.plain, s)
+                    .map_or_else(|| flat_value(&s.value).unwrap_or_default(), str::to_string),
                 other => other.sops_text().unwrap_or_default(),
             };
-            out.push((prefix, Zeroizing::new(text)));
+            out.push(Var {
+                name: prefix,
+                path: path.clone(),
+                value: Zeroizing::new(text),
+            });
         }
     }
+}
+
+/// A number as the decrypted text spells it (`1.0`, `1e-7`), when its
+/// lexeme is a bare number token (no tag, no quotes).
+fn number_text<'a>(plain: &'a str, s: &Scalar) -> Option<&'a str> {
+    let lexeme = plain.get(s.span.clone()?)?;
+    let bare = !lexeme.is_empty()
+        && lexeme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_'));
+    bare.then_some(lexeme)
 }
 
 pub fn run_env(args: ExecEnvArgs) -> Result<()> {
@@ -232,7 +308,21 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
         args.input_type.clone(),
         args.decryption_order.as_deref(),
     )? {
-        Plain::Text(format, _, tree) => env_vars(format, &tree),
+        Plain::Text(format, plain, tree, cipher) => {
+            let later = tree.docs.iter().skip(1).filter(|d| holds_data(d)).count();
+            if later > 0 {
+                eprintln!(
+                    "warning: {} is a stream of YAML documents: only the first is in the environment ({later} later document(s) with data ignored, as sops does)",
+                    args.file
+                );
+            }
+            let src = EnvSource {
+                format,
+                plain: &plain,
+                sops_env: format == Format::Dotenv && cipher == CipherKind::Aes256Gcm,
+            };
+            env_vars(&src, &tree)?
+        }
         // The binary store's one value, named as in the document.
         Plain::Bytes(bytes) => {
             let text = std::str::from_utf8(&bytes).map_err(|_| {
@@ -253,11 +343,18 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
         as_user(&mut cmd, user)?;
     }
     for (k, v) in &vars {
-        if k.is_empty() || k.contains('=') || k.contains('\0') || v.contains('\0') {
+        if k.is_empty() || k.contains('=') || k.contains('\0') {
             return Err(Failure::new(
                 code::GENERIC,
                 format!("cannot use {k:?} as an environment variable name"),
             ));
+        }
+        if v.contains('\0') {
+            return Err(Failure::new(
+                code::GENERIC,
+                format!("the value of {k} contains a NUL byte, which an environment variable cannot hold"),
+            )
+            .hint("use exec-file"));
         }
         cmd.env(k, v.as_str());
     }
@@ -280,6 +377,33 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
     run_child(cmd)
 }
 
+/// An `--output-type` of `exec-file`.
+enum Output {
+    Text(Format),
+    /// sops's binary store: the document's top-level `data` string.
+    Binary,
+}
+
+fn output_type(name: Option<&str>) -> Result<Option<Output>> {
+    let Some(t) = name else { return Ok(None) };
+    if t.eq_ignore_ascii_case("binary") {
+        return Ok(Some(Output::Binary));
+    }
+    Format::from_name(t)
+        .map(|f| Some(Output::Text(f)))
+        .ok_or_else(|| Failure::new(code::GENERIC, format!("unknown file type {t:?}")))
+}
+
+/// Whether a document of a stream holds data (a lone `---` does not).
+fn holds_data(doc: &Node) -> bool {
+    match doc {
+        Node::Scalar(s) => s.value != Value::Null,
+        Node::Map(entries) => entries.iter().any(|e| matches!(e, Entry::Pair(_))),
+        Node::Seq(items) => items.iter().any(|i| matches!(i, Item::Node(_))),
+        Node::Alias(_) => true,
+    }
+}
+
 pub fn run_file(args: ExecFileArgs) -> Result<()> {
     if args.background {
         // sops starts the command and removes the file as it exits, so the
@@ -295,23 +419,22 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
         args.input_type.clone(),
         args.decryption_order.as_deref(),
     )? {
-        Plain::Text(format, plain, tree) => {
-            let plain = match &args.output_type {
-                Some(t) => {
-                    let to = Format::from_name(t).ok_or_else(|| {
-                        Failure::new(code::GENERIC, format!("unknown file type {t:?}"))
-                    })?;
-                    if to == format {
-                        plain
-                    } else {
-                        super::decrypt::emit(to, &tree)?
-                    }
-                }
-                None => plain,
+        Plain::Text(format, plain, tree, _) => {
+            let plain = match output_type(args.output_type.as_deref())? {
+                Some(Output::Binary) => super::decrypt::binary_data(&tree)?,
+                Some(Output::Text(to)) if to != format => super::decrypt::emit(to, &tree)?,
+                _ => plain,
             };
             Zeroizing::new(plain.as_bytes().to_vec())
         }
-        Plain::Bytes(bytes) => bytes,
+        // As sops: the bytes as the string value of a `data` key.
+        Plain::Bytes(bytes) => match output_type(args.output_type.as_deref())? {
+            Some(Output::Text(to)) => {
+                let doc = super::decrypt::binary_as_document(to, &bytes)?;
+                Zeroizing::new(doc.as_bytes().to_vec())
+            }
+            _ => bytes,
+        },
     };
     let fail = |e: std::io::Error| {
         Failure::new(
