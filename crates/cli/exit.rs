@@ -77,6 +77,9 @@ impl Failure {
                 Failure::new(if is_mac { MAC_MISMATCH } else { ERROR_DECRYPTING_TREE }, format!("{file}: {e}"))
             }
             e @ EngineError::BadType { .. } => Failure::new(ERROR_DECRYPTING_TREE, format!("{file}: {e}")),
+            // Not text: the file cannot be written out (as a binary file's
+            // non-UTF-8 bytes for a text output type).
+            e @ EngineError::NotText { .. } => Failure::new(ERROR_DUMPING_TREE, format!("{file}: {e}")),
             e @ EngineError::Encrypt { .. } => Failure::new(ERROR_ENCRYPTING_TREE, format!("{file}: {e}")),
             e @ EngineError::SopsIncompatible(_) => Failure::new(ERROR_ENCRYPTING_TREE, format!("{file}: {e}")),
             e @ EngineError::Emit(_) => Failure::new(ERROR_DUMPING_TREE, format!("{file}: {e}")),

@@ -9,6 +9,7 @@ mod comment_markers;
 mod config;
 mod go_regex;
 mod in_place;
+mod ini_aes;
 mod key_groups;
 mod keyservice;
 mod kms;

@@ -81,6 +81,14 @@ pub enum EngineError {
         /// The declared type.
         ty: String,
     },
+    /// A decrypted value (or comment) is not UTF-8 text: sops's .env and
+    /// INI stores keep such bytes (a Latin-1 value), sops-like values are
+    /// text.
+    #[error("the value at {path} decrypts to bytes that are not UTF-8 text (sops keeps such bytes, sops-like values are text); decrypt the file with sops and re-encode it as UTF-8")]
+    NotText {
+        /// The key path.
+        path: String,
+    },
     /// The MAC does not match the values: the file was tampered with or
     /// edited by hand.
     #[error("MAC mismatch: the file's values do not match its MAC (tampered with or edited without sops)")]
@@ -514,7 +522,9 @@ pub fn encrypt_plaintext_to(
         Checked::Parsed(parsed) => encrypt_with(
             doc.format,
             doc.src,
-            Some(parsed),
+            // An INI file sops reads is parsed again as sops reads its
+            // comments (see `crate::syntax::ini::SopsIni`).
+            (doc.format != Format::Ini || opts.cipher != CipherKind::Aes256Gcm).then_some(parsed),
             key,
             opts.cipher,
             template,
@@ -747,7 +757,8 @@ fn type_values(
             path: aad.clone(),
             ty: enc.ty.clone(),
         };
-        let text = std::str::from_utf8(&plain).map_err(|_| bad_type())?;
+        let text =
+            std::str::from_utf8(&plain).map_err(|_| EngineError::NotText { path: aad.clone() })?;
         let value = Value::from_sops(&enc.ty, text).ok_or_else(bad_type)?;
         values.push((at, value));
     }

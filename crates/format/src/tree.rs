@@ -92,6 +92,12 @@ pub enum Attach {
     /// line (`key: [1, 2] # c`): seen before the collection's first entry,
     /// or, when the collection is a sequence item, before that item.
     Collection,
+    /// The comment lines above an INI key, as sops reads an INI file meant
+    /// for it (`AES256_GCM`): go-ini makes them the key's comment, and sops
+    /// puts a key's comment in its tree *after* the key, so sops's comment
+    /// stack sees it after the next entry (the key), and it selects the key
+    /// after that one.
+    AfterEntry,
 }
 
 /// A node of the tree.

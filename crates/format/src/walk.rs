@@ -33,7 +33,8 @@ pub struct Place<'a, 'p> {
 /// [`Attach::Collection`]) is pushed before the entry whose line it ends,
 /// as sops reads it. Leaves are still visited in source order: such a
 /// comment is visited after that entry, with the stack sops had when it
-/// reached the comment.
+/// reached the comment. An [`Attach::AfterEntry`] comment is pushed and
+/// visited right after the entry that follows it (and its line comments).
 pub fn walk<'a>(tree: &'a Tree, mut visit: impl FnMut(&Place<'a, '_>, Leaf<'a>)) {
     let mut path = Vec::new();
     for (doc, node) in tree.docs.iter().enumerate() {
@@ -138,10 +139,13 @@ impl<'a, F: FnMut(&Place<'a, '_>, Leaf<'a>)> Walker<'a, '_, F> {
             let head = trailing(elements, Attach::Collection, comment);
             self.stack.extend(head.iter().filter_map(comment));
         }
+        // Comments that sops sees after the next value.
+        let mut after: Vec<&'a Comment> = Vec::new();
         let mut i = 0;
         while let Some(e) = elements.get(i) {
             i += 1;
             match element(e) {
+                Element::Comment(c) if c.attach == Attach::AfterEntry => after.push(c),
                 Element::Comment(c) if c.attach == Attach::Collection => {
                     if head_done {
                         // Pushed by the caller, just below `base`.
@@ -194,8 +198,16 @@ impl<'a, F: FnMut(&Place<'a, '_>, Leaf<'a>)> Walker<'a, '_, F> {
                         self.leaf(in_alias, lines_at + n + 1, Leaf::Comment(c));
                     }
                     self.stack.truncate(base);
+                    for c in after.drain(..) {
+                        self.stack.push(c);
+                        self.leaf(in_alias, usize::MAX, Leaf::Comment(c));
+                    }
                 }
             }
+        }
+        for c in after {
+            self.stack.push(c);
+            self.leaf(in_alias, usize::MAX, Leaf::Comment(c));
         }
         self.stack.truncate(base);
     }

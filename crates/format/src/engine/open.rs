@@ -878,7 +878,9 @@ fn open_chunk(
         }
         opened.map_err(fail)?;
         let moved = !at_path;
-        let plain = std::str::from_utf8(&scratch).map_err(|_| bad_type())?;
+        let plain = std::str::from_utf8(&scratch).map_err(|_| EngineError::NotText {
+            path: path.to_string(),
+        })?;
         let start = buf.len();
         push_secret(&mut buf, plain);
         let plain_range = start..buf.len();

@@ -76,8 +76,10 @@ pub(crate) fn parse_encrypted(format: Format, src: &str) -> Result<Parsed, Parse
 }
 
 /// [`Syntax::parse`] of a plaintext whose values are (to be) sealed with
-/// `cipher`: a .env text for `AES256_GCM` is read line by line as sops
-/// reads it (see [`dotenv::Grammar`]); other formats parse as usual.
+/// `cipher`: for `AES256_GCM` a .env text is read line by line as sops
+/// reads it (see [`dotenv::Grammar`]), and an INI text's comment runs are
+/// read as sops reads them (see [`ini::SopsIni`]); other formats parse as
+/// usual.
 pub fn parse_plain_as(
     format: Format,
     src: &str,
@@ -91,6 +93,7 @@ pub fn parse_plain_as(
 pub fn plain_syntax(format: Format, cipher: crate::cipher::CipherKind) -> &'static dyn Syntax {
     match format {
         Format::Dotenv => dotenv::Grammar::of(cipher).syntax(),
+        Format::Ini if cipher == crate::cipher::CipherKind::Aes256Gcm => &ini::SopsIni,
         _ => format.syntax(),
     }
 }

@@ -47,7 +47,7 @@ mod tests;
 use super::flat::unflatten;
 use super::{EmitError, ParseError, Parsed, PathStep, Syntax};
 use crate::splice::Edit;
-use crate::tree::{Comment, Entry, Node, Pair, Scalar, Slot, Span, Tree, Value};
+use crate::tree::{Attach, Comment, Entry, Node, Pair, Scalar, Slot, Span, Tree, Value};
 use scan::{Kind, Line};
 
 /// The INI format.
@@ -64,79 +64,7 @@ impl Syntax for Ini {
     }
 
     fn parse(&self, src: &str) -> Result<Parsed, ParseError> {
-        let lines = scan::scan(src)?;
-        let mut sections: Vec<(String, Vec<Entry>)> = vec![(DEFAULT_SECTION.into(), Vec::new())];
-        let mut pending: Vec<Entry> = Vec::new();
-        let mut meta: Vec<(String, String)> = Vec::new();
-        let mut in_meta = false;
-        // Per [sops] section: (index of its header line, of its last line).
-        let mut meta_blocks: Vec<(usize, usize)> = Vec::new();
-        let comment = |span: &Span| {
-            Entry::Comment(Comment::new(
-                src.get(span.clone()).unwrap_or_default().to_string(),
-                Some(span.clone()),
-            ))
-        };
-        for (idx, line) in lines.iter().enumerate() {
-            match &line.kind {
-                Kind::Blank => {}
-                Kind::Comment(span) => pending.push(comment(span)),
-                Kind::Section { name } if name == META_SECTION => {
-                    flush(&mut sections, &mut pending);
-                    in_meta = true;
-                    meta_blocks.push((idx, idx));
-                }
-                Kind::Section { name } => {
-                    in_meta = false;
-                    sections.push((name.clone(), std::mem::take(&mut pending)));
-                }
-                Kind::Pair { key, value, .. } if in_meta => {
-                    // Comments inside [sops] are removed with it.
-                    pending.clear();
-                    meta.push((key.clone(), value.text.replace("\\n", "\n")));
-                    if let Some(block) = meta_blocks.last_mut() {
-                        block.1 = idx;
-                    }
-                }
-                Kind::Pair {
-                    key,
-                    value,
-                    comment: inline,
-                } => {
-                    let Some((_, entries)) = sections.last_mut() else {
-                        continue;
-                    };
-                    entries.append(&mut pending);
-                    entries.push(Entry::Pair(Pair {
-                        key: key.clone(),
-                        value: Node::Scalar(Scalar {
-                            value: Value::Str(value.text.clone()),
-                            span: Some(value.span.clone()),
-                            slot: Slot::Bare,
-                        }),
-                    }));
-                    if let Some(span) = inline {
-                        entries.push(comment(span));
-                    }
-                }
-            }
-        }
-        flush(&mut sections, &mut pending);
-        let metadata_spans = metadata_spans(src, &lines, &meta_blocks);
-        let root = Node::map(
-            sections
-                .into_iter()
-                .map(|(name, entries)| (name, Node::Map(entries))),
-        );
-        Ok(Parsed {
-            tree: Tree { docs: vec![root] },
-            metadata: (!meta_blocks.is_empty()).then(|| unflatten(meta)),
-            metadata_spans,
-            metadata_fill: Vec::new(),
-            marks: Vec::new(),
-            non_string_key: None,
-            sops_unreadable: None,
-        })
+        parse_with(src, false)
     }
 
     fn enc_lexeme(&self, _slot: Slot, enc: &str) -> String {
@@ -220,10 +148,135 @@ impl Syntax for Ini {
     }
 }
 
+/// Parse `src`. `sops`: read comments as sops reads an INI file meant for
+/// it (`AES256_GCM`, see [`SopsIni`]); otherwise one comment per line, each
+/// seen where it stands.
+fn parse_with(src: &str, sops: bool) -> Result<Parsed, ParseError> {
+    let lines = scan::scan(src)?;
+    let mut sections: Vec<(String, Vec<Entry>)> = vec![(DEFAULT_SECTION.into(), Vec::new())];
+    // The comment lines since the last key or section header.
+    let mut pending: Vec<&Line> = Vec::new();
+    let mut meta: Vec<(String, String)> = Vec::new();
+    let mut in_meta = false;
+    // Per [sops] section: (index of its header line, of its last line).
+    let mut meta_blocks: Vec<(usize, usize)> = Vec::new();
+    let comment = |span: &Span| {
+        Entry::Comment(Comment::new(
+            src.get(span.clone()).unwrap_or_default().to_string(),
+            Some(span.clone()),
+        ))
+    };
+    // The pending comment lines as entries: one per line, or, for sops,
+    // one comment for the whole run, seen by sops where `attach` says.
+    let take = |pending: &mut Vec<&Line>, attach: Attach| -> Vec<Entry> {
+        let lines = std::mem::take(pending);
+        if sops {
+            let parts: Vec<(usize, usize, usize)> = lines
+                .iter()
+                .filter_map(|l| match &l.kind {
+                    Kind::Comment(span) => {
+                        Some((scan::marker_of(src, span.start), l.end, span.end))
+                    }
+                    _ => None,
+                })
+                .collect();
+            return scan::sops_comment(src, &parts)
+                .map(|(text, span)| {
+                    Entry::Comment(Comment {
+                        text,
+                        span: Some(span),
+                        attach,
+                    })
+                })
+                .into_iter()
+                .collect();
+        }
+        lines
+            .iter()
+            .filter_map(|l| match &l.kind {
+                Kind::Comment(span) => Some(comment(span)),
+                _ => None,
+            })
+            .collect()
+    };
+    for (idx, line) in lines.iter().enumerate() {
+        match &line.kind {
+            Kind::Blank => {}
+            Kind::Comment(_) => pending.push(line),
+            Kind::Section { name } if name == META_SECTION => {
+                let run = take(&mut pending, Attach::Here);
+                flush(&mut sections, run);
+                in_meta = true;
+                meta_blocks.push((idx, idx));
+            }
+            Kind::Section { name } => {
+                in_meta = false;
+                sections.push((name.clone(), take(&mut pending, Attach::Here)));
+            }
+            Kind::Pair { key, value, .. } if in_meta => {
+                // Comments inside [sops] are removed with it.
+                pending.clear();
+                meta.push((key.clone(), value.text.replace("\\n", "\n")));
+                if let Some(block) = meta_blocks.last_mut() {
+                    block.1 = idx;
+                }
+            }
+            Kind::Pair {
+                key,
+                value,
+                comment: inline,
+            } => {
+                let run = take(&mut pending, Attach::AfterEntry);
+                let Some((_, entries)) = sections.last_mut() else {
+                    continue;
+                };
+                entries.extend(run);
+                entries.push(Entry::Pair(Pair {
+                    key: key.clone(),
+                    value: Node::Scalar(Scalar {
+                        value: Value::Str(value.text.clone()),
+                        span: Some(value.span.clone()),
+                        slot: Slot::Bare,
+                    }),
+                }));
+                if let Some(span) = inline {
+                    let sops_text = sops
+                        .then(|| {
+                            let marker = scan::marker_of(src, span.start);
+                            scan::sops_comment(src, &[(marker, span.end, span.end)])
+                        })
+                        .flatten();
+                    entries.push(match sops_text {
+                        Some((text, span)) => Entry::Comment(Comment::new(text, Some(span))),
+                        None => comment(span),
+                    });
+                }
+            }
+        }
+    }
+    let run = take(&mut pending, Attach::Here);
+    flush(&mut sections, run);
+    let metadata_spans = metadata_spans(src, &lines, &meta_blocks);
+    let root = Node::map(
+        sections
+            .into_iter()
+            .map(|(name, entries)| (name, Node::Map(entries))),
+    );
+    Ok(Parsed {
+        tree: Tree { docs: vec![root] },
+        metadata: (!meta_blocks.is_empty()).then(|| unflatten(meta)),
+        metadata_spans,
+        metadata_fill: Vec::new(),
+        marks: Vec::new(),
+        non_string_key: None,
+        sops_unreadable: None,
+    })
+}
+
 /// Attach pending comments to the last section.
-fn flush(sections: &mut [(String, Vec<Entry>)], pending: &mut Vec<Entry>) {
+fn flush(sections: &mut [(String, Vec<Entry>)], pending: Vec<Entry>) {
     if let Some((_, entries)) = sections.last_mut() {
-        entries.append(pending);
+        entries.extend(pending);
     }
 }
 
@@ -274,4 +327,63 @@ fn metadata_spans(src: &str, lines: &[Line], blocks: &[(usize, usize)]) -> Vec<S
         }
     }
     spans
+}
+
+/// INI read as sops reads a file meant for it (`AES256_GCM`): each run of
+/// comment lines (blank lines between them included) is one comment, as
+/// go-ini joins them, so that it is encrypted as one `; ENC[…]` line (sops
+/// decrypts only the first `ENC[…]` of a comment), and a run above a key
+/// is seen by the comment selectors after that key
+/// ([`Attach::AfterEntry`]), as sops's tree holds it. Everything else is
+/// [`Ini`]'s.
+pub struct SopsIni;
+
+impl Syntax for SopsIni {
+    fn name(&self) -> &'static str {
+        Ini.name()
+    }
+
+    fn parse(&self, src: &str) -> Result<Parsed, ParseError> {
+        parse_with(src, true)
+    }
+
+    fn enc_lexeme(&self, slot: Slot, enc: &str) -> String {
+        Ini.enc_lexeme(slot, enc)
+    }
+
+    fn value_lexeme(&self, slot: Slot, value: &Value) -> String {
+        Ini.value_lexeme(slot, value)
+    }
+
+    fn insert_metadata(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        meta: &Node,
+    ) -> Result<Vec<Edit>, EmitError> {
+        Ini.insert_metadata(src, parsed, meta)
+    }
+
+    fn set_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+        value: &Node,
+    ) -> Result<Vec<Edit>, EmitError> {
+        Ini.set_value(src, parsed, path, value)
+    }
+
+    fn remove_value(
+        &self,
+        src: &str,
+        parsed: &Parsed,
+        path: &[PathStep],
+    ) -> Result<Option<Vec<Edit>>, EmitError> {
+        Ini.remove_value(src, parsed, path)
+    }
+
+    fn emit(&self, tree: &Tree) -> Result<String, EmitError> {
+        Ini.emit(tree)
+    }
 }

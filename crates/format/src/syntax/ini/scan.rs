@@ -87,6 +87,40 @@ fn comment_span(src: &str, marker: usize, to: usize) -> Span {
     start..end
 }
 
+/// The comment marker (`;` or `#`) of a comment whose text span (as
+/// [`comment_span`] cuts it) starts at `text_start`.
+pub(super) fn marker_of(src: &str, text_start: usize) -> usize {
+    let before = get(src, 0..text_start).trim_end_matches(is_blank);
+    before.len().saturating_sub(1)
+}
+
+/// One comment as go-ini and sops read a run of comment lines (or an
+/// inline comment): the lines, each `(marker, line end, text end)` (the
+/// offset of its `;`/`#`, where the next line starts, where its text ends
+/// without trailing space), are joined with their line breaks (go-ini),
+/// and the leading run of the first marker and spaces is cut (sops's
+/// `stripCommentChar`). Returns that text and the span from where it starts
+/// to the end of the last line's text. The text differs from the span's
+/// bytes only when blank lines or indentation come between the lines
+/// (go-ini skips them). `None` for no lines.
+pub(super) fn sops_comment(src: &str, lines: &[(usize, usize, usize)]) -> Option<(String, Span)> {
+    let &(first, _, _) = lines.first()?;
+    let &(_, _, end) = lines.last()?;
+    let mut joined = String::new();
+    for (i, &(marker, line_end, text_end)) in lines.iter().enumerate() {
+        let to = if i + 1 == lines.len() {
+            text_end
+        } else {
+            line_end
+        };
+        joined.push_str(get(src, marker..to.max(marker)));
+    }
+    let mark = joined.chars().next().unwrap_or(';');
+    let text = joined.trim_start_matches([mark, ' ']);
+    let start = (first + (joined.len() - text.len())).min(end.max(first));
+    Some((text.to_string(), start..end.max(start)))
+}
+
 /// The end of the physical line starting at `at`: (content end before the
 /// `\n`, start of the next line).
 fn physical(src: &str, at: usize) -> (usize, usize) {

@@ -347,3 +347,82 @@ mod engine_level {
         }
     }
 }
+
+/// The comments of a [`SopsIni`] parse: (text, source of the span, attach).
+fn sops_comments(src: &str) -> Vec<(String, String, Attach)> {
+    let parsed = SopsIni.parse(src).unwrap();
+    let mut out = Vec::new();
+    walk(&parsed.tree, |_, leaf| {
+        if let Leaf::Comment(c) = leaf {
+            let span = c.span.clone().unwrap();
+            out.push((c.text.clone(), src[span].to_string(), c.attach));
+        }
+    });
+    out
+}
+
+#[test]
+fn sops_grammar_joins_comment_runs_as_go_ini() {
+    let c = |t: &str, s: &str, a| (t.to_string(), s.to_string(), a);
+    assert_eq!(
+        sops_comments("[s]\n; c1\n; c2\n; c3\na = 1\n"),
+        [c("c1\n; c2\n; c3", "c1\n; c2\n; c3", Attach::AfterEntry)]
+    );
+    // Blank lines and indentation are skipped by go-ini; a run before a
+    // header is the section's comment; sops strips `;` and spaces only.
+    assert_eq!(
+        sops_comments("; top  \r\n\n  # hash\n[s]\n;;\tx\na = 1 ;  inl\n"),
+        [
+            c("top  \r\n# hash", "top  \r\n\n  # hash", Attach::Here),
+            c("\tx", "\tx", Attach::AfterEntry),
+            c("inl", "inl", Attach::Here),
+        ]
+    );
+    // At the end of the file: one comment where it stands.
+    assert_eq!(
+        sops_comments("a = 1\n# e1\n# e2\n"),
+        [c("e1\n# e2", "e1\n# e2", Attach::Here)]
+    );
+    // sops-like's own grammar keeps one comment per line.
+    assert_eq!(Ini.parse("; c1\n; c2\na = 1\n").unwrap().tree.docs.len(), 1);
+    let mut n = 0;
+    walk(&Ini.parse("; c1\n; c2\na = 1\n").unwrap().tree, |_, l| {
+        n += usize::from(matches!(l, Leaf::Comment(_)));
+    });
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn sops_grammar_markers_select_the_key_after_the_one_below() {
+    use crate::metadata::Selector;
+    use crate::select::Decider;
+    let encrypted = |src: &str, selector: Selector| {
+        let d = Decider::new(&selector).unwrap();
+        let mut out = Vec::new();
+        walk(&SopsIni.parse(src).unwrap().tree, |place, leaf| {
+            if let Leaf::Value(_) = leaf {
+                out.push((place.path.join(":"), d.value(place.path, place.comments)));
+            }
+        });
+        out
+    };
+    let p = |k: &str, e| (k.to_string(), e);
+    let enc = || Selector::EncryptedCommentRegex("sops:enc".into());
+    assert_eq!(
+        encrypted("[db]\nh = 1\n; sops:enc\npw = 2\nuser = 3\n", enc()),
+        [p("db:h", false), p("db:pw", false), p("db:user", true)]
+    );
+    // Last key of its section: nothing; a section's comment: its first key.
+    assert_eq!(
+        encrypted(
+            "; sops:enc\n[x]\na = 1\n; sops:enc\nk = v\n[y]\nz = 1\n",
+            enc()
+        ),
+        [p("x:a", true), p("x:k", false), p("y:z", false)]
+    );
+    let clear = Selector::UnencryptedCommentRegex("sops:enc".into());
+    assert_eq!(
+        encrypted("[s]\n; sops:enc\na = 1\nb = 2\n", clear),
+        [p("s:a", true), p("s:b", false)]
+    );
+}

@@ -1,0 +1,178 @@
+//! INI files meant for sops (`AES256_GCM`), against the real sops 3.11
+//! (audit F: F1, F4, F8): comment runs are one comment for sops (go-ini
+//! joins them, sops decrypts only the first `ENC[…]` of a comment), a
+//! comment marker above a key selects the key after it (sops's tree holds
+//! a key's comment after the key), and a sops-written file with a value
+//! that is not UTF-8 is refused with a clear message, not as tampered.
+
+use crate::util::*;
+use sops_like_format::walk::{walk, Leaf};
+use sops_like_format::{Format, Value};
+use std::path::Path;
+
+fn run(c: &mut assert_cmd::Command, what: &str) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Each value of an encrypted INI file: its path and whether it is encrypted.
+fn selection(text: &str) -> Vec<(String, bool)> {
+    let parsed = Format::Ini.syntax().parse(text).unwrap();
+    let mut out = Vec::new();
+    walk(&parsed.tree, |place, leaf| {
+        if let Leaf::Value(s) = leaf {
+            let enc = matches!(&s.value, Value::Str(t) if t.starts_with("ENC["));
+            out.push((place.path.join("."), enc));
+        }
+    });
+    out
+}
+
+/// Encrypt `text` as `name` with sops and with sops-like (AES), `flags`
+/// added to both; returns (sops's file, sops-like's file), or `None`
+/// without sops.
+fn both(home: &Path, name: &str, text: &str, flags: &[&str]) -> Option<(String, String)> {
+    let plain = home.join(name);
+    std::fs::write(&plain, text).unwrap();
+    let mut c = sops(home, "age-test.txt")?;
+    c.current_dir(home)
+        .args(["-e", "--age", &demo_recipient()])
+        .args(flags)
+        .arg(&plain);
+    let theirs = run(&mut c, "sops encrypt");
+    let mut c = encrypt_aes(home);
+    c.args(flags).arg(&plain);
+    let ours = run(&mut c, "sops-like encrypt");
+    Some((theirs, ours))
+}
+
+/// `sops decrypt` of `text` written to `name`.
+fn sops_decrypt(home: &Path, name: &str, text: &str) -> Option<String> {
+    let path = home.join(name);
+    std::fs::write(&path, text).unwrap();
+    let mut c = sops(home, "age-test.txt")?;
+    c.arg("decrypt").arg(&path);
+    Some(run(&mut c, "sops decrypt"))
+}
+
+const RUNS: &[&str] = &[
+    "[s]\n; c1\n; c2\n; c3\na = 1\n",
+    "; top\n# hash\n[section]\nk = v\n",
+    "; top\n\n  # indented, after a blank line\n[s]\n;x\n;;y\n#  z  \r\nc = 3\n",
+    "a = 1\n; one\n; two\nb = 2\n[t]\n# three\n# four\nc = 3\n",
+];
+
+/// F1: sops reads every line of a comment run of a sops-like file (as
+/// its own), also after `sops set` rewrote the file.
+#[test]
+fn ini_comment_runs_are_one_comment_for_sops() {
+    let dir = tempdir();
+    let home = dir.path();
+    for (i, text) in RUNS.iter().enumerate() {
+        let Some((theirs, ours)) = both(home, &format!("r{i}.ini"), text, &[]) else {
+            return;
+        };
+        let want = sops_decrypt(home, &format!("r{i}.s.ini"), &theirs).unwrap();
+        let got = sops_decrypt(home, &format!("r{i}.l.ini"), &ours).unwrap();
+        assert_eq!(got, want, "{text:?}\n{ours}");
+        assert_eq!(
+            ours.matches("type:comment]").count(),
+            theirs.matches("type:comment]").count(),
+            "{text:?}\n{ours}"
+        );
+        // sops-like gives the comment lines back.
+        let out = decrypt_text(home, &format!("r{i}.l.ini"), &ours, &[]);
+        assert_ok(&out);
+        let back = String::from_utf8(out.stdout).unwrap();
+        for line in text
+            .lines()
+            .filter(|l| l.trim_start().starts_with([';', '#']))
+        {
+            assert!(back.contains(line.trim()), "{line:?} lost: {back}");
+        }
+    }
+    // `sops set` keeps them.
+    let path = home.join("set.ini");
+    std::fs::write(&path, RUNS[0]).unwrap();
+    let mut c = encrypt_aes(home);
+    c.args(["-i"]).arg(&path);
+    run(&mut c, "sops-like encrypt -i");
+    let mut c = sops(home, "age-test.txt").unwrap();
+    c.arg("set").arg(&path).args([r#"["s"]["b"]"#, r#""2""#]);
+    run(&mut c, "sops set");
+    let mut c = cmd(home, Some("age-test.txt"));
+    c.arg("decrypt").arg(&path);
+    let back = run(&mut c, "sops-like decrypt");
+    assert!(back.contains("c1\n; c2\n; c3"), "{back}");
+}
+
+const MARKED: &[&str] = &[
+    "[db]\nhost = h\n; sops:enc\npassword = secret\nuser = admin\n",
+    "[x]\na = 1\n; sops:enc\nk = v\n",
+    "; sops:enc\n[s]\na = 1\nb = 2\n",
+    "[s]\n; sops:enc\na = 1\nb = 2\nc = 3\n",
+    "top = 1\n; note\n; sops:enc\nnext = 2\nlast = 3\n[t]\nk = v ; sops:enc\nl = w\n",
+];
+
+/// F4: a marker comment selects in a sops-like AES file what it selects
+/// for sops (the key after the one below the marker), and sops reads it.
+#[test]
+fn ini_comment_markers_select_what_sops_selects() {
+    let dir = tempdir();
+    let home = dir.path();
+    for flag in ["--encrypted-comment-regex", "--unencrypted-comment-regex"] {
+        for (i, text) in MARKED.iter().enumerate() {
+            let name = format!("m{i}{}.ini", flag.len());
+            let Some((theirs, ours)) = both(home, &name, text, &[flag, "sops:enc"]) else {
+                return;
+            };
+            assert_eq!(
+                selection(&ours),
+                selection(&theirs),
+                "{flag} {text:?}\n{ours}\n--- sops:\n{theirs}"
+            );
+            let want = sops_decrypt(home, "s.ini", &theirs).unwrap();
+            assert_eq!(sops_decrypt(home, "l.ini", &ours).unwrap(), want);
+        }
+    }
+}
+
+/// F8: a value sops stored as bytes that are not UTF-8 (a Latin-1 .env or
+/// INI file) is refused with a message that says so and exit 4, not as a
+/// tampered file (25).
+#[test]
+fn non_utf8_values_of_sops_files_are_refused_clearly() {
+    let dir = tempdir();
+    let home = dir.path();
+    for (name, bytes) in [
+        ("l1.env", &b"A=caf\xe9\nB=ok\n"[..]),
+        ("l1.ini", &b"[s]\na = caf\xe9\n"[..]),
+    ] {
+        let plain = home.join(name);
+        std::fs::write(&plain, bytes).unwrap();
+        let Some(mut c) = sops(home, "age-test.txt") else {
+            return;
+        };
+        c.args(["encrypt", "--age", &demo_recipient()]).arg(&plain);
+        let enc = c.output().unwrap();
+        assert!(enc.status.success());
+        let path = home.join(format!("enc.{name}"));
+        std::fs::write(&path, &enc.stdout).unwrap();
+        for args in [&["decrypt"][..], &["decrypt", "--output-type", "json"]] {
+            let out = cmd(home, Some("age-test.txt"))
+                .args(args)
+                .arg(&path)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(4), "{name} {args:?}: {err}");
+            assert!(err.contains("not UTF-8"), "{name}: {err}");
+            assert!(!err.contains("caf"), "{name}: {err}");
+        }
+    }
+}
