@@ -186,3 +186,43 @@ fn shamir_threshold_flag_zero_is_not_given() {
     assert!(after.contains("shamir_threshold: 2"), "{after}");
     assert_eq!(after.matches("recipient:").count(), 4, "{after}");
 }
+
+/// A file whose `shamir_threshold` exceeds its number of groups fails with
+/// that reason only: no hint about SOPS_AGE_KEY_FILE, which is set and works.
+#[test]
+fn impossible_threshold_has_no_missing_key_hint() {
+    let dir = tempdir();
+    let f = dir.path().join("g.yaml");
+    std::fs::write(&f, "a: 1\n").unwrap();
+    let run = |args: &[&str]| {
+        cmd(dir.path(), Some("age-test.txt"))
+            .args(args)
+            .arg(&f)
+            .output()
+            .unwrap()
+    };
+    assert_ok(&run(&["encrypt", "-i", "--age", &demo_recipient()]));
+    assert_ok(&run(&[
+        "groups",
+        "add",
+        "-i",
+        "--age",
+        &demo_recipient(),
+        "--file",
+    ]));
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains("shamir_threshold: 2"), "{text}");
+    std::fs::write(
+        &f,
+        text.replace("shamir_threshold: 2", "shamir_threshold: 5"),
+    )
+    .unwrap();
+    let out = run(&["decrypt"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(128), "{err}");
+    assert!(
+        err.contains("invalid shamir threshold 5 for 2 key groups"),
+        "{err}"
+    );
+    assert!(!err.contains("SOPS_AGE_KEY_FILE"), "{err}");
+}
