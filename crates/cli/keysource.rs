@@ -204,7 +204,7 @@ pub fn stored_id(k: &MasterKey) -> String {
 
 /// The key services, configured from the environment as sops does:
 /// `VAULT_TOKEN` or `~/.vault-token`, `VAULT_NAMESPACE`,
-/// `AWS_ENDPOINT_URL_KMS` / `AWS_ENDPOINT_URL` (credentials: the AWS
+/// AWS: aws-config resolves endpoints and credentials (the AWS
 /// default chain), `SOPS_GPG_EXEC`, `GNUPGHOME`; GCP: `GOOGLE_OAUTH_ACCESS_TOKEN`,
 /// `GOOGLE_CREDENTIALS` (JSON text or a path), else application default
 /// credentials, endpoint `SOPS_GCP_KMS_ENDPOINT` (ours); Azure:
