@@ -295,6 +295,14 @@ pub struct KeyserviceArgs {
     pub keyservice: Vec<String>,
 }
 
+/// The value of `--shamir-secret-sharing-threshold` as sops takes it: the
+/// flag's default is 0 and 0 means "not given" (the rule's or the file's
+/// threshold applies), so `--shamir-secret-sharing-threshold 0` is no
+/// threshold rather than a literal 0.
+pub fn shamir_threshold(flag: Option<usize>) -> Option<usize> {
+    flag.filter(|t| *t != 0)
+}
+
 /// Master keys for a new file.
 #[derive(Args, Debug, Clone, Default)]
 pub struct KeyArgs {

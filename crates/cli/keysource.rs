@@ -179,23 +179,32 @@ pub fn spec_recipient(spec: &KeySpec) -> Result<KeyRecipient> {
 pub fn recipient_id(r: &KeyRecipient) -> String {
     match r {
         KeyRecipient::Age(a) => a.as_str().to_string(),
-        KeyRecipient::Service(s) => format!("{}:{}", s.kind(), s.id()),
+        KeyRecipient::Service(s) => format!("{}:{}", s.kind(), s.identity()),
         _ => String::new(),
     }
+}
+
+/// An id of [`recipient_id`] / [`stored_id`] as sops shows it (updatekeys
+/// diffs): without the `kind:` prefix of a service key.
+pub fn shown_id(id: &str) -> &str {
+    ["kms:", "hc_vault:", "pgp:", "gcp_kms:", "azure_kv:"]
+        .iter()
+        .find_map(|p| id.strip_prefix(p))
+        .unwrap_or(id)
 }
 
 /// The same id for a key stored in a file.
 pub fn stored_id(k: &MasterKey) -> String {
     let key = to_keys_key(k);
     match key.service_key() {
-        Some(s) => format!("{}:{}", s.kind(), s.id()),
+        Some(s) => format!("{}:{}", s.kind(), s.identity()),
         None => key.id().to_string(),
     }
 }
 
 /// The key services, configured from the environment as sops does:
 /// `VAULT_TOKEN` or `~/.vault-token`, `VAULT_NAMESPACE`,
-/// `AWS_ENDPOINT_URL_KMS` / `AWS_ENDPOINT_URL` (credentials: the AWS
+/// AWS: aws-config resolves endpoints and credentials (the AWS
 /// default chain), `SOPS_GPG_EXEC`, `GNUPGHOME`; GCP: `GOOGLE_OAUTH_ACCESS_TOKEN`,
 /// `GOOGLE_CREDENTIALS` (JSON text or a path), else application default
 /// credentials, endpoint `SOPS_GCP_KMS_ENDPOINT` (ours); Azure:
@@ -260,7 +269,10 @@ fn base_services() -> Services {
             namespace: env("VAULT_NAMESPACE"),
         },
         aws: AwsConfig {
-            endpoint_url: env("AWS_ENDPOINT_URL_KMS").or_else(|| env("AWS_ENDPOINT_URL")),
+            // aws-config resolves the endpoints per service, as the Go SDK
+            // does for sops: AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL_STS,
+            // AWS_ENDPOINT_URL, the profile, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS.
+            endpoint_url: None,
             credentials: None,
             role_session_name: Some(format!("sops@{host}")),
         },
@@ -471,8 +483,14 @@ pub fn data_key(meta: &Metadata, name: &str, order: Option<&str>) -> Result<Data
         .map(|g| KeyGroup(g.iter().map(to_keys_key).collect()))
         .collect();
     decrypt_data_key_via(&groups, meta.shamir_threshold, &ids, &services(), &order, remotes()).map_err(|e| {
-        Failure::new(code::COULD_NOT_RETRIEVE_KEY, format!("{name}: could not retrieve the data key:\n{e}"))
-            .hint("set SOPS_AGE_KEY_FILE to an identity file for one of the recipients above (or the credentials of a KMS key listed)")
+        let failure = Failure::new(code::COULD_NOT_RETRIEVE_KEY, format!("{name}: could not retrieve the data key:\n{e}"));
+        // The hint is for a key that is missing, not for a file whose
+        // metadata is broken (a threshold its groups cannot meet).
+        match e {
+            sops_like_keys::UnwrapError::NotEnoughKeys(_) => failure
+                .hint("set SOPS_AGE_KEY_FILE to an identity file for one of the recipients above (or the credentials of a KMS key listed)"),
+            _ => failure,
+        }
     })
 }
 
@@ -533,6 +551,25 @@ fn decryption_order(order: Option<&str>) -> Result<Vec<String>> {
 /// The keys of an existing file as recipients, by group, with `add`
 /// appended to the first group and the keys whose id is in `rm` removed
 /// (an id the file does not have is skipped with a warning, as in sops).
+/// Whether `--rm-*` value `r` names key `k`: its id (`kind:` prefix
+/// optional). `--rm-kms ARN` removes the key whatever its role, context or
+/// profile (sops only removes on a match of all four; the friendlier rule
+/// is kept), and a Vault URI is compared as (address, engine, key).
+fn removes(k: &KeyRecipient, r: &str) -> bool {
+    let id = recipient_id(k);
+    if id == r || id.strip_suffix(r).is_some_and(|p| p.ends_with(':')) {
+        return true;
+    }
+    match k {
+        KeyRecipient::Service(ServiceKey::Kms(key)) => AwsKmsKey::parse(r)
+            .is_ok_and(|p| p.arn == key.arn && (p.role.is_empty() || p.role == key.role)),
+        KeyRecipient::Service(ServiceKey::HcVault(key)) => {
+            VaultKey::parse(r).is_ok_and(|p| p == *key)
+        }
+        _ => false,
+    }
+}
+
 pub fn recipients_of(
     meta: &Metadata,
     add: Vec<KeyRecipient>,
@@ -572,7 +609,7 @@ pub fn recipients_of(
     for r in rm {
         let before: usize = groups.iter().map(Vec::len).sum();
         for g in &mut groups {
-            g.retain(|k| recipient_id(k) != *r && !recipient_id(k).ends_with(&format!(":{r}")));
+            g.retain(|k| !removes(k, r));
         }
         // Absent: nothing to remove, as in sops (an off-boarding loop over
         // many files must not stop at one the leaver could not read).

@@ -116,3 +116,113 @@ fn recipients_remove_refuses_to_empty_a_key_group() {
     );
     assert_eq!(files(dir.path()), before);
 }
+
+/// `--shamir-secret-sharing-threshold 0` means "not given", as in sops
+/// (the flag's default is 0): the rule's threshold applies on encrypt and
+/// the file's on `groups add`; a literal `shamir_threshold: 0` (every group
+/// needed, and a file sops misreads) is never written.
+#[test]
+fn shamir_threshold_flag_zero_is_not_given() {
+    let dir = tempdir();
+    let recipients = ["age-test.txt", "age-test-2.txt", "age-test-3.txt"].map(recipient_of);
+    let config = format!(
+        "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n{}",
+        recipients
+            .iter()
+            .map(|r| format!("      - age: [{r}]\n"))
+            .collect::<String>()
+    );
+    std::fs::write(dir.path().join(".sops.yaml"), config).unwrap();
+    std::fs::write(dir.path().join("p.yaml"), "a: 1\nb: secret\n").unwrap();
+    let out = cmd(dir.path(), None)
+        .args(["encrypt", "--cipher", "aes256-gcm"])
+        .args(["--filename-override", "f.yaml"])
+        .args(["--shamir-secret-sharing-threshold", "0", "p.yaml"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("shamir_threshold: 2"), "{text}");
+    let f = dir.path().join("f.yaml");
+    std::fs::write(&f, &text).unwrap();
+    // Two of the three groups suffice, with either tool.
+    let two: String = ["age-test.txt", "age-test-2.txt"]
+        .iter()
+        .map(|k| std::fs::read_to_string(key(k)).unwrap())
+        .collect();
+    let out = cmd(dir.path(), None)
+        .env("SOPS_AGE_KEY", &two)
+        .arg("decrypt")
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+        let out = sops
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env("SOPS_AGE_KEY", &two)
+            .arg("decrypt")
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(out.stdout, b"a: 1\nb: secret\n");
+    }
+    // groups add with 0 keeps the file's threshold.
+    let all: String = ["age-test.txt", "age-test-2.txt", "age-test-3.txt"]
+        .iter()
+        .map(|k| std::fs::read_to_string(key(k)).unwrap())
+        .collect();
+    let out = cmd(dir.path(), None)
+        .env("SOPS_AGE_KEY", &all)
+        .args(["groups", "add", "-i", "--file"])
+        .arg(&f)
+        .args(["--age", &recipients[0]])
+        .args(["--shamir-secret-sharing-threshold", "0"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let after = std::fs::read_to_string(&f).unwrap();
+    assert!(after.contains("shamir_threshold: 2"), "{after}");
+    assert_eq!(after.matches("recipient:").count(), 4, "{after}");
+}
+
+/// A file whose `shamir_threshold` exceeds its number of groups fails with
+/// that reason only: no hint about SOPS_AGE_KEY_FILE, which is set and works.
+#[test]
+fn impossible_threshold_has_no_missing_key_hint() {
+    let dir = tempdir();
+    let f = dir.path().join("g.yaml");
+    std::fs::write(&f, "a: 1\n").unwrap();
+    let run = |args: &[&str]| {
+        cmd(dir.path(), Some("age-test.txt"))
+            .args(args)
+            .arg(&f)
+            .output()
+            .unwrap()
+    };
+    assert_ok(&run(&["encrypt", "-i", "--age", &demo_recipient()]));
+    assert_ok(&run(&[
+        "groups",
+        "add",
+        "-i",
+        "--age",
+        &demo_recipient(),
+        "--file",
+    ]));
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains("shamir_threshold: 2"), "{text}");
+    std::fs::write(
+        &f,
+        text.replace("shamir_threshold: 2", "shamir_threshold: 5"),
+    )
+    .unwrap();
+    let out = run(&["decrypt"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(128), "{err}");
+    assert!(
+        err.contains("invalid shamir threshold 5 for 2 key groups"),
+        "{err}"
+    );
+    assert!(!err.contains("SOPS_AGE_KEY_FILE"), "{err}");
+}

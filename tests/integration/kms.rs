@@ -683,3 +683,276 @@ fn unreachable_kms_is_exit_1_with_a_readable_message() {
         assert!(!err.contains(debug), "{err}");
     }
 }
+
+/// A KMS key is its ARN, role, encryption context and profile together, as
+/// sops compares them (`ARN+ROLE|k:v|profile`): `updatekeys` applies a
+/// context added by the rule (and shows it as sops does), and `rotate
+/// --add-kms ARN+ROLE` adds the role-bearing key next to the plain one.
+#[test]
+fn kms_keys_differ_by_context_and_role() {
+    let Some(moto) = Moto::start() else { return };
+    let arn = moto.create_key();
+    let dir = tempdir();
+    let aws = |c: assert_cmd::Command| {
+        let mut c = with_aws(c, &moto.url);
+        c.env("AWS_ENDPOINT_URL_STS", &moto.url);
+        c
+    };
+    std::fs::write(dir.path().join("p.yaml"), "a: 1\nb: secret\n").unwrap();
+    std::fs::write(
+        dir.path().join(".sops.yaml"),
+        format!("creation_rules:\n  - kms: {arn}\n"),
+    )
+    .unwrap();
+    let out = aws(cmd(dir.path(), None))
+        .args(["encrypt", "--cipher", "aes256-gcm"])
+        .args(["--filename-override", "f.yaml", "p.yaml"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let f = dir.path().join("f.yaml");
+    std::fs::write(&f, &out.stdout).unwrap();
+    std::fs::write(
+        dir.path().join(".sops.yaml"),
+        format!("creation_rules:\n  - key_groups:\n    - kms:\n      - arn: {arn}\n        context: {{x: y}}\n"),
+    )
+    .unwrap();
+    let out = aws(cmd(dir.path(), None))
+        .args(["updatekeys", "-y", "f.yaml"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains(&format!("+++ {arn}|x:y\n")) && shown.contains(&format!("--- {arn}\n")),
+        "{shown}"
+    );
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains("context:\n            x: \"y\"\n"), "{text}");
+    assert_eq!(text.matches("arn: arn:aws:kms").count(), 1, "{text}");
+    // Now up to date.
+    let out = aws(cmd(dir.path(), None))
+        .args(["updatekeys", "-y", "f.yaml"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), text);
+    // The same ARN with a role is another key.
+    let out = aws(cmd(dir.path(), None))
+        .args(["rotate", "-i", "--add-kms"])
+        .arg(format!("{arn}+arn:aws:iam::123456789012:role/r"))
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert_eq!(text.matches("arn: arn:aws:kms").count(), 2, "{text}");
+    assert!(
+        text.contains("role: arn:aws:iam::123456789012:role/r"),
+        "{text}"
+    );
+    let out = aws(cmd(dir.path(), None))
+        .arg("decrypt")
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(out.stdout, b"a: 1\nb: secret\n");
+    if let Some(s) = sops(dir.path(), "age-test.txt") {
+        let out = aws(s).arg("decrypt").arg(&f).output().unwrap();
+        assert_ok(&out);
+        assert_eq!(out.stdout, b"a: 1\nb: secret\n");
+    }
+}
+
+/// A key with a role: AssumeRole goes to the STS endpoint
+/// (`AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`), never to the KMS one
+/// (`AWS_ENDPOINT_URL_KMS`), as in sops.
+#[test]
+fn assume_role_uses_the_sts_endpoint_not_the_kms_one() {
+    let Some(moto) = Moto::start() else { return };
+    let arn = moto.create_key();
+    let dir = tempdir();
+    let f = dir.path().join("r.yaml");
+    std::fs::write(&f, "a: 1\n").unwrap();
+    let key = format!("{arn}+arn:aws:iam::123456789012:role/r");
+    let run = |c: assert_cmd::Command, sts: Option<&str>, args: &[&str]| {
+        let mut c = with_aws(c, &moto.url);
+        // The shared endpoint is dead: only a service-specific one works.
+        c.env("AWS_ENDPOINT_URL", "http://127.0.0.1:1");
+        if let Some(sts) = sts {
+            c.env("AWS_ENDPOINT_URL_STS", sts);
+        }
+        c.args(args).arg(&f).output().unwrap()
+    };
+    let out = run(
+        cmd(dir.path(), None),
+        Some(&moto.url),
+        &["encrypt", "-i", "--cipher", "aes256-gcm", "--kms", &key],
+    );
+    assert_ok(&out);
+    assert_ok(&run(cmd(dir.path(), None), Some(&moto.url), &["decrypt"]));
+    // Without AWS_ENDPOINT_URL_STS, STS is AWS_ENDPOINT_URL (dead): the
+    // KMS endpoint is not used for it.
+    let out = run(cmd(dir.path(), None), None, &["decrypt"]);
+    assert_eq!(
+        out.status.code(),
+        Some(128),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if let Some(s) = sops(dir.path(), "age-test.txt") {
+        assert_ok(&run(s, Some(&moto.url), &["decrypt"]));
+        let s = sops(dir.path(), "age-test.txt").unwrap();
+        assert_eq!(run(s, None, &["decrypt"]).status.code(), Some(128));
+    }
+}
+
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` turns the configured endpoint
+/// URLs off, as the AWS SDKs define it: the call does not go to moto.
+#[test]
+fn ignore_configured_endpoint_urls_is_honoured() {
+    let Some(moto) = Moto::start() else { return };
+    let arn = moto.create_key();
+    let dir = tempdir();
+    let f = dir.path().join("f.yaml");
+    std::fs::write(&f, "a: 1\n").unwrap();
+    let out = with_aws(cmd(dir.path(), None), &moto.url)
+        .args(["encrypt", "-i", "--cipher", "aes256-gcm", "--kms", &arn])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let out = with_aws(cmd(dir.path(), None), &moto.url)
+        .env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+        .arg("decrypt")
+        .arg(&f)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(128), "{err}");
+    assert!(err.contains("kms.us-east-1"), "{err}");
+    assert!(!err.contains(&moto.url), "{err}");
+}
+
+/// A key's `aws_profile` is used even when AWS_ACCESS_KEY_ID is set (as the
+/// Go SDK does for an explicit profile), and a profile that does not exist
+/// is an error rather than "no profile".
+#[test]
+fn aws_profile_wins_over_env_credentials_and_must_exist() {
+    let Some(moto) = Moto::start() else { return };
+    let arn = moto.create_key();
+    let dir = tempdir();
+    let home = dir.path();
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    let marker = home.join("marker");
+    let script = home.join("credproc.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho used >> '{}'\necho '{{\"Version\":1,\"AccessKeyId\":\"test\",\"SecretAccessKey\":\"test\"}}'\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::write(
+        home.join(".aws/config"),
+        format!(
+            "[profile p2]\nregion = us-east-1\ncredential_process = {}\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+    let f = home.join("f.yaml");
+    std::fs::write(&f, "a: 1\n").unwrap();
+    let out = with_aws(cmd(home, None), &moto.url)
+        .args(["encrypt", "--cipher", "aes256-gcm", "--kms", &arn])
+        .args(["--aws-profile", "p2"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(marker.exists(), "the profile's credentials were not used");
+    let enc = home.join("f.enc.yaml");
+    std::fs::write(&enc, &out.stdout).unwrap();
+    std::fs::remove_file(&marker).unwrap();
+    let out = with_aws(cmd(home, None), &moto.url)
+        .arg("decrypt")
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(
+        marker.exists(),
+        "decrypt did not use the file's aws_profile"
+    );
+    let out = with_aws(cmd(home, None), &moto.url)
+        .args(["encrypt", "--cipher", "aes256-gcm", "--kms", &arn])
+        .args(["--aws-profile", "nosuch"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("failed to get shared config profile, nosuch"),
+        "{err}"
+    );
+    if let Some(s) = sops(home, "age-test.txt") {
+        let out = with_aws(s, &moto.url)
+            .args(["encrypt", "--kms", &arn, "--aws-profile", "nosuch"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+    }
+}
+
+/// A Vault transit URI with a trailing `/` is the same key, as in sops: on
+/// the command line, in `.sops.yaml` (where refusing it broke every
+/// command reading the config) and for `--rm-hc-vault-transit`.
+#[test]
+fn vault_transit_uri_with_a_trailing_slash() {
+    let Some(bao) = Bao::start() else { return };
+    let dir = tempdir();
+    let uri = format!("{}/", bao.key_uri());
+    let f = dir.path().join("f.yaml");
+    std::fs::write(&f, "a: 1\n").unwrap();
+    let out = with_vault(cmd(dir.path(), None))
+        .args(["encrypt", "-i", "--cipher", "aes256-gcm"])
+        .args(["--age", &demo_recipient(), "--hc-vault-transit", &uri])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains("key_name: sops\n"), "{text}");
+    let out = with_vault(cmd(dir.path(), Some("age-test.txt")))
+        .args(["rotate", "-i", "--rm-hc-vault-transit", &uri])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(!std::fs::read_to_string(&f).unwrap().contains("hc_vault"));
+    // A rule with such a URI does not break the config for other files.
+    let cfg = dir.path().join("cfg");
+    std::fs::create_dir(&cfg).unwrap();
+    std::fs::write(
+        cfg.join(".sops.yaml"),
+        format!(
+            "creation_rules:\n  - path_regex: only-this\\.yaml$\n    hc_vault_transit_uri: {uri}\n  - age: {}\n",
+            demo_recipient()
+        ),
+    )
+    .unwrap();
+    std::fs::write(cfg.join("p.yaml"), "a: 1\n").unwrap();
+    let out = with_vault(cmd(&cfg, None))
+        .args(["encrypt", "--filename-override", "x.yaml", "p.yaml"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+}

@@ -27,6 +27,7 @@ fn change(
     threshold: Option<usize>,
     edit: impl FnOnce(&mut Vec<Vec<KeyRecipient>>) -> Result<()>,
 ) -> Result<()> {
+    let threshold = crate::args::shamir_threshold(threshold);
     let io_args = IoArgs::file(in_place, None);
     let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
     // Any encrypted file, a binary-store one included (a name with no

@@ -88,7 +88,10 @@ pub fn new_file(
     };
     let cli_keys = keysource::cli_keys(keys)?;
     let (groups, threshold) = if !cli_keys.is_empty() {
-        (vec![cli_keys], keys.shamir_secret_sharing_threshold)
+        (
+            vec![cli_keys],
+            crate::args::shamir_threshold(keys.shamir_secret_sharing_threshold),
+        )
     } else if let Some(rule) = rule {
         let groups = rule_groups(rule)?;
         if groups.is_empty() || groups.iter().any(Vec::is_empty) {
@@ -104,7 +107,7 @@ pub fn new_file(
         }
         (
             groups,
-            keys.shamir_secret_sharing_threshold
+            crate::args::shamir_threshold(keys.shamir_secret_sharing_threshold)
                 .or(rule.shamir_threshold),
         )
     } else {

@@ -151,10 +151,10 @@ fn print_diff(
         out.push_str(&format!("Group {}\n", i + 1));
         for k in w {
             let mark = if h.contains(k) { "    " } else { "+++ " };
-            out.push_str(&format!("{mark}{k}\n"));
+            out.push_str(&format!("{mark}{}\n", keysource::shown_id(k)));
         }
         for k in h.iter().filter(|k| !w.contains(k)) {
-            out.push_str(&format!("--- {k}\n"));
+            out.push_str(&format!("--- {}\n", keysource::shown_id(k)));
         }
     }
     io::write_stdout(out.as_bytes())

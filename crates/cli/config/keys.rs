@@ -68,10 +68,29 @@ impl KeySpec {
             | KeySpec::GcpKms(s)
             | KeySpec::HcVault(s)
             | KeySpec::Hckms(s) => s.clone(),
-            KeySpec::Kms { arn, role, .. } => match role {
-                Some(r) => format!("{arn}+{r}"),
-                None => arn.clone(),
-            },
+            // sops's `ToString`: ARN[+ROLE][|k:v,…][|PROFILE]; two entries
+            // for one ARN with another context or profile are two keys.
+            KeySpec::Kms {
+                arn,
+                role,
+                context,
+                aws_profile,
+            } => {
+                let mut s = arn.clone();
+                if let Some(r) = role.as_deref().filter(|r| !r.is_empty()) {
+                    s = format!("{s}+{r}");
+                }
+                let mut pairs: Vec<String> =
+                    context.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                pairs.sort();
+                if !pairs.is_empty() {
+                    s = format!("{s}|{}", pairs.join(","));
+                }
+                if let Some(p) = aws_profile.as_deref().filter(|p| !p.is_empty()) {
+                    s = format!("{s}|{p}");
+                }
+                s
+            }
             KeySpec::AzureKv {
                 vault_url,
                 key,
@@ -351,12 +370,9 @@ fn gcp_key(src: &Source, id: String, at: usize, what: &str) -> Result<KeySpec, F
 
 /// `SCHEME://HOST[:PORT]/v1/ENGINE/keys/NAME`.
 fn vault_from_uri(src: &Source, uri: &str, at: usize, what: &str) -> Result<KeySpec, Failure> {
-    let ok = uri
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once("/v1/"))
-        .and_then(|(_, path)| path.rsplit_once("/keys/"))
-        .is_some_and(|(engine, key)| !engine.is_empty() && !key.is_empty() && !key.contains('/'));
-    if ok {
+    // Parsed as the command line parses it (one trailing `/` allowed, as
+    // in sops).
+    if sops_like_keys::kms::VaultKey::parse(uri).is_ok() {
         Ok(KeySpec::HcVault(uri.to_string()))
     } else {
         Err(src.error(

@@ -243,6 +243,29 @@ fn other_key_kinds_are_parsed_and_carried() {
         matches!(&g[0], KeySpec::Kms { context, .. } if context == &vec![("app".to_string(), "web".to_string()), ("env".to_string(), "prod".to_string())])
     );
     assert_eq!(g[2].id(), "https://v.vault.azure.net/keys/k/v1");
+    assert_eq!(
+        g[0].id(),
+        "arn:aws:kms:us-east-1:111:key/abc+arn:aws:iam::111:role/r|app:web,env:prod|p"
+    );
+}
+
+/// A Vault transit URI with one trailing `/` is accepted, as sops accepts
+/// it (rejecting it failed every command reading the config).
+#[test]
+fn vault_transit_uri_with_a_trailing_slash() {
+    let c = cfg("creation_rules:\n  - path_regex: only\n    hc_vault_transit_uri: http://127.0.0.1:8200/v1/transit/keys/k1/\n");
+    assert_eq!(c.rules[0].key_groups[0].len(), 1);
+    assert_eq!(c.rules[0].key_groups[0][0].kind(), "hc_vault");
+    let m = err("creation_rules:\n  - hc_vault_transit_uri: http://h/v1/transit/keys/k1//\n");
+    assert!(m.contains("is not a Vault transit URI"), "{m}");
+}
+
+/// Two `kms` entries for one ARN with different contexts are two keys (sops
+/// deduplicates on `ARN+ROLE|context|profile`); an exact repeat is one.
+#[test]
+fn kms_entries_differ_by_context_and_profile() {
+    let c = cfg("creation_rules:\n  - key_groups:\n      - kms:\n          - arn: arn:aws:kms:us-east-1:111:key/abc\n          - arn: arn:aws:kms:us-east-1:111:key/abc\n            context: {x: y}\n          - arn: arn:aws:kms:us-east-1:111:key/abc\n            context: {x: y}\n          - arn: arn:aws:kms:us-east-1:111:key/abc\n            aws_profile: p\n");
+    assert_eq!(c.rules[0].key_groups[0].len(), 3);
 }
 
 #[test]

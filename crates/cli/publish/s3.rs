@@ -4,7 +4,8 @@
 //! Region and credentials come from the AWS default chain (environment,
 //! profiles, SSO, process credentials, IMDS: `aws-config`). The endpoint
 //! is `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (or a profile's
-//! `endpoint_url`), with path-style addressing (`ENDPOINT/bucket/key`, as
+//! `endpoint_url`; none when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true), with
+//! path-style addressing (`ENDPOINT/bucket/key`, as
 //! S3-compatible servers expect); without one, AWS's virtual-hosted
 //! `https://bucket.s3.REGION.amazonaws.com/key`.
 
@@ -30,8 +31,19 @@ pub fn upload(http: &Http, bucket: &str, key: &str, body: &[u8], verbose: bool) 
         ))
         .hint("set AWS_REGION (or AWS_DEFAULT_REGION, or `region` in the AWS profile)")
     })?;
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
-        .ok()
+    // As the SDK resolves it: AWS_ENDPOINT_URL_S3 (or the profile's
+    // `services`), else the shared one; none of them when
+    // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true.
+    let s3_key = aws_types::service_config::ServiceConfigKey::builder()
+        .service_id("S3")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok();
+    let endpoint = sdk
+        .service_config()
+        .zip(s3_key)
+        .and_then(|(c, k)| c.load_config(k))
         .filter(|e| !e.trim().is_empty())
         .or_else(|| sdk.endpoint_url().map(str::to_string));
     let url = object_url(endpoint.as_deref(), &region, bucket, key);

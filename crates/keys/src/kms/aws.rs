@@ -1,7 +1,18 @@
 //! AWS KMS, as sops uses it: `Encrypt(KeyId=arn, Plaintext, EncryptionContext)`
 //! with `enc = base64(CiphertextBlob)`, and `Decrypt(CiphertextBlob,
 //! EncryptionContext)`. The region comes from the ARN; a `role` is assumed
-//! through STS first; `aws_profile` selects a named profile.
+//! through STS first; `aws_profile` selects a named profile, whose
+//! credentials are then the only ones used (as the Go SDK does for an
+//! explicit profile: environment credentials do not win over it), and which
+//! must exist.
+//!
+//! Endpoints are the SDK's own resolution unless
+//! [`AwsConfig::endpoint_url`](super::AwsConfig::endpoint_url) is given: KMS
+//! calls go to `AWS_ENDPOINT_URL_KMS`, else `AWS_ENDPOINT_URL`, else the
+//! profile's `services` / `endpoint_url`, else the regional endpoint; STS
+//! (AssumeRole) to `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`, … — never
+//! to the KMS one. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` /
+//! `ignore_configured_endpoint_urls` turn the configured ones off.
 //!
 //! The SDK does its own bounded retries (standard mode, with our attempt
 //! count and backoff) and per-attempt timeouts; the whole call is also
@@ -29,7 +40,8 @@ pub(crate) fn wrap(
     secret: &[u8],
 ) -> Result<String, ServiceError> {
     let call = async {
-        let client = client(config, key).await?;
+        let (client, endpoint) = client(config, key).await?;
+        let fail = |cause: &str| ServiceError::new(&ServiceKey::Kms(key.clone()), &endpoint, cause);
         let out = client
             .encrypt()
             .key_id(&key.arn)
@@ -37,10 +49,10 @@ pub(crate) fn wrap(
             .set_encryption_context(context(key))
             .send()
             .await
-            .map_err(|e| fail(config, key, &error_chain(&e)))?;
+            .map_err(|e| fail(&error_chain(&e)))?;
         let blob = out
             .ciphertext_blob()
-            .ok_or_else(|| fail(config, key, "KMS returned no ciphertext"))?;
+            .ok_or_else(|| fail("KMS returned no ciphertext"))?;
         Ok(STANDARD.encode(blob.as_ref()))
     };
     bounded(rt, config, key, call)
@@ -57,17 +69,18 @@ pub(crate) fn unwrap(
         .decode(enc.trim())
         .map_err(|_| fail(config, key, "enc is not base64"))?;
     let call = async {
-        let client = client(config, key).await?;
+        let (client, endpoint) = client(config, key).await?;
+        let fail = |cause: &str| ServiceError::new(&ServiceKey::Kms(key.clone()), &endpoint, cause);
         let out = client
             .decrypt()
             .ciphertext_blob(Blob::new(blob))
             .set_encryption_context(context(key))
             .send()
             .await
-            .map_err(|e| fail(config, key, &error_chain(&e)))?;
+            .map_err(|e| fail(&error_chain(&e)))?;
         out.plaintext()
             .map(|p| Zeroizing::new(p.as_ref().to_vec()))
-            .ok_or_else(|| fail(config, key, "KMS returned no plaintext"))
+            .ok_or_else(|| fail("KMS returned no plaintext"))
     };
     bounded(rt, config, key, call)
 }
@@ -96,7 +109,7 @@ fn context(key: &AwsKmsKey) -> Option<std::collections::HashMap<String, String>>
     (!key.context.is_empty()).then(|| key.context.clone().into_iter().collect())
 }
 
-/// Where the call goes, for messages.
+/// Where the call goes, for messages before a client exists.
 fn endpoint(config: &ServiceConfig, key: &AwsKmsKey) -> String {
     match &config.aws.endpoint_url {
         Some(url) => url.clone(),
@@ -108,11 +121,48 @@ fn fail(config: &ServiceConfig, key: &AwsKmsKey, cause: &str) -> ServiceError {
     ServiceError::new(&ServiceKey::Kms(key.clone()), &endpoint(config, key), cause)
 }
 
-/// A KMS client for the key's region, profile and role.
+/// Whether the named profile is in the shared config or credentials file
+/// (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, `~/.aws/…`).
+async fn check_profile(name: &str) -> Result<(), String> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let missing = || format!("failed to get shared config profile, {name}");
+    // The default files (the type's name is deprecated, not the type).
+    match aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), None).await {
+        Ok(set) if set.get_profile(name).is_some() => Ok(()),
+        Ok(_) => Err(missing()),
+        Err(e) => Err(format!("{}: {e}", missing())),
+    }
+}
+
+/// The KMS endpoint the SDK will use, for messages: the given one, else the
+/// configured KMS one, else the configured shared one, else the regional.
+fn resolved_endpoint(
+    config: &ServiceConfig,
+    shared: &aws_config::SdkConfig,
+    region: &str,
+) -> String {
+    use aws_types::service_config::ServiceConfigKey;
+    let kms = ServiceConfigKey::builder()
+        .service_id("KMS")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok();
+    config
+        .aws
+        .endpoint_url
+        .clone()
+        .or_else(|| shared.service_config()?.load_config(kms?))
+        .or_else(|| shared.endpoint_url().map(str::to_owned))
+        .unwrap_or_else(|| format!("kms.{region}"))
+}
+
+/// A KMS client for the key's region, profile and role, and the endpoint
+/// it calls (for messages).
 async fn client(
     config: &ServiceConfig,
     key: &AwsKmsKey,
-) -> Result<aws_sdk_kms::Client, ServiceError> {
+) -> Result<(aws_sdk_kms::Client, String), ServiceError> {
     let region = key
         .region()
         .ok_or_else(|| fail(config, key, "the ARN names no region"))?;
@@ -134,9 +184,18 @@ async fn client(
         loader = loader.endpoint_url(url);
     }
     if !key.aws_profile.is_empty() {
-        loader = loader.profile_name(&key.aws_profile);
-    }
-    if let Some(c) = &config.aws.credentials {
+        check_profile(&key.aws_profile)
+            .await
+            .map_err(|cause| fail(config, key, &cause))?;
+        // The profile's credentials only: the default chain would take
+        // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY first.
+        let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(&key.aws_profile)
+            .build();
+        loader = loader
+            .profile_name(&key.aws_profile)
+            .credentials_provider(provider);
+    } else if let Some(c) = &config.aws.credentials {
         loader = loader.credentials_provider(Credentials::new(
             &c.access_key_id,
             c.secret_access_key.as_str(),
@@ -146,6 +205,7 @@ async fn client(
         ));
     }
     let shared = loader.load().await;
+    let endpoint = resolved_endpoint(config, &shared, region);
     let mut builder = aws_sdk_kms::config::Builder::from(&shared);
     if !key.role.is_empty() {
         let session = config
@@ -153,6 +213,8 @@ async fn client(
             .role_session_name
             .clone()
             .unwrap_or_else(|| "sops-like".to_owned());
+        // STS is configured from the shared config: its own endpoint
+        // (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, …), not the KMS one.
         let provider = aws_config::sts::AssumeRoleProvider::builder(&key.role)
             .session_name(session)
             .region(Region::new(region.to_owned()))
@@ -161,5 +223,5 @@ async fn client(
             .await;
         builder = builder.credentials_provider(provider);
     }
-    Ok(aws_sdk_kms::Client::from_conf(builder.build()))
+    Ok((aws_sdk_kms::Client::from_conf(builder.build()), endpoint))
 }

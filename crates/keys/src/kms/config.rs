@@ -91,11 +91,16 @@ impl fmt::Debug for VaultConfig {
 /// AWS settings.
 #[derive(Debug, Clone, Default)]
 pub struct AwsConfig {
-    /// An endpoint to use instead of the regional one (the caller's
-    /// `AWS_ENDPOINT_URL_KMS` or `AWS_ENDPOINT_URL`; tests: moto).
+    /// An endpoint for every AWS call (KMS, and STS for a key's role)
+    /// instead of the resolved ones (tests: moto). `None`: aws-config's
+    /// resolution, per service (`AWS_ENDPOINT_URL_KMS` / `_STS`, then
+    /// `AWS_ENDPOINT_URL`, then the profile's `services` / `endpoint_url`,
+    /// all turned off by `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`), else the
+    /// regional endpoint.
     pub endpoint_url: Option<String>,
     /// Fixed credentials; `None` uses aws-config's default chain (env,
-    /// profiles, SSO, instance and container roles) or the key's profile.
+    /// profiles, SSO, instance and container roles). A key with an
+    /// `aws_profile` uses that profile's credentials in either case.
     pub credentials: Option<AwsCredentials>,
     /// The STS session name when a key has a role (sops: `sops@HOSTNAME`);
     /// `None` gives `sops-like`.

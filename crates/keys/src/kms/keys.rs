@@ -49,6 +49,19 @@ impl ServiceKey {
     }
 }
 
+impl ServiceKey {
+    /// Everything that tells two keys apart, as sops compares them (its
+    /// `ToString`): for AWS KMS `ARN[+ROLE][|k:v,…][|PROFILE]` (a key with a
+    /// new role, context or profile is another key), for the others
+    /// [`ServiceKey::id`].
+    pub fn identity(&self) -> String {
+        match self {
+            Self::Kms(k) => k.identity(),
+            other => other.id(),
+        }
+    }
+}
+
 impl fmt::Display for ServiceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} key {}", self.kind(), self.id())
@@ -122,6 +135,31 @@ impl AwsKmsKey {
         self
     }
 
+    /// The key as sops names it (`ToString`): `ARN`, then `+ROLE` if it
+    /// has a role, `|k:v,k2:v2` if it has an encryption context (sorted by
+    /// key) and `|PROFILE` if it has a profile.
+    pub fn identity(&self) -> String {
+        let mut s = self.arn.clone();
+        if !self.role.is_empty() {
+            s.push('+');
+            s.push_str(&self.role);
+        }
+        if !self.context.is_empty() {
+            let pairs: Vec<String> = self
+                .context
+                .iter()
+                .map(|(k, v)| format!("{k}:{v}"))
+                .collect();
+            s.push('|');
+            s.push_str(&pairs.join(","));
+        }
+        if !self.aws_profile.is_empty() {
+            s.push('|');
+            s.push_str(&self.aws_profile);
+        }
+        s
+    }
+
     /// Returns the key with an AWS profile name.
     pub fn with_profile(mut self, profile: &str) -> Self {
         profile.clone_into(&mut self.aws_profile);
@@ -163,7 +201,8 @@ pub struct VaultKey {
 
 impl VaultKey {
     /// Parses one `--hc-vault-transit` / `SOPS_VAULT_URIS` entry:
-    /// `https://host:8200/v1/ENGINE/PATH/keys/NAME`.
+    /// `https://host:8200/v1/ENGINE/PATH/keys/NAME`, with an optional
+    /// trailing `/` (as sops).
     pub fn parse(text: &str) -> Result<Self, KeyError> {
         let text = text.trim();
         let bad = |reason: &str| invalid("Vault transit", text, reason);
@@ -179,6 +218,8 @@ impl VaultKey {
         let path = path
             .strip_prefix("/v1/")
             .ok_or_else(|| bad("the path must start with /v1/"))?;
+        // One trailing `/` is allowed, as sops trims it.
+        let path = path.strip_suffix('/').unwrap_or(path);
         let (engine, name) = path
             .rsplit_once("/keys/")
             .ok_or_else(|| bad("the path must end with /keys/NAME"))?;
@@ -365,6 +406,26 @@ mod tests {
     }
 
     #[test]
+    fn kms_identity_as_sops_names_it() {
+        let arn = "arn:aws:kms:us-east-1:1:key/a";
+        let plain = AwsKmsKey::parse(arn).unwrap();
+        assert_eq!(plain.identity(), arn);
+        let full = AwsKmsKey::parse(&format!("{arn}+arn:aws:iam::1:role/r"))
+            .unwrap()
+            .with_context(parse_encryption_context("b:2,a:1").unwrap())
+            .with_profile("p");
+        assert_eq!(
+            ServiceKey::Kms(full).identity(),
+            format!("{arn}+arn:aws:iam::1:role/r|a:1,b:2|p")
+        );
+        let ctx = plain
+            .clone()
+            .with_context(parse_encryption_context("x:y").unwrap());
+        assert_eq!(ctx.identity(), format!("{arn}|x:y"));
+        assert_eq!(plain.with_profile("p").identity(), format!("{arn}|p"));
+    }
+
+    #[test]
     fn encryption_context_pairs() {
         let c = parse_encryption_context("b:2, a:x:y").unwrap();
         assert_eq!(
@@ -391,10 +452,14 @@ mod tests {
         );
         let plain = VaultKey::parse("http://127.0.0.1:8205/v1/transit/keys/k1").unwrap();
         assert_eq!(plain.vault_address, "http://127.0.0.1:8205");
+        let slash = VaultKey::parse("http://127.0.0.1:8205/v1/transit/keys/k1/").unwrap();
+        assert_eq!(slash, plain);
         for bad in [
             "vault:8200/v1/transit/keys/a",
             "https://h/transit/keys/a",
             "https://h/v1/transit/keys/",
+            "https://h/v1/transit/keys//",
+            "https://h/v1/transit/keys/a//",
             "https://h/v1/keys/a",
             "https://h/v1/transit/a",
             "https:///v1/transit/keys/a",

@@ -5,10 +5,12 @@
 //! [`ServiceKey`] (giving the `enc` text sops stores) and unwrap an `enc`.
 //! [`Services`] is the real implementation, configured by the caller with
 //! everything that would come from the environment ([`ServiceConfig`]): this
-//! crate reads no environment variable itself. The only exception is the AWS
-//! default credential chain, which is aws-config's (env, profiles, SSO,
-//! instance and container roles) and only runs when no static credentials
-//! are given; likewise GCP application default credentials and Azure
+//! crate reads no environment variable itself. The only exception is AWS,
+//! configured by aws-config as the Go SDK configures sops: the default
+//! credential chain (env, profiles, SSO, instance and container roles; only
+//! when no static credentials are given), a key's named profile, and the
+//! per-service endpoints (`AWS_ENDPOINT_URL_KMS` / `_STS`, …) unless one is
+//! given; likewise GCP application default credentials and Azure
 //! managed identities are found by Google's and Microsoft's crates. GCP and
 //! Azure settings are given with [`Services::with_gcp`] and
 //! [`Services::with_azure`].
