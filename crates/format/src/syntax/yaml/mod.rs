@@ -14,6 +14,7 @@ mod comment_item;
 mod edit;
 mod emit;
 mod foot;
+mod goyaml;
 mod lexeme;
 mod parse;
 mod resolve;

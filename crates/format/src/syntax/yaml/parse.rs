@@ -75,7 +75,9 @@ pub(crate) fn parse(src: &str) -> Result<Output, ParseError> {
 /// metadata whose text is an `ENC[…]` value gets an empty string as its
 /// value instead of a copy of that text, which is its span in `src`.
 pub(crate) fn parse_with(src: &str, lean: bool) -> Result<Output, ParseError> {
-    super::split::parse(src, lean)
+    let mut out = super::split::parse(src, lean)?;
+    super::foot::place_as_sops(src, &mut out);
+    Ok(out)
 }
 
 /// [`parse_with`] in one go (no split into halves).
