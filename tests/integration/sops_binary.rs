@@ -69,7 +69,12 @@ fn extract_data_of_a_binary_file_is_its_bytes() {
     let Some(a) = sops_encrypt(d, &[], "a.txt") else {
         return;
     };
-    std::fs::write(d.join("a.enc"), a).unwrap();
+    std::fs::write(d.join("a.enc"), &a).unwrap();
+    // Binary input under a name with a format: that format, as sops.
+    std::fs::write(d.join("a.bin.json"), &a).unwrap();
+    std::fs::write(d.join("a.env.local"), &a).unwrap();
+    same(d, &["decrypt", "--input-type", "binary", "a.bin.json"]);
+    same(d, &["decrypt", "a.env.local"]);
     std::fs::write(d.join("b.enc"), sops_encrypt(d, &[], "b.bin").unwrap()).unwrap();
     let l = like_encrypt(d, &[], "a.txt");
     assert_ok(&l);

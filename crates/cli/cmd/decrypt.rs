@@ -303,7 +303,7 @@ fn path_of(args: &DecryptArgs) -> &str {
 }
 
 /// The output of a file the binary store reads: `--output-type`, else the
-/// format of its name (`--input-type binary x.json`: JSON, as sops), else
+/// format sops gives its name (`--input-type binary x.json`: JSON), else
 /// the binary store's own (`None`: the bytes, or a document's `data`).
 fn binary_store_output(io_args: &crate::args::IoArgs, input: &io::Input) -> Result<Option<Format>> {
     if let Some(t) = io_args.output_type.as_deref() {
@@ -317,7 +317,7 @@ fn binary_store_output(io_args: &crate::args::IoArgs, input: &io::Input) -> Resu
         .filename_override
         .as_deref()
         .or(input.path.as_ref().and_then(|p| p.to_str()));
-    Ok(name.and_then(Format::from_path))
+    Ok(name.and_then(Format::from_path_as_sops))
 }
 
 /// Decrypt a binary file (`{"data": …}`): its bytes raw (also for

@@ -171,7 +171,7 @@ fn is_binary_type(t: &str) -> bool {
 }
 
 /// The output of a file read as bytes (the binary store): `--output-type`,
-/// else the format of its name (`--input-type binary x.yaml`: YAML, as
+/// else the format sops gives its name (`--input-type binary x.yaml`: YAML, as
 /// sops), else (`None`) the binary store's JSON document, which is also
 /// what `json` writes. INI has no place for a top-level value: refused
 /// with exit 4, as sops refuses it.
@@ -184,7 +184,7 @@ fn binary_output(io_args: &crate::args::IoArgs, input: &io::Input) -> Result<Opt
                 .filename_override
                 .as_deref()
                 .or(input.path.as_ref().and_then(|p| p.to_str()));
-            name.and_then(Format::from_path)
+            name.and_then(Format::from_path_as_sops)
         }
     };
     match to {
