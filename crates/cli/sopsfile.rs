@@ -6,7 +6,7 @@
 use crate::args::IoArgs;
 use crate::exit::{Failure, Result};
 use crate::io::{self, Input};
-use sops_like_format::binary::{self, BinaryFile};
+use sops_like_format::binary::{self, BinaryFile, Stored};
 use sops_like_format::engine::{self, EncryptedFile, EngineError, KeyMaterial};
 use sops_like_format::metadata::Metadata;
 use sops_like_format::Format;
@@ -30,8 +30,11 @@ impl<'s> SopsFile<'s> {
         let fail = |e| Failure::load(&input.name, e);
         let src = input.encrypted_text()?;
         if io::is_binary(io_args, input) {
-            let file = binary::open_binary(src).map_err(fail)?;
-            return Ok(SopsFile::Binary { file, src });
+            // Any other JSON document is one to sops's binary store too.
+            return match binary::open_stored(src).map_err(fail)? {
+                Stored::Binary(file) => Ok(SopsFile::Binary { file, src }),
+                Stored::Document(file) => Ok(SopsFile::Text(file)),
+            };
         }
         let format = io::input_format(io_args, input)?;
         engine::open(format, src).map(SopsFile::Text).map_err(fail)

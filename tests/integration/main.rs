@@ -16,6 +16,7 @@ mod kms;
 mod publish;
 mod set_values;
 mod signals;
+mod sops_binary;
 mod sops_cmds;
 mod sops_codes;
 mod sops_env;

@@ -66,6 +66,21 @@ fn setup(dir: &Path, home: &Path) -> Option<()> {
     std::fs::write(dir.join("nonutf8.yaml"), b"a: \xff\xfe\n").unwrap();
     std::fs::write(dir.join("v.json"), "\"v\"").unwrap();
     std::fs::write(dir.join("p.env"), "A=1\n").unwrap();
+    // Plaintexts whose top level cannot hold the metadata (sops: 2).
+    std::fs::write(dir.join("list.yaml"), "- a\n- b\n").unwrap();
+    std::fs::write(dir.join("str.yaml"), "just a string\n").unwrap();
+    std::fs::write(dir.join("multi.yaml"), "a: 1\n---\n- x\n").unwrap();
+    std::fs::write(dir.join("null.json"), "null\n").unwrap();
+    std::fs::write(dir.join("envlike.env"), "# c\nNAME=app\n").unwrap();
+    std::fs::write(dir.join("dashes.yaml"), "---\n").unwrap();
+    std::fs::write(dir.join("a.txt"), "hello\n").unwrap();
+    let out = sops(home, "age-test.txt")?
+        .current_dir(dir)
+        .args(["encrypt", "--age", &demo_recipient(), "a.txt"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    std::fs::write(dir.join("a.bin"), &out.stdout).unwrap();
     let out = sops(home, "age-test.txt")?
         .current_dir(dir)
         .args(["encrypt", "--age", &demo_recipient(), "p.env"])
@@ -631,6 +646,115 @@ fn exit_codes_match_the_real_sops() {
             "set, .env, a list value",
             vec![],
             vec!["set", "e.env", r#"["X"]"#, "[1]"],
+            None,
+        ),
+        // A plaintext whose top level is not a mapping: sops's "Error
+        // unmarshalling file" (2), not a conversion problem (4).
+        (
+            "encrypt, a YAML list",
+            vec![],
+            vec!["encrypt", "--age", &age, "list.yaml"],
+            None,
+        ),
+        (
+            "encrypt, a YAML string",
+            vec![],
+            vec!["encrypt", "--age", &age, "str.yaml"],
+            None,
+        ),
+        (
+            "encrypt, a YAML stream with a list",
+            vec![],
+            vec!["encrypt", "--age", &age, "multi.yaml"],
+            None,
+        ),
+        (
+            "encrypt, JSON null",
+            vec![],
+            vec!["encrypt", "--age", &age, "null.json"],
+            None,
+        ),
+        (
+            "encrypt --input-type yaml of a .env text",
+            vec![],
+            vec![
+                "encrypt",
+                "--age",
+                &age,
+                "--input-type",
+                "yaml",
+                "envlike.env",
+            ],
+            None,
+        ),
+        // A lone `---` reads as {}: sops encrypts it.
+        (
+            "encrypt, a lone ---",
+            vec![],
+            vec!["encrypt", "--age", &age, "dashes.yaml"],
+            None,
+        ),
+        // A binary file is the document {"data": …} to --extract.
+        (
+            "decrypt --extract data, binary",
+            vec![],
+            vec!["decrypt", "--extract", r#"["data"]"#, "a.bin"],
+            None,
+        ),
+        (
+            "decrypt --extract another key, binary",
+            vec![],
+            vec!["decrypt", "--extract", r#"["x"]"#, "a.bin"],
+            None,
+        ),
+        (
+            "decrypt --extract a bad path, binary",
+            vec![],
+            vec!["decrypt", "--extract", r#"["data""#, "a.bin"],
+            None,
+        ),
+        // Binary input has no INI form (4); dotenv and binary it has.
+        (
+            "encrypt binary input as ini",
+            vec![],
+            vec![
+                "encrypt",
+                "--age",
+                &age,
+                "--input-type",
+                "binary",
+                "--output-type",
+                "ini",
+                "a.txt",
+            ],
+            None,
+        ),
+        (
+            "encrypt binary input as dotenv",
+            vec![],
+            vec![
+                "encrypt",
+                "--age",
+                &age,
+                "--input-type",
+                "binary",
+                "--output-type",
+                "dotenv",
+                "a.txt",
+            ],
+            None,
+        ),
+        (
+            "encrypt --output-type binary of YAML",
+            vec![],
+            vec![
+                "encrypt",
+                "--age",
+                &age,
+                "--output-type",
+                "binary",
+                "p.yaml",
+            ],
             None,
         ),
     ];

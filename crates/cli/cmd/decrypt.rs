@@ -6,6 +6,7 @@ use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
 use crate::{keysource, sopsfile, treepath};
+use sops_like_format::binary::{self, BinaryFile, Stored};
 use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::{EngineError, StreamError};
 use sops_like_format::metadata::Metadata;
@@ -42,43 +43,35 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
         Streamed::No(known) => known,
     };
     let input = io::read_input(file)?;
-    if io::is_binary(&args.io, &input) {
-        if args.extract.is_some() {
-            return Err(Failure::new(
-                code::GENERIC,
-                "--extract is not supported for binary files",
-            ));
-        }
-        let bin = sopsfile::open_binary(&input, args.decryption_order.as_deref(), args.ignore_mac)?;
-        return match args
-            .io
-            .output_type
-            .as_deref()
-            .filter(|t| !is_binary_type(t))
+    // A bad path is refused before any key is unwrapped, as in sops.
+    let steps = args.extract.as_deref().map(treepath::parse).transpose()?;
+    let steps = steps.filter(|s| !s.is_empty());
+    let binary_store = io::is_binary(&args.io, &input);
+    let (format, file) = if binary_store {
+        match binary::open_stored(input.encrypted_text()?)
+            .map_err(|e| Failure::load(&input.name, e))?
         {
-            // As sops: the bytes as the string value of a `data` key.
-            Some(t) => {
-                let out =
-                    binary_as_document(io::output_format(&args.io, Format::Json)?, &bin.plain)
-                        .map_err(|e| {
-                            e.hint(format!("{} is not text, so it has no {t} form", input.name))
-                        })?;
-                io::write_output(&args.io, &input, out.as_bytes(), Sensitivity::Plaintext)
-            }
-            None => io::write_output(&args.io, &input, &bin.plain, Sensitivity::Plaintext),
-        };
-    }
-    let format = io::input_format(&args.io, &input)?;
-    // `--output-type binary`: the document's `data` string, or with
-    // `--extract` the value as it is (a string raw).
-    let binary_out = args.io.output_type.as_deref().is_some_and(is_binary_type);
-    let out_format = if binary_out {
-        format
+            Stored::Binary(bin) => return binary_file(args, &input, &bin, steps.as_deref()),
+            // Any other JSON document: sops's binary store reads it with
+            // its JSON loader (`x.json.enc`, `--output-type binary`).
+            Stored::Document(file) => (Format::Json, file),
+        }
     } else {
-        io::output_format_by_name(&args.io, &input, format)?
+        let format = io::input_format(&args.io, &input)?;
+        let file = engine::open(format, input.encrypted_text()?)
+            .map_err(|e| Failure::load(&input.name, e))?;
+        (format, file)
     };
-    let file =
-        engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
+    // `--output-type binary` (and a binary-store name without
+    // `--output-type`): the document's `data` string, as sops's binary
+    // store writes a tree.
+    let out_format = if binary_store {
+        binary_store_output(&args.io, &input)?
+    } else if args.io.output_type.as_deref().is_some_and(is_binary_type) {
+        None
+    } else {
+        Some(io::output_format_by_name(&args.io, &input, format)?)
+    };
     let key = match known {
         // Unwrapped already for the same metadata (no second prompt or
         // key service call).
@@ -94,11 +87,11 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
     // The data as sops reads it (a sops-compatible .env file line by line,
     // .env and INI values typed by their `type:`), not a parse of the text.
     let tree = |plain: &str| sopsfile::decrypted_tree(&input.name, &file, key.as_bytes(), plain);
-    let output = match &args.extract {
-        Some(path) => extract(out_format, || tree(&plain), path)?,
-        None if binary_out => binary_data(&tree(&plain)?)?,
-        None if out_format != format => emit(out_format, &tree(&plain)?)?,
-        None => plain,
+    let output = match (&steps, out_format) {
+        (Some(steps), out) => extract(out, &tree(&plain)?, steps, path_of(args))?,
+        (None, None) => binary_data(&tree(&plain)?)?,
+        (None, Some(out)) if out != format => emit(out, &tree(&plain)?)?,
+        (None, Some(_)) => plain,
     };
     io::write_output(&args.io, &input, output.as_bytes(), Sensitivity::Plaintext)
 }
@@ -179,7 +172,33 @@ pub fn convert(
     let tree = parse_plain_as(from, plain, cipher)
         .map(|p| p.tree)
         .map_err(Failure::decrypted_parse)?;
-    emit(to, &tree)
+    emit_to_encrypt(to, &tree)
+}
+
+/// [`emit`] for a plaintext about to be encrypted: a .env text is written
+/// as sops writes one (values as they are, no quotes added: the quotes of
+/// `--output-type dotenv` would become part of the values).
+pub fn emit_to_encrypt(to: Format, tree: &Tree) -> Result<Zeroizing<String>> {
+    if to != Format::Dotenv {
+        return emit(to, tree);
+    }
+    let reduced;
+    let tree = if tree.docs.len() > 1 {
+        let mut copy = tree.clone();
+        one_document(&mut copy, to)?;
+        reduced = copy;
+        &reduced
+    } else {
+        tree
+    };
+    syntax::dotenv::emit_as_sops(tree)
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            Failure::new(
+                code::ERROR_DUMPING_TREE,
+                format!("cannot write the document as {}: {e}", to.name()),
+            )
+        })
 }
 
 /// Reduce a YAML stream to the one document a JSON, .env, INI or TOML file
@@ -238,62 +257,137 @@ fn is_binary_type(t: &str) -> bool {
 /// A binary file's bytes as sops shows them in another format: a document
 /// whose `data` key holds them as a string.
 pub fn binary_as_document(to: Format, bytes: &[u8]) -> Result<Zeroizing<String>> {
+    emit(to, &binary_as_tree(bytes)?)
+}
+
+/// The document `{data: <bytes>}` of a binary file's bytes (text only).
+pub fn binary_as_tree(bytes: &[u8]) -> Result<Tree> {
     let text = std::str::from_utf8(bytes).map_err(|_| {
         Failure::new(
             code::ERROR_DUMPING_TREE,
             "cannot write the file as a document: its bytes are not UTF-8",
         )
     })?;
-    let tree = Tree {
+    Ok(Tree {
         docs: vec![Node::Map(vec![Entry::Pair(Pair {
             key: "data".to_string(),
             value: Node::str(text),
         })])],
-    };
-    emit(to, &tree)
+    })
 }
 
 /// `--output-type binary` for a document: its top-level `data` string, as
 /// sops's binary store writes a tree.
 pub fn binary_data(tree: &Tree) -> Result<Zeroizing<String>> {
-    let data = match tree
-        .docs
-        .first()
-        .and_then(|doc| doc.get("data"))
-        .and_then(Node::as_value)
-    {
-        Some(Value::Str(v)) => Some(v.clone()),
-        _ => None,
-    };
-    data.map(Zeroizing::new).ok_or_else(|| {
-        Failure::new(
+    match tree.docs.first() {
+        Some(doc) => data_string(doc),
+        None => data_string(&Node::map([])),
+    }
+}
+
+/// The `data` string of the mapping `node` (see [`binary_data`]).
+fn data_string(node: &Node) -> Result<Zeroizing<String>> {
+    match node.get("data").and_then(Node::as_value) {
+        Some(Value::Str(v)) => Ok(Zeroizing::new(v.clone())),
+        _ => Err(Failure::new(
             code::ERROR_DUMPING_TREE,
             "cannot write the document as binary: it has no top-level string `data` key",
         )
-        .hint("--output-type binary writes the value of the document's `data` key as raw bytes")
-    })
+        .hint("this is likely not an encrypted binary file: use --output-type json|yaml|dotenv to see the document")),
+    }
+}
+
+/// The `--extract` path as given (for messages).
+fn path_of(args: &DecryptArgs) -> &str {
+    args.extract.as_deref().unwrap_or_default()
+}
+
+/// The output of a file the binary store reads: `--output-type`, else the
+/// format sops gives its name (`--input-type binary x.json`: JSON), else
+/// the binary store's own (`None`: the bytes, or a document's `data`).
+fn binary_store_output(io_args: &crate::args::IoArgs, input: &io::Input) -> Result<Option<Format>> {
+    if let Some(t) = io_args.output_type.as_deref() {
+        return if is_binary_type(t) {
+            Ok(None)
+        } else {
+            io::output_format(io_args, Format::Json).map(Some)
+        };
+    }
+    let name = io_args
+        .filename_override
+        .as_deref()
+        .or(input.path.as_ref().and_then(|p| p.to_str()));
+    Ok(name.and_then(Format::from_path_as_sops))
+}
+
+/// Decrypt a binary file (`{"data": …}`): its bytes raw (also for
+/// `--extract '["data"]'`, whatever the output type, as in sops), or shown
+/// as a document with a `data` key in another output format.
+fn binary_file(
+    args: &DecryptArgs,
+    input: &io::Input,
+    bin: &BinaryFile,
+    steps: Option<&[treepath::Step]>,
+) -> Result<()> {
+    // The binary store's document has one key, `data`.
+    if steps.is_some_and(|s| !matches!(s, [treepath::Step::Key(k)] if k == "data")) {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("component {} not found in the document", path_of(args)),
+        )
+        .hint(r#"a binary file is the document {"data": <its bytes>}: extract '["data"]'"#));
+    }
+    let key = keysource::data_key(&bin.metadata, &input.name, args.decryption_order.as_deref())?;
+    let plain = bin
+        .decrypt(key.as_bytes(), args.ignore_mac)
+        .map_err(|e| Failure::engine(&input.name, e))?;
+    match binary_store_output(&args.io, input)? {
+        Some(to) if steps.is_none() => {
+            // As sops: the bytes as the string value of a `data` key.
+            let out = binary_as_document(to, &plain).map_err(|e| {
+                e.hint(format!(
+                    "{} is not text, so it has no {} form",
+                    input.name,
+                    to.name()
+                ))
+            })?;
+            io::write_output(&args.io, input, out.as_bytes(), Sensitivity::Plaintext)
+        }
+        _ => io::write_output(&args.io, input, &plain, Sensitivity::Plaintext),
+    }
 }
 
 /// `--extract`: a string leaf raw without a newline (as sops), another
 /// value as sops's store for the output format writes it
-/// ([`syntax::emit_value`]).
+/// ([`syntax::emit_value`]). To binary output (`None`), as sops's binary
+/// store: a string raw, a mapping's `data` string, nothing else.
 fn extract(
-    out_format: Format,
-    tree: impl FnOnce() -> Result<Tree>,
+    out_format: Option<Format>,
+    tree: &Tree,
+    steps: &[treepath::Step],
     path: &str,
 ) -> Result<Zeroizing<String>> {
-    let steps = treepath::parse(path)?;
-    let tree = tree()?;
     let node = tree
         .docs
         .first()
-        .and_then(|doc| treepath::lookup(doc, &steps))
+        .and_then(|doc| treepath::lookup(doc, steps))
         .ok_or_else(|| {
             Failure::new(
                 code::GENERIC,
                 format!("component {path} not found in the document"),
             )
         })?;
+    let Some(out_format) = out_format else {
+        return match node.as_value() {
+            Some(Value::Str(s)) => Ok(Zeroizing::new(s.clone())),
+            Some(_) => Err(Failure::new(
+                code::ERROR_DUMPING_TREE,
+                format!("cannot write the value at {path} as binary: it is not a string"),
+            )
+            .hint("use --output-type json|yaml to see it")),
+            None => data_string(node),
+        };
+    };
     syntax::emit_value(out_format, node)
         .map(Zeroizing::new)
         .map_err(|e| {

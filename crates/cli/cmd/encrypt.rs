@@ -7,7 +7,10 @@ use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
 use crate::{clock, keysource};
 use sops_like_format::binary;
-use sops_like_format::{engine, Format};
+use sops_like_format::cipher::CipherKind;
+use sops_like_format::engine::EngineError;
+use sops_like_format::syntax::parse_plain_as;
+use sops_like_format::{engine, Format, Node, Tree, Value};
 use std::path::Path;
 
 pub fn run(args: EncryptArgs) -> Result<()> {
@@ -45,33 +48,85 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
         let plan = plan_for(override_path.or(input.path.as_deref()))?;
         (input, plan)
     };
-    if io::is_binary(&args.io, &input) {
-        let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
-        let out = binary::encrypt_binary(
-            &input.bytes,
-            data_key.as_bytes(),
-            &plan.opts,
-            keys,
-            &clock::now_rfc3339(),
-        )
-        .map_err(|e| Failure::engine(&input.name, e))?;
-        return io::write_output(&args.io, &input, out.as_bytes(), Sensitivity::Encrypted);
-    }
-    let format = io::input_format(&args.io, &input)?;
-    let out_format = io::output_format_by_name(&args.io, &input, format)?;
-    // The input is used as it is (no copy) unless it is converted first.
+    // The text to encrypt and its format: the input's, or converted.
     let converted;
-    let text: &str = if out_format != format {
-        converted = super::decrypt::convert(format, out_format, input.text()?, plan.opts.cipher)?;
-        &converted
+    let (text, out_format): (&str, Format) = if io::is_binary(&args.io, &input) {
+        match binary_output(&args.io, &input)? {
+            None => {
+                let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
+                let out = binary::encrypt_binary(
+                    &input.bytes,
+                    data_key.as_bytes(),
+                    &plan.opts,
+                    keys,
+                    &clock::now_rfc3339(),
+                )
+                .map_err(|e| Failure::engine(&input.name, e))?;
+                return io::write_output(&args.io, &input, out.as_bytes(), Sensitivity::Encrypted);
+            }
+            // As sops: the document `{data: <the bytes>}` in that format.
+            Some(to) => {
+                let tree = super::decrypt::binary_as_tree(&input.bytes).map_err(|e| {
+                    e.hint(format!(
+                        "{} is not text: encrypt it with --output-type binary (or json)",
+                        input.name
+                    ))
+                })?;
+                converted = super::decrypt::emit_to_encrypt(to, &tree)?;
+                (&converted, to)
+            }
+        }
     } else {
-        input.text()?
+        let format = io::input_format(&args.io, &input)?;
+        // `--output-type binary`: sops's binary store writes a document as
+        // JSON (`decrypt` then writes its `data` string).
+        let out_format = if args.io.output_type.as_deref().is_some_and(is_binary_type) {
+            Format::Json
+        } else {
+            io::output_format_by_name(&args.io, &input, format)?
+        };
+        let text = input.text()?;
+        if out_format == format {
+            (text, format)
+        } else {
+            if format == Format::Yaml {
+                no_yaml_document(&input.name, text)?;
+            }
+            // The input is checked as sops unmarshals it, before it is
+            // converted (`--input-type yaml x.env` of a list: 2, not 4).
+            let parsed = parse_plain_as(format, text, plan.opts.cipher)
+                .map_err(|e| Failure::engine(&input.name, EngineError::Parse(e)))?;
+            if parsed.metadata.is_some() {
+                return Err(Failure::engine(&input.name, EngineError::AlreadyEncrypted));
+            }
+            top_level(&input.name, format, &parsed.tree)?;
+            converted = super::decrypt::emit_to_encrypt(out_format, &parsed.tree)?;
+            (&converted, out_format)
+        }
     };
     if out_format == Format::Yaml {
         no_yaml_document(&input.name, text)?;
     }
+    let mut doc =
+        engine::plaintext(out_format, text).map_err(|e| Failure::engine(&input.name, e))?;
+    if let Some(tree) = doc.tree() {
+        top_level(&input.name, out_format, tree)?;
+    }
+    // A YAML stream of only empty documents holds `{}`, as sops reads it.
+    let filled;
+    if let Some(fill) = doc.tree().and_then(|t| {
+        empty_yaml_stream(
+            out_format,
+            text,
+            t,
+            plan.opts.cipher == CipherKind::Aes256Gcm,
+        )
+    }) {
+        filled = fill;
+        doc =
+            engine::plaintext(out_format, &filled).map_err(|e| Failure::engine(&input.name, e))?;
+    }
     // Parsed once: an already-encrypted file is refused before any key is wrapped.
-    let doc = engine::plaintext(out_format, text).map_err(|e| Failure::engine(&input.name, e))?;
     let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
     // Streamed: the encrypted document is written as it is produced.
     io::stream_output(&args.io, &input, Sensitivity::Encrypted, |sink| {
@@ -108,4 +163,109 @@ fn no_yaml_document(name: &str, text: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Whether an `--output-type` names the binary store.
+fn is_binary_type(t: &str) -> bool {
+    t.eq_ignore_ascii_case("binary")
+}
+
+/// The output of a file read as bytes (the binary store): `--output-type`,
+/// else the format sops gives its name (`--input-type binary x.yaml`: YAML, as
+/// sops), else (`None`) the binary store's JSON document, which is also
+/// what `json` writes. INI has no place for a top-level value: refused
+/// with exit 4, as sops refuses it.
+fn binary_output(io_args: &crate::args::IoArgs, input: &io::Input) -> Result<Option<Format>> {
+    let to = match io_args.output_type.as_deref() {
+        Some(t) if is_binary_type(t) => None,
+        Some(_) => Some(io::output_format(io_args, Format::Json)?),
+        None => {
+            let name = io_args
+                .filename_override
+                .as_deref()
+                .or(input.path.as_ref().and_then(|p| p.to_str()));
+            name.and_then(Format::from_path_as_sops)
+        }
+    };
+    match to {
+        Some(Format::Json) | None => Ok(None),
+        Some(Format::Ini) => Err(Failure::new(
+            code::ERROR_DUMPING_TREE,
+            "cannot write a binary file as ini: an INI file has no place for its one top-level value `data`",
+        )
+        .hint("use --output-type binary, json, yaml or dotenv")),
+        Some(to) => Ok(Some(to)),
+    }
+}
+
+/// A plaintext whose top level cannot hold the `sops` metadata is refused
+/// with exit 2, as sops refuses it when it unmarshals the file: a YAML
+/// document that is a sequence or a scalar (an empty or `null` document
+/// holds `{}`), a JSON scalar (a top-level JSON array is sops-like's own
+/// extension).
+fn top_level(name: &str, format: Format, tree: &Tree) -> Result<()> {
+    let what = |doc: &Node| match doc {
+        Node::Map(_) => None,
+        Node::Seq(_) if format == Format::Json => None,
+        Node::Seq(_) => Some("a sequence"),
+        Node::Scalar(s) if s.value == Value::Null && format == Format::Yaml => None,
+        _ => Some("a scalar"),
+    };
+    match tree.docs.iter().find_map(what) {
+        None => Ok(()),
+        Some(kind) => Err(Failure::new(
+            code::COULD_NOT_READ_INPUT_FILE,
+            format!(
+                "{name}: the top level of the {} document is {kind}: it must be a mapping to hold the sops metadata",
+                format.name()
+            ),
+        )),
+    }
+}
+
+/// A YAML stream with documents that are empty (`---`) or `null`, as
+/// sops reads it: each such document is `{}`, and sops writes its metadata
+/// there; sops reads the metadata of the first document only. So each
+/// `null` spelled out becomes `{}`, and a first document that is empty
+/// gets a `{}` when no document is a mapping or, for sops's cipher
+/// (`aes`), always (an XChaCha file keeps its text). `None` when nothing
+/// is to change (or the text is not YAML).
+fn empty_yaml_stream(format: Format, text: &str, tree: &Tree, aes: bool) -> Option<String> {
+    if format != Format::Yaml {
+        return None;
+    }
+    let null_span = |doc: &Node| match doc {
+        Node::Scalar(s) if s.value == Value::Null => s.span.as_ref().map(|sp| sp.start..sp.end),
+        _ => None,
+    };
+    let all_empty = tree.docs.iter().all(|d| null_span(d).is_some());
+    let mut edits: Vec<(std::ops::Range<usize>, &str)> = tree
+        .docs
+        .iter()
+        .filter_map(null_span)
+        .filter(|sp| sp.end > sp.start)
+        .map(|sp| (sp, "{}"))
+        .collect();
+    let first_empty = tree
+        .docs
+        .first()
+        .and_then(null_span)
+        .filter(|sp| sp.is_empty());
+    if let Some(at) = first_empty.filter(|_| all_empty || aes) {
+        // Right after a `---` marker: `--- {}`.
+        let fill = if text.get(..at.start).is_some_and(|t| t.ends_with('-')) {
+            " {}"
+        } else {
+            "{}"
+        };
+        edits.insert(0, (at, fill));
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = text.to_string();
+    for (span, fill) in edits.into_iter().rev() {
+        out.replace_range(span, fill);
+    }
+    Some(out)
 }

@@ -9,13 +9,17 @@
 //!   file, whose value stays `""` unencrypted, as sops does).
 //! * No selector is written (sops ignores selectors for binary files); a
 //!   reader applies the default.
+//! * sops reads a binary-store file with its JSON loader, so any other
+//!   encrypted JSON document under a binary-store name (`x.json.enc`, or
+//!   `sops encrypt --output-type binary`) is a document to it
+//!   ([`open_stored`]): `--output-type json|yaml` shows it.
 
 use crate::cipher::{is_encrypted, CipherError, EncValue};
-use crate::engine::{self, mac_aad, EncryptOptions, EngineError, KeyMaterial};
+use crate::engine::{self, mac_aad, EncryptOptions, EncryptedFile, EngineError, KeyMaterial};
 use crate::mac::Mac;
 use crate::metadata::{Metadata, FORMAT_VERSION};
 use crate::syntax::{Format, ParseError};
-use crate::tree::{Node, Scalar, Tree, Value};
+use crate::tree::{Entry, Node, Scalar, Tree, Value};
 use zeroize::Zeroizing;
 
 /// The key holding the file's bytes.
@@ -114,6 +118,47 @@ pub fn open_binary(src: &str) -> Result<BinaryFile, EngineError> {
     Ok(BinaryFile {
         metadata: file.metadata,
         data,
+    })
+}
+
+/// A file read by the binary store.
+pub enum Stored<'s> {
+    /// The binary store's own document: `{"data": <string>, "sops": …}`
+    /// and nothing else.
+    Binary(BinaryFile),
+    /// Any other encrypted JSON document.
+    Document(EncryptedFile<'s>),
+}
+
+/// Read a file as sops's binary store reads it: an encrypted JSON
+/// document, which is a binary file when its only key is a string `data`
+/// (plain, or `ENC[…]` of type `str` or `bytes`).
+pub fn open_stored(src: &str) -> Result<Stored<'_>, EngineError> {
+    let file = engine::open(Format::Json, src)?;
+    let data = match file.parsed.tree.docs.as_slice() {
+        [Node::Map(entries)] => match entries.as_slice() {
+            [Entry::Pair(pair)] if pair.key == DATA_KEY => match &pair.value {
+                Node::Scalar(s) if let Some(text) = engine::enc_text(src, s) => {
+                    EncValue::parse(text)
+                        .is_ok_and(|v| v.ty == "str" || v.ty == "bytes")
+                        .then(|| text.to_string())
+                }
+                Node::Scalar(Scalar {
+                    value: Value::Str(s),
+                    ..
+                }) => Some(s.clone()),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    Ok(match data {
+        Some(data) => Stored::Binary(BinaryFile {
+            metadata: file.metadata,
+            data,
+        }),
+        None => Stored::Document(file),
     })
 }
 
@@ -280,6 +325,37 @@ mod tests {
             // A wrong old key is an error, nothing is produced.
             assert!(file.rotate(&new_key, &KEY, keys(), false, NOW).is_err());
         }
+    }
+
+    /// Only `{"data": <string>}` is a binary file; any other encrypted
+    /// JSON document is read as a document, as sops's binary store does.
+    #[test]
+    fn open_stored_tells_binary_files_from_documents() {
+        let enc =
+            encrypt_binary(b"bytes", &KEY, &opts(CipherKind::Aes256Gcm), keys(), NOW).unwrap();
+        match open_stored(&enc).unwrap() {
+            Stored::Binary(file) => {
+                assert_eq!(file.decrypt(&KEY, false).unwrap().as_slice(), b"bytes")
+            }
+            Stored::Document(_) => panic!("a binary file read as a document"),
+        }
+        let opts = opts(CipherKind::Aes256Gcm);
+        for doc in [
+            "{\"name\": \"app\", \"port\": 8080}\n",
+            "{\"data\": 5}\n",
+            "{\"data\": \"x\", \"more\": \"y\"}\n",
+            "{\"data\": {\"x\": \"y\"}}\n",
+        ] {
+            let enc = engine::encrypt(Format::Json, doc, &KEY, &opts, keys(), NOW).unwrap();
+            assert!(
+                matches!(open_stored(&enc).unwrap(), Stored::Document(_)),
+                "{doc}"
+            );
+        }
+        assert!(matches!(
+            open_stored("{\"data\": \"x\"}"),
+            Err(EngineError::NoMetadata)
+        ));
     }
 
     #[test]

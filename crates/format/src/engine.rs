@@ -439,6 +439,17 @@ pub struct Plaintext<'s> {
     checked: Checked,
 }
 
+impl Plaintext<'_> {
+    /// The parsed data (`None` for a .env text, checked line by line: its
+    /// top level is always a mapping).
+    pub fn tree(&self) -> Option<&Tree> {
+        match &self.checked {
+            Checked::Parsed(p) => Some(&p.tree),
+            Checked::Lines { .. } => None,
+        }
+    }
+}
+
 /// What checking a plaintext document left for encrypting it.
 enum Checked {
     /// Its parse.

@@ -144,21 +144,34 @@ impl Syntax for Dotenv {
     }
 
     fn emit(&self, tree: &Tree) -> Result<String, EmitError> {
-        let mut out = String::new();
-        match tree.docs.first() {
-            None => {}
-            Some(doc @ Node::Map(_)) => emit_node(doc, None, &mut out)?,
-            Some(Node::Alias(inner)) if matches!(**inner, Node::Map(_)) => {
-                emit_node(inner, None, &mut out)?
-            }
-            Some(_) => {
-                return Err(EmitError(
-                    "a .env file needs a mapping at the top level".into(),
-                ))
-            }
-        }
-        Ok(out)
+        emit_tree(tree, false)
     }
+}
+
+/// A plaintext .env text of `tree` to be encrypted, as sops writes one:
+/// each value as it is (a newline as `\n`, no quotes added), so that the
+/// file reads back (in either grammar) with the same values. ([`Dotenv`]'s
+/// `emit` quotes values for dotenv readers instead: decrypted output.)
+pub fn emit_as_sops(tree: &Tree) -> Result<String, EmitError> {
+    emit_tree(tree, true)
+}
+
+/// The .env text of `tree`; `raw`: values as sops writes them.
+fn emit_tree(tree: &Tree, raw: bool) -> Result<String, EmitError> {
+    let mut out = String::new();
+    match tree.docs.first() {
+        None => {}
+        Some(doc @ Node::Map(_)) => emit_node(doc, None, raw, &mut out)?,
+        Some(Node::Alias(inner)) if matches!(**inner, Node::Map(_)) => {
+            emit_node(inner, None, raw, &mut out)?
+        }
+        Some(_) => {
+            return Err(EmitError(
+                "a .env file needs a mapping at the top level".into(),
+            ))
+        }
+    }
+    Ok(out)
 }
 
 /// The dotenv format read in [`Grammar::Sops`] whatever the text: for the
@@ -773,19 +786,25 @@ struct MetaLine {
     prev: Option<Span>,
 }
 
-/// Write `node` (named `name`, `None` at the top) as .env lines.
-fn emit_node(node: &Node, name: Option<&str>, out: &mut String) -> Result<(), EmitError> {
+/// Write `node` (named `name`, `None` at the top) as .env lines (`raw`:
+/// values as sops writes them, see [`emit_as_sops`]).
+fn emit_node(
+    node: &Node,
+    name: Option<&str>,
+    raw: bool,
+    out: &mut String,
+) -> Result<(), EmitError> {
     let child = |key: &str| match name {
         None => key.to_string(),
         Some(parent) => format!("{parent}_{key}"),
     };
     match node {
-        Node::Alias(inner) => emit_node(inner, name, out),
+        Node::Alias(inner) => emit_node(inner, name, raw, out),
         Node::Map(entries) => {
             for entry in entries {
                 match entry {
                     Entry::Comment(c) => emit_comment(&c.text, out),
-                    Entry::Pair(p) => emit_node(&p.value, Some(&child(&p.key)), out)?,
+                    Entry::Pair(p) => emit_node(&p.value, Some(&child(&p.key)), raw, out)?,
                 }
             }
             Ok(())
@@ -796,7 +815,7 @@ fn emit_node(node: &Node, name: Option<&str>, out: &mut String) -> Result<(), Em
                 match item {
                     Item::Comment(c) => emit_comment(&c.text, out),
                     Item::Node(n) => {
-                        emit_node(n, Some(&child(&index.to_string())), out)?;
+                        emit_node(n, Some(&child(&index.to_string())), raw, out)?;
                         index += 1;
                     }
                 }
@@ -813,6 +832,7 @@ fn emit_node(node: &Node, name: Option<&str>, out: &mut String) -> Result<(), Em
             let value = match &s.value {
                 Value::Null => String::new(),
                 Value::Bool(b) => b.to_string(),
+                other if raw => other.sops_text().unwrap_or_default().replace('\n', "\\n"),
                 other => quote(&other.sops_text().unwrap_or_default()),
             };
             out.push_str(name);
