@@ -12,6 +12,7 @@ mod in_place;
 mod key_groups;
 mod keyservice;
 mod kms;
+mod output_files;
 mod publish;
 mod set_values;
 mod signals;

@@ -20,6 +20,9 @@ pub fn run(args: EditArgs) -> Result<()> {
         output_type: args.output_type.clone(),
         ..IoArgs::file(true, args.input_type.clone())
     };
+    // A file that cannot be written (read-only, a missing directory) is
+    // refused before the editor opens, not after the edits are made.
+    io::check_writable(path)?;
     if !path.exists() {
         return create(&args, &io_args);
     }
