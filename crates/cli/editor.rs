@@ -180,10 +180,12 @@ pub fn edit_bytes(
         if flag.load(Ordering::SeqCst) {
             return Err(interrupted());
         }
-        if std::os::unix::process::ExitStatusExt::signal(&status)
-            == Some(nix::sys::signal::Signal::SIGINT as i32)
+        // The editor died of the Ctrl-C (or exited as a shell reports that,
+        // 128 + SIGINT).
+        let sigint = nix::sys::signal::Signal::SIGINT as i32;
+        if std::os::unix::process::ExitStatusExt::signal(&status) == Some(sigint)
+            || status.code() == Some(128 + sigint)
         {
-            // The editor died of the Ctrl-C.
             return Err(interrupted());
         }
         if !status.success() {
