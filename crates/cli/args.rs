@@ -415,7 +415,8 @@ pub struct EditArgs {
     /// Do not verify the MAC.
     #[arg(long)]
     pub ignore_mac: bool,
-    /// Show the sops metadata in the editor (accepted for compatibility; ignored).
+    /// Show the sops metadata in the editor (not supported: prints a warning and edits the
+    /// document only).
     #[arg(short = 's', long)]
     pub show_master_keys: bool,
     /// Comma-separated order of key types to try.

@@ -150,26 +150,43 @@ pub fn edit_bytes(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
+    let editor = editor_command()?;
+    // Caught from here on: the temp file is removed whatever arrives.
+    let flag = crate::signals::interrupted();
     let scratch = Scratch::new(&name, text)?;
     let before = Sha256::digest(text);
-    let editor = editor_command()?;
-    let flag = crate::signals::interrupted();
+    let interrupted = || {
+        Failure::new(
+            code::KEYBOARD_INTERRUPT,
+            "interrupted; nothing written, temporary file removed",
+        )
+    };
     loop {
-        let status = std::process::Command::new(&editor[0])
-            .args(&editor[1..])
-            .arg(&scratch.file)
-            .status()
-            .map_err(|e| {
-                Failure::new(
-                    code::NO_EDITOR_FOUND,
-                    format!("could not run the editor {:?}: {e}", editor[0]),
-                )
-            })?;
+        // Ctrl-C while the editor runs is the editor's (sops ignores it
+        // too): what it saves counts if it exits successfully.
+        let status = crate::signals::sigint_to_child(|| {
+            std::process::Command::new(&editor[0])
+                .args(&editor[1..])
+                .arg(&scratch.file)
+                .status()
+        })
+        .map_err(|e| {
+            Failure::new(
+                code::NO_EDITOR_FOUND,
+                format!("could not run the editor {:?}: {e}", editor[0]),
+            )
+        })?;
+        // SIGTERM or SIGHUP meanwhile, or SIGINT before the editor started.
         if flag.load(Ordering::SeqCst) {
-            return Err(Failure::new(
-                code::KEYBOARD_INTERRUPT,
-                "interrupted; nothing written, temporary file removed",
-            ));
+            return Err(interrupted());
+        }
+        // The editor died of the Ctrl-C (or exited as a shell reports that,
+        // 128 + SIGINT).
+        let sigint = nix::sys::signal::Signal::SIGINT as i32;
+        if std::os::unix::process::ExitStatusExt::signal(&status) == Some(sigint)
+            || status.code() == Some(128 + sigint)
+        {
+            return Err(interrupted());
         }
         if !status.success() {
             // sops: "Could not run editor", NoEditorFound (measured: 201).

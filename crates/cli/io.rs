@@ -1,5 +1,6 @@
 //! Reading the input and writing the output: stdin/stdout, and atomic
-//! file replacement (temp file in the same directory, fsync, rename).
+//! file replacement (temp file in the same directory, fsync, rename) for
+//! regular files only; devices, FIFOs and `/dev/stdout` are written into.
 
 use crate::args::IoArgs;
 use crate::exit::{code, Failure, Result};
@@ -325,10 +326,13 @@ impl<W: Write> Write for Stdout<W> {
     }
 }
 
-/// Replace `path` atomically: a temp file in the same directory, fsync,
+/// Write `data` to `path`. A regular file (an existing one, or a new one)
+/// is replaced atomically: a temp file in the same directory, fsync,
 /// rename over the target, fsync the directory. An existing file keeps its
-/// permissions (symlinks are followed); a new file is 0600 for plaintext,
-/// 0644 otherwise.
+/// permissions (symlinks are followed, also to a target not created yet);
+/// a new file is 0600 for plaintext, `0666 & !umask` otherwise (as sops
+/// creates it). Anything else (`/dev/null`, `/dev/stdout`, a FIFO, a
+/// terminal) is opened and written into, as sops does: never replaced.
 pub fn atomic_write(path: &Path, data: &[u8], sensitivity: Sensitivity) -> Result<()> {
     let mut file = AtomicFile::create(path, sensitivity)?;
     file.writer()
@@ -337,23 +341,139 @@ pub fn atomic_write(path: &Path, data: &[u8], sensitivity: Sensitivity) -> Resul
     file.commit()
 }
 
-/// A file being replaced atomically (see [`atomic_write`]): written to a
-/// temporary file in the target's directory (0600 while it is written),
-/// which [`AtomicFile::commit`] gives the target's owner and permissions,
-/// syncs and renames over the target. Dropped uncommitted, the temporary
-/// file is removed and the target is untouched.
+/// What an output path names, as sops would open it for writing.
+enum Target {
+    /// An existing regular file (symlinks resolved), with its metadata: it
+    /// is replaced.
+    Regular(PathBuf, fs::Metadata),
+    /// No file yet at this path (a dangling symlink resolved to the path it
+    /// points to): it is created.
+    New(PathBuf),
+    /// Not a regular file, or a file reached through `/proc` (`/dev/stdout`,
+    /// `/dev/fd/N`): opened and written into.
+    Special,
+}
+
+/// How many symlinks are followed before giving up (Linux's limit).
+const MAX_LINKS: usize = 40;
+
+/// What `path` names (see [`Target`]). A path that is a directory, whose
+/// directory does not exist, or that cannot be looked up is a write failure
+/// (exit 3, as sops's "Could not open output file for writing").
+fn resolve(path: &Path) -> Result<Target> {
+    let open_fail = |e: std::io::Error| write_failure(path, "opening for writing", e);
+    match fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(open_fail(std::io::ErrorKind::IsADirectory.into())),
+        Ok(m) if m.is_file() && !through_proc(path) => {
+            let target = fs::canonicalize(path).map_err(open_fail)?;
+            Ok(Target::Regular(target, m))
+        }
+        Ok(_) => Ok(Target::Special),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let target = dangling_target(path).map_err(open_fail)?;
+            match fs::metadata(parent_dir(&target)) {
+                Ok(d) if d.is_dir() => Ok(Target::New(target)),
+                Ok(_) => Err(open_fail(std::io::ErrorKind::NotADirectory.into())),
+                Err(e) => Err(open_fail(e)),
+            }
+        }
+        Err(e) => Err(open_fail(e)),
+    }
+}
+
+/// The directory holding `path` (`.` for a bare name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Whether `path` or a symlink on the way to its file is under `/proc`
+/// (`/dev/stdout` → `/proc/self/fd/1`): a file descriptor of this process,
+/// not a file to replace.
+fn through_proc(path: &Path) -> bool {
+    let under_proc = |p: &Path| {
+        fs::canonicalize(parent_dir(p)).is_ok_and(|d| d.starts_with("/proc"))
+            || (p.is_absolute() && p.starts_with("/proc"))
+    };
+    let mut at = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        if under_proc(&at) {
+            return true;
+        }
+        match fs::read_link(&at) {
+            Ok(link) => at = parent_dir(&at).join(link),
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// The path a file will be created at for `path`, which does not resolve
+/// to a file: `path` itself, or, for a symlink whose target does not exist
+/// yet, that target (a chain of links followed), as opening it for writing
+/// would create it.
+fn dangling_target(path: &Path) -> std::io::Result<PathBuf> {
+    let mut at = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = fs::read_link(&at)?;
+                at = parent_dir(&at).join(link);
+            }
+            // A file appeared meanwhile: create it as named.
+            Ok(_) => return Ok(at),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(at),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::from_raw_os_error(40)) // ELOOP
+}
+
+/// Refuse to replace `path` unless this process may write to the file
+/// itself (not only to its directory, which is all a rename needs): a
+/// read-only file is refused with exit 3, as sops's "Could not open
+/// output file for writing". A missing file, or one that is not regular,
+/// is not refused here.
+pub fn check_writable(path: &Path) -> Result<()> {
+    match resolve(path)? {
+        Target::Regular(target, _) => writable(path, &target),
+        _ => Ok(()),
+    }
+}
+
+/// Open the regular file `target` (named `path`) for writing, without
+/// changing it, to see that this process may.
+fn writable(path: &Path, target: &Path) -> Result<()> {
+    fs::OpenOptions::new()
+        .write(true)
+        .open(target)
+        .map(drop)
+        .map_err(|e| write_failure(path, "opening for writing", e))
+}
+
+/// A file being written (see [`atomic_write`]): a regular file is written
+/// to a temporary file in the target's directory (0600 while it is
+/// written), which [`AtomicFile::commit`] gives the target's owner and
+/// permissions, syncs and renames over the target; dropped uncommitted, the
+/// temporary file is removed and the target is untouched.
 ///
 /// When no temporary file can be made there (a directory the user may not
 /// write to, holding a file they may), the content is held in memory and
 /// written over the file in place at commit, as sops always writes, with
-/// a warning that this is not atomic.
+/// a warning that this is not atomic. A target that is not a regular file
+/// (a device, a FIFO, `/dev/stdout`) is written the same way, without the
+/// warning: it is opened (no file is created) and written into.
 pub struct AtomicFile {
     /// The path as given (for messages).
     path: PathBuf,
     /// The file replaced: `path` with symlinks resolved.
     target: PathBuf,
     dir: PathBuf,
-    mode: u32,
+    /// The mode to give the new file; `None`: the one it was created with
+    /// (`0666 & !umask`).
+    mode: Option<u32>,
     /// The target's owner and group, kept on the new file.
     owner: Option<(u32, u32)>,
     sink: Sink,
@@ -363,30 +483,46 @@ pub struct AtomicFile {
 enum Sink {
     /// A temporary file beside the target, renamed over it.
     Temp(std::io::BufWriter<tempfile::NamedTempFile>),
-    /// Memory, written over the target in place.
-    InPlace(zeroize::Zeroizing<Vec<u8>>),
+    /// Memory, written over the target in place; `true` for a regular file
+    /// (synced after writing).
+    InPlace(zeroize::Zeroizing<Vec<u8>>, bool),
 }
 
 impl AtomicFile {
-    /// Start replacing `path`.
+    /// Start writing `path`. A read-only regular file is refused (exit 3)
+    /// before anything is written.
     pub fn create(path: &Path, sensitivity: Sensitivity) -> Result<AtomicFile> {
         use std::os::unix::fs::MetadataExt;
-        let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let existing = fs::metadata(&target).ok().filter(fs::Metadata::is_file);
-        let mode = match &existing {
-            Some(m) => m.permissions().mode() & 0o7777,
-            None if sensitivity == Sensitivity::Plaintext => 0o600,
-            None => 0o644,
+        let (target, existing) = match resolve(path)? {
+            Target::Regular(target, meta) => {
+                writable(path, &target)?;
+                (target, Some(meta))
+            }
+            Target::New(target) => (target, None),
+            Target::Special => {
+                return Ok(AtomicFile {
+                    path: path.to_path_buf(),
+                    target: path.to_path_buf(),
+                    dir: parent_dir(path).to_path_buf(),
+                    mode: None,
+                    owner: None,
+                    sink: Sink::InPlace(zeroize::Zeroizing::new(Vec::new()), false),
+                });
+            }
+        };
+        // A new plaintext file is 0600 whatever the umask; a new encrypted
+        // file is created 0666 and the umask applies, as in sops.
+        let (mode, created) = match &existing {
+            Some(m) => (Some(m.permissions().mode() & 0o7777), 0o600),
+            None if sensitivity == Sensitivity::Plaintext => (Some(0o600), 0o600),
+            None => (None, 0o666),
         };
         let owner = existing.as_ref().map(|m| (m.uid(), m.gid()));
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = parent_dir(&target).to_path_buf();
         let sink = match tempfile::Builder::new()
             .prefix(".sops-like-")
             .suffix(".tmp")
-            .permissions(fs::Permissions::from_mode(0o600))
+            .permissions(fs::Permissions::from_mode(created))
             .tempfile_in(&dir)
         {
             Ok(tmp) => Sink::Temp(std::io::BufWriter::with_capacity(1 << 16, tmp)),
@@ -396,7 +532,7 @@ impl AtomicFile {
                     dir.display(),
                     path.display()
                 );
-                Sink::InPlace(zeroize::Zeroizing::new(Vec::new()))
+                Sink::InPlace(zeroize::Zeroizing::new(Vec::new()), true)
             }
             Err(e) => return Err(write_failure(path, "creating a temporary file", e)),
         };
@@ -414,7 +550,7 @@ impl AtomicFile {
     pub fn writer(&mut self) -> &mut dyn Write {
         match &mut self.sink {
             Sink::Temp(tmp) => tmp,
-            Sink::InPlace(buf) => &mut **buf,
+            Sink::InPlace(buf, _) => &mut **buf,
         }
     }
 
@@ -438,14 +574,19 @@ impl AtomicFile {
         let fail = |what: &str, e: std::io::Error| write_failure(&path, what, e);
         let tmp = match sink {
             Sink::Temp(tmp) => tmp,
-            Sink::InPlace(buf) => {
+            Sink::InPlace(buf, regular) => {
+                // No `create`: the file is there (a device or FIFO is never
+                // made a regular file if it went away meanwhile).
                 let mut file = fs::OpenOptions::new()
                     .write(true)
                     .truncate(true)
                     .open(&target)
-                    .map_err(|e| fail("opening", e))?;
+                    .map_err(|e| fail("opening for writing", e))?;
                 file.write_all(&buf).map_err(|e| fail("writing", e))?;
-                return file.sync_all().map_err(|e| fail("syncing", e));
+                if regular {
+                    file.sync_all().map_err(|e| fail("syncing", e))?;
+                }
+                return Ok(());
             }
         };
         let tmp = tmp
@@ -454,9 +595,11 @@ impl AtomicFile {
         if let Some((uid, gid)) = owner {
             keep_owner(tmp.as_file(), &path, uid, gid);
         }
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(|e| fail("setting permissions", e))?;
+        if let Some(mode) = mode {
+            tmp.as_file()
+                .set_permissions(fs::Permissions::from_mode(mode))
+                .map_err(|e| fail("setting permissions", e))?;
+        }
         tmp.as_file().sync_all().map_err(|e| fail("syncing", e))?;
         tmp.persist(&target)
             .map_err(|e| fail("renaming into place", e.error))?;

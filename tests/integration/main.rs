@@ -13,6 +13,7 @@ mod ini_aes;
 mod key_groups;
 mod keyservice;
 mod kms;
+mod output_files;
 mod publish;
 mod set_values;
 mod signals;

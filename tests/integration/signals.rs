@@ -53,3 +53,94 @@ fn exec_file_no_fifo_removes_the_plaintext_on_sigterm() {
     );
     assert!(plain.parent().is_some_and(|d| !d.exists()));
 }
+
+/// Run `edit` in a process group of its own with an editor that ignores
+/// SIGINT and saves after a while; send `signal` to the group (`-pgid`, as
+/// a terminal's Ctrl-C) or to sops-like alone once the editor has started.
+/// Returns the exit status and the decrypted file.
+fn edit_with_signal(bin: &std::path::Path, signal: &str, to_group: bool) -> (Option<i32>, String) {
+    use std::os::unix::process::CommandExt;
+    let dir = tempdir();
+    let enc = encrypt_text(
+        dir.path(),
+        "p.yaml",
+        "b: hello\n",
+        &["--cipher", "aes256-gcm"],
+    );
+    let file = dir.path().join("s.yaml");
+    std::fs::write(&file, &enc).unwrap();
+    let started = dir.path().join("started");
+    let editor = dir.path().join("ed.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\ntrap '' INT\ntouch '{}'\nsleep 1\nsed -i s/hello/EDITED/ \"$1\"\n",
+            started.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let child = std::process::Command::new(bin)
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SOPS_DISABLE_VERSION_CHECK", "1")
+        .env("SOPS_AGE_KEY_FILE", key("age-test.txt"))
+        .env("SOPS_EDITOR", &editor)
+        .arg("edit")
+        .arg(&file)
+        .process_group(0)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !started.exists() {
+        assert!(Instant::now() < deadline, "the editor did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let target = if to_group {
+        format!("-{}", child.id())
+    } else {
+        child.id().to_string()
+    };
+    let killed = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), "--", &target])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let plain = cmd(dir.path(), Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_ok(&plain);
+    (out.status.code(), String::from_utf8(plain.stdout).unwrap())
+}
+
+/// Ctrl-C (SIGINT to the foreground group) while the editor runs is the
+/// editor's, as in git: one that survives it and saves has its edits kept.
+/// (sops dies of it, leaving its temp file; the audit that saw sops keep
+/// the edits ran it in a background job, where SIGINT is ignored.)
+#[test]
+fn edit_keeps_what_the_editor_saves_after_ctrl_c() {
+    let ours = assert_cmd::cargo::cargo_bin("sops-like");
+    assert_eq!(
+        edit_with_signal(&ours, "INT", true),
+        (Some(0), "b: EDITED\n".into())
+    );
+}
+
+/// SIGTERM to sops-like while the editor runs still aborts the edit (85):
+/// nothing written.
+#[test]
+fn edit_aborts_on_sigterm_while_the_editor_runs() {
+    let ours = assert_cmd::cargo::cargo_bin("sops-like");
+    assert_eq!(
+        edit_with_signal(&ours, "TERM", false),
+        (Some(85), "b: hello\n".into())
+    );
+}

@@ -560,3 +560,28 @@ fn edit_of_a_new_file_starts_from_sops_template() {
     assert_ok(&out);
     assert!(String::from_utf8_lossy(&seen).contains("Welcome to SOPS!"));
 }
+
+/// `edit -s` (`--show-master-keys`) is not supported: sops-like says so on
+/// stderr instead of ignoring it without a word, and edits the document.
+#[test]
+fn edit_show_master_keys_warns() {
+    let dir = tempdir();
+    let enc = encrypt_text(dir.path(), "p.yaml", "b: hello\n", &[]);
+    let file = dir.path().join("s.yaml");
+    std::fs::write(&file, enc).unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .env("SOPS_EDITOR", "sed -i s/hello/EDITED/")
+        .args(["edit", "-s"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--show-master-keys is not supported"), "{err}");
+    let plain = cmd(dir.path(), Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&plain.stdout), "b: EDITED\n");
+}

@@ -16,10 +16,22 @@ use zeroize::Zeroizing;
 
 pub fn run(args: EditArgs) -> Result<()> {
     let path = Path::new(&args.file);
+    if args.show_master_keys {
+        // Not silently: a user who asked to see (or change) the recipients
+        // must know the editor will not show them.
+        eprintln!(
+            "warning: --show-master-keys is not supported: the editor shows the document only, \
+             not the sops metadata (the recipients are in the file's `sops` block; change them \
+             with `rotate --add-…/--rm-…`, `updatekeys` or `groups`)"
+        );
+    }
     let io_args = IoArgs {
         output_type: args.output_type.clone(),
         ..IoArgs::file(true, args.input_type.clone())
     };
+    // A file that cannot be written (read-only, a missing directory) is
+    // refused before the editor opens, not after the edits are made.
+    io::check_writable(path)?;
     if !path.exists() {
         return create(&args, &io_args);
     }

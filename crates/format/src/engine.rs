@@ -58,7 +58,7 @@ pub enum EngineError {
     #[error(transparent)]
     Splice(#[from] SpliceError),
     /// A value could not be encrypted.
-    #[error("could not encrypt the value at {path}: {source}")]
+    #[error("could not encrypt the value at {}: {source}", tree_path(path))]
     Encrypt {
         /// The key path (`a:b:`).
         path: String,
@@ -66,7 +66,7 @@ pub enum EngineError {
         source: CipherError,
     },
     /// A value could not be decrypted (bad tag, moved value, malformed).
-    #[error("could not decrypt the value at {path}: {source}")]
+    #[error("could not decrypt the value at {}: {source}", tree_path(path))]
     Decrypt {
         /// The key path (`a:b:`).
         path: String,
@@ -74,7 +74,7 @@ pub enum EngineError {
         source: CipherError,
     },
     /// A decrypted value is not valid for its `type:`.
-    #[error("the value at {path} does not match its type {ty}")]
+    #[error("the value at {} does not match its type {ty}", tree_path(path))]
     BadType {
         /// The key path.
         path: String,
@@ -106,6 +106,17 @@ pub enum EngineError {
     /// output may be partly written.
     #[error("could not write the output: {0}")]
     Write(#[source] std::io::Error),
+}
+
+/// A value's key path as users write it (`["db"]["password"]`), from the
+/// `a:b:` form it is authenticated with (list items share their list's
+/// path; the MAC's is `["sops"]["mac"]`).
+fn tree_path(aad: &str) -> String {
+    let keys = aad.strip_suffix(':').unwrap_or(aad);
+    if keys.is_empty() {
+        return "the top level".into();
+    }
+    keys.split(':').map(|k| format!("[{k:?}]")).collect()
 }
 
 /// How to encrypt a new file.
@@ -979,6 +990,31 @@ fn plaintext_mac(format: Format, meta: &Metadata, plaintext: &str) -> Result<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Errors name a value by the tree path users type (`["db"]["password"]`),
+    /// not by its authenticated form (`db:password:`, which printed `a::`).
+    #[test]
+    fn errors_show_the_tree_path() {
+        let e = EngineError::Decrypt {
+            path: "db:password:".into(),
+            source: CipherError::Auth,
+        };
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("could not decrypt the value at [\"db\"][\"password\"]: "),
+            "{shown}"
+        );
+        let e = EngineError::BadType {
+            path: "a:".into(),
+            ty: "int".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the value at [\"a\"] does not match its type int"
+        );
+        assert_eq!(tree_path("sops:mac"), "[\"sops\"][\"mac\"]");
+        assert_eq!(tree_path("q\"uote:"), "[\"q\\\"uote\"]");
+    }
 
     /// The lean YAML parse of `open` gives the same encrypted texts (via
     /// `enc_text`), the same other values and the same metadata as a parse.
