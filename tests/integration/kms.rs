@@ -823,6 +823,14 @@ fn ignore_configured_endpoint_urls_is_honoured() {
         .output()
         .unwrap();
     assert_ok(&out);
+    // The key moves to a region whose regional endpoint no machine can
+    // reach (an isolated partition: its name does not resolve), so the
+    // ignored endpoint is all there is to reach and no request leaves
+    // this machine whatever its network.
+    let text = std::fs::read_to_string(&f).unwrap();
+    let moved = text.replace("arn:aws:kms:us-east-1:", "arn:aws-iso:kms:us-iso-east-1:");
+    assert_ne!(moved, text);
+    std::fs::write(&f, moved).unwrap();
     let out = with_aws(cmd(dir.path(), None), &moto.url)
         .env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
         .arg("decrypt")
@@ -831,7 +839,7 @@ fn ignore_configured_endpoint_urls_is_honoured() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(128), "{err}");
-    assert!(err.contains("kms.us-east-1"), "{err}");
+    assert!(err.contains("kms.us-iso-east-1"), "{err}");
     assert!(!err.contains(&moto.url), "{err}");
 }
 
