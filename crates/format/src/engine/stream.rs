@@ -500,6 +500,33 @@ struct Cutter<'r, R: Read> {
     /// Where the metadata lines start: no cut at or after it.
     meta_start: u64,
     eof: bool,
+    /// How far `carry` was scanned for a cut without finding one: the next
+    /// scan goes on from there, so a text with no place to cut (top-level
+    /// keys each below a comment) is scanned once, not once per read.
+    scan: Scan,
+    /// Lines judged and JSON bytes read by the scans (tests check that a
+    /// text is scanned once).
+    #[cfg(test)]
+    work: usize,
+}
+
+/// Where a scan of `carry` for a cut stopped (see [`Cutter::find_cut`]).
+#[derive(Clone, Copy, Default)]
+struct Scan {
+    /// The offset in `carry` to go on from: a line's start (the JSON scan:
+    /// the next byte to read).
+    pos: usize,
+    /// The JSON scan's state at `pos`.
+    json: JsonState,
+}
+
+/// The state of the JSON scan (see [`Cutter::find_json_cut`]).
+#[derive(Clone, Copy, Default)]
+struct JsonState {
+    depth: i64,
+    in_string: bool,
+    escaped: bool,
+    line_start: usize,
 }
 
 impl<'r, R: Read> Cutter<'r, R> {
@@ -511,6 +538,9 @@ impl<'r, R: Read> Cutter<'r, R> {
             at: 0,
             meta_start,
             eof: false,
+            scan: Scan::default(),
+            #[cfg(test)]
+            work: 0,
         }
     }
 
@@ -526,6 +556,7 @@ impl<'r, R: Read> Cutter<'r, R> {
                 let bytes = self.carry.get(..cut).unwrap_or_default().to_vec();
                 self.carry.drain(..cut);
                 self.at += cut as u64;
+                self.scan = Scan::default();
                 return Ok(Some(Window {
                     bytes,
                     first,
@@ -551,7 +582,7 @@ impl<'r, R: Read> Cutter<'r, R> {
     /// line break of a line that reads as a `KEY=value` line, before the
     /// metadata, and not before a line that starts with a byte order mark.
     /// `None`: read more (or the rest is the last window).
-    fn find_cut(&self) -> Option<usize> {
+    fn find_cut(&mut self) -> Option<usize> {
         let carry = &self.carry;
         let limit = usize::try_from(self.meta_start.checked_sub(self.at)?).unwrap_or(usize::MAX);
         // No cut before WINDOW bytes are read (JSON included: its scan is
@@ -560,26 +591,40 @@ impl<'r, R: Read> Cutter<'r, R> {
         if self.format == Format::Json {
             return self.find_json_cut(limit);
         }
-        let mut line_start = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        loop {
-            let brk = line_start + carry.get(line_start..)?.iter().position(|&b| b == b'\n')?;
+        let first = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let mut line_start = first.max(self.scan.pos);
+        let found = loop {
+            let Some(len) = carry
+                .get(line_start..)
+                .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+            else {
+                break None;
+            };
+            let brk = line_start + len;
             let cut = brk + 1;
             if cut >= limit {
-                return None;
+                break None;
             }
             let next = carry.get(cut..).unwrap_or_default();
             // The next line must be read whole to be judged.
             let next_end = match next.iter().position(|&b| b == b'\n') {
                 Some(i) => i + 1,
                 None if self.eof => next.len(),
-                None => return None,
+                None => break None,
             };
             let line = carry.get(line_start..brk).unwrap_or_default();
+            #[cfg(test)]
+            {
+                self.work += 1;
+            }
             if self.may_cut(line, next.get(..next_end).unwrap_or_default()) {
-                return Some(cut);
+                break Some(cut);
             }
             line_start = cut;
-        }
+        };
+        // Not found: the lines before `line_start` were judged already.
+        self.scan.pos = line_start;
+        found
     }
 }
 
@@ -591,12 +636,48 @@ impl<R: Read> Cutter<'_, R> {
     /// comma and before one that starts with a string. A JSON string never
     /// holds a line break, so a string that seems to go on past one is
     /// damage, which the windows' parse finds.
-    fn find_json_cut(&self, limit: usize) -> Option<usize> {
+    fn find_json_cut(&mut self, limit: usize) -> Option<usize> {
+        let from = self.scan.pos;
+        let mut state = if from == 0 {
+            JsonState {
+                depth: if self.at == 0 { 0 } else { 1 },
+                ..JsonState::default()
+            }
+        } else {
+            self.scan.json
+        };
+        let found = self.json_cut_from(from, &mut state, limit);
+        #[cfg(test)]
+        {
+            self.work += self.carry.len().saturating_sub(from);
+        }
+        if found.is_none() {
+            self.scan.json = state;
+        }
+        found
+    }
+
+    /// [`Cutter::find_json_cut`] from byte `from` of `carry`, in `state`;
+    /// returning `None`, it leaves in `state` (and `scan.pos`) where to go
+    /// on from when more is read.
+    fn json_cut_from(&mut self, from: usize, state: &mut JsonState, limit: usize) -> Option<usize> {
         let carry = &self.carry;
-        let mut depth: i64 = if self.at == 0 { 0 } else { 1 };
-        let (mut in_string, mut escaped) = (false, false);
-        let mut line_start = 0;
-        for (i, &b) in carry.iter().enumerate() {
+        let JsonState {
+            mut depth,
+            mut in_string,
+            mut escaped,
+            mut line_start,
+        } = *state;
+        // Where to go on from, and the state there, when no cut is found.
+        let mut stop = (carry.len(), 0usize);
+        let mut found = None;
+        for (i, &b) in carry.iter().enumerate().skip(from) {
+            let before = JsonState {
+                depth,
+                in_string,
+                escaped,
+                line_start,
+            };
             if in_string {
                 match (escaped, b) {
                     (true, _) => escaped = false,
@@ -616,17 +697,24 @@ impl<R: Read> Cutter<'_, R> {
                 b'\n' => {
                     let cut = i + 1;
                     if cut >= limit {
-                        return None;
+                        // No cut from here on (the metadata follows).
+                        stop = (i, 1);
+                        *state = before;
+                        break;
                     }
                     if cut >= WINDOW && depth == 1 {
                         let next = carry.get(cut..).unwrap_or_default();
                         let Some(first) = next.iter().position(|b| !b.is_ascii_whitespace()) else {
-                            // Read more to see the next line's start.
-                            return None;
+                            // Read more to see the next line's start: this
+                            // line break is judged again then.
+                            stop = (i, 1);
+                            *state = before;
+                            break;
                         };
                         let line = carry.get(line_start..i).unwrap_or_default();
                         if next.get(first) == Some(&b'"') && line.trim_ascii_end().ends_with(b",") {
-                            return Some(cut);
+                            found = Some(cut);
+                            break;
                         }
                     }
                     line_start = cut;
@@ -634,7 +722,18 @@ impl<R: Read> Cutter<'_, R> {
                 _ => {}
             }
         }
-        None
+        if found.is_none() {
+            if stop.1 == 0 {
+                *state = JsonState {
+                    depth,
+                    in_string,
+                    escaped,
+                    line_start,
+                };
+            }
+            self.scan.pos = stop.0;
+        }
+        found
     }
 
     /// Whether a window may end with the line `prev` (its line break
@@ -1063,6 +1162,46 @@ mod tests {
     /// A YAML document of many windows streams, cut only before top-level
     /// keys, to the whole document's plaintext; aliases, several documents
     /// and damage leave it to the whole path, never to another plaintext.
+    /// A text with no place to cut (every top-level key below a comment;
+    /// JSON nested one level deeper than cuts are made) is scanned once as
+    /// it is read a piece at a time, not once per piece: the scans' work
+    /// grows with the text, not with its square (a 4.6 MB file took 14 s).
+    #[test]
+    fn a_text_without_cuts_is_scanned_once() {
+        let mut yaml = String::new();
+        let mut json = String::from("{\"all\": {\n");
+        for i in 0..2000 {
+            yaml.push_str(&format!("# c {i}\nkey_{i}:\n  a: {i}\n"));
+            json.push_str(&format!("  \"k{i}\": {i},\n"));
+        }
+        json.push_str("  \"end\": 0\n}}\n");
+        for (format, text, most) in [
+            (Format::Yaml, &yaml, 3 * 6000),
+            (Format::Json, &json, 2 * json.len()),
+        ] {
+            let mut reader = text.as_bytes();
+            let mut cutter = Cutter::new(&mut reader, format, text.len() as u64);
+            let mut windows = Vec::new();
+            while let Some(w) = cutter.next().unwrap() {
+                windows.push(w.bytes);
+            }
+            assert_eq!(windows.len(), 1, "{format:?}");
+            assert_eq!(windows.concat(), text.as_bytes());
+            assert!(cutter.work <= most, "{format:?}: {} > {most}", cutter.work);
+        }
+        // Where cuts exist they are the same as before: windows of a few
+        // lines each, joined back to the text.
+        let plain: String = (0..200).map(|i| format!("key_{i}: {i}\n")).collect();
+        let mut reader = plain.as_bytes();
+        let mut cutter = Cutter::new(&mut reader, Format::Yaml, plain.len() as u64);
+        let mut windows = Vec::new();
+        while let Some(w) = cutter.next().unwrap() {
+            windows.push(w.bytes);
+        }
+        assert!(windows.len() > 50, "{}", windows.len());
+        assert_eq!(windows.concat(), plain.as_bytes());
+    }
+
     #[test]
     fn yaml_windows() {
         let mut doc = String::from("# head\n");
