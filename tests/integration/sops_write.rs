@@ -371,6 +371,10 @@ fn sops_reads_our_aes_files_with_every_selector_and_ini_and_binary() {
 /// blank lines, at the end of the file, between list items, in and after
 /// flow collections, `key: # c`. Every comment is `# cN`.
 const COMMENT_PLACEMENTS: &[&str] = &[
+    // Comments only where the measured rules and go-yaml agree (read
+    // without go-yaml's second pass: `foot::plainly_placed`).
+    "# c1\n# c2\na:\n    # c3\n    b: 1  # c4\n    c: x # c5\n# c6\nd:\n  - 1 # c7\n# c8\ne: 2\n",
+    "a:\n  b:\n    c: 1\n  # c1\n  d: 2\n# c2\n  # c3\ne: 3\n",
     "a:\n  b:\n    c: 1\n    # c1\n  d: 2\n",
     "a:\n  b:\n    c: 1\n  # c1\n  d: 2\n",
     "a:\n  b:\n    c: 1\n# c1\nd: 2\n",

@@ -313,6 +313,9 @@ pub(super) fn place_as_sops(src: &str, out: &mut Output) {
     if !src.contains('#') || !out.parsed.tree.docs.iter().any(has_comment) {
         return;
     }
+    if plainly_placed(src, &out.parsed.tree.docs) {
+        return;
+    }
     let (text, inserts) = with_metadata_keys(src, &out.layouts);
     let Some(g) = goyaml::read(&text) else {
         return;
@@ -404,6 +407,66 @@ fn with_metadata_keys(src: &str, layouts: &[DocLayout]) -> (String, Vec<(usize, 
     }
     text.push_str(src.get(from..).unwrap_or(""));
     (text, inserts)
+}
+
+/// Whether every comment of the documents stands where the rules above
+/// and go-yaml agree, so that go-yaml's reading (a second reading of the
+/// whole text, several times its size in memory) is not needed: after a
+/// scalar on its own line, or in a run of whole-line comments at one
+/// column, with no blank line, directly above a mapping key at that same
+/// column (the key's head comment for both). Everything else (comments
+/// after `key:` or `- `, before sequence items, followed by a blank line,
+/// dedented or at the end) is read by go-yaml's rules.
+fn plainly_placed(src: &str, docs: &[Node]) -> bool {
+    let mut found = Vec::new();
+    for doc in docs {
+        comments_in(doc, &mut Vec::new(), &mut found);
+    }
+    found
+        .iter()
+        .all(|(_, span)| plain_comment(src, span.start.saturating_sub(1)))
+}
+
+/// See [`plainly_placed`]: the comment whose `#` is at byte `hash`.
+fn plain_comment(src: &str, hash: usize) -> bool {
+    let Some(before) = src.get(..hash) else {
+        return false;
+    };
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let prefix = before.get(line_start..).unwrap_or_default();
+    let content = prefix.trim_end_matches(' ');
+    if !content.trim_start_matches(' ').is_empty() {
+        // After content: a scalar's line comment, not one after `key:`,
+        // `- `, a flow collection or a block scalar header.
+        return prefix.len() > content.len()
+            && !content.ends_with([':', '-', '[', '{', ',', '|', '>', ']', '}', '\t']);
+    }
+    if prefix.contains('\t') {
+        return false;
+    }
+    let col = prefix.len();
+    let mut rest = src.get(hash..).unwrap_or_default();
+    loop {
+        // The next line.
+        let Some(nl) = rest.find('\n') else {
+            return false;
+        };
+        rest = rest.get(nl + 1..).unwrap_or_default();
+        let line = rest.split('\n').next().unwrap_or_default();
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        if body.is_empty() || indent != col {
+            return false;
+        }
+        if body.starts_with('#') {
+            continue;
+        }
+        // A plain mapping key: not an item, an explicit key, a flow
+        // collection, a node property or a document marker.
+        return !body.starts_with(['-', '?', '[', '{', '&', '*', '!', '|', '>', '%', '.', '\t'])
+            && body.contains(':');
+    }
 }
 
 fn has_comment(n: &Node) -> bool {
@@ -653,5 +716,35 @@ fn put_comment(n: &mut Node, c: Comment) {
             items.insert(i, Item::Comment(c));
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod plain_tests {
+    use super::plain_comment;
+
+    /// Which comments are read without go-yaml's pass: after a scalar, or
+    /// directly above a key at their own column.
+    #[test]
+    fn plain_comments_are_told_apart() {
+        let at = |src: &str, nth: usize| {
+            let hash = src.match_indices('#').nth(nth).map(|(i, _)| i).unwrap_or(0);
+            plain_comment(src, hash)
+        };
+        assert!(at("a: 1 # c\n", 0));
+        assert!(at("# c\na: 1\n", 0));
+        assert!(at("a:\n  # c\n  # d\n  b: 1\n", 0));
+        assert!(at("a:\n  b: 1\n# c\nd: 2\n", 0));
+        // Not plain: after `key:`, after `- `, a blank line after, another
+        // column, before an item, at the end, a tab.
+        assert!(!at("a: # c\n  b: 1\n", 0));
+        assert!(!at("l:\n  - # c\n    b: 1\n", 0));
+        assert!(!at("# c\n\na: 1\n", 0));
+        assert!(!at("a:\n  b: 1\n  # c\nd: 2\n", 0));
+        assert!(!at("l:\n  # c\n  - 1\n", 0));
+        assert!(!at("a: 1\n# c\n", 0));
+        assert!(!at("a: 1\n# c\n  # d\nb: 2\n", 0));
+        assert!(!at("a: [1] # c\n", 0));
+        assert!(!at("a: |\t# c\n", 0));
     }
 }
