@@ -176,3 +176,38 @@ fn non_utf8_values_of_sops_files_are_refused_clearly() {
         }
     }
 }
+
+/// In AES mode a marker above `password` leaves it in clear (sops's
+/// reading): sops-like says so on stderr, naming the key, never the value;
+/// in XChaCha mode the marker selects `password` itself and nothing is said.
+#[test]
+fn a_marker_that_sops_reads_elsewhere_is_warned_about() {
+    let dir = tempdir();
+    let plain = dir.path().join("m.ini");
+    std::fs::write(
+        &plain,
+        "[db]\nhost = h\n; sops:enc\npassword = hunter2\nuser = u\n",
+    )
+    .unwrap();
+    let encrypt = |cipher: &str| {
+        cmd(dir.path(), Some("age-test.txt"))
+            .args(["encrypt", "--cipher", cipher, "--age", &demo_recipient()])
+            .args(["--encrypted-comment-regex", "sops:enc"])
+            .arg(&plain)
+            .output()
+            .unwrap()
+    };
+    let aes = encrypt("aes256-gcm");
+    assert_ok(&aes);
+    let err = String::from_utf8_lossy(&aes.stderr);
+    assert!(
+        err.contains(r#"["db"]["password"] stays in clear"#),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(String::from_utf8_lossy(&aes.stdout).contains("password = hunter2"));
+    let xchacha = encrypt("xchacha20-poly1305");
+    assert_ok(&xchacha);
+    assert!(!String::from_utf8_lossy(&xchacha.stderr).contains("warning"));
+    assert!(!String::from_utf8_lossy(&xchacha.stdout).contains("hunter2"));
+}

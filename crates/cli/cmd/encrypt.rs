@@ -126,6 +126,9 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
         doc =
             engine::plaintext(out_format, &filled).map_err(|e| Failure::engine(&input.name, e))?;
     }
+    if out_format == Format::Ini && plan.opts.cipher == CipherKind::Aes256Gcm {
+        warn_markers_sops_skips(&input.name, text, &plan.opts.selector);
+    }
     // Parsed once: an already-encrypted file is refused before any key is wrapped.
     let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
     // Streamed: the encrypted document is written as it is produced.
@@ -268,4 +271,22 @@ fn empty_yaml_stream(format: Format, text: &str, tree: &Tree, aes: bool) -> Opti
         out.replace_range(span, fill);
     }
     Some(out)
+}
+
+/// In AES256_GCM mode an INI comment marker selects the key *after* the
+/// one below it, as sops reads INI comments: warn about each value a
+/// marker seems to select that is left in clear (never its value).
+fn warn_markers_sops_skips(
+    name: &str,
+    text: &str,
+    selector: &sops_like_format::metadata::Selector,
+) {
+    let Ok(decider) = sops_like_format::select::Decider::new(selector) else {
+        return;
+    };
+    for path in sops_like_format::syntax::ini::values_sops_markers_skip(text, &decider) {
+        eprintln!(
+            "warning: {name}: {path} stays in clear: in AES256_GCM mode a comment marker selects the key after the one below it, as sops reads INI comments (put the marker above the key before it, or use --encrypted-regex)"
+        );
+    }
 }

@@ -387,3 +387,33 @@ impl Syntax for SopsIni {
         Ini.emit(tree)
     }
 }
+
+/// The values of the INI text `src` that a comment marker selects as the
+/// text reads (the key below the marker) but sops does not (sops takes the
+/// key after that one, see [`SopsIni`]): in `AES256_GCM` mode they are left
+/// in clear, as sops leaves them. Their paths as users write them
+/// (`["db"]["password"]`), in document order; empty for a text that does
+/// not parse or a selector without comment markers.
+pub fn values_sops_markers_skip(src: &str, decider: &crate::select::Decider) -> Vec<String> {
+    use crate::walk::{walk, Leaf};
+    let selected = |tree: &Tree| {
+        let mut out: Vec<Vec<String>> = Vec::new();
+        walk(tree, |place, leaf| {
+            if let Leaf::Value(_) = leaf {
+                if decider.value(place.path, place.comments) {
+                    out.push(place.path.iter().map(|k| (*k).to_string()).collect());
+                }
+            }
+        });
+        out
+    };
+    let (Ok(plain), Ok(sops)) = (Ini.parse(src), SopsIni.parse(src)) else {
+        return Vec::new();
+    };
+    let theirs = selected(&sops.tree);
+    selected(&plain.tree)
+        .into_iter()
+        .filter(|p| !theirs.contains(p))
+        .map(|p| p.iter().map(|k| format!("[{k:?}]")).collect())
+        .collect()
+}
