@@ -9,6 +9,7 @@ use crate::{io, keysource};
 use sops_like_format::cipher::CipherKind;
 use sops_like_format::syntax::dotenv;
 use sops_like_format::syntax::flat::flat_value;
+use sops_like_format::syntax::{show_path, PathStep};
 use sops_like_format::{engine, Entry, Format, Item, Node, Scalar, Tree, Value};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::process::{Command, Stdio};
@@ -170,7 +171,7 @@ pub struct EnvSource<'a> {
 /// One environment variable, and the path of the value it came from.
 struct Var {
     name: String,
-    path: Vec<String>,
+    path: Vec<PathStep>,
     value: Zeroizing<String>,
 }
 
@@ -184,7 +185,7 @@ pub fn env_vars(src: &EnvSource<'_>, tree: &Tree) -> Result<Vec<(String, Zeroizi
     if let Some(doc) = tree.docs.first() {
         flatten(src, doc, String::new(), &mut Vec::new(), &mut vars);
     }
-    let mut seen: std::collections::HashMap<&str, &[String]> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<&str, &[PathStep]> = std::collections::HashMap::new();
     for v in &vars {
         match seen.insert(&v.name, &v.path) {
             Some(other) if other != v.path.as_slice() => {
@@ -205,16 +206,11 @@ pub fn env_vars(src: &EnvSource<'_>, tree: &Tree) -> Result<Vec<(String, Zeroizi
     Ok(vars.into_iter().map(|v| (v.name, v.value)).collect())
 }
 
-/// A path as `--extract` writes it: `["a"][0]`.
-fn show_path(path: &[String]) -> String {
-    path.iter().map(|step| format!("[{step}]")).collect()
-}
-
 fn flatten(
     src: &EnvSource<'_>,
     node: &Node,
     prefix: String,
-    path: &mut Vec<String>,
+    path: &mut Vec<PathStep>,
     out: &mut Vec<Var>,
 ) {
     let join = |k: &str| {
@@ -229,8 +225,7 @@ fn flatten(
         Node::Map(entries) => {
             for e in entries {
                 if let Entry::Pair(p) = e {
-                    // Keys as JSON strings, so that an index step differs.
-                    path.push(serde_json::Value::String(p.key.clone()).to_string());
+                    path.push(PathStep::Key(p.key.clone()));
                     if src.format == Format::Dotenv {
                         let key = join(dotenv::env_key(&p.key));
                         if let Node::Scalar(s) = &p.value {
@@ -260,7 +255,7 @@ fn flatten(
             let mut i = 0usize;
             for it in items {
                 if let Item::Node(n) = it {
-                    path.push(i.to_string());
+                    path.push(PathStep::Index(i));
                     flatten(src, n, join(&i.to_string()), path, out);
                     path.pop();
                     i += 1;

@@ -116,7 +116,11 @@ fn tree_path(aad: &str) -> String {
     if keys.is_empty() {
         return "the top level".into();
     }
-    keys.split(':').map(|k| format!("[{k:?}]")).collect()
+    let steps: Vec<crate::syntax::PathStep> = keys
+        .split(':')
+        .map(|k| crate::syntax::PathStep::Key(k.into()))
+        .collect();
+    crate::syntax::edit::show(&steps)
 }
 
 /// How to encrypt a new file.

@@ -8,7 +8,7 @@ use crate::splice::{splice, Edit};
 use crate::tree::{Entry, Item, Node};
 
 /// `["a"][0]`, for error messages (keys are not secret; values never appear).
-pub(crate) fn show(path: &[PathStep]) -> String {
+pub fn show(path: &[PathStep]) -> String {
     let mut out = String::new();
     for step in path {
         match step {

@@ -17,6 +17,8 @@ pub mod yaml;
 
 use crate::splice::Edit;
 use crate::tree::{Node, Slot, Span, Tree, Value};
+/// A path as users write it (`["a"][0]`), for messages.
+pub use edit::show as show_path;
 
 /// The `ENC[…]` text of a leaf that a lean parse (see [`parse_encrypted`])
 /// left with an empty string value: the leaf's source text, without the

@@ -397,11 +397,17 @@ impl Syntax for SopsIni {
 pub fn values_sops_markers_skip(src: &str, decider: &crate::select::Decider) -> Vec<String> {
     use crate::walk::{walk, Leaf};
     let selected = |tree: &Tree| {
-        let mut out: Vec<Vec<String>> = Vec::new();
+        let mut out: Vec<Vec<PathStep>> = Vec::new();
         walk(tree, |place, leaf| {
             if let Leaf::Value(_) = leaf {
                 if decider.value(place.path, place.comments) {
-                    out.push(place.path.iter().map(|k| (*k).to_string()).collect());
+                    out.push(
+                        place
+                            .path
+                            .iter()
+                            .map(|k| PathStep::Key((*k).into()))
+                            .collect(),
+                    );
                 }
             }
         });
@@ -414,6 +420,6 @@ pub fn values_sops_markers_skip(src: &str, decider: &crate::select::Decider) -> 
     selected(&plain.tree)
         .into_iter()
         .filter(|p| !theirs.contains(p))
-        .map(|p| p.iter().map(|k| format!("[{k:?}]")).collect())
+        .map(|p| super::edit::show(&p))
         .collect()
 }
