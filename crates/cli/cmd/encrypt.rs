@@ -281,6 +281,15 @@ fn warn_markers_sops_skips(
     text: &str,
     selector: &sops_like_format::metadata::Selector,
 ) {
+    use sops_like_format::metadata::Selector;
+    // Only comment markers can select differently (the text is parsed
+    // twice more to tell).
+    if !matches!(
+        selector,
+        Selector::EncryptedCommentRegex(_) | Selector::UnencryptedCommentRegex(_)
+    ) {
+        return;
+    }
     let Ok(decider) = sops_like_format::select::Decider::new(selector) else {
         return;
     };
