@@ -95,7 +95,10 @@ impl Syntax for Dotenv {
         // one: the file's own; and if the file ends with a `\r` (part of
         // the last value, as in sops), a plain `\n` would turn that `\r`
         // into a line break and change the value, so `\r\n`.
-        let first_break = if src.ends_with('\r') {
+        let first_break = if trailing {
+            // Unused: the file ends with its own line break.
+            ""
+        } else if src.ends_with('\r') {
             "\r\n"
         } else {
             line_break_style(src)
