@@ -179,8 +179,9 @@ impl<'a> EncParts<'a> {
     /// so the data is never scanned. `None` for any other body, which the
     /// general split handles (with its errors).
     fn split_usual(body: &'a str) -> Option<EncParts<'a>> {
-        let last_comma = |s: &str| s.as_bytes().iter().rposition(|&b| b == b',');
-        let first = body.as_bytes().iter().position(|&b| b == b',')?;
+        // `str::find`/`rfind` of a char look for its byte with `memchr`.
+        let last_comma = |s: &str| s.rfind(',');
+        let first = body.find(',')?;
         let (name, rest) = body.split_at(first);
         let rest = rest.strip_prefix(",data:")?;
         let cipher = CipherKind::from_tag(name)?;
@@ -470,11 +471,11 @@ impl ValueCipher {
         out.push_str("ENC[");
         out.push_str(cipher.tag());
         out.push_str(",data:");
-        STANDARD.encode_string(scratch.as_slice(), out);
+        crate::b64::encode_into(scratch.as_slice(), out);
         out.push_str(",iv:");
-        STANDARD.encode_string(&*iv, out);
+        crate::b64::encode_into(iv, out);
         out.push_str(",tag:");
-        STANDARD.encode_string(tag.as_slice(), out);
+        crate::b64::encode_into(tag.as_slice(), out);
         out.push_str(",type:");
         out.push_str(ty);
         out.push(']');
@@ -533,15 +534,20 @@ impl ValueCipher {
         const BAD: CipherError = CipherError::Malformed("bad base64");
         // Wipe the previous plaintext before the buffer may be reallocated.
         zeroize::Zeroize::zeroize(&mut **out);
-        STANDARD.decode_vec(parts.data, out).map_err(|_| BAD)?;
+        // The fast decoder, or the crate's (with its errors) for what the
+        // fast one leaves to it.
+        if crate::b64::decode_into(parts.data.as_bytes(), out).is_none() {
+            STANDARD.decode_vec(parts.data, out).map_err(|_| BAD)?;
+        }
+        let slice =
+            |text: &str, buf: &mut [u8]| match crate::b64::decode_to_slice(text.as_bytes(), buf) {
+                Some(len) => Ok(len),
+                None => STANDARD.decode_slice(text, buf).map_err(|_| BAD),
+            };
         let mut iv_buf = [0u8; 36];
-        let iv_len = STANDARD
-            .decode_slice(parts.iv, &mut iv_buf)
-            .map_err(|_| BAD)?;
+        let iv_len = slice(parts.iv, &mut iv_buf)?;
         let mut tag_buf = [0u8; 18];
-        let tag_len = STANDARD
-            .decode_slice(parts.tag, &mut tag_buf)
-            .map_err(|_| BAD)?;
+        let tag_len = slice(parts.tag, &mut tag_buf)?;
         let (iv, tag) = match (iv_buf.get(..iv_len), tag_buf.get(..tag_len)) {
             (Some(iv), Some(tag)) => (iv, tag),
             _ => return Err(BAD),
@@ -623,11 +629,11 @@ impl EncValue {
         out.push_str("ENC[");
         out.push_str(self.cipher.tag());
         out.push_str(",data:");
-        STANDARD.encode_string(&self.data, &mut out);
+        crate::b64::encode_into(&self.data, &mut out);
         out.push_str(",iv:");
-        STANDARD.encode_string(&self.iv, &mut out);
+        crate::b64::encode_into(&self.iv, &mut out);
         out.push_str(",tag:");
-        STANDARD.encode_string(&self.tag, &mut out);
+        crate::b64::encode_into(&self.tag, &mut out);
         out.push_str(",type:");
         out.push_str(&self.ty);
         out.push(']');

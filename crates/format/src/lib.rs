@@ -13,12 +13,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod b64;
 pub mod binary;
 pub mod cipher;
 pub mod engine;
 pub mod goregex;
 pub mod mac;
 pub mod metadata;
+mod poly;
 pub mod select;
 pub mod splice;
 pub mod syntax;

@@ -20,10 +20,9 @@
 //! ChaCha20 has no data-dependent branches or lookups, so this is
 //! constant-time as written.
 
+use crate::poly::Poly1305;
 use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use chacha20::ChaCha20;
-use poly1305::universal_hash::{KeyInit, UniversalHash};
-use poly1305::Poly1305;
 use zeroize::Zeroize;
 
 /// "expand 32-byte k".
@@ -123,17 +122,14 @@ impl Stream {
     fn authenticator(&self, aad: &[u8], ct: &[u8]) -> Poly1305 {
         let mut block = [0u8; 64];
         self.block(0, &mut block);
-        let mut key = poly1305::Key::default();
+        let mut key = [0u8; 32];
         key.copy_from_slice(&block[..32]);
         block.zeroize();
         let mut mac = Poly1305::new(&key);
         key.zeroize();
         mac.update_padded(aad);
         mac.update_padded(ct);
-        let mut lengths = poly1305::Block::default();
-        lengths[..8].copy_from_slice(&(aad.len() as u64).to_le_bytes());
-        lengths[8..].copy_from_slice(&(ct.len() as u64).to_le_bytes());
-        mac.update(&[lengths]);
+        mac.update_lengths(aad.len(), ct.len());
         mac
     }
 
@@ -184,7 +180,7 @@ pub(crate) fn seal(
 ) -> Result<[u8; 16], AuthError> {
     let stream = Stream::new(key, nonce);
     stream.apply(buf)?;
-    Ok(stream.authenticator(aad, buf).finalize().into())
+    Ok(stream.authenticator(aad, buf).finalize())
 }
 
 /// Authenticate and decrypt `buf` in place; `buf` is untouched when the tag
@@ -198,10 +194,9 @@ pub(crate) fn open(
 ) -> Result<(), AuthError> {
     let stream = Stream::new(key, nonce);
     // `verify` compares in constant time.
-    stream
-        .authenticator(aad, buf)
-        .verify(expected.into())
-        .map_err(|_| AuthError)?;
+    if !stream.authenticator(aad, buf).verify(expected) {
+        return Err(AuthError);
+    }
     stream.apply(buf)
 }
 
@@ -210,7 +205,7 @@ mod tests {
     use super::*;
     use chacha20poly1305::aead::inout::InOutBuf;
     use chacha20poly1305::aead::AeadInOut;
-    use chacha20poly1305::XChaCha20Poly1305;
+    use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 
     fn bytes(seed: u64, n: usize) -> Vec<u8> {
         let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;

@@ -646,9 +646,18 @@ pub(super) fn open_lean_dotenv(
         crate::cipher::push_aad(&mut aad, &[src.get(k)?]);
         cipher.open_into(&parts, aad.as_bytes(), &mut plain).ok()?;
         let lexeme = std::str::from_utf8(&plain).ok()?;
-        let value = syntax.simple_value(lexeme, Slot::Bare)?;
-        if let Some(text) = value.sops_text() {
-            mac.update(text.as_bytes());
+        // A lexeme with no escape, quote or line break is its own value
+        // (what `simple_value` gives, without copying the plaintext twice).
+        if lexeme
+            .bytes()
+            .any(|b| matches!(b, b'\\' | b'"' | b'\n' | b'\r'))
+        {
+            let value = syntax.simple_value(lexeme, Slot::Bare)?;
+            if let Some(text) = value.sops_text() {
+                mac.update(text.as_bytes());
+            }
+        } else {
+            mac.update(lexeme.as_bytes());
         }
         push_secret(&mut out, src.get(pos..v.start)?);
         push_secret(&mut out, lexeme);

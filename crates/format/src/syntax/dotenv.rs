@@ -459,7 +459,13 @@ pub(crate) fn plain_pairs(src: &str, grammar: Grammar) -> Option<Vec<(Span, Span
 /// text with sops's `\n` escapes decoded; `None` when it has none (the
 /// value is the raw text).
 pub(crate) fn decoded_value(raw: &str) -> Option<String> {
-    raw.contains("\\n").then(|| decode(raw))
+    has_escaped_newline(raw).then(|| decode(raw))
+}
+
+/// Whether `raw` holds sops's `\n` escape (a byte search first: most
+/// values have no backslash at all).
+fn has_escaped_newline(raw: &str) -> bool {
+    raw.contains('\\') && raw.contains("\\n")
 }
 
 /// [`crate::syntax::parse_encrypted`] for .env, in the text's
@@ -477,7 +483,7 @@ pub(crate) fn parse_encrypted_as(src: &str, grammar: Grammar) -> Result<Parsed, 
 /// A value that a lean parse leaves empty: an `ENC[…]` text that decodes
 /// to itself.
 fn lean_value(raw: &str) -> bool {
-    crate::cipher::is_encrypted(raw) && !raw.contains("\\n")
+    crate::cipher::is_encrypted(raw) && !has_escaped_newline(raw)
 }
 
 fn parse_with(src: &str, lean: bool, grammar: Grammar) -> Result<Parsed, ParseError> {
@@ -646,8 +652,8 @@ fn next_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseErr
 /// The content end and the end of the physical line holding byte `at`.
 fn line_bounds(src: &str, at: usize) -> (usize, usize) {
     let bytes = src.as_bytes();
-    let rest = bytes.get(at..).unwrap_or_default();
-    let (break_at, end) = match rest.iter().position(|&b| b == b'\n') {
+    // `str::find` of a char looks for its byte with `memchr`.
+    let (break_at, end) = match src.get(at..).and_then(|rest| rest.find('\n')) {
         Some(i) => (at + i, at + i + 1),
         None => (src.len(), src.len()),
     };
