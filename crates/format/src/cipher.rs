@@ -179,9 +179,8 @@ impl<'a> EncParts<'a> {
     /// so the data is never scanned. `None` for any other body, which the
     /// general split handles (with its errors).
     fn split_usual(body: &'a str) -> Option<EncParts<'a>> {
-        // `str::find`/`rfind` of a char look for its byte with `memchr`.
-        let last_comma = |s: &str| s.rfind(',');
-        let first = body.find(',')?;
+        let last_comma = |s: &str| memchr::memrchr(b',', s.as_bytes());
+        let first = memchr::memchr(b',', body.as_bytes())?;
         let (name, rest) = body.split_at(first);
         let rest = rest.strip_prefix(",data:")?;
         let cipher = CipherKind::from_tag(name)?;

@@ -591,12 +591,12 @@ impl<'r, R: Read> Cutter<'r, R> {
         if self.format == Format::Json {
             return self.find_json_cut(limit);
         }
-        let first = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let first = memchr::memrchr(b'\n', head).map_or(0, |i| i + 1);
         let mut line_start = first.max(self.scan.pos);
         let found = loop {
             let Some(len) = carry
                 .get(line_start..)
-                .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+                .and_then(|rest| memchr::memchr(b'\n', rest))
             else {
                 break None;
             };
@@ -607,7 +607,7 @@ impl<'r, R: Read> Cutter<'r, R> {
             }
             let next = carry.get(cut..).unwrap_or_default();
             // The next line must be read whole to be judged.
-            let next_end = match next.iter().position(|&b| b == b'\n') {
+            let next_end = match memchr::memchr(b'\n', next) {
                 Some(i) => i + 1,
                 None if self.eof => next.len(),
                 None => break None,

@@ -465,7 +465,7 @@ pub(crate) fn decoded_value(raw: &str) -> Option<String> {
 /// Whether `raw` holds sops's `\n` escape (a byte search first: most
 /// values have no backslash at all).
 fn has_escaped_newline(raw: &str) -> bool {
-    raw.contains('\\') && raw.contains("\\n")
+    memchr::memchr(b'\\', raw.as_bytes()).is_some() && raw.contains("\\n")
 }
 
 /// [`crate::syntax::parse_encrypted`] for .env, in the text's
@@ -606,7 +606,7 @@ fn next_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseErr
             Kind::Comment(start + i + 1..content_end)
         }
         Some(i) => {
-            let Some(eq) = content.find('=') else {
+            let Some(eq) = memchr::memchr(b'=', content.as_bytes()) else {
                 return Err(ParseError::at(src, start + i, "expected KEY=VALUE"));
             };
             let key = content.get(..eq).unwrap_or_default();
@@ -652,8 +652,7 @@ fn next_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseErr
 /// The content end and the end of the physical line holding byte `at`.
 fn line_bounds(src: &str, at: usize) -> (usize, usize) {
     let bytes = src.as_bytes();
-    // `str::find` of a char looks for its byte with `memchr`.
-    let (break_at, end) = match src.get(at..).and_then(|rest| rest.find('\n')) {
+    let (break_at, end) = match bytes.get(at..).and_then(|rest| memchr::memchr(b'\n', rest)) {
         Some(i) => (at + i, at + i + 1),
         None => (src.len(), src.len()),
     };
