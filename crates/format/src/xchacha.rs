@@ -19,6 +19,15 @@
 //! whole .env encryption or decryption). Long ones go to the crate.
 //! ChaCha20 has no data-dependent branches or lookups, so this is
 //! constant-time as written.
+//!
+//! Many values under one key (a file's values) can be prepared four at a
+//! time by [`batch::prepare4`] or [`batch::prepare`]: the four HChaCha20
+//! permutations side by side in the lanes of SIMD vectors (`wide`, SSE2 on
+//! x86_64, without target features or runtime detection), then the four
+//! values' blocks 0 and 1 in eight lanes. A 24-byte value with a 30-byte
+//! AAD then seals in 230 ns instead of 285 and opens in 236 instead of
+//! 285 (the three permutations: 150 ns a value instead of 215; Poly1305
+//! is the next cost, 71 ns), on the benchmark machine.
 
 use crate::poly::Poly1305;
 use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
@@ -122,14 +131,8 @@ impl Stream {
     fn authenticator(&self, aad: &[u8], ct: &[u8]) -> Poly1305 {
         let mut block = [0u8; 64];
         self.block(0, &mut block);
-        let mut key = [0u8; 32];
-        key.copy_from_slice(&block[..32]);
+        let mac = authenticator(&block, aad, ct);
         block.zeroize();
-        let mut mac = Poly1305::new(&key);
-        key.zeroize();
-        mac.update_padded(aad);
-        mac.update_padded(ct);
-        mac.update_lengths(aad.len(), ct.len());
         mac
     }
 
@@ -152,21 +155,381 @@ impl Stream {
             cipher.try_seek(64u32).map_err(|_| AuthError)?;
             return cipher.try_apply_keystream(buf).map_err(|_| AuthError);
         }
-        let mut block = [0u8; 64];
-        for (counter, chunk) in (1u32..).zip(buf.chunks_mut(64)) {
-            self.block(counter, &mut block);
-            for (b, k) in chunk.iter_mut().zip(block.iter()) {
-                *b ^= k;
-            }
-        }
-        block.zeroize();
+        self.apply_blocks(1, buf);
         Ok(())
     }
+
+    /// XOR keystream blocks `first`, `first + 1`… into `buf`, a block at a
+    /// time (for messages of at most `LONG` bytes: the counter cannot
+    /// wrap).
+    fn apply_blocks(&self, first: u32, buf: &mut [u8]) {
+        if buf.is_empty() {
+            return;
+        }
+        let mut block = [0u8; 64];
+        for (counter, chunk) in (first..).zip(buf.chunks_mut(64)) {
+            self.block(counter, &mut block);
+            xor(chunk, &block);
+        }
+        block.zeroize();
+    }
+}
+
+/// `buf ^= keystream`, over the shorter of the two.
+fn xor(buf: &mut [u8], keystream: &[u8]) {
+    for (b, k) in buf.iter_mut().zip(keystream) {
+        *b ^= k;
+    }
+}
+
+/// Poly1305 keyed by the first 32 bytes of `key` (block 0 of the value's
+/// keystream), fed with `aad`, the ciphertext `ct` and both lengths: ready
+/// to finalize or verify.
+fn authenticator(key: &[u8], aad: &[u8], ct: &[u8]) -> Poly1305 {
+    let mut poly_key = [0u8; 32];
+    for (k, b) in poly_key.iter_mut().zip(key) {
+        *k = *b;
+    }
+    let mut mac = Poly1305::new(&poly_key);
+    poly_key.zeroize();
+    mac.update_padded(aad);
+    mac.update_padded(ct);
+    mac.update_lengths(aad.len(), ct.len());
+    mac
 }
 
 impl Drop for Stream {
     fn drop(&mut self) {
         self.subkey.zeroize();
+    }
+}
+
+/// Four values at a time: their ChaCha20 permutations side by side in
+/// SIMD lanes.
+pub(crate) mod batch {
+    // No caller outside the tests yet: the value encryption and decryption
+    // loops still call `seal` and `open` one value at a time.
+    #![cfg_attr(not(test), expect(dead_code, reason = "no caller yet"))]
+
+    use super::{authenticator, words, AuthError, Stream, LONG, SIGMA};
+    use wide::bytemuck::{self, Pod};
+    use wide::{u32x4, u32x8};
+    use zeroize::Zeroize;
+
+    /// [`prepare`] pads a group of this many values or more to four for
+    /// [`prepare4`]; fewer are computed one by one by [`Prepared::new`].
+    /// Measured per value: `Prepared::new` 215 ns; `prepare4` 150 ns for
+    /// four values, 199 for three, 296 for two.
+    const PAD_FROM: usize = 3;
+
+    /// What the rounds need of a vector of `u32` lanes.
+    trait Lanes:
+        Copy
+        + core::ops::Add<Output = Self>
+        + core::ops::BitXor<Output = Self>
+        + core::ops::BitOr<Output = Self>
+        + core::ops::Shl<u32, Output = Self>
+        + core::ops::Shr<u32, Output = Self>
+    {
+    }
+    impl Lanes for u32x4 {}
+    impl Lanes for u32x8 {}
+
+    /// Rotation as two shifts (SSE2 has no vector rotate; `wide` offers
+    /// none). The 16-bit rotation as `pshuflw` + `pshufhw` (through
+    /// `safe_arch`) measured 2 to 5% faster on a permutation: not worth a
+    /// second dependency and an x86-only path.
+    #[inline(always)]
+    fn rotl<V: Lanes>(x: V, n: u32) -> V {
+        (x << n) | (x >> (32 - n))
+    }
+
+    #[inline(always)]
+    fn quarter<V: Lanes>([mut a, mut b, mut c, mut d]: [V; 4]) -> [V; 4] {
+        a = a + b;
+        d = rotl(d ^ a, 16);
+        c = c + d;
+        b = rotl(b ^ c, 12);
+        a = a + b;
+        d = rotl(d ^ a, 8);
+        c = c + d;
+        b = rotl(b ^ c, 7);
+        [a, b, c, d]
+    }
+
+    /// The 20 ChaCha rounds over several states at once: word `k` of
+    /// state `i` is lane `i` of element `k`, so that each vector operation
+    /// (SSE2, the x86_64 baseline, without runtime detection) works on
+    /// every state.
+    #[inline(always)]
+    fn rounds<V: Lanes>(s: [V; 16]) -> [V; 16] {
+        let [mut x0, mut x1, mut x2, mut x3, mut x4, mut x5, mut x6, mut x7, mut x8, mut x9, mut x10, mut x11, mut x12, mut x13, mut x14, mut x15] =
+            s;
+        for _ in 0..10 {
+            [x0, x4, x8, x12] = quarter([x0, x4, x8, x12]);
+            [x1, x5, x9, x13] = quarter([x1, x5, x9, x13]);
+            [x2, x6, x10, x14] = quarter([x2, x6, x10, x14]);
+            [x3, x7, x11, x15] = quarter([x3, x7, x11, x15]);
+            [x0, x5, x10, x15] = quarter([x0, x5, x10, x15]);
+            [x1, x6, x11, x12] = quarter([x1, x6, x11, x12]);
+            [x2, x7, x8, x13] = quarter([x2, x7, x8, x13]);
+            [x3, x4, x9, x14] = quarter([x3, x4, x9, x14]);
+        }
+        [
+            x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15,
+        ]
+    }
+
+    /// HChaCha20 of four states (the rounds, no feed-forward).
+    #[inline(never)]
+    fn hchacha4(s: &[u32x4; 16]) -> [u32x4; 16] {
+        rounds(*s)
+    }
+
+    /// Eight keystream blocks: the rounds over `input`, plus `input`.
+    /// Eight lanes (two SSE2 vectors per word) rather than four: the two
+    /// independent halves keep more of the CPU busy (on the benchmark
+    /// machine 42 ns a block, against 46 to 50 for four lanes and 69 for
+    /// the scalar rounds). Whether a variant is faster depends on LLVM's
+    /// register allocation more than on the instruction count (all spill):
+    /// measure before reshaping these functions.
+    #[inline(never)]
+    fn blocks8(input: &[u32x8; 16]) -> [u32x8; 16] {
+        let mut out = rounds(*input);
+        for (x, i) in out.iter_mut().zip(input) {
+            *x += *i;
+        }
+        out
+    }
+
+    /// Overwrite `v` (key material or keystream) with zeros: volatile
+    /// writes, as `zeroize` does, but eight bytes at a time where aligned
+    /// (a fourth to an eighth of the stores of `Zeroize` on its `u32`
+    /// lanes or bytes).
+    fn wipe<T: Pod>(v: &mut T) {
+        let (head, words, tail) = bytemuck::pod_align_to_mut::<u8, u64>(bytemuck::bytes_of_mut(v));
+        head.zeroize();
+        words.zeroize();
+        tail.zeroize();
+    }
+
+    /// `v` in both halves of an eight-lane vector.
+    fn twice(v: u32x4) -> u32x8 {
+        let [a, b, c, d] = v.to_array();
+        u32x8::new([a, b, c, d, a, b, c, d])
+    }
+
+    /// The low (`hi == false`) or high half of `v`.
+    fn half(v: &u32x8, hi: bool) -> u32x4 {
+        let [a, b, c, d, e, f, g, h] = v.to_array();
+        u32x4::new(if hi { [e, f, g, h] } else { [a, b, c, d] })
+    }
+
+    /// Little-endian bytes of `words` into `outs`: lane `i` of each vector
+    /// to `outs[i]`, in order, until `words` or `outs` runs out. Groups of
+    /// four vectors are transposed so that each output gets 16 bytes at
+    /// a time.
+    fn store_lanes(mut words: impl Iterator<Item = u32x4>, outs: [&mut [u8]; 4]) {
+        let [o0, o1, o2, o3] = outs.map(|o| o.chunks_exact_mut(16));
+        for (((d0, d1), d2), d3) in o0.zip(o1).zip(o2).zip(o3) {
+            let (Some(a), Some(b), Some(c), Some(d)) =
+                (words.next(), words.next(), words.next(), words.next())
+            else {
+                return;
+            };
+            for (row, out) in u32x4::transpose([a, b, c, d])
+                .into_iter()
+                .zip([d0, d1, d2, d3])
+            {
+                for (o, w) in out.chunks_exact_mut(4).zip(row.to_array()) {
+                    o.copy_from_slice(&w.to_le_bytes());
+                }
+            }
+        }
+    }
+
+    /// The start of one value's keystream: what `seal` and `open` need for
+    /// a message of at most 64 bytes, computed for four values at once by
+    /// [`prepare4`] (or one by [`Prepared::new`]). Single use: sealing or
+    /// opening consumes it, so one nonce's keystream cannot encrypt two
+    /// messages by mistake. Wiped on drop; deliberately not `Debug`.
+    pub(crate) struct Prepared {
+        /// ChaCha20 under the value's subkey, for blocks 2… of a longer
+        /// message. (Visible to the parent module for the HChaCha20 test
+        /// vector.)
+        pub(super) stream: Stream,
+        /// Block 0's first 32 bytes.
+        poly_key: [u8; 32],
+        /// Block 1: the keystream of the message's first 64 bytes.
+        first: [u8; 64],
+    }
+
+    impl Prepared {
+        /// One value, one permutation at a time (HChaCha20, blocks 0 and 1):
+        /// for a lone value, cheaper than a four-lane pass.
+        pub(crate) fn new(key: &[u8; 32], nonce: &[u8; 24]) -> Prepared {
+            let mut prepared = Prepared {
+                stream: Stream::new(key, nonce),
+                poly_key: [0; 32],
+                first: [0; 64],
+            };
+            let mut block = [0u8; 64];
+            prepared.stream.block(0, &mut block);
+            for (k, b) in prepared.poly_key.iter_mut().zip(block) {
+                *k = b;
+            }
+            block.zeroize();
+            prepared.stream.block(1, &mut prepared.first);
+            prepared
+        }
+
+        /// XOR the message keystream into `buf`: block 1 from `first`, the
+        /// rest as [`Stream::apply`] does.
+        fn apply(&self, buf: &mut [u8]) -> Result<(), AuthError> {
+            if buf.len() > LONG {
+                return self.stream.apply(buf);
+            }
+            let (head, rest) = buf.split_at_mut(buf.len().min(64));
+            for (b, k) in head.iter_mut().zip(&self.first) {
+                *b ^= k;
+            }
+            self.stream.apply_blocks(2, rest);
+            Ok(())
+        }
+
+        /// Encrypt `buf` in place; returns the 16-byte tag, or `AuthError`
+        /// for a message too long for the block counter (`buf` is then
+        /// untouched). The result of [`super::seal()`] with this value's key
+        /// and nonce.
+        pub(crate) fn seal(self, aad: &[u8], buf: &mut [u8]) -> Result<[u8; 16], AuthError> {
+            self.apply(buf)?;
+            Ok(authenticator(&self.poly_key, aad, buf).finalize())
+        }
+
+        /// Authenticate and decrypt `buf` in place; `buf` is untouched when
+        /// the tag does not verify. The result of [`super::open()`] with this
+        /// value's key and nonce.
+        pub(crate) fn open(
+            self,
+            aad: &[u8],
+            buf: &mut [u8],
+            expected: &[u8; 16],
+        ) -> Result<(), AuthError> {
+            // `verify` compares in constant time.
+            if !authenticator(&self.poly_key, aad, buf).verify(expected) {
+                return Err(AuthError);
+            }
+            self.apply(buf)
+        }
+    }
+
+    impl Drop for Prepared {
+        fn drop(&mut self) {
+            wipe(&mut self.poly_key);
+            wipe(&mut self.first);
+        }
+    }
+
+    /// Four values' [`Prepared`] under one key (lane `i` is value `i`): the
+    /// four HChaCha20s in one four-lane pass, then the four blocks 0 and
+    /// the four blocks 1 in one eight-lane pass. Fewer values: pad with any
+    /// nonce and drop the extra results, or call [`prepare`], which does
+    /// that or the scalar [`Prepared::new`], whichever is faster.
+    pub(crate) fn prepare4(key: &[u8; 32], nonces: [&[u8; 24]; 4]) -> [Prepared; 4] {
+        let nonce_words = nonces.map(|n| words::<6>(n));
+        // Word `j` of each nonce, as lanes.
+        let lanes = |j: usize| u32x4::new(nonce_words.map(|n| n.get(j).copied().unwrap_or(0)));
+        let [c0, c1, c2, c3] = SIGMA.map(u32x4::splat);
+        let mut key_words = words::<8>(key);
+        let [k0, k1, k2, k3, k4, k5, k6, k7] = key_words.map(u32x4::splat);
+        key_words.zeroize();
+        let (n0, n1, n2, n3, t0, t1) = (lanes(0), lanes(1), lanes(2), lanes(3), lanes(4), lanes(5));
+        let mut h_in = [
+            c0, c1, c2, c3, k0, k1, k2, k3, k4, k5, k6, k7, n0, n1, n2, n3,
+        ];
+        let mut h_out = hchacha4(&h_in);
+        wipe(&mut h_in);
+        // The subkeys are words 0..4 and 12..16: already one value per
+        // lane, where the blocks' input needs them.
+        let [s0, s1, s2, s3, _, _, _, _, _, _, _, _, s12, s13, s14, s15] = h_out;
+        // Lanes 0..4: the values' blocks 0 (the Poly1305 keys); lanes
+        // 4..8: their blocks 1.
+        let counters = u32x8::new([0, 0, 0, 0, 1, 1, 1, 1]);
+        let mut b_in = [
+            twice(c0),
+            twice(c1),
+            twice(c2),
+            twice(c3),
+            twice(s0),
+            twice(s1),
+            twice(s2),
+            twice(s3),
+            twice(s12),
+            twice(s13),
+            twice(s14),
+            twice(s15),
+            counters,
+            u32x8::ZERO,
+            twice(t0),
+            twice(t1),
+        ];
+        let mut b_out = blocks8(&b_in);
+
+        let mut out = nonce_words.map(|[_, _, _, _, t0, t1]| Prepared {
+            stream: Stream {
+                subkey: [0; 8],
+                tail: [t0, t1],
+            },
+            poly_key: [0; 32],
+            first: [0; 64],
+        });
+        let lo = u32x4::transpose([s0, s1, s2, s3]);
+        let hi = u32x4::transpose([s12, s13, s14, s15]);
+        for ((p, lo), hi) in out.iter_mut().zip(lo).zip(hi) {
+            let words = lo.to_array().into_iter().chain(hi.to_array());
+            for (w, x) in p.stream.subkey.iter_mut().zip(words) {
+                *w = x;
+            }
+        }
+        let [p0, p1, p2, p3] = &mut out;
+        store_lanes(
+            b_out.iter().map(|v| half(v, false)),
+            [
+                &mut p0.poly_key,
+                &mut p1.poly_key,
+                &mut p2.poly_key,
+                &mut p3.poly_key,
+            ],
+        );
+        store_lanes(
+            b_out.iter().map(|v| half(v, true)),
+            [&mut p0.first, &mut p1.first, &mut p2.first, &mut p3.first],
+        );
+        wipe(&mut h_out);
+        wipe(&mut b_in);
+        wipe(&mut b_out);
+        out
+    }
+
+    /// [`Prepared`] for each of `nonces` under `key`, in order: four at a
+    /// time by [`prepare4`]; a remainder of fewer than `PAD_FROM` values
+    /// one at a time by [`Prepared::new`], a larger one by [`prepare4`]
+    /// padded with repeats of its first nonce (the extra results are
+    /// dropped).
+    pub(crate) fn prepare(key: &[u8; 32], nonces: &[&[u8; 24]]) -> Vec<Prepared> {
+        let mut out = Vec::with_capacity(nonces.len());
+        for group in nonces.chunks(4) {
+            let Some(&pad) = group.first() else {
+                continue;
+            };
+            if group.len() < PAD_FROM {
+                out.extend(group.iter().map(|n| Prepared::new(key, n)));
+                continue;
+            }
+            let four = std::array::from_fn(|i| group.get(i).copied().unwrap_or(pad));
+            out.extend(prepare4(key, four).into_iter().take(group.len()));
+        }
+        out
     }
 }
 
@@ -200,8 +563,11 @@ pub(crate) fn open(
     stream.apply(buf)
 }
 
+// As in sops-like-keys: a test's unwrap is its assertion.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
+    use super::batch::{prepare, prepare4, Prepared};
     use super::*;
     use chacha20poly1305::aead::inout::InOutBuf;
     use chacha20poly1305::aead::AeadInOut;
@@ -315,5 +681,281 @@ mod tests {
         assert!(open(&key, &nonce, b"a:c:", &mut ct.clone(), &tag).is_err());
         open(&key, &nonce, b"a:b:", &mut ct, &tag).unwrap();
         assert_eq!(ct, b"a secret value");
+    }
+
+    /// The `chacha20poly1305` crate's ciphertext and tag.
+    fn reference(
+        key: &[u8; 32],
+        nonce: &[u8; 24],
+        aad: &[u8],
+        plain: &[u8],
+    ) -> (Vec<u8>, [u8; 16]) {
+        let mut ct = plain.to_vec();
+        let tag = XChaCha20Poly1305::new(key.into())
+            .encrypt_inout_detached(nonce.into(), aad, InOutBuf::from(&mut ct[..]))
+            .unwrap();
+        (ct, tag.as_slice().try_into().unwrap())
+    }
+
+    fn key_and_nonces(seed: u64) -> ([u8; 32], [[u8; 24]; 4]) {
+        let key = bytes(seed, 32).try_into().unwrap();
+        let nonces = std::array::from_fn(|i| bytes(seed + 1 + i as u64, 24).try_into().unwrap());
+        (key, nonces)
+    }
+
+    /// Four values sealed through `prepare4` (each lane its own nonce,
+    /// length and AAD) give the ciphertexts and tags of `seal` and of the
+    /// `chacha20poly1305` crate, and open what those produce, for every
+    /// length up to 300 (around the 64-byte block and the `LONG` edge)
+    /// and some long ones, under several keys.
+    #[test]
+    fn batch_agrees_with_seal_and_the_crate() {
+        let lengths = (0..=300).chain([511, 1000, 4096, 5000]);
+        for (round, len) in lengths.enumerate() {
+            for aad_len in [0, 1, 15, 16, 17, 30, 40] {
+                let seed = (round * 64 + aad_len) as u64 * 16;
+                let (key, nonces) = key_and_nonces(seed);
+                // Lane `i`: a different length and AAD, so that a mix-up
+                // of lanes shows.
+                let lens: [usize; 4] = std::array::from_fn(|i| (len + 37 * i) % 302);
+                let aads: [Vec<u8>; 4] =
+                    std::array::from_fn(|i| bytes(seed + 5 + i as u64, aad_len + i));
+                let plains: [Vec<u8>; 4] =
+                    std::array::from_fn(|i| bytes(seed + 9 + i as u64, lens[i]));
+                let sealers = prepare4(&key, nonces.each_ref());
+                let openers = prepare4(&key, nonces.each_ref());
+                for (i, (sealer, opener)) in sealers.into_iter().zip(openers).enumerate() {
+                    let (nonce, aad, plain) = (&nonces[i], &aads[i], &plains[i]);
+                    let (theirs, their_tag) = reference(&key, nonce, aad, plain);
+                    let mut ours = plain.clone();
+                    let our_tag = sealer.seal(aad, &mut ours).unwrap();
+                    assert_eq!(ours, theirs, "len {} lane {i}", plain.len());
+                    assert_eq!(our_tag, their_tag, "len {} lane {i}", plain.len());
+                    let mut single = plain.clone();
+                    assert_eq!(seal(&key, nonce, aad, &mut single).unwrap(), our_tag);
+                    assert_eq!(single, ours);
+                    let mut back = theirs.clone();
+                    opener.open(aad, &mut back, &their_tag).unwrap();
+                    assert_eq!(&back, plain);
+                    open(&key, nonce, aad, &mut ours, &our_tag).unwrap();
+                    assert_eq!(&ours, plain);
+                }
+            }
+        }
+    }
+
+    /// `prepare` gives, for any number of nonces (whole groups of four, a
+    /// padded remainder or a lone one), what `Prepared::new` gives for each.
+    #[test]
+    fn prepare_matches_one_at_a_time() {
+        let key = [3u8; 32];
+        let nonces: Vec<[u8; 24]> = (0..11)
+            .map(|i| bytes(100 + i, 24).try_into().unwrap())
+            .collect();
+        for n in 0..=nonces.len() {
+            let refs: Vec<&[u8; 24]> = nonces.iter().take(n).collect();
+            let batch = prepare(&key, &refs);
+            assert_eq!(batch.len(), n);
+            for (i, (prepared, nonce)) in batch.into_iter().zip(&refs).enumerate() {
+                let plain = bytes(i as u64, 24 + i);
+                let mut ours = plain.clone();
+                let tag = prepared.seal(b"k:", &mut ours).unwrap();
+                let mut theirs = plain.clone();
+                let their_tag = Prepared::new(&key, nonce).seal(b"k:", &mut theirs).unwrap();
+                assert_eq!((ours, tag), (theirs, their_tag), "{n} nonces, #{i}");
+            }
+        }
+    }
+
+    /// draft-irtf-cfrg-xchacha-03 §2.2.1 and §A.3.1 through the four-lane
+    /// path, the vector's nonce in each lane in turn: the HChaCha20 subkey,
+    /// and the AEAD ciphertext and tag.
+    #[test]
+    fn test_vectors_through_the_batch() {
+        let aad = hex("50515253c0c1c2c3c4c5c6c7");
+        let plain = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.";
+        let expected = hex(concat!(
+            "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb",
+            "731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452",
+            "2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9",
+            "21f9664c97637da9768812f615c68b13b52e",
+        ));
+        let key: [u8; 32] = std::array::from_fn(|i| 0x80 + i as u8);
+        let nonce: [u8; 24] = std::array::from_fn(|i| 0x40 + i as u8);
+        let hkey: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let mut hnonce = [0u8; 24];
+        hnonce[..16].copy_from_slice(&hex("000000090000004a0000000031415927"));
+        let other = [0x55u8; 24];
+        for lane in 0..4 {
+            let mut nonces = [&other; 4];
+            nonces[lane] = &hnonce;
+            let subkey: Vec<u8> = prepare4(&hkey, nonces)[lane]
+                .stream
+                .subkey
+                .iter()
+                .flat_map(|w| w.to_le_bytes())
+                .collect();
+            assert_eq!(
+                subkey,
+                hex("82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc")
+            );
+
+            nonces[lane] = &nonce;
+            let mut buf = plain.to_vec();
+            let prepared = prepare4(&key, nonces).into_iter().nth(lane).unwrap();
+            let tag = prepared.seal(&aad, &mut buf).unwrap();
+            assert_eq!(buf, expected);
+            assert_eq!(tag.to_vec(), hex("c0875924c1c7987947deafd8780acf49"));
+            let opener = prepare4(&key, nonces).into_iter().nth(lane).unwrap();
+            opener.open(&aad, &mut buf, &tag).unwrap();
+            assert_eq!(buf, plain);
+        }
+    }
+
+    /// Through the batch path too, any changed bit of ciphertext, tag or
+    /// AAD, or another nonce, fails and leaves the buffer as it was, for a
+    /// short value and one past the first block.
+    #[test]
+    fn batch_tampering_fails_without_touching_the_buffer() {
+        let (key, nonces) = key_and_nonces(7);
+        for plain in [&b"a secret value"[..], &[0xA5; 100]] {
+            let mut ct = plain.to_vec();
+            let [_, _, sealer, _] = prepare4(&key, nonces.each_ref());
+            let tag = sealer.seal(b"a:b:", &mut ct).unwrap();
+            for i in 0..ct.len() * 8 {
+                let mut bad = ct.clone();
+                bad[i / 8] ^= 1 << (i % 8);
+                let before = bad.clone();
+                let [_, _, opener, _] = prepare4(&key, nonces.each_ref());
+                assert_eq!(opener.open(b"a:b:", &mut bad, &tag), Err(AuthError));
+                assert_eq!(bad, before);
+            }
+            for i in 0..128 {
+                let mut bad_tag = tag;
+                bad_tag[i / 8] ^= 1 << (i % 8);
+                let mut buf = ct.clone();
+                let [_, _, opener, _] = prepare4(&key, nonces.each_ref());
+                assert!(opener.open(b"a:b:", &mut buf, &bad_tag).is_err());
+                assert_eq!(buf, ct);
+            }
+            let [first, _, opener, _] = prepare4(&key, nonces.each_ref());
+            let mut buf = ct.clone();
+            assert!(opener.open(b"a:c:", &mut buf, &tag).is_err());
+            assert_eq!(buf, ct);
+            assert!(first.open(b"a:b:", &mut buf, &tag).is_err());
+            assert_eq!(buf, ct);
+            let [_, _, opener, _] = prepare4(&key, nonces.each_ref());
+            opener.open(b"a:b:", &mut buf, &tag).unwrap();
+            assert_eq!(buf, plain);
+        }
+    }
+
+    /// Timing, not a check: ns per value to seal a 24-byte value with a
+    /// 30-byte AAD one at a time and through the batch, and the parts.
+    /// `cargo test --release -p sops-like-format -- --ignored --nocapture
+    /// xchacha_batch_timing`
+    #[test]
+    #[ignore]
+    fn xchacha_batch_timing() {
+        use std::hint::black_box;
+        use std::time::Instant;
+        const N: usize = 4096;
+        let key = [7u8; 32];
+        let nonces: Vec<[u8; 24]> = (0..N as u64)
+            .map(|i| bytes(i, 24).try_into().unwrap())
+            .collect();
+        let refs: Vec<&[u8; 24]> = nonces.iter().collect();
+        let aad = [b'a'; 30];
+        let mut buf = [0x42u8; 24];
+        let time = |name: &str, f: &mut dyn FnMut()| {
+            let mut best = f64::MAX;
+            for _ in 0..30 {
+                let t = Instant::now();
+                f();
+                best = best.min(t.elapsed().as_nanos() as f64 / N as f64);
+            }
+            println!("{name:<44} {best:6.1} ns/value");
+        };
+        time("seal (one value at a time)", &mut || {
+            for n in &nonces {
+                black_box(seal(&key, black_box(n), &aad, &mut buf).unwrap());
+            }
+        });
+        time("prepare4 + Prepared::seal", &mut || {
+            for four in refs.chunks_exact(4) {
+                let four: [&[u8; 24]; 4] = four.try_into().unwrap();
+                for p in prepare4(&key, black_box(four)) {
+                    black_box(p.seal(&aad, &mut buf).unwrap());
+                }
+            }
+        });
+        time("prepare (whole slice) + Prepared::seal", &mut || {
+            for p in prepare(&key, black_box(&refs)) {
+                black_box(p.seal(&aad, &mut buf).unwrap());
+            }
+        });
+        time("Prepared::new + Prepared::seal", &mut || {
+            for n in &nonces {
+                black_box(
+                    Prepared::new(&key, black_box(n))
+                        .seal(&aad, &mut buf)
+                        .unwrap(),
+                );
+            }
+        });
+        let (cts, tags): (Vec<[u8; 24]>, Vec<[u8; 16]>) = nonces
+            .iter()
+            .map(|n| {
+                let mut ct = buf;
+                let tag = seal(&key, n, &aad, &mut ct).unwrap();
+                (ct, tag)
+            })
+            .unzip();
+        time("open (one value at a time)", &mut || {
+            for ((n, ct), tag) in nonces.iter().zip(&cts).zip(&tags) {
+                let mut b = *ct;
+                open(&key, n, &aad, &mut b, tag).unwrap();
+                black_box(b);
+            }
+        });
+        time("prepare + Prepared::open", &mut || {
+            for ((p, ct), tag) in prepare(&key, black_box(&refs))
+                .into_iter()
+                .zip(&cts)
+                .zip(&tags)
+            {
+                let mut b = *ct;
+                p.open(&aad, &mut b, tag).unwrap();
+                black_box(b);
+            }
+        });
+        time("  part: Prepared::new alone", &mut || {
+            for n in &nonces {
+                black_box(Prepared::new(&key, black_box(n)));
+            }
+        });
+        time("  part: prepare4 alone (per value)", &mut || {
+            for four in refs.chunks_exact(4) {
+                let four: [&[u8; 24]; 4] = four.try_into().unwrap();
+                black_box(prepare4(&key, black_box(four)));
+            }
+        });
+        for k in 1..=4 {
+            time(
+                &format!("  part: prepare4 for {k} (padded), per value"),
+                &mut || {
+                    for group in refs.chunks_exact(k) {
+                        let four =
+                            std::array::from_fn(|i| group.get(i).copied().unwrap_or(group[0]));
+                        black_box(prepare4(&key, black_box(four)));
+                    }
+                },
+            );
+        }
+        time("  part: Poly1305 (54 bytes) alone", &mut || {
+            for _ in 0..N {
+                black_box(authenticator(black_box(&[1u8; 32]), &aad, black_box(&buf)).finalize());
+            }
+        });
     }
 }
