@@ -466,18 +466,47 @@ impl ValueCipher {
                     .into()
             }
         };
-        out.reserve(40 + scratch.len().div_ceil(3) * 4 + 44 + 24 + ty.len());
-        out.push_str("ENC[");
-        out.push_str(cipher.tag());
-        out.push_str(",data:");
-        crate::b64::encode_into(scratch.as_slice(), out);
-        out.push_str(",iv:");
-        crate::b64::encode_into(iv, out);
-        out.push_str(",tag:");
-        crate::b64::encode_into(tag.as_slice(), out);
-        out.push_str(",type:");
-        out.push_str(ty);
-        out.push(']');
+        write_enc(out, cipher, scratch, iv, tag.as_slice(), ty);
+        Ok(())
+    }
+
+    /// [`ValueCipher::seal_into`] for many values of a file: `outs[i]`
+    /// (cleared first) gets the `ENC[…]` text of `values[i]` (plaintext and
+    /// AAD), each with a fresh nonce. XChaCha20 values have their keystream
+    /// starts computed four at a time (see [`crate::xchacha::batch`]).
+    pub fn seal_batch_into(
+        &mut self,
+        cipher: CipherKind,
+        values: &[(&[u8], &[u8])],
+        ty: &str,
+        scratch: &mut Vec<u8>,
+        outs: &mut [String],
+    ) -> Result<(), CipherError> {
+        if cipher != CipherKind::XChaCha20Poly1305 {
+            for ((plain, aad), out) in values.iter().zip(outs.iter_mut()) {
+                out.clear();
+                self.seal_into(cipher, plain, aad, ty, scratch, out)?;
+            }
+            return Ok(());
+        }
+        let mut nonces = vec![[0u8; 24]; values.len()];
+        for nonce in &mut nonces {
+            self.fill_nonce(nonce)?;
+        }
+        let refs: Vec<&[u8; 24]> = nonces.iter().collect();
+        let prepared = crate::xchacha::batch::prepare(&self.key, &refs);
+        for ((((plain, aad), out), nonce), p) in values
+            .iter()
+            .zip(outs.iter_mut())
+            .zip(&nonces)
+            .zip(prepared)
+        {
+            scratch.clear();
+            scratch.extend_from_slice(plain);
+            let tag = p.seal(aad, scratch).map_err(|_| CipherError::Auth)?;
+            out.clear();
+            write_enc(out, cipher, scratch, nonce, &tag, ty);
+        }
         Ok(())
     }
 
@@ -523,64 +552,94 @@ impl ValueCipher {
         out: &mut Zeroizing<Vec<u8>>,
     ) -> Result<(), CipherError> {
         // Unusual field sizes: the general path, for identical errors.
-        if parts.iv.len() > 44 || parts.tag.len() > 24 {
+        if unusual_sizes(parts) {
             let value = EncValue::parse_parts(parts)?;
             let plain = self.open(&value, aad)?;
             zeroize::Zeroize::zeroize(&mut **out);
             out.extend_from_slice(&plain);
             return Ok(());
         }
-        const BAD: CipherError = CipherError::Malformed("bad base64");
-        // Wipe the previous plaintext before the buffer may be reallocated.
-        zeroize::Zeroize::zeroize(&mut **out);
-        // The fast decoder, or the crate's (with its errors) for what the
-        // fast one leaves to it.
-        if crate::b64::decode_into(parts.data.as_bytes(), out).is_none() {
-            STANDARD.decode_vec(parts.data, out).map_err(|_| BAD)?;
-        }
-        let slice =
-            |text: &str, buf: &mut [u8]| match crate::b64::decode_to_slice(text.as_bytes(), buf) {
-                Some(len) => Ok(len),
-                None => STANDARD.decode_slice(text, buf).map_err(|_| BAD),
-            };
-        let mut iv_buf = [0u8; 36];
-        let iv_len = slice(parts.iv, &mut iv_buf)?;
-        let mut tag_buf = [0u8; 18];
-        let tag_len = slice(parts.tag, &mut tag_buf)?;
-        let (iv, tag) = match (iv_buf.get(..iv_len), tag_buf.get(..tag_len)) {
-            (Some(iv), Some(tag)) => (iv, tag),
-            _ => return Err(BAD),
-        };
-        if tag.len() != 16 {
-            return Err(CipherError::Malformed("tag must be 16 bytes"));
-        }
-        if iv.is_empty() || (parts.cipher == CipherKind::XChaCha20Poly1305 && iv.len() != 24) {
-            return Err(CipherError::Malformed("bad nonce length"));
-        }
-        if parts.ty.is_empty() {
-            return Err(CipherError::Malformed("empty type"));
-        }
-        let tag = tag
-            .try_into()
-            .map_err(|_| CipherError::Malformed("tag must be 16 bytes"))?;
+        let decoded = decode_fields(parts, out)?;
+        self.open_decoded(parts.cipher, &decoded, aad, out)
+    }
+
+    /// Open the ciphertext in `out`, decoded by [`decode_fields`].
+    fn open_decoded(
+        &self,
+        cipher: CipherKind,
+        decoded: &Decoded,
+        aad: &[u8],
+        out: &mut Zeroizing<Vec<u8>>,
+    ) -> Result<(), CipherError> {
+        let tag = (&decoded.tag).into();
         let buf = InOutBuf::from(out.as_mut_slice());
-        match (parts.cipher, iv.len()) {
-            (CipherKind::Aes256Gcm, 32) => {
+        match (cipher, decoded.iv()) {
+            (CipherKind::Aes256Gcm, Some(iv)) if iv.len() == 32 => {
                 let nonce = iv
                     .try_into()
                     .map_err(|_| CipherError::Malformed("bad nonce"))?;
                 self.aes.decrypt_inout_detached(nonce, aad, buf, tag)
             }
-            (CipherKind::XChaCha20Poly1305, 24) => {
+            (CipherKind::XChaCha20Poly1305, Some(iv)) if iv.len() == 24 => {
                 let nonce = iv
                     .try_into()
                     .map_err(|_| CipherError::Malformed("bad nonce"))?;
-                crate::xchacha::open(&self.key, nonce, aad, buf.into_out(), tag.as_ref())
+                crate::xchacha::open(&self.key, nonce, aad, buf.into_out(), &decoded.tag)
                     .map_err(|_| aes_gcm::aead::Error)
             }
             _ => return Err(CipherError::Malformed("unusual nonce length")),
         }
         .map_err(|_| CipherError::Auth)
+    }
+
+    /// [`ValueCipher::open_into`] for many values of a file: `outs[i]`
+    /// gets the plaintext of `values[i]` (its parts and AAD). XChaCha20
+    /// values have their keystream starts computed four at a time (see
+    /// [`crate::xchacha::batch`]). Stops at the first value that fails, in
+    /// order: `Err((i, e))` with the error `open_into` gives for it.
+    pub fn open_batch_into(
+        &self,
+        values: &[(EncParts<'_>, &[u8])],
+        outs: &mut [Zeroizing<Vec<u8>>],
+    ) -> Result<(), (usize, CipherError)> {
+        // Decode every usual XChaCha20 value first, to prepare them together.
+        let mut decoded: Vec<Option<Decoded>> = Vec::with_capacity(values.len());
+        let mut failed = None;
+        for (i, ((parts, _), out)) in values.iter().zip(outs.iter_mut()).enumerate() {
+            if parts.cipher != CipherKind::XChaCha20Poly1305 || unusual_sizes(parts) {
+                decoded.push(None);
+                continue;
+            }
+            match decode_fields(parts, out) {
+                Ok(d) => decoded.push(Some(d)),
+                Err(e) => {
+                    failed = Some((i, e));
+                    break;
+                }
+            }
+        }
+        let nonces: Vec<&[u8; 24]> = decoded
+            .iter()
+            .flatten()
+            .filter_map(|d| d.iv().and_then(|iv| iv.try_into().ok()))
+            .collect();
+        let mut prepared = crate::xchacha::batch::prepare(&self.key, &nonces).into_iter();
+        for (i, (((parts, aad), out), d)) in
+            values.iter().zip(outs.iter_mut()).zip(&decoded).enumerate()
+        {
+            let opened = match d {
+                None => self.open_into(parts, aad, out),
+                Some(d) if d.iv_len != 24 => self.open_decoded(parts.cipher, d, aad, out),
+                Some(d) => match prepared.next() {
+                    Some(p) => p
+                        .open(aad, out.as_mut_slice(), &d.tag)
+                        .map_err(|_| CipherError::Auth),
+                    None => self.open_decoded(parts.cipher, d, aad, out),
+                },
+            };
+            opened.map_err(|e| (i, e))?;
+        }
+        failed.map_or(Ok(()), Err)
     }
 
     /// Decrypt and authenticate `value`.
@@ -616,6 +675,80 @@ impl ValueCipher {
         .map_err(|_| CipherError::Auth)?;
         Ok(data)
     }
+}
+
+/// Append `ENC[CIPHER,data:…,iv:…,tag:…,type:TY]` to `out`.
+fn write_enc(out: &mut String, cipher: CipherKind, data: &[u8], iv: &[u8], tag: &[u8], ty: &str) {
+    out.reserve(40 + data.len().div_ceil(3) * 4 + 44 + 24 + ty.len());
+    out.push_str("ENC[");
+    out.push_str(cipher.tag());
+    out.push_str(",data:");
+    crate::b64::encode_into(data, out);
+    out.push_str(",iv:");
+    crate::b64::encode_into(iv, out);
+    out.push_str(",tag:");
+    crate::b64::encode_into(tag, out);
+    out.push_str(",type:");
+    out.push_str(ty);
+    out.push(']');
+}
+
+/// Fields longer than any usual nonce or tag: opened by the general path
+/// (`EncValue::parse_parts`), for its errors.
+fn unusual_sizes(parts: &EncParts<'_>) -> bool {
+    parts.iv.len() > 44 || parts.tag.len() > 24
+}
+
+/// The nonce and tag of an `ENC[…]` value whose ciphertext
+/// [`decode_fields`] put in the caller's buffer.
+struct Decoded {
+    iv: [u8; 36],
+    iv_len: usize,
+    tag: [u8; 16],
+}
+
+impl Decoded {
+    fn iv(&self) -> Option<&[u8]> {
+        self.iv.get(..self.iv_len)
+    }
+}
+
+/// Decode the fields of `parts` (of usual sizes, see [`unusual_sizes`]):
+/// the ciphertext into `out` (wiped and cleared first), the nonce and tag
+/// returned; the errors of [`EncValue::parse_parts`].
+fn decode_fields(
+    parts: &EncParts<'_>,
+    out: &mut Zeroizing<Vec<u8>>,
+) -> Result<Decoded, CipherError> {
+    const BAD: CipherError = CipherError::Malformed("bad base64");
+    // Wipe the previous plaintext before the buffer may be reallocated.
+    zeroize::Zeroize::zeroize(&mut **out);
+    // The fast decoder, or the crate's (with its errors) for what the
+    // fast one leaves to it.
+    if crate::b64::decode_into(parts.data.as_bytes(), out).is_none() {
+        STANDARD.decode_vec(parts.data, out).map_err(|_| BAD)?;
+    }
+    let slice = |text: &str, buf: &mut [u8]| match crate::b64::decode_to_slice(text.as_bytes(), buf)
+    {
+        Some(len) => Ok(len),
+        None => STANDARD.decode_slice(text, buf).map_err(|_| BAD),
+    };
+    let mut iv = [0u8; 36];
+    let iv_len = slice(parts.iv, &mut iv)?;
+    let mut tag_buf = [0u8; 18];
+    let tag_len = slice(parts.tag, &mut tag_buf)?;
+    if tag_len != 16 {
+        return Err(CipherError::Malformed("tag must be 16 bytes"));
+    }
+    if iv_len == 0 || (parts.cipher == CipherKind::XChaCha20Poly1305 && iv_len != 24) {
+        return Err(CipherError::Malformed("bad nonce length"));
+    }
+    if parts.ty.is_empty() {
+        return Err(CipherError::Malformed("empty type"));
+    }
+    let mut tag = [0u8; 16];
+    tag.copy_from_slice(tag_buf.get(..16).ok_or(BAD)?);
+    Ok(Decoded { iv, iv_len, tag })
 }
 
 impl EncValue {
@@ -833,6 +966,97 @@ mod tests {
             let mut out = Zeroizing::new(Vec::new());
             let fast = EncParts::split(&bad).and_then(|p| vc.open_into(&p, b":", &mut out));
             assert_eq!(general.err(), fast.err(), "{bad}");
+        }
+    }
+
+    /// The batch paths give what one value at a time gives: every sealed
+    /// text opens by `open_into`, and `open_batch_into` reports the first
+    /// failing value with `open_into`'s error, for batches of every size
+    /// around the four-value groups and both ciphers mixed in.
+    #[test]
+    fn batches_agree_with_one_value_at_a_time() {
+        for n in 0..=10usize {
+            for c in [CipherKind::Aes256Gcm, CipherKind::XChaCha20Poly1305] {
+                let mut vc = ValueCipher::new(&KEY);
+                let plains: Vec<Vec<u8>> = (0..n).map(|i| vec![b'a' + i as u8; i * 9]).collect();
+                let aads: Vec<String> = (0..n).map(|i| format!("k{i}:")).collect();
+                let values: Vec<(&[u8], &[u8])> = plains
+                    .iter()
+                    .zip(&aads)
+                    .map(|(p, a)| (p.as_slice(), a.as_bytes()))
+                    .collect();
+                let mut texts = vec![String::from("old"); n];
+                let mut scratch = Vec::new();
+                vc.seal_batch_into(c, &values, "str", &mut scratch, &mut texts)
+                    .unwrap();
+                // Every nonce is fresh.
+                let ivs: std::collections::HashSet<_> = texts
+                    .iter()
+                    .map(|t| EncParts::split(t).unwrap().iv)
+                    .collect();
+                assert_eq!(ivs.len(), n);
+                for ((text, plain), aad) in texts.iter().zip(&plains).zip(&aads) {
+                    let mut out = Zeroizing::new(Vec::new());
+                    let parts = EncParts::split(text).unwrap();
+                    assert_eq!(parts.cipher, c);
+                    vc.open_into(&parts, aad.as_bytes(), &mut out).unwrap();
+                    assert_eq!(out.as_slice(), plain.as_slice());
+                }
+                // Opened in a batch, with an AES value in an XChaCha20 file
+                // too; then with value `bad` damaged.
+                let mut texts = texts;
+                if n > 2 {
+                    let mut other = String::new();
+                    let other_c = if c == CipherKind::Aes256Gcm {
+                        CipherKind::XChaCha20Poly1305
+                    } else {
+                        CipherKind::Aes256Gcm
+                    };
+                    vc.seal_into(
+                        other_c,
+                        &plains[2],
+                        aads[2].as_bytes(),
+                        "str",
+                        &mut scratch,
+                        &mut other,
+                    )
+                    .unwrap();
+                    texts[2] = other;
+                }
+                for bad in [None, Some(n / 2), Some(n.saturating_sub(1))] {
+                    let mut damaged = texts.clone();
+                    let mut aads_used: Vec<String> = aads.clone();
+                    if let Some(b) = bad.filter(|_| n > 0) {
+                        if b % 2 == 0 {
+                            aads_used[b] = "other:".into();
+                        } else {
+                            damaged[b] = damaged[b].replace(",tag:", ",tag:A");
+                        }
+                    }
+                    let parts: Vec<EncParts<'_>> = damaged
+                        .iter()
+                        .map(|t| EncParts::split(t).unwrap())
+                        .collect();
+                    let values: Vec<(EncParts<'_>, &[u8])> = parts
+                        .iter()
+                        .zip(&aads_used)
+                        .map(|(p, a)| (*p, a.as_bytes()))
+                        .collect();
+                    let mut outs: Vec<Zeroizing<Vec<u8>>> =
+                        (0..n).map(|_| Zeroizing::new(Vec::new())).collect();
+                    let batch = vc.open_batch_into(&values, &mut outs);
+                    let mut expected = Ok(());
+                    for (i, (p, a)) in values.iter().enumerate() {
+                        let mut out = Zeroizing::new(Vec::new());
+                        if let Err(e) = vc.open_into(p, a, &mut out) {
+                            expected = Err((i, e));
+                            break;
+                        }
+                        assert_eq!(outs[i].as_slice(), plains[i].as_slice(), "n {n} value {i}");
+                    }
+                    assert_eq!(batch, expected, "n {n} bad {bad:?} {c:?}");
+                }
+            }
         }
     }
 

@@ -207,9 +207,6 @@ impl Drop for Stream {
 /// Four values at a time: their ChaCha20 permutations side by side in
 /// SIMD lanes.
 pub(crate) mod batch {
-    // No caller outside the tests yet: the value encryption and decryption
-    // loops still call `seal` and `open` one value at a time.
-    #![cfg_attr(not(test), expect(dead_code, reason = "no caller yet"))]
 
     use super::{authenticator, words, AuthError, Stream, LONG, SIGMA};
     use wide::bytemuck::{self, Pod};

@@ -138,8 +138,7 @@ fn seal_pairs(
     let mut sealer = ValueCipher::new(key);
     let mut part = Mac::recording();
     let mut out = String::with_capacity(text.len() * 4);
-    let mut scratch = zeroize::Zeroizing::new(Vec::new());
-    let mut aad = String::with_capacity(64);
+    let mut batch = SealBatch::default();
     let mut pos = 0;
     for (k, v) in pairs {
         let name = text.get(k)?;
@@ -159,23 +158,87 @@ fn seal_pairs(
             CipherKind::XChaCha20Poly1305 => raw,
             CipherKind::Aes256Gcm => value,
         };
-        aad.clear();
-        crate::cipher::push_aad(&mut aad, &[name]);
-        out.push_str(text.get(pos..v.start)?);
-        sealer
-            .seal_into(
-                cipher,
-                plain.as_bytes(),
-                aad.as_bytes(),
-                "str",
-                &mut scratch,
-                &mut out,
-            )
-            .ok()?;
-        pos = v.end;
+        batch.push(v, plain, name);
+        if batch.len() == SEAL_BATCH {
+            batch.seal(text, &mut pos, &mut sealer, cipher, &mut out)?;
+        }
     }
+    batch.seal(text, &mut pos, &mut sealer, cipher, &mut out)?;
     out.push_str(text.get(pos..)?);
     Some((out.into_bytes(), part))
+}
+
+/// Values sealed together (see [`ValueCipher::seal_batch_into`]).
+const SEAL_BATCH: usize = 32;
+
+/// The values of a window waiting to be sealed together, in order: their
+/// spans, plaintexts and AADs (`KEY:`). The plaintexts are copied into one
+/// buffer that is wiped when dropped.
+#[derive(Default)]
+struct SealBatch {
+    spans: Vec<std::ops::Range<usize>>,
+    /// Where each plaintext and AAD ends in `plain` and `aads`.
+    ends: Vec<(usize, usize)>,
+    plain: zeroize::Zeroizing<Vec<u8>>,
+    aads: String,
+    scratch: zeroize::Zeroizing<Vec<u8>>,
+    sealed: Vec<String>,
+}
+
+impl SealBatch {
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn push(&mut self, span: std::ops::Range<usize>, plain: &str, name: &str) {
+        self.spans.push(span);
+        // Grown by hand: a reallocation would leave a copy of the
+        // plaintexts behind, and this one is wiped when dropped.
+        if self.plain.capacity() - self.plain.len() < plain.len() {
+            let mut bigger = zeroize::Zeroizing::new(Vec::with_capacity(
+                (self.plain.capacity() * 2).max(self.plain.len() + plain.len()),
+            ));
+            bigger.extend_from_slice(&self.plain);
+            self.plain = bigger;
+        }
+        self.plain.extend_from_slice(plain.as_bytes());
+        crate::cipher::push_aad(&mut self.aads, &[name]);
+        self.ends.push((self.plain.len(), self.aads.len()));
+    }
+
+    /// Seal the waiting values and write them to `out` with the text of
+    /// `text` before each (from `pos`, which is moved past the last).
+    /// `None` if the random source fails.
+    fn seal(
+        &mut self,
+        text: &str,
+        pos: &mut usize,
+        sealer: &mut ValueCipher,
+        cipher: CipherKind,
+        out: &mut String,
+    ) -> Option<()> {
+        let mut values = Vec::with_capacity(self.len());
+        let (mut p0, mut a0) = (0, 0);
+        for &(p1, a1) in &self.ends {
+            values.push((self.plain.get(p0..p1)?, self.aads.as_bytes().get(a0..a1)?));
+            (p0, a0) = (p1, a1);
+        }
+        self.sealed.resize(values.len(), String::new());
+        sealer
+            .seal_batch_into(cipher, &values, "str", &mut self.scratch, &mut self.sealed)
+            .ok()?;
+        for (span, sealed) in self.spans.iter().zip(&self.sealed) {
+            out.push_str(text.get(*pos..span.start)?);
+            out.push_str(sealed);
+            *pos = span.end;
+        }
+        zeroize::Zeroize::zeroize(&mut *self.plain);
+        self.plain.clear();
+        self.spans.clear();
+        self.ends.clear();
+        self.aads.clear();
+        Some(())
+    }
 }
 
 #[cfg(test)]

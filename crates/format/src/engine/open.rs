@@ -637,36 +637,53 @@ pub(super) fn open_lean_dotenv(
     let mut out = Zeroizing::new(String::with_capacity(
         src.len().saturating_sub(enc_len) + plain_len,
     ));
-    let mut plain = Zeroizing::new(Vec::new());
-    let mut aad = String::with_capacity(64);
+    // Opened a batch at a time (see `ValueCipher::open_batch_into`).
+    let mut plains: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    plains.resize_with(OPEN_BATCH, || Zeroizing::new(Vec::new()));
+    let mut aads = String::new();
     let mut pos = 0;
-    for (k, v) in pairs {
-        let parts = EncParts::split(src.get(v.clone())?).ok()?;
-        aad.clear();
-        crate::cipher::push_aad(&mut aad, &[src.get(k)?]);
-        cipher.open_into(&parts, aad.as_bytes(), &mut plain).ok()?;
-        let lexeme = std::str::from_utf8(&plain).ok()?;
-        // A lexeme with no escape, quote or line break is its own value
-        // (what `simple_value` gives, without copying the plaintext twice).
-        if lexeme
-            .bytes()
-            .any(|b| matches!(b, b'\\' | b'"' | b'\n' | b'\r'))
-        {
-            let value = syntax.simple_value(lexeme, Slot::Bare)?;
-            if let Some(text) = value.sops_text() {
-                mac.update(text.as_bytes());
-            }
-        } else {
-            mac.update(lexeme.as_bytes());
+    for batch in pairs.chunks(OPEN_BATCH) {
+        aads.clear();
+        let mut ends = Vec::with_capacity(batch.len());
+        for (k, _) in batch {
+            crate::cipher::push_aad(&mut aads, &[src.get(k.clone())?]);
+            ends.push(aads.len());
         }
-        push_secret(&mut out, src.get(pos..v.start)?);
-        push_secret(&mut out, lexeme);
-        pos = v.end;
+        let mut values = Vec::with_capacity(batch.len());
+        let mut from = 0;
+        for ((_, v), &end) in batch.iter().zip(&ends) {
+            let parts = EncParts::split(src.get(v.clone())?).ok()?;
+            values.push((parts, aads.as_bytes().get(from..end)?));
+            from = end;
+        }
+        cipher.open_batch_into(&values, &mut plains).ok()?;
+        for ((_, v), plain) in batch.iter().zip(&plains) {
+            let lexeme = std::str::from_utf8(plain).ok()?;
+            // A lexeme with no escape, quote or line break is its own value
+            // (what `simple_value` gives, without copying the plaintext twice).
+            if lexeme
+                .bytes()
+                .any(|b| matches!(b, b'\\' | b'"' | b'\n' | b'\r'))
+            {
+                let value = syntax.simple_value(lexeme, Slot::Bare)?;
+                if let Some(text) = value.sops_text() {
+                    mac.update(text.as_bytes());
+                }
+            } else {
+                mac.update(lexeme.as_bytes());
+            }
+            push_secret(&mut out, src.get(pos..v.start)?);
+            push_secret(&mut out, lexeme);
+            pos = v.end;
+        }
     }
     push_secret(&mut out, src.get(pos..)?);
     macs.absorb_lexemes(mac);
     Some(out)
 }
+
+/// Values opened together by [`open_lean_dotenv`].
+const OPEN_BATCH: usize = 32;
 
 /// The number of leaves of `file` (an upper bound of the encrypted ones)
 /// and about how long its plaintext is.
