@@ -552,10 +552,9 @@ impl<'r, R: Read> Cutter<'r, R> {
         let first = self.at == 0;
         loop {
             if let Some(cut) = self.find_cut() {
-                // The window keeps the buffer; the rest after the cut (at
-                // most half a window) is what is copied.
-                let rest = self.carry.split_off(cut.min(self.carry.len()));
-                let bytes = std::mem::replace(&mut self.carry, rest);
+                // An exact copy: windows in flight hold no spare room.
+                let bytes = self.carry.get(..cut).unwrap_or_default().to_vec();
+                self.carry.drain(..cut);
                 self.at += cut as u64;
                 self.scan = Scan::default();
                 return Ok(Some(Window {
