@@ -496,6 +496,15 @@ impl AtomicFile {
         let (target, existing) = match resolve(path)? {
             Target::Regular(target, meta) => {
                 writable(path, &target)?;
+                // sops writes over the file, so every name of it sees the
+                // new content; a rename replaces only this name.
+                if meta.nlink() > 1 {
+                    eprintln!(
+                        "warning: {} has {} hard links: it is replaced by a new file, and its other names keep the previous content",
+                        path.display(),
+                        meta.nlink()
+                    );
+                }
                 (target, Some(meta))
             }
             Target::New(target) => (target, None),

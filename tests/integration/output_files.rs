@@ -2,7 +2,7 @@
 //! with both tools: a FIFO, a device or a `/proc/self/fd` link is written
 //! into, never replaced; a read-only file is refused (exit 3); a dangling
 //! symlink is written through (its target created); new encrypted files
-//! follow the umask.
+//! follow the umask; a file with several hard links is warned about.
 //!
 //! No test here names the real `/dev/null` or `/dev/stdout`: run as root,
 //! a regression would replace them. Their stand-ins live in a temp dir (a
@@ -350,4 +350,37 @@ fn new_files_follow_the_umask() {
             assert_eq!(&modes[0], sops, "umask {umask}: sops-like vs sops");
         }
     }
+}
+
+/// `-i` replaces the file (atomically), so a second hard link keeps the
+/// old content, unlike sops, which writes over the file: warned about,
+/// naming the file and never its content. A file with one link is not.
+#[test]
+fn replacing_a_hard_linked_file_is_warned_about() {
+    let dir = tempdir();
+    let enc = encrypted(dir.path());
+    let other = dir.path().join("other.json");
+    std::fs::hard_link(&enc, &other).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("sops-like");
+    let out = command(dir.path(), &[], &bin, &["decrypt", "-i", "s.json"])
+        .output()
+        .unwrap();
+    assert_code(&out, 0, "decrypt -i of a hard-linked file");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("s.json has 2 hard links"), "{err}");
+    assert!(!err.contains("\"a\""), "{err}");
+    // This name has the plaintext, the other still the encrypted text.
+    assert_eq!(std::fs::read_to_string(&enc).unwrap(), PLAIN);
+    assert!(std::fs::read_to_string(&other).unwrap().contains("ENC["));
+    let age = recipient_of("age-test.txt");
+    let out = command(
+        dir.path(),
+        &[],
+        &bin,
+        &["encrypt", "--age", &age, "-i", "s.json"],
+    )
+    .output()
+    .unwrap();
+    assert_code(&out, 0, "encrypt -i of a file with one link");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("hard link"));
 }
