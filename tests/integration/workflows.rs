@@ -714,6 +714,24 @@ fn output_type_dotenv_flattens_for_env_tools() {
     assert!(text.contains("db_pass=\"a b'c\"\n"), "{text}");
 }
 
+/// Two values that flatten to one name are refused (exit 4, as sops's
+/// dumping errors), naming it, never a value, and nothing is written:
+/// `a: {b: …}` and `a_b: …` would give one variable for two secrets.
+#[test]
+fn output_type_dotenv_refuses_names_that_collide() {
+    let dir = tempdir();
+    let file = encrypted(dir.path(), "x.yaml", "a:\n  b: s3cret1\na_b: s3cret2\n");
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "--output-type", "dotenv"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\"a_b\"") && !err.contains("s3cret"), "{err}");
+}
+
 #[test]
 fn edit_creates_a_missing_file_from_the_rules() {
     let dir = tempdir();

@@ -161,12 +161,16 @@ pub fn emit_as_sops(tree: &Tree) -> Result<String, EmitError> {
 
 /// The .env text of `tree`; `raw`: values as sops writes them.
 fn emit_tree(tree: &Tree, raw: bool) -> Result<String, EmitError> {
-    let mut out = String::new();
+    let mut out = Emitted {
+        text: String::new(),
+        names: std::collections::HashMap::new(),
+        raw,
+    };
     match tree.docs.first() {
         None => {}
-        Some(doc @ Node::Map(_)) => emit_node(doc, None, raw, &mut out)?,
+        Some(doc @ Node::Map(_)) => emit_node(doc, None, &mut out)?,
         Some(Node::Alias(inner)) if matches!(**inner, Node::Map(_)) => {
-            emit_node(inner, None, raw, &mut out)?
+            emit_node(inner, None, &mut out)?
         }
         Some(_) => {
             return Err(EmitError(
@@ -174,7 +178,17 @@ fn emit_tree(tree: &Tree, raw: bool) -> Result<String, EmitError> {
             ))
         }
     }
-    Ok(out)
+    Ok(out.text)
+}
+
+/// A .env text being written by [`emit_node`].
+struct Emitted {
+    text: String,
+    /// Each name written, and whether it was flattened from a nested key
+    /// or a list item.
+    names: std::collections::HashMap<String, bool>,
+    /// Values as sops writes them (see [`emit_as_sops`]).
+    raw: bool,
 }
 
 /// The dotenv format read in [`Grammar::Sops`] whatever the text: for the
@@ -796,23 +810,22 @@ struct MetaLine {
 
 /// Write `node` (named `name`, `None` at the top) as .env lines (`raw`:
 /// values as sops writes them, see [`emit_as_sops`]).
-fn emit_node(
-    node: &Node,
-    name: Option<&str>,
-    raw: bool,
-    out: &mut String,
-) -> Result<(), EmitError> {
+fn emit_node(node: &Node, name: Option<(&str, bool)>, out: &mut Emitted) -> Result<(), EmitError> {
+    // A child's name, and whether it is flattened (below the top level).
     let child = |key: &str| match name {
-        None => key.to_string(),
-        Some(parent) => format!("{parent}_{key}"),
+        None => (key.to_string(), false),
+        Some((parent, _)) => (format!("{parent}_{key}"), true),
     };
     match node {
-        Node::Alias(inner) => emit_node(inner, name, raw, out),
+        Node::Alias(inner) => emit_node(inner, name, out),
         Node::Map(entries) => {
             for entry in entries {
                 match entry {
-                    Entry::Comment(c) => emit_comment(&c.text, out),
-                    Entry::Pair(p) => emit_node(&p.value, Some(&child(&p.key)), raw, out)?,
+                    Entry::Comment(c) => emit_comment(&c.text, &mut out.text),
+                    Entry::Pair(p) => {
+                        let (key, flat) = child(&p.key);
+                        emit_node(&p.value, Some((&key, flat)), out)?
+                    }
                 }
             }
             Ok(())
@@ -821,9 +834,10 @@ fn emit_node(
             let mut index = 0usize;
             for item in items {
                 match item {
-                    Item::Comment(c) => emit_comment(&c.text, out),
+                    Item::Comment(c) => emit_comment(&c.text, &mut out.text),
                     Item::Node(n) => {
-                        emit_node(n, Some(&child(&index.to_string())), raw, out)?;
+                        let (key, flat) = child(&index.to_string());
+                        emit_node(n, Some((&key, flat)), out)?;
                         index += 1;
                     }
                 }
@@ -831,7 +845,7 @@ fn emit_node(
             Ok(())
         }
         Node::Scalar(s) => {
-            let name = name.unwrap_or_default();
+            let (name, flat) = name.unwrap_or_default();
             if !is_env_key(name) {
                 return Err(EmitError(format!(
                     "the key {name:?} cannot be written as a .env line (it is empty, starts with '#', or holds '=' or a line break)"
@@ -840,13 +854,25 @@ fn emit_node(
             let value = match &s.value {
                 Value::Null => String::new(),
                 Value::Bool(b) => b.to_string(),
-                other if raw => other.sops_text().unwrap_or_default().replace('\n', "\\n"),
+                other if out.raw => other.sops_text().unwrap_or_default().replace('\n', "\\n"),
                 other => quote(&other.sops_text().unwrap_or_default()),
             };
-            out.push_str(name);
-            out.push('=');
-            out.push_str(&value);
-            out.push('\n');
+            // Two names alike, one of them flattened: a reader would take
+            // the second value for both (duplicate keys as written are kept).
+            match out.names.get(name) {
+                Some(&other_flat) if flat || other_flat => {
+                    return Err(EmitError(format!(
+                        "two values would both be written as {name:?} (nested keys are joined with '_')"
+                    )))
+                }
+                _ => {
+                    out.names.insert(name.to_string(), flat);
+                }
+            }
+            out.text.push_str(name);
+            out.text.push('=');
+            out.text.push_str(&value);
+            out.text.push('\n');
             Ok(())
         }
     }
@@ -1237,6 +1263,44 @@ pub(crate) mod tests {
         assert_eq!(Dotenv.enc_lexeme(Slot::Quoted, "ENC[x]"), "ENC[x]");
         let src = format!("K={}\n", lex(Value::Str("x\ny=\"z".into())));
         assert_eq!(pairs(&src)[0].1, "x\ny=\"z");
+    }
+
+    /// A flattened name that another value also gets is refused (naming
+    /// it, never a value); duplicate top-level keys are written as they are.
+    #[test]
+    fn emit_refuses_flattened_names_that_collide() {
+        let nested = |k: &str, v: &str| {
+            Node::Map(vec![Entry::Pair(Pair {
+                key: k.into(),
+                value: Node::str(v),
+            })])
+        };
+        for pairs in [
+            vec![("a", nested("b", "s1")), ("a_b", Node::str("s2"))],
+            vec![("a_b", Node::str("s1")), ("a", nested("b", "s2"))],
+            vec![
+                ("x", Node::Seq(vec![Item::Node(Node::str("s1"))])),
+                ("x_0", Node::str("s2")),
+            ],
+        ] {
+            let tree = Tree {
+                docs: vec![Node::map(
+                    pairs.into_iter().map(|(k, v)| (k.to_string(), v)),
+                )],
+            };
+            for out in [Dotenv.emit(&tree), emit_as_sops(&tree)] {
+                let err = out.unwrap_err().0;
+                assert!(err.contains("would both be written as"), "{err}");
+                assert!(!err.contains("s1") && !err.contains("s2"), "{err}");
+            }
+        }
+        let dup = Tree {
+            docs: vec![Node::map([
+                ("A".to_string(), Node::str("1")),
+                ("A".to_string(), Node::str("2")),
+            ])],
+        };
+        assert_eq!(Dotenv.emit(&dup).unwrap(), "A=1\nA=2\n");
     }
 
     #[test]
