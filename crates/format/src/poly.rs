@@ -112,34 +112,13 @@ impl Poly1305 {
 
     /// The tag.
     pub(crate) fn finalize(mut self) -> [u8; 16] {
-        let [mut h0, mut h1, mut h2] = self.h;
-        // Carry fully.
-        let mut c = h1 >> 44;
-        h1 &= MASK44;
-        h2 += c;
-        c = h2 >> 42;
-        h2 &= MASK42;
-        h0 += c * 5;
-        c = h0 >> 44;
-        h0 &= MASK44;
-        h1 += c;
-        c = h1 >> 44;
-        h1 &= MASK44;
-        h2 += c;
-        c = h2 >> 42;
-        h2 &= MASK42;
-        h0 += c * 5;
-        c = h0 >> 44;
-        h0 &= MASK44;
-        h1 += c;
+        // Carry fully (twice: the first pass may leave a carry in `h1`).
+        let [mut h0, mut h1, mut h2] = carry(carry(self.h));
         // g = h + 5 - 2^130: h mod p is g if that does not borrow.
-        let mut g0 = h0 + 5;
-        c = g0 >> 44;
-        g0 &= MASK44;
-        let mut g1 = h1 + c;
-        c = g1 >> 44;
-        g1 &= MASK44;
-        let g2 = (h2 + c).wrapping_sub(1 << 42);
+        let g0 = h0 + 5;
+        let g1 = h1 + (g0 >> 44);
+        let g2 = (h2 + (g1 >> 44)).wrapping_sub(1 << 42);
+        let (g0, g1) = (g0 & MASK44, g1 & MASK44);
         // All ones if g2 did not borrow (h >= p), else zero.
         let take_g = (g2 >> 63).wrapping_sub(1);
         h0 = (h0 & !take_g) | (g0 & take_g);
@@ -149,8 +128,8 @@ impl Poly1305 {
         let [p0, p1] = self.pad;
         let lo = h0 | (h1 << 44);
         let hi = (h1 >> 20) | (h2 << 24);
-        let (lo, carry) = lo.overflowing_add(p0);
-        let hi = hi.wrapping_add(p1).wrapping_add(u64::from(carry));
+        let (lo, overflow) = lo.overflowing_add(p0);
+        let hi = hi.wrapping_add(p1).wrapping_add(u64::from(overflow));
         let mut tag = [0u8; 16];
         tag[..8].copy_from_slice(&lo.to_le_bytes());
         tag[8..].copy_from_slice(&hi.to_le_bytes());
@@ -167,6 +146,17 @@ impl Poly1305 {
             .fold(0u8, |acc, (a, b)| acc | (a ^ b));
         std::hint::black_box(diff) == 0
     }
+}
+
+/// One carry pass over the limbs, the top limb's excess folded back times
+/// 5 (2^130 = 5 mod p).
+fn carry([h0, h1, h2]: [u64; 3]) -> [u64; 3] {
+    let h2 = h2 + (h1 >> 44);
+    let h1 = h1 & MASK44;
+    let h0 = h0 + (h2 >> 42) * 5;
+    let h2 = h2 & MASK42;
+    let h1 = h1 + (h0 >> 44);
+    [h0 & MASK44, h1, h2]
 }
 
 impl Drop for Poly1305 {

@@ -617,16 +617,17 @@ mod tests {
     }
 
     /// draft-irtf-cfrg-xchacha-03 §2.2.1: the HChaCha20 test vector.
+    /// The subkey of `stream`, as bytes.
+    fn subkey_bytes(stream: &Stream) -> Vec<u8> {
+        stream.subkey.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+
     #[test]
     fn hchacha20_test_vector() {
         let key: [u8; 32] = std::array::from_fn(|i| i as u8);
         let mut nonce = [0u8; 24];
         nonce[..16].copy_from_slice(&hex("000000090000004a0000000031415927"));
-        let subkey: Vec<u8> = Stream::new(&key, &nonce)
-            .subkey
-            .iter()
-            .flat_map(|w| w.to_le_bytes())
-            .collect();
+        let subkey = subkey_bytes(&Stream::new(&key, &nonce));
         assert_eq!(
             subkey,
             hex("82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc")
@@ -786,12 +787,7 @@ mod tests {
         for lane in 0..4 {
             let mut nonces = [&other; 4];
             nonces[lane] = &hnonce;
-            let subkey: Vec<u8> = prepare4(&hkey, nonces)[lane]
-                .stream
-                .subkey
-                .iter()
-                .flat_map(|w| w.to_le_bytes())
-                .collect();
+            let subkey = subkey_bytes(&prepare4(&hkey, nonces)[lane].stream);
             assert_eq!(
                 subkey,
                 hex("82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc")
