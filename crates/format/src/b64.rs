@@ -1,101 +1,36 @@
 //! Standard padded base64 (RFC 4648 §4) for the short fields of `ENC[…]`
-//! values, without the `base64` crate's per-call setup.
+//! values: the `base64-simd` crate (SIMD, detected at run time; already
+//! in the tree through the AWS SDK), without the `base64` crate's per-call
+//! setup.
 //!
 //! A sops value's data, nonce and tag are a few dozen bytes each, and a
-//! large file has hundreds of thousands of them: the `base64` engine's
-//! per-call work (its chunked encoder, its decode suffix handling) was 12%
-//! of a 100,000-value .env decryption's CPU and 5% of its encryption's
-//! (`perf record`). These loops do the same job with one table lookup per
-//! character.
+//! large file has hundreds of thousands of them: the `base64` engine was
+//! 12% of a 100,000-value .env decryption's CPU and 5% of its encryption's
+//! (`perf record`). Per field of 16 to 28 bytes: decoding 11 ns against
+//! 20 for `base64`, encoding 6 ns against 20 (release loop, this machine).
 //!
 //! Decoding accepts only what the `base64` crate's `STANDARD` engine
 //! accepts (canonical padding, no trailing bits) and gives the same bytes
 //! (tested against it); anything else is `None`, and the caller asks the
-//! crate, so that every error stays the crate's.
+//! `base64` crate, so that every error stays that crate's.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Not a base64 digit.
-const INVALID: u8 = 0xff;
-
-/// Each byte's digit value, or [`INVALID`].
-const DECODE: [u8; 256] = {
-    let mut table = [INVALID; 256];
-    let mut i = 0;
-    while i < 64 {
-        table[ALPHABET[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
-
-/// Input bytes encoded per stack buffer (a multiple of 3).
-const ENCODE_CHUNK: usize = 96;
+use base64_simd::{Out, STANDARD};
 
 /// Append the padded base64 text of `input` to `out`.
 pub(crate) fn encode_into(input: &[u8], out: &mut String) {
-    out.reserve(input.len().div_ceil(3) * 4);
-    let mut text = [0u8; ENCODE_CHUNK / 3 * 4];
-    for chunk in input.chunks(ENCODE_CHUNK) {
-        let len = encode_chunk(chunk, &mut text);
-        // Base64 digits are ASCII: this never fails.
-        if let Some(Ok(digits)) = text.get(..len).map(std::str::from_utf8) {
-            out.push_str(digits);
-        }
-    }
-}
-
-/// Encode `input` (at most [`ENCODE_CHUNK`] bytes) into `text`; the length
-/// written.
-fn encode_chunk(input: &[u8], text: &mut [u8; ENCODE_CHUNK / 3 * 4]) -> usize {
-    let digit = |n: u32| ALPHABET[(n & 63) as usize];
-    let mut quads = text.chunks_exact_mut(4);
-    let mut triples = input.chunks_exact(3);
-    let mut len = 0;
-    for (t, q) in (&mut triples).zip(&mut quads) {
-        let n = u32::from(t[0]) << 16 | u32::from(t[1]) << 8 | u32::from(t[2]);
-        q.copy_from_slice(&[digit(n >> 18), digit(n >> 12), digit(n >> 6), digit(n)]);
-        len += 4;
-    }
-    let last = match *triples.remainder() {
-        [a] => {
-            let n = u32::from(a) << 16;
-            [digit(n >> 18), digit(n >> 12), b'=', b'=']
-        }
-        [a, b] => {
-            let n = u32::from(a) << 16 | u32::from(b) << 8;
-            [digit(n >> 18), digit(n >> 12), digit(n >> 6), b'=']
-        }
-        _ => return len,
-    };
-    if let Some(q) = quads.next() {
-        q.copy_from_slice(&last);
-        len += 4;
-    }
-    len
-}
-
-/// The length of the bytes of `text`, if it has the shape of padded
-/// base64 (a multiple of four, at most two `=` at the end).
-fn decoded_len(text: &[u8]) -> Option<usize> {
-    if !text.len().is_multiple_of(4) {
-        return None;
-    }
-    let pad = match text {
-        [.., b'=', b'='] => 2,
-        [.., b'='] => 1,
-        _ => 0,
-    };
-    Some(text.len() / 4 * 3 - pad)
+    STANDARD.encode_append(input, out);
 }
 
 /// The bytes of the padded base64 `text`, appended to `out`; `None` (and
 /// `out` as it was) unless `text` is canonical standard base64.
 pub(crate) fn decode_into(text: &[u8], out: &mut Vec<u8>) -> Option<()> {
-    let len = decoded_len(text)?;
+    let len = STANDARD.decoded_length(text).ok()?;
     let start = out.len();
     out.resize(start + len, 0);
-    let decoded = out.get_mut(start..).and_then(|dst| decode_exact(text, dst));
+    let decoded = out
+        .get_mut(start..)
+        .and_then(|dst| STANDARD.decode(text, Out::from_slice(dst)).ok())
+        .map(drop);
     if decoded.is_none() {
         out.truncate(start);
     }
@@ -105,55 +40,10 @@ pub(crate) fn decode_into(text: &[u8], out: &mut Vec<u8>) -> Option<()> {
 /// [`decode_into`] into `buf`: the length written, `None` if `text` is not
 /// canonical standard base64 or does not fit.
 pub(crate) fn decode_to_slice(text: &[u8], buf: &mut [u8]) -> Option<usize> {
-    let len = decoded_len(text)?;
-    decode_exact(text, buf.get_mut(..len)?)?;
-    Some(len)
-}
-
-/// Decode `text` into `dst`, which is exactly as long as its bytes (see
-/// [`decoded_len`]); `None` if `text` is not canonical.
-fn decode_exact(text: &[u8], dst: &mut [u8]) -> Option<()> {
-    let Some(body_len) = text.len().checked_sub(4) else {
-        return text.is_empty().then_some(());
-    };
-    let (body, last) = text.split_at(body_len);
-    let (full, tail) = dst.split_at_mut(body_len / 4 * 3);
-    let mut bad = 0u8;
-    for (quad, out) in body.chunks_exact(4).zip(full.chunks_exact_mut(3)) {
-        let (n, b) = sextets([quad[0], quad[1], quad[2], quad[3]]);
-        bad |= b;
-        out.copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
-    }
-    let (n, b, rest) = match *last {
-        [a, b, b'=', b'='] => {
-            let (n, bad) = sextets([a, b, b'A', b'A']);
-            // The bits after the last byte must be zero.
-            (n, bad, n & 0xffff)
-        }
-        [a, b, c, b'='] => {
-            let (n, bad) = sextets([a, b, c, b'A']);
-            (n, bad, n & 0xff)
-        }
-        [a, b, c, d] => {
-            let (n, bad) = sextets([a, b, c, d]);
-            (n, bad, 0)
-        }
-        _ => return None,
-    };
-    let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-    tail.copy_from_slice(bytes.get(..tail.len())?);
-    (bad | b == 0 && rest == 0).then_some(())
-}
-
-/// The 24 bits of four base64 digits, and a nonzero flag if one is not a
-/// digit.
-fn sextets(quad: [u8; 4]) -> (u32, u8) {
-    let d = quad.map(|c| DECODE[usize::from(c)]);
-    let n = u32::from(d[0] & 63) << 18
-        | u32::from(d[1] & 63) << 12
-        | u32::from(d[2] & 63) << 6
-        | u32::from(d[3] & 63);
-    ((n), (d[0] | d[1] | d[2] | d[3]) & 0xc0)
+    let len = STANDARD.decoded_length(text).ok()?;
+    // Exactly as long as the bytes: `decode` panics on a shorter buffer.
+    let dst = buf.get_mut(..len)?;
+    STANDARD.decode(text, Out::from_slice(dst)).ok().map(|d| d.len())
 }
 
 #[cfg(test)]
@@ -243,6 +133,26 @@ mod tests {
                         prop_assert_eq!(o, bytes);
                     }
                 }
+                Err(_) => prop_assert_eq!(ours(&text), None),
+            }
+        }
+
+        /// Near-valid texts (one character of a valid one changed): the
+        /// cases where a lax decoder would take what the crate refuses.
+        #[test]
+        fn agrees_with_the_crate_near_valid_texts(
+            bytes in proptest::collection::vec(any::<u8>(), 0..40),
+            at in any::<usize>(),
+            to in proptest::sample::select(b"AQgw/+=9zB".to_vec()),
+        ) {
+            let mut text = STANDARD.encode(&bytes).into_bytes();
+            if !text.is_empty() {
+                let i = at % text.len();
+                text[i] = to;
+            }
+            let text = String::from_utf8(text).unwrap();
+            match STANDARD.decode(&text) {
+                Ok(decoded) => prop_assert_eq!(ours(&text), Some(decoded)),
                 Err(_) => prop_assert_eq!(ours(&text), None),
             }
         }
