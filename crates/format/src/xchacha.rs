@@ -28,6 +28,13 @@
 //! AAD then seals in 230 ns instead of 285 and opens in 236 instead of
 //! 285 (the three permutations: 150 ns a value instead of 215; Poly1305
 //! is the next cost, 71 ns), on the benchmark machine.
+//!
+//! On x86_64 CPUs with AVX2 (detected at run time, through `pulp`'s safe
+//! intrinsics), [`batch::prepare`] computes eight values at a time in the
+//! eight lanes of AVX2 vectors instead ([`batch::avx2`]): for the callers'
+//! batches of 32 values, 89 ns a value instead of 160, so that the same
+//! 24-byte value seals in 160 ns instead of 231 and opens in 177 instead
+//! of 247 (prepare and seal or open, per value, on the benchmark machine).
 
 use crate::poly::Poly1305;
 use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
@@ -508,12 +515,22 @@ pub(crate) mod batch {
         out
     }
 
-    /// [`Prepared`] for each of `nonces` under `key`, in order: four at a
-    /// time by [`prepare4`]; a remainder of fewer than `PAD_FROM` values
-    /// one at a time by [`Prepared::new`], a larger one by [`prepare4`]
-    /// padded with repeats of its first nonce (the extra results are
-    /// dropped).
+    /// [`Prepared`] for each of `nonces` under `key`, in order: on a CPU
+    /// with AVX2, eight at a time by [`avx2::prepare`]; otherwise by
+    /// [`prepare_wide`].
     pub(crate) fn prepare(key: &[u8; 32], nonces: &[&[u8; 24]]) -> Vec<Prepared> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v) = avx2::token() {
+            return avx2::prepare(v, key, nonces);
+        }
+        prepare_wide(key, nonces)
+    }
+
+    /// [`prepare`] without AVX2 (SSE2 on x86_64): four at a time by
+    /// [`prepare4`]; a remainder of fewer than `PAD_FROM` values one at a
+    /// time by [`Prepared::new`], a larger one by [`prepare4`] padded with
+    /// repeats of its first nonce (the extra results are dropped).
+    pub(crate) fn prepare_wide(key: &[u8; 32], nonces: &[&[u8; 24]]) -> Vec<Prepared> {
         let mut out = Vec::with_capacity(nonces.len());
         for group in nonces.chunks(4) {
             let Some(&pad) = group.first() else {
@@ -527,6 +544,310 @@ pub(crate) mod batch {
             out.extend(prepare4(key, four).into_iter().take(group.len()));
         }
         out
+    }
+
+    /// Eight values at a time in the eight 32-bit lanes of AVX2 vectors,
+    /// on CPUs that have AVX2 (detected at run time: the binary still runs
+    /// on any x86_64). The same computation as [`prepare4`] (lane `i` is
+    /// value `i`, word `k` of every state is vector `k`), with twice the
+    /// lanes per instruction and the 16- and 8-bit rotations as one byte
+    /// shuffle each. Safe code: `pulp`'s token proves the CPU support, and
+    /// its `vectorize` runs [`Fill::call`] (everything below is
+    /// `#[inline(always)]` into it) with the target features enabled.
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) mod avx2 {
+        use super::super::{words, SIGMA};
+        use super::{prepare_wide, wipe, Prepared, Stream};
+        use core::arch::x86_64::__m256i;
+        use pulp::cast;
+        pub(crate) use pulp::x86::V3;
+        use zeroize::Zeroize;
+
+        /// The AVX2 token, if this CPU has AVX2 (and the rest of x86-64-v3).
+        pub(crate) fn token() -> Option<V3> {
+            V3::try_new()
+        }
+
+        /// `pshufb` indices rotating each 32-bit lane left by `n` bytes.
+        const fn rotation(n: usize) -> [u8; 32] {
+            let mut m = [0u8; 32];
+            let mut i = 0;
+            while i < 32 {
+                // Byte `j` of a little-endian word becomes byte `j + n`
+                // (indices are within each 16-byte half).
+                m[i] = (i % 16 - i % 4 + (i % 4 + 4 - n) % 4) as u8;
+                i += 1;
+            }
+            m
+        }
+        const ROT16: [u8; 32] = rotation(2);
+        const ROT8: [u8; 32] = rotation(1);
+
+        #[inline(always)]
+        fn add(v: V3, a: __m256i, b: __m256i) -> __m256i {
+            v.avx2._mm256_add_epi32(a, b)
+        }
+
+        #[inline(always)]
+        fn xor(v: V3, a: __m256i, b: __m256i) -> __m256i {
+            v.avx2._mm256_xor_si256(a, b)
+        }
+
+        /// Rotation by 12 or 7 bits: two shifts and an OR.
+        #[inline(always)]
+        fn rotl<const L: i32, const R: i32>(v: V3, x: __m256i) -> __m256i {
+            v.avx2._mm256_or_si256(
+                v.avx2._mm256_slli_epi32::<L>(x),
+                v.avx2._mm256_srli_epi32::<R>(x),
+            )
+        }
+
+        /// The two byte shuffles (rotations by 16 and 8 bits).
+        #[derive(Clone, Copy)]
+        struct Masks {
+            rot16: __m256i,
+            rot8: __m256i,
+        }
+
+        #[inline(always)]
+        fn quarter(v: V3, m: Masks, [mut a, mut b, mut c, mut d]: [__m256i; 4]) -> [__m256i; 4] {
+            a = add(v, a, b);
+            d = v.avx2._mm256_shuffle_epi8(xor(v, d, a), m.rot16);
+            c = add(v, c, d);
+            b = rotl::<12, 20>(v, xor(v, b, c));
+            a = add(v, a, b);
+            d = v.avx2._mm256_shuffle_epi8(xor(v, d, a), m.rot8);
+            c = add(v, c, d);
+            b = rotl::<7, 25>(v, xor(v, b, c));
+            [a, b, c, d]
+        }
+
+        /// The 20 ChaCha rounds over eight states, one per lane.
+        #[inline(always)]
+        fn rounds(v: V3, m: Masks, s: [__m256i; 16]) -> [__m256i; 16] {
+            let [mut x0, mut x1, mut x2, mut x3, mut x4, mut x5, mut x6, mut x7, mut x8, mut x9, mut x10, mut x11, mut x12, mut x13, mut x14, mut x15] =
+                s;
+            for _ in 0..10 {
+                [x0, x4, x8, x12] = quarter(v, m, [x0, x4, x8, x12]);
+                [x1, x5, x9, x13] = quarter(v, m, [x1, x5, x9, x13]);
+                [x2, x6, x10, x14] = quarter(v, m, [x2, x6, x10, x14]);
+                [x3, x7, x11, x15] = quarter(v, m, [x3, x7, x11, x15]);
+                [x0, x5, x10, x15] = quarter(v, m, [x0, x5, x10, x15]);
+                [x1, x6, x11, x12] = quarter(v, m, [x1, x6, x11, x12]);
+                [x2, x7, x8, x13] = quarter(v, m, [x2, x7, x8, x13]);
+                [x3, x4, x9, x14] = quarter(v, m, [x3, x4, x9, x14]);
+            }
+            [
+                x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15,
+            ]
+        }
+
+        /// 8×8 transpose of 32-bit words: `rows[k]` lane `i` becomes
+        /// `out[i]` lane `k`.
+        #[inline(always)]
+        fn transpose(v: V3, rows: &[__m256i; 8]) -> [__m256i; 8] {
+            let a = v.avx2;
+            let [r0, r1, r2, r3, r4, r5, r6, r7] = *rows;
+            let (t0, t1) = (
+                a._mm256_unpacklo_epi32(r0, r1),
+                a._mm256_unpackhi_epi32(r0, r1),
+            );
+            let (t2, t3) = (
+                a._mm256_unpacklo_epi32(r2, r3),
+                a._mm256_unpackhi_epi32(r2, r3),
+            );
+            let (t4, t5) = (
+                a._mm256_unpacklo_epi32(r4, r5),
+                a._mm256_unpackhi_epi32(r4, r5),
+            );
+            let (t6, t7) = (
+                a._mm256_unpacklo_epi32(r6, r7),
+                a._mm256_unpackhi_epi32(r6, r7),
+            );
+            // `u0`: lanes 0 (low half) and 4 (high half) of rows 0..4.
+            let (u0, u1) = (
+                a._mm256_unpacklo_epi64(t0, t2),
+                a._mm256_unpackhi_epi64(t0, t2),
+            );
+            let (u2, u3) = (
+                a._mm256_unpacklo_epi64(t1, t3),
+                a._mm256_unpackhi_epi64(t1, t3),
+            );
+            let (u4, u5) = (
+                a._mm256_unpacklo_epi64(t4, t6),
+                a._mm256_unpackhi_epi64(t4, t6),
+            );
+            let (u6, u7) = (
+                a._mm256_unpacklo_epi64(t5, t7),
+                a._mm256_unpackhi_epi64(t5, t7),
+            );
+            [
+                a._mm256_permute2x128_si256::<0x20>(u0, u4),
+                a._mm256_permute2x128_si256::<0x20>(u1, u5),
+                a._mm256_permute2x128_si256::<0x20>(u2, u6),
+                a._mm256_permute2x128_si256::<0x20>(u3, u7),
+                a._mm256_permute2x128_si256::<0x31>(u0, u4),
+                a._mm256_permute2x128_si256::<0x31>(u1, u5),
+                a._mm256_permute2x128_si256::<0x31>(u2, u6),
+                a._mm256_permute2x128_si256::<0x31>(u3, u7),
+            ]
+        }
+
+        /// `w` in every lane.
+        #[inline(always)]
+        fn splat(w: u32) -> __m256i {
+            cast([w; 8])
+        }
+
+        /// The whole of [`prepare8`] under the target features: fills
+        /// `out` (whose tails are already set).
+        struct Fill<'a> {
+            v: V3,
+            key: &'a [u32; 8],
+            nonces: &'a [[u32; 6]; 8],
+            out: &'a mut [Prepared; 8],
+        }
+
+        impl pulp::NullaryFnOnce for Fill<'_> {
+            type Output = ();
+
+            #[inline(always)]
+            fn call(self) {
+                let Fill {
+                    v,
+                    key,
+                    nonces,
+                    out,
+                } = self;
+                let m = Masks {
+                    rot16: cast(ROT16),
+                    rot8: cast(ROT8),
+                };
+                // Word `j` of every nonce, as lanes.
+                let mut lanes = [[0u32; 8]; 6];
+                for (i, n) in nonces.iter().enumerate() {
+                    for (lane, w) in lanes.iter_mut().zip(n) {
+                        if let Some(l) = lane.get_mut(i) {
+                            *l = *w;
+                        }
+                    }
+                }
+                let [n0, n1, n2, n3, t0, t1] = lanes.map(cast::<[u32; 8], __m256i>);
+                let [c0, c1, c2, c3] = SIGMA.map(splat);
+                let [k0, k1, k2, k3, k4, k5, k6, k7] = key.map(splat);
+                let mut h_in = [
+                    c0, c1, c2, c3, k0, k1, k2, k3, k4, k5, k6, k7, n0, n1, n2, n3,
+                ];
+                let mut h_out = rounds(v, m, h_in);
+                wipe(&mut h_in);
+                let [s0, s1, s2, s3, _, _, _, _, _, _, _, _, s12, s13, s14, s15] = h_out;
+                let mut b_in = [
+                    c0,
+                    c1,
+                    c2,
+                    c3,
+                    s0,
+                    s1,
+                    s2,
+                    s3,
+                    s12,
+                    s13,
+                    s14,
+                    s15,
+                    splat(0),
+                    splat(0),
+                    t0,
+                    t1,
+                ];
+                // Block 0 (the Poly1305 keys: words 0..8).
+                let mut b0 = rounds(v, m, b_in);
+                for (x, i) in b0.iter_mut().zip(&b_in) {
+                    *x = add(v, *x, *i);
+                }
+                // Block 1.
+                b_in[12] = splat(1);
+                let mut b1 = rounds(v, m, b_in);
+                for (x, i) in b1.iter_mut().zip(&b_in) {
+                    *x = add(v, *x, *i);
+                }
+                let mut rows = [
+                    transpose(v, &[s0, s1, s2, s3, s12, s13, s14, s15]),
+                    transpose(v, &[b0[0], b0[1], b0[2], b0[3], b0[4], b0[5], b0[6], b0[7]]),
+                    transpose(v, &[b1[0], b1[1], b1[2], b1[3], b1[4], b1[5], b1[6], b1[7]]),
+                    transpose(
+                        v,
+                        &[b1[8], b1[9], b1[10], b1[11], b1[12], b1[13], b1[14], b1[15]],
+                    ),
+                ];
+                let [subkeys, poly_keys, first_lo, first_hi] = &rows;
+                for ((((p, s), k), lo), hi) in out
+                    .iter_mut()
+                    .zip(subkeys)
+                    .zip(poly_keys)
+                    .zip(first_lo)
+                    .zip(first_hi)
+                {
+                    p.stream.subkey = cast(*s);
+                    p.poly_key = cast(*k);
+                    p.first = cast([*lo, *hi]);
+                }
+                wipe(&mut h_out);
+                wipe(&mut b_in);
+                wipe(&mut b0);
+                wipe(&mut b1);
+                wipe(&mut rows);
+            }
+        }
+
+        /// Eight values' [`Prepared`] under one key (lane `i` is value
+        /// `i`): the eight HChaCha20s in one eight-lane pass, then the
+        /// eight blocks 0 and the eight blocks 1 in one pass each.
+        pub(crate) fn prepare8(v: V3, key: &[u8; 32], nonces: [&[u8; 24]; 8]) -> [Prepared; 8] {
+            let nonce_words = nonces.map(|n| words::<6>(n));
+            let mut out = nonce_words.map(|[_, _, _, _, t0, t1]| Prepared {
+                stream: Stream {
+                    subkey: [0; 8],
+                    tail: [t0, t1],
+                },
+                poly_key: [0; 32],
+                first: [0; 64],
+            });
+            let mut key_words = words::<8>(key);
+            v.vectorize(Fill {
+                v,
+                key: &key_words,
+                nonces: &nonce_words,
+                out: &mut out,
+            });
+            key_words.zeroize();
+            out
+        }
+
+        /// [`prepare`] pads a remainder of this many values or more to
+        /// eight for [`prepare8`]; fewer go to [`prepare_wide`]. Measured:
+        /// `prepare8` 84 ns a value (675 for eight, whether padded or not),
+        /// `prepare4` 620 ns for four, `Prepared::new` 215 for one.
+        const PAD_FROM: usize = 5;
+
+        /// [`Prepared`] for each of `nonces` under `key`, in order: eight
+        /// at a time by [`prepare8`]; a remainder of fewer than `PAD_FROM`
+        /// as [`prepare_wide`] does, a larger one by [`prepare8`] padded
+        /// with repeats of its first nonce (the extra results are dropped).
+        pub(crate) fn prepare(v: V3, key: &[u8; 32], nonces: &[&[u8; 24]]) -> Vec<Prepared> {
+            let mut out = Vec::with_capacity(nonces.len());
+            for group in nonces.chunks(8) {
+                let Some(&pad) = group.first() else {
+                    continue;
+                };
+                if group.len() < PAD_FROM {
+                    out.extend(prepare_wide(key, group));
+                    continue;
+                }
+                let eight = std::array::from_fn(|i| group.get(i).copied().unwrap_or(pad));
+                out.extend(prepare8(v, key, eight).into_iter().take(group.len()));
+            }
+            out
+        }
     }
 }
 
@@ -564,7 +885,7 @@ pub(crate) fn open(
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::batch::{prepare, prepare4, Prepared};
+    use super::batch::{prepare, prepare4, prepare_wide, Prepared};
     use super::*;
     use chacha20poly1305::aead::inout::InOutBuf;
     use chacha20poly1305::aead::AeadInOut;
@@ -765,6 +1086,118 @@ mod tests {
         }
     }
 
+    /// Every path of `prepare` that this CPU can run: the SSE2 one, and
+    /// the AVX2 one where available (it must be on the benchmark and CI
+    /// machines, or the test would check nothing new: see
+    /// `avx2_path_is_tested`).
+    fn paths() -> Vec<(&'static str, PrepareFn)> {
+        let mut paths: Vec<(&'static str, PrepareFn)> = vec![("wide", Box::new(prepare_wide))];
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v) = super::batch::avx2::token() {
+            paths.push((
+                "avx2",
+                Box::new(move |key, nonces| super::batch::avx2::prepare(v, key, nonces)),
+            ));
+        }
+        paths
+    }
+    type PrepareFn = Box<dyn Fn(&[u8; 32], &[&[u8; 24]]) -> Vec<Prepared>>;
+
+    /// On x86_64 machines with AVX2 (where these tests run), the AVX2 path
+    /// is among those tested.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx2_path_is_tested() {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            assert_eq!(paths().len(), 2);
+        }
+    }
+
+    /// Each path of `prepare`, for every count of values from 0 to 40
+    /// (whole groups of eight and four, every remainder), gives what
+    /// `Prepared::new` gives for each value: the subkey, the sealed text
+    /// and tag of a value of one block and a half, and it opens them.
+    #[test]
+    fn every_path_matches_one_at_a_time_for_every_count() {
+        let nonces: Vec<[u8; 24]> = (0..40)
+            .map(|i| bytes(1000 + i, 24).try_into().unwrap())
+            .collect();
+        for (name, path) in paths() {
+            for seed in [1u64, 2] {
+                let key: [u8; 32] = bytes(seed, 32).try_into().unwrap();
+                for n in 0..=nonces.len() {
+                    let refs: Vec<&[u8; 24]> = nonces.iter().take(n).collect();
+                    let sealers = path(&key, &refs);
+                    let openers = path(&key, &refs);
+                    assert_eq!(sealers.len(), n);
+                    assert_eq!(openers.len(), n);
+                    for (i, ((sealer, opener), nonce)) in
+                        sealers.into_iter().zip(openers).zip(&refs).enumerate()
+                    {
+                        let single = Prepared::new(&key, nonce);
+                        assert_eq!(
+                            subkey_bytes(&sealer.stream),
+                            subkey_bytes(&single.stream),
+                            "{name}: {n} nonces, #{i}"
+                        );
+                        assert_eq!(sealer.stream.tail, single.stream.tail);
+                        let plain = bytes(i as u64, 90 + i);
+                        let aad = bytes(i as u64 + 7, i);
+                        let mut ours = plain.clone();
+                        let tag = sealer.seal(&aad, &mut ours).unwrap();
+                        let mut theirs = plain.clone();
+                        let their_tag = single.seal(&aad, &mut theirs).unwrap();
+                        assert_eq!(
+                            (&ours, tag),
+                            (&theirs, their_tag),
+                            "{name}: {n} nonces, #{i}"
+                        );
+                        let (reference_ct, reference_tag) = reference(&key, nonce, &aad, &plain);
+                        assert_eq!((&ours, tag), (&reference_ct, reference_tag));
+                        opener.open(&aad, &mut ours, &tag).unwrap();
+                        assert_eq!(ours, plain, "{name}: {n} nonces, #{i}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// draft-irtf-cfrg-xchacha-03 §2.2.1 and §A.3.1 through each path of
+    /// `prepare`, the vector's nonce at each of 16 places in turn.
+    #[test]
+    fn test_vectors_through_every_path() {
+        let aad = hex("50515253c0c1c2c3c4c5c6c7");
+        let plain = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.";
+        let key: [u8; 32] = std::array::from_fn(|i| 0x80 + i as u8);
+        let nonce: [u8; 24] = std::array::from_fn(|i| 0x40 + i as u8);
+        let hkey: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let mut hnonce = [0u8; 24];
+        hnonce[..16].copy_from_slice(&hex("000000090000004a0000000031415927"));
+        let other = [0x55u8; 24];
+        let (expected, expected_tag) = reference(&key, &nonce, &aad, plain);
+        assert_eq!(
+            expected_tag.to_vec(),
+            hex("c0875924c1c7987947deafd8780acf49")
+        );
+        for (name, path) in paths() {
+            for place in 0..16 {
+                let mut nonces = [&other; 16];
+                nonces[place] = &hnonce;
+                let subkey = subkey_bytes(&path(&hkey, &nonces)[place].stream);
+                assert_eq!(
+                    subkey,
+                    hex("82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc"),
+                    "{name} at {place}"
+                );
+                nonces[place] = &nonce;
+                let mut buf = plain.to_vec();
+                let prepared = path(&key, &nonces).into_iter().nth(place).unwrap();
+                let tag = prepared.seal(&aad, &mut buf).unwrap();
+                assert_eq!((&buf, tag), (&expected, expected_tag), "{name} at {place}");
+            }
+        }
+    }
+
     /// draft-irtf-cfrg-xchacha-03 §2.2.1 and §A.3.1 through the four-lane
     /// path, the vector's nonce in each lane in turn: the HChaCha20 subkey,
     /// and the AEAD ciphertext and tag.
@@ -844,7 +1277,8 @@ mod tests {
     }
 
     /// Timing, not a check: ns per value to seal a 24-byte value with a
-    /// 30-byte AAD one at a time and through the batch, and the parts.
+    /// 30-byte AAD one at a time and through the batch (through each path
+    /// of `prepare` for batches of 32), and the parts.
     /// `cargo test --release -p sops-like-format -- --ignored --nocapture
     /// xchacha_batch_timing`
     #[test]
@@ -922,6 +1356,60 @@ mod tests {
                 black_box(b);
             }
         });
+        // The callers' batches: 32 values at a time, through each path.
+        for (name, path) in paths() {
+            time(
+                &format!("  part: prepare of 32 ({name}), per value"),
+                &mut || {
+                    for group in refs.chunks_exact(32) {
+                        black_box(path(&key, black_box(group)));
+                    }
+                },
+            );
+            time(
+                &format!("prepare of 32 ({name}) + Prepared::seal"),
+                &mut || {
+                    for group in refs.chunks_exact(32) {
+                        for p in path(&key, black_box(group)) {
+                            black_box(p.seal(&aad, &mut buf).unwrap());
+                        }
+                    }
+                },
+            );
+            time(
+                &format!("prepare of 32 ({name}) + Prepared::open"),
+                &mut || {
+                    for ((group, cts), tags) in refs
+                        .chunks_exact(32)
+                        .zip(cts.chunks_exact(32))
+                        .zip(tags.chunks_exact(32))
+                    {
+                        for ((p, ct), tag) in
+                            path(&key, black_box(group)).into_iter().zip(cts).zip(tags)
+                        {
+                            let mut b = *ct;
+                            p.open(&aad, &mut b, tag).unwrap();
+                            black_box(b);
+                        }
+                    }
+                },
+            );
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v) = super::batch::avx2::token() {
+            for k in 5..=8 {
+                time(
+                    &format!("  part: prepare8 for {k} (padded), per value"),
+                    &mut || {
+                        for group in refs.chunks_exact(k) {
+                            let eight =
+                                std::array::from_fn(|i| group.get(i).copied().unwrap_or(group[0]));
+                            black_box(super::batch::avx2::prepare8(v, &key, black_box(eight)));
+                        }
+                    },
+                );
+            }
+        }
         time("  part: Prepared::new alone", &mut || {
             for n in &nonces {
                 black_box(Prepared::new(&key, black_box(n)));
