@@ -721,8 +721,12 @@ fn decode_fields(
     out: &mut Zeroizing<Vec<u8>>,
 ) -> Result<Decoded, CipherError> {
     const BAD: CipherError = CipherError::Malformed("bad base64");
-    // Wipe the previous plaintext before the buffer may be reallocated.
-    zeroize::Zeroize::zeroize(&mut **out);
+    // Wipe the previous plaintext before the buffer may be reallocated:
+    // its length is all a plaintext ever takes of it (the spare capacity
+    // was wiped with the plaintext that used it), and zeroize's wipe of a
+    // whole `Vec` writes every byte of its capacity, a byte at a time.
+    zeroize::Zeroize::zeroize(out.as_mut_slice());
+    out.clear();
     // The fast decoder, or the crate's (with its errors) for what the
     // fast one leaves to it.
     if crate::b64::decode_into(parts.data.as_bytes(), out).is_none() {
