@@ -43,7 +43,10 @@ pub(crate) fn decode_to_slice(text: &[u8], buf: &mut [u8]) -> Option<usize> {
     let len = STANDARD.decoded_length(text).ok()?;
     // Exactly as long as the bytes: `decode` panics on a shorter buffer.
     let dst = buf.get_mut(..len)?;
-    STANDARD.decode(text, Out::from_slice(dst)).ok().map(|d| d.len())
+    STANDARD
+        .decode(text, Out::from_slice(dst))
+        .ok()
+        .map(|d| d.len())
 }
 
 #[cfg(test)]
