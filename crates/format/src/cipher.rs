@@ -473,7 +473,7 @@ impl ValueCipher {
     /// [`ValueCipher::seal_into`] for many values of a file: `outs[i]`
     /// (cleared first) gets the `ENC[…]` text of `values[i]` (plaintext and
     /// AAD), each with a fresh nonce. XChaCha20 values have their keystream
-    /// starts computed four at a time (see [`crate::xchacha::batch`]).
+    /// starts computed together in SIMD lanes (see [`crate::xchacha::batch`]).
     pub fn seal_batch_into(
         &mut self,
         cipher: CipherKind,
@@ -594,7 +594,7 @@ impl ValueCipher {
 
     /// [`ValueCipher::open_into`] for many values of a file: `outs[i]`
     /// gets the plaintext of `values[i]` (its parts and AAD). XChaCha20
-    /// values have their keystream starts computed four at a time (see
+    /// values have their keystream starts computed together in SIMD lanes (see
     /// [`crate::xchacha::batch`]). Stops at the first value that fails, in
     /// order: `Err((i, e))` with the error `open_into` gives for it.
     pub fn open_batch_into(
