@@ -17,8 +17,9 @@ pub struct Mac {
 /// Where a MAC's input goes.
 enum Sink {
     Hash(Sha512),
-    /// Kept (plaintext: wiped on drop), to be fed to another MAC later.
-    Record(zeroize::Zeroizing<Vec<u8>>),
+    /// Kept (plaintext: wiped on drop, and when it grows), to be fed to
+    /// another MAC later.
+    Record(crate::wipe::SecretBytes),
 }
 
 impl Mac {
@@ -38,7 +39,7 @@ impl Mac {
     /// is made apart from the rest: [`Mac::absorb`] it, in document order.
     pub fn recording() -> Mac {
         Mac {
-            sink: Sink::Record(zeroize::Zeroizing::new(Vec::new())),
+            sink: Sink::Record(crate::wipe::SecretBytes::default()),
         }
     }
 
@@ -46,14 +47,14 @@ impl Mac {
     pub fn update(&mut self, text: &[u8]) {
         match &mut self.sink {
             Sink::Hash(hash) => hash.update(text),
-            Sink::Record(kept) => kept.extend_from_slice(text),
+            Sink::Record(kept) => kept.extend(text),
         }
     }
 
     /// Add what a [`Mac::recording`] kept.
     pub fn absorb(&mut self, part: Mac) {
         match part.sink {
-            Sink::Record(kept) => self.update(&kept),
+            Sink::Record(kept) => self.update(kept.as_slice()),
             // Not a recording: nothing to replay (never done).
             Sink::Hash(_) => {}
         }
