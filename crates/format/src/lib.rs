@@ -29,7 +29,7 @@ mod testing;
 pub mod tree;
 pub mod value;
 pub mod walk;
-mod wipe;
+pub mod wipe;
 mod xchacha;
 
 pub use splice::{splice, Edit, SpliceError};

@@ -7,7 +7,7 @@
 
 /// Set every byte of `bytes`' allocation to zero (its spare capacity too)
 /// and leave it empty, with writes the compiler cannot drop.
-pub(crate) fn wipe(bytes: &mut Vec<u8>) {
+pub fn wipe(bytes: &mut Vec<u8>) {
     let capacity = bytes.capacity();
     bytes.clear();
     bytes.resize(capacity, 0);
