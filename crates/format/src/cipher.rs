@@ -679,7 +679,8 @@ impl ValueCipher {
 
 /// Append `ENC[CIPHER,data:…,iv:…,tag:…,type:TY]` to `out`.
 fn write_enc(out: &mut String, cipher: CipherKind, data: &[u8], iv: &[u8], tag: &[u8], ty: &str) {
-    out.reserve(40 + data.len().div_ceil(3) * 4 + 44 + 24 + ty.len());
+    let b64 = |n: usize| n.div_ceil(3) * 4;
+    out.reserve(40 + b64(data.len()) + b64(iv.len()) + b64(tag.len()) + ty.len());
     out.push_str("ENC[");
     out.push_str(cipher.tag());
     out.push_str(",data:");
@@ -758,21 +759,15 @@ fn decode_fields(
 impl EncValue {
     /// The `ENC[…]` text, built in one allocation.
     pub fn encode(&self) -> String {
-        let b64 = |n: usize| n.div_ceil(3) * 4;
-        let mut out = String::with_capacity(
-            40 + b64(self.data.len()) + b64(self.iv.len()) + b64(self.tag.len()) + self.ty.len(),
+        let mut out = String::new();
+        write_enc(
+            &mut out,
+            self.cipher,
+            &self.data,
+            &self.iv,
+            &self.tag,
+            &self.ty,
         );
-        out.push_str("ENC[");
-        out.push_str(self.cipher.tag());
-        out.push_str(",data:");
-        crate::b64::encode_into(&self.data, &mut out);
-        out.push_str(",iv:");
-        crate::b64::encode_into(&self.iv, &mut out);
-        out.push_str(",tag:");
-        crate::b64::encode_into(&self.tag, &mut out);
-        out.push_str(",type:");
-        out.push_str(&self.ty);
-        out.push(']');
         out
     }
 }

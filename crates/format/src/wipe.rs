@@ -38,6 +38,16 @@ impl SecretBytes {
     pub(crate) fn as_slice(&self) -> &[u8] {
         &self.0
     }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Wipe what it holds (see [`wipe`]) and empty it, keeping its
+    /// allocation for what comes next.
+    pub(crate) fn clear(&mut self) {
+        wipe(&mut self.0);
+    }
 }
 
 impl Drop for SecretBytes {

@@ -173,13 +173,14 @@ const SEAL_BATCH: usize = 32;
 
 /// The values of a window waiting to be sealed together, in order: their
 /// spans, plaintexts and AADs (`KEY:`). The plaintexts are copied into one
-/// buffer that is wiped when dropped.
+/// buffer that never leaves a copy behind and is wiped when sealed and
+/// when dropped.
 #[derive(Default)]
 struct SealBatch {
     spans: Vec<std::ops::Range<usize>>,
     /// Where each plaintext and AAD ends in `plain` and `aads`.
     ends: Vec<(usize, usize)>,
-    plain: zeroize::Zeroizing<Vec<u8>>,
+    plain: crate::wipe::SecretBytes,
     aads: String,
     scratch: zeroize::Zeroizing<Vec<u8>>,
     sealed: Vec<String>,
@@ -192,16 +193,7 @@ impl SealBatch {
 
     fn push(&mut self, span: std::ops::Range<usize>, plain: &str, name: &str) {
         self.spans.push(span);
-        // Grown by hand: a reallocation would leave a copy of the
-        // plaintexts behind, and this one is wiped when dropped.
-        if self.plain.capacity() - self.plain.len() < plain.len() {
-            let mut bigger = zeroize::Zeroizing::new(Vec::with_capacity(
-                (self.plain.capacity() * 2).max(self.plain.len() + plain.len()),
-            ));
-            bigger.extend_from_slice(&self.plain);
-            self.plain = bigger;
-        }
-        self.plain.extend_from_slice(plain.as_bytes());
+        self.plain.extend(plain.as_bytes());
         crate::cipher::push_aad(&mut self.aads, &[name]);
         self.ends.push((self.plain.len(), self.aads.len()));
     }
@@ -220,7 +212,10 @@ impl SealBatch {
         let mut values = Vec::with_capacity(self.len());
         let (mut p0, mut a0) = (0, 0);
         for &(p1, a1) in &self.ends {
-            values.push((self.plain.get(p0..p1)?, self.aads.as_bytes().get(a0..a1)?));
+            values.push((
+                self.plain.as_slice().get(p0..p1)?,
+                self.aads.as_bytes().get(a0..a1)?,
+            ));
             (p0, a0) = (p1, a1);
         }
         self.sealed.resize(values.len(), String::new());
@@ -232,7 +227,6 @@ impl SealBatch {
             out.push_str(sealed);
             *pos = span.end;
         }
-        zeroize::Zeroize::zeroize(&mut *self.plain);
         self.plain.clear();
         self.spans.clear();
         self.ends.clear();
