@@ -602,8 +602,10 @@ impl ValueCipher {
         values: &[(EncParts<'_>, &[u8])],
         outs: &mut [Zeroizing<Vec<u8>>],
     ) -> Result<(), (usize, CipherError)> {
-        // Decode every usual XChaCha20 value first, to prepare them together.
-        let mut decoded: Vec<Option<Decoded>> = Vec::with_capacity(values.len());
+        // Decode every usual XChaCha20 value first, to prepare them
+        // together: each with its 24-byte nonce (`decode_fields` refuses an
+        // XChaCha20 nonce of any other length).
+        let mut decoded: Vec<Option<(Decoded, [u8; 24])>> = Vec::with_capacity(values.len());
         let mut failed = None;
         for (i, ((parts, _), out)) in values.iter().zip(outs.iter_mut()).enumerate() {
             if parts.cipher != CipherKind::XChaCha20Poly1305 || unusual_sizes(parts) {
@@ -611,31 +613,27 @@ impl ValueCipher {
                 continue;
             }
             match decode_fields(parts, out) {
-                Ok(d) => decoded.push(Some(d)),
+                Ok(d) => {
+                    let nonce = d.iv().and_then(|iv| <[u8; 24]>::try_from(iv).ok());
+                    decoded.push(nonce.map(|n| (d, n)));
+                }
                 Err(e) => {
                     failed = Some((i, e));
                     break;
                 }
             }
         }
-        let nonces: Vec<&[u8; 24]> = decoded
-            .iter()
-            .flatten()
-            .filter_map(|d| d.iv().and_then(|iv| iv.try_into().ok()))
-            .collect();
+        let nonces: Vec<&[u8; 24]> = decoded.iter().flatten().map(|(_, n)| n).collect();
+        // One prepared value per nonce, in order.
         let mut prepared = crate::xchacha::batch::prepare(&self.key, &nonces).into_iter();
         for (i, (((parts, aad), out), d)) in
             values.iter().zip(outs.iter_mut()).zip(&decoded).enumerate()
         {
-            let opened = match d {
+            let opened = match d.as_ref().and_then(|(d, _)| Some((d, prepared.next()?))) {
+                Some((d, p)) => p
+                    .open(aad, out.as_mut_slice(), &d.tag)
+                    .map_err(|_| CipherError::Auth),
                 None => self.open_into(parts, aad, out),
-                Some(d) if d.iv_len != 24 => self.open_decoded(parts.cipher, d, aad, out),
-                Some(d) => match prepared.next() {
-                    Some(p) => p
-                        .open(aad, out.as_mut_slice(), &d.tag)
-                        .map_err(|_| CipherError::Auth),
-                    None => self.open_decoded(parts.cipher, d, aad, out),
-                },
             };
             opened.map_err(|e| (i, e))?;
         }
