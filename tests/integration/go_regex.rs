@@ -221,3 +221,66 @@ fn path_regex_is_read_as_go_reads_it() {
         );
     }
 }
+
+/// Each rule's `path_regex` is compiled when a file reaches it, as sops
+/// compiles them in turn: a rule after the matching one is not compiled,
+/// and a `^literal…` pattern is not compiled for a path without its
+/// literal. A pattern whose syntax is wrong is still refused when the
+/// config is read; one the `regex` crate cannot compile (too large: Go
+/// compiles it) fails only the files that reach it, naming it.
+#[test]
+fn path_regexes_are_compiled_when_a_file_reaches_them() {
+    let dir = tempdir();
+    let home = dir.path();
+    std::fs::create_dir(home.join("big")).unwrap();
+    let r = demo_recipient();
+    std::fs::write(
+        home.join(".sops.yaml"),
+        format!(
+            "creation_rules:\n  - path_regex: '^big/\\pL{{1000}}'\n    age: {r}\n  - path_regex: '^other\\.yaml$'\n    encrypted_regex: '^a$'\n    age: {r}\n  - path_regex: '\\pL{{1000}}'\n    age: {r}\n"
+        ),
+    )
+    .unwrap();
+    for file in ["other.yaml", "big/x.yaml", "third.yaml"] {
+        std::fs::write(home.join(file), "a: 1\nb: 2\n").unwrap();
+    }
+    // Rule 1 cannot match (no `big/` prefix), rule 2 matches: rule 3 is
+    // never compiled.
+    let out = cmd(home, None)
+        .args(["encrypt", "other.yaml"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(encrypted_keys(&String::from_utf8_lossy(&out.stdout)), ["a"]);
+    // Files that reach a pattern too large to compile.
+    for (file, pattern) in [
+        ("big/x.yaml", "^big/\\pL{1000}"),
+        ("third.yaml", "\\pL{1000}"),
+    ] {
+        let out = cmd(home, None).args(["encrypt", file]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file}: {err}");
+        assert!(out.stdout.is_empty(), "{file}");
+        assert!(
+            err.contains(&format!("path_regex `{pattern}` cannot be compiled")),
+            "{err}"
+        );
+        assert!(err.contains("size limit"), "{err}");
+    }
+    // A syntax error anywhere is refused when the config is read.
+    std::fs::write(
+        home.join(".sops.yaml"),
+        format!("creation_rules:\n  - path_regex: '^other'\n    age: {r}\n  - path_regex: '(x'\n    age: {r}\n"),
+    )
+    .unwrap();
+    let out = cmd(home, None)
+        .args(["encrypt", "other.yaml"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("path_regex is not a valid regular expression"),
+        "{err}"
+    );
+}

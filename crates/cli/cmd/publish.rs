@@ -102,7 +102,7 @@ impl Session<'_> {
             f.code = code::GENERIC;
             f
         };
-        let rule = self.config.find_destination_rule(file).ok_or_else(|| {
+        let rule = self.config.find_destination_rule(file)?.ok_or_else(|| {
             Failure::new(code::GENERIC, no_rule(self.config, file))
                 .hint("add a destination rule whose path_regex matches this path (as given on the command line)")
         })?;

@@ -27,6 +27,7 @@ pub use rules::Rule;
 
 use crate::exit::{code, Failure};
 use sops_like_format::cipher::CipherKind;
+use sops_like_format::goregex::GoRegex;
 use std::path::{Component, Path, PathBuf};
 
 /// Which program's config file this is; it decides the default cipher.
@@ -85,22 +86,53 @@ impl ConfigFile {
     /// is stripped, as sops does; the regex is unanchored.
     pub fn find_rule(&self, file_path: &Path) -> Result<Option<&Rule>, Failure> {
         let path = self.match_path(file_path)?;
-        Ok(self.rules.iter().find(|r| match &r.path_regex {
-            None => true,
-            Some(re) => re.is_match(&path),
-        }))
+        self.first_match(&self.rules, |r| r.path_regex.as_ref(), &path)
     }
 
     /// The first destination rule whose `path_regex` matches `file_path`
     /// as given on the command line (sops does not make it relative to the
     /// config's directory for destination rules); a rule without one
     /// matches every file.
-    pub fn find_destination_rule(&self, file_path: &str) -> Option<&DestinationRule> {
-        self.destination_rules.iter().find(|r| {
-            r.path_regex
-                .as_ref()
-                .is_none_or(|re| re.is_match(file_path))
-        })
+    pub fn find_destination_rule(
+        &self,
+        file_path: &str,
+    ) -> Result<Option<&DestinationRule>, Failure> {
+        self.first_match(
+            &self.destination_rules,
+            |r| r.path_regex.as_ref(),
+            file_path,
+        )
+    }
+
+    /// The first of `rules` whose `path_regex` matches `path` (one without
+    /// matches every path). Each pattern is compiled here, when a path
+    /// first reaches it, as sops compiles each rule's in turn: a pattern
+    /// too large to compile is an error.
+    fn first_match<'r, R>(
+        &self,
+        rules: &'r [R],
+        path_regex: impl Fn(&R) -> Option<&GoRegex>,
+        path: &str,
+    ) -> Result<Option<&'r R>, Failure> {
+        for rule in rules {
+            let Some(re) = path_regex(rule) else {
+                return Ok(Some(rule));
+            };
+            let matched = re.try_match(path).map_err(|e| {
+                Failure::new(
+                    code::GENERIC,
+                    format!(
+                        "{}: path_regex `{}` cannot be compiled: {e}",
+                        self.path.display(),
+                        re.as_str()
+                    ),
+                )
+            })?;
+            if matched {
+                return Ok(Some(rule));
+            }
+        }
+        Ok(None)
     }
 
     /// The string that `path_regex` is matched against for `file_path`.

@@ -6,7 +6,7 @@ use super::source::Source;
 use crate::exit::Failure;
 use regex::Regex;
 use sops_like_format::cipher::CipherKind;
-use sops_like_format::goregex::{go_regex, GoRegex};
+use sops_like_format::goregex::{go_regex_lazy, GoRegex};
 use sops_like_format::metadata::Selector;
 use sops_like_format::Node;
 
@@ -176,8 +176,9 @@ pub(super) fn parse_rule_as(
                         format!("{what}: only one of {} may be set, but `{first}` is set too", SELECTORS.join(", ")),
                     ));
                 }
+                // Checked here (its syntax), compiled when it is used.
                 if k.ends_with("_regex") {
-                    if let Err(e) = go_regex(&pattern) {
+                    if let Err(e) = go_regex_lazy(&pattern) {
                         return Err(src.error(
                             f.value_at,
                             format!("{what}: {k} is not a valid regular expression: {e}"),
@@ -281,8 +282,9 @@ fn check_threshold(
     Ok(Some(t))
 }
 
-/// A rule's `path_regex` (Go syntax, see [`go_regex`]), compiled; `None`
-/// when it is empty (every file matches).
+/// A rule's `path_regex` (Go syntax), its syntax checked, compiled when it
+/// is first matched (see [`go_regex_lazy`]); `None` when it is empty
+/// (every file matches).
 pub(super) fn path_regex(
     src: &Source,
     pattern: &str,
@@ -292,7 +294,7 @@ pub(super) fn path_regex(
     if pattern.is_empty() {
         return Ok(None);
     }
-    go_regex(pattern).map(Some).map_err(|e| {
+    go_regex_lazy(pattern).map(Some).map_err(|e| {
         src.error(
             at,
             format!("{what}: path_regex is not a valid regular expression: {e}"),

@@ -1018,7 +1018,13 @@ fn destination_rules_parse_with_sops_defaults() {
 #[test]
 fn destination_rules_match_the_path_as_given_first_match_wins() {
     let c = cfg("destination_rules:\n  - path_regex: ^prod/\n    s3_bucket: a\n  - path_regex: \\.json$\n    s3_bucket: b\n  - s3_bucket: c\n");
-    let bucket = |p: &str| match c.find_destination_rule(p).unwrap().destination().unwrap() {
+    let bucket = |p: &str| match c
+        .find_destination_rule(p)
+        .unwrap()
+        .unwrap()
+        .destination()
+        .unwrap()
+    {
         Some(Destination::S3 { bucket, .. }) => bucket,
         other => panic!("{other:?}"),
     };
@@ -1027,9 +1033,10 @@ fn destination_rules_match_the_path_as_given_first_match_wins() {
     assert_eq!(bucket("/repo/prod/x.json"), "b");
     assert_eq!(bucket("dev/x.yaml"), "c");
     let none = cfg("destination_rules:\n  - path_regex: ^prod/\n    s3_bucket: a\n");
-    assert!(none.find_destination_rule("dev/x.yaml").is_none());
+    assert!(none.find_destination_rule("dev/x.yaml").unwrap().is_none());
     assert!(cfg("creation_rules: []\n")
         .find_destination_rule("x")
+        .unwrap()
         .is_none());
 }
 
@@ -1039,11 +1046,13 @@ fn two_destinations_in_a_rule_fail_only_when_the_rule_is_used() {
     let e = c
         .find_destination_rule("both.yaml")
         .unwrap()
+        .unwrap()
         .destination()
         .unwrap_err();
     assert!(e.contains("more than one destination"), "{e}");
     assert_eq!(
         c.find_destination_rule("none.yaml")
+            .unwrap()
             .unwrap()
             .destination()
             .unwrap(),
@@ -1051,6 +1060,7 @@ fn two_destinations_in_a_rule_fail_only_when_the_rule_is_used() {
     );
     assert!(c
         .find_destination_rule("x.yaml")
+        .unwrap()
         .unwrap()
         .destination()
         .unwrap()
