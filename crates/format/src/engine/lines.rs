@@ -49,7 +49,8 @@ pub(super) fn encrypt_dotenv(
     let mut bounds = std::iter::once(0)
         .chain(cuts.iter().copied())
         .zip(cuts.iter().copied().chain([src.len()]));
-    let workers = par::workers();
+    // No thread is started for a text of one window.
+    let workers = par::workers().min(cuts.len() + 1);
     par::ordered(
         workers,
         workers * AHEAD,

@@ -16,13 +16,7 @@ const MAX_THREADS: usize = 8;
 /// How many items each chunk gets when `len` items are shared out over
 /// the cores (all of them in one chunk for small inputs).
 pub(super) fn chunk_len(len: usize) -> usize {
-    let threads = if len < MIN_PARALLEL {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, MAX_THREADS)
-    };
+    let threads = if len < MIN_PARALLEL { 1 } else { workers() };
     len.div_ceil(threads).max(1)
 }
 
@@ -67,9 +61,13 @@ pub(super) fn chunked<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + 
 }
 
 /// The worker threads for [`ordered`]: one per core, at most
-/// [`MAX_THREADS`].
+/// [`MAX_THREADS`]. Asked of the system once (on Linux that reads the
+/// cgroup's CPU quota: half a dozen system calls).
 pub(super) fn workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, MAX_THREADS))
+    static WORKERS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *WORKERS.get_or_init(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, MAX_THREADS))
+    })
 }
 
 /// A pipeline: items from `source` (read on this thread) go to `workers`

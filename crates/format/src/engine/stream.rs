@@ -292,7 +292,13 @@ impl Streamed {
         ignore_mac: bool,
     ) -> Result<StreamedPlain, StreamError> {
         let mode = MacMode::of_metadata(self.format, &self.metadata);
-        let workers = par::workers();
+        // No cut comes before `WINDOW` bytes: no thread is started for a
+        // file whose data is one window.
+        let workers = if self.meta_start <= WINDOW as u64 {
+            1
+        } else {
+            par::workers()
+        };
         let mut macs = MacFeed::new(mode, false);
         let mut pieces = Vec::new();
         let mut cutter = Cutter::new(reader, self.format, self.meta_start);
