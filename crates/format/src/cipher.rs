@@ -470,21 +470,24 @@ impl ValueCipher {
         Ok(())
     }
 
-    /// [`ValueCipher::seal_into`] for many values of a file: `outs[i]`
-    /// (cleared first) gets the `ENC[…]` text of `values[i]` (plaintext and
-    /// AAD), each with a fresh nonce. XChaCha20 values have their keystream
-    /// starts computed together in SIMD lanes (see [`crate::xchacha::batch`]).
-    pub fn seal_batch_into(
+    /// [`ValueCipher::seal_into`] for many values of a file, each with a
+    /// fresh nonce, appended to `out` in order: for each `i`, `before(i,
+    /// out)` writes what comes before it, then the `ENC[…]` text of
+    /// `values[i]` (plaintext and AAD) follows. XChaCha20 values have their
+    /// keystream starts computed together in SIMD lanes (see
+    /// [`crate::xchacha::batch`]).
+    pub fn seal_batch_append(
         &mut self,
         cipher: CipherKind,
         values: &[(&[u8], &[u8])],
         ty: &str,
         scratch: &mut Vec<u8>,
-        outs: &mut [String],
+        out: &mut String,
+        mut before: impl FnMut(usize, &mut String),
     ) -> Result<(), CipherError> {
         if cipher != CipherKind::XChaCha20Poly1305 {
-            for ((plain, aad), out) in values.iter().zip(outs.iter_mut()) {
-                out.clear();
+            for (i, (plain, aad)) in values.iter().enumerate() {
+                before(i, out);
                 self.seal_into(cipher, plain, aad, ty, scratch, out)?;
             }
             return Ok(());
@@ -495,16 +498,12 @@ impl ValueCipher {
         }
         let refs: Vec<&[u8; 24]> = nonces.iter().collect();
         let prepared = crate::xchacha::batch::prepare(&self.key, &refs);
-        for ((((plain, aad), out), nonce), p) in values
-            .iter()
-            .zip(outs.iter_mut())
-            .zip(&nonces)
-            .zip(prepared)
+        for (i, (((plain, aad), nonce), p)) in values.iter().zip(&nonces).zip(prepared).enumerate()
         {
             scratch.clear();
             scratch.extend_from_slice(plain);
             let tag = p.seal(aad, scratch).map_err(|_| CipherError::Auth)?;
-            out.clear();
+            before(i, out);
             write_enc(out, cipher, scratch, nonce, &tag, ty);
         }
         Ok(())
@@ -982,10 +981,20 @@ mod tests {
                     .zip(&aads)
                     .map(|(p, a)| (p.as_slice(), a.as_bytes()))
                     .collect();
-                let mut texts = vec![String::from("old"); n];
+                let mut joined = String::from("old");
                 let mut scratch = Vec::new();
-                vc.seal_batch_into(c, &values, "str", &mut scratch, &mut texts)
-                    .unwrap();
+                vc.seal_batch_append(c, &values, "str", &mut scratch, &mut joined, |i, out| {
+                    out.push_str(if i == 0 { "|" } else { "\n" })
+                })
+                .unwrap();
+                let texts: Vec<String> = match joined.strip_prefix("old|") {
+                    Some(rest) => rest.split('\n').map(String::from).collect(),
+                    None => {
+                        assert_eq!(joined, "old");
+                        Vec::new()
+                    }
+                };
+                assert_eq!(texts.len(), n);
                 // Every nonce is fresh.
                 let ivs: std::collections::HashSet<_> = texts
                     .iter()

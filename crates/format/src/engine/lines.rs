@@ -208,7 +208,7 @@ fn seal_pairs(
     Some((out.into_bytes(), part))
 }
 
-/// Values sealed together (see [`ValueCipher::seal_batch_into`]).
+/// Values sealed together (see [`ValueCipher::seal_batch_append`]).
 const SEAL_BATCH: usize = 32;
 
 /// The values of a window waiting to be sealed together, in order: their
@@ -223,7 +223,6 @@ struct SealBatch {
     plain: crate::wipe::SecretBytes,
     aads: String,
     scratch: zeroize::Zeroizing<Vec<u8>>,
-    sealed: Vec<String>,
 }
 
 impl SealBatch {
@@ -238,9 +237,9 @@ impl SealBatch {
         self.ends.push((self.plain.len(), self.aads.len()));
     }
 
-    /// Seal the waiting values and write them to `out` with the text of
-    /// `text` before each (from `pos`, which is moved past the last).
-    /// `None` if the random source fails.
+    /// Seal the waiting values into `out`, each after the text of `text`
+    /// before it (from `pos`, which is moved past the last). `None` if the
+    /// random source fails.
     fn seal(
         &mut self,
         text: &str,
@@ -258,15 +257,23 @@ impl SealBatch {
             ));
             (p0, a0) = (p1, a1);
         }
-        self.sealed.resize(values.len(), String::new());
+        let (spans, mut at, mut in_bounds) = (&self.spans, *pos, true);
         sealer
-            .seal_batch_into(cipher, &values, "str", &mut self.scratch, &mut self.sealed)
+            .seal_batch_append(cipher, &values, "str", &mut self.scratch, out, |i, out| {
+                // The text between the previous value and this one.
+                match spans.get(i).and_then(|s| Some((s, text.get(at..s.start)?))) {
+                    Some((span, between)) => {
+                        out.push_str(between);
+                        at = span.end;
+                    }
+                    None => in_bounds = false,
+                }
+            })
             .ok()?;
-        for (span, sealed) in self.spans.iter().zip(&self.sealed) {
-            out.push_str(text.get(*pos..span.start)?);
-            out.push_str(sealed);
-            *pos = span.end;
+        if !in_bounds {
+            return None;
         }
+        *pos = at;
         self.plain.clear();
         self.spans.clear();
         self.ends.clear();
