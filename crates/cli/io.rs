@@ -6,6 +6,7 @@ use crate::args::IoArgs;
 use crate::exit::{code, Failure, Result};
 use sops_like_format::binary;
 use sops_like_format::engine::EngineError;
+use sops_like_format::wipe;
 use sops_like_format::Format;
 use std::fs;
 use std::io::{Read, Write};
@@ -68,8 +69,7 @@ pub fn read_encrypted(file: &str, code: i32) -> Result<Input> {
 pub fn read_input(file: Option<&str>) -> Result<Input> {
     match file {
         None | Some("-") => {
-            let mut bytes = zeroize::Zeroizing::new(Vec::new());
-            std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
+            let bytes = read_secret(&mut std::io::stdin().lock()).map_err(|e| {
                 Failure::new(
                     code::COULD_NOT_READ_INPUT_FILE,
                     format!("could not read stdin: {e}"),
@@ -83,7 +83,7 @@ pub fn read_input(file: Option<&str>) -> Result<Input> {
         }
         Some(f) => {
             let path = PathBuf::from(f);
-            let bytes = fs::read(&path).map(zeroize::Zeroizing::new).map_err(|e| {
+            let bytes = read_file(&path).map_err(|e| {
                 // sops's encrypt and decrypt check that the file exists
                 // first: a missing file is NoFileSpecified (100); other
                 // read errors are 2 (see also `read_encrypted`).
@@ -103,6 +103,29 @@ pub fn read_input(file: Option<&str>) -> Result<Input> {
                 bytes,
             })
         }
+    }
+}
+
+/// Read `reader` (stdin, a pipe: no size known beforehand) to its end.
+/// Through [`wipe::SecretBytes`]: `read_to_end` into a `Vec` lets it
+/// grow, which leaves a copy of the input read so far (plaintext, when
+/// encrypting) in each allocation it leaves. (A regular file is read with
+/// `fs::read`, which sizes its buffer from the file's length first.)
+pub fn read_secret(reader: &mut dyn Read) -> std::io::Result<zeroize::Zeroizing<Vec<u8>>> {
+    let mut bytes = wipe::SecretBytes::default();
+    bytes.read_to_end(reader)?;
+    Ok(zeroize::Zeroizing::new(bytes.into_vec()))
+}
+
+/// Read the file at `path`. `fs::read` sizes its buffer from a regular
+/// file's length, so it does not grow; anything else (a FIFO,
+/// `/dev/stdin`, a process substitution) is read as stdin is (see
+/// [`read_secret`]).
+pub fn read_file(path: &Path) -> std::io::Result<zeroize::Zeroizing<Vec<u8>>> {
+    if fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        fs::read(path).map(zeroize::Zeroizing::new)
+    } else {
+        fs::File::open(path).and_then(|mut file| read_secret(&mut file))
     }
 }
 
@@ -493,8 +516,9 @@ enum Sink {
     /// A temporary file beside the target, renamed over it.
     Temp(std::io::BufWriter<tempfile::NamedTempFile>),
     /// Memory, written over the target in place; `true` for a regular file
-    /// (synced after writing).
-    InPlace(zeroize::Zeroizing<Vec<u8>>, bool),
+    /// (synced after writing). It may hold plaintext as it grows: see
+    /// [`wipe::SecretBytes`].
+    InPlace(wipe::SecretBytes, bool),
 }
 
 impl AtomicFile {
@@ -524,7 +548,7 @@ impl AtomicFile {
                     dir: parent_dir(path).to_path_buf(),
                     mode: None,
                     owner: None,
-                    sink: Sink::InPlace(zeroize::Zeroizing::new(Vec::new()), false),
+                    sink: Sink::InPlace(wipe::SecretBytes::default(), false),
                 });
             }
         };
@@ -550,7 +574,7 @@ impl AtomicFile {
                     dir.display(),
                     path.display()
                 );
-                Sink::InPlace(zeroize::Zeroizing::new(Vec::new()), true)
+                Sink::InPlace(wipe::SecretBytes::default(), true)
             }
             Err(e) => return Err(write_failure(path, "creating a temporary file", e)),
         };
@@ -568,7 +592,7 @@ impl AtomicFile {
     pub fn writer(&mut self) -> &mut dyn Write {
         match &mut self.sink {
             Sink::Temp(tmp) => tmp,
-            Sink::InPlace(buf, _) => &mut **buf,
+            Sink::InPlace(buf, _) => buf,
         }
     }
 
@@ -600,7 +624,8 @@ impl AtomicFile {
                     .truncate(true)
                     .open(&target)
                     .map_err(|e| fail("opening for writing", e))?;
-                file.write_all(&buf).map_err(|e| fail("writing", e))?;
+                file.write_all(buf.as_slice())
+                    .map_err(|e| fail("writing", e))?;
                 if regular {
                     file.sync_all().map_err(|e| fail("syncing", e))?;
                 }
