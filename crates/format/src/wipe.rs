@@ -22,6 +22,14 @@ pub fn wipe(bytes: &mut Vec<u8>) {
     bytes.clear();
 }
 
+/// [`wipe`] for a `String`: its allocation is wiped and it is left empty,
+/// with no allocation.
+pub fn wipe_string(text: &mut String) {
+    if text.capacity() > 0 {
+        wipe(&mut std::mem::take(text).into_bytes());
+    }
+}
+
 /// A growing buffer of plaintext: grown by hand, so that no reallocation
 /// leaves a copy behind, and wiped (see [`wipe`]) when dropped.
 #[derive(Default)]
@@ -147,6 +155,18 @@ mod tests {
         wipe(&mut v);
         assert!(v.is_empty());
         assert_eq!(v.capacity(), capacity);
+    }
+
+    #[test]
+    fn wipe_string_empties_and_frees() {
+        let mut s = String::with_capacity(32);
+        s.push_str("secret");
+        wipe_string(&mut s);
+        assert!(s.is_empty());
+        assert_eq!(s.capacity(), 0);
+        let mut empty = String::new();
+        wipe_string(&mut empty);
+        assert!(empty.is_empty());
     }
 
     /// A reader that gives at most `step` bytes a read.

@@ -935,7 +935,7 @@ fn open_chunk(
             let edit = syntax
                 .comment_item(file.src, &job.span, plain)
                 .ok_or_else(bad_type)?;
-            span = edit.span;
+            span = edit.span.clone();
             push_secret(&mut buf, &edit.text);
             plain_range.end..buf.len()
         } else if is_comment || parts.cipher == CipherKind::XChaCha20Poly1305 {
