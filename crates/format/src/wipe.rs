@@ -122,6 +122,72 @@ impl SecretBytes {
     }
 }
 
+/// [`SecretBytes`] for text: a document or value being written out (an
+/// emitter's output, a value's lexeme) grows by hand, leaving no copy of
+/// what it held in the allocations it leaves, and is wiped when dropped.
+#[derive(Default)]
+pub(crate) struct SecretText(String);
+
+impl SecretText {
+    /// An empty text with room for `capacity` bytes.
+    pub(crate) fn with_capacity(capacity: usize) -> SecretText {
+        SecretText(String::with_capacity(capacity))
+    }
+
+    /// Make room for `additional` more bytes (see [`SecretBytes`]).
+    fn reserve(&mut self, additional: usize) {
+        if self.0.capacity() - self.0.len() < additional {
+            let wanted = (self.0.capacity() * 2)
+                .max(self.0.len() + additional)
+                .max(64);
+            let mut bigger = String::with_capacity(wanted);
+            bigger.push_str(&self.0);
+            wipe_string(&mut self.0);
+            self.0 = bigger;
+        }
+    }
+
+    /// Append `text`.
+    pub(crate) fn push_str(&mut self, text: &str) {
+        self.reserve(text.len());
+        self.0.push_str(text);
+    }
+
+    /// Append `c`.
+    pub(crate) fn push(&mut self, c: char) {
+        self.reserve(c.len_utf8());
+        self.0.push(c);
+    }
+
+    /// The text, moved out as it is (no copy): wiping it is the caller's
+    /// business from here on.
+    pub(crate) fn into_string(mut self) -> String {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for SecretText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Writing appends (see [`SecretText::push_str`]).
+impl std::fmt::Write for SecretText {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.push_str(text);
+        Ok(())
+    }
+}
+
+impl Drop for SecretText {
+    fn drop(&mut self) {
+        wipe_string(&mut self.0);
+    }
+}
+
 /// Writing appends (see [`SecretBytes::extend`]).
 impl io::Write for SecretBytes {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -155,6 +221,26 @@ mod tests {
         wipe(&mut v);
         assert!(v.is_empty());
         assert_eq!(v.capacity(), capacity);
+    }
+
+    /// A text grows by hand: its bytes are kept, and an append that fits
+    /// keeps the allocation.
+    #[test]
+    fn secret_text_keeps_what_is_appended() {
+        use std::fmt::Write;
+        let mut t = SecretText::default();
+        for i in 0..1000u32 {
+            t.push_str("ab");
+            t.push('é');
+            write!(t, "{}", i % 10).unwrap();
+        }
+        assert_eq!(t.len(), 5000);
+        assert!(t.starts_with("abé0abé1"));
+        let mut sized = SecretText::with_capacity(10);
+        let first = sized.0.as_ptr();
+        sized.push_str("0123456789");
+        assert_eq!(sized.0.as_ptr(), first);
+        assert_eq!(sized.into_string(), "0123456789");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! values, strings and keys as TOML lexemes.
 
 use crate::tree::Value;
+use crate::wipe::SecretText;
 use toml_edit::{Datetime, Document, Item, Offset};
 
 /// How a string holding line feeds is written.
@@ -145,7 +146,7 @@ pub(super) fn string_lexeme(s: &str, lines: Lines) -> String {
     if lines == Lines::Single || !s.contains('\n') {
         return basic_string(s);
     }
-    let mut out = String::with_capacity(s.len() + 8);
+    let mut out = SecretText::with_capacity(s.len() + 8);
     out.push_str("\"\"\"");
     // The line break right after the opening delimiter is not content.
     out.push_str(if lines == Lines::Continued {
@@ -170,18 +171,19 @@ pub(super) fn string_lexeme(s: &str, lines: Lines) -> String {
         after_break = false;
     }
     out.push_str("\"\"\"");
-    out
+    out.into_string()
 }
 
-/// A single-line TOML basic string (`"…"`) holding exactly `s`.
+/// A single-line TOML basic string (`"…"`) holding exactly `s`. (It may
+/// be a decrypted value: see [`SecretText`].)
 pub(super) fn basic_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+    let mut out = SecretText::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
         escape_into(&mut out, c);
     }
     out.push('"');
-    out
+    out.into_string()
 }
 
 /// A key: bare when it only has `A-Za-z0-9_-`, else a basic string.
@@ -198,7 +200,7 @@ pub(super) fn key_lexeme(key: &str) -> String {
 }
 
 /// Append `c` as it must appear inside a basic string (TOML 1.0 escapes).
-fn escape_into(out: &mut String, c: char) {
+fn escape_into(out: &mut SecretText, c: char) {
     match c {
         '"' => out.push_str("\\\""),
         '\\' => out.push_str("\\\\"),
