@@ -307,7 +307,7 @@ pub fn stream_output(
         }
         None => {
             let mut out = Stdout {
-                inner: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+                inner: Buffered::new(std::io::stdout().lock()),
                 closed: false,
             };
             write(&mut out).map_err(|e| match e {
@@ -316,6 +316,69 @@ pub fn stream_output(
             })?;
             // Unflushed bytes (if `write` did not flush) go out here.
             out.flush().map_err(stdout_failure)
+        }
+    }
+}
+
+/// A `BufWriter` (64 KiB) whose buffer is wiped when it is done with: it
+/// holds the last output written through it (plaintext, when decrypting),
+/// which a `BufWriter` frees as it is.
+struct Buffered<W: Write>(Option<std::io::BufWriter<W>>);
+
+impl<W: Write> Buffered<W> {
+    fn new(inner: W) -> Buffered<W> {
+        Buffered(Some(std::io::BufWriter::with_capacity(1 << 16, inner)))
+    }
+
+    /// Flush and return the writer (as `BufWriter::into_inner`), the
+    /// buffer wiped.
+    fn into_inner(mut self) -> std::io::Result<W> {
+        let mut writer = self.writer()?;
+        writer.flush()?;
+        Ok(wiped(writer))
+    }
+
+    /// The `BufWriter`, taken out (it is there until `into_inner` or drop).
+    fn writer(&mut self) -> std::io::Result<std::io::BufWriter<W>> {
+        self.0
+            .take()
+            .ok_or_else(|| std::io::Error::other("the writer is gone"))
+    }
+}
+
+/// The writer of `buffered`, its buffer wiped (unwritten bytes are dropped:
+/// flush first).
+fn wiped<W: Write>(buffered: std::io::BufWriter<W>) -> W {
+    let (inner, buffer) = buffered.into_parts();
+    if let Ok(mut buffer) = buffer {
+        wipe::wipe(&mut buffer);
+    }
+    inner
+}
+
+impl<W: Write> Write for Buffered<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.0 {
+            Some(writer) => writer.write(buf),
+            None => Err(std::io::Error::other("the writer is gone")),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.0 {
+            Some(writer) => writer.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<W: Write> Drop for Buffered<W> {
+    /// As a `BufWriter` drops: what is buffered is written (errors
+    /// ignored); then the buffer is wiped.
+    fn drop(&mut self) {
+        if let Some(mut writer) = self.0.take() {
+            let _ = writer.flush();
+            wiped(writer);
         }
     }
 }
@@ -514,7 +577,7 @@ pub struct AtomicFile {
 /// Where an [`AtomicFile`]'s content goes until it is committed.
 enum Sink {
     /// A temporary file beside the target, renamed over it.
-    Temp(std::io::BufWriter<tempfile::NamedTempFile>),
+    Temp(Buffered<tempfile::NamedTempFile>),
     /// Memory, written over the target in place; `true` for a regular file
     /// (synced after writing). It may hold plaintext as it grows: see
     /// [`wipe::SecretBytes`].
@@ -567,7 +630,7 @@ impl AtomicFile {
             .permissions(fs::Permissions::from_mode(created))
             .tempfile_in(&dir)
         {
-            Ok(tmp) => Sink::Temp(std::io::BufWriter::with_capacity(1 << 16, tmp)),
+            Ok(tmp) => Sink::Temp(Buffered::new(tmp)),
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && existing.is_some() => {
                 eprintln!(
                     "warning: cannot create a temporary file in {} ({e}); {} will be written in place, not atomically",
@@ -632,9 +695,7 @@ impl AtomicFile {
                 return Ok(());
             }
         };
-        let tmp = tmp
-            .into_inner()
-            .map_err(|e| fail("writing", e.into_error()))?;
+        let tmp = tmp.into_inner().map_err(|e| fail("writing", e))?;
         if let Some((uid, gid)) = owner {
             keep_owner(tmp.as_file(), &path, uid, gid);
         }
@@ -684,4 +745,35 @@ fn write_failure(path: &Path, what: &str, e: std::io::Error) -> Failure {
         code::COULD_NOT_WRITE_OUTPUT_FILE,
         format!("could not write {}: {what}: {e}", path.display()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As a `BufWriter`: `into_inner` flushes, and so does dropping.
+    #[test]
+    fn buffered_writes_everything() {
+        let mut out = Buffered::new(Vec::new());
+        out.write_all(b"plain").unwrap();
+        out.write_all(&[7u8; 70_000]).unwrap();
+        let inner = out.into_inner().unwrap();
+        assert_eq!(inner.len(), 70_005);
+        assert_eq!(&inner[..5], b"plain");
+
+        let mut sink = Vec::new();
+        {
+            let mut out = Buffered::new(&mut sink);
+            out.write_all(b"dropped").unwrap();
+        }
+        assert_eq!(sink, b"dropped");
+    }
+
+    /// Input of unknown size is read whole (see `read_secret`).
+    #[test]
+    fn read_secret_reads_everything() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+        let read = read_secret(&mut data.as_slice()).unwrap();
+        assert!(read.as_slice() == data.as_slice());
+    }
 }
