@@ -96,7 +96,7 @@ enum Payload {
 impl Drop for Payload {
     fn drop(&mut self) {
         if let Payload::Secret(data) = self {
-            publish::vault::wipe_data(data);
+            crate::json::wipe_data(data);
         }
     }
 }

@@ -198,14 +198,16 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         (Some(v), _, _) => v.clone(),
         (None, _, _) => String::new(),
     });
-    let json: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
+    // Its strings are wiped when dropped (see `crate::json`).
+    let json = crate::json::Wiped(serde_json::from_str(&raw).map_err(|e| {
         Failure::new(code::INVALID_SET_FORMAT, format!("the value is not valid JSON (line {}, column {})", e.line(), e.column()))
             .hint(r#"strings need JSON quotes: '"text"'; numbers, true/false, null, objects and arrays as in JSON"#)
-    })?;
+    })?);
+    let json = &json.0;
     if io::is_binary_name(args.input_type.as_deref(), Some(&args.file)) {
-        return set_binary(&args, &path, &json);
+        return set_binary(&args, &path, json);
     }
-    if !numbers_in_range(&json) {
+    if !numbers_in_range(json) {
         return Err(Failure::new(
             code::INVALID_SET_FORMAT,
             "the value is not valid JSON: a number is out of range",
@@ -214,7 +216,7 @@ pub fn run_set(args: SetArgs) -> Result<()> {
             "numbers must fit a 64-bit float, as sops needs (quote it to store it as a string)",
         ));
     }
-    let value = json_node(&json);
+    let value = json_node(json);
     let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
     update(
         &args.file,

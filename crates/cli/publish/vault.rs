@@ -11,6 +11,7 @@
 use super::{encode_path, fail, Http};
 use crate::config::VaultDestination;
 use crate::exit::Result;
+use crate::json::{wipe_data, wipe_json};
 use serde_json::{Map, Value as Json};
 use sops_like_format::{wipe, Entry, Item, Node, Tree, Value};
 
@@ -189,23 +190,6 @@ pub fn secret_data(tree: &Tree) -> std::result::Result<Map<String, Json>, String
         }
     }
     Ok(out)
-}
-
-/// Wipe the strings of `data` (a decrypted document's values; see
-/// [`wipe_json`]).
-pub fn wipe_data(data: &mut Map<String, Json>) {
-    data.values_mut().for_each(wipe_json);
-}
-
-/// Wipe every string of `value`: a `serde_json::Value` holds them in
-/// `String`s of its own, dropped without wiping.
-pub fn wipe_json(value: &mut Json) {
-    match value {
-        Json::String(s) => wipe::wipe_string(s),
-        Json::Array(items) => items.iter_mut().for_each(wipe_json),
-        Json::Object(m) => wipe_data(m),
-        Json::Null | Json::Bool(_) | Json::Number(_) => {}
-    }
 }
 
 fn unalias(node: &Node) -> &Node {
