@@ -137,9 +137,9 @@ impl SecretText {
     /// Make room for `additional` more bytes (see [`SecretBytes`]).
     fn reserve(&mut self, additional: usize) {
         if self.0.capacity() - self.0.len() < additional {
-            let wanted = (self.0.capacity() * 2)
-                .max(self.0.len() + additional)
-                .max(64);
+            // No least size: a text written at once (a key, a value
+            // without escapes) takes no more room than a `String` would.
+            let wanted = (self.0.capacity() * 2).max(self.0.len() + additional);
             let mut bigger = String::with_capacity(wanted);
             bigger.push_str(&self.0);
             wipe_string(&mut self.0);

@@ -588,9 +588,19 @@ fn text<'s>(src: &'s str, span: &Span) -> &'s str {
     src.get(span.clone()).unwrap_or_default()
 }
 
-/// sops's value: the two characters `\n` become a newline.
+/// sops's value: the two characters `\n` become a newline
+/// (`raw.replace("\\n", "\n")`, in a text sized for `raw`, which it
+/// only shortens: `replace` grows its output, and `raw` may be a
+/// plaintext value, see [`SecretText`]).
 fn decode(raw: &str) -> String {
-    raw.replace("\\n", "\n")
+    let mut out = SecretText::with_capacity(raw.len());
+    for (i, part) in raw.split("\\n").enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(part);
+    }
+    out.into_string()
 }
 
 /// Split `src` into logical lines in `grammar`.
@@ -1292,6 +1302,11 @@ pub(crate) mod tests {
             assert_eq!(quoted.capacity(), quoted.len());
         }
         assert_eq!(unescape_double(r#"a\nb\"c" d"#).as_deref(), Some("a\nb\"c"));
+        for raw in ["", "a", r"a\nb", r"\n\n", r"x\", r"\\n", r"é\n日\nx"] {
+            let decoded = decode(raw);
+            assert_eq!(decoded, raw.replace("\\n", "\n"));
+            assert_eq!(decoded.capacity(), raw.len());
+        }
         assert_eq!(unescape_double("open"), None);
     }
 
