@@ -166,6 +166,19 @@ impl SecretText {
     }
 }
 
+/// A text taken as it is, to be wiped when dropped.
+impl From<String> for SecretText {
+    fn from(text: String) -> SecretText {
+        SecretText(text)
+    }
+}
+
+impl AsRef<str> for SecretText {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl std::ops::Deref for SecretText {
     type Target = str;
 
