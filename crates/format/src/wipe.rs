@@ -159,6 +159,12 @@ impl SecretText {
         self.0.push(c);
     }
 
+    /// Remove the last character (the room stays, and is wiped with the
+    /// rest).
+    pub(crate) fn pop(&mut self) -> Option<char> {
+        self.0.pop()
+    }
+
     /// The text, moved out as it is (no copy): wiping it is the caller's
     /// business from here on.
     pub(crate) fn into_string(mut self) -> String {
