@@ -179,11 +179,23 @@ pub(super) fn string_lexeme(s: &str, lines: Lines) -> String {
 pub(super) fn basic_string(s: &str) -> String {
     let mut out = SecretText::with_capacity(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        escape_into(&mut out, c);
+    // The characters between escapes go in a run at a time.
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        if escaped(c) {
+            out.push_str(s.get(run..i).unwrap_or_default());
+            escape_into(&mut out, c);
+            run = i + c.len_utf8();
+        }
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
     out.into_string()
+}
+
+/// Whether [`escape_into`] writes `c` escaped.
+fn escaped(c: char) -> bool {
+    matches!(c, '"' | '\\') || (c.is_control() && (c as u32) < 0x80)
 }
 
 /// A key: bare when it only has `A-Za-z0-9_-`, else a basic string.
@@ -220,6 +232,22 @@ fn escape_into(out: &mut SecretText, c: char) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A basic string writes as they are exactly the characters
+    /// `escape_into` leaves as they are (it writes runs of them at once).
+    #[test]
+    fn runs_hold_only_unescaped_characters() {
+        for c in (0..0x3000u32)
+            .filter_map(char::from_u32)
+            .chain(['\u{10ffff}', '🎉'])
+        {
+            let mut one = SecretText::default();
+            escape_into(&mut one, c);
+            assert_eq!(escaped(c), &*one != c.to_string(), "{c:?}");
+            let text = format!("a{c}b");
+            assert_eq!(basic_string(&text), format!("\"a{}b\"", &*one));
+        }
+    }
 
     /// The value of `v = <lexeme>`.
     fn reparse(lexeme: &str) -> Value {
