@@ -6,6 +6,7 @@ use crate::args::IoArgs;
 use crate::exit::{code, Failure, Result};
 use sops_like_format::binary;
 use sops_like_format::engine::EngineError;
+use sops_like_format::wipe;
 use sops_like_format::Format;
 use std::fs;
 use std::io::{Read, Write};
@@ -68,8 +69,7 @@ pub fn read_encrypted(file: &str, code: i32) -> Result<Input> {
 pub fn read_input(file: Option<&str>) -> Result<Input> {
     match file {
         None | Some("-") => {
-            let mut bytes = zeroize::Zeroizing::new(Vec::new());
-            std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
+            let bytes = read_secret(&mut std::io::stdin().lock()).map_err(|e| {
                 Failure::new(
                     code::COULD_NOT_READ_INPUT_FILE,
                     format!("could not read stdin: {e}"),
@@ -83,7 +83,7 @@ pub fn read_input(file: Option<&str>) -> Result<Input> {
         }
         Some(f) => {
             let path = PathBuf::from(f);
-            let bytes = fs::read(&path).map(zeroize::Zeroizing::new).map_err(|e| {
+            let bytes = read_file(&path).map_err(|e| {
                 // sops's encrypt and decrypt check that the file exists
                 // first: a missing file is NoFileSpecified (100); other
                 // read errors are 2 (see also `read_encrypted`).
@@ -103,6 +103,29 @@ pub fn read_input(file: Option<&str>) -> Result<Input> {
                 bytes,
             })
         }
+    }
+}
+
+/// Read `reader` (stdin, a pipe: no size known beforehand) to its end.
+/// Through [`wipe::SecretBytes`]: `read_to_end` into a `Vec` lets it
+/// grow, which leaves a copy of the input read so far (plaintext, when
+/// encrypting) in each allocation it leaves. (A regular file is read with
+/// `fs::read`, which sizes its buffer from the file's length first.)
+pub fn read_secret(reader: &mut dyn Read) -> std::io::Result<zeroize::Zeroizing<Vec<u8>>> {
+    let mut bytes = wipe::SecretBytes::default();
+    bytes.read_to_end(reader)?;
+    Ok(zeroize::Zeroizing::new(bytes.into_vec()))
+}
+
+/// Read the file at `path`. `fs::read` sizes its buffer from a regular
+/// file's length, so it does not grow; anything else (a FIFO,
+/// `/dev/stdin`, a process substitution) is read as stdin is (see
+/// [`read_secret`]).
+pub fn read_file(path: &Path) -> std::io::Result<zeroize::Zeroizing<Vec<u8>>> {
+    if fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        fs::read(path).map(zeroize::Zeroizing::new)
+    } else {
+        fs::File::open(path).and_then(|mut file| read_secret(&mut file))
     }
 }
 
@@ -284,7 +307,7 @@ pub fn stream_output(
         }
         None => {
             let mut out = Stdout {
-                inner: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+                inner: Buffered::new(std::io::stdout().lock()),
                 closed: false,
             };
             write(&mut out).map_err(|e| match e {
@@ -293,6 +316,69 @@ pub fn stream_output(
             })?;
             // Unflushed bytes (if `write` did not flush) go out here.
             out.flush().map_err(stdout_failure)
+        }
+    }
+}
+
+/// A `BufWriter` (64 KiB) whose buffer is wiped when it is done with: it
+/// holds the last output written through it (plaintext, when decrypting),
+/// which a `BufWriter` frees as it is.
+struct Buffered<W: Write>(Option<std::io::BufWriter<W>>);
+
+impl<W: Write> Buffered<W> {
+    fn new(inner: W) -> Buffered<W> {
+        Buffered(Some(std::io::BufWriter::with_capacity(1 << 16, inner)))
+    }
+
+    /// Flush and return the writer (as `BufWriter::into_inner`), the
+    /// buffer wiped.
+    fn into_inner(mut self) -> std::io::Result<W> {
+        let mut writer = self.writer()?;
+        writer.flush()?;
+        Ok(wiped(writer))
+    }
+
+    /// The `BufWriter`, taken out (it is there until `into_inner` or drop).
+    fn writer(&mut self) -> std::io::Result<std::io::BufWriter<W>> {
+        self.0
+            .take()
+            .ok_or_else(|| std::io::Error::other("the writer is gone"))
+    }
+}
+
+/// The writer of `buffered`, its buffer wiped (unwritten bytes are dropped:
+/// flush first).
+fn wiped<W: Write>(buffered: std::io::BufWriter<W>) -> W {
+    let (inner, buffer) = buffered.into_parts();
+    if let Ok(mut buffer) = buffer {
+        wipe::wipe(&mut buffer);
+    }
+    inner
+}
+
+impl<W: Write> Write for Buffered<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.0 {
+            Some(writer) => writer.write(buf),
+            None => Err(std::io::Error::other("the writer is gone")),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.0 {
+            Some(writer) => writer.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<W: Write> Drop for Buffered<W> {
+    /// As a `BufWriter` drops: what is buffered is written (errors
+    /// ignored); then the buffer is wiped.
+    fn drop(&mut self) {
+        if let Some(mut writer) = self.0.take() {
+            let _ = writer.flush();
+            wiped(writer);
         }
     }
 }
@@ -491,10 +577,11 @@ pub struct AtomicFile {
 /// Where an [`AtomicFile`]'s content goes until it is committed.
 enum Sink {
     /// A temporary file beside the target, renamed over it.
-    Temp(std::io::BufWriter<tempfile::NamedTempFile>),
+    Temp(Buffered<tempfile::NamedTempFile>),
     /// Memory, written over the target in place; `true` for a regular file
-    /// (synced after writing).
-    InPlace(zeroize::Zeroizing<Vec<u8>>, bool),
+    /// (synced after writing). It may hold plaintext as it grows: see
+    /// [`wipe::SecretBytes`].
+    InPlace(wipe::SecretBytes, bool),
 }
 
 impl AtomicFile {
@@ -524,7 +611,7 @@ impl AtomicFile {
                     dir: parent_dir(path).to_path_buf(),
                     mode: None,
                     owner: None,
-                    sink: Sink::InPlace(zeroize::Zeroizing::new(Vec::new()), false),
+                    sink: Sink::InPlace(wipe::SecretBytes::default(), false),
                 });
             }
         };
@@ -543,14 +630,14 @@ impl AtomicFile {
             .permissions(fs::Permissions::from_mode(created))
             .tempfile_in(&dir)
         {
-            Ok(tmp) => Sink::Temp(std::io::BufWriter::with_capacity(1 << 16, tmp)),
+            Ok(tmp) => Sink::Temp(Buffered::new(tmp)),
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && existing.is_some() => {
                 eprintln!(
                     "warning: cannot create a temporary file in {} ({e}); {} will be written in place, not atomically",
                     dir.display(),
                     path.display()
                 );
-                Sink::InPlace(zeroize::Zeroizing::new(Vec::new()), true)
+                Sink::InPlace(wipe::SecretBytes::default(), true)
             }
             Err(e) => return Err(write_failure(path, "creating a temporary file", e)),
         };
@@ -568,7 +655,7 @@ impl AtomicFile {
     pub fn writer(&mut self) -> &mut dyn Write {
         match &mut self.sink {
             Sink::Temp(tmp) => tmp,
-            Sink::InPlace(buf, _) => &mut **buf,
+            Sink::InPlace(buf, _) => buf,
         }
     }
 
@@ -600,16 +687,15 @@ impl AtomicFile {
                     .truncate(true)
                     .open(&target)
                     .map_err(|e| fail("opening for writing", e))?;
-                file.write_all(&buf).map_err(|e| fail("writing", e))?;
+                file.write_all(buf.as_slice())
+                    .map_err(|e| fail("writing", e))?;
                 if regular {
                     file.sync_all().map_err(|e| fail("syncing", e))?;
                 }
                 return Ok(());
             }
         };
-        let tmp = tmp
-            .into_inner()
-            .map_err(|e| fail("writing", e.into_error()))?;
+        let tmp = tmp.into_inner().map_err(|e| fail("writing", e))?;
         if let Some((uid, gid)) = owner {
             keep_owner(tmp.as_file(), &path, uid, gid);
         }
@@ -659,4 +745,35 @@ fn write_failure(path: &Path, what: &str, e: std::io::Error) -> Failure {
         code::COULD_NOT_WRITE_OUTPUT_FILE,
         format!("could not write {}: {what}: {e}", path.display()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As a `BufWriter`: `into_inner` flushes, and so does dropping.
+    #[test]
+    fn buffered_writes_everything() {
+        let mut out = Buffered::new(Vec::new());
+        out.write_all(b"plain").unwrap();
+        out.write_all(&[7u8; 70_000]).unwrap();
+        let inner = out.into_inner().unwrap();
+        assert_eq!(inner.len(), 70_005);
+        assert_eq!(&inner[..5], b"plain");
+
+        let mut sink = Vec::new();
+        {
+            let mut out = Buffered::new(&mut sink);
+            out.write_all(b"dropped").unwrap();
+        }
+        assert_eq!(sink, b"dropped");
+    }
+
+    /// Input of unknown size is read whole (see `read_secret`).
+    #[test]
+    fn read_secret_reads_everything() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+        let read = read_secret(&mut data.as_slice()).unwrap();
+        assert!(read.as_slice() == data.as_slice());
+    }
 }

@@ -394,7 +394,9 @@ pub fn identities(age_recipients: &[String]) -> Identities {
     // A source that fails is recorded and skipped, not fatal: as in sops,
     // the file's other keys (KMS, Vault, …) are still tried, and the
     // failure is listed if no key works.
-    if let Ok(text) = std::env::var("SOPS_AGE_KEY") {
+    // The identities' text is wiped when dropped (the environment keeps
+    // its own copy).
+    if let Ok(text) = std::env::var("SOPS_AGE_KEY").map(zeroize::Zeroizing::new) {
         if let Err(e) = ids.add_text("SOPS_AGE_KEY", &text) {
             ids.note_unusable("SOPS_AGE_KEY", e.to_string());
         }
@@ -452,17 +454,45 @@ fn run_key_cmd(
     if let Some(r) = recipient {
         command.env("SOPS_AGE_RECIPIENT", r);
     }
-    let out = command
-        .output()
+    // Its output (private keys) is read into a buffer that grows by hand:
+    // `Command::output` reads it into a `Vec` that grows, leaving copies
+    // behind (see `sops_like_format::wipe::SecretBytes`).
+    let mut child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
         .map_err(|e| format!("could not run: {e}"))?;
-    let stdout = zeroize::Zeroizing::new(out.stdout);
-    if !out.status.success() {
-        return Err(format!("failed with {}", out.status));
+    let mut stdout = sops_like_format::wipe::SecretBytes::default();
+    let read = match child.stdout.take() {
+        Some(mut pipe) => stdout.read_to_end(&mut pipe).map(drop),
+        None => Ok(()),
+    };
+    let status = child.wait().map_err(|e| format!("could not run: {e}"))?;
+    read.map_err(|e| format!("could not run: {e}"))?;
+    if !status.success() {
+        return Err(format!("failed with {status}"));
     }
-    let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&stdout).into_owned());
+    let text = match std::str::from_utf8(stdout.as_slice()) {
+        Ok(text) => zeroize::Zeroizing::new(text.to_owned()),
+        Err(_) => zeroize::Zeroizing::new(lossy(stdout.as_slice())),
+    };
     ids.add_text("SOPS_AGE_KEY_CMD", &text)
         .map(drop)
         .map_err(|e| e.to_string())
+}
+
+/// `String::from_utf8_lossy` of `bytes`, in a buffer sized before it is
+/// written (a replacement character is three bytes, for at least one
+/// byte): `from_utf8_lossy` sizes its buffer for `bytes` and may grow it.
+fn lossy(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(3 * bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            text.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    text
 }
 
 /// Recover the data key of a file: age identities first, then the key
@@ -631,4 +661,26 @@ pub fn recipients_of(
         .hint("add another key first, or remove the group with `groups delete`"));
     }
     Ok(groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same text as `String::from_utf8_lossy`, in a buffer that did
+    /// not grow.
+    #[test]
+    fn lossy_is_from_utf8_lossy_without_growing() {
+        for bytes in [
+            &b"AGE-SECRET-KEY-1\n"[..],
+            b"\xff\xfe",
+            b"a\xffb\xe2\x82",
+            b"\xf0\x9f\x92\x96 \xc3",
+            b"",
+        ] {
+            let text = lossy(bytes);
+            assert_eq!(text, String::from_utf8_lossy(bytes));
+            assert_eq!(text.capacity(), 3 * bytes.len());
+        }
+    }
 }

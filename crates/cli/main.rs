@@ -9,6 +9,7 @@ mod config;
 mod editor;
 mod exit;
 mod io;
+mod json;
 mod keysource;
 mod legacy;
 mod multi;

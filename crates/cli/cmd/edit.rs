@@ -10,7 +10,6 @@ use crate::{clock, editor, keysource};
 use sops_like_format::syntax::plain_syntax;
 use sops_like_format::{binary, engine};
 use sops_like_format::{Format, Syntax};
-use std::io::Read;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -250,23 +249,20 @@ impl Content {
     }
 }
 
-/// The replacement bytes for `--from` (a file, or `-` for stdin).
+/// The replacement bytes for `--from` (a file, or `-` for stdin), read
+/// without growing a buffer that holds them (see [`io::read_secret`]).
 fn read_bytes(from: &str) -> Result<Zeroizing<Vec<u8>>> {
-    let mut data = Zeroizing::new(Vec::new());
-    let res = if from == "-" {
-        std::io::stdin().read_to_end(&mut data).map(|_| ())
+    let data = if from == "-" {
+        io::read_secret(&mut std::io::stdin().lock())
     } else {
-        std::fs::File::open(from)
-            .and_then(|mut f| f.read_to_end(&mut data))
-            .map(|_| ())
+        io::read_file(Path::new(from))
     };
-    res.map_err(|e| {
+    data.map_err(|e| {
         Failure::new(
             code::COULD_NOT_READ_INPUT_FILE,
             format!("could not read {from}: {e}"),
         )
-    })?;
-    Ok(data)
+    })
 }
 
 /// Read the replacement plaintext for `--from` and check it.

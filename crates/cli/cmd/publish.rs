@@ -92,6 +92,15 @@ enum Payload {
     Secret(serde_json::Map<String, serde_json::Value>),
 }
 
+/// A decrypted document's strings are wiped when it is dropped.
+impl Drop for Payload {
+    fn drop(&mut self) {
+        if let Payload::Secret(data) = self {
+            crate::json::wipe_data(data);
+        }
+    }
+}
+
 impl Session<'_> {
     /// Publish `file` under destination name `name` (before
     /// `--omit-extensions`). `in_walk`: part of a `--recursive` run (a

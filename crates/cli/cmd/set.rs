@@ -12,7 +12,6 @@ use crate::{clock, keysource, treepath};
 use sops_like_format::syntax::{plain_syntax, PathStep};
 use sops_like_format::Syntax;
 use sops_like_format::{engine, splice, Entry, Format, Item, Node, Value};
-use std::io::Read;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -147,6 +146,19 @@ fn parse_plain(syntax: &dyn Syntax, plain: &str) -> Result<sops_like_format::Par
     syntax.parse(plain).map_err(Failure::decrypted_parse)
 }
 
+/// The value read for `--value-stdin` or `--value-file` (read without a
+/// growing buffer, see [`io::read_secret`]) as text; bytes that are not
+/// UTF-8 fail as `read_to_string` fails on them.
+fn text(mut bytes: Zeroizing<Vec<u8>>) -> std::io::Result<String> {
+    String::from_utf8(std::mem::take(&mut *bytes)).map_err(|e| {
+        zeroize::Zeroize::zeroize(&mut e.into_bytes());
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
 pub fn run_set(args: SetArgs) -> Result<()> {
     // The value's source is checked first, as sops checks its arguments
     // (exit 100: "no file specified, or index and value are missing").
@@ -171,30 +183,31 @@ pub fn run_set(args: SetArgs) -> Result<()> {
     }
     let path = treepath::parse(&args.index)?;
     let raw = Zeroizing::new(match (&args.value, args.value_file, args.value_stdin) {
-        (_, _, true) => {
-            let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).map_err(|e| {
+        (_, _, true) => io::read_secret(&mut std::io::stdin().lock())
+            .and_then(text)
+            .map_err(|e| {
                 Failure::new(
                     code::COULD_NOT_READ_INPUT_FILE,
                     format!("could not read stdin: {e}"),
                 )
-            })?;
-            s
-        }
+            })?,
         // sops: 1 for a value file it cannot read.
-        (Some(f), true, false) => std::fs::read_to_string(f)
+        (Some(f), true, false) => io::read_file(Path::new(f))
+            .and_then(text)
             .map_err(|e| Failure::new(code::GENERIC, format!("could not read {f}: {e}")))?,
         (Some(v), _, _) => v.clone(),
         (None, _, _) => String::new(),
     });
-    let json: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
+    // Its strings are wiped when dropped (see `crate::json`).
+    let json = crate::json::Wiped(serde_json::from_str(&raw).map_err(|e| {
         Failure::new(code::INVALID_SET_FORMAT, format!("the value is not valid JSON (line {}, column {})", e.line(), e.column()))
             .hint(r#"strings need JSON quotes: '"text"'; numbers, true/false, null, objects and arrays as in JSON"#)
-    })?;
+    })?);
+    let json = &json.0;
     if io::is_binary_name(args.input_type.as_deref(), Some(&args.file)) {
-        return set_binary(&args, &path, &json);
+        return set_binary(&args, &path, json);
     }
-    if !numbers_in_range(&json) {
+    if !numbers_in_range(json) {
         return Err(Failure::new(
             code::INVALID_SET_FORMAT,
             "the value is not valid JSON: a number is out of range",
@@ -203,7 +216,7 @@ pub fn run_set(args: SetArgs) -> Result<()> {
             "numbers must fit a 64-bit float, as sops needs (quote it to store it as a string)",
         ));
     }
-    let value = json_node(&json);
+    let value = json_node(json);
     let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
     update(
         &args.file,

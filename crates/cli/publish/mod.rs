@@ -68,7 +68,9 @@ impl Http {
                     .hint("check the address, the network, and --verbose for the URL")
             })?;
             let status = response.status();
-            let mut body = Zeroizing::new(Vec::new());
+            // Grown by hand: a Vault read is plaintext (see
+            // `sops_like_format::wipe::SecretBytes`).
+            let mut body = sops_like_format::wipe::SecretBytes::default();
             while let Some(chunk) = response.chunk().await.map_err(|e| {
                 fail(format!(
                     "could not read the answer of {what}: {}",
@@ -78,9 +80,12 @@ impl Http {
                 if body.len() + chunk.len() > MAX_RESPONSE {
                     return Err(fail(format!("the answer of {what} is too large")));
                 }
-                body.extend_from_slice(&chunk);
+                body.extend(&chunk);
             }
-            Ok(Answer { status, body })
+            Ok(Answer {
+                status,
+                body: Zeroizing::new(body.into_vec()),
+            })
         })
     }
 }

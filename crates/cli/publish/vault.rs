@@ -11,9 +11,9 @@
 use super::{encode_path, fail, Http};
 use crate::config::VaultDestination;
 use crate::exit::Result;
+use crate::json::{wipe_data, wipe_json};
 use serde_json::{Map, Value as Json};
-use sops_like_format::{Entry, Item, Node, Tree, Value};
-use zeroize::Zeroizing;
+use sops_like_format::{wipe, Entry, Item, Node, Tree, Value};
 
 /// Vault's default address when neither the rule nor `VAULT_ADDR` names one.
 const DEFAULT_ADDRESS: &str = "https://127.0.0.1:8200";
@@ -67,7 +67,12 @@ pub fn upload(
     }
     match http.send(request(reqwest::Method::GET), &url) {
         Ok(a) if a.status.is_success() => {
-            if current(&a.body, dest.version).as_ref() == Some(data) {
+            let mut now = current(&a.body, dest.version);
+            let same = now.as_ref() == Some(data);
+            if let Some(now) = &mut now {
+                wipe_data(now);
+            }
+            if same {
                 if verbose {
                     eprintln!("publish: the secret in {secret_path} is already up to date");
                 }
@@ -79,20 +84,16 @@ pub fn upload(
             "warning: cannot check whether the secret in {secret_path} is up to date: a new version is written even if the data did not change"
         ),
     }
-    let body = Zeroizing::new(
-        serde_json::to_vec(&match dest.version {
-            1 => Json::Object(data.clone()),
-            _ => serde_json::json!({ "data": data }),
-        })
-        .map_err(|e| fail(format!("cannot encode the secret for {url}: {e}")))?,
-    );
+    let body = put_body(data, dest.version)
+        .map_err(|e| fail(format!("cannot encode the secret for {url}: {e}")))?;
     if verbose {
         eprintln!("publish: PUT {url}");
     }
     let answer = http.send(
         request(reqwest::Method::PUT)
             .header("Content-Type", "application/json")
-            .body(body.to_vec()),
+            // reqwest takes the body as it is, and frees it unwiped.
+            .body(body.into_vec()),
         &url,
     )?;
     if answer.status.is_success() {
@@ -128,6 +129,23 @@ pub fn upload(
     Err(failure)
 }
 
+/// The body that writes `data` to a KV `version` secret: `data` (KV 1) or
+/// `{"data": data}` (KV 2) as serde_json writes them, straight into a
+/// buffer that grows by hand (see `sops_like_format::wipe::SecretBytes`):
+/// no copy of `data` is made.
+fn put_body(data: &Map<String, Json>, version: u8) -> serde_json::Result<wipe::SecretBytes> {
+    let mut body = wipe::SecretBytes::default();
+    let wrapped = version != 1;
+    if wrapped {
+        body.extend(b"{\"data\":");
+    }
+    serde_json::to_writer(&mut body, data)?;
+    if wrapped {
+        body.extend(b"}");
+    }
+    Ok(body)
+}
+
 /// The data of the secret as read (`data`, or `data.data` for KV 2).
 fn current(body: &[u8], version: u8) -> Option<Map<String, Json>> {
     let mut json: Json = serde_json::from_slice(body).ok()?;
@@ -137,7 +155,10 @@ fn current(body: &[u8], version: u8) -> Option<Map<String, Json>> {
     }
     match data {
         Json::Object(m) => Some(m),
-        _ => None,
+        mut other => {
+            wipe_json(&mut other);
+            None
+        }
     }
 }
 
@@ -152,7 +173,11 @@ pub fn secret_data(tree: &Tree) -> std::result::Result<Map<String, Json>, String
         match unalias(doc) {
             Node::Map(_) => {
                 if let Json::Object(m) = to_json(doc)? {
-                    out.extend(m);
+                    for (k, v) in m {
+                        if let Some(mut replaced) = out.insert(k, v) {
+                            wipe_json(&mut replaced);
+                        }
+                    }
                 }
             }
             Node::Scalar(s) if s.value == Value::Null => {}
@@ -180,7 +205,9 @@ fn to_json(node: &Node) -> std::result::Result<Json, String> {
             let mut m = Map::new();
             for e in entries {
                 if let Entry::Pair(p) = e {
-                    m.insert(p.key.clone(), to_json(&p.value)?);
+                    if let Some(mut replaced) = m.insert(p.key.clone(), to_json(&p.value)?) {
+                        wipe_json(&mut replaced);
+                    }
                 }
             }
             Json::Object(m)
@@ -216,6 +243,26 @@ mod tests {
     fn data(format: Format, text: &str) -> std::result::Result<Json, String> {
         let tree = format.syntax().parse(text).unwrap().tree;
         secret_data(&tree).map(Json::Object)
+    }
+
+    /// The body written by hand is what serde_json gives for the secret's
+    /// data (KV 1) and for `{"data": …}` (KV 2).
+    #[test]
+    fn put_body_is_serde_jsons() {
+        let Json::Object(m) = data(Format::Yaml, "a: 1\nb: \"x\\ny\"\nl: [1, {k: v}]\n").unwrap()
+        else {
+            panic!("not an object")
+        };
+        let v1 = serde_json::to_vec(&Json::Object(m.clone())).unwrap();
+        let v2 = serde_json::to_vec(&serde_json::json!({ "data": m })).unwrap();
+        assert_eq!(put_body(&m, 1).unwrap().as_slice(), v1.as_slice());
+        assert_eq!(put_body(&m, 2).unwrap().as_slice(), v2.as_slice());
+        let mut wiped = Json::Object(m);
+        wipe_json(&mut wiped);
+        assert_eq!(
+            wiped,
+            serde_json::json!({"a": 1, "b": "", "l": [1, {"k": ""}]})
+        );
     }
 
     #[test]

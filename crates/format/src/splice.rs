@@ -12,6 +12,14 @@ pub struct Edit {
     pub text: String,
 }
 
+/// An edit's text may be plaintext (a decrypted comment item, the value
+/// `set` writes): it is wiped when dropped (see [`crate::wipe::wipe`]).
+impl Drop for Edit {
+    fn drop(&mut self) {
+        crate::wipe::wipe_string(&mut self.text);
+    }
+}
+
 /// Why a set of edits could not be applied.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]

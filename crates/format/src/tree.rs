@@ -29,6 +29,17 @@ pub enum Value {
     Time(String),
 }
 
+/// A parse of a plaintext document holds every value (and comment) in a
+/// `String` of its own: each is wiped when dropped (see
+/// [`crate::wipe::wipe`]), so that no tree leaves plaintext behind.
+impl Drop for Value {
+    fn drop(&mut self) {
+        if let Value::Str(text) | Value::Time(text) = self {
+            crate::wipe::wipe_string(text);
+        }
+    }
+}
+
 /// How text that replaces a scalar must be written at its position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Slot {
@@ -61,6 +72,14 @@ pub struct Comment {
     pub span: Option<Span>,
     /// Where the comment selectors see it (see [`Attach`]).
     pub attach: Attach,
+}
+
+/// A comment may be encrypted: its text is wiped when dropped (see
+/// [`Value`]'s `Drop`).
+impl Drop for Comment {
+    fn drop(&mut self) {
+        crate::wipe::wipe_string(&mut self.text);
+    }
 }
 
 impl Comment {

@@ -38,6 +38,7 @@ mod groups;
 pub mod kms;
 pub mod remote;
 mod report;
+mod secret;
 pub mod shamir;
 #[cfg(test)]
 mod testing;

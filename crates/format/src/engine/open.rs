@@ -376,21 +376,33 @@ fn lexeme_mac(
                     return None;
                 }
                 let value = syntax.simple_value(repl, slot)?;
-                if let Some(text) = value.sops_text() {
-                    mac.update(text.as_bytes());
-                }
+                mac_value(mac, &value);
                 if has_alias {
                     by_span.insert(job.span.start, value);
                 }
             }
             Step::Alias(start) => {
-                if let Some(text) = by_span.get(&start).and_then(Value::sops_text) {
-                    mac.update(text.as_bytes());
+                if let Some(value) = by_span.get(&start) {
+                    mac_value(mac, value);
                 }
             }
         }
         Some(())
     })
+}
+
+/// Feed the sops text of `value`, a decrypted value, to `mac` without
+/// leaving a copy of it behind: a string as it is, the text of another
+/// value (a number, a time: [`Value::sops_text`] makes one) wiped after.
+fn mac_value(mac: &mut Mac, value: &Value) {
+    match value {
+        Value::Str(text) => mac.update(text.as_bytes()),
+        other => {
+            if let Some(text) = other.sops_text().map(Zeroizing::new) {
+                mac.update(text.as_bytes());
+            }
+        }
+    }
 }
 
 /// Decrypt every encrypted leaf of `file` and remove its metadata. Returns
@@ -666,9 +678,7 @@ pub(super) fn open_lean_dotenv(
                 .any(|b| matches!(b, b'\\' | b'"' | b'\n' | b'\r'))
             {
                 let value = syntax.simple_value(lexeme, Slot::Bare)?;
-                if let Some(text) = value.sops_text() {
-                    mac.update(text.as_bytes());
-                }
+                mac_value(&mut mac, &value);
             } else {
                 mac.update(lexeme.as_bytes());
             }
@@ -824,8 +834,18 @@ fn write_plaintext(
                 .map(|s| (s.clone(), file.parsed.metadata_text(s))),
         )
         .collect();
-    plaintext.clear();
-    splice_into(file.src, pieces, &mut plaintext)?;
+    // A new buffer: the first one (wiped when dropped) was sized for the
+    // source, which a replacement may outgrow (a re-spelled AES value).
+    splice_sized(file.src, pieces)
+}
+
+/// [`splice_into`] into a buffer sized once for the longest the result can
+/// be (the source and every piece): it pushes as it goes, and a buffer
+/// that grew would leave copies of plaintext behind.
+fn splice_sized(src: &str, pieces: Vec<(Span, &str)>) -> Result<Zeroizing<String>, EngineError> {
+    let most = src.len() + pieces.iter().map(|(_, text)| text.len()).sum::<usize>();
+    let mut plaintext = Zeroizing::new(String::with_capacity(most));
+    splice_into(src, pieces, &mut plaintext)?;
     Ok(plaintext)
 }
 
@@ -915,7 +935,7 @@ fn open_chunk(
             let edit = syntax
                 .comment_item(file.src, &job.span, plain)
                 .ok_or_else(bad_type)?;
-            span = edit.span;
+            span = edit.span.clone();
             push_secret(&mut buf, &edit.text);
             plain_range.end..buf.len()
         } else if is_comment || parts.cipher == CipherKind::XChaCha20Poly1305 {
@@ -1085,6 +1105,21 @@ mod tests {
             Err(e) => panic!("{e}"),
             Ok(_) => panic!("tampered value accepted"),
         }
+    }
+
+    /// The spliced plaintext never outgrows the buffer it is written into
+    /// (its capacity stays the bound it was sized with), even when the
+    /// pieces are longer than what they replace.
+    #[test]
+    fn spliced_plaintext_is_sized_before_it_is_written() {
+        let src = "a: x\nb: y\n";
+        let long = "\"\\u0001\\u0002\\u0003\\u0004\\u0005\"";
+        let pieces = vec![(8..9, long), (3..4, long)];
+        let most = src.len() + 2 * long.len();
+        let plain = splice_sized(src, pieces).unwrap();
+        assert_eq!(plain.capacity(), most);
+        assert!(plain.len() > src.len());
+        assert!(plain.starts_with("a: \""));
     }
 
     /// Leaves out of source order are refused by the writer (the caller

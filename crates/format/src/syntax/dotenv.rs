@@ -29,6 +29,8 @@ use super::flat::{flat_value, flatten, unflatten};
 use super::{EmitError, ParseError, Parsed, PathStep, Syntax};
 use crate::splice::Edit;
 use crate::tree::{Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree, Value};
+use crate::wipe::SecretText;
+use zeroize::Zeroizing;
 
 /// The dotenv format.
 pub struct Dotenv;
@@ -54,7 +56,7 @@ impl Syntax for Dotenv {
 
     fn value_lexeme(&self, _slot: Slot, value: &Value) -> String {
         match value {
-            Value::Str(s) => s.replace('\n', "\\n"),
+            Value::Str(s) => escape_newlines(s),
             other => flat_value(other).unwrap_or_default(),
         }
     }
@@ -162,7 +164,7 @@ pub fn emit_as_sops(tree: &Tree) -> Result<String, EmitError> {
 /// The .env text of `tree`; `raw`: values as sops writes them.
 fn emit_tree(tree: &Tree, raw: bool) -> Result<String, EmitError> {
     let mut out = Emitted {
-        text: String::new(),
+        text: SecretText::default(),
         names: std::collections::HashMap::new(),
         raw,
     };
@@ -178,12 +180,14 @@ fn emit_tree(tree: &Tree, raw: bool) -> Result<String, EmitError> {
             ))
         }
     }
-    Ok(out.text)
+    Ok(out.text.into_string())
 }
 
 /// A .env text being written by [`emit_node`].
 struct Emitted {
-    text: String,
+    /// A whole decrypted document, when one is written out: see
+    /// [`SecretText`].
+    text: SecretText,
     /// Each name written, and whether it was flattened from a nested key
     /// or a list item.
     names: std::collections::HashMap<String, bool>,
@@ -345,14 +349,29 @@ pub fn env_value(raw: &str) -> String {
         .to_string()
 }
 
+/// `s` with each line feed written `\n` (`s.replace('\n', "\\n")`), in a
+/// text sized before it is written: `replace` grows its output, and `s`
+/// may be a decrypted value (see [`SecretText`]).
+fn escape_newlines(s: &str) -> String {
+    let mut out = SecretText::with_capacity(s.len() + s.matches('\n').count());
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push_str("\\n");
+        }
+        out.push_str(line);
+    }
+    out.into_string()
+}
+
 /// The contents of a double-quoted value up to its closing quote, escapes
-/// processed; `None` if it is not closed.
+/// processed; `None` if it is not closed. (Sized for all of `rest`, which
+/// unescaping only shortens: the value is a decrypted one.)
 fn unescape_double(rest: &str) -> Option<String> {
-    let mut out = String::new();
+    let mut out = SecretText::with_capacity(rest.len());
     let mut chars = rest.chars();
     while let Some(c) = chars.next() {
         match c {
-            '"' => return Some(out),
+            '"' => return Some(out.into_string()),
             '\\' => match chars.next() {
                 Some('n') => out.push('\n'),
                 Some('t') => out.push('\t'),
@@ -591,9 +610,19 @@ fn text<'s>(src: &'s str, span: &Span) -> &'s str {
     src.get(span.clone()).unwrap_or_default()
 }
 
-/// sops's value: the two characters `\n` become a newline.
+/// sops's value: the two characters `\n` become a newline
+/// (`raw.replace("\\n", "\n")`, in a text sized for `raw`, which it
+/// only shortens: `replace` grows its output, and `raw` may be a
+/// plaintext value, see [`SecretText`]).
 fn decode(raw: &str) -> String {
-    raw.replace("\\n", "\n")
+    let mut out = SecretText::with_capacity(raw.len());
+    for (i, part) in raw.split("\\n").enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(part);
+    }
+    out.into_string()
 }
 
 /// Split `src` into logical lines in `grammar`.
@@ -873,12 +902,13 @@ fn emit_node(node: &Node, name: Option<(&str, bool)>, out: &mut Emitted) -> Resu
                     "the key {name:?} cannot be written as a .env line (it is empty, starts with '#', or holds '=' or a line break)"
                 )));
             }
-            let value = match &s.value {
+            let text = Zeroizing::new(s.value.sops_text().unwrap_or_default());
+            let value = Zeroizing::new(match &s.value {
                 Value::Null => String::new(),
                 Value::Bool(b) => b.to_string(),
-                other if out.raw => other.sops_text().unwrap_or_default().replace('\n', "\\n"),
-                other => quote(&other.sops_text().unwrap_or_default()),
-            };
+                _ if out.raw => escape_newlines(&text),
+                _ => quote(&text),
+            });
             // Two names alike, one of them flattened: a reader would take
             // the second value for both (duplicate keys as written are kept).
             match out.names.get(name) {
@@ -900,7 +930,7 @@ fn emit_node(node: &Node, name: Option<(&str, bool)>, out: &mut Emitted) -> Resu
     }
 }
 
-fn emit_comment(text: &str, out: &mut String) {
+fn emit_comment(text: &str, out: &mut SecretText) {
     for line in text.split('\n') {
         out.push('#');
         out.push_str(line);
@@ -926,9 +956,15 @@ fn quote(value: &str) -> String {
     if !value.is_empty() && value.chars().all(safe) {
         value.to_string()
     } else if !value.contains(['\'', '\n']) {
-        format!("'{value}'")
+        // Sized before the value goes in (a `format!` buffer grows as it
+        // is written): see [`SecretText`].
+        let mut out = SecretText::with_capacity(value.len() + 2);
+        out.push('\'');
+        out.push_str(value);
+        out.push('\'');
+        out.into_string()
     } else {
-        let mut out = String::with_capacity(value.len() + 2);
+        let mut out = SecretText::with_capacity(value.len() + 2);
         out.push('"');
         for c in value.chars() {
             match c {
@@ -939,7 +975,7 @@ fn quote(value: &str) -> String {
             }
         }
         out.push('"');
-        out
+        out.into_string()
     }
 }
 
@@ -1271,6 +1307,29 @@ pub(crate) mod tests {
         ] {
             insert(src);
         }
+    }
+
+    /// A value's lexeme is what `replace` (or `format!`) gave, written
+    /// into a text sized for it before it went in.
+    #[test]
+    fn value_texts_are_sized_before_they_are_written() {
+        for s in ["", "a", "a\nb", "\n\n", "x\n", "é\n日"] {
+            let e = escape_newlines(s);
+            assert_eq!(e, s.replace('\n', "\\n"));
+            assert_eq!(e.capacity(), e.len(), "{s:?}");
+        }
+        for (v, q) in [("a b", "'a b'"), ("", "''"), ("$x", "'$x'")] {
+            let quoted = quote(v);
+            assert_eq!(quoted, q);
+            assert_eq!(quoted.capacity(), quoted.len());
+        }
+        assert_eq!(unescape_double(r#"a\nb\"c" d"#).as_deref(), Some("a\nb\"c"));
+        for raw in ["", "a", r"a\nb", r"\n\n", r"x\", r"\\n", r"é\n日\nx"] {
+            let decoded = decode(raw);
+            assert_eq!(decoded, raw.replace("\\n", "\n"));
+            assert_eq!(decoded.capacity(), raw.len());
+        }
+        assert_eq!(unescape_double("open"), None);
     }
 
     #[test]

@@ -237,6 +237,13 @@ pub(crate) mod check {
         })
     }
 
+    /// A copy of `c` without its span.
+    fn spanless(c: &Comment) -> Comment {
+        let mut c = c.clone();
+        c.span = None;
+        c
+    }
+
     /// The data of a node without spans, slots (and comments if asked).
     pub(crate) fn plain(node: &Node, comments: bool) -> Node {
         match node {
@@ -260,10 +267,7 @@ pub(crate) mod check {
                             key: p.key.clone(),
                             value: plain(&p.value, comments),
                         })),
-                        Entry::Comment(c) if comments => Some(Entry::Comment(Comment {
-                            span: None,
-                            ..c.clone()
-                        })),
+                        Entry::Comment(c) if comments => Some(Entry::Comment(spanless(c))),
                         Entry::Comment(_) => None,
                     })
                     .collect(),
@@ -273,10 +277,7 @@ pub(crate) mod check {
                     .iter()
                     .filter_map(|i| match i {
                         Item::Node(n) => Some(Item::Node(plain(n, comments))),
-                        Item::Comment(c) if comments => Some(Item::Comment(Comment {
-                            span: None,
-                            ..c.clone()
-                        })),
+                        Item::Comment(c) if comments => Some(Item::Comment(spanless(c))),
                         Item::Comment(_) => None,
                     })
                     .collect(),

@@ -308,7 +308,15 @@ pub fn emit_value(format: Format, node: &Node) -> Result<String, EmitError> {
         (Format::Toml, Node::Scalar(s)) => Ok(match &s.value {
             Value::Null => "null\n".to_string(),
             Value::Bool(b) => format!("{b}\n"),
-            other => format!("{}\n", other.sops_text().unwrap_or_default()),
+            other => {
+                // A decrypted value's text, wiped; its line sized before it
+                // is written.
+                let value = zeroize::Zeroizing::new(other.sops_text().unwrap_or_default());
+                let mut text = crate::wipe::SecretText::with_capacity(value.len() + 1);
+                text.push_str(&value);
+                text.push('\n');
+                text.into_string()
+            }
         }),
         _ => format.syntax().emit(&single(node)),
     }

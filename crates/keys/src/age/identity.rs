@@ -344,10 +344,10 @@ impl Identities {
             | age::DecryptError::Io(_) => AgeUnwrapError::Malformed(e.to_string()),
             other => AgeUnwrapError::Failed(other.to_string()),
         })?;
+        // Read into a buffer that grows by hand (see `crate::secret`): the
+        // payload is the data key.
         let mut payload = Zeroizing::new(Vec::new());
-        reader
-            .take(MAX_PAYLOAD + 1)
-            .read_to_end(&mut payload)
+        crate::secret::read_to_end(&mut reader.take(MAX_PAYLOAD + 1), &mut payload)
             .map_err(|e| AgeUnwrapError::Failed(e.to_string()))?;
         if payload.len() as u64 > MAX_PAYLOAD {
             return Err(AgeUnwrapError::TooLarge);
@@ -378,9 +378,7 @@ impl Identities {
             .decrypt(std::iter::once(&identity as &dyn age::Identity))
             .map_err(|e| invalid(format!("cannot decrypt the identity file: {e}")))?;
         let mut plain = Zeroizing::new(Vec::new());
-        (&mut reader)
-            .take(MAX_IDENTITY_FILE)
-            .read_to_end(&mut plain)
+        crate::secret::read_to_end(&mut (&mut reader).take(MAX_IDENTITY_FILE), &mut plain)
             .map_err(|e| invalid(format!("cannot decrypt the identity file: {e}")))?;
         let plain = Zeroizing::new(
             String::from_utf8(std::mem::take(&mut *plain))
@@ -461,9 +459,11 @@ fn read_limited(path: &Path, label: &str) -> Result<Option<Zeroizing<String>>, K
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(invalid(format!("cannot read: {e}"))),
     };
+    // `Take` gives `read_to_end` no size to start from: it would grow the
+    // buffer, leaving copies of the private keys behind (see
+    // `crate::secret`).
     let mut bytes = Zeroizing::new(Vec::new());
-    file.take(MAX_IDENTITY_FILE + 1)
-        .read_to_end(&mut bytes)
+    crate::secret::read_to_end(&mut file.take(MAX_IDENTITY_FILE + 1), &mut bytes)
         .map_err(|e| invalid(format!("cannot read: {e}")))?;
     if bytes.len() as u64 > MAX_IDENTITY_FILE {
         return Err(invalid(
@@ -513,11 +513,22 @@ pub fn generate_identity() -> (Zeroizing<String>, String) {
     let identity = age::x25519::Identity::generate();
     let recipient = identity.to_public().to_string();
     let secret = identity.to_string();
-    let text = Zeroizing::new(format!(
-        "# created: {}\n# public key: {recipient}\n{}\n",
-        now_rfc3339(),
-        secret.expose_secret()
-    ));
+    let created = now_rfc3339();
+    let lines = [
+        "# created: ",
+        &created,
+        "\n# public key: ",
+        &recipient,
+        "\n",
+        secret.expose_secret(),
+        "\n",
+    ];
+    // Sized before the key goes in: a `format!` buffer grows as it is
+    // written, and one that grew after the key would leave a copy behind.
+    let mut text = Zeroizing::new(String::with_capacity(lines.iter().map(|l| l.len()).sum()));
+    for line in lines {
+        text.push_str(line);
+    }
     (text, recipient)
 }
 

@@ -78,8 +78,10 @@ pub(crate) fn unwrap(
             .send()
             .await
             .map_err(|e| fail(&error_chain(&e)))?;
-        out.plaintext()
-            .map(|p| Zeroizing::new(p.as_ref().to_vec()))
+        // The blob's own buffer, moved (a copy would leave the SDK's
+        // dropped without wiping).
+        out.plaintext
+            .map(|p| Zeroizing::new(p.into_inner()))
             .ok_or_else(|| fail("KMS returned no plaintext"))
     };
     bounded(rt, config, key, call)

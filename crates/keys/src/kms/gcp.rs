@@ -63,7 +63,13 @@ pub(crate) fn unwrap(
             .set_ciphertext(ciphertext.clone());
         async move { request.send().await.map(|r| r.plaintext) }
     })?;
-    Ok(Zeroizing::new(out.to_vec()))
+    let plain = Zeroizing::new(out.to_vec());
+    // The client's buffer is wiped too, when it is the only reference to
+    // it (it is read-only while shared).
+    if let Ok(mut own) = out.try_into_mut() {
+        zeroize::Zeroize::zeroize(&mut own[..]);
+    }
+    Ok(plain)
 }
 
 /// One operation on one key: its client and how to report failures.

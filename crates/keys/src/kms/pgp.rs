@@ -134,8 +134,10 @@ fn reader(
     secret: bool,
 ) -> thread::JoinHandle<Zeroizing<Vec<u8>>> {
     thread::spawn(move || {
+        // Grown by hand (see `crate::secret`): gpg's output is the data key
+        // when unwrapping.
         let mut buf = Zeroizing::new(Vec::new());
-        let _ = pipe.take(MAX_OUTPUT).read_to_end(&mut buf);
+        let _ = crate::secret::read_to_end(&mut pipe.take(MAX_OUTPUT), &mut buf);
         if !secret {
             // stderr: keep only text, never decrypted bytes.
             buf.retain(|b| b.is_ascii());

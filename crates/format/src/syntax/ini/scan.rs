@@ -8,6 +8,7 @@
 
 use crate::syntax::ParseError;
 use crate::tree::Span;
+use crate::wipe::SecretText;
 
 /// A UTF-8 byte order mark (skipped, as go-ini does).
 pub(super) const BOM: &str = "\u{feff}";
@@ -106,7 +107,8 @@ pub(super) fn marker_of(src: &str, text_start: usize) -> usize {
 pub(super) fn sops_comment(src: &str, lines: &[(usize, usize, usize)]) -> Option<(String, Span)> {
     let &(first, _, _) = lines.first()?;
     let &(_, _, end) = lines.last()?;
-    let mut joined = String::new();
+    // The comment may be an encrypted one: see [`SecretText`].
+    let mut joined = SecretText::default();
     for (i, &(marker, line_end, text_end)) in lines.iter().enumerate() {
         let to = if i + 1 == lines.len() {
             text_end
@@ -354,7 +356,9 @@ fn continued(
     b: usize,
     next: usize,
 ) -> Result<(ValueTok, Option<Span>, usize), ParseError> {
-    let mut text = get(src, a..b.saturating_sub(1)).to_string();
+    // The value may be a plaintext one: see [`SecretText`].
+    let mut text = SecretText::default();
+    text.push_str(get(src, a..b.saturating_sub(1)));
     let mut span_end = b;
     let mut end = next;
     while end < src.len() {
@@ -374,7 +378,7 @@ fn continued(
         }
     }
     let tok = ValueTok {
-        text,
+        text: text.into_string(),
         span: a..span_end,
     };
     Ok((tok, None, end))

@@ -5,6 +5,8 @@ use super::META_SECTION;
 use crate::syntax::flat::{flat_value, flatten};
 use crate::syntax::EmitError;
 use crate::tree::{Entry, Node, Pair, Tree, Value};
+use crate::wipe::SecretText;
+use zeroize::Zeroizing;
 
 /// A lexeme that go-ini reads back as exactly `s`: bare when that is
 /// safe, otherwise in backticks, or in `"""` when `s` holds a line break or
@@ -19,13 +21,20 @@ pub(super) fn value_lexeme(s: &str) -> String {
         && !s.starts_with("\"\"\"")
         && !surrounded(s, '"')
         && !surrounded(s, '\'');
-    if s.is_empty() || bare_ok {
-        s.to_string()
+    let quote = if s.is_empty() || bare_ok {
+        ""
     } else if !s.contains(['`', '\n', '\r']) {
-        format!("`{s}`")
+        "`"
     } else {
-        format!("\"\"\"{s}\"\"\"")
-    }
+        "\"\"\""
+    };
+    // Sized before the value goes in (it may be a decrypted one: a
+    // `format!` buffer grows as it is written, see [`SecretText`]).
+    let mut out = SecretText::with_capacity(s.len() + 2 * quote.len());
+    out.push_str(quote);
+    out.push_str(s);
+    out.push_str(quote);
+    out.into_string()
 }
 
 fn surrounded(s: &str, q: char) -> bool {
@@ -72,12 +81,12 @@ fn section_header(name: &str) -> Result<String, EmitError> {
 }
 
 /// The text of a scalar in an INI file (sops `ValToString`); null is empty.
-fn scalar_text(value: &Value) -> String {
-    flat_value(value).unwrap_or_default()
+fn scalar_text(value: &Value) -> Zeroizing<String> {
+    Zeroizing::new(flat_value(value).unwrap_or_default())
 }
 
 /// `key = value` lines, `=` aligned as go-ini aligns them.
-fn pair_lines(pairs: &[(String, String)], eol: &str, out: &mut String) {
+fn pair_lines(pairs: &[(String, Zeroizing<String>)], eol: &str, out: &mut SecretText) {
     let width = pairs
         .iter()
         .map(|(k, _)| k.chars().count())
@@ -95,7 +104,7 @@ fn pair_lines(pairs: &[(String, String)], eol: &str, out: &mut String) {
 
 /// A comment as `; text` lines (lines that already start with a marker are
 /// kept as they are).
-fn comment_lines(text: &str, out: &mut String) {
+fn comment_lines(text: &str, out: &mut SecretText) {
     for line in text.trim().split('\n') {
         let line = line.trim_end_matches('\r');
         if line.starts_with(['#', ';']) {
@@ -111,9 +120,9 @@ fn comment_lines(text: &str, out: &mut String) {
 }
 
 /// Write the entries of one section (or the header-less area).
-fn section_body(entries: &[&Entry], where_: &str, out: &mut String) -> Result<(), EmitError> {
+fn section_body(entries: &[&Entry], where_: &str, out: &mut SecretText) -> Result<(), EmitError> {
     // Consecutive pairs are aligned together; comments break the run.
-    let mut run: Vec<(String, String)> = Vec::new();
+    let mut run: Vec<(String, Zeroizing<String>)> = Vec::new();
     for entry in entries {
         match entry {
             Entry::Comment(c) => {
@@ -130,7 +139,7 @@ fn section_body(entries: &[&Entry], where_: &str, out: &mut String) -> Result<()
                     },
                     _ => return Err(nested(where_, key)),
                 };
-                run.push((key_lexeme(key)?, value_lexeme(&text)));
+                run.push((key_lexeme(key)?, Zeroizing::new(value_lexeme(&text))));
             }
         }
     }
@@ -190,7 +199,8 @@ pub(super) fn emit(tree: &Tree) -> Result<String, EmitError> {
             Entry::Comment(_) => {}
         }
     }
-    let mut out = String::new();
+    // A whole decrypted document, written out: see [`SecretText`].
+    let mut out = SecretText::default();
     section_body(&head, "DEFAULT", &mut out)?;
     for (name, body) in sections {
         if !out.is_empty() {
@@ -201,7 +211,7 @@ pub(super) fn emit(tree: &Tree) -> Result<String, EmitError> {
         let body: Vec<&Entry> = body.iter().collect();
         section_body(&body, name, &mut out)?;
     }
-    Ok(out)
+    Ok(out.into_string())
 }
 
 /// The `[sops]` section for the metadata `meta`: flattened names (sorted),
@@ -217,10 +227,10 @@ pub(super) fn metadata_lines(meta: &Node, eol: &str) -> Result<Option<Vec<String
     for (name, value) in pairs {
         lexemes.push((
             key_lexeme(&name)?,
-            value_lexeme(&value.replace('\n', "\\n")),
+            Zeroizing::new(value_lexeme(&value.replace('\n', "\\n"))),
         ));
     }
-    let mut block = String::new();
+    let mut block = SecretText::default();
     pair_lines(&lexemes, eol, &mut block);
     let mut lines = vec![format!("[{META_SECTION}]")];
     lines.extend(

@@ -9,6 +9,7 @@ use crate::splice::Edit;
 use crate::syntax::edit::{already_set, check_path, empty_path, in_the_way, nest};
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::Node;
+use crate::wipe::SecretText;
 
 /// A value with its extent (brackets and quotes included).
 struct Pos {
@@ -75,11 +76,11 @@ pub(super) fn set_value(
         };
         node = child;
     }
-    let mut text = String::new();
+    let mut text = SecretText::default();
     write::node(value, 0, ctx.style_at(node.start), &mut text);
     Ok(vec![Edit {
         span: node.start..node.end,
-        text,
+        text: text.into_string(),
     }])
 }
 
@@ -206,7 +207,8 @@ impl<'s> Ctx<'s> {
     fn append(&self, node: &Pos, key: Option<&str>, value: &Node) -> Edit {
         let (open_end, close) = (node.start + 1, node.end.saturating_sub(1));
         let children = node.children().unwrap_or_default();
-        let mut text = String::new();
+        // The value `set` writes: see [`SecretText`].
+        let mut text = SecretText::default();
         let (span, indent, end) = match (layout(self.src, node), children.last()) {
             (Some(Layout::Lines { indent, .. }), Some(&(_, last_end))) => {
                 text.push(',');
@@ -246,7 +248,10 @@ impl<'s> Ctx<'s> {
             text.push_str(self.newline);
             text.push_str(line_indent(self.src, node.start));
         }
-        Edit { span, text }
+        Edit {
+            span,
+            text: text.into_string(),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use super::write::{self, Style};
 use crate::splice::Edit;
 use crate::syntax::{EmitError, ParseError};
 use crate::tree::{Entry, Node, Pair, Scalar, Span, Value};
+use crate::wipe::SecretText;
 
 /// The key that holds the metadata.
 const SOPS: &str = "sops";
@@ -198,7 +199,7 @@ pub(super) fn insert(src: &str, meta: &Node) -> Result<Vec<Edit>, EmitError> {
     };
     let layout = Layout::detect(src, open_end, &positions, close);
     let style = layout.style();
-    let mut text = String::new();
+    let mut text = SecretText::default();
     let at = match positions.last() {
         Some(&(_, last_end)) => {
             text.push(',');
@@ -221,7 +222,10 @@ pub(super) fn insert(src: &str, meta: &Node) -> Result<Vec<Edit>, EmitError> {
     if positions.is_empty() {
         text.push_str(layout.newline);
     }
-    Ok(vec![Edit { span: at..at, text }])
+    Ok(vec![Edit {
+        span: at..at,
+        text: text.into_string(),
+    }])
 }
 
 /// The indentation a container's members use.

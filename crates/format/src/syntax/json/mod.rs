@@ -28,6 +28,7 @@ pub use scan::MAX_DEPTH;
 use super::{EmitError, ParseError, Parsed, PathStep, Syntax};
 use crate::splice::Edit;
 use crate::tree::{Node, Slot, Tree, Value};
+use crate::wipe::SecretText;
 
 /// The JSON format.
 pub struct Json;
@@ -67,17 +68,18 @@ impl Syntax for Json {
 
     /// Always a JSON string (every JSON position takes one).
     fn enc_lexeme(&self, _slot: Slot, enc: &str) -> String {
-        let mut out = String::with_capacity(enc.len() + 2);
+        let mut out = SecretText::with_capacity(enc.len() + 2);
         write::quote(enc, &mut out);
-        out
+        out.into_string()
     }
 
     /// Strings escaped as Go's `encoding/json`; numbers in Go's float64
-    /// form; see the module docs for NaN and infinities.
+    /// form; see the module docs for NaN and infinities. (The value may be
+    /// a decrypted one: see [`SecretText`].)
     fn value_lexeme(&self, _slot: Slot, value: &Value) -> String {
-        let mut out = String::new();
+        let mut out = SecretText::default();
         write::scalar(value, &mut out);
-        out
+        out.into_string()
     }
 
     /// Every JSON scalar token: parsed on its own, it is what it is in a
@@ -131,16 +133,17 @@ impl Syntax for Json {
         };
         let mut out = pretty(doc)?;
         out.push('\n');
-        Ok(out)
+        Ok(out.into_string())
     }
 }
 
 /// `node` in sops's layout (tab-indented, no final line break). NaN and
 /// infinities are refused with Go's `encoding/json` message, as sops
 /// refuses them (JSON has no such numbers).
-fn pretty(node: &Node) -> Result<String, EmitError> {
+fn pretty(node: &Node) -> Result<SecretText, EmitError> {
     finite(node)?;
-    let mut out = String::new();
+    // A whole decrypted document, written out: see [`SecretText`].
+    let mut out = SecretText::default();
     let style = write::Style::Pretty {
         newline: "\n",
         base: "",
@@ -182,6 +185,6 @@ pub(crate) fn emit_value(node: &Node) -> Result<String, EmitError> {
         Node::Map(_) => Json.emit(&Tree {
             docs: vec![node.clone()],
         }),
-        other => pretty(other),
+        other => pretty(other).map(SecretText::into_string),
     }
 }

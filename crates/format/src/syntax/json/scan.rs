@@ -10,6 +10,7 @@
 
 use crate::syntax::ParseError;
 use crate::tree::{Entry, Item, Node, Pair, Scalar, Slot, Value};
+use crate::wipe::SecretText;
 
 /// Deepest nesting of arrays and objects accepted; deeper input is an error
 /// rather than a stack overflow.
@@ -380,10 +381,12 @@ impl Parser<'_> {
     }
 
     /// At `"`: the decoded string; leaves `pos` after the closing quote.
+    /// (Written into a [`SecretText`]: the string may be a plaintext
+    /// value, and one with escapes is written in pieces.)
     fn string(&mut self) -> Result<String, ParseError> {
         let open = self.pos;
         self.pos += 1;
-        let mut out = String::new();
+        let mut out = SecretText::default();
         let mut run = self.pos;
         loop {
             match self.peek() {
@@ -391,7 +394,7 @@ impl Parser<'_> {
                 Some(b'"') => {
                     out.push_str(self.src.get(run..self.pos).unwrap_or(""));
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(out.into_string());
                 }
                 Some(b'\\') => {
                     out.push_str(self.src.get(run..self.pos).unwrap_or(""));
@@ -409,7 +412,7 @@ impl Parser<'_> {
     }
 
     /// At `\`: decode one escape into `out`.
-    fn escape(&mut self, out: &mut String) -> Result<(), ParseError> {
+    fn escape(&mut self, out: &mut SecretText) -> Result<(), ParseError> {
         let at = self.pos;
         self.pos += 1;
         let c = match self.peek() {

@@ -2,6 +2,7 @@
 //! escaping, number formatting, and `json.MarshalIndent`-style layout.
 
 use crate::tree::{Entry, Item, Node, Value};
+use crate::wipe::SecretText;
 
 /// How a tree is laid out.
 #[derive(Clone, Copy)]
@@ -23,23 +24,31 @@ pub(super) enum Style<'a> {
 /// Append `s` as a JSON string with Go's escaping: `\"`, `\\`, `\n`, `\r`,
 /// `\t`, `\b`, `\f` (Go ≥ 1.22), `\u00XX` for other control characters,
 /// `\u003c \u003e \u0026` for `< > &`, `\u2028 \u2029`; everything else raw.
-pub(super) fn quote(s: &str, out: &mut String) {
+/// The characters between escapes go in a run at a time.
+pub(super) fn quote(s: &str, out: &mut SecretText) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' | '\u{0}'..='\u{1f}' => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
-            }
-            _ => out.push(c),
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            '\u{8}' => "\\b",
+            '\u{c}' => "\\f",
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' | '\u{0}'..='\u{1f}' => "",
+            _ => continue,
+        };
+        out.push_str(s.get(run..i).unwrap_or_default());
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push_str(escape);
         }
+        run = i + c.len_utf8();
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 
@@ -48,7 +57,7 @@ pub(super) fn quote(s: &str, out: &mut String) {
 /// `1.5e-7`). Infinities, which JSON cannot express, are written `1e999`
 /// and `-1e999`, which read back as the same infinity. NaN has no JSON
 /// number: it is written as the string `"NaN"` (its sops text).
-pub(super) fn float(f: f64, out: &mut String) {
+pub(super) fn float(f: f64, out: &mut SecretText) {
     if f.is_nan() {
         out.push_str("\"NaN\"");
     } else if f.is_infinite() {
@@ -72,7 +81,7 @@ pub(super) fn float(f: f64, out: &mut String) {
 }
 
 /// Append the lexeme of a scalar value.
-pub(super) fn scalar(value: &Value, out: &mut String) {
+pub(super) fn scalar(value: &Value, out: &mut SecretText) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Str(s) | Value::Time(s) => quote(s, out),
@@ -84,7 +93,7 @@ pub(super) fn scalar(value: &Value, out: &mut String) {
 
 /// Append `node` at nesting depth `depth` (the depth of the line it starts
 /// on). Comments are dropped; aliases are written as their target.
-pub(super) fn node(node: &Node, depth: usize, style: Style<'_>, out: &mut String) {
+pub(super) fn node(node: &Node, depth: usize, style: Style<'_>, out: &mut SecretText) {
     match node {
         Node::Scalar(s) => scalar(&s.value, out),
         Node::Alias(inner) => self::node(inner, depth, style, out),
@@ -110,7 +119,7 @@ fn container<'n>(
     members: impl Iterator<Item = (Option<&'n str>, &'n Node)>,
     depth: usize,
     style: Style<'_>,
-    out: &mut String,
+    out: &mut SecretText,
 ) {
     out.push(open);
     let mut empty = true;
@@ -136,7 +145,7 @@ fn container<'n>(
 }
 
 /// Start a new line at `depth` (nothing in compact style).
-pub(super) fn line(depth: usize, style: Style<'_>, out: &mut String) {
+pub(super) fn line(depth: usize, style: Style<'_>, out: &mut SecretText) {
     if let Style::Pretty {
         newline,
         base,
@@ -157,15 +166,15 @@ mod tests {
     use crate::tree::Node;
 
     fn q(s: &str) -> String {
-        let mut out = String::new();
+        let mut out = SecretText::default();
         quote(s, &mut out);
-        out
+        out.into_string()
     }
 
     fn f(x: f64) -> String {
-        let mut out = String::new();
+        let mut out = SecretText::default();
         float(x, &mut out);
-        out
+        out.into_string()
     }
 
     #[test]
@@ -215,10 +224,10 @@ mod tests {
                 ]),
             ),
         ]);
-        let mut out = String::new();
+        let mut out = SecretText::default();
         node(&tree, 0, Style::Compact, &mut out);
-        assert_eq!(out, r#"{"a":[],"b":{},"c":[1,"x"]}"#);
-        let mut out = String::new();
+        assert_eq!(&*out, r#"{"a":[],"b":{},"c":[1,"x"]}"#);
+        let mut out = SecretText::default();
         let style = Style::Pretty {
             newline: "\n",
             base: "",
@@ -226,7 +235,7 @@ mod tests {
         };
         node(&tree, 0, style, &mut out);
         assert_eq!(
-            out,
+            &*out,
             "{\n\t\"a\": [],\n\t\"b\": {},\n\t\"c\": [\n\t\t1,\n\t\t\"x\"\n\t]\n}"
         );
     }

@@ -8,6 +8,7 @@
 //! with its comma. Whole `[table]` sections and arrays of tables are not
 //! created or removed (an error says so).
 
+use crate::wipe::SecretText;
 use toml_edit::{Document, Item, Table, Value as TValue};
 
 use super::lex::line_start;
@@ -189,8 +190,10 @@ pub(super) fn remove_value(
     Ok(Some(vec![edit]))
 }
 
-fn parse(src: &str) -> Result<Document<String>, EmitError> {
-    Document::parse(src.to_string()).map_err(|_| {
+/// The document keeps its own copy of `src` (plaintext): wiped when
+/// dropped (see [`SecretText`]).
+fn parse(src: &str) -> Result<Document<SecretText>, EmitError> {
+    Document::parse(SecretText::from(src.to_string())).map_err(|_| {
         EmitError("this TOML file cannot be edited in place (toml_edit rejects it)".into())
     })
 }

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use super::{lex, scalar};
 use crate::syntax::{ParseError, Parsed};
 use crate::tree::{Attach, Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree};
+use crate::wipe::SecretText;
 use toml_edit::{Document, Table, Value};
+use zeroize::Zeroizing;
 
 /// The message `toml_edit` gives for an integer beyond `i64`.
 const OVERFLOW: &str = "integer number overflowed";
@@ -53,19 +55,21 @@ type BigInts = Vec<(Span, f64)>;
 
 /// Parse with `toml_edit`. Integers beyond `i64` (which it rejects) are
 /// masked with a float lexeme of the same length and re-read as floats:
-/// returned with their spans.
-fn parse_document(src: &str) -> Result<(Document<String>, BigInts), ParseError> {
-    let mut work: Option<String> = None;
+/// returned with their spans. The document keeps its own copy of the text
+/// (plaintext, when it is a document to encrypt): wiped when dropped (see
+/// [`SecretText`]).
+fn parse_document(src: &str) -> Result<(Document<SecretText>, BigInts), ParseError> {
+    let mut work: Option<Zeroizing<String>> = None;
     let mut big = Vec::new();
     loop {
         // The text as masked so far (a copy only once something is masked:
         // a failed parse does not give its text back).
-        let text = work.clone().unwrap_or_else(|| src.to_string());
+        let text = SecretText::from(work.as_deref().map_or(src, String::as_str).to_string());
         let err = match Document::parse(text) {
             Ok(doc) => return Ok((doc, big)),
             Err(err) => err,
         };
-        let work = work.get_or_insert_with(|| src.to_string());
+        let work = work.get_or_insert_with(|| Zeroizing::new(src.to_string()));
         let span = err.span().unwrap_or(0..0);
         if err.message() == OVERFLOW && span.len() >= 3 {
             let value = src.get(span.clone()).and_then(scalar::big_int);

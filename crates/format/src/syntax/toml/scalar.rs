@@ -2,6 +2,7 @@
 //! values, strings and keys as TOML lexemes.
 
 use crate::tree::Value;
+use crate::wipe::SecretText;
 use toml_edit::{Datetime, Document, Item, Offset};
 
 /// How a string holding line feeds is written.
@@ -145,7 +146,7 @@ pub(super) fn string_lexeme(s: &str, lines: Lines) -> String {
     if lines == Lines::Single || !s.contains('\n') {
         return basic_string(s);
     }
-    let mut out = String::with_capacity(s.len() + 8);
+    let mut out = SecretText::with_capacity(s.len() + 8);
     out.push_str("\"\"\"");
     // The line break right after the opening delimiter is not content.
     out.push_str(if lines == Lines::Continued {
@@ -170,18 +171,31 @@ pub(super) fn string_lexeme(s: &str, lines: Lines) -> String {
         after_break = false;
     }
     out.push_str("\"\"\"");
-    out
+    out.into_string()
 }
 
-/// A single-line TOML basic string (`"…"`) holding exactly `s`.
+/// A single-line TOML basic string (`"…"`) holding exactly `s`. (It may
+/// be a decrypted value: see [`SecretText`].)
 pub(super) fn basic_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+    let mut out = SecretText::with_capacity(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        escape_into(&mut out, c);
+    // The characters between escapes go in a run at a time.
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        if escaped(c) {
+            out.push_str(s.get(run..i).unwrap_or_default());
+            escape_into(&mut out, c);
+            run = i + c.len_utf8();
+        }
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
-    out
+    out.into_string()
+}
+
+/// Whether [`escape_into`] writes `c` escaped.
+fn escaped(c: char) -> bool {
+    matches!(c, '"' | '\\') || (c.is_control() && (c as u32) < 0x80)
 }
 
 /// A key: bare when it only has `A-Za-z0-9_-`, else a basic string.
@@ -198,7 +212,7 @@ pub(super) fn key_lexeme(key: &str) -> String {
 }
 
 /// Append `c` as it must appear inside a basic string (TOML 1.0 escapes).
-fn escape_into(out: &mut String, c: char) {
+fn escape_into(out: &mut SecretText, c: char) {
     match c {
         '"' => out.push_str("\\\""),
         '\\' => out.push_str("\\\\"),
@@ -218,6 +232,22 @@ fn escape_into(out: &mut String, c: char) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A basic string writes as they are exactly the characters
+    /// `escape_into` leaves as they are (it writes runs of them at once).
+    #[test]
+    fn runs_hold_only_unescaped_characters() {
+        for c in (0..0x3000u32)
+            .filter_map(char::from_u32)
+            .chain(['\u{10ffff}', '🎉'])
+        {
+            let mut one = SecretText::default();
+            escape_into(&mut one, c);
+            assert_eq!(escaped(c), &*one != c.to_string(), "{c:?}");
+            let text = format!("a{c}b");
+            assert_eq!(basic_string(&text), format!("\"a{}b\"", &*one));
+        }
+    }
 
     /// The value of `v = <lexeme>`.
     fn reparse(lexeme: &str) -> Value {

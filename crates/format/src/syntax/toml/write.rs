@@ -11,6 +11,8 @@ use super::scalar::{self, Lines};
 use crate::splice::Edit;
 use crate::syntax::{EmitError, Parsed};
 use crate::tree::{Entry, Item, Node, Pair, Tree, Value};
+use crate::wipe::SecretText;
+use zeroize::Zeroizing;
 
 /// Write a generated tree as a TOML document.
 pub(super) fn emit(tree: &Tree) -> Result<String, EmitError> {
@@ -31,7 +33,7 @@ pub(super) fn emit(tree: &Tree) -> Result<String, EmitError> {
     };
     let mut w = Writer::new("\n", Lines::Raw);
     w.body(&mut Vec::new(), entries)?;
-    Ok(w.out)
+    Ok(w.out.into_string())
 }
 
 /// Append the metadata as a `[sops]` table at the end of `src`, after one
@@ -68,7 +70,7 @@ pub(super) fn insert_metadata(
     w.body(&mut path, entries)?;
     Ok(vec![Edit {
         span: src.len()..src.len(),
-        text: w.out,
+        text: w.out.into_string(),
     }])
 }
 
@@ -111,7 +113,9 @@ fn is_inline(node: &Node) -> bool {
 }
 
 struct Writer {
-    out: String,
+    /// A whole decrypted document, when one is written out: see
+    /// [`SecretText`].
+    out: SecretText,
     eol: &'static str,
     lines: Lines,
 }
@@ -119,7 +123,7 @@ struct Writer {
 impl Writer {
     fn new(eol: &'static str, lines: Lines) -> Writer {
         Writer {
-            out: String::new(),
+            out: SecretText::default(),
             eol,
             lines,
         }
@@ -142,11 +146,10 @@ impl Writer {
     fn body(&mut self, path: &mut Vec<String>, entries: &[Entry]) -> Result<(), EmitError> {
         for p in pairs(entries).filter(|p| is_inline(&p.value)) {
             path.push(p.key.clone());
-            let value = inline(path, &p.value, self.lines)?;
-            path.pop();
             self.out.push_str(&scalar::key_lexeme(&p.key));
             self.out.push_str(" = ");
-            self.out.push_str(&value);
+            inline(path, &p.value, self.lines, &mut self.out)?;
+            path.pop();
             self.out.push_str(self.eol);
         }
         for p in pairs(entries).filter(|p| !is_inline(&p.value)) {
@@ -175,40 +178,58 @@ impl Writer {
     }
 }
 
-/// A value written after `key = `: scalars, arrays and inline tables.
-fn inline(path: &[String], node: &Node, lines: Lines) -> Result<String, EmitError> {
+/// Write the value after `key = ` to `out`: scalars, arrays and inline
+/// tables (straight into `out`: the values may be decrypted ones, see
+/// [`SecretText`]).
+fn inline(
+    path: &[String],
+    node: &Node,
+    lines: Lines,
+    out: &mut SecretText,
+) -> Result<(), EmitError> {
     match deref(node) {
         Node::Scalar(s) => match &s.value {
-            Value::Null => Err(EmitError(format!(
-                "null value at {} cannot be written as TOML",
-                path.join(".")
-            ))),
-            v => Ok(scalar::value_lexeme(v, lines)),
+            Value::Null => {
+                return Err(EmitError(format!(
+                    "null value at {} cannot be written as TOML",
+                    path.join(".")
+                )))
+            }
+            v => out.push_str(&Zeroizing::new(scalar::value_lexeme(v, lines))),
         },
         Node::Seq(items) => {
-            let parts = items
-                .iter()
-                .filter_map(|i| match i {
-                    Item::Node(n) => Some(inline(path, n, Lines::Single)),
-                    Item::Comment(_) => None,
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(format!("[{}]", parts.join(", ")))
+            out.push('[');
+            let nodes = items.iter().filter_map(|i| match i {
+                Item::Node(n) => Some(n),
+                Item::Comment(_) => None,
+            });
+            for (i, n) in nodes.enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                inline(path, n, Lines::Single, out)?;
+            }
+            out.push(']');
         }
         Node::Map(entries) => {
-            let mut parts = Vec::new();
-            for p in pairs(entries) {
+            if pairs(entries).next().is_none() {
+                out.push_str("{}");
+                return Ok(());
+            }
+            out.push_str("{ ");
+            for (i, p) in pairs(entries).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
                 let mut sub = path.to_vec();
                 sub.push(p.key.clone());
-                let value = inline(&sub, &p.value, Lines::Single)?;
-                parts.push(format!("{} = {value}", scalar::key_lexeme(&p.key)));
+                out.push_str(&scalar::key_lexeme(&p.key));
+                out.push_str(" = ");
+                inline(&sub, &p.value, Lines::Single, out)?;
             }
-            if parts.is_empty() {
-                Ok("{}".to_string())
-            } else {
-                Ok(format!("{{ {} }}", parts.join(", ")))
-            }
+            out.push_str(" }");
         }
-        Node::Alias(_) => Err(EmitError("internal error: unresolved alias".to_string())),
+        Node::Alias(_) => return Err(EmitError("internal error: unresolved alias".to_string())),
     }
+    Ok(())
 }

@@ -5,13 +5,16 @@
 
 use super::lexeme::{string_lexeme, value_lexeme};
 use crate::tree::{Entry, Item, Node, Value};
+use crate::wipe::SecretText;
 
 /// go-yaml's best indent as sops configures it.
 const INDENT: usize = 4;
 
 /// A block-style writer.
 pub(crate) struct Emitter<'a> {
-    out: String,
+    /// A whole decrypted document, when one is written out: see
+    /// [`SecretText`].
+    out: SecretText,
     lb: &'a str,
     /// Columns added to every line (metadata in an indented document).
     base: usize,
@@ -24,7 +27,7 @@ impl<'a> Emitter<'a> {
     /// A writer with line break `lb`, every line shifted by `base` columns.
     pub(crate) fn new(lb: &'a str, base: usize, keep: bool) -> Self {
         Emitter {
-            out: String::new(),
+            out: SecretText::default(),
             lb,
             base,
             keep,
@@ -33,7 +36,7 @@ impl<'a> Emitter<'a> {
 
     /// The text written so far.
     pub(crate) fn finish(self) -> String {
-        self.out
+        self.out.into_string()
     }
 
     /// Write a whole document.

@@ -37,6 +37,8 @@ use super::goyaml;
 use super::parse::{DocLayout, Output, Root};
 use super::text::line_start;
 use crate::tree::{Comment, Entry, Item, Node, Span};
+use crate::wipe::SecretText;
+use zeroize::Zeroizing;
 
 /// A group of comment lines go-yaml's scanner keeps together.
 struct Piece {
@@ -381,8 +383,14 @@ pub(super) fn place_as_sops(src: &str, out: &mut Output) {
 
 /// `src` with a `sops:` key where sops-like appends the metadata to each
 /// block-mapping document that has none; the insertions (offset, length).
-fn with_metadata_keys(src: &str, layouts: &[DocLayout]) -> (String, Vec<(usize, usize)>) {
-    let mut text = String::with_capacity(src.len() + 16 * layouts.len());
+/// A copy of the whole text, which may be plaintext (a document to
+/// encrypt): written into a [`SecretText`] (an indented key outgrew the
+/// room it was given) and wiped when dropped.
+fn with_metadata_keys(
+    src: &str,
+    layouts: &[DocLayout],
+) -> (Zeroizing<String>, Vec<(usize, usize)>) {
+    let mut text = SecretText::with_capacity(src.len() + 16 * layouts.len());
     let mut inserts = Vec::new();
     let mut from = 0;
     for l in layouts {
@@ -406,7 +414,7 @@ fn with_metadata_keys(src: &str, layouts: &[DocLayout]) -> (String, Vec<(usize, 
         from = l.end;
     }
     text.push_str(src.get(from..).unwrap_or(""));
-    (text, inserts)
+    (Zeroizing::new(text.into_string()), inserts)
 }
 
 /// Whether every comment of the documents stands where the rules above

@@ -4,6 +4,7 @@
 
 use super::resolve::resolve_plain;
 use crate::tree::{Slot, Value};
+use crate::wipe::SecretText;
 
 /// A lexeme for `value` that parses back to the same value and type.
 /// `flow` is true inside a flow collection (`Slot::Quoted`).
@@ -147,8 +148,9 @@ pub(crate) fn printable(c: char) -> bool {
 }
 
 /// A double-quoted scalar with YAML escapes for everything unprintable.
+/// (The value may be a decrypted one: see [`SecretText`].)
 pub(crate) fn double_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+    let mut out = SecretText::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
         match c {
@@ -176,7 +178,7 @@ pub(crate) fn double_quoted(s: &str) -> String {
         }
     }
     out.push('"');
-    out
+    out.into_string()
 }
 
 #[cfg(test)]

@@ -198,12 +198,16 @@ pub(crate) fn emit_value(node: &Node) -> String {
     match node {
         Node::Alias(inner) => emit_value(inner),
         Node::Scalar(s) => {
-            let mut text = match &s.value {
+            // Line, with its break, written into a text sized for both
+            // (the value is a decrypted one).
+            let lexeme = zeroize::Zeroizing::new(match &s.value {
                 Value::Float(f) => lexeme::go_yaml_float(*f),
                 other => lexeme::value_lexeme(other, false),
-            };
+            });
+            let mut text = crate::wipe::SecretText::with_capacity(lexeme.len() + 1);
+            text.push_str(&lexeme);
             text.push('\n');
-            text
+            text.into_string()
         }
         collection => {
             let mut e = Emitter::new("\n", 0, true);

@@ -459,10 +459,8 @@ impl<'s> Builder<'s> {
                     // `key: {…} # c`: in the flow collection just closed,
                     // its line comment (sops: before its first entry).
                     if let Some(node) = f.last_node_mut() {
-                        let line = Comment {
-                            attach: Attach::Collection,
-                            ..c
-                        };
+                        let mut line = c;
+                        line.attach = Attach::Collection;
                         // Aliases of the collection have it too.
                         if let Some((Node::Map(e), ..)) = self.anchors.get_mut(&self.flow_anchor) {
                             e.push(Entry::Comment(line.clone()));
@@ -474,10 +472,10 @@ impl<'s> Builder<'s> {
                         match node {
                             Node::Map(entries) => entries.push(Entry::Comment(line)),
                             Node::Seq(items) => items.push(Item::Comment(line)),
-                            _ => f.push_comment(Comment {
-                                attach: Attach::Here,
-                                ..line
-                            }),
+                            _ => {
+                                line.attach = Attach::Here;
+                                f.push_comment(line)
+                            }
                         }
                         return;
                     }

@@ -208,7 +208,7 @@ mod tests {
     use super::*;
 
     fn r(s: &str) -> String {
-        match resolve_plain(s) {
+        match &resolve_plain(s) {
             Value::Null => "null".into(),
             Value::Str(s) => format!("str:{s}"),
             Value::Int(i) => format!("int:{i}"),
@@ -296,17 +296,17 @@ mod tests {
             resolve_core_tag("timestamp", "2024-01-02"),
             Ok(Value::Time(_))
         ));
-        assert!(matches!(resolve_core_tag("map", "x"), Ok(Value::Str(s)) if s == "x"));
+        assert!(matches!(&resolve_core_tag("map", "x"), Ok(Value::Str(s)) if s == "x"));
     }
 
     /// `!!binary` as go-yaml reads it (Go's `base64.StdEncoding`), measured
     /// with sops 3.11.
     #[test]
     fn binary() {
-        let text = |s: &str| match resolve_core_tag("binary", s) {
-            Ok(Value::Str(t)) => Ok(t),
+        let text = |s: &str| match &resolve_core_tag("binary", s) {
+            Ok(Value::Str(t)) => Ok(t.clone()),
             Ok(_) => Err("not a string"),
-            Err(e) => Err(e),
+            Err(e) => Err(*e),
         };
         assert_eq!(text("aGVsbG8="), Ok("hello".into()));
         assert_eq!(text("aGVs\nbG8=\n"), Ok("hello".into()));

@@ -323,6 +323,8 @@ fn generated_identity_looks_like_age_keygen() {
     assert_eq!(lines[1], format!("# public key: {recipient_text}"));
     assert!(lines[2].starts_with("AGE-SECRET-KEY-1"));
     assert!(text.ends_with('\n'));
+    // Sized once: the text never grew after the key was written.
+    assert_eq!(text.capacity(), text.len());
     let mut ids = Identities::new();
     assert_eq!(ids.add_text("generated", &text).unwrap(), 1);
     assert_eq!(ids.recipients(), vec![recipient_text.clone()]);
