@@ -233,7 +233,12 @@ fn top_level(name: &str, format: Format, tree: &Tree) -> Result<()> {
 /// gets a `{}` when no document is a mapping or, for sops's cipher
 /// (`aes`), always (an XChaCha file keeps its text). `None` when nothing
 /// is to change (or the text is not YAML).
-fn empty_yaml_stream(format: Format, text: &str, tree: &Tree, aes: bool) -> Option<String> {
+fn empty_yaml_stream(
+    format: Format,
+    text: &str,
+    tree: &Tree,
+    aes: bool,
+) -> Option<zeroize::Zeroizing<String>> {
     if format != Format::Yaml {
         return None;
     }
@@ -266,7 +271,11 @@ fn empty_yaml_stream(format: Format, text: &str, tree: &Tree, aes: bool) -> Opti
     if edits.is_empty() {
         return None;
     }
-    let mut out = text.to_string();
+    // The plaintext copy is sized for every fill (none grows it, so none
+    // leaves a copy behind) and wiped when dropped.
+    let room = text.len() + edits.iter().map(|(_, fill)| fill.len()).sum::<usize>();
+    let mut out = zeroize::Zeroizing::new(String::with_capacity(room));
+    out.push_str(text);
     for (span, fill) in edits.into_iter().rev() {
         out.replace_range(span, fill);
     }

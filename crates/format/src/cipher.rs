@@ -402,7 +402,8 @@ impl ValueCipher {
         ty: &str,
         iv: Vec<u8>,
     ) -> Result<EncValue, CipherError> {
-        let mut data = plaintext.to_vec();
+        // Wiped if an error drops it still holding the plaintext.
+        let mut data = zeroize::Zeroizing::new(plaintext.to_vec());
         let buf = InOutBuf::from(data.as_mut_slice());
         let bad = |_| CipherError::Malformed("bad nonce length");
         let tag = match cipher {
@@ -420,7 +421,8 @@ impl ValueCipher {
         };
         Ok(EncValue {
             cipher,
-            data,
+            // Ciphertext now.
+            data: std::mem::take(&mut *data),
             iv,
             tag,
             ty: ty.to_string(),

@@ -410,7 +410,8 @@ fn feed_mac(mac: &mut Mac, tree: &Tree, decider: &Decider, mac_only_encrypted: b
             match &s.value {
                 Value::Str(t) => mac.update(t.as_bytes()),
                 v => {
-                    if let Some(text) = v.sops_text() {
+                    // A number's or date's text: wiped when dropped.
+                    if let Some(text) = v.sops_text().map(zeroize::Zeroizing::new) {
                         mac.update(text.as_bytes());
                     }
                 }

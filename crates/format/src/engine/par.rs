@@ -167,7 +167,9 @@ pub(super) fn splice_into(
 }
 
 /// [`splice_into`] for pieces already in span order (an overlap error
-/// otherwise).
+/// otherwise). `out` grows by plain pushes: a caller writing plaintext
+/// sizes it for the whole result first, or a reallocation would leave a
+/// copy of what was written behind.
 pub(super) fn splice_sorted_into<'t>(
     src: &str,
     pieces: impl IntoIterator<Item = (Span, &'t str)>,
