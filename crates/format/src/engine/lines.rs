@@ -16,8 +16,7 @@ use crate::mac::Mac;
 use crate::metadata::Metadata;
 use crate::select::Decider;
 use crate::splice::SpliceError;
-use crate::syntax::dotenv::{parse_as, split_point, windows, Grammar, Windows};
-use crate::syntax::ParseError;
+use crate::syntax::dotenv::{parse_as, Grammar};
 use crate::syntax::{Format, Parsed};
 use std::io::Write;
 
@@ -28,44 +27,6 @@ pub(super) const WINDOW_LINES: usize = if cfg!(test) { 3 } else { 1000 };
 
 /// Windows in flight (cut and not yet written), per worker.
 const AHEAD: usize = 2;
-
-/// Texts at least this long are checked in two halves side by side (see
-/// [`check`]); any text is, in unit tests.
-const CHECK_HALVES_FROM: usize = if cfg!(test) { 0 } else { 256 * 1024 };
-
-/// Check the .env text `src` before anything is encrypted, and find where
-/// to cut it into windows: [`windows`](crate::syntax::dotenv::windows) in
-/// sops-like's grammar. A large text is checked in two halves at once,
-/// split at a line no multi-line value runs into
-/// ([`crate::syntax::dotenv::split_point`]): 2 ms of a 100,000-value
-/// encryption that nothing else could overlap. If either half has an
-/// error, the whole text is checked again, so the error and its place are
-/// the whole text's.
-pub(super) fn check(src: &str) -> Result<Windows, ParseError> {
-    let grammar = Grammar::MultiLine;
-    let whole = || windows(src, WINDOW_LINES, grammar);
-    if src.len() < CHECK_HALVES_FROM || par::workers() < 2 {
-        return whole();
-    }
-    let Some((head, tail)) =
-        split_point(src, src.len() / 2, 64).and_then(|mid| src.split_at_checked(mid))
-    else {
-        return whole();
-    };
-    let (first, second) = std::thread::scope(|scope| {
-        let second = scope.spawn(|| windows(tail, WINDOW_LINES, grammar));
-        (windows(head, WINDOW_LINES, grammar), second.join())
-    });
-    let (Ok(mut first), Ok(Ok(second))) = (first, second) else {
-        return whole();
-    };
-    first
-        .cuts
-        .extend(second.cuts.iter().map(|cut| cut + head.len()));
-    first.has_metadata |= second.has_metadata;
-    first.joined |= second.joined;
-    Ok(first)
-}
 
 /// Encrypt the .env text `src`, cut at `cuts` (see
 /// [`crate::syntax::dotenv::windows`]), with the settings and keys of
@@ -307,47 +268,6 @@ mod tests {
         }
         out.push_str(rest);
         out
-    }
-
-    /// Checking in halves finds what checking whole finds: the same
-    /// error (at the same place), metadata and multi-line values in either
-    /// half, and cuts that start lines of the whole text.
-    #[test]
-    fn checking_in_halves_finds_what_checking_whole_finds() {
-        let body = |n: usize| (0..n).map(|i| format!("K{i}=v{i}\n")).collect::<String>();
-        let docs = [
-            format!("{}oops\n{}", body(10), body(10)),
-            format!("{}{}oops\n", body(10), body(10)),
-            format!("{}sops_version=1\n", body(20)),
-            format!("sops_version=1\n{}", body(20)),
-            format!("{}X=\"multi\nline\"\n{}", body(10), body(10)),
-            format!("{}X=\"open\n{}", body(10), body(10)),
-            body(20),
-        ];
-        for doc in &docs {
-            let whole = windows(doc, WINDOW_LINES, Grammar::MultiLine);
-            let halves = check(doc);
-            match (&whole, &halves) {
-                (Err(w), Err(h)) => assert_eq!(w.to_string(), h.to_string(), "{doc:?}"),
-                (Ok(w), Ok(h)) => {
-                    assert_eq!(
-                        (w.has_metadata, w.joined),
-                        (h.has_metadata, h.joined),
-                        "{doc:?}"
-                    );
-                    assert!(!h.cuts.is_empty() && h.cuts.is_sorted(), "{doc:?}");
-                    for &cut in &h.cuts {
-                        assert!(
-                            doc.get(..cut).is_some_and(|b| b.ends_with("\n")),
-                            "{doc:?} {cut}"
-                        );
-                    }
-                }
-                _ => panic!("{doc:?}: {:?} / {:?}", whole.is_ok(), halves.is_ok()),
-            }
-        }
-        assert!(check(&docs[2]).unwrap().has_metadata);
-        assert!(check(&docs[4]).unwrap().joined);
     }
 
     /// Encrypting in windows gives what encrypting whole gives (the same

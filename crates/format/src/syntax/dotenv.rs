@@ -454,28 +454,6 @@ pub(crate) fn windows(src: &str, lines: usize, grammar: Grammar) -> Result<Windo
     Ok(out)
 }
 
-/// A place near byte `from` where `src` can be checked in two parts, each
-/// on its own, with the lines [`windows`] finds in the whole text: the
-/// start of a line, at or after `from`, that [`starts_key_line`] and
-/// does not start with a byte order mark. No multi-line value runs into
-/// such a line (the search for its closing quote stops before it, in the
-/// whole text as at the end of the first part), so the first part's
-/// lines are the whole text's, and the whole text's next line starts
-/// there. `None` if no such line comes within `tries` lines.
-pub(crate) fn split_point(src: &str, from: usize, tries: usize) -> Option<usize> {
-    let bytes = src.as_bytes();
-    let mut at = from;
-    for _ in 0..tries {
-        let start = at + memchr::memchr(b'\n', bytes.get(at..)?)? + 1;
-        let rest = src.get(start..)?;
-        if !rest.is_empty() && starts_key_line(src, start) && !rest.starts_with(BOM) {
-            return Some(start);
-        }
-        at = start;
-    }
-    None
-}
-
 /// The key and value spans of a .env text whose every line is blank or a
 /// `KEY=ENC[…]` pair whose raw value is the `ENC[…]` text alone (what
 /// sops-like writes for plain values: no quotes, no comment, no `\n`, no
@@ -1536,85 +1514,8 @@ pub(crate) mod tests {
             )
         }
 
-        /// The logical lines of `src` as comparable tuples (start, content
-        /// end, end, joined, kind, key span, value span), shifted by `by`;
-        /// `Err` if it does not scan.
-        #[allow(clippy::type_complexity)]
-        fn shape(
-            src: &str,
-            grammar: Grammar,
-            by: usize,
-        ) -> Result<
-            Vec<(
-                usize,
-                usize,
-                usize,
-                bool,
-                u8,
-                (usize, usize),
-                (usize, usize),
-            )>,
-            (),
-        > {
-            let lines = scan(src, grammar).map_err(drop)?;
-            Ok(lines
-                .iter()
-                .map(|l| {
-                    let (kind, key, value) = match &l.kind {
-                        Kind::Blank => (0, 0..0, 0..0),
-                        Kind::Comment(c) => (1, c.clone(), l.start..l.start),
-                        Kind::Pair { key, value } => (2, key.clone(), value.clone()),
-                    };
-                    let (key, value) = match &l.kind {
-                        Kind::Blank => (l.start..l.start, l.start..l.start),
-                        _ => (key, value),
-                    };
-                    (
-                        l.start + by,
-                        l.content_end + by,
-                        l.end + by,
-                        l.joined,
-                        kind,
-                        (key.start + by, key.end + by),
-                        (value.start + by, value.end + by),
-                    )
-                })
-                .collect())
-        }
-
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(512)))]
-
-            /// A text split at any `split_point` scans, part by part, into
-            /// the lines of the whole text; or, like it, does not scan.
-            #[test]
-            fn parts_split_at_a_split_point_scan_as_the_whole(
-                lines in prop::collection::vec(
-                    prop::sample::select(vec![
-                        "A=1", "export B=\"open", "C=\"multi", "line\"", "close\" D=4",
-                        "  E = 'x'", "# c \"", "QUJD=", "\"", "F=\\", "", "x y",
-                        "\u{feff}G=1", "H=\"a\\\"", "I=\"\\", "J=\"\"", "K=\"a\" # c",
-                        "sops_mac=x", "L.M-1=\"", "=1", "N=é\"", "\r",
-                    ]),
-                    0..14,
-                ),
-                eol in prop::sample::select(vec!["\n", "\r\n"]),
-                grammar in prop::sample::select(vec![Grammar::MultiLine, Grammar::Sops]),
-            ) {
-                let src = lines.join(eol);
-                let whole = shape(&src, grammar, 0);
-                for from in 0..src.len() {
-                    let Some(mid) = split_point(&src, from, 64) else {
-                        continue;
-                    };
-                    let (head, tail) = src.split_at(mid);
-                    let parts = shape(head, grammar, 0).and_then(|mut h| {
-                        h.extend(shape(tail, grammar, mid)?);
-                        Ok(h)
-                    });
-                    prop_assert_eq!(&parts, &whole, "{:?} split at {}", src, mid);
-                }
-            }
 
             #[test]
             fn generated_files_roundtrip(src in file()) {
