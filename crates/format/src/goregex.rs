@@ -96,8 +96,9 @@ pub fn go_regex(pattern: &str) -> Result<GoRegex, GoRegexError> {
 /// sets up its UTF-8 automaton for each `.`), against a few microseconds
 /// to check the syntax. A config's `path_regex`es are matched in order
 /// until one matches, and a `^literal…` pattern is not compiled at all
-/// for a path that does not start with its literal: encrypting a file
-/// under the repository's own `.sops-like.yaml` took 1 ms less.
+/// for a path that does not start with its literal: encrypting a small
+/// file under the repository's own `.sops-like.yaml` took 3.1 ms instead
+/// of 3.8.
 pub fn go_regex_lazy(pattern: &str) -> Result<GoRegex, GoRegexError> {
     let translated = translate(pattern)?;
     // The `regex` crate's own parser, with the settings `Regex::new` uses:
