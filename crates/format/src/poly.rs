@@ -10,6 +10,8 @@
 
 use zeroize::Zeroize;
 
+pub(crate) mod lanes;
+
 const MASK44: u64 = (1 << 44) - 1;
 const MASK42: u64 = (1 << 42) - 1;
 
@@ -139,13 +141,17 @@ impl Poly1305 {
 
     /// Whether the tag equals `expected`, compared in constant time.
     pub(crate) fn verify(self, expected: &[u8; 16]) -> bool {
-        let tag = self.finalize();
-        let diff = tag
-            .iter()
-            .zip(expected.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        std::hint::black_box(diff) == 0
+        equal(&self.finalize(), expected)
     }
+}
+
+/// Whether two tags are equal, compared in constant time.
+pub(crate) fn equal(a: &[u8; 16], b: &[u8; 16]) -> bool {
+    let diff = a
+        .iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    std::hint::black_box(diff) == 0
 }
 
 /// One carry pass over the limbs, the top limb's excess folded back times
@@ -175,7 +181,7 @@ mod tests {
     use poly1305::universal_hash::{KeyInit, UniversalHash};
     use proptest::prelude::*;
 
-    fn theirs(key: &[u8; 32], aad: &[u8], ct: &[u8]) -> [u8; 16] {
+    pub(super) fn theirs(key: &[u8; 32], aad: &[u8], ct: &[u8]) -> [u8; 16] {
         let mut mac = poly1305::Poly1305::new(key.into());
         mac.update_padded(aad);
         mac.update_padded(ct);

@@ -412,7 +412,9 @@ pub(crate) mod batch {
 
         /// Authenticate and decrypt `buf` in place; `buf` is untouched when
         /// the tag does not verify. The result of [`super::open()`] with this
-        /// value's key and nonce.
+        /// value's key and nonce. (Files' values are opened by [`tags`] and
+        /// [`Prepared::open_tagged`], a batch at a time.)
+        #[cfg(test)]
         pub(crate) fn open(
             self,
             aad: &[u8],
@@ -431,6 +433,67 @@ pub(crate) mod batch {
         fn drop(&mut self) {
             wipe(&mut self.poly_key);
             wipe(&mut self.first);
+        }
+    }
+
+    /// Seal each of `bufs` in place with the value prepared for it and its
+    /// AAD (`aads[i]` for `bufs[i]`): their tags, in order, as
+    /// [`Prepared::seal`] gives them, the Poly1305 tags computed together
+    /// ([`crate::poly::lanes`]). `AuthError` (and nothing sealed) if the
+    /// counts differ or a message is too long for the block counter.
+    pub(crate) fn seal_all(
+        prepared: Vec<Prepared>,
+        aads: &[&[u8]],
+        bufs: &mut [&mut [u8]],
+    ) -> Result<Vec<[u8; 16]>, AuthError> {
+        if prepared.len() != bufs.len() || aads.len() != bufs.len() {
+            return Err(AuthError);
+        }
+        if bufs.iter().any(|b| b.len() > LONG) {
+            // The long message's stream could fail after others were
+            // XORed: one at a time, checked before any is touched.
+            let mut tags = Vec::with_capacity(bufs.len());
+            for ((p, aad), buf) in prepared.into_iter().zip(aads).zip(bufs.iter_mut()) {
+                tags.push(p.seal(aad, buf)?);
+            }
+            return Ok(tags);
+        }
+        for (p, buf) in prepared.iter().zip(bufs.iter_mut()) {
+            p.apply(buf)?;
+        }
+        Ok(tags(&prepared, aads, bufs))
+    }
+
+    /// The Poly1305 tag of each value (`aads[i]` and ciphertext `cts[i]`,
+    /// under `prepared[i]`'s one-time key), in order.
+    pub(crate) fn tags<C: AsRef<[u8]>>(
+        prepared: &[Prepared],
+        aads: &[&[u8]],
+        cts: &[C],
+    ) -> Vec<[u8; 16]> {
+        let messages: Vec<crate::poly::lanes::Message<'_>> = prepared
+            .iter()
+            .zip(aads)
+            .zip(cts)
+            .map(|((p, aad), ct)| (&p.poly_key, *aad, ct.as_ref()))
+            .collect();
+        crate::poly::lanes::tags(&messages)
+    }
+
+    impl Prepared {
+        /// Decrypt `buf` in place if `computed` (its tag, from [`tags`])
+        /// equals `expected`, compared in constant time; `buf` is untouched
+        /// otherwise. What [`Prepared::open`] does.
+        pub(crate) fn open_tagged(
+            self,
+            computed: &[u8; 16],
+            expected: &[u8; 16],
+            buf: &mut [u8],
+        ) -> Result<(), AuthError> {
+            if !crate::poly::equal(computed, expected) {
+                return Err(AuthError);
+            }
+            self.apply(buf)
         }
     }
 
