@@ -46,7 +46,7 @@ pub(crate) fn tags(messages: &[Message<'_>]) -> Vec<[u8; 16]> {
             return ifma::tags(token, messages);
         }
     }
-    messages.iter().map(|m| scalar(m)).collect()
+    messages.iter().map(scalar).collect()
 }
 
 /// The tag of one message, by the scalar code.
