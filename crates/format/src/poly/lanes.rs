@@ -83,13 +83,16 @@ mod ifma {
     /// Sixteen bytes for each of eight lanes: lane `i` at `16 i`.
     type Row = [u8; 128];
 
+    /// A row as little-endian words: lane `i` in words `2 i` and `2 i + 1`.
+    type Words = [u64; 16];
+
     /// One pass of eight lanes, run under the target features.
     struct Pass<'a> {
         t: Ifma,
         /// The one-time keys' first halves (`r`, not yet clamped) and
-        /// second halves (added at the end).
-        r: &'a Row,
-        pad: &'a Row,
+        /// second halves (added at the end), as the rows' words.
+        r: &'a Words,
+        pad: &'a Words,
         /// The step at which each lane's first block comes.
         starts: &'a [u64; 8],
         /// The blocks of each step.
@@ -122,7 +125,7 @@ mod ifma {
             // A row's words 0, 2… (each lane's low word) and 1, 3… (high).
             let evens: __m512i = cast([0u64, 2, 4, 6, 8, 10, 12, 14]);
             let odds: __m512i = cast([1u64, 3, 5, 7, 9, 11, 13, 15]);
-            let words = |row: &Row| {
+            let words = |row: &Words| {
                 let [a, b]: [[u64; 8]; 2] = cast(*row);
                 let (a, b): (__m512i, __m512i) = (cast(a), cast(b));
                 (
@@ -154,7 +157,7 @@ mod ifma {
             let hibit = splat(1 << 40);
             let (mut h0, mut h1, mut h2) = (zero, zero, zero);
             for (step, row) in rows.iter().enumerate() {
-                let (m0, m1, m2) = limbs(words(row));
+                let (m0, m1, m2) = limbs(words(&cast(*row)));
                 // 2^128 for the lanes whose blocks have started.
                 let started = f._mm512_cmpge_epu64_mask(splat(step as u64), starts);
                 h0 = add(h0, m0);
@@ -251,8 +254,8 @@ mod ifma {
     }
 
     /// Lane `lane`'s sixteen bytes of `row`.
-    fn lane(row: &mut Row, lane: usize) -> Option<&mut [u8]> {
-        row.get_mut(16 * lane..16 * lane + 16)
+    fn lane(row: &mut Row, lane: usize) -> Option<&mut [u8; 16]> {
+        row.get_mut(16 * lane..16 * lane + 16)?.try_into().ok()
     }
 
     /// One pass over `group[lanes[i]]` in lane `i`, writing their tags.
@@ -271,25 +274,38 @@ mod ifma {
             .unwrap_or(0);
         rows.clear();
         rows.resize(steps, [0; 128]);
-        let (mut r, mut pad) = ([0u8; 128], [0u8; 128]);
+        // Words, not bytes: wiped eight bytes a store.
+        let (mut r, mut pad): (Words, Words) = ([0; 16], [0; 16]);
         let mut starts = [u64::MAX; 8];
         for (l, &i) in lanes.iter().enumerate() {
             let Some(&(key, aad, ct)) = group.get(i) else {
                 continue;
             };
-            if let (Some(r), Some(pad), Some(s)) =
-                (lane(&mut r, l), lane(&mut pad, l), starts.get_mut(l))
-            {
-                r.copy_from_slice(&key[..16]);
-                pad.copy_from_slice(&key[16..]);
+            let le = |i: usize| {
+                key.get(i..i + 8)
+                    .and_then(|w| w.try_into().ok())
+                    .map_or(0, u64::from_le_bytes)
+            };
+            for (words, at) in [(&mut r, 0), (&mut pad, 16)] {
+                if let Some(w) = words.get_mut(2 * l..2 * l + 2) {
+                    w.copy_from_slice(&[le(at), le(at + 8)]);
+                }
+            }
+            if let Some(s) = starts.get_mut(l) {
                 *s = (steps - blocks(aad, ct)) as u64;
             }
             let mut at = steps - blocks(aad, ct);
             for part in [aad, ct] {
                 for chunk in part.chunks(16) {
                     if let Some(block) = rows.get_mut(at).and_then(|row| lane(row, l)) {
-                        if let Some(b) = block.get_mut(..chunk.len()) {
-                            b.copy_from_slice(chunk);
+                        // A whole block in one copy of known length.
+                        match <&[u8; 16]>::try_from(chunk) {
+                            Ok(whole) => *block = *whole,
+                            Err(_) => {
+                                if let Some(b) = block.get_mut(..chunk.len()) {
+                                    b.copy_from_slice(chunk);
+                                }
+                            }
                         }
                     }
                     at += 1;
