@@ -51,14 +51,16 @@ pub(super) fn encrypt_dotenv(
         .zip(cuts.iter().copied().chain([src.len()]));
     // No thread is started for a text of one window.
     let workers = par::workers().min(cuts.len() + 1);
+    let pool = par::Pool::default();
     par::ordered(
         workers,
         workers * AHEAD,
         || Ok(bounds.next()),
-        |(start, end)| seal_window(src, start, end, key, cipher, &decider, mac_only),
+        |(start, end)| seal_window(src, start, end, key, cipher, &decider, mac_only, &pool),
         |window| {
             let (text, part) = window?;
             sink.write_all(&text).map_err(EngineError::Write)?;
+            pool.give(text);
             mac.absorb(part);
             Ok(())
         },
@@ -80,7 +82,9 @@ pub(super) fn encrypt_dotenv(
     sink.flush().map_err(EngineError::Write)
 }
 
-/// Encrypt the window `start..end` of `src`: its text and its MAC input.
+/// Encrypt the window `start..end` of `src`: its text (in a buffer from
+/// `pool`) and its MAC input.
+#[allow(clippy::too_many_arguments)]
 fn seal_window(
     src: &str,
     start: usize,
@@ -89,12 +93,14 @@ fn seal_window(
     cipher: CipherKind,
     decider: &Decider,
     mac_only: bool,
+    pool: &par::Pool,
 ) -> Result<(Vec<u8>, Mac), EngineError> {
     let syntax = Format::Dotenv.syntax();
     let text = src
         .get(start..end)
         .ok_or(SpliceError::OutOfBounds(start, end))?;
-    if let Some(sealed) = seal_pairs(text, key, cipher, decider, mac_only) {
+    let out = String::from_utf8(pool.take()).unwrap_or_default();
+    if let Some(sealed) = seal_pairs(text, key, cipher, decider, mac_only, out) {
         return Ok(sealed);
     }
     // The whole text was checked line by line already; an error here is
@@ -107,7 +113,8 @@ fn seal_window(
     let mut part = Mac::recording();
     feed_mac(&mut part, &parsed.tree, decider, mac_only);
     // Sealed values are about four times as long as their plaintexts.
-    let mut out = Vec::with_capacity(text.len() * 4);
+    let mut out = pool.take();
+    out.reserve(text.len() * 4);
     seal::seal_document(
         syntax,
         text,
@@ -127,18 +134,20 @@ fn seal_window(
 /// against them). A comment ends the selector state only at the next pair,
 /// so with no comment every value is judged by its key alone. `None` for
 /// any other window (or if the random source fails): the caller seals it
-/// the usual way.
+/// the usual way. The text is written into `out` (empty).
 fn seal_pairs(
     text: &str,
     key: &[u8; 32],
     cipher: CipherKind,
     decider: &Decider,
     mac_only: bool,
+    mut out: String,
 ) -> Option<(Vec<u8>, Mac)> {
     let pairs = crate::syntax::dotenv::plain_pairs(text, Grammar::of(cipher))?;
     let mut sealer = ValueCipher::new(key);
     let mut part = Mac::recording();
-    let mut out = String::with_capacity(text.len() * 4);
+    out.clear();
+    out.reserve(text.len() * 4);
     let mut batch = SealBatch::default();
     let mut pos = 0;
     for (k, v) in pairs {
@@ -405,7 +414,8 @@ mod tests {
                         &KEY,
                         CipherKind::Aes256Gcm,
                         &Decider::new(&Selector::default()).unwrap(),
-                        false
+                        false,
+                        String::new(),
                     )
                     .is_none());
                     continue;
@@ -414,8 +424,10 @@ mod tests {
                     let decider = Decider::new(selector).unwrap();
                     for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
                         for mac_only in [false, true] {
+                            // In a buffer that held another window.
+                            let reused = String::from("another window's text\n");
                             let (out, part) =
-                                seal_pairs(text, &KEY, cipher, &decider, mac_only).unwrap();
+                                seal_pairs(text, &KEY, cipher, &decider, mac_only, reused).unwrap();
                             let mut mac = Mac::new(mac_only);
                             mac.absorb(part);
                             let out = String::from_utf8(out).unwrap();

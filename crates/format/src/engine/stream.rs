@@ -302,11 +302,16 @@ impl Streamed {
         let mut macs = MacFeed::new(mode, false);
         let mut pieces = Vec::new();
         let mut cutter = Cutter::new(reader, self.format, self.meta_start);
+        let pool = par::Pool::default();
         par::ordered(
             workers,
             workers * AHEAD,
-            || cutter.next(),
-            |window: Window| self.open_part(&window, key, mode),
+            || cutter.next_into(pool.take()),
+            |window: Window| {
+                let part = self.open_part(&window, key, mode);
+                pool.give(window.bytes);
+                part
+            },
             |part| {
                 let (piece, feed) = part?;
                 pieces.push(piece);
@@ -540,15 +545,23 @@ impl<'r, R: Read> Cutter<'r, R> {
     }
 
     /// The next window; `None` at the end.
+    #[cfg(test)]
     fn next(&mut self) -> Result<Option<Window>, StreamError> {
+        self.next_into(Vec::new())
+    }
+
+    /// The next window, in `buf` (empty) unless it is the last; `None` at
+    /// the end.
+    fn next_into(&mut self, mut buf: Vec<u8>) -> Result<Option<Window>, StreamError> {
         if self.eof && self.carry.is_empty() {
             return Ok(None);
         }
         let first = self.at == 0;
         loop {
             if let Some(cut) = self.find_cut() {
-                // An exact copy: windows in flight hold no spare room.
-                let bytes = self.carry.get(..cut).unwrap_or_default().to_vec();
+                buf.clear();
+                buf.extend_from_slice(self.carry.get(..cut).unwrap_or_default());
+                let bytes = buf;
                 self.carry.drain(..cut);
                 self.at += cut as u64;
                 self.scan = Scan::default();
