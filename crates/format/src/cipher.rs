@@ -617,7 +617,8 @@ impl ValueCipher {
         // Decode every usual XChaCha20 value first, to prepare them
         // together: each with its 24-byte nonce (`decode_fields` refuses an
         // XChaCha20 nonce of any other length).
-        let mut decoded: Vec<Option<(Decoded, [u8; 24])>> = Vec::with_capacity(values.len());
+        // Each value's nonce and tag (`None`: opened by `open_into`).
+        let mut decoded: Vec<Option<([u8; 24], [u8; 16])>> = Vec::with_capacity(values.len());
         let mut failed = None;
         for (i, ((parts, _), out)) in values.iter().zip(outs.iter_mut()).enumerate() {
             if parts.cipher != CipherKind::XChaCha20Poly1305 || unusual_sizes(parts) {
@@ -627,7 +628,7 @@ impl ValueCipher {
             match decode_fields(parts, out) {
                 Ok(d) => {
                     let nonce = d.iv().and_then(|iv| <[u8; 24]>::try_from(iv).ok());
-                    decoded.push(nonce.map(|n| (d, n)));
+                    decoded.push(nonce.map(|n| (n, d.tag)));
                 }
                 Err(e) => {
                     failed = Some((i, e));
@@ -635,7 +636,7 @@ impl ValueCipher {
                 }
             }
         }
-        let nonces: Vec<&[u8; 24]> = decoded.iter().flatten().map(|(_, n)| n).collect();
+        let nonces: Vec<&[u8; 24]> = decoded.iter().flatten().map(|(n, _)| n).collect();
         // One prepared value per nonce, in order, and their tags computed
         // together (over the ciphertexts, in `outs`).
         let prepared = crate::xchacha::batch::prepare(&self.key, &nonces);
@@ -655,9 +656,12 @@ impl ValueCipher {
         for (i, (((parts, aad), out), d)) in
             values.iter().zip(outs.iter_mut()).zip(&decoded).enumerate()
         {
-            let opened = match d.as_ref().and_then(|(d, _)| Some((d, prepared.next()?))) {
-                Some((d, (p, computed))) => p
-                    .open_tagged(&computed, &d.tag, out.as_mut_slice())
+            let opened = match d
+                .as_ref()
+                .and_then(|(_, tag)| Some((tag, prepared.next()?)))
+            {
+                Some((tag, (p, computed))) => p
+                    .open_tagged(&computed, tag, out.as_mut_slice())
                     .map_err(|_| CipherError::Auth),
                 None => self.open_into(parts, aad, out),
             };
