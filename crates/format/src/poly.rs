@@ -6,7 +6,8 @@
 //! `.cargo/config.toml`). On a 64-bit machine three limbs of 44, 44 and 42
 //! bits need 9 multiplications per 16-byte block instead of 25. The results
 //! are the crate's (tested against it and the RFC's vectors). No branch or
-//! lookup depends on secret data.
+//! lookup depends on secret data. The tags of many values are computed
+//! eight at a time by [`lanes`], in the same limbs.
 
 use zeroize::Zeroize;
 

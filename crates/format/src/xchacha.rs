@@ -35,6 +35,11 @@
 //! batches of 32 values, 89 ns a value instead of 160, so that the same
 //! 24-byte value seals in 160 ns instead of 231 and opens in 177 instead
 //! of 247 (prepare and seal or open, per value, on the benchmark machine).
+//!
+//! A batch's tags are then computed together ([`batch::seal_all`],
+//! [`batch::tags`]): eight at a time in AVX-512 IFMA lanes where the CPU
+//! has them ([`crate::poly::lanes`]). With AVX-512, sealing a batch of 32
+//! such values takes 103 ns a value instead of 146 (`xchacha_batch_timing`).
 
 use crate::poly::Poly1305;
 use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
