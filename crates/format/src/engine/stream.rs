@@ -16,8 +16,9 @@
 //! - .env: after a `KEY=value` line and before a line that looks like
 //!   `KEY=` (no .env line depends on another, and no multi-line quoted
 //!   value runs into such a line).
-//! - YAML: before a plain top-level key whose previous line is content
-//!   (the rules of [`crate::syntax::yaml`]'s split parse); every window
+//! - YAML: before a plain top-level key, or the comment lines right above
+//!   one, whose previous line is content (the rules of
+//!   [`crate::syntax::yaml`]'s split parse); every window
 //!   must be one block mapping without aliases, document markers or
 //!   directives. A failure to open a YAML window leaves the file to the
 //!   whole path (a comment may be sealed at the path of a mapping in an
@@ -625,7 +626,25 @@ impl<'r, R: Read> Cutter<'r, R> {
             {
                 self.work += 1;
             }
-            if self.may_cut(line, next.get(..next_end).unwrap_or_default()) {
+            let yes = if self.format == Format::Yaml {
+                // YAML looks past comment lines to the key below them, up
+                // to the metadata (a comment above `sops:` stays with it);
+                // it reads more if the lines read end first.
+                let end = limit.min(carry.len());
+                let rest = carry.get(cut..end).unwrap_or_default();
+                match std::str::from_utf8(line)
+                    .ok()
+                    .zip(std::str::from_utf8(rest).ok())
+                    .map(|(prev, rest)| yaml::cut_here(prev, rest))
+                {
+                    Some(Some(yes)) => yes,
+                    Some(None) if !self.eof && end == carry.len() => break None,
+                    _ => false,
+                }
+            } else {
+                self.may_cut(line, next.get(..next_end).unwrap_or_default())
+            };
+            if yes {
                 break Some(cut);
             }
             line_start = cut;
@@ -745,13 +764,11 @@ impl<R: Read> Cutter<'_, R> {
     }
 
     /// Whether a window may end with the line `prev` (its line break
-    /// left out) and the next start with `next`.
+    /// left out) and the next start with `next` (YAML is judged by
+    /// [`yaml::cut_here`] in [`Cutter::find_cut`]).
     fn may_cut(&self, prev: &[u8], next: &[u8]) -> bool {
         match self.format {
-            Format::Yaml => match (std::str::from_utf8(prev), std::str::from_utf8(next)) {
-                (Ok(prev), Ok(next)) => yaml::may_cut(prev, next),
-                _ => false,
-            },
+            Format::Yaml => false,
             // Before a table header, after content (a comment just above a
             // header belongs to that header's table).
             Format::Toml => {
@@ -1170,7 +1187,8 @@ mod tests {
     /// A YAML document of many windows streams, cut only before top-level
     /// keys, to the whole document's plaintext; aliases, several documents
     /// and damage leave it to the whole path, never to another plaintext.
-    /// A text with no place to cut (every top-level key below a comment;
+    /// A text with no place to cut (a blank line above every top-level key,
+    /// below a comment;
     /// JSON nested one level deeper than cuts are made) is scanned once as
     /// it is read a piece at a time, not once per piece: the scans' work
     /// grows with the text, not with its square (a 4.6 MB file took 14 s).
@@ -1179,7 +1197,7 @@ mod tests {
         let mut yaml = String::new();
         let mut json = String::from("{\"all\": {\n");
         for i in 0..2000 {
-            yaml.push_str(&format!("# c {i}\nkey_{i}:\n  a: {i}\n"));
+            yaml.push_str(&format!("# c {i}\n\nkey_{i}:\n  a: {i}\n"));
             json.push_str(&format!("  \"k{i}\": {i},\n"));
         }
         json.push_str("  \"end\": 0\n}}\n");
@@ -1229,6 +1247,29 @@ mod tests {
         let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false).unwrap();
         assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
         assert_eq!(plain.joined().as_str(), doc);
+        // Comments right above the top-level keys (sealed at the path of
+        // the top-level mapping, or left clear by a comment selector):
+        // cut before them, still the whole document's plaintext.
+        let commented: String = (0..60)
+            .map(|i| format!("# service {i}\n# more\nsvc_{i}:\n  a: {i}  # note\n  b: x{i}\n"))
+            .collect();
+        for selector in [
+            Selector::default(),
+            Selector::UnencryptedCommentRegex("more".into()),
+        ] {
+            let enc = encrypted_as(
+                Format::Yaml,
+                &commented,
+                CipherKind::XChaCha20Poly1305,
+                selector,
+                false,
+            );
+            let stream = scan(Format::Yaml, &mut Cursor::new(&enc)).unwrap().unwrap();
+            let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false).unwrap();
+            assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
+            assert_eq!(plain.joined().as_str(), commented);
+            check_equal_as(Format::Yaml, &enc, &KEY, false).unwrap();
+        }
         let irregular = [
             format!("base: &b 1\n{doc}other: *b\n"),
             format!("{doc}---\nsecond: 1\n"),

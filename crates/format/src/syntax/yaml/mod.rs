@@ -53,11 +53,12 @@ pub(crate) fn parse_window(src: &str) -> Option<Parsed> {
     split::window(src)
 }
 
-/// Whether a YAML text may be cut at byte `at` (a line start) for
-/// [`parse_window`]: `prev` is the line before the cut, `line` the line
-/// after it.
-pub(crate) fn may_cut(prev: &str, line: &str) -> bool {
-    split::may_cut(prev, line)
+/// Whether a YAML text may be cut at a line start for [`parse_window`]:
+/// `prev` is the line before the cut, `rest` the text after it (only its
+/// whole lines are read: a key line, or comment lines and a key line), or
+/// `None` when `rest` ends before the answer: read more.
+pub(crate) fn cut_here(prev: &str, rest: &str) -> Option<bool> {
+    split::cut_here(prev, rest)
 }
 
 impl Syntax for Yaml {

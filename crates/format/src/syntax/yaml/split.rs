@@ -8,9 +8,11 @@
 //!
 //! * one document, no directives, no `---`/`...` markers, starting with a
 //!   top-level key at column 0;
-//! * the cut line is a plain top-level key (`name:` at column 0) and the
-//!   line before it is content, not a comment or a blank line (no comment
-//!   waits to be attached across the cut);
+//! * the cut line is a plain top-level key (`name:` at column 0), or the
+//!   first of comment lines at column 0 right above one (no blank line
+//!   between: they are that key's head comments), and the line before it
+//!   is content, not a comment or a blank line (no comment waits to be
+//!   attached across the cut);
 //! * both halves parse, each as one block mapping at indentation 0; no
 //!   aliases (an alias could refer across the cut, and the alias budget is
 //!   per parse); the metadata, if any, is in the second half.
@@ -98,7 +100,7 @@ fn cut_point(src: &str, near: usize) -> Option<usize> {
             .find('\n')
             .map_or(src.len(), |i| pos + i + 1);
         let line = src.get(pos..line_end)?;
-        if may_cut(prev_line, line) {
+        if may_cut(prev_line, src.get(pos..)?) {
             return Some(pos);
         }
         prev_line = line;
@@ -107,10 +109,41 @@ fn cut_point(src: &str, near: usize) -> Option<usize> {
     None
 }
 
-/// Whether the document may be cut between the lines `prev` and `line`
-/// (see the module docs).
-pub(super) fn may_cut(prev: &str, line: &str) -> bool {
-    is_key_line(line) && is_content(prev) && !ends_in_block_header(prev)
+/// Comment lines looked past for the key line below them.
+const MAX_HEAD_COMMENTS: usize = 32;
+
+/// Whether the document may be cut between the line `prev` and the text
+/// `rest` that follows it (see the module docs): `rest` starts with a key
+/// line, or with comment lines at column 0 and then a key line. Only the
+/// whole lines of `rest` are read.
+pub(super) fn may_cut(prev: &str, rest: &str) -> bool {
+    cut_here(prev, rest) == Some(true)
+}
+
+/// [`may_cut`], or `None` if `rest` ends (or has a line without its line
+/// break) before the key line is found or refused: a reader of the text a
+/// piece at a time reads more and asks again.
+pub(super) fn cut_here(prev: &str, rest: &str) -> Option<bool> {
+    if !is_content(prev) || ends_in_block_header(prev) {
+        return Some(false);
+    }
+    for line in rest.split_inclusive('\n').take(MAX_HEAD_COMMENTS + 1) {
+        if !line.ends_with('\n') {
+            return None;
+        }
+        if !line.starts_with('#') {
+            return Some(is_key_line(line));
+        }
+    }
+    if rest
+        .split_inclusive('\n')
+        .nth(MAX_HEAD_COMMENTS + 1)
+        .is_some()
+    {
+        // More comment lines than are looked past.
+        return Some(false);
+    }
+    None
 }
 
 /// A window of a document cut where [`may_cut`] allows (see
@@ -387,6 +420,10 @@ mod tests {
             "a: &anchor\n  x: 1\nb: 2\nc:\n  <<: *anchor\n",
             "a: 1 # c\nb: [1,\n  2]\nc: {x: 1,\n  y: 2}\nd: 'q\n  r'\ne: 5\n",
             "a: 1\nsops:\n    age: []\n    lastmodified: \"2026-01-01T00:00:00Z\"\n    mac: x\n    version: 3.11.0\n",
+            // Comments right above keys, after nested blocks and scalars.
+            "# s0\na:\n    x: 1  # n\n    y: 2\n# s1\nb:\n    x: 3\n# s2\n# more\nc: 4\n#s3\nd:\n  - 1\n  # in\n  - 2\n# s4\ne: |\n  t\n# s5\nf: 5\n",
+            "a: 1\r\n# c\r\nb: 2\r\n#\r\nc:\r\n  d: 1\r\n# e\r\ne: 3\r\n",
+            "a:\n  b: 1\n# foot?\n\n# head\nc: 2\n# last\nd: 3\n# trailing\n",
         ];
         let mut cuts = 0;
         for doc in docs {
@@ -396,6 +433,16 @@ mod tests {
             cuts += n;
         }
         assert!(cuts > 20, "only {cuts} cuts tried");
+    }
+
+    /// Cuts before the comments right above a key join as one parse.
+    #[test]
+    fn cuts_before_head_comments_join() {
+        let doc = "# s0\na:\n    x: 1  # n\n# s1\nb:\n    x: 3\n# s2\n# more\nc: 4\n";
+        assert_eq!(cut_point(doc, 0), Some(22));
+        assert_eq!(cut_point(doc, 23), Some(39));
+        // Both cuts, each in the lean and the full parse.
+        assert_eq!(check_every_cut(doc), 4);
     }
 
     /// Every YAML fixture of the project, cut everywhere it can be.
@@ -430,10 +477,17 @@ mod tests {
         ] {
             assert_eq!(cut_point(doc, 0), None, "{doc:?}");
         }
-        // A comment or blank line before the key line: no cut there.
-        assert_eq!(cut_point("a: 1\n# c\nb: 2\n", 0), None);
+        // A blank line before the key line, or between its comments and
+        // it, or a comment that is not at column 0: no cut there.
         assert_eq!(cut_point("a: 1\n\nb: 2\n", 0), None);
+        assert_eq!(cut_point("a: 1\n# c\n\nb: 2\n", 0), None);
+        assert_eq!(cut_point("a: 1\n\n# c\nb: 2\n", 0), None);
+        assert_eq!(cut_point("a:\n  x: 1\n  # c\nb: 2\n", 0), None);
+        assert_eq!(cut_point("a: 1\n# c\nb", 0), None);
         assert_eq!(cut_point("a: 1\nb: 2\n", 0), Some(5));
+        // Before the comments right above a key.
+        assert_eq!(cut_point("a: 1\n# c\nb: 2\n", 0), Some(5));
+        assert_eq!(cut_point("a: 1\n# c\n# d\nb: 2\n", 0), Some(5));
     }
 
     /// A large generated document takes the split path and gives the same
