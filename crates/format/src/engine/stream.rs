@@ -23,8 +23,9 @@
 //!   directives. A failure to open a YAML window leaves the file to the
 //!   whole path (a comment may be sealed at the path of a mapping in an
 //!   earlier window).
-//! - TOML: before a table header whose previous line is content (a
-//!   comment just above a header belongs to that header's table). A
+//! - TOML: before a table header, or the comment and blank lines right
+//!   above one, whose previous line is content (a comment just above a
+//!   header belongs to that header's table). A
 //!   header-like line inside a multi-line string or array leaves the
 //!   window before it unterminated, which its parse refuses. A table
 //!   reopened in a later window would put its values elsewhere in the
@@ -626,16 +627,21 @@ impl<'r, R: Read> Cutter<'r, R> {
             {
                 self.work += 1;
             }
-            let yes = if self.format == Format::Yaml {
-                // YAML looks past comment lines to the key below them, up
-                // to the metadata (a comment above `sops:` stays with it);
-                // it reads more if the lines read end first.
+            let yes = if matches!(self.format, Format::Yaml | Format::Toml) {
+                // YAML and TOML look past comment lines to the key or
+                // header below them, up to the metadata (a comment above
+                // `sops:` or `[sops]` stays with it); they read more if the
+                // lines read end first.
                 let end = limit.min(carry.len());
                 let rest = carry.get(cut..end).unwrap_or_default();
+                let judge = match self.format {
+                    Format::Yaml => yaml::cut_here,
+                    _ => toml_cut_here,
+                };
                 match std::str::from_utf8(line)
                     .ok()
                     .zip(std::str::from_utf8(rest).ok())
-                    .map(|(prev, rest)| yaml::cut_here(prev, rest))
+                    .map(|(prev, rest)| judge(prev, rest))
                 {
                     Some(Some(yes)) => yes,
                     Some(None) if !self.eof && end == carry.len() => break None,
@@ -763,18 +769,13 @@ impl<R: Read> Cutter<'_, R> {
         found
     }
 
-    /// Whether a window may end with the line `prev` (its line break
-    /// left out) and the next start with `next` (YAML is judged by
-    /// [`yaml::cut_here`] in [`Cutter::find_cut`]).
+    /// Whether a .env window may end with the line `prev` (its line break
+    /// left out) and the next start with `next` (YAML and TOML are judged
+    /// by [`yaml::cut_here`] and [`toml_cut_here`] in
+    /// [`Cutter::find_cut`]).
     fn may_cut(&self, prev: &[u8], next: &[u8]) -> bool {
         match self.format {
-            Format::Yaml => false,
-            // Before a table header, after content (a comment just above a
-            // header belongs to that header's table).
-            Format::Toml => {
-                let prev = prev.trim_ascii_start();
-                next.starts_with(b"[") && !prev.is_empty() && !prev.starts_with(b"#")
-            }
+            Format::Yaml | Format::Toml => false,
             // Before a line that looks like `KEY=`: no multi-line value
             // runs into one (see `dotenv::Grammar::MultiLine`), so none
             // crosses the cut.
@@ -785,6 +786,41 @@ impl<R: Read> Cutter<'_, R> {
                         .is_ok_and(|n| crate::syntax::dotenv::starts_key_line(n, 0))
             }
         }
+    }
+}
+
+/// Comment and blank lines looked past for the TOML header below them.
+const MAX_TRIVIA_LINES: usize = 32;
+
+/// Whether a TOML window may end with the line `prev` (its line break left
+/// out) and the next start with the text `rest`: after content, before a
+/// table header at column 0 or before the comment and blank lines right
+/// above one (the comments between a table's content and the next header
+/// belong to that header's table, in the window as in the whole document).
+/// `None` if `rest` ends (or has a line without its line break) before the
+/// header is found or refused.
+fn toml_cut_here(prev: &str, rest: &str) -> Option<bool> {
+    let prev = prev.trim_start_matches([' ', '\t']);
+    if prev.is_empty() || prev.starts_with(['#', '\r']) {
+        return Some(false);
+    }
+    let mut lines = rest.split_inclusive('\n');
+    for line in lines.by_ref().take(MAX_TRIVIA_LINES + 1) {
+        if line.starts_with('[') {
+            return Some(true);
+        }
+        if !line.ends_with('\n') {
+            return None;
+        }
+        let t = line.trim_start_matches([' ', '\t']);
+        if !(t.starts_with(['#', '\r', '\n'])) {
+            return Some(false);
+        }
+    }
+    match lines.next() {
+        // More trivia lines than are looked past.
+        Some(_) => Some(false),
+        None => None,
     }
 }
 
@@ -1396,6 +1432,33 @@ mod tests {
         let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false).unwrap();
         assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
         assert_eq!(plain.joined().as_str(), doc);
+        // Comment and blank lines above the headers (the comments belong
+        // to the header's table), and comment-like lines in a string: cut
+        // before the comments, still the whole document's plaintext.
+        let commented: String = (0..40)
+            .map(|i| {
+                format!(
+                    "# service {i}\n\n# more\n[svc_{i}]\nport = {i} # p\ntext = \"\"\"\n# not a comment\n\n[not_a_header]\n\"\"\"\n# foot {i}\n"
+                )
+            })
+            .collect();
+        for selector in [
+            Selector::default(),
+            Selector::UnencryptedCommentRegex("more".into()),
+        ] {
+            let enc = encrypted_as(
+                Format::Toml,
+                &commented,
+                CipherKind::XChaCha20Poly1305,
+                selector,
+                false,
+            );
+            let stream = scan(Format::Toml, &mut Cursor::new(&enc)).unwrap().unwrap();
+            let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false).unwrap();
+            assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
+            assert_eq!(plain.joined().as_str(), commented);
+            check_equal_as(Format::Toml, &enc, &KEY, false).unwrap();
+        }
         let reopened = format!("[a]\nx = 1\n[b]\ny = 2\n[a.c]\nz = 3\n{doc}");
         let enc = encrypted_as(
             Format::Toml,
