@@ -817,11 +817,8 @@ fn toml_cut_here(prev: &str, rest: &str) -> Option<bool> {
             return Some(false);
         }
     }
-    match lines.next() {
-        // More trivia lines than are looked past.
-        Some(_) => Some(false),
-        None => None,
-    }
+    // More trivia lines than are looked past: no cut; else read more.
+    lines.next().map(|_| false)
 }
 
 /// Whether a physical line reads as a whole `KEY=value` line: an `=` after
