@@ -477,13 +477,16 @@ mod tests {
         ] {
             assert_eq!(cut_point(doc, 0), None, "{doc:?}");
         }
-        // A blank line before the key line, or between its comments and
-        // it, or a comment that is not at column 0: no cut there.
+        // A blank line before the key line (it may be the content of a
+        // `|+` block scalar above, as in the `keep:` fixture), or between
+        // its comments and it, or a comment that is not at column 0: no
+        // cut there.
         assert_eq!(cut_point("a: 1\n\nb: 2\n", 0), None);
         assert_eq!(cut_point("a: 1\n# c\n\nb: 2\n", 0), None);
         assert_eq!(cut_point("a: 1\n\n# c\nb: 2\n", 0), None);
         assert_eq!(cut_point("a:\n  x: 1\n  # c\nb: 2\n", 0), None);
         assert_eq!(cut_point("a: 1\n# c\nb", 0), None);
+        assert_eq!(cut_point("a: |+\n  x\n\nb: 2\n", 0), None);
         assert_eq!(cut_point("a: 1\nb: 2\n", 0), Some(5));
         // Before the comments right above a key.
         assert_eq!(cut_point("a: 1\n# c\nb: 2\n", 0), Some(5));
