@@ -17,8 +17,9 @@
 //!   `KEY=` (no .env line depends on another, and no multi-line quoted
 //!   value runs into such a line).
 //! - YAML: before a plain top-level key, or the comment lines right above
-//!   one, whose previous line is content (the rules of
-//!   [`crate::syntax::yaml`]'s split parse); every window
+//!   one, or blank lines before those outside a block scalar, whose
+//!   previous line is content (the rules of [`crate::syntax::yaml`]'s
+//!   split parse); every window
 //!   must be one block mapping without aliases, document markers or
 //!   directives. A failure to open a YAML window leaves the file to the
 //!   whole path (a comment may be sealed at the path of a mapping in an
@@ -634,14 +635,16 @@ impl<'r, R: Read> Cutter<'r, R> {
                 // lines read end first.
                 let end = limit.min(carry.len());
                 let rest = carry.get(cut..end).unwrap_or_default();
-                let judge = match self.format {
-                    Format::Yaml => yaml::cut_here,
-                    _ => toml_cut_here,
+                // YAML reads the window so far (it starts a top-level
+                // entry), TOML the line before the cut.
+                let (before, judge): (&[u8], fn(&str, &str) -> Option<bool>) = match self.format {
+                    Format::Yaml => (carry.get(..cut).unwrap_or_default(), yaml::cut_here),
+                    _ => (line, toml_cut_here),
                 };
-                match std::str::from_utf8(line)
+                match std::str::from_utf8(before)
                     .ok()
                     .zip(std::str::from_utf8(rest).ok())
-                    .map(|(prev, rest)| judge(prev, rest))
+                    .map(|(before, rest)| judge(before, rest))
                 {
                     Some(Some(yes)) => yes,
                     Some(None) if !self.eof && end == carry.len() => break None,

@@ -54,11 +54,12 @@ pub(crate) fn parse_window(src: &str) -> Option<Parsed> {
 }
 
 /// Whether a YAML text may be cut at a line start for [`parse_window`]:
-/// `prev` is the line before the cut, `rest` the text after it (only its
-/// whole lines are read: a key line, or comment lines and a key line), or
-/// `None` when `rest` ends before the answer: read more.
-pub(crate) fn cut_here(prev: &str, rest: &str) -> Option<bool> {
-    split::cut_here(prev, rest)
+/// `before` is the text before the cut from the start of the document or
+/// window, `rest` the text after it (only its whole lines are read: blank
+/// lines, comment lines and a key line), or `None` when `rest` ends before
+/// the answer: read more.
+pub(crate) fn cut_here(before: &str, rest: &str) -> Option<bool> {
+    split::cut_here(before, rest)
 }
 
 impl Syntax for Yaml {

@@ -10,9 +10,10 @@
 //!   top-level key at column 0;
 //! * the cut line is a plain top-level key (`name:` at column 0), or the
 //!   first of comment lines at column 0 right above one (no blank line
-//!   between: they are that key's head comments), and the line before it
-//!   is content, not a comment or a blank line (no comment waits to be
-//!   attached across the cut);
+//!   between: they are that key's head comments), or the first of blank
+//!   lines before either, unless a block scalar is open above them (they
+//!   may be its content); and the line before it is content, not a comment
+//!   or a blank line (no comment waits to be attached across the cut);
 //! * both halves parse, each as one block mapping at indentation 0; no
 //!   aliases (an alias could refer across the cut, and the alias budget is
 //!   per parse); the metadata, if any, is in the second half.
@@ -93,46 +94,52 @@ fn cut_point(src: &str, near: usize) -> Option<usize> {
         return None;
     }
     let mut pos = src.get(near..)?.find('\n')? + near + 1;
-    let mut prev_line = line_at(src, pos.checked_sub(1)?);
     while pos < src.len() {
         let line_end = src
             .get(pos..)?
             .find('\n')
             .map_or(src.len(), |i| pos + i + 1);
-        let line = src.get(pos..line_end)?;
-        if may_cut(prev_line, src.get(pos..)?) {
+        if may_cut(src.get(..pos)?, src.get(pos..)?) {
             return Some(pos);
         }
-        prev_line = line;
         pos = line_end;
     }
     None
 }
 
-/// Comment lines looked past for the key line below them.
+/// Comment and blank lines looked past for the key line below them.
 const MAX_HEAD_COMMENTS: usize = 32;
 
-/// Whether the document may be cut between the line `prev` and the text
-/// `rest` that follows it (see the module docs): `rest` starts with a key
-/// line, or with comment lines at column 0 and then a key line. Only the
-/// whole lines of `rest` are read.
-pub(super) fn may_cut(prev: &str, rest: &str) -> bool {
-    cut_here(prev, rest) == Some(true)
+/// Whether the document may be cut between the text `before` (from the
+/// start of the document or of a window, which is cut before a top-level
+/// entry) and the text `rest` that follows it (see the module docs). Only
+/// the whole lines of `rest` are read.
+pub(super) fn may_cut(before: &str, rest: &str) -> bool {
+    cut_here(before, rest) == Some(true)
 }
 
 /// [`may_cut`], or `None` if `rest` ends (or has a line without its line
 /// break) before the key line is found or refused: a reader of the text a
 /// piece at a time reads more and asks again.
-pub(super) fn cut_here(prev: &str, rest: &str) -> Option<bool> {
+pub(super) fn cut_here(before: &str, rest: &str) -> Option<bool> {
+    let prev = last_line(before);
     if !is_content(prev) || ends_in_block_header(prev) {
         return Some(false);
     }
+    // Blank lines, then comment lines at column 0, then the key line.
+    let (mut blanks, mut comments) = (false, false);
     for line in rest.split_inclusive('\n').take(MAX_HEAD_COMMENTS + 1) {
         if !line.ends_with('\n') {
             return None;
         }
-        if !line.starts_with('#') {
-            return Some(is_key_line(line));
+        if line.starts_with('#') {
+            comments = true;
+        } else if !comments && is_blank(line) {
+            blanks = true;
+        } else {
+            // Blank lines after the content of a block scalar may be its
+            // own (`|+` keeps them): no cut before them then.
+            return Some(is_key_line(line) && !(blanks && open_block_scalar(before)));
         }
     }
     if rest
@@ -144,6 +151,50 @@ pub(super) fn cut_here(prev: &str, rest: &str) -> Option<bool> {
         return Some(false);
     }
     None
+}
+
+/// The last line of `text`, without its line break.
+fn last_line(text: &str) -> &str {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let body = body.strip_suffix('\r').unwrap_or(body);
+    body.rfind('\n')
+        .map_or(body, |i| body.get(i + 1..).unwrap_or(""))
+}
+
+/// A line of spaces and tabs only.
+fn is_blank(line: &str) -> bool {
+    line.trim_start_matches([' ', '\t', '\r', '\n']).is_empty()
+}
+
+/// Whether a block scalar is still open at the end of `before`: one whose
+/// header is in the top-level entry `before` ends in, and no line since is
+/// as little indented as the header's line. Conservative: a header that is
+/// not recognized as one leaves a cut that parses differently, which the
+/// callers' checks catch; one that is, never.
+fn open_block_scalar(before: &str) -> bool {
+    // The entry's first line: the last one at column 0 that is content.
+    let mut start = 0;
+    let mut at = 0;
+    for line in before.split_inclusive('\n') {
+        if is_content(line) && !line.starts_with([' ', '\t']) {
+            start = at;
+        }
+        at += line.len();
+    }
+    let mut open: Option<usize> = None;
+    for line in before.get(start..).unwrap_or("").split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(parent) = open {
+            if is_blank(line) || indent > parent {
+                continue;
+            }
+            open = None;
+        }
+        if ends_in_block_header(line.trim_end_matches(['\r', '\n'])) {
+            open = Some(indent);
+        }
+    }
+    open.is_some()
 }
 
 /// A window of a document cut where [`may_cut`] allows (see
@@ -170,19 +221,6 @@ pub(super) fn window(src: &str) -> Option<Parsed> {
     }
     parsed.tree.docs = vec![Node::Map(entries)];
     Some(parsed)
-}
-
-/// The line holding byte `at` (up to and including its line break).
-fn line_at(src: &str, at: usize) -> &str {
-    let start = src
-        .get(..at)
-        .and_then(|s| s.rfind('\n'))
-        .map_or(0, |i| i + 1);
-    let end = src
-        .get(at..)
-        .and_then(|s| s.find('\n'))
-        .map_or(src.len(), |i| at + i + 1);
-    src.get(start..end).unwrap_or("")
 }
 
 /// Parse `src[..at]` and `src[at..]` on two threads and join them; `None`
@@ -424,6 +462,10 @@ mod tests {
             "# s0\na:\n    x: 1  # n\n    y: 2\n# s1\nb:\n    x: 3\n# s2\n# more\nc: 4\n#s3\nd:\n  - 1\n  # in\n  - 2\n# s4\ne: |\n  t\n# s5\nf: 5\n",
             "a: 1\r\n# c\r\nb: 2\r\n#\r\nc:\r\n  d: 1\r\n# e\r\ne: 3\r\n",
             "a:\n  b: 1\n# foot?\n\n# head\nc: 2\n# last\nd: 3\n# trailing\n",
+            // Blank lines between the top-level entries.
+            "a:\n  x: 1\n\nb:\n  - 1\n\n\n# c\nc: |\n  t\n\nd: 'x'\n\n# e\n\ne: 1\n\n",
+            "a: 1\r\n\r\nb:\r\n  c: 2\r\n\r\n# d\r\nd: 3\r\n",
+            "a:\n  b: |+\n    k\n\n  c: 1\n\nd: >-\n  f\n\n\ne: 1\n",
         ];
         let mut cuts = 0;
         for doc in docs {
@@ -477,16 +519,25 @@ mod tests {
         ] {
             assert_eq!(cut_point(doc, 0), None, "{doc:?}");
         }
-        // A blank line before the key line (it may be the content of a
-        // `|+` block scalar above, as in the `keep:` fixture), or between
-        // its comments and it, or a comment that is not at column 0: no
-        // cut there.
-        assert_eq!(cut_point("a: 1\n\nb: 2\n", 0), None);
+        // A blank line between the comments and the key line (they are
+        // foot comments of what comes before), blank lines after the
+        // content of a block scalar (a `|+` one keeps them), or a comment
+        // that is not at column 0: no cut there.
         assert_eq!(cut_point("a: 1\n# c\n\nb: 2\n", 0), None);
-        assert_eq!(cut_point("a: 1\n\n# c\nb: 2\n", 0), None);
+        assert_eq!(cut_point("a: 1\n# c\n\n# d\nb: 2\n", 0), None);
+        assert_eq!(cut_point("a: |\n  x\n\nb: 2\n", 0), None);
+        assert_eq!(cut_point("a:\n  b: >+\n    x\n\n\nc: 2\n", 0), None);
         assert_eq!(cut_point("a:\n  x: 1\n  # c\nb: 2\n", 0), None);
         assert_eq!(cut_point("a: 1\n# c\nb", 0), None);
         assert_eq!(cut_point("a: |+\n  x\n\nb: 2\n", 0), None);
+        // Blank lines after other content, before a key or its comments.
+        assert_eq!(cut_point("a: 1\n\nb: 2\n", 0), Some(5));
+        assert_eq!(cut_point("a: 1\n\n \n# c\nb: 2\n", 0), Some(5));
+        assert_eq!(cut_point("a: |\n  x\nb: 1\n\nc: 2\n", 10), Some(14));
+        assert_eq!(
+            cut_point("a:\n  b: |\n    x\n  c: 1\n\nd: 2\n", 0),
+            Some(23)
+        );
         assert_eq!(cut_point("a: 1\nb: 2\n", 0), Some(5));
         // Before the comments right above a key.
         assert_eq!(cut_point("a: 1\n# c\nb: 2\n", 0), Some(5));
