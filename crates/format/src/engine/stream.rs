@@ -637,7 +637,7 @@ impl<'r, R: Read> Cutter<'r, R> {
                 let rest = carry.get(cut..end).unwrap_or_default();
                 // YAML reads the window so far (it starts a top-level
                 // entry), TOML the line before the cut.
-                let (before, judge): (&[u8], fn(&str, &str) -> Option<bool>) = match self.format {
+                let (before, judge): (&[u8], CutJudge) = match self.format {
                     Format::Yaml => (carry.get(..cut).unwrap_or_default(), yaml::cut_here),
                     _ => (line, toml_cut_here),
                 };
@@ -791,6 +791,10 @@ impl<R: Read> Cutter<'_, R> {
         }
     }
 }
+
+/// Whether a cut may be made, given the text before it and after it (see
+/// [`yaml::cut_here`], [`toml_cut_here`]).
+type CutJudge = fn(&str, &str) -> Option<bool>;
 
 /// Comment and blank lines looked past for the TOML header below them.
 const MAX_TRIVIA_LINES: usize = 32;
