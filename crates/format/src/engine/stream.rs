@@ -1224,6 +1224,23 @@ mod tests {
         assert!(streamed_files > 20, "{streamed_files} streamed");
     }
 
+    /// `doc` (with comments, some holding `more`), encrypted with each
+    /// comment selector, streams in more than ten windows to its
+    /// plaintext, and the whole path agrees.
+    fn streams_in_windows(format: Format, doc: &str) {
+        for selector in [
+            Selector::default(),
+            Selector::UnencryptedCommentRegex("more".into()),
+        ] {
+            let enc = encrypted_as(format, doc, CipherKind::XChaCha20Poly1305, selector, false);
+            let stream = scan(format, &mut Cursor::new(&enc)).unwrap().unwrap();
+            let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false).unwrap();
+            assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
+            assert_eq!(plain.joined().as_str(), doc);
+            check_equal_as(format, &enc, &KEY, false).unwrap();
+        }
+    }
+
     /// A YAML document of many windows streams, cut only before top-level
     /// keys, to the whole document's plaintext; aliases, several documents
     /// and damage leave it to the whole path, never to another plaintext.
@@ -1293,23 +1310,7 @@ mod tests {
         let commented: String = (0..60)
             .map(|i| format!("# service {i}\n# more\nsvc_{i}:\n  a: {i}  # note\n  b: x{i}\n"))
             .collect();
-        for selector in [
-            Selector::default(),
-            Selector::UnencryptedCommentRegex("more".into()),
-        ] {
-            let enc = encrypted_as(
-                Format::Yaml,
-                &commented,
-                CipherKind::XChaCha20Poly1305,
-                selector,
-                false,
-            );
-            let stream = scan(Format::Yaml, &mut Cursor::new(&enc)).unwrap().unwrap();
-            let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false).unwrap();
-            assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
-            assert_eq!(plain.joined().as_str(), commented);
-            check_equal_as(Format::Yaml, &enc, &KEY, false).unwrap();
-        }
+        streams_in_windows(Format::Yaml, &commented);
         let irregular = [
             format!("base: &b 1\n{doc}other: *b\n"),
             format!("{doc}---\nsecond: 1\n"),
@@ -1446,23 +1447,7 @@ mod tests {
                 )
             })
             .collect();
-        for selector in [
-            Selector::default(),
-            Selector::UnencryptedCommentRegex("more".into()),
-        ] {
-            let enc = encrypted_as(
-                Format::Toml,
-                &commented,
-                CipherKind::XChaCha20Poly1305,
-                selector,
-                false,
-            );
-            let stream = scan(Format::Toml, &mut Cursor::new(&enc)).unwrap().unwrap();
-            let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false).unwrap();
-            assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
-            assert_eq!(plain.joined().as_str(), commented);
-            check_equal_as(Format::Toml, &enc, &KEY, false).unwrap();
-        }
+        streams_in_windows(Format::Toml, &commented);
         let reopened = format!("[a]\nx = 1\n[b]\ny = 2\n[a.c]\nz = 3\n{doc}");
         let enc = encrypted_as(
             Format::Toml,

@@ -341,14 +341,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// `n` bytes that differ with `seed`.
     fn bytes(seed: u64, n: usize) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u8
+        (0..n as u64)
+            .map(|j| {
+                (seed.wrapping_mul(0x9e37_79b9) ^ j.wrapping_mul(0x85eb_ca6b)).to_le_bytes()[2]
             })
             .collect()
     }
