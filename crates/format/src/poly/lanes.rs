@@ -9,9 +9,11 @@
 //! the scalar code, and one step multiplies all eight accumulators by
 //! their keys with the 52-bit multiply-adds of AVX-512 IFMA
 //! (`vpmadd52luq`/`vpmadd52huq`: the low and high 52 bits of each 104-bit
-//! product). The limbs after every block are exactly the scalar code's, so
-//! the scalar [`Poly1305::finalize`] finishes each lane (tested against
-//! the scalar code and the `poly1305` crate).
+//! product). The limbs after every block are exactly the scalar code's,
+//! and the last steps are [`Poly1305::finalize`]'s (the full carry, the
+//! reduction mod 2^130 - 5 by a select, the pad added mod 2^128) on every
+//! lane at once (tested against the scalar code and the `poly1305`
+//! crate).
 //!
 //! Messages of different lengths share a pass: each lane's blocks end at
 //! the last step, and the steps before its first block absorb a zero
