@@ -616,42 +616,46 @@ impl<'r, R: Read> Cutter<'r, R> {
             if cut >= limit {
                 break None;
             }
-            let next = carry.get(cut..).unwrap_or_default();
-            // The next line must be read whole to be judged.
-            let next_end = match memchr::memchr(b'\n', next) {
-                Some(i) => i + 1,
-                None if self.eof => next.len(),
-                None => break None,
-            };
             let line = carry.get(line_start..brk).unwrap_or_default();
             #[cfg(test)]
             {
                 self.work += 1;
             }
-            let yes = if matches!(self.format, Format::Yaml | Format::Toml) {
-                // YAML and TOML look past comment lines to the key or
-                // header below them, up to the metadata (a comment above
-                // `sops:` or `[sops]` stays with it); they read more if the
-                // lines read end first.
-                let end = limit.min(carry.len());
-                let rest = carry.get(cut..end).unwrap_or_default();
-                // YAML reads the window so far (it starts a top-level
-                // entry), TOML the line before the cut.
-                let (before, judge): (&[u8], CutJudge) = match self.format {
-                    Format::Yaml => (carry.get(..cut).unwrap_or_default(), yaml::cut_here),
-                    _ => (line, toml_cut_here),
-                };
-                match std::str::from_utf8(before)
-                    .ok()
-                    .zip(std::str::from_utf8(rest).ok())
-                    .map(|(before, rest)| judge(before, rest))
-                {
-                    Some(Some(yes)) => yes,
-                    Some(None) if !self.eof && end == carry.len() => break None,
-                    _ => false,
-                }
-            } else {
-                self.may_cut(line, next.get(..next_end).unwrap_or_default())
+            // Each format looks past comment (and blank) lines to the key or
+            // header below them, up to the metadata (a comment above it
+            // stays with it); the lines after the cut are judged whole, so
+            // more is read if they end first. YAML reads the window so far
+            // (it starts a top-level entry), the others the line before.
+            // Both sides read only so far (the judges read a few lines
+            // each way; validating the whole window at every line judged
+            // cost 1 ms on a 100,000-value .env file).
+            let end = limit.min(carry.len()).min(cut + LOOK);
+            let rest = carry.get(cut..end).unwrap_or_default();
+            let (before, judge): (&[u8], CutJudge) = match self.format {
+                // From a line start: the window's, or the first after the
+                // look-back's start.
+                Format::Yaml => (
+                    match cut.checked_sub(LOOK) {
+                        Some(from) => carry
+                            .get(from..cut)
+                            .and_then(|b| b.get(memchr::memchr(b'\n', b)? + 1..))
+                            .unwrap_or_default(),
+                        None => carry.get(..cut).unwrap_or_default(),
+                    },
+                    yaml::cut_here,
+                ),
+                Format::Toml => (line, toml_cut_here),
+                _ => (line, dotenv_cut_here),
+            };
+            let yes = match (std::str::from_utf8(before).ok(), utf8_prefix(rest)) {
+                (Some(before), rest) => judge(before, rest),
+                (None, _) => Some(false),
+            };
+            let yes = match yes {
+                Some(yes) => yes,
+                // Read more, unless the look-ahead or the data ended.
+                None if !self.eof && end == carry.len() => break None,
+                None => false,
             };
             if yes {
                 break Some(cut);
@@ -771,30 +775,60 @@ impl<R: Read> Cutter<'_, R> {
         }
         found
     }
+}
 
-    /// Whether a .env window may end with the line `prev` (its line break
-    /// left out) and the next start with `next` (YAML and TOML are judged
-    /// by [`yaml::cut_here`] and [`toml_cut_here`] in
-    /// [`Cutter::find_cut`]).
-    fn may_cut(&self, prev: &[u8], next: &[u8]) -> bool {
-        match self.format {
-            Format::Yaml | Format::Toml => false,
-            // Before a line that looks like `KEY=`: no multi-line value
-            // runs into one (see `dotenv::Grammar::MultiLine`), so none
-            // crosses the cut.
-            _ => {
-                is_pair(prev)
-                    && !next.starts_with(BOM)
-                    && std::str::from_utf8(next)
-                        .is_ok_and(|n| crate::syntax::dotenv::starts_key_line(n, 0))
-            }
-        }
+/// How far before and after a cut the judges are given the text.
+const LOOK: usize = 16 * 1024;
+
+/// The longest prefix of `bytes` that is UTF-8 (a look-ahead may end in
+/// the middle of a character).
+fn utf8_prefix(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => bytes
+            .get(..e.valid_up_to())
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default(),
     }
 }
 
 /// Whether a cut may be made, given the text before it and after it (see
 /// [`yaml::cut_here`], [`toml_cut_here`]).
 type CutJudge = fn(&str, &str) -> Option<bool>;
+
+/// Whether a .env window may end with the line `prev` (its line break
+/// left out) and the next start with the text `rest`: after a `KEY=value`
+/// line, before a line that looks like `KEY=` (no multi-line value runs
+/// into one, see `dotenv::Grammar::MultiLine`, so none crosses the cut);
+/// or, after a line that also looks like `KEY=` itself (so it is no line
+/// of a multi-line value, and its value ends on it), before the comment
+/// and blank lines above such a line. Never before a byte order mark.
+/// `None` if `rest` ends before the answer.
+fn dotenv_cut_here(prev: &str, rest: &str) -> Option<bool> {
+    use crate::syntax::dotenv::starts_key_line;
+    if !is_pair(prev.as_bytes()) {
+        return Some(false);
+    }
+    let strict = starts_key_line(prev, 0);
+    let mut lines = rest.split_inclusive('\n');
+    for (i, line) in lines.by_ref().take(MAX_TRIVIA_LINES + 1).enumerate() {
+        if line.as_bytes().starts_with(BOM) {
+            return Some(false);
+        }
+        // The next line is judged whole; a key line after comments too.
+        if !line.ends_with('\n') {
+            return None;
+        }
+        if starts_key_line(line, 0) {
+            return Some(i == 0 || strict);
+        }
+        let t = line.trim_start_matches([' ', '\t']);
+        if !strict || !t.starts_with(['#', '\r', '\n']) {
+            return Some(false);
+        }
+    }
+    lines.next().map(|_| false)
+}
 
 /// Comment and blank lines looked past for the TOML header below them.
 const MAX_TRIVIA_LINES: usize = 32;
@@ -1147,6 +1181,34 @@ mod tests {
         ] {
             assert_eq!(is_pair(line.as_bytes()), pair, "{line}");
         }
+    }
+
+    /// .env cuts: before the comment and blank lines above a key line only
+    /// after a line that looks like `KEY=` itself; never inside a
+    /// multi-line value (whose lines may look like comments or pairs).
+    #[test]
+    fn dotenv_cuts_before_comments() {
+        for (prev, rest, cut) in [
+            ("A=1", "B=2\n", Some(true)),
+            ("A=1", "# c\n\nB=2\n", Some(true)),
+            ("A=1", "# c\n", None),
+            ("A=1", "# c\nnot a key\n", Some(false)),
+            ("a b = 1", "B=2\n", Some(true)),
+            ("a b = 1", "# c\nB=2\n", Some(false)),
+            ("A=\"open", "# c\nB=2\n", Some(false)),
+            ("# A=1", "B=2\n", Some(false)),
+            ("A=1", "\u{feff}B=2\n", Some(false)),
+        ] {
+            assert_eq!(dotenv_cut_here(prev, rest), cut, "{prev:?} {rest:?}");
+        }
+        let doc: String = (0..40)
+            .map(|i| {
+                format!(
+                    "# setting {i}\n\nKEY_{i}=v{i}\n# more {i}\nOTHER_{i}=w{i}\nNOTE_{i}_unencrypted=\"first\nfoo bar = x\n# not a comment\nlast\"\n"
+                )
+            })
+            .collect();
+        streams_in_windows(Format::Dotenv, &doc);
     }
 
     /// A file that changed since its metadata was read decrypts as what

@@ -168,19 +168,24 @@ fn is_blank(line: &str) -> bool {
 
 /// Whether a block scalar is still open at the end of `before`: one whose
 /// header is in the top-level entry `before` ends in, and no line since is
-/// as little indented as the header's line. Conservative: a header that is
-/// not recognized as one leaves a cut that parses differently, which the
-/// callers' checks catch; one that is, never.
+/// as little indented as the header's line. Also when `before` holds no
+/// line of content at column 0 (it starts inside that entry: a header may
+/// be before it). Conservative: a header that is not recognized as one
+/// leaves a cut that parses differently, which the callers' checks catch;
+/// one that is, never.
 fn open_block_scalar(before: &str) -> bool {
     // The entry's first line: the last one at column 0 that is content.
-    let mut start = 0;
+    let mut start = None;
     let mut at = 0;
     for line in before.split_inclusive('\n') {
         if is_content(line) && !line.starts_with([' ', '\t']) {
-            start = at;
+            start = Some(at);
         }
         at += line.len();
     }
+    let Some(start) = start else {
+        return true;
+    };
     let mut open: Option<usize> = None;
     for line in before.get(start..).unwrap_or("").split_inclusive('\n') {
         let indent = line.len() - line.trim_start_matches(' ').len();
