@@ -15,7 +15,8 @@
 //! decrypting the whole document gives (tested, also on damaged files):
 //! - .env: after a `KEY=value` line and before a line that looks like
 //!   `KEY=` (no .env line depends on another, and no multi-line quoted
-//!   value runs into such a line).
+//!   value runs into such a line); or, after a line that looks like `KEY=`
+//!   itself, before the comment and blank lines above such a line.
 //! - YAML: before a plain top-level key, or the comment lines right above
 //!   one, or blank lines before those outside a block scalar, whose
 //!   previous line is content (the rules of [`crate::syntax::yaml`]'s
