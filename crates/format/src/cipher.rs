@@ -501,7 +501,10 @@ impl ValueCipher {
         let refs: Vec<&[u8; 24]> = nonces.iter().collect();
         let prepared = crate::xchacha::batch::prepare(&self.key, &refs);
         // Every plaintext in `scratch`, sealed there in place together.
+        // Sized first, while it holds the previous ciphertexts: growing it
+        // as the plaintexts go in would free allocations holding some.
         scratch.clear();
+        scratch.reserve(values.iter().map(|(plain, _)| plain.len()).sum());
         for (plain, _) in values {
             scratch.extend_from_slice(plain);
         }
@@ -651,7 +654,6 @@ impl ValueCipher {
             }
         }
         let computed = crate::xchacha::batch::tags(&prepared, &aads, &cts);
-        drop((aads, cts));
         let mut prepared = prepared.into_iter().zip(computed);
         for (i, (((parts, aad), out), d)) in
             values.iter().zip(outs.iter_mut()).zip(&decoded).enumerate()
@@ -1098,6 +1100,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A batch's plaintexts go into the scratch buffer once it is sized
+    /// for all of them: grown value by value, it would have moved (and
+    /// freed allocations holding plaintext) on the way to a capacity of
+    /// 180 here.
+    #[test]
+    fn a_batch_sizes_its_scratch_before_the_plaintexts_go_in() {
+        let mut vc = ValueCipher::new(&KEY);
+        let plains: Vec<Vec<u8>> = [5, 40, 3, 100].iter().map(|&n| vec![b'p'; n]).collect();
+        let values: Vec<(&[u8], &[u8])> =
+            plains.iter().map(|p| (p.as_slice(), &b"k:"[..])).collect();
+        let (mut scratch, mut out) = (Vec::new(), String::new());
+        vc.seal_batch_append(
+            CipherKind::XChaCha20Poly1305,
+            &values,
+            "str",
+            &mut scratch,
+            &mut out,
+            |_, _| {},
+        )
+        .unwrap();
+        assert_eq!(scratch.capacity(), 148);
+        assert!(
+            !scratch.windows(5).any(|w| w == b"ppppp"),
+            "only ciphertext left"
+        );
     }
 
     #[test]
