@@ -823,16 +823,22 @@ fn dotenv_cut_here(prev: &str, rest: &str) -> Option<bool> {
         if starts_key_line(line, 0) {
             return Some(i == 0 || strict);
         }
-        let t = line.trim_start_matches([' ', '\t']);
-        if !strict || !t.starts_with(['#', '\r', '\n']) {
+        if !strict || !is_trivia(line) {
             return Some(false);
         }
     }
     lines.next().map(|_| false)
 }
 
-/// Comment and blank lines looked past for the TOML header below them.
+/// Comment and blank lines looked past for the key line or header below
+/// them.
 const MAX_TRIVIA_LINES: usize = 32;
+
+/// A whole line (with its line break) that is a comment or blank.
+fn is_trivia(line: &str) -> bool {
+    line.trim_start_matches([' ', '\t'])
+        .starts_with(['#', '\r', '\n'])
+}
 
 /// Whether a TOML window may end with the line `prev` (its line break left
 /// out) and the next start with the text `rest`: after content, before a
@@ -854,8 +860,7 @@ fn toml_cut_here(prev: &str, rest: &str) -> Option<bool> {
         if !line.ends_with('\n') {
             return None;
         }
-        let t = line.trim_start_matches([' ', '\t']);
-        if !(t.starts_with(['#', '\r', '\n'])) {
+        if !is_trivia(line) {
             return Some(false);
         }
     }

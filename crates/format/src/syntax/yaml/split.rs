@@ -128,7 +128,8 @@ pub(super) fn cut_here(before: &str, rest: &str) -> Option<bool> {
     }
     // Blank lines, then comment lines at column 0, then the key line.
     let (mut blanks, mut comments) = (false, false);
-    for line in rest.split_inclusive('\n').take(MAX_HEAD_COMMENTS + 1) {
+    let mut lines = rest.split_inclusive('\n');
+    for line in lines.by_ref().take(MAX_HEAD_COMMENTS + 1) {
         if !line.ends_with('\n') {
             return None;
         }
@@ -142,15 +143,8 @@ pub(super) fn cut_here(before: &str, rest: &str) -> Option<bool> {
             return Some(is_key_line(line) && !(blanks && open_block_scalar(before)));
         }
     }
-    if rest
-        .split_inclusive('\n')
-        .nth(MAX_HEAD_COMMENTS + 1)
-        .is_some()
-    {
-        // More comment lines than are looked past.
-        return Some(false);
-    }
-    None
+    // More comment lines than are looked past: no cut; else read more.
+    lines.next().map(|_| false)
 }
 
 /// The last line of `text`, without its line break.
@@ -174,17 +168,22 @@ fn is_blank(line: &str) -> bool {
 /// leaves a cut that parses differently, which the callers' checks catch;
 /// one that is, never.
 fn open_block_scalar(before: &str) -> bool {
-    // The entry's first line: the last one at column 0 that is content.
-    let mut start = None;
-    let mut at = 0;
-    for line in before.split_inclusive('\n') {
-        if is_content(line) && !line.starts_with([' ', '\t']) {
-            start = Some(at);
+    // The entry's first line: the last one at column 0 that is content,
+    // found from the end (the split parse asks with the whole first half).
+    let mut end = before.len();
+    let start = loop {
+        if end == 0 {
+            return true;
         }
-        at += line.len();
-    }
-    let Some(start) = start else {
-        return true;
+        let start = before
+            .get(..end - 1)
+            .and_then(|b| b.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let line = before.get(start..end).unwrap_or("");
+        if is_content(line) && !line.starts_with([' ', '\t']) {
+            break start;
+        }
+        end = start;
     };
     let mut open: Option<usize> = None;
     for line in before.get(start..).unwrap_or("").split_inclusive('\n') {
