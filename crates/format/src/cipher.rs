@@ -475,14 +475,15 @@ impl ValueCipher {
     /// [`ValueCipher::seal_into`] for many values of a file, each with a
     /// fresh nonce, appended to `out` in order: for each `i`, `before(i,
     /// out)` writes what comes before it, then the `ENC[…]` text of
-    /// `values[i]` (plaintext and AAD) follows. XChaCha20 values have their
+    /// `values[i]` (plaintext and AAD), of type `ty(i)`, follows. XChaCha20
+    /// values have their
     /// keystream starts computed together in SIMD lanes (see
     /// [`crate::xchacha::batch`]).
     pub fn seal_batch_append(
         &mut self,
         cipher: CipherKind,
         values: &[(&[u8], &[u8])],
-        ty: &str,
+        ty: impl Fn(usize) -> &'static str,
         scratch: &mut Vec<u8>,
         out: &mut String,
         mut before: impl FnMut(usize, &mut String),
@@ -490,7 +491,7 @@ impl ValueCipher {
         if cipher != CipherKind::XChaCha20Poly1305 {
             for (i, (plain, aad)) in values.iter().enumerate() {
                 before(i, out);
-                self.seal_into(cipher, plain, aad, ty, scratch, out)?;
+                self.seal_into(cipher, plain, aad, ty(i), scratch, out)?;
             }
             return Ok(());
         }
@@ -520,7 +521,7 @@ impl ValueCipher {
             .map_err(|_| CipherError::Auth)?;
         for (i, ((buf, nonce), tag)) in bufs.iter().zip(&nonces).zip(&tags).enumerate() {
             before(i, out);
-            write_enc(out, cipher, buf, nonce, tag, ty);
+            write_enc(out, cipher, buf, nonce, tag, ty(i));
         }
         Ok(())
     }
@@ -1019,9 +1020,14 @@ mod tests {
                     .collect();
                 let mut joined = String::from("old");
                 let mut scratch = Vec::new();
-                vc.seal_batch_append(c, &values, "str", &mut scratch, &mut joined, |i, out| {
-                    out.push_str(if i == 0 { "|" } else { "\n" })
-                })
+                vc.seal_batch_append(
+                    c,
+                    &values,
+                    |_| "str",
+                    &mut scratch,
+                    &mut joined,
+                    |i, out| out.push_str(if i == 0 { "|" } else { "\n" }),
+                )
                 .unwrap();
                 let texts: Vec<String> = match joined.strip_prefix("old|") {
                     Some(rest) => rest.split('\n').map(String::from).collect(),
@@ -1116,7 +1122,7 @@ mod tests {
         vc.seal_batch_append(
             CipherKind::XChaCha20Poly1305,
             &values,
-            "str",
+            |_| "str",
             &mut scratch,
             &mut out,
             |_, _| {},

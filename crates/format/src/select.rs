@@ -60,6 +60,15 @@ impl Decider {
         }
     }
 
+    /// Whether comments decide which values are encrypted (the comment
+    /// regexes); otherwise only the keys do.
+    pub(crate) fn reads_comments(&self) -> bool {
+        matches!(
+            self.selector,
+            Selector::UnencryptedCommentRegex(_) | Selector::EncryptedCommentRegex(_)
+        )
+    }
+
     /// Whether a comment is encrypted. `comments` ends with the comment
     /// itself. Under `encrypted_comment_regex` the marker comment itself
     /// stays clear (only what follows it is encrypted).

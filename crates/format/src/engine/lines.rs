@@ -129,12 +129,16 @@ fn seal_window(
     Ok((out, part))
 }
 
-/// A window of only `KEY=value` lines (and blank ones) sealed without its
-/// tree: what [`seal::seal_document`] and [`feed_mac`] give for it (tested
-/// against them). A comment ends the selector state only at the next pair,
-/// so with no comment every value is judged by its key alone. `None` for
-/// any other window (or if the random source fails): the caller seals it
-/// the usual way. The text is written into `out` (empty).
+/// A window of `KEY=value` lines, comments and blank lines sealed without
+/// its tree: what [`seal::seal_document`] and [`feed_mac`] give for it
+/// (tested against them). Unless a comment regex selects the values (a
+/// comment then changes what the pairs after it get), every value is
+/// judged by its key alone, and every comment by the selector alone, as a
+/// top-level comment with no key of its own (`decider.comment(&[], &[])`,
+/// AAD `:`, type `comment`, not in the MAC). `None` for any other window,
+/// one with comments under a comment regex, or if the random source fails:
+/// the caller seals it the usual way. The text is written into `out`
+/// (emptied first).
 fn seal_pairs(
     text: &str,
     key: &[u8; 32],
@@ -143,32 +147,51 @@ fn seal_pairs(
     mac_only: bool,
     mut out: String,
 ) -> Option<(Vec<u8>, Mac)> {
-    let pairs = crate::syntax::dotenv::plain_pairs(text, Grammar::of(cipher))?;
+    use crate::syntax::dotenv::PlainLine;
+    let lines = crate::syntax::dotenv::plain_lines(text, Grammar::of(cipher))?;
+    // Computed once: the selector alone decides.
+    let mut comments_sealed = None;
     let mut sealer = ValueCipher::new(key);
     let mut part = Mac::recording();
     out.clear();
     out.reserve(text.len() * 4);
     let mut batch = SealBatch::default();
     let mut pos = 0;
-    for (k, v) in pairs {
-        let name = text.get(k)?;
-        let raw = text.get(v.clone())?;
-        let decoded = crate::syntax::dotenv::decoded_value(raw).map(zeroize::Zeroizing::new);
-        let value: &str = decoded.as_deref().map_or(raw, String::as_str);
-        let selected = decider.value(&[name], &[]);
-        if selected || !mac_only {
-            part.update(value.as_bytes());
+    for line in lines {
+        match line {
+            PlainLine::Pair(k, v) => {
+                let name = text.get(k)?;
+                let raw = text.get(v.clone())?;
+                let decoded =
+                    crate::syntax::dotenv::decoded_value(raw).map(zeroize::Zeroizing::new);
+                let value: &str = decoded.as_deref().map_or(raw, String::as_str);
+                let selected = decider.value(&[name], &[]);
+                if selected || !mac_only {
+                    part.update(value.as_bytes());
+                }
+                if !selected || value.is_empty() {
+                    continue;
+                }
+                // As the tree would: the lexeme in XChaCha20 files, the value in
+                // sops-compatible ones.
+                let plain = match cipher {
+                    CipherKind::XChaCha20Poly1305 => raw,
+                    CipherKind::Aes256Gcm => value,
+                };
+                batch.push(v, plain, &[name], "str");
+            }
+            PlainLine::Comment(span) => {
+                if decider.reads_comments() {
+                    return None;
+                }
+                let sealed = *comments_sealed.get_or_insert_with(|| decider.comment(&[], &[]));
+                let comment = text.get(span.clone())?;
+                if !sealed || comment.is_empty() {
+                    continue;
+                }
+                batch.push(span, comment, &[], "comment");
+            }
         }
-        if !selected || value.is_empty() {
-            continue;
-        }
-        // As the tree would: the lexeme in XChaCha20 files, the value in
-        // sops-compatible ones.
-        let plain = match cipher {
-            CipherKind::XChaCha20Poly1305 => raw,
-            CipherKind::Aes256Gcm => value,
-        };
-        batch.push(v, plain, name);
         if batch.len() == SEAL_BATCH {
             batch.seal(text, &mut pos, &mut sealer, cipher, &mut out)?;
         }
@@ -182,7 +205,7 @@ fn seal_pairs(
 const SEAL_BATCH: usize = 32;
 
 /// The values of a window waiting to be sealed together, in order: their
-/// spans, plaintexts and AADs (`KEY:`). The plaintexts are copied into one
+/// spans, plaintexts, AADs (`KEY:`) and types. The plaintexts are copied into one
 /// buffer that never leaves a copy behind and is wiped when sealed and
 /// when dropped.
 #[derive(Default)]
@@ -192,6 +215,7 @@ struct SealBatch {
     ends: Vec<(usize, usize)>,
     plain: crate::wipe::SecretBytes,
     aads: String,
+    types: Vec<&'static str>,
     scratch: zeroize::Zeroizing<Vec<u8>>,
 }
 
@@ -200,11 +224,12 @@ impl SealBatch {
         self.spans.len()
     }
 
-    fn push(&mut self, span: std::ops::Range<usize>, plain: &str, name: &str) {
+    fn push(&mut self, span: std::ops::Range<usize>, plain: &str, path: &[&str], ty: &'static str) {
         self.spans.push(span);
         self.plain.extend(plain.as_bytes());
-        crate::cipher::push_aad(&mut self.aads, &[name]);
+        crate::cipher::push_aad(&mut self.aads, path);
         self.ends.push((self.plain.len(), self.aads.len()));
+        self.types.push(ty);
     }
 
     /// Seal the waiting values into `out`, each after the text of `text`
@@ -228,8 +253,10 @@ impl SealBatch {
             (p0, a0) = (p1, a1);
         }
         let (spans, mut at, mut in_bounds) = (&self.spans, *pos, true);
+        let types = &self.types;
+        let ty = |i: usize| types.get(i).copied().unwrap_or("str");
         sealer
-            .seal_batch_append(cipher, &values, "str", &mut self.scratch, out, |i, out| {
+            .seal_batch_append(cipher, &values, ty, &mut self.scratch, out, |i, out| {
                 // The text between the previous value and this one.
                 match spans.get(i).and_then(|s| Some((s, text.get(at..s.start)?))) {
                     Some((span, between)) => {
@@ -248,6 +275,7 @@ impl SealBatch {
         self.spans.clear();
         self.ends.clear();
         self.aads.clear();
+        self.types.clear();
         Some(())
     }
 }
@@ -403,12 +431,16 @@ mod tests {
             Selector::default(),
             Selector::EncryptedRegex("^[A-M]".into()),
             Selector::UnencryptedSuffix("_clear".into()),
+            Selector::EncryptedSuffix("_secret".into()),
+            Selector::UnencryptedRegex("^N".into()),
+            Selector::EncryptedCommentRegex("^ about".into()),
+            Selector::UnencryptedCommentRegex("open".into()),
         ];
         let mut taken = 0;
         for (n, &a) in starts.iter().enumerate() {
             for &b in starts.iter().skip(n + 1).take(3).chain([&doc.len()]) {
                 let text = &doc[a..b];
-                if crate::syntax::dotenv::plain_pairs(text, Grammar::Sops).is_none() {
+                if crate::syntax::dotenv::plain_lines(text, Grammar::Sops).is_none() {
                     assert!(seal_pairs(
                         text,
                         &KEY,
@@ -423,6 +455,17 @@ mod tests {
                 for selector in &selectors {
                     let decider = Decider::new(selector).unwrap();
                     for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
+                        let commented =
+                            crate::syntax::dotenv::plain_pairs(text, Grammar::of(cipher)).is_none();
+                        if commented && decider.reads_comments() {
+                            // A comment regex: left to the usual sealing.
+                            assert!(
+                                seal_pairs(text, &KEY, cipher, &decider, false, String::new())
+                                    .is_none(),
+                                "{text:?}"
+                            );
+                            continue;
+                        }
                         for mac_only in [false, true] {
                             // In a buffer that held another window.
                             let reused = String::from("another window's text\n");
@@ -436,6 +479,21 @@ mod tests {
                             assert_eq!(mac.finish(), their_mac, "{text:?}");
                             taken += 1;
                         }
+                        // The values it seals (their types and AADs) open
+                        // as the file's: the window encrypted as a file
+                        // (one window, sealed this way) decrypts back.
+                        let opts = EncryptOptions {
+                            cipher,
+                            selector: selector.clone(),
+                            mac_only_encrypted: false,
+                        };
+                        let mut file = Vec::new();
+                        let template = new_metadata(&opts, KeyMaterial::default());
+                        encrypt_dotenv(text, &[], &KEY, cipher, template, NOW, &mut file).unwrap();
+                        let file = String::from_utf8(file).unwrap();
+                        let opened = open(Format::Dotenv, &file).unwrap();
+                        let plain = crate::engine::decrypt(&opened, &KEY, false).unwrap();
+                        assert_eq!(plain.as_str(), text, "{selector:?} {cipher:?}");
                     }
                 }
             }
@@ -444,9 +502,11 @@ mod tests {
     }
 
     /// The lean sealing agrees with the usual one on every window of plain
-    /// pairs (CRLF, a BOM, quotes, multi-line values, `\n` escapes, empty
-    /// values, selected and clear keys) and leaves windows with comments to
-    /// it; the values it seals open to their plaintexts.
+    /// pairs and comments (CRLF, a BOM, quotes, multi-line values, `\n`
+    /// escapes, empty values and comments, indented comments, selected and
+    /// clear keys, comments that a selector leaves clear) and leaves
+    /// windows with comments under a comment regex to it; the values it
+    /// seals open to their plaintexts.
     #[test]
     fn lean_windows_agree_with_the_usual_sealing() {
         let docs = [
@@ -454,6 +514,8 @@ mod tests {
             "\u{feff}A=1\r\nB=\"q\"\r\n\r\nexport C='s'\r\nZ=\"multi\nline\"\n",
             "# c\nA=1\nB=2\n",
             "A=1\nB=2 # not a comment\nC=3",
+            "#\nA=1\n# about B\r\nB_secret=2\r\n#   \r\n  # indented\nN=open\n# last",
+            "\u{feff}# open\nA=\"multi\n# not a comment\"\n\t#\ttab\nB=x\\ny\n#",
             // A BOM, then a quote closed on the next line (found by the
             // property test): one value in XChaCha mode, two in AES mode.
             "\u{feff}A=\"\r\n>=\"",

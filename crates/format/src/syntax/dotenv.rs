@@ -467,25 +467,46 @@ pub(crate) fn enc_pairs(src: &str) -> Option<Vec<(Span, Span)>> {
         .then_some(pairs)
 }
 
-/// The key and value spans of a .env text whose every line is blank or a
-/// `KEY=value` pair (no comment, no metadata line) in `grammar`: such a
+/// A line of a .env text sealed without its tree (see [`plain_lines`]).
+pub(crate) enum PlainLine {
+    /// `KEY=value`: the key's and the value's spans.
+    Pair(Span, Span),
+    /// A comment: the span of its text after `#`.
+    Comment(Span),
+}
+
+/// The pairs and comments of a .env text whose every line is blank, a
+/// comment or a `KEY=value` pair in `grammar` (no metadata line): such a
 /// text is sealed without building its tree (see `engine::lines`). `None`
 /// for any other text, or one that does not parse.
-pub(crate) fn plain_pairs(src: &str, grammar: Grammar) -> Option<Vec<(Span, Span)>> {
-    let mut pairs = Vec::new();
+pub(crate) fn plain_lines(src: &str, grammar: Grammar) -> Option<Vec<PlainLine>> {
+    let mut lines = Vec::new();
     for line in Lines::new(src, grammar) {
         match line.ok()?.kind {
             Kind::Blank => {}
-            Kind::Comment(_) => return None,
+            Kind::Comment(span) => lines.push(PlainLine::Comment(span)),
             Kind::Pair { key, value } => {
                 if text(src, &key).starts_with(META_PREFIX) {
                     return None;
                 }
-                pairs.push((key, value));
+                lines.push(PlainLine::Pair(key, value));
             }
         }
     }
-    Some(pairs)
+    Some(lines)
+}
+
+/// The key and value spans of a .env text whose every line is blank or a
+/// `KEY=value` pair (no comment, no metadata line) in `grammar`. `None`
+/// for any other text, or one that does not parse.
+pub(crate) fn plain_pairs(src: &str, grammar: Grammar) -> Option<Vec<(Span, Span)>> {
+    plain_lines(src, grammar)?
+        .into_iter()
+        .map(|line| match line {
+            PlainLine::Pair(key, value) => Some((key, value)),
+            PlainLine::Comment(_) => None,
+        })
+        .collect()
 }
 
 /// A pair's value as the tree holds it (see [`Syntax::parse`]): the raw
