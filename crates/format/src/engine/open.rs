@@ -617,33 +617,48 @@ pub(super) fn open_window(
     }
 }
 
-/// A .env window of `KEY=ENC[…]` lines (see
-/// [`crate::syntax::dotenv::enc_pairs`]) of a sops-like file whose MAC is
+/// A .env window of `KEY=ENC[…]` lines and comments (see
+/// [`crate::syntax::dotenv::enc_lines`]) of a sops-like file whose MAC is
 /// taken from the plaintext lexemes, opened without its tree: each value
-/// decrypted with the AAD `KEY:`, spliced in and fed to the MAC, exactly as
-/// [`open_window`] does for such a window (tested against it). `None` for
-/// any other window, or when a value does not open or is not a simple
-/// lexeme: the caller opens it with [`open_window`], which reports what is
-/// wrong, and `macs` is untouched.
+/// decrypted with the AAD `KEY:`, each `ENC[…]` comment with `:` (a
+/// top-level comment's), spliced in, the values fed to the MAC, exactly as
+/// [`open_window`] does for such a window (tested against it); comments in
+/// clear stay as they are. `None` for any other window, or when a value or
+/// comment does not open there (a comment may have been sealed at another
+/// path), has the other kind's type, or is not a simple lexeme: the caller
+/// opens it with [`open_window`], which reports what is wrong, and `macs`
+/// is untouched.
 pub(super) fn open_lean_dotenv(
     src: &str,
     key: &[u8; 32],
     mode: MacMode,
     macs: &mut MacFeed,
 ) -> Option<Zeroizing<String>> {
+    use crate::syntax::dotenv::PlainLine;
     if mode.direct || !mode.fast {
         return None;
     }
-    let pairs = crate::syntax::dotenv::enc_pairs(src)?;
+    // The encrypted texts' spans, each with its key (`None`: a comment).
+    let mut sealed: Vec<(Span, Option<&str>)> = Vec::new();
+    for line in crate::syntax::dotenv::enc_lines(src)? {
+        match line {
+            PlainLine::Pair(k, v) => sealed.push((v, Some(src.get(k)?))),
+            PlainLine::Comment(c) => {
+                if is_encrypted(src.get(c.clone())?) {
+                    sealed.push((c, None));
+                }
+            }
+        }
+    }
     let syntax = Format::Dotenv.syntax();
     let cipher = ValueCipher::new(key);
     let mut mac = Mac::recording();
     // Sized once (an upper bound): a buffer that grew would leave copies
     // of plaintext behind, and every byte of it is wiped when dropped.
-    let enc_len: usize = pairs.iter().map(|(_, v)| v.len()).sum();
-    let plain_len: usize = pairs
+    let enc_len: usize = sealed.iter().map(|(v, _)| v.len()).sum();
+    let plain_len: usize = sealed
         .iter()
-        .filter_map(|(_, v)| src.get(v.clone()))
+        .filter_map(|(v, _)| src.get(v.clone()))
         .map(plain_estimate)
         .sum();
     let mut out = Zeroizing::new(String::with_capacity(
@@ -654,29 +669,39 @@ pub(super) fn open_lean_dotenv(
     plains.resize_with(OPEN_BATCH, || Zeroizing::new(Vec::new()));
     let mut aads = String::new();
     let mut pos = 0;
-    for batch in pairs.chunks(OPEN_BATCH) {
+    for batch in sealed.chunks(OPEN_BATCH) {
         aads.clear();
         let mut ends = Vec::with_capacity(batch.len());
-        for (k, _) in batch {
-            crate::cipher::push_aad(&mut aads, &[src.get(k.clone())?]);
+        for (_, name) in batch {
+            match name {
+                Some(name) => crate::cipher::push_aad(&mut aads, &[name]),
+                None => crate::cipher::push_aad(&mut aads, &[]),
+            }
             ends.push(aads.len());
         }
         let mut values = Vec::with_capacity(batch.len());
         let mut from = 0;
-        for ((_, v), &end) in batch.iter().zip(&ends) {
+        for ((v, name), &end) in batch.iter().zip(&ends) {
             let parts = EncParts::split(src.get(v.clone())?).ok()?;
+            // A comment's type is `comment`, and only a comment's.
+            if (parts.ty == "comment") != name.is_none() {
+                return None;
+            }
             values.push((parts, aads.as_bytes().get(from..end)?));
             from = end;
         }
         cipher.open_batch_into(&values, &mut plains).ok()?;
-        for ((_, v), plain) in batch.iter().zip(&plains) {
+        for ((v, name), plain) in batch.iter().zip(&plains) {
             let lexeme = std::str::from_utf8(plain).ok()?;
-            // A lexeme with no escape, quote or line break is its own value
-            // (what `simple_value` gives, without copying the plaintext twice).
-            if lexeme
+            if name.is_none() {
+                // A comment: its text, not in the MAC.
+            } else if lexeme
                 .bytes()
                 .any(|b| matches!(b, b'\\' | b'"' | b'\n' | b'\r'))
             {
+                // A lexeme with no escape, quote or line break is its own
+                // value (what `simple_value` gives, without copying the
+                // plaintext twice).
                 let value = syntax.simple_value(lexeme, Slot::Bare)?;
                 mac_value(&mut mac, &value);
             } else {

@@ -911,7 +911,7 @@ fn closes(text: &[u8]) -> bool {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::cipher::CipherKind;
+    use crate::cipher::{CipherKind, ValueCipher};
     use crate::engine::{decrypt, encrypt, open, EncryptOptions, KeyMaterial};
     use crate::metadata::Selector;
     use proptest::prelude::*;
@@ -1651,9 +1651,10 @@ mod tests {
         Ok(opened)
     }
 
-    /// Plain `KEY=value` files take the lean path, and it agrees with the
-    /// usual one; a wrong key, an AES file or a comment leave it to the
-    /// usual path.
+    /// Plain `KEY=value` files take the lean path, with comments sealed or
+    /// in clear, and it agrees with the usual one; a wrong key, an AES
+    /// file, a comment sealed at another path or a value and a comment of
+    /// each other's type leave it to the usual path.
     #[test]
     fn lean_dotenv_windows_agree_with_the_usual_path() {
         let doc: String = (0..12).map(|i| format!("KEY_{i}=value {i}\n")).collect();
@@ -1668,7 +1669,46 @@ mod tests {
         let mut feed = MacFeed::recording(mode);
         assert!(open_lean_dotenv(body, &[6u8; 32], mode, &mut feed).is_none());
         let with_comment = format!("# c\n{body}");
-        assert!(open_lean_dotenv(&with_comment, &KEY, mode, &mut feed).is_none());
+        let lean = open_lean_dotenv(&with_comment, &KEY, mode, &mut feed).unwrap();
+        assert!(lean.starts_with("# c\nKEY_0=value 0\n"));
+        let commented: String = (0..12)
+            .map(|i| format!("# about {i}\nKEY_{i}=value {i}\n#\n\n"))
+            .collect();
+        let enc = sealed(&commented);
+        assert!(enc.starts_with("#ENC["), "{enc}");
+        let opened = lean_agrees(&enc, &KEY).unwrap();
+        assert!(opened > 30, "{opened}");
+        // A comment sealed with a value's AAD (as where an earlier build
+        // put one): the usual path finds it, the lean one leaves it.
+        let mut vc = ValueCipher::new(&KEY);
+        let (mut scratch, mut moved) = (Vec::new(), String::from("#"));
+        vc.seal_into(
+            CipherKind::XChaCha20Poly1305,
+            b" moved",
+            b"KEY_0:",
+            "comment",
+            &mut scratch,
+            &mut moved,
+        )
+        .unwrap();
+        let text = format!("{moved}\n{body}");
+        assert!(open_lean_dotenv(&text, &KEY, mode, &mut feed).is_none());
+        let file = EncryptedFile {
+            format: Format::Dotenv,
+            src: &text,
+            parsed: parse_encrypted(Format::Dotenv, &text).unwrap(),
+            metadata: stream.metadata.clone(),
+        };
+        let usual = open_window(&file, &KEY, &mut MacFeed::recording(mode)).unwrap();
+        assert!(usual.starts_with("# moved\nKEY_0=value 0\n"));
+        // A value's `ENC[…]` as a comment, a comment's as a value.
+        let (first, rest) = body.split_once('\n').unwrap();
+        let value = first.split_once('=').unwrap().1;
+        let as_comment = format!("#{value}\n{rest}");
+        assert!(open_lean_dotenv(&as_comment, &KEY, mode, &mut feed).is_none());
+        let comment_enc = enc.lines().next().unwrap().trim_start_matches('#');
+        let as_value = format!("KEY_0={comment_enc}\n{rest}");
+        assert!(open_lean_dotenv(&as_value, &KEY, mode, &mut feed).is_none());
         let aes = encrypted(&doc, CipherKind::Aes256Gcm, Selector::default(), false);
         let stream = scan(Format::Dotenv, &mut Cursor::new(&aes))
             .unwrap()

@@ -454,17 +454,20 @@ pub(crate) fn windows(src: &str, lines: usize, grammar: Grammar) -> Result<Windo
     Ok(out)
 }
 
-/// The key and value spans of a .env text whose every line is blank or a
-/// `KEY=ENC[…]` pair whose raw value is the `ENC[…]` text alone (what
-/// sops-like writes for plain values: no quotes, no comment, no `\n`, no
-/// metadata line): such a text is opened without building its tree (see
-/// `engine::open::open_lean_dotenv`). `None` for any other text.
-pub(crate) fn enc_pairs(src: &str) -> Option<Vec<(Span, Span)>> {
-    let pairs = plain_pairs(src, Grammar::MultiLine)?;
-    pairs
+/// The pairs and comments of a .env text whose every line is blank, a
+/// comment, or a `KEY=ENC[…]` pair whose raw value is the `ENC[…]` text
+/// alone (what sops-like writes for plain values: no quotes, no comment, no
+/// `\n`, no metadata line): such a text is opened without building its
+/// tree (see `engine::open::open_lean_dotenv`). `None` for any other text.
+pub(crate) fn enc_lines(src: &str) -> Option<Vec<PlainLine>> {
+    let lines = plain_lines(src, Grammar::MultiLine)?;
+    lines
         .iter()
-        .all(|(_, value)| lean_value(text(src, value)))
-        .then_some(pairs)
+        .all(|line| match line {
+            PlainLine::Pair(_, value) => lean_value(text(src, value)),
+            PlainLine::Comment(_) => true,
+        })
+        .then_some(lines)
 }
 
 /// A line of a .env text sealed without its tree (see [`plain_lines`]).
@@ -499,6 +502,7 @@ pub(crate) fn plain_lines(src: &str, grammar: Grammar) -> Option<Vec<PlainLine>>
 /// The key and value spans of a .env text whose every line is blank or a
 /// `KEY=value` pair (no comment, no metadata line) in `grammar`. `None`
 /// for any other text, or one that does not parse.
+#[cfg(test)]
 pub(crate) fn plain_pairs(src: &str, grammar: Grammar) -> Option<Vec<(Span, Span)>> {
     plain_lines(src, grammar)?
         .into_iter()
