@@ -67,17 +67,27 @@ def generate(leaves, seed=1):
         for k, v in kv:
             toml.append(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}")
     # The same YAML with a comment above every top-level key and after some
-    # values: no window can be cut before a commented key, so this is the
-    # case where the whole file is one window.
+    # values (real files have them, and windows are cut before such
+    # comments, not between them and their key).
     commented = []
     for g, kv in enumerate(vals):
         commented.append(f"# service {g}")
         commented.append(f"service_{g}:")
         for j, (k, v) in enumerate(kv):
             commented.append(f"    {k}: {v}" + (f"  # note {j}" if j % 3 == 0 else ""))
+    # The same .env with a blank line and a comment above every group and a
+    # comment above every third key (sops encrypts comments too).
+    commented_env = []
+    for g, kv in enumerate(vals):
+        commented_env += ["", f"# service {g}"]
+        for j, (k, v) in enumerate(kv):
+            if j % 3 == 0:
+                commented_env.append(f"# note {j}")
+            commented_env.append(f"SERVICE_{g}_{k.upper()}={v}")
     return {
         "yaml": "\n".join(yaml) + "\n",
         "commented.yaml": "\n".join(commented) + "\n",
+        "commented.env": "\n".join(commented_env) + "\n",
         "json": "\n".join(js) + "\n",
         "env": "\n".join(env) + "\n",
         "toml": "\n".join(toml) + "\n",
@@ -145,6 +155,7 @@ def main():
     cases = [("large", generate(args.leaves)), ("small", generate(30))]
     # The commented YAML only at full size (its small form adds nothing).
     cases[1][1].pop("commented.yaml")
+    cases[1][1].pop("commented.env")
     print(f"{'case':<28}{'op':<9}{'sops s':>9}{'ours s':>9}{'x faster':>10}{'sops MiB':>10}{'ours MiB':>10}{'mem ratio':>10}")
     for label, docs in cases:
         for ext, text in docs.items():
