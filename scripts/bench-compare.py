@@ -127,6 +127,24 @@ def best(cmd, env, runs, stdout_path=None):
     return min(r[0] for r in results), max(r[1] for r in results)
 
 
+def check_hot_symbols(binary):
+    """Warn when crates/cli/hot-symbols.txt no longer names the binary's
+    functions: any change of code, dependency, feature or flag renames
+    them, the linker then ignores the list, and a 1 KB run's memory grows
+    by about 3 MB (scripts/hot-symbols.py makes a new list)."""
+    listed = (ROOT / "crates/cli/hot-symbols.txt").read_text().split()
+    try:
+        out = subprocess.run(["nm", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        print("note: nm not found: hot-symbols.txt not checked", file=sys.stderr)
+        return
+    present = {line.split()[-1] for line in out.splitlines() if line.split()}
+    missing = sum(1 for name in listed if name not in present)
+    if listed and missing > len(listed) // 10:
+        print(f"warning: {missing} of the {len(listed)} names in crates/cli/hot-symbols.txt are not in the binary: "
+              "run scripts/hot-symbols.py (memory figures are about 3 MB too high until then)", file=sys.stderr)
+
+
 def find_sops():
     env_path = os.environ.get("SOPS_GO_BIN")
     if env_path:
@@ -147,6 +165,7 @@ def main():
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     ours = str(ROOT / "target/release/sops-like")
+    check_hot_symbols(ours)
     sops = find_sops()
     DATA.mkdir(exist_ok=True)
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(DATA), "SOPS_AGE_KEY_FILE": str(KEY),
