@@ -72,7 +72,7 @@ impl Syntax for Yaml {
     }
 
     fn enc_lexeme(&self, slot: Slot, enc: &str) -> String {
-        lexeme::string_lexeme(enc, lexeme::is_flow(slot))
+        lexeme::enc_lexeme(enc, lexeme::is_flow(slot))
     }
 
     fn value_lexeme(&self, slot: Slot, value: &Value) -> String {
