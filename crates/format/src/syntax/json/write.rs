@@ -26,9 +26,32 @@ pub(super) enum Style<'a> {
 /// `\u003c \u003e \u0026` for `< > &`, `\u2028 \u2029`; everything else raw.
 /// The characters between escapes go in a run at a time.
 pub(super) fn quote(s: &str, out: &mut SecretText) {
+    /// The bytes that may start an escaped character: ASCII ones, and the
+    /// first byte of U+2028 and U+2029 (whose other characters are not
+    /// escaped). Found by one table lookup a byte: a `match` on every
+    /// character was 29% of a 100,000-leaf JSON encryption's samples.
+    const SPECIAL: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            table[b] = b < 0x20 || matches!(b as u8, b'"' | b'\\' | b'<' | b'>' | b'&' | 0xe2);
+            b += 1;
+        }
+        table
+    };
     out.push('"');
     let mut run = 0;
-    for (i, c) in s.char_indices() {
+    let mut from = 0;
+    while let Some(at) = s
+        .as_bytes()
+        .get(from..)
+        .and_then(|rest| rest.iter().position(|&b| SPECIAL[usize::from(b)]))
+        .map(|i| from + i)
+    {
+        let Some(c) = s.get(at..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        from = at + c.len_utf8();
         let escape = match c {
             '"' => "\\\"",
             '\\' => "\\\\",
@@ -40,13 +63,13 @@ pub(super) fn quote(s: &str, out: &mut SecretText) {
             '<' | '>' | '&' | '\u{2028}' | '\u{2029}' | '\u{0}'..='\u{1f}' => "",
             _ => continue,
         };
-        out.push_str(s.get(run..i).unwrap_or_default());
+        out.push_str(s.get(run..at).unwrap_or_default());
         if escape.is_empty() {
             out.push_str(&format!("\\u{:04x}", u32::from(c)));
         } else {
             out.push_str(escape);
         }
-        run = i + c.len_utf8();
+        run = from;
     }
     out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
@@ -164,6 +187,42 @@ pub(super) fn line(depth: usize, style: Style<'_>, out: &mut SecretText) {
 mod tests {
     use super::*;
     use crate::tree::Node;
+
+    /// `quote` as it was written first: a test on every character.
+    fn quote_per_character(s: &str) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                '<' | '>' | '&' | '\u{2028}' | '\u{2029}' | '\u{0}'..='\u{1f}' => {
+                    out.push_str(&format!("\\u{:04x}", u32::from(c)))
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    /// Every character up to U+3000 (U+2028 and U+2029 with the other
+    /// characters of their first byte), alone, between others and twice.
+    #[test]
+    fn quotes_every_character_as_a_test_per_character_does() {
+        for c in (0..0x3000u32)
+            .filter_map(char::from_u32)
+            .chain(['\u{10ffff}', '🎉'])
+        {
+            for text in [c.to_string(), format!("a{c}b"), format!("{c}{c}x{c}")] {
+                assert_eq!(q(&text), quote_per_character(&text), "{c:?}");
+            }
+        }
+    }
 
     fn q(s: &str) -> String {
         let mut out = SecretText::default();

@@ -179,21 +179,41 @@ pub(super) fn string_lexeme(s: &str, lines: Lines) -> String {
 pub(super) fn basic_string(s: &str) -> String {
     let mut out = SecretText::with_capacity(s.len() + 2);
     out.push('"');
-    // The characters between escapes go in a run at a time.
+    // The characters between escapes go in a run at a time. Every escaped
+    // character is ASCII: found by a byte scan (a test per character was
+    // 5% of a 100,000-leaf TOML encryption's samples).
     let mut run = 0;
-    for (i, c) in s.char_indices() {
-        if escaped(c) {
-            out.push_str(s.get(run..i).unwrap_or_default());
-            escape_into(&mut out, c);
-            run = i + c.len_utf8();
-        }
+    while let Some(at) = s
+        .as_bytes()
+        .get(run..)
+        .and_then(|rest| rest.iter().position(|&b| ESCAPED[usize::from(b)]))
+        .map(|i| run + i)
+    {
+        out.push_str(s.get(run..at).unwrap_or_default());
+        escape_into(
+            &mut out,
+            s.as_bytes().get(at).map_or(' ', |&b| char::from(b)),
+        );
+        run = at + 1;
     }
     out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
     out.into_string()
 }
 
+/// [`escaped`] of each byte (only ASCII characters are escaped; tested).
+const ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b < 0x20 || b == 0x7f || b == b'"' as usize || b == b'\\' as usize;
+        b += 1;
+    }
+    table
+};
+
 /// Whether [`escape_into`] writes `c` escaped.
+#[cfg(test)]
 fn escaped(c: char) -> bool {
     matches!(c, '"' | '\\') || (c.is_control() && (c as u32) < 0x80)
 }
@@ -244,6 +264,12 @@ mod tests {
             let mut one = SecretText::default();
             escape_into(&mut one, c);
             assert_eq!(escaped(c), &*one != c.to_string(), "{c:?}");
+            let byte = u8::try_from(u32::from(c)).ok().filter(u8::is_ascii);
+            assert_eq!(
+                escaped(c),
+                byte.is_some_and(|b| ESCAPED[usize::from(b)]),
+                "{c:?}"
+            );
             let text = format!("a{c}b");
             assert_eq!(basic_string(&text), format!("\"a{}b\"", &*one));
         }
