@@ -633,7 +633,7 @@ pub(crate) mod batch {
     pub(crate) mod avx2 {
         use super::super::{words, SIGMA};
         use super::{prepare_wide, Prepared, Stream};
-        use core::arch::x86_64::__m256i;
+        use core::arch::x86_64::{__m256i, __m512i};
         use pulp::cast;
         use pulp::x86::{V3, V4};
         use zeroize::Zeroize;
@@ -685,63 +685,222 @@ pub(crate) mod batch {
         const ROT16: [u8; 32] = rotation(2);
         const ROT8: [u8; 32] = rotation(1);
 
-        #[inline(always)]
-        fn add(v: V3, a: __m256i, b: __m256i) -> __m256i {
-            v.avx2._mm256_add_epi32(a, b)
+        /// What a keystream-start pass needs of a vector of 32-bit lanes
+        /// and its instructions: eight lanes in AVX2 registers, sixteen in
+        /// AVX-512 ones (lane `i` is value `i`, word `k` of every state is
+        /// vector `k`). Everything is `#[inline(always)]` into the
+        /// `vectorize` call that enables the target features.
+        trait Lanes: Copy {
+            type V: Copy + Zeroize;
+            /// `w` in every lane.
+            fn splat(self, w: u32) -> Self::V;
+            /// `words[i]` in lane `i` (as many as there are lanes).
+            fn lanes(self, words: &[u32; 16]) -> Self::V;
+            fn add(self, a: Self::V, b: Self::V) -> Self::V;
+            fn quarter(self, q: [Self::V; 4]) -> [Self::V; 4];
         }
 
-        #[inline(always)]
-        fn xor(v: V3, a: __m256i, b: __m256i) -> __m256i {
-            v.avx2._mm256_xor_si256(a, b)
-        }
-
-        /// Rotation by 12 or 7 bits: two shifts and an OR.
-        #[inline(always)]
-        fn rotl<const L: i32, const R: i32>(v: V3, x: __m256i) -> __m256i {
-            v.avx2._mm256_or_si256(
-                v.avx2._mm256_slli_epi32::<L>(x),
-                v.avx2._mm256_srli_epi32::<R>(x),
-            )
-        }
-
-        /// The two byte shuffles (rotations by 16 and 8 bits).
+        /// AVX2: the 16- and 8-bit rotations as one byte shuffle each, the
+        /// others as two shifts and an OR (compiled for AVX-512 where the
+        /// CPU has it: then one `vprold` each).
         #[derive(Clone, Copy)]
-        struct Masks {
+        struct Avx2 {
+            v: V3,
             rot16: __m256i,
             rot8: __m256i,
         }
 
-        #[inline(always)]
-        fn quarter(v: V3, m: Masks, [mut a, mut b, mut c, mut d]: [__m256i; 4]) -> [__m256i; 4] {
-            a = add(v, a, b);
-            d = v.avx2._mm256_shuffle_epi8(xor(v, d, a), m.rot16);
-            c = add(v, c, d);
-            b = rotl::<12, 20>(v, xor(v, b, c));
-            a = add(v, a, b);
-            d = v.avx2._mm256_shuffle_epi8(xor(v, d, a), m.rot8);
-            c = add(v, c, d);
-            b = rotl::<7, 25>(v, xor(v, b, c));
-            [a, b, c, d]
+        impl Avx2 {
+            #[inline(always)]
+            fn new(v: V3) -> Avx2 {
+                Avx2 {
+                    v,
+                    rot16: cast(ROT16),
+                    rot8: cast(ROT8),
+                }
+            }
+
+            #[inline(always)]
+            fn xor(self, a: __m256i, b: __m256i) -> __m256i {
+                self.v.avx2._mm256_xor_si256(a, b)
+            }
+
+            /// Rotation by 12 or 7 bits: two shifts and an OR.
+            #[inline(always)]
+            fn rotl<const L: i32, const R: i32>(self, x: __m256i) -> __m256i {
+                let a = self.v.avx2;
+                a._mm256_or_si256(a._mm256_slli_epi32::<L>(x), a._mm256_srli_epi32::<R>(x))
+            }
         }
 
-        /// The 20 ChaCha rounds over eight states, one per lane.
+        impl Lanes for Avx2 {
+            type V = __m256i;
+
+            #[inline(always)]
+            fn splat(self, w: u32) -> __m256i {
+                cast([w; 8])
+            }
+
+            #[inline(always)]
+            fn lanes(self, words: &[u32; 16]) -> __m256i {
+                let [a, b, c, d, e, f, g, h, ..] = *words;
+                cast([a, b, c, d, e, f, g, h])
+            }
+
+            #[inline(always)]
+            fn add(self, a: __m256i, b: __m256i) -> __m256i {
+                self.v.avx2._mm256_add_epi32(a, b)
+            }
+
+            #[inline(always)]
+            fn quarter(self, [mut a, mut b, mut c, mut d]: [__m256i; 4]) -> [__m256i; 4] {
+                let a2 = self.v.avx2;
+                a = self.add(a, b);
+                d = a2._mm256_shuffle_epi8(self.xor(d, a), self.rot16);
+                c = self.add(c, d);
+                b = self.rotl::<12, 20>(self.xor(b, c));
+                a = self.add(a, b);
+                d = a2._mm256_shuffle_epi8(self.xor(d, a), self.rot8);
+                c = self.add(c, d);
+                b = self.rotl::<7, 25>(self.xor(b, c));
+                [a, b, c, d]
+            }
+        }
+
+        /// AVX-512: sixteen lanes a vector (`zmm` registers), and every
+        /// rotation one `vprold`. On a CPU whose vector units are a full 512
+        /// bits wide (the benchmark machine's), a pass costs about what an
+        /// eight-lane one does, for twice the values.
+        #[derive(Clone, Copy)]
+        struct Avx512(V4);
+
+        impl Avx512 {
+            /// `(d ^ a) <<< R`.
+            #[inline(always)]
+            fn xor_rol<const R: i32>(self, d: __m512i, a: __m512i) -> __m512i {
+                let f = self.0.avx512f;
+                f._mm512_rol_epi32::<R>(f._mm512_xor_si512(d, a))
+            }
+        }
+
+        impl Lanes for Avx512 {
+            type V = __m512i;
+
+            #[inline(always)]
+            fn splat(self, w: u32) -> __m512i {
+                cast([w; 16])
+            }
+
+            #[inline(always)]
+            fn lanes(self, words: &[u32; 16]) -> __m512i {
+                cast(*words)
+            }
+
+            #[inline(always)]
+            fn add(self, a: __m512i, b: __m512i) -> __m512i {
+                self.0.avx512f._mm512_add_epi32(a, b)
+            }
+
+            #[inline(always)]
+            fn quarter(self, [mut a, mut b, mut c, mut d]: [__m512i; 4]) -> [__m512i; 4] {
+                a = self.add(a, b);
+                d = self.xor_rol::<16>(d, a);
+                c = self.add(c, d);
+                b = self.xor_rol::<12>(b, c);
+                a = self.add(a, b);
+                d = self.xor_rol::<8>(d, a);
+                c = self.add(c, d);
+                b = self.xor_rol::<7>(b, c);
+                [a, b, c, d]
+            }
+        }
+
+        /// The 20 ChaCha rounds over a state per lane.
         #[inline(always)]
-        fn rounds(v: V3, m: Masks, s: [__m256i; 16]) -> [__m256i; 16] {
+        fn rounds<L: Lanes>(l: L, s: [L::V; 16]) -> [L::V; 16] {
             let [mut x0, mut x1, mut x2, mut x3, mut x4, mut x5, mut x6, mut x7, mut x8, mut x9, mut x10, mut x11, mut x12, mut x13, mut x14, mut x15] =
                 s;
             for _ in 0..10 {
-                [x0, x4, x8, x12] = quarter(v, m, [x0, x4, x8, x12]);
-                [x1, x5, x9, x13] = quarter(v, m, [x1, x5, x9, x13]);
-                [x2, x6, x10, x14] = quarter(v, m, [x2, x6, x10, x14]);
-                [x3, x7, x11, x15] = quarter(v, m, [x3, x7, x11, x15]);
-                [x0, x5, x10, x15] = quarter(v, m, [x0, x5, x10, x15]);
-                [x1, x6, x11, x12] = quarter(v, m, [x1, x6, x11, x12]);
-                [x2, x7, x8, x13] = quarter(v, m, [x2, x7, x8, x13]);
-                [x3, x4, x9, x14] = quarter(v, m, [x3, x4, x9, x14]);
+                [x0, x4, x8, x12] = l.quarter([x0, x4, x8, x12]);
+                [x1, x5, x9, x13] = l.quarter([x1, x5, x9, x13]);
+                [x2, x6, x10, x14] = l.quarter([x2, x6, x10, x14]);
+                [x3, x7, x11, x15] = l.quarter([x3, x7, x11, x15]);
+                [x0, x5, x10, x15] = l.quarter([x0, x5, x10, x15]);
+                [x1, x6, x11, x12] = l.quarter([x1, x6, x11, x12]);
+                [x2, x7, x8, x13] = l.quarter([x2, x7, x8, x13]);
+                [x3, x4, x9, x14] = l.quarter([x3, x4, x9, x14]);
             }
             [
                 x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15,
             ]
+        }
+
+        /// A pass's results in four groups of eight vectors, word `k` of
+        /// every lane's value in vector `k` of each: the subkeys
+        /// (HChaCha20's words 0..4 and 12..16), the Poly1305 keys (block
+        /// 0's words 0..8), block 1's words 0..8 and 8..16. Wiped on drop.
+        struct Starts<V: Zeroize>([[V; 8]; 4]);
+
+        impl<V: Zeroize> Drop for Starts<V> {
+            fn drop(&mut self) {
+                self.0.zeroize();
+            }
+        }
+
+        /// HChaCha20 of every lane's nonce under `key`, then the blocks 0
+        /// and 1 under each subkey: one pass each.
+        #[inline(always)]
+        fn starts<L: Lanes, const N: usize>(
+            l: L,
+            key: &[u32; 8],
+            nonces: &[[u32; 6]; N],
+        ) -> Starts<L::V> {
+            // Word `j` of every nonce, as lanes.
+            let mut words = [[0u32; 16]; 6];
+            for (i, n) in nonces.iter().enumerate() {
+                for (lane, w) in words.iter_mut().zip(n) {
+                    if let Some(x) = lane.get_mut(i) {
+                        *x = *w;
+                    }
+                }
+            }
+            let [n0, n1, n2, n3, t0, t1] = words.map(|w| l.lanes(&w));
+            let [c0, c1, c2, c3] = SIGMA.map(|w| l.splat(w));
+            let [k0, k1, k2, k3, k4, k5, k6, k7] = key.map(|w| l.splat(w));
+            let mut h_in = [
+                c0, c1, c2, c3, k0, k1, k2, k3, k4, k5, k6, k7, n0, n1, n2, n3,
+            ];
+            let mut h_out = rounds(l, h_in);
+            h_in.zeroize();
+            let [s0, s1, s2, s3, _, _, _, _, _, _, _, _, s12, s13, s14, s15] = h_out;
+            let zero = l.splat(0);
+            let mut b_in = [
+                c0, c1, c2, c3, s0, s1, s2, s3, s12, s13, s14, s15, zero, zero, t0, t1,
+            ];
+            // Block 0 (the Poly1305 keys: words 0..8).
+            let mut b0 = rounds(l, b_in);
+            for (x, i) in b0.iter_mut().zip(&b_in) {
+                *x = l.add(*x, *i);
+            }
+            // Block 1.
+            b_in[12] = l.splat(1);
+            let mut b1 = rounds(l, b_in);
+            for (x, i) in b1.iter_mut().zip(&b_in) {
+                *x = l.add(*x, *i);
+            }
+            let [p0, p1, p2, p3, p4, p5, p6, p7, ..] = b0;
+            let [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15] = b1;
+            let starts = Starts([
+                [s0, s1, s2, s3, s12, s13, s14, s15],
+                [p0, p1, p2, p3, p4, p5, p6, p7],
+                [f0, f1, f2, f3, f4, f5, f6, f7],
+                [f8, f9, f10, f11, f12, f13, f14, f15],
+            ]);
+            h_out.zeroize();
+            b_in.zeroize();
+            b0.zeroize();
+            b1.zeroize();
+            starts
         }
 
         /// 8×8 transpose of 32-bit words: `rows[k]` lane `i` becomes
@@ -795,10 +954,22 @@ pub(crate) mod batch {
             ]
         }
 
-        /// `w` in every lane.
+        /// Eight values' words, transposed (`rows[g][i]`: value `i`'s
+        /// words of group `g`), into `out`.
         #[inline(always)]
-        fn splat(w: u32) -> __m256i {
-            cast([w; 8])
+        fn store(rows: [&[__m256i; 8]; 4], out: &mut [Prepared]) {
+            let [subkeys, poly_keys, first_lo, first_hi] = rows;
+            for ((((p, s), k), lo), hi) in out
+                .iter_mut()
+                .zip(subkeys)
+                .zip(poly_keys)
+                .zip(first_lo)
+                .zip(first_hi)
+            {
+                p.stream.subkey = cast(*s);
+                p.poly_key = cast(*k);
+                p.first = cast([*lo, *hi]);
+            }
         }
 
         /// The whole of [`prepare8`] under the target features: fills
@@ -821,303 +992,124 @@ pub(crate) mod batch {
                     nonces,
                     out,
                 } = self;
-                let m = Masks {
-                    rot16: cast(ROT16),
-                    rot8: cast(ROT8),
-                };
-                // Word `j` of every nonce, as lanes.
-                let mut lanes = [[0u32; 8]; 6];
-                for (i, n) in nonces.iter().enumerate() {
-                    for (lane, w) in lanes.iter_mut().zip(n) {
-                        if let Some(l) = lane.get_mut(i) {
-                            *l = *w;
-                        }
-                    }
-                }
-                let [n0, n1, n2, n3, t0, t1] = lanes.map(cast::<[u32; 8], __m256i>);
-                let [c0, c1, c2, c3] = SIGMA.map(splat);
-                let [k0, k1, k2, k3, k4, k5, k6, k7] = key.map(splat);
-                let mut h_in = [
-                    c0, c1, c2, c3, k0, k1, k2, k3, k4, k5, k6, k7, n0, n1, n2, n3,
-                ];
-                let mut h_out = rounds(v, m, h_in);
-                h_in.zeroize();
-                let [s0, s1, s2, s3, _, _, _, _, _, _, _, _, s12, s13, s14, s15] = h_out;
-                let mut b_in = [
-                    c0,
-                    c1,
-                    c2,
-                    c3,
-                    s0,
-                    s1,
-                    s2,
-                    s3,
-                    s12,
-                    s13,
-                    s14,
-                    s15,
-                    splat(0),
-                    splat(0),
-                    t0,
-                    t1,
-                ];
-                // Block 0 (the Poly1305 keys: words 0..8).
-                let mut b0 = rounds(v, m, b_in);
-                for (x, i) in b0.iter_mut().zip(&b_in) {
-                    *x = add(v, *x, *i);
-                }
-                // Block 1.
-                b_in[12] = splat(1);
-                let mut b1 = rounds(v, m, b_in);
-                for (x, i) in b1.iter_mut().zip(&b_in) {
-                    *x = add(v, *x, *i);
-                }
+                let starts = starts(Avx2::new(v), key, nonces);
+                // (Called here, not through a closure: a closure is
+                // compiled without the target features.)
+                let [g0, g1, g2, g3] = &starts.0;
                 let mut rows = [
-                    transpose(v, &[s0, s1, s2, s3, s12, s13, s14, s15]),
-                    transpose(v, &[b0[0], b0[1], b0[2], b0[3], b0[4], b0[5], b0[6], b0[7]]),
-                    transpose(v, &[b1[0], b1[1], b1[2], b1[3], b1[4], b1[5], b1[6], b1[7]]),
-                    transpose(
-                        v,
-                        &[b1[8], b1[9], b1[10], b1[11], b1[12], b1[13], b1[14], b1[15]],
-                    ),
+                    transpose(v, g0),
+                    transpose(v, g1),
+                    transpose(v, g2),
+                    transpose(v, g3),
                 ];
-                let [subkeys, poly_keys, first_lo, first_hi] = &rows;
-                for ((((p, s), k), lo), hi) in out
-                    .iter_mut()
-                    .zip(subkeys)
-                    .zip(poly_keys)
-                    .zip(first_lo)
-                    .zip(first_hi)
-                {
-                    p.stream.subkey = cast(*s);
-                    p.poly_key = cast(*k);
-                    p.first = cast([*lo, *hi]);
-                }
-                h_out.zeroize();
-                b_in.zeroize();
-                b0.zeroize();
-                b1.zeroize();
+                let [s, k, lo, hi] = &rows;
+                store([s, k, lo, hi], out);
                 rows.zeroize();
             }
+        }
+
+        /// `N` values, each with its nonce's last two words set, filled by
+        /// `fill` (given the key's words and the nonces' words).
+        #[inline(always)]
+        fn prepare_with<const N: usize>(
+            key: &[u8; 32],
+            nonces: [&[u8; 24]; N],
+            fill: impl FnOnce(&[u32; 8], &[[u32; 6]; N], &mut [Prepared; N]),
+        ) -> [Prepared; N] {
+            let nonce_words = nonces.map(|n| words::<6>(n));
+            let mut out = nonce_words.map(|[_, _, _, _, t0, t1]| Prepared {
+                stream: Stream {
+                    subkey: [0; 8],
+                    tail: [t0, t1],
+                },
+                poly_key: [0; 32],
+                first: [0; 64],
+            });
+            let mut key_words = words::<8>(key);
+            fill(&key_words, &nonce_words, &mut out);
+            key_words.zeroize();
+            out
         }
 
         /// Eight values' [`Prepared`] under one key (lane `i` is value
         /// `i`): the eight HChaCha20s in one eight-lane pass, then the
         /// eight blocks 0 and the eight blocks 1 in one pass each.
         pub(crate) fn prepare8(t: Token, key: &[u8; 32], nonces: [&[u8; 24]; 8]) -> [Prepared; 8] {
-            let nonce_words = nonces.map(|n| words::<6>(n));
-            let mut out = nonce_words.map(|[_, _, _, _, t0, t1]| Prepared {
-                stream: Stream {
-                    subkey: [0; 8],
-                    tail: [t0, t1],
-                },
-                poly_key: [0; 32],
-                first: [0; 64],
-            });
-            let mut key_words = words::<8>(key);
-            let fill = Fill {
-                v: t.v3,
-                key: &key_words,
-                nonces: &nonce_words,
-                out: &mut out,
-            };
-            match t.v4 {
-                Some(v4) => v4.vectorize(fill),
-                None => t.v3.vectorize(fill),
-            }
-            key_words.zeroize();
-            out
+            prepare_with(key, nonces, |key, nonces, out| {
+                let fill = Fill {
+                    v: t.v3,
+                    key,
+                    nonces,
+                    out,
+                };
+                match t.v4 {
+                    Some(v4) => v4.vectorize(fill),
+                    None => t.v3.vectorize(fill),
+                }
+            })
         }
 
-        /// With AVX-512: sixteen lanes a vector (`zmm` registers), and
-        /// every rotation one `vprold`. On a CPU whose vector units are a
-        /// full 512 bits wide (the benchmark machine's), a pass costs about
-        /// what an eight-lane one does, for twice the values.
-        mod wide16 {
-            use super::super::super::SIGMA;
-            use super::super::Prepared;
-            use super::{transpose, V3};
-            use core::arch::x86_64::{__m256i, __m512i};
-            use pulp::cast;
-            use pulp::x86::V4;
-            use zeroize::Zeroize;
+        /// `rows[k]` lane `i` as word `k` of value `i`: lanes 0..8 and
+        /// 8..16 through the eight-lane transpose.
+        #[inline(always)]
+        fn transpose16(v: V3, rows: &[__m512i; 8]) -> [[__m256i; 8]; 2] {
+            let halves: [[__m256i; 2]; 8] = rows.map(cast);
+            let [[a0, a1], [b0, b1], [c0, c1], [d0, d1], [e0, e1], [f0, f1], [g0, g1], [h0, h1]] =
+                halves;
+            [
+                transpose(v, &[a0, b0, c0, d0, e0, f0, g0, h0]),
+                transpose(v, &[a1, b1, c1, d1, e1, f1, g1, h1]),
+            ]
+        }
+
+        /// The whole of [`prepare16`] under the target features: fills
+        /// `out` (whose tails are already set).
+        struct Fill16<'a> {
+            v: V4,
+            key: &'a [u32; 8],
+            nonces: &'a [[u32; 6]; 16],
+            out: &'a mut [Prepared; 16],
+        }
+
+        impl pulp::NullaryFnOnce for Fill16<'_> {
+            type Output = ();
 
             #[inline(always)]
-            fn add(v: V4, a: __m512i, b: __m512i) -> __m512i {
-                v.avx512f._mm512_add_epi32(a, b)
-            }
-
-            /// `(d ^ a) <<< R`.
-            #[inline(always)]
-            fn xor_rol<const R: i32>(v: V4, d: __m512i, a: __m512i) -> __m512i {
-                v.avx512f
-                    ._mm512_rol_epi32::<R>(v.avx512f._mm512_xor_si512(d, a))
-            }
-
-            #[inline(always)]
-            fn quarter(v: V4, [mut a, mut b, mut c, mut d]: [__m512i; 4]) -> [__m512i; 4] {
-                a = add(v, a, b);
-                d = xor_rol::<16>(v, d, a);
-                c = add(v, c, d);
-                b = xor_rol::<12>(v, b, c);
-                a = add(v, a, b);
-                d = xor_rol::<8>(v, d, a);
-                c = add(v, c, d);
-                b = xor_rol::<7>(v, b, c);
-                [a, b, c, d]
-            }
-
-            /// The 20 ChaCha rounds over sixteen states, one per lane.
-            #[inline(always)]
-            fn rounds(v: V4, s: [__m512i; 16]) -> [__m512i; 16] {
-                let [mut x0, mut x1, mut x2, mut x3, mut x4, mut x5, mut x6, mut x7, mut x8, mut x9, mut x10, mut x11, mut x12, mut x13, mut x14, mut x15] =
-                    s;
-                for _ in 0..10 {
-                    [x0, x4, x8, x12] = quarter(v, [x0, x4, x8, x12]);
-                    [x1, x5, x9, x13] = quarter(v, [x1, x5, x9, x13]);
-                    [x2, x6, x10, x14] = quarter(v, [x2, x6, x10, x14]);
-                    [x3, x7, x11, x15] = quarter(v, [x3, x7, x11, x15]);
-                    [x0, x5, x10, x15] = quarter(v, [x0, x5, x10, x15]);
-                    [x1, x6, x11, x12] = quarter(v, [x1, x6, x11, x12]);
-                    [x2, x7, x8, x13] = quarter(v, [x2, x7, x8, x13]);
-                    [x3, x4, x9, x14] = quarter(v, [x3, x4, x9, x14]);
-                }
-                [
-                    x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15,
-                ]
-            }
-
-            /// `rows[k]` lane `i` as word `k` of `out[i]`: each half of
-            /// the sixteen lanes through the eight-lane transpose.
-            #[inline(always)]
-            fn transpose16(v: V3, rows: [__m512i; 8]) -> [[__m256i; 8]; 2] {
-                let halves: [[__m256i; 2]; 8] = rows.map(cast);
-                let lo = halves.map(|[l, _]| l);
-                let hi = halves.map(|[_, h]| h);
-                [transpose(v, &lo), transpose(v, &hi)]
-            }
-
-            /// The whole of [`prepare16`] under the target features: fills
-            /// `out` (whose tails are already set).
-            pub(super) struct Fill<'a> {
-                pub(super) v: V4,
-                pub(super) key: &'a [u32; 8],
-                pub(super) nonces: &'a [[u32; 6]; 16],
-                pub(super) out: &'a mut [Prepared; 16],
-            }
-
-            impl pulp::NullaryFnOnce for Fill<'_> {
-                type Output = ();
-
-                #[inline(always)]
-                fn call(self) {
-                    let Fill {
-                        v,
-                        key,
-                        nonces,
-                        out,
-                    } = self;
-                    let splat = |w: u32| -> __m512i { cast([w; 16]) };
-                    // Word `j` of every nonce, as lanes.
-                    let mut lanes = [[0u32; 16]; 6];
-                    for (i, n) in nonces.iter().enumerate() {
-                        for (lane, w) in lanes.iter_mut().zip(n) {
-                            if let Some(l) = lane.get_mut(i) {
-                                *l = *w;
-                            }
-                        }
-                    }
-                    let [n0, n1, n2, n3, t0, t1] = lanes.map(cast::<[u32; 16], __m512i>);
-                    let [c0, c1, c2, c3] = SIGMA.map(splat);
-                    let [k0, k1, k2, k3, k4, k5, k6, k7] = key.map(splat);
-                    let mut h_in = [
-                        c0, c1, c2, c3, k0, k1, k2, k3, k4, k5, k6, k7, n0, n1, n2, n3,
-                    ];
-                    let mut h_out = rounds(v, h_in);
-                    h_in.zeroize();
-                    let [s0, s1, s2, s3, _, _, _, _, _, _, _, _, s12, s13, s14, s15] = h_out;
-                    let mut b_in = [
-                        c0,
-                        c1,
-                        c2,
-                        c3,
-                        s0,
-                        s1,
-                        s2,
-                        s3,
-                        s12,
-                        s13,
-                        s14,
-                        s15,
-                        splat(0),
-                        splat(0),
-                        t0,
-                        t1,
-                    ];
-                    // Block 0 (the Poly1305 keys: words 0..8).
-                    let mut b0 = rounds(v, b_in);
-                    for (x, i) in b0.iter_mut().zip(&b_in) {
-                        *x = add(v, *x, *i);
-                    }
-                    // Block 1.
-                    b_in[12] = splat(1);
-                    let mut b1 = rounds(v, b_in);
-                    for (x, i) in b1.iter_mut().zip(&b_in) {
-                        *x = add(v, *x, *i);
-                    }
-                    let v3: V3 = *v;
-                    let [b1lo, b1hi] = [0, 8].map(|k| std::array::from_fn(|j| b1[k + j]));
-                    let mut rows = [
-                        transpose16(v3, [s0, s1, s2, s3, s12, s13, s14, s15]),
-                        transpose16(v3, std::array::from_fn(|j| b0[j])),
-                        transpose16(v3, b1lo),
-                        transpose16(v3, b1hi),
-                    ];
-                    let [subkeys, poly_keys, first_lo, first_hi] = &rows;
-                    let all = |r: &[[__m256i; 8]; 2]| -> [__m256i; 16] {
-                        std::array::from_fn(|i| r[i / 8][i % 8])
-                    };
-                    for ((((p, s), k), lo), hi) in out
-                        .iter_mut()
-                        .zip(all(subkeys))
-                        .zip(all(poly_keys))
-                        .zip(all(first_lo))
-                        .zip(all(first_hi))
-                    {
-                        p.stream.subkey = cast(s);
-                        p.poly_key = cast(k);
-                        p.first = cast([lo, hi]);
-                    }
-                    h_out.zeroize();
-                    b_in.zeroize();
-                    b0.zeroize();
-                    b1.zeroize();
-                    rows.zeroize();
-                }
+            fn call(self) {
+                let Fill16 {
+                    v,
+                    key,
+                    nonces,
+                    out,
+                } = self;
+                let v3: V3 = *v;
+                let starts = starts(Avx512(v), key, nonces);
+                let [g0, g1, g2, g3] = &starts.0;
+                let mut rows = [
+                    transpose16(v3, g0),
+                    transpose16(v3, g1),
+                    transpose16(v3, g2),
+                    transpose16(v3, g3),
+                ];
+                let [[s0, s1], [k0, k1], [lo0, lo1], [hi0, hi1]] = &rows;
+                let (first, second) = out.split_at_mut(8);
+                store([s0, k0, lo0, hi0], first);
+                store([s1, k1, lo1, hi1], second);
+                rows.zeroize();
             }
         }
 
         /// Sixteen values' [`Prepared`] under one key (lane `i` is value
         /// `i`), on a CPU with AVX-512: as [`prepare8`], in sixteen lanes.
         pub(crate) fn prepare16(v4: V4, key: &[u8; 32], nonces: [&[u8; 24]; 16]) -> [Prepared; 16] {
-            let nonce_words = nonces.map(|n| words::<6>(n));
-            let mut out = nonce_words.map(|[_, _, _, _, t0, t1]| Prepared {
-                stream: Stream {
-                    subkey: [0; 8],
-                    tail: [t0, t1],
-                },
-                poly_key: [0; 32],
-                first: [0; 64],
-            });
-            let mut key_words = words::<8>(key);
-            v4.vectorize(wide16::Fill {
-                v: v4,
-                key: &key_words,
-                nonces: &nonce_words,
-                out: &mut out,
-            });
-            key_words.zeroize();
-            out
+            prepare_with(key, nonces, |key, nonces, out| {
+                v4.vectorize(Fill16 {
+                    v: v4,
+                    key,
+                    nonces,
+                    out,
+                })
+            })
         }
 
         /// [`prepare`] pads a remainder of this many values or more to
