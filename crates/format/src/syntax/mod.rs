@@ -20,6 +20,37 @@ use crate::tree::{Node, Slot, Span, Tree, Value};
 /// A path as users write it (`["a"][0]`), for messages.
 pub use edit::show as show_path;
 
+/// Append `s` to `out` with its characters escaped: each character whose
+/// first byte `special` marks is handed to `escape`, which writes its
+/// escape and returns `true`, or returns `false` to keep it as it is; the
+/// characters between go in runs. One table lookup a byte finds them (a
+/// `match` on every character compiled to a jump table and was 29% of a
+/// 100,000-leaf JSON encryption's samples). Used by JSON's and TOML's
+/// quoted strings.
+pub(crate) fn push_escaped(
+    s: &str,
+    special: &[bool; 256],
+    out: &mut crate::wipe::SecretText,
+    mut escape: impl FnMut(char, &mut crate::wipe::SecretText) -> bool,
+) {
+    let mut run = 0;
+    let mut from = 0;
+    while let Some(at) = s
+        .as_bytes()
+        .get(from..)
+        .and_then(|rest| rest.iter().position(|&b| special[usize::from(b)]))
+        .map(|i| from + i)
+    {
+        let Some(c) = s.get(at..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        from = at + c.len_utf8();
+        out.push_str(s.get(run..at).unwrap_or_default());
+        run = if escape(c, out) { from } else { at };
+    }
+    out.push_str(s.get(run..).unwrap_or_default());
+}
+
 /// The `ENC[…]` text of a leaf that a lean parse (see [`parse_encrypted`])
 /// left with an empty string value: the leaf's source text, without the
 /// quotes of a JSON string (lean JSON strings have no escapes).
