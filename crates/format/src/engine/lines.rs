@@ -149,8 +149,13 @@ fn seal_pairs(
 ) -> Option<(Vec<u8>, Mac)> {
     use crate::syntax::dotenv::PlainLine;
     let lines = crate::syntax::dotenv::plain_lines(text, Grammar::of(cipher))?;
-    // Computed once: the selector alone decides.
-    let mut comments_sealed = None;
+    // Before anything is sealed: under a comment regex a comment changes
+    // what the pairs after it get, which the tree walk decides.
+    if decider.reads_comments() && lines.iter().any(|l| matches!(l, PlainLine::Comment(_))) {
+        return None;
+    }
+    // Otherwise the selector alone decides every comment.
+    let comments_sealed = decider.comment(&[], &[]);
     let mut sealer = ValueCipher::new(key);
     let mut part = Mac::recording();
     out.clear();
@@ -181,12 +186,8 @@ fn seal_pairs(
                 batch.push(v, plain, &[name], "str");
             }
             PlainLine::Comment(span) => {
-                if decider.reads_comments() {
-                    return None;
-                }
-                let sealed = *comments_sealed.get_or_insert_with(|| decider.comment(&[], &[]));
                 let comment = text.get(span.clone())?;
-                if !sealed || comment.is_empty() {
+                if !comments_sealed || comment.is_empty() {
                     continue;
                 }
                 batch.push(span, comment, &[], "comment");
