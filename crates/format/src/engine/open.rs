@@ -673,10 +673,8 @@ pub(super) fn open_lean_dotenv(
         aads.clear();
         let mut ends = Vec::with_capacity(batch.len());
         for (_, name) in batch {
-            match name {
-                Some(name) => crate::cipher::push_aad(&mut aads, &[name]),
-                None => crate::cipher::push_aad(&mut aads, &[]),
-            }
+            // A comment's path is the top level's.
+            crate::cipher::push_aad(&mut aads, name.as_slice());
             ends.push(aads.len());
         }
         let mut values = Vec::with_capacity(batch.len());
