@@ -690,7 +690,7 @@ pub(crate) mod batch {
         /// AVX-512 ones (lane `i` is value `i`, word `k` of every state is
         /// vector `k`). Everything is `#[inline(always)]` into the
         /// `vectorize` call that enables the target features.
-        trait Lanes: Copy {
+        trait Simd: Copy {
             type V: Copy + Zeroize;
             /// `w` in every lane.
             fn splat(self, w: u32) -> Self::V;
@@ -733,7 +733,7 @@ pub(crate) mod batch {
             }
         }
 
-        impl Lanes for Avx2 {
+        impl Simd for Avx2 {
             type V = __m256i;
 
             #[inline(always)]
@@ -783,7 +783,7 @@ pub(crate) mod batch {
             }
         }
 
-        impl Lanes for Avx512 {
+        impl Simd for Avx512 {
             type V = __m512i;
 
             #[inline(always)]
@@ -817,7 +817,7 @@ pub(crate) mod batch {
 
         /// The 20 ChaCha rounds over a state per lane.
         #[inline(always)]
-        fn rounds<L: Lanes>(l: L, s: [L::V; 16]) -> [L::V; 16] {
+        fn rounds<L: Simd>(l: L, s: [L::V; 16]) -> [L::V; 16] {
             let [mut x0, mut x1, mut x2, mut x3, mut x4, mut x5, mut x6, mut x7, mut x8, mut x9, mut x10, mut x11, mut x12, mut x13, mut x14, mut x15] =
                 s;
             for _ in 0..10 {
@@ -850,7 +850,7 @@ pub(crate) mod batch {
         /// HChaCha20 of every lane's nonce under `key`, then the blocks 0
         /// and 1 under each subkey: one pass each.
         #[inline(always)]
-        fn starts<L: Lanes, const N: usize>(
+        fn starts<L: Simd, const N: usize>(
             l: L,
             key: &[u32; 8],
             nonces: &[[u32; 6]; N],
