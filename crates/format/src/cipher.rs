@@ -476,9 +476,8 @@ impl ValueCipher {
     /// fresh nonce, appended to `out` in order: for each `i`, `before(i,
     /// out)` writes what comes before it, then the `ENC[…]` text of
     /// `values[i]` (plaintext and AAD), of type `ty(i)`, follows. XChaCha20
-    /// values have their
-    /// keystream starts computed together in SIMD lanes (see
-    /// [`crate::xchacha::batch`]).
+    /// values have their keystream starts computed together in SIMD lanes
+    /// (see [`crate::xchacha::batch`]).
     pub fn seal_batch_append(
         &mut self,
         cipher: CipherKind,
