@@ -590,6 +590,7 @@ impl<'a, 'j> Direct<'a, 'j> {
         let mut encs = String::new();
         let mut starts: Vec<usize> = Vec::with_capacity(SEAL_BATCH);
         let mut batch: Vec<usize> = Vec::with_capacity(SEAL_BATCH);
+        let mut values: Vec<(&[u8], &[u8])> = Vec::with_capacity(SEAL_BATCH);
         let mut at = 0;
         let mut prev = from;
         let mut next = 0;
@@ -606,7 +607,7 @@ impl<'a, 'j> Direct<'a, 'j> {
                 }
                 end += 1;
             }
-            let mut values = Vec::with_capacity(batch.len());
+            values.clear();
             for &i in &batch {
                 let job = self.jobs.get(i).ok_or(Fill::Mismatch)?;
                 values.push((
