@@ -16,6 +16,7 @@
 mod b64;
 pub mod binary;
 pub mod cipher;
+mod cores;
 pub mod engine;
 pub mod goregex;
 pub mod mac;

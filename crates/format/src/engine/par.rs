@@ -30,8 +30,19 @@ pub(super) fn run_all<R: Send, F: FnOnce() -> R + Send>(tasks: Vec<F>) -> Vec<R>
     if tasks.len() == 0 {
         return vec![first()];
     }
+    let spread = crate::cores::Spread::here();
+    let spread = &spread;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = tasks.map(|t| scope.spawn(t)).collect();
+        let handles: Vec<_> = tasks
+            .enumerate()
+            .map(|(n, t)| {
+                scope.spawn(move || {
+                    spread.settle(n + 1);
+                    t()
+                })
+            })
+            .collect();
+        spread.started();
         let mut results = Vec::with_capacity(handles.len() + 1);
         results.push(first());
         for h in handles {
@@ -97,19 +108,25 @@ where
     let (done_tx, done_rx) = mpsc::channel::<(usize, R)>();
     let work_rx = Arc::new(Mutex::new(work_rx));
     let work = &work;
+    let spread = crate::cores::Spread::here();
+    let spread = &spread;
     std::thread::scope(|scope| {
-        for _ in 1..workers.max(1) {
+        for n in 1..workers.max(1) {
             let (work_rx, done_tx) = (Arc::clone(&work_rx), done_tx.clone());
-            scope.spawn(move || loop {
-                let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
-                let Some((index, item)) = next else {
-                    return;
-                };
-                if done_tx.send((index, work(item))).is_err() {
-                    return;
+            scope.spawn(move || {
+                spread.settle(n);
+                loop {
+                    let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
+                    let Some((index, item)) = next else {
+                        return;
+                    };
+                    if done_tx.send((index, work(item))).is_err() {
+                        return;
+                    }
                 }
             });
         }
+        spread.started();
         drop(done_tx);
         let mut waiting = BTreeMap::new();
         let (mut sent, mut next, mut exhausted) = (0, 0, false);

@@ -231,8 +231,13 @@ pub(super) fn window(src: &str) -> Option<Parsed> {
 /// when either half is not a plain block mapping (the caller parses whole).
 fn parse_at(src: &str, at: usize, lean: bool) -> Option<Output> {
     let (head, tail) = (src.get(..at)?, src.get(at..)?);
+    let spread = crate::cores::Spread::here();
     let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(|| parse_whole(tail, lean));
+        let second = s.spawn(|| {
+            spread.settle(1);
+            parse_whole(tail, lean)
+        });
+        spread.started();
         let first = parse_whole(head, lean);
         (first, second.join())
     });
