@@ -481,7 +481,7 @@ enum Checked {
 /// a window of lines at a time.)
 pub fn plaintext(format: Format, src: &str) -> Result<Plaintext<'_>, EngineError> {
     let checked = if format == Format::Dotenv {
-        let w = crate::syntax::dotenv::windows(src, lines::WINDOW_LINES, Grammar::MultiLine)?;
+        let w = lines::check(src)?;
         if w.has_metadata {
             return Err(EngineError::AlreadyEncrypted);
         }

@@ -16,7 +16,8 @@ use crate::mac::Mac;
 use crate::metadata::Metadata;
 use crate::select::Decider;
 use crate::splice::SpliceError;
-use crate::syntax::dotenv::{parse_as, Grammar};
+use crate::syntax::dotenv::{self, parse_as, Grammar, Windows};
+use crate::syntax::ParseError;
 use crate::syntax::{Format, Parsed};
 use std::io::Write;
 
@@ -27,6 +28,34 @@ pub(super) const WINDOW_LINES: usize = if cfg!(test) { 3 } else { 1000 };
 
 /// Windows in flight (cut and not yet written), per worker.
 const AHEAD: usize = 2;
+
+/// From this size on, a .env text is checked in two parts at once (a
+/// thread costs about what checking 200 KB does). Always in unit tests.
+const SPLIT_CHECK: usize = if cfg!(test) { 0 } else { 1 << 20 };
+
+/// Check the .env text `src` and find its window cuts, as
+/// [`crate::syntax::dotenv::windows`] does; a large text in two parts on
+/// two threads (see [`crate::syntax::dotenv::check_split`]).
+pub(super) fn check(src: &str) -> Result<Windows, ParseError> {
+    let grammar = Grammar::MultiLine;
+    let split = (src.len() >= SPLIT_CHECK && par::workers() > 1)
+        .then(|| dotenv::check_split(src, src.len() / 2))
+        .flatten();
+    let Some((at, head, tail)) = split.and_then(|at| Some((at, src.get(..at)?, src.get(at..)?)))
+    else {
+        return dotenv::windows(src, WINDOW_LINES, grammar);
+    };
+    let mut parts = par::run_all(
+        [head, tail]
+            .map(|part| move || dotenv::windows(part, WINDOW_LINES, grammar))
+            .into(),
+    )
+    .into_iter();
+    let (Some(first), Some(second)) = (parts.next(), parts.next()) else {
+        return dotenv::windows(src, WINDOW_LINES, grammar);
+    };
+    dotenv::join_windows(src, at, first, second, WINDOW_LINES, grammar)
+}
 
 /// Encrypt the .env text `src`, cut at `cuts` (see
 /// [`crate::syntax::dotenv::windows`]), with the settings and keys of

@@ -454,6 +454,48 @@ pub(crate) fn windows(src: &str, lines: usize, grammar: Grammar) -> Result<Windo
     Ok(out)
 }
 
+/// Where `src` may be checked in two parts, each with [`windows`] (on two
+/// threads, say): the start of the first line after byte `near` that
+/// [`starts_key_line`]. No logical line crosses it (a multi-line value ends
+/// before such a line), and it starts with no byte order mark. `None` if
+/// there is no such line.
+pub(crate) fn check_split(src: &str, near: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut from = near;
+    while let Some(i) = memchr::memchr(b'\n', bytes.get(from..)?) {
+        let at = from + i + 1;
+        if at >= src.len() {
+            return None;
+        }
+        if starts_key_line(src, at) {
+            return Some(at);
+        }
+        from = at;
+    }
+    None
+}
+
+/// The [`windows`] of `src` from those of its parts before and after `at`
+/// (a [`check_split`]): the same check, and cuts that are cuts of `src`
+/// (those of the second part moved by `at`). If either part has an error,
+/// `src` is checked again whole, for its first error at its place.
+pub(crate) fn join_windows(
+    src: &str,
+    at: usize,
+    first: Result<Windows, ParseError>,
+    second: Result<Windows, ParseError>,
+    lines: usize,
+    grammar: Grammar,
+) -> Result<Windows, ParseError> {
+    let (Ok(mut first), Ok(second)) = (first, second) else {
+        return windows(src, lines, grammar);
+    };
+    first.cuts.extend(second.cuts.iter().map(|c| c + at));
+    first.has_metadata |= second.has_metadata;
+    first.joined |= second.joined;
+    Ok(first)
+}
+
 /// The pairs and comments of a .env text whose every line is blank, a
 /// comment, or a `KEY=ENC[…]` pair whose raw value is the `ENC[…]` text
 /// alone (what sops-like writes for plain values: no quotes, no comment, no
@@ -1625,6 +1667,102 @@ mod cr_regressions {
                 "{src:?} -> {out:?}"
             );
             conformance::roundtrip(&Dotenv, src).unwrap();
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod split_check {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The logical lines of `src` from `offset` on, as comparable tuples
+    /// (positions in the whole text), up to the first error.
+    fn logical(src: &str, offset: usize) -> Vec<(usize, usize, usize, bool, String)> {
+        Lines::new(src, Grammar::MultiLine)
+            .map_while(Result::ok)
+            .map(|l| {
+                let kind = match l.kind {
+                    Kind::Blank => "blank".to_string(),
+                    Kind::Comment(c) => format!("# {}", c.start + offset),
+                    Kind::Pair { key, value } => format!(
+                        "{}..{}={}..{}",
+                        key.start + offset,
+                        key.end + offset,
+                        value.start + offset,
+                        value.end + offset
+                    ),
+                };
+                (
+                    l.start + offset,
+                    l.content_end + offset,
+                    l.end + offset,
+                    l.joined,
+                    kind,
+                )
+            })
+            .collect()
+    }
+
+    /// Checked in two parts at any split point, a text reads as it does
+    /// whole: the same logical lines, the same verdict, and cuts that
+    /// the whole text could have.
+    fn splits_agree(src: &str) {
+        let g = Grammar::MultiLine;
+        let whole = windows(src, 2, g);
+        let possible = windows(src, 1, g).map(|w| w.cuts).unwrap_or_default();
+        let lines = logical(src, 0);
+        let mut near = 0;
+        while let Some(at) = check_split(src, near) {
+            assert!(at > near, "{src:?} at {at}");
+            let (head, tail) = (&src[..at], &src[at..]);
+            let mut parts = logical(head, 0);
+            parts.extend(logical(tail, at));
+            if whole.is_ok() {
+                assert_eq!(parts, lines, "{src:?} split at {at}");
+            }
+            let joined = join_windows(src, at, windows(head, 2, g), windows(tail, 2, g), 2, g);
+            match (&whole, &joined) {
+                (Ok(w), Ok(j)) => {
+                    assert_eq!((w.has_metadata, w.joined), (j.has_metadata, j.joined));
+                    assert!(j.cuts.iter().all(|c| possible.contains(c)), "{src:?}");
+                    assert!(j.cuts.windows(2).all(|p| p[0] < p[1]), "{src:?}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                _ => panic!(
+                    "{src:?} split at {at}: {:?} / {:?}",
+                    whole.is_ok(),
+                    joined.is_ok()
+                ),
+            }
+            near = at;
+        }
+    }
+
+    #[test]
+    fn a_text_splits_only_where_no_line_crosses() {
+        for src in [
+            "A=1\nB=2\nC=3\nD=4\n",
+            "A=\"open\nB=2\nC=\"two\nlines\"\nD=4\n",
+            "A=\"pem\nQUJD=\n\"\nB=2\nexport C=3\n  D = 4\n",
+            "A=1\n\u{feff}B=2\nC=3\n",
+            "A=1\n# c\n\nB=2\nsops_version=3\nC=3\n",
+            "A=1\nbroken line\nB=2\nC=3\n",
+            "A=1\nB=2\n=3\nC=4\n",
+            "A=1\r\nB=\"x\r\ny\"\r\nC=3\r\n",
+        ] {
+            splits_agree(src);
+        }
+        assert_eq!(check_split("A=1\nB=2\n", 0), Some(4));
+        assert_eq!(check_split("A=1\n# only comments\n\n", 0), None);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(256)))]
+        #[test]
+        fn generated_texts_split_where_no_line_crosses(src in super::tests::props::file()) {
+            splits_agree(&src);
         }
     }
 }
