@@ -4,6 +4,7 @@
 
 use crate::args::IoArgs;
 use crate::exit::{code, Failure, Result};
+use crate::inbuf::InputBytes;
 use sops_like_format::binary;
 use sops_like_format::engine::EngineError;
 use sops_like_format::wipe;
@@ -20,16 +21,7 @@ pub struct Input {
     /// The file, unless stdin.
     pub path: Option<PathBuf>,
     /// The bytes (plaintext possibly: wiped on drop).
-    pub bytes: zeroize::Zeroizing<Vec<u8>>,
-}
-
-impl Drop for Input {
-    /// A memset the compiler keeps, not `zeroize`'s byte-at-a-time volatile
-    /// writes (a 3.9 MB plaintext took milliseconds): see
-    /// `sops_like_format::wipe`. The emptied `Zeroizing` has nothing left.
-    fn drop(&mut self) {
-        sops_like_format::wipe::wipe(&mut std::mem::take(&mut *self.bytes));
-    }
+    pub bytes: InputBytes,
 }
 
 impl Input {
@@ -78,12 +70,21 @@ pub fn read_input(file: Option<&str>) -> Result<Input> {
             Ok(Input {
                 name: "<stdin>".into(),
                 path: None,
-                bytes,
+                bytes: bytes.into(),
             })
         }
         Some(f) => {
             let path = PathBuf::from(f);
-            let bytes = read_file(&path).map_err(|e| {
+            let size = fs::metadata(&path)
+                .ok()
+                .filter(fs::Metadata::is_file)
+                .map(|m| m.len());
+            let large = size.and_then(|size| crate::inbuf::read_large(&path, size));
+            let bytes = match large {
+                Some(read) => read,
+                None => read_file(&path).map(InputBytes::from),
+            }
+            .map_err(|e| {
                 // sops's encrypt and decrypt check that the file exists
                 // first: a missing file is NoFileSpecified (100); other
                 // read errors are 2 (see also `read_encrypted`).

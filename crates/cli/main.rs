@@ -8,6 +8,7 @@ mod cmd;
 mod config;
 mod editor;
 mod exit;
+mod inbuf;
 mod io;
 mod json;
 mod keysource;

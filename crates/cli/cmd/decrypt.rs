@@ -115,7 +115,7 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     let input = io::Input {
         name: path.to_string(),
         path: Some(PathBuf::from(path)),
-        bytes: Zeroizing::new(Vec::new()),
+        bytes: Zeroizing::new(Vec::new()).into(),
     };
     if args.extract.is_some() || io::is_binary(&args.io, &input) {
         return Ok(Streamed::No(None));
