@@ -707,6 +707,61 @@ impl Iterator for Lines<'_> {
 
 /// The logical line starting at byte `start` of `src`.
 fn next_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseError> {
+    match plain_pair(src, start) {
+        Some(line) => Ok(line),
+        None => any_line(src, start, grammar),
+    }
+}
+
+/// Whether a byte may follow a name's first in [`plain_pair`]'s names.
+const NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-');
+        b += 1;
+    }
+    table
+};
+
+/// The line at `start` if it is the usual `NAME=value` line, found with
+/// one table lookup a byte and one search for the line break: a name
+/// (`[A-Za-z_][A-Za-z0-9_.-]*`) at the start of the line, `=`, and a
+/// value that starts with neither a quote nor a blank (so it is one line,
+/// as [`any_line`] reads it). `None` for any other line (and for the first
+/// line after a byte order mark): [`any_line`] reads it, with the same
+/// result for these (tested).
+fn plain_pair(src: &str, start: usize) -> Option<Line> {
+    let bytes = src.as_bytes();
+    let first = *bytes.get(start)?;
+    if !(first.is_ascii_alphabetic() || first == b'_') || start == BOM.len() {
+        return None;
+    }
+    let name = bytes.get(start + 1..)?;
+    let eq = start + 1 + name.iter().position(|&b| !NAME_BYTES[usize::from(b)])?;
+    if bytes.get(eq) != Some(&b'=') {
+        return None;
+    }
+    let value_start = eq + 1;
+    if let Some(b'"' | b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c') = bytes.get(value_start) {
+        return None;
+    }
+    let (content_end, end) = line_bounds(src, value_start);
+    Some(Line {
+        start,
+        content_end,
+        end,
+        kind: Kind::Pair {
+            key: start..eq,
+            value: value_start..content_end,
+        },
+        joined: false,
+    })
+}
+
+/// [`next_line`] for any line.
+fn any_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseError> {
     let mut joined = false;
     let (mut content_end, mut end) = line_bounds(src, start);
     let content = src.get(start..content_end).unwrap_or_default();
@@ -1682,27 +1737,30 @@ mod split_check {
     fn logical(src: &str, offset: usize) -> Vec<(usize, usize, usize, bool, String)> {
         Lines::new(src, Grammar::MultiLine)
             .map_while(Result::ok)
-            .map(|l| {
-                let kind = match l.kind {
-                    Kind::Blank => "blank".to_string(),
-                    Kind::Comment(c) => format!("# {}", c.start + offset),
-                    Kind::Pair { key, value } => format!(
-                        "{}..{}={}..{}",
-                        key.start + offset,
-                        key.end + offset,
-                        value.start + offset,
-                        value.end + offset
-                    ),
-                };
-                (
-                    l.start + offset,
-                    l.content_end + offset,
-                    l.end + offset,
-                    l.joined,
-                    kind,
-                )
-            })
+            .map(|l| logical_line(l, offset))
             .collect()
+    }
+
+    /// A line as a comparable tuple, its positions moved by `offset`.
+    fn logical_line(l: Line, offset: usize) -> (usize, usize, usize, bool, String) {
+        let kind = match l.kind {
+            Kind::Blank => "blank".to_string(),
+            Kind::Comment(c) => format!("# {}..{}", c.start + offset, c.end + offset),
+            Kind::Pair { key, value } => format!(
+                "{}..{}={}..{}",
+                key.start + offset,
+                key.end + offset,
+                value.start + offset,
+                value.end + offset
+            ),
+        };
+        (
+            l.start + offset,
+            l.content_end + offset,
+            l.end + offset,
+            l.joined,
+            kind,
+        )
     }
 
     /// Checked in two parts at any split point, a text reads as it does
@@ -1758,11 +1816,46 @@ mod split_check {
         assert_eq!(check_split("A=1\n# only comments\n\n", 0), None);
     }
 
+    /// Where [`plain_pair`] reads a line, it reads it as [`any_line`] does.
+    fn fast_lines_agree(src: &str) {
+        let starts = std::iter::once(0).chain(src.match_indices('\n').map(|(i, _)| i + 1));
+        for start in starts.filter(|&s| s < src.len()) {
+            let Some(fast) = plain_pair(src, start) else {
+                continue;
+            };
+            assert!(!fast.joined);
+            let fast = logical_line(fast, 0);
+            for grammar in [Grammar::MultiLine, Grammar::Sops] {
+                let usual = logical_line(any_line(src, start, grammar).unwrap(), 0);
+                assert_eq!(usual, fast, "{src:?} at {start}");
+            }
+        }
+    }
+
+    #[test]
+    fn plain_pairs_read_as_any_line() {
+        for src in [
+            "A=1\nB=two\r\nC=\nD=\r\nE=x\r",
+            "A.b-c=1\nexport B=2\nC =3\nD= 4\nE=\"q\"\nF=\"open\nG=x\n",
+            "_A=é\n9=1\n-A=2\nA==3\nA=#c\nA=x # c\nA='s'\n",
+            "\u{feff}A=1\nB=2",
+            "A=\r\r\nB=\t1\nC=\x0b\nD",
+        ] {
+            fast_lines_agree(src);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(crate::testing::cases(256)))]
         #[test]
         fn generated_texts_split_where_no_line_crosses(src in super::tests::props::file()) {
             splits_agree(&src);
+            fast_lines_agree(&src);
+        }
+
+        #[test]
+        fn any_text_reads_plain_pairs_as_any_line(src in "([A-Za-z_.=\"' \t\r#\\-]{0,6}\n?){0,8}") {
+            fast_lines_agree(&src);
         }
     }
 }
