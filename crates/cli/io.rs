@@ -365,6 +365,14 @@ impl<W: Write> Write for Buffered<W> {
         }
     }
 
+    /// Passed on: the engine writes windows of output together.
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        match &mut self.0 {
+            Some(writer) => writer.write_vectored(bufs),
+            None => Err(std::io::Error::other("the writer is gone")),
+        }
+    }
+
     fn flush(&mut self) -> std::io::Result<()> {
         match &mut self.0 {
             Some(writer) => writer.flush(),
@@ -411,6 +419,15 @@ impl<W: Write> Write for Stdout<W> {
         }
         let r = self.inner.write(buf);
         self.unless_closed(r, buf.len())
+    }
+
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        if self.closed {
+            return Ok(len);
+        }
+        let r = self.inner.write_vectored(bufs);
+        self.unless_closed(r, len)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

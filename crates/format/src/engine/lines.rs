@@ -81,6 +81,7 @@ pub(super) fn encrypt_dotenv(
     // No thread is started for a text of one window.
     let workers = par::workers().min(cuts.len() + 1);
     let pool = par::Pool::default();
+    let mut gather = par::Gather::default();
     par::ordered(
         workers,
         workers * AHEAD,
@@ -88,13 +89,13 @@ pub(super) fn encrypt_dotenv(
         |(start, end)| seal_window(src, start, end, key, cipher, &decider, mac_only, &pool),
         |window| {
             let (text, part) = window?;
-            sink.write_all(&text).map_err(EngineError::Write)?;
-            pool.give(text);
+            gather.push(text, sink, &pool).map_err(EngineError::Write)?;
             mac.absorb(part);
             Ok(())
         },
         || EngineError::Write(std::io::Error::other("a worker thread stopped")),
     )?;
+    gather.flush(sink, &pool).map_err(EngineError::Write)?;
     let metadata = Metadata {
         lastmodified: now.to_string(),
         mac: seal_mac(cipher, key, &mac.finish(), now)?,

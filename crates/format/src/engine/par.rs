@@ -200,6 +200,90 @@ impl Pool {
     }
 }
 
+/// About how many bytes of output [`Gather`] holds before it writes them.
+const GATHER: usize = 1 << 20;
+
+/// Windows of output written a megabyte at a time, in one vectored write
+/// each, instead of one write per window (150 KB for a .env window): the
+/// kernel then fills its page cache in larger folios. Writing the 14.7 MB
+/// encryption of the 100,000-key .env file to a file took 12.0 ms of CPU
+/// in writes of 150 KB and 7.7 ms in writes of 1 MB (`perf stat` of `dd`).
+/// The buffers go back to the [`Pool`] once written.
+#[derive(Default)]
+pub(super) struct Gather {
+    held: Vec<Vec<u8>>,
+    len: usize,
+}
+
+impl Gather {
+    /// Hold `buf`, and write what is held once it is about [`GATHER`] bytes.
+    pub(super) fn push(
+        &mut self,
+        buf: Vec<u8>,
+        sink: &mut dyn std::io::Write,
+        pool: &Pool,
+    ) -> std::io::Result<()> {
+        self.len += buf.len();
+        self.held.push(buf);
+        if self.len >= GATHER {
+            self.flush(sink, pool)?;
+        }
+        Ok(())
+    }
+
+    /// Write what is held, in order.
+    pub(super) fn flush(
+        &mut self,
+        sink: &mut dyn std::io::Write,
+        pool: &Pool,
+    ) -> std::io::Result<()> {
+        write_gathered(sink, self.held.iter().map(Vec::as_slice))?;
+        for buf in self.held.drain(..) {
+            pool.give(buf);
+        }
+        self.len = 0;
+        Ok(())
+    }
+}
+
+/// Write `pieces` to `sink` in order, about [`GATHER`] bytes at a time in
+/// one vectored write (see [`Gather`]).
+pub(super) fn write_gathered<'p>(
+    sink: &mut dyn std::io::Write,
+    pieces: impl IntoIterator<Item = &'p [u8]>,
+) -> std::io::Result<()> {
+    let mut slices = Vec::new();
+    let mut len = 0;
+    for piece in pieces {
+        len += piece.len();
+        slices.push(std::io::IoSlice::new(piece));
+        if len >= GATHER {
+            write_all_vectored(sink, &mut slices)?;
+            slices.clear();
+            len = 0;
+        }
+    }
+    write_all_vectored(sink, &mut slices)
+}
+
+/// `Write::write_all_vectored`, which is not stable yet.
+fn write_all_vectored(
+    sink: &mut dyn std::io::Write,
+    slices: &mut [std::io::IoSlice<'_>],
+) -> std::io::Result<()> {
+    use std::io::{ErrorKind, IoSlice};
+    let mut rest = slices;
+    while rest.iter().any(|s| !s.is_empty()) {
+        match sink.write_vectored(rest) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Replace each `(span, text)` of `src`, writing into `out` (which should be
 /// empty). Same rules as [`crate::splice::splice`]: pieces may come in any
 /// order (they are stably sorted by span when they are not in order
@@ -292,6 +376,66 @@ impl Aads {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sink that takes at most a few bytes of a vectored write, and
+    /// fails with `Interrupted` every other call.
+    struct Stingy {
+        out: Vec<u8>,
+        calls: usize,
+        vectored: usize,
+    }
+
+    impl std::io::Write for Stingy {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.write_vectored(&[std::io::IoSlice::new(buf)])
+        }
+
+        fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 2 == 0 {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            self.vectored += usize::from(bufs.len() > 1);
+            let all: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            let n = all.len().min(7);
+            self.out.extend_from_slice(&all[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn gathered_windows_are_written_whole_and_in_order() {
+        let pool = Pool::default();
+        let mut gather = Gather::default();
+        let mut sink = Stingy {
+            out: Vec::new(),
+            calls: 0,
+            vectored: 0,
+        };
+        let mut expected = Vec::new();
+        for i in 0..50u8 {
+            let window: Vec<u8> = (0..(i as usize * 3))
+                .map(|j| i.wrapping_add(j as u8))
+                .collect();
+            expected.extend_from_slice(&window);
+            gather.push(window, &mut sink, &pool).unwrap();
+        }
+        // Nothing is written before a megabyte is held, or the end.
+        assert!(sink.out.is_empty());
+        gather.flush(&mut sink, &pool).unwrap();
+        assert_eq!(sink.out, expected);
+        assert!(sink.vectored > 0);
+        // The buffers went back to the pool, emptied.
+        assert!(pool.take().is_empty() && pool.0.lock().unwrap().len() > 10);
+        // A megabyte is written at once.
+        let mut sink = Vec::new();
+        gather.push(vec![1; GATHER], &mut sink, &pool).unwrap();
+        assert_eq!(sink.len(), GATHER);
+    }
 
     fn run(src: &str, pieces: Vec<(Span, &str)>) -> Result<String, SpliceError> {
         let mut out = String::new();

@@ -114,10 +114,7 @@ pub struct StreamedPlain {
 impl StreamedPlain {
     /// Write the plaintext to `out`.
     pub fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
-        for piece in &self.pieces {
-            out.write_all(piece.as_bytes())?;
-        }
-        Ok(())
+        par::write_gathered(out, self.pieces.iter().map(|p| p.as_bytes()))
     }
 
     /// The plaintext as one string.
