@@ -38,8 +38,14 @@ impl Mac {
     /// A MAC that keeps its input, for a part of a document whose MAC input
     /// is made apart from the rest: [`Mac::absorb`] it, in document order.
     pub fn recording() -> Mac {
+        Mac::recording_with_capacity(0)
+    }
+
+    /// [`Mac::recording`] with room for `capacity` bytes of values (a
+    /// growing recording copies and wipes what it holds each time).
+    pub fn recording_with_capacity(capacity: usize) -> Mac {
         Mac {
-            sink: Sink::Record(crate::wipe::SecretBytes::default()),
+            sink: Sink::Record(crate::wipe::SecretBytes::with_capacity(capacity)),
         }
     }
 

@@ -41,6 +41,12 @@ pub struct SecretBytes(Vec<u8>);
 const READ_CHUNK: usize = 64 * 1024;
 
 impl SecretBytes {
+    /// Empty, with room for `capacity` bytes (so that filling it up to
+    /// that needs no copy).
+    pub fn with_capacity(capacity: usize) -> SecretBytes {
+        SecretBytes(Vec::with_capacity(capacity))
+    }
+
     /// Make room for `additional` more bytes: a bigger allocation (at least
     /// twice the size), the bytes copied over, the old one wiped.
     fn reserve(&mut self, additional: usize) {

@@ -196,10 +196,11 @@ fn seal_pairs(
     // Otherwise the selector alone decides every comment.
     let comments_sealed = decider.comment(&[], &[]);
     let mut sealer = ValueCipher::new(key);
-    let mut part = Mac::recording();
+    // The values are a part of the text: room for all of it.
+    let mut part = Mac::recording_with_capacity(text.len());
     out.clear();
     out.reserve(sealed_room(text));
-    let mut batch = SealBatch::default();
+    let mut batch = SealBatch::with_capacity(SEAL_BATCH);
     let mut pos = 0;
     for line in lines {
         match line {
@@ -260,6 +261,18 @@ struct SealBatch {
 }
 
 impl SealBatch {
+    /// Room for `n` values (about 20 bytes of text and of path each).
+    fn with_capacity(n: usize) -> SealBatch {
+        SealBatch {
+            spans: Vec::with_capacity(n),
+            ends: Vec::with_capacity(n),
+            plain: crate::wipe::SecretBytes::with_capacity(n * 32),
+            aads: String::with_capacity(n * 32),
+            types: Vec::with_capacity(n),
+            scratch: zeroize::Zeroizing::new(Vec::with_capacity(n * 32)),
+        }
+    }
+
     fn len(&self) -> usize {
         self.spans.len()
     }

@@ -525,7 +525,9 @@ pub(crate) enum PlainLine {
 /// text is sealed without building its tree (see `engine::lines`). `None`
 /// for any other text, or one that does not parse.
 pub(crate) fn plain_lines(src: &str, grammar: Grammar) -> Option<Vec<PlainLine>> {
-    let mut lines = Vec::new();
+    // Sized once (a line break a line but the last): growing it copied the
+    // lines read so far at each doubling.
+    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', src.as_bytes()).count() + 1);
     for line in Lines::new(src, grammar) {
         match line.ok()?.kind {
             Kind::Blank => {}
