@@ -29,6 +29,14 @@ impl Spread {
         }
     }
 
+    /// Nothing to spread (no worker is started).
+    pub(crate) fn none() -> Spread {
+        Spread {
+            #[cfg(target_os = "linux")]
+            inner: None,
+        }
+    }
+
     /// In the `n`-th worker (1 for the first started), move this thread to
     /// a core of its own.
     pub(crate) fn settle(&self, n: usize) {
@@ -126,10 +134,7 @@ mod tests {
     /// With one allowed core (or no affinity calls) there is nothing to do.
     #[test]
     fn settling_without_a_plan_does_nothing() {
-        let spread = Spread {
-            #[cfg(target_os = "linux")]
-            inner: None,
-        };
+        let spread = Spread::none();
         spread.settle(1);
         spread.started();
     }

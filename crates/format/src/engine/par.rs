@@ -108,7 +108,11 @@ where
     let (done_tx, done_rx) = mpsc::channel::<(usize, R)>();
     let work_rx = Arc::new(Mutex::new(work_rx));
     let work = &work;
-    let spread = crate::cores::Spread::here();
+    let spread = if workers > 1 {
+        crate::cores::Spread::here()
+    } else {
+        crate::cores::Spread::none()
+    };
     let spread = &spread;
     std::thread::scope(|scope| {
         for n in 1..workers.max(1) {
