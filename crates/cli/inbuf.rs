@@ -100,7 +100,12 @@ fn fill(path: &Path, mut map: memmap2::MmapMut) -> io::Result<InputBytes> {
             Ok(0) => break,
             Ok(n) => len += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                // What was read is wiped (the mapping is, when dropped as
+                // input bytes).
+                drop(InputBytes::Mapped { map, len });
+                return Err(e);
+            }
         }
     }
     Ok(InputBytes::Mapped { map, len })
