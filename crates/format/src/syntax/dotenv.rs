@@ -715,7 +715,7 @@ fn next_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseErr
     }
 }
 
-/// Whether a byte may follow a name's first in [`plain_pair`]'s names.
+/// Whether a byte may follow a name's first (see [`name_len`]).
 const NAME_BYTES: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -727,6 +727,20 @@ const NAME_BYTES: [bool; 256] = {
     table
 };
 
+/// The length of the name (`[A-Za-z_][A-Za-z0-9_.-]*`) that `bytes` start
+/// with, 0 if none: one table lookup a byte.
+fn name_len(bytes: &[u8]) -> usize {
+    match bytes.split_first() {
+        Some((&first, rest)) if first.is_ascii_alphabetic() || first == b'_' => {
+            1 + rest
+                .iter()
+                .position(|&b| !NAME_BYTES[usize::from(b)])
+                .unwrap_or(rest.len())
+        }
+        _ => 0,
+    }
+}
+
 /// The line at `start` if it is the usual `NAME=value` line, found with
 /// one table lookup a byte and one search for the line break: a name
 /// (`[A-Za-z_][A-Za-z0-9_.-]*`) at the start of the line, `=`, and a
@@ -736,13 +750,12 @@ const NAME_BYTES: [bool; 256] = {
 /// result for these (tested).
 fn plain_pair(src: &str, start: usize) -> Option<Line> {
     let bytes = src.as_bytes();
-    let first = *bytes.get(start)?;
-    if !(first.is_ascii_alphabetic() || first == b'_') || start == BOM.len() {
+    if start == BOM.len() && src.starts_with(BOM) {
         return None;
     }
-    let name = bytes.get(start + 1..)?;
-    let eq = start + 1 + name.iter().position(|&b| !NAME_BYTES[usize::from(b)])?;
-    if bytes.get(eq) != Some(&b'=') {
+    let name = name_len(bytes.get(start..)?);
+    let eq = start + name;
+    if name == 0 || bytes.get(eq) != Some(&b'=') {
         return None;
     }
     let value_start = eq + 1;
@@ -866,14 +879,7 @@ pub(crate) fn starts_key_line(src: &str, at: usize) -> bool {
         Some(r) if r.starts_with(is_blank) => r.trim_start_matches(is_blank),
         _ => rest,
     };
-    let name_len = rest
-        .char_indices()
-        .find(|&(i, c)| {
-            !(c.is_ascii_alphabetic()
-                || c == '_'
-                || (i > 0 && (c.is_ascii_digit() || ".-".contains(c))))
-        })
-        .map_or(rest.len(), |(i, _)| i);
+    let name_len = name_len(rest.as_bytes());
     if name_len == 0 {
         return false;
     }
