@@ -51,8 +51,7 @@ impl Drop for InputBytes {
             }
             InputBytes::Mapped { map, len } => {
                 if let Some(read) = map.get_mut(..*len) {
-                    read.fill(0);
-                    zeroize::optimization_barrier(&*read);
+                    sops_like_format::wipe::wipe_slice(read);
                 }
             }
         }
@@ -91,8 +90,7 @@ fn fill(path: &Path, mut map: memmap2::MmapMut) -> io::Result<InputBytes> {
             // Grown since it was looked at: the rest goes into a vector.
             let mut bytes = sops_like_format::wipe::SecretBytes::default();
             bytes.extend(map.get(..len).unwrap_or_default());
-            let mapped = InputBytes::Mapped { map, len };
-            drop(mapped);
+            drop(InputBytes::Mapped { map, len });
             bytes.read_to_end(&mut file)?;
             return Ok(InputBytes::Heap(zeroize::Zeroizing::new(bytes.into_vec())));
         }

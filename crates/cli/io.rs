@@ -75,14 +75,12 @@ pub fn read_input(file: Option<&str>) -> Result<Input> {
         }
         Some(f) => {
             let path = PathBuf::from(f);
-            let size = fs::metadata(&path)
-                .ok()
-                .filter(fs::Metadata::is_file)
-                .map(|m| m.len());
+            // Looked up once: a large regular file is read into huge pages.
+            let size = regular_size(&path);
             let large = size.and_then(|size| crate::inbuf::read_large(&path, size));
             let bytes = match large {
                 Some(read) => read,
-                None => read_file(&path).map(InputBytes::from),
+                None => read_sized(&path, size).map(InputBytes::from),
             }
             .map_err(|e| {
                 // sops's encrypt and decrypt check that the file exists
@@ -123,10 +121,22 @@ pub fn read_secret(reader: &mut dyn Read) -> std::io::Result<zeroize::Zeroizing<
 /// `/dev/stdin`, a process substitution) is read as stdin is (see
 /// [`read_secret`]).
 pub fn read_file(path: &Path) -> std::io::Result<zeroize::Zeroizing<Vec<u8>>> {
-    if fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        fs::read(path).map(zeroize::Zeroizing::new)
-    } else {
-        fs::File::open(path).and_then(|mut file| read_secret(&mut file))
+    read_sized(path, regular_size(path))
+}
+
+/// The length of `path` if it is a regular file.
+fn regular_size(path: &Path) -> Option<u64> {
+    fs::metadata(path)
+        .ok()
+        .filter(fs::Metadata::is_file)
+        .map(|m| m.len())
+}
+
+/// [`read_file`] for a path whose [`regular_size`] was looked up already.
+fn read_sized(path: &Path, size: Option<u64>) -> std::io::Result<zeroize::Zeroizing<Vec<u8>>> {
+    match size {
+        Some(_) => fs::read(path).map(zeroize::Zeroizing::new),
+        None => fs::File::open(path).and_then(|mut file| read_secret(&mut file)),
     }
 }
 

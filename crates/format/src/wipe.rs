@@ -12,6 +12,13 @@
 
 use std::io::{self, Read};
 
+/// Set every byte of `bytes` to zero, with writes the compiler cannot drop
+/// (for memory that is not a `Vec`'s, e.g. a mapping).
+pub fn wipe_slice(bytes: &mut [u8]) {
+    bytes.fill(0);
+    zeroize::optimization_barrier(&*bytes);
+}
+
 /// Set every byte of `bytes`' allocation to zero (its spare capacity too)
 /// and leave it empty, with writes the compiler cannot drop.
 pub fn wipe(bytes: &mut Vec<u8>) {
@@ -250,6 +257,13 @@ mod tests {
 
     /// A text grows by hand: its bytes are kept, and an append that fits
     /// keeps the allocation.
+    #[test]
+    fn wipe_slice_zeroes_every_byte() {
+        let mut bytes = *b"secret";
+        wipe_slice(&mut bytes);
+        assert_eq!(bytes, [0; 6]);
+    }
+
     #[test]
     fn secret_text_keeps_what_is_appended() {
         use std::fmt::Write;
