@@ -37,9 +37,28 @@ impl Spread {
         }
     }
 
+    /// Start `f` on `scope` as the `n`-th worker (1 for the first): it
+    /// moves to a core of its own first. Call [`Spread::started`] once
+    /// every worker is started.
+    pub(crate) fn spawn<'scope, T, F>(
+        &'scope self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        n: usize,
+        f: F,
+    ) -> std::thread::ScopedJoinHandle<'scope, T>
+    where
+        F: FnOnce() -> T + Send + 'scope,
+        T: Send + 'scope,
+    {
+        scope.spawn(move || {
+            self.settle(n);
+            f()
+        })
+    }
+
     /// In the `n`-th worker (1 for the first started), move this thread to
     /// a core of its own.
-    pub(crate) fn settle(&self, n: usize) {
+    fn settle(&self, n: usize) {
         #[cfg(target_os = "linux")]
         if let Some(plan) = &self.inner {
             plan.settle(n);

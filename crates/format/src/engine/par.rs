@@ -31,16 +31,10 @@ pub(super) fn run_all<R: Send, F: FnOnce() -> R + Send>(tasks: Vec<F>) -> Vec<R>
         return vec![first()];
     }
     let spread = crate::cores::Spread::here();
-    let spread = &spread;
     std::thread::scope(|scope| {
         let handles: Vec<_> = tasks
             .enumerate()
-            .map(|(n, t)| {
-                scope.spawn(move || {
-                    spread.settle(n + 1);
-                    t()
-                })
-            })
+            .map(|(n, t)| spread.spawn(scope, n + 1, t))
             .collect();
         spread.started();
         let mut results = Vec::with_capacity(handles.len() + 1);
@@ -113,20 +107,16 @@ where
     } else {
         crate::cores::Spread::none()
     };
-    let spread = &spread;
     std::thread::scope(|scope| {
         for n in 1..workers.max(1) {
             let (work_rx, done_tx) = (Arc::clone(&work_rx), done_tx.clone());
-            scope.spawn(move || {
-                spread.settle(n);
-                loop {
-                    let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
-                    let Some((index, item)) = next else {
-                        return;
-                    };
-                    if done_tx.send((index, work(item))).is_err() {
-                        return;
-                    }
+            spread.spawn(scope, n, move || loop {
+                let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
+                let Some((index, item)) = next else {
+                    return;
+                };
+                if done_tx.send((index, work(item))).is_err() {
+                    return;
                 }
             });
         }

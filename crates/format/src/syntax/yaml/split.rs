@@ -233,10 +233,7 @@ fn parse_at(src: &str, at: usize, lean: bool) -> Option<Output> {
     let (head, tail) = (src.get(..at)?, src.get(at..)?);
     let spread = crate::cores::Spread::here();
     let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(|| {
-            spread.settle(1);
-            parse_whole(tail, lean)
-        });
+        let second = spread.spawn(s, 1, || parse_whole(tail, lean));
         spread.started();
         let first = parse_whole(head, lean);
         (first, second.join())
