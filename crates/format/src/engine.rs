@@ -473,7 +473,11 @@ enum Checked {
     /// A .env text checked line by line, and where to cut it into windows
     /// (see [`lines`]); `joined`: a double-quoted value spans lines, which
     /// only sops-like's own files keep (see [`crate::syntax::dotenv::Grammar`]).
-    Lines { cuts: Vec<usize>, joined: bool },
+    Lines {
+        cuts: Vec<usize>,
+        joined: bool,
+        lines: Option<crate::syntax::dotenv::LineTable>,
+    },
 }
 
 /// Parse `src` for [`encrypt_plaintext`]; `AlreadyEncrypted` if it has
@@ -488,6 +492,7 @@ pub fn plaintext(format: Format, src: &str) -> Result<Plaintext<'_>, EngineError
         Checked::Lines {
             cuts: w.cuts,
             joined: w.joined,
+            lines: w.lines,
         }
     } else {
         let parsed = format.syntax().parse(src)?;
@@ -534,17 +539,26 @@ pub fn encrypt_plaintext_to(
 ) -> Result<(), EngineError> {
     let template = new_metadata(opts, keys);
     match doc.checked {
-        Checked::Lines { cuts, joined } => {
+        Checked::Lines {
+            cuts,
+            joined,
+            lines,
+        } => {
             // A file sops reads is read line by line, as sops reads it
             // (the same text in both grammars unless a value spans lines).
-            let cuts = match Grammar::of(opts.cipher) {
+            let (cuts, lines) = match Grammar::of(opts.cipher) {
                 Grammar::Sops if joined => {
-                    crate::syntax::dotenv::windows(doc.src, lines::WINDOW_LINES, Grammar::Sops)?
-                        .cuts
+                    let w = crate::syntax::dotenv::windows(
+                        doc.src,
+                        lines::WINDOW_LINES,
+                        Grammar::Sops,
+                    )?;
+                    (w.cuts, w.lines)
                 }
-                _ => cuts,
+                _ => (cuts, lines),
             };
-            lines::encrypt_dotenv(doc.src, &cuts, key, opts.cipher, template, now, sink)
+            let windows = lines::Cut { cuts: &cuts, lines };
+            lines::encrypt_dotenv(doc.src, windows, key, opts.cipher, template, now, sink)
         }
         Checked::Parsed(parsed) => encrypt_with(
             doc.format,

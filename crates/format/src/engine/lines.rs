@@ -16,7 +16,7 @@ use crate::mac::Mac;
 use crate::metadata::Metadata;
 use crate::select::Decider;
 use crate::splice::SpliceError;
-use crate::syntax::dotenv::{self, parse_as, Grammar, Windows};
+use crate::syntax::dotenv::{self, parse_as, Grammar, LineTable, PlainLine, Windows};
 use crate::syntax::ParseError;
 use crate::syntax::{Format, Parsed};
 use std::io::Write;
@@ -57,12 +57,21 @@ pub(super) fn check(src: &str) -> Result<Windows, ParseError> {
     dotenv::join_windows(src, at, first, second, WINDOW_LINES, grammar)
 }
 
-/// Encrypt the .env text `src`, cut at `cuts` (see
+/// Where a .env text is cut into windows, and what the check read of each
+/// window's lines (see [`crate::syntax::dotenv::Windows`]).
+pub(super) struct Cut<'c> {
+    pub(super) cuts: &'c [usize],
+    /// The lines of every window, if kept: sealing then reads no line
+    /// again.
+    pub(super) lines: Option<LineTable>,
+}
+
+/// Encrypt the .env text `src`, cut into `windows` (see
 /// [`crate::syntax::dotenv::windows`]), with the settings and keys of
 /// `template`, into `sink`.
 pub(super) fn encrypt_dotenv(
     src: &str,
-    cuts: &[usize],
+    windows: Cut<'_>,
     key: &[u8; 32],
     cipher: CipherKind,
     template: Metadata,
@@ -75,9 +84,13 @@ pub(super) fn encrypt_dotenv(
     syntax.insert_metadata(src, &Parsed::default(), &template.to_node())?;
     let mac_only = template.mac_only_encrypted;
     let mut mac = Mac::new(mac_only);
+    let cuts = windows.cuts;
+    let table = windows.lines.filter(|t| t.windows() == cuts.len() + 1);
     let mut bounds = std::iter::once(0)
         .chain(cuts.iter().copied())
-        .zip(cuts.iter().copied().chain([src.len()]));
+        .zip(cuts.iter().copied().chain([src.len()]))
+        .enumerate()
+        .map(|(i, (start, end))| (start, end, table.as_ref().map(|t| (t, i))));
     // No thread is started for a text of one window.
     let workers = par::workers().min(cuts.len() + 1);
     let pool = par::Pool::default();
@@ -86,7 +99,15 @@ pub(super) fn encrypt_dotenv(
         workers,
         workers * AHEAD,
         || Ok(bounds.next()),
-        |(start, end)| seal_window(src, start, end, key, cipher, &decider, mac_only, &pool),
+        |(start, end, lines)| {
+            let window = Window {
+                src,
+                start,
+                end,
+                lines,
+            };
+            seal_window(window, key, cipher, &decider, mac_only, &pool)
+        },
         |window| {
             let (text, part) = window?;
             gather.push(text, sink, &pool).map_err(EngineError::Write)?;
@@ -122,13 +143,18 @@ fn sealed_room(text: &str) -> usize {
     (text.len() * 4).next_power_of_two()
 }
 
-/// Encrypt the window `start..end` of `src`: its text (in a buffer from
-/// `pool`) and its MAC input.
-#[allow(clippy::too_many_arguments)]
-fn seal_window(
-    src: &str,
+/// The window `start..end` of `src`, with the table of lines the check
+/// kept and the window's number in it.
+struct Window<'s> {
+    src: &'s str,
     start: usize,
     end: usize,
+    lines: Option<(&'s LineTable, usize)>,
+}
+
+/// Encrypt a window: its text (in a buffer from `pool`) and its MAC input.
+fn seal_window(
+    window: Window<'_>,
     key: &[u8; 32],
     cipher: CipherKind,
     decider: &Decider,
@@ -136,11 +162,23 @@ fn seal_window(
     pool: &par::Pool,
 ) -> Result<(Vec<u8>, Mac), EngineError> {
     let syntax = Format::Dotenv.syntax();
+    let Window {
+        src,
+        start,
+        end,
+        lines,
+    } = window;
     let text = src
         .get(start..end)
         .ok_or(SpliceError::OutOfBounds(start, end))?;
     let out = String::from_utf8(pool.take()).unwrap_or_default();
-    if let Some(sealed) = seal_pairs(text, key, cipher, decider, mac_only, out) {
+    let sealed = match lines.and_then(|(table, i)| table.window(i, text)) {
+        Some((lines, commented)) => {
+            seal_lines(text, lines, commented, key, cipher, decider, mac_only, out)
+        }
+        None => seal_pairs(text, key, cipher, decider, mac_only, out),
+    };
+    if let Some(sealed) = sealed {
         return Ok(sealed);
     }
     // The whole text was checked line by line already; an error here is
@@ -184,13 +222,40 @@ fn seal_pairs(
     cipher: CipherKind,
     decider: &Decider,
     mac_only: bool,
+    out: String,
+) -> Option<(Vec<u8>, Mac)> {
+    let lines = crate::syntax::dotenv::plain_lines(text, Grammar::of(cipher))?;
+    let commented = lines.iter().any(|l| matches!(l, PlainLine::Comment(_)));
+    seal_lines(
+        text,
+        lines.into_iter(),
+        commented,
+        key,
+        cipher,
+        decider,
+        mac_only,
+        out,
+    )
+}
+
+/// [`seal_pairs`] for the `lines` of `text` as [`plain_lines`] gives them
+/// (`commented`: a comment is among them).
+///
+/// [`plain_lines`]: crate::syntax::dotenv::plain_lines
+#[allow(clippy::too_many_arguments)]
+fn seal_lines(
+    text: &str,
+    lines: impl Iterator<Item = PlainLine>,
+    commented: bool,
+    key: &[u8; 32],
+    cipher: CipherKind,
+    decider: &Decider,
+    mac_only: bool,
     mut out: String,
 ) -> Option<(Vec<u8>, Mac)> {
-    use crate::syntax::dotenv::PlainLine;
-    let lines = crate::syntax::dotenv::plain_lines(text, Grammar::of(cipher))?;
     // Before anything is sealed: under a comment regex a comment changes
     // what the pairs after it get, which the tree walk decides.
-    if decider.reads_comments() && lines.iter().any(|l| matches!(l, PlainLine::Comment(_))) {
+    if decider.reads_comments() && commented {
         return None;
     }
     // Otherwise the selector alone decides every comment.
@@ -389,11 +454,31 @@ mod tests {
                     let Checked::Lines { cuts, .. } = &checked.checked else {
                         panic!("not windowed");
                     };
-                    let mut windowed = Vec::new();
                     let template = new_metadata(&opts, KeyMaterial::default());
+                    // Sealed with the lines the check kept, and reading
+                    // each window's lines again.
+                    let w = check(doc).unwrap();
+                    assert_eq!(&w.cuts, cuts);
+                    assert!(w.lines.is_some());
+                    let mut tabled = Vec::new();
+                    let cut = Cut {
+                        cuts,
+                        lines: w.lines,
+                    };
                     encrypt_dotenv(
                         doc,
-                        cuts,
+                        cut,
+                        &KEY,
+                        opts.cipher,
+                        template.clone(),
+                        NOW,
+                        &mut tabled,
+                    )
+                    .unwrap();
+                    let mut windowed = Vec::new();
+                    encrypt_dotenv(
+                        doc,
+                        Cut { cuts, lines: None },
                         &KEY,
                         opts.cipher,
                         template.clone(),
@@ -414,12 +499,14 @@ mod tests {
                         &mut whole,
                     )
                     .unwrap();
-                    let (windowed, whole) = (
+                    let (tabled, windowed, whole) = (
+                        String::from_utf8(tabled).unwrap(),
                         String::from_utf8(windowed).unwrap(),
                         String::from_utf8(whole).unwrap(),
                     );
                     assert_eq!(masked(&windowed), masked(&whole), "{doc:?}");
-                    for out in [&windowed, &whole] {
+                    assert_eq!(masked(&tabled), masked(&whole), "{doc:?}");
+                    for out in [&tabled, &windowed, &whole] {
                         let file = open(Format::Dotenv, out).unwrap();
                         let plain = crate::engine::decrypt(&file, &KEY, false).unwrap();
                         assert_eq!(plain.as_str(), doc);
@@ -434,6 +521,7 @@ mod tests {
                             .to_vec()
                     };
                     assert_eq!(mac(&windowed), mac(&whole));
+                    assert_eq!(mac(&tabled), mac(&whole));
                     if doc.len() > 40 {
                         assert!(!cuts.is_empty(), "{doc:?}");
                     }
@@ -542,7 +630,12 @@ mod tests {
                         };
                         let mut file = Vec::new();
                         let template = new_metadata(&opts, KeyMaterial::default());
-                        encrypt_dotenv(text, &[], &KEY, cipher, template, NOW, &mut file).unwrap();
+                        let whole = Cut {
+                            cuts: &[],
+                            lines: None,
+                        };
+                        encrypt_dotenv(text, whole, &KEY, cipher, template, NOW, &mut file)
+                            .unwrap();
                         let file = String::from_utf8(file).unwrap();
                         let opened = open(Format::Dotenv, &file).unwrap();
                         let plain = crate::engine::decrypt(&opened, &KEY, false).unwrap();

@@ -195,7 +195,7 @@ impl Pool {
 }
 
 /// About how many bytes of output [`Gather`] holds before it writes them.
-const GATHER: usize = 1 << 20;
+const GATHER: usize = 1 << 19;
 
 /// Windows of output written a megabyte at a time, in one vectored write
 /// each, instead of one write per window (150 KB for a .env window): the

@@ -427,6 +427,161 @@ pub(crate) struct Windows {
     pub(crate) has_metadata: bool,
     /// A value spans lines: the text reads otherwise in [`Grammar::Sops`].
     pub(crate) joined: bool,
+    /// Each window's pairs and comments as [`plain_lines`] reads the
+    /// window's text, so that sealing need not read the lines again;
+    /// `None` if the text has metadata.
+    pub(crate) lines: Option<LineTable>,
+}
+
+/// Marks a comment in a [`LineTable`] (no key starts there: a window's
+/// positions are below it).
+const COMMENT: u16 = u16::MAX;
+
+/// The pairs and comments of every window of a text, positions counted
+/// from their window's start, four `u16`s a line (a fifth of a
+/// [`PlainLine`]): `[key start, key end, value start, value end]` for a
+/// pair, `[COMMENT, 0, start, end]` for a comment's text. One allocation
+/// for the whole text (freed whole: small ones per window, freed on the
+/// sealing threads, left 1.7 MB of their arenas' memory in use). A window
+/// of 64 KiB or more keeps no lines (they are read again).
+#[derive(Default)]
+pub(crate) struct LineTable {
+    entries: Vec<[u16; 4]>,
+    windows: Vec<TableWindow>,
+}
+
+/// A window of a [`LineTable`].
+#[derive(Clone, Copy)]
+struct TableWindow {
+    /// Its entries.
+    first: usize,
+    end: usize,
+    /// The window's length in bytes.
+    len: usize,
+    /// Every position fitted.
+    fits: bool,
+}
+
+impl LineTable {
+    /// A table with room for about `lines` lines.
+    fn with_capacity(lines: usize) -> LineTable {
+        LineTable {
+            entries: Vec::with_capacity(lines),
+            windows: Vec::new(),
+        }
+    }
+
+    /// Add `kind`, a line of the window that starts at byte `base`; false
+    /// if a position does not fit.
+    fn push(&mut self, base: usize, kind: &Kind) -> bool {
+        let at = |i: usize| {
+            i.checked_sub(base)
+                .and_then(|r| u16::try_from(r).ok())
+                .filter(|&r| r != COMMENT)
+        };
+        let entry = match kind {
+            Kind::Blank => return true,
+            Kind::Comment(span) => at(span.start)
+                .zip(at(span.end))
+                .map(|(a, b)| [COMMENT, 0, a, b]),
+            Kind::Pair { key, value } => (|| {
+                Some([
+                    at(key.start)?,
+                    at(key.end)?,
+                    at(value.start)?,
+                    at(value.end)?,
+                ])
+            })(),
+        };
+        entry.map(|e| self.entries.push(e)).is_some()
+    }
+
+    /// End the window of `len` bytes whose entries start at `first`.
+    fn close(&mut self, first: usize, len: usize, fits: bool) {
+        let end = self.entries.len();
+        self.windows.push(TableWindow {
+            first,
+            end,
+            len,
+            fits,
+        });
+    }
+
+    /// How many windows it has.
+    pub(crate) fn windows(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// This table followed by `next`, the table of the text after this
+    /// one's: this one's last window and `next`'s first are one window.
+    fn join(&mut self, next: LineTable) {
+        let mut tail = next.windows.into_iter();
+        let (Some(last), Some(across)) = (self.windows.pop(), tail.next()) else {
+            return;
+        };
+        let base = self.entries.len();
+        let by = u16::try_from(last.len).ok();
+        let mut fits = last.fits && across.fits && by.is_some();
+        self.entries.extend(next.entries);
+        let moved = self.entries.get_mut(base + across.first..base + across.end);
+        for entry in moved.into_iter().flatten() {
+            let positions = if entry[0] == COMMENT {
+                &mut entry[2..]
+            } else {
+                &mut entry[..]
+            };
+            for p in positions {
+                match by
+                    .and_then(|by| p.checked_add(by))
+                    .filter(|&r| r != COMMENT)
+                {
+                    Some(r) => *p = r,
+                    None => fits = false,
+                }
+            }
+        }
+        self.windows.push(TableWindow {
+            first: last.first,
+            end: base + across.end,
+            len: last.len + across.len,
+            fits,
+        });
+        self.windows.extend(tail.map(|w| TableWindow {
+            first: w.first + base,
+            end: w.end + base,
+            ..w
+        }));
+    }
+
+    /// The entries of window `i` if they are all there and `text` is as
+    /// long as that window.
+    fn entries(&self, i: usize, text: &str) -> Option<&[[u16; 4]]> {
+        let w = self
+            .windows
+            .get(i)
+            .filter(|w| w.fits && w.len == text.len())?;
+        self.entries.get(w.first..w.end)
+    }
+
+    /// The lines of window `i`, whose text is `text`, as [`plain_lines`]
+    /// gives them, and whether a comment is among them; `None` if the
+    /// window kept none or `text` is not as long as the window.
+    pub(crate) fn window(
+        &self,
+        i: usize,
+        text: &str,
+    ) -> Option<(impl Iterator<Item = PlainLine> + '_, bool)> {
+        let entries = self.entries(i, text)?;
+        let at = usize::from;
+        let lines = entries.iter().map(move |&[a, b, c, d]| {
+            if a == COMMENT {
+                PlainLine::Comment(at(c)..at(d))
+            } else {
+                PlainLine::Pair(at(a)..at(b), at(c)..at(d))
+            }
+        });
+        Some((lines, entries.iter().any(|e| e[0] == COMMENT)))
+    }
 }
 
 /// Check `src` as [`parse_as`] in `grammar` would (the same first error)
@@ -436,21 +591,31 @@ pub(crate) fn windows(src: &str, lines: usize, grammar: Grammar) -> Result<Windo
         cuts: Vec::new(),
         has_metadata: false,
         joined: false,
+        lines: None,
     };
     let mut since = 0;
+    // The lines of every window: about a line per 32 bytes (the
+    // benchmark's .env has 39), grown if there are more.
+    let mut table = LineTable::with_capacity(src.len() / 32);
+    let (mut base, mut first, mut fits) = (0, 0, true);
     for line in Lines::new(src, grammar) {
         let line = line?;
         since += 1;
         out.joined |= line.joined;
+        fits &= table.push(base, &line.kind);
         if let Kind::Pair { key, .. } = &line.kind {
             out.has_metadata |= text(src, key).starts_with(META_PREFIX);
             let next = src.get(line.end..).unwrap_or("");
             if since >= lines && line.end < src.len() && !next.starts_with(BOM) {
                 out.cuts.push(line.end);
                 since = 0;
+                table.close(first, line.end - base, fits);
+                (base, first, fits) = (line.end, table.entries.len(), true);
             }
         }
     }
+    table.close(first, src.len() - base, fits);
+    out.lines = (!out.has_metadata).then_some(table);
     Ok(out)
 }
 
@@ -490,6 +655,16 @@ pub(crate) fn join_windows(
     let (Ok(mut first), Ok(second)) = (first, second) else {
         return windows(src, lines, grammar);
     };
+    // The window across `at` is the first part's last and the second's
+    // first.
+    first.lines = first
+        .lines
+        .zip(second.lines)
+        .filter(|_| !second.has_metadata)
+        .map(|(mut head, tail)| {
+            head.join(tail);
+            head
+        });
     first.cuts.extend(second.cuts.iter().map(|c| c + at));
     first.has_metadata |= second.has_metadata;
     first.joined |= second.joined;
@@ -1779,6 +1954,11 @@ mod split_check {
         let whole = windows(src, 2, g);
         let possible = windows(src, 1, g).map(|w| w.cuts).unwrap_or_default();
         let lines = logical(src, 0);
+        for (grammar, n) in [(g, 2), (Grammar::Sops, 2), (g, 1), (Grammar::Sops, 3)] {
+            if let Ok(w) = windows(src, n, grammar) {
+                tables_agree(src, &w, grammar);
+            }
+        }
         let mut near = 0;
         while let Some(at) = check_split(src, near) {
             assert!(at > near, "{src:?} at {at}");
@@ -1791,6 +1971,7 @@ mod split_check {
             let joined = join_windows(src, at, windows(head, 2, g), windows(tail, 2, g), 2, g);
             match (&whole, &joined) {
                 (Ok(w), Ok(j)) => {
+                    tables_agree(src, j, g);
                     assert_eq!((w.has_metadata, w.joined), (j.has_metadata, j.joined));
                     assert!(j.cuts.iter().all(|c| possible.contains(c)), "{src:?}");
                     assert!(j.cuts.windows(2).all(|p| p[0] < p[1]), "{src:?}");
@@ -1803,6 +1984,88 @@ mod split_check {
                 ),
             }
             near = at;
+        }
+    }
+
+    /// A line of [`plain_lines`] as a comparable tuple.
+    fn plain_tuple(line: PlainLine) -> (bool, std::ops::Range<usize>, std::ops::Range<usize>) {
+        match line {
+            PlainLine::Pair(k, v) => (true, k, v),
+            PlainLine::Comment(c) => (false, 0..0, c),
+        }
+    }
+
+    /// The lines `w` keeps for each of its windows are those
+    /// [`plain_lines`] reads in the window's text (none kept for a text
+    /// with metadata).
+    fn tables_agree(src: &str, w: &Windows, g: Grammar) {
+        let Some(table) = &w.lines else {
+            assert!(w.has_metadata, "{src:?}: no lines kept");
+            return;
+        };
+        assert!(!w.has_metadata, "{src:?}");
+        assert_eq!(table.windows(), w.cuts.len() + 1, "{src:?}");
+        let starts = std::iter::once(0).chain(w.cuts.iter().copied());
+        let ends = w.cuts.iter().copied().chain([src.len()]);
+        for (i, (a, b)) in starts.zip(ends).enumerate() {
+            let want: Vec<_> = plain_lines(&src[a..b], g)
+                .unwrap()
+                .into_iter()
+                .map(plain_tuple)
+                .collect();
+            // Not for a text of another length.
+            assert!(table.window(i, &format!("{}=", &src[a..b])).is_none());
+            let (lines, commented) = table.window(i, &src[a..b]).unwrap();
+            let got: Vec<_> = lines.map(plain_tuple).collect();
+            assert_eq!(got, want, "{src:?} window {a}..{b}");
+            assert_eq!(commented, got.iter().any(|l| !l.0));
+        }
+    }
+
+    /// A window of 64 KiB or more keeps no lines (they are read again),
+    /// nor does one joined across a split that grows that long; the
+    /// others keep theirs.
+    #[test]
+    fn a_window_too_long_for_its_positions_keeps_no_lines() {
+        let long = format!("A={}\nB=2\n", "x".repeat(70_000));
+        let w = windows(&long, 1, Grammar::MultiLine).unwrap();
+        let (table, cut) = (w.lines.unwrap(), w.cuts[0]);
+        assert_eq!(table.windows(), 2);
+        assert!(table.window(0, &long[..cut]).is_none());
+        assert_eq!(table.window(1, &long[cut..]).unwrap().0.count(), 1);
+        let two = format!("A={0}\nB={0}\nC=3\n", "y".repeat(40_000));
+        let at = check_split(&two, 10).unwrap();
+        let g = Grammar::MultiLine;
+        let (head, tail) = (windows(&two[..at], 5, g), windows(&two[at..], 5, g));
+        let joined = join_windows(&two, at, head, tail, 5, g).unwrap();
+        let table = joined.lines.unwrap();
+        assert_eq!((table.windows(), joined.cuts.len()), (1, 0));
+        assert!(table.window(0, &two).is_none());
+        let short = "A=1\nB=2\nC=3\n";
+        let at = check_split(short, 1).unwrap();
+        let (head, tail) = (windows(&short[..at], 5, g), windows(&short[at..], 5, g));
+        let joined = join_windows(short, at, head, tail, 5, g).unwrap();
+        assert_eq!(joined.lines.unwrap().window(0, short).unwrap().0.count(), 3);
+    }
+
+    /// The lines kept with the windows, in both grammars and several
+    /// window sizes, as the windows' texts read.
+    #[test]
+    fn window_lines_read_as_the_windows() {
+        for src in [
+            "A=1\nB=2\nC=3\nD=4\n",
+            "\u{feff}A=1\n# c\n\n  B = \"x\"\r\nexport C='3'\nD=\"two\nlines\"\nE=5",
+            "# only\n\n#\n",
+            "",
+            "A=1\nB=2\nsops_version=3\n",
+        ] {
+            for g in [Grammar::MultiLine, Grammar::Sops] {
+                for n in [1, 2, 3, 100] {
+                    if let Ok(w) = windows(src, n, g) {
+                        tables_agree(src, &w, g);
+                    }
+                }
+            }
         }
     }
 
