@@ -495,9 +495,7 @@ impl ValueCipher {
             return Ok(());
         }
         let mut nonces = vec![[0u8; 24]; values.len()];
-        for nonce in &mut nonces {
-            self.fill_nonce(nonce)?;
-        }
+        self.fill_nonces(nonces.as_flattened_mut())?;
         let refs: Vec<&[u8; 24]> = nonces.iter().collect();
         let prepared = crate::xchacha::batch::prepare(&self.key, &refs);
         // Every plaintext in `scratch`, sealed there in place together.
@@ -576,6 +574,23 @@ impl ValueCipher {
             .ok_or(CipherError::Rng)?;
         iv.copy_from_slice(src);
         self.used += len;
+        Ok(())
+    }
+
+    /// Fill `nonces` (several at once, each a part of the pool no other
+    /// nonce took), refilling the pool as often as it runs out.
+    fn fill_nonces(&mut self, mut nonces: &mut [u8]) -> Result<(), CipherError> {
+        while !nonces.is_empty() {
+            if self.used >= self.pool.len() {
+                self.refill()?;
+            }
+            let src = self.pool.get(self.used..).ok_or(CipherError::Rng)?;
+            let n = src.len().min(nonces.len());
+            let (now, rest) = nonces.split_at_mut(n);
+            now.copy_from_slice(src.get(..n).ok_or(CipherError::Rng)?);
+            self.used += n;
+            nonces = rest;
+        }
         Ok(())
     }
 
@@ -891,7 +906,7 @@ mod tests {
         for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
             for ty in ["str", "int", "comment", "bytes", "s"] {
                 for len in [0, 1, 2, 3, 16, 40] {
-                    let data: Vec<u8> = (0..len).map(|i| i as u8 * 7).collect();
+                    let data: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(7)).collect();
                     let (iv, tag) = (vec![5u8; cipher.nonce_len()], [9u8; 16]);
                     let (mut a, mut b) = (String::from("x="), String::from("x="));
                     super::write_enc(&mut a, cipher, &data, &iv, &tag, ty);
@@ -1010,6 +1025,34 @@ mod tests {
                 assert!(seen.insert(iv));
             }
             assert_eq!(c.nonce(32).unwrap().len(), 32);
+        }
+        assert!(!seen.contains(&[0u8; 24]));
+    }
+
+    /// Batches of nonces, of every size around a pool's (and larger than
+    /// one), mixed with single ones: all distinct and not all zero.
+    #[test]
+    fn batched_nonces_are_fresh() {
+        let mut seen = std::collections::HashSet::new();
+        let mut c = ValueCipher::new(&[4u8; 32]);
+        for n in [
+            1,
+            31,
+            32,
+            33,
+            POOL / 24 - 1,
+            POOL / 24 + 1,
+            3 * POOL / 24,
+            0,
+            5,
+        ] {
+            let mut batch = vec![[0u8; 24]; n];
+            c.fill_nonces(batch.as_flattened_mut()).unwrap();
+            let mut one = [0u8; 24];
+            c.fill_nonce(&mut one).unwrap();
+            for iv in batch.into_iter().chain([one]) {
+                assert!(seen.insert(iv));
+            }
         }
         assert!(!seen.contains(&[0u8; 24]));
     }
