@@ -1017,18 +1017,34 @@ pub(crate) mod batch {
             fill: impl FnOnce(&[u32; 8], &[[u32; 6]; N], &mut [Prepared; N]),
         ) -> [Prepared; N] {
             let nonce_words = nonces.map(|n| words::<6>(n));
-            let mut out = nonce_words.map(|[_, _, _, _, t0, t1]| Prepared {
+            let mut out = nonce_words.map(|w| blank(&w));
+            fill_in(key, &nonce_words, &mut out, fill);
+            out
+        }
+
+        /// A value's [`Prepared`] with only its nonce's last two words set.
+        fn blank(&[_, _, _, _, t0, t1]: &[u32; 6]) -> Prepared {
+            Prepared {
                 stream: Stream {
                     subkey: [0; 8],
                     tail: [t0, t1],
                 },
                 poly_key: [0; 32],
                 first: [0; 64],
-            });
+            }
+        }
+
+        /// Run `fill` on `out` with the key's words (wiped after).
+        #[inline(always)]
+        fn fill_in<const N: usize>(
+            key: &[u8; 32],
+            nonce_words: &[[u32; 6]; N],
+            out: &mut [Prepared; N],
+            fill: impl FnOnce(&[u32; 8], &[[u32; 6]; N], &mut [Prepared; N]),
+        ) {
             let mut key_words = words::<8>(key);
-            fill(&key_words, &nonce_words, &mut out);
+            fill(&key_words, nonce_words, out);
             key_words.zeroize();
-            out
         }
 
         /// Eight values' [`Prepared`] under one key (lane `i` is value
@@ -1102,14 +1118,20 @@ pub(crate) mod batch {
         /// Sixteen values' [`Prepared`] under one key (lane `i` is value
         /// `i`), on a CPU with AVX-512: as [`prepare8`], in sixteen lanes.
         pub(crate) fn prepare16(v4: V4, key: &[u8; 32], nonces: [&[u8; 24]; 16]) -> [Prepared; 16] {
-            prepare_with(key, nonces, |key, nonces, out| {
+            prepare_with(key, nonces, fill16(v4))
+        }
+
+        /// The sixteen-lane pass, as a `fill` for [`prepare_with`] and
+        /// [`fill_in`].
+        fn fill16(v4: V4) -> impl FnOnce(&[u32; 8], &[[u32; 6]; 16], &mut [Prepared; 16]) {
+            move |key, nonces, out| {
                 v4.vectorize(Fill16 {
                     v: v4,
                     key,
                     nonces,
                     out,
                 })
-            })
+            }
         }
 
         /// [`prepare16`] for the nonces `nonces`, the first `keep` of which
@@ -1125,14 +1147,7 @@ pub(crate) mod batch {
         ) {
             let nonce_words = nonces.map(|n| words::<6>(n));
             let base = out.len();
-            out.extend(nonce_words.iter().map(|&[_, _, _, _, t0, t1]| Prepared {
-                stream: Stream {
-                    subkey: [0; 8],
-                    tail: [t0, t1],
-                },
-                poly_key: [0; 32],
-                first: [0; 64],
-            }));
+            out.extend(nonce_words.iter().map(blank));
             let slot = out
                 .get_mut(base..)
                 .and_then(|s| <&mut [Prepared; 16]>::try_from(s).ok());
@@ -1142,14 +1157,7 @@ pub(crate) mod batch {
                 out.extend(prepare16(v4, key, nonces).into_iter().take(keep));
                 return;
             };
-            let mut key_words = words::<8>(key);
-            v4.vectorize(Fill16 {
-                v: v4,
-                key: &key_words,
-                nonces: &nonce_words,
-                out: slot,
-            });
-            key_words.zeroize();
+            fill_in(key, &nonce_words, slot, fill16(v4));
             out.truncate(base + keep);
         }
 
