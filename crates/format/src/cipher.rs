@@ -350,7 +350,7 @@ impl ValueCipher {
 
     fn nonce(&mut self, len: usize) -> Result<Vec<u8>, CipherError> {
         let mut nonce = vec![0u8; len];
-        self.fill_nonce(&mut nonce)?;
+        self.fill_nonces(&mut nonce)?;
         Ok(nonce)
     }
 
@@ -447,7 +447,7 @@ impl ValueCipher {
             Some(iv) => iv,
             None => return Err(CipherError::Malformed("bad nonce length")),
         };
-        self.fill_nonce(iv)?;
+        self.fill_nonces(iv)?;
         scratch.clear();
         scratch.extend_from_slice(plaintext);
         let tag = match cipher {
@@ -561,20 +561,6 @@ impl ValueCipher {
             + ",type:".len()
             + ty.len()
             + "]".len()
-    }
-
-    fn fill_nonce(&mut self, iv: &mut [u8]) -> Result<(), CipherError> {
-        let len = iv.len();
-        if self.used + len > self.pool.len() {
-            self.refill()?;
-        }
-        let src = self
-            .pool
-            .get(self.used..self.used + len)
-            .ok_or(CipherError::Rng)?;
-        iv.copy_from_slice(src);
-        self.used += len;
-        Ok(())
     }
 
     /// Fill `nonces` (several at once, each a part of the pool no other
@@ -760,6 +746,11 @@ fn write_enc(out: &mut String, cipher: CipherKind, data: &[u8], iv: &[u8], tag: 
     crate::b64::encode_into(iv, out);
     out.push_str(",tag:");
     crate::b64::encode_into(tag, out);
+    push_type(out, ty);
+}
+
+/// Append `,type:TY]`, the end of an `ENC[…]` text.
+fn push_type(out: &mut String, ty: &str) {
     match ty {
         "str" => out.push_str(",type:str]"),
         _ => {
@@ -780,14 +771,8 @@ fn write_enc_encoded(out: &mut String, data: &[u8], nonce: &str, tag: &str, ty: 
     out.push_str(nonce);
     out.push_str(",tag:");
     out.push_str(tag);
-    match ty {
-        "str" => out.push_str("==,type:str]"),
-        _ => {
-            out.push_str("==,type:");
-            out.push_str(ty);
-            out.push(']');
-        }
-    }
+    out.push_str("==");
+    push_type(out, ty);
 }
 
 /// [`write_enc`] piece by piece, as it was: the reference it is tested
@@ -900,6 +885,10 @@ impl std::fmt::Display for EncValue {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    const KEY: [u8; 32] = [7u8; 32];
+
     /// The `ENC[…]` text is what writing it piece by piece gives.
     #[test]
     fn enc_text_is_written_whole() {
@@ -909,8 +898,8 @@ mod tests {
                     let data: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(7)).collect();
                     let (iv, tag) = (vec![5u8; cipher.nonce_len()], [9u8; 16]);
                     let (mut a, mut b) = (String::from("x="), String::from("x="));
-                    super::write_enc(&mut a, cipher, &data, &iv, &tag, ty);
-                    super::write_enc_pieces(&mut b, cipher, &data, &iv, &tag, ty);
+                    write_enc(&mut a, cipher, &data, &iv, &tag, ty);
+                    write_enc_pieces(&mut b, cipher, &data, &iv, &tag, ty);
                     assert_eq!(a, b);
                     let value = EncValue::parse(&a[2..]).unwrap();
                     assert_eq!((value.cipher, value.data), (cipher, data));
@@ -918,10 +907,6 @@ mod tests {
             }
         }
     }
-
-    use super::*;
-
-    const KEY: [u8; 32] = [7u8; 32];
 
     #[test]
     fn aad_joins_path() {
@@ -1021,7 +1006,7 @@ mod tests {
             let mut c = ValueCipher::new(&[3u8; 32]);
             for _ in 0..(3 * POOL / 24) {
                 let mut iv = [0u8; 24];
-                c.fill_nonce(&mut iv).unwrap();
+                c.fill_nonces(&mut iv).unwrap();
                 assert!(seen.insert(iv));
             }
             assert_eq!(c.nonce(32).unwrap().len(), 32);
@@ -1049,7 +1034,7 @@ mod tests {
             let mut batch = vec![[0u8; 24]; n];
             c.fill_nonces(batch.as_flattened_mut()).unwrap();
             let mut one = [0u8; 24];
-            c.fill_nonce(&mut one).unwrap();
+            c.fill_nonces(&mut one).unwrap();
             for iv in batch.into_iter().chain([one]) {
                 assert!(seen.insert(iv));
             }

@@ -448,6 +448,10 @@ const COMMENT: u16 = u16::MAX;
 pub(crate) struct LineTable {
     entries: Vec<[u16; 4]>,
     windows: Vec<TableWindow>,
+    /// Where the window being filled starts in the text.
+    open_base: usize,
+    /// A position of the window being filled did not fit.
+    open_misfit: bool,
 }
 
 /// A window of a [`LineTable`].
@@ -467,20 +471,21 @@ impl LineTable {
     fn with_capacity(lines: usize) -> LineTable {
         LineTable {
             entries: Vec::with_capacity(lines),
-            windows: Vec::new(),
+            ..LineTable::default()
         }
     }
 
-    /// Add `kind`, a line of the window that starts at byte `base`; false
-    /// if a position does not fit.
-    fn push(&mut self, base: usize, kind: &Kind) -> bool {
+    /// Add `kind`, a line of the window being filled (a window whose
+    /// position does not fit keeps no lines).
+    fn push(&mut self, kind: &Kind) {
+        let base = self.open_base;
         let at = |i: usize| {
             i.checked_sub(base)
                 .and_then(|r| u16::try_from(r).ok())
                 .filter(|&r| r != COMMENT)
         };
         let entry = match kind {
-            Kind::Blank => return true,
+            Kind::Blank => return,
             Kind::Comment(span) => at(span.start)
                 .zip(at(span.end))
                 .map(|(a, b)| [COMMENT, 0, a, b]),
@@ -493,18 +498,23 @@ impl LineTable {
                 ])
             })(),
         };
-        entry.map(|e| self.entries.push(e)).is_some()
+        match entry {
+            Some(e) => self.entries.push(e),
+            None => self.open_misfit = true,
+        }
     }
 
-    /// End the window of `len` bytes whose entries start at `first`.
-    fn close(&mut self, first: usize, len: usize, fits: bool) {
-        let end = self.entries.len();
+    /// End the window being filled at byte `end` of the text; the next
+    /// one starts there.
+    fn close(&mut self, end: usize) {
+        let first = self.windows.last().map_or(0, |w| w.end);
         self.windows.push(TableWindow {
             first,
-            end,
-            len,
-            fits,
+            end: self.entries.len(),
+            len: end.saturating_sub(self.open_base),
+            fits: !self.open_misfit,
         });
+        (self.open_base, self.open_misfit) = (end, false);
     }
 
     /// How many windows it has.
@@ -515,6 +525,8 @@ impl LineTable {
     /// This table followed by `next`, the table of the text after this
     /// one's: this one's last window and `next`'s first are one window.
     fn join(&mut self, next: LineTable) {
+        // Both are closed: the joined one ends where `next` ends.
+        self.open_base += next.open_base;
         let mut tail = next.windows.into_iter();
         let (Some(last), Some(across)) = (self.windows.pop(), tail.next()) else {
             return;
@@ -597,24 +609,22 @@ pub(crate) fn windows(src: &str, lines: usize, grammar: Grammar) -> Result<Windo
     // The lines of every window: about a line per 32 bytes (the
     // benchmark's .env has 39), grown if there are more.
     let mut table = LineTable::with_capacity(src.len() / 32);
-    let (mut base, mut first, mut fits) = (0, 0, true);
     for line in Lines::new(src, grammar) {
         let line = line?;
         since += 1;
         out.joined |= line.joined;
-        fits &= table.push(base, &line.kind);
+        table.push(&line.kind);
         if let Kind::Pair { key, .. } = &line.kind {
             out.has_metadata |= text(src, key).starts_with(META_PREFIX);
             let next = src.get(line.end..).unwrap_or("");
             if since >= lines && line.end < src.len() && !next.starts_with(BOM) {
                 out.cuts.push(line.end);
                 since = 0;
-                table.close(first, line.end - base, fits);
-                (base, first, fits) = (line.end, table.entries.len(), true);
+                table.close(line.end);
             }
         }
     }
-    table.close(first, src.len() - base, fits);
+    table.close(src.len());
     out.lines = (!out.has_metadata).then_some(table);
     Ok(out)
 }
