@@ -252,6 +252,18 @@ pub fn services() -> Services {
         })
 }
 
+/// The key services for keys of which `all_age` says whether every one is
+/// an age key: then none is consulted, and nothing is taken from the
+/// environment or read from files (not `~/.vault-token`, not
+/// `/etc/hostname`).
+fn services_for(all_age: bool) -> Services {
+    if all_age {
+        Services::new(ServiceConfig::default())
+    } else {
+        services()
+    }
+}
+
 fn base_services() -> Services {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let home = home();
@@ -304,7 +316,12 @@ pub fn wrap_data_key(
     // sops returns "Could not generate data key" as a plain error: exit 1
     // for encrypt, rotate and updatekeys (23 is for a value that cannot be
     // encrypted).
-    let wrapped = encrypt_data_key_via(key, groups, threshold, &services(), &now, remotes())
+    let all_age = groups
+        .iter()
+        .flatten()
+        .all(|r| matches!(r, KeyRecipient::Age(_)));
+    let services = services_for(all_age);
+    let wrapped = encrypt_data_key_via(key, groups, threshold, &services, &now, remotes())
         .map_err(|e| Failure::new(code::GENERIC, format!("could not wrap the data key: {e}")))?;
     let key_groups = wrapped
         .into_iter()
@@ -512,7 +529,8 @@ pub fn data_key(meta: &Metadata, name: &str, order: Option<&str>) -> Result<Data
         .iter()
         .map(|g| KeyGroup(g.iter().map(to_keys_key).collect()))
         .collect();
-    decrypt_data_key_via(&groups, meta.shamir_threshold, &ids, &services(), &order, remotes()).map_err(|e| {
+    let services = services_for(meta.key_groups.iter().flatten().all(|k| k.kind == "age"));
+    decrypt_data_key_via(&groups, meta.shamir_threshold, &ids, &services, &order, remotes()).map_err(|e| {
         let failure = Failure::new(code::COULD_NOT_RETRIEVE_KEY, format!("{name}: could not retrieve the data key:\n{e}"));
         // The hint is for a key that is missing, not for a file whose
         // metadata is broken (a threshold its groups cannot meet).

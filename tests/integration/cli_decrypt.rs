@@ -400,3 +400,37 @@ fn streams_exactly(dir: &std::path::Path, ext: &str, doc: &str, value_line: &str
     assert_refused(&out, 25);
     enc
 }
+
+/// A file whose keys are all age keys is encrypted and decrypted without
+/// the key services' settings: here `~/.vault-token` is a FIFO that no one
+/// writes, so a run that read it would wait until the timeout.
+#[test]
+fn age_only_runs_read_no_service_token() {
+    let dir = tempdir();
+    let home = dir.path();
+    let made = std::process::Command::new("mkfifo")
+        .arg(home.join(".vault-token"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let plain = home.join("p.yaml");
+    std::fs::write(&plain, "a: secret\n").unwrap();
+    let limit = std::time::Duration::from_secs(30);
+    let out = cmd(home, None)
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .timeout(limit)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let enc = home.join("e.yaml");
+    std::fs::write(&enc, &out.stdout).unwrap();
+    let out = cmd(home, Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(&enc)
+        .timeout(limit)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "a: secret\n");
+}
