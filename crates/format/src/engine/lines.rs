@@ -91,8 +91,12 @@ pub(super) fn encrypt_dotenv(
         .zip(cuts.iter().copied().chain([src.len()]))
         .enumerate()
         .map(|(i, (start, end))| (start, end, table.as_ref().map(|t| (t, i))));
-    // No thread is started for a text of one window.
-    let workers = par::workers().min(cuts.len() + 1);
+    // No thread is started for a text of one window (and the system is not
+    // asked for its cores: half a dozen system calls).
+    let workers = match cuts.len() {
+        0 => 1,
+        n => par::workers().min(n + 1),
+    };
     let pool = par::Pool::default();
     let mut gather = par::Gather::default();
     par::ordered(
