@@ -249,3 +249,89 @@ fn typed_values_in_sops_written_env_and_ini_files_keep_their_types() {
     );
     assert_eq!(port.trim_end(), "8080");
 }
+
+/// Lines sops's .env store reads its own way: it splits at `\n` only (a
+/// `\r` ends the value), takes a line starting with `#` as a comment and
+/// every other non-empty line as `KEY=VALUE` at its first `=`, whatever
+/// the key. Both tools read each other's `AES256_GCM` files of these the
+/// same, and the plaintext comes back byte for byte.
+const SOPS_LINES: &[&str] = &[
+    "A=\r\nB_unencrypted=y\r\n",
+    "A=x\r\n",
+    "#c\r\nA=1\r\nB_unencrypted=2\r\n",
+    " #k=v\n",
+    " #k_unencrypted=v\n",
+    "=x\n",
+    " =x\n",
+    "\u{feff}A=1\r\n",
+];
+
+/// Lines sops refuses in a .env file (no `=`): a line of blanks, an
+/// indented comment, a `\r` alone in a `\r\n` file, a BOM before a comment.
+const SOPS_REFUSES: &[&str] = &[
+    " #c\nA=1\n",
+    "A=1\n  \nB=2\n",
+    "A=1\r\n\r\nB=2\r\n",
+    "\u{feff}#c\nA=1\n",
+];
+
+#[test]
+fn env_lines_read_as_sops_reads_them_both_ways() {
+    let dir = tempdir();
+    let d = dir.path();
+    let r = demo_recipient();
+    for (i, plain) in SOPS_LINES.iter().enumerate() {
+        let name = format!("p{i}.env");
+        std::fs::write(d.join(&name), plain).unwrap();
+        // sops-like's file: sops reads it as its own.
+        let ours = run_ours(
+            d,
+            &["encrypt", "--cipher", "aes256-gcm", "--age", &r, &name],
+        );
+        let ours_name = format!("o{i}.env");
+        std::fs::write(d.join(&ours_name), &ours).unwrap();
+        assert_eq!(run_ours(d, &["decrypt", &ours_name]), *plain);
+        let Some(theirs_of_ours) = run_sops(d, &["decrypt", &ours_name]) else {
+            return;
+        };
+        // sops's file: sops-like reads it as sops does.
+        let theirs = run_sops(d, &["encrypt", "--age", &r, &name]).unwrap();
+        let theirs_name = format!("s{i}.enc.env");
+        std::fs::write(d.join(&theirs_name), &theirs).unwrap();
+        let sops_own = run_sops(d, &["decrypt", &theirs_name]).unwrap();
+        assert_eq!(theirs_of_ours, sops_own, "{plain:?}");
+        assert_eq!(
+            run_ours(d, &["decrypt", &theirs_name]),
+            sops_own,
+            "{plain:?}"
+        );
+        let as_json = ["decrypt", "--output-type", "json"];
+        let ours_json = run_ours(d, &[&as_json[..], &[theirs_name.as_str()]].concat());
+        let sops_json = run_sops(d, &[&as_json[..], &[theirs_name.as_str()]].concat()).unwrap();
+        assert_eq!(json(&ours_json), json(&sops_json), "{plain:?}");
+    }
+    for (i, plain) in SOPS_REFUSES.iter().enumerate() {
+        let name = format!("bad{i}.env");
+        std::fs::write(d.join(&name), plain).unwrap();
+        let out = cmd(d, None)
+            .args(["encrypt", "--cipher", "aes256-gcm", "--age", &r, &name])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{plain:?}");
+        assert!(out.stdout.is_empty());
+        // sops-like's own cipher reads them as dotenv does.
+        let out = cmd(d, None)
+            .args(["encrypt", "--age", &r, &name])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{plain:?}");
+        if let Some(mut sops) = sops(d, "age-test.txt") {
+            let out = sops
+                .current_dir(d)
+                .args(["encrypt", "--age", &r, &name])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "sops: {plain:?}");
+        }
+    }
+}

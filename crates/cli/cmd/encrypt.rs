@@ -107,8 +107,8 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     if out_format == Format::Yaml {
         no_yaml_document(&input.name, text)?;
     }
-    let mut doc =
-        engine::plaintext(out_format, text).map_err(|e| Failure::engine(&input.name, e))?;
+    let mut doc = engine::plaintext_for(out_format, text, plan.opts.cipher)
+        .map_err(|e| Failure::engine(&input.name, e))?;
     if let Some(tree) = doc.tree() {
         top_level(&input.name, out_format, tree)?;
     }
@@ -123,8 +123,8 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
         )
     }) {
         filled = fill;
-        doc =
-            engine::plaintext(out_format, &filled).map_err(|e| Failure::engine(&input.name, e))?;
+        doc = engine::plaintext_for(out_format, &filled, plan.opts.cipher)
+            .map_err(|e| Failure::engine(&input.name, e))?;
     }
     if out_format == Format::Ini && plan.opts.cipher == CipherKind::Aes256Gcm {
         warn_markers_sops_skips(&input.name, text, &plan.opts.selector);

@@ -470,29 +470,45 @@ impl Plaintext<'_> {
 enum Checked {
     /// Its parse.
     Parsed(Parsed),
-    /// A .env text checked line by line, and where to cut it into windows
-    /// (see [`lines`]); `joined`: a double-quoted value spans lines, which
-    /// only sops-like's own files keep (see [`crate::syntax::dotenv::Grammar`]).
+    /// A .env text checked line by line in `grammar`, and where to cut it
+    /// into windows (see [`lines`]).
     Lines {
         cuts: Vec<usize>,
-        joined: bool,
         lines: Option<crate::syntax::dotenv::LineTable>,
+        grammar: Grammar,
     },
 }
 
 /// Parse `src` for [`encrypt_plaintext`]; `AlreadyEncrypted` if it has
 /// metadata. (A .env text is checked line by line instead: it is encrypted
-/// a window of lines at a time.)
+/// a window of lines at a time.) For the default cipher: see
+/// [`plaintext_for`].
 pub fn plaintext(format: Format, src: &str) -> Result<Plaintext<'_>, EngineError> {
+    plaintext_for(format, src, CipherKind::XChaCha20Poly1305)
+}
+
+/// [`plaintext`] for a document to be sealed with `cipher`: a .env text
+/// to be sealed with `AES256_GCM` (a file sops reads) is checked as sops
+/// reads it ([`Grammar::Sops`]: a line sops refuses is refused), others in
+/// sops-like's own grammar.
+pub fn plaintext_for(
+    format: Format,
+    src: &str,
+    cipher: CipherKind,
+) -> Result<Plaintext<'_>, EngineError> {
     let checked = if format == Format::Dotenv {
-        let w = lines::check(src)?;
+        let grammar = Grammar::of(cipher);
+        let w = match grammar {
+            Grammar::MultiLine => lines::check(src)?,
+            Grammar::Sops => crate::syntax::dotenv::windows(src, lines::WINDOW_LINES, grammar)?,
+        };
         if w.has_metadata {
             return Err(EngineError::AlreadyEncrypted);
         }
         Checked::Lines {
             cuts: w.cuts,
-            joined: w.joined,
             lines: w.lines,
+            grammar,
         }
     } else {
         let parsed = format.syntax().parse(src)?;
@@ -541,21 +557,17 @@ pub fn encrypt_plaintext_to(
     match doc.checked {
         Checked::Lines {
             cuts,
-            joined,
             lines,
+            grammar,
         } => {
-            // A file sops reads is read line by line, as sops reads it
-            // (the same text in both grammars unless a value spans lines).
-            let (cuts, lines) = match Grammar::of(opts.cipher) {
-                Grammar::Sops if joined => {
-                    let w = crate::syntax::dotenv::windows(
-                        doc.src,
-                        lines::WINDOW_LINES,
-                        Grammar::Sops,
-                    )?;
-                    (w.cuts, w.lines)
-                }
-                _ => (cuts, lines),
+            // Read in the cipher's grammar: a file sops reads as sops
+            // reads it (checked again if it was checked in the other).
+            let want = Grammar::of(opts.cipher);
+            let (cuts, lines) = if want == grammar {
+                (cuts, lines)
+            } else {
+                let w = crate::syntax::dotenv::windows(doc.src, lines::WINDOW_LINES, want)?;
+                (w.cuts, w.lines)
             };
             let windows = lines::Cut { cuts: &cuts, lines };
             lines::encrypt_dotenv(doc.src, windows, key, opts.cipher, template, now, sink)

@@ -10,6 +10,14 @@ use crate::walk::{walk, Leaf};
 
 /// A metadata tree shaped like sops's, with a multi-line `enc`.
 pub(crate) fn sample_metadata() -> Node {
+    sample_metadata_with_mac(
+        "ENC[AES256_GCM,data:Br5H,iv:qIis,tag:31kI3NDPioUNCf1SxIpkDQ==,type:str]",
+    )
+}
+
+/// [`sample_metadata`] with another `mac` (a .env file is read back in the
+/// grammar of its MAC's cipher).
+pub(crate) fn sample_metadata_with_mac(mac: &str) -> Node {
     let enc = "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSB1QnZ0V1pWWEJuY1d0V01p\nZz09\n-----END AGE ENCRYPTED FILE-----\n";
     Node::map([
         (
@@ -26,10 +34,7 @@ pub(crate) fn sample_metadata() -> Node {
             "lastmodified".to_string(),
             Node::str("2026-11-22T03:51:54Z"),
         ),
-        (
-            "mac".to_string(),
-            Node::str("ENC[AES256_GCM,data:Br5H,iv:qIis,tag:31kI3NDPioUNCf1SxIpkDQ==,type:str]"),
-        ),
+        ("mac".to_string(), Node::str(mac)),
         ("unencrypted_suffix".to_string(), Node::str("_unencrypted")),
         ("version".to_string(), Node::str("3.11.0")),
     ])
@@ -242,7 +247,16 @@ fn placeholder_roundtrip(syntax: &dyn Syntax, src: &str) -> Result<(), String> {
             }
         }
     });
-    let meta = sample_metadata();
+    // A .env text is read back in the grammar of its MAC's cipher:
+    // `SopsDotenv` reads in sops's whatever the MAC, `Dotenv` here in its
+    // own, as an XChaCha20-Poly1305 file is.
+    let meta = if syntax.name() == "dotenv" {
+        sample_metadata_with_mac(
+            "ENC[XCHACHA20_POLY1305,data:Br5H,iv:qIis,tag:31kI3NDPioUNCf1SxIpkDQ==,type:str]",
+        )
+    } else {
+        sample_metadata()
+    };
     edits.extend(
         syntax
             .insert_metadata(src, &parsed, &meta)

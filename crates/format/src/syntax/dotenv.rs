@@ -75,58 +75,15 @@ impl Syntax for Dotenv {
         Some(Value::Str(decode(lexeme)))
     }
 
+    /// In the grammar the text is read back in: that of its MAC's cipher
+    /// (see [`grammar_of`]).
     fn insert_metadata(
         &self,
         src: &str,
         _parsed: &Parsed,
         meta: &Node,
     ) -> Result<Vec<Edit>, EmitError> {
-        let mut pairs = flatten(meta);
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        if pairs.is_empty() {
-            return Ok(Vec::new());
-        }
-        // sops splits lines at `\n` and writes its metadata lines with `\n`
-        // whatever the file uses: in a `\r\n` file, `\r\n` lines would give
-        // every metadata value a final `\r` that sops cannot read (its
-        // `lastmodified` no longer parses). The data lines keep theirs.
-        let eol = "\n";
-        let trailing = src.is_empty() || src.ends_with('\n');
-        let at = src.len();
-        // The line break put before the block when the file has no final
-        // one: the file's own; and if the file ends with a `\r` (part of
-        // the last value, as in sops), a plain `\n` would turn that `\r`
-        // into a line break and change the value, so `\r\n`.
-        let first_break = if trailing {
-            // Unused: the file ends with its own line break.
-            ""
-        } else if src.ends_with('\r') {
-            "\r\n"
-        } else {
-            line_break_style(src)
-        };
-        let mut out = String::new();
-        for (name, value) in pairs {
-            if name.contains(['=', '\n', '\r']) {
-                return Err(EmitError(format!(
-                    "metadata name {name:?} cannot be written in a .env file"
-                )));
-            }
-            if !trailing {
-                out.push_str(if out.is_empty() { first_break } else { eol });
-            }
-            out.push_str(META_PREFIX);
-            out.push_str(&name);
-            out.push('=');
-            out.push_str(&value.replace('\n', "\\n"));
-            if trailing {
-                out.push_str(eol);
-            }
-        }
-        Ok(vec![Edit {
-            span: at..at,
-            text: out,
-        }])
+        metadata_lines(src, meta, None)
     }
 
     fn set_value(
@@ -151,6 +108,72 @@ impl Syntax for Dotenv {
     fn emit(&self, tree: &Tree) -> Result<String, EmitError> {
         emit_tree(tree, false)
     }
+}
+
+/// The `sops_…` lines of `meta`, appended to `src`; `sops_grammar`: the
+/// text is read back in [`Grammar::Sops`] (`None`: if the MAC is sealed
+/// with `AES256_GCM`, as [`grammar_of`] reads it).
+fn metadata_lines(
+    src: &str,
+    meta: &Node,
+    sops_grammar: Option<bool>,
+) -> Result<Vec<Edit>, EmitError> {
+    let mut pairs = flatten(meta);
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    // sops splits lines at `\n` and writes its metadata lines with `\n`
+    // whatever the file uses: in a `\r\n` file, `\r\n` lines would give
+    // every metadata value a final `\r` that sops cannot read (its
+    // `lastmodified` no longer parses). The data lines keep theirs.
+    let eol = "\n";
+    let trailing = src.is_empty() || src.ends_with('\n');
+    let at = src.len();
+    // The file is read back in the grammar of its MAC's cipher (see
+    // [`grammar_of`]): in sops's, a `\r` is always content.
+    let sops_grammar = sops_grammar.unwrap_or_else(|| {
+        pairs
+            .iter()
+            .any(|(name, value)| name == "mac" && value.starts_with("ENC[AES256_GCM,"))
+    });
+    // The line break put before the block when the file has no final
+    // one: in sops's grammar `\n` (anything else would end the last
+    // value); else the file's own; and if the file ends with a `\r`
+    // (part of the last value), a plain `\n` would turn that `\r` into a
+    // line break and change the value, so `\r\n`.
+    let first_break = if trailing {
+        // Unused: the file ends with its own line break.
+        ""
+    } else if sops_grammar {
+        "\n"
+    } else if src.ends_with('\r') {
+        "\r\n"
+    } else {
+        line_break_style(src)
+    };
+    let mut out = String::new();
+    for (name, value) in pairs {
+        if name.contains(['=', '\n', '\r']) {
+            return Err(EmitError(format!(
+                "metadata name {name:?} cannot be written in a .env file"
+            )));
+        }
+        if !trailing {
+            out.push_str(if out.is_empty() { first_break } else { eol });
+        }
+        out.push_str(META_PREFIX);
+        out.push_str(&name);
+        out.push('=');
+        out.push_str(&value.replace('\n', "\\n"));
+        if trailing {
+            out.push_str(eol);
+        }
+    }
+    Ok(vec![Edit {
+        span: at..at,
+        text: out,
+    }])
 }
 
 /// A plaintext .env text of `tree` to be encrypted, as sops writes one:
@@ -224,10 +247,10 @@ impl Syntax for SopsDotenv {
     fn insert_metadata(
         &self,
         src: &str,
-        parsed: &Parsed,
+        _parsed: &Parsed,
         meta: &Node,
     ) -> Result<Vec<Edit>, EmitError> {
-        Dotenv.insert_metadata(src, parsed, meta)
+        metadata_lines(src, meta, Some(true))
     }
 
     fn set_value(
@@ -872,7 +895,13 @@ struct Lines<'s> {
 
 impl<'s> Lines<'s> {
     fn new(src: &'s str, grammar: Grammar) -> Lines<'s> {
-        let pos = if src.starts_with(BOM) { BOM.len() } else { 0 };
+        // sops reads a BOM as the first line's first character: a line of
+        // only a BOM is an error there, and a comment after a BOM a key.
+        let pos = if src.starts_with(BOM) && grammar == Grammar::MultiLine {
+            BOM.len()
+        } else {
+            0
+        };
         Lines { src, pos, grammar }
     }
 }
@@ -894,7 +923,7 @@ impl Iterator for Lines<'_> {
 
 /// The logical line starting at byte `start` of `src`.
 fn next_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseError> {
-    match plain_pair(src, start) {
+    match plain_pair(src, start, grammar) {
         Some(line) => Ok(line),
         None => any_line(src, start, grammar),
     }
@@ -933,7 +962,7 @@ fn name_len(bytes: &[u8]) -> usize {
 /// as [`any_line`] reads it). `None` for any other line (and for the first
 /// line after a byte order mark): [`any_line`] reads it, with the same
 /// result for these (tested).
-fn plain_pair(src: &str, start: usize) -> Option<Line> {
+fn plain_pair(src: &str, start: usize, grammar: Grammar) -> Option<Line> {
     let bytes = src.as_bytes();
     if start == BOM.len() && src.starts_with(BOM) {
         return None;
@@ -947,7 +976,7 @@ fn plain_pair(src: &str, start: usize) -> Option<Line> {
     if let Some(b'"' | b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c') = bytes.get(value_start) {
         return None;
     }
-    let (content_end, end) = line_bounds(src, value_start);
+    let (content_end, end) = line_bounds(src, value_start, grammar);
     Some(Line {
         start,
         content_end,
@@ -962,8 +991,11 @@ fn plain_pair(src: &str, start: usize) -> Option<Line> {
 
 /// [`next_line`] for any line.
 fn any_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseError> {
+    if grammar == Grammar::Sops {
+        return sops_line(src, start);
+    }
     let mut joined = false;
-    let (mut content_end, mut end) = line_bounds(src, start);
+    let (mut content_end, mut end) = line_bounds(src, start, grammar);
     let content = src.get(start..content_end).unwrap_or_default();
     let kind = match content.find(|c| !is_blank(c)) {
         None => Kind::Blank,
@@ -988,7 +1020,7 @@ fn any_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseErro
                 // Unclosed before a `KEY=` line or the end: one line.
                 if let Some(close) = multi_line_close(src, open + 1) {
                     if close >= content_end {
-                        (content_end, end) = line_bounds(src, close);
+                        (content_end, end) = line_bounds(src, close, grammar);
                         joined = true;
                     }
                 }
@@ -1014,21 +1046,69 @@ fn any_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseErro
     })
 }
 
+/// [`any_line`] in [`Grammar::Sops`]: the line as sops's .env store reads
+/// it (`LoadPlainFile`). A line is every byte up to a `\n`, a `\r` included;
+/// an empty line is skipped; a line whose first byte is `#` is a comment;
+/// any other line is `KEY=VALUE`, split at its first `=`, whatever the key
+/// (empty, blanks, ` #k`), and a line with no `=` is an error, as in sops
+/// (a line of blanks, an indented comment, a `\r` alone in a `\r\n` file).
+fn sops_line(src: &str, start: usize) -> Result<Line, ParseError> {
+    let (content_end, end) = line_bounds(src, start, Grammar::Sops);
+    // (A BOM is read as the first line's first character: see `Lines`.)
+    let from = start;
+    let content = src.get(from..content_end).unwrap_or_default();
+    let kind = if content.is_empty() {
+        Kind::Blank
+    } else if content.starts_with('#') {
+        Kind::Comment(from + 1..content_end)
+    } else {
+        let Some(eq) = memchr::memchr(b'=', content.as_bytes()) else {
+            let what = if content.trim_matches(is_blank).is_empty() {
+                "a line of blanks (or a \\r alone, in a \\r\\n file) is not KEY=VALUE"
+            } else if content.trim_start_matches(is_blank).starts_with('#') {
+                "a comment must start at the line's first byte"
+            } else {
+                "expected KEY=VALUE"
+            };
+            return Err(ParseError::at(
+                src,
+                start,
+                format!("{what} for sops, which reads AES256_GCM .env files (its .env store reads every line that is not empty and does not start with '#' as KEY=VALUE; the default xchacha20-poly1305 cipher reads such lines as dotenv does)"),
+            ));
+        };
+        Kind::Pair {
+            key: from..from + eq,
+            value: from + eq + 1..content_end,
+        }
+    };
+    Ok(Line {
+        start,
+        content_end,
+        end,
+        kind,
+        joined: false,
+    })
+}
+
 /// The content end and the end of the physical line holding byte `at`.
-fn line_bounds(src: &str, at: usize) -> (usize, usize) {
+fn line_bounds(src: &str, at: usize, grammar: Grammar) -> (usize, usize) {
     let bytes = src.as_bytes();
     let (break_at, end) = match bytes.get(at..).and_then(|rest| memchr::memchr(b'\n', rest)) {
         Some(i) => (at + i, at + i + 1),
         None => (src.len(), src.len()),
     };
-    // A `\r` is part of the line break only before a `\n`; a lone `\r` at
-    // the end of the file is content (sops keeps it in the value too).
-    let content_end =
-        if break_at > at && break_at < src.len() && bytes.get(break_at - 1) == Some(&b'\r') {
-            break_at - 1
-        } else {
-            break_at
-        };
+    // In sops-like's own grammar a `\r` is part of the line break before a
+    // `\n`; a lone `\r` at the end of the file is content. sops splits at
+    // `\n` only: a `\r` is always content (the value's last character).
+    let content_end = if grammar == Grammar::MultiLine
+        && break_at > at
+        && break_at < src.len()
+        && bytes.get(break_at - 1) == Some(&b'\r')
+    {
+        break_at - 1
+    } else {
+        break_at
+    };
     (content_end, end)
 }
 
@@ -1277,7 +1357,7 @@ fn quote(value: &str) -> String {
 pub(crate) mod tests {
     use super::*;
     use crate::splice::splice;
-    use crate::syntax::conformance::{plain, roundtrip, sample_metadata};
+    use crate::syntax::conformance::{plain, roundtrip, sample_metadata, sample_metadata_with_mac};
 
     fn parse(src: &str) -> Parsed {
         Dotenv.parse(src).unwrap()
@@ -1328,6 +1408,47 @@ pub(crate) mod tests {
 
     fn kv(k: &str, v: &str, lexeme: &str) -> (String, String, String) {
         (k.into(), v.into(), lexeme.into())
+    }
+
+    /// [`Grammar::Sops`] reads lines as sops's .env store does; sops-like's
+    /// own grammar as dotenv does.
+    #[test]
+    fn sops_grammar_reads_lines_as_sops() {
+        let sops = |src: &str| pairs_of(src, &SopsDotenv.parse(src).unwrap());
+        // A `\r` is content (the value's last character) in sops's grammar,
+        // part of the line break in sops-like's.
+        assert_eq!(
+            sops("A=x\r\nB=\r\n"),
+            [kv("A", "x\r", "x\r"), kv("B", "\r", "\r")]
+        );
+        assert_eq!(pairs("A=x\r\nB=\r\n"), [kv("A", "x", "x"), kv("B", "", "")]);
+        // Any key before the first `=`, an indented `#` included.
+        assert_eq!(
+            sops(" #k=v\n=x\n =y\n"),
+            [kv(" #k", "v", "v"), kv("", "x", "x"), kv(" ", "y", "y")]
+        );
+        assert_eq!(pairs(" #k=v\n"), []);
+        // A comment only at the line's first byte; a BOM is the first
+        // line's first character.
+        assert_eq!(sops("#c\r\nX=1\n"), [kv("X", "1", "1")]);
+        assert_eq!(sops("\u{feff}A=1\n"), [kv("\u{feff}A", "1", "1")]);
+        for (src, line) in [
+            (" #c\nA=1\n", 1),
+            ("A=1\n \t\n", 2),
+            ("A=1\r\n\r\nB=2\r\n", 2),
+            ("\u{feff}#c\n", 1),
+            ("\u{feff}", 1),
+            ("A=1\nno equals\n", 2),
+        ] {
+            let e = SopsDotenv.parse(src).map(|_| ()).unwrap_err();
+            assert_eq!(e.line, line, "{src:?}");
+            // sops-like's own grammar reads them (but the last).
+            assert_eq!(
+                Dotenv.parse(src).is_ok(),
+                !src.contains("no equals"),
+                "{src:?}"
+            );
+        }
     }
 
     fn fixtures() -> Vec<(String, String)> {
@@ -1544,16 +1665,26 @@ pub(crate) mod tests {
         assert_eq!(pairs(src).len(), 2);
     }
 
-    /// Insert the sample metadata into `src`, check the text, and that
+    /// Insert the sample metadata (its MAC sealed with `AES256_GCM`: the
+    /// file reads in sops's grammar) into `src`, check the text, and that
     /// parsing gives spans removing exactly the insertion.
     fn insert(src: &str) -> String {
+        insert_with(src, &sample_metadata())
+    }
+
+    /// [`insert`] with a MAC sealed with sops-like's own cipher.
+    fn insert_own(src: &str) -> String {
+        insert_with(src, &sample_metadata_with_mac(OWN_MAC))
+    }
+
+    const OWN_MAC: &str = "ENC[XCHACHA20_POLY1305,data:Br5H,iv:qIis,tag:31kI,type:str]";
+
+    fn insert_with(src: &str, meta: &Node) -> String {
         let parsed = parse(src);
-        let edits = Dotenv
-            .insert_metadata(src, &parsed, &sample_metadata())
-            .unwrap();
+        let edits = Dotenv.insert_metadata(src, &parsed, meta).unwrap();
         let out = splice(src, edits).unwrap();
         let again = parse(&out);
-        assert_eq!(plain(&again.metadata.unwrap()), plain(&sample_metadata()));
+        assert_eq!(plain(&again.metadata.unwrap()), plain(meta));
         let removal = again
             .metadata_spans
             .iter()
@@ -1587,9 +1718,16 @@ pub(crate) mod tests {
         // No final line break: one is inserted first, none at the end.
         let out = insert("A=1");
         assert_eq!(out, format!("A=1\n{}", SAMPLE_LINES.trim_end()));
+        // In sops's grammar a `\r` is content: the break before the
+        // block is a `\n` (a `\r\n` would end `B`'s value with `\r`)...
         let out = insert("A=1\r\nB=2");
-        assert!(out.starts_with("A=1\r\nB=2\r\nsops_age"));
+        assert!(out.starts_with("A=1\r\nB=2\nsops_age"));
         assert!(!out.ends_with('\n'));
+        assert!(insert("A=1\r").starts_with("A=1\r\nsops_age"));
+        // ... and in sops-like's own, the file's.
+        let out = insert_own("A=1\r\nB=2");
+        assert!(out.starts_with("A=1\r\nB=2\r\nsops_age"));
+        assert!(insert_own("A=1\r").starts_with("A=1\r\r\nsops_age"));
         for src in [
             "A=1\n\r",
             "\r",
@@ -1598,7 +1736,11 @@ pub(crate) mod tests {
             "\u{feff}A=1",
             "#c",
         ] {
-            insert(src);
+            // (A text sops refuses is never sealed with its cipher.)
+            if SopsDotenv.parse(src).is_ok() {
+                insert(src);
+            }
+            insert_own(src);
         }
     }
 
@@ -1845,18 +1987,19 @@ pub(crate) mod tests {
                 // Values left in clear (`_unencrypted`) must read the same
                 // once the metadata is in, or the MAC would not match.
                 let parsed = Dotenv.parse(&src).unwrap();
-                let edits = Dotenv
-                    .insert_metadata(&src, &parsed, &sample_metadata())
-                    .unwrap();
-                let out = splice(&src, edits).unwrap();
+                let with = |meta: &Node| {
+                    let edits = Dotenv.insert_metadata(&src, &parsed, meta).unwrap();
+                    splice(&src, edits).unwrap()
+                };
                 // The sample's MAC is sealed with sops's cipher, so that the
                 // file reads line by line as sops reads it; the plaintext
                 // reads so too when it is to be sealed so.
                 if let Ok(sops) = SopsDotenv.parse(&src) {
+                    let out = with(&sample_metadata());
                     prop_assert_eq!(pairs_of(&src, &sops), pairs(&out));
                 }
                 // With sops-like's own cipher, as the plaintext reads.
-                let own = out.replace("sops_mac=ENC[AES256_GCM", "sops_mac=ENC[XCHACHA20_POLY1305");
+                let own = with(&sample_metadata_with_mac(OWN_MAC));
                 prop_assert_eq!(pairs(&src), pairs(&own));
                 prop_assert_eq!(comments(&src), comments(&own));
             }
@@ -2101,14 +2244,14 @@ mod split_check {
     fn fast_lines_agree(src: &str) {
         let starts = std::iter::once(0).chain(src.match_indices('\n').map(|(i, _)| i + 1));
         for start in starts.filter(|&s| s < src.len()) {
-            let Some(fast) = plain_pair(src, start) else {
-                continue;
-            };
-            assert!(!fast.joined);
-            let fast = logical_line(fast, 0);
             for grammar in [Grammar::MultiLine, Grammar::Sops] {
+                let Some(fast) = plain_pair(src, start, grammar) else {
+                    continue;
+                };
+                assert!(!fast.joined);
+                let fast = logical_line(fast, 0);
                 let usual = logical_line(any_line(src, start, grammar).unwrap(), 0);
-                assert_eq!(usual, fast, "{src:?} at {start}");
+                assert_eq!(usual, fast, "{src:?} at {start} in {grammar:?}");
             }
         }
     }
