@@ -339,3 +339,31 @@ fn streamed_output_round_trips_and_reports_write_errors() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+/// A YAML file whose top-level keys are indented with a tab is refused
+/// (exit 2, as sops), and `-i` leaves it as it was: encrypted, its `sops:`
+/// key could not match that indentation and the file would not decrypt.
+#[test]
+fn tab_indented_top_level_yaml_is_refused_and_left_alone() {
+    let dir = tempdir();
+    let path = dir.path().join("t.yaml");
+    let text = "\tu: secret\n";
+    std::fs::write(&path, text).unwrap();
+    for in_place in [false, true] {
+        let mut c = cmd(dir.path(), None);
+        c.args(["encrypt", "--age", &demo_recipient()]);
+        if in_place {
+            c.arg("-i");
+        }
+        let out = c.arg(&path).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("t.yaml:1:2"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+}

@@ -536,6 +536,19 @@ impl<'s> Builder<'s> {
         }
         let end = if f.flow { range.end } else { f.last_end };
         if self.stack.is_empty() {
+            // A tab before the top-level keys: YAML indents with spaces only
+            // (go-yaml, so sops, refuses it), and the metadata block could
+            // not be indented like those keys.
+            if let (Coll::Map(_), false, Some(k)) = (&f.coll, f.flow, f.first_key) {
+                let prefix = self.src.get(line_start(self.src, k)..k).unwrap_or("");
+                if prefix.contains('\t') && prefix.bytes().all(|b| b == b' ' || b == b'\t') {
+                    return Err(ParseError::at(
+                        self.src,
+                        k,
+                        "a tab indents the top-level mapping: YAML indents with spaces only",
+                    ));
+                }
+            }
             let layout = match (&f.coll, f.flow) {
                 (Coll::Map(_), false) => Root::BlockMap {
                     indent: f.first_key.map_or(0, |k| indent_of(self.src, k)),

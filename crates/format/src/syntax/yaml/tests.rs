@@ -423,6 +423,16 @@ fn parse_errors_have_positions_and_no_values() {
         .expect("must fail");
     assert!(!e.to_string().contains("sec"));
     assert!(Yaml.parse("a: *nope\n").is_err());
+    // A tab before the top-level keys (the appended `sops:` key could not
+    // match their indentation): refused, as go-yaml refuses it.
+    for src in ["\tu: x\n", " \tu: x\n  v: y\n", "a: 1\n---\n\tb: 2\n"] {
+        let e = Yaml.parse(src).err().expect("must fail");
+        assert!(e.message.contains("tab"), "{src:?}: {e}");
+    }
+    // Spaces are fine, and a tab elsewhere on the line too.
+    for src in ["  u: x\n  v: y\n", "a:\tb\n", "a: 1\t# c\n"] {
+        assert!(Yaml.parse(src).is_ok(), "{src:?}");
+    }
 }
 
 const SOPS_FILE: &str = concat!(
