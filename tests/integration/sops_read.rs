@@ -186,3 +186,60 @@ fn sops_error_cases_give_sops_exit_codes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(code("shamir-one-group-only")));
 }
+
+/// sops writes a comment on an empty list's line (`d: [] # c`) as the
+/// list's only item, `- ENC[…,type:comment]`: decrypted, the list stays
+/// an empty list (not null), as `sops decrypt` shows it.
+#[test]
+fn sops_comment_items_of_an_empty_list_keep_the_list() {
+    let dir = tempdir();
+    let d = dir.path();
+    for (i, plain) in ["d: [] # c\n", "a:\n    d: [] # c\n    e: 1\n"]
+        .iter()
+        .enumerate()
+    {
+        let name = format!("l{i}.yaml");
+        std::fs::write(d.join(&name), plain).unwrap();
+        let Some(mut sops) = sops(d, "age-test.txt") else {
+            return;
+        };
+        let out = sops
+            .current_dir(d)
+            .args(["encrypt", "--age", &demo_recipient(), &name])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let enc = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            enc.contains("- ENC[AES256_GCM,") && enc.contains("type:comment]"),
+            "{enc}"
+        );
+        let enc_name = format!("l{i}.enc.yaml");
+        std::fs::write(d.join(&enc_name), &enc).unwrap();
+        let ours = cmd(d, Some("age-test.txt"))
+            .args(["decrypt", &enc_name])
+            .output()
+            .unwrap();
+        assert_ok(&ours);
+        let text = String::from_utf8(ours.stdout).unwrap();
+        assert!(text.contains("d: []\n") && text.contains("# c\n"), "{text}");
+        let json = cmd(d, Some("age-test.txt"))
+            .args(["decrypt", "--output-type", "json", &enc_name])
+            .output()
+            .unwrap();
+        let theirs = sops_decrypt_json(d, &enc_name);
+        let ours: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(ours, theirs, "{plain:?}");
+    }
+}
+
+fn sops_decrypt_json(dir: &Path, name: &str) -> serde_json::Value {
+    let out = sops(dir, "age-test.txt")
+        .unwrap()
+        .current_dir(dir)
+        .args(["decrypt", "--output-type", "json", name])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}

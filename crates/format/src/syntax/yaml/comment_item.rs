@@ -19,10 +19,63 @@ pub(super) fn comment_item(src: &str, span: &Span, text: &str) -> Option<Edit> {
     {
         return None;
     }
+    let comment = format!("#{text}");
+    // The only items of a list are comments (sops writes `d: [] # c` so):
+    // the list stays a list, `d: []`, not null.
+    if let Some(colon) = only_comments_below_key(src, line_start, span.end) {
+        let gap = src.get(colon..dash.len())?;
+        return Some(Edit {
+            span: colon..span.end,
+            text: format!(" []{gap}{comment}"),
+        });
+    }
     Some(Edit {
         span: dash.len()..span.end,
-        text: format!("#{text}"),
+        text: comment,
     })
+}
+
+/// Where to write ` []` (just after the key's `:`), if the item whose line
+/// starts at `line_start` and whose value ends at `end` is the first of a
+/// block sequence below a `key:` line (nothing after the colon), and every
+/// item of that sequence is a comment (`- ENC[…,type:comment]`).
+fn only_comments_below_key(src: &str, line_start: usize, end: usize) -> Option<usize> {
+    let indent = src
+        .get(line_start..)?
+        .bytes()
+        .take_while(|&b| b == b' ')
+        .count();
+    let before = src.get(..line_start.checked_sub(1)?)?;
+    let key_line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let key_line = before.get(key_line_start..)?;
+    let trimmed = key_line.trim_end_matches([' ', '\t', '\r']);
+    let body = trimmed.trim_start_matches(' ');
+    if !trimmed.ends_with(':') || body.starts_with('#') || body.starts_with('-') {
+        return None;
+    }
+    // The key's column is at most the items' (`key:\n- a` has them equal).
+    if trimmed.len() - body.len() > indent {
+        return None;
+    }
+    let rest = src.get(end..)?;
+    let rest = rest.get(rest.find('\n').map_or(rest.len(), |i| i + 1)..)?;
+    for line in rest.split('\n') {
+        let body = line.trim_start_matches(' ');
+        let col = line.len() - body.len();
+        if body.trim().is_empty() {
+            continue;
+        }
+        if col < indent || (col == indent && !body.starts_with("- ")) {
+            break;
+        }
+        if col == indent {
+            let item = body.trim_start_matches("- ").trim_end_matches(['\r', ' ']);
+            if !(item.starts_with("ENC[") && item.ends_with(",type:comment]")) {
+                return None;
+            }
+        }
+    }
+    Some(key_line_start + trimmed.len())
 }
 
 #[cfg(test)]
@@ -37,5 +90,42 @@ mod tests {
         let out = crate::splice::splice(src, vec![e]).unwrap();
         assert_eq!(out, "list:\n    - a\n    # note\n    - b\n");
         assert!(comment_item("a: ENC[x]\n", &(3..9), "x").is_none());
+    }
+
+    fn decrypted(src: &str) -> String {
+        let mut edits = Vec::new();
+        let mut from = 0;
+        while let Some(i) = src[from..].find("ENC[") {
+            let start = from + i;
+            let end = start + src[start..].find(']').unwrap() + 1;
+            edits.push(comment_item(src, &(start..end), " c").unwrap());
+            from = end;
+        }
+        crate::splice::splice(src, edits).unwrap()
+    }
+
+    /// A list whose only items are comments stays a list.
+    #[test]
+    fn a_list_of_only_comments_stays_a_list() {
+        let c = "ENC[AES256_GCM,data:x,type:comment]";
+        assert_eq!(
+            decrypted(&format!("d:\n    - {c}\ne: 1\n")),
+            "d: []\n    # c\ne: 1\n"
+        );
+        assert_eq!(
+            decrypted(&format!("a:\n  d:\n  - {c}\n  - {c}\n")),
+            "a:\n  d: []\n  # c\n  # c\n"
+        );
+        // A list with a value among its items, or a key line with more
+        // after its colon, is left as it is.
+        assert_eq!(
+            decrypted(&format!("d:\n    - {c}\n    - v\n")),
+            "d:\n    # c\n    - v\n"
+        );
+        assert_eq!(
+            decrypted(&format!("d: # k\n    - {c}\n")),
+            "d: # k\n    # c\n"
+        );
+        assert_eq!(decrypted(&format!("- {c}\n")), "# c\n");
     }
 }
