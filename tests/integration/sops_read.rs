@@ -243,3 +243,44 @@ fn sops_decrypt_json(dir: &Path, name: &str) -> serde_json::Value {
     assert!(out.status.success());
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// sops writes a comment on an empty mapping's line (`d: {} # c`) inside
+/// the flow mapping, sealed at the mapping's path (`d:`): sops-like opens
+/// it there and gives sops's data.
+#[test]
+fn sops_comments_inside_flow_collections_open_at_their_path() {
+    let dir = tempdir();
+    let d = dir.path();
+    let plains = [
+        "d: {} # c\n",
+        "x:\n    d: {} # c\n    e: 1\n",
+        "d: {a: 1,\n  # c\n  b: 2}\n",
+    ];
+    for (i, plain) in plains.iter().enumerate() {
+        let name = format!("m{i}.yaml");
+        std::fs::write(d.join(&name), plain).unwrap();
+        let Some(mut sops) = sops(d, "age-test.txt") else {
+            return;
+        };
+        let out = sops
+            .current_dir(d)
+            .args(["encrypt", "--age", &demo_recipient(), &name])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let enc_name = format!("m{i}.enc.yaml");
+        std::fs::write(d.join(&enc_name), &out.stdout).unwrap();
+        let ours = cmd(d, Some("age-test.txt"))
+            .args(["decrypt", &enc_name])
+            .output()
+            .unwrap();
+        assert_ok(&ours);
+        assert!(String::from_utf8(ours.stdout).unwrap().contains("# c\n"));
+        let json = cmd(d, Some("age-test.txt"))
+            .args(["decrypt", "--output-type", "json", &enc_name])
+            .output()
+            .unwrap();
+        let ours: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(ours, sops_decrypt_json(d, &enc_name), "{plain:?}");
+    }
+}

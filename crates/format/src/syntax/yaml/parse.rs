@@ -495,6 +495,14 @@ impl<'s> Builder<'s> {
                 }
             }
         }
+        // A line of its own inside a flow collection spread over lines:
+        // that collection's (go-yaml gives it to the collection or its
+        // next entry, and sops reads it in the collection: `d: {} # c` is
+        // written `d: {\n    #ENC[…]\n}`, sealed at `d:`).
+        if let Some(f) = self.stack.last_mut().filter(|f| f.flow) {
+            f.push_comment(c);
+            return;
+        }
         self.pending.push(c);
     }
 
