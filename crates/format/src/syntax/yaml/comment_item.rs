@@ -49,7 +49,11 @@ fn only_comments_below_key(src: &str, line_start: usize, end: usize) -> Option<u
     let key_line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let key_line = before.get(key_line_start..)?;
     let trimmed = key_line.trim_end_matches([' ', '\t', '\r']);
-    let body = trimmed.trim_start_matches(' ');
+    // The key may be a list item's first (`- key:`).
+    let mut body = trimmed.trim_start_matches(' ');
+    while let Some(rest) = body.strip_prefix("- ") {
+        body = rest.trim_start_matches(' ');
+    }
     if !trimmed.ends_with(':') || body.starts_with('#') || body.starts_with('-') {
         return None;
     }
@@ -127,5 +131,10 @@ mod tests {
             "d: # k\n    # c\n"
         );
         assert_eq!(decrypted(&format!("- {c}\n")), "# c\n");
+        // The key of a list item.
+        assert_eq!(
+            decrypted(&format!("l:\n    - d:\n        - {c}\n      e: 1\n")),
+            "l:\n    - d: []\n        # c\n      e: 1\n"
+        );
     }
 }
