@@ -198,24 +198,13 @@ fn sops_comment_items_of_an_empty_list_keep_the_list() {
         .iter()
         .enumerate()
     {
-        let name = format!("l{i}.yaml");
-        std::fs::write(d.join(&name), plain).unwrap();
-        let Some(mut sops) = sops(d, "age-test.txt") else {
+        let Some((enc, enc_name)) = sops_encrypted(d, &format!("l{i}"), plain) else {
             return;
         };
-        let out = sops
-            .current_dir(d)
-            .args(["encrypt", "--age", &demo_recipient(), &name])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let enc = String::from_utf8(out.stdout).unwrap();
         assert!(
             enc.contains("- ENC[AES256_GCM,") && enc.contains("type:comment]"),
             "{enc}"
         );
-        let enc_name = format!("l{i}.enc.yaml");
-        std::fs::write(d.join(&enc_name), &enc).unwrap();
         let ours = cmd(d, Some("age-test.txt"))
             .args(["decrypt", &enc_name])
             .output()
@@ -257,19 +246,9 @@ fn sops_comments_inside_flow_collections_open_at_their_path() {
         "d: {a: 1,\n  # c\n  b: 2}\n",
     ];
     for (i, plain) in plains.iter().enumerate() {
-        let name = format!("m{i}.yaml");
-        std::fs::write(d.join(&name), plain).unwrap();
-        let Some(mut sops) = sops(d, "age-test.txt") else {
+        let Some((_, enc_name)) = sops_encrypted(d, &format!("m{i}"), plain) else {
             return;
         };
-        let out = sops
-            .current_dir(d)
-            .args(["encrypt", "--age", &demo_recipient(), &name])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let enc_name = format!("m{i}.enc.yaml");
-        std::fs::write(d.join(&enc_name), &out.stdout).unwrap();
         let ours = cmd(d, Some("age-test.txt"))
             .args(["decrypt", &enc_name])
             .output()
@@ -283,4 +262,21 @@ fn sops_comments_inside_flow_collections_open_at_their_path() {
         let ours: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
         assert_eq!(ours, sops_decrypt_json(d, &enc_name), "{plain:?}");
     }
+}
+
+/// `plain` written as `STEM.yaml` in `dir` and encrypted by the real sops
+/// into `STEM.enc.yaml`: its text and name (`None` without sops).
+fn sops_encrypted(dir: &Path, stem: &str, plain: &str) -> Option<(String, String)> {
+    let name = format!("{stem}.yaml");
+    std::fs::write(dir.join(&name), plain).unwrap();
+    let out = sops(dir, "age-test.txt")?
+        .current_dir(dir)
+        .args(["encrypt", "--age", &demo_recipient(), &name])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let enc = String::from_utf8(out.stdout).unwrap();
+    let enc_name = format!("{stem}.enc.yaml");
+    std::fs::write(dir.join(&enc_name), &enc).unwrap();
+    Some((enc, enc_name))
 }
