@@ -335,3 +335,31 @@ fn env_lines_read_as_sops_reads_them_both_ways() {
         }
     }
 }
+
+/// `set` and `unset` in a `\r\n` file sops reads: a new line ends with
+/// `\n` (a `\r` would be the new value's), and removing the last line
+/// leaves the `\r` of the value before it.
+#[test]
+fn set_and_unset_keep_sops_lines_in_crlf_files() {
+    let dir = tempdir();
+    let d = dir.path();
+    let r = demo_recipient();
+    std::fs::write(d.join("p.env"), "A=1\r\nB=2\r").unwrap();
+    let enc = run_ours(
+        d,
+        &["encrypt", "--cipher", "aes256-gcm", "--age", &r, "p.env"],
+    );
+    std::fs::write(d.join("e.env"), enc).unwrap();
+    run_ours(d, &["set", "e.env", r#"["C"]"#, r#""3""#]);
+    assert_eq!(run_ours(d, &["decrypt", "e.env"]), "A=1\r\nB=2\r\nC=3");
+    if let Some(theirs) = run_sops(d, &["decrypt", "e.env"]) {
+        assert_eq!(theirs, "A=1\r\nB=2\r\nC=3\n");
+    }
+    run_ours(d, &["unset", "e.env", r#"["C"]"#]);
+    run_ours(d, &["unset", "e.env", r#"["B"]"#]);
+    // `A`'s value is `1\r` in both (sops ends every line it writes with `\n`).
+    assert_eq!(run_ours(d, &["decrypt", "e.env"]), "A=1\r");
+    if let Some(theirs) = run_sops(d, &["decrypt", "e.env"]) {
+        assert_eq!(theirs, "A=1\r\n");
+    }
+}

@@ -53,7 +53,11 @@ pub(super) fn set_value(
             {
                 return Err(EmitError(format!("{} is not a valid .env key", show(path))));
             }
-            let eol = super::line_break_style(src);
+            // In sops's grammar a `\r` is the value's: lines end with `\n`.
+            let eol = match grammar {
+                Grammar::Sops => "\n",
+                Grammar::MultiLine => super::line_break_style(src),
+            };
             // Before the metadata lines, if the file has them.
             let meta_line = lines.iter().find(|l| {
                 matches!(&l.kind, Kind::Pair { key: k, .. }
@@ -102,7 +106,8 @@ pub(super) fn remove_value(
             if l.end == src.len() && !src.ends_with('\n') {
                 // The last line has no line break: remove the one before.
                 let before = src.get(..start).unwrap_or("");
-                start -= if before.ends_with("\r\n") {
+                // (In sops's grammar a `\r` there is the line's value's.)
+                start -= if before.ends_with("\r\n") && grammar == Grammar::MultiLine {
                     2
                 } else {
                     usize::from(before.ends_with('\n'))
