@@ -930,3 +930,18 @@ fn comment_placements_from_go_yaml_match_sops() {
         .collect();
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
+
+/// `AES256_GCM` .env files with `\r\n` lines from builds before sops-like
+/// read them as sops does (their values sealed without the `\r`): they
+/// still open, byte for byte.
+#[test]
+fn earlier_crlf_aes_dotenv_files_open() {
+    let dir = tempdir();
+    for (name, text) in [
+        ("crlf-aes.enc.env", "A=1\r\n#c\r\nB=2\r\n"),
+        ("crlf-aes-cr-at-eof.enc.env", "A=1\r\nB=x y\r"),
+    ] {
+        let earlier = root().join("testdata/earlier").join(name);
+        assert_eq!(ours_decrypt(dir.path(), &earlier), text, "{name}");
+    }
+}

@@ -977,6 +977,10 @@ fn plain_pair(src: &str, start: usize, grammar: Grammar) -> Option<Line> {
         return None;
     }
     let (content_end, end) = line_bounds(src, value_start, grammar);
+    let content_end = match grammar {
+        Grammar::Sops => enc_before_cr(src, value_start, content_end),
+        Grammar::MultiLine => content_end,
+    };
     Some(Line {
         start,
         content_end,
@@ -1056,10 +1060,12 @@ fn sops_line(src: &str, start: usize) -> Result<Line, ParseError> {
     let (content_end, end) = line_bounds(src, start, Grammar::Sops);
     // (A BOM is read as the first line's first character: see `Lines`.)
     let from = start;
+    let mut content_end = content_end;
     let content = src.get(from..content_end).unwrap_or_default();
     let kind = if content.is_empty() {
         Kind::Blank
     } else if content.starts_with('#') {
+        content_end = enc_before_cr(src, from + 1, content_end);
         Kind::Comment(from + 1..content_end)
     } else {
         let Some(eq) = memchr::memchr(b'=', content.as_bytes()) else {
@@ -1076,6 +1082,7 @@ fn sops_line(src: &str, start: usize) -> Result<Line, ParseError> {
                 format!("{what} for sops, which reads AES256_GCM .env files (its .env store reads every line that is not empty and does not start with '#' as KEY=VALUE; the default xchacha20-poly1305 cipher reads such lines as dotenv does)"),
             ));
         };
+        content_end = enc_before_cr(src, from + eq + 1, content_end);
         Kind::Pair {
             key: from..from + eq,
             value: from + eq + 1..content_end,
@@ -1088,6 +1095,19 @@ fn sops_line(src: &str, start: usize) -> Result<Line, ParseError> {
         kind,
         joined: false,
     })
+}
+
+/// Where a value or comment from `start` to `end` ends in [`Grammar::Sops`]:
+/// at `end`, but before a final `\r` after an `ENC[…]` text's `]`. sops
+/// writes none such (the `\r` of a `\r\n` line is sealed in the value);
+/// sops-like before session 14 read `\r\n` as a line break in its
+/// `AES256_GCM` files, and sealed the value without its `\r`. Those files
+/// still open, byte for byte (sops ignores text after the `]` too).
+fn enc_before_cr(src: &str, start: usize, end: usize) -> usize {
+    match src.get(start..end) {
+        Some(t) if t.starts_with("ENC[") && t.ends_with("]\r") => end - 1,
+        _ => end,
+    }
 }
 
 /// The content end and the end of the physical line holding byte `at`.
@@ -1428,6 +1448,28 @@ pub(crate) mod tests {
             [kv(" #k", "v", "v"), kv("", "x", "x"), kv(" ", "y", "y")]
         );
         assert_eq!(pairs(" #k=v\n"), []);
+        // An `ENC[…]` text with a `\r` after its `]` (earlier sops-like
+        // builds' `\r\n` files): the `\r` is the line break's.
+        assert_eq!(
+            sops("A=ENC[x]\r\nB=ENC[z] \r\nC=[x]\r\n"),
+            [
+                kv("A", "ENC[x]", "ENC[x]"),
+                kv("B", "ENC[z] \r", "ENC[z] \r"),
+                kv("C", "[x]\r", "[x]\r")
+            ]
+        );
+        let parsed = SopsDotenv.parse("#ENC[y]\r\n#c\r\n").unwrap();
+        let Some(Node::Map(entries)) = parsed.tree.docs.first() else {
+            panic!("no map")
+        };
+        let texts: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Comment(c) => Some(c.text.as_str()),
+                Entry::Pair(_) => None,
+            })
+            .collect();
+        assert_eq!(texts, ["ENC[y]", "c\r"]);
         // A comment only at the line's first byte; a BOM is the first
         // line's first character.
         assert_eq!(sops("#c\r\nX=1\n"), [kv("X", "1", "1")]);
