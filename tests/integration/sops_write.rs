@@ -945,3 +945,42 @@ fn earlier_crlf_aes_dotenv_files_open() {
         assert_eq!(ours_decrypt(dir.path(), &earlier), text, "{name}");
     }
 }
+
+/// Comments inside a scalar's text (on a block scalar's header line, after
+/// a tag with the value below) and after a collection's anchor or tag
+/// (`e: &a # c`, the mapping below): each is encrypted like any comment,
+/// whether its value is encrypted or not. In AES mode a comment inside an
+/// encrypted value goes after its `ENC[…]` text (sops writes the value
+/// alone), and sops reads every one of them at the path it gives them;
+/// XChaCha files keep the text byte for byte.
+#[test]
+fn comments_inside_scalars_and_after_anchors_are_encrypted() {
+    const TEXT: &str = "a: 1\nk: > # cmtone\n  Q\nz: |- # cmttwo\n  R\nk_unencrypted: > # cmtthree\n  Q\nt: !!str # cmtfour\n  x\nu: !!str # cmtfive\n  # cmtsix\n  y\nl: [!!str # cmtseven\n  x, y]\ne: &a # cmteight\n  k: x\nf: !!map # cmtnine\n  k: y\ng:\n  - &c # cmtten\n    k: x\n";
+    let words: Vec<&str> = TEXT
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.starts_with("cmt"))
+        .collect();
+    assert_eq!(words.len(), 10);
+    let dir = tempdir();
+    let d = dir.path();
+    let xchacha = encrypt_text(d, "x.yaml", TEXT, &[]);
+    let aes = encrypt_text(d, "a.yaml", TEXT, &["--cipher", "aes256-gcm"]);
+    for (name, enc) in [("xchacha", &xchacha), ("aes", &aes)] {
+        for w in &words {
+            assert!(!enc.contains(w), "{name}: comment {w} in clear:\n{enc}");
+        }
+    }
+    let x = write(d, "x.enc.yaml", &xchacha);
+    assert_eq!(ours_decrypt(d, &x), TEXT);
+    let a = write(d, "a.enc.yaml", &aes);
+    let ours = ours_decrypt(d, &a);
+    for w in &words {
+        assert!(ours.contains(w), "sops-like lost {w}:\n{ours}");
+    }
+    if let Some(theirs) = sops_decrypt(d, &a) {
+        for w in &words {
+            assert!(theirs.contains(w), "sops lost {w}:\n{theirs}");
+        }
+        sops_reads_every_comment(d, TEXT).unwrap();
+    }
+}

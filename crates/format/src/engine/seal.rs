@@ -40,6 +40,9 @@ struct Job<'a> {
     span: Span,
     /// `None` for a comment (its text is the bare `ENC[…]`).
     slot: Option<Slot>,
+    /// For a comment written after an `ENC[…]` value instead of in its
+    /// span (see [`Collect::inside`]): the text around its `ENC[…]`.
+    around: Option<Box<(String, String)>>,
     text: Text<'a>,
     ty: &'static str,
     /// Index into the AAD strings.
@@ -63,9 +66,71 @@ struct Collect<'a, 's> {
     ctx: Ctx<'a>,
     decider: &'s Decider,
     stash: Option<&'s mut Stash>,
+    /// The span of the last value visited, and whether it is replaced.
+    last: Option<(Span, bool)>,
+    /// Comments written after that value so far.
+    after_last: usize,
 }
 
-impl<'a> Collect<'a, '_> {
+impl<'a, 's> Collect<'a, 's> {
+    fn new(ctx: Ctx<'a>, decider: &'s Decider, stash: Option<&'s mut Stash>) -> Self {
+        Collect {
+            ctx,
+            decider,
+            stash,
+            last: None,
+            after_last: 0,
+        }
+    }
+
+    /// Where a comment inside the span of the value just visited goes (a
+    /// YAML comment on a block scalar's header line or after a tag, which
+    /// the lexeme holds): `None` if the value is not replaced (the comment
+    /// is sealed in place); `Some(None)` if the XChaCha lexeme seals it
+    /// with the value; else the text around its `ENC[…]` after the value's
+    /// (AES writes the value alone): ` #` on the value's line, then a line
+    /// of its own for each further comment (and a line break before what
+    /// follows the value on its line, in a flow collection).
+    fn inside(&mut self, span: &Span) -> Option<Option<(Span, String, String)>> {
+        let (value, replaced) = self.last.clone()?;
+        if !(span.start > value.start && span.end <= value.end) || !replaced {
+            return None;
+        }
+        if self.ctx.cipher == CipherKind::XChaCha20Poly1305 {
+            return Some(None);
+        }
+        let src = self.ctx.src;
+        let line_end = src
+            .get(value.end..)
+            .and_then(|r| r.find('\n'))
+            .map_or(src.len(), |i| value.end + i);
+        let rest = src.get(value.end..line_end).unwrap_or("");
+        let lb = if rest.ends_with('\r') { "\r\n" } else { "\n" };
+        let line_start = src
+            .get(..value.end)
+            .and_then(|b| b.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let indent: String = src
+            .get(line_start..value.end)
+            .unwrap_or("")
+            .chars()
+            .take_while(|&c| c == ' ')
+            .collect();
+        let more = !rest.trim_end_matches(['\r', ' ', '\t']).is_empty();
+        let lead = match (self.after_last, more) {
+            (0, _) => " #".to_string(),
+            (_, true) => "#".to_string(),
+            (_, false) => format!("{lb}{indent}#"),
+        };
+        let trail = if more {
+            format!("{lb}{indent}")
+        } else {
+            String::new()
+        };
+        self.after_last += 1;
+        Some(Some((value.end..value.end, lead, trail)))
+    }
+
     /// The job for a leaf, if it is to be sealed; its AAD goes into `aads`.
     fn job(&mut self, aads: &mut Aads, place: &Place<'a, '_>, leaf: Leaf<'a>) -> Option<Job<'a>> {
         if place.in_alias {
@@ -75,7 +140,11 @@ impl<'a> Collect<'a, '_> {
         match leaf {
             Leaf::Value(s) => {
                 let span = s.span.clone()?;
-                if s.value.is_never_encrypted() || !self.decider.value(path, place.comments) {
+                let sealed =
+                    !s.value.is_never_encrypted() && self.decider.value(path, place.comments);
+                self.last = Some((span.clone(), sealed));
+                self.after_last = 0;
+                if !sealed {
                     return None;
                 }
                 let text = match (self.ctx.cipher, &s.value) {
@@ -99,15 +168,33 @@ impl<'a> Collect<'a, '_> {
                 Some(Job {
                     span,
                     slot: Some(s.slot),
+                    around: None,
                     text,
                     ty,
                     aad,
                 })
             }
             Leaf::Comment(c) => {
-                let span = c.span.clone()?;
+                let mut span = c.span.clone()?;
+                let mut around = None;
+                match self.inside(&span) {
+                    None => {}
+                    Some(None) => return None,
+                    Some(Some((at, lead, trail))) => {
+                        span = at;
+                        around = Some(Box::new((lead, trail)));
+                    }
+                }
                 if c.text.is_empty() || !self.decider.comment(path, place.comments) {
-                    return None;
+                    // Left in clear: after the value too, if it moves.
+                    return around.map(|a| Job {
+                        span,
+                        slot: None,
+                        around: None,
+                        text: Text::Done(format!("{}{}{}", a.0, c.text, a.1)),
+                        ty: "comment",
+                        aad: aads.index(path),
+                    });
                 }
                 let aad = aads.index(path);
                 let text = match self
@@ -115,12 +202,16 @@ impl<'a> Collect<'a, '_> {
                     .as_deref_mut()
                     .and_then(|st| st.take(aads.get(aad), "comment", &c.text))
                 {
-                    Some(enc) => Text::Done(enc),
+                    Some(enc) => match around.take() {
+                        Some(a) => Text::Done(format!("{}{enc}{}", a.0, a.1)),
+                        None => Text::Done(enc),
+                    },
                     None => Text::Plain(&c.text),
                 };
                 Some(Job {
                     span,
                     slot: None,
+                    around,
                     text,
                     ty: "comment",
                     aad,
@@ -152,11 +243,7 @@ pub(super) fn seal_document(
         cipher,
         extra,
     };
-    let collect = Collect {
-        ctx,
-        decider,
-        stash,
-    };
+    let collect = Collect::new(ctx, decider, stash);
     seal_windowed(collect, tree, WINDOW, sink)
 }
 
@@ -206,6 +293,7 @@ fn in_order(tree: &Tree, src: &str, extra: &[Edit]) -> bool {
     let mut pos = 0;
     let mut last = (0, 0);
     let mut ok = true;
+    let mut value = 0..0;
     walk(tree, |place, leaf| {
         let span = match leaf {
             Leaf::Value(s) => s.span.as_ref(),
@@ -214,6 +302,13 @@ fn in_order(tree: &Tree, src: &str, extra: &[Edit]) -> bool {
         let Some(span) = span.filter(|_| ok && !place.in_alias) else {
             return;
         };
+        match leaf {
+            Leaf::Value(_) => value = span.clone(),
+            // Inside the value just visited: written in its span or right
+            // after it (see `Collect::inside`), so in order.
+            Leaf::Comment(_) if span.start > value.start && span.end <= value.end => return,
+            Leaf::Comment(_) => {}
+        }
         while let Some(e) = extras.next_if(|e| span_key(&e.span) < span_key(span)) {
             ok &= valid(&e.span, pos);
             pos = e.span.end;
@@ -452,7 +547,7 @@ impl<'a, 'j> Direct<'a, 'j> {
             text => {
                 let enc = ValueCipher::sealed_len(self.ctx.cipher, plain_of(text).len(), job.ty);
                 enc + match job.slot {
-                    None => 0,
+                    None => job.around.as_ref().map_or(0, |a| a.0.len() + a.1.len()),
                     Some(Slot::Bare) => self.bare?,
                     Some(Slot::Quoted) => self.quoted?,
                 }
@@ -653,7 +748,14 @@ impl<'a, 'j> Direct<'a, 'j> {
                             _ => {
                                 let enc = sealed.next().flatten().ok_or(Fill::Mismatch)?;
                                 match job.slot {
-                                    None => put(region, &mut at, enc)?,
+                                    None => match &job.around {
+                                        None => put(region, &mut at, enc)?,
+                                        Some(a) => {
+                                            put(region, &mut at, &a.0)?;
+                                            put(region, &mut at, enc)?;
+                                            put(region, &mut at, &a.1)?;
+                                        }
+                                    },
                                     Some(slot) => {
                                         let lexeme = self.ctx.syntax.enc_lexeme(slot, enc);
                                         if lexeme.len() != it.len() {
@@ -774,14 +876,23 @@ fn seal_texts<'j, 'a: 'j>(
                 let plain = plain_of(text);
                 let aad = aads.get(job.aad);
                 match job.slot {
-                    None => sealer.seal_into(
-                        ctx.cipher,
-                        plain.as_bytes(),
-                        aad.as_bytes(),
-                        job.ty,
-                        &mut scratch,
-                        &mut buf,
-                    ),
+                    None => {
+                        if let Some(a) = &job.around {
+                            buf.push_str(&a.0);
+                        }
+                        let sealed = sealer.seal_into(
+                            ctx.cipher,
+                            plain.as_bytes(),
+                            aad.as_bytes(),
+                            job.ty,
+                            &mut scratch,
+                            &mut buf,
+                        );
+                        if let Some(a) = &job.around {
+                            buf.push_str(&a.1);
+                        }
+                        sealed
+                    }
                     Some(slot) => {
                         enc.clear();
                         sealer
@@ -912,11 +1023,11 @@ mod tests {
         let parsed = OddQuoting.parse(&src).unwrap();
         for window in [1, 2, 5, 64, 5000] {
             let mut out = Vec::new();
-            let collect = Collect {
-                ctx: ctx(&OddQuoting, &src, &key, CipherKind::XChaCha20Poly1305, &[]),
-                decider: &decider,
-                stash: None,
-            };
+            let collect = Collect::new(
+                ctx(&OddQuoting, &src, &key, CipherKind::XChaCha20Poly1305, &[]),
+                &decider,
+                None,
+            );
             seal_windowed(collect, &parsed.tree, window, &mut out).unwrap();
             let out = String::from_utf8(out).unwrap();
             assert!(out.contains("\"ENC["), "some values take the general path");
@@ -976,11 +1087,7 @@ mod tests {
         let syntax = format.syntax();
         let parsed = syntax.parse(src).unwrap();
         let decider = Decider::new(&Selector::default()).unwrap();
-        let collect = Collect {
-            ctx: ctx(syntax, src, key, cipher, extra),
-            decider: &decider,
-            stash,
-        };
+        let collect = Collect::new(ctx(syntax, src, key, cipher, extra), &decider, stash);
         let mut out = Vec::new();
         seal_windowed(collect, &parsed.tree, window, &mut out).unwrap();
         String::from_utf8(out).unwrap()
@@ -1115,11 +1222,11 @@ mod tests {
         }];
         let parsed = Yaml.parse(src).unwrap();
         let decider = Decider::new(&Selector::default()).unwrap();
-        let collect = Collect {
-            ctx: ctx(&Yaml, src, &key, CipherKind::Aes256Gcm, &extra),
-            decider: &decider,
-            stash: None,
-        };
+        let collect = Collect::new(
+            ctx(&Yaml, src, &key, CipherKind::Aes256Gcm, &extra),
+            &decider,
+            None,
+        );
         let mut out = Vec::new();
         let r = seal_windowed(collect, &parsed.tree, 1, &mut out);
         assert!(matches!(r, Err(EngineError::Splice(_))));

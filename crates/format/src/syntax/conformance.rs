@@ -41,8 +41,19 @@ pub(crate) fn sample_metadata_with_mac(mac: &str) -> Node {
 }
 
 /// The tree's shape: keys, sequence lengths, comments and which scalars are
-/// null, with every value replaced by a marker.
+/// null, with every value replaced by a marker. A comment inside the
+/// lexeme of the scalar before it (a YAML block header's) is left out: it
+/// goes with that scalar's text.
 pub(crate) fn shape(tree: &Tree) -> String {
+    fn inside(c: &crate::tree::Comment, before: Option<&Node>) -> bool {
+        match (before, &c.span) {
+            (Some(Node::Scalar(s)), Some(c)) => s
+                .span
+                .as_ref()
+                .is_some_and(|v| c.start > v.start && c.end <= v.end),
+            _ => false,
+        }
+    }
     fn node(n: &Node, out: &mut String) {
         match n {
             Node::Scalar(s) => out.push_str(if s.value == Value::Null { "~" } else { "s" }),
@@ -52,10 +63,13 @@ pub(crate) fn shape(tree: &Tree) -> String {
             }
             Node::Map(entries) => {
                 out.push('{');
+                let mut before = None;
                 for e in entries {
                     match e {
+                        Entry::Comment(c) if inside(c, before) => continue,
                         Entry::Comment(_) => out.push('#'),
                         Entry::Pair(p) => {
+                            before = Some(&p.value);
                             out.push_str(&format!("{:?}:", p.key));
                             node(&p.value, out);
                         }
@@ -66,10 +80,15 @@ pub(crate) fn shape(tree: &Tree) -> String {
             }
             Node::Seq(items) => {
                 out.push('[');
+                let mut before = None;
                 for i in items {
                     match i {
+                        Item::Comment(c) if inside(c, before) => continue,
                         Item::Comment(_) => out.push('#'),
-                        Item::Node(n) => node(n, out),
+                        Item::Node(n) => {
+                            before = Some(n);
+                            node(n, out)
+                        }
                     }
                     out.push(',');
                 }
@@ -218,6 +237,9 @@ fn placeholder_roundtrip(syntax: &dyn Syntax, src: &str) -> Result<(), String> {
     // "Encrypt": every non-empty, non-null leaf outside aliases.
     let mut table: Vec<&str> = Vec::new();
     let mut edits = Vec::new();
+    // The last value replaced: a comment inside its lexeme (a YAML block
+    // header's) goes with it, as XChaCha seals it.
+    let mut replaced = 0..0;
     walk(&parsed.tree, |place, leaf| {
         if place.in_alias {
             return;
@@ -228,6 +250,7 @@ fn placeholder_roundtrip(syntax: &dyn Syntax, src: &str) -> Result<(), String> {
                 if s.value.is_never_encrypted() {
                     return;
                 }
+                replaced = span.clone();
                 let enc = format!(
                     "ENC[TEST,data:{},type:{}]",
                     table.len(),
@@ -241,6 +264,9 @@ fn placeholder_roundtrip(syntax: &dyn Syntax, src: &str) -> Result<(), String> {
             }
             Leaf::Comment(c) => {
                 let Some(span) = c.span.clone() else { return };
+                if span.start > replaced.start && span.end <= replaced.end {
+                    return;
+                }
                 let enc = format!("ENC[TEST,data:{},type:comment]", table.len());
                 table.push(&src[span.clone()]);
                 edits.push(Edit { span, text: enc });

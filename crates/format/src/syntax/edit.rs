@@ -288,6 +288,52 @@ pub(crate) mod check {
     /// The model of `set`: the first document with the value at `path`
     /// replaced (an existing leaf).
     pub(crate) fn model_set(doc: &Node, path: &[PathStep], value: &Node) -> Node {
+        // A comment inside the old scalar's lexeme (on a YAML block
+        // header's line) is replaced with it.
+        let mut doc = doc.clone();
+        if let Some((last, parent)) = path.split_last() {
+            match (find_mut(&mut doc, parent), last) {
+                (Some(Node::Map(entries)), PathStep::Key(k)) => {
+                    let at = entries
+                        .iter()
+                        .rposition(|e| matches!(e, Entry::Pair(p) if &p.key == k));
+                    if let Some(at) = at {
+                        let span = match entries.get(at) {
+                            Some(Entry::Pair(p)) => scalar_span(&p.value),
+                            _ => None,
+                        };
+                        let n = entries
+                            .iter()
+                            .skip(at + 1)
+                            .take_while(|e| matches!(e, Entry::Comment(c) if within(c, &span)))
+                            .count();
+                        entries.drain(at + 1..at + 1 + n);
+                    }
+                }
+                (Some(Node::Seq(items)), PathStep::Index(i)) => {
+                    let at = items
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, it)| matches!(it, Item::Node(_)))
+                        .nth(*i)
+                        .map(|(at, _)| at);
+                    if let Some(at) = at {
+                        let span = match items.get(at) {
+                            Some(Item::Node(n)) => scalar_span(n),
+                            _ => None,
+                        };
+                        let n = items
+                            .iter()
+                            .skip(at + 1)
+                            .take_while(|it| matches!(it, Item::Comment(c) if within(c, &span)))
+                            .count();
+                        items.drain(at + 1..at + 1 + n);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let doc = &doc;
         let mut out = plain(doc, true);
         if let Some(slot) = find_mut(&mut out, path) {
             *slot = plain(value, true);
@@ -312,6 +358,20 @@ pub(crate) mod check {
             _ => {}
         }
         out
+    }
+
+    fn scalar_span(n: &Node) -> Option<crate::tree::Span> {
+        match n {
+            Node::Scalar(s) => s.span.clone(),
+            _ => None,
+        }
+    }
+
+    fn within(c: &crate::tree::Comment, span: &Option<crate::tree::Span>) -> bool {
+        match (&c.span, span) {
+            (Some(c), Some(v)) => c.start > v.start && c.end <= v.end,
+            _ => false,
+        }
     }
 
     fn find_mut<'a>(node: &'a mut Node, path: &[PathStep]) -> Option<&'a mut Node> {

@@ -445,9 +445,12 @@ fn plain_comment(src: &str, hash: usize) -> bool {
     let content = prefix.trim_end_matches(' ');
     if !content.trim_start_matches(' ').is_empty() {
         // After content: a scalar's line comment, not one after `key:`,
-        // `- `, a flow collection or a block scalar header.
+        // `- `, a flow collection, a block scalar header or a node's
+        // anchor or tag (`e: &a # c`, the collection below).
+        let last_word = content.rsplit([' ', '\t']).next().unwrap_or_default();
         return prefix.len() > content.len()
-            && !content.ends_with([':', '-', '[', '{', ',', '|', '>', ']', '}', '\t']);
+            && !content.ends_with([':', '-', '[', '{', ',', '|', '>', ']', '}', '\t'])
+            && !last_word.starts_with(['&', '!']);
     }
     if prefix.contains('\t') {
         return false;

@@ -209,8 +209,11 @@ struct Builder<'s> {
     /// The end of the previous non-comment event.
     prev_end: usize,
     /// The span of the last scalar whose lexeme is wider than granit's
-    /// range (block header, tag): comments inside it belong to it.
+    /// range (block header, tag): comments inside it are its line
+    /// comments (see [`Builder::inside_comment`]).
     last_wide: Span,
+    /// Comments inside the scalar being completed, read before its event.
+    inside: Vec<Comment>,
     /// Leave `ENC[…]` plain scalars' values empty (see [`parse_with`]).
     lean: bool,
     /// Comments waiting while block collections close (see
@@ -264,6 +267,7 @@ impl<'s> Builder<'s> {
             metadata_fill: Vec::new(),
             prev_end: 0,
             last_wide: 0..0,
+            inside: Vec::new(),
             lean: false,
             closing: None,
             after_flow: false,
@@ -358,6 +362,9 @@ impl<'s> Builder<'s> {
                 };
                 let done = self.scalar(value, style, tag.as_deref(), range, tag_start, key);
                 self.complete(done, anchor)?;
+                for c in std::mem::take(&mut self.inside) {
+                    self.inside_comment(c);
+                }
             }
             Event::Alias(id) => {
                 self.before_node(false);
@@ -435,11 +442,13 @@ impl<'s> Builder<'s> {
         after_flow: bool,
     ) {
         self.comments.insert(range.end, range.start);
+        let c = Comment::new(text.into_owned(), Some(range.start + 1..range.end));
         if self.last_wide.contains(&range.start) {
-            // On a block scalar's header line: part of that lexeme.
+            // On a block scalar's header line, or after a tag.
+            self.inside_comment(c);
             return;
         }
-        let mut c = Comment::new(text.into_owned(), Some(range.start + 1..range.end));
+        let mut c = c;
         if after_dash(self.src, range.start) {
             // `- # c`, the item's content on the next lines.
             self.pending.push(c);
@@ -724,7 +733,7 @@ impl<'s> Builder<'s> {
             None => Value::Str(value.into_owned()),
         };
         if start < range.start || end > range.end {
-            self.drop_comments_inside(start, end);
+            self.take_comments_inside(start, end);
             self.last_wide = start..end;
         }
         let slot = match self.stack.last() {
@@ -930,28 +939,57 @@ impl<'s> Builder<'s> {
     }
 
     /// Comments inside a scalar's span (on a block header line, between a
-    /// tag and its value) are part of the lexeme, not separate leaves.
-    fn drop_comments_inside(&mut self, start: usize, end: usize) {
+    /// tag and its value), read before the scalar: taken out of where they
+    /// went, in order, to follow the scalar (see [`Builder::inside_comment`]).
+    fn take_comments_inside(&mut self, start: usize, end: usize) {
         let inside = |c: &Comment| {
             c.span
                 .as_ref()
                 .is_some_and(|s| s.start > start && s.start < end)
         };
-        self.pending.retain(|c| !inside(c));
-        self.after_dash = self.after_dash.min(self.pending.len());
+        let mut taken = Vec::new();
         if let Some(f) = self.stack.last_mut() {
             match &mut f.coll {
                 Coll::Map(entries) => {
                     while matches!(entries.last(), Some(Entry::Comment(c)) if inside(c)) {
-                        entries.pop();
+                        if let Some(Entry::Comment(c)) = entries.pop() {
+                            taken.push(c);
+                        }
                     }
                 }
                 Coll::Seq(items) => {
                     while matches!(items.last(), Some(Item::Comment(c)) if inside(c)) {
-                        items.pop();
+                        if let Some(Item::Comment(c)) = items.pop() {
+                            taken.push(c);
+                        }
                     }
                 }
             }
+        }
+        taken.reverse();
+        let (moved, kept): (Vec<Comment>, Vec<Comment>) =
+            self.pending.drain(..).partition(|c| inside(c));
+        self.pending = kept;
+        self.after_dash = self.after_dash.min(self.pending.len());
+        taken.extend(moved);
+        taken.sort_by_key(|c| c.span.as_ref().map_or(0, |s| s.start));
+        self.inside = taken;
+    }
+
+    /// A comment inside the lexeme of the scalar just read (`k: > # c`,
+    /// `k: !!str # c` + the value below): the line comment of its entry or
+    /// item, as go-yaml gives it (sops puts it before the entry), so that it
+    /// is encrypted like any comment. Sealing an encrypted value seals it
+    /// with the lexeme (XChaCha) or after the `ENC[…]` text (AES); see
+    /// `engine::seal`. Inside a key: a comment where it stands.
+    fn inside_comment(&mut self, mut c: Comment) {
+        c.attach = if matches!(self.role(), Role::Value) {
+            Attach::Here
+        } else {
+            Attach::Line
+        };
+        if let Some(f) = self.stack.last_mut() {
+            f.push_comment(c);
         }
     }
 
