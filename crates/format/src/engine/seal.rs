@@ -93,7 +93,7 @@ impl<'a, 's> Collect<'a, 's> {
     /// follows the value on its line, in a flow collection).
     fn inside(&mut self, span: &Span) -> Option<Option<(Span, String, String)>> {
         let (value, replaced) = self.last.clone()?;
-        if !(span.start > value.start && span.end <= value.end) || !replaced {
+        if !(span.start > value.start && span.end <= value.end && replaced) {
             return None;
         }
         if self.ctx.cipher == CipherKind::XChaCha20Poly1305 {
