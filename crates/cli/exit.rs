@@ -82,6 +82,8 @@ impl Failure {
             e @ EngineError::NotText { .. } => Failure::new(ERROR_DUMPING_TREE, format!("{file}: {e}")),
             e @ EngineError::Encrypt { .. } => Failure::new(ERROR_ENCRYPTING_TREE, format!("{file}: {e}")),
             e @ EngineError::SopsIncompatible(_) => Failure::new(ERROR_ENCRYPTING_TREE, format!("{file}: {e}")),
+            // sops refuses it when it reads the file (CouldNotReadInputFile).
+            e @ EngineError::SopsUnreadable(_) => Failure::new(COULD_NOT_READ_INPUT_FILE, format!("{file}: {e}")),
             e @ EngineError::Emit(_) => Failure::new(ERROR_DUMPING_TREE, format!("{file}: {e}")),
             e @ EngineError::Selector(_) => Failure::new(CONFLICTING_PARAMETERS, format!("{e}")),
             e => Failure::new(GENERIC, format!("{file}: {e}")),

@@ -55,10 +55,13 @@ fn differential(dir: &Path, text: &str, extra: &[&str]) -> Option<Outcome> {
     let ours = encrypt_aes(dir).args(extra).arg(&plain).output().unwrap();
     let err = String::from_utf8_lossy(&ours.stderr).to_string();
     if !ours.status.success() {
-        assert_eq!(ours.status.code(), Some(23), "{text:?}: {err}");
         return Some(if theirs.status.success() {
+            assert_eq!(ours.status.code(), Some(23), "{text:?}: {err}");
             Outcome::OnlyOursRefused(err)
         } else {
+            // sops's code: 2 for what go-yaml refuses, 23 for a key that
+            // is not a string.
+            assert_eq!(ours.status.code(), theirs.status.code(), "{text:?}: {err}");
             Outcome::BothRefused
         });
     }
@@ -242,7 +245,7 @@ fn duplicate_keys_and_directives_as_sops_reads_them() {
     }
     let plain = write(dir.path(), "d.yaml", "a: 1\na: 2\n");
     let out = encrypt_aes(dir.path()).arg(&plain).output().unwrap();
-    assert_eq!(out.status.code(), Some(23));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("key a appears twice"), "{err}");
 }

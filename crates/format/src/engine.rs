@@ -99,6 +99,10 @@ pub enum EngineError {
     /// The document cannot be written in sops's format (AES256_GCM mode).
     #[error("{0}")]
     SopsIncompatible(String),
+    /// The plaintext is one sops cannot read at all (AES256_GCM mode): go-yaml
+    /// refuses it when sops unmarshals the file.
+    #[error("{0}")]
+    SopsUnreadable(String),
     /// The decrypted text is not valid in its format.
     #[error("the decrypted document is not valid: {0}")]
     DecryptedParse(ParseError),
@@ -541,7 +545,8 @@ pub fn encrypt_plaintext(
 /// parse, and one window).
 ///
 /// Nothing is written before the document is known to be encryptable (no
-/// `SopsIncompatible`, `Emit` or `Selector` error can follow a write).
+/// `SopsIncompatible`, `SopsUnreadable`, `Emit` or `Selector` error can
+/// follow a write).
 /// After that, an error (a failing sink is [`EngineError::Write`]) may leave
 /// the output partly written: the caller discards it (e.g. a temporary
 /// file). The sink is flushed at the end.
@@ -642,7 +647,14 @@ fn encrypt_with(
     }
     if let (CipherKind::Aes256Gcm, Some((at, what))) = (cipher, parsed.sops_unreadable) {
         let pos = crate::syntax::ParseError::at(src, at, "");
-        return Err(EngineError::SopsIncompatible(format!(
+        if what == crate::syntax::yaml::BINARY_NOT_TEXT {
+            // sops reads it; sops-like cannot re-spell it.
+            return Err(EngineError::SopsIncompatible(format!(
+                "line {}: {what}: it cannot be written with the aes256-gcm cipher; use the xchacha20-poly1305 cipher",
+                pos.line
+            )));
+        }
+        return Err(EngineError::SopsUnreadable(format!(
             "line {}: {what}: sops cannot read such a document, so it cannot be written with the aes256-gcm cipher; change it, or use the xchacha20-poly1305 cipher",
             pos.line
         )));
@@ -655,7 +667,7 @@ fn encrypt_with(
         } else {
             format!("under {path}")
         };
-        return Err(EngineError::SopsIncompatible(format!(
+        return Err(EngineError::SopsUnreadable(format!(
             "the YAML key {key} appears twice in one mapping ({place}): sops refuses such a mapping (\"mapping key already defined\"), so it could not read this file; remove the duplicate, or use the xchacha20-poly1305 cipher"
         )));
     }

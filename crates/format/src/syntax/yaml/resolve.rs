@@ -46,13 +46,16 @@ pub(crate) fn resolve_core_tag(suffix: &str, s: &str) -> Result<Value, &'static 
         ("timestamp", _) => return Err("a value tagged `!!timestamp` that is not a timestamp"),
         ("binary", _) => {
             let bytes = go_base64(s).ok_or("a value tagged `!!binary` that is not base64")?;
-            Value::Str(String::from_utf8(bytes).map_err(|_| {
-                "a `!!binary` value whose bytes are not UTF-8 text (sops-like holds text values only)"
-            })?)
+            Value::Str(String::from_utf8(bytes).map_err(|_| BINARY_NOT_TEXT)?)
         }
         _ => Value::Str(s.to_string()),
     })
 }
+
+/// What [`resolve_core_tag`] says of `!!binary` data that is not UTF-8
+/// text: sops reads it, sops-like cannot hold it as a value.
+pub(crate) const BINARY_NOT_TEXT: &str =
+    "a `!!binary` value whose bytes are not UTF-8 text (sops-like holds text values only)";
 
 /// Go's `base64.StdEncoding.DecodeString`, which go-yaml uses for
 /// `!!binary`: the standard alphabet with padding, line breaks ignored, a
