@@ -421,9 +421,6 @@ struct Line {
     /// Where the next line starts.
     end: usize,
     kind: Kind,
-    /// It is several physical lines (a multi-line value; only in
-    /// [`Grammar::MultiLine`]).
-    joined: bool,
 }
 
 enum Kind {
@@ -448,8 +445,6 @@ pub(crate) struct Windows {
     pub(crate) cuts: Vec<usize>,
     /// The text has sops metadata (`sops_…` lines).
     pub(crate) has_metadata: bool,
-    /// A value spans lines: the text reads otherwise in [`Grammar::Sops`].
-    pub(crate) joined: bool,
     /// Each window's pairs and comments as [`plain_lines`] reads the
     /// window's text, so that sealing need not read the lines again;
     /// `None` if the text has metadata.
@@ -625,7 +620,6 @@ pub(crate) fn windows(src: &str, lines: usize, grammar: Grammar) -> Result<Windo
     let mut out = Windows {
         cuts: Vec::new(),
         has_metadata: false,
-        joined: false,
         lines: None,
     };
     let mut since = 0;
@@ -635,7 +629,6 @@ pub(crate) fn windows(src: &str, lines: usize, grammar: Grammar) -> Result<Windo
     for line in Lines::new(src, grammar) {
         let line = line?;
         since += 1;
-        out.joined |= line.joined;
         table.push(&line.kind);
         if let Kind::Pair { key, .. } = &line.kind {
             out.has_metadata |= text(src, key).starts_with(META_PREFIX);
@@ -700,7 +693,6 @@ pub(crate) fn join_windows(
         });
     first.cuts.extend(second.cuts.iter().map(|c| c + at));
     first.has_metadata |= second.has_metadata;
-    first.joined |= second.joined;
     Ok(first)
 }
 
@@ -989,7 +981,6 @@ fn plain_pair(src: &str, start: usize, grammar: Grammar) -> Option<Line> {
             key: start..eq,
             value: value_start..content_end,
         },
-        joined: false,
     })
 }
 
@@ -998,7 +989,6 @@ fn any_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseErro
     if grammar == Grammar::Sops {
         return sops_line(src, start);
     }
-    let mut joined = false;
     let (mut content_end, mut end) = line_bounds(src, start, grammar);
     let content = src.get(start..content_end).unwrap_or_default();
     let kind = match content.find(|c| !is_blank(c)) {
@@ -1025,7 +1015,6 @@ fn any_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseErro
                 if let Some(close) = multi_line_close(src, open + 1) {
                     if close >= content_end {
                         (content_end, end) = line_bounds(src, close, grammar);
-                        joined = true;
                     }
                 }
             }
@@ -1046,7 +1035,6 @@ fn any_line(src: &str, start: usize, grammar: Grammar) -> Result<Line, ParseErro
         content_end,
         end,
         kind,
-        joined,
     })
 }
 
@@ -1093,7 +1081,6 @@ fn sops_line(src: &str, start: usize) -> Result<Line, ParseError> {
         content_end,
         end,
         kind,
-        joined: false,
     })
 }
 
@@ -2112,7 +2099,7 @@ mod split_check {
 
     /// The logical lines of `src` from `offset` on, as comparable tuples
     /// (positions in the whole text), up to the first error.
-    fn logical(src: &str, offset: usize) -> Vec<(usize, usize, usize, bool, String)> {
+    fn logical(src: &str, offset: usize) -> Vec<(usize, usize, usize, String)> {
         Lines::new(src, Grammar::MultiLine)
             .map_while(Result::ok)
             .map(|l| logical_line(l, offset))
@@ -2120,7 +2107,7 @@ mod split_check {
     }
 
     /// A line as a comparable tuple, its positions moved by `offset`.
-    fn logical_line(l: Line, offset: usize) -> (usize, usize, usize, bool, String) {
+    fn logical_line(l: Line, offset: usize) -> (usize, usize, usize, String) {
         let kind = match l.kind {
             Kind::Blank => "blank".to_string(),
             Kind::Comment(c) => format!("# {}..{}", c.start + offset, c.end + offset),
@@ -2136,7 +2123,6 @@ mod split_check {
             l.start + offset,
             l.content_end + offset,
             l.end + offset,
-            l.joined,
             kind,
         )
     }
@@ -2167,7 +2153,7 @@ mod split_check {
             match (&whole, &joined) {
                 (Ok(w), Ok(j)) => {
                     tables_agree(src, j, g);
-                    assert_eq!((w.has_metadata, w.joined), (j.has_metadata, j.joined));
+                    assert_eq!(w.has_metadata, j.has_metadata);
                     assert!(j.cuts.iter().all(|c| possible.contains(c)), "{src:?}");
                     assert!(j.cuts.windows(2).all(|p| p[0] < p[1]), "{src:?}");
                 }
@@ -2290,7 +2276,6 @@ mod split_check {
                 let Some(fast) = plain_pair(src, start, grammar) else {
                     continue;
                 };
-                assert!(!fast.joined);
                 let fast = logical_line(fast, 0);
                 let usual = logical_line(any_line(src, start, grammar).unwrap(), 0);
                 assert_eq!(usual, fast, "{src:?} at {start} in {grammar:?}");
