@@ -142,15 +142,18 @@ fn metadata_lines(
     // value); else the file's own; and if the file ends with a `\r`
     // (part of the last value), a plain `\n` would turn that `\r` into a
     // line break and change the value, so `\r\n`.
+    let grammar = if sops_grammar {
+        Grammar::Sops
+    } else {
+        Grammar::MultiLine
+    };
     let first_break = if trailing {
         // Unused: the file ends with its own line break.
         ""
-    } else if sops_grammar {
-        "\n"
-    } else if src.ends_with('\r') {
+    } else if grammar == Grammar::MultiLine && src.ends_with('\r') {
         "\r\n"
     } else {
-        line_break_style(src)
+        line_break_style(src, grammar)
     };
     let mut out = String::new();
     for (name, value) in pairs {
@@ -1184,8 +1187,12 @@ fn closing_quote(src: &str, from: usize) -> Option<usize> {
 
 /// The line break the file uses: that of its first line that has one
 /// (`\n` if none does, or if the text does not scan).
-fn line_break_style(src: &str) -> &str {
-    Lines::new(src, grammar_of(src))
+/// In `grammar`: in sops's, lines end with `\n` (a `\r` is content).
+fn line_break_style(src: &str, grammar: Grammar) -> &str {
+    if grammar == Grammar::Sops {
+        return "\n";
+    }
+    Lines::new(src, grammar)
         .map_while(Result::ok)
         .filter_map(|l| src.get(l.content_end..l.end))
         .find(|b| b.ends_with('\n'))

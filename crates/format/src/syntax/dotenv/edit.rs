@@ -53,11 +53,7 @@ pub(super) fn set_value(
             {
                 return Err(EmitError(format!("{} is not a valid .env key", show(path))));
             }
-            // In sops's grammar a `\r` is the value's: lines end with `\n`.
-            let eol = match grammar {
-                Grammar::Sops => "\n",
-                Grammar::MultiLine => super::line_break_style(src),
-            };
+            let eol = super::line_break_style(src, grammar);
             // Before the metadata lines, if the file has them.
             let meta_line = lines.iter().find(|l| {
                 matches!(&l.kind, Kind::Pair { key: k, .. }
