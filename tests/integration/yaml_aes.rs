@@ -220,6 +220,16 @@ fn duplicate_keys_and_directives_as_sops_reads_them() {
         "\u{feff}%YAML 1.2\n---\na: 1\n",
         "%FOO bar\n---\na: 1\n",
         "# c\n%TAG ! tag:x,2000:\n%YAML 1.1\n---\na: 1\n...\n%YAML 1.2\n---\nb: 2\n",
+        // go-yaml reads anchor names of letters, digits, `_` and `-` only,
+        // no `\/` or surrogate escapes, and no tab after a `-`, `?` or
+        // `:` indicator (before: written, and sops could not read the file).
+        "a_unencrypted: &a.b x\n",
+        "\"k\\/\": 1\n",
+        "a_unencrypted: \"\\ud83d\\ude00\"\n",
+        "a:\n-\tb\n",
+        "a:\n  - \tb\n",
+        "? \ta\n: b\n",
+        "? a\n:\tb\n",
     ] {
         xchacha_keeps(dir.path(), text);
         match differential(dir.path(), text, &[]) {

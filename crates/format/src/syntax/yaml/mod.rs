@@ -14,6 +14,7 @@ mod comment_item;
 mod edit;
 mod emit;
 mod foot;
+mod gotabs;
 mod goyaml;
 mod lexeme;
 mod parse;

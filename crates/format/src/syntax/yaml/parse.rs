@@ -84,7 +84,8 @@ pub(crate) fn parse_with(src: &str, lean: bool) -> Result<Output, ParseError> {
 pub(crate) fn parse_whole(src: &str, lean: bool) -> Result<Output, ParseError> {
     let mut b = Builder::new(src);
     b.lean = lean;
-    for item in Parser::new_from_str(src) {
+    let options = granit_parser::options! { emit_anchor_events: true };
+    for item in Parser::new_from_str_with_options(src, options) {
         let (event, span) = item.map_err(|e| scan_error(src, &e))?;
         let range = span.byte_range().unwrap_or(0..0);
         let tag_start = span.tag_start().and_then(|m| m.byte_offset());
@@ -277,7 +278,15 @@ impl<'s> Builder<'s> {
         }
     }
 
-    fn finish(self) -> Output {
+    fn finish(mut self) -> Output {
+        if self.sops_unreadable.is_none() {
+            if let Some(at) = super::gotabs::refused_tab(self.src, &self.docs) {
+                self.sops_unreadable = Some((
+                    at,
+                    "a tab after a `-`, `?` or `:` indicator, which go-yaml refuses (\"found character that cannot start any token\")",
+                ));
+            }
+        }
         Output {
             parsed: Parsed {
                 tree: Tree { docs: self.docs },
@@ -298,6 +307,12 @@ impl<'s> Builder<'s> {
         range: Span,
         tag_start: Option<usize>,
     ) -> Result<(), ParseError> {
+        if let Event::Anchor(_, name) = &event {
+            // Presentation only (after its node's event): its name, as
+            // go-yaml reads names.
+            self.anchor_name(name, range.start);
+            return Ok(());
+        }
         let is_comment = matches!(event, Event::Comment(..));
         let is_close = matches!(event, Event::MappingEnd | Event::SequenceEnd);
         if !is_close {
@@ -367,6 +382,8 @@ impl<'s> Builder<'s> {
                 }
             }
             Event::Alias(id) => {
+                let name = self.src.get(range.clone()).unwrap_or("");
+                self.anchor_name(name.strip_prefix('*').unwrap_or(name), range.start);
                 self.before_node(false);
                 let Some((node, size, key)) = self.anchors.get(&id).cloned() else {
                     return Err(ParseError::at(self.src, range.start, "unknown anchor"));
@@ -682,6 +699,11 @@ impl<'s> Builder<'s> {
                 start = t;
             }
         }
+        if style == ScalarStyle::DoubleQuoted && self.sops_unreadable.is_none() {
+            if let Some((at, what)) = go_yaml_escape(self.src.get(range.clone()).unwrap_or("")) {
+                self.sops_unreadable = Some((range.start + at, what));
+            }
+        }
         let empty = range.is_empty() && style == ScalarStyle::Plain;
         let value = match value {
             v if !self.block_adds_a_break(style, &range, &v) => v,
@@ -755,6 +777,18 @@ impl<'s> Builder<'s> {
             end: end.max(start),
             size: 1,
             key,
+        }
+    }
+
+    /// An anchor's or alias's name at byte `at`: go-yaml reads only
+    /// letters, digits, `_` and `-` (YAML allows more).
+    fn anchor_name(&mut self, name: &str, at: usize) {
+        let go = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        if self.sops_unreadable.is_none() && !name.bytes().all(go) {
+            self.sops_unreadable = Some((
+                at,
+                "an anchor or alias name with a character other than a letter, digit, `_` or `-`, which go-yaml refuses",
+            ));
         }
     }
 
@@ -1168,6 +1202,39 @@ fn empty_map_fill(removed: &str) -> &'static str {
     } else {
         "{}"
     }
+}
+
+/// The first escape in the double-quoted scalar `lexeme` that go-yaml
+/// refuses (YAML 1.2 allows it): `\/`, or a `\x`/`\u`/`\U` code that is
+/// a UTF-16 surrogate (go-yaml does not pair them). Its offset in `lexeme`
+/// and what it is.
+fn go_yaml_escape(lexeme: &str) -> Option<(usize, &'static str)> {
+    let b = lexeme.as_bytes();
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'\\', b.get(i..)?) {
+        let at = i + off;
+        let len = match b.get(at + 1) {
+            Some(b'/') => return Some((at, "the escape `\\/`, which go-yaml refuses")),
+            Some(b'x') => 2,
+            Some(b'u') => 4,
+            Some(b'U') => 8,
+            _ => {
+                i = at + 2;
+                continue;
+            }
+        };
+        let code = lexeme
+            .get(at + 2..at + 2 + len)
+            .and_then(|h| u32::from_str_radix(h, 16).ok());
+        if code.is_some_and(|c| (0xD800..=0xDFFF).contains(&c)) {
+            return Some((
+                at,
+                "an escaped UTF-16 surrogate (`\\ud83d`), which go-yaml refuses",
+            ));
+        }
+        i = at + 2 + len;
+    }
+    None
 }
 
 /// Whether go-yaml reads a mapping key as a string (sops refuses any other

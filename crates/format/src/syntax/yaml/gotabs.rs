@@ -1,0 +1,105 @@
+//! Tabs go-yaml refuses where YAML allows them: in block context, a tab
+//! in the blanks after a `-`, `?` or `:` indicator that starts a line's
+//! (`-\tx`, `- \tx`, `? \tk`, `:\tv` after an explicit key, `-\t# c`), as
+//! go-yaml's scanner only skips tabs where a simple key cannot start
+//! ("found character that cannot start any token"). sops cannot read such a
+//! file, so sops's cipher refuses it (see `Parsed::sops_unreadable`).
+
+use crate::tree::{Entry, Item, Node};
+
+/// The offset of the first such tab in `src`, outside the scalars of
+/// `docs` (its parse).
+pub(super) fn refused_tab(src: &str, docs: &[Node]) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut from = 0;
+    while let Some(off) = memchr::memchr(b'\t', bytes.get(from..)?) {
+        let at = from + off;
+        from = at + 1;
+        let line_start = src.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+        let before = src.get(line_start..at)?.trim_start_matches(' ');
+        if !only_indicators(before) {
+            continue;
+        }
+        if !docs.iter().any(|d| in_scalar(d, at)) {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// `-`, `?` or `:` indicators, each followed by blanks (the last may be
+/// followed by nothing): `- `, `- - `, `?`, `: `.
+fn only_indicators(text: &str) -> bool {
+    let mut rest = text;
+    if rest.is_empty() {
+        return false;
+    }
+    while let Some(c) = rest.chars().next() {
+        if !matches!(c, '-' | '?' | ':') {
+            return false;
+        }
+        let after = rest.get(1..).unwrap_or("");
+        let blanks = after.trim_start_matches([' ', '\t']);
+        if blanks.len() == after.len() && !after.is_empty() {
+            // `-x`, `--`: not an indicator.
+            return false;
+        }
+        rest = blanks;
+    }
+    true
+}
+
+/// Whether byte `at` is inside a scalar's span in `node`.
+fn in_scalar(node: &Node, at: usize) -> bool {
+    match node {
+        Node::Scalar(s) => s.span.as_ref().is_some_and(|r| r.start <= at && at < r.end),
+        Node::Alias(_) => false,
+        Node::Map(entries) => entries.iter().any(|e| match e {
+            Entry::Pair(p) => in_scalar(&p.value, at),
+            Entry::Comment(_) => false,
+        }),
+        Node::Seq(items) => items.iter().any(|i| match i {
+            Item::Node(n) => in_scalar(n, at),
+            Item::Comment(_) => false,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(src: &str) -> Option<usize> {
+        let out = crate::syntax::yaml::parse::parse(src).unwrap();
+        out.parsed.sops_unreadable.map(|(at, _)| at)
+    }
+
+    #[test]
+    fn tabs_after_indicators_as_go_yaml_reads_them() {
+        // go-yaml refuses these (measured with sops 3.11: exit 2).
+        for src in [
+            "a:\n-\tb\n",
+            "a:\n- \tb\n",
+            "a:\n  -\tb\n",
+            "? a\n:\tb\n",
+            "? \ta\n: b\n",
+            "a:\n- - \tb\n",
+            "a:\n- \t# c\n  - b\n",
+            "a:\n-\t\n",
+        ] {
+            assert!(refused(src).is_some(), "{src:?}");
+        }
+        // And reads these.
+        for src in [
+            "a:\tb\n",
+            "a: 1\t# c\nb: 2\n",
+            "a:\n- b: 1\n  c:\t2\n",
+            "a: 1 \t\n",
+            "a: |\n  - \tx\n",
+            "a: \"x\n  - \ty\"\n",
+            "a: 1 # -\tx\n",
+        ] {
+            assert_eq!(refused(src), None, "{src:?}");
+        }
+    }
+}
