@@ -484,7 +484,12 @@ fn vault_kv_1_and_2_get_the_decrypted_document_as_sops_writes_it() {
         "{err}"
     );
     // A document that is not a mapping cannot be a KV secret.
-    let list = encrypt_text(d, "list.json", "[1, 2]", &[]);
+    let list = encrypt_text(
+        d,
+        "list.json",
+        "[1, 2]",
+        &["--cipher", "xchacha20-poly1305"],
+    );
     std::fs::write(d.join("list.json"), list).unwrap();
     let out = publish(d, &env, &["-y", "list.json"], "");
     assert_eq!(out.status.code(), Some(1));

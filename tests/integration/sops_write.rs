@@ -984,3 +984,38 @@ fn comments_inside_scalars_and_after_anchors_are_encrypted() {
         sops_reads_every_comment(d, TEXT).unwrap();
     }
 }
+
+/// What sops's JSON store refuses to read, sops-like refuses in AES mode
+/// (exit 2, as sops refuses the plaintext): a top-level array and a number
+/// beyond the float64 range. Before, sops-like wrote files sops could not
+/// open. The default cipher keeps them, and AES files with a top-level
+/// array from earlier builds still open.
+#[test]
+fn json_sops_cannot_read_is_refused_in_aes_mode() {
+    let dir = tempdir();
+    let d = dir.path();
+    for (name, text) in [
+        ("arr.json", "[1, {\"a\": \"x\"}]\n"),
+        ("inf.json", "{\"a\": \"x\", \"b_unencrypted\": 1e400}\n"),
+    ] {
+        let plain = write(d, name, text);
+        let out = encrypt_aes(d).arg(&plain).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(out.stdout.is_empty());
+        if let Some(mut s) = sops(d, "age-test.txt") {
+            let theirs = s
+                .args(["encrypt", "--age", &demo_recipient()])
+                .arg(&plain)
+                .output()
+                .unwrap();
+            assert_eq!(theirs.status.code(), Some(2), "{name}");
+        }
+        let x = write(d, &format!("x.{name}"), &encrypt_text(d, name, text, &[]));
+        assert_eq!(ours_decrypt(d, &x), text);
+    }
+    let earlier = root().join("testdata/earlier/aes-array.enc.json");
+    assert_eq!(
+        ours_decrypt(d, &earlier),
+        "[\n  {\"name\": \"a\", \"port\": 8080},\n  \"two\",\n  3\n]\n"
+    );
+}

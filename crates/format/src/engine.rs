@@ -331,6 +331,33 @@ fn clear_block_at_end(
     })
 }
 
+/// What in a JSON document sops's JSON store refuses to read: a top-level
+/// array (sops-like's own extension), or a number beyond the float64 range
+/// (Go: "cannot unmarshal number 1e400 into Go value of type float64").
+fn json_sops_unreadable(tree: &Tree) -> Option<&'static str> {
+    fn infinite(node: &Node) -> bool {
+        match node {
+            Node::Scalar(s) => matches!(s.value, Value::Float(f) if !f.is_finite()),
+            Node::Alias(_) => false,
+            Node::Map(entries) => entries.iter().any(|e| match e {
+                crate::tree::Entry::Pair(p) => infinite(&p.value),
+                crate::tree::Entry::Comment(_) => false,
+            }),
+            Node::Seq(items) => items.iter().any(|i| match i {
+                crate::tree::Item::Node(n) => infinite(n),
+                crate::tree::Item::Comment(_) => false,
+            }),
+        }
+    }
+    if tree.docs.iter().any(|d| matches!(d, Node::Seq(_))) {
+        return Some("a top-level JSON array (sops reads only an object)");
+    }
+    tree.docs
+        .iter()
+        .any(infinite)
+        .then_some("a JSON number beyond the float64 range")
+}
+
 /// The first key that appears twice in one mapping of a YAML stream's first
 /// document, and the path of that mapping: sops decodes the first document
 /// with go-yaml's key check before it reads the stream, so it refuses to
@@ -669,6 +696,13 @@ fn encrypt_with(
         };
         return Err(EngineError::SopsUnreadable(format!(
             "the YAML key {key} appears twice in one mapping ({place}): sops refuses such a mapping (\"mapping key already defined\"), so it could not read this file; remove the duplicate, or use the xchacha20-poly1305 cipher"
+        )));
+    }
+    if let (CipherKind::Aes256Gcm, Format::Json, Some(what)) =
+        (cipher, format, json_sops_unreadable(&parsed.tree))
+    {
+        return Err(EngineError::SopsUnreadable(format!(
+            "{what}: sops cannot read such a document, so it cannot be written with the aes256-gcm cipher; change it, or use the xchacha20-poly1305 cipher"
         )));
     }
     if cipher == CipherKind::Aes256Gcm && has_encrypted_alias(&parsed.tree, &decider) {

@@ -938,6 +938,20 @@ mod tests {
         encrypt(format, doc, &KEY, &opts, KeyMaterial::default(), NOW).unwrap()
     }
 
+    /// [`encrypted_as`] with the default selector, or `None` for a document
+    /// sops could not read in `AES256_GCM` mode (refused: a top-level JSON
+    /// array, a number beyond the float64 range).
+    fn encrypted_unless_refused(format: Format, doc: &str, cipher: CipherKind) -> Option<String> {
+        let opts = EncryptOptions {
+            cipher,
+            ..EncryptOptions::default()
+        };
+        match encrypt(format, doc, &KEY, &opts, KeyMaterial::default(), NOW) {
+            Err(EngineError::SopsUnreadable(_)) if cipher == CipherKind::Aes256Gcm => None,
+            other => Some(other.unwrap()),
+        }
+    }
+
     /// Whether the .env text `doc` can be encrypted with `cipher`: for
     /// `AES256_GCM`, sops's grammar must read it (a multi-line value whose
     /// lines do not all read as pairs cannot be).
@@ -1556,7 +1570,9 @@ mod tests {
                 continue;
             }
             for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
-                let enc = encrypted_as(Format::Json, &doc, cipher, Selector::default(), false);
+                let Some(enc) = encrypted_unless_refused(Format::Json, &doc, cipher) else {
+                    continue;
+                };
                 check_equal_as(Format::Json, &enc, &KEY, false)
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 checked += 1;
@@ -1795,8 +1811,9 @@ mod tests {
         ) {
             let cipher = if aes { CipherKind::Aes256Gcm } else { CipherKind::XChaCha20Poly1305 };
             if crate::engine::plaintext(Format::Json, &doc).is_ok() {
-                let enc = encrypted_as(Format::Json, &doc, cipher, Selector::default(), false);
-                check_equal_as(Format::Json, &enc, &KEY, false)?;
+                if let Some(enc) = encrypted_unless_refused(Format::Json, &doc, cipher) {
+                    check_equal_as(Format::Json, &enc, &KEY, false)?;
+                }
             }
         }
 
