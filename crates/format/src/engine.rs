@@ -681,6 +681,13 @@ fn encrypt_with(
                 pos.line
             )));
         }
+        if what == crate::syntax::yaml::UINT64_VALUE {
+            // sops reads it, and refuses to encrypt it (23).
+            return Err(EngineError::SopsIncompatible(format!(
+                "line {}: {what}; quote it, or use the xchacha20-poly1305 cipher",
+                pos.line
+            )));
+        }
         return Err(EngineError::SopsUnreadable(format!(
             "line {}: {what}: sops cannot read such a document, so it cannot be written with the aes256-gcm cipher; change it, or use the xchacha20-poly1305 cipher",
             pos.line

@@ -279,7 +279,7 @@ impl<'s> Builder<'s> {
     }
 
     fn finish(mut self) -> Output {
-        if self.sops_unreadable.is_none() {
+        if self.may_refuse() {
             if let Some(at) = super::gotabs::refused_tab(self.src, &self.docs) {
                 self.sops_unreadable = Some((
                     at,
@@ -347,8 +347,10 @@ impl<'s> Builder<'s> {
             Event::StreamStart | Event::Anchor(..) => {}
             Event::StreamEnd => self.stream_end(),
             Event::DocumentStart(explicit, _) => {
-                if explicit && self.sops_unreadable.is_none() {
-                    self.sops_unreadable = self.directives(range.start);
+                if explicit && self.may_refuse() {
+                    if let Some(found) = self.directives(range.start) {
+                        self.sops_unreadable = Some(found);
+                    }
                 }
                 self.close_open_end(range.start);
                 self.doc = Some(Doc {
@@ -699,7 +701,7 @@ impl<'s> Builder<'s> {
                 start = t;
             }
         }
-        if style == ScalarStyle::DoubleQuoted && self.sops_unreadable.is_none() {
+        if style == ScalarStyle::DoubleQuoted && self.may_refuse() {
             if let Some((at, what)) = go_yaml_escape(self.src.get(range.clone()).unwrap_or("")) {
                 self.sops_unreadable = Some((range.start + at, what));
             }
@@ -731,7 +733,9 @@ impl<'s> Builder<'s> {
                         Ok(v) => v,
                         Err(what) => {
                             if want != Want::KeyOnly {
-                                self.sops_unreadable.get_or_insert((start, what));
+                                if self.may_refuse() {
+                                    self.sops_unreadable = Some((start, what));
+                                }
                             }
                             Value::Str(value.into_owned())
                         }
@@ -749,7 +753,16 @@ impl<'s> Builder<'s> {
                     // The text is the span: no copy (see `parse_with`).
                     Value::Str(String::new())
                 } else {
-                    resolve_typed(&value).unwrap_or_else(|| Value::Str(value.into_owned()))
+                    let typed =
+                        resolve_typed(&value).unwrap_or_else(|| Value::Str(value.into_owned()));
+                    if matches!(typed, Value::Float(_))
+                        && want != Want::KeyOnly
+                        && self.sops_unreadable.is_none()
+                        && super::resolve::is_go_uint64(self.src.get(range.clone()).unwrap_or(""))
+                    {
+                        self.sops_unreadable = Some((start, super::resolve::UINT64_VALUE));
+                    }
+                    typed
                 }
             }
             None => Value::Str(value.into_owned()),
@@ -780,11 +793,19 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// Whether a construct go-yaml refuses is still to be recorded: none
+    /// is yet, or only a uint64 value (which sops refuses later, when it
+    /// encrypts: the refusal to read comes first).
+    fn may_refuse(&self) -> bool {
+        self.sops_unreadable
+            .is_none_or(|(_, what)| what == super::resolve::UINT64_VALUE)
+    }
+
     /// An anchor's or alias's name at byte `at`: go-yaml reads only
     /// letters, digits, `_` and `-` (YAML allows more).
     fn anchor_name(&mut self, name: &str, at: usize) {
         let go = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-        if self.sops_unreadable.is_none() && !name.bytes().all(go) {
+        if self.may_refuse() && !name.bytes().all(go) {
             self.sops_unreadable = Some((
                 at,
                 "an anchor or alias name with a character other than a letter, digit, `_` or `-`, which go-yaml refuses",

@@ -104,6 +104,20 @@ fn number_or_time(s: &str) -> Option<Value> {
     None
 }
 
+/// Whether go-yaml reads the plain scalar `s` as a `uint64` (an integer
+/// above the int64 range): sops cannot encrypt such a value ("Cannot walk
+/// value, unknown type: uint64"), and cannot decrypt a file holding one.
+pub(crate) fn is_go_uint64(s: &str) -> bool {
+    if parse_timestamp(s).is_some() {
+        return false;
+    }
+    let plain: String = s.chars().filter(|&c| c != '_').collect();
+    matches!(go_parse_int(&plain), Some(Parsed::Big(_)))
+}
+
+/// What [`is_go_uint64`] finds, as `Parsed::sops_unreadable` says it.
+pub(crate) const UINT64_VALUE: &str = "an integer above the int64 range, which go-yaml reads as a uint64 and sops cannot encrypt (\"unknown type: uint64\")";
+
 enum Parsed {
     Int(i64),
     Big(u64),
@@ -208,6 +222,30 @@ fn go_float(s: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn uint64_as_go_yaml_reads_it() {
+        for s in [
+            "9223372036854775808",
+            "18446744073709551615",
+            "0xFFFFFFFFFFFFFFFF",
+            "0o1777777777777777777777",
+            "1_2345678901234567890",
+        ] {
+            assert!(is_go_uint64(s), "{s}");
+        }
+        for s in [
+            "9223372036854775807",
+            "18446744073709551616",
+            "+12345678901234567890",
+            "-9223372036854775809",
+            "1.5",
+            "x",
+        ] {
+            assert!(!is_go_uint64(s), "{s}");
+        }
+    }
+
     use super::*;
 
     fn r(s: &str) -> String {

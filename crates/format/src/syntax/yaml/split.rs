@@ -312,9 +312,19 @@ fn join(src: &str, at: usize, first: Output, second: Output) -> Option<Output> {
             non_string_key: head_parsed
                 .non_string_key
                 .or(tail_parsed.non_string_key.map(|k| k + at)),
-            sops_unreadable: head_parsed
-                .sops_unreadable
-                .or(tail_parsed.sops_unreadable.map(|(k, what)| (k + at, what))),
+            // The first, but a uint64 value only if go-yaml reads the
+            // rest (see `Builder::may_refuse`).
+            sops_unreadable: match (
+                head_parsed.sops_unreadable,
+                tail_parsed.sops_unreadable.map(|(k, what)| (k + at, what)),
+            ) {
+                (Some((_, super::resolve::UINT64_VALUE)), Some(tail))
+                    if tail.1 != super::resolve::UINT64_VALUE =>
+                {
+                    Some(tail)
+                }
+                (head, tail) => head.or(tail),
+            },
         },
         layouts,
     })
