@@ -732,10 +732,8 @@ impl<'s> Builder<'s> {
                     match resolve_core_tag(tag.suffix(), &value) {
                         Ok(v) => v,
                         Err(what) => {
-                            if want != Want::KeyOnly {
-                                if self.may_refuse() {
-                                    self.sops_unreadable = Some((start, what));
-                                }
+                            if want != Want::KeyOnly && self.may_refuse() {
+                                self.sops_unreadable = Some((start, what));
                             }
                             Value::Str(value.into_owned())
                         }
