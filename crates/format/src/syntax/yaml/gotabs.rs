@@ -12,6 +12,7 @@ use crate::tree::{Entry, Item, Node};
 pub(super) fn refused_tab(src: &str, docs: &[Node]) -> Option<usize> {
     let bytes = src.as_bytes();
     let mut from = 0;
+    let mut spans: Option<Vec<std::ops::Range<usize>>> = None;
     while let Some(off) = memchr::memchr(b'\t', bytes.get(from..)?) {
         let at = from + off;
         from = at + 1;
@@ -20,7 +21,21 @@ pub(super) fn refused_tab(src: &str, docs: &[Node]) -> Option<usize> {
         if !only_indicators(before) {
             continue;
         }
-        if !docs.iter().any(|d| in_scalar(d, at)) {
+        // The scalars' spans, sorted, once there is a candidate.
+        let spans = spans.get_or_insert_with(|| {
+            let mut all = Vec::new();
+            for d in docs {
+                scalar_spans(d, &mut all);
+            }
+            all.sort_unstable_by_key(|r| r.start);
+            all
+        });
+        let i = spans.partition_point(|r| r.start <= at);
+        let inside = i
+            .checked_sub(1)
+            .and_then(|j| spans.get(j))
+            .is_some_and(|r| at < r.end);
+        if !inside {
             return Some(at);
         }
     }
@@ -49,19 +64,26 @@ fn only_indicators(text: &str) -> bool {
     true
 }
 
-/// Whether byte `at` is inside a scalar's span in `node`.
-fn in_scalar(node: &Node, at: usize) -> bool {
+/// The spans of the scalars of `node` (not through aliases), which do not
+/// overlap.
+fn scalar_spans(node: &Node, out: &mut Vec<std::ops::Range<usize>>) {
     match node {
-        Node::Scalar(s) => s.span.as_ref().is_some_and(|r| r.start <= at && at < r.end),
-        Node::Alias(_) => false,
-        Node::Map(entries) => entries.iter().any(|e| match e {
-            Entry::Pair(p) => in_scalar(&p.value, at),
-            Entry::Comment(_) => false,
-        }),
-        Node::Seq(items) => items.iter().any(|i| match i {
-            Item::Node(n) => in_scalar(n, at),
-            Item::Comment(_) => false,
-        }),
+        Node::Scalar(s) => out.extend(s.span.clone()),
+        Node::Alias(_) => {}
+        Node::Map(entries) => {
+            for e in entries {
+                if let Entry::Pair(p) = e {
+                    scalar_spans(&p.value, out);
+                }
+            }
+        }
+        Node::Seq(items) => {
+            for i in items {
+                if let Item::Node(n) = i {
+                    scalar_spans(n, out);
+                }
+            }
+        }
     }
 }
 
