@@ -170,6 +170,29 @@ pub struct Tree {
 }
 
 impl Node {
+    /// Append the spans of the value scalars below this node to `out`, in
+    /// document order (alias targets and span-less nulls left out).
+    pub(crate) fn value_spans(&self, out: &mut Vec<Span>) {
+        match self {
+            Node::Scalar(s) => out.extend(s.span.clone()),
+            Node::Alias(_) => {}
+            Node::Map(entries) => {
+                for e in entries {
+                    if let Entry::Pair(p) = e {
+                        p.value.value_spans(out);
+                    }
+                }
+            }
+            Node::Seq(items) => {
+                for i in items {
+                    if let Item::Node(n) = i {
+                        n.value_spans(out);
+                    }
+                }
+            }
+        }
+    }
+
     /// The node with every scalar (aliased ones too) replaced by `f`'s
     /// result; mappings, sequences and comments are kept as they are.
     pub fn map_scalars(self, f: &mut impl FnMut(Scalar) -> Scalar) -> Node {

@@ -5,7 +5,7 @@
 //! ("found character that cannot start any token"). sops cannot read such a
 //! file, so sops's cipher refuses it (see `Parsed::sops_unreadable`).
 
-use crate::tree::{Entry, Item, Node};
+use crate::tree::Node;
 
 /// The offset of the first such tab in `src`, outside the scalars of
 /// `docs` (its parse).
@@ -25,7 +25,7 @@ pub(super) fn refused_tab(src: &str, docs: &[Node]) -> Option<usize> {
         let spans = spans.get_or_insert_with(|| {
             let mut all = Vec::new();
             for d in docs {
-                scalar_spans(d, &mut all);
+                d.value_spans(&mut all);
             }
             all.sort_unstable_by_key(|r| r.start);
             all
@@ -62,29 +62,6 @@ fn only_indicators(text: &str) -> bool {
         rest = blanks;
     }
     true
-}
-
-/// The spans of the scalars of `node` (not through aliases), which do not
-/// overlap.
-fn scalar_spans(node: &Node, out: &mut Vec<std::ops::Range<usize>>) {
-    match node {
-        Node::Scalar(s) => out.extend(s.span.clone()),
-        Node::Alias(_) => {}
-        Node::Map(entries) => {
-            for e in entries {
-                if let Entry::Pair(p) = e {
-                    scalar_spans(&p.value, out);
-                }
-            }
-        }
-        Node::Seq(items) => {
-            for i in items {
-                if let Item::Node(n) = i {
-                    scalar_spans(n, out);
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use granit_parser::{Event, Parser};
 
 use crate::syntax::EmitError;
-use crate::tree::{Entry, Item, Node, Span};
+use crate::tree::{Node, Span};
 
 /// A node with its extent: `start..end` runs from its first character
 /// (first key, first dash, bracket, tag or quote) to its last content
@@ -55,7 +55,7 @@ impl PEntry {
 pub(super) fn locate(src: &str, docs: &[Node]) -> Result<Vec<Option<Pos>>, EmitError> {
     let mut spans = Vec::new();
     for d in docs {
-        value_spans(d, &mut spans);
+        d.value_spans(&mut spans);
     }
     let mut b = Builder {
         src,
@@ -72,29 +72,6 @@ pub(super) fn locate(src: &str, docs: &[Node]) -> Result<Vec<Option<Pos>>, EmitE
         b.event(event, range, tag_start)?;
     }
     Ok(b.docs)
-}
-
-/// The spans of the value scalars of a parsed tree, in document order
-/// (alias targets and span-less nulls left out).
-fn value_spans(node: &Node, out: &mut Vec<Span>) {
-    match node {
-        Node::Scalar(s) => out.extend(s.span.clone()),
-        Node::Alias(_) => {}
-        Node::Map(entries) => {
-            for e in entries {
-                if let Entry::Pair(p) = e {
-                    value_spans(&p.value, out);
-                }
-            }
-        }
-        Node::Seq(items) => {
-            for i in items {
-                if let Item::Node(n) = i {
-                    value_spans(n, out);
-                }
-            }
-        }
-    }
 }
 
 struct Frame {
