@@ -66,8 +66,6 @@ fn only_indicators(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     fn refused(src: &str) -> Option<usize> {
         let out = crate::syntax::yaml::parse::parse(src).unwrap();
         out.parsed.sops_unreadable.map(|(at, _)| at)
