@@ -33,7 +33,7 @@ impl<'s> SopsFile<'s> {
             // Any other JSON document is one to sops's binary store too.
             return match binary::open_stored(src).map_err(fail)? {
                 Stored::Binary(file) => Ok(SopsFile::Binary { file, src }),
-                Stored::Document(file) => Ok(SopsFile::Text(file)),
+                Stored::Document(file) => Ok(SopsFile::Text(*file)),
             };
         }
         let format = io::input_format(io_args, input)?;

@@ -54,7 +54,7 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
             Stored::Binary(bin) => return binary_file(args, &input, &bin, steps.as_deref()),
             // Any other JSON document: sops's binary store reads it with
             // its JSON loader (`x.json.enc`, `--output-type binary`).
-            Stored::Document(file) => (Format::Json, file),
+            Stored::Document(file) => (Format::Json, *file),
         }
     } else {
         let format = io::input_format(&args.io, &input)?;

@@ -127,7 +127,7 @@ pub enum Stored<'s> {
     /// and nothing else.
     Binary(BinaryFile),
     /// Any other encrypted JSON document.
-    Document(EncryptedFile<'s>),
+    Document(Box<EncryptedFile<'s>>),
 }
 
 /// Read a file as sops's binary store reads it: an encrypted JSON
@@ -158,7 +158,7 @@ pub fn open_stored(src: &str) -> Result<Stored<'_>, EngineError> {
             metadata: file.metadata,
             data,
         }),
-        None => Stored::Document(file),
+        None => Stored::Document(Box::new(file)),
     })
 }
 

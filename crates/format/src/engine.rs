@@ -672,26 +672,26 @@ fn encrypt_with(
             "the INI key {key} appears twice in its section: sops keeps only the last value, so it could not check this file's MAC; remove the duplicate, or use the xchacha20-poly1305 cipher"
         )));
     }
-    if let (CipherKind::Aes256Gcm, Some((at, what))) = (cipher, parsed.sops_unreadable) {
+    if let (CipherKind::Aes256Gcm, Some((at, refusal))) = (cipher, parsed.sops_unreadable) {
+        use crate::syntax::SopsRefusal;
         let pos = crate::syntax::ParseError::at(src, at, "");
-        if what == crate::syntax::yaml::BINARY_NOT_TEXT {
+        let what = refusal.what();
+        return Err(match refusal {
             // sops reads it; sops-like cannot re-spell it.
-            return Err(EngineError::SopsIncompatible(format!(
+            SopsRefusal::BinaryNotText => EngineError::SopsIncompatible(format!(
                 "line {}: {what}: it cannot be written with the aes256-gcm cipher; use the xchacha20-poly1305 cipher",
                 pos.line
-            )));
-        }
-        if what == crate::syntax::yaml::UINT64_VALUE {
+            )),
             // sops reads it, and refuses to encrypt it (23).
-            return Err(EngineError::SopsIncompatible(format!(
+            SopsRefusal::Uint64 => EngineError::SopsIncompatible(format!(
                 "line {}: {what}; quote it, or use the xchacha20-poly1305 cipher",
                 pos.line
-            )));
-        }
-        return Err(EngineError::SopsUnreadable(format!(
+            )),
+            SopsRefusal::Unreadable(_) => EngineError::SopsUnreadable(format!(
             "line {}: {what}: sops cannot read such a document, so it cannot be written with the aes256-gcm cipher; change it, or use the xchacha20-poly1305 cipher",
             pos.line
-        )));
+            )),
+        });
     }
     if let (CipherKind::Aes256Gcm, Format::Yaml, Some((key, path))) =
         (cipher, format, duplicate_yaml_key(&parsed.tree))

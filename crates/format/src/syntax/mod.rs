@@ -163,13 +163,38 @@ pub struct Parsed {
     /// sops refuses to encrypt such a tree ("non-string key"), so AES mode
     /// does too. `None` in formats whose keys are always strings.
     pub non_string_key: Option<usize>,
-    /// The byte offset and a description (no document text) of the first
-    /// construct go-yaml v3, and so sops, refuses to read: a tag its value
-    /// does not fit (`!!bool yes`, `!!int abc`, `!!binary` that is not
-    /// base64), `!!binary` data that is not UTF-8 text (kept as its base64
-    /// text here), a `%YAML` directive other than 1.1, an unknown
-    /// directive. AES mode refuses such a document. `None` in other formats.
-    pub sops_unreadable: Option<(usize, &'static str)>,
+    /// The byte offset of the first construct sops cannot take, and why
+    /// (see [`SopsRefusal`]). AES mode refuses such a document. `None` in
+    /// other formats.
+    pub sops_unreadable: Option<(usize, SopsRefusal)>,
+}
+
+/// Why sops cannot take a YAML document (no document text in it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SopsRefusal {
+    /// go-yaml v3, and so sops, refuses to read it (sops exits 2): a tag its
+    /// value does not fit (`!!bool yes`, `!!int abc`, `!!binary` that is not
+    /// base64), a `%YAML` directive other than 1.1, an unknown directive, an
+    /// anchor name or escape go-yaml does not read, a tab after an
+    /// indicator. What it is.
+    Unreadable(&'static str),
+    /// An integer go-yaml reads as a uint64: sops reads it and refuses to
+    /// encrypt it (exit 23).
+    Uint64,
+    /// `!!binary` data that is not UTF-8 text (kept as its base64 text
+    /// here): sops reads it; sops-like holds text values only (exit 23).
+    BinaryNotText,
+}
+
+impl SopsRefusal {
+    /// What it is, in words.
+    pub fn what(self) -> &'static str {
+        match self {
+            SopsRefusal::Unreadable(what) => what,
+            SopsRefusal::Uint64 => "an integer above the int64 range, which go-yaml reads as a uint64 and sops cannot encrypt (\"unknown type: uint64\")",
+            SopsRefusal::BinaryNotText => "a `!!binary` value whose bytes are not UTF-8 text (sops-like holds text values only)",
+        }
+    }
 }
 
 impl Parsed {

@@ -34,7 +34,6 @@ use crate::splice::Edit;
 use crate::tree::{Entry, Node, Pair, Slot, Tree, Value};
 use emit::Emitter;
 use parse::Root;
-pub(crate) use resolve::{BINARY_NOT_TEXT, UINT64_VALUE};
 
 /// The YAML format.
 pub struct Yaml;

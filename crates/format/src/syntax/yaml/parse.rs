@@ -16,7 +16,7 @@ use granit_parser::{ErrorKind, Event, Parser, ScalarStyle, ScanError, StructureS
 use super::foot::Closing;
 use super::resolve::{resolve_core_tag, resolve_typed};
 use super::text::{is_lb, line_break_style, line_start, skip_ws_back};
-use crate::syntax::{ParseError, Parsed};
+use crate::syntax::{ParseError, Parsed, SopsRefusal};
 use crate::tree::{Attach, Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree, Value};
 
 /// How many nodes aliases may copy in one stream (protects against
@@ -223,7 +223,7 @@ struct Builder<'s> {
     /// The first mapping key sops does not read as a string.
     non_string_key: Option<usize>,
     /// The first construct go-yaml refuses (see [`Parsed::sops_unreadable`]).
-    sops_unreadable: Option<(usize, &'static str)>,
+    sops_unreadable: Option<(usize, SopsRefusal)>,
     /// The last event closed a flow collection: a comment right after it
     /// on its line belongs in it (sops: the collection's line comment).
     after_flow: bool,
@@ -283,7 +283,7 @@ impl<'s> Builder<'s> {
             if let Some(at) = super::gotabs::refused_tab(self.src, &self.docs) {
                 self.sops_unreadable = Some((
                     at,
-                    "a tab after a `-`, `?` or `:` indicator, which go-yaml refuses (\"found character that cannot start any token\")",
+                    SopsRefusal::Unreadable("a tab after a `-`, `?` or `:` indicator, which go-yaml refuses (\"found character that cannot start any token\")"),
                 ));
             }
         }
@@ -349,7 +349,7 @@ impl<'s> Builder<'s> {
             Event::DocumentStart(explicit, _) => {
                 if explicit && self.may_refuse() {
                     if let Some(found) = self.directives(range.start) {
-                        self.sops_unreadable = Some(found);
+                        self.sops_unreadable = Some((found.0, SopsRefusal::Unreadable(found.1)));
                     }
                 }
                 self.close_open_end(range.start);
@@ -703,7 +703,7 @@ impl<'s> Builder<'s> {
         }
         if style == ScalarStyle::DoubleQuoted && self.may_refuse() {
             if let Some((at, what)) = go_yaml_escape(self.src.get(range.clone()).unwrap_or("")) {
-                self.sops_unreadable = Some((range.start + at, what));
+                self.sops_unreadable = Some((range.start + at, SopsRefusal::Unreadable(what)));
             }
         }
         let empty = range.is_empty() && style == ScalarStyle::Plain;
@@ -758,7 +758,7 @@ impl<'s> Builder<'s> {
                         && self.sops_unreadable.is_none()
                         && super::resolve::is_go_uint64(self.src.get(range.clone()).unwrap_or(""))
                     {
-                        self.sops_unreadable = Some((start, super::resolve::UINT64_VALUE));
+                        self.sops_unreadable = Some((start, SopsRefusal::Uint64));
                     }
                     typed
                 }
@@ -796,7 +796,7 @@ impl<'s> Builder<'s> {
     /// encrypts: the refusal to read comes first).
     fn may_refuse(&self) -> bool {
         self.sops_unreadable
-            .is_none_or(|(_, what)| what == super::resolve::UINT64_VALUE)
+            .is_none_or(|(_, refusal)| refusal == SopsRefusal::Uint64)
     }
 
     /// An anchor's or alias's name at byte `at`: go-yaml reads only
@@ -806,7 +806,7 @@ impl<'s> Builder<'s> {
         if self.may_refuse() && !name.bytes().all(go) {
             self.sops_unreadable = Some((
                 at,
-                "an anchor or alias name with a character other than a letter, digit, `_` or `-`, which go-yaml refuses",
+                SopsRefusal::Unreadable("an anchor or alias name with a character other than a letter, digit, `_` or `-`, which go-yaml refuses"),
             ));
         }
     }

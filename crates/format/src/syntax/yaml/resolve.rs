@@ -3,6 +3,7 @@
 //! with underscores, 1.1-style `0777` octals, timestamps).
 
 use super::timestamp::parse_timestamp;
+use crate::syntax::SopsRefusal;
 use crate::tree::Value;
 
 /// The value of an untagged plain scalar.
@@ -30,7 +31,8 @@ pub(crate) fn resolve_typed(s: &str) -> Option<Value> {
 /// base64), what is wrong with it. A `!!binary` value is its decoded bytes,
 /// as go-yaml reads it, if they are UTF-8 text (the tree holds text only);
 /// an unknown suffix (`!!map x`) gives the text, as go-yaml does.
-pub(crate) fn resolve_core_tag(suffix: &str, s: &str) -> Result<Value, &'static str> {
+pub(crate) fn resolve_core_tag(suffix: &str, s: &str) -> Result<Value, SopsRefusal> {
+    let unreadable = SopsRefusal::Unreadable;
     let resolved = resolve_plain(s);
     Ok(match (suffix, resolved) {
         ("int", v @ Value::Int(_)) => v,
@@ -39,23 +41,27 @@ pub(crate) fn resolve_core_tag(suffix: &str, s: &str) -> Result<Value, &'static 
         ("bool", v @ Value::Bool(_)) => v,
         ("null", v @ Value::Null) => v,
         ("timestamp", v @ Value::Time(_)) => v,
-        ("int", _) => return Err("a value tagged `!!int` that is not an integer"),
-        ("float", _) => return Err("a value tagged `!!float` that is not a number"),
-        ("bool", _) => return Err("a value tagged `!!bool` that is not `true` or `false`"),
-        ("null", _) => return Err("a value tagged `!!null` that is not null"),
-        ("timestamp", _) => return Err("a value tagged `!!timestamp` that is not a timestamp"),
+        ("int", _) => return Err(unreadable("a value tagged `!!int` that is not an integer")),
+        ("float", _) => return Err(unreadable("a value tagged `!!float` that is not a number")),
+        ("bool", _) => {
+            return Err(unreadable(
+                "a value tagged `!!bool` that is not `true` or `false`",
+            ))
+        }
+        ("null", _) => return Err(unreadable("a value tagged `!!null` that is not null")),
+        ("timestamp", _) => {
+            return Err(unreadable(
+                "a value tagged `!!timestamp` that is not a timestamp",
+            ))
+        }
         ("binary", _) => {
-            let bytes = go_base64(s).ok_or("a value tagged `!!binary` that is not base64")?;
-            Value::Str(String::from_utf8(bytes).map_err(|_| BINARY_NOT_TEXT)?)
+            let bytes =
+                go_base64(s).ok_or(unreadable("a value tagged `!!binary` that is not base64"))?;
+            Value::Str(String::from_utf8(bytes).map_err(|_| SopsRefusal::BinaryNotText)?)
         }
         _ => Value::Str(s.to_string()),
     })
 }
-
-/// What [`resolve_core_tag`] says of `!!binary` data that is not UTF-8
-/// text: sops reads it, sops-like cannot hold it as a value.
-pub(crate) const BINARY_NOT_TEXT: &str =
-    "a `!!binary` value whose bytes are not UTF-8 text (sops-like holds text values only)";
 
 /// Go's `base64.StdEncoding.DecodeString`, which go-yaml uses for
 /// `!!binary`: the standard alphabet with padding, line breaks ignored, a
@@ -114,9 +120,6 @@ pub(crate) fn is_go_uint64(s: &str) -> bool {
     let plain: String = s.chars().filter(|&c| c != '_').collect();
     matches!(go_parse_int(&plain), Some(Parsed::Big(_)))
 }
-
-/// What [`is_go_uint64`] finds, as `Parsed::sops_unreadable` says it.
-pub(crate) const UINT64_VALUE: &str = "an integer above the int64 range, which go-yaml reads as a uint64 and sops cannot encrypt (\"unknown type: uint64\")";
 
 enum Parsed {
     Int(i64),
@@ -347,7 +350,7 @@ mod tests {
         let text = |s: &str| match &resolve_core_tag("binary", s) {
             Ok(Value::Str(t)) => Ok(t.clone()),
             Ok(_) => Err("not a string"),
-            Err(e) => Err(*e),
+            Err(e) => Err(e.what()),
         };
         assert_eq!(text("aGVsbG8="), Ok("hello".into()));
         assert_eq!(text("aGVs\nbG8=\n"), Ok("hello".into()));

@@ -23,7 +23,7 @@
 
 use super::parse::{layout_marks, parse_whole, DocLayout, Output, Root};
 use super::text::line_break_style;
-use crate::syntax::{ParseError, Parsed};
+use crate::syntax::{ParseError, Parsed, SopsRefusal};
 use crate::tree::{Entry, Item, Node, Tree};
 
 /// Documents smaller than this parse whole (a thread costs more than the
@@ -318,9 +318,7 @@ fn join(src: &str, at: usize, first: Output, second: Output) -> Option<Output> {
                 head_parsed.sops_unreadable,
                 tail_parsed.sops_unreadable.map(|(k, what)| (k + at, what)),
             ) {
-                (Some((_, super::resolve::UINT64_VALUE)), Some(tail))
-                    if tail.1 != super::resolve::UINT64_VALUE =>
-                {
+                (Some((_, SopsRefusal::Uint64)), Some(tail)) if tail.1 != SopsRefusal::Uint64 => {
                     Some(tail)
                 }
                 (head, tail) => head.or(tail),
