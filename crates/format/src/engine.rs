@@ -335,27 +335,15 @@ fn clear_block_at_end(
 /// array (sops-like's own extension), or a number beyond the float64 range
 /// (Go: "cannot unmarshal number 1e400 into Go value of type float64").
 fn json_sops_unreadable(tree: &Tree) -> Option<&'static str> {
-    fn infinite(node: &Node) -> bool {
-        match node {
-            Node::Scalar(s) => matches!(s.value, Value::Float(f) if !f.is_finite()),
-            Node::Alias(_) => false,
-            Node::Map(entries) => entries.iter().any(|e| match e {
-                crate::tree::Entry::Pair(p) => infinite(&p.value),
-                crate::tree::Entry::Comment(_) => false,
-            }),
-            Node::Seq(items) => items.iter().any(|i| match i {
-                crate::tree::Item::Node(n) => infinite(n),
-                crate::tree::Item::Comment(_) => false,
-            }),
-        }
-    }
     if tree.docs.iter().any(|d| matches!(d, Node::Seq(_))) {
         return Some("a top-level JSON array (sops reads only an object)");
     }
-    tree.docs
-        .iter()
-        .any(infinite)
-        .then_some("a JSON number beyond the float64 range")
+    let mut infinite = false;
+    walk(tree, |_, leaf| {
+        infinite |=
+            matches!(leaf, Leaf::Value(s) if matches!(s.value, Value::Float(f) if !f.is_finite()));
+    });
+    infinite.then_some("a JSON number beyond the float64 range")
 }
 
 /// The first key that appears twice in one mapping of a YAML stream's first

@@ -11,6 +11,14 @@ use std::ops::Range;
 /// A byte range in the source text.
 pub type Span = Range<usize>;
 
+/// Whether the comment at `comment` stands inside the lexeme of the value
+/// at `value`: a YAML comment on a block scalar's header line, or after a
+/// tag with the value below. Such a comment is the value's line comment in
+/// the tree, and its text goes with the value's wherever that is replaced.
+pub(crate) fn in_lexeme(comment: &Span, value: &Span) -> bool {
+    comment.start > value.start && comment.end <= value.end
+}
+
 /// A scalar value, as SOPS models it.
 #[derive(Clone, PartialEq)]
 pub enum Value {

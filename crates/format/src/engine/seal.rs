@@ -93,7 +93,7 @@ impl<'a, 's> Collect<'a, 's> {
     /// follows the value on its line, in a flow collection).
     fn inside(&mut self, span: &Span) -> Option<Option<(Span, String, String)>> {
         let (value, replaced) = self.last.clone()?;
-        if !(span.start > value.start && span.end <= value.end && replaced) {
+        if !(replaced && crate::tree::in_lexeme(span, &value)) {
             return None;
         }
         if self.ctx.cipher == CipherKind::XChaCha20Poly1305 {
@@ -306,7 +306,7 @@ fn in_order(tree: &Tree, src: &str, extra: &[Edit]) -> bool {
             Leaf::Value(_) => value = span.clone(),
             // Inside the value just visited: written in its span or right
             // after it (see `Collect::inside`), so in order.
-            Leaf::Comment(_) if span.start > value.start && span.end <= value.end => return,
+            Leaf::Comment(_) if crate::tree::in_lexeme(span, &value) => return,
             Leaf::Comment(_) => {}
         }
         while let Some(e) = extras.next_if(|e| span_key(&e.span) < span_key(span)) {

@@ -50,7 +50,7 @@ pub(crate) fn shape(tree: &Tree) -> String {
             (Some(Node::Scalar(s)), Some(c)) => s
                 .span
                 .as_ref()
-                .is_some_and(|v| c.start > v.start && c.end <= v.end),
+                .is_some_and(|v| crate::tree::in_lexeme(c, v)),
             _ => false,
         }
     }
@@ -264,7 +264,7 @@ fn placeholder_roundtrip(syntax: &dyn Syntax, src: &str) -> Result<(), String> {
             }
             Leaf::Comment(c) => {
                 let Some(span) = c.span.clone() else { return };
-                if span.start > replaced.start && span.end <= replaced.end {
+                if crate::tree::in_lexeme(&span, &replaced) {
                     return;
                 }
                 let enc = format!("ENC[TEST,data:{},type:comment]", table.len());

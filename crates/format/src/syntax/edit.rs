@@ -297,18 +297,18 @@ pub(crate) mod check {
                     let at = entries
                         .iter()
                         .rposition(|e| matches!(e, Entry::Pair(p) if &p.key == k));
-                    if let Some(at) = at {
-                        let span = match entries.get(at) {
-                            Some(Entry::Pair(p)) => scalar_span(&p.value),
-                            _ => None,
-                        };
-                        let n = entries
-                            .iter()
-                            .skip(at + 1)
-                            .take_while(|e| matches!(e, Entry::Comment(c) if within(c, &span)))
-                            .count();
-                        entries.drain(at + 1..at + 1 + n);
-                    }
+                    drop_lexeme_comments(
+                        entries,
+                        at,
+                        |e| match e {
+                            Entry::Pair(p) => Some(&p.value),
+                            Entry::Comment(_) => None,
+                        },
+                        |e| match e {
+                            Entry::Comment(c) => Some(c),
+                            Entry::Pair(_) => None,
+                        },
+                    );
                 }
                 (Some(Node::Seq(items)), PathStep::Index(i)) => {
                     let at = items
@@ -317,18 +317,18 @@ pub(crate) mod check {
                         .filter(|(_, it)| matches!(it, Item::Node(_)))
                         .nth(*i)
                         .map(|(at, _)| at);
-                    if let Some(at) = at {
-                        let span = match items.get(at) {
-                            Some(Item::Node(n)) => scalar_span(n),
-                            _ => None,
-                        };
-                        let n = items
-                            .iter()
-                            .skip(at + 1)
-                            .take_while(|it| matches!(it, Item::Comment(c) if within(c, &span)))
-                            .count();
-                        items.drain(at + 1..at + 1 + n);
-                    }
+                    drop_lexeme_comments(
+                        items,
+                        at,
+                        |it| match it {
+                            Item::Node(n) => Some(n),
+                            Item::Comment(_) => None,
+                        },
+                        |it| match it {
+                            Item::Comment(c) => Some(c),
+                            Item::Node(_) => None,
+                        },
+                    );
                 }
                 _ => {}
             }
@@ -360,18 +360,30 @@ pub(crate) mod check {
         out
     }
 
-    fn scalar_span(n: &Node) -> Option<crate::tree::Span> {
-        match n {
-            Node::Scalar(s) => s.span.clone(),
+    /// Remove the comments right after `list[at]` that stand inside the
+    /// lexeme of its scalar (see [`crate::tree::in_lexeme`]).
+    fn drop_lexeme_comments<T>(
+        list: &mut Vec<T>,
+        at: Option<usize>,
+        node: impl Fn(&T) -> Option<&Node>,
+        comment: impl Fn(&T) -> Option<&crate::tree::Comment>,
+    ) {
+        let Some(at) = at else { return };
+        let value = match list.get(at).and_then(&node) {
+            Some(Node::Scalar(s)) => s.span.clone(),
             _ => None,
-        }
-    }
-
-    fn within(c: &crate::tree::Comment, span: &Option<crate::tree::Span>) -> bool {
-        match (&c.span, span) {
-            (Some(c), Some(v)) => c.start > v.start && c.end <= v.end,
-            _ => false,
-        }
+        };
+        let Some(value) = value else { return };
+        let n = list
+            .iter()
+            .skip(at + 1)
+            .take_while(|t| {
+                comment(t)
+                    .and_then(|c| c.span.as_ref())
+                    .is_some_and(|c| crate::tree::in_lexeme(c, &value))
+            })
+            .count();
+        list.drain(at + 1..at + 1 + n);
     }
 
     fn find_mut<'a>(node: &'a mut Node, path: &[PathStep]) -> Option<&'a mut Node> {

@@ -114,9 +114,7 @@ fn number_or_time(s: &str) -> Option<Value> {
 /// above the int64 range): sops cannot encrypt such a value ("Cannot walk
 /// value, unknown type: uint64"), and cannot decrypt a file holding one.
 pub(crate) fn is_go_uint64(s: &str) -> bool {
-    if parse_timestamp(s).is_some() {
-        return false;
-    }
+    // (A timestamp never reads as an integer: its `-` and `:` stop it.)
     let plain: String = s.chars().filter(|&c| c != '_').collect();
     matches!(go_parse_int(&plain), Some(Parsed::Big(_)))
 }
@@ -225,30 +223,6 @@ fn go_float(s: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn uint64_as_go_yaml_reads_it() {
-        for s in [
-            "9223372036854775808",
-            "18446744073709551615",
-            "0xFFFFFFFFFFFFFFFF",
-            "0o1777777777777777777777",
-            "1_2345678901234567890",
-        ] {
-            assert!(is_go_uint64(s), "{s}");
-        }
-        for s in [
-            "9223372036854775807",
-            "18446744073709551616",
-            "+12345678901234567890",
-            "-9223372036854775809",
-            "1.5",
-            "x",
-        ] {
-            assert!(!is_go_uint64(s), "{s}");
-        }
-    }
-
     use super::*;
 
     fn r(s: &str) -> String {
@@ -362,5 +336,28 @@ mod tests {
             assert!(text(bad).unwrap_err().contains("not base64"), "{bad:?}");
         }
         assert!(text("/w==").unwrap_err().contains("UTF-8"));
+    }
+
+    #[test]
+    fn uint64_as_go_yaml_reads_it() {
+        for s in [
+            "9223372036854775808",
+            "18446744073709551615",
+            "0xFFFFFFFFFFFFFFFF",
+            "0o1777777777777777777777",
+            "1_2345678901234567890",
+        ] {
+            assert!(is_go_uint64(s), "{s}");
+        }
+        for s in [
+            "9223372036854775807",
+            "18446744073709551616",
+            "+12345678901234567890",
+            "-9223372036854775809",
+            "1.5",
+            "x",
+        ] {
+            assert!(!is_go_uint64(s), "{s}");
+        }
     }
 }
