@@ -31,7 +31,11 @@
 //!   header-like line inside a multi-line string or array leaves the
 //!   window before it unterminated, which its parse refuses. A table
 //!   reopened in a later window would put its values elsewhere in the
-//!   whole document's MAC order, so any failure is left to the whole path.
+//!   whole document's MAC order, so any failure is left to the whole path;
+//!   and the windows' tables and keys are replayed in order (see
+//!   [`toml::Tables`]), so that a table or key defined twice across
+//!   windows, which each window's parse alone cannot see, is left to it
+//!   too, even when no value's MAC order changes.
 //! - JSON: after a line that ends with a comma, before a line that starts
 //!   with a string, where the text before is inside the top-level object
 //!   and no deeper (brackets counted outside strings). Each window is
@@ -56,7 +60,7 @@ use super::{plaintext_mac, verify_mac, EncryptedFile, EngineError};
 use crate::metadata::Metadata;
 use crate::syntax::dotenv::Grammar;
 use crate::syntax::flat::flatten;
-use crate::syntax::{parse_encrypted, yaml, Format};
+use crate::syntax::{parse_encrypted, toml, yaml, Format};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use zeroize::Zeroizing;
 
@@ -302,6 +306,7 @@ impl Streamed {
         };
         let mut macs = MacFeed::new(mode, false);
         let mut pieces = Vec::new();
+        let mut tables = toml::Tables::default();
         let mut cutter = Cutter::new(reader, self.format, self.meta_start);
         let pool = par::Pool::default();
         par::ordered(
@@ -314,7 +319,12 @@ impl Streamed {
                 part
             },
             |part| {
-                let (piece, feed) = part?;
+                let (piece, feed, sections) = part?;
+                // Each window parsed alone; TOML's tables must also be
+                // defined as the whole document would define them.
+                if sections.is_some_and(|s| !tables.add(&s)) {
+                    return Err(StreamError::Irregular);
+                }
                 pieces.push(piece);
                 macs.absorb(feed);
                 Ok(())
@@ -346,20 +356,21 @@ impl Streamed {
         self.format != Format::Dotenv
     }
 
-    /// Open one window: its plaintext and its MAC input.
+    /// Open one window: its plaintext, its MAC input and, for TOML, the
+    /// tables and keys it defines.
     fn open_part(
         &self,
         window: &Window,
         key: &[u8; 32],
         mode: MacMode,
-    ) -> Result<(Zeroizing<String>, MacFeed), StreamError> {
+    ) -> Result<Part, StreamError> {
         let last = window.last;
         let text = std::str::from_utf8(&window.bytes).map_err(|_| StreamError::Irregular)?;
         // Most .env windows are only `KEY=ENC[…]` lines: opened without a tree.
         if self.format == Format::Dotenv && !last {
             let mut feed = MacFeed::recording(mode);
             if let Some(piece) = open_lean_dotenv(text, key, mode, &mut feed) {
-                return Ok((piece, feed));
+                return Ok((piece, feed, None));
             }
         }
         let json = JsonWindow::of(self.format, window);
@@ -371,8 +382,13 @@ impl Streamed {
             }
             None => text,
         };
+        let mut sections = None;
         let parsed = match self.format {
             Format::Yaml => yaml::parse_window(text),
+            Format::Toml => toml::parse_window(text).map(|(parsed, defined)| {
+                sections = Some(defined);
+                parsed
+            }),
             // A window may not hold the metadata that tells the grammar.
             Format::Dotenv => {
                 let aes = self.metadata.cipher() == Some(crate::cipher::CipherKind::Aes256Gcm);
@@ -403,14 +419,22 @@ impl Streamed {
         let mut feed = MacFeed::recording(mode);
         match open_window(&file, key, &mut feed) {
             Ok(piece) => match json {
-                Some(json) => Ok((json.restore(piece).ok_or(StreamError::Irregular)?, feed)),
-                None => Ok((piece, feed)),
+                Some(json) => Ok((
+                    json.restore(piece).ok_or(StreamError::Irregular)?,
+                    feed,
+                    sections,
+                )),
+                None => Ok((piece, feed, sections)),
             },
             Err(_) if self.whole_decides() => Err(StreamError::Irregular),
             Err(e) => Err(e.into()),
         }
     }
 }
+
+/// An opened window: its plaintext, its MAC input and, for TOML, what it
+/// defines.
+type Part = (Zeroizing<String>, MacFeed, Option<toml::Sections>);
 
 /// A window of the file, as the [`Cutter`] cut it.
 struct Window {
@@ -1536,6 +1560,40 @@ mod tests {
             false,
         );
         check_equal_as(Format::Toml, &enc, &KEY, false).unwrap();
+    }
+
+    /// A table defined twice across windows, with no value whose MAC order
+    /// changes (keys are not in the MAC): each window parses alone and the
+    /// MAC verifies, but the whole document is not TOML. Left to the whole
+    /// parse, which refuses it (session 15's proptest case: `k4 = []`,
+    /// then `[[k4.sub]]` in a later window).
+    #[test]
+    fn toml_tables_defined_twice_across_windows_are_left_to_the_whole_parse() {
+        let mut doc = String::from("k4 = []\nname = \"n\"\n");
+        for i in 0..20 {
+            doc.push_str(&format!("[svc_{i}]\nport = {i}\n"));
+        }
+        doc.push_str("[[zz.sub]]\n# only a comment\n");
+        for (from, to) in [("[[zz.sub]]", "[[k4.sub]]"), ("[svc_19]", "[svc_0]")] {
+            let enc = encrypted_as(
+                Format::Toml,
+                &doc,
+                CipherKind::XChaCha20Poly1305,
+                Selector::default(),
+                false,
+            );
+            let good = streamed_as(Format::Toml, &enc, &KEY, false)
+                .unwrap()
+                .unwrap();
+            assert_eq!(good.as_str(), doc);
+            let damaged = enc.replacen(from, to, 1);
+            assert_ne!(damaged, enc);
+            assert!(open(Format::Toml, &damaged).is_err(), "{from}");
+            assert!(
+                streamed_as(Format::Toml, &damaged, &KEY, false).is_none(),
+                "{from}"
+            );
+        }
     }
 
     /// A generated JSON document as generated (random layout, mostly on

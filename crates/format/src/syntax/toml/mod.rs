@@ -29,7 +29,10 @@ mod lex;
 
 mod parse;
 mod scalar;
+mod tables;
 mod write;
+
+pub(crate) use tables::{Sections, Tables};
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -37,6 +40,12 @@ pub(crate) mod tests;
 use super::{EmitError, ParseError, Parsed, PathStep, Syntax};
 use crate::splice::Edit;
 use crate::tree::{Node, Slot, Tree, Value};
+
+/// [`Syntax::parse`] of a window of a TOML file (see `engine::stream`),
+/// and the tables and keys it defines; `None` if it does not parse.
+pub(crate) fn parse_window(src: &str) -> Option<(Parsed, Sections)> {
+    parse::parse_window(src)
+}
 
 /// The TOML format.
 pub struct Toml;

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use super::tables::{self, Sections};
 use super::{lex, scalar};
 use crate::syntax::{ParseError, Parsed};
 use crate::tree::{Attach, Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree};
@@ -20,6 +21,18 @@ const OVERFLOW: &str = "integer number overflowed";
 /// Parse `src`; see the [module docs](super).
 pub(super) fn parse(src: &str) -> Result<Parsed, ParseError> {
     let (doc, big) = parse_document(src)?;
+    build(src, &doc, big)
+}
+
+/// [`parse`], and what the text defines (see [`tables`]); `None` if it
+/// does not parse or its sections cannot be listed.
+pub(super) fn parse_window(src: &str) -> Option<(Parsed, Sections)> {
+    let (doc, big) = parse_document(src).ok()?;
+    let sections = tables::sections(doc.as_table())?;
+    Some((build(src, &doc, big).ok()?, sections))
+}
+
+fn build(src: &str, doc: &Document<SecretText>, big: BigInts) -> Result<Parsed, ParseError> {
     let root = doc.as_table();
     let mut headers = Vec::new();
     let mut inlines = Vec::new();
