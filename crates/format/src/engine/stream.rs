@@ -322,7 +322,7 @@ impl Streamed {
                 let (piece, feed, sections) = part?;
                 // Each window parsed alone; TOML's tables must also be
                 // defined as the whole document would define them.
-                if sections.is_some_and(|s| !tables.add(&s)) {
+                if sections.is_some_and(|s| !tables.add(s)) {
                     return Err(StreamError::Irregular);
                 }
                 pieces.push(piece);

@@ -15,10 +15,10 @@
 //! - a table without a header that holds values is not listed at all
 //!   ([`sections`] gives `None`).
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 
+use rustc_hash::FxBuildHasher;
 use toml_edit::{Item, Table};
 
 /// What one text defines: its sections (the root's keys, then each table
@@ -36,13 +36,16 @@ struct Section {
     path: Vec<String>,
     /// `[[…]]`: a new element of an array of tables.
     array: bool,
-    /// Hashes of the keys' first parts (`a` of `a.b = 1`), each once.
+    /// Hashes of the keys' first parts (`a` of `a.b = 1`; a table's items
+    /// are each key once).
     keys: Vec<u64>,
 }
 
+/// A name's hash (not keyed: a collision only sends a file to the whole
+/// parse).
 fn hash(name: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    name.hash(&mut h);
+    let mut h = FxBuildHasher.build_hasher();
+    h.write(name.as_bytes());
     h.finish()
 }
 
@@ -56,25 +59,20 @@ pub(crate) fn sections(root: &Table) -> Option<Sections> {
         keys: Vec::new(),
     }];
     let mut path = Vec::new();
-    walk(root, &mut path, 0, &mut out)?;
+    walk(root, &mut path, Some(0), &mut out)?;
     out.sort_by_key(|s| s.at);
     Some(Sections(out))
 }
 
 /// Add the items of `t` (at `path`) to the section `own` of `out`, and the
-/// sections of its header tables below. `own` is `None` for a table
+/// sections of the header tables below it. `own` is `None` for a table
 /// without a header, which must hold tables only.
-fn walk(t: &Table, path: &mut Vec<String>, own: usize, out: &mut Vec<Section>) -> Option<()> {
-    walk_in(t, path, Some(own), out)
-}
-
-fn walk_in(
+fn walk(
     t: &Table,
     path: &mut Vec<String>,
     own: Option<usize>,
     out: &mut Vec<Section>,
 ) -> Option<()> {
-    let mut seen = HashSet::new();
     for (key, item) in t.iter() {
         let closed = match item {
             Item::None => continue,
@@ -85,16 +83,13 @@ fn walk_in(
         if closed {
             // A value, or a table made by dotted keys (what is under it
             // is not replayed: a later header through it is refused).
-            let section = out.get_mut(own?)?;
-            if seen.insert(key) {
-                section.keys.push(hash(key));
-            }
+            out.get_mut(own?)?.keys.push(hash(key));
             continue;
         }
         path.push(key.to_string());
         match item {
             Item::Table(sub) if sub.is_implicit() || sub.span().is_none() => {
-                walk_in(sub, path, None, out)?;
+                walk(sub, path, None, out)?;
             }
             Item::Table(sub) => {
                 let at = sub.span().map_or(0, |s| s.start);
@@ -104,7 +99,7 @@ fn walk_in(
                     array: false,
                     keys: Vec::new(),
                 });
-                walk(sub, path, out.len() - 1, out)?;
+                walk(sub, path, Some(out.len() - 1), out)?;
             }
             Item::ArrayOfTables(aot) => {
                 for sub in aot.iter() {
@@ -115,7 +110,7 @@ fn walk_in(
                         array: true,
                         keys: Vec::new(),
                     });
-                    walk(sub, path, out.len() - 1, out)?;
+                    walk(sub, path, Some(out.len() - 1), out)?;
                 }
             }
             _ => {}
@@ -126,8 +121,8 @@ fn walk_in(
 }
 
 /// The tables the windows so far define, as one document would: header
-/// tables by name, keys by hash. Of an array of tables only the last
-/// element is kept (no header reaches an earlier one).
+/// tables by name, with the hashes of their keys. Of an array of tables
+/// only the last element is kept (no header reaches an earlier one).
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
     root: Node,
@@ -137,9 +132,9 @@ pub(crate) struct Tables {
 struct Node {
     /// Defined by its own header (not only as a prefix of another's).
     explicit: bool,
-    /// Hashes of every name defined in it: keys and tables.
-    names: HashSet<u64>,
-    tables: HashMap<String, Child>,
+    /// Its keys' hashes, sorted (a table's keys are all in one section).
+    keys: Vec<u64>,
+    tables: HashMap<String, Child, FxBuildHasher>,
 }
 
 #[derive(Debug)]
@@ -149,68 +144,88 @@ enum Child {
     Array(Node),
 }
 
+impl Child {
+    fn node(&mut self) -> &mut Node {
+        match self {
+            Child::Table(n) | Child::Array(n) => n,
+        }
+    }
+}
+
 impl Tables {
     /// Replay the next window's sections; `false` if the whole document
     /// might not define them so (a redefinition, or a case not tracked).
-    pub(crate) fn add(&mut self, sections: &Sections) -> bool {
-        sections.0.iter().all(|s| self.section(s).is_some())
+    pub(crate) fn add(&mut self, sections: Sections) -> bool {
+        sections.0.into_iter().all(|s| self.section(s).is_some())
     }
 
-    fn section(&mut self, s: &Section) -> Option<()> {
-        let node = match s.path.split_last() {
-            None => &mut self.root,
-            Some((last, inner)) => {
-                let mut node = &mut self.root;
-                for seg in inner {
-                    node = node.descend(seg)?;
-                }
-                node.define(last, s.array)?
+    fn section(&mut self, s: Section) -> Option<()> {
+        let mut node = &mut self.root;
+        if let Some((last, inner)) = s.path.split_last() {
+            for seg in inner {
+                node = node.descend(seg)?;
             }
-        };
-        for k in &s.keys {
-            if !node.names.insert(*k) {
-                return None;
-            }
+            node = node.define(last, s.array)?;
         }
+        if s.keys.is_empty() {
+            return Some(());
+        }
+        // Its keys are new, and none is one of its tables (made by a
+        // deeper header before this one: `[a.b]`, then `[a]` with `b = 1`).
+        let mut keys = s.keys;
+        keys.sort_unstable();
+        let clash = node
+            .tables
+            .keys()
+            .any(|name| keys.binary_search(&hash(name)).is_ok());
+        if !node.keys.is_empty() || clash {
+            return None;
+        }
+        node.keys = keys;
         Some(())
     }
 }
 
 impl Node {
+    fn fresh(explicit: bool) -> Node {
+        Node {
+            explicit,
+            ..Node::default()
+        }
+    }
+
+    /// Whether `seg` may name a new table in this one: it is not a key
+    /// (or a key's hash).
+    fn free(&self, seg: &str) -> bool {
+        self.keys.binary_search(&hash(seg)).is_err()
+    }
+
     /// The table `seg` on the way to a header: created (implicitly) if
     /// absent; the last element of an array of tables.
     fn descend(&mut self, seg: &str) -> Option<&mut Node> {
         if !self.tables.contains_key(seg) {
-            if !self.names.insert(hash(seg)) {
+            if !self.free(seg) {
                 return None;
             }
-            self.tables
-                .insert(seg.to_string(), Child::Table(Node::default()));
+            let child = Child::Table(Node::fresh(false));
+            self.tables.insert(seg.to_string(), child);
         }
-        match self.tables.get_mut(seg)? {
-            Child::Table(n) | Child::Array(n) => Some(n),
-        }
+        self.tables.get_mut(seg).map(Child::node)
     }
 
     /// The table a header `[… seg]` (or `[[… seg]]`) defines.
     fn define(&mut self, seg: &str, array: bool) -> Option<&mut Node> {
-        let fresh = || Node {
-            explicit: true,
-            ..Node::default()
-        };
         if !self.tables.contains_key(seg) {
-            if !self.names.insert(hash(seg)) {
+            if !self.free(seg) {
                 return None;
             }
             let child = if array {
-                Child::Array(fresh())
+                Child::Array(Node::fresh(true))
             } else {
-                Child::Table(fresh())
+                Child::Table(Node::fresh(true))
             };
             self.tables.insert(seg.to_string(), child);
-            return match self.tables.get_mut(seg)? {
-                Child::Table(n) | Child::Array(n) => Some(n),
-            };
+            return self.tables.get_mut(seg).map(Child::node);
         }
         match self.tables.get_mut(seg)? {
             Child::Table(n) if !array && !n.explicit => {
@@ -218,7 +233,7 @@ impl Node {
                 Some(n)
             }
             Child::Array(n) if array => {
-                *n = fresh();
+                *n = Node::fresh(true);
                 Some(n)
             }
             _ => None,
@@ -242,7 +257,7 @@ mod tests {
         for w in windows {
             let doc = Document::parse(w.as_str()).ok()?;
             let s = sections(doc.as_table())?;
-            all = all && tables.add(&s);
+            all = all && tables.add(s);
         }
         Some(all)
     }
