@@ -87,10 +87,9 @@ impl<'a, 's> Collect<'a, 's> {
     /// YAML comment on a block scalar's header line or after a tag, which
     /// the lexeme holds): `None` if the value is not replaced (the comment
     /// is sealed in place); `Some(None)` if the XChaCha lexeme seals it
-    /// with the value; else the text around its `ENC[…]` after the value's
-    /// (AES writes the value alone): ` #` on the value's line, then a line
-    /// of its own for each further comment (and a line break before what
-    /// follows the value on its line, in a flow collection).
+    /// with the value; else where it goes after the value's `ENC[…]` and
+    /// the text around it (AES writes the value alone; see
+    /// [`Syntax::comment_after`]).
     fn inside(&mut self, span: &Span) -> Option<Option<(Span, String, String)>> {
         let (value, replaced) = self.last.clone()?;
         if !(replaced && crate::tree::in_lexeme(span, &value)) {
@@ -99,36 +98,12 @@ impl<'a, 's> Collect<'a, 's> {
         if self.ctx.cipher == CipherKind::XChaCha20Poly1305 {
             return Some(None);
         }
-        let src = self.ctx.src;
-        let line_end = src
-            .get(value.end..)
-            .and_then(|r| r.find('\n'))
-            .map_or(src.len(), |i| value.end + i);
-        let rest = src.get(value.end..line_end).unwrap_or("");
-        let lb = if rest.ends_with('\r') { "\r\n" } else { "\n" };
-        let line_start = src
-            .get(..value.end)
-            .and_then(|b| b.rfind('\n'))
-            .map_or(0, |i| i + 1);
-        let indent: String = src
-            .get(line_start..value.end)
-            .unwrap_or("")
-            .chars()
-            .take_while(|&c| c == ' ')
-            .collect();
-        let more = !rest.trim_end_matches(['\r', ' ', '\t']).is_empty();
-        let lead = match (self.after_last, more) {
-            (0, _) => " #".to_string(),
-            (_, true) => "#".to_string(),
-            (_, false) => format!("{lb}{indent}#"),
-        };
-        let trail = if more {
-            format!("{lb}{indent}")
-        } else {
-            String::new()
-        };
+        let (at, lead, trail) =
+            self.ctx
+                .syntax
+                .comment_after(self.ctx.src, &value, self.after_last)?;
         self.after_last += 1;
-        Some(Some((value.end..value.end, lead, trail)))
+        Some(Some((at..at, lead, trail)))
     }
 
     /// The job for a leaf, if it is to be sealed; its AAD goes into `aads`.

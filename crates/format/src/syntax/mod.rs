@@ -288,6 +288,21 @@ pub trait Syntax: Sync {
         None
     }
 
+    /// Where a comment that lies inside the text of the value at `value`
+    /// (see [`crate::tree::in_lexeme`]) goes when that text is replaced by
+    /// an `ENC[…]` lexeme that does not hold it (AES): the offset to insert
+    /// at, and the text before and after the comment's own, for the `nth`
+    /// (from 0) such comment of the value. `None` where the format's values
+    /// hold no comments.
+    fn comment_after(
+        &self,
+        _src: &str,
+        _value: &Span,
+        _nth: usize,
+    ) -> Option<(usize, String, String)> {
+        None
+    }
+
     /// The value a parse gives the scalar lexeme `lexeme` (its whole span)
     /// at a position with `slot`, when that can be told from the lexeme
     /// alone (one line, no structure); `None` otherwise, or where the

@@ -10,6 +10,7 @@
 //! before the closing `}` as `, sops: {…}`, or as `sops: {…},` after a `{`
 //! or a trailing comma.
 
+mod comment_after;
 mod comment_item;
 mod edit;
 mod emit;
@@ -161,6 +162,15 @@ impl Syntax for Yaml {
 
     fn comment_item(&self, src: &str, span: &crate::tree::Span, text: &str) -> Option<Edit> {
         comment_item::comment_item(src, span, text)
+    }
+
+    fn comment_after(
+        &self,
+        src: &str,
+        value: &crate::tree::Span,
+        nth: usize,
+    ) -> Option<(usize, String, String)> {
+        Some(comment_after::comment_after(src, value, nth))
     }
 
     fn set_value(
