@@ -986,7 +986,13 @@ mod tests {
 
     /// `doc` encrypted with the default settings.
     fn sealed(doc: &str) -> String {
-        encrypted(
+        sealed_as(Format::Dotenv, doc)
+    }
+
+    /// `doc` encrypted with XChaCha20-Poly1305, every value selected.
+    fn sealed_as(format: Format, doc: &str) -> String {
+        encrypted_as(
+            format,
             doc,
             CipherKind::XChaCha20Poly1305,
             Selector::default(),
@@ -1396,13 +1402,7 @@ mod tests {
                 "key_{i}:\n  # c {i}\n  a: {i}\n  b: |\n    text {i}\n  list: [x, 'y {i}']\ntop_{i}: \"q {i}\"\n"
             ));
         }
-        let enc = encrypted_as(
-            Format::Yaml,
-            &doc,
-            CipherKind::XChaCha20Poly1305,
-            Selector::default(),
-            false,
-        );
+        let enc = sealed_as(Format::Yaml, &doc);
         let stream = scan(Format::Yaml, &mut Cursor::new(&enc)).unwrap().unwrap();
         let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false).unwrap();
         assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
@@ -1419,13 +1419,7 @@ mod tests {
             format!("{doc}---\nsecond: 1\n"),
         ];
         for text in irregular {
-            let enc = encrypted_as(
-                Format::Yaml,
-                &text,
-                CipherKind::XChaCha20Poly1305,
-                Selector::default(),
-                false,
-            );
+            let enc = sealed_as(Format::Yaml, &text);
             assert!(
                 streamed_as(Format::Yaml, &enc, &KEY, false).is_none(),
                 "{text}"
@@ -1529,13 +1523,7 @@ mod tests {
                 "[svc_{i}]\nport = {i}\nname = \"n {i}\"\n# about\n[[svc_{i}.tags]]\nv = 'x {i}'\ntext = \"\"\"\n[not_a_header]\n\"\"\"\n"
             ));
         }
-        let enc = encrypted_as(
-            Format::Toml,
-            &doc,
-            CipherKind::XChaCha20Poly1305,
-            Selector::default(),
-            false,
-        );
+        let enc = sealed_as(Format::Toml, &doc);
         let stream = scan(Format::Toml, &mut Cursor::new(&enc)).unwrap().unwrap();
         let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false).unwrap();
         assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
@@ -1552,13 +1540,7 @@ mod tests {
             .collect();
         streams_in_windows(Format::Toml, &commented);
         let reopened = format!("[a]\nx = 1\n[b]\ny = 2\n[a.c]\nz = 3\n{doc}");
-        let enc = encrypted_as(
-            Format::Toml,
-            &reopened,
-            CipherKind::XChaCha20Poly1305,
-            Selector::default(),
-            false,
-        );
+        let enc = sealed_as(Format::Toml, &reopened);
         check_equal_as(Format::Toml, &enc, &KEY, false).unwrap();
     }
 
@@ -1575,13 +1557,7 @@ mod tests {
         }
         doc.push_str("[[zz.sub]]\n# only a comment\n");
         for (from, to) in [("[[zz.sub]]", "[[k4.sub]]"), ("[svc_19]", "[svc_0]")] {
-            let enc = encrypted_as(
-                Format::Toml,
-                &doc,
-                CipherKind::XChaCha20Poly1305,
-                Selector::default(),
-                false,
-            );
+            let enc = sealed_as(Format::Toml, &doc);
             let good = streamed_as(Format::Toml, &enc, &KEY, false)
                 .unwrap()
                 .unwrap();
@@ -1660,13 +1636,7 @@ mod tests {
             }
         }
         let one_line = r#"{"a": "x", "b": [1, 2], "c": {"d": true}}"#;
-        let enc = encrypted_as(
-            Format::Json,
-            one_line,
-            CipherKind::XChaCha20Poly1305,
-            Selector::default(),
-            false,
-        );
+        let enc = sealed_as(Format::Json, one_line);
         let enc = enc.replace("\n", "");
         let stream = scan(Format::Json, &mut Cursor::new(&enc)).unwrap();
         assert!(stream.is_none(), "one line: no metadata line to find");
@@ -1857,7 +1827,7 @@ mod tests {
             ignore_mac in any::<bool>(),
         ) {
             if crate::engine::plaintext(Format::Toml, &doc).is_ok() {
-                let enc = encrypted_as(Format::Toml, &doc, CipherKind::XChaCha20Poly1305, Selector::default(), false);
+                let enc = sealed_as(Format::Toml, &doc);
                 check_damaged(Format::Toml, &enc, edits, ignore_mac)?;
             }
         }
@@ -1882,7 +1852,7 @@ mod tests {
             ignore_mac in any::<bool>(),
         ) {
             if crate::engine::plaintext(Format::Json, &doc).is_ok() {
-                let enc = encrypted_as(Format::Json, &doc, CipherKind::XChaCha20Poly1305, Selector::default(), false);
+                let enc = sealed_as(Format::Json, &doc);
                 check_damaged(Format::Json, &enc, edits, ignore_mac)?;
             }
         }
@@ -1894,7 +1864,7 @@ mod tests {
             ignore_mac in any::<bool>(),
         ) {
             if crate::engine::plaintext(Format::Yaml, &doc).is_ok() {
-                let enc = encrypted_as(Format::Yaml, &doc, CipherKind::XChaCha20Poly1305, Selector::default(), false);
+                let enc = sealed_as(Format::Yaml, &doc);
                 check_damaged(Format::Yaml, &enc, edits, ignore_mac)?;
             }
         }

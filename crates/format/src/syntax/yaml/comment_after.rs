@@ -49,31 +49,17 @@ mod tests {
 
     #[test]
     fn after_the_value_then_on_lines_of_their_own() {
-        let src = "  k: |\n    text\n";
-        let value = 5..16;
-        assert_eq!(
-            comment_after(src, &value, 0),
-            (16, " #".into(), String::new())
-        );
-        let src = "  k: ENC\n";
-        let value = 5..8;
-        assert_eq!(
-            comment_after(src, &value, 0),
-            (8, " #".into(), String::new())
-        );
-        assert_eq!(
-            comment_after(src, &value, 1),
-            (8, "\n  #".into(), String::new())
-        );
-        let src = "a: [!!str x, y]\r\n";
-        let value = 4..11;
-        assert_eq!(
-            comment_after(src, &value, 0),
-            (11, " #".into(), "\r\n".into())
-        );
-        assert_eq!(
-            comment_after(src, &value, 1),
-            (11, "#".into(), "\r\n".into())
-        );
+        // (text, value span, nth): (offset, lead, trail)
+        let cases = [
+            ("  k: |\n    text\n", 5..16, 0, (16, " #", "")),
+            ("  k: ENC\n", 5..8, 0, (8, " #", "")),
+            ("  k: ENC\n", 5..8, 1, (8, "\n  #", "")),
+            ("a: [!!str x, y]\r\n", 4..11, 0, (11, " #", "\r\n")),
+            ("a: [!!str x, y]\r\n", 4..11, 1, (11, "#", "\r\n")),
+        ];
+        for (src, value, nth, (at, lead, trail)) in cases {
+            let want = (at, lead.to_string(), trail.to_string());
+            assert_eq!(comment_after(src, &value, nth), want, "{src:?} {nth}");
+        }
     }
 }
