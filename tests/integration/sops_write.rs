@@ -1019,3 +1019,69 @@ fn json_sops_cannot_read_is_refused_in_aes_mode() {
         "[\n  {\"name\": \"a\", \"port\": 8080},\n  \"two\",\n  3\n]\n"
     );
 }
+
+/// Values kept in clear that hold a raw U+2028, U+2029 or U+0085 (the go-yaml
+/// emitter writes them raw, in single-quoted scalars and literal blocks, the
+/// next line's indentation after each): go-yaml reads each as a line break
+/// and drops the blanks around it. Both ways, sops-like reads such values and
+/// MACs them as sops does (before, a file either tool wrote failed the other's
+/// MAC check).
+#[test]
+fn raw_unicode_line_breaks_in_clear_values_read_as_sops_reads_them() {
+    let dir = tempdir();
+    let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+        return;
+    };
+    let json = "{\"a_unencrypted\": \"x\\u2028y\", \"b_unencrypted\": \"p\\u2029\\u2029q\", \
+        \"c_unencrypted\": \"a\\nb\\u2028c\", \"d\": \"s\\u2028t\", \
+        \"n\": {\"i_unencrypted\": [\"x\\u2028y\", {\"j_unencrypted\": \"it's\\u2028x\"}]}}\n";
+    let plain = write(dir.path(), "u.json", json);
+    let out = c
+        .args(["encrypt", "--age", &demo_recipient(), "--output-type", "yaml"])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let sops_file = String::from_utf8(out.stdout).unwrap();
+    assert!(sops_file.contains("'x\u{2028}    y'"), "{sops_file}");
+    let from_sops = write(dir.path(), "s.enc.yaml", &sops_file);
+    let yaml = "a_unencrypted: 'x\u{2028}    y'\nb: 'x\u{2028}    y'\n\
+        c_unencrypted: |-\n    a\n    b\u{2028}    c\nd_unencrypted: x\u{2028} y\n\
+        e_unencrypted: 'n\u{85}  l'\n";
+    let plain = write(dir.path(), "r.yaml", yaml);
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["encrypt", "--cipher", "aes256-gcm", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let from_us = write(dir.path(), "r.enc.yaml", &String::from_utf8(out.stdout).unwrap());
+    for file in [&from_sops, &from_us] {
+        let ours = cmd(dir.path(), Some("age-test.txt"))
+            .args(["decrypt", "--output-type", "json"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_ok(&ours);
+        let theirs = sops(dir.path(), "age-test.txt")
+            .unwrap()
+            .args(["decrypt", "--output-type", "json"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_ok(&theirs);
+        assert_eq!(
+            String::from_utf8(ours.stdout).unwrap(),
+            String::from_utf8(theirs.stdout).unwrap(),
+            "{}",
+            file.display()
+        );
+        // The text itself decrypts with the MAC verified.
+        let text = cmd(dir.path(), Some("age-test.txt"))
+            .arg("decrypt")
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_ok(&text);
+    }
+}

@@ -414,16 +414,50 @@ fn has_aliases(tree: &Tree) -> bool {
 
 /// The MAC of a plaintext tree (uppercase hex SHA-512).
 pub fn compute_mac(tree: &Tree, decider: &Decider, mac_only_encrypted: bool) -> String {
+    compute_mac_reading(tree, decider, mac_only_encrypted, None)
+}
+
+/// [`compute_mac`]; with `go_yaml` (the YAML text `tree` was parsed from),
+/// a value kept in clear whose lexeme holds a raw U+2028, U+2029 or U+0085
+/// is read as go-yaml, and so sops, reads it (see
+/// [`crate::syntax::yaml::go_yaml_text`]).
+fn compute_mac_reading(
+    tree: &Tree,
+    decider: &Decider,
+    mac_only_encrypted: bool,
+    go_yaml: Option<&str>,
+) -> String {
     let mut mac = Mac::new(mac_only_encrypted);
-    feed_mac(&mut mac, tree, decider, mac_only_encrypted);
+    feed_mac(&mut mac, tree, decider, mac_only_encrypted, go_yaml);
     mac.finish()
 }
 
-/// Feed the values of `tree` to `mac`, in walk order (see [`compute_mac`]).
-fn feed_mac(mac: &mut Mac, tree: &Tree, decider: &Decider, mac_only_encrypted: bool) {
+/// Feed the values of `tree` to `mac`, in walk order (see
+/// [`compute_mac_reading`]).
+fn feed_mac(
+    mac: &mut Mac,
+    tree: &Tree,
+    decider: &Decider,
+    mac_only_encrypted: bool,
+    go_yaml: Option<&str>,
+) {
     walk(tree, |place, leaf| {
         if let Leaf::Value(s) = leaf {
-            if mac_only_encrypted && !decider.value(place.path, place.comments) {
+            // Not selected (a value never encrypted, an empty string or
+            // null, at a selected path counts as selected, as in sops's MAC).
+            let clear = || !decider.value(place.path, place.comments);
+            if mac_only_encrypted && clear() {
+                return;
+            }
+            let as_go_yaml = || {
+                let lexeme = go_yaml?.get(s.span.clone()?)?;
+                match &s.value {
+                    Value::Str(t) if clear() => crate::syntax::yaml::go_yaml_text(lexeme, t),
+                    _ => None,
+                }
+            };
+            if let Some(text) = as_go_yaml().map(zeroize::Zeroizing::new) {
+                mac.update(text.as_bytes());
                 return;
             }
             match &s.value {
@@ -705,7 +739,9 @@ fn encrypt_with(
             "YAML aliases of encrypted values cannot be written for sops: sops expands an alias (or merge key) into a copy at the alias's own path and reads that copy as the selector says for that path, so an alias of an encrypted anchor, or an alias where values are encrypted, fails to decrypt or fails the MAC check; use the xchacha20-poly1305 cipher, or write the values out instead of aliasing them".into(),
         ));
     }
-    let mac = compute_mac(&parsed.tree, &decider, template.mac_only_encrypted);
+    // In a file for sops, a value kept in clear is MACed as sops reads it.
+    let go_yaml = (cipher == CipherKind::Aes256Gcm && format == Format::Yaml).then_some(src);
+    let mac = compute_mac_reading(&parsed.tree, &decider, template.mac_only_encrypted, go_yaml);
     let metadata = Metadata {
         lastmodified: now.to_string(),
         mac: seal_mac(cipher, key, &mac, now)?,
@@ -776,10 +812,23 @@ fn decrypt_inner(
     let mut stash = Stash::default();
     let (plaintext, computed) = open::open_document(file, key, keep, &mut stash)?;
     if !ignore_mac {
-        verify_mac(&file.metadata, key, || match computed {
+        let verified = verify_mac(&file.metadata, key, || match computed {
             Some(mac) => Ok(mac),
-            None => plaintext_mac(file.format, &file.metadata, &plaintext),
-        })?;
+            None => plaintext_mac(file.format, &file.metadata, &plaintext, false),
+        });
+        match verified {
+            // A YAML value in clear with a raw U+2028, U+2029 or U+0085:
+            // sops MACs it as go-yaml reads it.
+            Err(EngineError::MacMismatch)
+                if file.format == Format::Yaml
+                    && crate::syntax::yaml::has_unicode_breaks(&plaintext) =>
+            {
+                verify_mac(&file.metadata, key, || {
+                    plaintext_mac(file.format, &file.metadata, &plaintext, true)
+                })?
+            }
+            other => other?,
+        }
     }
     Ok((plaintext, stash))
 }
@@ -808,7 +857,51 @@ pub fn decrypted_tree(
     if cipher == CipherKind::Aes256Gcm && matches!(file.format, Format::Dotenv | Format::Ini) {
         type_values(file, key, &mut tree)?;
     }
+    if cipher == CipherKind::Aes256Gcm && file.format == Format::Yaml {
+        let decider = Decider::new(&file.metadata.effective_selector())?;
+        read_clear_as_go_yaml(&mut tree, plain, &decider);
+    }
     Ok(tree)
+}
+
+/// In `tree`, the parse of the YAML text `plain`, give each value kept in
+/// clear whose lexeme holds a raw U+2028, U+2029 or U+0085 the value
+/// go-yaml, and so sops, reads (see [`crate::syntax::yaml::go_yaml_text`]).
+fn read_clear_as_go_yaml(tree: &mut Tree, plain: &str, decider: &Decider) {
+    if !crate::syntax::yaml::has_unicode_breaks(plain) {
+        return;
+    }
+    let mut clear = Vec::new();
+    walk(tree, |place, leaf| {
+        if let Leaf::Value(s) = leaf {
+            if !decider.value(place.path, place.comments) {
+                clear.extend(s.span.clone().map(|span| (span.start, span.end)));
+            }
+        }
+    });
+    clear.sort_unstable();
+    let docs = std::mem::take(&mut tree.docs);
+    tree.docs = docs
+        .into_iter()
+        .map(|doc| {
+            doc.map_scalars(&mut |mut scalar| {
+                let read = match (&scalar.span, &scalar.value) {
+                    (Some(span), Value::Str(t))
+                        if clear.binary_search(&(span.start, span.end)).is_ok() =>
+                    {
+                        plain
+                            .get(span.clone())
+                            .and_then(|lexeme| crate::syntax::yaml::go_yaml_text(lexeme, t))
+                    }
+                    _ => None,
+                };
+                if let Some(text) = read {
+                    scalar.value = Value::Str(text);
+                }
+                scalar
+            })
+        })
+        .collect();
 }
 
 /// Give the values of `tree` (the parse of `file`'s plaintext, a .env or
@@ -1046,16 +1139,24 @@ fn verify_mac(
 
 /// The MAC of a decrypted document of `format` with `meta`, from a parse
 /// of its plaintext (when opening did not compute it on the way).
-fn plaintext_mac(format: Format, meta: &Metadata, plaintext: &str) -> Result<String, EngineError> {
+/// With `go_yaml`, values kept in clear are read as go-yaml reads them (see
+/// [`compute_mac_reading`]).
+fn plaintext_mac(
+    format: Format,
+    meta: &Metadata,
+    plaintext: &str,
+    go_yaml: bool,
+) -> Result<String, EngineError> {
     let reparsed = format
         .syntax()
         .parse(plaintext)
         .map_err(EngineError::DecryptedParse)?;
     let decider = Decider::new(&meta.effective_selector())?;
-    Ok(compute_mac(
+    Ok(compute_mac_reading(
         &reparsed.tree,
         &decider,
         meta.mac_only_encrypted,
+        go_yaml.then_some(plaintext),
     ))
 }
 

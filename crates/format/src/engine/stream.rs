@@ -335,7 +335,7 @@ impl Streamed {
         if !ignore_mac {
             let computed = || match macs.finish() {
                 Some(mac) => Ok(mac),
-                None => plaintext_mac(self.format, &self.metadata, &plain.joined()),
+                None => plaintext_mac(self.format, &self.metadata, &plain.joined(), false),
             };
             match verify_mac(&self.metadata, key, computed) {
                 Ok(()) => {}

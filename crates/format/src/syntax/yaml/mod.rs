@@ -24,6 +24,9 @@ mod simple;
 mod split;
 mod text;
 mod timestamp;
+mod unicode_breaks;
+
+pub(crate) use unicode_breaks::{go_yaml_text, has_unicode_breaks};
 
 #[cfg(test)]
 pub(crate) mod proptests;
