@@ -1037,7 +1037,13 @@ fn raw_unicode_line_breaks_in_clear_values_read_as_sops_reads_them() {
         \"n\": {\"i_unencrypted\": [\"x\\u2028y\", {\"j_unencrypted\": \"it's\\u2028x\"}]}}\n";
     let plain = write(dir.path(), "u.json", json);
     let out = c
-        .args(["encrypt", "--age", &demo_recipient(), "--output-type", "yaml"])
+        .args([
+            "encrypt",
+            "--age",
+            &demo_recipient(),
+            "--output-type",
+            "yaml",
+        ])
         .arg(&plain)
         .output()
         .unwrap();
@@ -1050,12 +1056,22 @@ fn raw_unicode_line_breaks_in_clear_values_read_as_sops_reads_them() {
         e_unencrypted: 'n\u{85}  l'\n";
     let plain = write(dir.path(), "r.yaml", yaml);
     let out = cmd(dir.path(), Some("age-test.txt"))
-        .args(["encrypt", "--cipher", "aes256-gcm", "--age", &demo_recipient()])
+        .args([
+            "encrypt",
+            "--cipher",
+            "aes256-gcm",
+            "--age",
+            &demo_recipient(),
+        ])
         .arg(&plain)
         .output()
         .unwrap();
     assert_ok(&out);
-    let from_us = write(dir.path(), "r.enc.yaml", &String::from_utf8(out.stdout).unwrap());
+    let from_us = write(
+        dir.path(),
+        "r.enc.yaml",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
     for file in [&from_sops, &from_us] {
         let ours = cmd(dir.path(), Some("age-test.txt"))
             .args(["decrypt", "--output-type", "json"])

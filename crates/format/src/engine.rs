@@ -19,7 +19,7 @@ use crate::metadata::{MasterKey, Metadata, MetadataError, Selector, FORMAT_VERSI
 use crate::select::{Decider, SelectorError};
 use crate::splice::{splice, Edit, SpliceError};
 use crate::syntax::dotenv::Grammar;
-use crate::syntax::{EmitError, Format, ParseError, Parsed};
+use crate::syntax::{EmitError, Format, ParseError, Parsed, Syntax};
 use crate::tree::{Node, Scalar, Tree, Value};
 use crate::walk::{walk, Leaf};
 use zeroize::Zeroizing;
@@ -412,23 +412,26 @@ fn has_aliases(tree: &Tree) -> bool {
     found
 }
 
+/// The syntax and text to read values kept in clear from as sops reads
+/// them, if they are (see [`compute_mac_reading`]).
+type AsSops<'a> = Option<(&'a dyn Syntax, &'a str)>;
+
 /// The MAC of a plaintext tree (uppercase hex SHA-512).
 pub fn compute_mac(tree: &Tree, decider: &Decider, mac_only_encrypted: bool) -> String {
     compute_mac_reading(tree, decider, mac_only_encrypted, None)
 }
 
-/// [`compute_mac`]; with `go_yaml` (the YAML text `tree` was parsed from),
-/// a value kept in clear whose lexeme holds a raw U+2028, U+2029 or U+0085
-/// is read as go-yaml, and so sops, reads it (see
-/// [`crate::syntax::yaml::go_yaml_text`]).
+/// [`compute_mac`]; with `as_sops` (the syntax and the text `tree` was
+/// parsed from), a value kept in clear is read as sops reads it (see
+/// [`Syntax::sops_reading`]).
 fn compute_mac_reading(
     tree: &Tree,
     decider: &Decider,
     mac_only_encrypted: bool,
-    go_yaml: Option<&str>,
+    as_sops: AsSops<'_>,
 ) -> String {
     let mut mac = Mac::new(mac_only_encrypted);
-    feed_mac(&mut mac, tree, decider, mac_only_encrypted, go_yaml);
+    feed_mac(&mut mac, tree, decider, mac_only_encrypted, as_sops);
     mac.finish()
 }
 
@@ -439,7 +442,7 @@ fn feed_mac(
     tree: &Tree,
     decider: &Decider,
     mac_only_encrypted: bool,
-    go_yaml: Option<&str>,
+    as_sops: AsSops<'_>,
 ) {
     walk(tree, |place, leaf| {
         if let Leaf::Value(s) = leaf {
@@ -449,14 +452,15 @@ fn feed_mac(
             if mac_only_encrypted && clear() {
                 return;
             }
-            let as_go_yaml = || {
-                let lexeme = go_yaml?.get(s.span.clone()?)?;
+            let read = || {
+                let (syntax, src) = as_sops?;
+                let lexeme = src.get(s.span.clone()?)?;
                 match &s.value {
-                    Value::Str(t) if clear() => crate::syntax::yaml::go_yaml_text(lexeme, t),
+                    Value::Str(t) if clear() => syntax.sops_reading(lexeme, t),
                     _ => None,
                 }
             };
-            if let Some(text) = as_go_yaml().map(zeroize::Zeroizing::new) {
+            if let Some(text) = read().map(zeroize::Zeroizing::new) {
                 mac.update(text.as_bytes());
                 return;
             }
@@ -740,8 +744,8 @@ fn encrypt_with(
         ));
     }
     // In a file for sops, a value kept in clear is MACed as sops reads it.
-    let go_yaml = (cipher == CipherKind::Aes256Gcm && format == Format::Yaml).then_some(src);
-    let mac = compute_mac_reading(&parsed.tree, &decider, template.mac_only_encrypted, go_yaml);
+    let as_sops = (cipher == CipherKind::Aes256Gcm).then_some((syntax, src));
+    let mac = compute_mac_reading(&parsed.tree, &decider, template.mac_only_encrypted, as_sops);
     let metadata = Metadata {
         lastmodified: now.to_string(),
         mac: seal_mac(cipher, key, &mac, now)?,
@@ -817,11 +821,10 @@ fn decrypt_inner(
             None => plaintext_mac(file.format, &file.metadata, &plaintext, false),
         });
         match verified {
-            // A YAML value in clear with a raw U+2028, U+2029 or U+0085:
-            // sops MACs it as go-yaml reads it.
+            // A value in clear that sops reads otherwise (a YAML value with
+            // a raw U+2028): a file for sops has that reading's MAC.
             Err(EngineError::MacMismatch)
-                if file.format == Format::Yaml
-                    && crate::syntax::yaml::has_unicode_breaks(&plaintext) =>
+                if file.format.syntax().sops_reads_otherwise(&plaintext) =>
             {
                 verify_mac(&file.metadata, key, || {
                     plaintext_mac(file.format, &file.metadata, &plaintext, true)
@@ -857,18 +860,17 @@ pub fn decrypted_tree(
     if cipher == CipherKind::Aes256Gcm && matches!(file.format, Format::Dotenv | Format::Ini) {
         type_values(file, key, &mut tree)?;
     }
-    if cipher == CipherKind::Aes256Gcm && file.format == Format::Yaml {
+    if cipher == CipherKind::Aes256Gcm {
         let decider = Decider::new(&file.metadata.effective_selector())?;
-        read_clear_as_go_yaml(&mut tree, plain, &decider);
+        read_clear_as_sops(&mut tree, file.format.syntax(), plain, &decider);
     }
     Ok(tree)
 }
 
-/// In `tree`, the parse of the YAML text `plain`, give each value kept in
-/// clear whose lexeme holds a raw U+2028, U+2029 or U+0085 the value
-/// go-yaml, and so sops, reads (see [`crate::syntax::yaml::go_yaml_text`]).
-fn read_clear_as_go_yaml(tree: &mut Tree, plain: &str, decider: &Decider) {
-    if !crate::syntax::yaml::has_unicode_breaks(plain) {
+/// In `tree`, the parse of `plain`, give each value kept in clear the value
+/// sops reads (see [`Syntax::sops_reading`]).
+fn read_clear_as_sops(tree: &mut Tree, syntax: &dyn Syntax, plain: &str, decider: &Decider) {
+    if !syntax.sops_reads_otherwise(plain) {
         return;
     }
     let mut clear = Vec::new();
@@ -891,7 +893,7 @@ fn read_clear_as_go_yaml(tree: &mut Tree, plain: &str, decider: &Decider) {
                     {
                         plain
                             .get(span.clone())
-                            .and_then(|lexeme| crate::syntax::yaml::go_yaml_text(lexeme, t))
+                            .and_then(|lexeme| syntax.sops_reading(lexeme, t))
                     }
                     _ => None,
                 };
@@ -1139,16 +1141,16 @@ fn verify_mac(
 
 /// The MAC of a decrypted document of `format` with `meta`, from a parse
 /// of its plaintext (when opening did not compute it on the way).
-/// With `go_yaml`, values kept in clear are read as go-yaml reads them (see
+/// With `as_sops`, values kept in clear are read as sops reads them (see
 /// [`compute_mac_reading`]).
 fn plaintext_mac(
     format: Format,
     meta: &Metadata,
     plaintext: &str,
-    go_yaml: bool,
+    as_sops: bool,
 ) -> Result<String, EngineError> {
-    let reparsed = format
-        .syntax()
+    let syntax = format.syntax();
+    let reparsed = syntax
         .parse(plaintext)
         .map_err(EngineError::DecryptedParse)?;
     let decider = Decider::new(&meta.effective_selector())?;
@@ -1156,7 +1158,7 @@ fn plaintext_mac(
         &reparsed.tree,
         &decider,
         meta.mac_only_encrypted,
-        go_yaml.then_some(plaintext),
+        as_sops.then_some((syntax, plaintext)),
     ))
 }
 

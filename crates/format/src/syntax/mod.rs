@@ -303,6 +303,21 @@ pub trait Syntax: Sync {
         None
     }
 
+    /// Whether sops may read a value kept in clear in `text` otherwise than
+    /// [`Syntax::parse`] does (see [`Syntax::sops_reading`]); a quick test
+    /// before a file's values are read again.
+    fn sops_reads_otherwise(&self, _text: &str) -> bool {
+        false
+    }
+
+    /// sops's reading of a scalar `lexeme` that [`Syntax::parse`] reads as
+    /// the string `value`, where it differs (YAML: a raw U+2028, U+2029 or
+    /// U+0085, which go-yaml reads as a line break); `None` where it is the
+    /// same. Used for the values a sops-compatible file keeps in clear.
+    fn sops_reading(&self, _lexeme: &str, _value: &str) -> Option<String> {
+        None
+    }
+
     /// The value a parse gives the scalar lexeme `lexeme` (its whole span)
     /// at a position with `slot`, when that can be told from the lexeme
     /// alone (one line, no structure); `None` otherwise, or where the

@@ -26,8 +26,6 @@ mod text;
 mod timestamp;
 mod unicode_breaks;
 
-pub(crate) use unicode_breaks::{go_yaml_text, has_unicode_breaks};
-
 #[cfg(test)]
 pub(crate) mod proptests;
 #[cfg(test)]
@@ -165,6 +163,14 @@ impl Syntax for Yaml {
 
     fn comment_item(&self, src: &str, span: &crate::tree::Span, text: &str) -> Option<Edit> {
         comment_item::comment_item(src, span, text)
+    }
+
+    fn sops_reads_otherwise(&self, text: &str) -> bool {
+        unicode_breaks::has_unicode_breaks(text)
+    }
+
+    fn sops_reading(&self, lexeme: &str, value: &str) -> Option<String> {
+        unicode_breaks::go_yaml_text(lexeme, value)
     }
 
     fn comment_after(

@@ -21,7 +21,7 @@ fn is_blank(c: char) -> bool {
 }
 
 /// Whether go-yaml reads `lexeme` otherwise than YAML 1.2 may.
-pub(crate) fn has_unicode_breaks(lexeme: &str) -> bool {
+pub(super) fn has_unicode_breaks(lexeme: &str) -> bool {
     lexeme.contains(['\u{85}', '\u{2028}', '\u{2029}'])
 }
 
@@ -29,7 +29,7 @@ pub(crate) fn has_unicode_breaks(lexeme: &str) -> bool {
 /// YAML 1.2 value is `value`, if it holds a raw NEL, LS or PS and is plain,
 /// single-quoted or a block scalar without an indentation indicator;
 /// `None` otherwise (the same reading, or a form not handled here).
-pub(crate) fn go_yaml_text(lexeme: &str, value: &str) -> Option<String> {
+pub(super) fn go_yaml_text(lexeme: &str, value: &str) -> Option<String> {
     if !has_unicode_breaks(lexeme) {
         return None;
     }
