@@ -1048,56 +1048,24 @@ fn raw_unicode_line_breaks_in_clear_values_read_as_sops_reads_them() {
         .output()
         .unwrap();
     assert_ok(&out);
-    let sops_file = String::from_utf8(out.stdout).unwrap();
-    assert!(sops_file.contains("'x\u{2028}    y'"), "{sops_file}");
-    let from_sops = write(dir.path(), "s.enc.yaml", &sops_file);
+    let from_sops = String::from_utf8(out.stdout).unwrap();
+    assert!(from_sops.contains("'x\u{2028}    y'"), "{from_sops}");
     let yaml = "a_unencrypted: 'x\u{2028}    y'\nb: 'x\u{2028}    y'\n\
         c_unencrypted: |-\n    a\n    b\u{2028}    c\nd_unencrypted: x\u{2028} y\n\
         e_unencrypted: 'n\u{85}  l'\n";
-    let plain = write(dir.path(), "r.yaml", yaml);
-    let out = cmd(dir.path(), Some("age-test.txt"))
-        .args([
-            "encrypt",
-            "--cipher",
-            "aes256-gcm",
-            "--age",
-            &demo_recipient(),
-        ])
-        .arg(&plain)
-        .output()
-        .unwrap();
-    assert_ok(&out);
-    let from_us = write(
-        dir.path(),
-        "r.enc.yaml",
-        &String::from_utf8(out.stdout).unwrap(),
-    );
-    for file in [&from_sops, &from_us] {
-        let ours = cmd(dir.path(), Some("age-test.txt"))
-            .args(["decrypt", "--output-type", "json"])
-            .arg(file)
-            .output()
-            .unwrap();
+    let from_us = encrypt_text(dir.path(), "r.yaml", yaml, &["--cipher", "aes256-gcm"]);
+    for text in [&from_sops, &from_us] {
+        // The text decrypts with its MAC verified, and its data is sops's.
+        assert_ok(&decrypt_text(dir.path(), "e.enc.yaml", text, &[]));
+        let ours = decrypt_text(dir.path(), "e.enc.yaml", text, &["--output-type", "json"]);
         assert_ok(&ours);
         let theirs = sops(dir.path(), "age-test.txt")
             .unwrap()
             .args(["decrypt", "--output-type", "json"])
-            .arg(file)
+            .arg(dir.path().join("e.enc.yaml"))
             .output()
             .unwrap();
         assert_ok(&theirs);
-        assert_eq!(
-            String::from_utf8(ours.stdout).unwrap(),
-            String::from_utf8(theirs.stdout).unwrap(),
-            "{}",
-            file.display()
-        );
-        // The text itself decrypts with the MAC verified.
-        let text = cmd(dir.path(), Some("age-test.txt"))
-            .arg("decrypt")
-            .arg(file)
-            .output()
-            .unwrap();
-        assert_ok(&text);
+        assert_eq!(ours.stdout, theirs.stdout, "{text}");
     }
 }
