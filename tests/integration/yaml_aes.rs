@@ -136,6 +136,14 @@ fn block_scalars_at_the_end_of_the_text() {
         "x: 1\nk_unencrypted: !!binary |\n  aGk=",
         "k_unencrypted: |+\n  a\n  b # c",
         "x: 1\n---\nk_unencrypted: |\n  a\n  b",
+        // No content, only blank lines (granit's span starts at the
+        // header): the line breaks stay outside the value's span, so the
+        // metadata starts a line of its own.
+        "k: |+\n\n",
+        "k: |\n\n",
+        "a: x\nk: |+\n\n\n",
+        "e: |+\n\r",
+        "k: >-\n\n",
     ] {
         xchacha_keeps(dir.path(), text);
         match differential(dir.path(), text, &[]) {

@@ -816,7 +816,10 @@ impl<'s> Builder<'s> {
     /// the trailing line breaks).
     fn block_extent(&self, range: &Span) -> (usize, usize) {
         let bytes = self.src.as_bytes();
-        let Some(header) = self.find_header(self.prev_end.min(range.start), range.start) else {
+        // Up to and including `range.start`: granit's span of a block
+        // scalar without content (`k: |+` and blank lines) starts at the
+        // header itself.
+        let Some(header) = self.find_header(self.prev_end.min(range.start), range.start + 1) else {
             return (range.start, range.end);
         };
         let mut after_header = header + 1;
