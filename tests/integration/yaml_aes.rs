@@ -144,6 +144,9 @@ fn block_scalars_at_the_end_of_the_text() {
         "a: x\nk: |+\n\n\n",
         "e: |+\n\r",
         "k: >-\n\n",
+        // A comment on the header line, and blanks that end the value's
+        // last line: the comment goes after them (AES).
+        "k: | # c\n  x \n",
     ] {
         xchacha_keeps(dir.path(), text);
         match differential(dir.path(), text, &[]) {

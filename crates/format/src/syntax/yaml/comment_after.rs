@@ -30,6 +30,13 @@ pub(super) fn comment_after(src: &str, value: &Span, nth: usize) -> (usize, Stri
         .take_while(|&c| c == ' ')
         .collect();
     let more = !rest.trim_end_matches(['\r', ' ', '\t']).is_empty();
+    // Blanks that end the line (a block scalar's last line may end with
+    // some): the comment goes after them, so that it ends the line.
+    let at = if more {
+        at
+    } else {
+        at + rest.trim_end_matches('\r').len()
+    };
     let lead = match (nth, more) {
         (0, _) => " #".to_string(),
         (_, true) => "#".to_string(),
@@ -54,6 +61,7 @@ mod tests {
             ("  k: |\n    text\n", 5..16, 0, (16, " #", "")),
             ("  k: ENC\n", 5..8, 0, (8, " #", "")),
             ("  k: ENC\n", 5..8, 1, (8, "\n  #", "")),
+            ("k: |\n  x \r\n", 3..8, 0, (9, " #", "")),
             ("a: [!!str x, y]\r\n", 4..11, 0, (11, " #", "\r\n")),
             ("a: [!!str x, y]\r\n", 4..11, 1, (11, "#", "\r\n")),
         ];
