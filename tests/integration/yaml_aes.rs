@@ -109,6 +109,23 @@ fn xchacha_keeps(dir: &Path, text: &str) {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
 }
 
+/// A top-level flow mapping whose last comment ends in blanks.
+#[test]
+fn flow_mappings_with_comments_that_end_in_blanks() {
+    let dir = tempdir();
+    // The metadata goes in as `sops: {…},` after the trailing comma: the
+    // comment's blanks are walked over like the comment (before, a second
+    // comma made a file neither tool read).
+    for text in ["{a: 1,\n # c \n}\n", "{ # c \n}\n", "{a: 1, # c\t\n}\n"] {
+        xchacha_keeps(dir.path(), text);
+        match differential(dir.path(), text, &[]) {
+            None => return,
+            Some(Outcome::Same) => {}
+            Some(_) => panic!("{text:?} refused"),
+        }
+    }
+}
+
 /// F4: a block scalar whose last line ends the text without a line break
 /// has no final line break in its value (clip and keep chomping).
 #[test]

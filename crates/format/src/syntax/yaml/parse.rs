@@ -461,6 +461,12 @@ impl<'s> Builder<'s> {
         after_flow: bool,
     ) {
         self.comments.insert(range.end, range.start);
+        // A comment's span may end with blanks (`# c `): walking back over
+        // blanks reaches its last character first.
+        let last = skip_ws_back(self.src, range.end, range.start);
+        if last != range.end {
+            self.comments.insert(last, range.start);
+        }
         let c = Comment::new(text.into_owned(), Some(range.start + 1..range.end));
         if self.last_wide.contains(&range.start) {
             // On a block scalar's header line, or after a tag.
