@@ -197,7 +197,8 @@ struct Builder<'s> {
     after_dash: usize,
     anchors: HashMap<usize, (Node, usize, String)>,
     copied: usize,
-    /// Comment spans (including `#`), end -> start.
+    /// Comment spans (including `#`): the end of the text without its
+    /// trailing blanks -> start.
     comments: HashMap<usize, usize>,
     doc: Option<Doc>,
     docs: Vec<Node>,
@@ -460,13 +461,10 @@ impl<'s> Builder<'s> {
         range: Span,
         after_flow: bool,
     ) {
-        self.comments.insert(range.end, range.start);
-        // A comment's span may end with blanks (`# c `): walking back over
-        // blanks reaches its last character first.
-        let last = skip_ws_back(self.src, range.end, range.start);
-        if last != range.end {
-            self.comments.insert(last, range.start);
-        }
+        // Keyed by its last character: a comment's span may end with
+        // blanks (`# c `), and the walk back over blanks stops there.
+        self.comments
+            .insert(skip_ws_back(self.src, range.end, range.start), range.start);
         let c = Comment::new(text.into_owned(), Some(range.start + 1..range.end));
         if self.last_wide.contains(&range.start) {
             // On a block scalar's header line, or after a tag.
