@@ -412,56 +412,18 @@ fn has_aliases(tree: &Tree) -> bool {
     found
 }
 
-/// The syntax and text to read values kept in clear from as sops reads
-/// them, if they are (see [`compute_mac_reading`]).
-type AsSops<'a> = Option<(&'a dyn Syntax, &'a str)>;
-
 /// The MAC of a plaintext tree (uppercase hex SHA-512).
 pub fn compute_mac(tree: &Tree, decider: &Decider, mac_only_encrypted: bool) -> String {
-    compute_mac_reading(tree, decider, mac_only_encrypted, None)
-}
-
-/// [`compute_mac`]; with `as_sops` (the syntax and the text `tree` was
-/// parsed from), a value kept in clear is read as sops reads it (see
-/// [`Syntax::sops_reading`]).
-fn compute_mac_reading(
-    tree: &Tree,
-    decider: &Decider,
-    mac_only_encrypted: bool,
-    as_sops: AsSops<'_>,
-) -> String {
     let mut mac = Mac::new(mac_only_encrypted);
-    feed_mac(&mut mac, tree, decider, mac_only_encrypted, as_sops);
+    feed_mac(&mut mac, tree, decider, mac_only_encrypted);
     mac.finish()
 }
 
-/// Feed the values of `tree` to `mac`, in walk order (see
-/// [`compute_mac_reading`]).
-fn feed_mac(
-    mac: &mut Mac,
-    tree: &Tree,
-    decider: &Decider,
-    mac_only_encrypted: bool,
-    as_sops: AsSops<'_>,
-) {
+/// Feed the values of `tree` to `mac`, in walk order (see [`compute_mac`]).
+fn feed_mac(mac: &mut Mac, tree: &Tree, decider: &Decider, mac_only_encrypted: bool) {
     walk(tree, |place, leaf| {
         if let Leaf::Value(s) = leaf {
-            // Not selected (a value never encrypted, an empty string or
-            // null, at a selected path counts as selected, as in sops's MAC).
-            let clear = || !decider.value(place.path, place.comments);
-            if mac_only_encrypted && clear() {
-                return;
-            }
-            let read = || {
-                let (syntax, src) = as_sops?;
-                let lexeme = src.get(s.span.clone()?)?;
-                match &s.value {
-                    Value::Str(t) if clear() => syntax.sops_reading(lexeme, t),
-                    _ => None,
-                }
-            };
-            if let Some(text) = read().map(zeroize::Zeroizing::new) {
-                mac.update(text.as_bytes());
+            if mac_only_encrypted && !decider.value(place.path, place.comments) {
                 return;
             }
             match &s.value {
@@ -744,8 +706,13 @@ fn encrypt_with(
         ));
     }
     // In a file for sops, a value kept in clear is MACed as sops reads it.
-    let as_sops = (cipher == CipherKind::Aes256Gcm).then_some((syntax, src));
-    let mac = compute_mac_reading(&parsed.tree, &decider, template.mac_only_encrypted, as_sops);
+    let mac = if cipher == CipherKind::Aes256Gcm && syntax.sops_reads_otherwise(src) {
+        let mut tree = parsed.tree.clone();
+        read_clear_as_sops(&mut tree, syntax, src, &decider);
+        compute_mac(&tree, &decider, template.mac_only_encrypted)
+    } else {
+        compute_mac(&parsed.tree, &decider, template.mac_only_encrypted)
+    };
     let metadata = Metadata {
         lastmodified: now.to_string(),
         mac: seal_mac(cipher, key, &mac, now)?,
@@ -860,19 +827,18 @@ pub fn decrypted_tree(
     if cipher == CipherKind::Aes256Gcm && matches!(file.format, Format::Dotenv | Format::Ini) {
         type_values(file, key, &mut tree)?;
     }
-    if cipher == CipherKind::Aes256Gcm {
+    let syntax = file.format.syntax();
+    if cipher == CipherKind::Aes256Gcm && syntax.sops_reads_otherwise(plain) {
         let decider = Decider::new(&file.metadata.effective_selector())?;
-        read_clear_as_sops(&mut tree, file.format.syntax(), plain, &decider);
+        read_clear_as_sops(&mut tree, syntax, plain, &decider);
     }
     Ok(tree)
 }
 
 /// In `tree`, the parse of `plain`, give each value kept in clear the value
-/// sops reads (see [`Syntax::sops_reading`]).
+/// sops reads (see [`Syntax::sops_reading`]); for the MAC of a file for
+/// sops, and the data sops-compatible output shows.
 fn read_clear_as_sops(tree: &mut Tree, syntax: &dyn Syntax, plain: &str, decider: &Decider) {
-    if !syntax.sops_reads_otherwise(plain) {
-        return;
-    }
     let mut clear = Vec::new();
     walk(tree, |place, leaf| {
         if let Leaf::Value(s) = leaf {
@@ -1142,7 +1108,7 @@ fn verify_mac(
 /// The MAC of a decrypted document of `format` with `meta`, from a parse
 /// of its plaintext (when opening did not compute it on the way).
 /// With `as_sops`, values kept in clear are read as sops reads them (see
-/// [`compute_mac_reading`]).
+/// [`read_clear_as_sops`]).
 fn plaintext_mac(
     format: Format,
     meta: &Metadata,
@@ -1150,15 +1116,17 @@ fn plaintext_mac(
     as_sops: bool,
 ) -> Result<String, EngineError> {
     let syntax = format.syntax();
-    let reparsed = syntax
+    let mut reparsed = syntax
         .parse(plaintext)
         .map_err(EngineError::DecryptedParse)?;
     let decider = Decider::new(&meta.effective_selector())?;
-    Ok(compute_mac_reading(
+    if as_sops {
+        read_clear_as_sops(&mut reparsed.tree, syntax, plaintext, &decider);
+    }
+    Ok(compute_mac(
         &reparsed.tree,
         &decider,
         meta.mac_only_encrypted,
-        as_sops.then_some((syntax, plaintext)),
     ))
 }
 

@@ -193,7 +193,7 @@ fn seal_window(
         Err(e) => return Err(parse_as(src, grammar).err().unwrap_or(e).into()),
     };
     let mut part = Mac::recording();
-    feed_mac(&mut part, &parsed.tree, decider, mac_only, None);
+    feed_mac(&mut part, &parsed.tree, decider, mac_only);
     let mut out = pool.take();
     out.reserve(sealed_room(text));
     seal::seal_document(
@@ -546,7 +546,7 @@ mod tests {
         // read line by line, so `A="` then `>="` are two values there).
         let parsed = parse_as(text, Grammar::of(cipher)).unwrap();
         let mut mac = Mac::new(mac_only);
-        feed_mac(&mut mac, &parsed.tree, decider, mac_only, None);
+        feed_mac(&mut mac, &parsed.tree, decider, mac_only);
         let mut out = Vec::new();
         seal::seal_document(
             syntax,

@@ -20,9 +20,17 @@ fn is_blank(c: char) -> bool {
     matches!(c, ' ' | '\t')
 }
 
-/// Whether go-yaml reads `lexeme` otherwise than YAML 1.2 may.
-pub(super) fn has_unicode_breaks(lexeme: &str) -> bool {
-    lexeme.contains(['\u{85}', '\u{2028}', '\u{2029}'])
+/// Whether go-yaml reads `text` otherwise than YAML 1.2 may. Run over a
+/// whole file before an AES encryption: the three characters' lead bytes
+/// are found with `memchr`.
+pub(super) fn has_unicode_breaks(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(0xc2, 0xe2, bytes).any(|i| {
+        let rest = bytes.get(i..).unwrap_or_default();
+        ["\u{85}", "\u{2028}", "\u{2029}"]
+            .iter()
+            .any(|c| rest.starts_with(c.as_bytes()))
+    })
 }
 
 /// go-yaml's reading of the scalar `lexeme` (its span: tag included) whose
@@ -215,6 +223,7 @@ mod tests {
             ("|2\n  a\u{2028}  b\n", "a\u{2028}  b\n", None),
             ("\"x\u{2028}y\"", "x\u{2028}y", None),
             ("'plain'", "plain", None),
+            ("'\u{a0}\u{2027}\u{202f}'", "", None),
         ];
         for (lexeme, value, want) in cases {
             assert_eq!(go_yaml_text(lexeme, value).as_deref(), *want, "{lexeme:?}");
