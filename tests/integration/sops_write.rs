@@ -1069,3 +1069,96 @@ fn raw_unicode_line_breaks_in_clear_values_read_as_sops_reads_them() {
         assert_eq!(ours.stdout, theirs.stdout, "{text}");
     }
 }
+
+/// Comments sops encrypts where sops-like once left them in clear (found
+/// by the differential fuzzer): those of an empty document (on its `---`
+/// line or below it), which sops reads as `{}` holding them. Neither
+/// cipher leaves one in clear; XChaCha files decrypt byte for byte; sops
+/// decrypts every comment of the AES files.
+#[test]
+fn comments_sops_encrypts_are_never_left_in_clear() {
+    const TEXTS: &[&str] = &[
+        "k: 1\n--- # c1\n",
+        "k: 1\n---\n# c1\n",
+        "--- # c1\n---\nk: 1\n",
+        "k: 1\n--- # c1\n# c2\n...\n",
+        "k: 1\n---\n# c1\n\n  # c2\n---\nj: 2\n",
+        "---\n# c1\n---\n# c2\n",
+    ];
+    let dir = tempdir();
+    for text in TEXTS {
+        for cipher in ["xchacha20-poly1305", "aes256-gcm"] {
+            let enc = encrypt_text(dir.path(), "c.yaml", text, &["--cipher", cipher]);
+            assert!(
+                !enc.contains("# c"),
+                "{text:?} ({cipher}): a comment in clear:\n{enc}"
+            );
+            let out = decrypt_text(dir.path(), "c.enc.yaml", &enc, &[]);
+            assert_ok(&out);
+            let plain = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(
+                comment_names(&plain),
+                comment_names(text),
+                "{text:?} ({cipher})"
+            );
+            // (A stream of only empty documents holds `{}`, as sops reads
+            // it, whatever the cipher.)
+            if cipher == "xchacha20-poly1305" && text.contains(':') {
+                assert_eq!(plain, *text, "{text:?}");
+            }
+        }
+        if let Err(e) = sops_reads_every_comment(dir.path(), text) {
+            panic!("{e}");
+        }
+    }
+}
+
+/// A comment at the end of the text after an empty value, under a key
+/// whose comments stay in clear (`a_unencrypted:\n  y:\n  # c`): sops
+/// reads the plaintext with it at the top level and encrypts it; with the
+/// metadata after it (the encrypted file) go-yaml reads it in the nested
+/// mapping. sops-like encrypts it as sops does, in both ciphers, and
+/// decrypts it; sops decrypts sops-like's AES file, showing that comment
+/// as its `#ENC[…]` text (its reading of the file puts it where comments
+/// are not decrypted). Where sops keeps a comment in clear, so does
+/// sops-like.
+#[test]
+fn comments_sops_reads_higher_up_in_the_plaintext_are_encrypted_as_sops_does() {
+    let dir = tempdir();
+    for (text, clear) in [
+        ("a_unencrypted:\n  y:\n  # c1\n", false),
+        ("x:\n  a_unencrypted:\n    y:\n    # c1\n", false),
+        ("a_unencrypted:\n  y:\n  z:\n    # c1\n", false),
+        ("a_unencrypted:\n  y: 1\n  # c1\n", true),
+        ("a_unencrypted:\n  y:\n  # c1\nb: 2\n", true),
+    ] {
+        let plain = write(dir.path(), "p.yaml", text);
+        if let Some(mut c) = sops(dir.path(), "age-test.txt") {
+            let out = c
+                .args(["encrypt", "--age", &demo_recipient()])
+                .arg(&plain)
+                .output()
+                .unwrap();
+            assert_ok(&out);
+            let theirs = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(theirs.contains("# c1"), clear, "{text:?}: sops:\n{theirs}");
+        }
+        for cipher in ["xchacha20-poly1305", "aes256-gcm"] {
+            let enc = encrypt_text(dir.path(), "c.yaml", text, &["--cipher", cipher]);
+            assert_eq!(enc.contains("# c1"), clear, "{text:?} ({cipher}):\n{enc}");
+            let out = decrypt_text(dir.path(), "c.enc.yaml", &enc, &[]);
+            assert_ok(&out);
+            assert_eq!(
+                String::from_utf8(out.stdout).unwrap(),
+                text,
+                "{text:?} ({cipher})"
+            );
+            if cipher == "aes256-gcm" {
+                let file = write(dir.path(), "c.enc.yaml", &enc);
+                if let Some(theirs) = sops_decrypt(dir.path(), &file) {
+                    assert_eq!(theirs.contains("ENC["), !clear, "{text:?}: {theirs}");
+                }
+            }
+        }
+    }
+}

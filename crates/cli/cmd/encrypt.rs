@@ -10,7 +10,7 @@ use sops_like_format::binary;
 use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::EngineError;
 use sops_like_format::syntax::parse_plain_as;
-use sops_like_format::{engine, Format, Node, Tree, Value};
+use sops_like_format::{engine, Entry, Format, Node, Tree, Value};
 use std::path::Path;
 
 pub fn run(args: EncryptArgs) -> Result<()> {
@@ -244,6 +244,25 @@ fn empty_yaml_stream(
     }
     let null_span = |doc: &Node| match doc {
         Node::Scalar(s) if s.value == Value::Null => s.span.as_ref().map(|sp| sp.start..sp.end),
+        // An empty document that holds comments (sops reads it as `{}`
+        // with those comments): it starts right after its `---` marker,
+        // and only blanks and line breaks come between that and its first
+        // comment's `#`.
+        Node::Map(entries) => {
+            let mut hash = None;
+            for e in entries {
+                match e {
+                    Entry::Comment(c) => {
+                        hash = hash.or(c.span.as_ref().map(|sp| sp.start.saturating_sub(1)));
+                    }
+                    Entry::Pair(_) => return None,
+                }
+            }
+            let before = text.get(..hash?)?.trim_end_matches([' ', '\t', '\r', '\n']);
+            let at = before.len();
+            (before.ends_with("---") && only_comments_to_next_marker(text.get(at..)?))
+                .then_some(at..at)
+        }
         _ => None,
     };
     let all_empty = tree.docs.iter().all(|d| null_span(d).is_some());
@@ -280,6 +299,25 @@ fn empty_yaml_stream(
         out.replace_range(span, fill);
     }
     Some(out)
+}
+
+/// Whether `rest` (a YAML text from the end of a `---` marker on) holds
+/// only comments, blanks and line breaks up to the next `---` or `...`
+/// marker or its end: the document there is empty.
+fn only_comments_to_next_marker(rest: &str) -> bool {
+    let marker = |l: &str| {
+        ["---", "..."].iter().any(|m| {
+            l.strip_prefix(m)
+                .is_some_and(|after| after.is_empty() || after.starts_with([' ', '\t', '\r']))
+        })
+    };
+    rest.split('\n')
+        .enumerate()
+        .take_while(|(i, l)| *i == 0 || !marker(l))
+        .all(|(_, l)| {
+            let l = l.trim_start_matches([' ', '\t']);
+            l.trim_end_matches('\r').is_empty() || l.starts_with('#')
+        })
 }
 
 /// In AES256_GCM mode an INI comment marker selects the key *after* the

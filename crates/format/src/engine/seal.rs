@@ -160,6 +160,18 @@ impl<'a, 's> Collect<'a, 's> {
                         around = Some(Box::new((lead, trail)));
                     }
                 }
+                // A comment sops reads higher up in the plaintext is
+                // encrypted when sops encrypts it there (see
+                // `Comment::sops_depth`), with that collection's AAD.
+                let path = match c.sops_depth.and_then(|d| path.get(..d)) {
+                    Some(higher)
+                        if !self.decider.comment(path, place.comments)
+                            && self.decider.comment(higher, place.comments) =>
+                    {
+                        higher
+                    }
+                    _ => path,
+                };
                 if c.text.is_empty() || !self.decider.comment(path, place.comments) {
                     // Left in clear: after the value too, if it moves.
                     return around.map(|a| Job {

@@ -319,30 +319,10 @@ pub(super) fn place_as_sops(src: &str, out: &mut Output) {
         return;
     }
     let (text, inserts) = with_metadata_keys(src, &out.layouts);
-    let Some(g) = goyaml::read(&text) else {
+    let docs = &out.parsed.tree.docs;
+    let Some(owners) = sops_owners(&text, docs) else {
         return;
     };
-    let docs = &out.parsed.tree.docs;
-    if g.docs.len() != docs.len() {
-        return;
-    }
-    // go-yaml's collections -> (document, path in the tree).
-    let mut paths: HashMap<usize, (usize, Vec<usize>)> = HashMap::new();
-    for (i, (&d, node)) in g.docs.iter().zip(docs).enumerate() {
-        let Some(root) = g.root(d) else {
-            return;
-        };
-        let mut m = Matcher {
-            g: &g,
-            text: &text,
-            doc: i,
-            path: Vec::new(),
-            paths: &mut paths,
-        };
-        if !m.matches(root, node, true) {
-            return;
-        }
-    }
     let to_text = |o: usize| {
         o + inserts
             .iter()
@@ -357,7 +337,7 @@ pub(super) fn place_as_sops(src: &str, out: &mut Output) {
         comments_in(node, &mut Vec::new(), &mut found);
         for (path, span) in found {
             let hash = span.start.saturating_sub(1);
-            let Some((doc, to)) = g.owner.get(&to_text(hash)).and_then(|y| paths.get(y)) else {
+            let Some((doc, to)) = owners.get(&to_text(hash)) else {
                 continue;
             };
             // Same collection, or another one with the same keys: nothing
@@ -377,6 +357,76 @@ pub(super) fn place_as_sops(src: &str, out: &mut Output) {
         c.attach = crate::tree::Attach::Here;
         if let Some(n) = node_at(doc, &to) {
             put_comment(n, c);
+        }
+    }
+    if !inserts.is_empty() {
+        mark_plaintext_readings(src, &mut out.parsed.tree.docs);
+    }
+}
+
+/// go-yaml's reading of `text` as sops turns it into tree comments:
+/// each comment's offset -> (document, path in `docs` of the collection
+/// sops puts it in). `None` when go-yaml refuses the text or its reading
+/// does not match `docs`.
+fn sops_owners(text: &str, docs: &[Node]) -> Option<HashMap<usize, (usize, Vec<usize>)>> {
+    let g = goyaml::read(text)?;
+    if g.docs.len() != docs.len() {
+        return None;
+    }
+    // go-yaml's collections -> (document, path in the tree).
+    let mut paths: HashMap<usize, (usize, Vec<usize>)> = HashMap::new();
+    for (i, (&d, node)) in g.docs.iter().zip(docs).enumerate() {
+        let root = g.root(d)?;
+        let mut m = Matcher {
+            g: &g,
+            text,
+            doc: i,
+            path: Vec::new(),
+            paths: &mut paths,
+        };
+        if !m.matches(root, node, true) {
+            return None;
+        }
+    }
+    Some(
+        g.owner
+            .iter()
+            .filter_map(|(&at, y)| Some((at, paths.get(y)?.clone())))
+            .collect(),
+    )
+}
+
+/// The comments sops's reading of the plaintext `src` (what `sops encrypt`
+/// reads, without the `sops` key that follows the last comments of a
+/// document in the encrypted file) puts higher up than their place: at the
+/// end of a document, after an empty value (`a_unencrypted:\n  y:\n  #
+/// c`), go-yaml makes a comment the top level's, where the same text with
+/// a key after it makes it the nested mapping's. Each such comment keeps
+/// its place (sops's reading of the encrypted file) and is marked with
+/// the number of its path's keys sops encrypts it under
+/// ([`Comment::sops_depth`]): the encryption then never leaves in clear a
+/// comment that sops encrypts.
+fn mark_plaintext_readings(src: &str, docs: &mut [Node]) {
+    let Some(owners) = sops_owners(src, docs) else {
+        return;
+    };
+    for (i, node) in docs.iter_mut().enumerate() {
+        let mut found = Vec::new();
+        comments_in(node, &mut Vec::new(), &mut found);
+        for (path, span) in found {
+            let Some((doc, to)) = owners.get(&span.start.saturating_sub(1)) else {
+                continue;
+            };
+            let (Some(here), Some(there)) = (keys(node, &path), keys(node, to)) else {
+                continue;
+            };
+            if *doc != i || there.len() >= here.len() || !here.starts_with(&there) {
+                continue;
+            }
+            let depth = there.len();
+            if let Some(c) = node_at(node, &path).and_then(|n| comment_mut(n, &span)) {
+                c.sops_depth = Some(depth);
+            }
         }
     }
 }
@@ -552,6 +602,10 @@ impl Matcher<'_> {
                 mine.next().is_none()
             }
             (goyaml::Shape::Leaf, Node::Scalar(_) | Node::Alias(_)) => true,
+            // An empty document holding only comments (see `document_end`).
+            (goyaml::Shape::Leaf, Node::Map(entries)) => {
+                root && entries.iter().all(|e| matches!(e, Entry::Comment(_)))
+            }
             _ => false,
         }
     }
@@ -653,6 +707,21 @@ fn node_at<'n>(mut n: &'n mut Node, path: &[usize]) -> Option<&'n mut Node> {
         };
     }
     Some(n)
+}
+
+fn comment_mut<'n>(n: &'n mut Node, span: &Span) -> Option<&'n mut Comment> {
+    let is = |c: &Comment| c.span.as_ref() == Some(span);
+    match n {
+        Node::Map(entries) => entries.iter_mut().find_map(|e| match e {
+            Entry::Comment(c) if is(c) => Some(c),
+            _ => None,
+        }),
+        Node::Seq(items) => items.iter_mut().find_map(|e| match e {
+            Item::Comment(c) if is(c) => Some(c),
+            _ => None,
+        }),
+        _ => None,
+    }
 }
 
 fn take_comment(n: &mut Node, span: &Span) -> Option<Comment> {

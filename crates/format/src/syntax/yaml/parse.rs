@@ -1162,6 +1162,12 @@ impl<'s> Builder<'s> {
             Some(done) => (done.node, doc.layout.unwrap_or(Root::Other)),
             None => (Node::value(Value::Null), Root::Empty),
         };
+        // sops reads an empty document as an empty mapping, and its
+        // comments as that mapping's (encrypted with the top level's AAD):
+        // they must not be dropped and left in clear.
+        if layout == Root::Empty && !self.pending.is_empty() {
+            node = Node::Map(Vec::new());
+        }
         // A block mapping whose only key is `sops` holds the empty mapping,
         // as sops reads it (and writes it, for a document emptied by
         // `unset`): `{}` takes the metadata's place in the plaintext.
