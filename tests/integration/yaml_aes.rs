@@ -164,6 +164,14 @@ fn block_scalars_at_the_end_of_the_text() {
         // A comment on the header line, and blanks that end the value's
         // last line: the comment goes after them (AES).
         "k: | # c\n  x \n",
+        // A comment on the header line of a value left in clear (or
+        // empty) at the end of the text: the canonical spelling goes
+        // before it (before, exit 1 "overlapping edits").
+        "d: | # c",
+        "a: 1\nd: > # c",
+        "d_unencrypted: | # c\n  x",
+        "d_unencrypted: !!str | # c\n  x",
+        "d_unencrypted: |+ # c\n  x\n  ",
     ] {
         xchacha_keeps(dir.path(), text);
         match differential(dir.path(), text, &[]) {

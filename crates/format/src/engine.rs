@@ -296,13 +296,13 @@ fn clear_block_at_end(
     src: &str,
     tree: &Tree,
     decider: &Decider,
-) -> Option<Edit> {
+) -> Vec<Edit> {
     if src
         .as_bytes()
         .last()
         .is_none_or(|&c| c == b'\n' || c == b'\r')
     {
-        return None;
+        return Vec::new();
     }
     let mut last = None;
     walk(tree, |place, leaf| {
@@ -311,9 +311,15 @@ fn clear_block_at_end(
             last = Some((s, empty || !decider.value(place.path, place.comments)));
         }
     });
-    let (scalar, clear) = last?;
-    let span = scalar.span.clone()?;
-    let lexeme = src.get(span.clone())?;
+    let Some((scalar, clear)) = last else {
+        return Vec::new();
+    };
+    let (Some(span), Some(lexeme)) = (
+        scalar.span.clone(),
+        scalar.span.clone().and_then(|sp| src.get(sp)),
+    ) else {
+        return Vec::new();
+    };
     // After a tag, if any: `!!binary |`.
     let body = match lexeme.strip_prefix('!') {
         Some(tagged) => tagged
@@ -322,13 +328,37 @@ fn clear_block_at_end(
         None => lexeme,
     };
     let at_end = src
-        .get(span.end..)?
-        .bytes()
-        .all(|c| c.is_ascii_whitespace());
-    (clear && at_end && body.starts_with(['|', '>'])).then(|| Edit {
-        text: syntax.value_lexeme(scalar.slot, &scalar.value),
-        span,
-    })
+        .get(span.end..)
+        .is_some_and(|t| t.bytes().all(|c| c.is_ascii_whitespace()));
+    if !(clear && at_end && body.starts_with(['|', '>'])) {
+        return Vec::new();
+    }
+    let text = syntax.value_lexeme(scalar.slot, &scalar.value);
+    // A comment on the header's line (`k: | # c`) is sealed in place: the
+    // value goes before it and the lines after it go.
+    let mut inside = Vec::new();
+    walk(tree, |_, leaf| {
+        if let Leaf::Comment(crate::tree::Comment { span: Some(c), .. }) = leaf {
+            if c.start > span.start && c.end <= span.end {
+                inside.push(c.clone());
+            }
+        }
+    });
+    match inside.as_slice() {
+        [] => vec![Edit { text, span }],
+        [c] => vec![
+            Edit {
+                span: span.start..c.start.saturating_sub(1),
+                text: format!("{text} "),
+            },
+            Edit {
+                span: c.end..span.end,
+                text: String::new(),
+            },
+        ],
+        // (No block scalar has more than its header's comment.)
+        _ => Vec::new(),
+    }
 }
 
 /// What in a JSON document sops's JSON store refuses to read: a top-level
