@@ -222,6 +222,43 @@ fn sops_comment_items_of_an_empty_list_keep_the_list() {
     }
 }
 
+/// sops writes a comment that starts a sequence as that sequence's first
+/// item, also for a sequence after another's dash (`- - ENC[…]`) and for
+/// the value of an explicit key (`:   - ENC[…]`, a key holding a line
+/// break): sops-like turns each back into a comment line, and the text is
+/// YAML with sops's data (before: `k: []` above the items, and exit 25).
+#[test]
+fn sops_comment_items_of_nested_sequences_and_explicit_keys() {
+    let dir = tempdir();
+    let d = dir.path();
+    for (i, (plain, ours_expected)) in [
+        ("k:\n- - 1 # c\n", "k:\n    - # c\n      - 1\n"),
+        ("\"k\\n\":\n# c\n- 0\n", "? |\n    k\n:   # c\n    - 0\n"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let Some((enc, enc_name)) = sops_encrypted(d, &format!("n{i}"), plain) else {
+            return;
+        };
+        assert!(enc.contains("- ENC[AES256_GCM,"), "{enc}");
+        let ours = cmd(d, Some("age-test.txt"))
+            .args(["decrypt", &enc_name])
+            .output()
+            .unwrap();
+        assert_ok(&ours);
+        assert_eq!(String::from_utf8(ours.stdout).unwrap(), *ours_expected);
+        let json = cmd(d, Some("age-test.txt"))
+            .args(["decrypt", "--output-type", "json", &enc_name])
+            .output()
+            .unwrap();
+        assert_ok(&json);
+        let theirs = sops_decrypt_json(d, &enc_name);
+        let ours: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(ours, theirs, "{plain:?}");
+    }
+}
+
 fn sops_decrypt_json(dir: &Path, name: &str) -> serde_json::Value {
     let out = sops(dir, "age-test.txt")
         .unwrap()

@@ -12,17 +12,24 @@ pub(super) fn comment_item(src: &str, span: &Span, text: &str) -> Option<Edit> {
     let trimmed = before.trim_end_matches([' ', '\t']);
     let dash = trimmed.strip_suffix('-')?;
     let line_start = dash.rfind('\n').map_or(0, |i| i + 1);
-    // Only whitespace (or further `- ` of nested sequences) before the dash.
-    if !dash[line_start..]
-        .chars()
-        .all(|c| c == ' ' || c == '\t' || c == '-')
-    {
+    // Only whitespace (or further `- ` of nested sequences, or the `: ` of
+    // an explicit key's value, as sops writes a key with a line break in
+    // it: `? |\n    k\n:   - ENC[…]`) before the dash.
+    let lead = &dash[line_start..];
+    let body = lead.trim_start_matches([' ', '\t']);
+    let body = body
+        .strip_prefix(':')
+        .filter(|rest| rest.starts_with([' ', '\t']))
+        .unwrap_or(body);
+    if !body.chars().all(|c| c == ' ' || c == '\t' || c == '-') {
         return None;
     }
     let comment = format!("#{text}");
     // The only items of a list are comments (sops writes `d: [] # c` so):
-    // the list stays a list, `d: []`, not null.
-    if let Some(colon) = only_comments_below_key(src, line_start, span.end) {
+    // the list stays a list, `d: []`, not null. (Not for a sequence that
+    // starts after another's dash, `- - ENC[…]`: no key is above it.)
+    let first_dash = dash[line_start..].bytes().all(|c| c == b' ' || c == b'\t');
+    if let Some(colon) = only_comments_below_key(src, line_start, span.end).filter(|_| first_dash) {
         let gap = src.get(colon..dash.len())?;
         return Some(Edit {
             span: colon..span.end,
@@ -109,6 +116,25 @@ mod tests {
     }
 
     /// A list whose only items are comments stays a list.
+    #[test]
+    fn sequences_after_a_dash_or_an_explicit_key_s_colon() {
+        // sops writes `k:\n- - 1 # c` with the comment as the inner
+        // sequence's first item.
+        let src = "k:\n    - - ENC[c]\n      - 1\n";
+        let at = src.find("ENC").unwrap();
+        let e = comment_item(src, &(at..at + 6), " c").unwrap();
+        let mut out = src.to_string();
+        out.replace_range(e.span.clone(), &e.text);
+        assert_eq!(out, "k:\n    - # c\n      - 1\n");
+        // The value of an explicit key.
+        let src = "? |\n    k\n:   - ENC[c]\n    - 0\n";
+        let at = src.find("ENC").unwrap();
+        let e = comment_item(src, &(at..at + 6), " c").unwrap();
+        let mut out = src.to_string();
+        out.replace_range(e.span.clone(), &e.text);
+        assert_eq!(out, "? |\n    k\n:   # c\n    - 0\n");
+    }
+
     #[test]
     fn a_list_of_only_comments_stays_a_list() {
         let c = "ENC[AES256_GCM,data:x,type:comment]";
