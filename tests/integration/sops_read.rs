@@ -259,6 +259,63 @@ fn sops_comment_items_of_nested_sequences_and_explicit_keys() {
     }
 }
 
+/// sops writes some comments at a path it then does not read them at (a
+/// comment at the end of the text after a nested flow mapping): it keeps
+/// such a comment as its `ENC[…]` text and warns. sops-like does the same
+/// (before: exit 25), whether it decrypts the text (a window at a time),
+/// converts it or edits it; values that do not open still fail.
+#[test]
+fn comments_sops_cannot_open_either_are_kept_with_a_warning() {
+    let dir = tempdir();
+    let d = dir.path();
+    let Some((enc, enc_name)) = sops_encrypted(d, "k", "d:\n  k: {a: {}}\n#c") else {
+        return;
+    };
+    let theirs = sops(d, "age-test.txt")
+        .unwrap()
+        .current_dir(d)
+        .args(["decrypt", &enc_name])
+        .output()
+        .unwrap();
+    assert_ok(&theirs);
+    assert!(String::from_utf8_lossy(&theirs.stdout).contains("#ENC[AES256_GCM,"));
+    for extra in [&[][..], &["--output-type", "json"][..]] {
+        let ours = cmd(d, Some("age-test.txt"))
+            .arg("decrypt")
+            .args(extra)
+            .arg(&enc_name)
+            .output()
+            .unwrap();
+        assert_ok(&ours);
+        let err = String::from_utf8_lossy(&ours.stderr);
+        assert!(err.contains("1 encrypted comment did not decrypt"), "{err}");
+        if extra.is_empty() {
+            let text = String::from_utf8(ours.stdout).unwrap();
+            assert!(
+                text.contains("#ENC[AES256_GCM,") && text.contains("a: {}"),
+                "{text}"
+            );
+        } else {
+            let ours: serde_json::Value = serde_json::from_slice(&ours.stdout).unwrap();
+            assert_eq!(ours, sops_decrypt_json(d, &enc_name));
+        }
+    }
+    // A damaged value still fails (exit 25), comments or not.
+    let at = enc.find("a: {}").unwrap();
+    let damaged = format!("{}a: ENC[AES256_GCM,data:AA==,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:int]{}", &enc[..at], &enc[at + 5..]);
+    std::fs::write(d.join("damaged.enc.yaml"), damaged).unwrap();
+    let out = cmd(d, Some("age-test.txt"))
+        .args(["decrypt", "damaged.enc.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(25),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn sops_decrypt_json(dir: &Path, name: &str) -> serde_json::Value {
     let out = sops(dir, "age-test.txt")
         .unwrap()

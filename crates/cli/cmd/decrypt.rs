@@ -82,8 +82,9 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
             args.decryption_order.as_deref(),
         )?,
     };
-    let plain = engine::decrypt(&file, key.as_bytes(), args.ignore_mac)
+    let (plain, kept) = engine::decrypt_counting_kept(&file, key.as_bytes(), args.ignore_mac)
         .map_err(|e| Failure::engine(&input.name, e))?;
+    warn_kept_comments(&input.name, kept);
     // The data as sops reads it (a sops-compatible .env file line by line,
     // .env and INI values typed by their `type:`), not a parse of the text.
     let tree = |plain: &str| sopsfile::decrypted_tree(&input.name, &file, key.as_bytes(), plain);
@@ -94,6 +95,18 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
         (None, Some(_)) => plain,
     };
     io::write_output(&args.io, &input, output.as_bytes(), Sensitivity::Plaintext)
+}
+
+/// Warn that `kept` encrypted comments of `name` did not decrypt and are
+/// written as they are (sops warns of them too, and keeps them).
+pub(crate) fn warn_kept_comments(name: &str, kept: usize) {
+    if kept > 0 {
+        let s = if kept == 1 { "" } else { "s" };
+        eprintln!(
+            "warning: {name}: {kept} encrypted comment{s} did not decrypt at the place it stands and {} kept as it is (ENC[…]): sops writes some comments at a path it then does not read them at",
+            if kept == 1 { "is" } else { "are" }
+        );
+    }
 }
 
 /// What [`streamed`] did.

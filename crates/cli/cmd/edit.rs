@@ -49,6 +49,7 @@ pub fn run(args: EditArgs) -> Result<()> {
     )?;
     let (plain, stash) = engine::decrypt_keeping(&file, key.as_bytes(), args.ignore_mac)
         .map_err(|e| Failure::engine(&input.name, e))?;
+    super::decrypt::warn_kept_comments(&input.name, stash.kept_comments());
     // Checked as it is re-encrypted (a .env text for sops's cipher line by
     // line, as sops reads it).
     let syntax = plain_syntax(format, file.metadata.cipher_or_sops());

@@ -34,8 +34,9 @@ fn decrypt(file: &str, input_type: Option<String>, order: Option<&str>) -> Resul
     let enc =
         engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
     let key = keysource::data_key(&enc.metadata, &input.name, order)?;
-    let plain = engine::decrypt(&enc, key.as_bytes(), false)
+    let (plain, kept) = engine::decrypt_counting_kept(&enc, key.as_bytes(), false)
         .map_err(|e| Failure::engine(&input.name, e))?;
+    super::decrypt::warn_kept_comments(&input.name, kept);
     let tree = sopsfile::decrypted_tree(&input.name, &enc, key.as_bytes(), &plain)?;
     let cipher = enc.metadata.cipher_or_sops();
     Ok(Plain::Text(format, plain, tree, cipher))

@@ -794,6 +794,16 @@ pub fn decrypt(
     decrypt_inner(file, key, ignore_mac, false).map(|(plain, _)| plain)
 }
 
+/// [`decrypt`], and how many encrypted comments were kept as they are
+/// (see [`Stash::kept_comments`]).
+pub fn decrypt_counting_kept(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    ignore_mac: bool,
+) -> Result<(Zeroizing<String>, usize), EngineError> {
+    decrypt_inner(file, key, ignore_mac, false).map(|(plain, s)| (plain, s.kept_comments()))
+}
+
 /// Decrypt, and remember every value's ciphertext so that re-encrypting
 /// an edited plaintext keeps unchanged values byte-identical.
 pub fn decrypt_keeping(
@@ -1068,6 +1078,8 @@ pub fn replace_keys(file: &EncryptedFile<'_>, keys: KeyMaterial) -> Result<Strin
 #[derive(Default)]
 pub struct Stash {
     map: std::collections::HashMap<StashKey, std::collections::VecDeque<String>>,
+    /// Comments that opened at none of their paths, kept as they are.
+    kept_comments: usize,
 }
 
 /// A stash key: holds plaintext, so it is wiped on drop and has no Debug.
@@ -1081,6 +1093,13 @@ impl Drop for StashKey {
 }
 
 impl Stash {
+    /// How many encrypted comments opened at none of their paths and were
+    /// kept as they are (`#ENC[…]`), as sops keeps them (it warns: "Found
+    /// possibly unencrypted comment"). Comments are not in the MAC.
+    pub fn kept_comments(&self) -> usize {
+        self.kept_comments
+    }
+
     fn key(aad: &str, ty: &str, plaintext: &str) -> StashKey {
         let mut k = String::with_capacity(aad.len() + ty.len() + plaintext.len() + 2);
         k.push_str(aad);

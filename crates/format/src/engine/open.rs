@@ -45,6 +45,9 @@ struct Out {
     moved: bool,
     /// A value (not a comment, not a comment item): part of the MAC.
     value: bool,
+    /// A comment that opens at none of its paths, kept as it is (see
+    /// [`Stash::kept_comments`]).
+    kept: bool,
 }
 
 /// MAC input in walk order, other than the encrypted values' plaintexts
@@ -298,6 +301,17 @@ fn open_collected(
         chunks.push(result?);
     }
     Ok(chunks)
+}
+
+impl Stash {
+    /// Count the comments of `chunks` kept as they are.
+    fn note_kept(&mut self, chunks: &[Chunk]) {
+        let kept = chunks
+            .iter()
+            .map(|(_, outs)| outs.iter().filter(|o| o.kept).count())
+            .sum::<usize>();
+        self.kept_comments += kept;
+    }
 }
 
 /// Remember every opened leaf's ciphertext (see [`Stash`]).
@@ -570,6 +584,7 @@ fn batches(
     let mut out = Output::new(file, plain);
     let mut batch = |c: &Collector<'_>, stash: &mut Stash| -> Result<bool, EngineError> {
         let chunks = open_collected(file, key, c)?;
+        stash.note_kept(&chunks);
         let opened = Opened {
             chunks: &chunks,
             per: chunk_len(c.jobs.len()),
@@ -599,17 +614,18 @@ fn batches(
 
 /// One window of a document decrypted a window at a time (see
 /// [`super::stream`]): `file` is the window, with the whole document's
-/// metadata. Returns its plaintext and feeds its MAC input to `macs`.
+/// metadata. Returns its plaintext and how many comments it kept as they
+/// are (see [`Stash::kept_comments`]), and feeds its MAC input to `macs`.
 pub(super) fn open_window(
     file: &EncryptedFile<'_>,
     key: &[u8; 32],
     macs: &mut MacFeed,
-) -> Result<Zeroizing<String>, EngineError> {
+) -> Result<(Zeroizing<String>, usize), EngineError> {
     let (leaves, plain_len) = size_up(file);
     let mut plain = Zeroizing::new(String::with_capacity(plain_len));
     let mut stash = Stash::default();
     if batches(file, key, false, &mut stash, leaves, macs, &mut plain)? {
-        Ok(plain)
+        Ok((plain, stash.kept_comments()))
     } else {
         // Leaves out of source order (a TOML table reopened in the
         // window): the caller decrypts the document whole.
@@ -822,6 +838,7 @@ fn open_whole(
     });
     collector.finish();
     let chunks = open_collected(file, key, &collector)?;
+    stash.note_kept(&chunks);
     let opened = Opened {
         chunks: &chunks,
         per: chunk_len(collector.jobs.len()),
@@ -971,6 +988,27 @@ fn open_chunk(
                         }
                     }
                 }
+                if is_comment && parts.ty == "comment" && opened.is_err() {
+                    // As sops does: a comment that opens nowhere (sops
+                    // itself writes some at a path it then does not read
+                    // them at) is kept as it is; it is not in the MAC.
+                    let start = buf.len();
+                    push_secret(&mut buf, job.text);
+                    let (Ok(a), Ok(b)) = (u32::try_from(start), u32::try_from(buf.len())) else {
+                        return Err(fail(CipherError::Malformed("too many values")));
+                    };
+                    outs.push(Out {
+                        span: job.span.clone(),
+                        plain_start: a,
+                        plain_end: b,
+                        repl_end: b,
+                        repl_after_plain: false,
+                        moved: true,
+                        value: false,
+                        kept: true,
+                    });
+                    continue;
+                }
                 opened.map_err(fail)?;
                 at_path
             };
@@ -1016,6 +1054,7 @@ fn open_chunk(
                 repl_after_plain: repl.start != plain_range.start,
                 moved,
                 value: !is_comment && parts.ty != "comment",
+                kept: false,
             });
         }
     }

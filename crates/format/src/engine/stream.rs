@@ -418,7 +418,10 @@ impl Streamed {
         };
         let mut feed = MacFeed::recording(mode);
         match open_window(&file, key, &mut feed) {
-            Ok(piece) => match json {
+            // A comment kept as it is: the whole decryption counts them
+            // (the caller warns of them).
+            Ok((_, kept)) if kept > 0 => Err(StreamError::Irregular),
+            Ok((piece, _)) => match json {
                 Some(json) => Ok((
                     json.restore(piece).ok_or(StreamError::Irregular)?,
                     feed,
@@ -1681,7 +1684,7 @@ mod tests {
                     metadata: stream.metadata.clone(),
                 };
                 let mut feed = MacFeed::recording(mode);
-                let usual = open_window(&file, key, &mut feed).unwrap();
+                let (usual, _) = open_window(&file, key, &mut feed).unwrap();
                 prop_assert_eq!(lean.as_str(), usual.as_str(), "{:?}", text);
                 let (mut a_mac, mut b_mac) = (MacFeed::new(mode, false), MacFeed::new(mode, false));
                 a_mac.absorb(lean_feed);
@@ -1740,7 +1743,7 @@ mod tests {
             parsed: parse_encrypted(Format::Dotenv, &text).unwrap(),
             metadata: stream.metadata.clone(),
         };
-        let usual = open_window(&file, &KEY, &mut MacFeed::recording(mode)).unwrap();
+        let (usual, _) = open_window(&file, &KEY, &mut MacFeed::recording(mode)).unwrap();
         assert!(usual.starts_with("# moved\nKEY_0=value 0\n"));
         // A value's `ENC[…]` as a comment, a comment's as a value.
         let (first, rest) = body.split_once('\n').unwrap();
