@@ -23,6 +23,8 @@ fn setup(dir: &Path, home: &Path) -> Option<()> {
     std::fs::write(dir.join("l.enc.yaml"), &out.stdout).unwrap();
     std::fs::write(dir.join("empty.yaml"), "").unwrap();
     std::fs::write(dir.join("comments.yaml"), "# only a comment\n").unwrap();
+    std::fs::write(dir.join("blank.yaml"), " \n\n").unwrap();
+    std::fs::write(dir.join("docend.yaml"), "...\n# c\n").unwrap();
     std::fs::write(dir.join("badmeta.yaml"), "sops: x\na: 1\n").unwrap();
     let out = sops(home, "age-test.txt")?
         .current_dir(dir)
@@ -193,6 +195,18 @@ fn exit_codes_match_the_real_sops() {
             "encrypt a comment-only YAML file",
             vec![],
             vec!["encrypt", "--age", &age, "comments.yaml"],
+            None,
+        ),
+        (
+            "encrypt a YAML file of blank lines",
+            vec![],
+            vec!["encrypt", "--age", &age, "blank.yaml"],
+            None,
+        ),
+        (
+            "encrypt a YAML file of a `...` marker and a comment",
+            vec![],
+            vec!["encrypt", "--age", &age, "docend.yaml"],
             None,
         ),
         (

@@ -145,24 +145,34 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
 }
 
 /// A YAML text with no document to encrypt (and to hold the metadata) is
-/// refused with sops's exit codes: 92 when it is empty, 2 when it has only
-/// comments (sops: "Error unmarshalling file: EOF").
+/// refused with sops's exit codes: 92 when it is empty (no byte at all), 2
+/// when it has only blanks, comments or `...` markers (sops: "Error
+/// unmarshalling file: EOF", or go-yaml's "did not find expected node
+/// content" for a `...` before any document).
 fn no_yaml_document(name: &str, text: &str) -> Result<()> {
-    if text.trim().is_empty() {
+    if text.is_empty() {
         return Err(Failure::new(
             code::NEED_AT_LEAST_ONE_DOCUMENT,
             format!("{name}: the file is empty: it must contain at least one document"),
         ));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let only_comments = text
-        .lines()
-        .map(str::trim)
-        .all(|l| l.is_empty() || l.starts_with('#'));
-    if only_comments {
+    let lines = || text.lines().map(str::trim);
+    let is_end = |l: &str| {
+        l.strip_prefix("...")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '#']))
+    };
+    if lines().all(|l| l.is_empty() || l.starts_with('#') || is_end(l)) {
+        let what = if lines().any(is_end) {
+            "a `...` document end marker and no document before it"
+        } else if lines().any(|l| !l.is_empty()) {
+            "only comments"
+        } else {
+            "only blanks"
+        };
         return Err(Failure::new(
             code::COULD_NOT_READ_INPUT_FILE,
-            format!("{name}: the file has no YAML document, only comments"),
+            format!("{name}: the file has no YAML document, {what}"),
         ));
     }
     Ok(())
