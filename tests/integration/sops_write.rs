@@ -1084,6 +1084,9 @@ fn comments_sops_encrypts_are_never_left_in_clear() {
         "k: 1\n--- # c1\n# c2\n...\n",
         "k: 1\n---\n# c1\n\n  # c2\n---\nj: 2\n",
         "---\n# c1\n---\n# c2\n",
+        // Comments before the first `---` of an empty first document.
+        "# c1\n---\n---\nk: 1\n",
+        "# c1\n---\n",
     ];
     let dir = tempdir();
     for text in TEXTS {

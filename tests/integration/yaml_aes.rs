@@ -126,6 +126,27 @@ fn flow_mappings_with_comments_that_end_in_blanks() {
     }
 }
 
+/// A top-level mapping whose first key is an explicit key on a line of its
+/// own (`?\n a\n: 1`): the metadata is indented like the `?`, not like
+/// the key's text (before, ` sops:`, a file neither tool read).
+#[test]
+fn explicit_first_keys_on_lines_of_their_own() {
+    let dir = tempdir();
+    for text in [
+        "?\n a\n: x\n",
+        "?\r a\n: 1\n",
+        "  ?\n   a\n  : 1\n",
+        "? a\n: 1\n",
+    ] {
+        xchacha_keeps(dir.path(), text);
+        match differential(dir.path(), text, &[]) {
+            None => return,
+            Some(Outcome::Same) => {}
+            Some(_) => panic!("{text:?} refused"),
+        }
+    }
+}
+
 /// F4: a block scalar whose last line ends the text without a line break
 /// has no final line break in its value (clip and keep chomping).
 #[test]

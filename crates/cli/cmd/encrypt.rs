@@ -268,10 +268,8 @@ fn empty_yaml_stream(
                     Entry::Pair(_) => return None,
                 }
             }
-            let before = text.get(..hash?)?.trim_end_matches([' ', '\t', '\r', '\n']);
-            let at = before.len();
-            (before.ends_with("---") && only_comments_to_next_marker(text.get(at..)?))
-                .then_some(at..at)
+            let at = empty_document_start(text, hash?)?;
+            only_comments_to_next_marker(text.get(at..)?).then_some(at..at)
         }
         _ => None,
     };
@@ -309,6 +307,40 @@ fn empty_yaml_stream(
         out.replace_range(span, fill);
     }
     Some(out)
+}
+
+/// Where an empty YAML document whose first comment's `#` is at `hash`
+/// starts: right after its `---` marker, which is either just before the
+/// comment (only blanks and line breaks between) or, for comments that
+/// come before the stream's first marker (`# c\n---\n`), the first line
+/// after them.
+fn empty_document_start(text: &str, hash: usize) -> Option<usize> {
+    let head = text.get(..hash)?;
+    let before = head.trim_end_matches([' ', '\t', '\r', '\n']);
+    let at_line_start = |at: usize| at == 0 || text.as_bytes().get(at - 1) == Some(&b'\n');
+    if before.ends_with("---") && at_line_start(before.len() - 3) {
+        return Some(before.len());
+    }
+    let comment_or_blank = |l: &str| {
+        let l = l.trim_matches([' ', '\t', '\r']);
+        l.is_empty() || l.starts_with('#')
+    };
+    let head = head.strip_prefix('\u{feff}').unwrap_or(head);
+    if !head.split('\n').all(comment_or_blank) {
+        return None;
+    }
+    let mut line_start = hash;
+    for line in text.get(hash..)?.split_inclusive('\n') {
+        let start = line_start;
+        line_start += line.len();
+        if line.starts_with("---") && !line.starts_with("----") {
+            return Some(start + 3);
+        }
+        if !comment_or_blank(line.trim_end_matches('\n')) {
+            return None;
+        }
+    }
+    None
 }
 
 /// Whether `rest` (a YAML text from the end of a `---` marker on) holds

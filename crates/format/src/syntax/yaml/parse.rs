@@ -591,7 +591,7 @@ impl<'s> Builder<'s> {
             }
             let layout = match (&f.coll, f.flow) {
                 (Coll::Map(_), false) => Root::BlockMap {
-                    indent: f.first_key.map_or(0, |k| indent_of(self.src, k)),
+                    indent: f.first_key.map_or(0, |k| self.key_indent(k)),
                 },
                 (Coll::Map(_), true) => Root::FlowMap {
                     close: range.start,
@@ -1147,6 +1147,20 @@ impl<'s> Builder<'s> {
             key_start - 2..end
         } else {
             key_start..end
+        }
+    }
+
+    /// The indentation of the mapping whose first key starts at `k`: that
+    /// key's line's, or the `?` indicator's line's when the key is an
+    /// explicit one on a line of its own (`?\n a\n: 1`).
+    fn key_indent(&self, k: usize) -> usize {
+        let before = self.src.get(..k).unwrap_or("");
+        let trimmed = before.trim_end_matches([' ', '\t', '\r', '\n']);
+        match trimmed.strip_suffix('?') {
+            Some(head) if head.ends_with(['\n', ' ', '\t']) || head.is_empty() => {
+                indent_of(self.src, head.len())
+            }
+            _ => indent_of(self.src, k),
         }
     }
 
