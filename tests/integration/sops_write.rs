@@ -1087,6 +1087,10 @@ fn comments_sops_encrypts_are_never_left_in_clear() {
         // Comments before the first `---` of an empty first document.
         "# c1\n---\n---\nk: 1\n",
         "# c1\n---\n",
+        // Comments after an empty last document's `...`.
+        "a: 1\n---\n...\n# c1\n",
+        "a: 1\n---\n...\n\n# c1\n...\n",
+        "---\n---\n...\n# c1\n",
     ];
     let dir = tempdir();
     for text in TEXTS {

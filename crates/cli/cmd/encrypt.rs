@@ -316,8 +316,13 @@ fn empty_yaml_stream(
 /// after them.
 fn empty_document_start(text: &str, hash: usize) -> Option<usize> {
     let head = text.get(..hash)?;
-    let before = head.trim_end_matches([' ', '\t', '\r', '\n']);
+    let ws: &[char] = &[' ', '\t', '\r', '\n'];
     let at_line_start = |at: usize| at == 0 || text.as_bytes().get(at - 1) == Some(&b'\n');
+    let mut before = head.trim_end_matches(ws);
+    // Comments after the document's `...` (`---\n...\n# c`).
+    if before.ends_with("...") && at_line_start(before.len() - 3) {
+        before = before[..before.len() - 3].trim_end_matches(ws);
+    }
     if before.ends_with("---") && at_line_start(before.len() - 3) {
         return Some(before.len());
     }

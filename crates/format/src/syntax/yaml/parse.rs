@@ -1226,6 +1226,12 @@ impl<'s> Builder<'s> {
     fn stream_end(&mut self) {
         self.close_open_end(self.src.len());
         if let Some(last) = self.docs.last_mut() {
+            // Comments after an empty last document's `...`: that
+            // document's, as sops reads them (see `document_end`).
+            let empty = self.layouts.last().is_some_and(|l| l.root == Root::Empty);
+            if empty && !self.pending.is_empty() && matches!(last, Node::Scalar(_)) {
+                *last = Node::Map(Vec::new());
+            }
             append_comments(last, &mut self.pending);
         }
         self.pending.clear();
