@@ -1091,6 +1091,7 @@ fn comments_sops_encrypts_are_never_left_in_clear() {
         "a: 1\n---\n...\n# c1\n",
         "a: 1\n---\n...\n\n# c1\n...\n",
         "---\n---\n...\n# c1\n",
+        "\u{feff}a:\n  b: 1\n  # c1\n# c2\nc: 2\n",
     ];
     let dir = tempdir();
     for text in TEXTS {
@@ -1138,6 +1139,9 @@ fn comments_sops_reads_higher_up_in_the_plaintext_are_encrypted_as_sops_does() {
         ("a_unencrypted:\n  y:\n  z:\n    # c1\n", false),
         ("a_unencrypted:\n  y: 1\n  # c1\n", true),
         ("a_unencrypted:\n  y:\n  # c1\nb: 2\n", true),
+        // After a BOM (go-yaml's columns start after it).
+        ("\u{feff}a_unencrypted:\n  y:\n  # c1\n", false),
+        ("\u{feff}k:\n  u_unencrypted:\n  - y\n # c1\n", false),
     ] {
         let plain = write(dir.path(), "p.yaml", text);
         if let Some(mut c) = sops(dir.path(), "age-test.txt") {

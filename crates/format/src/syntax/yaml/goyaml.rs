@@ -117,7 +117,13 @@ impl<'a> Scanner<'a> {
     fn new(b: &'a [u8]) -> Self {
         Scanner {
             b,
-            mark: Mark::default(),
+            // go-yaml's reader drops a BOM before the scanner sees the
+            // text: it starts at column 0 after it (offsets stay the
+            // text's).
+            mark: Mark {
+                index: if b.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 },
+                ..Mark::default()
+            },
             tokens: Vec::new(),
             head: 0,
             stream_start_produced: false,
