@@ -147,6 +147,62 @@ fn explicit_first_keys_on_lines_of_their_own() {
     }
 }
 
+/// What go-yaml refuses and YAML 1.2 reads (found by the differential
+/// fuzzer): both refuse it in AES mode with exit 2; the default cipher
+/// keeps it byte for byte. A merge key whose value is not a mapping or a
+/// sequence of mappings, an empty value with a number, boolean or time
+/// tag, an anchor name followed by `[`, a tag holding `#`, a `...` marker
+/// before the first document. And a JSON text after a BOM.
+#[test]
+fn what_go_yaml_refuses_is_refused_for_sops() {
+    let dir = tempdir();
+    for text in [
+        "a: 1\n<<: x\n",
+        "<<: [{a: 1}, 2]\n",
+        "<<:\n",
+        "k: !!int\n",
+        "k: [!!bool ]\n",
+        "k: !!timestamp\n",
+        "k: &a[]\n",
+        "k: !a#b x\n",
+        "...\na: 1\n",
+        "# c\n...\n---\na: 1\n",
+    ] {
+        xchacha_keeps(dir.path(), text);
+        match differential(dir.path(), text, &[]) {
+            None => return,
+            Some(Outcome::BothRefused) => {}
+            Some(_) => panic!("{text:?} not refused by both"),
+        }
+    }
+    // Still read: merges of mappings, other empty tagged values. (A quoted
+    // `"<<": x` is an ordinary key for both; sops writes it back unquoted
+    // and then refuses its own file.)
+    for text in ["<<: [{a: 1}, {b: 2}]\n", "k: !!str\n", "k: !!binary\n"] {
+        match differential(dir.path(), text, &[]) {
+            None => return,
+            Some(Outcome::Same) => {}
+            Some(_) => panic!("{text:?} refused"),
+        }
+    }
+    let json = write(dir.path(), "b.json", "\u{feff}{\"a\": 1}\n");
+    let ours = encrypt_aes(dir.path()).arg(&json).output().unwrap();
+    assert_eq!(
+        ours.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    if let Some(mut c) = sops(dir.path(), "age-test.txt") {
+        let theirs = c
+            .args(["encrypt", "--age", &demo_recipient()])
+            .arg(&json)
+            .output()
+            .unwrap();
+        assert_eq!(theirs.status.code(), Some(2));
+    }
+}
+
 /// F4: a block scalar whose last line ends the text without a line break
 /// has no final line break in its value (clip and keep chomping).
 #[test]

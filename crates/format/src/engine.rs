@@ -361,10 +361,15 @@ fn clear_block_at_end(
     }
 }
 
-/// What in a JSON document sops's JSON store refuses to read: a top-level
-/// array (sops-like's own extension), or a number beyond the float64 range
-/// (Go: "cannot unmarshal number 1e400 into Go value of type float64").
-fn json_sops_unreadable(tree: &Tree) -> Option<&'static str> {
+/// What in a JSON document sops's JSON store refuses to read: a byte order
+/// mark (Go: "invalid character 'ï' looking for beginning of value"), a
+/// top-level array (sops-like's own extension), or a number beyond the
+/// float64 range (Go: "cannot unmarshal number 1e400 into Go value of type
+/// float64").
+fn json_sops_unreadable(src: &str, tree: &Tree) -> Option<&'static str> {
+    if src.starts_with('\u{feff}') {
+        return Some("a byte order mark before the JSON text (sops's JSON decoder refuses it)");
+    }
     if tree.docs.iter().any(|d| matches!(d, Node::Seq(_))) {
         return Some("a top-level JSON array (sops reads only an object)");
     }
@@ -724,7 +729,7 @@ fn encrypt_with(
         )));
     }
     if let (CipherKind::Aes256Gcm, Format::Json, Some(what)) =
-        (cipher, format, json_sops_unreadable(&parsed.tree))
+        (cipher, format, json_sops_unreadable(src, &parsed.tree))
     {
         return Err(EngineError::SopsUnreadable(format!(
             "{what}: sops cannot read such a document, so it cannot be written with the aes256-gcm cipher; change it, or use the xchacha20-poly1305 cipher"

@@ -314,6 +314,17 @@ impl<'s> Builder<'s> {
             self.anchor_name(name, range.start);
             return Ok(());
         }
+        if let Some(t) = tag_start {
+            // go-yaml's tags hold no `#` (YAML's URI characters do).
+            let tag = self.src.get(t..).unwrap_or("");
+            let tag = tag.split([' ', '\t', '\r', '\n']).next().unwrap_or("");
+            if tag.contains('#') && self.may_refuse() {
+                self.sops_unreadable = Some((
+                    t,
+                    SopsRefusal::Unreadable("a tag holding `#`, which go-yaml refuses (\"did not find expected whitespace or line break\")"),
+                ));
+            }
+        }
         let is_comment = matches!(event, Event::Comment(..));
         let is_close = matches!(event, Event::MappingEnd | Event::SequenceEnd);
         if !is_close {
@@ -348,6 +359,22 @@ impl<'s> Builder<'s> {
             Event::StreamStart | Event::Anchor(..) => {}
             Event::StreamEnd => self.stream_end(),
             Event::DocumentStart(explicit, _) => {
+                // A `...` marker before the first document: go-yaml
+                // refuses it ("did not find expected node content").
+                if self.docs.is_empty() && self.may_refuse() {
+                    let head = self.src.get(..range.start).unwrap_or("");
+                    let marker = head.split('\n').any(|l| {
+                        l.strip_prefix("...").is_some_and(|rest| {
+                            rest.is_empty() || rest.starts_with([' ', '\t', '\r', '#'])
+                        })
+                    });
+                    if marker {
+                        self.sops_unreadable = Some((
+                            0,
+                            SopsRefusal::Unreadable("a `...` document end marker before the first document, which go-yaml refuses (\"did not find expected node content\")"),
+                        ));
+                    }
+                }
                 if explicit && self.may_refuse() {
                     if let Some(found) = self.directives(range.start) {
                         self.sops_unreadable = Some((found.0, SopsRefusal::Unreadable(found.1)));
@@ -731,6 +758,17 @@ impl<'s> Builder<'s> {
                 if empty && tag.suffix() == "null" {
                     Value::Null
                 } else if empty {
+                    // go-yaml reads an empty node as `!!null ""`, which it
+                    // cannot decode as a number, boolean or time.
+                    if ["int", "float", "bool", "timestamp"].contains(&tag.suffix())
+                        && want != Want::KeyOnly
+                        && self.may_refuse()
+                    {
+                        self.sops_unreadable = Some((
+                            start,
+                            SopsRefusal::Unreadable("an empty value with a `!!int`, `!!float`, `!!bool` or `!!timestamp` tag, which go-yaml refuses (\"cannot decode !!null `` as a !!int\")"),
+                        ));
+                    }
                     Value::Str(String::new())
                 } else {
                     match resolve_core_tag(tag.suffix(), &value) {
@@ -811,6 +849,17 @@ impl<'s> Builder<'s> {
             self.sops_unreadable = Some((
                 at,
                 SopsRefusal::Unreadable("an anchor or alias name with a character other than a letter, digit, `_` or `-`, which go-yaml refuses"),
+            ));
+        }
+        // go-yaml ends a name only at a blank, a line break, the end or
+        // one of `?:,]}%@` and a backtick (`&a[]` is refused there).
+        let after = self.src.as_bytes().get(at + 1 + name.len()).copied();
+        let ends = after.is_none_or(|b| b" \t\r\n?:,]}%@`".contains(&b));
+        let marked = matches!(self.src.as_bytes().get(at), Some(b'&' | b'*'));
+        if marked && !ends && self.may_refuse() {
+            self.sops_unreadable = Some((
+                at,
+                SopsRefusal::Unreadable("an anchor or alias name followed by a character go-yaml does not end a name at (\"did not find expected alphabetic or numeric character\")"),
             ));
         }
     }
@@ -1060,6 +1109,8 @@ impl<'s> Builder<'s> {
                 .insert(anchor, (done.node.clone(), done.size, done.key.clone()));
         }
         let at_root = self.stack.len() == 1;
+        let src = self.src;
+        let mut bad_merge = None;
         let Some(f) = self.stack.last_mut() else {
             if let Some(doc) = self.doc.as_mut() {
                 doc.root = Some(done);
@@ -1094,11 +1145,25 @@ impl<'s> Builder<'s> {
                         self.metadata = Some(node);
                     }
                 }
-                Some((key, _)) => entries.push(Entry::Pair(Pair {
-                    key,
-                    value: done.node,
-                })),
+                Some((key, key_start)) => {
+                    // go-yaml merges a plain `<<` key's value, which must be
+                    // a mapping or a sequence of mappings.
+                    let merge = key == "<<" && src.as_bytes().get(key_start) == Some(&b'<');
+                    if merge && !merges(&done.node) {
+                        bad_merge = Some(key_start);
+                    }
+                    entries.push(Entry::Pair(Pair {
+                        key,
+                        value: done.node,
+                    }))
+                }
             },
+        }
+        if let Some(at) = bad_merge.filter(|_| self.may_refuse()) {
+            self.sops_unreadable = Some((
+                at,
+                SopsRefusal::Unreadable("a merge key `<<` whose value is not a mapping or a sequence of mappings, which go-yaml refuses (\"map merge requires map or sequence of maps as the value\")"),
+            ));
         }
         Ok(())
     }
@@ -1300,6 +1365,23 @@ fn key_is_string(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> bool {
             matches!(resolve_typed(value), None | Some(Value::Str(_)))
         }
         None => true,
+    }
+}
+
+/// Whether go-yaml merges `node` as a merge key's value: a mapping (or an
+/// alias of one), or a sequence of them.
+fn merges(node: &Node) -> bool {
+    let map = |n: &Node| match n {
+        Node::Map(_) => true,
+        Node::Alias(a) => matches!(&**a, Node::Map(_)),
+        _ => false,
+    };
+    match node {
+        Node::Seq(items) => items.iter().all(|i| match i {
+            Item::Node(n) => map(n),
+            Item::Comment(_) => true,
+        }),
+        n => map(n),
     }
 }
 
