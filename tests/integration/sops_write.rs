@@ -1092,6 +1092,12 @@ fn comments_sops_encrypts_are_never_left_in_clear() {
         "a: 1\n---\n...\n\n# c1\n...\n",
         "---\n---\n...\n# c1\n",
         "\u{feff}a:\n  b: 1\n  # c1\n# c2\nc: 2\n",
+        // After a BOM; and with an explicit first key below its `?` line
+        // (in the same document or a later one).
+        "\u{feff}--- # c1\n---\nk: 1\n",
+        "\u{feff}---\n# c1\n",
+        "? # c1\n a\n: v\nb_unencrypted:\n  c: x\n# c2\n",
+        "a_unencrypted:\n- # c1\n---\n? # c2\n k\n",
     ];
     let dir = tempdir();
     for text in TEXTS {

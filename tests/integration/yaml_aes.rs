@@ -137,6 +137,9 @@ fn explicit_first_keys_on_lines_of_their_own() {
         "?\r a\n: 1\n",
         "  ?\n   a\n  : 1\n",
         "? a\n: 1\n",
+        "? # c\n a\n: x\n",
+        "?\n# c\n\n a\n: x\n",
+        "\u{feff}?\n a\n: x\n",
     ] {
         xchacha_keeps(dir.path(), text);
         match differential(dir.path(), text, &[]) {

@@ -310,38 +310,58 @@ fn empty_yaml_stream(
 }
 
 /// Where an empty YAML document whose first comment's `#` is at `hash`
-/// starts: right after its `---` marker, which is either just before the
-/// comment (only blanks and line breaks between) or, for comments that
-/// come before the stream's first marker (`# c\n---\n`), the first line
-/// after them.
+/// starts: right after its `---` marker, which is on the comment's line
+/// (`--- # c`) or on the first line above it that is not blank, a comment
+/// or a `...` marker (`---\n...\n# c`), or, for comments that come
+/// before the stream's first marker (`# c\n---\n`), on the first line
+/// below them that is not blank or a comment. A BOM before the text is not
+/// part of its first line.
 fn empty_document_start(text: &str, hash: usize) -> Option<usize> {
-    let head = text.get(..hash)?;
-    let ws: &[char] = &[' ', '\t', '\r', '\n'];
-    let at_line_start = |at: usize| at == 0 || text.as_bytes().get(at - 1) == Some(&b'\n');
-    let mut before = head.trim_end_matches(ws);
-    // Comments after the document's `...` (`---\n...\n# c`).
-    if before.ends_with("...") && at_line_start(before.len() - 3) {
-        before = before[..before.len() - 3].trim_end_matches(ws);
-    }
-    if before.ends_with("---") && at_line_start(before.len() - 3) {
-        return Some(before.len());
-    }
-    let comment_or_blank = |l: &str| {
-        let l = l.trim_matches([' ', '\t', '\r']);
-        l.is_empty() || l.starts_with('#')
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let line_at = |at: usize| {
+        text.get(..at)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(bom, |i| i + 1)
     };
-    let head = head.strip_prefix('\u{feff}').unwrap_or(head);
-    if !head.split('\n').all(comment_or_blank) {
-        return None;
+    let ws: &[char] = &[' ', '\t', '\r'];
+    let dashes = |l: &str| {
+        l.strip_prefix("---")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n', '#']))
+    };
+    let dots = |l: &str| {
+        l.strip_prefix("...")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '#']))
+    };
+    let skipped = |l: &str| {
+        let t = l.trim_matches(ws);
+        t.is_empty() || t.starts_with('#') || dots(t)
+    };
+    // The comment's own line, then the lines above it.
+    let mut end = hash;
+    loop {
+        let start = line_at(end);
+        let line = text.get(start..end)?;
+        if dashes(line) {
+            return Some(start + 3);
+        }
+        if !skipped(line) {
+            return None;
+        }
+        if start <= bom {
+            break;
+        }
+        end = start - 1;
     }
+    // Only comments (and blanks) above: the first marker below them.
     let mut line_start = hash;
     for line in text.get(hash..)?.split_inclusive('\n') {
         let start = line_start;
         line_start += line.len();
-        if line.starts_with("---") && !line.starts_with("----") {
+        if dashes(line) {
             return Some(start + 3);
         }
-        if !comment_or_blank(line.trim_end_matches('\n')) {
+        let t = line.trim_matches([' ', '\t', '\r', '\n']);
+        if !(t.is_empty() || t.starts_with('#')) {
             return None;
         }
     }

@@ -1217,16 +1217,36 @@ impl<'s> Builder<'s> {
 
     /// The indentation of the mapping whose first key starts at `k`: that
     /// key's line's, or the `?` indicator's line's when the key is an
-    /// explicit one on a line of its own (`?\n a\n: 1`).
+    /// explicit one below it (`?\n a\n: 1`, `? # c\n a\n: 1`; blank and
+    /// comment lines may come between).
     fn key_indent(&self, k: usize) -> usize {
-        let before = self.src.get(..k).unwrap_or("");
-        let trimmed = before.trim_end_matches([' ', '\t', '\r', '\n']);
-        match trimmed.strip_suffix('?') {
-            Some(head) if head.ends_with(['\n', ' ', '\t']) || head.is_empty() => {
-                indent_of(self.src, head.len())
-            }
-            _ => indent_of(self.src, k),
+        let src = self.src;
+        let start = line_start(src, k);
+        let own = src.get(start..k).unwrap_or("");
+        fn bare(l: &str) -> &str {
+            l.trim_start_matches('\u{feff}')
+                .trim_start_matches([' ', '\t'])
         }
+        if !bare(own).is_empty() {
+            return indent_of(src, k);
+        }
+        let mut end = start;
+        while end > 0 {
+            let from = line_start(src, end - 1);
+            let line =
+                bare(src.get(from..end - 1).unwrap_or("")).trim_end_matches(['\r', ' ', '\t']);
+            if let Some(rest) = line.strip_prefix('?') {
+                if rest.is_empty() || rest.starts_with([' ', '\t']) {
+                    return indent_of(src, from);
+                }
+                break;
+            }
+            if !(line.is_empty() || line.starts_with('#')) {
+                break;
+            }
+            end = from;
+        }
+        indent_of(src, k)
     }
 
     fn document_end(&mut self, range: Span) {
