@@ -109,6 +109,33 @@ fn xchacha_keeps(dir: &Path, text: &str) {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
 }
 
+/// Each text: the default cipher keeps it byte for byte, and sops reads
+/// sops-like's AES file as it reads its own (nothing without the real
+/// sops).
+fn read_alike(dir: &Path, texts: &[&str]) {
+    for text in texts {
+        xchacha_keeps(dir, text);
+        match differential(dir, text, &[]) {
+            None => return,
+            Some(Outcome::Same) => {}
+            Some(_) => panic!("{text:?} refused"),
+        }
+    }
+}
+
+/// Each text: the default cipher keeps it byte for byte, and both tools
+/// refuse it in AES mode.
+fn refused_alike(dir: &Path, texts: &[&str]) {
+    for text in texts {
+        xchacha_keeps(dir, text);
+        match differential(dir, text, &[]) {
+            None => return,
+            Some(Outcome::BothRefused) => {}
+            Some(_) => panic!("{text:?} not refused by both"),
+        }
+    }
+}
+
 /// A top-level flow mapping whose last comment ends in blanks.
 #[test]
 fn flow_mappings_with_comments_that_end_in_blanks() {
@@ -116,14 +143,10 @@ fn flow_mappings_with_comments_that_end_in_blanks() {
     // The metadata goes in as `sops: {…},` after the trailing comma: the
     // comment's blanks are walked over like the comment (before, a second
     // comma made a file neither tool read).
-    for text in ["{a: 1,\n # c \n}\n", "{ # c \n}\n", "{a: 1, # c\t\n}\n"] {
-        xchacha_keeps(dir.path(), text);
-        match differential(dir.path(), text, &[]) {
-            None => return,
-            Some(Outcome::Same) => {}
-            Some(_) => panic!("{text:?} refused"),
-        }
-    }
+    read_alike(
+        dir.path(),
+        &["{a: 1,\n # c \n}\n", "{ # c \n}\n", "{a: 1, # c\t\n}\n"],
+    );
 }
 
 /// A top-level mapping whose first key is an explicit key on a line of its
@@ -132,22 +155,18 @@ fn flow_mappings_with_comments_that_end_in_blanks() {
 #[test]
 fn explicit_first_keys_on_lines_of_their_own() {
     let dir = tempdir();
-    for text in [
-        "?\n a\n: x\n",
-        "?\r a\n: 1\n",
-        "  ?\n   a\n  : 1\n",
-        "? a\n: 1\n",
-        "? # c\n a\n: x\n",
-        "?\n# c\n\n a\n: x\n",
-        "\u{feff}?\n a\n: x\n",
-    ] {
-        xchacha_keeps(dir.path(), text);
-        match differential(dir.path(), text, &[]) {
-            None => return,
-            Some(Outcome::Same) => {}
-            Some(_) => panic!("{text:?} refused"),
-        }
-    }
+    read_alike(
+        dir.path(),
+        &[
+            "?\n a\n: x\n",
+            "?\r a\n: 1\n",
+            "  ?\n   a\n  : 1\n",
+            "? a\n: 1\n",
+            "? # c\n a\n: x\n",
+            "?\n# c\n\n a\n: x\n",
+            "\u{feff}?\n a\n: x\n",
+        ],
+    );
 }
 
 /// What go-yaml refuses and YAML 1.2 reads (found by the differential
@@ -159,35 +178,28 @@ fn explicit_first_keys_on_lines_of_their_own() {
 #[test]
 fn what_go_yaml_refuses_is_refused_for_sops() {
     let dir = tempdir();
-    for text in [
-        "a: 1\n<<: x\n",
-        "<<: [{a: 1}, 2]\n",
-        "<<:\n",
-        "k: !!int\n",
-        "k: [!!bool ]\n",
-        "k: !!timestamp\n",
-        "k: &a[]\n",
-        "k: !a#b x\n",
-        "...\na: 1\n",
-        "# c\n...\n---\na: 1\n",
-    ] {
-        xchacha_keeps(dir.path(), text);
-        match differential(dir.path(), text, &[]) {
-            None => return,
-            Some(Outcome::BothRefused) => {}
-            Some(_) => panic!("{text:?} not refused by both"),
-        }
-    }
+    refused_alike(
+        dir.path(),
+        &[
+            "a: 1\n<<: x\n",
+            "<<: [{a: 1}, 2]\n",
+            "<<:\n",
+            "k: !!int\n",
+            "k: [!!bool ]\n",
+            "k: !!timestamp\n",
+            "k: &a[]\n",
+            "k: !a#b x\n",
+            "...\na: 1\n",
+            "# c\n...\n---\na: 1\n",
+        ],
+    );
     // Still read: merges of mappings, other empty tagged values. (A quoted
     // `"<<": x` is an ordinary key for both; sops writes it back unquoted
     // and then refuses its own file.)
-    for text in ["<<: [{a: 1}, {b: 2}]\n", "k: !!str\n", "k: !!binary\n"] {
-        match differential(dir.path(), text, &[]) {
-            None => return,
-            Some(Outcome::Same) => {}
-            Some(_) => panic!("{text:?} refused"),
-        }
-    }
+    read_alike(
+        dir.path(),
+        &["<<: [{a: 1}, {b: 2}]\n", "k: !!str\n", "k: !!binary\n"],
+    );
     let json = write(dir.path(), "b.json", "\u{feff}{\"a\": 1}\n");
     let ours = encrypt_aes(dir.path()).arg(&json).output().unwrap();
     assert_eq!(
@@ -211,55 +223,51 @@ fn what_go_yaml_refuses_is_refused_for_sops() {
 #[test]
 fn block_scalars_at_the_end_of_the_text() {
     let dir = tempdir();
-    for text in [
-        "k: |\n  a\n  b",
-        "k: |+\n  a\n  b",
-        "k: >\n  a\n  b",
-        "k: >+\n  a\n  b",
-        "k: |2\n   a\n  b",
-        "k: |-\n  a\n  b",
-        "k: |\n  a\n     ",
-        "k: |+\n  a\n\n  ",
-        "k: |+\n     ",
-        "k: |\n  a\r\n  b",
-        "l:\n- |\n  a",
-        "a:\n  k: >\n    a\n     b",
-        // Left in clear: the line break inserted before the metadata is
-        // not the value's.
-        "k_unencrypted: |\n  a\n  b",
-        "k_unencrypted: >+\n  a\n  b",
-        "k_unencrypted: |+\n  a\n\n  ",
-        "k: |+\n     ",
-        "x: 1\nk_unencrypted: !!binary |\n  aGk=",
-        "k_unencrypted: |+\n  a\n  b # c",
-        "x: 1\n---\nk_unencrypted: |\n  a\n  b",
-        // No content, only blank lines (granit's span starts at the
-        // header): the line breaks stay outside the value's span, so the
-        // metadata starts a line of its own.
-        "k: |+\n\n",
-        "k: |\n\n",
-        "a: x\nk: |+\n\n\n",
-        "e: |+\n\r",
-        "k: >-\n\n",
-        // A comment on the header line, and blanks that end the value's
-        // last line: the comment goes after them (AES).
-        "k: | # c\n  x \n",
-        // A comment on the header line of a value left in clear (or
-        // empty) at the end of the text: the canonical spelling goes
-        // before it (before, exit 1 "overlapping edits").
-        "d: | # c",
-        "a: 1\nd: > # c",
-        "d_unencrypted: | # c\n  x",
-        "d_unencrypted: !!str | # c\n  x",
-        "d_unencrypted: |+ # c\n  x\n  ",
-    ] {
-        xchacha_keeps(dir.path(), text);
-        match differential(dir.path(), text, &[]) {
-            None => return,
-            Some(Outcome::Same) => {}
-            Some(_) => panic!("{text:?} refused"),
-        }
-    }
+    read_alike(
+        dir.path(),
+        &[
+            "k: |\n  a\n  b",
+            "k: |+\n  a\n  b",
+            "k: >\n  a\n  b",
+            "k: >+\n  a\n  b",
+            "k: |2\n   a\n  b",
+            "k: |-\n  a\n  b",
+            "k: |\n  a\n     ",
+            "k: |+\n  a\n\n  ",
+            "k: |+\n     ",
+            "k: |\n  a\r\n  b",
+            "l:\n- |\n  a",
+            "a:\n  k: >\n    a\n     b",
+            // Left in clear: the line break inserted before the metadata is
+            // not the value's.
+            "k_unencrypted: |\n  a\n  b",
+            "k_unencrypted: >+\n  a\n  b",
+            "k_unencrypted: |+\n  a\n\n  ",
+            "k: |+\n     ",
+            "x: 1\nk_unencrypted: !!binary |\n  aGk=",
+            "k_unencrypted: |+\n  a\n  b # c",
+            "x: 1\n---\nk_unencrypted: |\n  a\n  b",
+            // No content, only blank lines (granit's span starts at the
+            // header): the line breaks stay outside the value's span, so the
+            // metadata starts a line of its own.
+            "k: |+\n\n",
+            "k: |\n\n",
+            "a: x\nk: |+\n\n\n",
+            "e: |+\n\r",
+            "k: >-\n\n",
+            // A comment on the header line, and blanks that end the value's
+            // last line: the comment goes after them (AES).
+            "k: | # c\n  x \n",
+            // A comment on the header line of a value left in clear (or
+            // empty) at the end of the text: the canonical spelling goes
+            // before it (before, exit 1 "overlapping edits").
+            "d: | # c",
+            "a: 1\nd: > # c",
+            "d_unencrypted: | # c\n  x",
+            "d_unencrypted: !!str | # c\n  x",
+            "d_unencrypted: |+ # c\n  x\n  ",
+        ],
+    );
 }
 
 /// F5: `!!binary` is its decoded bytes (as sops stores them, `type:str`)
@@ -268,45 +276,37 @@ fn block_scalars_at_the_end_of_the_text() {
 #[test]
 fn tags_as_sops_reads_them() {
     let dir = tempdir();
-    for text in [
-        "k: !!binary aGVsbG8=\nm: !!binary \"AAEC\"\n",
-        "k: !!binary |\n  aGVs\n  bG8=\n",
-        "k: !!binary aGVsbG9=\n",
-        "k: !!binary \"aGVs\\rbG8=\"\n",
-        "k: !!binary \"\"\n",
-        "k: !!binary\n",
-        "l: [!!binary aGk=, x]\n",
-        "k: !!str 12\nl: !!int \"7\"\nm: !!float 1\nn: !!bool \"true\"\n",
-        "k: !!map x\nl: !!seq y\nm: !foo z\n",
-        "k: !!timestamp 2024-01-02\nl: !!null ''\n",
-    ] {
-        xchacha_keeps(dir.path(), text);
-        match differential(dir.path(), text, &[]) {
-            None => return,
-            Some(Outcome::Same) => {}
-            Some(_) => panic!("{text:?} refused"),
-        }
-    }
-    for text in [
-        "k: !!bool yes\n",
-        "k: !!int abc\n",
-        "k: !!int 1.5\n",
-        "k: !!float x\n",
-        "k: !!null x\n",
-        "k: !!timestamp x\n",
-        "k: !!binary aGVsbG8\n",
-        "k: !!binary \"aGVs bG8=\"\n",
-        "k: !!binary\n  aGVs\n  bG8=\n",
-        "k: !!binary aGk=aGk=\n",
-        "a: 1\nl:\n  - !!bool off\n",
-    ] {
-        xchacha_keeps(dir.path(), text);
-        match differential(dir.path(), text, &[]) {
-            None => return,
-            Some(Outcome::BothRefused) => {}
-            Some(_) => panic!("{text:?} not refused by both"),
-        }
-    }
+    read_alike(
+        dir.path(),
+        &[
+            "k: !!binary aGVsbG8=\nm: !!binary \"AAEC\"\n",
+            "k: !!binary |\n  aGVs\n  bG8=\n",
+            "k: !!binary aGVsbG9=\n",
+            "k: !!binary \"aGVs\\rbG8=\"\n",
+            "k: !!binary \"\"\n",
+            "k: !!binary\n",
+            "l: [!!binary aGk=, x]\n",
+            "k: !!str 12\nl: !!int \"7\"\nm: !!float 1\nn: !!bool \"true\"\n",
+            "k: !!map x\nl: !!seq y\nm: !foo z\n",
+            "k: !!timestamp 2024-01-02\nl: !!null ''\n",
+        ],
+    );
+    refused_alike(
+        dir.path(),
+        &[
+            "k: !!bool yes\n",
+            "k: !!int abc\n",
+            "k: !!int 1.5\n",
+            "k: !!float x\n",
+            "k: !!null x\n",
+            "k: !!timestamp x\n",
+            "k: !!binary aGVsbG8\n",
+            "k: !!binary \"aGVs bG8=\"\n",
+            "k: !!binary\n  aGVs\n  bG8=\n",
+            "k: !!binary aGk=aGk=\n",
+            "a: 1\nl:\n  - !!bool off\n",
+        ],
+    );
     // Bytes that are not UTF-8: sops stores them, sops-like holds text
     // values only and refuses (the default cipher keeps the lexeme).
     let text = "k: !!binary /w==\n";
@@ -324,43 +324,39 @@ fn tags_as_sops_reads_them() {
 #[test]
 fn duplicate_keys_and_directives_as_sops_reads_them() {
     let dir = tempdir();
-    for text in [
-        "a: 1\nb: x\na: 2\n",
-        "a: 1\n\"a\": 2\n",
-        "x:\n  a: 1\n  a: 2\n",
-        "l:\n- a: 1\n  a: 2\n",
-        "x: {a: 1, a: 2}\n",
-        "b1: &b {x: 1}\nb2: &c {y: 1}\nsvc:\n  <<: *b\n  <<: *c\n",
-        "%YAML 1.2\n---\na: 1\n",
-        "%YAML 1.0\n---\na: 1\n",
-        "\u{feff}%YAML 1.2\n---\na: 1\n",
-        "%FOO bar\n---\na: 1\n",
-        "# c\n%TAG ! tag:x,2000:\n%YAML 1.1\n---\na: 1\n...\n%YAML 1.2\n---\nb: 2\n",
-        // go-yaml reads anchor names of letters, digits, `_` and `-` only,
-        // no `\/` or surrogate escapes, and no tab after a `-`, `?` or
-        // `:` indicator (before: written, and sops could not read the file).
-        "a_unencrypted: &a.b x\n",
-        "\"k\\/\": 1\n",
-        "a_unencrypted: \"\\ud83d\\ude00\"\n",
-        "a:\n-\tb\n",
-        "a:\n  - \tb\n",
-        "? \ta\n: b\n",
-        "? a\n:\tb\n",
-        // go-yaml reads an integer above int64 as a uint64, which sops
-        // cannot encrypt (23; before, sops could not decrypt the file);
-        // what go-yaml cannot read at all comes first (2).
-        "a: 12345678901234567890\n",
-        "l:\n- 0xFFFFFFFFFFFFFFFF\n",
-        "a: 1_2345678901234567890\n",
-        "a: 12345678901234567890\nb: !!int x\n",
-    ] {
-        xchacha_keeps(dir.path(), text);
-        match differential(dir.path(), text, &[]) {
-            None => return,
-            Some(Outcome::BothRefused) => {}
-            Some(_) => panic!("{text:?} not refused by both"),
-        }
-    }
+    refused_alike(
+        dir.path(),
+        &[
+            "a: 1\nb: x\na: 2\n",
+            "a: 1\n\"a\": 2\n",
+            "x:\n  a: 1\n  a: 2\n",
+            "l:\n- a: 1\n  a: 2\n",
+            "x: {a: 1, a: 2}\n",
+            "b1: &b {x: 1}\nb2: &c {y: 1}\nsvc:\n  <<: *b\n  <<: *c\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "%YAML 1.0\n---\na: 1\n",
+            "\u{feff}%YAML 1.2\n---\na: 1\n",
+            "%FOO bar\n---\na: 1\n",
+            "# c\n%TAG ! tag:x,2000:\n%YAML 1.1\n---\na: 1\n...\n%YAML 1.2\n---\nb: 2\n",
+            // go-yaml reads anchor names of letters, digits, `_` and `-` only,
+            // no `\/` or surrogate escapes, and no tab after a `-`, `?` or
+            // `:` indicator (before: written, and sops could not read the file).
+            "a_unencrypted: &a.b x\n",
+            "\"k\\/\": 1\n",
+            "a_unencrypted: \"\\ud83d\\ude00\"\n",
+            "a:\n-\tb\n",
+            "a:\n  - \tb\n",
+            "? \ta\n: b\n",
+            "? a\n:\tb\n",
+            // go-yaml reads an integer above int64 as a uint64, which sops
+            // cannot encrypt (23; before, sops could not decrypt the file);
+            // what go-yaml cannot read at all comes first (2).
+            "a: 12345678901234567890\n",
+            "l:\n- 0xFFFFFFFFFFFFFFFF\n",
+            "a: 1_2345678901234567890\n",
+            "a: 12345678901234567890\nb: !!int x\n",
+        ],
+    );
     for text in [
         "%YAML 1.1\n---\na: 1\n",
         "%YAML   1.1 # c\n---\na: 1\n",

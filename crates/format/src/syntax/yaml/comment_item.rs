@@ -120,19 +120,22 @@ mod tests {
     fn sequences_after_a_dash_or_an_explicit_key_s_colon() {
         // sops writes `k:\n- - 1 # c` with the comment as the inner
         // sequence's first item.
-        let src = "k:\n    - - ENC[c]\n      - 1\n";
-        let at = src.find("ENC").unwrap();
-        let e = comment_item(src, &(at..at + 6), " c").unwrap();
-        let mut out = src.to_string();
-        out.replace_range(e.span.clone(), &e.text);
-        assert_eq!(out, "k:\n    - # c\n      - 1\n");
+        let turned = |src: &str| {
+            let at = src.find("ENC[c]").unwrap();
+            let e = comment_item(src, &(at..at + 6), " c").unwrap();
+            let mut out = src.to_string();
+            out.replace_range(e.span.clone(), &e.text);
+            out
+        };
+        assert_eq!(
+            turned("k:\n    - - ENC[c]\n      - 1\n"),
+            "k:\n    - # c\n      - 1\n"
+        );
         // The value of an explicit key.
-        let src = "? |\n    k\n:   - ENC[c]\n    - 0\n";
-        let at = src.find("ENC").unwrap();
-        let e = comment_item(src, &(at..at + 6), " c").unwrap();
-        let mut out = src.to_string();
-        out.replace_range(e.span.clone(), &e.text);
-        assert_eq!(out, "? |\n    k\n:   # c\n    - 0\n");
+        assert_eq!(
+            turned("? |\n    k\n:   - ENC[c]\n    - 0\n"),
+            "? |\n    k\n:   # c\n    - 0\n"
+        );
     }
 
     #[test]
