@@ -266,6 +266,12 @@ fn block_scalars_at_the_end_of_the_text() {
             "d_unencrypted: | # c\n  x",
             "d_unencrypted: !!str | # c\n  x",
             "d_unencrypted: |+ # c\n  x\n  ",
+            // Comments after a tag, with the header below: each keeps its
+            // line (before, the value was not rewritten, and sops's MAC
+            // check failed).
+            "k_unencrypted: !!str # c1\n  | # c2\n  x",
+            "k_unencrypted: !!str # c1\n  |\n  x",
+            "k_unencrypted: !!str # c1\n  # c2\n  |\n  x",
         ],
     );
 }

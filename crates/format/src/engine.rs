@@ -314,19 +314,23 @@ fn clear_block_at_end(
     let Some((scalar, clear)) = last else {
         return Vec::new();
     };
-    let (Some(span), Some(lexeme)) = (
-        scalar.span.clone(),
-        scalar.span.clone().and_then(|sp| src.get(sp)),
-    ) else {
+    let Some(span) = scalar.span.clone() else {
         return Vec::new();
     };
-    // After a tag, if any: `!!binary |`.
-    let body = match lexeme.strip_prefix('!') {
+    let Some(lexeme) = src.get(span.clone()) else {
+        return Vec::new();
+    };
+    // After a tag, if any (`!!binary |`), and the comment lines after it
+    // (`!!str # c` with the header below).
+    let mut body = match lexeme.strip_prefix('!') {
         Some(tagged) => tagged
             .split_once([' ', '\t', '\r', '\n'])
             .map_or("", |(_, b)| b.trim_start()),
         None => lexeme,
     };
+    while body.starts_with('#') {
+        body = body.split_once('\n').map_or("", |(_, b)| b.trim_start());
+    }
     let at_end = src
         .get(span.end..)
         .is_some_and(|t| t.bytes().all(|c| c.is_ascii_whitespace()));
@@ -334,8 +338,10 @@ fn clear_block_at_end(
         return Vec::new();
     }
     let text = syntax.value_lexeme(scalar.slot, &scalar.value);
-    // A comment on the header's line (`k: | # c`) is sealed in place: the
-    // value goes before it and the lines after it go.
+    // Comments inside the scalar's text (on the header's line, `k: | # c`,
+    // and after a tag, `k: !!str # c` with the header below) are sealed in
+    // place: the value goes before the first one, each further one keeps
+    // its line and indentation, and the rest of the text goes.
     let mut inside = Vec::new();
     walk(tree, |_, leaf| {
         if let Leaf::Comment(crate::tree::Comment { span: Some(c), .. }) = leaf {
@@ -344,21 +350,32 @@ fn clear_block_at_end(
             }
         }
     });
-    match inside.as_slice() {
-        [] => vec![Edit { text, span }],
-        [c] => vec![
-            Edit {
-                span: span.start..c.start.saturating_sub(1),
-                text: format!("{text} "),
-            },
-            Edit {
-                span: c.end..span.end,
-                text: String::new(),
-            },
-        ],
-        // (No block scalar has more than its header's comment.)
-        _ => Vec::new(),
+    inside.sort_unstable_by_key(|c| c.start);
+    let (Some(first), Some(last)) = (inside.first(), inside.last()) else {
+        return vec![Edit { text, span }];
+    };
+    let mut edits = vec![Edit {
+        span: span.start..first.start.saturating_sub(1),
+        text: format!("{text} "),
+    }];
+    for pair in inside.windows(2) {
+        let gap = pair[0].end..pair[1].start.saturating_sub(1);
+        let between = src.get(gap.clone()).unwrap_or("");
+        // Up to the last line break, and the indentation after it.
+        let keep = between.rfind('\n').map_or(0, |i| {
+            let after = &between[i + 1..];
+            i + 1 + (after.len() - after.trim_start_matches([' ', '\t']).len())
+        });
+        edits.push(Edit {
+            span: gap.start + keep..gap.end,
+            text: String::new(),
+        });
     }
+    edits.push(Edit {
+        span: last.end..span.end,
+        text: String::new(),
+    });
+    edits
 }
 
 /// What in a JSON document sops's JSON store refuses to read: a byte order
