@@ -958,6 +958,9 @@ fn open_chunk(
                 path: path.to_string(),
                 source,
             };
+            let offset = |n: usize| {
+                u32::try_from(n).map_err(|_| fail(CipherError::Malformed("too many values")))
+            };
             let parts = match values.get(k) {
                 Some((parts, _)) if batched => *parts,
                 _ => EncParts::split(job.text).map_err(fail)?,
@@ -992,16 +995,14 @@ fn open_chunk(
                     // As sops does: a comment that opens nowhere (sops
                     // itself writes some at a path it then does not read
                     // them at) is kept as it is; it is not in the MAC.
-                    let start = buf.len();
+                    let start = offset(buf.len())?;
                     push_secret(&mut buf, job.text);
-                    let (Ok(a), Ok(b)) = (u32::try_from(start), u32::try_from(buf.len())) else {
-                        return Err(fail(CipherError::Malformed("too many values")));
-                    };
+                    let end = offset(buf.len())?;
                     outs.push(Out {
                         span: job.span.clone(),
-                        plain_start: a,
-                        plain_end: b,
-                        repl_end: b,
+                        plain_start: start,
+                        plain_end: end,
+                        repl_end: end,
                         repl_after_plain: false,
                         moved: true,
                         value: false,
@@ -1042,9 +1043,6 @@ fn open_chunk(
                     Zeroizing::new(syntax.value_lexeme(job.slot.unwrap_or(Slot::Quoted), &value));
                 push_secret(&mut buf, &lexeme);
                 plain_range.end..buf.len()
-            };
-            let offset = |n: usize| {
-                u32::try_from(n).map_err(|_| fail(CipherError::Malformed("too many values")))
             };
             outs.push(Out {
                 span,

@@ -163,16 +163,14 @@ impl<'a, 's> Collect<'a, 's> {
                 // A comment sops reads higher up in the plaintext is
                 // encrypted when sops encrypts it there (see
                 // `Comment::sops_depth`), with that collection's AAD.
-                let path = match c.sops_depth.and_then(|d| path.get(..d)) {
-                    Some(higher)
-                        if !self.decider.comment(path, place.comments)
-                            && self.decider.comment(higher, place.comments) =>
-                    {
-                        higher
+                let here = self.decider.comment(path, place.comments);
+                let (path, sealed) = match c.sops_depth.and_then(|d| path.get(..d)) {
+                    Some(higher) if !here && self.decider.comment(higher, place.comments) => {
+                        (higher, true)
                     }
-                    _ => path,
+                    _ => (path, here),
                 };
-                if c.text.is_empty() || !self.decider.comment(path, place.comments) {
+                if c.text.is_empty() || !sealed {
                     // Left in clear: after the value too, if it moves.
                     return around.map(|a| Job {
                         span,
