@@ -10,6 +10,7 @@ use sops_like_format::binary;
 use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::EngineError;
 use sops_like_format::syntax::parse_plain_as;
+use sops_like_format::syntax::yaml::is_marker_line;
 use sops_like_format::{engine, Entry, Format, Node, Tree, Value};
 use std::path::Path;
 
@@ -158,10 +159,7 @@ fn no_yaml_document(name: &str, text: &str) -> Result<()> {
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines = || text.lines().map(str::trim);
-    let is_end = |l: &str| {
-        l.strip_prefix("...")
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '#']))
-    };
+    let is_end = |l: &str| is_marker_line(l, "...");
     if lines().all(|l| l.is_empty() || l.starts_with('#') || is_end(l)) {
         let what = if lines().any(is_end) {
             "a `...` document end marker and no document before it"
@@ -324,14 +322,8 @@ fn empty_document_start(text: &str, hash: usize) -> Option<usize> {
             .map_or(bom, |i| i + 1)
     };
     let ws: &[char] = &[' ', '\t', '\r'];
-    let dashes = |l: &str| {
-        l.strip_prefix("---")
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n', '#']))
-    };
-    let dots = |l: &str| {
-        l.strip_prefix("...")
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '#']))
-    };
+    let dashes = |l: &str| is_marker_line(l, "---");
+    let dots = |l: &str| is_marker_line(l, "...");
     let skipped = |l: &str| {
         let t = l.trim_matches(ws);
         t.is_empty() || t.starts_with('#') || dots(t)
@@ -372,12 +364,7 @@ fn empty_document_start(text: &str, hash: usize) -> Option<usize> {
 /// only comments, blanks and line breaks up to the next `---` or `...`
 /// marker or its end: the document there is empty.
 fn only_comments_to_next_marker(rest: &str) -> bool {
-    let marker = |l: &str| {
-        ["---", "..."].iter().any(|m| {
-            l.strip_prefix(m)
-                .is_some_and(|after| after.is_empty() || after.starts_with([' ', '\t', '\r']))
-        })
-    };
+    let marker = |l: &str| is_marker_line(l, "---") || is_marker_line(l, "...");
     rest.split('\n')
         .enumerate()
         .take_while(|(i, l)| *i == 0 || !marker(l))

@@ -35,7 +35,7 @@ use std::collections::HashMap;
 
 use super::goyaml;
 use super::parse::{DocLayout, Output, Root};
-use super::text::line_start;
+use super::text::{is_marker_line, line_start};
 use crate::tree::{Comment, Entry, Item, Node, Span};
 use crate::wipe::SecretText;
 use zeroize::Zeroizing;
@@ -97,10 +97,7 @@ fn next_token(src: &str, from: usize, end: Option<usize>) -> (Option<usize>, boo
             blank = true;
             continue;
         }
-        let marker = ["---", "..."].iter().any(|m| {
-            body.strip_prefix(m)
-                .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']))
-        });
+        let marker = ["---", "..."].iter().any(|m| is_marker_line(body, m));
         if marker {
             return (end, blank);
         }

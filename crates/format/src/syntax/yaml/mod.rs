@@ -23,6 +23,8 @@ mod resolve;
 mod simple;
 mod split;
 mod text;
+
+pub use text::is_marker_line;
 mod timestamp;
 mod unicode_breaks;
 

@@ -15,7 +15,7 @@ use granit_parser::{ErrorKind, Event, Parser, ScalarStyle, ScanError, StructureS
 
 use super::foot::Closing;
 use super::resolve::{resolve_core_tag, resolve_typed};
-use super::text::{is_lb, line_break_style, line_start, skip_ws_back};
+use super::text::{is_lb, is_marker_line, line_break_style, line_start, skip_ws_back};
 use crate::syntax::{ParseError, Parsed, SopsRefusal};
 use crate::tree::{Attach, Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree, Value};
 
@@ -363,11 +363,7 @@ impl<'s> Builder<'s> {
                 // refuses it ("did not find expected node content").
                 if self.docs.is_empty() && self.may_refuse() {
                     let head = self.src.get(..range.start).unwrap_or("");
-                    let marker = head.split('\n').any(|l| {
-                        l.strip_prefix("...").is_some_and(|rest| {
-                            rest.is_empty() || rest.starts_with([' ', '\t', '\r', '#'])
-                        })
-                    });
+                    let marker = head.split('\n').any(|l| is_marker_line(l, "..."));
                     if marker {
                         self.sops_unreadable = Some((
                             0,
@@ -1222,19 +1218,18 @@ impl<'s> Builder<'s> {
     fn key_indent(&self, k: usize) -> usize {
         let src = self.src;
         let start = line_start(src, k);
+        // (`line_start` starts the first line after a BOM.)
         let own = src.get(start..k).unwrap_or("");
-        fn bare(l: &str) -> &str {
-            l.trim_start_matches('\u{feff}')
-                .trim_start_matches([' ', '\t'])
-        }
-        if !bare(own).is_empty() {
+        if !own.trim_start_matches([' ', '\t']).is_empty() {
             return indent_of(src, k);
         }
         let mut end = start;
         while end > 0 {
             let from = line_start(src, end - 1);
-            let line =
-                bare(src.get(from..end - 1).unwrap_or("")).trim_end_matches(['\r', ' ', '\t']);
+            let line = src
+                .get(from..end - 1)
+                .unwrap_or("")
+                .trim_matches([' ', '\t', '\r']);
             if let Some(rest) = line.strip_prefix('?') {
                 if rest.is_empty() || rest.starts_with([' ', '\t']) {
                     return indent_of(src, from);
@@ -1261,12 +1256,6 @@ impl<'s> Builder<'s> {
             Some(done) => (done.node, doc.layout.unwrap_or(Root::Other)),
             None => (Node::value(Value::Null), Root::Empty),
         };
-        // sops reads an empty document as an empty mapping, and its
-        // comments as that mapping's (encrypted with the top level's AAD):
-        // they must not be dropped and left in clear.
-        if layout == Root::Empty && !self.pending.is_empty() {
-            node = Node::Map(Vec::new());
-        }
         // A block mapping whose only key is `sops` holds the empty mapping,
         // as sops reads it (and writes it, for a document emptied by
         // `unset`): `{}` takes the metadata's place in the plaintext.
@@ -1279,7 +1268,7 @@ impl<'s> Builder<'s> {
                 self.metadata_fill.push((span.clone(), fill));
             }
         }
-        append_comments(&mut node, &mut self.pending);
+        append_comments(&mut node, layout == Root::Empty, &mut self.pending);
         self.after_dash = 0;
         let explicit = !range.is_empty();
         let end = if explicit {
@@ -1311,13 +1300,9 @@ impl<'s> Builder<'s> {
     fn stream_end(&mut self) {
         self.close_open_end(self.src.len());
         if let Some(last) = self.docs.last_mut() {
-            // Comments after an empty last document's `...`: that
-            // document's, as sops reads them (see `document_end`).
+            // (Comments after the last document's `...` are its own.)
             let empty = self.layouts.last().is_some_and(|l| l.root == Root::Empty);
-            if empty && !self.pending.is_empty() && matches!(last, Node::Scalar(_)) {
-                *last = Node::Map(Vec::new());
-            }
-            append_comments(last, &mut self.pending);
+            append_comments(last, empty, &mut self.pending);
         }
         self.pending.clear();
         self.after_dash = 0;
@@ -1406,8 +1391,13 @@ fn merges(node: &Node) -> bool {
 }
 
 /// Trailing comments go to the end of a top-level collection; a scalar
-/// document cannot hold them.
-fn append_comments(node: &mut Node, pending: &mut Vec<Comment>) {
+/// document cannot hold them. An `empty` document holding comments becomes
+/// the empty mapping sops reads there, holding them (encrypted with the
+/// top level's AAD, never dropped and left in clear).
+fn append_comments(node: &mut Node, empty: bool, pending: &mut Vec<Comment>) {
+    if empty && !pending.is_empty() && matches!(node, Node::Scalar(_)) {
+        *node = Node::Map(Vec::new());
+    }
     match node {
         Node::Map(entries) => entries.extend(pending.drain(..).map(Entry::Comment)),
         Node::Seq(items) => items.extend(pending.drain(..).map(Item::Comment)),

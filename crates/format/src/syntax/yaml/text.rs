@@ -1,6 +1,14 @@
 //! Small byte-level helpers over the source text: lines, line breaks,
 //! whitespace.
 
+/// Whether `line` starts with the document marker `marker` (`---` or
+/// `...`): the marker followed by nothing, a blank or a line break (`---x`
+/// is content).
+pub fn is_marker_line(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
 /// `\n` or `\r`.
 pub(crate) fn is_lb(c: u8) -> bool {
     c == b'\n' || c == b'\r'
