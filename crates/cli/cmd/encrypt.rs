@@ -10,8 +10,8 @@ use sops_like_format::binary;
 use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::EngineError;
 use sops_like_format::syntax::parse_plain_as;
-use sops_like_format::syntax::yaml::is_marker_line;
-use sops_like_format::{engine, Entry, Format, Node, Tree, Value};
+use sops_like_format::syntax::yaml::{self, NoDocument};
+use sops_like_format::{engine, Format, Node, Tree, Value};
 use std::path::Path;
 
 pub fn run(args: EncryptArgs) -> Result<()> {
@@ -115,14 +115,12 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     }
     // A YAML stream of only empty documents holds `{}`, as sops reads it.
     let filled;
-    if let Some(fill) = doc.tree().and_then(|t| {
-        empty_yaml_stream(
-            out_format,
-            text,
-            t,
-            plan.opts.cipher == CipherKind::Aes256Gcm,
-        )
-    }) {
+    let aes = plan.opts.cipher == CipherKind::Aes256Gcm;
+    if let Some(fill) = doc
+        .tree()
+        .filter(|_| out_format == Format::Yaml)
+        .and_then(|t| yaml::fill_empty_documents(text, t, aes))
+    {
         filled = fill;
         doc = engine::plaintext_for(out_format, &filled, plan.opts.cipher)
             .map_err(|e| Failure::engine(&input.name, e))?;
@@ -151,29 +149,22 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
 /// unmarshalling file: EOF", or go-yaml's "did not find expected node
 /// content" for a `...` before any document).
 fn no_yaml_document(name: &str, text: &str) -> Result<()> {
-    if text.is_empty() {
-        return Err(Failure::new(
-            code::NEED_AT_LEAST_ONE_DOCUMENT,
-            format!("{name}: the file is empty: it must contain at least one document"),
-        ));
-    }
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines = || text.lines().map(str::trim);
-    let is_end = |l: &str| is_marker_line(l, "...");
-    if lines().all(|l| l.is_empty() || l.starts_with('#') || is_end(l)) {
-        let what = if lines().any(is_end) {
-            "a `...` document end marker and no document before it"
-        } else if lines().any(|l| !l.is_empty()) {
-            "only comments"
-        } else {
-            "only blanks"
-        };
-        return Err(Failure::new(
-            code::COULD_NOT_READ_INPUT_FILE,
-            format!("{name}: the file has no YAML document, {what}"),
-        ));
-    }
-    Ok(())
+    let what = match yaml::no_document(text) {
+        None => return Ok(()),
+        Some(NoDocument::Empty) => {
+            return Err(Failure::new(
+                code::NEED_AT_LEAST_ONE_DOCUMENT,
+                format!("{name}: the file is empty: it must contain at least one document"),
+            ))
+        }
+        Some(NoDocument::EndMarkerFirst) => "a `...` document end marker and no document before it",
+        Some(NoDocument::OnlyComments) => "only comments",
+        Some(NoDocument::OnlyBlanks) => "only blanks",
+    };
+    Err(Failure::new(
+        code::COULD_NOT_READ_INPUT_FILE,
+        format!("{name}: the file has no YAML document, {what}"),
+    ))
 }
 
 /// Whether an `--output-type` names the binary store.
@@ -232,146 +223,6 @@ fn top_level(name: &str, format: Format, tree: &Tree) -> Result<()> {
             ),
         )),
     }
-}
-
-/// A YAML stream with documents that are empty (`---`) or `null`, as
-/// sops reads it: each such document is `{}`, and sops writes its metadata
-/// there; sops reads the metadata of the first document only. So each
-/// `null` spelled out becomes `{}`, and a first document that is empty
-/// gets a `{}` when no document is a mapping or, for sops's cipher
-/// (`aes`), always (an XChaCha file keeps its text). `None` when nothing
-/// is to change (or the text is not YAML).
-fn empty_yaml_stream(
-    format: Format,
-    text: &str,
-    tree: &Tree,
-    aes: bool,
-) -> Option<zeroize::Zeroizing<String>> {
-    if format != Format::Yaml {
-        return None;
-    }
-    let null_span = |doc: &Node| match doc {
-        Node::Scalar(s) if s.value == Value::Null => s.span.as_ref().map(|sp| sp.start..sp.end),
-        // An empty document that holds comments (sops reads it as `{}`
-        // with those comments): it starts right after its `---` marker,
-        // and only blanks and line breaks come between that and its first
-        // comment's `#`.
-        Node::Map(entries) => {
-            let mut hash = None;
-            for e in entries {
-                match e {
-                    Entry::Comment(c) => {
-                        hash = hash.or(c.span.as_ref().map(|sp| sp.start.saturating_sub(1)));
-                    }
-                    Entry::Pair(_) => return None,
-                }
-            }
-            let at = empty_document_start(text, hash?)?;
-            only_comments_to_next_marker(text.get(at..)?).then_some(at..at)
-        }
-        _ => None,
-    };
-    let all_empty = tree.docs.iter().all(|d| null_span(d).is_some());
-    let mut edits: Vec<(std::ops::Range<usize>, &str)> = tree
-        .docs
-        .iter()
-        .filter_map(null_span)
-        .filter(|sp| sp.end > sp.start)
-        .map(|sp| (sp, "{}"))
-        .collect();
-    let first_empty = tree
-        .docs
-        .first()
-        .and_then(null_span)
-        .filter(|sp| sp.is_empty());
-    if let Some(at) = first_empty.filter(|_| all_empty || aes) {
-        // Right after a `---` marker: `--- {}`.
-        let fill = if text.get(..at.start).is_some_and(|t| t.ends_with('-')) {
-            " {}"
-        } else {
-            "{}"
-        };
-        edits.insert(0, (at, fill));
-    }
-    if edits.is_empty() {
-        return None;
-    }
-    // The plaintext copy is sized for every fill (none grows it, so none
-    // leaves a copy behind) and wiped when dropped.
-    let room = text.len() + edits.iter().map(|(_, fill)| fill.len()).sum::<usize>();
-    let mut out = zeroize::Zeroizing::new(String::with_capacity(room));
-    out.push_str(text);
-    for (span, fill) in edits.into_iter().rev() {
-        out.replace_range(span, fill);
-    }
-    Some(out)
-}
-
-/// Where an empty YAML document whose first comment's `#` is at `hash`
-/// starts: right after its `---` marker, which is on the comment's line
-/// (`--- # c`) or on the first line above it that is not blank, a comment
-/// or a `...` marker (`---\n...\n# c`), or, for comments that come
-/// before the stream's first marker (`# c\n---\n`), on the first line
-/// below them that is not blank or a comment. A BOM before the text is not
-/// part of its first line.
-fn empty_document_start(text: &str, hash: usize) -> Option<usize> {
-    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let line_at = |at: usize| {
-        text.get(..at)
-            .and_then(|t| t.rfind('\n'))
-            .map_or(bom, |i| i + 1)
-    };
-    let ws: &[char] = &[' ', '\t', '\r'];
-    let dashes = |l: &str| is_marker_line(l, "---");
-    let dots = |l: &str| is_marker_line(l, "...");
-    let skipped = |l: &str| {
-        let t = l.trim_matches(ws);
-        t.is_empty() || t.starts_with('#') || dots(t)
-    };
-    // The comment's own line, then the lines above it.
-    let mut end = hash;
-    loop {
-        let start = line_at(end);
-        let line = text.get(start..end)?;
-        if dashes(line) {
-            return Some(start + 3);
-        }
-        if !skipped(line) {
-            return None;
-        }
-        if start <= bom {
-            break;
-        }
-        end = start - 1;
-    }
-    // Only comments (and blanks) above: the first marker below them.
-    let mut line_start = hash;
-    for line in text.get(hash..)?.split_inclusive('\n') {
-        let start = line_start;
-        line_start += line.len();
-        if dashes(line) {
-            return Some(start + 3);
-        }
-        let t = line.trim_matches([' ', '\t', '\r', '\n']);
-        if !(t.is_empty() || t.starts_with('#')) {
-            return None;
-        }
-    }
-    None
-}
-
-/// Whether `rest` (a YAML text from the end of a `---` marker on) holds
-/// only comments, blanks and line breaks up to the next `---` or `...`
-/// marker or its end: the document there is empty.
-fn only_comments_to_next_marker(rest: &str) -> bool {
-    let marker = |l: &str| is_marker_line(l, "---") || is_marker_line(l, "...");
-    rest.split('\n')
-        .enumerate()
-        .take_while(|(i, l)| *i == 0 || !marker(l))
-        .all(|(_, l)| {
-            let l = l.trim_start_matches([' ', '\t']);
-            l.trim_end_matches('\r').is_empty() || l.starts_with('#')
-        })
 }
 
 /// In AES256_GCM mode an INI comment marker selects the key *after* the

@@ -14,6 +14,7 @@ mod comment_after;
 mod comment_item;
 mod edit;
 mod emit;
+mod empty;
 mod foot;
 mod gotabs;
 mod goyaml;
@@ -24,6 +25,7 @@ mod simple;
 mod split;
 mod text;
 
+pub use empty::{fill_empty_documents, no_document, NoDocument};
 pub use text::is_marker_line;
 mod timestamp;
 mod unicode_breaks;
