@@ -324,6 +324,27 @@ fn tags_as_sops_reads_them() {
     }
 }
 
+/// A plain value with the non-specific tag `!` kept in clear: go-yaml
+/// types it as if it had no tag (`! 0xf` is 15, `! true` a boolean), YAML
+/// 1.2 makes it a string; the MAC of a file for sops is over go-yaml's
+/// reading (before, sops failed the MAC check, exit 51).
+#[test]
+fn non_specific_tags_kept_in_clear_as_sops_reads_them() {
+    let dir = tempdir();
+    read_alike(
+        dir.path(),
+        &[
+            "a_unencrypted: ! 0xf\nb: 1\n",
+            "a_unencrypted: [! true, ! 1.5, ! ~, ! x, ! \"1\", ! '2']\nb: 1\n",
+            "a_unencrypted: ! &x 12\nb: 1\nc_unencrypted: ! 2024-01-02\n",
+            "a_unencrypted: !\n  7\nb: ! x\n",
+            "a_unencrypted: !\nb: 1\n",
+            "a_unencrypted:\n  - ! 0o17 # c\n  - ! |\n    8\n",
+            "a_unencrypted: [&y ! 0x1_0, ! &z -0b11, !!str 5, !x 6]\nb: 1\n",
+        ],
+    );
+}
+
 /// F9: duplicate keys and directives go-yaml refuses are refused as sops
 /// refuses them (sops could not read the file); the default cipher keeps
 /// them.

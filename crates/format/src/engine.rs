@@ -919,14 +919,12 @@ fn read_clear_as_sops(tree: &mut Tree, syntax: &dyn Syntax, plain: &str, decider
                     (Some(span), Value::Str(t))
                         if clear.binary_search(&(span.start, span.end)).is_ok() =>
                     {
-                        plain
-                            .get(span.clone())
-                            .and_then(|lexeme| syntax.sops_reading(lexeme, t))
+                        syntax.sops_reading(plain, span.clone(), t)
                     }
                     _ => None,
                 };
-                if let Some(text) = read {
-                    scalar.value = Value::Str(text);
+                if let Some(value) = read {
+                    scalar.value = value;
                 }
                 scalar
             })

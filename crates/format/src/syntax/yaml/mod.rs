@@ -170,11 +170,14 @@ impl Syntax for Yaml {
     }
 
     fn sops_reads_otherwise(&self, text: &str) -> bool {
-        unicode_breaks::has_unicode_breaks(text)
+        unicode_breaks::has_unicode_breaks(text) || resolve::has_non_specific_tag(text)
     }
 
-    fn sops_reading(&self, lexeme: &str, value: &str) -> Option<String> {
+    fn sops_reading(&self, src: &str, span: crate::tree::Span, value: &str) -> Option<Value> {
+        let lexeme = src.get(span.clone())?;
         unicode_breaks::go_yaml_text(lexeme, value)
+            .map(Value::Str)
+            .or_else(|| resolve::non_specific_as_go_yaml(src, span, value))
     }
 
     fn comment_after(

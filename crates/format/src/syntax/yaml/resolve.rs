@@ -4,7 +4,7 @@
 
 use super::timestamp::parse_timestamp;
 use crate::syntax::SopsRefusal;
-use crate::tree::Value;
+use crate::tree::{Span, Value};
 
 /// The value of an untagged plain scalar.
 pub(crate) fn resolve_plain(s: &str) -> Value {
@@ -221,6 +221,72 @@ fn go_float(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
+/// Whether `text` may hold a node with the non-specific tag `!` (a `!`
+/// followed by a blank or a line break); a quick test before values kept
+/// in clear are read again (see [`non_specific_as_go_yaml`]).
+pub(super) fn has_non_specific_tag(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'!', bytes).any(|i| {
+        bytes
+            .get(i + 1)
+            .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    })
+}
+
+/// go-yaml's value of the scalar `src[span]` that YAML 1.2 reads as the
+/// string `value` because of its non-specific tag `!`: YAML 1.2 makes such
+/// a node a string, go-yaml types a plain one as if it had no tag (`! 0xf`
+/// is the integer 15, `! true` a boolean, `!` alone null). The span holds
+/// the tag, or (`! &a 0xf`) the tag and an anchor come before it. `None`
+/// where the two agree (another tag, a quoted or block scalar, or a value
+/// go-yaml also reads as a string).
+pub(super) fn non_specific_as_go_yaml(src: &str, span: Span, value: &str) -> Option<Value> {
+    let blanks = [' ', '\t', '\r', '\n'];
+    let lexeme = src.get(span.clone())?;
+    let body = match lexeme.strip_prefix('!') {
+        Some(rest) if rest.is_empty() || rest.starts_with(blanks) => {
+            let rest = rest.trim_start_matches(blanks);
+            // An anchor after the tag (`! &a 0xf`).
+            match rest.strip_prefix('&') {
+                Some(anchored) => {
+                    let name_end = anchored.find(blanks).unwrap_or(anchored.len());
+                    anchored.get(name_end..)?.trim_start_matches(blanks)
+                }
+                None => rest,
+            }
+        }
+        Some(_) => return None,
+        None if non_specific_anchor_before(src.get(..span.start)?) => lexeme,
+        None => return None,
+    };
+    if body.starts_with(['\'', '"', '|', '>', '#']) {
+        return None;
+    }
+    match resolve_typed(value) {
+        Some(Value::Str(_)) | None => None,
+        typed => typed,
+    }
+}
+
+/// Whether `before` (the text up to a scalar) ends in the non-specific tag
+/// and an anchor (`! &a `), which a parse leaves out of the scalar's span.
+fn non_specific_anchor_before(before: &str) -> bool {
+    let is_blank = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    let t = before.trim_end_matches(is_blank);
+    let Some(i) = t.rfind(is_blank) else {
+        return false;
+    };
+    let (head, anchor) = t.split_at(i + 1);
+    if !anchor.starts_with('&') {
+        return false;
+    }
+    let head = head.trim_end_matches(is_blank);
+    let Some(tagless) = head.strip_suffix('!') else {
+        return false;
+    };
+    tagless.is_empty() || tagless.ends_with(|c: char| is_blank(c) || "[{,:-?".contains(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,5 +425,41 @@ mod tests {
         ] {
             assert!(!is_go_uint64(s), "{s}");
         }
+    }
+
+    #[test]
+    fn non_specific_tags_as_go_yaml_types_them() {
+        // (the text, the scalar's span in it, YAML 1.2's value, go-yaml's)
+        let cases: &[(&str, &str, &str, Option<&str>)] = &[
+            ("k: ! 0xf", "! 0xf", "0xf", Some("int:15")),
+            ("k: ! true", "! true", "true", Some("bool:true")),
+            ("k: !", "!", "", Some("null")),
+            ("k: !\n  7", "!\n  7", "7", Some("int:7")),
+            ("k: ! &a 12", "! &a 12", "12", Some("int:12")),
+            ("k: ! &a 12", "12", "12", Some("int:12")),
+            ("[! &a 1]", "1", "1", Some("int:1")),
+            ("k: ! x", "! x", "x", None),
+            ("k: ! '1'", "! '1'", "1", None),
+            ("k: ! |\n  1", "! |\n  1", "1", None),
+            ("k: !!str 1", "!!str 1", "1", None),
+            ("k: !x 1", "!x 1", "1", None),
+            ("k: &a 1", "1", "1", None),
+            ("k: !! &a 1", "1", "1", None),
+            ("k: x! &a 1", "1", "1", None),
+        ];
+        for (src, lexeme, value, want) in cases {
+            let start = src.rfind(lexeme).unwrap_or(0);
+            let got = non_specific_as_go_yaml(src, start..start + lexeme.len(), value);
+            let got = got.map(|v| match v {
+                Value::Null => "null".to_string(),
+                Value::Int(i) => format!("int:{i}"),
+                Value::Bool(b) => format!("bool:{b}"),
+                other => format!("{:?}", matches!(other, Value::Str(_))),
+            });
+            assert_eq!(got.as_deref(), *want, "{src:?} {lexeme:?}");
+        }
+        assert!(has_non_specific_tag("k: ! 1"));
+        assert!(has_non_specific_tag("k: !"));
+        assert!(!has_non_specific_tag("k: !!str 1\nl: !x y\n"));
     }
 }
