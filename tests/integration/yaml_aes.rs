@@ -345,6 +345,56 @@ fn non_specific_tags_kept_in_clear_as_sops_reads_them() {
     );
 }
 
+/// `?` and `:` in flow collections: go-yaml ends a plain scalar at any `?`
+/// (an explicit key's indicator), reads a `:` at a token's start as a value
+/// indicator, and takes a `:` before `,`, `]` or `}` into the text. Where
+/// that reads other data than YAML 1.2 (`[?x: y]`, `[x:]`), AES mode refuses
+/// (exit 23: before, a file sops failed to decrypt or read otherwise);
+/// where go-yaml refuses (`[a?b]`, `[:b]`), it refuses as sops does (2).
+#[test]
+fn question_marks_and_colons_in_flow_collections_as_go_yaml_reads_them() {
+    let dir = tempdir();
+    read_alike(
+        dir.path(),
+        &[
+            "c: [? x: y]\n",
+            "c: {? a: b}\n",
+            "c: {a:b, \"d\":e, 'f':g}\n",
+            "c: [x:\n  y]\n",
+            "c: {a :b}\n",
+            "c: [x, y]\nd: a?b\ne: ?f\n",
+        ],
+    );
+    refused_alike(
+        dir.path(),
+        &[
+            "c: [a?b]\n",
+            "c: [:b]\n",
+            "c: {a: :b}\n",
+            "c: {k: a?}\n",
+            "c: [x, y?]\n",
+        ],
+    );
+    for text in [
+        "c: [?x: y]\n",
+        "c: [x, ?y]\n",
+        "c: {?a}\n",
+        "c: [x:, y]\n",
+        "c: [a:b:]\n",
+        "c: [x :]\n",
+        "c: {x:}\n",
+    ] {
+        xchacha_keeps(dir.path(), text);
+        match differential(dir.path(), text, &[]) {
+            None => return,
+            Some(Outcome::OnlyOursRefused(err)) => {
+                assert!(err.contains("sops would read other data"), "{err}")
+            }
+            Some(_) => panic!("{text:?} not refused"),
+        }
+    }
+}
+
 /// F9: duplicate keys and directives go-yaml refuses are refused as sops
 /// refuses them (sops could not read the file); the default cipher keeps
 /// them.

@@ -727,6 +727,11 @@ fn encrypt_with(
                 "line {}: {what}; quote it, or use the xchacha20-poly1305 cipher",
                 pos.line
             )),
+            // sops reads other data than this file says.
+            SopsRefusal::ReadOtherwise(_) => EngineError::SopsIncompatible(format!(
+                "line {}: {what}: sops would read other data, so it cannot be written with the aes256-gcm cipher; put spaces around the indicator or quote the text, or use the xchacha20-poly1305 cipher",
+                pos.line
+            )),
             SopsRefusal::Unreadable(_) => EngineError::SopsUnreadable(format!(
             "line {}: {what}: sops cannot read such a document, so it cannot be written with the aes256-gcm cipher; change it, or use the xchacha20-poly1305 cipher",
             pos.line

@@ -178,6 +178,10 @@ pub enum SopsRefusal {
     /// anchor name or escape go-yaml does not read, a tab after an
     /// indicator. What it is.
     Unreadable(&'static str),
+    /// go-yaml, and so sops, reads it as other data than YAML 1.2 does
+    /// (`[?x: y]`, `[x:]`), and an AES file with it fails sops's MAC
+    /// check or decryption (exit 23). What it is.
+    ReadOtherwise(&'static str),
     /// An integer go-yaml reads as a uint64: sops reads it and refuses to
     /// encrypt it (exit 23).
     Uint64,
@@ -190,7 +194,7 @@ impl SopsRefusal {
     /// What it is, in words.
     pub fn what(self) -> &'static str {
         match self {
-            SopsRefusal::Unreadable(what) => what,
+            SopsRefusal::Unreadable(what) | SopsRefusal::ReadOtherwise(what) => what,
             SopsRefusal::Uint64 => "an integer above the int64 range, which go-yaml reads as a uint64 and sops cannot encrypt (\"unknown type: uint64\")",
             SopsRefusal::BinaryNotText => "a `!!binary` value whose bytes are not UTF-8 text (sops-like holds text values only)",
         }

@@ -728,6 +728,9 @@ impl<'s> Builder<'s> {
                 start = t;
             }
         }
+        if style == ScalarStyle::Plain && self.may_refuse() {
+            self.flow_plain_as_go_yaml(&range);
+        }
         if style == ScalarStyle::DoubleQuoted && self.may_refuse() {
             if let Some((at, what)) = go_yaml_escape(self.src.get(range.clone()).unwrap_or("")) {
                 self.sops_unreadable = Some((range.start + at, SopsRefusal::Unreadable(what)));
@@ -827,6 +830,39 @@ impl<'s> Builder<'s> {
             size: 1,
             key,
         }
+    }
+
+    /// A plain scalar in a flow collection that go-yaml reads otherwise
+    /// than YAML 1.2, or refuses: go-yaml ends a plain scalar there at any
+    /// `?` (an explicit key's indicator: `[?x: y]` is `[{x: y}]`, `[a?b]`
+    /// is refused) and reads a `:` at a token's start as a value indicator
+    /// (`[:b]` is refused), but takes a `:` followed by `,`, `[`, `]`, `{`
+    /// or `}` into the scalar (`[x:]` is `["x:"]`, not `[{x: null}]`).
+    fn flow_plain_as_go_yaml(&mut self, range: &Span) {
+        if !self.stack.last().is_some_and(|f| f.flow) {
+            return;
+        }
+        let lexeme = self.src.get(range.clone()).unwrap_or("");
+        let after = self
+            .src
+            .get(range.end..)
+            .unwrap_or("")
+            .trim_start_matches([' ', '\t', '\r', '\n']);
+        let refusal = if lexeme.starts_with('?') {
+            SopsRefusal::ReadOtherwise("a `?` followed by a non-blank in a flow collection, which go-yaml reads as an explicit key's indicator (`[?x: y]` is `[{x: y}]` there)")
+        } else if lexeme.starts_with(':') || lexeme.contains('?') {
+            SopsRefusal::Unreadable("a plain scalar starting with `:` or holding `?` in a flow collection, which go-yaml refuses (\"did not find expected ',' or ']'\")")
+        } else if after.starts_with(':')
+            && after
+                .as_bytes()
+                .get(1)
+                .is_some_and(|b| b",[]{}".contains(b))
+        {
+            SopsRefusal::ReadOtherwise("a plain scalar followed by `:` and a flow indicator in a flow collection (`[x:]`), whose `:` go-yaml reads as part of the text (`[\"x:\"]`), not as a value indicator")
+        } else {
+            return;
+        };
+        self.sops_unreadable = Some((range.start, refusal));
     }
 
     /// Whether a construct go-yaml refuses is still to be recorded: none
