@@ -1179,3 +1179,66 @@ fn comments_sops_reads_higher_up_in_the_plaintext_are_encrypted_as_sops_does() {
         }
     }
 }
+
+/// A comment sops reads *deeper* in the plaintext than in the encrypted
+/// file: after a sequence at its key's column (`k:\n- v\n# c1`), go-yaml
+/// puts it in `k`'s sequence when it reads the plaintext, at the top level
+/// when the `sops` key follows it. With a selector that encrypts `k` only,
+/// sops encrypts it; sops-like left it in clear (fuzzer round 19, L5). It
+/// is now encrypted with its place's AAD; sops decrypts sops-like's AES
+/// file, showing that comment as its `#ENC[…]` text. With the mirror selector sops keeps it in clear
+/// and sops-like encrypts it (never the other way round).
+#[test]
+fn comments_sops_reads_deeper_in_the_plaintext_follow_the_selector_there() {
+    let dir = tempdir();
+    for (text, flags, sops_clear) in [
+        ("k:\n- v\n# c1\n", "--encrypted-regex=^k", false),
+        ("a: 1\nk:\n- v\n# c1\n", "--encrypted-regex=^k", false),
+        ("k_enc:\n- v\n# c1\n", "--encrypted-suffix=_enc", false),
+        ("k:\n  - v\n# c1\nb: 2\n", "--encrypted-regex=^k", true),
+        ("k:\n- v\n# c1\n", "--unencrypted-regex=^k", true),
+    ] {
+        let plain = write(dir.path(), "p.yaml", text);
+        if let Some(mut c) = sops(dir.path(), "age-test.txt") {
+            let out = c
+                .args(["encrypt", "--age", &demo_recipient(), flags])
+                .arg(&plain)
+                .output()
+                .unwrap();
+            assert_ok(&out);
+            let theirs = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(
+                theirs.contains("# c1"),
+                sops_clear,
+                "{text:?}: sops:\n{theirs}"
+            );
+        }
+        for cipher in ["xchacha20-poly1305", "aes256-gcm"] {
+            let enc = encrypt_text(dir.path(), "c.yaml", text, &["--cipher", cipher, flags]);
+            if !sops_clear {
+                assert!(!enc.contains("# c1"), "{text:?} {flags} ({cipher}):\n{enc}");
+            }
+            let out = decrypt_text(dir.path(), "c.enc.yaml", &enc, &[]);
+            assert_ok(&out);
+            assert_eq!(
+                String::from_utf8(out.stdout).unwrap(),
+                text,
+                "{text:?} ({cipher})"
+            );
+            if cipher == "aes256-gcm" {
+                let file = write(dir.path(), "c.enc.yaml", &enc);
+                let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+                    continue;
+                };
+                let out = c.arg("decrypt").arg(&file).output().unwrap();
+                assert_ok(&out);
+                // Where sops encrypts it, its reading of the AES file puts
+                // it at the top level, where the selector does not decrypt
+                // comments: shown as its `#ENC[…]` text (the same trade as
+                // above).
+                let theirs = String::from_utf8(out.stdout).unwrap();
+                assert_eq!(theirs.contains("# c1"), sops_clear, "{text:?}: {theirs}");
+            }
+        }
+    }
+}

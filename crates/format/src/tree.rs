@@ -80,11 +80,12 @@ pub struct Comment {
     pub span: Option<Span>,
     /// Where the comment selectors see it (see [`Attach`]).
     pub attach: Attach,
-    /// `Some(n)`: sops reads the plaintext with this comment higher up, in
-    /// the collection of the first `n` keys of its path, and encrypts it
-    /// there; its place (where sops reads it in the encrypted file) may be
-    /// one whose comments stay in clear. Set by the YAML parse only.
-    pub sops_depth: Option<usize>,
+    /// `Some(keys)`: sops reads the plaintext with this comment in another
+    /// collection than its place (where sops reads it in the encrypted
+    /// file), the one at these mapping keys, higher up or deeper, and
+    /// encrypts it as the selector says there; its place may be one whose
+    /// comments stay in clear. Set by the YAML parse only.
+    pub sops_keys: Option<Vec<String>>,
 }
 
 /// A comment may be encrypted: its text is wiped when dropped (see
@@ -102,7 +103,7 @@ impl Comment {
             text: text.into(),
             span,
             attach: Attach::Here,
-            sops_depth: None,
+            sops_keys: None,
         }
     }
 }

@@ -160,15 +160,24 @@ impl<'a, 's> Collect<'a, 's> {
                         around = Some(Box::new((lead, trail)));
                     }
                 }
-                // A comment sops reads higher up in the plaintext is
-                // encrypted when sops encrypts it there (see
-                // `Comment::sops_depth`), with that collection's AAD.
+                // A comment sops reads in another collection in the
+                // plaintext is encrypted when sops encrypts it there (see
+                // `Comment::sops_keys`): higher up, with that collection's
+                // AAD (sops's); deeper, with its place's (where sops reads
+                // it in the encrypted file, and decrypts it).
                 let here = self.decider.comment(path, place.comments);
-                let (path, sealed) = match c.sops_depth.and_then(|d| path.get(..d)) {
-                    Some(higher) if !here && self.decider.comment(higher, place.comments) => {
-                        (higher, true)
+                let there = c
+                    .sops_keys
+                    .as_ref()
+                    .filter(|_| !here)
+                    .map(|keys| keys.iter().map(String::as_str).collect::<Vec<_>>())
+                    .filter(|there| self.decider.comment(there, place.comments));
+                let (path, sealed) = match there {
+                    Some(there) if there.len() < path.len() => {
+                        (path.get(..there.len()).unwrap_or(path), true)
                     }
-                    _ => (path, here),
+                    Some(_) => (path, true),
+                    None => (path, here),
                 };
                 if c.text.is_empty() || !sealed {
                     // Left in clear: after the value too, if it moves.

@@ -186,7 +186,7 @@ fn parse_with(src: &str, sops: bool) -> Result<Parsed, ParseError> {
                         text,
                         span: Some(span),
                         attach,
-                        sops_depth: None,
+                        sops_keys: None,
                     })
                 })
                 .into_iter()

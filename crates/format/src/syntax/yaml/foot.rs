@@ -401,7 +401,7 @@ fn sops_owners(text: &str, docs: &[Node]) -> Option<HashMap<usize, (usize, Vec<u
 /// a key after it makes it the nested mapping's. Each such comment keeps
 /// its place (sops's reading of the encrypted file) and is marked with
 /// the number of its path's keys sops encrypts it under
-/// ([`Comment::sops_depth`]): the encryption then never leaves in clear a
+/// ([`Comment::sops_keys`]): the encryption then never leaves in clear a
 /// comment that sops encrypts.
 fn mark_plaintext_readings(src: &str, docs: &mut [Node]) {
     let Some(owners) = sops_owners(src, docs) else {
@@ -417,12 +417,13 @@ fn mark_plaintext_readings(src: &str, docs: &mut [Node]) {
             let (Some(here), Some(there)) = (keys(node, &path), keys(node, to)) else {
                 continue;
             };
-            if *doc != i || there.len() >= here.len() || !here.starts_with(&there) {
+            let nested = here.starts_with(&there) || there.starts_with(&here);
+            if *doc != i || there == here || !nested {
                 continue;
             }
-            let depth = there.len();
+            let there: Vec<String> = there.iter().map(|k| k.to_string()).collect();
             if let Some(c) = node_at(node, &path).and_then(|n| comment_mut(n, &span)) {
-                c.sops_depth = Some(depth);
+                c.sops_keys = Some(there);
             }
         }
     }
