@@ -234,6 +234,12 @@ fn sops_comment_items_of_nested_sequences_and_explicit_keys() {
     for (i, (plain, ours_expected)) in [
         ("k:\n- - 1 # c\n", "k:\n    - # c\n      - 1\n"),
         ("\"k\\n\":\n# c\n- 0\n", "? |\n    k\n:   # c\n    - 0\n"),
+        // A comment item, then a comment line, then a value item (fuzzer
+        // round 19, D1: decrypted to `k: []` above the items, not YAML).
+        (
+            "k:\n  # c1\n  - # c2\n    a: 1\n",
+            "k:\n    # c1\n    # c2\n    - a: 1\n",
+        ),
     ]
     .iter()
     .enumerate()

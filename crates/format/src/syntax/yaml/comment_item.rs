@@ -73,7 +73,9 @@ fn only_comments_below_key(src: &str, line_start: usize, end: usize) -> Option<u
     for line in rest.split('\n') {
         let body = line.trim_start_matches(' ');
         let col = line.len() - body.len();
-        if body.trim().is_empty() {
+        // Comment lines (sops writes a comment before an item as a
+        // `#ENC[…]` line at the items' column) do not end the sequence.
+        if body.trim().is_empty() || body.starts_with('#') {
             continue;
         }
         if col < indent || (col == indent && !body.starts_with("- ")) {
@@ -154,6 +156,16 @@ mod tests {
         assert_eq!(
             decrypted(&format!("d:\n    - {c}\n    - v\n")),
             "d:\n    # c\n    - v\n"
+        );
+        // A comment line between the comment item and a value item
+        // (sops's `k:\n  # c1\n  - # c2\n    a: 1`).
+        assert_eq!(
+            decrypted(&format!("k:\n    - {c}\n    #x\n    - a: 1\n")),
+            "k:\n    # c\n    #x\n    - a: 1\n"
+        );
+        assert_eq!(
+            decrypted(&format!("k:\n- {c}\n#x\ne: 1\n")),
+            "k: []\n# c\n#x\ne: 1\n"
         );
         assert_eq!(
             decrypted(&format!("d: # k\n    - {c}\n")),
