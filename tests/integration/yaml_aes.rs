@@ -395,6 +395,43 @@ fn question_marks_and_colons_in_flow_collections_as_go_yaml_reads_them() {
     }
 }
 
+/// Text written into a flow collection (a top-level flow mapping's
+/// metadata, a value `set` writes there) is quoted when it holds a `?`,
+/// which ends a plain scalar in flow context for go-yaml (before, sops
+/// could not read the file: "did not find expected ',' or '}'").
+#[test]
+fn question_marks_written_into_flow_collections_are_quoted() {
+    let dir = tempdir();
+    let text = "{a: 1, k1: secret}\n";
+    for regex in ["--encrypted-regex=^ ?k", "--encrypted-regex=k ?"] {
+        match differential(dir.path(), text, &[regex]) {
+            None => return,
+            Some(Outcome::Same) => {}
+            Some(_) => panic!("{text:?} {regex} refused"),
+        }
+    }
+    let plain = write(dir.path(), "f.yaml", "{a_unencrypted: 1}\n");
+    let out = encrypt_aes(dir.path()).arg(&plain).output().unwrap();
+    assert_ok(&out);
+    let file = write(
+        dir.path(),
+        "f.enc.yaml",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("set")
+        .arg(&file)
+        .args(["[\"a_unencrypted\"]", "\"x ?y\""])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    if sops(dir.path(), "age-test.txt").is_some() {
+        let json: serde_json::Value =
+            serde_json::from_str(&sops_json(dir.path(), &file, false)).unwrap();
+        assert_eq!(json["a_unencrypted"], "x ?y");
+    }
+}
+
 /// F9: duplicate keys and directives go-yaml refuses are refused as sops
 /// refuses them (sops could not read the file); the default cipher keeps
 /// them.

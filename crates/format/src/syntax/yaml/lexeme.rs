@@ -129,7 +129,9 @@ pub(crate) fn plain_ok(s: &str, flow: bool) -> bool {
     if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
         return false;
     }
-    if flow && s.contains([',', '[', ']', '{', '}', ':', '#']) {
+    // go-yaml ends a plain scalar in flow context at any `?` too (`{k: x
+    // ?y}` is refused there).
+    if flow && s.contains([',', '[', ']', '{', '}', ':', '#', '?']) {
         return false;
     }
     s.chars().all(printable)
@@ -297,6 +299,9 @@ mod tests {
             assert!(!plain_ok(s, false), "{s:?}");
         }
         assert!(!plain_ok("a,b", true));
+        assert!(!plain_ok("x ?y", true));
+        assert!(!plain_ok("a?", true));
+        assert!(plain_ok("x ?y", false));
         assert!(plain_ok("a,b", false));
     }
 
