@@ -23,26 +23,25 @@ pub fn parse(path: &str) -> Result<Vec<Step>> {
         rest = rest.strip_prefix('[').ok_or_else(|| bad("expected ["))?;
         let first = rest.chars().next().ok_or_else(|| bad("unexpected end"))?;
         if first == '"' || first == '\'' {
+            // As sops reads it: the text between the quotes as it is (no
+            // escapes: `["a\tb"]` is the key `a\tb`), up to the first
+            // closing quote and `]` that the end or the next `[` follows.
             let body = &rest[1..];
-            let mut key = String::new();
-            let mut chars = body.char_indices();
+            let close = format!("{first}]");
+            let mut from = 0;
             let mut end = None;
-            while let Some((i, c)) = chars.next() {
-                if c == '\\' {
-                    if let Some((_, n)) = chars.next() {
-                        key.push(n);
-                    }
-                } else if c == first {
-                    end = Some(i);
+            while let Some(i) = body.get(from..).and_then(|b| b.find(close.as_str())) {
+                let at = from + i;
+                let after = body.get(at + 2..).unwrap_or("").trim_start();
+                if after.is_empty() || after.starts_with('[') {
+                    end = Some(at);
                     break;
-                } else {
-                    key.push(c);
                 }
+                from = at + 1;
             }
             let end = end.ok_or_else(|| bad("unterminated string"))?;
-            rest = body[end + 1..]
-                .strip_prefix(']')
-                .ok_or_else(|| bad("expected ]"))?;
+            let key = body.get(..end).unwrap_or_default().to_string();
+            rest = body.get(end + 2..).unwrap_or_default();
             steps.push(Step::Key(key));
         } else {
             let close = rest.find(']').ok_or_else(|| bad("expected ]"))?;
@@ -97,8 +96,22 @@ mod tests {
                 Step::Index(0)
             ])
         );
+        // No escapes, as in sops: backslashes are the key's own, and a
+        // quote is part of the key unless `]` and the end or `[` follow.
         assert_eq!(
             parse(r#"["x\"y"]"#).ok(),
+            Some(vec![Step::Key("x\\\"y".into())])
+        );
+        assert_eq!(
+            parse(r#"["a\tb"]['c"]d'][1]"#).ok(),
+            Some(vec![
+                Step::Key("a\\tb".into()),
+                Step::Key("c\"]d".into()),
+                Step::Index(1)
+            ])
+        );
+        assert_eq!(
+            parse(r#"["x"y"]"#).ok(),
             Some(vec![Step::Key("x\"y".into())])
         );
         assert!(parse("a.b").is_err());
@@ -115,14 +128,11 @@ mod tests {
             }
         }
 
-        /// Keys parse back from their spelling, quotes and backslashes
-        /// escaped.
+        /// Keys parse back from their spelling between quotes, as they are
+        /// (quotes and backslashes too).
         #[test]
         fn spelled_keys_parse_back(keys in proptest::collection::vec(r#"[a-z"'\\é ]{0,6}"#, 1..4)) {
-            let spelled: String = keys
-                .iter()
-                .map(|k| format!("[\"{}\"]", k.replace('\\', "\\\\").replace('"', "\\\"")))
-                .collect();
+            let spelled: String = keys.iter().map(|k| format!("[\"{k}\"]")).collect();
             let steps = parse(&spelled).map_err(|e| proptest::test_runner::TestCaseError::fail(e.message))?;
             let expected: Vec<Step> = keys.into_iter().map(Step::Key).collect();
             proptest::prop_assert_eq!(steps, expected);

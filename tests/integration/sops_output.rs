@@ -240,3 +240,26 @@ fn output_format_follows_the_name_as_in_sops() {
     assert_ok(&out);
     assert_eq!(out.stdout, b"a: 1\nb:\n    - x\n    - z\n");
 }
+
+/// Tree paths as sops reads them: the text between the quotes as it is,
+/// backslashes and inner quotes included (before, `\` escaped the next
+/// character: `["a\tb"]` named the key `atb`; fuzzer round 19, P1).
+#[test]
+fn extract_paths_take_backslashes_and_quotes_as_sops_does() {
+    let dir = tempdir();
+    let json = "{\"a\\\\tb\": 1, \"atb\": 2, \"x\\\"y\": 3, \"q\\\\\\\"r\": 4, \"c:\\\\d\": [5]}\n";
+    let Some(enc) = sops_encrypted(dir.path(), "p.json", json) else {
+        return;
+    };
+    for path in [
+        r#"["a\tb"]"#,
+        r#"["atb"]"#,
+        r#"["x"y"]"#,
+        r#"["q\"r"]"#,
+        r#"['c:\d'][0]"#,
+        r#"["c:\\d"]"#,
+    ] {
+        let (theirs, ours) = both(dir.path(), &enc, &["--extract", path]).unwrap();
+        assert_eq!(theirs, ours, "{path}");
+    }
+}
