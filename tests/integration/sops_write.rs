@@ -1242,3 +1242,56 @@ fn comments_sops_reads_deeper_in_the_plaintext_follow_the_selector_there() {
         }
     }
 }
+
+/// An `unencrypted_comment_regex` that matches an encrypted comment's
+/// `ENC[…]` text: sops refuses to write such a file (exit 23: reading it,
+/// it would take the comment for one in clear and fail the MAC check), and
+/// so does sops-like in AES mode, writing nothing (before: a file sops
+/// could not decrypt, exit 51; fuzzer round 19, U2). The default cipher
+/// writes it: sops-like opens every `ENC[…]` comment.
+#[test]
+fn an_unencrypted_comment_regex_matching_encrypted_comments_is_refused() {
+    let dir = tempdir();
+    for (name, text) in [
+        ("c.yaml", "# top note\na: 1\n# other note\nb: 2\n"),
+        ("c.env", "# note\nA=1\n"),
+    ] {
+        let plain = write(dir.path(), name, text);
+        for regex in ["AES", "type:comment"] {
+            let flag = format!("--unencrypted-comment-regex={regex}");
+            if let Some(mut c) = sops(dir.path(), "age-test.txt") {
+                let out = c
+                    .args(["-e", "--age", &demo_recipient(), &flag])
+                    .arg(&plain)
+                    .output()
+                    .unwrap();
+                assert_eq!(out.status.code(), Some(23), "{name} {regex}");
+            }
+            let out = cmd(dir.path(), Some("age-test.txt"))
+                .args(["encrypt", "--cipher", "aes256-gcm", "-i", "--age"])
+                .args([&demo_recipient(), &flag])
+                .arg(&plain)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(23), "{name} {regex}");
+            assert_eq!(std::fs::read_to_string(&plain).unwrap(), text);
+            let out = cmd(dir.path(), Some("age-test.txt"))
+                .args(["encrypt", "--age", &demo_recipient(), &flag])
+                .arg(&plain)
+                .output()
+                .unwrap();
+            assert_ok(&out);
+        }
+        // A regex that cannot match one is used as before.
+        let enc = encrypt_text(
+            dir.path(),
+            name,
+            text,
+            &["--cipher", "aes256-gcm", "--unencrypted-comment-regex=zz"],
+        );
+        let file = write(dir.path(), &format!("enc.{name}"), &enc);
+        if let Some(theirs) = sops_decrypt(dir.path(), &file) {
+            assert!(theirs.contains("note"), "{theirs}");
+        }
+    }
+}

@@ -625,6 +625,63 @@ pub fn encrypt_plaintext_to(
     now: &str,
     sink: &mut dyn std::io::Write,
 ) -> Result<(), EngineError> {
+    no_comment_the_regex_keeps(&opts.selector, opts.cipher, sink, |sink| {
+        encrypt_new_to(doc, key, opts, keys, now, sink)
+    })
+}
+
+/// sops refuses to write a file in which an encrypted comment's `ENC[…]`
+/// text matches `unencrypted_comment_regex` (exit 23: reading the file, it
+/// would take that comment for one left in clear, and fail the MAC check).
+/// With that selector, a file for sops (`AES256_GCM`) is written to memory
+/// first, checked, and only then to `sink`; anything else goes straight
+/// to `sink`.
+fn no_comment_the_regex_keeps(
+    selector: &Selector,
+    cipher: CipherKind,
+    sink: &mut dyn std::io::Write,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    let (Selector::UnencryptedCommentRegex(pattern), CipherKind::Aes256Gcm) = (selector, cipher)
+    else {
+        return write(sink);
+    };
+    let regex = crate::goregex::go_regex(pattern).map_err(|e| {
+        EngineError::Selector(crate::select::SelectorError {
+            field: selector.field(),
+            pattern: pattern.clone(),
+            reason: e.to_string(),
+        })
+    })?;
+    let mut out = Vec::new();
+    write(&mut out)?;
+    let text = String::from_utf8_lossy(&out);
+    let mut rest = text.as_ref();
+    while let Some(at) = rest.find("ENC[") {
+        let tail = rest.get(at..).unwrap_or_default();
+        let end = tail.find(']').map_or(tail.len(), |i| i + 1);
+        let enc = tail.get(..end).unwrap_or_default();
+        if enc.ends_with(",type:comment]") && regex.is_match(enc) {
+            return Err(EngineError::SopsIncompatible(format!(
+                "an encrypted comment ({enc}) matches unencrypted_comment_regex {pattern:?}, so sops would take it for a comment in clear and fail the MAC check; make sure the regex cannot match an encrypted comment (sops refuses such a file too)"
+            )));
+        }
+        rest = tail.get(end..).unwrap_or_default();
+    }
+    sink.write_all(&out).map_err(EngineError::Write)?;
+    sink.flush().map_err(EngineError::Write)
+}
+
+/// [`encrypt_plaintext_to`] without the check of
+/// [`no_comment_the_regex_keeps`].
+fn encrypt_new_to(
+    doc: Plaintext<'_>,
+    key: &[u8; 32],
+    opts: &EncryptOptions,
+    keys: KeyMaterial,
+    now: &str,
+    sink: &mut dyn std::io::Write,
+) -> Result<(), EngineError> {
     let template = new_metadata(opts, keys);
     match doc.checked {
         Checked::Lines {
@@ -1025,18 +1082,21 @@ pub fn reencrypt(
         return Ok(file.src.to_string());
     }
     let cipher = file.metadata.cipher_or_sops();
+    let selector = file.metadata.effective_selector();
     into_string(|sink| {
-        encrypt_with(
-            file.format,
-            new_plain,
-            None,
-            key,
-            cipher,
-            file.metadata.clone(),
-            now,
-            Some(&mut stash),
-            sink,
-        )
+        no_comment_the_regex_keeps(&selector, cipher, sink, |sink| {
+            encrypt_with(
+                file.format,
+                new_plain,
+                None,
+                key,
+                cipher,
+                file.metadata.clone(),
+                now,
+                Some(&mut stash),
+                sink,
+            )
+        })
     })
 }
 
@@ -1057,18 +1117,21 @@ pub fn rotate(
         shamir_threshold: keys.shamir_threshold,
         ..file.metadata.clone()
     };
+    let selector = file.metadata.effective_selector();
     into_string(|sink| {
-        encrypt_with(
-            file.format,
-            &plain,
-            None,
-            new_key,
-            cipher,
-            template,
-            now,
-            None,
-            sink,
-        )
+        no_comment_the_regex_keeps(&selector, cipher, sink, |sink| {
+            encrypt_with(
+                file.format,
+                &plain,
+                None,
+                new_key,
+                cipher,
+                template,
+                now,
+                None,
+                sink,
+            )
+        })
     })
 }
 
