@@ -52,6 +52,13 @@ const DOCS: &[&str] = &[
     "k: {a: 1, b: 2} # sops:enc\nz: 3\n",
     "k: [1, 2] # sops:enc\nz: 3\n",
     "l:\n  - [1, 2] # sops:enc\n  - 3\n",
+    // Right after a flow collection's opening bracket: go-yaml drops the
+    // comment, so it selects nothing (fuzzer round 19, L4/U3); on a line
+    // of its own below the bracket it is the first entry's.
+    "{ # sops:enc\nk: secret}\n",
+    "a: [ # sops:enc\n  secret, x]\nb: 1\n",
+    "a: {k: [ # sops:enc\n secret]}\nb: 1\n",
+    "a: {\n # sops:enc\n k: secret}\n",
 ];
 
 /// Each scalar of an encrypted YAML document, in order, as its path and
@@ -96,10 +103,12 @@ fn compare(home: &Path, name: &str, text: &str, flags: &[&str]) -> Option<()> {
         .arg(&plain);
     let theirs = run(&mut c, "sops encrypt");
     let want = selection(&theirs);
-    // Every marker selects something.
+    // Every marker selects something (but one go-yaml drops, right after
+    // a flow collection's opening bracket).
     let marked = flags.contains(&"--encrypted-comment-regex");
+    let dropped = text.contains("{ #") || text.contains("[ #");
     assert!(
-        want.iter().any(|(_, e)| *e == marked),
+        dropped || want.iter().any(|(_, e)| *e == marked),
         "{text:?} {flags:?}: {theirs}"
     );
     for cipher in ["aes256-gcm", "xchacha20-poly1305"] {

@@ -132,6 +132,11 @@ pub enum Attach {
     /// stack sees it after the next entry (the key), and it selects the key
     /// after that one.
     AfterEntry,
+    /// A comment go-yaml drops (YAML: one right after a flow collection's
+    /// opening bracket on its line, `{ # c`): sops's comment stack never
+    /// sees it, so it selects nothing. It is still encrypted as one that
+    /// stands where it is.
+    Unseen,
 }
 
 /// A node of the tree.

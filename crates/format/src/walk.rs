@@ -146,6 +146,13 @@ impl<'a, F: FnMut(&Place<'a, '_>, Leaf<'a>)> Walker<'a, '_, F> {
             i += 1;
             match element(e) {
                 Element::Comment(c) if c.attach == Attach::AfterEntry => after.push(c),
+                Element::Comment(c) if c.attach == Attach::Unseen => {
+                    // Visited with itself on the stack (its own marker
+                    // keeps it in clear), then taken off again.
+                    self.stack.push(c);
+                    self.leaf(in_alias, usize::MAX, Leaf::Comment(c));
+                    self.stack.pop();
+                }
                 Element::Comment(c) if c.attach == Attach::Collection => {
                     if head_done {
                         // Pushed by the caller, just below `base`.

@@ -495,6 +495,15 @@ impl<'s> Builder<'s> {
             return;
         }
         let mut c = c;
+        // Right after a flow collection's opening bracket on its line
+        // (`{ # c`, `k: [ # c`): go-yaml drops it, so sops's comment stack
+        // never sees it.
+        let before = self.src.get(line_start(self.src, range.start)..range.start);
+        if self.stack.last().is_some_and(|f| f.flow)
+            && before.is_some_and(|b| b.trim_end_matches([' ', '\t']).ends_with(['[', '{']))
+        {
+            c.attach = Attach::Unseen;
+        }
         if after_dash(self.src, range.start) {
             // `- # c`, the item's content on the next lines.
             self.pending.push(c);
