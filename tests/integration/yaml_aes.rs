@@ -363,6 +363,8 @@ fn question_marks_and_colons_in_flow_collections_as_go_yaml_reads_them() {
             "c: [x:\n  y]\n",
             "c: {a :b}\n",
             "c: [x, y]\nd: a?b\ne: ?f\n",
+            // A quoted key before `:` (round 20: wrongly refused).
+            "k: [\"x\":]\nl: {\"x\":}\nm: ['x':, y]\nn: {\"a\":, b: 1}\n",
         ],
     );
     refused_alike(

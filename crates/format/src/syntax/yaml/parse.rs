@@ -852,6 +852,10 @@ impl<'s> Builder<'s> {
             return;
         }
         let lexeme = self.src.get(range.clone()).unwrap_or("");
+        if lexeme.is_empty() {
+            // An empty value (`["x":]`): its position is no scalar's end.
+            return;
+        }
         let after = self
             .src
             .get(range.end..)
