@@ -240,6 +240,11 @@ fn sops_comment_items_of_nested_sequences_and_explicit_keys() {
             "k:\n  # c1\n  - # c2\n    a: 1\n",
             "k:\n    # c1\n    # c2\n    - a: 1\n",
         ),
+        // The same before an item holding a sequence (round 20, D1b).
+        (
+            "k:\n  # c1\n  - # c2\n    - 1\n",
+            "k:\n    # c1\n    - # c2\n      - 1\n",
+        ),
     ]
     .iter()
     .enumerate()

@@ -82,7 +82,13 @@ fn only_comments_below_key(src: &str, line_start: usize, end: usize) -> Option<u
             break;
         }
         if col == indent {
-            let item = body.trim_start_matches("- ").trim_end_matches(['\r', ' ']);
+            // One dash: `- - ENC[…,type:comment]` is an item holding a
+            // sequence (whose first item is a comment), not a comment.
+            let item = body
+                .strip_prefix("- ")
+                .unwrap_or(body)
+                .trim_start_matches(' ')
+                .trim_end_matches(['\r', ' ']);
             if !(item.starts_with("ENC[") && item.ends_with(",type:comment]")) {
                 return None;
             }
@@ -162,6 +168,12 @@ mod tests {
         assert_eq!(
             decrypted(&format!("k:\n    - {c}\n    #x\n    - a: 1\n")),
             "k:\n    # c\n    #x\n    - a: 1\n"
+        );
+        // An item holding a sequence whose first item is a comment
+        // (sops's `k:\n  # c1\n  - # c2\n    - 1`).
+        assert_eq!(
+            decrypted(&format!("k:\n    - {c}\n    - - {c}\n      - 1\n")),
+            "k:\n    # c\n    - # c\n      - 1\n"
         );
         assert_eq!(
             decrypted(&format!("k:\n- {c}\n#x\ne: 1\n")),
