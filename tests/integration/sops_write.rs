@@ -1274,3 +1274,58 @@ fn an_unencrypted_comment_regex_matching_encrypted_comments_is_refused() {
         }
     }
 }
+
+/// `set` of a value beside an encrypted comment can move that comment, as
+/// go-yaml reads the new text, into an unencrypted key's collection
+/// (`k_unencrypted: v\n  # c` set to a mapping: the comment follows the
+/// new mapping). The edit keeps it encrypted (before, it was written in
+/// clear; fuzzer round 20, N2); sops decrypts the file, showing it as its
+/// `#ENC[…]` text, and sops-like decrypts it.
+#[test]
+fn an_edit_never_writes_an_encrypted_comment_in_clear() {
+    let dir = tempdir();
+    let text = "a:\n  - k_unencrypted: v\n    # top-secret\n  - x\n";
+    let path = r#"["a"][0]["k_unencrypted"]"#;
+    let plain = write(dir.path(), "p.yaml", text);
+    let mut files = Vec::new();
+    if let Some(mut c) = sops(dir.path(), "age-test.txt") {
+        let out = c
+            .args(["encrypt", "--age", &demo_recipient()])
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        files.push((
+            write(
+                dir.path(),
+                "s.yaml",
+                &String::from_utf8(out.stdout).unwrap(),
+            ),
+            true,
+        ));
+    }
+    for (name, cipher) in [("x.yaml", "xchacha20-poly1305"), ("a.yaml", "aes256-gcm")] {
+        let enc = encrypt_text(dir.path(), "c.yaml", text, &["--cipher", cipher]);
+        files.push((write(dir.path(), name, &enc), cipher == "aes256-gcm"));
+    }
+    for (file, aes) in files {
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("set")
+            .arg(&file)
+            .args([path, r#"{"n": "v2"}"#])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let edited = std::fs::read_to_string(&file).unwrap();
+        assert!(!edited.contains("top-secret"), "{}:\n{edited}", file.display());
+        let ours = ours_decrypt(dir.path(), &file);
+        assert!(
+            ours.contains("\"n\": v2\n") && ours.contains("# top-secret\n"),
+            "{}: {ours}",
+            file.display()
+        );
+        if aes {
+            sops_decrypt(dir.path(), &file);
+        }
+    }
+}

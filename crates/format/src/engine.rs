@@ -1168,6 +1168,9 @@ pub struct Stash {
     map: std::collections::HashMap<StashKey, std::collections::VecDeque<String>>,
     /// Comments that opened at none of their paths, kept as they are.
     kept_comments: usize,
+    /// The texts of the comments that were encrypted: an edit never writes
+    /// one of them in clear (see [`Stash::was_sealed_comment`]).
+    sealed_comments: std::collections::HashSet<StashKey>,
 }
 
 /// A stash key: holds plaintext, so it is wiped on drop and has no Debug.
@@ -1198,7 +1201,19 @@ impl Stash {
         StashKey(k)
     }
 
+    /// Whether a comment with this text was encrypted in the file: it
+    /// stays encrypted wherever an edit puts it, even where the selector
+    /// keeps comments in clear (a value set beside it can move it into an
+    /// unencrypted key's collection, as go-yaml reads the new text).
+    pub(crate) fn was_sealed_comment(&self, text: &str) -> bool {
+        !self.sealed_comments.is_empty()
+            && self.sealed_comments.contains(&StashKey(text.to_string()))
+    }
+
     fn put(&mut self, aad: &str, ty: &str, plaintext: &str, enc: &str) {
+        if ty == "comment" {
+            self.sealed_comments.insert(StashKey(plaintext.to_string()));
+        }
         self.map
             .entry(Self::key(aad, ty, plaintext))
             .or_default()

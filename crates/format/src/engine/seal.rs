@@ -179,6 +179,13 @@ impl<'a, 's> Collect<'a, 's> {
                     Some(_) => (path, true),
                     None => (path, here),
                 };
+                // An edit never writes in clear a comment that was
+                // encrypted (see `Stash::was_sealed_comment`).
+                let sealed = sealed
+                    || self
+                        .stash
+                        .as_deref()
+                        .is_some_and(|st| st.was_sealed_comment(&c.text));
                 if c.text.is_empty() || !sealed {
                     // Left in clear: after the value too, if it moves.
                     return around.map(|a| Job {
