@@ -1317,7 +1317,11 @@ fn an_edit_never_writes_an_encrypted_comment_in_clear() {
             .unwrap();
         assert_ok(&out);
         let edited = std::fs::read_to_string(&file).unwrap();
-        assert!(!edited.contains("top-secret"), "{}:\n{edited}", file.display());
+        assert!(
+            !edited.contains("top-secret"),
+            "{}:\n{edited}",
+            file.display()
+        );
         let ours = ours_decrypt(dir.path(), &file);
         assert!(
             ours.contains("\"n\": v2\n") && ours.contains("# top-secret\n"),
