@@ -646,13 +646,7 @@ fn no_comment_the_regex_keeps(
     else {
         return write(sink);
     };
-    let regex = crate::goregex::go_regex(pattern).map_err(|e| {
-        EngineError::Selector(crate::select::SelectorError {
-            field: selector.field(),
-            pattern: pattern.clone(),
-            reason: e.to_string(),
-        })
-    })?;
+    let decider = Decider::new(selector)?;
     let mut out = Vec::new();
     write(&mut out)?;
     let text = String::from_utf8_lossy(&out);
@@ -661,7 +655,7 @@ fn no_comment_the_regex_keeps(
         let tail = rest.get(at..).unwrap_or_default();
         let end = tail.find(']').map_or(tail.len(), |i| i + 1);
         let enc = tail.get(..end).unwrap_or_default();
-        if enc.ends_with(",type:comment]") && regex.is_match(enc) {
+        if enc.ends_with(",type:comment]") && decider.matches(enc) {
             return Err(EngineError::SopsIncompatible(format!(
                 "an encrypted comment ({enc}) matches unencrypted_comment_regex {pattern:?}, so sops would take it for a comment in clear and fail the MAC check; make sure the regex cannot match an encrypted comment (sops refuses such a file too)"
             )));

@@ -43,7 +43,8 @@ impl Decider {
         path.iter().any(|k| f(k))
     }
 
-    fn matches(&self, s: &str) -> bool {
+    /// Whether the selector's regex (if it has one) matches `s`.
+    pub(crate) fn matches(&self, s: &str) -> bool {
         self.regex.as_ref().is_some_and(|r| r.is_match(s))
     }
 

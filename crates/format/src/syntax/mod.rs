@@ -314,11 +314,12 @@ pub trait Syntax: Sync {
         false
     }
 
-    /// sops's reading of the scalar `src[span]` (its lexeme) that [`Syntax::parse`] reads as
-    /// the string `value`, where it differs (YAML: a raw U+2028, U+2029 or
-    /// U+0085, which go-yaml reads as a line break; a plain scalar with the
-    /// non-specific tag `!`, which go-yaml types as if untagged: `! 0xf` is
-    /// the integer 15); `None` where it is the same. Used for the values a sops-compatible file keeps in clear.
+    /// sops's reading of the scalar `src[span]` (its lexeme) that
+    /// [`Syntax::parse`] reads as the string `value`, where it differs
+    /// (YAML: a raw U+2028, U+2029 or U+0085, which go-yaml reads as a line
+    /// break; a plain scalar with the non-specific tag `!`, which go-yaml
+    /// types as if untagged: `! 0xf` is the integer 15); `None` where it is
+    /// the same. Used for the values a sops-compatible file keeps in clear.
     fn sops_reading(&self, _src: &str, _span: Span, _value: &str) -> Option<crate::tree::Value> {
         None
     }

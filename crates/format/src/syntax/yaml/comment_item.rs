@@ -123,7 +123,8 @@ mod tests {
         crate::splice::splice(src, edits).unwrap()
     }
 
-    /// A list whose only items are comments stays a list.
+    /// A comment item of a sequence after another's dash, or as an
+    /// explicit key's value.
     #[test]
     fn sequences_after_a_dash_or_an_explicit_key_s_colon() {
         // sops writes `k:\n- - 1 # c` with the comment as the inner
@@ -146,6 +147,7 @@ mod tests {
         );
     }
 
+    /// A list whose only items are comments stays a list.
     #[test]
     fn a_list_of_only_comments_stays_a_list() {
         let c = "ENC[AES256_GCM,data:x,type:comment]";

@@ -395,14 +395,15 @@ fn sops_owners(text: &str, docs: &[Node]) -> Option<HashMap<usize, (usize, Vec<u
 
 /// The comments sops's reading of the plaintext `src` (what `sops encrypt`
 /// reads, without the `sops` key that follows the last comments of a
-/// document in the encrypted file) puts higher up than their place: at the
-/// end of a document, after an empty value (`a_unencrypted:\n  y:\n  #
-/// c`), go-yaml makes a comment the top level's, where the same text with
-/// a key after it makes it the nested mapping's. Each such comment keeps
-/// its place (sops's reading of the encrypted file) and is marked with
-/// the number of its path's keys sops encrypts it under
-/// ([`Comment::sops_keys`]): the encryption then never leaves in clear a
-/// comment that sops encrypts.
+/// document in the encrypted file) puts in another collection than their
+/// place, higher up or deeper: at the end of a document, after an empty
+/// value (`a_unencrypted:\n  y:\n  # c`), go-yaml makes a comment the top
+/// level's, and after a sequence at its key's column (`k:\n- v\n# c`) the
+/// sequence's, where the same text with a key after it makes it the
+/// nested mapping's, or the top level's. Each such comment keeps its place
+/// (sops's reading of the encrypted file) and is marked with the keys of
+/// the collection sops encrypts it in ([`Comment::sops_keys`]): the
+/// encryption then never leaves in clear a comment that sops encrypts.
 fn mark_plaintext_readings(src: &str, docs: &mut [Node]) {
     let Some(owners) = sops_owners(src, docs) else {
         return;
