@@ -61,16 +61,31 @@ const DOCS: &[&str] = &[
     "a: {\n # sops:enc\n k: secret}\n",
 ];
 
+/// Where go-yaml puts a comment elsewhere than where it stands (fuzzer
+/// round 19, L1-L3): sops's stack follows go-yaml's reading
+/// (`Tree::sops_stacks`). Each comment is named (`cN`) so that the one
+/// comparison of comments can tell them apart.
+const MOVED: &[&str] = &[
+    // A comment right after a later document's `---`, then a blank line:
+    // go-yaml makes it the previous document's foot comment (L2).
+    "a: 1\n---\n# sops:enc\n\nk: secret\n",
+    "a: 1\n---\n# sops:enc\n\n# c1\nk: secret\n",
+    "a: 1\n---\n# sops:enc\nk: secret\n",
+    "---\n# sops:enc\n\nk: secret\n",
+    // An explicit key with a comment line before its `:` (L3, L3b).
+    "? k\n# c1\n: secret # sops:enc\n",
+    "? k\n# sops:enc\n: 0\nd: secret\n",
+    // A comment after a nested sequence under a marker (L1).
+    "k:\n-\n# sops:enc\n  - v1\n # c2\n",
+    "k:\n-\n# sops:enc\n  - v1\n # c2\nz: v3\n",
+];
+
 /// Each scalar of an encrypted YAML document, in order, as its path and
 /// whether it is encrypted. Comments sops writes as sequence items
 /// (`- ENC[…,type:comment]`) are left out.
 fn selection(text: &str) -> Vec<(String, bool)> {
-    let parsed = match Format::Yaml.syntax().parse(text) {
-        Ok(p) => p,
-        Err(e) => panic!("{e}\n{text}"),
-    };
     let mut out = Vec::new();
-    walk(&parsed.tree, |place, leaf| {
+    walk(&parse(text).tree, |place, leaf| {
         if let Leaf::Value(s) = leaf {
             let enc = matches!(&s.value, Value::Str(t) if t.starts_with("ENC["));
             if !matches!(&s.value, Value::Str(t) if enc && t.contains(",type:comment]")) {
@@ -78,6 +93,28 @@ fn selection(text: &str) -> Vec<(String, bool)> {
             }
         }
     });
+    out
+}
+
+fn parse(text: &str) -> sops_like_format::syntax::Parsed {
+    match Format::Yaml.syntax().parse(text) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}\n{text}"),
+    }
+}
+
+/// The texts of the comments of a YAML document that are not `ENC[…]`,
+/// sorted.
+fn clear_comments(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(&parse(text).tree, |_, leaf| {
+        if let Leaf::Comment(c) = leaf {
+            if !c.text.starts_with("ENC[") {
+                out.push(c.text.trim().to_string());
+            }
+        }
+    });
+    out.sort();
     out
 }
 
@@ -92,7 +129,9 @@ fn run(c: &mut assert_cmd::Command, what: &str) -> String {
 }
 
 /// Encrypt `text` with both tools (`flags` added) and compare.
-fn compare(home: &Path, name: &str, text: &str, flags: &[&str]) -> Option<()> {
+/// `selects`: the marker selects something (it is not dropped by go-yaml
+/// or moved to where it selects nothing).
+fn compare(home: &Path, name: &str, text: &str, flags: &[&str], selects: bool) -> Option<()> {
     let plain = home.join(format!("{name}.yaml"));
     std::fs::write(&plain, text).unwrap();
     let mut c = sops(home, "age-test.txt")?;
@@ -106,11 +145,24 @@ fn compare(home: &Path, name: &str, text: &str, flags: &[&str]) -> Option<()> {
     // Every marker selects something (but one go-yaml drops, right after
     // a flow collection's opening bracket).
     let marked = flags.contains(&"--encrypted-comment-regex");
-    let dropped = text.contains("{ #") || text.contains("[ #");
     assert!(
-        dropped || want.iter().any(|(_, e)| *e == marked),
+        !selects || want.iter().any(|(_, e)| *e == marked),
         "{text:?} {flags:?}: {theirs}"
     );
+    // The comments sops keeps in clear, of those it keeps at all (go-yaml
+    // drops some): with a regex every comment matches, sops keeps every
+    // comment it reads in clear.
+    let mut c = sops(home, "age-test.txt")?;
+    c.current_dir(home)
+        .args(["-e", "--age", &demo_recipient()])
+        .args(["--unencrypted-comment-regex", "."])
+        .arg(&plain);
+    let kept = clear_comments(&run(&mut c, "sops encrypt"));
+    let clear_in = |enc: &str| -> Vec<String> {
+        let clear = clear_comments(enc);
+        clear.into_iter().filter(|t| kept.contains(t)).collect()
+    };
+    let want_clear = clear_in(&theirs);
     for cipher in ["aes256-gcm", "xchacha20-poly1305"] {
         let mut c = cmd(home, None);
         c.args(["encrypt", "--cipher", cipher, "--age", &demo_recipient()])
@@ -121,6 +173,11 @@ fn compare(home: &Path, name: &str, text: &str, flags: &[&str]) -> Option<()> {
             selection(&ours),
             want,
             "{text:?} {flags:?} {cipher}: sops-like encrypted other values than sops\n{ours}\n--- sops:\n{theirs}"
+        );
+        assert_eq!(
+            clear_in(&ours),
+            want_clear,
+            "{text:?} {flags:?} {cipher}: sops-like encrypted other comments than sops\n{ours}\n--- sops:\n{theirs}"
         );
         let enc = home.join(format!("{name}.{cipher}.enc.yaml"));
         std::fs::write(&enc, &ours).unwrap();
@@ -166,8 +223,23 @@ fn compare(home: &Path, name: &str, text: &str, flags: &[&str]) -> Option<()> {
 fn line_comment_markers_select_what_sops_selects() {
     let dir = tempdir();
     for (i, text) in DOCS.iter().enumerate() {
+        let dropped = text.contains("{ #") || text.contains("[ #");
         for flag in ["--encrypted-comment-regex", "--unencrypted-comment-regex"] {
-            if compare(dir.path(), &format!("d{i}"), text, &[flag, "sops:enc"]).is_none() {
+            let flags = [flag, "sops:enc"];
+            if compare(dir.path(), &format!("d{i}"), text, &flags, !dropped).is_none() {
+                return;
+            }
+        }
+    }
+}
+
+#[test]
+fn markers_go_yaml_moves_select_where_sops_reads_them() {
+    let dir = tempdir();
+    for (i, text) in MOVED.iter().enumerate() {
+        for flag in ["--encrypted-comment-regex", "--unencrypted-comment-regex"] {
+            let flags = [flag, "sops:enc"];
+            if compare(dir.path(), &format!("m{i}"), text, &flags, false).is_none() {
                 return;
             }
         }

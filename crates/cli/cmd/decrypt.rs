@@ -281,12 +281,10 @@ pub fn binary_as_tree(bytes: &[u8]) -> Result<Tree> {
             "cannot write the file as a document: its bytes are not UTF-8",
         )
     })?;
-    Ok(Tree {
-        docs: vec![Node::Map(vec![Entry::Pair(Pair {
-            key: "data".to_string(),
-            value: Node::str(text),
-        })])],
-    })
+    Ok(Tree::new(vec![Node::Map(vec![Entry::Pair(Pair {
+        key: "data".to_string(),
+        value: Node::str(text),
+    })])]))
 }
 
 /// `--output-type binary` for a document: its top-level `data` string, as

@@ -58,12 +58,10 @@ pub fn encrypt_binary(
         mac_only_encrypted: opts.mac_only_encrypted,
         version: FORMAT_VERSION.to_string(),
     };
-    let tree = Tree {
-        docs: vec![Node::map([
-            (DATA_KEY.to_string(), Node::str(value)),
-            ("sops".to_string(), metadata.to_node()),
-        ])],
-    };
+    let tree = Tree::new(vec![Node::map([
+        (DATA_KEY.to_string(), Node::str(value)),
+        ("sops".to_string(), metadata.to_node()),
+    ])]);
     Ok(Format::Json.syntax().emit(&tree)?)
 }
 

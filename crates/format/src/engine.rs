@@ -749,6 +749,8 @@ fn encrypt_with(
         return Err(EngineError::AlreadyEncrypted);
     }
     let decider = Decider::new(&template.effective_selector())?;
+    let mut parsed = parsed;
+    with_sops_stacks(syntax, src, &mut parsed.tree, &decider);
     if let (CipherKind::Aes256Gcm, Some(at)) = (cipher, parsed.non_string_key) {
         let pos = crate::syntax::ParseError::at(src, at, "");
         return Err(EngineError::SopsIncompatible(format!(
@@ -841,6 +843,15 @@ fn encrypt_with(
         &meta_edits,
         sink,
     )
+}
+
+/// Under a comment selector, give `tree` (the parse of `src`) the stacks
+/// sops's own reading of `src` has (see [`Syntax::sops_stacks`]), so that
+/// the selector picks what sops picks.
+fn with_sops_stacks(syntax: &dyn Syntax, src: &str, tree: &mut Tree, decider: &Decider) {
+    if decider.reads_comments() && tree.sops_stacks.is_none() {
+        tree.sops_stacks = syntax.sops_stacks(src, tree).map(Box::new);
+    }
 }
 
 fn seal_mac(
@@ -948,6 +959,7 @@ pub fn decrypted_tree(
     let syntax = file.format.syntax();
     if cipher == CipherKind::Aes256Gcm && syntax.sops_reads_otherwise(plain) {
         let decider = Decider::new(&file.metadata.effective_selector())?;
+        with_sops_stacks(syntax, plain, &mut tree, &decider);
         read_clear_as_sops(&mut tree, syntax, plain, &decider);
     }
     Ok(tree)
@@ -1266,6 +1278,7 @@ fn plaintext_mac(
         .parse(plaintext)
         .map_err(EngineError::DecryptedParse)?;
     let decider = Decider::new(&meta.effective_selector())?;
+    with_sops_stacks(syntax, plaintext, &mut reparsed.tree, &decider);
     if as_sops {
         read_clear_as_sops(&mut reparsed.tree, syntax, plaintext, &decider);
     }

@@ -187,6 +187,35 @@ pub enum Item {
 pub struct Tree {
     /// The documents, in order.
     pub docs: Vec<Node>,
+    /// sops's comment stacks, where they were computed as sops computes
+    /// them (see [`SopsStacks`]); `None`: [`crate::walk`] works them out
+    /// from the tree.
+    pub sops_stacks: Option<Box<SopsStacks>>,
+}
+
+impl Tree {
+    /// A tree of these documents.
+    pub fn new(docs: Vec<Node>) -> Tree {
+        Tree {
+            docs,
+            sops_stacks: None,
+        }
+    }
+}
+
+/// The comments sops's comment stack holds at each leaf (what the comment
+/// selectors decide by), computed from sops's own reading of the text
+/// (YAML: go-yaml's, which places comments its own way): leaves and
+/// comments named by the start of their spans. A leaf that is not listed
+/// (an alias's copy, a comment sops drops) gets the stack
+/// [`crate::walk`] works out from the tree.
+#[derive(Clone, PartialEq, Default)]
+pub struct SopsStacks {
+    /// A value's span start -> the span starts of the comments, outermost
+    /// first.
+    pub values: std::collections::HashMap<usize, Vec<usize>>,
+    /// A comment's span start -> the same, ending with the comment itself.
+    pub comments: std::collections::HashMap<usize, Vec<usize>>,
 }
 
 impl Node {

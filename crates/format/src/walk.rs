@@ -1,7 +1,9 @@
 //! Depth-first walk over the leaves of a tree, in document order, with the
 //! key path SOPS uses for additional authenticated data.
 
-use crate::tree::{Attach, Comment, Entry, Item, Node, Scalar, Tree};
+use std::collections::HashMap;
+
+use crate::tree::{Attach, Comment, Entry, Item, Node, Scalar, SopsStacks, Tree};
 
 /// A leaf reached by [`walk`].
 pub enum Leaf<'a> {
@@ -35,8 +37,23 @@ pub struct Place<'a, 'p> {
 /// comment is visited after that entry, with the stack sops had when it
 /// reached the comment. An [`Attach::AfterEntry`] comment is pushed and
 /// visited right after the entry that follows it (and its line comments).
+///
+/// Where the tree holds sops's own stacks ([`Tree::sops_stacks`]), a leaf
+/// they list gets that stack instead.
 pub fn walk<'a>(tree: &'a Tree, mut visit: impl FnMut(&Place<'a, '_>, Leaf<'a>)) {
     let mut path = Vec::new();
+    let sops = tree.sops_stacks.as_deref().map(|stacks| {
+        let mut by_start = HashMap::new();
+        for doc in &tree.docs {
+            comments_by_start(doc, &mut by_start);
+        }
+        Sops {
+            stacks,
+            by_start,
+            scratch: Vec::new(),
+        }
+    });
+    let mut sops = sops;
     for (doc, node) in tree.docs.iter().enumerate() {
         let mut stack = Vec::new();
         let mut w = Walker {
@@ -44,8 +61,67 @@ pub fn walk<'a>(tree: &'a Tree, mut visit: impl FnMut(&Place<'a, '_>, Leaf<'a>))
             path: &mut path,
             stack: &mut stack,
             visit: &mut visit,
+            sops: sops.as_mut(),
         };
         w.node(node, false, false);
+    }
+}
+
+/// sops's stacks, with the tree's comments by the start of their spans.
+struct Sops<'a> {
+    stacks: &'a SopsStacks,
+    by_start: HashMap<usize, &'a Comment>,
+    scratch: Vec<&'a Comment>,
+}
+
+impl<'a> Sops<'a> {
+    /// sops's stack at `leaf`, if listed, into `scratch`.
+    fn stack(&mut self, leaf: &Leaf<'a>) -> bool {
+        let listed = match leaf {
+            Leaf::Value(s) => s
+                .span
+                .as_ref()
+                .and_then(|sp| self.stacks.values.get(&sp.start)),
+            Leaf::Comment(c) => c
+                .span
+                .as_ref()
+                .and_then(|sp| self.stacks.comments.get(&sp.start)),
+        };
+        let Some(listed) = listed else {
+            return false;
+        };
+        self.scratch.clear();
+        let by_start = &self.by_start;
+        self.scratch
+            .extend(listed.iter().filter_map(|at| by_start.get(at).copied()));
+        true
+    }
+}
+
+fn comments_by_start<'a>(n: &'a Node, out: &mut HashMap<usize, &'a Comment>) {
+    fn put<'a>(c: &'a Comment, out: &mut HashMap<usize, &'a Comment>) {
+        if let Some(sp) = &c.span {
+            out.insert(sp.start, c);
+        }
+    }
+    match n {
+        Node::Map(entries) => {
+            for e in entries {
+                match e {
+                    Entry::Comment(c) => put(c, out),
+                    Entry::Pair(p) => comments_by_start(&p.value, out),
+                }
+            }
+        }
+        Node::Seq(items) => {
+            for i in items {
+                match i {
+                    Item::Comment(c) => put(c, out),
+                    Item::Node(n) => comments_by_start(n, out),
+                }
+            }
+        }
+        Node::Scalar(_) | Node::Alias(_) => {}
     }
 }
 
@@ -90,16 +166,27 @@ struct Walker<'a, 'w, F> {
     path: &'w mut Vec<&'a str>,
     stack: &'w mut Vec<&'a Comment>,
     visit: &'w mut F,
+    sops: Option<&'w mut Sops<'a>>,
 }
 
 impl<'a, F: FnMut(&Place<'a, '_>, Leaf<'a>)> Walker<'a, '_, F> {
-    /// Visit a leaf with the first `depth` comments of the stack.
+    /// Visit a leaf with the first `depth` comments of the stack (or
+    /// sops's own stack for it, if listed).
     fn leaf(&mut self, in_alias: bool, depth: usize, leaf: Leaf<'a>) {
+        let listed = !in_alias
+            && self
+                .sops
+                .as_deref_mut()
+                .is_some_and(|sops| sops.stack(&leaf));
+        let comments = match self.sops.as_deref() {
+            Some(sops) if listed => &sops.scratch[..],
+            _ => self.stack.get(..depth).unwrap_or(self.stack),
+        };
         let place = Place {
             path: self.path,
             doc: self.doc,
             in_alias,
-            comments: self.stack.get(..depth).unwrap_or(self.stack),
+            comments,
         };
         (self.visit)(&place, leaf);
     }

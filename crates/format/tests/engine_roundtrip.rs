@@ -106,9 +106,7 @@ struct G(Node);
 
 impl std::fmt::Debug for G {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let tree = Tree {
-            docs: vec![self.0.clone()],
-        };
+        let tree = Tree::new(vec![self.0.clone()]);
         match Format::Json.syntax().emit(&tree) {
             Ok(s) => f.write_str(&s),
             Err(_) => f.write_str("<tree>"),
@@ -182,9 +180,7 @@ fn leaf_texts(n: &Node, out: &mut Vec<String>) {
 
 fn check_generated(format: Format, node: G) -> Result<(), TestCaseError> {
     let node = node.0;
-    let tree = Tree {
-        docs: vec![node.clone()],
-    };
+    let tree = Tree::new(vec![node.clone()]);
     let Ok(src) = format.syntax().emit(&tree) else {
         return Ok(());
     };

@@ -839,9 +839,7 @@ fn parse_with(src: &str, lean: bool, grammar: Grammar) -> Result<Parsed, ParseEr
     entries.shrink_to_fit();
     let metadata_spans = metadata_spans(src, count, &meta_lines);
     Ok(Parsed {
-        tree: Tree {
-            docs: vec![Node::Map(entries)],
-        },
+        tree: Tree::new(vec![Node::Map(entries)]),
         metadata: (!meta.is_empty()).then(|| unflatten(meta)),
         metadata_spans,
         metadata_fill: Vec::new(),
@@ -1835,55 +1833,49 @@ pub(crate) mod tests {
                 ("x_0", Node::str("s2")),
             ],
         ] {
-            let tree = Tree {
-                docs: vec![Node::map(
-                    pairs.into_iter().map(|(k, v)| (k.to_string(), v)),
-                )],
-            };
+            let tree = Tree::new(vec![Node::map(
+                pairs.into_iter().map(|(k, v)| (k.to_string(), v)),
+            )]);
             for out in [Dotenv.emit(&tree), emit_as_sops(&tree)] {
                 let err = out.unwrap_err().0;
                 assert!(err.contains("would both be written as"), "{err}");
                 assert!(!err.contains("s1") && !err.contains("s2"), "{err}");
             }
         }
-        let dup = Tree {
-            docs: vec![Node::map([
-                ("A".to_string(), Node::str("1")),
-                ("A".to_string(), Node::str("2")),
-            ])],
-        };
+        let dup = Tree::new(vec![Node::map([
+            ("A".to_string(), Node::str("1")),
+            ("A".to_string(), Node::str("2")),
+        ])]);
         assert_eq!(Dotenv.emit(&dup).unwrap(), "A=1\nA=2\n");
     }
 
     #[test]
     fn emit_flattens_and_quotes() {
-        let tree = Tree {
-            docs: vec![Node::map([
-                ("plain".to_string(), Node::str("abc-1.2/x:y@z%+,=")),
-                ("spaced".to_string(), Node::str("a b # c")),
-                ("empty".to_string(), Node::str("")),
-                ("nothing".to_string(), Node::value(Value::Null)),
-                ("quote".to_string(), Node::str("it's \"$HOME\" \\ x\ny")),
-                (
-                    "app".to_string(),
-                    Node::Map(vec![
-                        Entry::Comment(Comment::new(" db settings", None)),
-                        Entry::Pair(Pair {
-                            key: "port".into(),
-                            value: Node::value(Value::Int(8080)),
-                        }),
-                        Entry::Pair(Pair {
-                            key: "list".into(),
-                            value: Node::Seq(vec![
-                                Item::Node(Node::value(Value::Bool(true))),
-                                Item::Comment(Comment::new("two\nlines", None)),
-                                Item::Node(Node::value(Value::Float(1.5))),
-                            ]),
-                        }),
-                    ]),
-                ),
-            ])],
-        };
+        let tree = Tree::new(vec![Node::map([
+            ("plain".to_string(), Node::str("abc-1.2/x:y@z%+,=")),
+            ("spaced".to_string(), Node::str("a b # c")),
+            ("empty".to_string(), Node::str("")),
+            ("nothing".to_string(), Node::value(Value::Null)),
+            ("quote".to_string(), Node::str("it's \"$HOME\" \\ x\ny")),
+            (
+                "app".to_string(),
+                Node::Map(vec![
+                    Entry::Comment(Comment::new(" db settings", None)),
+                    Entry::Pair(Pair {
+                        key: "port".into(),
+                        value: Node::value(Value::Int(8080)),
+                    }),
+                    Entry::Pair(Pair {
+                        key: "list".into(),
+                        value: Node::Seq(vec![
+                            Item::Node(Node::value(Value::Bool(true))),
+                            Item::Comment(Comment::new("two\nlines", None)),
+                            Item::Node(Node::value(Value::Float(1.5))),
+                        ]),
+                    }),
+                ]),
+            ),
+        ])]);
         let out = Dotenv.emit(&tree).unwrap();
         assert_eq!(
             out,
@@ -1900,11 +1892,11 @@ pub(crate) mod tests {
                 "app_list_1=1.5\n",
             )
         );
-        let bad = |node: Node| Dotenv.emit(&Tree { docs: vec![node] }).is_err();
+        let bad = |node: Node| Dotenv.emit(&Tree::new(vec![node])).is_err();
         // Any key sops writes, but none that a .env line cannot hold.
         let key = |k: &str| Node::map([(k.to_string(), Node::str("x"))]);
         for k in ["a-b", "1a", "db.password", "clé", "a b", "x#y", " sp"] {
-            let out = Dotenv.emit(&Tree { docs: vec![key(k)] }).unwrap();
+            let out = Dotenv.emit(&Tree::new(vec![key(k)])).unwrap();
             assert_eq!(out, format!("{k}=x\n"));
         }
         for k in ["a=b", "#a", "", " ", "a\nb", "a\rb"] {
@@ -2061,7 +2053,7 @@ pub(crate) mod tests {
                 for (i, v) in nested.iter().enumerate() {
                     expected.push((format!("NEST_LIST_{i}"), v.clone()));
                 }
-                let text = Dotenv.emit(&Tree { docs: vec![Node::map(top)] }).unwrap();
+                let text = Dotenv.emit(&Tree::new(vec![Node::map(top)])).unwrap();
                 let got: Vec<(String, String)> = pairs(&text)
                     .into_iter()
                     .map(|(k, _, raw)| (env_key(&k).to_string(), env_value(&raw)))

@@ -307,6 +307,15 @@ pub trait Syntax: Sync {
         None
     }
 
+    /// sops's comment stacks (what the comment selectors decide by) for
+    /// `tree`, the parse of `src`, where sops reads comments into other
+    /// places than the tree has them (YAML: go-yaml's reading); `None`
+    /// where the walk's own stacks are sops's, or sops's reading cannot
+    /// be paired with the tree.
+    fn sops_stacks(&self, _src: &str, _tree: &Tree) -> Option<crate::tree::SopsStacks> {
+        None
+    }
+
     /// Whether sops may read a value kept in clear in `text` otherwise than
     /// [`Syntax::parse`] does (see [`Syntax::sops_reading`]); a quick test
     /// before a file's values are read again.
@@ -387,9 +396,7 @@ pub fn emit_value(format: Format, node: &Node) -> Result<String, EmitError> {
             return Ok(text.clone());
         }
     }
-    let single = |node: &Node| Tree {
-        docs: vec![node.clone()],
-    };
+    let single = |node: &Node| Tree::new(vec![node.clone()]);
     match (format, node) {
         (Format::Yaml, _) => Ok(yaml::emit_value(node)),
         (Format::Json, _) | (Format::Ini, Node::Scalar(_)) => json::emit_value(node),

@@ -264,7 +264,7 @@ fn parse_with(src: &str, sops: bool) -> Result<Parsed, ParseError> {
             .map(|(name, entries)| (name, Node::Map(entries))),
     );
     Ok(Parsed {
-        tree: Tree { docs: vec![root] },
+        tree: Tree::new(vec![root]),
         metadata: (!meta_blocks.is_empty()).then(|| unflatten(meta)),
         metadata_spans,
         metadata_fill: Vec::new(),

@@ -90,9 +90,7 @@ fn section_tree(sections: Sections) -> Tree {
                 Node::map(pairs.into_iter().map(|(k, v)| (k, Node::str(v)))),
             ));
         }
-        Tree {
-            docs: vec![Node::map(top)],
-        }
+        Tree::new(vec![Node::map(top)])
     }
 }
 

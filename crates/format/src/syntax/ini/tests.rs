@@ -245,29 +245,27 @@ fn value_lexemes_read_back() {
 
 #[test]
 fn emit_writes_sections() {
-    let tree = Tree {
-        docs: vec![Node::map([
-            ("top".to_string(), Node::str("1")),
-            (
-                "DEFAULT".to_string(),
-                Node::map([("d".to_string(), Node::str("x"))]),
-            ),
-            (
-                "app".to_string(),
-                Node::Map(vec![
-                    Entry::Comment(Comment::new(" note", None)),
-                    Entry::Pair(Pair {
-                        key: "name".into(),
-                        value: Node::str("a;b"),
-                    }),
-                    Entry::Pair(Pair {
-                        key: "port".into(),
-                        value: Node::value(Value::Int(80)),
-                    }),
-                ]),
-            ),
-        ])],
-    };
+    let tree = Tree::new(vec![Node::map([
+        ("top".to_string(), Node::str("1")),
+        (
+            "DEFAULT".to_string(),
+            Node::map([("d".to_string(), Node::str("x"))]),
+        ),
+        (
+            "app".to_string(),
+            Node::Map(vec![
+                Entry::Comment(Comment::new(" note", None)),
+                Entry::Pair(Pair {
+                    key: "name".into(),
+                    value: Node::str("a;b"),
+                }),
+                Entry::Pair(Pair {
+                    key: "port".into(),
+                    value: Node::value(Value::Int(80)),
+                }),
+            ]),
+        ),
+    ])]);
     let out = Ini.emit(&tree).unwrap();
     assert_eq!(
         out,
@@ -278,12 +276,10 @@ fn emit_writes_sections() {
         plain(&back.tree.docs[0]),
         r#"{"DEFAULT":{"top":Some("1"),"d":Some("x")},"app":{"name":Some("a;b"),"port":Some("80")}}"#
     );
-    let deep = Tree {
-        docs: vec![Node::map([(
-            "a".to_string(),
-            Node::map([("b".to_string(), Node::map([]))]),
-        )])],
-    };
+    let deep = Tree::new(vec![Node::map([(
+        "a".to_string(),
+        Node::map([("b".to_string(), Node::map([]))]),
+    )])]);
     assert!(Ini.emit(&deep).is_err());
 }
 

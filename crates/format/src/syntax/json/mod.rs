@@ -45,9 +45,7 @@ pub(crate) fn parse_encrypted(src: &str) -> Result<Parsed, ParseError> {
 /// The document and its metadata as a [`Parsed`].
 fn parsed(split: meta::Split) -> Parsed {
     Parsed {
-        tree: Tree {
-            docs: vec![split.doc],
-        },
+        tree: Tree::new(vec![split.doc]),
         metadata: split.metadata,
         metadata_spans: split.spans,
         metadata_fill: Vec::new(),
@@ -182,9 +180,7 @@ fn finite(node: &Node) -> Result<(), EmitError> {
 pub(crate) fn emit_value(node: &Node) -> Result<String, EmitError> {
     match node {
         Node::Alias(inner) => emit_value(inner),
-        Node::Map(_) => Json.emit(&Tree {
-            docs: vec![node.clone()],
-        }),
+        Node::Map(_) => Json.emit(&Tree::new(vec![node.clone()])),
         other => pretty(other).map(SecretText::into_string),
     }
 }

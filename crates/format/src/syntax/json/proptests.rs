@@ -309,7 +309,7 @@ proptest! {
                 Model::Map(pairs) => Node::map(pairs.iter().map(|(k, v)| (k.clone(), build(v)))),
             }
         }
-        let tree = Tree { docs: vec![build(&model)] };
+        let tree = Tree::new(vec![build(&model)]);
         if !finite(&model) {
             prop_assert!(Json.emit(&tree).is_err());
             return Ok(());

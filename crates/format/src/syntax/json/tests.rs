@@ -362,45 +362,38 @@ fn metadata_is_found_anywhere_in_the_top_object() {
 
 #[test]
 fn emit_writes_like_sops() {
-    let tree = Tree {
-        docs: vec![Node::Map(vec![
-            Entry::Pair(crate::tree::Pair {
-                key: "k<".into(),
-                value: Node::str("v\t"),
-            }),
-            Entry::Comment(crate::tree::Comment::new(" dropped", None)),
-            Entry::Pair(crate::tree::Pair {
-                key: "n".into(),
-                value: Node::Seq(vec![
-                    Item::Node(Node::value(Value::Int(i64::MAX))),
-                    Item::Node(Node::value(Value::Float(2.5))),
-                    Item::Comment(crate::tree::Comment::new("x", None)),
-                    Item::Node(Node::value(Value::Time("2024-01-02T00:00:00Z".into()))),
-                    Item::Node(Node::Alias(Box::new(Node::value(Value::Bool(false))))),
-                ]),
-            }),
-            Entry::Pair(crate::tree::Pair {
-                key: "e".into(),
-                value: Node::map([]),
-            }),
-        ])],
-    };
+    let tree = Tree::new(vec![Node::Map(vec![
+        Entry::Pair(crate::tree::Pair {
+            key: "k<".into(),
+            value: Node::str("v\t"),
+        }),
+        Entry::Comment(crate::tree::Comment::new(" dropped", None)),
+        Entry::Pair(crate::tree::Pair {
+            key: "n".into(),
+            value: Node::Seq(vec![
+                Item::Node(Node::value(Value::Int(i64::MAX))),
+                Item::Node(Node::value(Value::Float(2.5))),
+                Item::Comment(crate::tree::Comment::new("x", None)),
+                Item::Node(Node::value(Value::Time("2024-01-02T00:00:00Z".into()))),
+                Item::Node(Node::Alias(Box::new(Node::value(Value::Bool(false))))),
+            ]),
+        }),
+        Entry::Pair(crate::tree::Pair {
+            key: "e".into(),
+            value: Node::map([]),
+        }),
+    ])]);
     let out = Json.emit(&tree).unwrap();
     assert_eq!(
         out,
         "{\n\t\"k\\u003c\": \"v\\t\",\n\t\"n\": [\n\t\t9223372036854775807,\n\t\t2.5,\n\t\t\"2024-01-02T00:00:00Z\",\n\t\tfalse\n\t],\n\t\"e\": {}\n}\n"
     );
-    assert!(Json.emit(&Tree { docs: vec![] }).is_err());
+    assert!(Json.emit(&Tree::new(vec![])).is_err());
     assert!(Json
-        .emit(&Tree {
-            docs: vec![Node::map([]), Node::map([])]
-        })
+        .emit(&Tree::new(vec![Node::map([]), Node::map([])]))
         .is_err());
     assert_eq!(
-        Json.emit(&Tree {
-            docs: vec![Node::str("x")]
-        })
-        .unwrap(),
+        Json.emit(&Tree::new(vec![Node::str("x")])).unwrap(),
         "\"x\"\n"
     );
 }

@@ -57,9 +57,7 @@ fn build(src: &str, doc: &Document<SecretText>, big: BigInts) -> Result<Parsed, 
             parsed.metadata_spans = vec![region.remove];
         }
     }
-    parsed.tree = Tree {
-        docs: vec![Node::Map(entries)],
-    };
+    parsed.tree = Tree::new(vec![Node::Map(entries)]);
     Ok(parsed)
 }
 

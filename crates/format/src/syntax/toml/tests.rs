@@ -133,7 +133,7 @@ fn values_are_typed_like_sops() {
 fn tables_are_ordered_by_first_appearance() {
     let r = root("[a.b]\nx = 1\n[c]\n[a]\ny = 2\n");
     assert_eq!(
-        shape(&Tree { docs: vec![r] }),
+        shape(&Tree::new(vec![r])),
         r#"{"a":{"b":{"x":s,},"y":s,},"c":{},}---"#
     );
 }
@@ -142,7 +142,7 @@ fn tables_are_ordered_by_first_appearance() {
 fn logical_structure_merges_dotted_keys_and_headers() {
     let r = root("a.x = 1\n[a.y]\nz = 2\n[[p]]\nq = 1\n[p.s]\nt = 1\n[[p]]\n");
     assert_eq!(
-        shape(&Tree { docs: vec![r] }),
+        shape(&Tree::new(vec![r])),
         r#"{"a":{"x":s,"y":{"z":s,},},"p":[{"q":s,"s":{"t":s,},},{},],}---"#
     );
 }
@@ -319,39 +319,37 @@ fn nested_metadata_shapes() {
 
 #[test]
 fn emit_orders_and_rejects_null() {
-    let tree = Tree {
-        docs: vec![Node::map([
-            (
-                "t".to_string(),
-                Node::map([("k".to_string(), Node::str("v"))]),
-            ),
-            ("s".to_string(), Node::str("line\nbreak")),
-            (
-                "list".to_string(),
-                Node::Seq(vec![
-                    Item::Node(Node::value(Value::Int(1))),
-                    Item::Node(Node::map([(
-                        "a".to_string(),
-                        Node::value(Value::Bool(true)),
-                    )])),
-                ]),
-            ),
-            (
-                "aot".to_string(),
-                Node::Seq(vec![Item::Node(Node::map([(
-                    "when".to_string(),
-                    Node::value(Value::Time("2024-01-02T00:00:00Z".into())),
-                )]))]),
-            ),
-            (
-                "deep".to_string(),
-                Node::map([(
-                    "er".to_string(),
-                    Node::map([("f".to_string(), Node::value(Value::Float(2.0)))]),
-                )]),
-            ),
-        ])],
-    };
+    let tree = Tree::new(vec![Node::map([
+        (
+            "t".to_string(),
+            Node::map([("k".to_string(), Node::str("v"))]),
+        ),
+        ("s".to_string(), Node::str("line\nbreak")),
+        (
+            "list".to_string(),
+            Node::Seq(vec![
+                Item::Node(Node::value(Value::Int(1))),
+                Item::Node(Node::map([(
+                    "a".to_string(),
+                    Node::value(Value::Bool(true)),
+                )])),
+            ]),
+        ),
+        (
+            "aot".to_string(),
+            Node::Seq(vec![Item::Node(Node::map([(
+                "when".to_string(),
+                Node::value(Value::Time("2024-01-02T00:00:00Z".into())),
+            )]))]),
+        ),
+        (
+            "deep".to_string(),
+            Node::map([(
+                "er".to_string(),
+                Node::map([("f".to_string(), Node::value(Value::Float(2.0)))]),
+            )]),
+        ),
+    ])]);
     let text = Toml.emit(&tree).unwrap();
     assert_eq!(
         text,
@@ -360,26 +358,14 @@ fn emit_orders_and_rejects_null() {
     );
     assert_eq!(canon(&Toml.parse(&text).unwrap().tree), canon(&tree));
 
-    let null = Tree {
-        docs: vec![Node::map([(
-            "a".to_string(),
-            Node::map([("b".to_string(), Node::value(Value::Null))]),
-        )])],
-    };
+    let null = Tree::new(vec![Node::map([(
+        "a".to_string(),
+        Node::map([("b".to_string(), Node::value(Value::Null))]),
+    )])]);
     let err = Toml.emit(&null).unwrap_err();
     assert_eq!(err.0, "null value at a.b cannot be written as TOML");
-    assert!(Toml
-        .emit(&Tree {
-            docs: vec![Node::str("x")]
-        })
-        .is_err());
-    assert_eq!(
-        Toml.emit(&Tree {
-            docs: vec![Node::Map(vec![])]
-        })
-        .unwrap(),
-        ""
-    );
+    assert!(Toml.emit(&Tree::new(vec![Node::str("x")])).is_err());
+    assert_eq!(Toml.emit(&Tree::new(vec![Node::Map(vec![])])).unwrap(), "");
 }
 
 #[test]

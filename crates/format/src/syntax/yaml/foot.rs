@@ -367,30 +367,45 @@ pub(super) fn place_as_sops(src: &str, out: &mut Output) {
 /// does not match `docs`.
 fn sops_owners(text: &str, docs: &[Node]) -> Option<HashMap<usize, (usize, Vec<usize>)>> {
     let g = goyaml::read(text)?;
-    if g.docs.len() != docs.len() {
-        return None;
-    }
-    // go-yaml's collections -> (document, path in the tree).
-    let mut paths: HashMap<usize, (usize, Vec<usize>)> = HashMap::new();
-    for (i, (&d, node)) in g.docs.iter().zip(docs).enumerate() {
-        let root = g.root(d)?;
-        let mut m = Matcher {
-            g: &g,
-            text,
-            doc: i,
-            path: Vec::new(),
-            paths: &mut paths,
-        };
-        if !m.matches(root, node, true) {
-            return None;
-        }
-    }
+    let paths = match_docs(text, &g, docs, None)?;
     Some(
         g.owner
             .iter()
             .filter_map(|(&at, y)| Some((at, paths.get(y)?.clone())))
             .collect(),
     )
+}
+
+/// Pair go-yaml's reading `g` of `text` with `docs`: go-yaml's
+/// collections -> (document, path in the tree), and, into `leaves`, its
+/// scalar nodes -> the span start of the tree's scalar. `None` when the
+/// readings differ.
+pub(super) fn match_docs(
+    text: &str,
+    g: &goyaml::Docs,
+    docs: &[Node],
+    leaves: Option<&mut HashMap<usize, usize>>,
+) -> Option<HashMap<usize, (usize, Vec<usize>)>> {
+    if g.docs.len() != docs.len() {
+        return None;
+    }
+    let mut paths: HashMap<usize, (usize, Vec<usize>)> = HashMap::new();
+    let mut m = Matcher {
+        g,
+        text,
+        doc: 0,
+        path: Vec::new(),
+        paths: &mut paths,
+        leaves,
+    };
+    for (i, (&d, node)) in g.docs.iter().zip(docs).enumerate() {
+        let root = g.root(d)?;
+        m.doc = i;
+        if !m.matches(root, node, true) {
+            return None;
+        }
+    }
+    Some(paths)
 }
 
 /// The comments sops's reading of the plaintext `src` (what `sops encrypt`
@@ -551,6 +566,8 @@ struct Matcher<'a> {
     doc: usize,
     path: Vec<usize>,
     paths: &'a mut HashMap<usize, (usize, Vec<usize>)>,
+    /// go-yaml's scalar nodes -> the span start of the tree's scalar.
+    leaves: Option<&'a mut HashMap<usize, usize>>,
 }
 
 impl Matcher<'_> {
@@ -600,7 +617,13 @@ impl Matcher<'_> {
                 }
                 mine.next().is_none()
             }
-            (goyaml::Shape::Leaf, Node::Scalar(_) | Node::Alias(_)) => true,
+            (goyaml::Shape::Leaf, Node::Scalar(s)) => {
+                if let (Some(leaves), Some(span)) = (self.leaves.as_deref_mut(), &s.span) {
+                    leaves.insert(y, span.start);
+                }
+                true
+            }
+            (goyaml::Shape::Leaf, Node::Alias(_)) => true,
             // An empty document holding only comments (see `document_end`).
             (goyaml::Shape::Leaf, Node::Map(entries)) => {
                 root && entries.iter().all(|e| matches!(e, Entry::Comment(_)))

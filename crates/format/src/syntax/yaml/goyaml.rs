@@ -1729,32 +1729,64 @@ pub(super) fn read(src: &str) -> Option<Docs> {
     };
     let mut owner = HashMap::new();
     for &d in &out.docs {
-        Store {
-            nodes: &out.nodes,
-            owner: &mut owner,
-        }
-        .document(d);
+        out.sops_walk(d, |step| {
+            if let Step::Comment { at, owner: o } = step {
+                owner.entry(at).or_insert(o);
+            }
+        });
     }
     out.owner = owner;
     Some(out)
 }
 
-/// sops's walk over go-yaml's nodes (`stores/yaml/store.go`,
-/// `appendYamlNodeToTreeBranch`, `nodeToTreeValue`): which collection each
-/// comment ends up in.
-struct Store<'n, 'o> {
-    nodes: &'n [YNode],
-    owner: &'o mut HashMap<usize, usize>,
+/// One step of sops's walk over a document's tree, in the order sops
+/// builds the tree (`stores/yaml/store.go`) and walks it to encrypt
+/// (`sops.go`, `walkBranch`, `walkSlice`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    /// A comment line (named by the offset of its `#`) in the mapping or
+    /// list node `owner`.
+    Comment { at: usize, owner: usize },
+    /// A scalar or alias value (its node).
+    Value(usize),
+    /// A nested mapping or list begins (sops's walk pushes a level on its
+    /// comment stack).
+    Open,
+    /// It ends (the level is popped, and the collection counts as a value
+    /// in the one around it).
+    Close,
 }
 
-impl Store<'_, '_> {
+impl Docs {
+    /// sops's walk over document `doc` (a node of [`Docs::docs`]).
+    pub(super) fn sops_walk(&self, doc: usize, step: impl FnMut(Step)) {
+        Store {
+            nodes: &self.nodes,
+            step,
+        }
+        .document(doc);
+    }
+}
+
+/// sops's walk over go-yaml's nodes (`stores/yaml/store.go`,
+/// `appendYamlNodeToTreeBranch`, `nodeToTreeValue`): which collection each
+/// comment ends up in, and in which order comments and values come.
+struct Store<'n, F> {
+    nodes: &'n [YNode],
+    step: F,
+}
+
+impl<F: FnMut(Step)> Store<'_, F> {
     fn add(&mut self, n: usize, which: fn(&YNode) -> &Text, target: usize) {
         let Some(node) = self.nodes.get(n) else {
             return;
         };
         for p in which(node) {
             if let Piece::Line(at) = p {
-                self.owner.entry(*at).or_insert(target);
+                (self.step)(Step::Comment {
+                    at: *at,
+                    owner: target,
+                });
             }
         }
     }
@@ -1766,6 +1798,13 @@ impl Store<'_, '_> {
 
     fn kind(&self, n: usize) -> Option<Kind> {
         self.nodes.get(n).map(|y| y.kind)
+    }
+
+    fn content(&self, n: usize) -> Vec<usize> {
+        self.nodes
+            .get(n)
+            .map(|y| y.content.clone())
+            .unwrap_or_default()
     }
 
     fn document(&mut self, d: usize) {
@@ -1782,24 +1821,17 @@ impl Store<'_, '_> {
             self.head_line(n, target);
         }
         if self.kind(n) == Some(Kind::Map) {
-            let content = self
-                .nodes
-                .get(n)
-                .map(|y| y.content.clone())
-                .unwrap_or_default();
-            for pair in content.chunks(2) {
+            for pair in self.content(n).chunks(2) {
                 let (Some(&k), Some(&v)) = (pair.first(), pair.get(1)) else {
                     continue;
                 };
                 self.head_line(k, target);
-                let leaf = matches!(self.kind(v), Some(Kind::Scalar | Kind::Alias));
-                if leaf {
+                if matches!(self.kind(v), Some(Kind::Scalar | Kind::Alias)) {
                     self.head_line(v, target);
+                    (self.step)(Step::Value(v));
+                    self.add(v, |y| &y.foot, target);
                 } else {
                     self.value(v, false);
-                }
-                if leaf {
-                    self.add(v, |y| &y.foot, target);
                 }
                 self.add(k, |y| &y.foot, target);
             }
@@ -1812,15 +1844,11 @@ impl Store<'_, '_> {
     fn value(&mut self, n: usize, handled: bool) {
         match self.kind(n) {
             Some(Kind::Seq) => {
+                (self.step)(Step::Open);
                 if !handled {
                     self.head_line(n, n);
                 }
-                let content = self
-                    .nodes
-                    .get(n)
-                    .map(|y| y.content.clone())
-                    .unwrap_or_default();
-                for item in content {
+                for item in self.content(n) {
                     self.head_line(item, n);
                     self.value(item, true);
                     self.add(item, |y| &y.foot, n);
@@ -1828,8 +1856,14 @@ impl Store<'_, '_> {
                 if !handled {
                     self.add(n, |y| &y.foot, n);
                 }
+                (self.step)(Step::Close);
             }
-            Some(Kind::Map) => self.branch(n, n, handled),
+            Some(Kind::Map) => {
+                (self.step)(Step::Open);
+                self.branch(n, n, handled);
+                (self.step)(Step::Close);
+            }
+            Some(Kind::Scalar | Kind::Alias) => (self.step)(Step::Value(n)),
             _ => {}
         }
     }

@@ -23,6 +23,7 @@ mod parse;
 mod resolve;
 mod simple;
 mod split;
+mod stacks;
 mod text;
 
 pub use empty::{fill_empty_documents, no_document, NoDocument};
@@ -167,6 +168,10 @@ impl Syntax for Yaml {
 
     fn comment_item(&self, src: &str, span: &crate::tree::Span, text: &str) -> Option<Edit> {
         comment_item::comment_item(src, span, text)
+    }
+
+    fn sops_stacks(&self, src: &str, tree: &Tree) -> Option<crate::tree::SopsStacks> {
+        stacks::sops_stacks(src, &tree.docs)
     }
 
     fn sops_reads_otherwise(&self, text: &str) -> bool {

@@ -290,7 +290,7 @@ impl<'s> Builder<'s> {
         }
         Output {
             parsed: Parsed {
-                tree: Tree { docs: self.docs },
+                tree: Tree::new(self.docs),
                 metadata: self.metadata,
                 metadata_spans: self.metadata_spans,
                 metadata_fill: self.metadata_fill,

@@ -298,9 +298,7 @@ fn join(src: &str, at: usize, first: Output, second: Output) -> Option<Output> {
     let layouts = vec![layout];
     Some(Output {
         parsed: Parsed {
-            tree: Tree {
-                docs: vec![Node::Map(entries)],
-            },
+            tree: Tree::new(vec![Node::Map(entries)]),
             metadata,
             metadata_spans: tail_parsed
                 .metadata_spans

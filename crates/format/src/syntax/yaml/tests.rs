@@ -567,39 +567,37 @@ fn enc_lexemes() {
 
 #[test]
 fn emits_go_yaml_style() {
-    let tree = Tree {
-        docs: vec![
-            Node::Map(vec![
-                Entry::Comment(Comment::new(" top", None)),
-                Entry::Pair(Pair {
-                    key: "a".into(),
-                    value: Node::map([
-                        ("b".to_string(), Node::value(Value::Int(1))),
-                        ("c".to_string(), Node::str("two lines\nhere\n")),
-                        ("d".to_string(), Node::str("no newline\nend")),
-                        ("e".to_string(), Node::str("yes")),
-                        ("f".to_string(), Node::value(Value::Float(1.0))),
-                        ("g".to_string(), Node::Map(vec![])),
-                    ]),
-                }),
-                Entry::Pair(Pair {
-                    key: "list".into(),
-                    value: Node::Seq(vec![
-                        Item::Node(Node::str("x")),
-                        Item::Node(Node::map([
-                            ("k".to_string(), Node::str("v")),
-                            ("m".to_string(), Node::str("l1\nl2\n")),
-                        ])),
-                        Item::Node(Node::Seq(vec![
-                            Item::Node(Node::value(Value::Null)),
-                            Item::Node(Node::value(Value::Bool(true))),
-                        ])),
-                    ]),
-                }),
-            ]),
-            Node::map([("z".to_string(), Node::str(" lead\nx\n"))]),
-        ],
-    };
+    let tree = Tree::new(vec![
+        Node::Map(vec![
+            Entry::Comment(Comment::new(" top", None)),
+            Entry::Pair(Pair {
+                key: "a".into(),
+                value: Node::map([
+                    ("b".to_string(), Node::value(Value::Int(1))),
+                    ("c".to_string(), Node::str("two lines\nhere\n")),
+                    ("d".to_string(), Node::str("no newline\nend")),
+                    ("e".to_string(), Node::str("yes")),
+                    ("f".to_string(), Node::value(Value::Float(1.0))),
+                    ("g".to_string(), Node::Map(vec![])),
+                ]),
+            }),
+            Entry::Pair(Pair {
+                key: "list".into(),
+                value: Node::Seq(vec![
+                    Item::Node(Node::str("x")),
+                    Item::Node(Node::map([
+                        ("k".to_string(), Node::str("v")),
+                        ("m".to_string(), Node::str("l1\nl2\n")),
+                    ])),
+                    Item::Node(Node::Seq(vec![
+                        Item::Node(Node::value(Value::Null)),
+                        Item::Node(Node::value(Value::Bool(true))),
+                    ])),
+                ]),
+            }),
+        ]),
+        Node::map([("z".to_string(), Node::str(" lead\nx\n"))]),
+    ]);
     let out = Yaml.emit(&tree).unwrap();
     let expected = concat!(
         "# top\n",
