@@ -540,3 +540,36 @@ fn aliases_of_encrypted_anchors_are_refused() {
         }
     }
 }
+
+/// Stream edges go-yaml reads otherwise than YAML 1.2 (fuzzer rounds 18
+/// and 20, N1b): a `...` before the first document after a byte order
+/// mark, and a document after `...` without `---`, which go-yaml refuses
+/// (before, sops-like wrote AES files sops could not read); a byte order
+/// mark starting a later line, which YAML reads as a document prefix and
+/// go-yaml as part of the key (before: sops failed to decrypt the file).
+#[test]
+fn stream_edges_go_yaml_reads_otherwise() {
+    let dir = tempdir();
+    refused_alike(
+        dir.path(),
+        &[
+            "\u{feff}...\n---\nk: secret\n",
+            "---\nk: v\n...\nj: secret\n",
+            "k: v\n...\nj: secret\n",
+        ],
+    );
+    outcomes(
+        dir.path(),
+        &["\u{feff}\n\u{feff}k: secret\n", "# c\n\u{feff}k: secret\n"],
+        |o| matches!(o, Outcome::OnlyOursRefused(err) if err.contains("byte order mark")),
+        "not refused as read otherwise by sops",
+    );
+    read_alike(
+        dir.path(),
+        &[
+            "k: v\n...\n# c\n",
+            "a: x\u{feff}y\n",
+            "\u{feff}k: v\n...\n---\nj: w\n",
+        ],
+    );
+}

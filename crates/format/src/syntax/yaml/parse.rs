@@ -288,6 +288,14 @@ impl<'s> Builder<'s> {
                 ));
             }
         }
+        if self.may_refuse() {
+            if let Some(at) = later_bom(self.src, &self.docs) {
+                self.sops_unreadable = Some((
+                    at,
+                    SopsRefusal::ReadOtherwise("a byte order mark at the start of a line after the text's start (YAML reads it as a document prefix, go-yaml as part of the text that follows)"),
+                ));
+            }
+        }
         Output {
             parsed: Parsed {
                 tree: Tree::new(self.docs),
@@ -363,13 +371,22 @@ impl<'s> Builder<'s> {
                 // refuses it ("did not find expected node content").
                 if self.docs.is_empty() && self.may_refuse() {
                     let head = self.src.get(..range.start).unwrap_or("");
-                    let marker = head.split('\n').any(|l| is_marker_line(l, "..."));
+                    let marker = head
+                        .split('\n')
+                        .any(|l| is_marker_line(l.trim_start_matches('\u{feff}'), "..."));
                     if marker {
                         self.sops_unreadable = Some((
                             0,
                             SopsRefusal::Unreadable("a `...` document end marker before the first document, which go-yaml refuses (\"did not find expected node content\")"),
                         ));
                     }
+                }
+                if !explicit && !self.docs.is_empty() && self.may_refuse() {
+                    // A document after `...` without its own `---`.
+                    self.sops_unreadable = Some((
+                        range.start,
+                        SopsRefusal::Unreadable("a document after a `...` marker without a `---` marker, which go-yaml refuses (\"did not find expected <document start>\")"),
+                    ));
                 }
                 if explicit && self.may_refuse() {
                     if let Some(found) = self.directives(range.start) {
@@ -1530,4 +1547,26 @@ pub(crate) fn layouts_from_marks(src: &str, marks: &[usize]) -> Option<Vec<DocLa
             })
         })
         .collect()
+}
+
+/// The first byte order mark at the start of a line after the text's first
+/// byte and outside every value: YAML 1.2 reads it as a document prefix
+/// (`\u{feff}\n\u{feff}k: v` is `{k: v}`), go-yaml only skips one at the
+/// text's start and reads the others as text (the key `\u{feff}k`).
+fn later_bom(src: &str, docs: &[Node]) -> Option<usize> {
+    const BOM: &str = "\u{feff}";
+    let start = src.chars().next().map_or(0, char::len_utf8);
+    let mut from = start + src.get(start..)?.find(BOM)?;
+    let mut spans = Vec::new();
+    for doc in docs {
+        doc.value_spans(&mut spans);
+    }
+    loop {
+        let at = from + src.get(from..)?.find(BOM)?;
+        let line_start = src.as_bytes().get(at.wrapping_sub(1)) == Some(&b'\n');
+        if line_start && !spans.iter().any(|s| s.start <= at && at < s.end) {
+            return Some(at);
+        }
+        from = at + BOM.len();
+    }
 }

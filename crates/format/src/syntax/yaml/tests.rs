@@ -740,3 +740,32 @@ fn empty_mapping_document_has_block_metadata() {
     assert_eq!(p.metadata_text(&p.metadata_spans[0]), "{}\n");
     assert_eq!(shape(&p.tree), "{#,}---");
 }
+
+/// Stream edges go-yaml reads otherwise: refused for sops's cipher, kept
+/// by the default one (YAML 1.2 reads them).
+#[test]
+fn stream_edges_go_yaml_reads_otherwise() {
+    use crate::syntax::SopsRefusal;
+    let refusal = |src: &str| Yaml.parse(src).unwrap().sops_unreadable;
+    for src in ["\u{feff}...\n---\nk: v\n", "---\nk: v\n...\nj: w\n"] {
+        assert!(
+            matches!(refusal(src), Some((_, SopsRefusal::Unreadable(_)))),
+            "{src:?}"
+        );
+    }
+    for (src, at) in [("\u{feff}\n\u{feff}k: v\n", 4), ("# c\n\u{feff}k: v\n", 4)] {
+        assert!(
+            matches!(refusal(src), Some((a, SopsRefusal::ReadOtherwise(_))) if a == at),
+            "{src:?}"
+        );
+    }
+    for src in [
+        "\u{feff}k: v\n",
+        "a: x\u{feff}y\n",
+        "k: v\n...\n# c\n",
+        "k: v\n...\n---\nj: w\n",
+    ] {
+        assert_eq!(refusal(src), None, "{src:?}");
+        roundtrip(&Yaml, src);
+    }
+}
