@@ -110,3 +110,55 @@ fn set_on_a_sops_json_file_changes_only_that_value() {
         "{changed:#?}"
     );
 }
+
+/// `set` and `unset` over a value sops wrote as a literal block whose last
+/// line holds only blanks past the indentation (`k: |-\n    x\n    \t`,
+/// the string "x\n\t"): the whole block is replaced (fuzzer round 19, S1:
+/// the tab line stayed behind, and sops refused the file, "found character
+/// that cannot start any token").
+#[test]
+fn set_and_unset_replace_a_block_ending_in_a_blank_content_line() {
+    let dir = tempdir();
+    let plain = dir.path().join("b.yaml");
+    std::fs::write(&plain, "k_unencrypted: \"x\\n\\t\"\nj: 1\n").unwrap();
+    let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+        return;
+    };
+    let out = c
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let enc = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        enc.starts_with("k_unencrypted: |-\n    x\n    \t\n"),
+        "{enc}"
+    );
+    let runs: [(&[&str], &str); 2] = [
+        (
+            &["set", "[\"k_unencrypted\"]", "\"z\""],
+            "k_unencrypted: z\nj: 1\n",
+        ),
+        (&["unset", "[\"k_unencrypted\"]"], "j: 1\n"),
+    ];
+    for (i, (args, want)) in runs.iter().enumerate() {
+        let file = dir.path().join(format!("e{i}.yaml"));
+        std::fs::write(&file, &enc).unwrap();
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg(args[0])
+            .arg(&file)
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(!text.contains('\t'), "{args:?}: {text}");
+        let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+            return;
+        };
+        let out = c.arg("decrypt").arg(&file).output().unwrap();
+        assert_ok(&out);
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), *want, "{args:?}");
+    }
+}

@@ -942,7 +942,55 @@ impl<'s> Builder<'s> {
             after_header += 1;
         }
         let end = self.back_over_blanks(range.end, after_header);
+        let end = self.blank_content_lines(after_header, end, range.end);
         (header, end.max(after_header))
+    }
+
+    /// The end of a block scalar's last line that holds only blanks but is
+    /// content (more than the scalar's indentation: a tab, or spaces past
+    /// it; `k: |-\n  x\n  \t` is `x\n\t`), if any follows `end` (the last
+    /// other character) before `limit`; else `end`. Without it, a value
+    /// replaced there left that line behind, which go-yaml refuses.
+    fn blank_content_lines(&self, after_header: usize, end: usize, limit: usize) -> usize {
+        let src = self.src;
+        let Some(body) = src.get(after_header..limit) else {
+            return end;
+        };
+        let explicit = src
+            .get(after_header.saturating_sub(2)..after_header)
+            .is_some_and(|h| h.bytes().any(|b| b.is_ascii_digit()));
+        // The indentation: the first line with more than spaces.
+        let Some(indent) = body.split('\n').skip(1).find_map(|line| {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let body = line.trim_start_matches(' ');
+            (!body.is_empty()).then_some(line.len() - body.len())
+        }) else {
+            return end;
+        };
+        if explicit {
+            return end;
+        }
+        let mut out = end;
+        let Some(mut at) = src
+            .get(end..limit)
+            .and_then(|t| t.find('\n'))
+            .map(|i| end + i + 1)
+        else {
+            return end;
+        };
+        while at < limit {
+            let line_end = src
+                .get(at..limit)
+                .and_then(|t| t.find('\n'))
+                .map_or(limit, |i| at + i);
+            let line = src.get(at..line_end).unwrap_or("");
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.len() > indent && line.bytes().all(|b| b == b' ' || b == b'\t') {
+                out = at + line.len();
+            }
+            at = line_end + 1;
+        }
+        out
     }
 
     /// The first directive before the `---` at `marker` that go-yaml v3

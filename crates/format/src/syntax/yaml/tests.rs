@@ -769,3 +769,24 @@ fn stream_edges_go_yaml_reads_otherwise() {
         roundtrip(&Yaml, src);
     }
 }
+
+/// A block scalar's last lines that hold only blanks past its indentation
+/// are content, and in its span: a replaced value leaves none behind.
+#[test]
+fn block_scalar_spans_take_blank_content_lines() {
+    for (src, lexeme) in [
+        ("k: |-\n    x\n    \t\nj: 1\n", "|-\n    x\n    \t"),
+        ("k: |\n  x\n  \t \n\n", "|\n  x\n  \t "),
+        ("k: |-\n  x\n     \n  \nj: 1\n", "|-\n  x\n     "),
+        ("k: >-\n  a\n  b\n  \t\n", ">-\n  a\n  b\n  \t"),
+        // Only the indentation: not content.
+        ("k: |\n  x\n  \n", "|\n  x"),
+        ("k: |2-\n    x\n   \t\n", "|2-\n    x"),
+    ] {
+        let p = Yaml.parse(src).unwrap();
+        let mut spans = Vec::new();
+        p.tree.docs[0].value_spans(&mut spans);
+        assert_eq!(&src[spans[0].clone()], lexeme, "{src:?}");
+        roundtrip(&Yaml, src);
+    }
+}
