@@ -42,7 +42,7 @@ pub struct Place<'a, 'p> {
 /// they list gets that stack instead.
 pub fn walk<'a>(tree: &'a Tree, mut visit: impl FnMut(&Place<'a, '_>, Leaf<'a>)) {
     let mut path = Vec::new();
-    let sops = tree.sops_stacks.as_deref().map(|stacks| {
+    let mut sops = tree.sops_stacks.as_deref().map(|stacks| {
         let mut by_start = HashMap::new();
         for doc in &tree.docs {
             comments_by_start(doc, &mut by_start);
@@ -53,7 +53,6 @@ pub fn walk<'a>(tree: &'a Tree, mut visit: impl FnMut(&Place<'a, '_>, Leaf<'a>))
             scratch: Vec::new(),
         }
     });
-    let mut sops = sops;
     for (doc, node) in tree.docs.iter().enumerate() {
         let mut stack = Vec::new();
         let mut w = Walker {

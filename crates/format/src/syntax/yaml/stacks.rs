@@ -53,3 +53,64 @@ pub(super) fn sops_stacks(src: &str, docs: &[Node]) -> Option<SopsStacks> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::Syntax;
+    use crate::tree::Value;
+    use crate::walk::{walk, Leaf};
+
+    /// Each value's text with the texts of the comments on its stack, as
+    /// the walk gives them once the tree holds sops's stacks.
+    fn stacks(src: &str) -> Vec<(String, Vec<String>)> {
+        let mut tree = super::super::Yaml.parse(src).unwrap().tree;
+        tree.sops_stacks = sops_stacks(src, &tree.docs).map(Box::new);
+        assert!(tree.sops_stacks.is_some(), "{src:?}");
+        let mut out = Vec::new();
+        walk(&tree, |place, leaf| {
+            if let Leaf::Value(s) = leaf {
+                let text = match &s.value {
+                    Value::Str(t) => t.clone(),
+                    Value::Int(i) => i.to_string(),
+                    _ => String::new(),
+                };
+                let comments = place.comments.iter().map(|c| c.text.trim().to_string());
+                out.push((text, comments.collect()));
+            }
+        });
+        out
+    }
+
+    fn owned(v: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+        v.iter()
+            .map(|(t, cs)| (t.to_string(), cs.iter().map(|c| c.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn stacks_follow_go_yaml_placement() {
+        // The previous document's foot comment: nothing on k's stack.
+        assert_eq!(
+            stacks("a: 1\n---\n# keep\n\nk: s\n"),
+            owned(&[("1", &[]), ("s", &[])])
+        );
+        // Without the blank line, k's head comment.
+        assert_eq!(
+            stacks("a: 1\n---\n# keep\nk: s\n"),
+            owned(&[("1", &[]), ("s", &["keep"])])
+        );
+        // Before an explicit key's `:`: the key's (its value's stack),
+        // cleared after it.
+        assert_eq!(
+            stacks("? k\n# keep\n: 0\nd: s\n"),
+            owned(&[("0", &["keep"]), ("s", &[])])
+        );
+        // A line comment comes before its value; a nested level keeps
+        // the outer comments.
+        assert_eq!(
+            stacks("# top\nm:\n  a: 1 # one\n  b: 2\n"),
+            owned(&[("1", &["top", "one"]), ("2", &["top"])])
+        );
+    }
+}
