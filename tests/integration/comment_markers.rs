@@ -246,6 +246,42 @@ fn markers_go_yaml_moves_select_where_sops_reads_them() {
     }
 }
 
+/// A marker before the `---` of an empty first document (L6): go-yaml
+/// drops it, but keeps it once the document holds the `{}` sops-like
+/// writes there (the file sops decrypts). A comment either reading
+/// encrypts is encrypted: `# c1` under `encrypted_comment_regex` (sops
+/// keeps it in clear; the file's reading encrypts it), `# c1` under
+/// `unencrypted_comment_regex` (sops encrypts it; the file's reading
+/// keeps it in clear). sops decrypts both files.
+#[test]
+fn a_marker_go_yaml_drops_before_an_empty_document() {
+    let dir = tempdir();
+    let text = "# sops:enc\n---\n# c1\n";
+    let plain = dir.path().join("e.yaml");
+    std::fs::write(&plain, text).unwrap();
+    for flag in ["--encrypted-comment-regex", "--unencrypted-comment-regex"] {
+        let mut c = cmd(dir.path(), None);
+        c.args([
+            "encrypt",
+            "--cipher",
+            "aes256-gcm",
+            "--age",
+            &demo_recipient(),
+        ])
+        .args([flag, "sops:enc"])
+        .arg(&plain);
+        let ours = run(&mut c, "sops-like encrypt");
+        assert_eq!(clear_comments(&ours), ["sops:enc"], "{flag}: {ours}");
+        let enc = dir.path().join("e.enc.yaml");
+        std::fs::write(&enc, &ours).unwrap();
+        let Some(mut c) = sops(dir.path(), "age-test.txt") else {
+            return;
+        };
+        let out = c.arg("decrypt").arg(&enc).output().unwrap();
+        assert_ok(&out);
+    }
+}
+
 /// The same rules from `.sops.yaml` creation rules.
 #[test]
 fn line_comment_markers_from_config_rules() {

@@ -121,8 +121,11 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
         .filter(|_| out_format == Format::Yaml)
         .and_then(|t| yaml::fill_empty_documents(text, t, aes))
     {
-        filled = fill;
+        filled = fill.text;
+        let original = doc;
         doc = engine::plaintext_for(out_format, &filled, plan.opts.cipher)
+            .map_err(|e| Failure::engine(&input.name, e))?;
+        doc.select_as_in(&original, &fill.edits, &plan.opts.selector)
             .map_err(|e| Failure::engine(&input.name, e))?;
     }
     if out_format == Format::Ini && plan.opts.cipher == CipherKind::Aes256Gcm {

@@ -535,6 +535,72 @@ impl Plaintext<'_> {
             Checked::Lines { .. } => None,
         }
     }
+
+    /// For a text made from `original` by `edits` (each a range of
+    /// `original` and the length of its new text, in order; a YAML text
+    /// filled for sops, see [`crate::syntax::yaml::fill_empty_documents`]):
+    /// under a comment selector, a value or comment is encrypted where sops
+    /// encrypts it reading `original` (the text sops encrypts: go-yaml
+    /// drops a comment before the `---` of an empty document, and keeps it
+    /// once the document holds `{}`) or reading this text (the file sops
+    /// decrypts), so that neither reading finds in clear what it would
+    /// have encrypted.
+    pub fn select_as_in(
+        &mut self,
+        original: &Plaintext<'_>,
+        edits: &[(std::ops::Range<usize>, usize)],
+        selector: &Selector,
+    ) -> Result<(), EngineError> {
+        let decider = Decider::new(selector)?;
+        if !decider.reads_comments() {
+            return Ok(());
+        }
+        let syntax = self.format.syntax();
+        let (Checked::Parsed(parsed), Some(tree)) = (&mut self.checked, original.tree()) else {
+            return Ok(());
+        };
+        let Some(stacks) = syntax.sops_stacks(original.src, tree) else {
+            return Ok(());
+        };
+        let to = |at: usize| {
+            edits
+                .iter()
+                .filter(|(range, _)| range.end <= at)
+                .fold(at, |at, (range, len)| {
+                    (at + len).saturating_sub(range.len())
+                })
+        };
+        let mut stacks = stacks.moved(to);
+        if let Some(here) = syntax.sops_stacks(self.src, &parsed.tree) {
+            let mut by_start = std::collections::HashMap::new();
+            for doc in &parsed.tree.docs {
+                crate::walk::comments_by_start(doc, &mut by_start);
+            }
+            let encrypts = |stack: &[usize], comment: bool| {
+                let comments: Vec<&crate::tree::Comment> = stack
+                    .iter()
+                    .filter_map(|at| by_start.get(at).copied())
+                    .collect();
+                match comment {
+                    true => decider.comment(&[], &comments),
+                    false => decider.value(&[], &comments),
+                }
+            };
+            for (mine, theirs, comment) in [
+                (&mut stacks.values, here.values, false),
+                (&mut stacks.comments, here.comments, true),
+            ] {
+                for (at, stack) in theirs {
+                    let kept = mine.get(&at).is_some_and(|s| !encrypts(s, comment));
+                    if !mine.contains_key(&at) || (kept && encrypts(&stack, comment)) {
+                        mine.insert(at, stack);
+                    }
+                }
+            }
+        }
+        parsed.tree.sops_stacks = Some(Box::new(stacks));
+        Ok(())
+    }
 }
 
 /// What checking a plaintext document left for encrypting it.

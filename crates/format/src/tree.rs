@@ -218,6 +218,21 @@ pub struct SopsStacks {
     pub comments: std::collections::HashMap<usize, Vec<usize>>,
 }
 
+impl SopsStacks {
+    /// The stacks with every offset moved by `to`.
+    pub fn moved(self, to: impl Fn(usize) -> usize) -> SopsStacks {
+        let mv = |m: std::collections::HashMap<usize, Vec<usize>>| {
+            m.into_iter()
+                .map(|(at, stack)| (to(at), stack.into_iter().map(&to).collect()))
+                .collect()
+        };
+        SopsStacks {
+            values: mv(self.values),
+            comments: mv(self.comments),
+        }
+    }
+}
+
 impl Node {
     /// Append the spans of the value scalars below this node to `out`, in
     /// document order (alias targets and span-less nulls left out).

@@ -97,7 +97,8 @@ impl<'a> Sops<'a> {
     }
 }
 
-fn comments_by_start<'a>(n: &'a Node, out: &mut HashMap<usize, &'a Comment>) {
+/// The comments below `n` by the start of their spans, into `out`.
+pub(crate) fn comments_by_start<'a>(n: &'a Node, out: &mut HashMap<usize, &'a Comment>) {
     fn put<'a>(c: &'a Comment, out: &mut HashMap<usize, &'a Comment>) {
         if let Some(sp) = &c.span {
             out.insert(sp.start, c);

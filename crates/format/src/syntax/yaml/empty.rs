@@ -49,7 +49,7 @@ pub fn no_document(text: &str) -> Option<NoDocument> {
 /// gets a `{}` when no document is a mapping or, for sops's cipher
 /// (`aes`), always (an XChaCha file keeps its text). `None` when nothing
 /// is to change.
-pub fn fill_empty_documents(text: &str, tree: &Tree, aes: bool) -> Option<Zeroizing<String>> {
+pub fn fill_empty_documents(text: &str, tree: &Tree, aes: bool) -> Option<Filled> {
     let null_span = |doc: &Node| match doc {
         Node::Scalar(s) if s.value == Value::Null => s.span.as_ref().map(|sp| sp.start..sp.end),
         // An empty document that holds comments (sops reads it as `{}`
@@ -101,10 +101,25 @@ pub fn fill_empty_documents(text: &str, tree: &Tree, aes: bool) -> Option<Zeroiz
     let room = text.len() + edits.iter().map(|(_, fill)| fill.len()).sum::<usize>();
     let mut out = Zeroizing::new(String::with_capacity(room));
     out.push_str(text);
-    for (span, fill) in edits.into_iter().rev() {
-        out.replace_range(span, fill);
+    for (span, fill) in edits.iter().rev() {
+        out.replace_range(span.clone(), fill);
     }
-    Some(out)
+    Some(Filled {
+        text: out,
+        edits: edits
+            .into_iter()
+            .map(|(span, fill)| (span, fill.len()))
+            .collect(),
+    })
+}
+
+/// A text [`fill_empty_documents`] filled.
+pub struct Filled {
+    /// The filled text.
+    pub text: Zeroizing<String>,
+    /// What changed, in order: each range of the original text and the
+    /// length of the text that replaced it.
+    pub edits: Vec<(std::ops::Range<usize>, usize)>,
 }
 
 /// Where an empty YAML document whose first comment's `#` is at `hash`
@@ -184,7 +199,7 @@ mod tests {
             Ok(p) => p,
             Err(e) => panic!("parse failed: {e}\n{text}"),
         };
-        fill_empty_documents(text, &parsed.tree, aes).map(|s| s.to_string())
+        fill_empty_documents(text, &parsed.tree, aes).map(|f| f.text.to_string())
     }
 
     #[test]

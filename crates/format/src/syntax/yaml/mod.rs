@@ -26,7 +26,7 @@ mod split;
 mod stacks;
 mod text;
 
-pub use empty::{fill_empty_documents, no_document, NoDocument};
+pub use empty::{fill_empty_documents, no_document, Filled, NoDocument};
 pub use text::is_marker_line;
 mod timestamp;
 mod unicode_breaks;
