@@ -572,7 +572,7 @@ impl Plaintext<'_> {
         };
         let mut stacks = stacks.moved(to);
         if let Some(here) = syntax.sops_stacks(self.src, &parsed.tree) {
-            let mut by_start = std::collections::HashMap::new();
+            let mut by_start = rustc_hash::FxHashMap::default();
             for doc in &parsed.tree.docs {
                 crate::walk::comments_by_start(doc, &mut by_start);
             }

@@ -213,15 +213,15 @@ impl Tree {
 pub struct SopsStacks {
     /// A value's span start -> the span starts of the comments, outermost
     /// first.
-    pub values: std::collections::HashMap<usize, Vec<usize>>,
+    pub values: rustc_hash::FxHashMap<usize, Vec<usize>>,
     /// A comment's span start -> the same, ending with the comment itself.
-    pub comments: std::collections::HashMap<usize, Vec<usize>>,
+    pub comments: rustc_hash::FxHashMap<usize, Vec<usize>>,
 }
 
 impl SopsStacks {
     /// The stacks with every offset moved by `to`.
     pub fn moved(self, to: impl Fn(usize) -> usize) -> SopsStacks {
-        let mv = |m: std::collections::HashMap<usize, Vec<usize>>| {
+        let mv = |m: rustc_hash::FxHashMap<usize, Vec<usize>>| {
             m.into_iter()
                 .map(|(at, stack)| (to(at), stack.into_iter().map(&to).collect()))
                 .collect()

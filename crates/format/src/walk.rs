@@ -1,7 +1,7 @@
 //! Depth-first walk over the leaves of a tree, in document order, with the
 //! key path SOPS uses for additional authenticated data.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::tree::{Attach, Comment, Entry, Item, Node, Scalar, SopsStacks, Tree};
 
@@ -43,7 +43,7 @@ pub struct Place<'a, 'p> {
 pub fn walk<'a>(tree: &'a Tree, mut visit: impl FnMut(&Place<'a, '_>, Leaf<'a>)) {
     let mut path = Vec::new();
     let mut sops = tree.sops_stacks.as_deref().map(|stacks| {
-        let mut by_start = HashMap::new();
+        let mut by_start = HashMap::default();
         for doc in &tree.docs {
             comments_by_start(doc, &mut by_start);
         }

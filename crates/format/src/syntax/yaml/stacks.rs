@@ -7,8 +7,6 @@
 //! it, clears the level after each value (a nested collection counts as
 //! one), and starts each document with an empty stack.
 
-use std::collections::HashMap;
-
 use super::foot::match_docs;
 use super::goyaml::{self, Step};
 use crate::tree::{Node, SopsStacks};
@@ -18,7 +16,7 @@ use crate::tree::{Node, SopsStacks};
 /// go-yaml refuses `src` or reads other documents or collections.
 pub(super) fn sops_stacks(src: &str, docs: &[Node]) -> Option<SopsStacks> {
     let g = goyaml::read(src)?;
-    let mut leaves = HashMap::new();
+    let mut leaves = std::collections::HashMap::new();
     match_docs(src, &g, docs, Some(&mut leaves))?;
     let mut out = SopsStacks::default();
     // A comment's span starts after its `#`.
