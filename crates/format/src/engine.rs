@@ -20,7 +20,7 @@ use crate::select::{Decider, SelectorError};
 use crate::splice::{splice, Edit, SpliceError};
 use crate::syntax::dotenv::Grammar;
 use crate::syntax::{EmitError, Format, ParseError, Parsed, Syntax};
-use crate::tree::{Node, Scalar, Tree, Value};
+use crate::tree::{Node, Scalar, SopsStacks, Tree, Value};
 use crate::walk::{walk, Leaf};
 use zeroize::Zeroizing;
 
@@ -542,9 +542,9 @@ impl Plaintext<'_> {
     /// under a comment selector, a value or comment is encrypted where sops
     /// encrypts it reading `original` (the text sops encrypts: go-yaml
     /// drops a comment before the `---` of an empty document, and keeps it
-    /// once the document holds `{}`) or reading this text (the file sops
-    /// decrypts), so that neither reading finds in clear what it would
-    /// have encrypted.
+    /// once the document holds `{}`) or reading this text and its
+    /// encrypted file (what sops decrypts), so that no reading finds in
+    /// clear what it would have encrypted.
     pub fn select_as_in(
         &mut self,
         original: &Plaintext<'_>,
@@ -556,10 +556,9 @@ impl Plaintext<'_> {
             return Ok(());
         }
         let syntax = self.format.syntax();
-        let (Checked::Parsed(parsed), Some(tree)) = (&mut self.checked, original.tree()) else {
-            return Ok(());
-        };
-        let Some(stacks) = syntax.sops_stacks(original.src, tree) else {
+        let (Checked::Parsed(parsed), Checked::Parsed(first)) =
+            (&mut self.checked, &original.checked)
+        else {
             return Ok(());
         };
         let to = |at: usize| {
@@ -570,37 +569,63 @@ impl Plaintext<'_> {
                     (at + len).saturating_sub(range.len())
                 })
         };
-        let mut stacks = stacks.moved(to);
-        if let Some(here) = syntax.sops_stacks(self.src, &parsed.tree) {
-            let mut by_start = rustc_hash::FxHashMap::default();
-            for doc in &parsed.tree.docs {
-                crate::walk::comments_by_start(doc, &mut by_start);
-            }
-            let encrypts = |stack: &[usize], comment: bool| {
-                let comments: Vec<&crate::tree::Comment> = stack
-                    .iter()
-                    .filter_map(|at| by_start.get(at).copied())
-                    .collect();
-                match comment {
-                    true => decider.comment(&[], &comments),
-                    false => decider.value(&[], &comments),
-                }
-            };
-            for (mine, theirs, comment) in [
-                (&mut stacks.values, here.values, false),
-                (&mut stacks.comments, here.comments, true),
-            ] {
-                for (at, stack) in theirs {
-                    let kept = mine.get(&at).is_some_and(|s| !encrypts(s, comment));
-                    if !mine.contains_key(&at) || (kept && encrypts(&stack, comment)) {
-                        mine.insert(at, stack);
-                    }
+        let mut readings: Vec<SopsStacks> = syntax
+            .sops_stacks(original.src, first)
+            .into_iter()
+            .map(|s| s.moved(to))
+            .collect();
+        readings.extend(syntax.sops_stacks(self.src, parsed));
+        parsed.tree.sops_stacks =
+            merge_readings(readings, &parsed.tree, &decider, true).map(Box::new);
+        Ok(())
+    }
+}
+
+/// One set of stacks from sops's `readings` of a text parsed into `tree`
+/// (see [`Syntax::sops_stacks`]): a comment any reading encrypts is
+/// encrypted (the others then show it as its `ENC[…]` text, or warn of
+/// it in clear); a value gets the first reading's stack (what sops
+/// encrypts), or, with `any_value`, it is encrypted where any reading
+/// encrypts it too. Leaves the first reading does not list take the
+/// others'.
+fn merge_readings(
+    readings: Vec<SopsStacks>,
+    tree: &Tree,
+    decider: &Decider,
+    any_value: bool,
+) -> Option<SopsStacks> {
+    let mut readings = readings.into_iter();
+    let mut out = readings.next()?;
+    let mut by_start = rustc_hash::FxHashMap::default();
+    for doc in &tree.docs {
+        crate::walk::comments_by_start(doc, &mut by_start);
+    }
+    let encrypts = |stack: &[usize], comment: bool| {
+        let comments: Vec<&crate::tree::Comment> = stack
+            .iter()
+            .filter_map(|at| by_start.get(at).copied())
+            .collect();
+        match comment {
+            true => decider.comment(&[], &comments),
+            false => decider.value(&[], &comments),
+        }
+    };
+    for other in readings {
+        for (mine, theirs, comment) in [
+            (&mut out.values, other.values, false),
+            (&mut out.comments, other.comments, true),
+        ] {
+            for (at, stack) in theirs {
+                let listed = mine.get(&at);
+                let kept = listed.is_some_and(|s| !encrypts(s, comment));
+                let wins = (comment || any_value) && kept && encrypts(&stack, comment);
+                if listed.is_none() || wins {
+                    mine.insert(at, stack);
                 }
             }
         }
-        parsed.tree.sops_stacks = Some(Box::new(stacks));
-        Ok(())
     }
+    Some(out)
 }
 
 /// What checking a plaintext document left for encrypting it.
@@ -816,7 +841,7 @@ fn encrypt_with(
     }
     let decider = Decider::new(&template.effective_selector())?;
     let mut parsed = parsed;
-    with_sops_stacks(syntax, src, &mut parsed.tree, &decider);
+    with_sops_stacks(syntax, src, &mut parsed, &decider);
     if let (CipherKind::Aes256Gcm, Some(at)) = (cipher, parsed.non_string_key) {
         let pos = crate::syntax::ParseError::at(src, at, "");
         return Err(EngineError::SopsIncompatible(format!(
@@ -911,12 +936,14 @@ fn encrypt_with(
     )
 }
 
-/// Under a comment selector, give `tree` (the parse of `src`) the stacks
-/// sops's own reading of `src` has (see [`Syntax::sops_stacks`]), so that
-/// the selector picks what sops picks.
-fn with_sops_stacks(syntax: &dyn Syntax, src: &str, tree: &mut Tree, decider: &Decider) {
-    if decider.reads_comments() && tree.sops_stacks.is_none() {
-        tree.sops_stacks = syntax.sops_stacks(src, tree).map(Box::new);
+/// Under a comment selector, give `parsed` (the parse of the plaintext
+/// `src`) the stacks of sops's own readings (see [`Syntax::sops_stacks`]
+/// and [`merge_readings`]), so that the selector picks what sops picks.
+fn with_sops_stacks(syntax: &dyn Syntax, src: &str, parsed: &mut Parsed, decider: &Decider) {
+    if decider.reads_comments() && parsed.tree.sops_stacks.is_none() {
+        let readings = syntax.sops_stacks(src, parsed);
+        parsed.tree.sops_stacks =
+            merge_readings(readings, &parsed.tree, decider, false).map(Box::new);
     }
 }
 
@@ -1016,19 +1043,18 @@ pub fn decrypted_tree(
         Some(CipherKind::Aes256Gcm) => CipherKind::Aes256Gcm,
         _ => CipherKind::XChaCha20Poly1305,
     };
-    let mut tree = crate::syntax::parse_plain_as(file.format, plain, cipher)
-        .map_err(EngineError::DecryptedParse)?
-        .tree;
+    let mut parsed = crate::syntax::parse_plain_as(file.format, plain, cipher)
+        .map_err(EngineError::DecryptedParse)?;
     if cipher == CipherKind::Aes256Gcm && matches!(file.format, Format::Dotenv | Format::Ini) {
-        type_values(file, key, &mut tree)?;
+        type_values(file, key, &mut parsed.tree)?;
     }
     let syntax = file.format.syntax();
     if cipher == CipherKind::Aes256Gcm && syntax.sops_reads_otherwise(plain) {
         let decider = Decider::new(&file.metadata.effective_selector())?;
-        with_sops_stacks(syntax, plain, &mut tree, &decider);
-        read_clear_as_sops(&mut tree, syntax, plain, &decider);
+        with_sops_stacks(syntax, plain, &mut parsed, &decider);
+        read_clear_as_sops(&mut parsed.tree, syntax, plain, &decider);
     }
-    Ok(tree)
+    Ok(parsed.tree)
 }
 
 /// In `tree`, the parse of `plain`, give each value kept in clear the value
@@ -1344,7 +1370,7 @@ fn plaintext_mac(
         .parse(plaintext)
         .map_err(EngineError::DecryptedParse)?;
     let decider = Decider::new(&meta.effective_selector())?;
-    with_sops_stacks(syntax, plaintext, &mut reparsed.tree, &decider);
+    with_sops_stacks(syntax, plaintext, &mut reparsed, &decider);
     if as_sops {
         read_clear_as_sops(&mut reparsed.tree, syntax, plaintext, &decider);
     }

@@ -308,12 +308,15 @@ pub trait Syntax: Sync {
     }
 
     /// sops's comment stacks (what the comment selectors decide by) for
-    /// `tree`, the parse of `src`, where sops reads comments into other
-    /// places than the tree has them (YAML: go-yaml's reading); `None`
-    /// where the walk's own stacks are sops's, or sops's reading cannot
-    /// be paired with the tree.
-    fn sops_stacks(&self, _src: &str, _tree: &Tree) -> Option<crate::tree::SopsStacks> {
-        None
+    /// `parsed`, the parse of the plaintext `src`, where sops reads
+    /// comments into other places than the tree has them (YAML: go-yaml's
+    /// reading): its reading of `src` (what sops encrypts) first, then its
+    /// reading of the encrypted file (what sops decrypts: the metadata
+    /// after the last comments of a document may move them). Empty where
+    /// the walk's own stacks are sops's, or no reading can be paired with
+    /// the tree.
+    fn sops_stacks(&self, _src: &str, _parsed: &Parsed) -> Vec<crate::tree::SopsStacks> {
+        Vec::new()
     }
 
     /// Whether sops may read a value kept in clear in `text` otherwise than

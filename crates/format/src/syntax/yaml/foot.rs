@@ -450,7 +450,7 @@ fn mark_plaintext_readings(src: &str, docs: &mut [Node]) {
 /// A copy of the whole text, which may be plaintext (a document to
 /// encrypt): written into a [`SecretText`] (an indented key outgrew the
 /// room it was given) and wiped when dropped.
-fn with_metadata_keys(
+pub(super) fn with_metadata_keys(
     src: &str,
     layouts: &[DocLayout],
 ) -> (Zeroizing<String>, Vec<(usize, usize)>) {

@@ -170,8 +170,8 @@ impl Syntax for Yaml {
         comment_item::comment_item(src, span, text)
     }
 
-    fn sops_stacks(&self, src: &str, tree: &Tree) -> Option<crate::tree::SopsStacks> {
-        stacks::sops_stacks(src, &tree.docs)
+    fn sops_stacks(&self, src: &str, parsed: &Parsed) -> Vec<crate::tree::SopsStacks> {
+        stacks::sops_readings(src, parsed)
     }
 
     fn sops_reads_otherwise(&self, text: &str) -> bool {

@@ -7,21 +7,60 @@
 //! it, clears the level after each value (a nested collection counts as
 //! one), and starts each document with an empty stack.
 
-use super::foot::match_docs;
+use super::foot::{match_docs, with_metadata_keys};
 use super::goyaml::{self, Step};
+use super::parse::layouts_from_marks;
+use crate::syntax::Parsed;
 use crate::tree::{Node, SopsStacks};
 
-/// sops's stack at every value and comment of `docs` (the parse of
-/// `src`) that go-yaml's reading of `src` pairs with the tree; `None` if
-/// go-yaml refuses `src` or reads other documents or collections.
-pub(super) fn sops_stacks(src: &str, docs: &[Node]) -> Option<SopsStacks> {
-    let g = goyaml::read(src)?;
+/// sops's readings of the plaintext `src` (see
+/// [`crate::syntax::Syntax::sops_stacks`]): of `src` itself, then of the
+/// encrypted file (`src` with a `sops` key after each document that gets
+/// one), where that one differs.
+pub(super) fn sops_readings(src: &str, parsed: &Parsed) -> Vec<SopsStacks> {
+    let docs = &parsed.tree.docs;
+    let mut out: Vec<SopsStacks> = sops_stacks(src, docs, |at| at).into_iter().collect();
+    let Some(layouts) = layouts_from_marks(src, &parsed.marks) else {
+        return out;
+    };
+    let (text, inserts) = with_metadata_keys(src, &layouts);
+    if inserts.is_empty() {
+        return out;
+    }
+    // An offset in `text` back in `src` (no comment is in an insertion).
+    let to_src = |at: usize| {
+        let mut shift = 0;
+        for &(insert_at, len) in &inserts {
+            if insert_at + shift + len <= at {
+                shift += len;
+            }
+        }
+        at - shift
+    };
+    if let Some(file) = sops_stacks(&text, docs, to_src) {
+        if out.first() != Some(&file) {
+            out.push(file);
+        }
+    }
+    out
+}
+
+/// sops's stack at every value and comment of `docs` that go-yaml's
+/// reading of `text` pairs with the tree (the parse of `text`, or of the
+/// text `to_src` maps `text`'s offsets back into); `None` if go-yaml
+/// refuses `text` or reads other documents or collections.
+fn sops_stacks(text: &str, docs: &[Node], to_src: impl Fn(usize) -> usize) -> Option<SopsStacks> {
+    let g = goyaml::read(text)?;
     let mut leaves = std::collections::HashMap::new();
-    match_docs(src, &g, docs, Some(&mut leaves))?;
+    match_docs(text, &g, docs, Some(&mut leaves))?;
     let mut out = SopsStacks::default();
     // A comment's span starts after its `#`.
     let flat = |levels: &[Vec<usize>]| -> Vec<usize> {
-        levels.iter().flatten().map(|hash| hash + 1).collect()
+        levels
+            .iter()
+            .flatten()
+            .map(|&hash| to_src(hash) + 1)
+            .collect()
     };
     for &d in &g.docs {
         let mut levels: Vec<Vec<usize>> = vec![Vec::new()];
@@ -30,7 +69,9 @@ pub(super) fn sops_stacks(src: &str, docs: &[Node]) -> Option<SopsStacks> {
                 if let Some(level) = levels.last_mut() {
                     level.push(at);
                 }
-                out.comments.entry(at + 1).or_insert_with(|| flat(&levels));
+                out.comments
+                    .entry(to_src(at) + 1)
+                    .or_insert_with(|| flat(&levels));
             }
             Step::Value(n) => {
                 if let Some(&start) = leaves.get(&n) {
@@ -63,7 +104,7 @@ mod tests {
     /// the walk gives them once the tree holds sops's stacks.
     fn stacks(src: &str) -> Vec<(String, Vec<String>)> {
         let mut tree = super::super::Yaml.parse(src).unwrap().tree;
-        tree.sops_stacks = sops_stacks(src, &tree.docs).map(Box::new);
+        tree.sops_stacks = sops_stacks(src, &tree.docs, |at| at).map(Box::new);
         assert!(tree.sops_stacks.is_some(), "{src:?}");
         let mut out = Vec::new();
         walk(&tree, |place, leaf| {
