@@ -310,16 +310,8 @@ fn a_marker_go_yaml_drops_before_an_empty_document() {
     let plain = dir.path().join("e.yaml");
     std::fs::write(&plain, text).unwrap();
     for flag in ["--encrypted-comment-regex", "--unencrypted-comment-regex"] {
-        let mut c = cmd(dir.path(), None);
-        c.args([
-            "encrypt",
-            "--cipher",
-            "aes256-gcm",
-            "--age",
-            &demo_recipient(),
-        ])
-        .args([flag, "sops:enc"])
-        .arg(&plain);
+        let mut c = encrypt_aes(dir.path());
+        c.args([flag, "sops:enc"]).arg(&plain);
         let ours = run(&mut c, "sops-like encrypt");
         assert_eq!(clear_comments(&ours), ["sops:enc"], "{flag}: {ours}");
         let enc = dir.path().join("e.enc.yaml");

@@ -139,6 +139,18 @@ pub fn sops(home: &Path, identity: &str) -> Option<Command> {
     Some(c)
 }
 
+/// The real sops's `encrypt --age <the demo recipient> FILE` of `plain`
+/// (run in `home`); `None` without sops.
+pub fn sops_encrypt_file(home: &Path, plain: &Path) -> Option<String> {
+    let out = sops(home, "age-test.txt")?
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(plain)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
 /// Assert that a run of a command succeeded, showing its stderr if not.
 #[track_caller]
 pub fn assert_ok(out: &std::process::Output) {
