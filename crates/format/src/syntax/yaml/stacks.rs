@@ -24,7 +24,21 @@ pub(super) fn sops_readings(src: &str, parsed: &Parsed) -> Vec<SopsStacks> {
         return out;
     };
     let (text, inserts) = with_metadata_keys(src, &layouts);
-    if inserts.is_empty() {
+    // The `sops` key moves only comment lines below a document's last
+    // value.
+    let mut ends = Vec::new();
+    for doc in docs {
+        doc.value_spans(&mut ends);
+    }
+    let moved = inserts.iter().any(|&(at, _)| {
+        let last = ends.iter().map(|s| s.end).filter(|&e| e <= at).max();
+        let below = src
+            .get(last.unwrap_or(0)..at)
+            .and_then(|t| t.split_once('\n'))
+            .map_or("", |(_, rest)| rest);
+        last.is_none() || below.contains('#')
+    });
+    if !moved {
         return out;
     }
     // An offset in `text` back in `src` (no comment is in an insertion).
