@@ -605,9 +605,10 @@ fn merge_readings(
             .iter()
             .filter_map(|at| by_start.get(at).copied())
             .collect();
-        match comment {
-            true => decider.comment(&[], &comments),
-            false => decider.value(&[], &comments),
+        if comment {
+            decider.comment(&[], &comments)
+        } else {
+            decider.value(&[], &comments)
         }
     };
     for other in readings {

@@ -953,23 +953,27 @@ impl<'s> Builder<'s> {
     /// replaced there left that line behind, which go-yaml refuses.
     fn blank_content_lines(&self, after_header: usize, end: usize, limit: usize) -> usize {
         let src = self.src;
-        let Some(body) = src.get(after_header..limit) else {
-            return end;
-        };
+        // Only line breaks after the last character (the usual case), or
+        // an explicit indentation indicator: nothing to take.
         let explicit = src
             .get(after_header.saturating_sub(2)..after_header)
             .is_some_and(|h| h.bytes().any(|b| b.is_ascii_digit()));
+        let blanks = src
+            .get(end..limit)
+            .is_some_and(|t| t.bytes().any(|b| b == b' ' || b == b'\t'));
+        if explicit || !blanks {
+            return end;
+        }
         // The indentation: the first line with more than spaces.
-        let Some(indent) = body.split('\n').skip(1).find_map(|line| {
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            let body = line.trim_start_matches(' ');
-            (!body.is_empty()).then_some(line.len() - body.len())
+        let Some(indent) = src.get(after_header..limit).and_then(|body| {
+            body.split('\n').skip(1).find_map(|line| {
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                let body = line.trim_start_matches(' ');
+                (!body.is_empty()).then_some(line.len() - body.len())
+            })
         }) else {
             return end;
         };
-        if explicit {
-            return end;
-        }
         let mut out = end;
         let Some(mut at) = src
             .get(end..limit)
