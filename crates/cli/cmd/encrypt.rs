@@ -108,25 +108,12 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     if out_format == Format::Yaml {
         no_yaml_document(&input.name, text)?;
     }
-    let mut doc = engine::plaintext_for(out_format, text, plan.opts.cipher)
+    // (A YAML document that is empty or `null` holds `{}` from here on, as
+    // sops reads it.)
+    let doc = engine::plaintext_for(out_format, text, plan.opts.cipher)
         .map_err(|e| Failure::engine(&input.name, e))?;
     if let Some(tree) = doc.tree() {
         top_level(&input.name, out_format, tree)?;
-    }
-    // A YAML stream of only empty documents holds `{}`, as sops reads it.
-    let filled;
-    let aes = plan.opts.cipher == CipherKind::Aes256Gcm;
-    if let Some(fill) = doc
-        .tree()
-        .filter(|_| out_format == Format::Yaml)
-        .and_then(|t| yaml::fill_empty_documents(text, t, aes))
-    {
-        filled = fill.text;
-        let original = doc;
-        doc = engine::plaintext_for(out_format, &filled, plan.opts.cipher)
-            .map_err(|e| Failure::engine(&input.name, e))?;
-        doc.select_as_in(&original, &fill.edits, &plan.opts.selector)
-            .map_err(|e| Failure::engine(&input.name, e))?;
     }
     if out_format == Format::Ini && plan.opts.cipher == CipherKind::Aes256Gcm {
         warn_markers_sops_skips(&input.name, text, &plan.opts.selector);

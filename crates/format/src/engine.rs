@@ -500,7 +500,7 @@ pub fn encrypt(
     keys: KeyMaterial,
     now: &str,
 ) -> Result<String, EngineError> {
-    let doc = plaintext(format, src)?;
+    let doc = plaintext_for(format, src, opts.cipher)?;
     into_string(|sink| encrypt_plaintext_to(doc, key, opts, keys, now, sink))
 }
 
@@ -523,11 +523,30 @@ fn new_metadata(opts: &EncryptOptions, keys: KeyMaterial) -> Metadata {
 pub struct Plaintext<'s> {
     format: Format,
     src: &'s str,
+    /// The cipher it was checked for.
+    cipher: CipherKind,
+    /// The parse of the text to encrypt: `src`, or the `filled` text.
     checked: Checked,
+    /// A YAML text with empty documents, as sops reads it (see
+    /// [`crate::syntax::yaml::fill_empty_documents`]): encrypted instead of
+    /// `src`.
+    filled: Option<Box<FilledText>>,
+}
+
+/// A YAML text filled for sops (`{}` in its empty documents), and what
+/// it was filled from.
+struct FilledText {
+    text: zeroize::Zeroizing<String>,
+    /// Each range of the original text that changed, in order, and the
+    /// length of the text that replaced it.
+    edits: Vec<(std::ops::Range<usize>, usize)>,
+    /// The parse of the original text.
+    original: Parsed,
 }
 
 impl Plaintext<'_> {
-    /// The parsed data (`None` for a .env text, checked line by line: its
+    /// The parsed data, as it will be encrypted (a YAML text's empty
+    /// documents filled; `None` for a .env text, checked line by line: its
     /// top level is always a mapping).
     pub fn tree(&self) -> Option<&Tree> {
         match &self.checked {
@@ -535,50 +554,44 @@ impl Plaintext<'_> {
             Checked::Lines { .. } => None,
         }
     }
+}
 
-    /// For a text made from `original` by `edits` (each a range of
-    /// `original` and the length of its new text, in order; a YAML text
-    /// filled for sops, see [`crate::syntax::yaml::fill_empty_documents`]):
-    /// under a comment selector, a value or comment is encrypted where sops
-    /// encrypts it reading `original` (the text sops encrypts: go-yaml
-    /// drops a comment before the `---` of an empty document, and keeps it
-    /// once the document holds `{}`) or reading this text and its
-    /// encrypted file (what sops decrypts), so that no reading finds in
-    /// clear what it would have encrypted.
-    pub fn select_as_in(
-        &mut self,
-        original: &Plaintext<'_>,
-        edits: &[(std::ops::Range<usize>, usize)],
-        selector: &Selector,
-    ) -> Result<(), EngineError> {
-        let decider = Decider::new(selector)?;
-        if !decider.reads_comments() {
-            return Ok(());
-        }
-        let syntax = self.format.syntax();
-        let (Checked::Parsed(parsed), Checked::Parsed(first)) =
-            (&mut self.checked, &original.checked)
-        else {
-            return Ok(());
-        };
-        let to = |at: usize| {
-            edits
-                .iter()
-                .filter(|(range, _)| range.end <= at)
-                .fold(at, |at, (range, len)| {
-                    (at + len).saturating_sub(range.len())
-                })
-        };
-        let mut readings: Vec<SopsStacks> = syntax
-            .sops_stacks(original.src, first)
-            .into_iter()
-            .map(|s| s.moved(to))
-            .collect();
-        readings.extend(syntax.sops_stacks(self.src, parsed));
-        parsed.tree.sops_stacks =
-            merge_readings(readings, &parsed.tree, &decider, true).map(Box::new);
-        Ok(())
+/// For a text made from `original` by `edits` (a YAML text filled for
+/// sops, see [`crate::syntax::yaml::fill_empty_documents`]) and parsed into
+/// `parsed`: under a comment selector, a value or comment is encrypted
+/// where sops encrypts it reading `original` (the text sops encrypts:
+/// go-yaml drops a comment before the `---` of an empty document, and
+/// keeps it once the document holds `{}`) or reading the filled text and
+/// its encrypted file (what sops decrypts), so that no reading finds in
+/// clear what it would have encrypted.
+fn select_as_in_original(
+    format: Format,
+    text: &str,
+    parsed: &mut Parsed,
+    original: &str,
+    filled: &FilledText,
+    decider: &Decider,
+) {
+    if !decider.reads_comments() {
+        return;
     }
+    let syntax = format.syntax();
+    let edits = &filled.edits;
+    let to = |at: usize| {
+        edits
+            .iter()
+            .filter(|(range, _)| range.end <= at)
+            .fold(at, |at, (range, len)| {
+                (at + len).saturating_sub(range.len())
+            })
+    };
+    let mut readings: Vec<SopsStacks> = syntax
+        .sops_stacks(original, &filled.original)
+        .into_iter()
+        .map(|s| s.moved(to))
+        .collect();
+    readings.extend(syntax.sops_stacks(text, parsed));
+    parsed.tree.sops_stacks = merge_readings(readings, &parsed.tree, decider, true).map(Box::new);
 }
 
 /// One set of stacks from sops's `readings` of a text parsed into `tree`
@@ -653,7 +666,10 @@ pub fn plaintext(format: Format, src: &str) -> Result<Plaintext<'_>, EngineError
 /// [`plaintext`] for a document to be sealed with `cipher`: a .env text
 /// to be sealed with `AES256_GCM` (a file sops reads) is checked as sops
 /// reads it ([`Grammar::Sops`]: a line sops refuses is refused), others in
-/// sops-like's own grammar.
+/// sops-like's own grammar. A YAML text's empty or `null` documents are
+/// filled with `{}` as sops reads them (see
+/// [`crate::syntax::yaml::fill_empty_documents`]; which ones depends on
+/// `cipher`): that text is the one encrypted.
 pub fn plaintext_for(
     format: Format,
     src: &str,
@@ -678,12 +694,33 @@ pub fn plaintext_for(
         if parsed.metadata.is_some() {
             return Err(EngineError::AlreadyEncrypted);
         }
+        let aes = cipher == CipherKind::Aes256Gcm;
+        let fill = (format == Format::Yaml)
+            .then(|| crate::syntax::yaml::fill_empty_documents(src, &parsed.tree, aes))
+            .flatten();
+        if let Some(fill) = fill {
+            // The filled text is parsed instead (`{}` holds no metadata).
+            let filled_parse = format.syntax().parse(&fill.text)?;
+            return Ok(Plaintext {
+                format,
+                src,
+                cipher,
+                checked: Checked::Parsed(filled_parse),
+                filled: Some(Box::new(FilledText {
+                    text: fill.text,
+                    edits: fill.edits,
+                    original: parsed,
+                })),
+            });
+        }
         Checked::Parsed(parsed)
     };
     Ok(Plaintext {
         format,
         src,
+        cipher,
         checked,
+        filled: None,
     })
 }
 
@@ -768,6 +805,12 @@ fn encrypt_new_to(
     now: &str,
     sink: &mut dyn std::io::Write,
 ) -> Result<(), EngineError> {
+    if doc.format == Format::Yaml && doc.cipher != opts.cipher {
+        // Checked for the other cipher, whose empty documents are filled
+        // otherwise (see `fill_empty_documents`).
+        let doc = plaintext_for(doc.format, doc.src, opts.cipher)?;
+        return encrypt_new_to(doc, key, opts, keys, now, sink);
+    }
     let template = new_metadata(opts, keys);
     match doc.checked {
         Checked::Lines {
@@ -787,19 +830,31 @@ fn encrypt_new_to(
             let windows = lines::Cut { cuts: &cuts, lines };
             lines::encrypt_dotenv(doc.src, windows, key, opts.cipher, template, now, sink)
         }
-        Checked::Parsed(parsed) => encrypt_with(
-            doc.format,
-            doc.src,
-            // An INI file sops reads is parsed again as sops reads its
-            // comments (see `crate::syntax::ini::SopsIni`).
-            (doc.format != Format::Ini || opts.cipher != CipherKind::Aes256Gcm).then_some(parsed),
-            key,
-            opts.cipher,
-            template,
-            now,
-            None,
-            sink,
-        ),
+        Checked::Parsed(mut parsed) => {
+            let text = match &doc.filled {
+                Some(filled) => {
+                    let decider = Decider::new(&opts.selector)?;
+                    let text = filled.text.as_str();
+                    select_as_in_original(doc.format, text, &mut parsed, doc.src, filled, &decider);
+                    text
+                }
+                None => doc.src,
+            };
+            encrypt_with(
+                doc.format,
+                text,
+                // An INI file sops reads is parsed again as sops reads its
+                // comments (see `crate::syntax::ini::SopsIni`).
+                (doc.format != Format::Ini || opts.cipher != CipherKind::Aes256Gcm)
+                    .then_some(parsed),
+                key,
+                opts.cipher,
+                template,
+                now,
+                None,
+                sink,
+            )
+        }
     }
 }
 
@@ -1467,6 +1522,52 @@ mod tests {
                 assert!(lean > 0, "{doc:?}");
                 assert!(decrypt(&file, &[1u8; 32], false).is_ok());
             }
+        }
+    }
+
+    /// The engine fills a YAML text's empty documents as sops reads them
+    /// (a library caller gets what the CLI writes): `{}` in an empty first
+    /// document for sops's cipher, or when every document is empty; and a
+    /// comment that either reading encrypts is encrypted (go-yaml drops
+    /// `# keep` from the plaintext, and keeps it before the `{}`).
+    #[test]
+    fn empty_yaml_documents_are_filled_as_sops_reads_them() {
+        let enc = |doc: &str, cipher, selector| {
+            let opts = EncryptOptions {
+                cipher,
+                selector,
+                ..EncryptOptions::default()
+            };
+            encrypt(
+                Format::Yaml,
+                doc,
+                &[1u8; 32],
+                &opts,
+                KeyMaterial::default(),
+                "2026-01-01T00:00:00Z",
+            )
+            .unwrap()
+        };
+        let keep = || Selector::UnencryptedCommentRegex("keep".into());
+        for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
+            let out = enc("# keep\n---\n# secret\n", cipher, keep());
+            assert!(out.starts_with("# keep\n--- {sops: {"), "{out}");
+            assert!(!out.contains("secret"), "{out}");
+            // Checked for one cipher, encrypted with another: filled for
+            // the other.
+            let doc = plaintext(Format::Yaml, "---\n# c\n---\nk: v\n").unwrap();
+            let opts = EncryptOptions {
+                cipher,
+                ..EncryptOptions::default()
+            };
+            let out =
+                encrypt_plaintext(doc, &[1u8; 32], &opts, KeyMaterial::default(), "x").unwrap();
+            assert_eq!(
+                out.starts_with("--- {sops: {"),
+                cipher == CipherKind::Aes256Gcm,
+                "{out}"
+            );
+            assert!(out.starts_with("---"), "{out}");
         }
     }
 
