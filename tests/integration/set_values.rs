@@ -155,3 +155,86 @@ fn set_and_unset_replace_a_block_ending_in_a_blank_content_line() {
         assert_eq!(String::from_utf8(out.stdout).unwrap(), *want, "{args:?}");
     }
 }
+
+/// Of duplicate keys, `--extract`, `set` and `unset` take the one sops
+/// takes: the first (in an INI file the first of duplicate sections, and
+/// the last of a section's duplicate keys, which sops's INI reader keeps).
+/// Each command runs with both tools on the same sops file, and both
+/// results are decrypted by sops.
+#[test]
+fn duplicate_keys_are_read_as_sops_reads_them() {
+    let dir = tempdir();
+    let files = [
+        (
+            "d.json",
+            "{\"a\": 1, \"b\": {\"x\": 1}, \"a\": 2, \"b\": {\"y\": 2}}\n",
+        ),
+        ("d.env", "A=1\nB=x\nA=2\n"),
+        (
+            "d.ini",
+            "[s]\na = 1\nb = x\na = 2\n[t]\nc = 1\n[s]\nd = 4\n",
+        ),
+    ];
+    let runs: &[(&str, &[&str])] = &[
+        ("d.json", &["decrypt", "--extract", "[\"a\"]"]),
+        ("d.json", &["decrypt", "--extract", "[\"b\"][\"x\"]"]),
+        ("d.json", &["decrypt", "--extract", "[\"b\"][\"y\"]"]),
+        ("d.json", &["set", "[\"a\"]", "9"]),
+        ("d.json", &["set", "[\"b\"][\"z\"]", "9"]),
+        ("d.json", &["unset", "[\"a\"]"]),
+        ("d.env", &["decrypt", "--extract", "[\"A\"]"]),
+        ("d.env", &["set", "[\"A\"]", "\"9\""]),
+        ("d.env", &["unset", "[\"A\"]"]),
+        ("d.ini", &["decrypt", "--extract", "[\"s\"][\"a\"]"]),
+        ("d.ini", &["decrypt", "--extract", "[\"s\"][\"d\"]"]),
+        ("d.ini", &["set", "[\"s\"][\"d\"]", "\"9\""]),
+        ("d.ini", &["unset", "[\"s\"]"]),
+    ];
+    let mut sops_files = std::collections::HashMap::new();
+    for (name, text) in files {
+        let plain = dir.path().join(name);
+        std::fs::write(&plain, text).unwrap();
+        let Some(enc) = sops_encrypt_file(dir.path(), &plain) else {
+            return;
+        };
+        sops_files.insert(name, enc);
+    }
+    for (i, (name, args)) in runs.iter().enumerate() {
+        let mut results = Vec::new();
+        for tool in ["sops", "sops-like"] {
+            let file = dir.path().join(format!("{tool}-{i}-{name}"));
+            std::fs::write(&file, &sops_files[name]).unwrap();
+            let mut c = match tool {
+                "sops" => sops(dir.path(), "age-test.txt").unwrap(),
+                _ => cmd(dir.path(), Some("age-test.txt")),
+            };
+            let out = match args[0] {
+                "decrypt" => c.args(*args).arg(&file).output().unwrap(),
+                _ => c.arg(args[0]).arg(&file).args(&args[1..]).output().unwrap(),
+            };
+            let (code, stdout) = (out.status.code(), out.stdout);
+            // What the file holds afterwards, as sops reads it.
+            let after = sops(dir.path(), "age-test.txt")
+                .unwrap()
+                .arg("decrypt")
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert_ok(&after);
+            results.push((code, stdout, after.stdout));
+        }
+        let show = |r: &(Option<i32>, Vec<u8>, Vec<u8>)| {
+            format!(
+                "exit {:?}, out {:?}, file {:?}",
+                r.0,
+                String::from_utf8_lossy(&r.1),
+                String::from_utf8_lossy(&r.2)
+            )
+        };
+        assert_eq!(
+            show(&results[1]),
+            show(&results[0]),
+            "{name} {args:?}: sops-like (left) vs sops (right)"
+        );
+    }
+}

@@ -89,7 +89,7 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
     // .env and INI values typed by their `type:`), not a parse of the text.
     let tree = |plain: &str| sopsfile::decrypted_tree(&input.name, &file, key.as_bytes(), plain);
     let output = match (&steps, out_format) {
-        (Some(steps), out) => extract(out, &tree(&plain)?, steps, path_of(args))?,
+        (Some(steps), out) => extract(out, format, &tree(&plain)?, steps, path_of(args))?,
         (None, None) => binary_data(&tree(&plain)?)?,
         (None, Some(out)) if out != format => emit(out, &tree(&plain)?)?,
         (None, Some(_)) => plain,
@@ -374,6 +374,7 @@ fn binary_file(
 /// store: a string raw, a mapping's `data` string, nothing else.
 fn extract(
     out_format: Option<Format>,
+    format: Format,
     tree: &Tree,
     steps: &[treepath::Step],
     path: &str,
@@ -381,7 +382,7 @@ fn extract(
     let node = tree
         .docs
         .first()
-        .and_then(|doc| treepath::lookup(doc, steps))
+        .and_then(|doc| treepath::lookup(doc, steps, format))
         .ok_or_else(|| {
             Failure::new(
                 code::GENERIC,

@@ -116,7 +116,7 @@ fn add(a: RecipientsAddArgs) -> Result<()> {
                 .tree
                 .docs
                 .first()
-                .and_then(|d| crate::treepath::lookup(d, &rule_path))
+                .and_then(|d| crate::treepath::lookup(d, &rule_path, Format::Yaml))
             else {
                 return Ok(Vec::new());
             };

@@ -95,7 +95,7 @@ fn update(
     types: (Option<String>, Option<String>),
     ignore_mac: bool,
     order: Option<&str>,
-    change: impl FnOnce(&dyn Syntax, &str) -> Result<Option<Zeroizing<String>>>,
+    change: impl FnOnce(&dyn Syntax, Format, &str) -> Result<Option<Zeroizing<String>>>,
 ) -> Result<()> {
     let (input_type, output_type) = types;
     let io_args = IoArgs {
@@ -112,7 +112,7 @@ fn update(
     // The plaintext is read as it is re-encrypted (a .env text for sops's
     // cipher line by line, as sops reads it).
     let syntax = plain_syntax(format, enc.metadata.cipher_or_sops());
-    let Some(new_plain) = change(syntax, &plain)? else {
+    let Some(new_plain) = change(syntax, format, &plain)? else {
         return Ok(());
     };
     if out_format != format {
@@ -224,14 +224,14 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
-        |syntax, plain| {
+        |syntax, format, plain| {
             let parsed = parse_plain(syntax, plain)?;
             if args.idempotent {
                 if let Some(current) = parsed
                     .tree
                     .docs
                     .first()
-                    .and_then(|d| treepath::lookup(d, &path))
+                    .and_then(|d| treepath::lookup(d, &path, format))
                 {
                     if same(current, &value) {
                         return Ok(None);
@@ -325,7 +325,7 @@ pub fn run_unset(args: UnsetArgs) -> Result<()> {
         (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
-        |syntax, plain| {
+        |syntax, _, plain| {
             let parsed = parse_plain(syntax, plain)?;
             let edits = syntax.remove_value(plain, &parsed, &path).map_err(|e| {
                 Failure::new(code::GENERIC, format!("cannot unset {}: {e}", args.index))

@@ -94,17 +94,16 @@ pub(crate) fn unalias(node: &Node) -> &Node {
     }
 }
 
-/// The index of the pair the path's key selects: the last pair with that
-/// key, as sops's lookups (and `--extract`) read duplicates.
+/// The index of the pair the path's key selects: the first pair with that
+/// key, as sops's lookups (`--extract`, `set`, `unset`) read duplicates.
 pub(crate) fn pair_index<'a, I>(keys: I, key: &str) -> Option<usize>
 where
     I: IntoIterator<Item = &'a str>,
 {
     keys.into_iter()
         .enumerate()
-        .filter(|(_, k)| *k == key)
+        .find(|(_, k)| *k == key)
         .map(|(i, _)| i)
-        .last()
 }
 
 /// The pairs of a mapping's entries (comments left out), in order.
@@ -171,6 +170,19 @@ pub(crate) fn verified(
     path: &[PathStep],
     value: Option<&Node>,
 ) -> Result<Vec<Edit>, EmitError> {
+    verified_with(syntax, src, edits, path, value, lookup)
+}
+
+/// [`verified`], finding the node at a path with `find` (a format whose
+/// duplicate keys sops reads otherwise).
+pub(crate) fn verified_with(
+    syntax: &dyn Syntax,
+    src: &str,
+    edits: Vec<Edit>,
+    path: &[PathStep],
+    value: Option<&Node>,
+    find: for<'n> fn(&'n Node, &[PathStep]) -> Option<&'n Node>,
+) -> Result<Vec<Edit>, EmitError> {
     let cannot = || {
         EmitError(format!(
             "the value for {} cannot be written in a {} file",
@@ -180,7 +192,7 @@ pub(crate) fn verified(
     };
     let out = splice(src, edits.clone()).map_err(|e| EmitError(e.to_string()))?;
     let parsed = syntax.parse(&out).map_err(|_| cannot())?;
-    let found = parsed.tree.docs.first().and_then(|d| lookup(d, path));
+    let found = parsed.tree.docs.first().and_then(|d| find(d, path));
     match (found, value) {
         (Some(f), Some(v)) if same(f, v) => Ok(edits),
         (None, None) => Ok(edits),
@@ -296,7 +308,7 @@ pub(crate) mod check {
                 (Some(Node::Map(entries)), PathStep::Key(k)) => {
                     let at = entries
                         .iter()
-                        .rposition(|e| matches!(e, Entry::Pair(p) if &p.key == k));
+                        .position(|e| matches!(e, Entry::Pair(p) if &p.key == k));
                     drop_lexeme_comments(
                         entries,
                         at,
@@ -341,8 +353,8 @@ pub(crate) mod check {
         out
     }
 
-    /// The model of `remove`: the entry at `path` gone (all pairs with
-    /// that key), comments dropped.
+    /// The model of `remove`: the entry at `path` gone (the first pair
+    /// with that key, as sops removes it), comments dropped.
     pub(crate) fn model_remove(doc: &Node, path: &[PathStep]) -> Node {
         let mut out = plain(doc, false);
         let Some((last, parent)) = path.split_last() else {
@@ -350,7 +362,12 @@ pub(crate) mod check {
         };
         match (find_mut(&mut out, parent), last) {
             (Some(Node::Map(entries)), PathStep::Key(k)) => {
-                entries.retain(|e| !matches!(e, Entry::Pair(p) if &p.key == k));
+                if let Some(i) = entries
+                    .iter()
+                    .position(|e| matches!(e, Entry::Pair(p) if &p.key == k))
+                {
+                    entries.remove(i);
+                }
             }
             (Some(Node::Seq(items)), PathStep::Index(i)) if *i < items.len() => {
                 items.remove(*i);
@@ -391,12 +408,10 @@ pub(crate) mod check {
             return Some(node);
         };
         let next = match (first, node) {
-            (PathStep::Key(k), Node::Map(entries)) => {
-                entries.iter_mut().rev().find_map(|e| match e {
-                    Entry::Pair(p) if &p.key == k => Some(&mut p.value),
-                    _ => None,
-                })?
-            }
+            (PathStep::Key(k), Node::Map(entries)) => entries.iter_mut().find_map(|e| match e {
+                Entry::Pair(p) if &p.key == k => Some(&mut p.value),
+                _ => None,
+            })?,
             (PathStep::Index(i), Node::Seq(items)) => items
                 .iter_mut()
                 .filter_map(|it| match it {
@@ -418,7 +433,7 @@ pub(crate) mod check {
                 Node::Map(entries) => {
                     let all: Vec<_> = pairs(entries).collect();
                     for (i, p) in all.iter().enumerate() {
-                        // Only the pair a lookup selects (the last duplicate).
+                        // Only the pair a lookup selects (the first duplicate).
                         if pair_index(all.iter().map(|q| q.key.as_str()), &p.key) == Some(i) {
                             path.push(PathStep::Key(p.key.clone()));
                             go(&p.value, path, out);

@@ -39,7 +39,7 @@ pub(super) fn set_value(
         Node::Scalar(s) => super::Dotenv.value_lexeme(Slot::Bare, &s.value),
         _ => String::new(),
     };
-    let existing = lines.iter().rev().find_map(|l| match &l.kind {
+    let existing = lines.iter().find_map(|l| match &l.kind {
         Kind::Pair { key: k, value } if src.get(k.clone()) == Some(key) => Some(value.clone()),
         _ => None,
     });
@@ -113,6 +113,9 @@ pub(super) fn remove_value(
                 span: start..l.end,
                 text: String::new(),
             });
+            // The first line with the key, as sops removes it (a
+            // duplicate after it stays).
+            break;
         }
     }
     Ok((!edits.is_empty()).then_some(edits))

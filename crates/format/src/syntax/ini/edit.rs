@@ -9,7 +9,7 @@ use super::scan::{scan, Kind, Line, BOM};
 use super::write::{key_lexeme, value_lexeme};
 use super::{DEFAULT_SECTION, META_SECTION};
 use crate::splice::Edit;
-use crate::syntax::edit::{empty_path, in_the_way, show, verified};
+use crate::syntax::edit::{empty_path, in_the_way, show, verified_with};
 use crate::syntax::flat::flat_value;
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::{Entry, Node, Value};
@@ -60,7 +60,8 @@ pub(super) fn set_value(
             _ => String::new(),
         }
     };
-    let section = sections.iter().rev().find(|s| s.name == name);
+    // The first of duplicate sections, as sops's lookups select it.
+    let section = sections.iter().find(|s| s.name == name);
     let edit = match section {
         Some(_) if path.len() == 1 => {
             return Err(EmitError(format!(
@@ -120,7 +121,22 @@ pub(super) fn set_value(
             Edit { span: at..at, text }
         }
     };
-    verified(&super::Ini, src, vec![edit], path, Some(value))
+    verified_with(&super::Ini, src, vec![edit], path, Some(value), lookup)
+}
+
+/// The node at `path` as sops reads an INI document: the first of
+/// duplicate sections, and the last of a section's duplicate keys.
+fn lookup<'n>(doc: &'n Node, path: &[PathStep]) -> Option<&'n Node> {
+    match path {
+        [PathStep::Key(s), PathStep::Key(k)] => match doc.get(s)? {
+            Node::Map(entries) => entries.iter().rev().find_map(|e| match e {
+                Entry::Pair(p) if &p.key == k => Some(&p.value),
+                _ => None,
+            }),
+            _ => None,
+        },
+        _ => crate::syntax::edit::lookup(doc, path),
+    }
 }
 
 /// See [`crate::syntax::Syntax::remove_value`].
@@ -134,14 +150,16 @@ pub(super) fn remove_value(
     let mut spans = Vec::new();
     match path {
         [] => return Err(empty_path()),
+        // The first of duplicate sections, as sops removes it (every line
+        // of a section's duplicate keys: sops reads them as one).
         [PathStep::Key(s)] => {
-            for sec in sections.iter().filter(|sec| &sec.name == s) {
+            if let Some(sec) = sections.iter().find(|sec| &sec.name == s) {
                 let first = sec.header.unwrap_or(sec.body.start);
                 spans.extend(line_span(src, &lines, first, sec.body.end));
             }
         }
         [PathStep::Key(s), PathStep::Key(k)] => {
-            if let Some(sec) = sections.iter().rev().find(|sec| &sec.name == s) {
+            if let Some(sec) = sections.iter().find(|sec| &sec.name == s) {
                 for i in sec.body.clone() {
                     if matches!(lines.get(i).map(|l| &l.kind), Some(Kind::Pair { key, .. }) if key == k)
                     {

@@ -56,7 +56,7 @@ pub(super) fn set_value(
         let rest = path.get(depth + 1..).unwrap_or_default();
         let child = match (step, &node.kind) {
             (PathStep::Key(k), Kind::Object(members)) => {
-                match members.iter().rev().find(|(key, _, _)| key == k) {
+                match members.iter().find(|(key, _, _)| key == k) {
                     Some((_, _, v)) => v,
                     None => {
                         let new = nest(done, rest, value)?;
@@ -104,7 +104,7 @@ fn remove_in(root: &Pos, path: &[PathStep]) -> Result<Option<Vec<Edit>>, EmitErr
     for step in parent_path {
         let child = match (step, &node.kind) {
             (PathStep::Key(k), Kind::Object(m)) => {
-                m.iter().rev().find(|(key, _, _)| key == k).map(|m| &m.2)
+                m.iter().find(|(key, _, _)| key == k).map(|m| &m.2)
             }
             (PathStep::Index(i), Kind::Array(e)) => e.get(*i),
             _ => None,
@@ -118,11 +118,12 @@ fn remove_in(root: &Pos, path: &[PathStep]) -> Result<Option<Vec<Edit>>, EmitErr
         return Ok(None);
     };
     let doomed: Vec<usize> = match (last, &node.kind) {
+        // The first pair with the key, as sops removes it (a duplicate
+        // after it stays).
         (PathStep::Key(k), Kind::Object(m)) => m
             .iter()
-            .enumerate()
-            .filter(|(_, (key, _, _))| key == k)
-            .map(|(i, _)| i)
+            .position(|(key, _, _)| key == k)
+            .into_iter()
             .collect(),
         (PathStep::Index(i), Kind::Array(e)) if *i < e.len() => vec![*i],
         _ => Vec::new(),

@@ -46,7 +46,7 @@ pub(super) fn set_value(
         let rest = path.get(depth + 1..).unwrap_or_default();
         match (step, &node.kind) {
             (PathStep::Key(k), Kind::Map { flow, entries }) => {
-                match entries.iter().rev().find(|e| &e.key == k) {
+                match entries.iter().find(|e| &e.key == k) {
                     Some(e) if rest.is_empty() && locate::colon_after(src, e.key_end).is_none() => {
                         // `{j}`: a key without `:` nor value.
                         return Ok(vec![Edit {
@@ -106,7 +106,7 @@ pub(super) fn remove_value(
     for step in parent_path {
         let next = match (step, &node.kind) {
             (PathStep::Key(k), Kind::Map { entries, .. }) => {
-                entries.iter().rev().find(|e| &e.key == k).map(|e| {
+                entries.iter().find(|e| &e.key == k).map(|e| {
                     let colon = ctx.colon_after(e.key_end);
                     (colon.map_or(e.key_end, |c| c + 1), &e.value)
                 })
@@ -127,11 +127,12 @@ pub(super) fn remove_value(
         match (&node.kind, last) {
             (Kind::Map { flow, entries }, PathStep::Key(k)) => (
                 entries.iter().map(|e| (e.key_start, e.end())).collect(),
+                // The first pair with the key, as sops's lookups select
+                // it (a duplicate after it stays).
                 entries
                     .iter()
-                    .enumerate()
-                    .filter(|(_, e)| &e.key == k)
-                    .map(|(i, _)| i)
+                    .position(|e| &e.key == k)
+                    .into_iter()
                     .collect(),
                 *flow,
                 true,
@@ -331,7 +332,7 @@ impl<'s> Ctx<'s> {
             let (flow, next) = match (&node.kind, step) {
                 (Kind::Map { flow, entries }, PathStep::Key(k)) => (
                     *flow,
-                    entries.iter().rev().find(|e| &e.key == k).map(|e| &e.value),
+                    entries.iter().find(|e| &e.key == k).map(|e| &e.value),
                 ),
                 (Kind::Seq { flow, items }, PathStep::Index(i)) => {
                     (*flow, items.get(*i).map(|it| &it.value))

@@ -39,7 +39,15 @@ fn replaces_adds_and_removes_lines() {
     );
     assert_eq!(remove(&Dotenv, "A=1\nB=2", &path(&["B"])).unwrap(), "A=1");
     assert_eq!(remove(&Dotenv, "A=1\n", &path(&["A"])).unwrap(), "");
-    assert_eq!(remove(&Dotenv, "A=1\nA=2\n", &path(&["A"])).unwrap(), "");
+    // Of duplicate keys, the first (as sops): one `unset` a line.
+    assert_eq!(
+        remove(&Dotenv, "A=1\nA=2\n", &path(&["A"])).unwrap(),
+        "A=2\n"
+    );
+    assert_eq!(
+        set(&Dotenv, "A=1\nA=2\n", &path(&["A"]), &s("9")),
+        "A=9\nA=2\n"
+    );
     assert!(remove(&Dotenv, DOC, &path(&["Z"])).is_none());
 }
 

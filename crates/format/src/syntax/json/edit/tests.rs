@@ -117,7 +117,17 @@ fn removes_with_commas() {
     );
     assert_eq!(
         remove(&Json, "{\"a\": 1, \"b\": 2, \"a\": 3}", &path(&["a"])).unwrap(),
-        "{\"b\": 2}"
+        "{\"b\": 2, \"a\": 3}"
+    );
+    // Of duplicate keys, the first (as sops).
+    assert_eq!(
+        set(
+            &Json,
+            "{\"a\": 1, \"a\": 3}",
+            &path(&["a"]),
+            &Node::value(Value::Int(9))
+        ),
+        "{\"a\": 9, \"a\": 3}"
     );
     assert!(remove(&Json, DOC, &path(&["zz"])).is_none());
     assert!(remove(&Json, DOC, &path(&["l", "9"])).is_none());
