@@ -194,6 +194,57 @@ fn binary_input_is_written_in_the_output_type() {
     );
 }
 
+/// Binary input is one value, always encrypted: a selector (a flag or a
+/// creation rule's) and `mac_only_encrypted` are ignored with a warning, as
+/// sops ignores them, whatever the output type. Before, written as YAML or
+/// .env under a selector that did not select `data`, the bytes stayed in
+/// clear.
+#[test]
+fn binary_input_ignores_selectors() {
+    let dir = tempdir();
+    let d = dir.path();
+    let secret = "topsecret";
+    std::fs::write(d.join("data.txt"), format!("{secret}\n")).unwrap();
+    std::fs::write(
+        d.join("rules.yaml"),
+        format!(
+            "creation_rules:\n  - age: {}\n    encrypted_regex: ^pass\n    mac_only_encrypted: true\n",
+            demo_recipient()
+        ),
+    )
+    .unwrap();
+    for to in ["yaml", "dotenv", "json", "binary"] {
+        for flags in [
+            &["--encrypted-regex", "^pass"][..],
+            &["--unencrypted-regex", "^data$"],
+            &["--unencrypted-suffix", "a"],
+            &["--config", "rules.yaml"],
+        ] {
+            let out = like_encrypt(d, &[flags, &["--output-type", to]].concat(), "data.txt");
+            assert_ok(&out);
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(!text.contains(secret), "{to} {flags:?}: {text}");
+            assert!(
+                !text.contains("mac_only_encrypted"),
+                "{to} {flags:?}: {text}"
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("it is ignored"), "{to} {flags:?}: {stderr}");
+            // Both tools read it back.
+            let name = match to {
+                "dotenv" => "o.env".to_string(),
+                "binary" => "o.bin".to_string(),
+                _ => format!("o.{to}"),
+            };
+            std::fs::write(d.join(&name), &out.stdout).unwrap();
+            let extract = ["decrypt", "--extract", "[\"data\"]", &name];
+            if let Some(read) = same(d, &extract) {
+                assert_eq!(String::from_utf8_lossy(&read.stdout), format!("{secret}\n"));
+            }
+        }
+    }
+}
+
 #[test]
 fn yaml_streams_of_empty_documents_hold_an_empty_mapping() {
     let dir = tempdir();

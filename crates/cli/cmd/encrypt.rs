@@ -8,7 +8,7 @@ use crate::multi::{self, Outcome};
 use crate::{clock, keysource};
 use sops_like_format::binary;
 use sops_like_format::cipher::CipherKind;
-use sops_like_format::engine::EngineError;
+use sops_like_format::engine::{EncryptOptions, EngineError};
 use sops_like_format::syntax::parse_plain_as;
 use sops_like_format::syntax::yaml::{self, NoDocument};
 use sops_like_format::{engine, Format, Node, Tree, Value};
@@ -41,7 +41,7 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     // From stdin, the plan comes first: without --filename-override and
     // with a config, it is refused before stdin is read (as in sops). A
     // file is read first: a missing one is exit 100 whatever the keys.
-    let (input, plan) = if matches!(file, None | Some("-")) {
+    let (input, mut plan) = if matches!(file, None | Some("-")) {
         let plan = plan_for(override_path)?;
         (io::read_input(file)?, plan)
     } else {
@@ -52,6 +52,7 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     // The text to encrypt and its format: the input's, or converted.
     let converted;
     let (text, out_format): (&str, Format) = if io::is_binary(&args.io, &input) {
+        ignore_selector_for_binary(&mut plan.opts, &input.name);
         match binary_output(&args.io, &input)? {
             None => {
                 let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
@@ -131,6 +132,32 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
             sink,
         )
     })
+}
+
+/// Binary input is one value, `data`, always encrypted: as sops does, a
+/// selector (from the command line or a creation rule) is ignored with a
+/// warning, and so is `mac_only_encrypted` (it cannot change anything).
+/// Before, written as a YAML or .env document (`--output-type yaml`), the
+/// bytes stayed in clear under a selector that did not select `data`.
+fn ignore_selector_for_binary(opts: &mut EncryptOptions, name: &str) {
+    use sops_like_format::metadata::Selector;
+    let what = match &opts.selector {
+        s if *s == Selector::default() => None,
+        Selector::UnencryptedSuffix(_) => Some("an unencrypted suffix"),
+        Selector::EncryptedSuffix(_) => Some("an encrypted suffix"),
+        Selector::EncryptedRegex(_) => Some("an encrypted regex"),
+        Selector::UnencryptedRegex(_) => Some("an unencrypted regex"),
+        Selector::EncryptedCommentRegex(_) => Some("an encrypted comment regex"),
+        // (sops does not warn about it: it cannot have any effect.)
+        Selector::UnencryptedCommentRegex(_) => None,
+    };
+    if let Some(what) = what {
+        eprintln!(
+            "warning: {name}: using {what} does not make sense with binary input (its one value, `data`, is always encrypted); it is ignored"
+        );
+    }
+    opts.selector = Selector::default();
+    opts.mac_only_encrypted = false;
 }
 
 /// A YAML text with no document to encrypt (and to hold the metadata) is
