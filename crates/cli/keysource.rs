@@ -654,6 +654,14 @@ pub fn recipients_of(
     if groups.is_empty() {
         groups.push(Vec::new());
     }
+    // Added first, then removed, as sops does: a key in both lists is not
+    // a key of the result.
+    for a in add {
+        let id = recipient_id(&a);
+        if !groups.iter().flatten().any(|k| recipient_id(k) == id) {
+            groups[0].push(a);
+        }
+    }
     for r in rm {
         let before: usize = groups.iter().map(Vec::len).sum();
         for g in &mut groups {
@@ -663,12 +671,6 @@ pub fn recipients_of(
         // many files must not stop at one the leaver could not read).
         if groups.iter().map(Vec::len).sum::<usize>() == before {
             eprintln!("warning: {r} is not a key of this file; nothing to remove");
-        }
-    }
-    for a in add {
-        let id = recipient_id(&a);
-        if !groups.iter().flatten().any(|k| recipient_id(k) == id) {
-            groups[0].push(a);
         }
     }
     if groups.iter().any(Vec::is_empty) {

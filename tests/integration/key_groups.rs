@@ -226,3 +226,112 @@ fn impossible_threshold_has_no_missing_key_hint() {
     );
     assert!(!err.contains("SOPS_AGE_KEY_FILE"), "{err}");
 }
+
+/// `updatekeys` keeps the file's Shamir threshold (at most the number of
+/// groups), as sops does: the rule's `shamir_threshold` is not applied
+/// (with a note). Both tools update copies of one file after the rule's
+/// threshold changed, and the same identities open both results. Before,
+/// sops-like applied the rule's threshold (or all groups when the rule had
+/// none), so a different set of key holders could decrypt.
+#[test]
+fn updatekeys_keeps_the_files_threshold_as_sops() {
+    let dir = tempdir();
+    let d = dir.path();
+    let names = ["age-test.txt", "age-test-2.txt", "age-test-3.txt"];
+    let identity = |ks: &[&str]| -> String {
+        ks.iter()
+            .map(|k| std::fs::read_to_string(key(k)).unwrap())
+            .collect()
+    };
+    let all = identity(&names);
+    let rule = |threshold: Option<usize>| {
+        let mut text = String::from("creation_rules:\n  - key_groups:\n");
+        for n in names {
+            text.push_str(&format!("      - age: [{}]\n", recipient_of(n)));
+        }
+        if let Some(t) = threshold {
+            text.push_str(&format!("    shamir_threshold: {t}\n"));
+        }
+        std::fs::write(d.join(".sops.yaml"), text).unwrap();
+    };
+    // (file's threshold, the rule's afterwards): what the file keeps.
+    for (file_t, rule_t) in [(2, Some(3)), (2, None), (3, Some(2))] {
+        rule(Some(file_t));
+        let plain = d.join("p.yaml");
+        std::fs::write(&plain, "a: secret\n").unwrap();
+        let enc = cmd(d, None)
+            .current_dir(d)
+            .args(["encrypt", "--cipher", "aes256-gcm"])
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_ok(&enc);
+        rule(rule_t);
+        let mut runs = vec![("sops-like", cmd(d, None))];
+        if let Some(s) = sops(d, "age-test.txt") {
+            runs.push(("sops", s));
+        }
+        for (tool, mut c) in runs {
+            let file = d.join(format!("{tool}.yaml"));
+            std::fs::write(&file, &enc.stdout).unwrap();
+            let out = c
+                .current_dir(d)
+                .env("SOPS_AGE_KEY", &all)
+                .args(["updatekeys", "-y"])
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert_ok(&out);
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(
+                text.contains(&format!("shamir_threshold: {file_t}\n")),
+                "{tool} {file_t} {rule_t:?}: {text}"
+            );
+            // Two key holders open it exactly when the threshold is 2.
+            let two = cmd(d, None)
+                .env("SOPS_AGE_KEY", identity(&names[..2]))
+                .arg("decrypt")
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert_eq!(
+                two.status.success(),
+                file_t == 2,
+                "{tool} {file_t} {rule_t:?}"
+            );
+        }
+    }
+}
+
+/// `rotate --add-age K --rm-age K` adds, then removes, as sops does: K is
+/// not a recipient of the result (sops-like removed first, then added,
+/// and K could still decrypt).
+#[test]
+fn rotate_adds_before_it_removes() {
+    let dir = tempdir();
+    let d = dir.path();
+    let file = d.join("f.json");
+    std::fs::write(&file, "{\"a\": \"secret\"}\n").unwrap();
+    let (one, two, three) = (
+        demo_recipient(),
+        recipient_of("age-test-2.txt"),
+        recipient_of("age-test-3.txt"),
+    );
+    let f = file.to_str().unwrap();
+    let recipients = format!("{one},{two}");
+    assert_ok(
+        &cmd(d, None)
+            .args(["encrypt", "-i", "--age", &recipients, f])
+            .output()
+            .unwrap(),
+    );
+    let add = format!("{two},{three}");
+    let out = cmd(d, Some("age-test.txt"))
+        .args(["rotate", "-i", "--add-age", &add, "--rm-age", &two, f])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(&three) && text.contains(&one), "{text}");
+    assert!(!text.contains(&two), "{text}");
+}

@@ -59,12 +59,20 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         .iter()
         .map(|g| g.iter().map(keysource::stored_id).collect())
         .collect();
-    let threshold = if want.len() > 1 {
-        Some(rule.shamir_threshold.unwrap_or(want.len()))
-    } else {
-        None
-    };
-    if same_keys(&want, &have) && (want.len() < 2 || threshold == enc.metadata().shamir_threshold) {
+    let stored = enc.metadata().shamir_threshold;
+    let threshold = kept_threshold(stored, want.len());
+    let effective = |t: Option<usize>, groups: usize| t.unwrap_or(groups.max(1));
+    if let Some(asked) = rule
+        .shamir_threshold
+        .filter(|&t| Some(t) != threshold && want.len() > 1)
+    {
+        eprintln!(
+            "note: {file}: the rule's shamir_threshold ({asked}) is not applied by updatekeys, as in sops: the file keeps {}",
+            effective(threshold, want.len())
+        );
+    }
+    if same_keys(&want, &have) && effective(threshold, want.len()) == effective(stored, have.len())
+    {
         return Ok(Outcome::Skipped("already up to date".into()));
     }
     let flat_want: Vec<&String> = want.iter().flatten().collect();
@@ -106,6 +114,20 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
     .map_err(|e| Failure::engine(&input.name, e))?;
     io::atomic_write(Path::new(file), out.as_bytes(), Sensitivity::Encrypted)?;
     Ok(Outcome::Done)
+}
+
+/// The Shamir threshold a file keeps when `updatekeys` gives it `groups`
+/// key groups, as sops 3.11 to 3.13 keep it: the file's own (the rule's
+/// `shamir_threshold` is not applied), at most the number of groups; none
+/// stored means all of them. One group has none.
+fn kept_threshold(stored: Option<usize>, groups: usize) -> Option<usize> {
+    if groups < 2 {
+        return None;
+    }
+    match stored.unwrap_or(0).min(groups) {
+        0 => Some(groups),
+        t => Some(t),
+    }
 }
 
 /// Whether a file's key groups (ids, see `keysource::stored_id`) already
