@@ -12,8 +12,9 @@ pub struct Cli {
     /// Print the version (`-v` as in sops; `-V` too).
     #[arg(short = 'v', long, short_alias = 'V', action = clap::ArgAction::Version)]
     pub version: Option<bool>,
-    /// Path to the config file (skips the search for .sops-like.yaml/.sops.yaml).
-    #[arg(long, global = true, env = "SOPS_CONFIG")]
+    /// Path to the config file (skips the search for .sops-like.yaml/.sops.yaml)
+    /// [env: SOPS_CONFIG=]
+    #[arg(long, global = true)]
     pub config: Option<PathBuf>,
     /// Print more about what is done (never secrets).
     #[arg(long, global = true)]

@@ -45,6 +45,14 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    // `SOPS_CONFIG` if there is no `--config`; an empty one is not given,
+    // as in sops (clap refuses an empty variable).
+    let config = cli
+        .config
+        .clone()
+        .or_else(|| std::env::var_os("SOPS_CONFIG").map(std::path::PathBuf::from))
+        .filter(|p| !p.as_os_str().is_empty());
+    let cli = args::Cli { config, ..cli };
     cmd::plan::set_explicit_config(cli.config.clone());
     keysource::set_keyservices(&cli.keyservice);
     let result = config_exists(cli.config.as_deref()).and_then(|()| run(cli.command, cli.verbose));

@@ -621,3 +621,37 @@ fn stdin_with_a_config_needs_filename_override() {
     std::fs::remove_file(dir.path().join(".sops.yaml")).unwrap();
     assert_ok(&run(&["--age", &age]));
 }
+
+/// An empty `SOPS_CONFIG` is not given, as in sops (it stopped every
+/// command, exit 1); a `.sops.yaml` that is a directory stops the search
+/// with exit 1, as sops fails to read it (a config further up chose the
+/// keys instead).
+#[test]
+fn empty_sops_config_and_a_config_directory_behave_as_in_sops() {
+    let dir = tempdir();
+    let d = dir.path();
+    let a = demo_recipient();
+    write(d, ".sops.yaml", &format!("creation_rules:\n  - age: {a}\n"));
+    write(d, "sub/f.yaml", "k: v\n");
+    let out = cmd(d, None)
+        .current_dir(d.join("sub"))
+        .env("SOPS_CONFIG", "")
+        .args(["encrypt", "f.yaml"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&a));
+    std::fs::create_dir_all(d.join("sub/.sops.yaml")).unwrap();
+    let out = cmd(d, None)
+        .current_dir(d.join("sub"))
+        .args(["encrypt", "f.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+}

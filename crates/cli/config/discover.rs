@@ -52,7 +52,10 @@ pub fn find_config_path(start_dir: &Path) -> (Option<PathBuf>, Vec<String>) {
     let mut warnings = Vec::new();
     let mut dir = absolute(start_dir).unwrap_or_else(|_| start_dir.to_path_buf());
     for _ in 0..MAX_DEPTH {
-        if let Some(found) = NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
+        // Whatever is there, as sops stats it: a directory of that name
+        // stops the search (reading it then fails), rather than a config
+        // further up choosing other keys.
+        if let Some(found) = NAMES.iter().map(|n| dir.join(n)).find(|p| p.exists()) {
             return (Some(shown(found)), warnings);
         }
         for (bad, good) in IGNORED {
