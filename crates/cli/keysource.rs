@@ -72,7 +72,17 @@ pub fn cli_keys(args: &KeyArgs) -> Result<Vec<KeyRecipient>> {
         .hint("encrypt for age, PGP, AWS KMS, GCP KMS, Azure Key Vault or Vault keys"));
     }
     let mut out: Vec<KeyRecipient> = Vec::new();
-    if let Some(age) = &args.age {
+    // An empty value is not given; an empty entry in a list is refused, as
+    // sops refuses it (`--age ' '` took the config's keys instead, and
+    // `--age "$A,$B"` with `$B` unset encrypted for `$A` alone).
+    if let Some(age) = args.age.as_deref().filter(|a| !a.is_empty()) {
+        if age.split(',').any(|r| r.trim().is_empty()) {
+            return Err(Failure::new(
+                code::GENERIC,
+                format!("the age recipient list {age:?} has an empty entry"),
+            )
+            .hint("separate recipients with single commas: --age age1…,age1…"));
+        }
         out.extend(
             parse_recipients(&split_list(age))?
                 .into_iter()

@@ -655,3 +655,44 @@ fn empty_sops_config_and_a_config_directory_behave_as_in_sops() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// A recipient list with an empty entry (`--age 'K,'`, `--age ' '`,
+/// `SOPS_AGE_RECIPIENTS='K,'`) is refused with exit 1, as sops refuses it;
+/// `--age ' '` encrypted for the config's keys instead, and `K,` for K
+/// alone. An empty `--age ''` is not given, as in sops.
+#[test]
+fn an_empty_recipient_entry_is_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    write(
+        d,
+        ".sops.yaml",
+        &format!("creation_rules:\n  - age: {}\n", demo_recipient()),
+    );
+    write(d, "f.yaml", "k: v\n");
+    let two = recipient_of("age-test-2.txt");
+    let listed = format!("{two},");
+    for (flag, env) in [
+        (Some(listed.as_str()), None),
+        (Some(" "), None),
+        (None, Some(listed.as_str())),
+    ] {
+        let mut c = cmd(d, None);
+        c.arg("encrypt");
+        if let Some(v) = flag {
+            c.args(["--age", v]);
+        }
+        if let Some(v) = env {
+            c.env("SOPS_AGE_RECIPIENTS", v);
+        }
+        let out = c.arg("f.yaml").output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{flag:?} {env:?}");
+        assert!(out.stdout.is_empty());
+    }
+    let out = cmd(d, None)
+        .args(["encrypt", "--age", "", "f.yaml"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&demo_recipient()));
+}

@@ -335,3 +335,27 @@ fn rotate_adds_before_it_removes() {
     assert!(text.contains(&three) && text.contains(&one), "{text}");
     assert!(!text.contains(&two), "{text}");
 }
+
+/// `rotate --add-age` with a bad recipient exits 1 before any identity is
+/// looked for, as sops checks it first (it was 128 without an identity).
+#[test]
+fn rotate_checks_the_keys_before_it_unwraps() {
+    let dir = tempdir();
+    let d = dir.path();
+    let file = d.join("f.yaml");
+    std::fs::write(&file, "a: 1\n").unwrap();
+    let f = file.to_str().unwrap();
+    assert_ok(
+        &cmd(d, None)
+            .args(["encrypt", "-i", "--age", &demo_recipient(), f])
+            .output()
+            .unwrap(),
+    );
+    for identity in [Some("age-test.txt"), Some("age-test-2.txt"), None] {
+        let out = cmd(d, identity)
+            .args(["rotate", "-i", "--add-age", "notanagekey", f])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{identity:?}");
+    }
+}

@@ -27,11 +27,6 @@ pub fn run(args: RotateArgs) -> Result<()> {
 fn one(args: &RotateArgs, file: &str) -> Result<()> {
     let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
     let enc = SopsFile::open(&args.io, &input)?;
-    let old_key = keysource::data_key(
-        enc.metadata(),
-        &input.name,
-        args.decryption_order.as_deref(),
-    )?;
     let add_args = crate::args::KeyArgs {
         age: args.add_age.clone(),
         kms: args.add_kms.clone(),
@@ -67,6 +62,13 @@ fn one(args: &RotateArgs, file: &str) -> Result<()> {
     // group provided"), as for the other refusals here.
     let groups = keysource::recipients_of(enc.metadata(), add, &rm)
         .map_err(|f| f.with_code(code::GENERIC))?;
+    // Unwrapped once the keys to add and remove are known to be good, as
+    // sops checks them first (a bad recipient: exit 1, not 128).
+    let old_key = keysource::data_key(
+        enc.metadata(),
+        &input.name,
+        args.decryption_order.as_deref(),
+    )?;
     let (new_key, keys) = keysource::new_data_key(&groups, enc.metadata().shamir_threshold)?;
     let now = clock::now_rfc3339();
     let fail = |e| Failure::engine(&input.name, e);
