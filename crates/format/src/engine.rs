@@ -1466,6 +1466,18 @@ mod tests {
         assert_eq!(tree_path("q\"uote:"), "[\"q\\\"uote\"]");
     }
 
+    /// `doc` encrypted as YAML with `opts`, a fixed key and time, no keys.
+    fn encrypt_yaml(doc: &str, opts: &EncryptOptions) -> Result<String, EngineError> {
+        encrypt(
+            Format::Yaml,
+            doc,
+            &[1u8; 32],
+            opts,
+            KeyMaterial::default(),
+            "2026-01-01T00:00:00Z",
+        )
+    }
+
     /// The lean YAML parse of `open` gives the same encrypted texts (via
     /// `enc_text`), the same other values and the same metadata as a parse.
     #[test]
@@ -1481,14 +1493,7 @@ mod tests {
                     cipher,
                     ..EncryptOptions::default()
                 };
-                let Ok(enc) = encrypt(
-                    Format::Yaml,
-                    doc,
-                    &[1u8; 32],
-                    &opts,
-                    KeyMaterial::default(),
-                    "2026-01-01T00:00:00Z",
-                ) else {
+                let Ok(enc) = encrypt_yaml(doc, &opts) else {
                     assert_eq!(cipher, CipherKind::Aes256Gcm); // aliases
                     continue;
                 };
@@ -1538,15 +1543,7 @@ mod tests {
                 selector,
                 ..EncryptOptions::default()
             };
-            encrypt(
-                Format::Yaml,
-                doc,
-                &[1u8; 32],
-                &opts,
-                KeyMaterial::default(),
-                "2026-01-01T00:00:00Z",
-            )
-            .unwrap()
+            encrypt_yaml(doc, &opts).unwrap()
         };
         let keep = || Selector::UnencryptedCommentRegex("keep".into());
         for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
