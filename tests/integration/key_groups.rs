@@ -337,7 +337,8 @@ fn rotate_adds_before_it_removes() {
 }
 
 /// `rotate --add-age` with a bad recipient exits 1 before any identity is
-/// looked for, as sops checks it first (it was 128 without an identity).
+/// looked for, as sops checks it first (it was 128 without an identity);
+/// a removal that would empty a group is refused after the file is opened.
 #[test]
 fn rotate_checks_the_keys_before_it_unwraps() {
     let dir = tempdir();
@@ -357,5 +358,14 @@ fn rotate_checks_the_keys_before_it_unwraps() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{identity:?}");
+    }
+    // Emptying a group is checked once the file is open, as sops checks
+    // it: without an identity that opens it, 128.
+    for (identity, code) in [(Some("age-test.txt"), 1), (Some("age-test-2.txt"), 128)] {
+        let out = cmd(d, identity)
+            .args(["rotate", "-i", "--rm-age", &demo_recipient(), f])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{identity:?}");
     }
 }

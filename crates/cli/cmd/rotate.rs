@@ -58,17 +58,19 @@ fn one(args: &RotateArgs, file: &str) -> Result<()> {
     .flatten()
     .flat_map(|s| keysource::split_list(s))
     .collect();
-    // sops: 1 when the change would leave a key group empty ("empty key
-    // group provided"), as for the other refusals here.
-    let groups = keysource::recipients_of(enc.metadata(), add, &rm)
-        .map_err(|f| f.with_code(code::GENERIC))?;
-    // Unwrapped once the keys to add and remove are known to be good, as
-    // sops checks them first (a bad recipient: exit 1, not 128).
+    // Unwrapped once the keys to add and remove are known to be keys, as
+    // sops parses them first (a bad recipient: exit 1, not 128), and
+    // before the groups are changed, as sops (a group left empty without
+    // an identity: 128).
     let old_key = keysource::data_key(
         enc.metadata(),
         &input.name,
         args.decryption_order.as_deref(),
     )?;
+    // sops: 1 when the change would leave a key group empty ("empty key
+    // group provided"), as for the other refusals here.
+    let groups = keysource::recipients_of(enc.metadata(), add, &rm)
+        .map_err(|f| f.with_code(code::GENERIC))?;
     let (new_key, keys) = keysource::new_data_key(&groups, enc.metadata().shamir_threshold)?;
     let now = clock::now_rfc3339();
     let fail = |e| Failure::engine(&input.name, e);
