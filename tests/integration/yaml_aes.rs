@@ -573,3 +573,24 @@ fn stream_edges_go_yaml_reads_otherwise() {
         ],
     );
 }
+
+/// Blanks with a tab and then a comment after a `?` or `:` indicator are
+/// read by go-yaml (after `-` they are not, nor is a tab ending the line):
+/// sops encrypts these and reads sops-like's files as its own. Before, AES
+/// mode refused them as if go-yaml did (exit 2).
+#[test]
+fn tabs_before_a_comment_after_explicit_key_indicators() {
+    let dir = tempdir();
+    read_alike(
+        dir.path(),
+        &[
+            "a:\n ?\t# c\n  k\n : v\n",
+            "a:\n ? k\n :\t# c\n  v\n",
+            "? \t# c\n k\n: v\n",
+        ],
+    );
+    refused_alike(
+        dir.path(),
+        &["a:\n-\t# c\n  - b\n", "? k\n:\t\n", "?\t\n k\n: v\n"],
+    );
+}

@@ -1,6 +1,7 @@
 //! Tabs go-yaml refuses where YAML allows them: in block context, a tab
 //! in the blanks after a `-`, `?` or `:` indicator that starts a line's
-//! (`-\tx`, `- \tx`, `? \tk`, `:\tv` after an explicit key, `-\t# c`), as
+//! (`-\tx`, `- \tx`, `? \tk`, `:\tv` after an explicit key, `-\t# c`, but
+//! not `?\t# c` or `:\t# c`), as
 //! go-yaml's scanner only skips tabs where a simple key cannot start
 //! ("found character that cannot start any token"). sops cannot read such a
 //! file, so sops's cipher refuses it (see `Parsed::sops_unreadable`).
@@ -19,6 +20,14 @@ pub(super) fn refused_tab(src: &str, docs: &[Node]) -> Option<usize> {
         let line_start = src.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
         let before = src.get(line_start..at)?.trim_start_matches(' ');
         if !only_indicators(before) {
+            continue;
+        }
+        // After a `?` or `:` indicator, blanks with tabs and then a comment
+        // are read (`?\t# c`, `: \t# c`); after `-` they are not, and a
+        // tab that ends the line is not either (measured with sops 3.11).
+        let after = src.get(at..)?.trim_start_matches([' ', '\t']);
+        let last = before.trim_end_matches([' ', '\t']).chars().last();
+        if matches!(last, Some('?' | ':')) && after.starts_with('#') {
             continue;
         }
         // The scalars' spans, sorted, once there is a candidate.
@@ -83,6 +92,9 @@ mod tests {
             "a:\n- - \tb\n",
             "a:\n- \t# c\n  - b\n",
             "a:\n-\t\n",
+            "a:\n-\t# c\n  - b\n",
+            "? k\n:\t\n",
+            "?\t\n k\n: v\n",
         ] {
             assert!(refused(src).is_some(), "{src:?}");
         }
@@ -95,6 +107,10 @@ mod tests {
             "a: |\n  - \tx\n",
             "a: \"x\n  - \ty\"\n",
             "a: 1 # -\tx\n",
+            "a:\n ?\t# c\n  k\n : v\n",
+            "a:\n ? k\n :\t# c\n  v\n",
+            "? \t# c\n k\n: v\n",
+            "a:\n ? k\n : \t\t# c\n  v\n",
         ] {
             assert_eq!(refused(src), None, "{src:?}");
         }
