@@ -2,7 +2,7 @@
 //! integers bare), and looking them up in a tree.
 
 use crate::exit::{code, Failure, Result};
-use sops_like_format::{Entry, Format, Item, Node};
+use sops_like_format::{Format, Node};
 
 /// One step of a path: the format crate's own, so paths go straight to
 /// the structural edits.
@@ -57,36 +57,11 @@ pub fn parse(path: &str) -> Result<Vec<Step>> {
     Ok(steps)
 }
 
-/// Find the node at `steps` in a document of `format`. Of duplicate keys
-/// the first is found, as sops finds it; but in an INI section the last
-/// (sops's INI reader keeps the last of a section's duplicate keys, and the
-/// first of duplicate sections).
+/// Find the node at `steps` in a document of `format`, as sops finds it
+/// (see [`sops_like_format::syntax::lookup_in`]: of duplicate keys the
+/// first, in an INI section the last).
 pub fn lookup<'a>(node: &'a Node, steps: &[Step], format: Format) -> Option<&'a Node> {
-    let mut cur = node;
-    for (depth, step) in steps.iter().enumerate() {
-        while let Node::Alias(inner) = cur {
-            cur = inner;
-        }
-        let pair = |e: &'a Entry| match e {
-            Entry::Pair(p) if Step::Key(p.key.clone()) == *step => Some(&p.value),
-            _ => None,
-        };
-        cur = match (step, cur) {
-            (Step::Key(_), Node::Map(entries)) if format == Format::Ini && depth == 1 => {
-                entries.iter().rev().find_map(pair)?
-            }
-            (Step::Key(_), Node::Map(entries)) => entries.iter().find_map(pair)?,
-            (Step::Index(i), Node::Seq(items)) => items
-                .iter()
-                .filter_map(|it| match it {
-                    Item::Node(n) => Some(n),
-                    Item::Comment(_) => None,
-                })
-                .nth(*i)?,
-            _ => return None,
-        };
-    }
-    Some(cur)
+    sops_like_format::syntax::lookup_in(format, node, steps)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use super::{EmitError, PathStep, Syntax};
 use crate::splice::{splice, Edit};
 use crate::tree::{Entry, Item, Node};
+use crate::Format;
 
 /// `["a"][0]`, for error messages (keys are not secret; values never appear).
 pub fn show(path: &[PathStep]) -> String {
@@ -157,6 +158,23 @@ pub(crate) fn lookup<'a>(node: &'a Node, path: &[PathStep]) -> Option<&'a Node> 
         _ => return None,
     };
     lookup(next, rest)
+}
+
+/// The node at `path` in a document of `format`, as sops finds it: of
+/// duplicate keys the first (see [`pair_index`]), but in an INI section the
+/// last (sops's INI reader keeps the last of a section's duplicate keys,
+/// and the first of duplicate sections).
+pub fn lookup_in<'a>(format: Format, node: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
+    match path {
+        [section @ PathStep::Key(_), PathStep::Key(k), rest @ ..] if format == Format::Ini => {
+            let Node::Map(entries) = unalias(lookup(node, std::slice::from_ref(section))?) else {
+                return None;
+            };
+            let pair = pairs(entries).filter(|p| &p.key == k).last()?;
+            lookup(&pair.value, rest)
+        }
+        _ => lookup(node, path),
+    }
 }
 
 /// Check that `edits` really put `value` at `path` (or, for `None`, that

@@ -18,6 +18,7 @@ pub mod yaml;
 use crate::splice::Edit;
 use crate::tree::{Node, Slot, Span, Tree, Value};
 /// A path as users write it (`["a"][0]`), for messages.
+pub use edit::lookup_in;
 pub use edit::show as show_path;
 
 /// Append `s` to `out` with its characters escaped: each character whose

@@ -9,7 +9,7 @@ use super::scan::{scan, Kind, Line, BOM};
 use super::write::{key_lexeme, value_lexeme};
 use super::{DEFAULT_SECTION, META_SECTION};
 use crate::splice::Edit;
-use crate::syntax::edit::{empty_path, in_the_way, show, verified_with};
+use crate::syntax::edit::{empty_path, in_the_way, lookup_in, show, verified_with};
 use crate::syntax::flat::flat_value;
 use crate::syntax::{EmitError, Parsed, PathStep};
 use crate::tree::{Entry, Node, Value};
@@ -124,19 +124,10 @@ pub(super) fn set_value(
     verified_with(&super::Ini, src, vec![edit], path, Some(value), lookup)
 }
 
-/// The node at `path` as sops reads an INI document: the first of
-/// duplicate sections, and the last of a section's duplicate keys.
+/// The node at `path` as sops reads an INI document (see
+/// [`lookup_in`]).
 fn lookup<'n>(doc: &'n Node, path: &[PathStep]) -> Option<&'n Node> {
-    match path {
-        [PathStep::Key(s), PathStep::Key(k)] => match doc.get(s)? {
-            Node::Map(entries) => entries.iter().rev().find_map(|e| match e {
-                Entry::Pair(p) if &p.key == k => Some(&p.value),
-                _ => None,
-            }),
-            _ => None,
-        },
-        _ => crate::syntax::edit::lookup(doc, path),
-    }
+    lookup_in(crate::Format::Ini, doc, path)
 }
 
 /// See [`crate::syntax::Syntax::remove_value`].
