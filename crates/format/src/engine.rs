@@ -646,12 +646,11 @@ fn merge_readings(
 enum Checked {
     /// Its parse.
     Parsed(Parsed),
-    /// A .env text checked line by line in `grammar`, and where to cut it
-    /// into windows (see [`lines`]).
+    /// A .env text checked line by line in its cipher's grammar
+    /// ([`Grammar::of`]), and where to cut it into windows (see [`lines`]).
     Lines {
         cuts: Vec<usize>,
         lines: Option<crate::syntax::dotenv::LineTable>,
-        grammar: Grammar,
     },
 }
 
@@ -687,7 +686,6 @@ pub fn plaintext_for(
         Checked::Lines {
             cuts: w.cuts,
             lines: w.lines,
-            grammar,
         }
     } else {
         let parsed = format.syntax().parse(src)?;
@@ -805,28 +803,16 @@ fn encrypt_new_to(
     now: &str,
     sink: &mut dyn std::io::Write,
 ) -> Result<(), EngineError> {
-    if doc.format == Format::Yaml && doc.cipher != opts.cipher {
-        // Checked for the other cipher, whose empty documents are filled
-        // otherwise (see `fill_empty_documents`).
+    if matches!(doc.format, Format::Yaml | Format::Dotenv) && doc.cipher != opts.cipher {
+        // Checked for the other cipher: a YAML text's empty documents are
+        // filled otherwise (see `fill_empty_documents`), a .env text is
+        // read in the other grammar (a file sops reads, as sops reads it).
         let doc = plaintext_for(doc.format, doc.src, opts.cipher)?;
         return encrypt_new_to(doc, key, opts, keys, now, sink);
     }
     let template = new_metadata(opts, keys);
     match doc.checked {
-        Checked::Lines {
-            cuts,
-            lines,
-            grammar,
-        } => {
-            // Read in the cipher's grammar: a file sops reads as sops
-            // reads it (checked again if it was checked in the other).
-            let want = Grammar::of(opts.cipher);
-            let (cuts, lines) = if want == grammar {
-                (cuts, lines)
-            } else {
-                let w = crate::syntax::dotenv::windows(doc.src, lines::WINDOW_LINES, want)?;
-                (w.cuts, w.lines)
-            };
+        Checked::Lines { cuts, lines } => {
             let windows = lines::Cut { cuts: &cuts, lines };
             lines::encrypt_dotenv(doc.src, windows, key, opts.cipher, template, now, sink)
         }
