@@ -61,17 +61,17 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         .collect();
     let stored = enc.metadata().shamir_threshold;
     let threshold = kept_threshold(stored, want.len());
-    let effective = |t: Option<usize>, groups: usize| t.unwrap_or(groups.max(1));
     if let Some(asked) = rule
         .shamir_threshold
         .filter(|&t| Some(t) != threshold && want.len() > 1)
     {
         eprintln!(
             "note: {file}: the rule's shamir_threshold ({asked}) is not applied by updatekeys, as in sops: the file keeps {}",
-            effective(threshold, want.len())
+            effective_threshold(threshold, want.len())
         );
     }
-    if same_keys(&want, &have) && effective(threshold, want.len()) == effective(stored, have.len())
+    if same_keys(&want, &have)
+        && effective_threshold(threshold, want.len()) == effective_threshold(stored, have.len())
     {
         return Ok(Outcome::Skipped("already up to date".into()));
     }
@@ -130,6 +130,13 @@ fn kept_threshold(stored: Option<usize>, groups: usize) -> Option<usize> {
     }
 }
 
+/// How many of `groups` key groups open a file whose stored threshold is
+/// `t`: one group has no threshold (1); several with none stored need all
+/// of them.
+fn effective_threshold(t: Option<usize>, groups: usize) -> usize {
+    t.unwrap_or(groups.max(1))
+}
+
 /// Whether a file's key groups (ids, see `keysource::stored_id`) already
 /// are the ones a rule wants: same groups in the same order, keys in any
 /// order within a group.
@@ -152,13 +159,11 @@ fn print_diff(
     old_threshold: Option<usize>,
 ) -> Result<()> {
     let mut out = String::from("The following changes will be made to the file's groups:\n");
-    // One group has no threshold (1); a file with several groups and none
-    // stored needs all of them. A flat file getting groups at their default
-    // threshold shows none, as in sops.
-    let effective = |t: Option<usize>, groups: usize| t.unwrap_or(groups.max(1));
+    // A flat file getting groups at their default threshold shows none,
+    // as in sops.
     let (new_t, old_t) = (
-        effective(threshold, want.len()),
-        effective(old_threshold, have.len()),
+        effective_threshold(threshold, want.len()),
+        effective_threshold(old_threshold, have.len()),
     );
     if new_t != old_t && (have.len() > 1 || threshold != Some(want.len())) {
         out.push_str(&format!(
