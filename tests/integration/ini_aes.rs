@@ -211,3 +211,129 @@ fn a_marker_that_sops_reads_elsewhere_is_warned_about() {
     assert!(!String::from_utf8_lossy(&xchacha.stderr).contains("warning"));
     assert!(!String::from_utf8_lossy(&xchacha.stdout).contains("hunter2"));
 }
+
+/// A comment after a section header (`[db] ; note`) is encrypted, as sops
+/// encrypts it: in AES mode on a line of its own above the header, where
+/// sops writes it (in place, go-ini would read it as part of the name);
+/// in sops-like's own files in place, and given back byte for byte. It
+/// was left in clear. Text after the `]` that go-ini ignores is refused.
+#[test]
+fn a_section_headers_comment_is_encrypted_as_sops_encrypts_it() {
+    let dir = tempdir();
+    let home = dir.path();
+    let texts = [
+        "[db] ; admin password is hunter2\nuser = admin\n",
+        "; db settings\n[db] # hunter2 note\nuser = admin\n",
+        "a = 1\n  [db]\t;  hunter2  \r\nuser = admin\r\n",
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        let Some((theirs, ours)) = both(home, &format!("h{i}.ini"), text, &[]) else {
+            return;
+        };
+        assert!(!ours.contains("hunter2"), "{ours}");
+        let want = sops_decrypt(home, &format!("h{i}.s.ini"), &theirs).unwrap();
+        let got = sops_decrypt(home, &format!("h{i}.l.ini"), &ours).unwrap();
+        assert_eq!(got, want, "{text:?}\n{ours}");
+        // sops-like reads its file: the comment, above the header.
+        let out = decrypt_text(home, &format!("h{i}.l.ini"), &ours, &[]);
+        assert_ok(&out);
+        let back = String::from_utf8(out.stdout).unwrap();
+        assert!(back.contains("hunter2"), "{back}");
+        // sops-like's own cipher: in place, byte for byte.
+        let plain = home.join(format!("x{i}.ini"));
+        std::fs::write(&plain, text).unwrap();
+        let mut c = cmd(home, None);
+        c.args(["encrypt", "--age", &demo_recipient()]).arg(&plain);
+        let enc = run(&mut c, "sops-like encrypt");
+        assert!(!enc.contains("hunter2"), "{enc}");
+        let out = decrypt_text(home, &format!("x{i}.enc.ini"), &enc, &[]);
+        assert_ok(&out);
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), *text);
+    }
+    let plain = home.join("stray.ini");
+    std::fs::write(&plain, "[db] password = hunter2\nuser = admin\n").unwrap();
+    for aes in [false, true] {
+        let mut c = if aes {
+            encrypt_aes(home)
+        } else {
+            cmd(home, None)
+        };
+        if !aes {
+            c.args(["encrypt", "--age", &demo_recipient()]);
+        }
+        let out = c.arg(&plain).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("stray.ini:1:6") && !err.contains("hunter2"),
+            "{err}"
+        );
+    }
+}
+
+/// sops-like wrote `## note` for sops as `## ENC[…]` (sops encrypts the
+/// text after the whole run of markers) and could not decrypt it: it
+/// printed the `ENC[…]` text. Both tools now read the file, also files
+/// written before.
+#[test]
+fn comments_after_a_run_of_markers_decrypt() {
+    let dir = tempdir();
+    let home = dir.path();
+    let text = "## Database settings\n[db]\n;; the admin password\npassword = hunter2\nuser = admin ;; inline note\n# # nested\nk = v\n";
+    let Some((theirs, ours)) = both(home, "m.ini", text, &[]) else {
+        return;
+    };
+    assert!(ours.contains("## ENC[AES256_GCM,"), "{ours}");
+    let want = sops_decrypt(home, "m.s.ini", &theirs).unwrap();
+    let got = sops_decrypt(home, "m.l.ini", &ours).unwrap();
+    assert_eq!(got, want);
+    let out = decrypt_text(home, "m.l.ini", &ours, &[]);
+    assert_ok(&out);
+    let back = String::from_utf8(out.stdout).unwrap();
+    assert!(!back.contains("ENC["), "{back}");
+    assert_eq!(back, text);
+}
+
+/// A comment whose first line is only markers, with more comment text
+/// after it: sops 3.11 panics writing it (go-ini), so it cannot decrypt a
+/// file holding it, even its own. AES mode refuses it (exit 23, nothing
+/// written); sops-like's own cipher keeps it; sops's files holding it
+/// still decrypt.
+#[test]
+fn comments_sops_cannot_write_are_refused_in_aes_mode() {
+    let dir = tempdir();
+    let home = dir.path();
+    let text = "[db]\n;\n; note\npassword = hunter2\n";
+    let plain = home.join("e.ini");
+    std::fs::write(&plain, text).unwrap();
+    let Some(mut c) = sops(home, "age-test.txt") else {
+        return;
+    };
+    c.current_dir(home)
+        .args(["encrypt", "--age", &demo_recipient()])
+        .arg(&plain);
+    let theirs = run(&mut c, "sops encrypt");
+    let path = home.join("e.s.ini");
+    std::fs::write(&path, &theirs).unwrap();
+    let mut c = sops(home, "age-test.txt").unwrap();
+    let out = c.arg("decrypt").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "sops decrypts it now: {out:?}");
+    let mut c = encrypt_aes(home);
+    let out = c.arg(&plain).output().unwrap();
+    assert_eq!(out.status.code(), Some(23), "{out:?}");
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("line 2") && err.contains("xchacha20-poly1305"),
+        "{err}"
+    );
+    let out = decrypt_text(home, "e.s2.ini", &theirs, &[]);
+    assert_ok(&out);
+    let mut c = cmd(home, None);
+    c.args(["encrypt", "--age", &demo_recipient()]).arg(&plain);
+    let enc = run(&mut c, "sops-like encrypt");
+    let out = decrypt_text(home, "e.enc.ini", &enc, &[]);
+    assert_ok(&out);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+}

@@ -874,6 +874,28 @@ fn encrypt_with(
     sink: &mut dyn std::io::Write,
 ) -> Result<(), EngineError> {
     let syntax = format.syntax();
+    // Checked in the text as given, for its line numbers.
+    if let (CipherKind::Aes256Gcm, Format::Ini, Some(at)) = (
+        cipher,
+        format,
+        crate::syntax::ini::comment_sops_cannot_write(src),
+    ) {
+        let pos = crate::syntax::ParseError::at(src, at, "");
+        return Err(EngineError::SopsIncompatible(format!(
+            "line {}: a comment whose first line is only `;` or `#` (and spaces), with more comment text after it: sops cannot write such a comment (go-ini panics), so it could not decrypt this file; put text on that line or remove it, or use the xchacha20-poly1305 cipher",
+            pos.line
+        )));
+    }
+    // An INI file sops reads: comments after section headers go above
+    // them, where sops writes them (see `header_comments_moved`).
+    let moved = match (cipher, format) {
+        (CipherKind::Aes256Gcm, Format::Ini) => crate::syntax::ini::header_comments_moved(src),
+        _ => None,
+    };
+    let (src, parsed) = match &moved {
+        Some(text) => (text.as_str(), None),
+        None => (src, parsed),
+    };
     let parsed = match parsed {
         Some(p) => p,
         None => crate::syntax::parse_plain_as(format, src, cipher)?,

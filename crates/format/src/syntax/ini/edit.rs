@@ -116,7 +116,7 @@ pub(super) fn set_value(
             }
             let at = lines
                 .iter()
-                .find(|l| matches!(&l.kind, Kind::Section { name } if name == META_SECTION))
+                .find(|l| matches!(&l.kind, Kind::Section { name, .. } if name == META_SECTION))
                 .map_or(src.len(), |l| l.start);
             Edit { span: at..at, text }
         }
@@ -220,7 +220,7 @@ fn sections(lines: &[Line]) -> Vec<Section> {
     }];
     let mut in_meta = false;
     for (i, l) in lines.iter().enumerate() {
-        if let Kind::Section { name } = &l.kind {
+        if let Kind::Section { name, .. } = &l.kind {
             in_meta = name == META_SECTION;
             if !in_meta {
                 out.push(Section {

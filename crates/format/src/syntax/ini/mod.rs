@@ -26,9 +26,14 @@
 //!   section (their AAD is then the new section's). Comments at the end of
 //!   the file, or right before `[sops]`, stay in the last section. Every
 //!   comment is one entry per line, in file order.
-//! * A comment after a section header (`[a] ; c`) is not a leaf: go-ini
-//!   reads the section name up to the *last* `]`, so an `ENC[…]` there
-//!   would change the name.
+//! * A comment after a section header (`[a] ; c`; go-ini reads the name
+//!   up to the line's *last* `]`, and a comment from the first `;` or `#`
+//!   after it) is the section's first comment, after the comment lines
+//!   above the header. sops-like's own files encrypt it in place
+//!   (`[a] ; ENC[…]`, read back without it); files sops reads get it on a
+//!   line of its own above the header first, as sops writes it (see
+//!   [`header_comments_moved`]). Other text after the `]`, which go-ini
+//!   ignores, is refused in a plaintext.
 //!
 //! The metadata is a `[sops]` section of flattened names without the
 //! `sops_` prefix (see [`super::flat`]); values with literal `\n` for
@@ -160,6 +165,8 @@ fn parse_with(src: &str, sops: bool) -> Result<Parsed, ParseError> {
     let mut in_meta = false;
     // Per [sops] section: (index of its header line, of its last line).
     let mut meta_blocks: Vec<(usize, usize)> = Vec::new();
+    // The first text after a section header that go-ini ignores.
+    let mut stray_at = None;
     let comment = |span: &Span| {
         Entry::Comment(Comment::new(
             src.get(span.clone()).unwrap_or_default().to_string(),
@@ -204,15 +211,23 @@ fn parse_with(src: &str, sops: bool) -> Result<Parsed, ParseError> {
         match &line.kind {
             Kind::Blank => {}
             Kind::Comment(_) => pending.push(line),
-            Kind::Section { name } if name == META_SECTION => {
+            Kind::Section { name, .. } if name == META_SECTION => {
                 let run = take(&mut pending, Attach::Here);
                 flush(&mut sections, run);
                 in_meta = true;
                 meta_blocks.push((idx, idx));
             }
-            Kind::Section { name } => {
+            Kind::Section {
+                name,
+                comment: inline,
+                stray,
+            } => {
                 in_meta = false;
-                sections.push((name.clone(), take(&mut pending, Attach::Here)));
+                stray_at = stray_at.or(*stray);
+                let mut entries = take(&mut pending, Attach::Here);
+                // The header's own comment, after the lines above it.
+                entries.extend(inline.as_ref().map(comment));
+                sections.push((name.clone(), entries));
             }
             Kind::Pair { key, value, .. } if in_meta => {
                 // Comments inside [sops] are removed with it.
@@ -257,6 +272,15 @@ fn parse_with(src: &str, sops: bool) -> Result<Parsed, ParseError> {
     }
     let run = take(&mut pending, Attach::Here);
     flush(&mut sections, run);
+    if let (Some(at), true) = (stray_at, meta_blocks.is_empty()) {
+        // A plaintext: sops would drop the text, and sops-like would keep
+        // it in clear in the encrypted file.
+        return Err(ParseError::at(
+            src,
+            at,
+            "text after a section header's `]` that is not a comment: go-ini (and so sops) ignores it, and it would stay in clear in the encrypted file; put it on a line of its own, or start it with `;` or `#`",
+        ));
+    }
     let metadata_spans = metadata_spans(src, &lines, &meta_blocks);
     let root = Node::map(
         sections
@@ -272,6 +296,85 @@ fn parse_with(src: &str, sops: bool) -> Result<Parsed, ParseError> {
         non_string_key: None,
         sops_unreadable: None,
     })
+}
+
+/// The INI text `src` as sops writes it: each comment after a section
+/// header (`[db] ; note`) on a line of its own right above the header,
+/// where go-ini writes a section's comment (joined to the comment lines
+/// above the header, as go-ini reads it). `None` if no header has one, or
+/// if the text does not parse. A file sops reads (`AES256_GCM`) is
+/// encrypted from this text: encrypted in place (`[db] ; ENC[…]`), the
+/// comment would be read by go-ini as part of the section's name.
+pub fn header_comments_moved(src: &str) -> Option<zeroize::Zeroizing<String>> {
+    let lines = scan::scan(src).ok()?;
+    let eol = line_break_style(src);
+    let mut out = zeroize::Zeroizing::new(String::with_capacity(src.len() + 64));
+    let mut pos = 0;
+    for line in &lines {
+        let Kind::Section {
+            comment: Some(span),
+            stray: None,
+            ..
+        } = &line.kind
+        else {
+            continue;
+        };
+        let marker = scan::marker_of(src, span.start);
+        let header = src.get(line.start..marker)?.trim_end_matches([' ', '\t']);
+        out.push_str(src.get(pos..line.start)?);
+        out.push_str(src.get(marker..span.end)?.trim_end());
+        out.push_str(eol);
+        out.push_str(header);
+        pos = span.end;
+    }
+    if pos == 0 {
+        return None;
+    }
+    out.push_str(src.get(pos..)?);
+    Some(out)
+}
+
+/// Where a comment starts that go-ini cannot write, and so sops cannot
+/// decrypt a file holding it (it panics, "index out of range", also when
+/// the comment is encrypted): a comment whose first line is only comment
+/// markers and spaces (`;`, `; `, `;;;;`, `# #`) when more comment text
+/// follows it (a comment line below it before the next key or header, or
+/// that key's or header's own comment), as go-ini joins them. sops strips
+/// the first line to nothing, and go-ini writes each line of a comment
+/// after looking at its first byte. `None` if there is none, or if the
+/// text does not parse.
+pub fn comment_sops_cannot_write(src: &str) -> Option<usize> {
+    let lines = scan::scan(src).ok()?;
+    let mut run: Vec<&Line> = Vec::new();
+    for line in &lines {
+        let inline = match &line.kind {
+            Kind::Blank => continue,
+            Kind::Comment(_) => {
+                run.push(line);
+                continue;
+            }
+            Kind::Section { comment, .. } | Kind::Pair { comment, .. } => comment.is_some(),
+        };
+        if let Some(first) = run.first() {
+            if (run.len() > 1 || inline) && only_markers(src, first) {
+                return Some(first.start);
+            }
+        }
+        run.clear();
+    }
+    None
+}
+
+/// The comment line `line` holds only its marker, repeated or not, and
+/// spaces: what sops's `stripCommentChar` leaves of it is empty (a tab or
+/// a `\r` is kept, and go-ini then writes the comment).
+fn only_markers(src: &str, line: &Line) -> bool {
+    let text = src.get(line.start..line.end).unwrap_or_default();
+    let text = text.strip_suffix('\n').unwrap_or(text).trim_start();
+    match text.chars().next() {
+        Some(mark @ (';' | '#')) => text.trim_start_matches([mark, ' ']).is_empty(),
+        _ => false,
+    }
 }
 
 /// Attach pending comments to the last section.

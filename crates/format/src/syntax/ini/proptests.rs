@@ -28,10 +28,10 @@ fn line() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => ("[a-z][a-z0-9_ ]{0,5}", " {0,2}", prop_oneof![Just("="), Just(":")], " {0,2}", value())
             .prop_map(|(k, s1, sep, s2, v)| format!("{}{s1}{sep}{s2}{v}", k.trim_end())),
-        1 => ("[;#]", " ?", "[a-z ;#]{0,8}").prop_map(|(m, s, t)| format!("{m}{s}{t}")),
+        1 => ("[;#]{1,2}", " ?", "[a-z ;#]{0,8}").prop_map(|(m, s, t)| format!("{m}{s}{t}")),
         1 => Just(String::new()),
         1 => "[ \t]{1,3}".prop_map(|s| s),
-        1 => ("[a-zA-Z][a-z0-9 ._]{0,5}", "( ; [a-z]{0,4})?").prop_map(|(n, c)| {
+        1 => ("[a-zA-Z][a-z0-9 ._]{0,5}", "( {0,2}[;#]{1,2} ?[a-z ]{0,4})?").prop_map(|(n, c)| {
             let n = if n == "sops" { "sops2".to_string() } else { n };
             format!("[{n}]{c}")
         }),

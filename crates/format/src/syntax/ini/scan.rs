@@ -30,10 +30,17 @@ pub(super) enum Kind {
     /// A whole-line `;` or `#` comment: the span of its text (after the
     /// marker and the blanks that follow it, trailing whitespace excluded).
     Comment(Span),
-    /// `[name]`. Text after the `]` is kept but is not a leaf.
+    /// `[name]`, and what follows its `]` on the line.
     Section {
         /// The section name (not trimmed, as go-ini reads it).
         name: String,
+        /// A comment after the `]` (`[db] ; note`): the span of its text,
+        /// as for a comment line. go-ini adds it to the section's comment,
+        /// after the comment lines above the header.
+        comment: Option<Span>,
+        /// Where text after the `]` starts that is neither blank nor a
+        /// comment (`[db] password = x`): go-ini, and so sops, ignores it.
+        stray: Option<usize>,
     },
     /// `key = value`.
     Pair {
@@ -81,9 +88,19 @@ fn trim_end(src: &str, from: usize, to: usize) -> usize {
 
 /// The span of a comment's text starting right after its marker at
 /// `marker`, ending before trailing space at `to`.
+///
+/// An encrypted comment after a run of its marker (`## ENC[…]`, as
+/// sops-like wrote `## note` for sops: sops encrypts the text after the
+/// whole run, see [`sops_comment`]) starts at its `ENC[`.
 fn comment_span(src: &str, marker: usize, to: usize) -> Span {
     let text = get(src, marker + 1..to);
-    let start = marker + 1 + (text.len() - text.trim_start_matches(is_blank).len());
+    let mut start = marker + 1 + (text.len() - text.trim_start_matches(is_blank).len());
+    let mark = get(src, marker..marker + 1);
+    let rest = get(src, start..to);
+    let after_run = rest.trim_start_matches(|c: char| c == ' ' || mark.starts_with(c));
+    if after_run.starts_with("ENC[") && !rest.starts_with("ENC[") {
+        start += rest.len() - after_run.len();
+    }
     let end = trim_end(src, start, to).max(start);
     start..end
 }
@@ -157,7 +174,12 @@ pub(super) fn scan(src: &str) -> Result<Vec<Line>, ParseError> {
         } else if rest.starts_with(['#', ';']) {
             (Kind::Comment(comment_span(src, a, content_end)), next)
         } else if rest.starts_with('[') {
-            let close = rest
+            // go-ini reads the name up to the line's last `]`; a comment
+            // encrypted in place after the header (sops-like's own files,
+            // `[db] ; ENC[…]`) is not part of it.
+            let sealed = sealed_header_comment(src, a, content_end);
+            let head_end = sealed.unwrap_or(content_end);
+            let close = get(src, a..head_end)
                 .rfind(']')
                 .ok_or_else(|| ParseError::at(src, a, "unclosed section header"))?;
             let name = get(src, a + 1..a + close);
@@ -165,9 +187,16 @@ pub(super) fn scan(src: &str) -> Result<Vec<Line>, ParseError> {
                 return Err(ParseError::at(src, a, "empty section name"));
             }
             auto = 1;
+            let after = a + close + 1;
+            let marker = sealed.or_else(|| find_comment(src, after, content_end));
+            let text_end = marker.unwrap_or(content_end);
+            let stray = (skip_space(src, after, text_end) < text_end)
+                .then(|| skip_space(src, after, text_end));
             (
                 Kind::Section {
                     name: name.to_string(),
+                    comment: marker.map(|m| comment_span(src, m, content_end)),
+                    stray,
                 },
                 next,
             )
@@ -191,6 +220,27 @@ pub(super) fn scan(src: &str) -> Result<Vec<Line>, ParseError> {
         pos = end;
     }
     Ok(lines)
+}
+
+/// The marker (`;` or `#`) of a comment encrypted in place after a
+/// section header, `[name] ; ENC[…,type:comment]`, on the line
+/// `a..content_end` (which starts with `[`): only blanks come between the
+/// header's `]`, the marker and the `ENC[…]` text, which ends the line.
+fn sealed_header_comment(src: &str, a: usize, content_end: usize) -> Option<usize> {
+    let line = get(src, a..trim_end(src, a, content_end));
+    let enc = line.rfind("ENC[")?;
+    let value = line.get(enc..)?;
+    let body = value.strip_suffix(",type:comment]")?;
+    if body.contains(']') {
+        return None;
+    }
+    let before = line.get(..enc)?.trim_end_matches(is_blank);
+    let marker = before.len().checked_sub(1)?;
+    if !before.ends_with([';', '#']) {
+        return None;
+    }
+    let head = before.get(..marker)?.trim_end_matches(is_blank);
+    head.ends_with(']').then_some(a + marker)
 }
 
 /// Read the key of a line whose first non-space byte is at `a` (go-ini
@@ -501,7 +551,7 @@ mod tests {
     fn sections_and_comments() {
         let lines = scan("\u{feff}; c\n[ a b ] ; x]\n#  d  \r\n").unwrap();
         assert!(matches!(&lines[0].kind, Kind::Comment(s) if s == &(5..6)));
-        assert!(matches!(&lines[1].kind, Kind::Section { name } if name == " a b ] ; x"));
+        assert!(matches!(&lines[1].kind, Kind::Section { name, .. } if name == " a b ] ; x"));
         assert!(matches!(&lines[2].kind, Kind::Comment(s) if s == &(23..24)));
         assert_eq!(lines[0].start, 3);
     }

@@ -121,9 +121,129 @@ fn empty_default_comes_first_and_comments_go_to_the_next_section() {
 }
 
 #[test]
-fn section_header_comment_is_not_a_leaf() {
-    let got = leaves("[a] ; note\nk = v\n");
-    assert_eq!(got, vec![l("a:k:", "v", "v")]);
+fn a_section_headers_comment_is_its_first_comment() {
+    // After the comment lines above the header, as go-ini joins them.
+    let got = leaves("; above\n[a] ; note\nk = v\n  [b]\t#  two words  \r\n");
+    assert_eq!(
+        got,
+        vec![
+            l("a:", "#above", ""),
+            l("a:", "#note", ""),
+            l("a:k:", "v", "v"),
+            l("b:", "#two words", ""),
+        ]
+    );
+    // go-ini's name runs to the last `]`: no comment then.
+    let got = leaves("[a] ; see [b]\nk = v\n");
+    assert_eq!(got, vec![l("a] ; see [b:k:", "v", "v")]);
+    // Encrypted in place (sops-like's own files), read without it.
+    let enc = "ENC[XCHACHA20_POLY1305,data:AA==,iv:AA==,tag:AA==,type:comment]";
+    for header in ["[a]", "[a]b]"] {
+        let src = format!("{header} ; {enc}\nk = v\n");
+        let name = &header[1..header.len() - 1];
+        assert_eq!(
+            leaves(&src),
+            vec![
+                l(&format!("{name}:"), &format!("#{enc}"), ""),
+                l(&format!("{name}:k:"), "v", "v")
+            ],
+            "{src}"
+        );
+    }
+    // Not an encrypted comment: the name runs to the last `]`.
+    let src = "[a] x ; ENC[AES256_GCM,data:AA==,type:comment]\nk = v\n";
+    let name = "a] x ; ENC[AES256_GCM,data:AA==,type:comment";
+    assert_eq!(leaves(src), vec![l(&format!("{name}:k:"), "v", "v")]);
+}
+
+#[test]
+fn text_after_a_section_header_is_refused_in_a_plaintext() {
+    for src in [
+        "[db] password = x\nk = v\n",
+        "[db] x ; c\n",
+        "[a]\n[db]]x\n",
+    ] {
+        let e = Ini
+            .parse(src)
+            .err()
+            .unwrap_or_else(|| panic!("{src:?} parsed"));
+        assert!(e.message.contains("not a comment"), "{src:?}: {e}");
+    }
+    // Kept as it is in an encrypted file (go-ini ignores it).
+    let enc = Ini
+        .parse("[db] x\nk = v\n\n[sops]\nversion = 3.11.0\n")
+        .unwrap();
+    assert_eq!(
+        plain(&enc.tree.docs[0]),
+        r#"{"DEFAULT":{},"db":{"k":Some("v")}}"#
+    );
+}
+
+#[test]
+fn header_comments_move_above_their_headers_as_sops_writes_them() {
+    let moved = |src: &str| header_comments_moved(src).map(|t| t.to_string());
+    assert_eq!(moved("[a]\nk = v\n"), None);
+    assert_eq!(
+        moved("; above\n[db] ; note \nk = v\n  [x]\t#c\r\n"),
+        Some("; above\n; note\n[db] \nk = v\n#c\n  [x]\r\n".into())
+    );
+    assert_eq!(moved("[a] ;\r\nk = v"), Some(";\r\n[a]\r\nk = v".into()));
+    // Text go-ini ignores stays, for the parse to refuse.
+    assert_eq!(moved("[a] x ; c\n"), None);
+    // As sops reads it: the same comments, now a run above the header.
+    assert_eq!(
+        sops_comments(&moved("; above\n[db] ; note\nk = v\n").unwrap()),
+        sops_comments("; above\n; note\n[db]\nk = v\n")
+    );
+}
+
+#[test]
+fn comments_go_ini_cannot_write_are_found() {
+    // sops 3.11 panics decrypting these ("index out of range [0]").
+    for (src, line) in [
+        ("[db]\n;\n; note\npassword = x\n", 2),
+        ("[db]\n; \n\n# note\npassword = x\n", 2),
+        (";;;;\n; About\n;;;;\n[db]\n", 1),
+        ("# #\n# x\n[db]\n", 1),
+        ("k = v\n;\nk2 = v ; inline\n", 2),
+        (";\n[db] ; inline\n", 1),
+    ] {
+        let at = comment_sops_cannot_write(src).unwrap_or_else(|| panic!("{src:?}"));
+        assert_eq!(ParseError::at(src, at, "").line, line, "{src:?}");
+    }
+    // A lone empty comment is dropped by sops; a tab or `\r` is kept, and
+    // a first line with text is written.
+    for src in [
+        "[db]\n;\npassword = x\n",
+        "[db]\n;\t\n; note\npassword = x\n",
+        "[db]\r\n;\r\n; note\r\npassword = x\r\n",
+        "#;\n# x\n[db]\n",
+        "; a\n;\n[db]\n",
+        "k = v\n;\n; at the end\n",
+    ] {
+        assert_eq!(comment_sops_cannot_write(src), None, "{src:?}");
+    }
+}
+
+#[test]
+fn an_encrypted_comment_after_a_run_of_markers_is_read() {
+    // sops-like wrote `## note` for sops as `## ENC[…]` (sops encrypts
+    // the text after the whole run).
+    let enc = "ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:comment]";
+    let src = format!("## {enc}\n[a]\n;;{enc}\nk = v ; ;  {enc}\n");
+    let got = leaves(&src);
+    let c = format!("#{enc}");
+    assert_eq!(
+        got,
+        vec![
+            l("a:", &c, ""),
+            l("a:", &c, ""),
+            l("a:k:", "v", "v"),
+            l("a:", &c, "")
+        ]
+    );
+    // Plain comments keep their runs.
+    assert_eq!(leaves("## note\n[a]\n")[0], l("a:", "## note", ""));
 }
 
 #[test]
