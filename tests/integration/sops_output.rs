@@ -263,3 +263,71 @@ fn extract_paths_take_backslashes_and_quotes_as_sops_does() {
         assert_eq!(theirs, ours, "{path}");
     }
 }
+
+/// An empty mapping or list below the top level has no .env line: written
+/// as .env (`encrypt`/`edit`/`decrypt --output-type dotenv`) it was
+/// silently lost, and `edit` rewrote the file without it. It is refused
+/// with exit 4, as sops refuses any nested value, and `edit` leaves the
+/// file as it was.
+#[test]
+fn empty_collections_are_not_lost_in_dotenv_output() {
+    let dir = tempdir();
+    let d = dir.path();
+    for text in [
+        "a: x1\ne: []\n",
+        "a: x1\nm: {}\n",
+        "a: x1\nd:\n  b: []\n",
+        "l: [1, {}]\n",
+    ] {
+        std::fs::write(d.join("p.yaml"), text).unwrap();
+        let out = cmd(d, Some("age-test.txt"))
+            .args([
+                "encrypt",
+                "--age",
+                &demo_recipient(),
+                "--output-type",
+                "dotenv",
+                "p.yaml",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{text:?}: {out:?}");
+        assert!(out.stdout.is_empty());
+        let out = cmd(d, Some("age-test.txt"))
+            .args(["encrypt", "--age", &demo_recipient(), "p.yaml"])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let enc = d.join("p.enc.yaml");
+        std::fs::write(&enc, &out.stdout).unwrap();
+        let out = decrypt_text(
+            d,
+            "p.enc.yaml",
+            &String::from_utf8(out.stdout).unwrap(),
+            &["--output-type", "dotenv"],
+        );
+        assert_eq!(out.status.code(), Some(4), "{text:?}: {out:?}");
+        let before = std::fs::read(&enc).unwrap();
+        let editor = d.join("add-a-key.sh");
+        std::fs::write(&editor, "#!/bin/sh\necho 'z: 1' >> \"$1\"\n").unwrap();
+        std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let out = cmd(d, Some("age-test.txt"))
+            .env("EDITOR", &editor)
+            .args(["edit", "--output-type", "dotenv"])
+            .arg(&enc)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{text:?}: {out:?}");
+        assert_eq!(std::fs::read(&enc).unwrap(), before);
+        if let Some(enc) = sops_encrypted(d, "s.yaml", text) {
+            let out = sops(d, "age-test.txt")
+                .unwrap()
+                .args(["decrypt", "--output-type", "dotenv"])
+                .arg(&enc)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(4), "sops: {text:?}");
+        }
+    }
+}

@@ -385,3 +385,117 @@ fn sops_encrypted(dir: &Path, stem: &str, plain: &str) -> Option<(String, String
     std::fs::write(dir.join(&enc_name), &enc).unwrap();
     Some((enc, enc_name))
 }
+
+/// A value that only looks encrypted (`ENC[…]` text) at a path the
+/// selector leaves in clear is text, as sops reads it (sops decrypts what
+/// the selector encrypts): sops-like tried to decrypt it and could not
+/// read such a file (exit 25), even one it wrote itself. YAML, JSON and
+/// .env (a large one too, decrypted a window at a time), files written by
+/// sops and by sops-like with either cipher, and `edit`.
+#[test]
+fn values_that_only_look_encrypted_stay_text() {
+    let dir = tempdir();
+    let d = dir.path();
+    let fake = "ENC[AES256_GCM,data:abc=,iv:abc=,tag:abc=,type:str]";
+    let mut big = String::from("a=SECRET1\n");
+    for i in 0..3000 {
+        big.push_str(&format!("K{i}=v{i}\n"));
+    }
+    big.push_str(&format!("note_unencrypted={fake}\n"));
+    let plains = [
+        (
+            "y.yaml",
+            format!("a: SECRET1\nnote_unencrypted: {fake}\nn:\n  deep_unencrypted: \"{fake}\"\n"),
+        ),
+        (
+            "j.json",
+            format!("{{\"a\": \"SECRET1\", \"note_unencrypted\": \"{fake}\"}}\n"),
+        ),
+        ("e.env", format!("a=SECRET1\nnote_unencrypted={fake}\n")),
+        ("big.env", big),
+    ];
+    for (name, plain) in &plains {
+        std::fs::write(d.join(name), plain).unwrap();
+        let (stem, ext) = name.split_once('.').unwrap();
+        let mut files = Vec::new();
+        if let Some(mut c) = sops(d, "age-test.txt") {
+            let out = c
+                .current_dir(d)
+                .args(["encrypt", "--age", &demo_recipient(), name])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            files.push((format!("{stem}.sops.{ext}"), out.stdout));
+        }
+        for cipher in ["aes256-gcm", "xchacha20-poly1305"] {
+            let out = cmd(d, Some("age-test.txt"))
+                .args([
+                    "encrypt",
+                    "--cipher",
+                    cipher,
+                    "--age",
+                    &demo_recipient(),
+                    name,
+                ])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            files.push((format!("{stem}.{cipher}.{ext}"), out.stdout));
+        }
+        for (enc_name, enc) in files {
+            let enc = String::from_utf8(enc).unwrap();
+            assert!(enc.contains(fake) && !enc.contains("SECRET1"), "{enc_name}");
+            // What sops gives for its files (it writes YAML its own way).
+            let want = match sops(d, "age-test.txt") {
+                Some(mut c) if enc_name.contains(".sops.") => {
+                    std::fs::write(d.join(&enc_name), &enc).unwrap();
+                    let out = c.arg("decrypt").arg(d.join(&enc_name)).output().unwrap();
+                    assert!(out.status.success(), "{out:?}");
+                    String::from_utf8(out.stdout).unwrap()
+                }
+                _ => plain.clone(),
+            };
+            let out = decrypt_text(d, &enc_name, &enc, &[]);
+            assert_ok(&out);
+            assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{enc_name}");
+            // `edit` reads it, changes a value, and both tools read the result.
+            let path = d.join(&enc_name);
+            let out = cmd(d, Some("age-test.txt"))
+                .env("EDITOR", "sed -i s/SECRET1/SECRET2/")
+                .arg("edit")
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert_ok(&out);
+            let edited = std::fs::read_to_string(&path).unwrap();
+            let out = decrypt_text(d, &enc_name, &edited, &[]);
+            assert_ok(&out);
+            let back = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(back, want.replace("SECRET1", "SECRET2"), "{enc_name}");
+            if enc.contains("XCHACHA20") {
+                continue;
+            }
+            let Some(mut c) = sops(d, "age-test.txt") else {
+                continue;
+            };
+            let out = c.arg("decrypt").arg(&path).output().unwrap();
+            assert!(out.status.success(), "sops: {enc_name}: {out:?}");
+            assert!(String::from_utf8(out.stdout).unwrap().contains(fake));
+        }
+    }
+    // A value the selector encrypts that is not a valid `ENC[…]` still
+    // fails, with its path.
+    let y = "a: SECRET1\nnote_unencrypted: x\n";
+    std::fs::write(d.join("bad.yaml"), y).unwrap();
+    let out = cmd(d, Some("age-test.txt"))
+        .args(["encrypt", "--age", &demo_recipient(), "bad.yaml"])
+        .output()
+        .unwrap();
+    let enc = String::from_utf8(out.stdout).unwrap();
+    let start = enc.find("a: ").unwrap();
+    let end = start + enc[start..].find('\n').unwrap();
+    let tampered = format!("{}a: {fake}{}", &enc[..start], &enc[end..]);
+    let out = decrypt_text(d, "bad.enc.yaml", &tampered, &[]);
+    assert_eq!(out.status.code(), Some(25), "{out:?}");
+    assert!(String::from_utf8(out.stderr).unwrap().contains("[\"a\"]"));
+}

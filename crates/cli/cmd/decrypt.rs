@@ -163,6 +163,11 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     reader.rewind().map_err(unreadable)?;
     let plain = match stream.decrypt(&mut reader, key.as_bytes(), args.ignore_mac) {
         Ok(plain) => plain,
+        // A value that only looks encrypted, at a path the selector
+        // leaves in clear: the whole decryption keeps it as it is.
+        Err(StreamError::Engine(
+            EngineError::Decrypt { .. } | EngineError::BadType { .. } | EngineError::NotText { .. },
+        )) => return Ok(Streamed::No(Some((stream.metadata().clone(), key)))),
         Err(StreamError::Engine(e)) => return Err(Failure::load(&input.name, e)),
         Err(StreamError::Io(e)) => return Err(unreadable(e)),
         Err(_) => return Ok(Streamed::No(Some((stream.metadata().clone(), key)))),

@@ -1067,7 +1067,23 @@ fn decrypt_inner(
     keep: bool,
 ) -> Result<(Zeroizing<String>, Stash), EngineError> {
     let mut stash = Stash::default();
-    let (plaintext, computed) = open::open_document(file, key, keep, &mut stash)?;
+    let (plaintext, computed) = match open::open_document(file, key, keep, &mut stash) {
+        Ok(done) => done,
+        // sops decrypts what the selector encrypts: a value that only
+        // looks encrypted (`note_unencrypted: ENC[…]`) is text.
+        Err(
+            e @ (EngineError::Decrypt { .. }
+            | EngineError::BadType { .. }
+            | EngineError::NotText { .. }),
+        ) => {
+            let clear = clear_lookalikes(file)?;
+            if clear.is_empty() {
+                return Err(e);
+            }
+            open::open_keeping_clear(file, key, keep, &mut stash, clear).map_err(|_| e)?
+        }
+        Err(e) => return Err(e),
+    };
     if !ignore_mac {
         let verified = verify_mac(&file.metadata, key, || match computed {
             Some(mac) => Ok(mac),
@@ -1087,6 +1103,23 @@ fn decrypt_inner(
         }
     }
     Ok((plaintext, stash))
+}
+
+/// The span starts of the values of `file` that look encrypted (`ENC[…]`)
+/// at paths its selector leaves in clear.
+fn clear_lookalikes(file: &EncryptedFile<'_>) -> Result<rustc_hash::FxHashSet<usize>, EngineError> {
+    let decider = Decider::new(&file.metadata.effective_selector())?;
+    let mut clear = rustc_hash::FxHashSet::default();
+    walk(&file.parsed.tree, |place, leaf| {
+        if let Leaf::Value(s) = leaf {
+            if let (Some(_), Some(span)) = (enc_text(file.src, s), &s.span) {
+                if !decider.value(place.path, place.comments) {
+                    clear.insert(span.start);
+                }
+            }
+        }
+    });
+    Ok(clear)
 }
 
 /// The data of `file` as sops reads it, from `plain`, the text [`decrypt`]

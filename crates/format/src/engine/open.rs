@@ -169,6 +169,10 @@ struct Collector<'a> {
     /// builds put a comment that ends a nested block, or a `key: # c`
     /// line comment).
     open_comments: Vec<usize>,
+    /// The span starts of values that look encrypted but that the file's
+    /// selector leaves in clear: kept as they are, as sops keeps them (see
+    /// [`open_keeping_clear`]).
+    clear: rustc_hash::FxHashSet<usize>,
 }
 
 impl<'a> Collector<'a> {
@@ -183,20 +187,32 @@ impl<'a> Collector<'a> {
             steps: Vec::new(),
             prev_path: Vec::new(),
             open_comments: Vec::new(),
+            clear: rustc_hash::FxHashSet::default(),
         }
     }
 
+    /// The `ENC[…]` text of the value `s`, unless it is kept in clear.
+    fn enc_of(&self, s: &'a crate::tree::Scalar) -> Option<&'a str> {
+        let clear = !self.clear.is_empty()
+            && s.span
+                .as_ref()
+                .is_some_and(|sp| self.clear.contains(&sp.start));
+        enc_text(self.src, s).filter(|_| !clear)
+    }
+
     fn visit(&mut self, place: &Place<'a, '_>, leaf: Leaf<'a>) {
-        let src = self.src;
         if let (true, Leaf::Value(s)) = (self.record, &leaf) {
-            match (&s.value, enc_text(src, s)) {
+            match (&s.value, self.enc_of(s)) {
                 (_, Some(_)) => {
                     if let (true, Some(sp)) = (place.in_alias, &s.span) {
                         self.steps.push((self.jobs.len(), MacStep::Alias(sp.start)));
                     }
                 }
                 (v, None) if !self.mac_only => {
-                    if let Some(t) = v.sops_text() {
+                    // A value that only looks encrypted, kept in clear: its
+                    // text (a lean parse holds it by its span only).
+                    let kept = enc_text(self.src, s).map(str::to_string);
+                    if let Some(t) = kept.or_else(|| v.sops_text()) {
                         self.steps.push((self.jobs.len(), MacStep::Text(t)));
                     }
                 }
@@ -213,7 +229,7 @@ impl<'a> Collector<'a> {
             self.prev_path.extend_from_slice(path);
         }
         let (text, span, slot) = match leaf {
-            Leaf::Value(s) => match (enc_text(src, s), &s.span) {
+            Leaf::Value(s) => match (self.enc_of(s), &s.span) {
                 (Some(t), Some(span)) => (t, span.clone(), Some(s.slot)),
                 _ => return,
             },
@@ -442,7 +458,23 @@ pub(super) fn open_document(
         }
         *stash = Stash::default();
     }
-    open_whole(file, key, keep, stash, has_alias)
+    open_whole(file, key, keep, stash, has_alias, Default::default())
+}
+
+/// [`open_document`] for a file with values that look encrypted (`ENC[…]`)
+/// at paths its selector leaves in clear (`clear`: their span starts):
+/// those are kept as they are and hashed as text, as sops reads them
+/// (it decrypts only what the selector encrypts).
+pub(super) fn open_keeping_clear(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    keep: bool,
+    stash: &mut Stash,
+    clear: rustc_hash::FxHashSet<usize>,
+) -> Result<Opening, EngineError> {
+    *stash = Stash::default();
+    let has_alias = has_aliases(&file.parsed.tree);
+    open_whole(file, key, keep, stash, has_alias, clear)
 }
 
 /// How the MAC is computed while opening.
@@ -830,9 +862,11 @@ fn open_whole(
     keep: bool,
     stash: &mut Stash,
     has_alias: bool,
+    clear: rustc_hash::FxHashSet<usize>,
 ) -> Result<Opening, EngineError> {
     let mode = MacMode::of(file);
     let mut collector = mode.collector(file.src, super::leaf_count(&file.parsed.tree));
+    collector.clear = clear;
     walk(&file.parsed.tree, |place, leaf| {
         collector.visit(place, leaf)
     });
@@ -1168,7 +1202,8 @@ mod tests {
                 let (p1, m1) = open_in_batches(&file, &KEY, true, &mut s1)
                     .unwrap()
                     .unwrap();
-                let (p2, m2) = open_whole(&file, &KEY, true, &mut s2, false).unwrap();
+                let (p2, m2) =
+                    open_whole(&file, &KEY, true, &mut s2, false, Default::default()).unwrap();
                 // (AES files get canonical spellings back: compare without printing.)
                 assert!(p1.as_str() == p2.as_str(), "{format:?} {aes}");
                 assert!(aes || p1.as_str() == doc.as_str(), "{format:?}");

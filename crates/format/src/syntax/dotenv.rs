@@ -1254,6 +1254,15 @@ fn emit_node(node: &Node, name: Option<(&str, bool)>, out: &mut Emitted) -> Resu
     };
     match node {
         Node::Alias(inner) => emit_node(inner, name, out),
+        // No line would hold it: it would be lost.
+        Node::Map(entries)
+            if name.is_some() && !entries.iter().any(|e| matches!(e, Entry::Pair(_))) =>
+        {
+            Err(empty_collection("mapping", name))
+        }
+        Node::Seq(items) if name.is_some() && !items.iter().any(|i| matches!(i, Item::Node(_))) => {
+            Err(empty_collection("list", name))
+        }
         Node::Map(entries) => {
             for entry in entries {
                 match entry {
@@ -1313,6 +1322,14 @@ fn emit_node(node: &Node, name: Option<(&str, bool)>, out: &mut Emitted) -> Resu
             Ok(())
         }
     }
+}
+
+/// An empty mapping or list below the top level has no .env line.
+fn empty_collection(what: &str, name: Option<(&str, bool)>) -> EmitError {
+    let (name, _) = name.unwrap_or_default();
+    EmitError(format!(
+        "the empty {what} at {name:?} cannot be written as a .env line (it would be lost)"
+    ))
 }
 
 fn emit_comment(text: &str, out: &mut SecretText) {
@@ -1849,6 +1866,31 @@ pub(crate) mod tests {
         assert_eq!(Dotenv.emit(&dup).unwrap(), "A=1\nA=2\n");
     }
 
+    /// An empty mapping or list below the top level has no line: refused,
+    /// not lost. An empty document is an empty text.
+    #[test]
+    fn emit_refuses_empty_collections_it_would_lose() {
+        for (value, what) in [
+            (Node::Seq(Vec::new()), "list at \"e\""),
+            (Node::map(Vec::<(String, Node)>::new()), "mapping at \"e\""),
+            (
+                Node::map([("x".to_string(), Node::Seq(Vec::new()))]),
+                "list at \"e_x\"",
+            ),
+        ] {
+            let tree = Tree::new(vec![Node::map([
+                ("a".to_string(), Node::str("1")),
+                ("e".to_string(), value),
+            ])]);
+            for out in [Dotenv.emit(&tree), emit_as_sops(&tree)] {
+                let err = out.unwrap_err().0;
+                assert!(err.contains(what), "{err}");
+            }
+        }
+        let empty = Tree::new(vec![Node::map(Vec::<(String, Node)>::new())]);
+        assert_eq!(Dotenv.emit(&empty).unwrap(), "");
+    }
+
     #[test]
     fn emit_flattens_and_quotes() {
         let tree = Tree::new(vec![Node::map([
@@ -2038,7 +2080,8 @@ pub(crate) mod tests {
                     ("[A-Z_][A-Z0-9_]{0,5}", "[a-z \t'\"$#\\\\\n\r=é.:-]{0,10}"),
                     0..8,
                 ),
-                nested in prop::collection::vec("[a-z \"'\n$]{0,6}", 0..3),
+                // At least one item: an empty list has no line (refused).
+                nested in prop::collection::vec("[a-z \"'\n$]{0,6}", 1..3),
             ) {
                 let mut expected: Vec<(String, String)> = vars.clone();
                 let mut top: Vec<(String, Node)> =
