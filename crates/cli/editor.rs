@@ -114,19 +114,24 @@ impl Drop for Scratch {
 }
 
 /// Let the user edit `text` (named like `path`). `Ok(None)` if they saved
-/// no change. `validate` is checked after each save; on error the message
-/// is shown and the editor reopens after Enter.
+/// no change. `validate` is checked after each save of a change; on error
+/// its message is shown and the editor reopens after Enter (at the end of
+/// the input, the edit is given up with that error's exit code).
 pub fn edit_text(
     path: &Path,
     text: &str,
-    validate: impl Fn(&str) -> std::result::Result<(), String>,
+    mut validate: impl FnMut(&str) -> Result<()>,
 ) -> Result<Option<Zeroizing<String>>> {
+    let name = file_name(path);
     let edited = edit_bytes(path, text.as_bytes(), |bytes| {
         match std::str::from_utf8(bytes) {
             Ok(text) => validate(text),
-            Err(e) => Err(format!(
-                " not UTF-8 text (byte {}): save it as text",
-                e.valid_up_to()
+            Err(e) => Err(Failure::new(
+                code::GENERIC,
+                format!(
+                    "the edited file is not valid: {name}: not UTF-8 text (byte {}): save it as text",
+                    e.valid_up_to()
+                ),
             )),
         }
     })?;
@@ -140,16 +145,20 @@ pub fn edit_text(
     }))
 }
 
+/// The name of `path`, for the temp file and messages.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into())
+}
+
 /// [`edit_text`] for any bytes (a binary-store file).
 pub fn edit_bytes(
     path: &Path,
     text: &[u8],
-    validate: impl Fn(&[u8]) -> std::result::Result<(), String>,
+    mut validate: impl FnMut(&[u8]) -> Result<()>,
 ) -> Result<Option<Zeroizing<Vec<u8>>>> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
+    let name = file_name(path);
     let editor = editor_command()?;
     // Caught from here on: the temp file is removed whatever arrives.
     let flag = crate::signals::interrupted();
@@ -206,8 +215,11 @@ pub fn edit_bytes(
         }
         match validate(&edited) {
             Ok(()) => return Ok(Some(edited)),
-            Err(msg) => {
-                eprintln!("error: the edited file is not valid: {name}:{msg}");
+            Err(failure) => {
+                eprintln!("error: {}", failure.message);
+                for hint in &failure.hints {
+                    eprintln!("  hint: {hint}");
+                }
                 eprintln!(
                     "Press Enter to return to the editor, or Ctrl-C to abort (nothing is written)."
                 );
@@ -215,7 +227,7 @@ pub fn edit_bytes(
                 let n = std::io::stdin().lock().read_line(&mut line).unwrap_or(0);
                 if n == 0 || flag.load(Ordering::SeqCst) {
                     return Err(Failure::new(
-                        code::GENERIC,
+                        failure.code,
                         "aborted; nothing written, temporary file removed",
                     ));
                 }

@@ -191,6 +191,92 @@ fn invalid_edit_reopens_the_editor() {
     assert_no_temp_left(&run);
 }
 
+/// What the encryption refuses (here a key twice in a mapping of a file
+/// for sops, a value a .env line cannot hold) sends the user back to the
+/// editor too, as sops does: the edit was lost (exit 2 or 4 at once). At
+/// the end of the input, the edit is given up with that refusal's code.
+#[test]
+fn an_edit_the_encryption_refuses_reopens_the_editor() {
+    let dir = tempdir();
+    let run = run_dir(dir.path());
+    let cases = [
+        (
+            "d.yaml",
+            &["--cipher", "aes256-gcm"][..],
+            &[][..],
+            "a: 1\na: 2\n",
+            "a: fixed\n",
+            2,
+        ),
+        (
+            "e.yaml",
+            &[],
+            &["--output-type", "dotenv"][..],
+            "a: 1\ne: []\n",
+            "a: fixed\n",
+            4,
+        ),
+    ];
+    for (i, (name, enc_flags, edit_flags, bad, good, code)) in cases.into_iter().enumerate() {
+        let plain = dir.path().join(name);
+        std::fs::write(&plain, "a: secret\n").unwrap();
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .args(["encrypt", "-i", "--age", &demo_recipient()])
+            .args(enc_flags)
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let before = std::fs::read(&plain).unwrap();
+        let state = dir.path().join(format!("state{i}"));
+        let ed = script(
+            dir.path(),
+            &format!("ed{i}.sh"),
+            &format!(
+                "if [ -e {s} ]; then printf '{good}' > \"$1\"; else touch {s}; printf '{bad}' > \"$1\"; fi",
+                s = state.display()
+            ),
+        );
+        // No input: given up, nothing written.
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .env("EDITOR", &ed)
+            .env("XDG_RUNTIME_DIR", &run)
+            .arg("edit")
+            .args(edit_flags)
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{name}: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("Press Enter"));
+        assert_eq!(std::fs::read(&plain).unwrap(), before);
+        std::fs::remove_file(&state).unwrap();
+        // Enter: the editor reopens, and the fixed text is saved.
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .env("EDITOR", &ed)
+            .env("XDG_RUNTIME_DIR", &run)
+            .arg("edit")
+            .args(edit_flags)
+            .arg(&plain)
+            .write_stdin("\n")
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .args(["decrypt", "--extract", "[\"a\"]"])
+            .args(
+                edit_flags
+                    .iter()
+                    .map(|f| f.replace("--output-type", "--input-type")),
+            )
+            .arg(&plain)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), "fixed");
+        assert_no_temp_left(&run);
+    }
+}
+
 #[test]
 fn editor_crash_and_sigint_leave_no_temp_file_and_no_change() {
     let dir = tempdir();

@@ -53,9 +53,35 @@ pub fn run(args: EditArgs) -> Result<()> {
     // Checked as it is re-encrypted (a .env text for sops's cipher line by
     // line, as sops reads it).
     let syntax = plain_syntax(format, file.metadata.cipher_or_sops());
+    let now = clock::now_rfc3339();
+    let mut stash = stash;
+    // Encrypted as each save is checked: what the encryption refuses (a
+    // key twice in a mapping for sops, a value a .env line cannot hold)
+    // sends the user back to the editor, as a syntax error does.
+    let mut encrypted: Option<String> = None;
+    let mut encrypt = |text: &str| -> Result<String> {
+        if out_format == format {
+            engine::reencrypt(&file, key.as_bytes(), &plain, text, &mut stash, &now)
+                .map_err(|e| Failure::engine(&input.name, e))
+        } else {
+            sopsfile::reencrypt_as(&input.name, &file, key.as_bytes(), text, out_format, &now)
+        }
+    };
+    let name = editor::file_name(path);
     let edited = match &args.from {
         Some(from) => read_from(from, syntax)?,
-        None => editor::edit_text(path, &plain, |text| validate(syntax, text))?,
+        None => editor::edit_text(path, &plain, |text| {
+            validate(syntax, text).map_err(|msg| {
+                Failure::new(
+                    code::GENERIC,
+                    format!("the edited file is not valid: {name}:{msg}"),
+                )
+            })?;
+            if text != plain.as_str() {
+                encrypted = Some(encrypt(text)?);
+            }
+            Ok(())
+        })?,
     };
     let Some(edited) = edited else {
         return Err(Failure::new(
@@ -69,19 +95,9 @@ pub fn run(args: EditArgs) -> Result<()> {
             format!("{}: file has not changed, nothing written", input.name),
         ));
     }
-    let now = clock::now_rfc3339();
-    let out = if out_format == format {
-        engine::reencrypt(&file, key.as_bytes(), &plain, &edited, stash, &now)
-            .map_err(|e| Failure::engine(&input.name, e))?
-    } else {
-        sopsfile::reencrypt_as(
-            &input.name,
-            &file,
-            key.as_bytes(),
-            &edited,
-            out_format,
-            &now,
-        )?
+    let out = match encrypted {
+        Some(out) => out,
+        None => encrypt(&edited)?,
     };
     io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
 }
@@ -143,8 +159,16 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
         }
         (Some(f), None) => {
             let syntax = plain_syntax(f, plan.opts.cipher);
-            editor::edit_text(path, template(Some(f)), |text| validate(syntax, text))?
-                .map(Content::Text)
+            let name = editor::file_name(path);
+            editor::edit_text(path, template(Some(f)), |text| {
+                validate(syntax, text).map_err(|msg| {
+                    Failure::new(
+                        code::GENERIC,
+                        format!("the edited file is not valid: {name}:{msg}"),
+                    )
+                })
+            })?
+            .map(Content::Text)
         }
         (None, Some(from)) => Some(Content::Bytes(read_bytes(from)?)),
         (None, None) => {

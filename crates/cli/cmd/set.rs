@@ -107,7 +107,7 @@ fn update(
     let enc =
         engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
     let key = keysource::data_key(&enc.metadata, &input.name, order)?;
-    let (plain, stash) = engine::decrypt_keeping(&enc, key.as_bytes(), ignore_mac)
+    let (plain, mut stash) = engine::decrypt_keeping(&enc, key.as_bytes(), ignore_mac)
         .map_err(|e| Failure::engine(&input.name, e))?;
     // The plaintext is read as it is re-encrypted (a .env text for sops's
     // cipher line by line, as sops reads it).
@@ -132,7 +132,7 @@ fn update(
         key.as_bytes(),
         &plain,
         &new_plain,
-        stash,
+        &mut stash,
         &clock::now_rfc3339(),
     )
     .map_err(|e| Failure::engine(&input.name, e))?;

@@ -1270,7 +1270,7 @@ pub fn reencrypt(
     key: &[u8; 32],
     old_plain: &str,
     new_plain: &str,
-    mut stash: Stash,
+    stash: &mut Stash,
     now: &str,
 ) -> Result<String, EngineError> {
     if old_plain == new_plain {
@@ -1288,7 +1288,7 @@ pub fn reencrypt(
                 cipher,
                 file.metadata.clone(),
                 now,
-                Some(&mut stash),
+                Some(&mut *stash),
                 sink,
             )
         })
