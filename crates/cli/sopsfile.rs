@@ -123,9 +123,31 @@ pub fn reencrypt_as(
     to: Format,
     now: &str,
 ) -> Result<String> {
-    let converted =
-        crate::cmd::decrypt::convert(file.format, to, plain, file.metadata.cipher_or_sops())?;
     let opts = engine::EncryptOptions::of(&file.metadata);
     let keys = KeyMaterial::of(&file.metadata);
-    engine::encrypt(to, &converted, key, &opts, keys, now).map_err(|e| Failure::engine(name, e))
+    encrypt_as(name, file.format, to, plain, key, &opts, keys, now)
+}
+
+/// The plaintext `plain` of format `from` written as a document of format
+/// `to` and encrypted: its values keep their types (a .env or INI file for
+/// sops records them in each value's `type:`, as sops does).
+#[allow(clippy::too_many_arguments)]
+pub fn encrypt_as(
+    name: &str,
+    from: Format,
+    to: Format,
+    plain: &str,
+    key: &[u8; 32],
+    opts: &engine::EncryptOptions,
+    keys: KeyMaterial,
+    now: &str,
+) -> Result<String> {
+    let source = sops_like_format::syntax::parse_plain_as(from, plain, opts.cipher)
+        .map_err(Failure::decrypted_parse)?
+        .tree;
+    let converted = crate::cmd::decrypt::emit_to_encrypt(to, &source)?;
+    let doc = engine::plaintext_for(to, &converted, opts.cipher)
+        .and_then(|doc| doc.typed_as(&source))
+        .map_err(|e| Failure::engine(name, e))?;
+    engine::encrypt_plaintext(doc, key, opts, keys, now).map_err(|e| Failure::engine(name, e))
 }

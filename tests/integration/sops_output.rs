@@ -331,3 +331,118 @@ fn empty_collections_are_not_lost_in_dotenv_output() {
         }
     }
 }
+
+/// A document written as .env or INI for sops (`encrypt --output-type`,
+/// `edit --output-type`) keeps its values' types, as sops records them in
+/// each value's `type:`: read back as JSON, `8080` is a number and `true`
+/// a boolean, by both tools, as from sops's own file (they were strings).
+#[test]
+fn values_written_as_dotenv_or_ini_keep_their_types() {
+    let dir = tempdir();
+    let d = dir.path();
+    let cases = [
+        (
+            "dotenv",
+            "env",
+            "port: 8080\nf: 1.5\nb: true\nt: x\nd: 2024-01-01T00:00:00Z\n",
+        ),
+        (
+            "ini",
+            "ini",
+            "s:\n  port: 8080\n  f: 1.5\n  b: false\n  t: x\n",
+        ),
+    ];
+    for (ty, ext, yaml) in cases {
+        std::fs::write(d.join("src.yaml"), yaml).unwrap();
+        let json_of = |c: Option<assert_cmd::Command>, name: &str| {
+            let out = c?
+                .args(["decrypt", "--output-type", "json"])
+                .arg(d.join(name))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{name}: {out:?}");
+            Some(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap())
+        };
+        let out = cmd(d, Some("age-test.txt"))
+            .args([
+                "encrypt",
+                "--cipher",
+                "aes256-gcm",
+                "--age",
+                &demo_recipient(),
+            ])
+            .args(["--output-type", ty, "src.yaml"])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let ours = format!("ours.{ext}");
+        std::fs::write(d.join(&ours), &out.stdout).unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains("type:int]") && text.contains("type:float]"),
+            "{text}"
+        );
+        let got = json_of(Some(cmd(d, Some("age-test.txt"))), &ours).unwrap();
+        let port = if ty == "ini" {
+            &got["s"]["port"]
+        } else {
+            &got["port"]
+        };
+        assert_eq!(*port, serde_json::json!(8080), "{got}");
+        let Some(mut c) = sops(d, "age-test.txt") else {
+            continue;
+        };
+        let out = c
+            .args([
+                "encrypt",
+                "--age",
+                &demo_recipient(),
+                "--output-type",
+                ty,
+                "src.yaml",
+            ])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let theirs = format!("theirs.{ext}");
+        std::fs::write(d.join(&theirs), &out.stdout).unwrap();
+        let want = json_of(sops(d, "age-test.txt"), &theirs).unwrap();
+        assert_eq!(got, want);
+        assert_eq!(json_of(sops(d, "age-test.txt"), &ours).unwrap(), want);
+        // `edit --output-type` of the YAML file, as sops's `edit` writes it.
+        std::fs::write(d.join("e.yaml"), yaml).unwrap();
+        let out = cmd(d, Some("age-test.txt"))
+            .args([
+                "encrypt",
+                "-i",
+                "--cipher",
+                "aes256-gcm",
+                "--age",
+                &demo_recipient(),
+                "e.yaml",
+            ])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let ed = d.join("ed.sh");
+        std::fs::write(&ed, "#!/bin/sh\nsed -i 's/x$/y/' \"$1\"\n").unwrap();
+        std::fs::set_permissions(&ed, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let out = cmd(d, Some("age-test.txt"))
+            .env("EDITOR", &ed)
+            .args(["edit", "--output-type", ty, "e.yaml"])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let edited = format!("edited.{ext}");
+        std::fs::copy(d.join("e.yaml"), d.join(&edited)).unwrap();
+        let mut want = want.clone();
+        let t = if ty == "ini" {
+            &mut want["s"]["t"]
+        } else {
+            &mut want["t"]
+        };
+        *t = serde_json::json!("y");
+        assert_eq!(json_of(sops(d, "age-test.txt"), &edited).unwrap(), want);
+    }
+}

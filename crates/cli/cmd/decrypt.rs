@@ -7,10 +7,8 @@ use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
 use crate::{keysource, sopsfile, treepath};
 use sops_like_format::binary::{self, BinaryFile, Stored};
-use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::{EngineError, StreamError};
 use sops_like_format::metadata::Metadata;
-use sops_like_format::syntax::parse_plain_as;
 use sops_like_format::{engine, syntax, Entry, Format, Node, Pair, Tree, Value};
 use sops_like_keys::DataKey;
 use std::fs::File;
@@ -176,21 +174,6 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
         plain.write_to(out).map_err(EngineError::Write)
     })?;
     Ok(Streamed::Done)
-}
-
-/// Re-write a plaintext document in another format; `cipher` is the one its
-/// values are (to be) sealed with (a .env text for sops's cipher is read
-/// line by line, as sops reads it).
-pub fn convert(
-    from: Format,
-    to: Format,
-    plain: &str,
-    cipher: CipherKind,
-) -> Result<Zeroizing<String>> {
-    let tree = parse_plain_as(from, plain, cipher)
-        .map(|p| p.tree)
-        .map_err(Failure::decrypted_parse)?;
-    emit_to_encrypt(to, &tree)
 }
 
 /// [`emit`] for a plaintext about to be encrypted: a .env text is written

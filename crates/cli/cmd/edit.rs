@@ -184,17 +184,15 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
     let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
     let now = clock::now_rfc3339();
     let out = match (format, &content) {
-        (Some(f), Content::Text(text)) => {
-            let to = out_format.unwrap_or(f);
-            let converted;
-            let text: &str = if to == f {
-                text
-            } else {
-                converted = super::decrypt::convert(f, to, text, plan.opts.cipher)?;
-                &converted
-            };
-            engine::encrypt(to, text, data_key.as_bytes(), &plan.opts, keys, &now)
-        }
+        (Some(f), Content::Text(text)) => match out_format.unwrap_or(f) {
+            to if to == f => engine::encrypt(to, text, data_key.as_bytes(), &plan.opts, keys, &now),
+            to => {
+                let key = data_key.as_bytes();
+                let name = &args.file;
+                let out = sopsfile::encrypt_as(name, f, to, text, key, &plan.opts, keys, &now)?;
+                return io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted);
+            }
+        },
         _ => binary::encrypt_binary(content.bytes(), data_key.as_bytes(), &plan.opts, keys, &now),
     }
     .map_err(|e| Failure::engine(&args.file, e))?;

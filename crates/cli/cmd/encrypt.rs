@@ -51,6 +51,8 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     };
     // The text to encrypt and its format: the input's, or converted.
     let converted;
+    // The document converted from, for its types.
+    let mut source = None;
     let (text, out_format): (&str, Format) = if io::is_binary(&args.io, &input) {
         ignore_selector_for_binary(&mut plan.opts, &input.name);
         match binary_output(&args.io, &input)? {
@@ -103,6 +105,7 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
             }
             top_level(&input.name, format, &parsed.tree)?;
             converted = super::decrypt::emit_to_encrypt(out_format, &parsed.tree)?;
+            source = Some(parsed);
             (&converted, out_format)
         }
     };
@@ -111,8 +114,14 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     }
     // (A YAML document that is empty or `null` holds `{}` from here on, as
     // sops reads it.)
-    let doc = engine::plaintext_for(out_format, text, plan.opts.cipher)
+    let mut doc = engine::plaintext_for(out_format, text, plan.opts.cipher)
         .map_err(|e| Failure::engine(&input.name, e))?;
+    if let Some(source) = &source {
+        // Converted: the values keep their types, as sops keeps them.
+        doc = doc
+            .typed_as(&source.tree)
+            .map_err(|e| Failure::engine(&input.name, e))?;
+    }
     if let Some(tree) = doc.tree() {
         top_level(&input.name, out_format, tree)?;
     }

@@ -86,10 +86,17 @@ fn one(args: &RotateArgs, file: &str) -> Result<()> {
                 }
             };
             let plain = engine::decrypt(file, old_key.as_bytes(), args.ignore_mac).map_err(fail)?;
-            let text =
-                super::decrypt::convert(file.format, to, &plain, file.metadata.cipher_or_sops())?;
             let opts = engine::EncryptOptions::of(&file.metadata);
-            engine::encrypt(to, &text, new_key.as_bytes(), &opts, keys, &now).map_err(fail)?
+            crate::sopsfile::encrypt_as(
+                &input.name,
+                file.format,
+                to,
+                &plain,
+                new_key.as_bytes(),
+                &opts,
+                keys,
+                &now,
+            )?
         }
         None => enc
             .rotate(

@@ -27,6 +27,7 @@ use zeroize::Zeroizing;
 mod lines;
 mod open;
 mod par;
+mod retype;
 mod seal;
 mod stream;
 
@@ -531,6 +532,10 @@ pub struct Plaintext<'s> {
     /// [`crate::syntax::yaml::fill_empty_documents`]): encrypted instead of
     /// `src`.
     filled: Option<Box<FilledText>>,
+    /// A .env or INI text for sops whose values were typed as the document
+    /// it was written from (see [`Plaintext::typed_as`]): its parse is the
+    /// one encrypted.
+    typed: bool,
 }
 
 /// A YAML text filled for sops (`{}` in its empty documents), and what
@@ -545,6 +550,27 @@ struct FilledText {
 }
 
 impl Plaintext<'_> {
+    /// For a .env or INI text written from the document `source` (a
+    /// conversion) and checked for sops's cipher: each value keeps the type
+    /// it has in `source` (`8080` an int, `true` a bool), as sops records it
+    /// in the value's `type:`, so that reading the file as JSON or YAML
+    /// gives the same data. Any other text is left as it is.
+    pub fn typed_as(mut self, source: &Tree) -> Result<Self, EngineError> {
+        if self.cipher != CipherKind::Aes256Gcm
+            || !matches!(self.format, Format::Dotenv | Format::Ini)
+            || self.filled.is_some()
+        {
+            return Ok(self);
+        }
+        // As encrypted for sops (an INI text's comments as sops reads them).
+        let mut parsed = crate::syntax::parse_plain_as(self.format, self.src, self.cipher)?;
+        if retype::retype(self.format, &mut parsed.tree, source) > 0 {
+            self.checked = Checked::Parsed(parsed);
+            self.typed = true;
+        }
+        Ok(self)
+    }
+
     /// The parsed data, as it will be encrypted (a YAML text's empty
     /// documents filled; `None` for a .env text, checked line by line: its
     /// top level is always a mapping).
@@ -709,6 +735,7 @@ pub fn plaintext_for(
                     edits: fill.edits,
                     original: parsed,
                 })),
+                typed: false,
             });
         }
         Checked::Parsed(parsed)
@@ -719,6 +746,7 @@ pub fn plaintext_for(
         cipher,
         checked,
         filled: None,
+        typed: false,
     })
 }
 
@@ -830,8 +858,9 @@ fn encrypt_new_to(
                 doc.format,
                 text,
                 // An INI file sops reads is parsed again as sops reads its
-                // comments (see `crate::syntax::ini::SopsIni`).
-                (doc.format != Format::Ini || opts.cipher != CipherKind::Aes256Gcm)
+                // comments (see `crate::syntax::ini::SopsIni`), unless it
+                // was, for its types.
+                (doc.typed || doc.format != Format::Ini || opts.cipher != CipherKind::Aes256Gcm)
                     .then_some(parsed),
                 key,
                 opts.cipher,
