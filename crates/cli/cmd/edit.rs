@@ -53,13 +53,14 @@ pub fn run(args: EditArgs) -> Result<()> {
     // Checked as it is re-encrypted (a .env text for sops's cipher line by
     // line, as sops reads it).
     let syntax = plain_syntax(format, file.metadata.cipher_or_sops());
-    let now = clock::now_rfc3339();
     let mut stash = stash;
     // Encrypted as each save is checked: what the encryption refuses (a
     // key twice in a mapping for sops, a value a .env line cannot hold)
     // sends the user back to the editor, as a syntax error does.
     let mut encrypted: Option<String> = None;
     let mut encrypt = |text: &str| -> Result<String> {
+        // When it is saved.
+        let now = clock::now_rfc3339();
         if out_format == format {
             engine::reencrypt(&file, key.as_bytes(), &plain, text, &mut stash, &now)
                 .map_err(|e| Failure::engine(&input.name, e))
