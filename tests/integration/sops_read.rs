@@ -411,7 +411,13 @@ fn values_that_only_look_encrypted_stay_text() {
             "j.json",
             format!("{{\"a\": \"SECRET1\", \"note_unencrypted\": \"{fake}\"}}\n"),
         ),
-        ("e.env", format!("a=SECRET1\nnote_unencrypted={fake}\n")),
+        (
+            "e.env",
+            format!(
+                "a=SECRET1\nnote_unencrypted={fake}\nn_unencrypted={}\n",
+                fake.replace("str", "int")
+            ),
+        ),
         ("big.env", big),
     ];
     for (name, plain) in &plains {
@@ -458,6 +464,30 @@ fn values_that_only_look_encrypted_stay_text() {
             let out = decrypt_text(d, &enc_name, &enc, &[]);
             assert_ok(&out);
             assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{enc_name}");
+            // As data too (typed .env values are opened again for their types).
+            for args in [
+                &["--output-type", "json"][..],
+                &["--extract", "[\"note_unencrypted\"]"],
+            ] {
+                let out = decrypt_text(d, &enc_name, &enc, args);
+                assert_ok(&out);
+                assert!(
+                    String::from_utf8(out.stdout).unwrap().contains(fake),
+                    "{enc_name} {args:?}"
+                );
+            }
+            let out = cmd(d, Some("age-test.txt"))
+                .args(["exec-env"])
+                .arg(d.join(&enc_name))
+                .arg("printenv note_unencrypted")
+                .output()
+                .unwrap();
+            assert_ok(&out);
+            assert_eq!(
+                String::from_utf8(out.stdout).unwrap().trim_end(),
+                fake,
+                "{enc_name}"
+            );
             // `edit` reads it, changes a value, and both tools read the result.
             let path = d.join(&enc_name);
             let out = cmd(d, Some("age-test.txt"))

@@ -1228,8 +1228,11 @@ fn type_values(
     key: &[u8; 32],
     tree: &mut Tree,
 ) -> Result<(), EngineError> {
-    // The typed values, by their index among the file's values.
-    let mut typed: Vec<(usize, String, String)> = Vec::new();
+    // The typed values, by their index among the file's values, and
+    // whether the selector leaves their path in clear (a value there that
+    // does not open only looks encrypted: text, see `clear_lookalikes`).
+    let decider = Decider::new(&file.metadata.effective_selector())?;
+    let mut typed: Vec<(usize, String, String, bool)> = Vec::new();
     let mut count = 0;
     walk(&file.parsed.tree, |place, leaf| {
         if let Leaf::Value(s) = leaf {
@@ -1237,7 +1240,13 @@ fn type_values(
                 .and_then(|t| crate::cipher::EncParts::split(t).ok().map(|p| (t, p)))
             {
                 if matches!(parts.1.ty, "int" | "float" | "bool" | "time") {
-                    typed.push((count, parts.0.to_string(), crate::cipher::aad(place.path)));
+                    let clear = !decider.value(place.path, place.comments);
+                    typed.push((
+                        count,
+                        parts.0.to_string(),
+                        crate::cipher::aad(place.path),
+                        clear,
+                    ));
                 }
             }
             count += 1;
@@ -1247,13 +1256,18 @@ fn type_values(
         return Ok(());
     }
     let mut values = Vec::with_capacity(typed.len());
-    for (at, text, aad) in typed {
+    for (at, text, aad, clear) in typed {
         let fail = |source| EngineError::Decrypt {
             path: aad.clone(),
             source,
         };
-        let enc = EncValue::parse(&text).map_err(fail)?;
-        let plain = enc.open(key, aad.as_bytes()).map_err(fail)?;
+        let opened =
+            EncValue::parse(&text).and_then(|enc| Ok((enc.open(key, aad.as_bytes())?, enc)));
+        let (plain, enc) = match opened {
+            Ok(done) => done,
+            Err(_) if clear => continue,
+            Err(e) => return Err(fail(e)),
+        };
         let bad_type = || EngineError::BadType {
             path: aad.clone(),
             ty: enc.ty.clone(),
