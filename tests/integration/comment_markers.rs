@@ -361,3 +361,44 @@ fn line_comment_markers_from_config_rules() {
         }
     }
 }
+
+/// A comment text both in clear and encrypted in a sops file (`# sops:enc`
+/// as a marker, and after one): `set` kept every copy encrypted once one
+/// was, so the marker was sealed and sops no longer selected the value
+/// after it (MAC mismatch, exit 51). A text stays in clear as often as it
+/// was, and never more.
+#[test]
+fn set_keeps_a_clear_copy_of_a_comment_text_that_is_also_encrypted() {
+    let dir = tempdir();
+    let home = dir.path();
+    let path = home.join("f.env");
+    std::fs::write(&path, "# sops:enc\n# sops:enc\nA=secret\nB=x\n").unwrap();
+    let Some(mut c) = sops(home, "age-test.txt") else {
+        return;
+    };
+    c.current_dir(home)
+        .args([
+            "-e",
+            "-i",
+            "--encrypted-comment-regex",
+            "sops:enc",
+            "--age",
+            &demo_recipient(),
+        ])
+        .arg(&path);
+    run(&mut c, "sops encrypt");
+    let before = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(before.matches("# sops:enc").count(), 1, "{before}");
+    let mut c = cmd(home, Some("age-test.txt"));
+    c.arg("set").arg(&path).args([r#"["B"]"#, r#""new""#]);
+    run(&mut c, "sops-like set");
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(after.matches("# sops:enc").count(), 1, "{after}");
+    assert_eq!(after.matches("type:comment]").count(), 1, "{after}");
+    let mut c = sops(home, "age-test.txt").unwrap();
+    c.arg("decrypt").arg(&path);
+    assert_eq!(
+        run(&mut c, "sops decrypt"),
+        "# sops:enc\n# sops:enc\nA=secret\nB=new\n"
+    );
+}

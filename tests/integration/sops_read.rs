@@ -419,6 +419,11 @@ fn values_that_only_look_encrypted_stay_text() {
             ),
         ),
         ("big.env", big),
+        // CRLF: sops reads a value with its `\r` (it is sealed with it).
+        (
+            "c.env",
+            format!("a=SECRET1\r\nnote_unencrypted={fake}\r\nx=ENC[x]\r\n"),
+        ),
     ];
     for (name, plain) in &plains {
         std::fs::write(d.join(name), plain).unwrap();

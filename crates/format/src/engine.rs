@@ -1113,6 +1113,9 @@ fn decrypt_inner(
         }
         Err(e) => return Err(e),
     };
+    if keep {
+        stash.count_clear_comments(&file.parsed.tree);
+    }
     if !ignore_mac {
         let verified = verify_mac(&file.metadata, key, || match computed {
             Some(mac) => Ok(mac),
@@ -1409,6 +1412,9 @@ pub struct Stash {
     /// The texts of the comments that were encrypted: an edit never writes
     /// one of them in clear (see [`Stash::was_sealed_comment`]).
     sealed_comments: std::collections::HashSet<StashKey>,
+    /// How many times each comment text was in clear in the file (see
+    /// [`Stash::may_stay_clear`]).
+    clear_comments: std::collections::HashMap<StashKey, usize>,
 }
 
 /// A stash key: holds plaintext, so it is wiped on drop and has no Debug.
@@ -1446,6 +1452,41 @@ impl Stash {
     pub(crate) fn was_sealed_comment(&self, text: &str) -> bool {
         !self.sealed_comments.is_empty()
             && self.sealed_comments.contains(&StashKey(text.to_string()))
+    }
+
+    /// Whether a comment with this text, which the selector leaves in
+    /// clear, may be written in clear: yes unless it was encrypted in the
+    /// file (see [`Stash::was_sealed_comment`]), or, if it was, while the
+    /// file had it in clear as often (a text both encrypted and in clear,
+    /// `# sops:enc` as a marker and after one, keeps its clear copies: a
+    /// marker sealed would change what sops selects). Counted in document
+    /// order; no text is ever in clear more often than it was.
+    pub(crate) fn may_stay_clear(&mut self, text: &str) -> bool {
+        if !self.was_sealed_comment(text) {
+            return true;
+        }
+        match self.clear_comments.get_mut(&StashKey(text.to_string())) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Count the comments of `tree` (a parse of an encrypted file) that
+    /// are in clear.
+    fn count_clear_comments(&mut self, tree: &Tree) {
+        walk(tree, |_, leaf| {
+            if let Leaf::Comment(c) = leaf {
+                if !c.text.is_empty() && !is_encrypted(&c.text) {
+                    *self
+                        .clear_comments
+                        .entry(StashKey(c.text.clone()))
+                        .or_default() += 1;
+                }
+            }
+        });
     }
 
     fn put(&mut self, aad: &str, ty: &str, plaintext: &str, enc: &str) {

@@ -180,12 +180,13 @@ impl<'a, 's> Collect<'a, 's> {
                     None => (path, here),
                 };
                 // An edit never writes in clear a comment that was
-                // encrypted (see `Stash::was_sealed_comment`).
+                // encrypted, more often than it was in clear (see
+                // `Stash::may_stay_clear`).
                 let sealed = sealed
                     || self
                         .stash
-                        .as_deref()
-                        .is_some_and(|st| st.was_sealed_comment(&c.text));
+                        .as_deref_mut()
+                        .is_some_and(|st| !st.may_stay_clear(&c.text));
                 if c.text.is_empty() || !sealed {
                     // Left in clear: after the value too, if it moves.
                     return around.map(|a| Job {

@@ -1091,9 +1091,19 @@ fn sops_line(src: &str, start: usize) -> Result<Line, ParseError> {
 /// sops-like before session 14 read `\r\n` as a line break in its
 /// `AES256_GCM` files, and sealed the value without its `\r`. Those files
 /// still open, byte for byte (sops ignores text after the `]` too).
+/// Only a well-formed `ENC[…]` text: a value that merely looks like one
+/// (`ENC[x]`, or one left in clear by the selector) keeps its `\r`, as
+/// sops reads it (and MACs it).
 fn enc_before_cr(src: &str, start: usize, end: usize) -> usize {
     match src.get(start..end) {
-        Some(t) if t.starts_with("ENC[") && t.ends_with("]\r") => end - 1,
+        Some(t)
+            if t.starts_with("ENC[")
+                && t.ends_with("]\r")
+                && t.get(..t.len() - 1)
+                    .is_some_and(|e| crate::cipher::EncValue::parse(e).is_ok()) =>
+        {
+            end - 1
+        }
         _ => end,
     }
 }
@@ -1457,17 +1467,22 @@ pub(crate) mod tests {
             [kv(" #k", "v", "v"), kv("", "x", "x"), kv(" ", "y", "y")]
         );
         assert_eq!(pairs(" #k=v\n"), []);
-        // An `ENC[…]` text with a `\r` after its `]` (earlier sops-like
-        // builds' `\r\n` files): the `\r` is the line break's.
+        // A well-formed `ENC[…]` text with a `\r` after its `]` (earlier
+        // sops-like builds' `\r\n` files): the `\r` is the line break's.
+        // A text that only looks like one keeps it, as sops reads it.
+        let enc = "ENC[AES256_GCM,data:AA==,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]";
         assert_eq!(
-            sops("A=ENC[x]\r\nB=ENC[z] \r\nC=[x]\r\n"),
+            sops(&format!("A={enc}\r\nB=ENC[z] \r\nC=[x]\r\nD=ENC[x]\r\n")),
             [
-                kv("A", "ENC[x]", "ENC[x]"),
+                kv("A", enc, enc),
                 kv("B", "ENC[z] \r", "ENC[z] \r"),
-                kv("C", "[x]\r", "[x]\r")
+                kv("C", "[x]\r", "[x]\r"),
+                kv("D", "ENC[x]\r", "ENC[x]\r")
             ]
         );
-        let parsed = SopsDotenv.parse("#ENC[y]\r\n#c\r\n").unwrap();
+        let parsed = SopsDotenv
+            .parse(&format!("#{enc}\r\n#c\r\n#ENC[y]\r\n"))
+            .unwrap();
         let Some(Node::Map(entries)) = parsed.tree.docs.first() else {
             panic!("no map")
         };
@@ -1478,7 +1493,7 @@ pub(crate) mod tests {
                 Entry::Pair(_) => None,
             })
             .collect();
-        assert_eq!(texts, ["ENC[y]", "c\r"]);
+        assert_eq!(texts, [enc, "c\r", "ENC[y]\r"]);
         // A comment only at the line's first byte; a BOM is the first
         // line's first character.
         assert_eq!(sops("#c\r\nX=1\n"), [kv("X", "1", "1")]);
