@@ -904,11 +904,10 @@ fn encrypt_with(
 ) -> Result<(), EngineError> {
     let syntax = format.syntax();
     // Checked in the text as given, for its line numbers.
-    if let (CipherKind::Aes256Gcm, Format::Ini, Some(at)) = (
-        cipher,
-        format,
-        crate::syntax::ini::comment_sops_cannot_write(src),
-    ) {
+    let unwritable = (cipher == CipherKind::Aes256Gcm && format == Format::Ini)
+        .then(|| crate::syntax::ini::comment_sops_cannot_write(src))
+        .flatten();
+    if let Some(at) = unwritable {
         let pos = crate::syntax::ParseError::at(src, at, "");
         return Err(EngineError::SopsIncompatible(format!(
             "line {}: a comment whose first line is only `;` or `#` (and spaces), with more comment text after it: sops cannot write such a comment (go-ini panics), so it could not decrypt this file; put text on that line or remove it, or use the xchacha20-poly1305 cipher",
@@ -921,10 +920,8 @@ fn encrypt_with(
         (CipherKind::Aes256Gcm, Format::Ini) => crate::syntax::ini::header_comments_moved(src),
         _ => None,
     };
-    let (src, parsed) = match &moved {
-        Some(text) => (text.as_str(), None),
-        None => (src, parsed),
-    };
+    let parsed = if moved.is_some() { None } else { parsed };
+    let src = moved.as_ref().map_or(src, |text| text.as_str());
     let parsed = match parsed {
         Some(p) => p,
         None => crate::syntax::parse_plain_as(format, src, cipher)?,
