@@ -532,10 +532,6 @@ pub struct Plaintext<'s> {
     /// [`crate::syntax::yaml::fill_empty_documents`]): encrypted instead of
     /// `src`.
     filled: Option<Box<FilledText>>,
-    /// A .env or INI text for sops whose values were typed as the document
-    /// it was written from (see [`Plaintext::typed_as`]): its parse is the
-    /// one encrypted.
-    typed: bool,
 }
 
 /// A YAML text filled for sops (`{}` in its empty documents), and what
@@ -562,11 +558,17 @@ impl Plaintext<'_> {
         {
             return Ok(self);
         }
-        // As encrypted for sops (an INI text's comments as sops reads them).
-        let mut parsed = crate::syntax::parse_plain_as(self.format, self.src, self.cipher)?;
-        if retype::retype(self.format, &mut parsed.tree, source) > 0 {
-            self.checked = Checked::Parsed(parsed);
-            self.typed = true;
+        match &mut self.checked {
+            Checked::Parsed(parsed) => {
+                retype::retype(self.format, &mut parsed.tree, source);
+            }
+            // Checked line by line: parsed for its types, if it has any.
+            Checked::Lines { .. } => {
+                let mut parsed = crate::syntax::parse_plain_as(self.format, self.src, self.cipher)?;
+                if retype::retype(self.format, &mut parsed.tree, source) > 0 {
+                    self.checked = Checked::Parsed(parsed);
+                }
+            }
         }
         Ok(self)
     }
@@ -714,7 +716,9 @@ pub fn plaintext_for(
             lines: w.lines,
         }
     } else {
-        let parsed = format.syntax().parse(src)?;
+        // As it is encrypted (an INI text for sops with its comment runs as
+        // sops reads them).
+        let parsed = crate::syntax::parse_plain_as(format, src, cipher)?;
         if parsed.metadata.is_some() {
             return Err(EngineError::AlreadyEncrypted);
         }
@@ -735,7 +739,6 @@ pub fn plaintext_for(
                     edits: fill.edits,
                     original: parsed,
                 })),
-                typed: false,
             });
         }
         Checked::Parsed(parsed)
@@ -746,7 +749,6 @@ pub fn plaintext_for(
         cipher,
         checked,
         filled: None,
-        typed: false,
     })
 }
 
@@ -831,10 +833,13 @@ fn encrypt_new_to(
     now: &str,
     sink: &mut dyn std::io::Write,
 ) -> Result<(), EngineError> {
-    if matches!(doc.format, Format::Yaml | Format::Dotenv) && doc.cipher != opts.cipher {
+    if matches!(doc.format, Format::Yaml | Format::Dotenv | Format::Ini)
+        && doc.cipher != opts.cipher
+    {
         // Checked for the other cipher: a YAML text's empty documents are
         // filled otherwise (see `fill_empty_documents`), a .env text is
-        // read in the other grammar (a file sops reads, as sops reads it).
+        // read in the other grammar and an INI text's comments otherwise
+        // (a file sops reads, as sops reads it).
         let doc = plaintext_for(doc.format, doc.src, opts.cipher)?;
         return encrypt_new_to(doc, key, opts, keys, now, sink);
     }
@@ -857,11 +862,7 @@ fn encrypt_new_to(
             encrypt_with(
                 doc.format,
                 text,
-                // An INI file sops reads is parsed again as sops reads its
-                // comments (see `crate::syntax::ini::SopsIni`), unless it
-                // was, for its types.
-                (doc.typed || doc.format != Format::Ini || opts.cipher != CipherKind::Aes256Gcm)
-                    .then_some(parsed),
+                Some(parsed),
                 key,
                 opts.cipher,
                 template,
