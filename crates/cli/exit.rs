@@ -77,6 +77,9 @@ impl Failure {
                 Failure::new(if is_mac { MAC_MISMATCH } else { ERROR_DECRYPTING_TREE }, format!("{file}: {e}"))
             }
             e @ EngineError::BadType { .. } => Failure::new(ERROR_DECRYPTING_TREE, format!("{file}: {e}")),
+            // sops: `Could not decrypt value`, even with --ignore-mac.
+            e @ EngineError::Unsealed { .. } => Failure::new(ERROR_DECRYPTING_TREE, format!("{file}: {e}"))
+                .hint("restore the file (from git, for example), then change values with `sops-like edit` or `set`, never by hand: a value in clear there would be taken as the file's own"),
             // Not text: the file cannot be written out (as a binary file's
             // non-UTF-8 bytes for a text output type).
             e @ EngineError::NotText { .. } => Failure::new(ERROR_DUMPING_TREE, format!("{file}: {e}")),

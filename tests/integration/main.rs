@@ -26,5 +26,6 @@ mod sops_names;
 mod sops_output;
 mod sops_read;
 mod sops_write;
+mod tampering;
 mod workflows;
 mod yaml_aes;

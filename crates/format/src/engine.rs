@@ -24,6 +24,7 @@ use crate::tree::{Node, Scalar, SopsStacks, Tree, Value};
 use crate::walk::{walk, Leaf};
 use zeroize::Zeroizing;
 
+mod audit;
 mod lines;
 mod open;
 mod par;
@@ -73,6 +74,14 @@ pub enum EngineError {
         path: String,
         /// Why.
         source: CipherError,
+    },
+    /// A value is in clear at a path the file's selector encrypts: sops
+    /// refuses it (`Could not decrypt value`), with or without the MAC
+    /// check. The file was changed by hand or tampered with.
+    #[error("the value at {} is not encrypted, but the file's selector encrypts it (changed by hand or tampered with)", tree_path(path))]
+    Unsealed {
+        /// The key path (`a:b:`).
+        path: String,
     },
     /// A decrypted value is not valid for its `type:`.
     #[error("the value at {} does not match its type {ty}", tree_path(path))]

@@ -451,9 +451,13 @@ pub(super) fn open_document(
     keep: bool,
     stash: &mut Stash,
 ) -> Result<(Zeroizing<String>, Option<String>), EngineError> {
+    let (leaves, plain_len, in_clear) = size_up(file);
+    if in_clear > 0 {
+        super::audit::check(file, false)?;
+    }
     let has_alias = has_aliases(&file.parsed.tree);
     if !has_alias {
-        if let Some(done) = open_in_batches(file, key, keep, stash)? {
+        if let Some(done) = open_in_batches(file, key, keep, stash, (leaves, plain_len))? {
             return Ok(done);
         }
         *stash = Stash::default();
@@ -591,8 +595,8 @@ fn open_in_batches(
     key: &[u8; 32],
     keep: bool,
     stash: &mut Stash,
+    (leaves, plain_len): (usize, usize),
 ) -> Result<Option<Opening>, EngineError> {
-    let (leaves, plain_len) = size_up(file);
     let mut plain = Zeroizing::new(String::with_capacity(plain_len));
     let mut macs = MacFeed::new(MacMode::of(file), false);
     let in_order = batches(file, key, keep, stash, leaves, &mut macs, &mut plain)?;
@@ -653,7 +657,10 @@ pub(super) fn open_window(
     key: &[u8; 32],
     macs: &mut MacFeed,
 ) -> Result<(Zeroizing<String>, usize), EngineError> {
-    let (leaves, plain_len) = size_up(file);
+    let (leaves, plain_len, in_clear) = size_up(file);
+    if in_clear > 0 {
+        super::audit::check(file, true)?;
+    }
     let mut plain = Zeroizing::new(String::with_capacity(plain_len));
     let mut stash = Stash::default();
     if batches(file, key, false, &mut stash, leaves, macs, &mut plain)? {
@@ -766,18 +773,25 @@ pub(super) fn open_lean_dotenv(
 /// Values opened together by [`open_lean_dotenv`].
 const OPEN_BATCH: usize = 32;
 
-/// The number of leaves of `file` (an upper bound of the encrypted ones)
-/// and about how long its plaintext is.
-fn size_up(file: &EncryptedFile<'_>) -> (usize, usize) {
+/// The number of leaves of `file` (an upper bound of the encrypted ones),
+/// about how long its plaintext is, and how many of its values are in
+/// clear where a selector could encrypt them (see [`super::audit`]).
+fn size_up(file: &EncryptedFile<'_>) -> (usize, usize, usize) {
     let src = file.src;
-    let (mut leaves, mut shrink) = (0, 0);
+    let (mut leaves, mut shrink, mut in_clear) = (0, 0, 0);
     walk(&file.parsed.tree, |place, leaf| {
         if place.in_alias {
             return;
         }
         leaves += 1;
         let text = match leaf {
-            Leaf::Value(s) => enc_text(src, s),
+            Leaf::Value(s) => {
+                let enc = enc_text(src, s);
+                if enc.is_none() && super::audit::in_clear(src, place, s) {
+                    in_clear += 1;
+                }
+                enc
+            }
             Leaf::Comment(c) => Some(c.text.as_str()),
         };
         if let Some(t) = text {
@@ -785,7 +799,7 @@ fn size_up(file: &EncryptedFile<'_>) -> (usize, usize) {
         }
     });
     let meta: usize = file.parsed.metadata_spans.iter().map(|s| s.len()).sum();
-    (leaves, src.len().saturating_sub(shrink + meta))
+    (leaves, src.len().saturating_sub(shrink + meta), in_clear)
 }
 
 /// The plaintext, written in source order: the text between the leaves
@@ -1199,7 +1213,8 @@ mod tests {
                 let enc = sealed(format, doc, aes).unwrap();
                 let file = open(format, &enc).unwrap();
                 let (mut s1, mut s2) = (Stash::default(), Stash::default());
-                let (p1, m1) = open_in_batches(&file, &KEY, true, &mut s1)
+                let (leaves, plain_len, _) = size_up(&file);
+                let (p1, m1) = open_in_batches(&file, &KEY, true, &mut s1, (leaves, plain_len))
                     .unwrap()
                     .unwrap();
                 let (p2, m2) =

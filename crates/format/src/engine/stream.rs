@@ -429,6 +429,8 @@ impl Streamed {
                 )),
                 None => Ok((piece, feed, sections)),
             },
+            // A value in clear: a window may not see what decides.
+            Err(EngineError::Unsealed { .. }) => Err(StreamError::Irregular),
             Err(_) if self.whole_decides() => Err(StreamError::Irregular),
             Err(e) => Err(e.into()),
         }
@@ -1344,11 +1346,20 @@ mod tests {
             Selector::default(),
             Selector::UnencryptedCommentRegex("more".into()),
         ] {
+            // A YAML window cannot tell what sops's stacks of the whole
+            // document select: values the comments leave in clear leave
+            // it to the whole path (see `audit::check`).
+            let whole = format == Format::Yaml && selector != Selector::default();
             let enc = encrypted_as(format, doc, CipherKind::XChaCha20Poly1305, selector, false);
             let stream = scan(format, &mut Cursor::new(&enc)).unwrap().unwrap();
-            let plain = stream.decrypt(&mut enc.as_bytes(), &KEY, false).unwrap();
-            assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
-            assert_eq!(plain.joined().as_str(), doc);
+            match stream.decrypt(&mut enc.as_bytes(), &KEY, false) {
+                Err(StreamError::Irregular) if whole => {}
+                Ok(plain) if !whole => {
+                    assert!(plain.pieces.len() > 10, "{} windows", plain.pieces.len());
+                    assert_eq!(plain.joined().as_str(), doc);
+                }
+                _ => panic!("{format:?}: streamed when it should not, or failed"),
+            }
             check_equal_as(format, &enc, &KEY, false).unwrap();
         }
     }

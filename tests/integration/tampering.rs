@@ -1,0 +1,180 @@
+//! Files changed without the key, read by sops-like as sops reads them:
+//! what sops refuses, sops-like refuses, with sops's exit code and nothing
+//! on stdout.
+
+use crate::util::*;
+use std::path::Path;
+
+const REFUSED: i32 = 25;
+
+/// The plaintexts: `pw` is encrypted under `encrypted_regex: ^pw`, `name`
+/// stays in clear.
+const PLAIN: [(&str, &str); 4] = [
+    ("p.yaml", "pw: S3cretValue\nname: public\n"),
+    ("p.json", "{\"pw\": \"S3cretValue\", \"name\": \"public\"}\n"),
+    ("p.env", "pw=S3cretValue\nname=public\n"),
+    ("p.ini", "[s]\npw = S3cretValue\nname = public\n"),
+];
+
+/// `text` with a copy of its `name` line below it, for the key `key` and
+/// the value `chosen`, in the file's own spelling (JSON: a member before
+/// `name`'s).
+fn add_line(text: &str, key: &str) -> String {
+    if text.starts_with('{') {
+        let added = format!("\"{key}\": \"chosen\", \"name\": \"public\"");
+        return text.replacen("\"name\": \"public\"", &added, 1);
+    }
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        out.push_str(line);
+        if line.contains("name") && line.contains("public") {
+            out.push_str(&line.replace("name", key).replace("public", "chosen"));
+        }
+    }
+    assert_ne!(out, text);
+    out
+}
+
+/// The encryptions of `plain` (named `name`) under `config`: by sops (when
+/// it is installed) and by sops-like with each cipher. `(writer, text)`.
+fn written(dir: &Path, name: &str, plain: &str, config: &Path) -> Vec<(&'static str, String)> {
+    std::fs::write(dir.join(name), plain).unwrap();
+    let mut out = Vec::new();
+    if let Some(mut sops) = sops(dir, "age-test.txt") {
+        let run = sops
+            .current_dir(dir)
+            .arg("--config")
+            .arg(config)
+            .args(["encrypt", name])
+            .output()
+            .unwrap();
+        assert_ok(&run);
+        out.push(("sops", String::from_utf8(run.stdout).unwrap()));
+    }
+    for (writer, cipher) in [("aes", "aes256-gcm"), ("xchacha", "xchacha20-poly1305")] {
+        let run = cmd(dir, None)
+            .arg("--config")
+            .arg(config)
+            .args(["encrypt", "--cipher", cipher, name])
+            .output()
+            .unwrap();
+        assert_ok(&run);
+        out.push((writer, String::from_utf8(run.stdout).unwrap()));
+    }
+    out
+}
+
+/// `sops-like ARGS FILE` (and sops's, for a file sops can read) refuse
+/// `text` with exit 25, print nothing and never show `chosen`.
+fn both_refuse(dir: &Path, file: &str, text: &str, sops_reads: bool, args: &[&str]) {
+    std::fs::write(dir.join(file), text).unwrap();
+    let ours = cmd(dir, Some("age-test.txt"))
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&ours.stderr);
+    assert_eq!(ours.status.code(), Some(REFUSED), "{args:?} {file}: {err}\n{text}");
+    assert!(ours.stdout.is_empty(), "{args:?} {file}");
+    assert!(!err.contains("chosen"), "{err}");
+    if let (true, Some(mut sops)) = (sops_reads, sops(dir, "age-test.txt")) {
+        let theirs = sops.current_dir(dir).args(args).arg(file).output().unwrap();
+        assert_eq!(theirs.status.code(), Some(REFUSED), "sops {args:?} {file}\n{text}");
+    }
+}
+
+/// A value added in clear under a key the selector encrypts is refused,
+/// also under `mac_only_encrypted` (whose MAC leaves clear values out, so
+/// only the selector can tell) and with `--ignore-mac`; and `rotate`
+/// cannot seal it under a new MAC. A value added in clear where the
+/// selector leaves values in clear is the file's, for both tools.
+#[test]
+fn a_value_added_in_clear_where_the_selector_encrypts_is_refused() {
+    for mac_only in [true, false] {
+        let dir = tempdir();
+        let config = dir.path().join("rules.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                "creation_rules:\n  - age: {}\n    encrypted_regex: ^pw\n    mac_only_encrypted: {mac_only}\n",
+                demo_recipient()
+            ),
+        )
+        .unwrap();
+        for (name, plain) in PLAIN {
+            for (writer, enc) in written(dir.path(), name, plain, &config) {
+                let ext = name.rsplit('.').next().unwrap_or_default();
+                let file = format!("t-{writer}.{ext}");
+                let sops_reads = writer != "xchacha";
+                let tampered = add_line(&enc, "pw_admin");
+                for args in [
+                    &["decrypt"][..],
+                    &["decrypt", "--ignore-mac"],
+                    &["decrypt", "--extract", "[\"pw_admin\"]"],
+                ] {
+                    both_refuse(dir.path(), &file, &tampered, sops_reads, args);
+                }
+                std::fs::write(dir.path().join(&file), &tampered).unwrap();
+                let out = cmd(dir.path(), Some("age-test.txt"))
+                    .args(["exec-env", &file, "echo ran"])
+                    .output()
+                    .unwrap();
+                assert_eq!(out.status.code(), Some(REFUSED), "exec-env {file}");
+                assert!(out.stdout.is_empty(), "{file}: the command ran");
+                std::fs::write(dir.path().join(&file), &tampered).unwrap();
+                let rotated = cmd(dir.path(), Some("age-test.txt"))
+                    .args(["rotate", "-i", &file])
+                    .output()
+                    .unwrap();
+                assert_eq!(rotated.status.code(), Some(REFUSED), "rotate {file}");
+                let after = std::fs::read_to_string(dir.path().join(&file)).unwrap();
+                assert_eq!(after, tampered, "rotate wrote {file}");
+                // Where the selector leaves values in clear, an added value
+                // is the file's (the MAC covers it unless mac_only).
+                let elsewhere = add_line(&enc, "other");
+                std::fs::write(dir.path().join(&file), &elsewhere).unwrap();
+                let out = cmd(dir.path(), Some("age-test.txt"))
+                    .args(["decrypt", &file])
+                    .output()
+                    .unwrap();
+                let want = if mac_only { 0 } else { 51 };
+                assert_eq!(out.status.code(), Some(want), "{file} mac_only={mac_only}");
+                if let (true, Some(mut sops)) = (sops_reads, sops(dir.path(), "age-test.txt")) {
+                    let theirs = sops.current_dir(dir.path()).args(["decrypt", &file]).output();
+                    assert_eq!(theirs.unwrap().status.code(), Some(want), "sops {file}");
+                }
+            }
+        }
+    }
+}
+
+/// An encrypted value replaced by text in clear: sops's exit code (25, not
+/// the MAC's 51), also with `--ignore-mac`, also in a file long enough to
+/// be decrypted a window at a time, and with a comment selector.
+#[test]
+fn an_encrypted_value_replaced_in_clear_is_refused() {
+    let dir = tempdir();
+    let long: String = (0..3000).map(|i| format!("KEY_{i}=value {i}\n")).collect();
+    let mut cases = vec![("long.env", long, vec![])];
+    cases.push((
+        "c.yaml",
+        "a: 1\n# keep\nb: 2\nc:\n  # keep\n  d: 3\n".to_string(),
+        vec!["--unencrypted-comment-regex", "keep"],
+    ));
+    for (name, plain, extra) in cases {
+        let enc = encrypt_text(dir.path(), name, &plain, &extra);
+        let mut lines: Vec<String> = enc.lines().map(str::to_string).collect();
+        // The last encrypted value before the metadata.
+        let meta = lines.iter().position(|l| l.starts_with("sops")).unwrap();
+        let at = lines[..meta]
+            .iter()
+            .rposition(|l| l.contains(": ENC[") || l.contains("=ENC["))
+            .unwrap();
+        let start = lines[at].find("ENC[").unwrap();
+        lines[at].replace_range(start.., "chosen");
+        let tampered: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        for args in [&["decrypt"][..], &["decrypt", "--ignore-mac"]] {
+            both_refuse(dir.path(), name, &tampered, false, args);
+        }
+    }
+}
