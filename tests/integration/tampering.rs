@@ -178,3 +178,21 @@ fn an_encrypted_value_replaced_in_clear_is_refused() {
         }
     }
 }
+
+/// A binary file whose `data` is replaced by text in clear: exit 25, as
+/// sops, for both tools' files (the file is not the bytes written in it).
+#[test]
+fn a_binary_files_data_in_clear_is_refused() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("f.bin"), b"hello bytes").unwrap();
+    let out = encrypt_aes(dir.path()).arg("f.bin").output().unwrap();
+    assert_ok(&out);
+    let enc = String::from_utf8(out.stdout).unwrap();
+    let start = enc.find("\"data\": \"ENC[").unwrap() + "\"data\": \"".len();
+    let end = start + enc[start..].find('"').unwrap();
+    let mut tampered = enc.clone();
+    tampered.replace_range(start..end, "chosen");
+    for args in [&["decrypt"][..], &["decrypt", "--ignore-mac"]] {
+        both_refuse(dir.path(), "t.bin", &tampered, true, args);
+    }
+}

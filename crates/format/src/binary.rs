@@ -182,6 +182,14 @@ impl BinaryFile {
             }
             enc.open(key, DATA_AAD).map_err(fail)?
         } else {
+            // In clear where the selector encrypts: refused, as sops
+            // refuses it (see `engine::audit`).
+            let decider = crate::select::Decider::new(&self.metadata.effective_selector())?;
+            if !self.data.is_empty() && decider.value(&[DATA_KEY], &[]) {
+                return Err(EngineError::Unsealed {
+                    path: format!("{DATA_KEY}:"),
+                });
+            }
             Zeroizing::new(self.data.as_bytes().to_vec())
         };
         if !ignore_mac {
