@@ -1,11 +1,22 @@
-//! A signal while plaintext is on disk: `exec-file --no-fifo` stops the
-//! command and removes the file (sops leaves it behind).
+//! A signal while plaintext is on disk: `exec-file` stops the command and
+//! removes the file or FIFO (sops leaves it behind).
 
 use crate::util::*;
 use std::time::{Duration, Instant};
 
 #[test]
 fn exec_file_no_fifo_removes_the_plaintext_on_sigterm() {
+    exec_file_cleans_up_on_sigterm(true);
+}
+
+/// The FIFO (the default) too: the command is stopped and the FIFO and
+/// its directory are removed, exit 85 (sops dies and leaves them).
+#[test]
+fn exec_file_removes_its_fifo_on_sigterm() {
+    exec_file_cleans_up_on_sigterm(false);
+}
+
+fn exec_file_cleans_up_on_sigterm(no_fifo: bool) {
     let dir = tempdir();
     let enc = encrypt_text(dir.path(), "p.yaml", "a: secret\n", &[]);
     let file = dir.path().join("e.yaml");
@@ -16,7 +27,8 @@ fn exec_file_no_fifo_removes_the_plaintext_on_sigterm() {
         .env_clear()
         .env("HOME", dir.path())
         .env("SOPS_AGE_KEY_FILE", key("age-test.txt"))
-        .args(["exec-file", "--no-fifo"])
+        .arg("exec-file")
+        .args(no_fifo.then_some("--no-fifo"))
         .arg(&file)
         .arg(format!("echo {{}} > '{}'; exec sleep 30", seen.display()))
         .stdout(std::process::Stdio::null())
@@ -33,7 +45,12 @@ fn exec_file_no_fifo_removes_the_plaintext_on_sigterm() {
         assert!(Instant::now() < deadline, "the command did not start");
         std::thread::sleep(Duration::from_millis(20));
     };
-    assert_eq!(std::fs::read_to_string(&plain).unwrap(), "a: secret\n");
+    if no_fifo {
+        assert_eq!(std::fs::read_to_string(&plain).unwrap(), "a: secret\n");
+    } else {
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(&plain).unwrap().file_type().is_fifo());
+    }
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

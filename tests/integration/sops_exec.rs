@@ -195,6 +195,22 @@ fn exec_file_writes_the_output_type_sops_writes() {
         "cat {}",
     ];
     assert_eq!(run_ours(d, &args).stdout, b"just text\nline2\n");
+
+    // `--input-type` without `--output-type`: the file name's format, as
+    // `decrypt` writes it (sops's outputStore(fileName)), not the text
+    // read in the input format.
+    let json = "{\"password\": \"hunter2\", \"n\": 1}";
+    assert!(sops_encrypt(d, "s.json", "s.enc.json", json));
+    let args = ["exec-file", "--input-type", "yaml", "s.enc.json", "cat {}"];
+    let theirs = run_sops(d, &args).unwrap();
+    let ours = run_ours(d, &args);
+    assert_ok(&ours);
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stdout),
+        String::from_utf8_lossy(&theirs.stdout)
+    );
+    let decrypt = run_ours(d, &["decrypt", "--input-type", "yaml", "s.enc.json"]);
+    assert_eq!(ours.stdout, decrypt.stdout);
 }
 
 #[test]

@@ -11,7 +11,10 @@ const REFUSED: i32 = 25;
 /// stays in clear.
 const PLAIN: [(&str, &str); 4] = [
     ("p.yaml", "pw: S3cretValue\nname: public\n"),
-    ("p.json", "{\"pw\": \"S3cretValue\", \"name\": \"public\"}\n"),
+    (
+        "p.json",
+        "{\"pw\": \"S3cretValue\", \"name\": \"public\"}\n",
+    ),
     ("p.env", "pw=S3cretValue\nname=public\n"),
     ("p.ini", "[s]\npw = S3cretValue\nname = public\n"),
 ];
@@ -74,12 +77,20 @@ fn both_refuse(dir: &Path, file: &str, text: &str, sops_reads: bool, args: &[&st
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&ours.stderr);
-    assert_eq!(ours.status.code(), Some(REFUSED), "{args:?} {file}: {err}\n{text}");
+    assert_eq!(
+        ours.status.code(),
+        Some(REFUSED),
+        "{args:?} {file}: {err}\n{text}"
+    );
     assert!(ours.stdout.is_empty(), "{args:?} {file}");
     assert!(!err.contains("chosen"), "{err}");
     if let (true, Some(mut sops)) = (sops_reads, sops(dir, "age-test.txt")) {
         let theirs = sops.current_dir(dir).args(args).arg(file).output().unwrap();
-        assert_eq!(theirs.status.code(), Some(REFUSED), "sops {args:?} {file}\n{text}");
+        assert_eq!(
+            theirs.status.code(),
+            Some(REFUSED),
+            "sops {args:?} {file}\n{text}"
+        );
     }
 }
 
@@ -140,7 +151,10 @@ fn a_value_added_in_clear_where_the_selector_encrypts_is_refused() {
                 let want = if mac_only { 0 } else { 51 };
                 assert_eq!(out.status.code(), Some(want), "{file} mac_only={mac_only}");
                 if let (true, Some(mut sops)) = (sops_reads, sops(dir.path(), "age-test.txt")) {
-                    let theirs = sops.current_dir(dir.path()).args(["decrypt", &file]).output();
+                    let theirs = sops
+                        .current_dir(dir.path())
+                        .args(["decrypt", &file])
+                        .output();
                     assert_eq!(theirs.unwrap().status.code(), Some(want), "sops {file}");
                 }
             }

@@ -41,6 +41,19 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
         Streamed::No(known) => known,
     };
     let input = io::read_input(file)?;
+    let output = output_of(args, &input, known)?;
+    io::write_output(&args.io, &input, &output, Sensitivity::Plaintext)
+}
+
+/// What `decrypt` writes for `input` (read whole): the plaintext, the
+/// `--extract`ed value, or the document in the output format (the file
+/// name's unless `--output-type`). `known`: the metadata read already and
+/// the data key it unwrapped. Also what `exec-file` gives its command.
+pub(crate) fn output_of(
+    args: &DecryptArgs,
+    input: &io::Input,
+    known: Option<(Metadata, DataKey)>,
+) -> Result<Zeroizing<Vec<u8>>> {
     // A bad path is refused before any key is unwrapped, as in sops.
     let steps = args.extract.as_deref().map(treepath::parse).transpose()?;
     let steps = steps.filter(|s| !s.is_empty());
@@ -49,7 +62,7 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
         match binary::open_stored(input.encrypted_text()?)
             .map_err(|e| Failure::load(&input.name, e))?
         {
-            Stored::Binary(bin) => return binary_file(args, &input, &bin, steps.as_deref()),
+            Stored::Binary(bin) => return binary_file(args, input, &bin, steps.as_deref()),
             // Any other JSON document: sops's binary store reads it with
             // its JSON loader (`x.json.enc`, `--output-type binary`).
             Stored::Document(file) => (Format::Json, *file),
@@ -92,7 +105,12 @@ fn one(args: &DecryptArgs, file: Option<&str>) -> Result<()> {
         (None, Some(out)) if out != format => emit(out, &tree(&plain)?)?,
         (None, Some(_)) => plain,
     };
-    io::write_output(&args.io, &input, output.as_bytes(), Sensitivity::Plaintext)
+    Ok(text_bytes(output))
+}
+
+/// The bytes of `text`, in the same (wiped) buffer.
+fn text_bytes(mut text: Zeroizing<String>) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(std::mem::take(&mut *text).into_bytes())
 }
 
 /// Warn that `kept` encrypted comments of `name` did not decrypt and are
@@ -327,7 +345,7 @@ fn binary_file(
     input: &io::Input,
     bin: &BinaryFile,
     steps: Option<&[treepath::Step]>,
-) -> Result<()> {
+) -> Result<Zeroizing<Vec<u8>>> {
     // The binary store's document has one key, `data`.
     if steps.is_some_and(|s| !matches!(s, [treepath::Step::Key(k)] if k == "data")) {
         return Err(Failure::new(
@@ -350,9 +368,9 @@ fn binary_file(
                     to.name()
                 ))
             })?;
-            io::write_output(&args.io, input, out.as_bytes(), Sensitivity::Plaintext)
+            Ok(text_bytes(out))
         }
-        _ => io::write_output(&args.io, input, &plain, Sensitivity::Plaintext),
+        _ => Ok(plain),
     }
 }
 

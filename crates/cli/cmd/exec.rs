@@ -373,23 +373,6 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
     run_child(cmd)
 }
 
-/// An `--output-type` of `exec-file`.
-enum Output {
-    Text(Format),
-    /// sops's binary store: the document's top-level `data` string.
-    Binary,
-}
-
-fn output_type(name: Option<&str>) -> Result<Option<Output>> {
-    let Some(t) = name else { return Ok(None) };
-    if t.eq_ignore_ascii_case("binary") {
-        return Ok(Some(Output::Binary));
-    }
-    Format::from_name(t)
-        .map(|f| Some(Output::Text(f)))
-        .ok_or_else(|| Failure::new(code::GENERIC, format!("unknown file type {t:?}")))
-}
-
 /// Whether a document of a stream holds data (a lone `---` does not).
 fn holds_data(doc: &Node) -> bool {
     match doc {
@@ -410,27 +393,22 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
         )
         .hint("run the whole command in the background instead: sops-like exec-file FILE 'cmd {}' &"));
     }
-    let plain: Zeroizing<Vec<u8>> = match decrypt(
-        &args.file,
-        args.input_type.clone(),
-        args.decryption_order.as_deref(),
-    )? {
-        Plain::Text(format, plain, tree, _) => {
-            let plain = match output_type(args.output_type.as_deref())? {
-                Some(Output::Binary) => super::decrypt::binary_data(&tree)?,
-                Some(Output::Text(to)) if to != format => super::decrypt::emit(to, &tree)?,
-                _ => plain,
-            };
-            Zeroizing::new(plain.as_bytes().to_vec())
-        }
-        // As sops: the bytes as the string value of a `data` key.
-        Plain::Bytes(bytes) => match output_type(args.output_type.as_deref())? {
-            Some(Output::Text(to)) => {
-                let doc = super::decrypt::binary_as_document(to, &bytes)?;
-                Zeroizing::new(doc.as_bytes().to_vec())
-            }
-            _ => bytes,
-        },
+    // What `decrypt FILE` prints, with the same types: the output format
+    // is the file name's unless `--output-type` (as sops's exec-file).
+    let plain = {
+        let decrypt = crate::args::DecryptArgs {
+            files: vec![args.file.clone()],
+            recursive: false,
+            io: IoArgs {
+                output_type: args.output_type.clone(),
+                ..IoArgs::file(false, args.input_type.clone())
+            },
+            extract: None,
+            ignore_mac: false,
+            decryption_order: args.decryption_order.clone(),
+        };
+        let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
+        super::decrypt::output_of(&decrypt, &input, None)?
     };
     let fail = |e: std::io::Error| {
         Failure::new(
@@ -488,6 +466,11 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
         )
     })?;
     chown(&path)?;
+    // Caught from here on (before the writer's thread starts, which
+    // inherits the signal mask): on SIGINT, SIGTERM or SIGHUP the command
+    // is stopped and the FIFO and its directory removed (exit 85), as for
+    // `--no-fifo`.
+    let _ = crate::signals::interrupted();
     // The writer blocks until the command opens the FIFO; it may never do.
     let writer_path = path.clone();
     let data = plain.clone();
@@ -497,7 +480,7 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
             let _ = f.write_all(&data);
         }
     });
-    let result = run_child(cmd);
+    let result = run_child_until_signal(cmd);
     let _ = std::fs::remove_file(&path);
     result
 }
