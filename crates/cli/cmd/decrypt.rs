@@ -57,7 +57,7 @@ pub(crate) fn output_of(
     // A bad path is refused before any key is unwrapped, as in sops.
     let steps = args.extract.as_deref().map(treepath::parse).transpose()?;
     let steps = steps.filter(|s| !s.is_empty());
-    let binary_store = io::is_binary(&args.io, &input);
+    let binary_store = io::is_binary(&args.io, input);
     let (format, file) = if binary_store {
         match binary::open_stored(input.encrypted_text()?)
             .map_err(|e| Failure::load(&input.name, e))?
@@ -68,7 +68,7 @@ pub(crate) fn output_of(
             Stored::Document(file) => (Format::Json, *file),
         }
     } else {
-        let format = io::input_format(&args.io, &input)?;
+        let format = io::input_format(&args.io, input)?;
         let file = engine::open(format, input.encrypted_text()?)
             .map_err(|e| Failure::load(&input.name, e))?;
         (format, file)
@@ -77,11 +77,11 @@ pub(crate) fn output_of(
     // `--output-type`): the document's `data` string, as sops's binary
     // store writes a tree.
     let out_format = if binary_store {
-        binary_store_output(&args.io, &input)?
+        binary_store_output(&args.io, input)?
     } else if args.io.output_type.as_deref().is_some_and(is_binary_type) {
         None
     } else {
-        Some(io::output_format_by_name(&args.io, &input, format)?)
+        Some(io::output_format_by_name(&args.io, input, format)?)
     };
     let key = match known {
         // Unwrapped already for the same metadata (no second prompt or
