@@ -153,13 +153,24 @@ pub(super) fn remove_value(
             }
         }
         (PathStep::Key(k), At::Inline(t)) => {
+            if !t.contains_key(k) {
+                return Ok(None);
+            }
+            // `{ b.c = 1 }`: `c` alone under the dotted key `b` has no
+            // brackets of its own to keep (sops would leave `b: {}`).
+            if t.is_dotted() && t.len() == 1 {
+                return Err(dotted_alone(path));
+            }
             let children: Vec<(usize, usize, bool)> = t
                 .iter()
                 .filter_map(|(name, v)| {
                     let ks = t.key(name).and_then(|key| key.span())?;
-                    Some((ks.start, v.span()?.end, name == k))
+                    Some((ks.start, value_end(v)?, name == k))
                 })
                 .collect();
+            if children.len() != t.len() {
+                return Err(EmitError("internal error: TOML positions".into()));
+            }
             match cut(t.span(), &children) {
                 Some(e) => e,
                 None => return Ok(None),
@@ -187,7 +198,96 @@ pub(super) fn remove_value(
         }
         _ => return Ok(None),
     };
-    Ok(Some(vec![edit]))
+    removal_verified(src, parsed, edit, path).map(Some)
+}
+
+fn dotted_alone(path: &[PathStep]) -> EmitError {
+    EmitError(format!(
+        "{} is the only key under a dotted key inside an inline table (`{{ b.c = 1 }}`), which cannot be removed in place: change it with `edit`",
+        show(path)
+    ))
+}
+
+/// Where the value `v` of an inline table's entry ends: its own span, or
+/// for a dotted key (`{ b.c = 1, b.d = 2 }`: `b`), its last entry's end.
+fn value_end(v: &TValue) -> Option<usize> {
+    match v {
+        TValue::InlineTable(t) if t.is_dotted() => t.iter().filter_map(|(_, v)| value_end(v)).max(),
+        other => other.span().map(|s| s.end),
+    }
+}
+
+/// `edit` removes exactly the value at `path` from the document `parsed`
+/// (of `src`): every other key and value is still there, unchanged. A
+/// removal the positions cannot express is an error, never a changed
+/// file.
+fn removal_verified(
+    src: &str,
+    parsed: &Parsed,
+    edit: Edit,
+    path: &[PathStep],
+) -> Result<Vec<Edit>, EmitError> {
+    let cannot = || {
+        EmitError(format!(
+            "{} cannot be removed in place from this TOML text: change it with `edit`",
+            show(path)
+        ))
+    };
+    let mut expected = parsed.tree.docs.first().cloned().ok_or_else(cannot)?;
+    if !remove_at(&mut expected, path) {
+        return Err(cannot());
+    }
+    let out = crate::splice::splice(src, vec![edit.clone()]).map_err(|_| cannot())?;
+    let after = crate::syntax::Syntax::parse(&super::Toml, &out).map_err(|_| cannot())?;
+    match after.tree.docs.first() {
+        Some(doc) if crate::syntax::edit::same(doc, &expected) => Ok(vec![edit]),
+        _ => Err(cannot()),
+    }
+}
+
+/// Remove the value at `path` from `node`; `false` if there is none.
+fn remove_at(node: &mut Node, path: &[PathStep]) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
+    match (first, node) {
+        (PathStep::Key(k), Node::Map(entries)) => {
+            let at = entries
+                .iter()
+                .position(|e| matches!(e, Entry::Pair(p) if &p.key == k));
+            match (at, rest.is_empty()) {
+                (Some(i), true) => {
+                    entries.remove(i);
+                    true
+                }
+                (Some(i), false) => match entries.get_mut(i) {
+                    Some(Entry::Pair(p)) => remove_at(&mut p.value, rest),
+                    _ => false,
+                },
+                (None, _) => false,
+            }
+        }
+        (PathStep::Index(n), Node::Seq(items)) => {
+            let at = items
+                .iter()
+                .enumerate()
+                .filter(|(_, it)| matches!(it, TreeItem::Node(_)))
+                .nth(*n)
+                .map(|(i, _)| i);
+            match (at, rest.is_empty()) {
+                (Some(i), true) => {
+                    items.remove(i);
+                    true
+                }
+                (Some(i), false) => match items.get_mut(i) {
+                    Some(TreeItem::Node(n)) => remove_at(n, rest),
+                    _ => false,
+                },
+                (None, _) => false,
+            }
+        }
+        _ => false,
+    }
 }
 
 /// The document keeps its own copy of `src` (plaintext): wiped when

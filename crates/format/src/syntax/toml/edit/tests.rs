@@ -162,6 +162,35 @@ fn removes() {
     assert!(remove(&Toml, DOC, &path(&["list", "4"])).is_none());
 }
 
+/// Dotted keys inside an inline table (`{ s.t = 2 }`): an entry ends at
+/// its last value; a key alone under a dotted key cannot be removed in
+/// place and is refused, never a changed file (it renamed the key and
+/// kept the value).
+#[test]
+fn removes_through_dotted_keys_in_inline_tables() {
+    assert_eq!(
+        remove(&Toml, "a = { x = 1, s.t = 2 }
+", &path(&["a", "s"])).unwrap(),
+        "a = { x = 1 }\n"
+    );
+    assert_eq!(
+        remove(&Toml, "a = { n.k = true, p = \"v\", q = \"\" }\n", &path(&["a", "p"])).unwrap(),
+        "a = { n.k = true, q = \"\" }\n"
+    );
+    assert_eq!(
+        remove(&Toml, "a = { b.c = 1, b.d = 2 }\n", &path(&["a", "b", "c"])).unwrap(),
+        "a = { b.d = 2 }\n"
+    );
+    for (src, at) in [
+        ("a = { bbbb.c = 1 }\n", &["a", "bbbb", "c"][..]),
+        ("a = { x.'y' = 1 }\n", &["a", "x", "y"]),
+    ] {
+        let parsed = Toml.parse(src).unwrap();
+        let err = Toml.remove_value(src, &parsed, &path(at)).unwrap_err();
+        assert!(err.0.contains("dotted key"), "{}", err.0);
+    }
+}
+
 mod props {
     use super::*;
     use proptest::prelude::*;
