@@ -210,3 +210,43 @@ fn a_binary_files_data_in_clear_is_refused() {
         both_refuse(dir.path(), "t.bin", &tampered, true, args);
     }
 }
+
+/// Comment selectors in sops's INI files: a marker selects the key after
+/// the one below it, as sops reads the file, so the values sops leaves in
+/// clear are the file's own (a check by the text's own reading refused
+/// them), and a value in clear where sops's reading encrypts is refused.
+#[test]
+fn sops_ini_comment_markers_decide_as_sops_reads_them() {
+    let dir = tempdir();
+    let plain = "[s]\n; sops:enc\na = S1\nb = S2\n";
+    std::fs::write(dir.path().join("p.ini"), plain).unwrap();
+    for flag in ["--encrypted-comment-regex", "--unencrypted-comment-regex"] {
+        let Some(mut sops) = sops(dir.path(), "age-test.txt") else {
+            return;
+        };
+        let out = sops
+            .current_dir(dir.path())
+            .args([
+                "-e",
+                &format!("{flag}=sops:enc"),
+                "--age",
+                &demo_recipient(),
+                "p.ini",
+            ])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let enc = String::from_utf8(out.stdout).unwrap();
+        let dec = decrypt_text(dir.path(), "s.ini", &enc, &[]);
+        assert_ok(&dec);
+        assert_eq!(String::from_utf8_lossy(&dec.stdout), plain, "{flag}");
+        // The value sops encrypted, replaced by text in clear.
+        let line = enc
+            .lines()
+            .find(|l| l.contains("= ENC[") && !l.starts_with("mac") && !l.starts_with("sops"))
+            .unwrap();
+        let key = line.split(" = ").next().unwrap();
+        let tampered = enc.replace(line, &format!("{key} = chosen"));
+        both_refuse(dir.path(), "t.ini", &tampered, true, &["decrypt"]);
+    }
+}

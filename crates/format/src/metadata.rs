@@ -286,10 +286,12 @@ impl Metadata {
             None => None,
             Some(t) => {
                 let t = t.strip_suffix(".0").unwrap_or(&t);
-                Some(
-                    t.parse::<usize>()
-                        .map_err(|_| bad("shamir_threshold is not a number"))?,
-                )
+                // sops reads any integer; below 2 it combines the shares
+                // it recovers (a negative one is read as 1).
+                let n = t
+                    .parse::<i64>()
+                    .map_err(|_| bad("shamir_threshold is not a number"))?;
+                Some(usize::try_from(n).unwrap_or(1))
             }
         };
         let mut selector = None;

@@ -474,8 +474,12 @@ pub fn decrypt_data_key_via<S: AsRef<str>>(
     }
     let shamir = groups.len() > 1;
     let (needed, expected_len) = if shamir {
-        let t = effective_threshold(threshold, groups.len());
-        if t < 2 || t > groups.len() {
+        // A threshold below 2 (`sops groups add
+        // --shamir-secret-sharing-threshold 1` writes one, keeping the
+        // shares it had): sops combines the shares it recovers, and
+        // Shamir needs two.
+        let t = effective_threshold(threshold, groups.len()).max(2);
+        if t > groups.len() {
             return Err(UnwrapError::InvalidThreshold {
                 threshold: t,
                 groups: groups.len(),

@@ -11,8 +11,9 @@
 //! asks the selector ([`check`]).
 
 use super::{enc_text, with_sops_stacks, EncryptedFile, EngineError};
+use crate::cipher::CipherKind;
 use crate::select::Decider;
-use crate::syntax::Format;
+use crate::syntax::{plain_syntax, Format};
 use crate::tree::{Scalar, Tree};
 use crate::walk::{walk, Leaf, Place};
 
@@ -37,16 +38,29 @@ pub(super) fn in_clear(src: &str, place: &Place<'_, '_>, s: &Scalar) -> bool {
 /// selector reports any value in clear, and the whole document decides.
 pub(super) fn check(file: &EncryptedFile<'_>, window: bool) -> Result<(), EngineError> {
     let decider = Decider::new(&file.metadata.effective_selector())?;
-    if !decider.reads_comments() || file.format != Format::Yaml {
+    if !decider.reads_comments() {
         return first_in_clear(file, &file.parsed.tree, Some(&decider));
     }
-    if window {
-        return first_in_clear(file, &file.parsed.tree, None);
+    // Comments decide as sops reads them, as they did when the file was
+    // encrypted.
+    match file.format {
+        Format::Yaml if window => first_in_clear(file, &file.parsed.tree, None),
+        // sops's own comment stacks.
+        Format::Yaml => {
+            let mut parsed = file.parsed.clone();
+            with_sops_stacks(file.format.syntax(), file.src, &mut parsed, &decider);
+            first_in_clear(file, &parsed.tree, Some(&decider))
+        }
+        // A sops INI file: a marker selects the key after the one below
+        // it (see `syntax::ini::SopsIni`).
+        Format::Ini if file.metadata.cipher() == Some(CipherKind::Aes256Gcm) => {
+            match plain_syntax(Format::Ini, CipherKind::Aes256Gcm).parse(file.src) {
+                Ok(parsed) => first_in_clear(file, &parsed.tree, Some(&decider)),
+                Err(_) => first_in_clear(file, &file.parsed.tree, Some(&decider)),
+            }
+        }
+        _ => first_in_clear(file, &file.parsed.tree, Some(&decider)),
     }
-    // As the file was encrypted, with sops's stacks.
-    let mut parsed = file.parsed.clone();
-    with_sops_stacks(file.format.syntax(), file.src, &mut parsed, &decider);
-    first_in_clear(file, &parsed.tree, Some(&decider))
 }
 
 /// The walk of [`check`]: the first value in clear that `decider`

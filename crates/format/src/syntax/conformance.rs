@@ -235,6 +235,7 @@ fn selectors_roundtrip(
     src: &str,
     key: &[u8; 32],
 ) -> Result<(), String> {
+    use crate::cipher::CipherKind;
     use crate::engine::{self, EncryptOptions, KeyMaterial};
     use crate::metadata::Selector;
     let selectors = [
@@ -244,24 +245,34 @@ fn selectors_roundtrip(
         Selector::EncryptedCommentRegex("e".into()),
         Selector::UnencryptedCommentRegex("e".into()),
     ];
-    for (i, selector) in selectors.into_iter().enumerate() {
+    let ciphers = [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm];
+    for (i, (selector, cipher)) in selectors
+        .into_iter()
+        .flat_map(|s| ciphers.map(|c| (s.clone(), c)))
+        .enumerate()
+    {
         let opts = EncryptOptions {
+            cipher,
             selector,
-            mac_only_encrypted: i % 2 == 0,
-            ..EncryptOptions::default()
+            mac_only_encrypted: i % 4 < 2,
         };
         let keys = KeyMaterial {
             key_groups: vec![vec![crate::metadata::MasterKey::age("age1test", "x")]],
             shamir_threshold: None,
         };
+        let aes = cipher == CipherKind::Aes256Gcm;
         let enc = match engine::encrypt(format, src, key, &opts, keys, "2026-11-22T00:00:00Z") {
             Ok(e) => e,
+            // What sops cannot hold is refused in AES mode (checked
+            // elsewhere); what is written must read back.
+            Err(_) if aes => continue,
             Err(e) => return Err(format!("engine encrypt with {opts:?}: {e}")),
         };
         let file = engine::open(format, &enc).map_err(|e| format!("engine open: {e}\n{enc}"))?;
         let dec = engine::decrypt(&file, key, false)
-            .map_err(|e| format!("engine decrypt with {opts:?}: {e}\n{enc}"))?;
-        if dec.as_str() != src {
+            .map_err(|e| format!("engine decrypt with {opts:?}: {e}\n{src:?}\n{enc}"))?;
+        // (AES files give sops's spellings back.)
+        if !aes && dec.as_str() != src {
             return Err(format!("round trip with {opts:?} not byte-exact\n{src:?}"));
         }
     }

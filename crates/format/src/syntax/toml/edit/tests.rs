@@ -169,12 +169,22 @@ fn removes() {
 #[test]
 fn removes_through_dotted_keys_in_inline_tables() {
     assert_eq!(
-        remove(&Toml, "a = { x = 1, s.t = 2 }
-", &path(&["a", "s"])).unwrap(),
+        remove(
+            &Toml,
+            "a = { x = 1, s.t = 2 }
+",
+            &path(&["a", "s"])
+        )
+        .unwrap(),
         "a = { x = 1 }\n"
     );
     assert_eq!(
-        remove(&Toml, "a = { n.k = true, p = \"v\", q = \"\" }\n", &path(&["a", "p"])).unwrap(),
+        remove(
+            &Toml,
+            "a = { n.k = true, p = \"v\", q = \"\" }\n",
+            &path(&["a", "p"])
+        )
+        .unwrap(),
         "a = { n.k = true, q = \"\" }\n"
     );
     assert_eq!(
