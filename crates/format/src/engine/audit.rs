@@ -30,12 +30,14 @@ pub(super) fn in_clear(src: &str, place: &Place<'_, '_>, s: &Scalar) -> bool {
 /// [`EngineError::Unsealed`] with the first such path.
 ///
 /// `window`: `file` is one window of a document (see [`super::stream`]).
-/// The comments that decide a value under a comment selector stand above
-/// it, since the value before clears them (sops's `walkBranch`), and a
-/// window starts with the comments above its first key, so a window
-/// decides as its document does; but sops reads YAML comments with its
-/// own stacks, from the whole document, so a YAML window under a comment
-/// selector reports any value in clear, and the whole document decides.
+/// Under a comment selector, the comments that decide a .env value stand
+/// right above it (the value before clears them, as sops's `walkBranch`
+/// does), in its window, so a .env window decides as its document does.
+/// Elsewhere a comment above a mapping decides for everything in it, and
+/// may stand in an earlier window (`# marker` above `[a]`, then a window
+/// from `[a.b]`; sops also reads YAML comments with its own stacks, from
+/// the whole document): such a window reports any value in clear, and the
+/// whole document decides.
 pub(super) fn check(file: &EncryptedFile<'_>, window: bool) -> Result<(), EngineError> {
     let decider = Decider::new(&file.metadata.effective_selector())?;
     if !decider.reads_comments() {
@@ -44,12 +46,21 @@ pub(super) fn check(file: &EncryptedFile<'_>, window: bool) -> Result<(), Engine
     // Comments decide as sops reads them, as they did when the file was
     // encrypted.
     match file.format {
-        Format::Yaml if window => first_in_clear(file, &file.parsed.tree, None),
-        // sops's own comment stacks.
+        Format::Dotenv => first_in_clear(file, &file.parsed.tree, Some(&decider)),
+        _ if window => first_in_clear(file, &file.parsed.tree, None),
+        // sops's own comment stacks, and the text's: encryption seals a
+        // value any reading selects, so only a value every reading
+        // selects must be sealed (go-yaml may read the plaintext's
+        // structure otherwise than the encrypted text's, `[ ?c ]`).
         Format::Yaml => {
             let mut parsed = file.parsed.clone();
             with_sops_stacks(file.format.syntax(), file.src, &mut parsed, &decider);
-            first_in_clear(file, &parsed.tree, Some(&decider))
+            let theirs = all_in_clear(file, &parsed.tree, &decider);
+            let ours = all_in_clear(file, &file.parsed.tree, &decider);
+            match theirs.into_iter().find(|v| ours.contains(v)) {
+                Some((_, path)) => Err(EngineError::Unsealed { path }),
+                None => Ok(()),
+            }
         }
         // A sops INI file: a marker selects the key after the one below
         // it (see `syntax::ini::SopsIni`).
@@ -61,6 +72,22 @@ pub(super) fn check(file: &EncryptedFile<'_>, window: bool) -> Result<(), Engine
         }
         _ => first_in_clear(file, &file.parsed.tree, Some(&decider)),
     }
+}
+
+/// The values in clear that `decider` encrypts in `tree` (a reading of
+/// `file`): their span starts and paths, in document order.
+fn all_in_clear(file: &EncryptedFile<'_>, tree: &Tree, decider: &Decider) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    walk(tree, |place, leaf| {
+        let Leaf::Value(s) = leaf else {
+            return;
+        };
+        if in_clear(file.src, place, s) && decider.value(place.path, place.comments) {
+            let at = s.span.as_ref().map_or(usize::MAX, |sp| sp.start);
+            found.push((at, crate::cipher::aad(place.path)));
+        }
+    });
+    found
 }
 
 /// The walk of [`check`]: the first value in clear that `decider`
@@ -85,5 +112,55 @@ fn first_in_clear(
     match found {
         Some(path) => Err(EngineError::Unsealed { path }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use crate::engine::{self, EncryptOptions, EngineError, KeyMaterial};
+    use crate::metadata::{MasterKey, Selector};
+    use crate::syntax::Format;
+
+    const KEY: [u8; 32] = [9; 32];
+
+    fn sealed(format: Format, doc: &str, selector: Selector) -> String {
+        let opts = EncryptOptions {
+            selector,
+            ..EncryptOptions::default()
+        };
+        let keys = KeyMaterial {
+            key_groups: vec![vec![MasterKey::age("age1test", "x")]],
+            shamir_threshold: None,
+        };
+        engine::encrypt(format, doc, &KEY, &opts, keys, "2026-11-24T00:00:00Z").unwrap()
+    }
+
+    fn decrypt(format: Format, enc: &str) -> Result<String, EngineError> {
+        let file = engine::open(format, enc).unwrap();
+        engine::decrypt(&file, &KEY, true).map(|p| p.to_string())
+    }
+
+    /// YAML comment selectors: a value is refused only where every reading
+    /// of the comments selects it. go-yaml reads `[ ?c ]` as a mapping in
+    /// the plaintext and as a string once sealed, which moves the marker
+    /// in sops's stacks of the encrypted text.
+    #[test]
+    fn yaml_comment_markers_refuse_what_every_reading_selects() {
+        let marker = || Selector::UnencryptedCommentRegex("sops:enc".into());
+        let doc = "? k\n# sops:enc\n: v\nb:\n  - n\nc: [ ?c ]\n";
+        let enc = sealed(Format::Yaml, doc, marker());
+        assert_eq!(decrypt(Format::Yaml, &enc).unwrap(), doc);
+        let doc = "a: secret\n# sops:enc\nb: open\n";
+        let enc = sealed(Format::Yaml, doc, marker());
+        assert_eq!(decrypt(Format::Yaml, &enc).unwrap(), doc);
+        let start = enc.find("a: ENC[").unwrap() + 3;
+        let end = start + enc[start..].find('\n').unwrap();
+        let mut tampered = enc.clone();
+        tampered.replace_range(start..end, "chosen");
+        match decrypt(Format::Yaml, &tampered) {
+            Err(EngineError::Unsealed { path }) => assert_eq!(path, "a:"),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
     }
 }

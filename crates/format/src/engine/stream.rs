@@ -1346,10 +1346,11 @@ mod tests {
             Selector::default(),
             Selector::UnencryptedCommentRegex("more".into()),
         ] {
-            // A YAML window cannot tell what sops's stacks of the whole
-            // document select: values the comments leave in clear leave
-            // it to the whole path (see `audit::check`).
-            let whole = format == Format::Yaml && selector != Selector::default();
+            // A YAML or TOML window may not see the comment above a
+            // mapping that selects what it holds: values the comments
+            // leave in clear leave it to the whole path (see
+            // `audit::check`); a .env window sees them all.
+            let whole = format != Format::Dotenv && selector != Selector::default();
             let enc = encrypted_as(format, doc, CipherKind::XChaCha20Poly1305, selector, false);
             let stream = scan(format, &mut Cursor::new(&enc)).unwrap().unwrap();
             match stream.decrypt(&mut enc.as_bytes(), &KEY, false) {

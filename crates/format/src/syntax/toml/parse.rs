@@ -389,7 +389,7 @@ impl Builder<'_> {
             let same_line = self
                 .src
                 .get(*prev_at..*at)
-                .is_some_and(|t| !t.contains(['\n', '\r']));
+                .is_some_and(|t| !breaks_outside_strings(t));
             if comment(prev).is_none() && same_line {
                 if let Some(c) = comment(this) {
                     c.attach = Attach::Line;
@@ -411,6 +411,44 @@ impl Builder<'_> {
                 );
                 (span.start.saturating_sub(1), comment)
             })
+    }
+}
+
+/// Whether the TOML text `t` (from an entry's start to a comment's) has a
+/// line break outside its multi-line strings: the line of `k = """a\nb"""
+/// # c` is the entry's, as it is once the value is sealed (`k =
+/// "ENC[…]" # c`), so a comment selector picks the same value in the
+/// plaintext and in the encrypted file.
+pub(super) fn breaks_outside_strings(t: &str) -> bool {
+    let mut rest = t;
+    loop {
+        let next = ["\"\"\"", "'''", "\n", "\r"]
+            .iter()
+            .filter_map(|d| rest.find(d).map(|i| (i, *d)))
+            .min_by_key(|(i, _)| *i);
+        let Some((i, d)) = next else {
+            return false;
+        };
+        if d == "\n" || d == "\r" {
+            return true;
+        }
+        let body = rest.get(i + 3..).unwrap_or_default();
+        let end = if d == "'''" {
+            body.find(d)
+        } else {
+            // A basic string: `\"` is a quote of the text.
+            let mut escaped = false;
+            body.char_indices().find_map(|(j, c)| {
+                let found = !escaped && body.get(j..).is_some_and(|r| r.starts_with(d));
+                escaped = !escaped && c == '\\';
+                found.then_some(j)
+            })
+        };
+        rest = match end {
+            Some(j) => body.get(j + 3..).unwrap_or_default(),
+            // Not a multi-line string (`'"""'`): its quotes are text.
+            None => body,
+        };
     }
 }
 

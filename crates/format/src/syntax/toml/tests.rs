@@ -692,3 +692,17 @@ fn line_comment_markers_select_their_own_line() {
         assert_eq!(got, want);
     }
 }
+
+/// A comment at the end of a multi-line string's last line is on the
+/// entry's line, as it is once the value is sealed on one line: a comment
+/// selector picks the same value in both texts.
+#[test]
+fn a_comment_after_a_multi_line_string_is_the_entrys() {
+    use super::parse::breaks_outside_strings as breaks;
+    assert!(!breaks("k = \"\"\"a\nb\"\"\" "));
+    assert!(!breaks("k = ['''a\n''', ] "));
+    assert!(!breaks("k = \"\"\"a\\\"\"\"\nb\"\"\" "));
+    assert!(breaks("k = 1\n"));
+    assert!(breaks("k = '\"\"\"'\n"));
+    assert!(breaks("k = \"\"\"a\"\"\"\n"));
+}
