@@ -386,14 +386,15 @@ impl Builder<'_> {
             else {
                 continue;
             };
+            if comment(prev).is_some() || comment(this).is_none() {
+                continue;
+            }
             let same_line = self
                 .src
                 .get(*prev_at..*at)
                 .is_some_and(|t| !breaks_outside_strings(t));
-            if comment(prev).is_none() && same_line {
-                if let Some(c) = comment(this) {
-                    c.attach = Attach::Line;
-                }
+            if let (true, Some(c)) = (same_line, comment(this)) {
+                c.attach = Attach::Line;
             }
         }
     }
@@ -422,16 +423,16 @@ impl Builder<'_> {
 pub(super) fn breaks_outside_strings(t: &str) -> bool {
     let mut rest = t;
     loop {
-        let next = ["\"\"\"", "'''", "\n", "\r"]
+        // Only this line is searched for a string's quotes.
+        let line = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        let head = rest.get(..line).unwrap_or_default();
+        let quote = ["\"\"\"", "'''"]
             .iter()
-            .filter_map(|d| rest.find(d).map(|i| (i, *d)))
+            .filter_map(|d| head.find(d).map(|i| (i, *d)))
             .min_by_key(|(i, _)| *i);
-        let Some((i, d)) = next else {
-            return false;
+        let Some((i, d)) = quote else {
+            return line < rest.len();
         };
-        if d == "\n" || d == "\r" {
-            return true;
-        }
         let body = rest.get(i + 3..).unwrap_or_default();
         let end = if d == "'''" {
             body.find(d)
