@@ -791,9 +791,44 @@ pub fn encrypt_plaintext_to(
     now: &str,
     sink: &mut dyn std::io::Write,
 ) -> Result<(), EngineError> {
+    let format = doc.format;
     no_comment_the_regex_keeps(&opts.selector, opts.cipher, sink, |sink| {
-        encrypt_new_to(doc, key, opts, keys, now, sink)
+        reads_back_as_sealed(format, &opts.selector, sink, |sink| {
+            encrypt_new_to(doc, key, opts, keys, now, sink)
+        })
     })
+}
+
+/// Under a comment selector, a YAML text is encrypted as every reading of
+/// its comments selects (the text's own and go-yaml's); a text whose
+/// structure go-yaml reads otherwise once its values are sealed (`[ ?c ]`
+/// is a mapping, `[ "ENC[…]" ]` a string) could leave a value in clear
+/// that the encrypted file's readings select: decryption would refuse it
+/// (see `audit`), and sops would encrypt it. Such a file is written to
+/// memory first, and refused (exit 23) rather than written.
+fn reads_back_as_sealed(
+    format: Format,
+    selector: &Selector,
+    sink: &mut dyn std::io::Write,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    if format != Format::Yaml || !Decider::new(selector)?.reads_comments() {
+        return write(sink);
+    }
+    let mut out = Vec::new();
+    write(&mut out)?;
+    let text = std::str::from_utf8(&out)
+        .map_err(|_| EngineError::Write(std::io::ErrorKind::InvalidData.into()))?;
+    if let Ok(file) = open(format, text) {
+        if let Err(EngineError::Unsealed { path }) = audit::check(&file, false) {
+            return Err(EngineError::SopsIncompatible(format!(
+                "the comment selector selects the value at {} in the encrypted file, but not in this text (go-yaml reads its structure otherwise once values are sealed, as with `[ ?c ]`): it would be left in clear; write the flow collection another way or use a key selector",
+                tree_path(&path)
+            )));
+        }
+    }
+    sink.write_all(&out).map_err(EngineError::Write)?;
+    sink.flush().map_err(EngineError::Write)
 }
 
 /// sops refuses to write a file in which an encrypted comment's `ENC[…]`

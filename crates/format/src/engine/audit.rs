@@ -163,4 +163,24 @@ mod tests {
             other => panic!("{:?}", other.map(|_| ())),
         }
     }
+
+    /// A text whose comments select a value only once it is sealed (go-yaml
+    /// reads `[ ?c ]` as a mapping, `[ "ENC[…]" ]` as a string) is refused
+    /// rather than written with that value in clear (sops encrypts it).
+    #[test]
+    fn a_yaml_text_that_selects_otherwise_once_sealed_is_refused() {
+        let doc = "a: [ ?c ] # enc\nb:\n  - !!null\n  # enc\nn: v\n";
+        let opts = EncryptOptions {
+            selector: Selector::EncryptedCommentRegex("enc".into()),
+            ..EncryptOptions::default()
+        };
+        let keys = KeyMaterial {
+            key_groups: vec![vec![MasterKey::age("age1test", "x")]],
+            shamir_threshold: None,
+        };
+        match engine::encrypt(Format::Yaml, doc, &KEY, &opts, keys, "2026-11-24T00:00:00Z") {
+            Err(EngineError::SopsIncompatible(m)) => assert!(m.contains("[\"n\"]"), "{m}"),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    }
 }
