@@ -55,12 +55,9 @@ pub(super) fn check(file: &EncryptedFile<'_>, window: bool) -> Result<(), Engine
         Format::Yaml => {
             let mut parsed = file.parsed.clone();
             with_sops_stacks(file.format.syntax(), file.src, &mut parsed, &decider);
-            let theirs = all_in_clear(file, &parsed.tree, &decider);
-            let ours = all_in_clear(file, &file.parsed.tree, &decider);
-            match theirs.into_iter().find(|v| ours.contains(v)) {
-                Some((_, path)) => Err(EngineError::Unsealed { path }),
-                None => Ok(()),
-            }
+            let theirs = all_in_clear(file, &parsed.tree, Some(&decider));
+            let ours = all_in_clear(file, &file.parsed.tree, Some(&decider));
+            refuse(theirs.into_iter().find(|v| ours.contains(v)))
         }
         // A sops INI file: a marker selects the key after the one below
         // it (see `syntax::ini::SopsIni`).
@@ -75,14 +72,21 @@ pub(super) fn check(file: &EncryptedFile<'_>, window: bool) -> Result<(), Engine
 }
 
 /// The values in clear that `decider` encrypts in `tree` (a reading of
-/// `file`): their span starts and paths, in document order.
-fn all_in_clear(file: &EncryptedFile<'_>, tree: &Tree, decider: &Decider) -> Vec<(usize, String)> {
+/// `file`; without a decider, every value in clear): their span starts
+/// and paths, in document order.
+fn all_in_clear(
+    file: &EncryptedFile<'_>,
+    tree: &Tree,
+    decider: Option<&Decider>,
+) -> Vec<(usize, String)> {
     let mut found = Vec::new();
     walk(tree, |place, leaf| {
         let Leaf::Value(s) = leaf else {
             return;
         };
-        if in_clear(file.src, place, s) && decider.value(place.path, place.comments) {
+        if in_clear(file.src, place, s)
+            && decider.is_none_or(|d| d.value(place.path, place.comments))
+        {
             let at = s.span.as_ref().map_or(usize::MAX, |sp| sp.start);
             found.push((at, crate::cipher::aad(place.path)));
         }
@@ -90,27 +94,18 @@ fn all_in_clear(file: &EncryptedFile<'_>, tree: &Tree, decider: &Decider) -> Vec
     found
 }
 
-/// The walk of [`check`]: the first value in clear that `decider`
-/// encrypts (without one, the first value in clear).
+/// [`all_in_clear`], refused at the first.
 fn first_in_clear(
     file: &EncryptedFile<'_>,
     tree: &Tree,
     decider: Option<&Decider>,
 ) -> Result<(), EngineError> {
-    let mut found = None;
-    walk(tree, |place, leaf| {
-        let Leaf::Value(s) = leaf else {
-            return;
-        };
-        if found.is_none()
-            && in_clear(file.src, place, s)
-            && decider.is_none_or(|d| d.value(place.path, place.comments))
-        {
-            found = Some(crate::cipher::aad(place.path));
-        }
-    });
+    refuse(all_in_clear(file, tree, decider).into_iter().next())
+}
+
+fn refuse(found: Option<(usize, String)>) -> Result<(), EngineError> {
     match found {
-        Some(path) => Err(EngineError::Unsealed { path }),
+        Some((_, path)) => Err(EngineError::Unsealed { path }),
         None => Ok(()),
     }
 }
