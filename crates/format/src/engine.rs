@@ -792,11 +792,43 @@ pub fn encrypt_plaintext_to(
     sink: &mut dyn std::io::Write,
 ) -> Result<(), EngineError> {
     let format = doc.format;
-    no_comment_the_regex_keeps(&opts.selector, opts.cipher, sink, |sink| {
-        reads_back_as_sealed(format, &opts.selector, sink, |sink| {
-            encrypt_new_to(doc, key, opts, keys, now, sink)
-        })
+    checked_output(format, &opts.selector, opts.cipher, sink, |sink| {
+        encrypt_new_to(doc, key, opts, keys, now, sink)
     })
+}
+
+/// Write an encrypted file of `format` to `sink` with `write`; when it
+/// needs one of the checks below, it is written to memory first, checked,
+/// and only then to `sink` (anything else goes straight to `sink`):
+/// - [`no_comment_the_regex_keeps`], for a file for sops (`AES256_GCM`)
+///   under `unencrypted_comment_regex`;
+/// - [`reads_back_as_sealed`], for YAML under a comment selector.
+fn checked_output(
+    format: Format,
+    selector: &Selector,
+    cipher: CipherKind,
+    sink: &mut dyn std::io::Write,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    let sops_regex = match (selector, cipher) {
+        (Selector::UnencryptedCommentRegex(pattern), CipherKind::Aes256Gcm) => Some(pattern),
+        _ => None,
+    };
+    let yaml_markers = format == Format::Yaml && Decider::new(selector)?.reads_comments();
+    if sops_regex.is_none() && !yaml_markers {
+        return write(sink);
+    }
+    let mut out = Vec::new();
+    write(&mut out)?;
+    let text = String::from_utf8_lossy(&out);
+    if let Some(pattern) = sops_regex {
+        no_comment_the_regex_keeps(selector, pattern, &text)?;
+    }
+    if yaml_markers {
+        reads_back_as_sealed(format, &text)?;
+    }
+    sink.write_all(&out).map_err(EngineError::Write)?;
+    sink.flush().map_err(EngineError::Write)
 }
 
 /// Under a comment selector, a YAML text is encrypted as every reading of
@@ -804,21 +836,9 @@ pub fn encrypt_plaintext_to(
 /// structure go-yaml reads otherwise once its values are sealed (`[ ?c ]`
 /// is a mapping, `[ "ENC[…]" ]` a string) could leave a value in clear
 /// that the encrypted file's readings select: decryption would refuse it
-/// (see `audit`), and sops would encrypt it. Such a file is written to
-/// memory first, and refused (exit 23) rather than written.
-fn reads_back_as_sealed(
-    format: Format,
-    selector: &Selector,
-    sink: &mut dyn std::io::Write,
-    write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), EngineError>,
-) -> Result<(), EngineError> {
-    if format != Format::Yaml || !Decider::new(selector)?.reads_comments() {
-        return write(sink);
-    }
-    let mut out = Vec::new();
-    write(&mut out)?;
-    let text = std::str::from_utf8(&out)
-        .map_err(|_| EngineError::Write(std::io::ErrorKind::InvalidData.into()))?;
+/// (see `audit`), and sops would encrypt it. Such a file (`text`, the
+/// encryption's output) is refused (exit 23) rather than written.
+fn reads_back_as_sealed(format: Format, text: &str) -> Result<(), EngineError> {
     if let Ok(file) = open(format, text) {
         if let Err(EngineError::Unsealed { path }) = audit::check(&file, false) {
             return Err(EngineError::SopsIncompatible(format!(
@@ -827,31 +847,20 @@ fn reads_back_as_sealed(
             )));
         }
     }
-    sink.write_all(&out).map_err(EngineError::Write)?;
-    sink.flush().map_err(EngineError::Write)
+    Ok(())
 }
 
 /// sops refuses to write a file in which an encrypted comment's `ENC[…]`
-/// text matches `unencrypted_comment_regex` (exit 23: reading the file, it
-/// would take that comment for one left in clear, and fail the MAC check).
-/// With that selector, a file for sops (`AES256_GCM`) is written to memory
-/// first, checked, and only then to `sink`; anything else goes straight
-/// to `sink`.
+/// text matches `unencrypted_comment_regex` (`pattern`; exit 23: reading
+/// the file, it would take that comment for one left in clear, and fail
+/// the MAC check). `text` is the encryption's output.
 fn no_comment_the_regex_keeps(
     selector: &Selector,
-    cipher: CipherKind,
-    sink: &mut dyn std::io::Write,
-    write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), EngineError>,
+    pattern: &str,
+    text: &str,
 ) -> Result<(), EngineError> {
-    let (Selector::UnencryptedCommentRegex(pattern), CipherKind::Aes256Gcm) = (selector, cipher)
-    else {
-        return write(sink);
-    };
     let decider = Decider::new(selector)?;
-    let mut out = Vec::new();
-    write(&mut out)?;
-    let text = String::from_utf8_lossy(&out);
-    let mut rest = text.as_ref();
+    let mut rest = text;
     while let Some(at) = rest.find("ENC[") {
         let tail = rest.get(at..).unwrap_or_default();
         let end = tail.find(']').map_or(tail.len(), |i| i + 1);
@@ -863,12 +872,10 @@ fn no_comment_the_regex_keeps(
         }
         rest = tail.get(end..).unwrap_or_default();
     }
-    sink.write_all(&out).map_err(EngineError::Write)?;
-    sink.flush().map_err(EngineError::Write)
+    Ok(())
 }
 
-/// [`encrypt_plaintext_to`] without the check of
-/// [`no_comment_the_regex_keeps`].
+/// [`encrypt_plaintext_to`] without the checks of [`checked_output`].
 fn encrypt_new_to(
     doc: Plaintext<'_>,
     key: &[u8; 32],
@@ -1367,7 +1374,7 @@ pub fn reencrypt(
     let cipher = file.metadata.cipher_or_sops();
     let selector = file.metadata.effective_selector();
     into_string(|sink| {
-        no_comment_the_regex_keeps(&selector, cipher, sink, |sink| {
+        checked_output(file.format, &selector, cipher, sink, |sink| {
             encrypt_with(
                 file.format,
                 new_plain,
@@ -1402,7 +1409,7 @@ pub fn rotate(
     };
     let selector = file.metadata.effective_selector();
     into_string(|sink| {
-        no_comment_the_regex_keeps(&selector, cipher, sink, |sink| {
+        checked_output(file.format, &selector, cipher, sink, |sink| {
             encrypt_with(
                 file.format,
                 &plain,
