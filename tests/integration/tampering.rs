@@ -250,3 +250,41 @@ fn sops_ini_comment_markers_decide_as_sops_reads_them() {
         both_refuse(dir.path(), "t.ini", &tampered, true, &["decrypt"]);
     }
 }
+
+/// The selector's pattern emptied in the metadata: sops reads an empty
+/// field as no selector and applies the default `_unencrypted` suffix, so
+/// the values in clear are now selected and the file is refused. (Before,
+/// sops-like read an empty `unencrypted_regex` or suffix as matching every
+/// key: every value in clear was the file's, and every `ENC[…]` was shown
+/// as it stands.)
+#[test]
+fn an_emptied_selector_is_the_default_one() {
+    let dir = tempdir();
+    let config = dir.path().join("rules.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "creation_rules:\n  - age: {}\n    unencrypted_regex: ^name\n    mac_only_encrypted: true\n",
+            demo_recipient()
+        ),
+    )
+    .unwrap();
+    for (name, plain) in PLAIN {
+        for (writer, enc) in written(dir.path(), name, plain, &config) {
+            let ext = name.rsplit('.').next().unwrap_or_default();
+            let file = format!("e-{writer}.{ext}");
+            let emptied: String = enc
+                .split_inclusive('\n')
+                .map(|line| match (line.contains("unencrypted_regex"), ext) {
+                    (false, _) => line.to_string(),
+                    (true, "json") => line.replace("\"^name\"", "\"\""),
+                    (true, "yaml") => line.replace("^name", "\"\""),
+                    (true, _) => line.replace("^name", ""),
+                })
+                .collect();
+            assert_ne!(emptied, enc, "{file}");
+            let sops_reads = writer != "xchacha";
+            both_refuse(dir.path(), &file, &emptied, sops_reads, &["decrypt"]);
+        }
+    }
+}

@@ -294,9 +294,11 @@ impl Metadata {
                 Some(usize::try_from(n).unwrap_or(1))
             }
         };
+        // An empty pattern is no selector, as sops reads it (an empty
+        // suffix would otherwise match every key and leave all in clear).
         let mut selector = None;
         for field in SELECTOR_FIELDS {
-            if let Some(p) = string(field) {
+            if let Some(p) = string(field).filter(|p| !p.is_empty()) {
                 if selector.is_some() {
                     return Err(bad(
                         "more than one of the encrypted/unencrypted suffix/regex options is set",
@@ -453,6 +455,37 @@ mod tests {
             back.effective_selector(),
             Selector::UnencryptedSuffix("_unencrypted".into())
         );
+    }
+
+    /// sops counts an empty selector field as absent: the default suffix
+    /// applies, and an empty field beside another is no conflict.
+    #[test]
+    fn empty_selector_fields_are_absent() {
+        let mut node = sample(1).to_node();
+        if let Node::Map(e) = &mut node {
+            for entry in e.iter_mut() {
+                if let Entry::Pair(p) = entry {
+                    if p.key == "unencrypted_suffix" {
+                        p.value = Node::str("");
+                    }
+                }
+            }
+            e.push(Entry::Pair(Pair {
+                key: "encrypted_regex".into(),
+                value: Node::str(""),
+            }));
+        }
+        let m = Metadata::from_node(&node).unwrap();
+        assert_eq!(m.selector, None);
+        assert_eq!(m.effective_selector(), Selector::default());
+        if let Node::Map(e) = &mut node {
+            e.push(Entry::Pair(Pair {
+                key: "unencrypted_regex".into(),
+                value: Node::str("^x"),
+            }));
+        }
+        let m = Metadata::from_node(&node).unwrap();
+        assert_eq!(m.selector, Some(Selector::UnencryptedRegex("^x".into())));
     }
 
     #[test]
