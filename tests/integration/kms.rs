@@ -34,35 +34,63 @@ fn bao_bin() -> Option<PathBuf> {
     None
 }
 
-impl Bao {
-    pub(crate) fn start() -> Option<Bao> {
-        let bin = bao_bin()?;
+/// Starts `make(port)` on a free port and waits (60 s at most) until it
+/// listens. A port probed free can be taken by a concurrent test's server
+/// before this one binds it: the loser exits, and the port answers for the
+/// other server. So a server that exits before it listens, or within
+/// 300 ms after, is retried on another port, five times at most.
+fn spawn_on_free_port(what: &str, make: impl Fn(u16) -> Command) -> (Child, u16) {
+    for _ in 0..5 {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(&bin)
-            .args([
-                "server",
-                "-dev",
-                "-dev-root-token-id=root",
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-            ])
+        let mut child = make(port)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut exited = false;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                exited = true;
+                break;
+            }
+            assert!(Instant::now() < deadline, "{what} did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if !exited {
+            std::thread::sleep(Duration::from_millis(300));
+            exited = matches!(child.try_wait(), Ok(Some(_)));
+        }
+        if !exited {
+            return (child, port);
+        }
+        let _ = child.wait();
+    }
+    panic!("{what} did not start on five ports");
+}
+
+impl Bao {
+    pub(crate) fn start() -> Option<Bao> {
+        let bin = bao_bin()?;
+        let (child, port) = spawn_on_free_port("bao", |port| {
+            let mut c = Command::new(&bin);
+            c.args([
+                "server",
+                "-dev",
+                "-dev-root-token-id=root",
+                &format!("-dev-listen-address=127.0.0.1:{port}"),
+            ]);
+            c
+        });
         let bao = Bao {
             child,
             url: format!("http://127.0.0.1:{port}"),
             bin,
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "bao did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
         bao.cli(&["secrets", "enable", "transit"]);
         bao.cli(&["write", "-f", "transit/keys/sops"]);
         Some(bao)
@@ -229,26 +257,15 @@ impl Moto {
             eprintln!("note: moto_server not found; skipping");
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let (child, port) = spawn_on_free_port("moto", |port| {
+            let mut c = Command::new(&bin);
+            c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            c
+        });
         let moto = Moto {
             child,
             url: format!("http://127.0.0.1:{port}"),
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
         Some(moto)
     }
 
@@ -512,26 +529,15 @@ fn gcp_kms_through_a_local_emulator() {
         eprintln!("note: drongo not found; skipping");
         return;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(&bin)
-        .args(["server", "--host", "127.0.0.1", "--port", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (child, port) = spawn_on_free_port("drongo", |port| {
+        let mut c = Command::new(&bin);
+        c.args(["server", "--host", "127.0.0.1", "--port", &port.to_string()]);
+        c
+    });
     let server = Moto {
         child,
         url: format!("http://127.0.0.1:{port}"),
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "drongo did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
     for (path, body) in [
         (
             "/v1/projects/p1/locations/global/keyRings?keyRingId=ring",

@@ -72,9 +72,11 @@ fn exec_file_cleans_up_on_sigterm(no_fifo: bool) {
 }
 
 /// Run `edit` in a process group of its own with an editor that ignores
-/// SIGINT and saves after a while; send `signal` to the group (`-pgid`, as
-/// a terminal's Ctrl-C) or to sops-like alone once the editor has started.
-/// Returns the exit status and the decrypted file.
+/// SIGINT and saves once told to (a `go` file, made 300 ms after the
+/// signal: a slow run cannot have the editor save before the signal);
+/// send `signal` to the group (`-pgid`, as a terminal's Ctrl-C) or to
+/// sops-like alone once the editor has started. Returns the exit status
+/// and the decrypted file.
 fn edit_with_signal(bin: &std::path::Path, signal: &str, to_group: bool) -> (Option<i32>, String) {
     use std::os::unix::process::CommandExt;
     let dir = tempdir();
@@ -87,12 +89,14 @@ fn edit_with_signal(bin: &std::path::Path, signal: &str, to_group: bool) -> (Opt
     let file = dir.path().join("s.yaml");
     std::fs::write(&file, &enc).unwrap();
     let started = dir.path().join("started");
+    let go = dir.path().join("go");
     let editor = dir.path().join("ed.sh");
     std::fs::write(
         &editor,
         format!(
-            "#!/bin/sh\ntrap '' INT\ntouch '{}'\nsleep 1\nsed -i s/hello/EDITED/ \"$1\"\n",
-            started.display()
+            "#!/bin/sh\ntrap '' INT\ntouch '{}'\ni=0\nwhile [ ! -e '{}' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\nsed -i s/hello/EDITED/ \"$1\"\n",
+            started.display(),
+            go.display()
         ),
     )
     .unwrap();
@@ -128,6 +132,8 @@ fn edit_with_signal(bin: &std::path::Path, signal: &str, to_group: bool) -> (Opt
         .status()
         .unwrap();
     assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&go, "").unwrap();
     let out = child.wait_with_output().unwrap();
     let plain = cmd(dir.path(), Some("age-test.txt"))
         .arg("decrypt")

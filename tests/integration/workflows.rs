@@ -587,9 +587,14 @@ fn background_commands() {
     let dir = tempdir();
     let file = encrypted(dir.path(), "x.yaml", DOC);
     let marker = dir.path().join("marker");
+    let go = dir.path().join("go");
+    // The command waits (at most 30 s) for `go`, made once sops-like has
+    // exited, so that "sops-like did not wait" holds however slow the run.
     let script = format!(
-        "sleep 0.2; printf '%s' \"$db_password\" > {}.tmp && mv {0}.tmp {0}",
-        marker.display()
+        "i=0; while [ ! -e {go} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; \
+         printf '%s' \"$db_password\" > {m}.tmp && mv {m}.tmp {m}",
+        go = go.display(),
+        m = marker.display()
     );
     let out = cmd(dir.path(), Some("age-test.txt"))
         .args(["exec-env", "--background"])
@@ -605,8 +610,9 @@ fn background_commands() {
     );
     assert!(out.stdout.is_empty());
     assert!(!marker.exists(), "sops-like waited for the command");
+    std::fs::write(&go, "").unwrap();
     let mut waited = 0;
-    while !marker.exists() && waited < 100 {
+    while !marker.exists() && waited < 600 {
         std::thread::sleep(std::time::Duration::from_millis(50));
         waited += 1;
     }

@@ -1719,7 +1719,7 @@ mod tests {
             };
             encrypt_yaml(doc, &opts).unwrap()
         };
-        let keep = || Selector::UnencryptedCommentRegex("keep".into());
+        let keep = || Selector::UnencryptedCommentRegex("^ keep$".into());
         for cipher in [CipherKind::XChaCha20Poly1305, CipherKind::Aes256Gcm] {
             let out = enc("# keep\n---\n# secret\n", cipher, keep());
             assert!(out.starts_with("# keep\n--- {sops: {"), "{out}");

@@ -21,10 +21,11 @@ use zeroize::Zeroizing;
 
 fn moto() -> Option<Server> {
     let bin = support::tool("moto_server")?;
-    let port = support::free_port();
-    let mut cmd = Command::new(bin);
-    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-    Some(Server::start(cmd, port))
+    Some(Server::start_on_free_port(|port| {
+        let mut cmd = Command::new(&bin);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        cmd
+    }))
 }
 
 /// Creates a symmetric key in moto; returns its ARN.

@@ -24,10 +24,12 @@ const KEY: &str = "projects/p1/locations/global/keyRings/ring/cryptoKeys/sops";
 /// A drongo server with key ring `ring` and key `sops` in project `p1`.
 fn drongo() -> Option<Server> {
     let bin = support::tool("drongo")?;
-    let port = support::free_port();
-    let mut cmd = Command::new(bin);
-    cmd.args(["server", "--host", "127.0.0.1", "--port", &port.to_string()]);
-    let server = Server::start(cmd, port);
+    let server = Server::start_on_free_port(|port| {
+        let mut cmd = Command::new(&bin);
+        cmd.args(["server", "--host", "127.0.0.1", "--port", &port.to_string()]);
+        cmd
+    });
+    let port = server.port;
     post(
         port,
         "/v1/projects/p1/locations/global/keyRings?keyRingId=ring",
@@ -102,7 +104,7 @@ fn gcp_kms_round_trip_missing_key_and_server_down() {
     let start = Instant::now();
     let err = svc.wrap(&missing, &[1; 32]).unwrap_err();
     assert!(!err.transient, "{err}");
-    assert!(start.elapsed() < Duration::from_secs(2));
+    assert!(start.elapsed() < Duration::from_secs(5));
     let text = err.to_string();
     eprintln!("missing key: {text}");
     assert!(
@@ -144,7 +146,7 @@ fn a_server_that_never_answers_times_out() {
     let start = Instant::now();
     let err = svc.wrap(&key, &[0; 32]).unwrap_err();
     assert!(
-        start.elapsed() < Duration::from_secs(2),
+        start.elapsed() < Duration::from_secs(10),
         "{:?}",
         start.elapsed()
     );

@@ -142,7 +142,7 @@ fn vault_transit_round_trip_namespace_and_bad_token() {
     let bad = services("not-a-token", None);
     let start = Instant::now();
     let err = bad.unwrap(&key, &wrapped.enc).unwrap_err();
-    assert!(start.elapsed() < Duration::from_secs(2), "not retried");
+    assert!(start.elapsed() < Duration::from_secs(5), "not retried");
     let text = err.to_string();
     assert!(
         text.contains(&format!(
@@ -172,7 +172,7 @@ fn mixed_age_and_vault_with_the_server_stopped() {
     ids.add_text("test", &identity).unwrap();
     let start = Instant::now();
     assert!(must(decrypt_data_key_with(&groups, None, &ids, &svc)) == data_key);
-    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(start.elapsed() < Duration::from_secs(5));
 
     // Without age: a clear error within the retry budget.
     let start = Instant::now();
@@ -219,7 +219,7 @@ fn a_server_that_never_answers_times_out() {
     let start = Instant::now();
     let err = svc.wrap(&key, &[0; 32]).unwrap_err();
     assert!(
-        start.elapsed() < Duration::from_secs(2),
+        start.elapsed() < Duration::from_secs(10),
         "{:?}",
         start.elapsed()
     );
