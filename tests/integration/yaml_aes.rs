@@ -594,3 +594,49 @@ fn tabs_before_a_comment_after_explicit_key_indicators() {
         &["a:\n-\t# c\n  - b\n", "? k\n:\t\n", "?\t\n k\n: v\n"],
     );
 }
+
+/// `!!merge <<`, the merge key as sops writes it: a plaintext spelling it
+/// so is read as the plain `<<` is (before, refused in AES mode as a key
+/// that is not a string), and a file sops wrote from a merge key can be
+/// rotated, set and unset, and sops reads the results (fuzzer round 38).
+#[test]
+fn merge_keys_as_sops_writes_them() {
+    let dir = tempdir();
+    read_alike(
+        dir.path(),
+        &[
+            "b_unencrypted: &b {t: 1}\nsvc_unencrypted:\n  !!merge <<: *b\n",
+            "b_unencrypted: &b {t: 1}\nc_unencrypted: &c {u: 2}\nsvc_unencrypted:\n  !!merge <<: [*b, *c]\n  v: 3\n",
+        ],
+    );
+    refused_alike(
+        dir.path(),
+        &["b_unencrypted: &b x\nsvc_unencrypted:\n  !!merge <<: *b\n"],
+    );
+    let plain = write(
+        dir.path(),
+        "o.yaml",
+        "base_unencrypted: &b\n  t: 30\nsvc_unencrypted:\n  <<: *b\n  v: 1\nsecret: s1\n",
+    );
+    let Some(theirs) = sops_encrypt_file(dir.path(), &plain) else {
+        return;
+    };
+    assert!(theirs.contains("!!merge <<:"), "{theirs}");
+    for (args, want) in [
+        (&["rotate", "-i"][..], "s1"),
+        (&["set", "s.yaml", "[\"secret\"]", "\"s2\""], "s2"),
+        (&["unset", "s.yaml", "[\"secret\"]"], ""),
+    ] {
+        let file = write(dir.path(), "s.yaml", &theirs);
+        let mut c = cmd(dir.path(), Some("age-test.txt"));
+        c.args(args);
+        if args[0] == "rotate" {
+            c.arg(&file);
+        }
+        assert_ok(&c.output().unwrap());
+        let back = sops_json(dir.path(), &file, false);
+        let v: serde_json::Value = serde_json::from_str(&back).unwrap();
+        assert_eq!(v["svc_unencrypted"]["<<"]["t"], 30, "{args:?}: {back}");
+        assert_eq!(v["secret"].as_str().unwrap_or(""), want, "{args:?}: {back}");
+    }
+}

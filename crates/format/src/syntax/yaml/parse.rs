@@ -1262,7 +1262,10 @@ impl<'s> Builder<'s> {
                 Some((key, key_start)) => {
                     // go-yaml merges a plain `<<` key's value, which must be
                     // a mapping or a sequence of mappings.
-                    let merge = key == "<<" && src.as_bytes().get(key_start) == Some(&b'<');
+                    let merge = key == "<<"
+                        && src
+                            .get(key_start..)
+                            .is_some_and(|k| k.starts_with('<') || k.starts_with("!!merge"));
                     if merge && !merges(&done.node) {
                         bad_merge = Some(key_start);
                     }
@@ -1479,10 +1482,13 @@ fn go_yaml_escape(lexeme: &str) -> Option<(usize, &'static str)> {
 
 /// Whether go-yaml reads a mapping key as a string (sops refuses any other
 /// key): quoted, `!!str`, another tag, or a plain scalar that resolves to
-/// a string (not an int, float, bool, null or timestamp).
+/// a string (not an int, float, bool, null or timestamp). `!!merge <<`,
+/// the merge key as sops writes it, is read as the plain `<<` is.
 fn key_is_string(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> bool {
     match tag {
-        Some(t) if t.handle() == "tag:yaml.org,2002:" => t.suffix() == "str",
+        Some(t) if t.handle() == "tag:yaml.org,2002:" => {
+            t.suffix() == "str" || (t.suffix() == "merge" && value == "<<")
+        }
         Some(_) => true,
         None if style == ScalarStyle::Plain => {
             matches!(resolve_typed(value), None | Some(Value::Str(_)))
