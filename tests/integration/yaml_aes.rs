@@ -640,3 +640,29 @@ fn merge_keys_as_sops_writes_them() {
         assert_eq!(v["secret"].as_str().unwrap_or(""), want, "{args:?}: {back}");
     }
 }
+
+/// A tag written before an anchor (`!!int &a 12`): the default cipher
+/// keeps it byte for byte and reads its own file (before, its MAC check
+/// failed: the tag, outside the value's text, was left out of the value),
+/// and for sops the anchor goes first, so the `ENC[…]` replaces the tag
+/// as sops writes it (before, sops failed the MAC check of `!!int &a
+/// ENC[…]`). Across a line break sops-like refuses it for sops.
+#[test]
+fn tags_before_anchors() {
+    let dir = tempdir();
+    read_alike(
+        dir.path(),
+        &[
+            "k: !!str &a true\n",
+            "k: !!int &a 12\nm: !!str &b true\nf: !!float &c 1.5\nn: !!bool\t&d  true\nz: x\n",
+            "k: !custom &a x\nl: [!!str &b null, x]\n",
+            "k_unencrypted: !!str &a true\nj_unencrypted: *a\n",
+        ],
+    );
+    xchacha_keeps(dir.path(), "k: [!!str &a true, *a]\nm: !!str &b 0x1F\n");
+    let text = "k: !!int\n  &a 12\n";
+    xchacha_keeps(dir.path(), text);
+    if let Some(outcome) = differential(dir.path(), text, &[]) {
+        assert!(matches!(outcome, Outcome::OnlyOursRefused(_)), "{text:?}");
+    }
+}

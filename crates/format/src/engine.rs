@@ -978,6 +978,24 @@ fn encrypt_with(
         Some(p) => p,
         None => crate::syntax::parse_plain_as(format, src, cipher)?,
     };
+    // For sops, a YAML tag before an anchor goes after it (see
+    // `anchors_first`): same length, so line numbers hold.
+    let reordered = match (cipher, parsed.tags_before_anchors.is_empty()) {
+        (CipherKind::Aes256Gcm, false) => Some(
+            crate::syntax::yaml::anchors_first(src, &parsed.tags_before_anchors).map_err(|at| {
+                let pos = crate::syntax::ParseError::at(src, at, "");
+                EngineError::SopsIncompatible(format!(
+                    "line {}: a tag before an anchor on another line or with a comment between them cannot be written for sops; write the anchor first (`&a !!int 12`), or use the xchacha20-poly1305 cipher",
+                    pos.line
+                ))
+            })?,
+        ),
+        _ => None,
+    };
+    let (src, parsed) = match reordered.as_deref() {
+        Some(text) => (text, crate::syntax::parse_plain_as(format, text, cipher)?),
+        None => (src, parsed),
+    };
     if parsed.metadata.is_some() {
         return Err(EngineError::AlreadyEncrypted);
     }

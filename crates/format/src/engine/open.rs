@@ -493,8 +493,13 @@ pub(super) struct MacMode {
 }
 
 impl MacMode {
+    /// The mode for `file`. A YAML tag before an anchor (`!!str &a v`)
+    /// sits outside the value's lexeme and changes its value: such a
+    /// file's MAC is taken from a parse of the plaintext.
     pub(super) fn of(file: &EncryptedFile<'_>) -> MacMode {
-        MacMode::of_metadata(file.format, &file.metadata)
+        let mut mode = MacMode::of_metadata(file.format, &file.metadata);
+        mode.fast &= file.parsed.tags_before_anchors.is_empty();
+        mode
     }
 
     /// The mode for a file of `format` with `metadata`.
@@ -660,6 +665,9 @@ pub(super) fn open_window(
     let (leaves, plain_len, in_clear) = size_up(file);
     if in_clear > 0 {
         super::audit::check(file, true)?;
+    }
+    if !file.parsed.tags_before_anchors.is_empty() {
+        macs.lexemes = None; // see `MacMode::of`
     }
     let mut plain = Zeroizing::new(String::with_capacity(plain_len));
     let mut stash = Stash::default();

@@ -846,6 +846,7 @@ fn parse_with(src: &str, lean: bool, grammar: Grammar) -> Result<Parsed, ParseEr
         marks: Vec::new(),
         non_string_key: None,
         sops_unreadable: None,
+        tags_before_anchors: Vec::new(),
     })
 }
 

@@ -168,6 +168,10 @@ pub struct Parsed {
     /// (see [`SopsRefusal`]). AES mode refuses such a document. `None` in
     /// other formats.
     pub sops_unreadable: Option<(usize, SopsRefusal)>,
+    /// `(tag start, value start)` of each YAML scalar written with its tag
+    /// before its anchor (`!!int &a 12`): the tag stays outside the
+    /// value's span. Empty in other formats.
+    pub tags_before_anchors: Vec<(usize, usize)>,
 }
 
 /// Why sops cannot take a YAML document (no document text in it).

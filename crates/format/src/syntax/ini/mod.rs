@@ -295,6 +295,7 @@ fn parse_with(src: &str, sops: bool) -> Result<Parsed, ParseError> {
         marks: Vec::new(),
         non_string_key: None,
         sops_unreadable: None,
+        tags_before_anchors: Vec::new(),
     })
 }
 

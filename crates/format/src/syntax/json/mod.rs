@@ -52,6 +52,7 @@ fn parsed(split: meta::Split) -> Parsed {
         marks: Vec::new(),
         non_string_key: None,
         sops_unreadable: None,
+        tags_before_anchors: Vec::new(),
     }
 }
 

@@ -24,9 +24,11 @@ mod resolve;
 mod simple;
 mod split;
 mod stacks;
+mod tag_order;
 mod text;
 
 pub use empty::{fill_empty_documents, no_document, Filled, NoDocument};
+pub(crate) use tag_order::anchors_first;
 pub use text::is_marker_line;
 mod timestamp;
 mod unicode_breaks;

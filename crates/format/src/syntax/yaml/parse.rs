@@ -225,6 +225,7 @@ struct Builder<'s> {
     non_string_key: Option<usize>,
     /// The first construct go-yaml refuses (see [`Parsed::sops_unreadable`]).
     sops_unreadable: Option<(usize, SopsRefusal)>,
+    tags_before_anchors: Vec<(usize, usize)>,
     /// The last event closed a flow collection: a comment right after it
     /// on its line belongs in it (sops: the collection's line comment).
     after_flow: bool,
@@ -276,6 +277,7 @@ impl<'s> Builder<'s> {
             flow_anchor: 0,
             non_string_key: None,
             sops_unreadable: None,
+            tags_before_anchors: Vec::new(),
         }
     }
 
@@ -305,6 +307,7 @@ impl<'s> Builder<'s> {
                 marks: layout_marks(self.src.len(), &self.layouts),
                 non_string_key: self.non_string_key,
                 sops_unreadable: self.sops_unreadable,
+                tags_before_anchors: self.tags_before_anchors,
             },
             layouts: self.layouts,
         }
@@ -750,7 +753,9 @@ impl<'s> Builder<'s> {
             _ => (range.start, range.end),
         };
         if let Some(t) = tag_start.filter(|&t| t < start) {
-            if !self.anchor_after_tag(t, start) {
+            if self.anchor_after_tag(t, start) {
+                self.tags_before_anchors.push((t, start));
+            } else {
                 start = t;
             }
         }

@@ -321,6 +321,17 @@ fn join(src: &str, at: usize, first: Output, second: Output) -> Option<Output> {
                 }
                 (head, tail) => head.or(tail),
             },
+            tags_before_anchors: head_parsed
+                .tags_before_anchors
+                .iter()
+                .copied()
+                .chain(
+                    tail_parsed
+                        .tags_before_anchors
+                        .iter()
+                        .map(|&(t, v)| (t + at, v + at)),
+                )
+                .collect(),
         },
         layouts,
     })
