@@ -1515,3 +1515,81 @@ fn output_type_converts_the_changed_file() {
     assert!(!out.status.success());
     assert_eq!(std::fs::read(&file).unwrap(), before);
 }
+
+/// `set`/`unset` through a YAML alias, or at an anchor aliases repeat:
+/// sops reads aliases as copies and changes the one path; in place, the
+/// change would reach every alias (or leave one dangling), so sops-like
+/// refuses it and writes nothing (before: `set` changed the aliases too,
+/// or failed with a parse error of an intermediate text; fuzzer round
+/// 38). Paths elsewhere, and a key whose value is an alias, are set.
+#[test]
+fn set_and_unset_refuse_what_yaml_aliases_would_repeat() {
+    let dir = tempdir();
+    let text = "base: &b\n  t: 30\nsvc:\n  <<: *b\n  v: 1\nref: *b\ne: &m v\nf: *m\nother: 1\n";
+    let enc = encrypt_text(dir.path(), "p.yaml", text, &[]);
+    let file = dir.path().join("s.yaml");
+    for (args, code, why) in [
+        (
+            &["set", "s.yaml", r#"["ref"]["t"]"#, "99"][..],
+            7,
+            "goes through the YAML alias at [\"ref\"]",
+        ),
+        (
+            &["set", "s.yaml", r#"["svc"]["<<"]["t"]"#, "99"],
+            7,
+            "alias at [\"svc\"][\"<<\"]",
+        ),
+        (
+            &["set", "s.yaml", r#"["base"]["t"]"#, "99"],
+            7,
+            "the value at [\"base\"] is a YAML anchor",
+        ),
+        (
+            &["set", "s.yaml", r#"["e"]"#, r#"["l1"]"#],
+            7,
+            "the value at [\"e\"] is a YAML anchor",
+        ),
+        (
+            &["unset", "s.yaml", r#"["e"]"#],
+            1,
+            "the value at [\"e\"] is a YAML anchor",
+        ),
+        (
+            &["unset", "s.yaml", r#"["ref"]["t"]"#],
+            1,
+            "goes through the YAML alias",
+        ),
+    ] {
+        std::fs::write(&file, &enc).unwrap();
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), enc, "{args:?}");
+    }
+    std::fs::write(&file, &enc).unwrap();
+    for args in [
+        &["set", "s.yaml", r#"["other"]"#, "2"][..],
+        &["set", "s.yaml", r#"["f"]"#, r#""w""#],
+        &["unset", "s.yaml", r#"["ref"]"#],
+    ] {
+        assert_ok(
+            &cmd(dir.path(), Some("age-test.txt"))
+                .args(args)
+                .output()
+                .unwrap(),
+        );
+    }
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["decrypt", "s.yaml"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "base: &b\n  t: 30\nsvc:\n  <<: *b\n  v: 1\ne: &m v\nf: w\nother: 2\n"
+    );
+}

@@ -9,7 +9,7 @@ use crate::exit::{code, Failure, Result};
 use crate::io::{self, Sensitivity};
 use crate::sopsfile::{self, OpenedBinary};
 use crate::{clock, keysource, treepath};
-use sops_like_format::syntax::{plain_syntax, PathStep};
+use sops_like_format::syntax::{plain_syntax, AliasConflict, PathStep};
 use sops_like_format::Syntax;
 use sops_like_format::{engine, splice, Entry, Format, Item, Node, Value};
 use std::path::Path;
@@ -142,6 +142,36 @@ fn update(
     io::atomic_write(Path::new(file), out.as_bytes(), Sensitivity::Encrypted)
 }
 
+/// A set or unset at `path` that the YAML aliases of the first document
+/// make impossible in place (see [`AliasConflict`]): refused with a
+/// message that says why, nothing written.
+fn alias_refusal(
+    parsed: &sops_like_format::Parsed,
+    path: &[PathStep],
+    what: &str,
+    index: &str,
+    exit: i32,
+) -> Result<()> {
+    let Some(conflict) = parsed
+        .tree
+        .docs
+        .first()
+        .and_then(|d| sops_like_format::syntax::alias_conflict(d, path))
+    else {
+        return Ok(());
+    };
+    let why = match conflict {
+        AliasConflict::Through(at) => format!(
+            "the path goes through the YAML alias at {at}, and sops-like keeps aliases as aliases (sops would write the alias out as a copy and change the copy)"
+        ),
+        AliasConflict::Anchored(at) => format!(
+            "the value at {at} is a YAML anchor that aliases repeat, so the change would reach them too (sops would change this path only)"
+        ),
+    };
+    Err(Failure::new(exit, format!("cannot {what} {index}: {why}"))
+        .hint("edit the file with `sops-like edit`, writing the alias out where the value should differ"))
+}
+
 fn parse_plain(syntax: &dyn Syntax, plain: &str) -> Result<sops_like_format::Parsed> {
     syntax.parse(plain).map_err(Failure::decrypted_parse)
 }
@@ -226,6 +256,7 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         args.decryption_order.as_deref(),
         |syntax, format, plain| {
             let parsed = parse_plain(syntax, plain)?;
+            alias_refusal(&parsed, &path, "set", &args.index, code::INVALID_SET_FORMAT)?;
             if args.idempotent {
                 if let Some(current) = parsed
                     .tree
@@ -327,6 +358,7 @@ pub fn run_unset(args: UnsetArgs) -> Result<()> {
         args.decryption_order.as_deref(),
         |syntax, _, plain| {
             let parsed = parse_plain(syntax, plain)?;
+            alias_refusal(&parsed, &path, "unset", &args.index, code::GENERIC)?;
             let edits = syntax.remove_value(plain, &parsed, &path).map_err(|e| {
                 Failure::new(code::GENERIC, format!("cannot unset {}: {e}", args.index))
             })?;

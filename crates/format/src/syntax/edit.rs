@@ -160,6 +160,49 @@ pub(crate) fn lookup<'a>(node: &'a Node, path: &[PathStep]) -> Option<&'a Node> 
     lookup(next, rest)
 }
 
+/// Why a value at a path of a YAML document with aliases cannot be set or
+/// removed in place. sops reads every alias as a copy and changes only
+/// the path; sops-like edits the text, where an alias stays an alias.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AliasConflict {
+    /// The path goes through an alias (`*a`, or a merge key's `<<: *a`)
+    /// at this prefix: the value there is the anchor's.
+    Through(String),
+    /// The node at this prefix holds an anchor that aliases repeat: a
+    /// change there would change them too (or leave them dangling).
+    Anchored(String),
+}
+
+/// The first [`AliasConflict`] along `path` in `doc`, if any. Cheap for a
+/// document without aliases.
+pub fn alias_conflict(doc: &Node, path: &[PathStep]) -> Option<AliasConflict> {
+    fn targets<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
+        match node {
+            Node::Alias(target) => out.push(target),
+            Node::Map(entries) => pairs(entries).for_each(|p| targets(&p.value, out)),
+            Node::Seq(items) => nodes(items).for_each(|n| targets(n, out)),
+            Node::Scalar(_) => {}
+        }
+    }
+    let mut aliased = Vec::new();
+    targets(doc, &mut aliased);
+    if aliased.is_empty() {
+        return None;
+    }
+    let mut node = doc;
+    for (i, step) in path.iter().enumerate() {
+        let prefix = || show(path.get(..i + 1).unwrap_or(path));
+        if matches!(node, Node::Alias(_)) {
+            return Some(AliasConflict::Through(show(path.get(..i).unwrap_or(path))));
+        }
+        node = lookup(node, std::slice::from_ref(step))?;
+        if aliased.iter().any(|t| *t == node) {
+            return Some(AliasConflict::Anchored(prefix()));
+        }
+    }
+    None
+}
+
 /// The node at `path` in a document of `format`, as sops finds it: of
 /// duplicate keys the first (see [`pair_index`]), but in an INI section the
 /// last (sops's INI reader keeps the last of a section's duplicate keys,

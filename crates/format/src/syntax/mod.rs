@@ -17,9 +17,9 @@ pub mod yaml;
 
 use crate::splice::Edit;
 use crate::tree::{Node, Slot, Span, Tree, Value};
-/// A path as users write it (`["a"][0]`), for messages.
-pub use edit::lookup_in;
 pub use edit::show as show_path;
+/// A path as users write it (`["a"][0]`), for messages.
+pub use edit::{alias_conflict, lookup_in, AliasConflict};
 
 /// Append `s` to `out` with its characters escaped: each character whose
 /// first byte `special` marks is handed to `escape`, which writes its
