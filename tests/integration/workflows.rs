@@ -1593,3 +1593,20 @@ fn set_and_unset_refuse_what_yaml_aliases_would_repeat() {
         "base: &b\n  t: 30\nsvc:\n  <<: *b\n  v: 1\ne: &m v\nf: w\nother: 2\n"
     );
 }
+
+/// `--extract` of a mapping with a merge key writes it as sops does,
+/// `!!merge <<:`, so that it still merges (before: the string key `"<<"`).
+#[test]
+fn extract_keeps_merge_keys_merging() {
+    let dir = tempdir();
+    let text = "base: &b\n  t: 30\nsvc:\n  <<: *b\n  v: 1\nm:\n  <<: [*b]\n";
+    let enc = encrypt_text(dir.path(), "p.yaml", text, &[]);
+    for (path, want) in [
+        (r#"["svc"]"#, "!!merge <<:\n    t: 30\nv: 1\n"),
+        (r#"["m"]"#, "!!merge <<:\n    - t: 30\n"),
+    ] {
+        let out = decrypt_text(dir.path(), "s.yaml", &enc, &["--extract", path]);
+        assert_ok(&out);
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{path}");
+    }
+}

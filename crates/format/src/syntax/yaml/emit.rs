@@ -72,7 +72,7 @@ impl<'a> Emitter<'a> {
                     self.out.push_str(self.lb);
                 }
                 Entry::Pair(p) => {
-                    self.out.push_str(&string_lexeme(&p.key, false));
+                    self.out.push_str(&key_lexeme(p, false));
                     self.out.push(':');
                     self.value(&p.value, indent, false);
                 }
@@ -213,11 +213,7 @@ pub(crate) fn flow(node: &Node) -> String {
             let parts: Vec<String> = entries
                 .iter()
                 .filter_map(|e| match e {
-                    Entry::Pair(p) => Some(format!(
-                        "{}: {}",
-                        string_lexeme(&p.key, true),
-                        flow(&p.value)
-                    )),
+                    Entry::Pair(p) => Some(format!("{}: {}", key_lexeme(p, true), flow(&p.value))),
                     Entry::Comment(_) => None,
                 })
                 .collect();
@@ -235,6 +231,28 @@ pub(crate) fn flow(node: &Node) -> String {
         }
         Node::Scalar(s) => value_lexeme(&s.value, true),
         Node::Alias(_) => "null".to_string(),
+    }
+}
+
+/// A pair's key: a merge key (`<<` whose value is an alias, or a list of
+/// them) as sops writes it, `!!merge <<`, so that it still merges (the
+/// string lexeme `"<<"` would be a plain key).
+fn key_lexeme(p: &crate::tree::Pair, flow: bool) -> String {
+    let alias = |n: &Node| matches!(n, Node::Alias(_));
+    let merges = match &p.value {
+        Node::Seq(items) => {
+            has_nodes(items)
+                && items.iter().all(|i| match i {
+                    Item::Node(n) => alias(n),
+                    Item::Comment(_) => true,
+                })
+        }
+        n => alias(n),
+    };
+    if p.key == "<<" && merges {
+        "!!merge <<".to_string()
+    } else {
+        string_lexeme(&p.key, flow)
     }
 }
 
