@@ -402,3 +402,63 @@ fn set_keeps_a_clear_copy_of_a_comment_text_that_is_also_encrypted() {
         "# sops:enc\n# sops:enc\nA=secret\nB=new\n"
     );
 }
+
+/// An edit that makes an encrypted comment the marker of what follows it
+/// (the marker above it moved away): the comment is written in clear, as
+/// sops writes it, so that sops sees it and reads the file (before, it
+/// stayed sealed and sops failed the MAC check; fuzzer round 37).
+#[test]
+fn an_edit_that_makes_a_sealed_comment_a_marker_writes_it_in_clear() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    for (before, after) in [
+        (
+            "# m enc\na: v1 # i enc\nb: v2\n",
+            "a: v1 # i enc\n# m enc\nb: v2\n",
+        ),
+        (
+            "# m enc\nk:\n  # i enc\n  a: v1\n",
+            "k:\n  # i enc\n  a: v1\n# m enc\n",
+        ),
+    ] {
+        let file = dir.path().join("s.yaml");
+        std::fs::write(&file, before).unwrap();
+        let out = encrypt_aes(dir.path())
+            .args(["--encrypted-comment-regex", "enc", "-i"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let sealed = std::fs::read_to_string(&file).unwrap();
+        assert!(!sealed.contains("i enc"), "{sealed}");
+        let wanted = dir.path().join("after.yaml");
+        std::fs::write(&wanted, after).unwrap();
+        let editor = dir.path().join("ed.sh");
+        std::fs::write(
+            &editor,
+            format!("#!/bin/sh\ncp '{}' \"$1\"\n", wanted.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .env("SOPS_EDITOR", &editor)
+            .arg("edit")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let edited = std::fs::read_to_string(&file).unwrap();
+        assert!(edited.contains("# i enc"), "{edited}");
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .arg("decrypt")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), after);
+        if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+            let out = sops.arg("decrypt").arg(&file).output().unwrap();
+            assert_ok(&out);
+        }
+    }
+}

@@ -61,6 +61,12 @@ impl Decider {
         }
     }
 
+    /// Whether `text` is a marker of `encrypted_comment_regex`: where no
+    /// marker comes before it, it must stay in clear for sops to see it.
+    pub(crate) fn is_marker(&self, text: &str) -> bool {
+        matches!(self.selector, Selector::EncryptedCommentRegex(_)) && self.matches(text)
+    }
+
     /// Whether comments decide which values are encrypted (the comment
     /// regexes); otherwise only the keys do.
     pub(crate) fn reads_comments(&self) -> bool {

@@ -181,12 +181,15 @@ impl<'a, 's> Collect<'a, 's> {
                 };
                 // An edit never writes in clear a comment that was
                 // encrypted, more often than it was in clear (see
-                // `Stash::may_stay_clear`).
+                // `Stash::may_stay_clear`); but a marker that selects
+                // what follows it is in clear, as sops must read it
+                // (sealed, sops would not see it and fail the MAC check).
                 let sealed = sealed
-                    || self
-                        .stash
-                        .as_deref_mut()
-                        .is_some_and(|st| !st.may_stay_clear(&c.text));
+                    || (!self.decider.is_marker(&c.text)
+                        && self
+                            .stash
+                            .as_deref_mut()
+                            .is_some_and(|st| !st.may_stay_clear(&c.text)));
                 if c.text.is_empty() || !sealed {
                     // Left in clear: after the value too, if it moves.
                     return around.map(|a| Job {
