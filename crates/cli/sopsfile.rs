@@ -11,7 +11,9 @@ use sops_like_format::engine::{self, EncryptedFile, EngineError, KeyMaterial};
 use sops_like_format::metadata::Metadata;
 use sops_like_format::Format;
 
-/// An opened encrypted file.
+/// An opened encrypted file. (One per file a command opens: the size of
+/// the larger variant is not worth a box.)
+#[allow(clippy::large_enum_variant)]
 pub enum SopsFile<'s> {
     /// A document of a text format.
     Text(EncryptedFile<'s>),

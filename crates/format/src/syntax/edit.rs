@@ -196,7 +196,7 @@ pub fn alias_conflict(doc: &Node, path: &[PathStep]) -> Option<AliasConflict> {
             return Some(AliasConflict::Through(show(path.get(..i).unwrap_or(path))));
         }
         node = lookup(node, std::slice::from_ref(step))?;
-        if aliased.iter().any(|t| *t == node) {
+        if aliased.contains(&node) {
             return Some(AliasConflict::Anchored(prefix()));
         }
     }
