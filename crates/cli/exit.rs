@@ -77,6 +77,9 @@ impl Failure {
                 Failure::new(if is_mac { MAC_MISMATCH } else { ERROR_DECRYPTING_TREE }, format!("{file}: {e}"))
             }
             e @ EngineError::BadType { .. } => Failure::new(ERROR_DECRYPTING_TREE, format!("{file}: {e}")),
+            // sops reads such a value as text and fails the MAC check.
+            e @ EngineError::SealedWhereClear { .. } => Failure::new(MAC_MISMATCH, format!("{file}: {e}"))
+                .hint("restore the file's selector in its metadata (from git, for example); `decrypt` still shows the value"),
             // sops: `Could not decrypt value`, even with --ignore-mac.
             e @ EngineError::Unsealed { .. } => Failure::new(ERROR_DECRYPTING_TREE, format!("{file}: {e}"))
                 .hint("restore the file (from git, for example), then change values with `sops-like edit` or `set`, never by hand: a value in clear there would be taken as the file's own"),

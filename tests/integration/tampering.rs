@@ -288,3 +288,37 @@ fn an_emptied_selector_is_the_default_one() {
         }
     }
 }
+
+/// A value sealed at a path the (changed) selector leaves in clear:
+/// `decrypt` shows it, but `rotate` and `set` refuse to write the file
+/// again (exit 51, as sops's MAC check), since a re-encryption follows the
+/// selector and would write the value in clear (fuzzer round 40).
+#[test]
+fn a_value_sealed_where_the_selector_leaves_clear_is_never_written_in_clear() {
+    let dir = tempdir();
+    for cipher in ["aes256-gcm", "xchacha20-poly1305"] {
+        let enc = encrypt_text(
+            dir.path(),
+            "p.yaml",
+            "a: 1\nx_unencrypted: secret42\n",
+            &["--cipher", cipher, "--unencrypted-suffix", "_u"],
+        );
+        assert!(enc.contains("x_unencrypted: ENC["), "{enc}");
+        let changed = enc.replace("unencrypted_suffix: _u", "unencrypted_suffix: _unencrypted");
+        assert_ne!(changed, enc);
+        let file = dir.path().join("c.yaml");
+        for args in [&["rotate", "-i"][..], &["set", "c.yaml", "[\"a\"]", "2"]] {
+            std::fs::write(&file, &changed).unwrap();
+            let mut c = cmd(dir.path(), Some("age-test.txt"));
+            c.args(args);
+            if args[0] == "rotate" {
+                c.arg(&file);
+            }
+            let out = c.output().unwrap();
+            assert_eq!(out.status.code(), Some(51), "{cipher} {args:?}");
+            let after = std::fs::read_to_string(&file).unwrap();
+            assert!(!after.contains("secret42"), "{cipher} {args:?}: {after}");
+            assert_eq!(after, changed, "{cipher} {args:?}");
+        }
+    }
+}

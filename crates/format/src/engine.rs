@@ -83,6 +83,14 @@ pub enum EngineError {
         /// The key path (`a:b:`).
         path: String,
     },
+    /// A value is encrypted, and decrypts, at a path the file's selector
+    /// leaves in clear (the selector in the metadata was changed): sops
+    /// reads it as text. Re-encrypting would write it in clear.
+    #[error("the value at {} is encrypted, but the file's selector leaves it in clear (the selector was changed by hand?): writing the file again would put it in clear", tree_path(path))]
+    SealedWhereClear {
+        /// The key path (`a:b:`).
+        path: String,
+    },
     /// A decrypted value is not valid for its `type:`.
     #[error("the value at {} does not match its type {ty}", tree_path(path))]
     BadType {
@@ -1206,6 +1214,39 @@ fn decrypt_inner(
 
 /// The span starts of the values of `file` that look encrypted (`ENC[…]`)
 /// at paths its selector leaves in clear.
+/// Refuse to write `file` again if a value that decrypts with `key` sits
+/// at a path its selector leaves in clear ([`EngineError::SealedWhereClear`]):
+/// `decrypt` shows it (its AAD binds it to its path), but a re-encryption
+/// follows the selector and would write it in clear. (A value that only
+/// looks encrypted is text, as sops reads it, and stays as it is.)
+fn no_sealed_where_clear(file: &EncryptedFile<'_>, key: &[u8; 32]) -> Result<(), EngineError> {
+    let clear = clear_lookalikes(file)?;
+    if clear.is_empty() {
+        return Ok(());
+    }
+    let mut found = None;
+    walk(&file.parsed.tree, |place, leaf| {
+        if let (None, Leaf::Value(s)) = (&found, leaf) {
+            let Some(span) = s.span.as_ref().filter(|sp| clear.contains(&sp.start)) else {
+                return;
+            };
+            let opens = enc_text(file.src, s)
+                .and_then(|t| EncValue::parse(t).ok())
+                .is_some_and(|v| {
+                    v.open(key, crate::cipher::aad(place.path).as_bytes())
+                        .is_ok()
+                });
+            if opens && span.start < file.src.len() {
+                found = Some(crate::cipher::aad(place.path));
+            }
+        }
+    });
+    match found {
+        Some(path) => Err(EngineError::SealedWhereClear { path }),
+        None => Ok(()),
+    }
+}
+
 fn clear_lookalikes(file: &EncryptedFile<'_>) -> Result<rustc_hash::FxHashSet<usize>, EngineError> {
     let decider = Decider::new(&file.metadata.effective_selector())?;
     let mut clear = rustc_hash::FxHashSet::default();
@@ -1389,6 +1430,7 @@ pub fn reencrypt(
     if old_plain == new_plain {
         return Ok(file.src.to_string());
     }
+    no_sealed_where_clear(file, key)?;
     let cipher = file.metadata.cipher_or_sops();
     let selector = file.metadata.effective_selector();
     into_string(|sink| {
@@ -1419,6 +1461,7 @@ pub fn rotate(
     now: &str,
 ) -> Result<String, EngineError> {
     let plain = decrypt(file, old_key, ignore_mac)?;
+    no_sealed_where_clear(file, old_key)?;
     let cipher = file.metadata.cipher_or_sops();
     let template = Metadata {
         key_groups: keys.key_groups,
