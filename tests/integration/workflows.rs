@@ -1542,17 +1542,17 @@ fn set_and_unset_refuse_what_yaml_aliases_would_repeat() {
         (
             &["set", "s.yaml", r#"["base"]["t"]"#, "99"],
             7,
-            "the value at [\"base\"] is a YAML anchor",
+            "the value at [\"base\"] is or holds a YAML anchor",
         ),
         (
             &["set", "s.yaml", r#"["e"]"#, r#"["l1"]"#],
             7,
-            "the value at [\"e\"] is a YAML anchor",
+            "the value at [\"e\"] is or holds a YAML anchor",
         ),
         (
             &["unset", "s.yaml", r#"["e"]"#],
             1,
-            "the value at [\"e\"] is a YAML anchor",
+            "the value at [\"e\"] is or holds a YAML anchor",
         ),
         (
             &["unset", "s.yaml", r#"["ref"]["t"]"#],
@@ -1608,5 +1608,73 @@ fn extract_keeps_merge_keys_merging() {
         let out = decrypt_text(dir.path(), "s.yaml", &enc, &["--extract", path]);
         assert_ok(&out);
         assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{path}");
+    }
+}
+
+/// More shapes around YAML anchors (fuzzer round 39): a comment after the
+/// anchor, an anchor inside the value replaced, both refused; a value set
+/// on an empty anchored node goes after the anchor (before, the anchor's
+/// text ended up in the value: `name: newv &a1`), a mapping set on an
+/// anchored empty list item starts on the next line, so the anchor stays
+/// the mapping's.
+#[test]
+fn set_next_to_yaml_anchors() {
+    let dir = tempdir();
+    let file = dir.path().join("s.yaml");
+    for (text, path, value) in [
+        ("a: &a # c\n  x: 1\nb: *a\n", r#"["a"]["x"]"#, "2"),
+        ("h:\n  s: &a x\nk: *a\n", r#"["h"]"#, "1"),
+        ("h: [&a x]\nk: *a\n", r#"["h"]"#, "1"),
+    ] {
+        let enc = encrypt_text(dir.path(), "p.yaml", text, &[]);
+        std::fs::write(&file, &enc).unwrap();
+        let out = cmd(dir.path(), Some("age-test.txt"))
+            .args(["set", "s.yaml", path, value])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(7), "{text:?}: {err}");
+        assert!(err.contains("is or holds a YAML anchor"), "{text:?}: {err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), enc);
+    }
+    for cipher in ["xchacha20-poly1305", "aes256-gcm"] {
+        for (text, path, value, want) in [
+            (
+                "name: &a1\n",
+                r#"["name"]"#,
+                r#""newv""#,
+                "name: &a1 newv\n",
+            ),
+            (
+                "name: &a1 # c\nx: 1\n",
+                r#"["name"]"#,
+                r#""newv""#,
+                "name: &a1 newv # c\nx: 1\n",
+            ),
+            (
+                "l:\n  - &a1\n  - x\n",
+                r#"["l"][0]"#,
+                r#"{"k": "v"}"#,
+                "l:\n  - &a1\n    k: v\n  - x\n",
+            ),
+        ] {
+            let enc = encrypt_text(dir.path(), "p.yaml", text, &["--cipher", cipher]);
+            std::fs::write(&file, &enc).unwrap();
+            let out = cmd(dir.path(), Some("age-test.txt"))
+                .args(["set", "s.yaml", path, value])
+                .output()
+                .unwrap();
+            assert_ok(&out);
+            let out = cmd(dir.path(), Some("age-test.txt"))
+                .args(["decrypt", "s.yaml"])
+                .output()
+                .unwrap();
+            assert_ok(&out);
+            assert_eq!(
+                String::from_utf8(out.stdout).unwrap(),
+                want,
+                "{cipher} {text:?}"
+            );
+        }
     }
 }

@@ -165,7 +165,7 @@ fn alias_refusal(
             "the path goes through the YAML alias at {at}, and sops-like keeps aliases as aliases (sops would write the alias out as a copy and change the copy)"
         ),
         AliasConflict::Anchored(at) => format!(
-            "the value at {at} is a YAML anchor that aliases repeat, so the change would reach them too (sops would change this path only)"
+            "the value at {at} is or holds a YAML anchor that aliases repeat, so the change would reach them too (sops would change this path only)"
         ),
     };
     Err(Failure::new(exit, format!("cannot {what} {index}: {why}"))

@@ -173,34 +173,80 @@ pub enum AliasConflict {
     Anchored(String),
 }
 
-/// The first [`AliasConflict`] along `path` in `doc`, if any. Cheap for a
-/// document without aliases.
+/// The first [`AliasConflict`] along `path` in `doc`, if any: the path
+/// goes through an alias, a node above the changed one is an anchor that
+/// aliases elsewhere repeat, or the changed node holds one (replaced or
+/// removed, it would change them or leave them dangling). Aliases inside
+/// the changed node go with it.
 pub fn alias_conflict(doc: &Node, path: &[PathStep]) -> Option<AliasConflict> {
-    fn targets<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
-        match node {
-            Node::Alias(target) => out.push(target),
-            Node::Map(entries) => pairs(entries).for_each(|p| targets(&p.value, out)),
-            Node::Seq(items) => nodes(items).for_each(|n| targets(n, out)),
-            Node::Scalar(_) => {}
-        }
-    }
-    let mut aliased = Vec::new();
-    targets(doc, &mut aliased);
-    if aliased.is_empty() {
-        return None;
-    }
+    let mut chain = Vec::with_capacity(path.len());
     let mut node = doc;
     for (i, step) in path.iter().enumerate() {
-        let prefix = || show(path.get(..i + 1).unwrap_or(path));
         if matches!(node, Node::Alias(_)) {
             return Some(AliasConflict::Through(show(path.get(..i).unwrap_or(path))));
         }
         node = lookup(node, std::slice::from_ref(step))?;
-        if aliased.contains(&node) {
-            return Some(AliasConflict::Anchored(prefix()));
-        }
+        chain.push(node);
     }
-    None
+    let mut aliased = Vec::new();
+    alias_targets(doc, node, &mut aliased);
+    if aliased.is_empty() {
+        return None;
+    }
+    let last = chain.len().saturating_sub(1);
+    chain.iter().enumerate().find_map(|(i, n)| {
+        let hit = if i == last {
+            holds_any(n, &aliased)
+        } else {
+            aliased.iter().any(|t| same_data(t, n))
+        };
+        hit.then(|| AliasConflict::Anchored(show(path.get(..i + 1).unwrap_or(path))))
+    })
+}
+
+/// The nodes the aliases of `node` (outside `skip`) copy.
+fn alias_targets<'a>(node: &'a Node, skip: &Node, out: &mut Vec<&'a Node>) {
+    if std::ptr::eq(node, skip) {
+        return;
+    }
+    match node {
+        Node::Alias(target) => out.push(target),
+        Node::Map(entries) => pairs(entries).for_each(|p| alias_targets(&p.value, skip, out)),
+        Node::Seq(items) => nodes(items).for_each(|n| alias_targets(n, skip, out)),
+        Node::Scalar(_) => {}
+    }
+}
+
+/// Whether `node`, or a node in it, is one of `targets`.
+fn holds_any(node: &Node, targets: &[&Node]) -> bool {
+    targets.iter().any(|t| same_data(t, node))
+        || match node {
+            Node::Map(entries) => pairs(entries).any(|p| holds_any(&p.value, targets)),
+            Node::Seq(items) => nodes(items).any(|n| holds_any(n, targets)),
+            Node::Scalar(_) | Node::Alias(_) => false,
+        }
+}
+
+/// Whether an alias's copy `a` is the node `b`: the same keys and scalars
+/// at the same places in the text, comments aside (an alias's copy may
+/// leave out a comment after the anchor). Two empty collections are the
+/// same: a change refused for one that is not aliased is the price.
+fn same_data(a: &Node, b: &Node) -> bool {
+    match (a, b) {
+        (Node::Map(x), Node::Map(y)) => {
+            pairs(x).count() == pairs(y).count()
+                && pairs(x)
+                    .zip(pairs(y))
+                    .all(|(p, q)| p.key == q.key && same_data(&p.value, &q.value))
+        }
+        (Node::Seq(x), Node::Seq(y)) => {
+            nodes(x).count() == nodes(y).count()
+                && nodes(x).zip(nodes(y)).all(|(m, n)| same_data(m, n))
+        }
+        (Node::Scalar(x), Node::Scalar(y)) => x.span == y.span,
+        (Node::Alias(x), Node::Alias(y)) => same_data(x, y),
+        _ => false,
+    }
 }
 
 /// The node at `path` in a document of `format`, as sops finds it: of

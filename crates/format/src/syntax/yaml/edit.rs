@@ -6,6 +6,19 @@
 //! indentation step in block context, in flow style inside flow ones.
 
 mod locate;
+
+/// The end of the anchor (`&name`) after blanks at byte `at`, if one is
+/// there on the line.
+fn anchor_end(src: &str, at: usize) -> Option<usize> {
+    let rest = src.get(at..)?;
+    let from = rest.trim_start_matches([' ', '\t']);
+    let name = from.strip_prefix('&')?;
+    let len = name
+        .find(|c: char| c.is_whitespace() || ",[]{}".contains(c))
+        .unwrap_or(name.len());
+    Some(at + (rest.len() - from.len()) + 1 + len)
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -362,6 +375,13 @@ impl<'s> Ctx<'s> {
         in_seq: bool,
     ) -> Edit {
         let value = unalias(value);
+        // An empty node may still have an anchor (`key: &a`): the value
+        // goes after it (before, the anchor's text ended up in the value).
+        let anchored = match old.kind {
+            Kind::Scalar { empty: true } => anchor_end(self.src, after),
+            _ => None,
+        };
+        let after = anchored.unwrap_or(after);
         let block = !in_flow && is_block(value);
         let old_inline = match old.kind {
             Kind::Scalar { empty } => !empty,
@@ -376,8 +396,10 @@ impl<'s> Ctx<'s> {
         }
         let mut text = String::new();
         if block {
+            // `- &a k: v` would anchor the key: the mapping starts on
+            // the next line.
             let (lines, first_inline) = if in_seq {
-                (self.block(value, col + 2), true)
+                (self.block(value, col + 2), anchored.is_none())
             } else {
                 (self.block(value, col + self.unit), false)
             };
