@@ -75,13 +75,20 @@ fn a_one_word_command_runs_through_the_shell_as_in_sops() {
     for command in ["cat<{}", "set"] {
         let theirs = run_sops(d, &["exec-file", "e.yaml", command]).unwrap();
         let ours = run_ours(d, &["exec-file", "e.yaml", command]);
-        // (sops's stderr: this failed once in session 11, not since.)
-        assert_eq!(
-            theirs.status.code(),
-            Some(0),
-            "sops {command:?}: {}",
-            stderr(&theirs)
-        );
+        // sops races itself when the command never opens the FIFO
+        // (`set`): its writer opens the FIFO after the command has exited
+        // and sops has removed it, and dies ("open …/tmp-file: no such file
+        // or directory", exit 1; seen twice in about 30 runs). Only sops's
+        // side is excused.
+        let raced = command == "set" && stderr(&theirs).contains("no such file or directory");
+        if !raced {
+            assert_eq!(
+                theirs.status.code(),
+                Some(0),
+                "sops {command:?}: {}",
+                stderr(&theirs)
+            );
+        }
         assert_eq!(
             ours.status.code(),
             Some(0),
