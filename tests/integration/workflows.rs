@@ -1583,15 +1583,20 @@ fn set_and_unset_refuse_what_yaml_aliases_would_repeat() {
                 .unwrap(),
         );
     }
-    let out = cmd(dir.path(), Some("age-test.txt"))
-        .args(["decrypt", "s.yaml"])
+    assert_eq!(
+        decrypted(dir.path(), "s.yaml"),
+        "base: &b\n  t: 30\nsvc:\n  <<: *b\n  v: 1\ne: &m v\nf: w\nother: 2\n"
+    );
+}
+
+/// `sops-like decrypt NAME` in `dir`, which must succeed: its output.
+fn decrypted(dir: &Path, name: &str) -> String {
+    let out = cmd(dir, Some("age-test.txt"))
+        .args(["decrypt", name])
         .output()
         .unwrap();
     assert_ok(&out);
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        "base: &b\n  t: 30\nsvc:\n  <<: *b\n  v: 1\ne: &m v\nf: w\nother: 2\n"
-    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// `--extract` of a mapping with a merge key writes it as sops does,
@@ -1665,16 +1670,7 @@ fn set_next_to_yaml_anchors() {
                 .output()
                 .unwrap();
             assert_ok(&out);
-            let out = cmd(dir.path(), Some("age-test.txt"))
-                .args(["decrypt", "s.yaml"])
-                .output()
-                .unwrap();
-            assert_ok(&out);
-            assert_eq!(
-                String::from_utf8(out.stdout).unwrap(),
-                want,
-                "{cipher} {text:?}"
-            );
+            assert_eq!(decrypted(dir.path(), "s.yaml"), want, "{cipher} {text:?}");
         }
     }
 }
