@@ -1672,5 +1672,35 @@ fn set_next_to_yaml_anchors() {
             assert_ok(&out);
             assert_eq!(decrypted(dir.path(), "s.yaml"), want, "{cipher} {text:?}");
         }
+        // `unset` of a key with an anchor on the key removes the anchor
+        // too (before: a parse error of the text left, exit 2).
+        for (text, path, want) in [
+            (
+                "k1: &a1 v
+&k2 k3: false
+z: 1
+",
+                r#"["k3"]"#,
+                "k1: &a1 v
+z: 1
+",
+            ),
+            (
+                "m: {a: 1, &k2 k3: false, z: 1}
+",
+                r#"["m"]["k3"]"#,
+                "m: {a: 1, z: 1}
+",
+            ),
+        ] {
+            let enc = encrypt_text(dir.path(), "p.yaml", text, &["--cipher", cipher]);
+            std::fs::write(&file, &enc).unwrap();
+            let out = cmd(dir.path(), Some("age-test.txt"))
+                .args(["unset", "s.yaml", path])
+                .output()
+                .unwrap();
+            assert_ok(&out);
+            assert_eq!(decrypted(dir.path(), "s.yaml"), want, "{cipher} {text:?}");
+        }
     }
 }

@@ -120,6 +120,8 @@ impl Builder<'_> {
                 self.before_node(start);
                 if self.role_is_key() {
                     self.prev_end = range.end;
+                    // The entry starts at the key's anchor (`&k key: v`).
+                    let start = anchor_before(self.src, start).unwrap_or(start);
                     if let Some(f) = self.stack.last_mut() {
                         f.key = Some((value.into_owned(), start, range.end));
                     }
@@ -349,4 +351,17 @@ pub(super) fn colon_after(src: &str, key_end: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// The start of an anchor (`&name`) that stands right before byte `at` on
+/// its line, blanks between, if one does.
+fn anchor_before(src: &str, at: usize) -> Option<usize> {
+    let before = src.get(..at)?;
+    let trimmed = before.trim_end_matches([' ', '\t']);
+    let token_start = trimmed
+        .rfind(|c: char| c.is_whitespace() || ",[]{}".contains(c))
+        .map_or(0, |i| i + 1);
+    let token = trimmed.get(token_start..)?;
+    (token.len() > 1 && token.starts_with('&') && trimmed.len() < before.len())
+        .then_some(token_start)
 }
