@@ -1227,17 +1227,15 @@ fn no_sealed_where_clear(file: &EncryptedFile<'_>, key: &[u8; 32]) -> Result<(),
     let mut found = None;
     walk(&file.parsed.tree, |place, leaf| {
         if let (None, Leaf::Value(s)) = (&found, leaf) {
-            let Some(span) = s.span.as_ref().filter(|sp| clear.contains(&sp.start)) else {
+            if !s.span.as_ref().is_some_and(|sp| clear.contains(&sp.start)) {
                 return;
-            };
+            }
+            let aad = crate::cipher::aad(place.path);
             let opens = enc_text(file.src, s)
                 .and_then(|t| EncValue::parse(t).ok())
-                .is_some_and(|v| {
-                    v.open(key, crate::cipher::aad(place.path).as_bytes())
-                        .is_ok()
-                });
-            if opens && span.start < file.src.len() {
-                found = Some(crate::cipher::aad(place.path));
+                .is_some_and(|v| v.open(key, aad.as_bytes()).is_ok());
+            if opens {
+                found = Some(aad);
             }
         }
     });

@@ -13,9 +13,7 @@ fn anchor_end(src: &str, at: usize) -> Option<usize> {
     let rest = src.get(at..)?;
     let from = rest.trim_start_matches([' ', '\t']);
     let name = from.strip_prefix('&')?;
-    let len = name
-        .find(|c: char| c.is_whitespace() || ",[]{}".contains(c))
-        .unwrap_or(name.len());
+    let len = name.find(ends_anchor_name).unwrap_or(name.len());
     Some(at + (rest.len() - from.len()) + 1 + len)
 }
 
@@ -24,7 +22,7 @@ mod tests;
 
 use super::emit::flow;
 use super::lexeme::{string_lexeme, value_lexeme};
-use super::text::{is_lb, line_break_style, line_start};
+use super::text::{ends_anchor_name, is_lb, line_break_style, line_start};
 use crate::splice::Edit;
 use crate::syntax::edit::{already_set, check_path, empty_path, in_the_way, nest, unalias};
 use crate::syntax::{EmitError, Parsed, PathStep};

@@ -9,6 +9,12 @@ pub fn is_marker_line(line: &str, marker: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
 }
 
+/// Whether `c` ends an anchor's or alias's name (`&name`, `*name`): a
+/// blank, a line break or a flow indicator.
+pub(crate) fn ends_anchor_name(c: char) -> bool {
+    c.is_whitespace() || ",[]{}".contains(c)
+}
+
 /// `\n` or `\r`.
 pub(crate) fn is_lb(c: u8) -> bool {
     c == b'\n' || c == b'\r'

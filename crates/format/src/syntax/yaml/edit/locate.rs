@@ -5,6 +5,7 @@
 
 use granit_parser::{Event, Parser};
 
+use crate::syntax::yaml::text::ends_anchor_name;
 use crate::syntax::EmitError;
 use crate::tree::{Node, Span};
 
@@ -358,9 +359,7 @@ pub(super) fn colon_after(src: &str, key_end: usize) -> Option<usize> {
 fn anchor_before(src: &str, at: usize) -> Option<usize> {
     let before = src.get(..at)?;
     let trimmed = before.trim_end_matches([' ', '\t']);
-    let token_start = trimmed
-        .rfind(|c: char| c.is_whitespace() || ",[]{}".contains(c))
-        .map_or(0, |i| i + 1);
+    let token_start = trimmed.rfind(ends_anchor_name).map_or(0, |i| i + 1);
     let token = trimmed.get(token_start..)?;
     (token.len() > 1 && token.starts_with('&') && trimmed.len() < before.len())
         .then_some(token_start)
