@@ -1600,20 +1600,38 @@ fn decrypted(dir: &Path, name: &str) -> String {
 }
 
 /// `--extract` of a mapping with a merge key writes it as sops does,
-/// `!!merge <<:`, so that it still merges (before: the string key `"<<"`).
+/// `!!merge <<:`, so that it still merges (before: the string key `"<<"`):
+/// through an alias, and as sops writes a merged mapping out, as a copy
+/// (`!!merge <<:` and the mapping, session 24). A `<<` whose value cannot
+/// be merged is the string `"<<"`.
 #[test]
 fn extract_keeps_merge_keys_merging() {
     let dir = tempdir();
-    let text = "base: &b\n  t: 30\nsvc:\n  <<: *b\n  v: 1\nm:\n  <<: [*b]\n";
+    let text = "base: &b\n  t: 30\nsvc:\n  <<: *b\n  v: 1\nm:\n  <<: [*b]\n\
+                sopsw:\n  !!merge <<:\n    t: 30\n  v: 1\nflow: {<<: {t: 30}}\n\
+                list:\n  <<: [{t: 30}, *b]\nscalar:\n  \"<<\": 1\n";
     let enc = encrypt_text(dir.path(), "p.yaml", text, &[]);
     for (path, want) in [
         (r#"["svc"]"#, "!!merge <<:\n    t: 30\nv: 1\n"),
         (r#"["m"]"#, "!!merge <<:\n    - t: 30\n"),
+        (r#"["sopsw"]"#, "!!merge <<:\n    t: 30\nv: 1\n"),
+        (r#"["flow"]"#, "!!merge <<:\n    t: 30\n"),
+        (r#"["list"]"#, "!!merge <<:\n    - t: 30\n    - t: 30\n"),
+        (r#"["scalar"]"#, "\"<<\": 1\n"),
     ] {
         let out = decrypt_text(dir.path(), "s.yaml", &enc, &["--extract", path]);
         assert_ok(&out);
         assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{path}");
     }
+    // A JSON key `<<` holding an object becomes a YAML merge key, as sops
+    // writes it.
+    let json = encrypt_text(dir.path(), "p.json", r#"{"a": {"<<": {"t": 1}}}"#, &[]);
+    let out = decrypt_text(dir.path(), "s.json", &json, &["--output-type", "yaml"]);
+    assert_ok(&out);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "a:\n    !!merge <<:\n        t: 1\n"
+    );
 }
 
 /// More shapes around YAML anchors (fuzzer round 39): a comment after the

@@ -234,20 +234,22 @@ pub(crate) fn flow(node: &Node) -> String {
     }
 }
 
-/// A pair's key: a merge key (`<<` whose value is an alias, or a list of
-/// them) as sops writes it, `!!merge <<`, so that it still merges (the
-/// string lexeme `"<<"` would be a plain key).
+/// A pair's key: a merge key (`<<` whose value is an alias or a mapping,
+/// or a list of them) as sops writes it, `!!merge <<`, so that it still
+/// merges (the string lexeme `"<<"` would be a plain key). sops writes a
+/// mapping merged in through an alias out as a copy, so the mapping case
+/// covers the files it wrote. Any other `<<` is the string.
 fn key_lexeme(p: &crate::tree::Pair, flow: bool) -> String {
-    let alias = |n: &Node| matches!(n, Node::Alias(_));
+    let merged = |n: &Node| matches!(unalias(n), Node::Map(_));
     let merges = match &p.value {
         Node::Seq(items) => {
             has_nodes(items)
                 && items.iter().all(|i| match i {
-                    Item::Node(n) => alias(n),
+                    Item::Node(n) => merged(n),
                     Item::Comment(_) => true,
                 })
         }
-        n => alias(n),
+        n => merged(n),
     };
     if p.key == "<<" && merges {
         "!!merge <<".to_string()
