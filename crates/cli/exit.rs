@@ -67,6 +67,8 @@ impl Failure {
                 .hint("this file is not encrypted (or was encrypted for another format: try --input-type)"),
             EngineError::MacMismatch => Failure::new(MAC_MISMATCH, format!("{file}: MAC mismatch: the values do not match the file's MAC"))
                 .hint("the file was changed without sops-like/sops, or tampered with; --ignore-mac decrypts anyway if you trust it"),
+            e @ EngineError::Unverifiable(_) => Failure::new(MAC_MISMATCH, format!("{file}: {e}"))
+                .hint("remove the key that should not be there (if you did not write both, the file may have been tampered with)"),
             // sops reports a missing MAC as a mismatch (measured: exit 51).
             EngineError::MacMissing => Failure::new(MAC_MISMATCH, format!("{file}: the file has no MAC")),
             // A MAC that does not decrypt (a changed `lastmodified`, a MAC

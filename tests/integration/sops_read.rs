@@ -369,6 +369,73 @@ fn sops_comments_inside_flow_collections_open_at_their_path() {
     }
 }
 
+/// sops's JSON writer keeps a comment of a YAML list as an array element
+/// (`"ENC[…,type:comment]"`, from `encrypt --output-type json`), and its
+/// reader drops it: sops-like refused every such file (exit 25, "does not
+/// match its type comment"). It now reads the data sops reads, and files
+/// it rotates or sets are still sops's to read.
+#[test]
+fn sops_json_comment_elements_of_lists_are_dropped() {
+    let dir = tempdir();
+    let d = dir.path();
+    let plains = [
+        "l:\n  # c\n  - x\n",
+        "l:\n  - x # c\n",
+        "l: [1, 2] # c\n",
+        "l:\n  - 1\n  # c\n",
+        "l:\n  - - 1\n    # c\n    - 2\n",
+        "l:\n  # a\n  # b\n  - 1\n  # c\n  - 2\n  # d\n",
+    ];
+    for (i, plain) in plains.iter().enumerate() {
+        let name = format!("c{i}.yaml");
+        std::fs::write(d.join(&name), plain).unwrap();
+        let Some(mut sops) = sops(d, "age-test.txt") else {
+            return;
+        };
+        let out = sops
+            .current_dir(d)
+            .args([
+                "encrypt",
+                "--age",
+                &demo_recipient(),
+                "--output-type",
+                "json",
+                &name,
+            ])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let enc = String::from_utf8(out.stdout).unwrap();
+        assert!(enc.contains("type:comment]"), "{plain:?}: {enc}");
+        let enc_name = format!("c{i}.json");
+        std::fs::write(d.join(&enc_name), &enc).unwrap();
+        let want = sops_decrypt_json(d, &enc_name);
+        for args in [&["decrypt"][..], &["decrypt", "--output-type", "json"]] {
+            let ours = cmd(d, Some("age-test.txt"))
+                .args(args)
+                .arg(&enc_name)
+                .output()
+                .unwrap();
+            assert_ok(&ours);
+            let ours: serde_json::Value = serde_json::from_slice(&ours.stdout).unwrap();
+            assert_eq!(ours, want, "{plain:?}");
+        }
+        for args in [&["rotate", "-i"][..], &["set", &enc_name, "[\"z\"]", "1"]] {
+            let mut c = cmd(d, Some("age-test.txt"));
+            c.args(args);
+            if args[0] == "rotate" {
+                c.arg(&enc_name);
+            }
+            assert_ok(&c.output().unwrap());
+            let mut after = sops_decrypt_json(d, &enc_name);
+            if let Some(m) = after.as_object_mut() {
+                m.remove("z");
+            }
+            assert_eq!(after, want, "{plain:?} {args:?}");
+        }
+    }
+}
+
 /// `plain` written as `STEM.yaml` in `dir` and encrypted by the real sops
 /// into `STEM.enc.yaml`: its text and name (`None` without sops).
 fn sops_encrypted(dir: &Path, stem: &str, plain: &str) -> Option<(String, String)> {

@@ -322,3 +322,249 @@ fn a_value_sealed_where_the_selector_leaves_clear_is_never_written_in_clear() {
         }
     }
 }
+
+/// The MAC covers the values of every document of a YAML stream in order,
+/// not where one document ends: a `---` removed (two `sops` blocks in one
+/// document), added before the data, or a document prepended whose values
+/// add nothing to the MAC (`EVIL: ""`, which exec-env would have read
+/// instead of the real document), and a later document's block changed,
+/// are refused by every command (exit 1, as sops refuses the first three),
+/// and `rotate` cannot seal them. Streams as the tools write them still
+/// open, also with an empty first document (sops-like's own cipher keeps
+/// it as it is).
+#[test]
+fn yaml_stream_documents_joined_split_or_prepended_are_refused() {
+    let dir = tempdir();
+    let plain = "A: SECRET_A\n---\nB: SECRET_B\n";
+    let one = "A: SECRET_A\nB: SECRET_B\n";
+    let mut files = Vec::new();
+    for cipher in ["aes256-gcm", "xchacha20-poly1305"] {
+        let stream = encrypt_text(dir.path(), "p.yaml", plain, &["--cipher", cipher]);
+        let single = encrypt_text(dir.path(), "q.yaml", one, &["--cipher", cipher]);
+        files.push((cipher, stream, single));
+    }
+    if let Some(sops_stream) = sops_encrypt_file(dir.path(), &{
+        std::fs::write(dir.path().join("p.yaml"), plain).unwrap();
+        dir.path().join("p.yaml")
+    }) {
+        std::fs::write(dir.path().join("q.yaml"), one).unwrap();
+        let single = sops_encrypt_file(dir.path(), &dir.path().join("q.yaml")).unwrap();
+        files.push(("sops", sops_stream, single));
+    }
+    for (writer, stream, single) in &files {
+        assert_eq!(stream.matches("\n---\n").count(), 1, "{writer}");
+        // The second document's block with one line of its wrapped key gone.
+        let second = stream.find("\n---\n").unwrap();
+        let damaged_at = stream[second..].find("-----BEGIN AGE").unwrap() + second;
+        let line_end = stream[damaged_at..].find('\n').unwrap() + damaged_at + 1;
+        let next_end = stream[line_end..].find('\n').unwrap() + line_end + 1;
+        let damaged = format!("{}{}", &stream[..line_end], &stream[next_end..]);
+        let cases = [
+            ("joined", stream.replacen("\n---\n", "\n", 1)),
+            ("split", single.replacen("\nB:", "\n---\nB:", 1)),
+            ("prepended", format!("EVIL: \"\"\n---\n{single}")),
+            ("other block", damaged),
+        ];
+        for (what, text) in &cases {
+            assert_ne!(text, stream);
+            for args in [
+                &["decrypt"][..],
+                &["decrypt", "--ignore-mac"],
+                &["decrypt", "--extract", "[\"A\"]"],
+                &["exec-env", "t.yaml", "echo ran $A"],
+                &["rotate", "-i"],
+            ] {
+                let file = dir.path().join("t.yaml");
+                std::fs::write(&file, text).unwrap();
+                let mut c = cmd(dir.path(), Some("age-test.txt"));
+                c.args(args);
+                if args[0] != "exec-env" {
+                    c.arg("t.yaml");
+                }
+                let out = c.output().unwrap();
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert_eq!(
+                    out.status.code(),
+                    Some(1),
+                    "{writer} {what} {args:?}: {err}"
+                );
+                assert!(out.stdout.is_empty(), "{writer} {what} {args:?}");
+                assert!(!err.contains("SECRET"), "{err}");
+                assert_eq!(&std::fs::read_to_string(&file).unwrap(), text);
+            }
+        }
+        for text in [stream, single] {
+            let out = decrypt_text(dir.path(), "ok.yaml", text, &[]);
+            assert_ok(&out);
+        }
+    }
+    let empty_first = encrypt_text(
+        dir.path(),
+        "e.yaml",
+        "---\n---\nA: SECRET_A\n",
+        &["--cipher", "xchacha20-poly1305"],
+    );
+    let out = decrypt_text(dir.path(), "e.yaml", &empty_first, &[]);
+    assert_ok(&out);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "---\n---\nA: SECRET_A\n"
+    );
+}
+
+/// The MAC does not cover an empty value, so a second `PASSWORD` with an
+/// empty value can be added after the real one without the key, and a
+/// reader that takes the last would get it. exec-env refuses a name
+/// written twice with two values, in every format and cipher (sops takes
+/// the last); an `AES256_GCM` file is refused where sops refuses it: a
+/// YAML key twice at the top level (exit 1, also when the two are far
+/// apart in a large file, which is decrypted a window at a time), an INI
+/// key twice in a section (exit 51: sops MACs the last only).
+#[test]
+fn an_empty_duplicate_added_after_a_secret_is_refused() {
+    let dir = tempdir();
+    let cases = [
+        (
+            "p.yaml",
+            "PASSWORD: SECRET_PW\nUSER: admin\n",
+            "PASSWORD:",
+            "PASSWORD: \"\"\n",
+        ),
+        (
+            "p.env",
+            "PASSWORD=SECRET_PW\nUSER=admin\n",
+            "PASSWORD=",
+            "PASSWORD=\n",
+        ),
+        (
+            "p.ini",
+            "[db]\nPASSWORD = SECRET_PW\nUSER = admin\n",
+            "PASSWORD =",
+            "PASSWORD =\n",
+        ),
+        (
+            "p.json",
+            "{\n\"PASSWORD\": \"SECRET_PW\",\n\"USER\": \"admin\"}\n",
+            "\"PASSWORD\":",
+            "\"PASSWORD\": null,\n",
+        ),
+    ];
+    for (name, plain, line_start, added) in cases {
+        let ext = name.rsplit('.').next().unwrap();
+        for cipher in ["aes256-gcm", "xchacha20-poly1305"] {
+            let enc = encrypt_text(dir.path(), name, plain, &["--cipher", cipher]);
+            let mut tampered = String::new();
+            for line in enc.split_inclusive('\n') {
+                tampered.push_str(line);
+                if line.trim_start().starts_with(line_start) {
+                    tampered.push_str(added);
+                }
+            }
+            assert_ne!(tampered, enc, "{name}");
+            let file = format!("t.{ext}");
+            std::fs::write(dir.path().join(&file), &tampered).unwrap();
+            let out = cmd(dir.path(), Some("age-test.txt"))
+                .args(["exec-env", &file, "echo ran"])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            let want = match (ext, cipher) {
+                ("yaml", "aes256-gcm") => Some(1),
+                ("ini", "aes256-gcm") => Some(51),
+                _ => None,
+            };
+            assert_eq!(
+                out.status.code(),
+                Some(want.unwrap_or(1)),
+                "{name} {cipher}: {err}"
+            );
+            assert!(out.stdout.is_empty(), "{name} {cipher}: the command ran");
+            assert!(
+                err.contains("written twice") || err.contains("appears twice"),
+                "{err}"
+            );
+            assert!(!err.contains("SECRET"), "{err}");
+            if let Some(code) = want {
+                let out = decrypt_text(dir.path(), &file, &tampered, &[]);
+                assert_eq!(out.status.code(), Some(code), "{name}");
+                assert!(out.stdout.is_empty());
+                if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+                    let theirs = sops
+                        .current_dir(dir.path())
+                        .args(["decrypt", &file])
+                        .output()
+                        .unwrap();
+                    assert_eq!(theirs.status.code(), Some(code), "sops {name}");
+                }
+            }
+        }
+    }
+    // One value written twice is one variable.
+    let enc = encrypt_text(dir.path(), "d.env", "USER=admin\nUSER=admin\n", &[]);
+    std::fs::write(dir.path().join("d.env"), &enc).unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["exec-env", "d.env", "echo $USER"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "admin\n");
+    // A large file, decrypted a window at a time: the two keys are far apart.
+    let mut plain = String::from("PASSWORD: SECRET_PW\n");
+    for i in 0..20_000 {
+        plain.push_str(&format!("k{i}: value {i}\n"));
+    }
+    let enc = encrypt_text(dir.path(), "big.yaml", &plain, &["--cipher", "aes256-gcm"]);
+    let at = enc.find("\nsops:").unwrap();
+    let tampered = format!("{}\nPASSWORD:{}", &enc[..at], &enc[at..]);
+    let out = decrypt_text(dir.path(), "big.yaml", &tampered, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(err.contains("appears twice at the top level"), "{err}");
+    let out = decrypt_text(dir.path(), "big.yaml", &enc, &[]);
+    assert_ok(&out);
+}
+
+/// A value's `type:` changed to `time` (not in the AAD, and the MAC hashes
+/// the text) where its text is not an RFC 3339 time: sops refuses it
+/// (exit 25, "parsing time"); sops-like read `true` as the string "True".
+#[test]
+fn a_type_changed_to_time_is_refused() {
+    let dir = tempdir();
+    let plain = "{\"port\": 5432, \"flag\": true, \"at\": \"x\"}\n";
+    let mut writers = vec![encrypt_text(
+        dir.path(),
+        "p.json",
+        plain,
+        &["--cipher", "aes256-gcm"],
+    )];
+    if let Some(enc) = sops_encrypt_file(dir.path(), &dir.path().join("p.json")) {
+        writers.push(enc);
+    }
+    for enc in writers {
+        for (from, to) in [
+            ("type:float", "type:time"),
+            ("type:bool", "type:time"),
+            ("type:str", "type:time"),
+            ("type:int", "type:time"),
+        ] {
+            if !enc.contains(from) {
+                continue;
+            }
+            let tampered = enc.replacen(from, to, 1);
+            assert_ne!(tampered, enc);
+            let out = decrypt_text(dir.path(), "t.json", &tampered, &[]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(25), "{from}: {err}");
+            assert!(out.stdout.is_empty());
+            if let Some(mut sops) = sops(dir.path(), "age-test.txt") {
+                let theirs = sops
+                    .current_dir(dir.path())
+                    .args(["decrypt", "t.json"])
+                    .output()
+                    .unwrap();
+                assert_eq!(theirs.status.code(), Some(25), "sops {from}");
+            }
+        }
+    }
+}

@@ -179,17 +179,31 @@ struct Var {
 /// Environment variables from a decrypted document's data: nested keys
 /// joined with `_` (`db: {user: x}` -> `db_user`), list items by index.
 /// Only the first document of a YAML stream, as sops reads it. Two
-/// different paths that give one name (`A_B` and `A: {B: …}`) are refused;
-/// a key written twice keeps its last value, as sops.
+/// different paths that give one name (`A_B` and `A: {B: …}`) are refused,
+/// and so is a key written twice with two values (sops takes the last):
+/// the MAC does not cover an empty value, so anyone who can write the file
+/// can add `PASSWORD:` or `PASSWORD=` after the real one without the key.
 pub fn env_vars(src: &EnvSource<'_>, tree: &Tree) -> Result<Vec<(String, Zeroizing<String>)>> {
     let mut vars = Vec::new();
     if let Some(doc) = tree.docs.first() {
         flatten(src, doc, String::new(), &mut Vec::new(), &mut vars);
     }
-    let mut seen: std::collections::HashMap<&str, &[PathStep]> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<&str, &Var> = std::collections::HashMap::new();
     for v in &vars {
-        match seen.insert(&v.name, &v.path) {
-            Some(other) if other != v.path.as_slice() => {
+        match seen.insert(&v.name, v) {
+            Some(other) if other.path == v.path && other.value != v.value => {
+                return Err(Failure::new(
+                    code::GENERIC,
+                    format!(
+                        "{} is written twice, with two values: sops-like does not choose which one {:?} gets",
+                        show_path(&v.path),
+                        v.name
+                    ),
+                )
+                .hint("remove one of them; if you did not write both, the file may have been tampered with (a value added after the real one is not covered by the MAC when it is empty)"));
+            }
+            Some(other) if other.path != v.path => {
+                let other = &other.path;
                 return Err(Failure::new(
                     code::GENERIC,
                     format!(

@@ -107,6 +107,10 @@ pub enum EngineError {
         /// The key path.
         path: String,
     },
+    /// The MAC cannot vouch for what the file says (a key twice where sops
+    /// reads one of them): sops fails its MAC check on such a file.
+    #[error("{0}")]
+    Unverifiable(String),
     /// The MAC does not match the values: the file was tampered with or
     /// edited by hand.
     #[error("MAC mismatch: the file's values do not match its MAC (tampered with or edited without sops)")]
@@ -221,12 +225,64 @@ pub fn open(format: Format, src: &str) -> Result<EncryptedFile<'_>, EngineError>
     let parsed = crate::syntax::parse_encrypted(format, src)?;
     let node = parsed.metadata.as_ref().ok_or(EngineError::NoMetadata)?;
     let metadata = Metadata::from_node(node)?;
+    if metadata.cipher() == Some(CipherKind::Aes256Gcm) {
+        as_sops_reads(format, src, &parsed.tree)?;
+    }
     Ok(EncryptedFile {
         format,
         src,
         parsed,
         metadata,
     })
+}
+
+/// An `AES256_GCM` file, whose readers are sops's too, refused where sops
+/// reads other data than sops-like would: a YAML key twice at the top
+/// level of the first document (sops: "mapping key already defined"), an
+/// INI key twice in a section (sops keeps the last value only, so its MAC
+/// covers that one). The MAC does not cover an empty value, so such a
+/// second key may have been added without the key (`PASSWORD:` after the
+/// real one), and readers that take the last would get it.
+fn as_sops_reads(format: Format, src: &str, tree: &Tree) -> Result<(), EngineError> {
+    match format {
+        Format::Yaml => {
+            let Some(Node::Map(entries)) = tree.docs.first() else {
+                return Ok(());
+            };
+            let mut seen = std::collections::HashSet::new();
+            let Some(pair) = crate::syntax::edit::pairs(entries).find(|p| !seen.insert(&p.key)) else {
+                return Ok(());
+            };
+            let at = first_span(&pair.value).unwrap_or(0);
+            Err(EngineError::Parse(crate::syntax::ParseError::at(
+                src,
+                at,
+                format!(
+                    "the key {:?} appears twice at the top level: sops refuses such a file (\"mapping key already defined\"), and the MAC cannot tell which one is the file's",
+                    pair.key
+                ),
+            )))
+        }
+        Format::Ini => match duplicate_ini_key(tree) {
+            Some(key) => Err(EngineError::Unverifiable(format!(
+                "the INI key {key} appears twice in its section: sops keeps only the last value, so the MAC cannot vouch for the file's values"
+            ))),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Where the first scalar of `node` starts.
+fn first_span(node: &Node) -> Option<usize> {
+    match node {
+        Node::Scalar(s) => s.span.as_ref().map(|sp| sp.start),
+        Node::Map(entries) => {
+            crate::syntax::edit::pairs(entries).find_map(|p| first_span(&p.value))
+        }
+        Node::Seq(items) => crate::syntax::edit::nodes(items).find_map(first_span),
+        Node::Alias(n) => first_span(n),
+    }
 }
 
 /// The `ENC[…]` text of a scalar of an [`EncryptedFile`]'s tree (`src`

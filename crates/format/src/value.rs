@@ -48,10 +48,77 @@ impl Value {
                 "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(Value::Bool(false)),
                 _ => None,
             },
-            "time" => Some(Value::Time(text.to_string())),
+            "time" => is_time(text).then(|| Value::Time(text.to_string())),
             _ => None,
         }
     }
+}
+
+/// Whether `t` is a time: RFC 3339, as Go's `time.Parse(time.RFC3339, …)`
+/// reads one for sops (`2024-01-02T03:04:05Z`, a fraction, `+01:00`), or
+/// a TOML date-time, which sops-like's TOML files hold (local dates and
+/// times, `07:32`). sops refuses a `type:time` value that is not a time.
+fn is_time(t: &str) -> bool {
+    is_rfc3339(t) || crate::syntax::toml::is_datetime_lexeme(t)
+}
+
+fn is_rfc3339(t: &str) -> bool {
+    let (Some(date), Some(b'T'), Some(time)) = (t.get(..10), t.as_bytes().get(10), t.get(11..))
+    else {
+        return false;
+    };
+    let Some(mut zone) = time
+        .get(8..)
+        .filter(|_| is_date(date) && is_clock(time.get(..8).unwrap_or_default()))
+    else {
+        return false;
+    };
+    if let Some(frac) = zone.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        zone = frac.get(n..).unwrap_or_default();
+    }
+    let zb = zone.as_bytes();
+    zone == "Z"
+        || (zb.len() == 6
+            && matches!(zb.first(), Some(b'+' | b'-'))
+            && is_clock_part(zone.get(1..3))
+            && zb.get(3) == Some(&b':')
+            && is_clock_part(zone.get(4..6)))
+}
+
+/// `YYYY-MM-DD`.
+fn is_date(d: &str) -> bool {
+    let b = d.as_bytes();
+    let num = |r: std::ops::Range<usize>| d.get(r).and_then(|x| x.parse::<u32>().ok());
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+        && num(5..7).is_some_and(|m| (1..=12).contains(&m))
+        && num(8..10).is_some_and(|d| (1..=31).contains(&d))
+}
+
+/// `HH:MM:SS`.
+fn is_clock(c: &str) -> bool {
+    let b = c.as_bytes();
+    let num = |r: std::ops::Range<usize>| c.get(r).and_then(|x| x.parse::<u32>().ok());
+    b.len() == 8
+        && b.get(2) == Some(&b':')
+        && b.get(5) == Some(&b':')
+        && [0..2, 3..5, 6..8]
+            .into_iter()
+            .all(|r| is_clock_part(c.get(r)))
+        && num(0..2).is_some_and(|h| h < 24)
+        && num(3..5).is_some_and(|m| m < 60)
+        && num(6..8).is_some_and(|s| s < 61)
+}
+
+fn is_clock_part(p: Option<&str>) -> bool {
+    p.is_some_and(|p| p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Go's `strconv.FormatFloat(v, 'f', -1, 64)`: shortest round-trip digits,
@@ -109,6 +176,35 @@ mod tests {
         assert_eq!(Value::Bool(true).sops_text().as_deref(), Some("True"));
         assert!(Value::Null.sops_text().is_none());
         assert!(Value::from_sops("nope", "x").is_none());
+        for t in [
+            "2024-01-02T03:04:05Z",
+            "2024-01-02T03:04:05.123456789Z",
+            "2024-12-31T23:59:59+01:00",
+            "2024-01-02T00:00:00-07:30",
+            "2024-01-02",
+            "07:32",
+            "2024-01-02T03:04:05",
+            "03:04:05.5",
+        ] {
+            assert!(
+                Value::from_sops("time", t) == Some(Value::Time(t.into())),
+                "{t}"
+            );
+        }
+        for t in [
+            "True",
+            "5432",
+            "",
+            "2024-13-02T03:04:05Z",
+            "03:04:05Z",
+            "2024-01-02X03:04:05",
+            "2024-01-02T24:04:05Z",
+            "2024-01-02T03:04:05.Z",
+            "2024-01-02T03:04:05+0100",
+            "2024-01-02T03:04:05Zjunk",
+        ] {
+            assert!(Value::from_sops("time", t).is_none(), "{t}");
+        }
         // Legacy `bytes` (never written by sops 3.x) reads as a string.
         assert!(Value::from_sops("bytes", "raw") == Some(Value::Str("raw".into())));
         // Go's ParseBool spellings.

@@ -156,6 +156,9 @@ pub fn scan<R: Read + Seek>(format: Format, reader: &mut R) -> io::Result<Option
     ) {
         return Ok(None);
     }
+    if format == Format::Yaml && has_marker_line(reader)? {
+        return Ok(None);
+    }
     let len = reader.seek(SeekFrom::End(0))?;
     let mut want = TAIL.min(len);
     loop {
@@ -188,6 +191,75 @@ pub fn scan<R: Read + Seek>(format: Format, reader: &mut R) -> io::Result<Option
             Tail::Longer if start > 0 => want = (want * 4).min(len),
             Tail::Longer | Tail::None => return Ok(None),
         }
+    }
+}
+
+/// Whether a YAML text may hold a document marker or a directive: a line
+/// that starts with `---`, `...` or `%`. No window holds one (see
+/// [`yaml::parse_window`]), and every document of a stream has a
+/// metadata block of its own, which must say what the first says: such a
+/// text is decrypted whole, with its data key from the first document's
+/// block, not the last's.
+fn has_marker_line<R: Read + Seek>(reader: &mut R) -> io::Result<bool> {
+    use io::BufRead;
+    const BOM: &[u8] = "\u{feff}".as_bytes();
+    // A line's first bytes (a byte order mark first on the first line).
+    fn marks(head: &[u8], first_line: bool) -> bool {
+        let head = match first_line {
+            true => head.strip_prefix(BOM).unwrap_or(head),
+            false => head,
+        };
+        head.starts_with(b"---") || head.starts_with(b"...") || head.starts_with(b"%")
+    }
+    reader.seek(SeekFrom::Start(0))?;
+    let mut r = io::BufReader::with_capacity(256 * 1024, reader);
+    let mut head: Vec<u8> = Vec::with_capacity(8);
+    let mut in_head = true;
+    let mut first_line = true;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(in_head && marks(&head, first_line));
+        }
+        let n = buf.len();
+        let mut i = 0;
+        while let Some(rest) = buf.get(i..).filter(|r| !r.is_empty()) {
+            if !in_head {
+                match memchr::memchr(b'\n', rest) {
+                    Some(j) => {
+                        i += j + 1;
+                        in_head = true;
+                        first_line = false;
+                        head.clear();
+                    }
+                    None => i = n,
+                }
+                continue;
+            }
+            let c = rest.first().copied().unwrap_or(b'\n');
+            i += 1;
+            if c == b'\n' {
+                if marks(&head, first_line) {
+                    return Ok(true);
+                }
+                first_line = false;
+                head.clear();
+                continue;
+            }
+            head.push(c);
+            let need = if first_line && BOM.starts_with(&head[..head.len().min(3)]) {
+                6
+            } else {
+                3
+            };
+            if head.len() >= need {
+                if marks(&head, first_line) {
+                    return Ok(true);
+                }
+                in_head = false;
+            }
+        }
+        r.consume(n);
     }
 }
 
@@ -307,6 +379,7 @@ impl Streamed {
         let mut macs = MacFeed::new(mode, false);
         let mut pieces = Vec::new();
         let mut tables = toml::Tables::default();
+        let mut top_keys = rustc_hash::FxHashSet::default();
         let mut cutter = Cutter::new(reader, self.format, self.meta_start);
         let pool = par::Pool::default();
         par::ordered(
@@ -319,7 +392,12 @@ impl Streamed {
                 part
             },
             |part| {
-                let (piece, feed, sections) = part?;
+                let (piece, feed, sections, keys) = part?;
+                // A key twice at the top level of an AES256_GCM YAML file
+                // is refused by the whole path, as sops refuses it.
+                if keys.into_iter().any(|k| !top_keys.insert(k)) {
+                    return Err(StreamError::Irregular);
+                }
                 // Each window parsed alone; TOML's tables must also be
                 // defined as the whole document would define them.
                 if sections.is_some_and(|s| !tables.add(s)) {
@@ -370,7 +448,7 @@ impl Streamed {
         if self.format == Format::Dotenv && !last {
             let mut feed = MacFeed::recording(mode);
             if let Some(piece) = open_lean_dotenv(text, key, mode, &mut feed) {
-                return Ok((piece, feed, None));
+                return Ok((piece, feed, None, Vec::new()));
             }
         }
         let json = JsonWindow::of(self.format, window);
@@ -402,6 +480,10 @@ impl Streamed {
             format => parse_encrypted(format, text).ok(),
         };
         let parsed = parsed.ok_or(StreamError::Irregular)?;
+        let keys = match (self.format, self.metadata.cipher()) {
+            (Format::Yaml, Some(crate::cipher::CipherKind::Aes256Gcm)) => top_key_hashes(&parsed),
+            _ => Vec::new(),
+        };
         let metadata = match (&parsed.metadata, last) {
             (None, false) => true,
             (Some(node), true) => Metadata::from_node(node).is_ok_and(|m| same(&m, &self.metadata)),
@@ -426,8 +508,9 @@ impl Streamed {
                     json.restore(piece).ok_or(StreamError::Irregular)?,
                     feed,
                     sections,
+                    keys,
                 )),
-                None => Ok((piece, feed, sections)),
+                None => Ok((piece, feed, sections, keys)),
             },
             // A value in clear: a window may not see what decides.
             Err(EngineError::Unsealed { .. }) => Err(StreamError::Irregular),
@@ -437,9 +520,21 @@ impl Streamed {
     }
 }
 
-/// An opened window: its plaintext, its MAC input and, for TOML, what it
-/// defines.
-type Part = (Zeroizing<String>, MacFeed, Option<toml::Sections>);
+/// An opened window: its plaintext, its MAC input, for TOML what it
+/// defines, and for an `AES256_GCM` YAML file its top-level keys' hashes.
+type Part = (Zeroizing<String>, MacFeed, Option<toml::Sections>, Vec<u64>);
+
+/// The hashes of the top-level keys of a window's document.
+fn top_key_hashes(parsed: &crate::syntax::Parsed) -> Vec<u64> {
+    use std::hash::BuildHasher;
+    let Some(crate::tree::Node::Map(entries)) = parsed.tree.docs.first() else {
+        return Vec::new();
+    };
+    let hasher = rustc_hash::FxBuildHasher;
+    crate::syntax::edit::pairs(entries)
+        .map(|p| hasher.hash_one(&p.key))
+        .collect()
+}
 
 /// A window of the file, as the [`Cutter`] cut it.
 struct Window {
@@ -1067,6 +1162,36 @@ mod tests {
         docs.push("\u{feff}A=1\nB=2\nC=3\nD=4\n\u{feff}E=5\nF=6\nG=7\n".into());
         docs.push("# c1\n# c2\nA=ünïcödé ✓ value\nB=2\n# c3\nC=3\nD=4\nE=5\nF=6".into());
         docs
+    }
+
+    #[test]
+    fn marker_lines_are_found_anywhere() {
+        let has = |t: &[u8]| has_marker_line(&mut std::io::Cursor::new(t.to_vec())).unwrap();
+        for (text, want) in [
+            ("a: 1\n", false),
+            ("", false),
+            ("---\na: 1\n", true),
+            ("\u{feff}---\na: 1\n", true),
+            ("\u{feff}a: 1\n", false),
+            ("a: 1\n...\n", true),
+            ("a: 1\n---", true),
+            ("a: 1\n--", false),
+            ("%YAML 1.1\n---\na: 1\n", true),
+            ("a: |\n  ---\n", false),
+            ("a: x---\nb: ...\n", false),
+        ] {
+            assert_eq!(has(text.as_bytes()), want, "{text:?}");
+        }
+        // Across the reader's buffer, at every offset near its end.
+        for at in 256 * 1024 - 6..256 * 1024 + 3 {
+            let mut text = vec![b'a'; at];
+            text[at - 1] = b'\n';
+            text.extend_from_slice(b"---\nb: 1\n");
+            assert!(has(&text), "{at}");
+            let n = text.len();
+            text[at] = b'x';
+            assert!(!has(&text[..n]), "{at}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //!   integer lexemes that fit `i64` read as `Int`.
 //! * Nesting deeper than [`MAX_DEPTH`] levels is rejected.
 
+mod comment_item;
 mod edit;
 mod meta;
 #[cfg(test)]
@@ -123,6 +124,10 @@ impl Syntax for Json {
 
     /// Tab-indented like sops (`json.Indent` with `"\t"`), Go escaping, a
     /// final newline; comments are dropped.
+    fn comment_item(&self, src: &str, span: &crate::tree::Span, _text: &str) -> Option<Edit> {
+        comment_item::comment_item(src, span)
+    }
+
     fn emit(&self, tree: &Tree) -> Result<String, EmitError> {
         let [doc] = tree.docs.as_slice() else {
             return Err(EmitError(format!(

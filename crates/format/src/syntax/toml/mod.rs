@@ -32,6 +32,7 @@ mod scalar;
 mod tables;
 mod write;
 
+pub(crate) use scalar::is_datetime_lexeme;
 pub(crate) use tables::{Sections, Tables};
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ pub(super) fn float_lexeme(f: f64) -> String {
 
 /// Whether `text` is, on its own, a TOML date-time lexeme that reads back
 /// as the same [`Value::Time`].
-pub(super) fn is_datetime_lexeme(text: &str) -> bool {
+pub(crate) fn is_datetime_lexeme(text: &str) -> bool {
     let doc = format!("v = {text}");
     let Ok(parsed) = Document::parse(doc.as_str()) else {
         return false;

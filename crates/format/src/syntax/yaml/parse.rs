@@ -64,6 +64,9 @@ pub(crate) struct DocLayout {
 pub(crate) struct Output {
     pub(crate) parsed: Parsed,
     pub(crate) layouts: Vec<DocLayout>,
+    /// The metadata blocks after the first (`Parsed::metadata`), of later
+    /// documents of a stream: each must say what the first says.
+    pub(crate) more_metadata: Vec<Node>,
 }
 
 /// Parse a YAML stream.
@@ -77,7 +80,94 @@ pub(crate) fn parse(src: &str) -> Result<Output, ParseError> {
 pub(crate) fn parse_with(src: &str, lean: bool) -> Result<Output, ParseError> {
     let mut out = super::split::parse(src, lean)?;
     super::foot::place_as_sops(src, &mut out);
+    if lean {
+        check_stream_metadata(src, &out)?;
+    }
     Ok(out)
+}
+
+/// An encrypted stream carries one metadata block in every document that
+/// holds data, and they all say the same, as sops writes them. The MAC
+/// covers the values of every document in order but not where one
+/// document ends, so a stream that breaks this was changed by hand or
+/// tampered with: a `---` added before the data (`EVIL: ""` then the real
+/// document: the command that reads the first document would see only
+/// the attacker's), or moved between two documents. sops refuses both (it
+/// reads the first document's block only: "sops metadata not found").
+fn check_stream_metadata(src: &str, out: &Output) -> Result<(), ParseError> {
+    let Some(first) = &out.parsed.metadata else {
+        return Ok(());
+    };
+    if let Some(i) = out
+        .more_metadata
+        .iter()
+        .position(|m| !same_values(first, m))
+    {
+        let at = out.parsed.metadata_spans.get(i + 1).map_or(0, |s| s.start);
+        return Err(ParseError::at(
+            src,
+            at,
+            "this document's sops metadata differs from the first document's: the file was changed by hand or tampered with",
+        ));
+    }
+    let docs = &out.parsed.tree.docs;
+    if docs.len() != out.layouts.len() {
+        return Ok(());
+    }
+    match docs
+        .iter()
+        .zip(&out.layouts)
+        .find(|(doc, layout)| !layout.has_meta && holds_data(doc))
+    {
+        Some((_, layout)) => Err(ParseError::at(
+            src,
+            layout.start,
+            "this document holds data but no sops metadata, which every document of an encrypted stream carries: a document marker was added, or the file was changed by hand",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Whether two nodes hold the same keys and values (spans and comments
+/// aside).
+fn same_values(a: &Node, b: &Node) -> bool {
+    fn pairs(entries: &[Entry]) -> impl Iterator<Item = &Pair> {
+        entries.iter().filter_map(|e| match e {
+            Entry::Pair(p) => Some(p),
+            Entry::Comment(_) => None,
+        })
+    }
+    fn items(items: &[Item]) -> impl Iterator<Item = &Node> {
+        items.iter().filter_map(|i| match i {
+            Item::Node(n) => Some(n),
+            Item::Comment(_) => None,
+        })
+    }
+    match (a, b) {
+        (Node::Map(x), Node::Map(y)) => {
+            pairs(x).count() == pairs(y).count()
+                && pairs(x)
+                    .zip(pairs(y))
+                    .all(|(p, q)| p.key == q.key && same_values(&p.value, &q.value))
+        }
+        (Node::Seq(x), Node::Seq(y)) => {
+            items(x).count() == items(y).count()
+                && items(x).zip(items(y)).all(|(m, n)| same_values(m, n))
+        }
+        (Node::Scalar(x), Node::Scalar(y)) => x.value == y.value,
+        (Node::Alias(x), Node::Alias(y)) => same_values(x, y),
+        _ => false,
+    }
+}
+
+/// Whether a document holds any data: a key, an item or a value.
+fn holds_data(doc: &Node) -> bool {
+    match doc {
+        Node::Map(entries) => entries.iter().any(|e| matches!(e, Entry::Pair(_))),
+        Node::Seq(items) => items.iter().any(|i| matches!(i, Item::Node(_))),
+        Node::Scalar(s) => !matches!(s.value, Value::Null),
+        Node::Alias(_) => true,
+    }
 }
 
 /// [`parse_with`] in one go (no split into halves).
@@ -206,6 +296,7 @@ struct Builder<'s> {
     /// The last document's end is not known yet (no `...`).
     open_end: bool,
     metadata: Option<Node>,
+    more_metadata: Vec<Node>,
     metadata_spans: Vec<Span>,
     metadata_fill: Vec<(Span, &'static str)>,
     /// The end of the previous non-comment event.
@@ -266,6 +357,7 @@ impl<'s> Builder<'s> {
             layouts: Vec::new(),
             open_end: false,
             metadata: None,
+            more_metadata: Vec::new(),
             metadata_spans: Vec::new(),
             metadata_fill: Vec::new(),
             prev_end: 0,
@@ -310,6 +402,7 @@ impl<'s> Builder<'s> {
                 tags_before_anchors: self.tags_before_anchors,
             },
             layouts: self.layouts,
+            more_metadata: self.more_metadata,
         }
     }
 
@@ -1247,6 +1340,16 @@ impl<'s> Builder<'s> {
                     f.key = Some((done.key, done.start));
                 }
                 Some((key, key_start)) if at_root && !f.as_key && key == "sops" => {
+                    // go-yaml (so sops) refuses a key twice at the top
+                    // level; a second block would be read by no one, and
+                    // is what joining two documents leaves.
+                    if self.doc.as_ref().is_some_and(|d| d.has_meta) {
+                        return Err(ParseError::at(
+                            src,
+                            key_start,
+                            "the key `sops` appears twice in one document: a file joined from two, or changed by hand",
+                        ));
+                    }
                     let span = if flow {
                         self.flow_meta_span(key_start, done.end)
                     } else {
@@ -1256,12 +1359,14 @@ impl<'s> Builder<'s> {
                     if let Some(doc) = self.doc.as_mut() {
                         doc.has_meta = true;
                     }
+                    let mut node = done.node;
+                    if self.lean {
+                        crate::syntax::restore_enc(self.src, &mut node);
+                    }
                     if self.metadata.is_none() {
-                        let mut node = done.node;
-                        if self.lean {
-                            crate::syntax::restore_enc(self.src, &mut node);
-                        }
                         self.metadata = Some(node);
+                    } else {
+                        self.more_metadata.push(node);
                     }
                 }
                 Some((key, key_start)) => {

@@ -248,7 +248,12 @@ fn block_map(out: Output) -> Option<(Vec<Entry>, DocLayout, Parsed)> {
     let Output {
         mut parsed,
         mut layouts,
+        more_metadata,
     } = out;
+    // One document holds one block (the parse refuses a second).
+    if !more_metadata.is_empty() {
+        return None;
+    }
     if layouts.len() != 1 || parsed.tree.docs.len() != 1 {
         return None;
     }
@@ -334,6 +339,7 @@ fn join(src: &str, at: usize, first: Output, second: Output) -> Option<Output> {
                 .collect(),
         },
         layouts,
+        more_metadata: Vec::new(),
     })
 }
 
