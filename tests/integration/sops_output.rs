@@ -446,3 +446,42 @@ fn values_written_as_dotenv_or_ini_keep_their_types() {
         assert_eq!(json_of(sops(d, "age-test.txt"), &edited).unwrap(), want);
     }
 }
+
+/// A comment holding U+2028 (or U+2029, U+0085), written as YAML: go-yaml
+/// (so sops) and PyYAML break lines there, so the rest of the comment was
+/// read as YAML (`# note<U+2028>evil: 1` gave them a key `evil`). A `#`
+/// follows each such character, as go-yaml writes it, and sops reads the
+/// data alone.
+#[test]
+fn yaml_comments_keep_yaml_1_1_line_breaks_commented() {
+    let dir = crate::util::tempdir();
+    let d = dir.path();
+    for sep in ['\u{2028}', '\u{2029}', '\u{85}'] {
+        let plain = format!("# note{sep}evil: 1\nA=1\n");
+        let enc = crate::util::encrypt_text(d, "w.env", &plain, &[]);
+        let out = crate::util::decrypt_text(d, "w.enc.env", &enc, &["--output-type", "yaml"]);
+        crate::util::assert_ok(&out);
+        let yaml = String::from_utf8(out.stdout).unwrap();
+        assert!(yaml.contains(&format!("note{sep}#")), "{yaml:?}");
+        std::fs::write(d.join("o.yaml"), &yaml).unwrap();
+        let Some(mut sops) = crate::util::sops(d, "age-test.txt") else {
+            continue;
+        };
+        let run = sops
+            .current_dir(d)
+            .args(["encrypt", "--age", &crate::util::demo_recipient(), "o.yaml"])
+            .output()
+            .unwrap();
+        crate::util::assert_ok(&run);
+        std::fs::write(d.join("o.enc.yaml"), &run.stdout).unwrap();
+        let read = crate::util::sops(d, "age-test.txt")
+            .unwrap()
+            .current_dir(d)
+            .args(["decrypt", "--output-type", "json", "o.enc.yaml"])
+            .output()
+            .unwrap();
+        crate::util::assert_ok(&read);
+        let data: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
+        assert_eq!(data, serde_json::json!({"A": "1"}), "{yaml:?}");
+    }
+}

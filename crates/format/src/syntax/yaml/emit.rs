@@ -273,7 +273,21 @@ fn has_nodes(items: &[Item]) -> bool {
     items.iter().any(|i| matches!(i, Item::Node(_)))
 }
 
-/// Comment text cannot span lines.
+/// Comment text cannot span lines. YAML 1.1 readers (go-yaml, so sops;
+/// PyYAML) also break lines at U+0085, U+2028 and U+2029: each is followed
+/// by a `#`, as go-yaml writes it, so that what follows stays comment text
+/// (`# note\u{2028}evil: 1` would give them a key `evil`).
 fn single_line(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                out.push(c);
+                out.push('#');
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
