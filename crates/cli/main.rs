@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         eprintln!("error: no file specified\n  hint: sops-like --help lists the commands");
         return ExitCode::from(100);
     }
-    let argv = legacy::rewrite(&command, argv);
+    let argv = legacy::rewrite(&command, without_empty_values(argv));
     let matches = match command.try_get_matches_from_mut(argv.iter()) {
         Ok(m) => m,
         Err(e) => return usage_error(&command, &argv, &e),
@@ -125,9 +125,49 @@ fn subcommand_path(command: &clap::Command, argv: &[std::ffi::OsString]) -> Vec<
 
 /// As sops: a `--config` / `SOPS_CONFIG` file that is not there stops every
 /// command (exit 1), even one that would not read it.
+/// The flags whose empty value means "not given", as in sops (a script's
+/// `--filename-override "$NAME"` with `NAME` unset must not match the
+/// creation rules against an empty name, or pick the binary format).
+const EMPTY_IS_ABSENT: [&str; 4] = [
+    "--filename-override",
+    "--input-type",
+    "--output-type",
+    "--config",
+];
+
+/// `argv` without those flags where their value is empty (`--flag ''`,
+/// `--flag=`). Everything after a lone `--` is left as it is.
+fn without_empty_values(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut args = argv.into_iter().peekable();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            out.push(arg);
+            out.extend(args);
+            break;
+        }
+        let text = arg.to_str().unwrap_or_default();
+        if EMPTY_IS_ABSENT.contains(&text) && args.peek().is_some_and(|v| v.is_empty()) {
+            args.next();
+            continue;
+        }
+        if text
+            .strip_suffix('=')
+            .is_some_and(|flag| EMPTY_IS_ABSENT.contains(&flag))
+        {
+            continue;
+        }
+        out.push(arg);
+    }
+    out
+}
+
+/// `--config PATH` must name something to read: a file, or anything else
+/// that is not a directory (`/dev/null`, an empty configuration, as sops
+/// reads it).
 fn config_exists(path: Option<&std::path::Path>) -> exit::Result<()> {
     match path {
-        Some(p) if !p.is_file() => Err(exit::Failure::new(
+        Some(p) if !p.exists() || p.is_dir() => Err(exit::Failure::new(
             exit::code::GENERIC,
             format!("could not read config file {}: no such file", p.display()),
         )),

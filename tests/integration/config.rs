@@ -696,3 +696,52 @@ fn an_empty_recipient_entry_is_refused() {
     assert_ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&demo_recipient()));
 }
+
+/// An empty `--filename-override`, `--input-type`, `--output-type` or
+/// `--config` is not given, as in sops: a script's `"$NAME"` with `NAME`
+/// unset matched the rules against an empty name (another rule's keys, and
+/// the binary format). `--config /dev/null` is an empty configuration.
+#[test]
+fn empty_flag_values_are_not_given() {
+    let dir = tempdir();
+    let d = dir.path();
+    let (k0, k1) = (recipient_of("age-test.txt"), recipient_of("age-test-2.txt"));
+    write(
+        d,
+        ".sops.yaml",
+        &format!("creation_rules:\n  - path_regex: ^secret\n    age: {k0}\n  - age: {k1}\n"),
+    );
+    write(d, "secret.yaml", "a: 1\n");
+    for extra in [
+        &["--filename-override", ""][..],
+        &["--filename-override=", "--input-type", "", "--output-type="],
+    ] {
+        let out = encrypt_in(d, "secret.yaml", extra);
+        assert_ok(&out);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with("a: ENC["), "{extra:?}: {text}");
+        assert!(
+            text.contains(&k0) && !text.contains(&k1),
+            "{extra:?}: {text}"
+        );
+    }
+    let out = cmd(d, None)
+        .args([
+            "--config",
+            "/dev/null",
+            "encrypt",
+            "--age",
+            &k1,
+            "secret.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(&k1) && !text.contains(&k0), "{text}");
+    let out = cmd(d, None)
+        .args(["--config", d.to_str().unwrap(), "encrypt", "secret.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a directory is no config");
+}
