@@ -1101,7 +1101,7 @@ fn dotenv_output_reads_back_in_python_dotenv() {
         return;
     }
     let dir = tempdir();
-    let doc = "db:\n  user: admin\n  pass: \"a b'c \\\"d\\\" $HOME #x\"\n  multi: \"line1\\nline2\"\nport: 5432\nflag: true\nempty: \"\"\n";
+    let doc = "db:\n  user: admin\n  pass: \"a b'c \\\"d\\\" $HOME #x\"\n  multi: \"line1\\nline2\"\nport: 5432\nflag: true\nempty: \"\"\nslash: 'x \\'\nslashes: 'a\\\\b \\n'\n";
     let file = encrypted(dir.path(), "x.yaml", doc);
     let out = cmd(dir.path(), Some("age-test.txt"))
         .args(["decrypt", "--output-type", "dotenv"])
@@ -1131,6 +1131,10 @@ fn dotenv_output_reads_back_in_python_dotenv() {
     assert_eq!(v["port"], "5432");
     assert_eq!(v["flag"], "true");
     assert_eq!(v["empty"], "");
+    // A backslash is double-quoted and escaped: python-dotenv reads `\\`
+    // and `\'` inside single quotes as escapes (`'x \'` does not end).
+    assert_eq!(v["slash"], "x \\");
+    assert_eq!(v["slashes"], "a\\\\b \\n");
 }
 
 /// Binary-store files (a name with no known extension) work with every

@@ -201,65 +201,49 @@ pub fn scan<R: Read + Seek>(format: Format, reader: &mut R) -> io::Result<Option
 /// text is decrypted whole, with its data key from the first document's
 /// block, not the last's.
 fn has_marker_line<R: Read + Seek>(reader: &mut R) -> io::Result<bool> {
-    use io::BufRead;
-    const BOM: &[u8] = "\u{feff}".as_bytes();
-    // A line's first bytes (a byte order mark first on the first line).
-    fn marks(head: &[u8], first_line: bool) -> bool {
-        let head = match first_line {
-            true => head.strip_prefix(BOM).unwrap_or(head),
-            false => head,
-        };
-        head.starts_with(b"---") || head.starts_with(b"...") || head.starts_with(b"%")
-    }
+    const CHUNK: usize = 1 << 20;
+    let starts = |rest: &[u8]| {
+        rest.starts_with(b"---") || rest.starts_with(b"...") || rest.starts_with(b"%")
+    };
     reader.seek(SeekFrom::Start(0))?;
-    let mut r = io::BufReader::with_capacity(256 * 1024, reader);
-    let mut head: Vec<u8> = Vec::with_capacity(8);
-    let mut in_head = true;
-    let mut first_line = true;
+    let mut buf = vec![0u8; CHUNK + 4];
+    // `buf[..keep]`: a line break and the fewer than three bytes after it
+    // that ended the previous chunk (a marker may straddle two chunks).
+    let mut keep = 0;
+    let mut first = true;
     loop {
-        let buf = r.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(in_head && marks(&head, first_line));
-        }
-        let n = buf.len();
-        let mut i = 0;
-        while let Some(rest) = buf.get(i..).filter(|r| !r.is_empty()) {
-            if !in_head {
-                match memchr::memchr(b'\n', rest) {
-                    Some(j) => {
-                        i += j + 1;
-                        in_head = true;
-                        first_line = false;
-                        head.clear();
-                    }
-                    None => i = n,
-                }
-                continue;
-            }
-            let c = rest.first().copied().unwrap_or(b'\n');
-            i += 1;
-            if c == b'\n' {
-                if marks(&head, first_line) {
-                    return Ok(true);
-                }
-                first_line = false;
-                head.clear();
-                continue;
-            }
-            head.push(c);
-            let need = if first_line && BOM.starts_with(&head[..head.len().min(3)]) {
-                6
-            } else {
-                3
-            };
-            if head.len() >= need {
-                if marks(&head, first_line) {
-                    return Ok(true);
-                }
-                in_head = false;
+        let mut n = 0;
+        while let Some(room) = buf
+            .get_mut(keep + n..keep + CHUNK)
+            .filter(|r| !r.is_empty())
+        {
+            match reader.read(room)? {
+                0 => break,
+                got => n += got,
             }
         }
-        r.consume(n);
+        let Some(data) = buf.get(..keep + n) else {
+            return Ok(false);
+        };
+        if first {
+            first = false;
+            if starts(data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data)) {
+                return Ok(true);
+            }
+        }
+        if memchr::memchr_iter(b'\n', data).any(|i| data.get(i + 1..).is_some_and(starts)) {
+            return Ok(true);
+        }
+        if n == 0 {
+            return Ok(false);
+        }
+        keep = match memchr::memrchr(b'\n', data) {
+            Some(last) if data.len() - last <= 3 => {
+                buf.copy_within(last..keep + n, 0);
+                keep + n - last
+            }
+            _ => 0,
+        };
     }
 }
 
@@ -1183,7 +1167,7 @@ mod tests {
             assert_eq!(has(text.as_bytes()), want, "{text:?}");
         }
         // Across the reader's buffer, at every offset near its end.
-        for at in 256 * 1024 - 6..256 * 1024 + 3 {
+        for at in (1 << 20) - 6..(1 << 20) + 3 {
             let mut text = vec![b'a'; at];
             text[at - 1] = b'\n';
             text.extend_from_slice(b"---\nb: 1\n");
