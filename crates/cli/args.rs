@@ -389,6 +389,9 @@ pub struct FilestatusArgs {
     /// Input format: yaml, json, dotenv, toml.
     #[arg(long)]
     pub input_type: Option<String>,
+    /// Further files: ignored, as sops ignores them (it reports the first).
+    #[arg(hide = true)]
+    pub ignored: Vec<String>,
 }
 
 /// `edit`.

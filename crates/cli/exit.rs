@@ -138,7 +138,7 @@ pub fn usage_code(subcommand: &[&str], err: &clap::Error) -> i32 {
         ["set" | "unset" | "rotate" | "edit" | "updatekeys" | "filestatus"] => {
             Some(code::NO_FILE_SPECIFIED)
         }
-        ["exec-env" | "exec-file"] | ["groups", "delete"] => Some(code::GENERIC),
+        ["exec-env" | "exec-file"] | ["groups", "delete" | "add"] => Some(code::GENERIC),
         _ => None,
     };
     let unknown_is_flag = || match err.get(ContextKind::InvalidArg) {
@@ -148,9 +148,9 @@ pub fn usage_code(subcommand: &[&str], err: &clap::Error) -> i32 {
     let named = match err.kind() {
         ErrorKind::MissingRequiredArgument => positional_count(),
         ErrorKind::UnknownArgument if unknown_is_flag() => Some(code::GENERIC),
-        // An extra positional argument (sops's filestatus ignores it;
-        // refused here with clap's code).
-        ErrorKind::UnknownArgument if subcommand != ["filestatus"] => positional_count(),
+        // An extra positional argument (filestatus takes and ignores
+        // them, as sops).
+        ErrorKind::UnknownArgument => positional_count(),
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => Some(code::GENERIC),
         _ => None,
     };

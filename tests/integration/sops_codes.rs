@@ -519,6 +519,26 @@ fn exit_codes_match_the_real_sops() {
         ),
         ("filestatus, no file", vec![], vec!["filestatus"], None),
         (
+            "filestatus, two files: the first one's status",
+            vec![],
+            vec!["filestatus", "e.yaml", "other.yaml"],
+            None,
+        ),
+        (
+            "groups add, an extra argument",
+            vec![],
+            vec![
+                "groups",
+                "add",
+                "--file",
+                "e.yaml",
+                "--age",
+                "age1xksg0j7xz6au3772au4papt5wnqq2llx9adm2pmjsanknhc2neps05glmq",
+                "extra",
+            ],
+            None,
+        ),
+        (
             "exec-env, no command",
             vec![],
             vec!["exec-env", "e.yaml"],
