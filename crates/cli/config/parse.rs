@@ -69,6 +69,14 @@ pub fn parse(
                 }
                 let list = items(&src, f.value, f.value_at, "creation_rules")?;
                 for (i, (rule, at)) in list.into_iter().enumerate() {
+                    // A bare `-`: sops skips it.
+                    if super::node::is_null(rule) {
+                        src.warn(
+                            at,
+                            format!("creation rule {} is empty (ignored, as in sops)", i + 1),
+                        );
+                        continue;
+                    }
                     let rule = parse_rule(&mut src, &config.recipients, rule, at, i)?;
                     config.rules.push(rule);
                 }

@@ -222,6 +222,14 @@ pub(super) fn parse_rule_as(
         }
         for (i, (group, group_at)) in list.into_iter().enumerate() {
             let group_what = format!("{what}: key group {}", i + 1);
+            // A bare `-`: sops skips it.
+            if super::node::is_null(group) {
+                src.warn(
+                    group_at,
+                    format!("{group_what} is empty (ignored, as in sops)"),
+                );
+                continue;
+            }
             let keys = parse_group(src, names, group, group_at, &group_what, &mut used)?;
             if keys.is_empty() {
                 return Err(src.error(group_at, format!("{group_what} has no keys")));

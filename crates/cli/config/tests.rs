@@ -1140,3 +1140,28 @@ fn yaml_1_1_booleans_in_bool_fields() {
         assert!(m.contains("must be true or false"), "{text}: {m}");
     }
 }
+
+#[test]
+fn empty_rule_and_group_entries_are_skipped_as_in_sops() {
+    let c = cfg(&format!(
+        "creation_rules:\n  -\n  - path_regex: a\n    key_groups:\n      -\n      - age: [{ALICE}]\n  - age: {BOB}\n"
+    ));
+    assert_eq!(c.rules.len(), 2);
+    assert_eq!(ages(&c.rules[0]), vec![vec![ALICE.to_string()]]);
+    assert_eq!(ages(&c.rules[1]), vec![vec![BOB.to_string()]]);
+    assert_eq!(
+        rule_for(&c, "a.yaml").map(ages),
+        Some(vec![vec![ALICE.to_string()]])
+    );
+    assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+    assert!(
+        c.warnings[0].contains("creation rule 1 is empty"),
+        "{:?}",
+        c.warnings
+    );
+    assert!(
+        c.warnings[1].contains("key group 1 is empty"),
+        "{:?}",
+        c.warnings
+    );
+}
