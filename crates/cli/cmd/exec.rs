@@ -319,7 +319,7 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
         args.decryption_order.as_deref(),
     )? {
         Plain::Text(format, plain, tree, cipher) => {
-            let later = tree.docs.iter().skip(1).filter(|d| holds_data(d)).count();
+            let later = tree.docs.iter().skip(1).filter(|d| d.holds_data()).count();
             if later > 0 {
                 eprintln!(
                     "warning: {} is a stream of YAML documents: only the first is in the environment ({later} later document(s) with data ignored, as sops does)",
@@ -385,16 +385,6 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
             .map_err(not_started);
     }
     run_child(cmd)
-}
-
-/// Whether a document of a stream holds data (a lone `---` does not).
-fn holds_data(doc: &Node) -> bool {
-    match doc {
-        Node::Scalar(s) => s.value != Value::Null,
-        Node::Map(entries) => entries.iter().any(|e| matches!(e, Entry::Pair(_))),
-        Node::Seq(items) => items.iter().any(|i| matches!(i, Item::Node(_))),
-        Node::Alias(_) => true,
-    }
 }
 
 pub fn run_file(args: ExecFileArgs) -> Result<()> {

@@ -253,7 +253,9 @@ fn as_sops_reads(format: Format, src: &str, tree: &Tree) -> Result<(), EngineErr
             let Some(pair) = crate::syntax::edit::pairs(entries).find(|p| !seen.insert(&p.key)) else {
                 return Ok(());
             };
-            let at = first_span(&pair.value).unwrap_or(0);
+            let mut spans = Vec::new();
+            pair.value.value_spans(&mut spans);
+            let at = spans.first().map_or(0, |s| s.start);
             Err(EngineError::Parse(crate::syntax::ParseError::at(
                 src,
                 at,
@@ -270,18 +272,6 @@ fn as_sops_reads(format: Format, src: &str, tree: &Tree) -> Result<(), EngineErr
             None => Ok(()),
         },
         _ => Ok(()),
-    }
-}
-
-/// Where the first scalar of `node` starts.
-fn first_span(node: &Node) -> Option<usize> {
-    match node {
-        Node::Scalar(s) => s.span.as_ref().map(|sp| sp.start),
-        Node::Map(entries) => {
-            crate::syntax::edit::pairs(entries).find_map(|p| first_span(&p.value))
-        }
-        Node::Seq(items) => crate::syntax::edit::nodes(items).find_map(first_span),
-        Node::Alias(n) => first_span(n),
     }
 }
 

@@ -234,6 +234,17 @@ impl SopsStacks {
 }
 
 impl Node {
+    /// Whether this document holds any data: a key, an item or a value that
+    /// is not null (a lone `---` holds none).
+    pub fn holds_data(&self) -> bool {
+        match self {
+            Node::Scalar(s) => s.value != Value::Null,
+            Node::Map(entries) => entries.iter().any(|e| matches!(e, Entry::Pair(_))),
+            Node::Seq(items) => items.iter().any(|i| matches!(i, Item::Node(_))),
+            Node::Alias(_) => true,
+        }
+    }
+
     /// Append the spans of the value scalars below this node to `out`, in
     /// document order (alias targets and span-less nulls left out).
     pub(crate) fn value_spans(&self, out: &mut Vec<Span>) {

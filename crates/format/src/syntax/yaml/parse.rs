@@ -117,7 +117,7 @@ fn check_stream_metadata(src: &str, out: &Output) -> Result<(), ParseError> {
     match docs
         .iter()
         .zip(&out.layouts)
-        .find(|(doc, layout)| !layout.has_meta && holds_data(doc))
+        .find(|(doc, layout)| !layout.has_meta && doc.holds_data())
     {
         Some((_, layout)) => Err(ParseError::at(
             src,
@@ -131,18 +131,7 @@ fn check_stream_metadata(src: &str, out: &Output) -> Result<(), ParseError> {
 /// Whether two nodes hold the same keys and values (spans and comments
 /// aside).
 fn same_values(a: &Node, b: &Node) -> bool {
-    fn pairs(entries: &[Entry]) -> impl Iterator<Item = &Pair> {
-        entries.iter().filter_map(|e| match e {
-            Entry::Pair(p) => Some(p),
-            Entry::Comment(_) => None,
-        })
-    }
-    fn items(items: &[Item]) -> impl Iterator<Item = &Node> {
-        items.iter().filter_map(|i| match i {
-            Item::Node(n) => Some(n),
-            Item::Comment(_) => None,
-        })
-    }
+    use crate::syntax::edit::{nodes, pairs};
     match (a, b) {
         (Node::Map(x), Node::Map(y)) => {
             pairs(x).count() == pairs(y).count()
@@ -151,22 +140,12 @@ fn same_values(a: &Node, b: &Node) -> bool {
                     .all(|(p, q)| p.key == q.key && same_values(&p.value, &q.value))
         }
         (Node::Seq(x), Node::Seq(y)) => {
-            items(x).count() == items(y).count()
-                && items(x).zip(items(y)).all(|(m, n)| same_values(m, n))
+            nodes(x).count() == nodes(y).count()
+                && nodes(x).zip(nodes(y)).all(|(m, n)| same_values(m, n))
         }
         (Node::Scalar(x), Node::Scalar(y)) => x.value == y.value,
         (Node::Alias(x), Node::Alias(y)) => same_values(x, y),
         _ => false,
-    }
-}
-
-/// Whether a document holds any data: a key, an item or a value.
-fn holds_data(doc: &Node) -> bool {
-    match doc {
-        Node::Map(entries) => entries.iter().any(|e| matches!(e, Entry::Pair(_))),
-        Node::Seq(items) => items.iter().any(|i| matches!(i, Item::Node(_))),
-        Node::Scalar(s) => !matches!(s.value, Value::Null),
-        Node::Alias(_) => true,
     }
 }
 
