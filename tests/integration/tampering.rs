@@ -397,6 +397,20 @@ fn yaml_stream_documents_joined_split_or_prepended_are_refused() {
             let out = decrypt_text(dir.path(), "ok.yaml", text, &[]);
             assert_ok(&out);
         }
+        // The same block with its keys in another order says the same.
+        let version = stream.rfind("\n    version:").unwrap() + 1;
+        let version_end = version + stream[version..].find('\n').unwrap() + 1;
+        let block = stream.rfind("\nsops:\n").unwrap() + "\nsops:\n".len();
+        let reordered = format!(
+            "{}{}{}{}",
+            &stream[..block],
+            &stream[version..version_end],
+            &stream[block..version],
+            &stream[version_end..]
+        );
+        assert_ne!(&reordered, stream);
+        let out = decrypt_text(dir.path(), "ok.yaml", &reordered, &[]);
+        assert_ok(&out);
     }
     let empty_first = encrypt_text(
         dir.path(),
@@ -567,4 +581,83 @@ fn a_type_changed_to_time_is_refused() {
             }
         }
     }
+}
+
+/// An empty document put before the real one needs no key either (round
+/// 44): a file sops reads (AES256_GCM) must carry its metadata in the
+/// first document, as sops reads it (exit 1 for every command, so `rotate`
+/// cannot write a block into the empty one); exec-env refuses an empty
+/// first document before documents with data in every cipher (it would
+/// run the command with none of the values). A key twice in the `sops`
+/// block of an AES file is refused as sops refuses it, and a `type:time`
+/// whose text is a date alone is not a time for sops.
+#[test]
+fn an_empty_document_or_a_metadata_key_twice_is_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    let plain = "A: SECRET_A\nnote: hello\n";
+    let mut files = Vec::new();
+    for cipher in ["aes256-gcm", "xchacha20-poly1305"] {
+        files.push((
+            cipher,
+            encrypt_text(d, "p.yaml", plain, &["--cipher", cipher]),
+        ));
+    }
+    if let Some(enc) = sops_encrypt_file(d, &d.join("p.yaml")) {
+        files.push(("sops", enc));
+    }
+    let run = |text: &str, args: &[&str]| {
+        std::fs::write(d.join("t.yaml"), text).unwrap();
+        let mut c = cmd(d, Some("age-test.txt"));
+        c.args(args);
+        if args[0] != "exec-env" {
+            c.arg("t.yaml");
+        }
+        c.output().unwrap()
+    };
+    for (writer, enc) in &files {
+        let aes = *writer != "xchacha20-poly1305";
+        for empty in ["{}", "[]", "null"] {
+            let text = format!("{empty}\n---\n{enc}");
+            for args in [
+                &["decrypt"][..],
+                &["decrypt", "--extract", "[\"A\"]"],
+                &["exec-env", "t.yaml", "echo ran"],
+                &["rotate", "-i"],
+            ] {
+                let out = run(&text, args);
+                let err = String::from_utf8_lossy(&out.stderr);
+                if aes || args[0] == "exec-env" {
+                    assert_eq!(
+                        out.status.code(),
+                        Some(1),
+                        "{writer} {empty} {args:?}: {err}"
+                    );
+                    assert!(out.stdout.is_empty(), "{writer} {empty} {args:?}");
+                    assert_eq!(std::fs::read_to_string(d.join("t.yaml")).unwrap(), text);
+                }
+            }
+        }
+        if aes {
+            let at = enc.find("    lastmodified:").unwrap();
+            let line_end = at + enc[at..].find('\n').unwrap() + 1;
+            let twice = format!(
+                "{}    lastmodified: \"2030-01-01T00:00:00Z\"\n{}",
+                &enc[..line_end],
+                &enc[line_end..]
+            );
+            let out = run(&twice, &["decrypt"]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{writer}: {err}");
+            assert!(err.contains("appears twice in the sops metadata"), "{err}");
+        }
+    }
+    let enc = encrypt_text(
+        d,
+        "p.json",
+        "{\"v\": \"2024-01-01\"}",
+        &["--cipher", "aes256-gcm"],
+    );
+    let out = decrypt_text(d, "t.json", &enc.replacen("type:str", "type:time", 1), &[]);
+    assert_eq!(out.status.code(), Some(25));
 }

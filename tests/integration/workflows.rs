@@ -1101,7 +1101,7 @@ fn dotenv_output_reads_back_in_python_dotenv() {
         return;
     }
     let dir = tempdir();
-    let doc = "db:\n  user: admin\n  pass: \"a b'c \\\"d\\\" $HOME #x\"\n  multi: \"line1\\nline2\"\nport: 5432\nflag: true\nempty: \"\"\nslash: 'x \\'\nslashes: 'a\\\\b \\n'\n";
+    let doc = "db:\n  user: admin\n  pass: \"a b'c \\\"d\\\" $HOME #x\"\n  multi: \"line1\\nline2\"\nport: 5432\nflag: true\nempty: \"\"\nslash: 'x \\'\nslashes: 'a\\\\b \\n'\ndollar: 'C:\\dir\\$HOME'\n";
     let file = encrypted(dir.path(), "x.yaml", doc);
     let out = cmd(dir.path(), Some("age-test.txt"))
         .args(["decrypt", "--output-type", "dotenv"])
@@ -1135,6 +1135,10 @@ fn dotenv_output_reads_back_in_python_dotenv() {
     // and `\'` inside single quotes as escapes (`'x \'` does not end).
     assert_eq!(v["slash"], "x \\");
     assert_eq!(v["slashes"], "a\\\\b \\n");
+    // Single quotes where python-dotenv reads them back: a `$` stays
+    // away from shells and docker compose.
+    assert_eq!(v["dollar"], "C:\\dir\\$HOME");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("dollar='C:\\dir\\$HOME'"));
 }
 
 /// Binary-store files (a name with no known extension) work with every

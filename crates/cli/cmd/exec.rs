@@ -320,6 +320,19 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
     )? {
         Plain::Text(format, plain, tree, cipher) => {
             let later = tree.docs.iter().skip(1).filter(|d| d.holds_data()).count();
+            // The command would run with none of the file's values: an
+            // empty document put before the real one (no key is needed for
+            // that) must not be how a deploy loses its secrets.
+            if later > 0 && !tree.docs.first().is_some_and(Node::holds_data) {
+                return Err(Failure::new(
+                    code::GENERIC,
+                    format!(
+                        "{}: the first YAML document is empty, and exec-env reads the first document, as sops does ({later} later document(s) hold data)",
+                        args.file
+                    ),
+                )
+                .hint("put the values in the first document; if you did not add the empty one, the file may have been tampered with"));
+            }
             if later > 0 {
                 eprintln!(
                     "warning: {} is a stream of YAML documents: only the first is in the environment ({later} later document(s) with data ignored, as sops does)",

@@ -226,7 +226,7 @@ pub fn open(format: Format, src: &str) -> Result<EncryptedFile<'_>, EngineError>
     let node = parsed.metadata.as_ref().ok_or(EngineError::NoMetadata)?;
     let metadata = Metadata::from_node(node)?;
     if metadata.cipher() == Some(CipherKind::Aes256Gcm) {
-        as_sops_reads(format, src, &parsed.tree)?;
+        as_sops_reads(format, src, &parsed)?;
     }
     Ok(EncryptedFile {
         format,
@@ -242,10 +242,32 @@ pub fn open(format: Format, src: &str) -> Result<EncryptedFile<'_>, EngineError>
 /// INI key twice in a section (sops keeps the last value only, so its MAC
 /// covers that one). The MAC does not cover an empty value, so such a
 /// second key may have been added without the key (`PASSWORD:` after the
-/// real one), and readers that take the last would get it.
-fn as_sops_reads(format: Format, src: &str, tree: &Tree) -> Result<(), EngineError> {
+/// real one), and readers that take the last would get it. And the first
+/// document of a YAML stream must carry the metadata, as sops reads it.
+fn as_sops_reads(format: Format, src: &str, parsed: &Parsed) -> Result<(), EngineError> {
+    let tree = &parsed.tree;
     match format {
         Format::Yaml => {
+            if let Some(at) = crate::syntax::yaml::first_document_without_metadata(src, parsed) {
+                return Err(EngineError::Parse(crate::syntax::ParseError::at(
+                    src,
+                    at,
+                    "the first document has no sops metadata: sops reads it from the first document only (\"sops metadata not found\"); if you did not put a document before the real one, the file may have been tampered with",
+                )));
+            }
+            // go-yaml refuses a key twice in the metadata too.
+            if let Some((key, _)) = parsed.metadata.as_ref().and_then(|m| duplicate_key_in(m, &mut Vec::new())) {
+                let mut spans = Vec::new();
+                if let Some(m) = &parsed.metadata {
+                    m.value_spans(&mut spans);
+                }
+                let at = spans.first().map_or(0, |s| s.start);
+                return Err(EngineError::Parse(crate::syntax::ParseError::at(
+                    src,
+                    at,
+                    format!("the key {key:?} appears twice in the sops metadata: sops refuses such a file (\"mapping key already defined\")"),
+                )));
+            }
             let Some(Node::Map(entries)) = tree.docs.first() else {
                 return Ok(());
             };
@@ -469,30 +491,38 @@ fn json_sops_unreadable(src: &str, tree: &Tree) -> Option<&'static str> {
 /// top level cannot even be decrypted. (Later documents are not checked,
 /// by sops either.) Aliases are checked where their anchor is.
 fn duplicate_yaml_key(tree: &Tree) -> Option<(String, String)> {
-    fn in_node<'a>(node: &'a Node, path: &mut Vec<&'a str>) -> Option<(String, String)> {
-        match node {
-            Node::Map(entries) => {
-                let mut seen = std::collections::HashSet::new();
-                for p in crate::syntax::edit::pairs(entries) {
-                    if !seen.insert(p.key.as_str()) {
-                        return Some((p.key.clone(), path.join(":")));
-                    }
-                    path.push(&p.key);
-                    let found = in_node(&p.value, path);
-                    path.pop();
-                    if found.is_some() {
-                        return found;
-                    }
-                }
-                None
-            }
-            Node::Seq(items) => crate::syntax::edit::nodes(items).find_map(|n| in_node(n, path)),
-            Node::Scalar(_) | Node::Alias(_) => None,
-        }
-    }
     tree.docs
         .first()
-        .and_then(|doc| in_node(doc, &mut Vec::new()))
+        .and_then(|doc| duplicate_key_in(doc, &mut Vec::new()))
+}
+
+/// The first key that appears twice in one mapping below `node`, and the
+/// path of that mapping (`path` leads to `node`).
+pub(crate) fn duplicate_key_in<'a>(
+    node: &'a Node,
+    path: &mut Vec<&'a str>,
+) -> Option<(String, String)> {
+    match node {
+        Node::Map(entries) => {
+            let mut seen = std::collections::HashSet::new();
+            for p in crate::syntax::edit::pairs(entries) {
+                if !seen.insert(p.key.as_str()) {
+                    return Some((p.key.clone(), path.join(":")));
+                }
+                path.push(&p.key);
+                let found = duplicate_key_in(&p.value, path);
+                path.pop();
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }
+        Node::Seq(items) => {
+            crate::syntax::edit::nodes(items).find_map(|n| duplicate_key_in(n, path))
+        }
+        Node::Scalar(_) | Node::Alias(_) => None,
+    }
 }
 
 /// The first key that appears twice in one INI section, if any: sops's
@@ -1429,7 +1459,7 @@ fn type_values(
         };
         let text =
             std::str::from_utf8(&plain).map_err(|_| EngineError::NotText { path: aad.clone() })?;
-        let value = Value::from_sops(&enc.ty, text).ok_or_else(bad_type)?;
+        let value = Value::from_sops_in(file.format, &enc.ty, text).ok_or_else(bad_type)?;
         values.push((at, value));
     }
     let mut leaves = 0;

@@ -36,6 +36,20 @@ impl Value {
         }
     }
 
+    /// [`Value::from_sops`] for a value of a file in `format`: a TOML file's
+    /// times are TOML's (local dates and times, `07:32`), which sops-like
+    /// writes there (sops has no TOML).
+    pub fn from_sops_in(format: crate::syntax::Format, ty: &str, text: &str) -> Option<Value> {
+        match (format, ty) {
+            (crate::syntax::Format::Toml, "time")
+                if crate::syntax::toml::is_datetime_lexeme(text) =>
+            {
+                Some(Value::Time(text.to_string()))
+            }
+            _ => Value::from_sops(ty, text),
+        }
+    }
+
     /// Decode the plaintext of an `ENC[…,type:T]` value as sops does.
     /// `comment` is not a value type; `bytes` (legacy) reads as a string.
     pub fn from_sops(ty: &str, text: &str) -> Option<Value> {
@@ -48,20 +62,16 @@ impl Value {
                 "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(Value::Bool(false)),
                 _ => None,
             },
-            "time" => is_time(text).then(|| Value::Time(text.to_string())),
+            "time" => is_rfc3339(text).then(|| Value::Time(text.to_string())),
             _ => None,
         }
     }
 }
 
-/// Whether `t` is a time: RFC 3339, as Go's `time.Parse(time.RFC3339, …)`
-/// reads one for sops (`2024-01-02T03:04:05Z`, a fraction, `+01:00`), or
-/// a TOML date-time, which sops-like's TOML files hold (local dates and
-/// times, `07:32`). sops refuses a `type:time` value that is not a time.
-fn is_time(t: &str) -> bool {
-    is_rfc3339(t) || crate::syntax::toml::is_datetime_lexeme(t)
-}
-
+/// Whether `t` is an RFC 3339 time as Go's `time.Parse(time.RFC3339, …)`
+/// reads one for sops (`2024-01-02T03:04:05Z`, a fraction, `+01:00`; a
+/// day the month has, a second below 60): sops refuses a `type:time` value
+/// that is not one (exit 25).
 fn is_rfc3339(t: &str) -> bool {
     let (Some(date), Some(b'T'), Some(time)) = (t.get(..10), t.as_bytes().get(10), t.get(11..))
     else {
@@ -98,8 +108,21 @@ fn is_date(d: &str) -> bool {
             4 | 7 => *c == b'-',
             _ => c.is_ascii_digit(),
         })
-        && num(5..7).is_some_and(|m| (1..=12).contains(&m))
-        && num(8..10).is_some_and(|d| (1..=31).contains(&d))
+        && match (num(0..4), num(5..7), num(8..10)) {
+            (Some(y), Some(m), Some(d)) => d >= 1 && d <= days_in(m, y),
+            _ => false,
+        }
+}
+
+/// The days of month `m` (1–12) of year `y`; 0 for no such month.
+fn days_in(m: u32, y: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400)) => 29,
+        2 => 28,
+        _ => 0,
+    }
 }
 
 /// `HH:MM:SS`.
@@ -114,7 +137,7 @@ fn is_clock(c: &str) -> bool {
             .all(|r| is_clock_part(c.get(r)))
         && num(0..2).is_some_and(|h| h < 24)
         && num(3..5).is_some_and(|m| m < 60)
-        && num(6..8).is_some_and(|s| s < 61)
+        && num(6..8).is_some_and(|s| s < 60)
 }
 
 fn is_clock_part(p: Option<&str>) -> bool {
@@ -181,10 +204,7 @@ mod tests {
             "2024-01-02T03:04:05.123456789Z",
             "2024-12-31T23:59:59+01:00",
             "2024-01-02T00:00:00-07:30",
-            "2024-01-02",
-            "07:32",
-            "2024-01-02T03:04:05",
-            "03:04:05.5",
+            "2024-02-29T00:00:00Z",
         ] {
             assert!(
                 Value::from_sops("time", t) == Some(Value::Time(t.into())),
@@ -194,6 +214,11 @@ mod tests {
         for t in [
             "True",
             "5432",
+            "2024-01-02",
+            "2024-01-02T03:04:05",
+            "2023-02-29T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-01-01T10:00:60Z",
             "",
             "2024-13-02T03:04:05Z",
             "03:04:05Z",
@@ -204,6 +229,16 @@ mod tests {
             "2024-01-02T03:04:05Zjunk",
         ] {
             assert!(Value::from_sops("time", t).is_none(), "{t}");
+        }
+        // A TOML file's times are TOML's.
+        use crate::syntax::Format;
+        for t in ["2024-01-02", "07:32", "2024-01-02T03:04:05", "03:04:05.5"] {
+            let v = Some(Value::Time(t.into()));
+            assert!(Value::from_sops_in(Format::Toml, "time", t) == v, "{t}");
+            assert!(
+                Value::from_sops_in(Format::Json, "time", t).is_none(),
+                "{t}"
+            );
         }
         // Legacy `bytes` (never written by sops 3.x) reads as a string.
         assert!(Value::from_sops("bytes", "raw") == Some(Value::Str("raw".into())));

@@ -1094,7 +1094,8 @@ fn open_chunk(
                 }
                 plain_range.clone()
             } else {
-                let value = Value::from_sops(parts.ty, plain).ok_or_else(bad_type)?;
+                let value =
+                    Value::from_sops_in(file.format, parts.ty, plain).ok_or_else(bad_type)?;
                 let lexeme =
                     Zeroizing::new(syntax.value_lexeme(job.slot.unwrap_or(Slot::Quoted), &value));
                 push_secret(&mut buf, &lexeme);

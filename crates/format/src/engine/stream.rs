@@ -181,6 +181,12 @@ pub fn scan<R: Read + Seek>(format: Format, reader: &mut R) -> io::Result<Option
                 let metadata = text
                     .and_then(|t| parse_encrypted(format, &t).ok())
                     .and_then(|p| p.metadata)
+                    // A key twice in a YAML block: the whole path says
+                    // whether sops would refuse it.
+                    .filter(|node| {
+                        format != Format::Yaml
+                            || super::duplicate_key_in(node, &mut Vec::new()).is_none()
+                    })
                     .and_then(|node| Metadata::from_node(&node).ok());
                 return Ok(metadata.map(|metadata| Streamed {
                     format,

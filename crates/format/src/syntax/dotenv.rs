@@ -1363,14 +1363,16 @@ fn is_env_key(key: &str) -> bool {
 /// A value lexeme that dotenv readers give back unchanged: bare if made of
 /// safe characters, else single-quoted if possible, else double-quoted
 /// (`\\`, `\"` and `\n` escaped; `$` is left as is, since python-dotenv
-/// has no `\$` escape and only interpolates `${…}`). A backslash is not
-/// single-quoted: python-dotenv reads `\\` and `\'` there as escapes (`'x\'`
-/// does not even end).
+/// has no `\$` escape and only interpolates `${…}`). Single quotes keep a
+/// `$` from shells and docker compose; python-dotenv reads `\\` and `\'`
+/// inside them as escapes, so a value with two backslashes in a row, or
+/// ending with one (`'x\'` would not end), is double-quoted.
 fn quote(value: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_./:@%+,=-".contains(c);
+    let single = !value.contains(['\'', '\n']) && !value.contains("\\\\") && !value.ends_with('\\');
     if !value.is_empty() && value.chars().all(safe) {
         value.to_string()
-    } else if !value.contains(['\'', '\n', '\\']) {
+    } else if single {
         // Sized before the value goes in (a `format!` buffer grows as it
         // is written): see [`SecretText`].
         let mut out = SecretText::with_capacity(value.len() + 2);

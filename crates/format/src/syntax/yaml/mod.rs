@@ -55,6 +55,14 @@ pub(crate) fn parse_encrypted(src: &str) -> Result<Parsed, ParseError> {
     parse::parse_with(src, true).map(|out| out.parsed)
 }
 
+/// Where the first document of a stream starts, if it has no `sops`
+/// block: sops reads the metadata from the first document only.
+pub(crate) fn first_document_without_metadata(src: &str, parsed: &Parsed) -> Option<usize> {
+    let layouts = parse::layouts_from_marks(src, &parsed.marks)?;
+    let first = layouts.first().filter(|_| layouts.len() > 1)?;
+    (!first.has_meta).then_some(first.start)
+}
+
 /// A window of an encrypted YAML file cut before top-level keys (see
 /// [`crate::engine::stream`]), parsed lean: `None` unless it is one block
 /// mapping at indentation 0 without aliases, with no document marker,

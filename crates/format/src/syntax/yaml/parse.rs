@@ -128,16 +128,19 @@ fn check_stream_metadata(src: &str, out: &Output) -> Result<(), ParseError> {
     }
 }
 
-/// Whether two nodes hold the same keys and values (spans and comments
-/// aside).
+/// Whether two nodes hold the same keys and values (spans, comments and
+/// the order of keys aside).
 fn same_values(a: &Node, b: &Node) -> bool {
     use crate::syntax::edit::{nodes, pairs};
     match (a, b) {
+        // In any order (a block's keys may be reordered by hand).
         (Node::Map(x), Node::Map(y)) => {
             pairs(x).count() == pairs(y).count()
-                && pairs(x)
-                    .zip(pairs(y))
-                    .all(|(p, q)| p.key == q.key && same_values(&p.value, &q.value))
+                && pairs(x).all(|p| {
+                    pairs(y)
+                        .find(|q| q.key == p.key)
+                        .is_some_and(|q| same_values(&p.value, &q.value))
+                })
         }
         (Node::Seq(x), Node::Seq(y)) => {
             nodes(x).count() == nodes(y).count()
