@@ -436,6 +436,77 @@ fn sops_json_comment_elements_of_lists_are_dropped() {
     }
 }
 
+/// A sops-written JSON file (from YAML, `encrypt --output-type json`)
+/// holds a time as `type:time` and `.inf`/`.nan` as `type:float`, which the
+/// JSON text cannot hold: they keep their types in `--output-type yaml` and
+/// `--extract` as sops shows them (before: the strings
+/// `"2024-01-02T00:00:00Z"` and `NaN`).
+#[test]
+fn sops_json_times_and_non_finite_floats_keep_their_types() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(
+        d.join("t.yaml"),
+        "d: 2024-01-02\ne: .inf\nn: .nan\nx: 1.5\ni: 7\n",
+    )
+    .unwrap();
+    let Some(mut sops) = sops(d, "age-test.txt") else {
+        return;
+    };
+    let out = sops
+        .current_dir(d)
+        .args([
+            "encrypt",
+            "--age",
+            &demo_recipient(),
+            "--output-type",
+            "json",
+            "t.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    std::fs::write(d.join("t.json"), &out.stdout).unwrap();
+    for args in [
+        &["decrypt", "--output-type", "yaml"][..],
+        &["decrypt", "--extract", "[\"d\"]", "--output-type", "yaml"],
+        &["decrypt", "--extract", "[\"n\"]", "--output-type", "yaml"],
+    ] {
+        let theirs = sops_cmd_output(d, args, "t.json");
+        let ours = cmd(d, Some("age-test.txt"))
+            .args(args)
+            .arg("t.json")
+            .output()
+            .unwrap();
+        assert_ok(&ours);
+        assert_eq!(String::from_utf8(ours.stdout).unwrap(), theirs, "{args:?}");
+    }
+    let ours = cmd(d, Some("age-test.txt"))
+        .args([
+            "decrypt",
+            "--extract",
+            "[\"n\"]",
+            "--output-type",
+            "json",
+            "t.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(ours.status.code(), Some(4), "NaN is no JSON, as sops says");
+}
+
+fn sops_cmd_output(dir: &Path, args: &[&str], file: &str) -> String {
+    let out = sops(dir, "age-test.txt")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// `plain` written as `STEM.yaml` in `dir` and encrypted by the real sops
 /// into `STEM.enc.yaml`: its text and name (`None` without sops).
 fn sops_encrypted(dir: &Path, stem: &str, plain: &str) -> Option<(String, String)> {

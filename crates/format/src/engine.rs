@@ -1343,8 +1343,9 @@ fn clear_lookalikes(file: &EncryptedFile<'_>) -> Result<rustc_hash::FxHashSet<us
 /// sops-compatible .env or INI file, whose text holds every value as a
 /// string, each encrypted value typed by its `type:` as sops types it (a
 /// `type:float` value that the text shows as `8080.0` is the number 8080, a
-/// `type:time` keeps its fraction). For `--output-type`, `--extract` and
-/// the environment of `exec-env`.
+/// `type:time` keeps its fraction); in a sops-compatible JSON file too,
+/// whose text holds a time as a string and NaN as `"NaN"`. For
+/// `--output-type`, `--extract` and the environment of `exec-env`.
 pub fn decrypted_tree(
     file: &EncryptedFile<'_>,
     key: &[u8; 32],
@@ -1356,7 +1357,9 @@ pub fn decrypted_tree(
     };
     let mut parsed = crate::syntax::parse_plain_as(file.format, plain, cipher)
         .map_err(EngineError::DecryptedParse)?;
-    if cipher == CipherKind::Aes256Gcm && matches!(file.format, Format::Dotenv | Format::Ini) {
+    if cipher == CipherKind::Aes256Gcm
+        && matches!(file.format, Format::Dotenv | Format::Ini | Format::Json)
+    {
         type_values(file, key, &mut parsed.tree)?;
     }
     let syntax = file.format.syntax();
@@ -1424,7 +1427,13 @@ fn type_values(
             if let Some(parts) = enc_text(file.src, s)
                 .and_then(|t| crate::cipher::EncParts::split(t).ok().map(|p| (t, p)))
             {
-                if matches!(parts.1.ty, "int" | "float" | "bool" | "time") {
+                // JSON text holds numbers and booleans as they are: only
+                // what it cannot hold (a time, a float that is not finite).
+                let typed_here = match file.format {
+                    Format::Json => matches!(parts.1.ty, "float" | "time"),
+                    _ => matches!(parts.1.ty, "int" | "float" | "bool" | "time"),
+                };
+                if typed_here {
                     let clear = !decider.value(place.path, place.comments);
                     typed.push((
                         count,
@@ -1460,6 +1469,9 @@ fn type_values(
         let text =
             std::str::from_utf8(&plain).map_err(|_| EngineError::NotText { path: aad.clone() })?;
         let value = Value::from_sops_in(file.format, &enc.ty, text).ok_or_else(bad_type)?;
+        if file.format == Format::Json && matches!(value, Value::Float(f) if f.is_finite()) {
+            continue;
+        }
         values.push((at, value));
     }
     let mut leaves = 0;
