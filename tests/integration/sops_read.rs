@@ -328,14 +328,12 @@ fn comments_sops_cannot_open_either_are_kept_with_a_warning() {
 }
 
 fn sops_decrypt_json(dir: &Path, name: &str) -> serde_json::Value {
-    let out = sops(dir, "age-test.txt")
-        .unwrap()
-        .current_dir(dir)
-        .args(["decrypt", "--output-type", "json", name])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_str(&sops_cmd_output(
+        dir,
+        &["decrypt", "--output-type", "json"],
+        name,
+    ))
+    .unwrap()
 }
 
 /// sops writes a comment on an empty mapping's line (`d: {} # c`) inside
@@ -387,28 +385,11 @@ fn sops_json_comment_elements_of_lists_are_dropped() {
         "l:\n  # a\n  # b\n  - 1\n  # c\n  - 2\n  # d\n",
     ];
     for (i, plain) in plains.iter().enumerate() {
-        let name = format!("c{i}.yaml");
-        std::fs::write(d.join(&name), plain).unwrap();
-        let Some(mut sops) = sops(d, "age-test.txt") else {
+        let enc_name = format!("c{i}.json");
+        let Some(enc) = sops_encrypted_json(d, &enc_name, plain) else {
             return;
         };
-        let out = sops
-            .current_dir(d)
-            .args([
-                "encrypt",
-                "--age",
-                &demo_recipient(),
-                "--output-type",
-                "json",
-                &name,
-            ])
-            .output()
-            .unwrap();
-        assert_ok(&out);
-        let enc = String::from_utf8(out.stdout).unwrap();
         assert!(enc.contains("type:comment]"), "{plain:?}: {enc}");
-        let enc_name = format!("c{i}.json");
-        std::fs::write(d.join(&enc_name), &enc).unwrap();
         let want = sops_decrypt_json(d, &enc_name);
         for args in [&["decrypt"][..], &["decrypt", "--output-type", "json"]] {
             let ours = cmd(d, Some("age-test.txt"))
@@ -445,28 +426,10 @@ fn sops_json_comment_elements_of_lists_are_dropped() {
 fn sops_json_times_and_non_finite_floats_keep_their_types() {
     let dir = tempdir();
     let d = dir.path();
-    std::fs::write(
-        d.join("t.yaml"),
-        "d: 2024-01-02\ne: .inf\nn: .nan\nx: 1.5\ni: 7\n",
-    )
-    .unwrap();
-    let Some(mut sops) = sops(d, "age-test.txt") else {
+    let plain = "d: 2024-01-02\ne: .inf\nn: .nan\nx: 1.5\ni: 7\n";
+    if sops_encrypted_json(d, "t.json", plain).is_none() {
         return;
-    };
-    let out = sops
-        .current_dir(d)
-        .args([
-            "encrypt",
-            "--age",
-            &demo_recipient(),
-            "--output-type",
-            "json",
-            "t.yaml",
-        ])
-        .output()
-        .unwrap();
-    assert_ok(&out);
-    std::fs::write(d.join("t.json"), &out.stdout).unwrap();
+    }
     for args in [
         &["decrypt", "--output-type", "yaml"][..],
         &["decrypt", "--extract", "[\"d\"]", "--output-type", "yaml"],
@@ -495,6 +458,31 @@ fn sops_json_times_and_non_finite_floats_keep_their_types() {
     assert_eq!(ours.status.code(), Some(4), "NaN is no JSON, as sops says");
 }
 
+/// The YAML `plain` encrypted by the real sops as JSON (`encrypt
+/// --output-type json`) into `name` in `dir`: its text (`None` without
+/// sops).
+fn sops_encrypted_json(dir: &Path, name: &str, plain: &str) -> Option<String> {
+    let yaml = format!("{name}.yaml");
+    std::fs::write(dir.join(&yaml), plain).unwrap();
+    let out = sops(dir, "age-test.txt")?
+        .current_dir(dir)
+        .args([
+            "encrypt",
+            "--age",
+            &demo_recipient(),
+            "--output-type",
+            "json",
+            &yaml,
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let enc = String::from_utf8(out.stdout).unwrap();
+    std::fs::write(dir.join(name), &enc).unwrap();
+    Some(enc)
+}
+
+/// The real sops's `ARGS FILE` in `dir`, which must succeed: its output.
 fn sops_cmd_output(dir: &Path, args: &[&str], file: &str) -> String {
     let out = sops(dir, "age-test.txt")
         .unwrap()

@@ -256,31 +256,24 @@ fn as_sops_reads(format: Format, src: &str, parsed: &Parsed) -> Result<(), Engin
                 )));
             }
             // go-yaml refuses a key twice in the metadata too.
-            if let Some((key, _)) = parsed.metadata.as_ref().and_then(|m| duplicate_key_in(m, &mut Vec::new())) {
-                let mut spans = Vec::new();
-                if let Some(m) = &parsed.metadata {
-                    m.value_spans(&mut spans);
+            if let Some(meta) = &parsed.metadata {
+                if let Some((key, _)) = duplicate_key_in(meta, &mut Vec::new()) {
+                    return Err(EngineError::Parse(crate::syntax::ParseError::at(
+                        src,
+                        first_value_start(meta),
+                        format!("the key {key:?} appears twice in the sops metadata: sops refuses such a file (\"mapping key already defined\")"),
+                    )));
                 }
-                let at = spans.first().map_or(0, |s| s.start);
-                return Err(EngineError::Parse(crate::syntax::ParseError::at(
-                    src,
-                    at,
-                    format!("the key {key:?} appears twice in the sops metadata: sops refuses such a file (\"mapping key already defined\")"),
-                )));
             }
             let Some(Node::Map(entries)) = tree.docs.first() else {
                 return Ok(());
             };
-            let mut seen = std::collections::HashSet::new();
-            let Some(pair) = crate::syntax::edit::pairs(entries).find(|p| !seen.insert(&p.key)) else {
+            let Some(pair) = first_duplicate(entries) else {
                 return Ok(());
             };
-            let mut spans = Vec::new();
-            pair.value.value_spans(&mut spans);
-            let at = spans.first().map_or(0, |s| s.start);
             Err(EngineError::Parse(crate::syntax::ParseError::at(
                 src,
-                at,
+                first_value_start(&pair.value),
                 format!(
                     "the key {:?} appears twice at the top level: sops refuses such a file (\"mapping key already defined\"), and the MAC cannot tell which one is the file's",
                     pair.key
@@ -295,6 +288,19 @@ fn as_sops_reads(format: Format, src: &str, parsed: &Parsed) -> Result<(), Engin
         },
         _ => Ok(()),
     }
+}
+
+/// Where the first value scalar below `node` starts (0 if none has a span).
+fn first_value_start(node: &Node) -> usize {
+    let mut spans = Vec::new();
+    node.value_spans(&mut spans);
+    spans.first().map_or(0, |s| s.start)
+}
+
+/// The second pair of the first key that appears twice among `entries`.
+fn first_duplicate(entries: &[crate::tree::Entry]) -> Option<&crate::tree::Pair> {
+    let mut seen = std::collections::HashSet::new();
+    crate::syntax::edit::pairs(entries).find(|p| !seen.insert(p.key.as_str()))
 }
 
 /// The `ENC[…]` text of a scalar of an [`EncryptedFile`]'s tree (`src`
@@ -537,10 +543,7 @@ fn duplicate_ini_key(tree: &Tree) -> Option<String> {
         let Node::Map(entries) = &section.value else {
             return None;
         };
-        let mut seen = std::collections::HashSet::new();
-        pairs(entries)
-            .find(|p| !seen.insert(p.key.as_str()))
-            .map(|p| format!("[{}] {}", section.key, p.key))
+        first_duplicate(entries).map(|p| format!("[{}] {}", section.key, p.key))
     })
 }
 
@@ -1288,8 +1291,6 @@ fn decrypt_inner(
     Ok((plaintext, stash))
 }
 
-/// The span starts of the values of `file` that look encrypted (`ENC[…]`)
-/// at paths its selector leaves in clear.
 /// Refuse to write `file` again if a value that decrypts with `key` sits
 /// at a path its selector leaves in clear ([`EngineError::SealedWhereClear`]):
 /// `decrypt` shows it (its AAD binds it to its path), but a re-encryption
@@ -1321,6 +1322,8 @@ fn no_sealed_where_clear(file: &EncryptedFile<'_>, key: &[u8; 32]) -> Result<(),
     }
 }
 
+/// The span starts of the values of `file` that look encrypted (`ENC[…]`)
+/// at paths its selector leaves in clear.
 fn clear_lookalikes(file: &EncryptedFile<'_>) -> Result<rustc_hash::FxHashSet<usize>, EngineError> {
     let decider = Decider::new(&file.metadata.effective_selector())?;
     let mut clear = rustc_hash::FxHashSet::default();
@@ -1420,6 +1423,22 @@ fn type_values(
     // whether the selector leaves their path in clear (a value there that
     // does not open only looks encrypted: text, see `clear_lookalikes`).
     let decider = Decider::new(&file.metadata.effective_selector())?;
+    // JSON text holds numbers and booleans as they are: only a value it
+    // shows as a string may need its type (a time, `"NaN"`).
+    let json_strings: Option<rustc_hash::FxHashSet<usize>> =
+        (file.format == Format::Json).then(|| {
+            let mut strings = rustc_hash::FxHashSet::default();
+            let mut index = 0;
+            walk(tree, |_, leaf| {
+                if let Leaf::Value(s) = leaf {
+                    if matches!(s.value, Value::Str(_)) {
+                        strings.insert(index);
+                    }
+                    index += 1;
+                }
+            });
+            strings
+        });
     let mut typed: Vec<(usize, String, String, bool)> = Vec::new();
     let mut count = 0;
     walk(&file.parsed.tree, |place, leaf| {
@@ -1427,11 +1446,11 @@ fn type_values(
             if let Some(parts) = enc_text(file.src, s)
                 .and_then(|t| crate::cipher::EncParts::split(t).ok().map(|p| (t, p)))
             {
-                // JSON text holds numbers and booleans as they are: only
-                // what it cannot hold (a time, a float that is not finite).
-                let typed_here = match file.format {
-                    Format::Json => matches!(parts.1.ty, "float" | "time"),
-                    _ => matches!(parts.1.ty, "int" | "float" | "bool" | "time"),
+                let typed_here = match &json_strings {
+                    Some(strings) => {
+                        strings.contains(&count) && matches!(parts.1.ty, "float" | "time")
+                    }
+                    None => matches!(parts.1.ty, "int" | "float" | "bool" | "time"),
                 };
                 if typed_here {
                     let clear = !decider.value(place.path, place.comments);
@@ -1469,9 +1488,6 @@ fn type_values(
         let text =
             std::str::from_utf8(&plain).map_err(|_| EngineError::NotText { path: aad.clone() })?;
         let value = Value::from_sops_in(file.format, &enc.ty, text).ok_or_else(bad_type)?;
-        if file.format == Format::Json && matches!(value, Value::Float(f) if f.is_finite()) {
-            continue;
-        }
         values.push((at, value));
     }
     let mut leaves = 0;

@@ -109,20 +109,11 @@ fn is_date(d: &str) -> bool {
             _ => c.is_ascii_digit(),
         })
         && match (num(0..4), num(5..7), num(8..10)) {
-            (Some(y), Some(m), Some(d)) => d >= 1 && d <= days_in(m, y),
+            (Some(y), Some(m), Some(d)) => {
+                (1..=12).contains(&m) && (1..=crate::syntax::yaml::days_in(m, y)).contains(&d)
+            }
             _ => false,
         }
-}
-
-/// The days of month `m` (1–12) of year `y`; 0 for no such month.
-fn days_in(m: u32, y: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400)) => 29,
-        2 => 28,
-        _ => 0,
-    }
 }
 
 /// `HH:MM:SS`.

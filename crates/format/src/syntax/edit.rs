@@ -232,19 +232,46 @@ fn holds_any(node: &Node, targets: &[&Node]) -> bool {
 /// leave out a comment after the anchor). Two empty collections are the
 /// same: a change refused for one that is not aliased is the price.
 fn same_data(a: &Node, b: &Node) -> bool {
+    same_nodes(a, b, Keys::InOrder, &|x, y| x.span == y.span)
+}
+
+/// How [`same_nodes`] pairs two mappings' keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keys {
+    /// The same keys in the same order.
+    InOrder,
+    /// The same keys in any order (each key once).
+    AnyOrder,
+}
+
+/// Whether `a` and `b` have the same shape: the same keys (as `keys`
+/// says) and items, comments aside, their scalars alike by `same_scalar`.
+pub(crate) fn same_nodes(
+    a: &Node,
+    b: &Node,
+    keys: Keys,
+    same_scalar: &dyn Fn(&crate::tree::Scalar, &crate::tree::Scalar) -> bool,
+) -> bool {
+    let same = |m: &Node, n: &Node| same_nodes(m, n, keys, same_scalar);
     match (a, b) {
         (Node::Map(x), Node::Map(y)) => {
             pairs(x).count() == pairs(y).count()
-                && pairs(x)
-                    .zip(pairs(y))
-                    .all(|(p, q)| p.key == q.key && same_data(&p.value, &q.value))
+                && match keys {
+                    Keys::InOrder => pairs(x)
+                        .zip(pairs(y))
+                        .all(|(p, q)| p.key == q.key && same(&p.value, &q.value)),
+                    Keys::AnyOrder => pairs(x).all(|p| {
+                        pairs(y)
+                            .find(|q| q.key == p.key)
+                            .is_some_and(|q| same(&p.value, &q.value))
+                    }),
+                }
         }
         (Node::Seq(x), Node::Seq(y)) => {
-            nodes(x).count() == nodes(y).count()
-                && nodes(x).zip(nodes(y)).all(|(m, n)| same_data(m, n))
+            nodes(x).count() == nodes(y).count() && nodes(x).zip(nodes(y)).all(|(m, n)| same(m, n))
         }
-        (Node::Scalar(x), Node::Scalar(y)) => x.span == y.span,
-        (Node::Alias(x), Node::Alias(y)) => same_data(x, y),
+        (Node::Scalar(x), Node::Scalar(y)) => same_scalar(x, y),
+        (Node::Alias(x), Node::Alias(y)) => same(x, y),
         _ => false,
     }
 }

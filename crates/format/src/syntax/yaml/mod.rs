@@ -30,6 +30,7 @@ mod text;
 pub use empty::{fill_empty_documents, no_document, Filled, NoDocument};
 pub(crate) use tag_order::anchors_first;
 pub use text::is_marker_line;
+pub(crate) use timestamp::days_in;
 mod timestamp;
 mod unicode_breaks;
 

@@ -129,27 +129,10 @@ fn check_stream_metadata(src: &str, out: &Output) -> Result<(), ParseError> {
 }
 
 /// Whether two nodes hold the same keys and values (spans, comments and
-/// the order of keys aside).
+/// the order of keys aside: a block's keys may be reordered by hand).
 fn same_values(a: &Node, b: &Node) -> bool {
-    use crate::syntax::edit::{nodes, pairs};
-    match (a, b) {
-        // In any order (a block's keys may be reordered by hand).
-        (Node::Map(x), Node::Map(y)) => {
-            pairs(x).count() == pairs(y).count()
-                && pairs(x).all(|p| {
-                    pairs(y)
-                        .find(|q| q.key == p.key)
-                        .is_some_and(|q| same_values(&p.value, &q.value))
-                })
-        }
-        (Node::Seq(x), Node::Seq(y)) => {
-            nodes(x).count() == nodes(y).count()
-                && nodes(x).zip(nodes(y)).all(|(m, n)| same_values(m, n))
-        }
-        (Node::Scalar(x), Node::Scalar(y)) => x.value == y.value,
-        (Node::Alias(x), Node::Alias(y)) => same_values(x, y),
-        _ => false,
-    }
+    use crate::syntax::edit::{same_nodes, Keys};
+    same_nodes(a, b, Keys::AnyOrder, &|x, y| x.value == y.value)
 }
 
 /// [`parse_with`] in one go (no split into halves).

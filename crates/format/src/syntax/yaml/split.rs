@@ -245,15 +245,13 @@ fn parse_at(src: &str, at: usize, lean: bool) -> Option<Output> {
 /// One block mapping at indentation 0, without aliases: its entries and
 /// layout.
 fn block_map(out: Output) -> Option<(Vec<Entry>, DocLayout, Parsed)> {
+    // One document holds one block (the parse refuses a second), so
+    // `more_metadata` is empty here.
     let Output {
         mut parsed,
         mut layouts,
-        more_metadata,
+        ..
     } = out;
-    // One document holds one block (the parse refuses a second).
-    if !more_metadata.is_empty() {
-        return None;
-    }
     if layouts.len() != 1 || parsed.tree.docs.len() != 1 {
         return None;
     }

@@ -134,7 +134,7 @@ impl Cursor<'_> {
     }
 }
 
-fn days_in(month: u32, year: u32) -> u32 {
+pub(crate) fn days_in(month: u32, year: u32) -> u32 {
     match month {
         2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
             29
