@@ -244,7 +244,8 @@ fn filestatus_reports() {
 /// A .env file of many windows (decrypted from disk a window at a time):
 /// the exact plaintext, the same failures as any other file (a moved value
 /// exits 25, a changed clear value 51, both without output), `-i`, and a
-/// file with a metadata line in its middle (read whole) still decrypts.
+/// file with a metadata line in its middle (read whole) still decrypts,
+/// also when the lines that wrap the data key are above a data line.
 #[test]
 fn large_dotenv_files_decrypt_a_window_at_a_time() {
     let dir = tempdir();
@@ -295,6 +296,24 @@ fn large_dotenv_files_decrypt_a_window_at_a_time() {
         1,
     );
     let out = decrypt_text(dir.path(), "inner.env", &inner, &[]);
+    assert_ok(&out);
+    assert!(out.stdout == doc.as_bytes(), "plaintext differs");
+
+    // A data line between the `sops_` lines, below those that wrap the
+    // data key: the key unwraps from the whole file's metadata, as sops
+    // reads it (the tail alone has no recipient).
+    let age_lines: String = enc
+        .lines()
+        .filter(|l| l.starts_with("sops_age__"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let last_line = enc.lines().find(|l| l.starts_with("LAST=")).unwrap();
+    let split = enc.replace(&age_lines, "").replace(
+        &format!("{last_line}\n"),
+        &format!("{age_lines}{last_line}\n"),
+    );
+    assert!(split.find(&age_lines).unwrap() < split.find(last_line).unwrap());
+    let out = decrypt_text(dir.path(), "split.env", &split, &[]);
     assert_ok(&out);
     assert!(out.stdout == doc.as_bytes(), "plaintext differs");
 

@@ -165,11 +165,19 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     let Ok(Some(stream)) = engine::scan(format, &mut reader) else {
         return Ok(Streamed::No(None));
     };
-    let key = keysource::data_key(
+    let key = match keysource::data_key(
         stream.metadata(),
         &input.name,
         args.decryption_order.as_deref(),
-    )?;
+    ) {
+        Ok(key) => key,
+        // Metadata lines above a data line: the whole file's metadata
+        // decides, as sops reads it.
+        Err(_) if stream.metadata_may_be_split(&mut reader).unwrap_or(false) => {
+            return Ok(Streamed::No(None))
+        }
+        Err(e) => return Err(e),
+    };
     let unreadable = |e: std::io::Error| {
         Failure::new(
             code::COULD_NOT_READ_INPUT_FILE,

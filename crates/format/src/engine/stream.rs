@@ -349,6 +349,24 @@ impl Streamed {
         &self.metadata
     }
 
+    /// Whether metadata may also stand before the block read from the
+    /// tail: a .env line starting with `sops_` above it, with a data line
+    /// between (sops reads every `sops_…` line of the file). The block
+    /// read then lacks those lines, and the data key it fails to unwrap
+    /// may unwrap from the whole file's. Only read when unwrapping failed.
+    pub fn metadata_may_be_split<R: Read + Seek>(&self, reader: &mut R) -> io::Result<bool> {
+        if self.format != Format::Dotenv {
+            return Ok(false);
+        }
+        reader.seek(SeekFrom::Start(0))?;
+        let mut head = Vec::new();
+        Read::take(&mut *reader, self.meta_start).read_to_end(&mut head)?;
+        let found = head.strip_prefix(BOM).unwrap_or(&head).starts_with(META)
+            || memchr::memmem::find(&head, b"\nsops_").is_some();
+        crate::wipe::wipe(&mut head);
+        Ok(found)
+    }
+
     /// Read the file from its start and decrypt it with `key`: what
     /// [`super::decrypt`] gives for it, in pieces. Verifies the MAC unless
     /// `ignore_mac`.
