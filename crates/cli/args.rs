@@ -25,7 +25,7 @@ pub struct Cli {
         long,
         global = true,
         env = "SOPS_DISABLE_VERSION_CHECK",
-        value_parser = clap::builder::BoolishValueParser::new(),
+        value_parser = go_bool,
     )]
     pub disable_version_check: bool,
     /// sops's flag to check GitHub for a newer version: sops-like makes no
@@ -41,6 +41,21 @@ pub struct Cli {
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A boolean flag's value or environment variable: what clap's
+/// `BoolishValueParser` reads (`true`, `1`, `yes`, `on`, …), and the empty
+/// text, which urfave/cli (sops) reads as false: `SOPS_DISABLE_VERSION_CHECK=`
+/// in a CI template must not stop every command.
+fn go_bool(text: &str) -> Result<bool, String> {
+    if text.is_empty() {
+        return Ok(false);
+    }
+    match text.to_ascii_lowercase().as_str() {
+        "1" | "t" | "true" | "y" | "yes" | "on" => Ok(true),
+        "0" | "f" | "false" | "n" | "no" | "off" => Ok(false),
+        _ => Err("value was not a boolean".to_string()),
+    }
 }
 
 /// Subcommands.
@@ -287,7 +302,7 @@ pub struct KeyserviceArgs {
         require_equals = true,
         default_value_t = true,
         default_missing_value = "true",
-        value_parser = clap::builder::BoolishValueParser::new(),
+        value_parser = go_bool,
     )]
     pub enable_local_keyservice: bool,
     /// Remote sops key services (tcp://host:port or unix:///path), tried

@@ -45,13 +45,72 @@ fn value_flags(cli: &clap::Command) -> HashSet<String> {
     flags
 }
 
+/// A command line in the subcommand form, and what to say about it.
+pub struct Rewritten {
+    /// The arguments (the program name first).
+    pub args: Vec<OsString>,
+    /// Warnings to print: arguments sops ignores, ignored here too.
+    pub warnings: Vec<String>,
+    /// A `--set` string that does not split into a path and a value:
+    /// sops's "Invalid --set format" (exit 7).
+    pub invalid_set: bool,
+}
+
+impl Rewritten {
+    fn unchanged(args: Vec<OsString>) -> Self {
+        Rewritten {
+            args,
+            warnings: Vec::new(),
+            invalid_set: false,
+        }
+    }
+}
+
+/// The name of flag `text` (`--name`, `--name=v`, `-x`, `-x=v`): `name` or `x`.
+fn flag_name(text: &str) -> &str {
+    let name = text.split_once('=').map_or(text, |(n, _)| n);
+    name.strip_prefix("--")
+        .or_else(|| name.strip_prefix('-'))
+        .unwrap_or(name)
+}
+
+/// Whether `cmd` defines flag `name` (a long name, or one letter).
+fn defines(cmd: &clap::Command, name: &str) -> bool {
+    let mut letters = name.chars();
+    let short = match (letters.next(), letters.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    };
+    cmd.get_arguments().any(|a| {
+        !a.is_positional()
+            && match short {
+                Some(c) => {
+                    a.get_short() == Some(c)
+                        || a.get_all_short_aliases().is_some_and(|v| v.contains(&c))
+                }
+                None => {
+                    a.get_long() == Some(name)
+                        || a.get_all_aliases().is_some_and(|v| v.contains(&name))
+                }
+            }
+    })
+}
+
 /// `args` (the program name first) in the subcommand form of `cli` (the
-/// parser's definition). Arguments that
-/// already name a subcommand, or that are not the legacy form, come back
-/// unchanged.
-pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
+/// parser's definition), as sops's top-level command reads them:
+/// - its flags come before the file: every argument after the first that
+///   is not a flag (or a flag's value) is ignored, with sops's warnings;
+/// - it has every flag, and ignores those the mode does not use (`-i` with
+///   `--set`, which always writes in place; `--age` with `-d`): a flag
+///   that the subcommand does not define, and another does, is dropped;
+/// - before a subcommand's name, the flags only subcommands define are
+///   ignored, as sops ignores them (a subcommand reads its own), with a
+///   warning.
+///
+/// Arguments that are not the legacy form come back unchanged.
+pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
     let Some((program, rest)) = args.split_first() else {
-        return args;
+        return Rewritten::unchanged(args);
     };
     let subcommands: HashSet<&str> = cli
         .get_subcommands()
@@ -63,24 +122,29 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
     let mut takes_value: Option<HashSet<String>> = None;
     let mut mode: Option<&'static str> = None;
     let mut set_value: Option<OsString> = None;
-    let mut flags: Vec<OsString> = Vec::new();
-    let mut files: Vec<OsString> = Vec::new();
+    // Each flag with the value it took from the next argument.
+    let mut flags: Vec<(OsString, Option<OsString>)> = Vec::new();
+    let mut file: Option<OsString> = None;
+    let mut ignored: Vec<OsString> = Vec::new();
     let mut iter = rest.iter();
     while let Some(arg) = iter.next() {
         let Some(text) = arg.to_str() else {
-            files.push(arg.clone());
-            continue;
+            file = Some(arg.clone());
+            ignored.extend(iter.by_ref().cloned());
+            break;
         };
         if text == "--" {
-            files.extend(iter.by_ref().cloned());
+            file = iter.next().cloned();
+            ignored.extend(iter.by_ref().cloned());
             break;
         }
         if !text.starts_with('-') || text == "-" {
-            if files.is_empty() && mode.is_none() && subcommands.contains(text) {
-                return args;
+            if mode.is_none() && subcommands.contains(text) {
+                return before_subcommand(cli, program, flags, arg, iter.as_slice());
             }
-            files.push(arg.clone());
-            continue;
+            file = Some(arg.clone());
+            ignored.extend(iter.by_ref().cloned());
+            break;
         }
         let (name, inline) = match text.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n, Some(v)),
@@ -89,7 +153,7 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
         if let Some(m) = mode_of(name) {
             if mode.is_some_and(|seen| seen != m) {
                 // Two modes: let the parser say what is wrong.
-                return args;
+                return Rewritten::unchanged(args);
             }
             mode = Some(m);
             if m == "set" {
@@ -100,21 +164,35 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
             }
             continue;
         }
-        flags.push(arg.clone());
         let takes_value = takes_value.get_or_insert_with(|| value_flags(cli));
-        if inline.is_none() && takes_value.contains(name) {
-            flags.extend(iter.next().cloned());
-        }
+        let value = if inline.is_none() && takes_value.contains(name) {
+            iter.next().cloned()
+        } else {
+            None
+        };
+        flags.push((arg.clone(), value));
     }
-    let command = match (mode, files.len()) {
-        (Some(m), _) => m,
-        // `sops FILE`: edit.
-        (None, 1) => "edit",
-        _ => return args,
+    let Some(file) = file else {
+        // No file: `--version`, `-h`, or nothing to do; the parser says.
+        return Rewritten::unchanged(args);
+    };
+    // `sops FILE`: edit.
+    let command = mode.unwrap_or("edit");
+    let Some(sub) = cli.find_subcommand(command) else {
+        return Rewritten::unchanged(args);
     };
     let mut out = vec![program.clone(), OsString::from(command)];
-    out.extend(flags);
-    out.extend(files);
+    for (flag, value) in flags {
+        let name = flag_name(&flag.to_string_lossy()).to_string();
+        let elsewhere = cli.get_subcommands().any(|c| defines(c, &name));
+        if !defines(sub, &name) && !defines(cli, &name) && elsewhere {
+            continue;
+        }
+        out.push(flag);
+        out.extend(value);
+    }
+    out.push(file);
+    let mut invalid_set = false;
     if let Some(value) = set_value {
         // `'["a"]["b"] "value"'`: the path ends at the first `] `.
         let text = value.to_string_lossy().into_owned();
@@ -123,10 +201,67 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
                 out.push(OsString::from(format!("{path}]")));
                 out.push(OsString::from(json));
             }
-            None => out.push(value),
+            None => invalid_set = true,
         }
     }
-    out
+    let mut warnings = Vec::new();
+    if !ignored.is_empty() {
+        warnings.push(
+            "More than one positional argument provided. Only the first one will be used!"
+                .to_string(),
+        );
+        if let Some(flag) = ignored
+            .iter()
+            .rev()
+            .map(|a| a.to_string_lossy())
+            .find(|a| a.starts_with('-'))
+        {
+            warnings.push(format!(
+                "Note that one of the ignored positional argument is {flag:?}, which looks like a flag. Flags must always be provided before the first positional argument!"
+            ));
+        }
+    }
+    Rewritten {
+        args: out,
+        warnings,
+        invalid_set,
+    }
+}
+
+/// `program FLAGS… SUBCOMMAND REST…`: the flags the top-level command
+/// defines are kept, the others (which only subcommands define: sops's
+/// top-level command has them all, and the subcommand does not read
+/// them) dropped with a warning.
+fn before_subcommand(
+    cli: &clap::Command,
+    program: &OsString,
+    flags: Vec<(OsString, Option<OsString>)>,
+    subcommand: &OsString,
+    rest: &[OsString],
+) -> Rewritten {
+    let mut out = vec![program.clone()];
+    let mut warnings = Vec::new();
+    for (flag, value) in flags {
+        let text = flag.to_string_lossy().into_owned();
+        let name = flag_name(&text);
+        let elsewhere = cli.get_subcommands().any(|c| defines(c, name));
+        if !defines(cli, name) && elsewhere {
+            let sub = subcommand.to_string_lossy();
+            warnings.push(format!(
+                "{text} before `{sub}` is ignored, as sops ignores it: write it after `{sub}`"
+            ));
+            continue;
+        }
+        out.push(flag);
+        out.extend(value);
+    }
+    out.push(subcommand.clone());
+    out.extend(rest.iter().cloned());
+    Rewritten {
+        args: out,
+        warnings,
+        invalid_set: false,
+    }
 }
 
 #[cfg(test)]
@@ -144,6 +279,7 @@ mod tests {
             .map(OsString::from)
             .collect();
         rewrite(&cli(), args)
+            .args
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
@@ -201,6 +337,7 @@ mod tests {
         .map(OsString::from)
         .to_vec();
         let out: Vec<String> = rewrite(&cli(), args)
+            .args
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
@@ -217,6 +354,84 @@ mod tests {
     }
 
     #[test]
+    fn arguments_after_the_file_are_ignored_with_a_warning() {
+        let args = |line: &str| -> Vec<OsString> {
+            std::iter::once("sops-like")
+                .chain(line.split(' '))
+                .map(OsString::from)
+                .collect()
+        };
+        let done = rewrite(&cli(), args("-d e.yaml -i --output o.yaml"));
+        let words: Vec<_> = done.args.iter().map(|a| a.to_string_lossy()).collect();
+        assert_eq!(words, ["sops-like", "decrypt", "e.yaml"]);
+        assert_eq!(done.warnings.len(), 2);
+        assert!(
+            done.warnings[1].contains("\"--output\""),
+            "{:?}",
+            done.warnings
+        );
+        let done = rewrite(&cli(), args("a.yaml b.yaml"));
+        let words: Vec<_> = done.args.iter().map(|a| a.to_string_lossy()).collect();
+        assert_eq!(words, ["sops-like", "edit", "a.yaml"]);
+        assert_eq!(done.warnings.len(), 1);
+    }
+
+    #[test]
+    fn flags_the_mode_does_not_use_are_dropped() {
+        let args: Vec<OsString> = ["sops-like", "-i", "--set", "[\"a\"] 1", "e.yaml"]
+            .map(OsString::from)
+            .to_vec();
+        let words: Vec<_> = rewrite(&cli(), args)
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(words, ["sops-like", "set", "e.yaml", "[\"a\"]", "1"]);
+        assert_eq!(run("-d --age age1x e.yaml"), "sops-like decrypt e.yaml");
+        assert_eq!(run("-e --ignore-mac p.yaml"), "sops-like encrypt p.yaml");
+        assert_eq!(run("-i e.yaml"), "sops-like edit e.yaml");
+        // Global flags and unknown ones stay (the parser refuses the latter).
+        assert_eq!(
+            run("--verbose -d --nosuch e.yaml"),
+            "sops-like decrypt --verbose --nosuch e.yaml"
+        );
+    }
+
+    #[test]
+    fn flags_before_a_subcommand_that_only_subcommands_define_are_dropped() {
+        let args: Vec<OsString> = [
+            "sops-like",
+            "--ignore-mac",
+            "--config",
+            "c.yaml",
+            "--age",
+            "age1x",
+            "decrypt",
+            "e.yaml",
+        ]
+        .map(OsString::from)
+        .to_vec();
+        let done = rewrite(&cli(), args);
+        let words: Vec<_> = done.args.iter().map(|a| a.to_string_lossy()).collect();
+        assert_eq!(
+            words,
+            ["sops-like", "--config", "c.yaml", "decrypt", "e.yaml"]
+        );
+        assert_eq!(done.warnings.len(), 2);
+        assert!(done.warnings[0].starts_with("--ignore-mac before `decrypt` is ignored"));
+    }
+
+    #[test]
+    fn a_set_string_without_a_value_is_invalid() {
+        for set in ["[\"a\"]", "[\"a\"]3", "x"] {
+            let args: Vec<OsString> = ["sops-like", "--set", set, "e.yaml"]
+                .map(OsString::from)
+                .to_vec();
+            assert!(rewrite(&cli(), args).invalid_set, "{set}");
+        }
+    }
+
+    #[test]
     fn subcommand_forms_are_untouched() {
         for line in [
             "decrypt -d s.yaml",
@@ -226,7 +441,6 @@ mod tests {
             "",
             "--version",
             "-h",
-            "a.yaml b.yaml",
             "-d -e s.yaml",
             "help decrypt",
         ] {

@@ -8,6 +8,7 @@ mod cmd;
 mod config;
 mod editor;
 mod exit;
+mod goflags;
 mod inbuf;
 mod io;
 mod json;
@@ -36,7 +37,16 @@ fn main() -> ExitCode {
         eprintln!("error: no file specified\n  hint: sops-like --help lists the commands");
         return ExitCode::from(100);
     }
-    let argv = legacy::rewrite(&command, without_empty_values(argv));
+    let argv = goflags::normalize(&command, argv);
+    let rewritten = legacy::rewrite(&command, without_empty_values(argv));
+    for warning in &rewritten.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if rewritten.invalid_set {
+        eprintln!("error: Invalid --set format\n  hint: --set '[\"path\"][\"to\"] VALUE': the path, a space, then a JSON value");
+        return ExitCode::from(7);
+    }
+    let argv = rewritten.args;
     let matches = match command.try_get_matches_from_mut(argv.iter()) {
         Ok(m) => m,
         Err(e) => return usage_error(&command, &argv, &e),
@@ -128,11 +138,14 @@ fn subcommand_path(command: &clap::Command, argv: &[std::ffi::OsString]) -> Vec<
 /// The flags whose empty value means "not given", as in sops (a script's
 /// `--filename-override "$NAME"` with `NAME` unset must not match the
 /// creation rules against an empty name, or pick the binary format).
-const EMPTY_IS_ABSENT: [&str; 4] = [
+const EMPTY_IS_ABSENT: [&str; 7] = [
     "--filename-override",
     "--input-type",
     "--output-type",
     "--config",
+    "--output",
+    "--user",
+    "--filename",
 ];
 
 /// `argv` without those flags where their value is empty (`--flag ''`,

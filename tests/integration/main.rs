@@ -18,6 +18,7 @@ mod publish;
 mod set_values;
 mod signals;
 mod sops_binary;
+mod sops_cli_forms;
 mod sops_cmds;
 mod sops_codes;
 mod sops_env;

@@ -20,16 +20,25 @@ pub fn run(args: FilestatusArgs) -> Result<()> {
         let has_metadata = engine::is_encrypted_document(format, text)
             .map_err(|e| Failure::load(&input.name, e))?;
         // A `sops` key that is not valid metadata is an error, as in sops
-        // (not "encrypted": nothing could decrypt it).
+        // (not "encrypted": nothing could decrypt it), and so is one with
+        // no key at all; without a version or a MAC the file is not
+        // encrypted, as sops reports it.
         if has_metadata {
-            engine::open(format, text).map_err(|e| {
+            let fail = |why: String| {
                 Failure::new(
                     code::GENERIC,
-                    format!("cannot check the status of {}: {e}", input.name),
+                    format!("cannot check the status of {}: {why}", input.name),
                 )
-            })?;
+            };
+            let file = engine::open(format, text).map_err(|e| fail(e.to_string()))?;
+            let metadata = &file.metadata;
+            if metadata.key_groups.iter().all(|group| group.is_empty()) {
+                return Err(fail("no keys found in its metadata".to_string()));
+            }
+            !metadata.version.is_empty() && !metadata.mac.is_empty()
+        } else {
+            false
         }
-        has_metadata
     };
     io::write_stdout(format!("{{\"encrypted\":{encrypted}}}\n").as_bytes())
 }

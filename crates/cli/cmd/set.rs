@@ -95,6 +95,7 @@ fn update(
     types: (Option<String>, Option<String>),
     ignore_mac: bool,
     order: Option<&str>,
+    renew: bool,
     change: impl FnOnce(&dyn Syntax, Format, &str) -> Result<Option<Zeroizing<String>>>,
 ) -> Result<()> {
     let (input_type, output_type) = types;
@@ -127,14 +128,26 @@ fn update(
         )?;
         return io::atomic_write(Path::new(file), out.as_bytes(), Sensitivity::Encrypted);
     }
-    let out = engine::reencrypt(
-        &enc,
-        key.as_bytes(),
-        &plain,
-        &new_plain,
-        &mut stash,
-        &clock::now_rfc3339(),
-    )
+    // sops's `set` writes the file (a new `lastmodified` and MAC) even when
+    // the value was already there, unless `--idempotent`.
+    let out = if renew {
+        engine::reseal(
+            &enc,
+            key.as_bytes(),
+            &new_plain,
+            &mut stash,
+            &clock::now_rfc3339(),
+        )
+    } else {
+        engine::reencrypt(
+            &enc,
+            key.as_bytes(),
+            &plain,
+            &new_plain,
+            &mut stash,
+            &clock::now_rfc3339(),
+        )
+    }
     .map_err(|e| Failure::engine(&input.name, e))?;
     if out.as_str() == input.text()? {
         return Ok(());
@@ -254,6 +267,7 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
+        !args.idempotent,
         |syntax, format, plain| {
             let parsed = parse_plain(syntax, plain)?;
             alias_refusal(&parsed, &path, "set", &args.index, code::INVALID_SET_FORMAT)?;
@@ -356,6 +370,7 @@ pub fn run_unset(args: UnsetArgs) -> Result<()> {
         (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
+        false,
         |syntax, _, plain| {
             let parsed = parse_plain(syntax, plain)?;
             alias_refusal(&parsed, &path, "unset", &args.index, code::GENERIC)?;

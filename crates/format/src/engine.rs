@@ -1532,6 +1532,20 @@ pub fn reencrypt(
     if old_plain == new_plain {
         return Ok(file.src.to_string());
     }
+    reseal(file, key, new_plain, stash, now)
+}
+
+/// [`reencrypt`] of `plain` (the file's plaintext, changed or not) that
+/// always renews `lastmodified` and `mac`, as sops's `set` without
+/// `--idempotent` writes the file even when the value was already there.
+pub fn reseal(
+    file: &EncryptedFile<'_>,
+    key: &[u8; 32],
+    plain: &str,
+    stash: &mut Stash,
+    now: &str,
+) -> Result<String, EngineError> {
+    let new_plain = plain;
     no_sealed_where_clear(file, key)?;
     let cipher = file.metadata.cipher_or_sops();
     let selector = file.metadata.effective_selector();
