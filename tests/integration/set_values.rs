@@ -238,3 +238,34 @@ fn duplicate_keys_are_read_as_sops_reads_them() {
         );
     }
 }
+
+/// A path deeper than any document is read at is refused before the
+/// nested value is built (5,000 steps took 700 MB and then failed on the
+/// text it had written), and nothing is written; a deep path within the
+/// limit is set.
+#[test]
+fn a_path_deeper_than_documents_nest_is_refused_at_once() {
+    let dir = tempdir();
+    let enc = encrypt_text(dir.path(), "e.yaml", "a: x\n", &[]);
+    let file = dir.path().join("e.yaml");
+    std::fs::write(&file, &enc).unwrap();
+    let deep = "[\"k\"]".repeat(5000);
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["set"])
+        .arg(&file)
+        .args([deep.as_str(), "\"v\""])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nested too deeply: 5000 levels"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), enc);
+    let ok = "[\"k\"]".repeat(100);
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["set"])
+        .arg(&file)
+        .args([ok.as_str(), "\"v\""])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+}

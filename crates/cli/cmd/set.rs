@@ -202,6 +202,10 @@ fn text(mut bytes: Zeroizing<Vec<u8>>) -> std::io::Result<String> {
     })
 }
 
+/// The most steps a `set` path may have: YAML documents nest 255 levels
+/// at most here (JSON 512).
+const MAX_PATH_STEPS: usize = 255;
+
 pub fn run_set(args: SetArgs) -> Result<()> {
     // The value's source is checked first, as sops checks its arguments
     // (exit 100: "no file specified, or index and value are missing").
@@ -225,6 +229,18 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         _ => {}
     }
     let path = treepath::parse(&args.index)?;
+    // A document nested deeper than its parser reads is refused after it
+    // is written; a path that deep is refused before anything is built
+    // (the nested value's text grows with the square of its depth).
+    if path.len() > MAX_PATH_STEPS {
+        return Err(Failure::new(
+            code::INVALID_SET_FORMAT,
+            format!(
+                "the path is nested too deeply: {} levels, at most {MAX_PATH_STEPS}",
+                path.len()
+            ),
+        ));
+    }
     let raw = Zeroizing::new(match (&args.value, args.value_file, args.value_stdin) {
         (_, _, true) => io::read_secret(&mut std::io::stdin().lock())
             .and_then(text)

@@ -72,11 +72,39 @@ impl<'a> Emitter<'a> {
                     self.out.push_str(self.lb);
                 }
                 Entry::Pair(p) => {
-                    self.out.push_str(&key_lexeme(p, false));
-                    self.out.push(':');
-                    self.value(&p.value, indent, false);
+                    let key = key_lexeme(p, false);
+                    if explicit_key(&p.key, &key) {
+                        self.out.push_str("? ");
+                        self.rest(&key);
+                        self.indent(indent);
+                        self.out.push(':');
+                        self.explicit_value(&p.value, indent);
+                    } else {
+                        self.out.push_str(&key);
+                        self.out.push(':');
+                        self.value(&p.value, indent, false);
+                    }
                 }
             }
+        }
+    }
+
+    /// Write the value of an explicit key after its `:`, the key being at
+    /// `indent`: as go-yaml writes it, a block mapping or sequence starts
+    /// on the `:` line, at the column its later lines take.
+    fn explicit_value(&mut self, node: &Node, indent: usize) {
+        let child = INDENT * ((indent + INDENT) / INDENT);
+        let pad = child.saturating_sub(indent + 1);
+        match unalias(node) {
+            Node::Map(entries) if has_pairs(entries) => {
+                self.out.push_str(&" ".repeat(pad));
+                self.map(entries, child, true);
+            }
+            Node::Seq(items) if has_nodes(items) => {
+                self.out.push_str(&" ".repeat(pad));
+                self.seq(items, child, true);
+            }
+            _ => self.value(node, indent, false),
         }
     }
 
@@ -256,6 +284,13 @@ fn key_lexeme(p: &crate::tree::Pair, flow: bool) -> String {
     } else {
         string_lexeme(&p.key, flow)
     }
+}
+
+/// Whether a key is written as an explicit key (`? key` then `: value`):
+/// go-yaml (so sops) writes one longer than 128 bytes so, and YAML reads
+/// an implicit key of at most 1024 characters.
+fn explicit_key(key: &str, lexeme: &str) -> bool {
+    key.len() > 128 || lexeme.chars().count() > 1024
 }
 
 fn unalias(node: &Node) -> &Node {

@@ -19,9 +19,24 @@ use super::text::{is_lb, is_marker_line, line_break_style, line_start, skip_ws_b
 use crate::syntax::{ParseError, Parsed, SopsRefusal};
 use crate::tree::{Attach, Comment, Entry, Item, Node, Pair, Scalar, Slot, Span, Tree, Value};
 
-/// How many nodes aliases may copy in one stream (protects against
-/// "billion laughs" alias bombs).
-const ALIAS_BUDGET: usize = 2_000_000;
+/// How much aliases may copy in one stream (protects against "billion
+/// laughs" alias bombs, and against a long string repeated by many
+/// aliases): in nodes, a string counting one more for every
+/// [`ALIAS_STRING_UNIT`] bytes. A node copied costs about 300 bytes, so
+/// the copies stay under about 75 MB (2,000,000 let a 300-byte file take
+/// 371 MB before it was refused, a 60 KB one 300 MB).
+const ALIAS_BUDGET: usize = 250_000;
+
+/// The bytes of a string that count as one node of [`ALIAS_BUDGET`].
+const ALIAS_STRING_UNIT: usize = 256;
+
+/// What copying a scalar holding `value` costs from [`ALIAS_BUDGET`].
+fn alias_cost(value: &Value) -> usize {
+    match value {
+        Value::Str(s) => 1 + s.len() / ALIAS_STRING_UNIT,
+        _ => 1,
+    }
+}
 
 /// What a document's top level looks like, for metadata insertion.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -908,6 +923,7 @@ impl<'s> Builder<'s> {
         } else {
             start..end.max(start)
         };
+        let size = alias_cost(&typed);
         Done {
             node: Node::Scalar(Scalar {
                 value: typed,
@@ -916,7 +932,7 @@ impl<'s> Builder<'s> {
             }),
             start,
             end: end.max(start),
-            size: 1,
+            size,
             key,
         }
     }

@@ -311,6 +311,24 @@ fn alias_bombs_are_refused() {
     }
     let err = Yaml.parse(&src).err().map(|e| e.message);
     assert_eq!(err.as_deref(), Some("too many alias expansions"));
+    // Six levels (531,441 copies) in 300 bytes, refused before they are made.
+    let six: String = src.lines().take(7).map(|l| format!("{l}\n")).collect();
+    let err = Yaml.parse(&six).err().map(|e| e.message);
+    assert_eq!(err.as_deref(), Some("too many alias expansions"));
+    // A long string repeated by aliases counts by its length.
+    let long = format!(
+        "a: &a {}\nb: [{}]\n",
+        "x".repeat(30_000),
+        vec!["*a"; 10_000].join(", ")
+    );
+    let err = Yaml.parse(&long).err().map(|e| e.message);
+    assert_eq!(err.as_deref(), Some("too many alias expansions"));
+    // What real files do stays: many aliases of a small anchor.
+    let many = format!(
+        "base: &b {{host: db, port: 5432, user: app}}\nuses: [{}]\n",
+        vec!["*b"; 20_000].join(", ")
+    );
+    assert!(Yaml.parse(&many).is_ok());
 }
 
 #[test]
@@ -563,6 +581,54 @@ fn enc_lexemes() {
     let enc = "ENC[AES256_GCM,data:ab+/=,iv:x,tag:y,type:str]";
     assert_eq!(Yaml.enc_lexeme(Slot::Bare, enc), enc);
     assert_eq!(Yaml.enc_lexeme(Slot::Quoted, enc), format!("\"{enc}\""));
+}
+
+/// A key longer than 128 bytes is written as go-yaml writes it, as an
+/// explicit key (an implicit one may not pass 1024 characters at all),
+/// its block value starting on the `:` line; what is written reads back.
+#[test]
+fn emits_long_keys_as_explicit_keys() {
+    let long = |c: &str| c.repeat(129);
+    let k128 = "k".repeat(128);
+    let tree = Tree::new(vec![Node::map([
+        (k128.clone(), Node::str("x")),
+        (long("a"), Node::str("x")),
+        (
+            long("b"),
+            Node::Seq(vec![
+                Item::Node(Node::value(Value::Int(1))),
+                Item::Node(Node::map([
+                    ("c".to_string(), Node::value(Value::Int(1))),
+                    ("d".to_string(), Node::value(Value::Int(2))),
+                ])),
+            ]),
+        ),
+        (
+            long("e"),
+            Node::map([("f".to_string(), Node::map([(long("g"), Node::str("v"))]))]),
+        ),
+        (long("h"), Node::Map(vec![])),
+        (long("i"), Node::str("l1\nl2\n")),
+        ("z".repeat(2000), Node::value(Value::Null)),
+    ])]);
+    let out = Yaml.emit(&tree).unwrap();
+    let expected = [
+        format!("{k128}: x\n"),
+        format!("? {}\n: x\n", long("a")),
+        format!("? {}\n:   - 1\n    - c: 1\n      d: 2\n", long("b")),
+        format!(
+            "? {}\n:   f:\n        ? {}\n        : v\n",
+            long("e"),
+            long("g")
+        ),
+        format!("? {}\n: {{}}\n", long("h")),
+        format!("? {}\n: |\n    l1\n    l2\n", long("i")),
+        format!("? {}\n: null\n", "z".repeat(2000)),
+    ]
+    .concat();
+    assert_eq!(out, expected);
+    let back = parse(&out);
+    assert_eq!(Yaml.emit(&back.tree).unwrap(), out, "reads back as written");
 }
 
 #[test]
