@@ -8,9 +8,9 @@
 //! must decrypt with sops to the same plaintext for both.
 
 use crate::util::*;
+use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::path::Path;
-use assert_cmd::Command;
 
 /// `p.yaml` (plain), `e.yaml` and `e.env` (encrypted by sops), `nomac.yaml`
 /// (`e.yaml` without its MAC), `.sops.yaml` (a rule for the demo key) and
