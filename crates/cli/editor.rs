@@ -2,7 +2,8 @@
 //! directory, on a RAM-backed location when there is one; the editor is
 //! `$SOPS_EDITOR`, then `$EDITOR` (split like a shell), then vim, nano or vi,
 //! as in sops;
-//! the file is overwritten and removed on every path, Ctrl-C included.
+//! the file is overwritten and removed on every path, Ctrl-C included
+//! (a symlink left in its place is removed, never followed).
 
 use crate::exit::{code, Failure, Result};
 use sha2::{Digest, Sha256};
@@ -13,10 +14,13 @@ use std::sync::atomic::Ordering;
 use zeroize::Zeroizing;
 
 /// Where to put the temp directory: `$XDG_RUNTIME_DIR`, else `/dev/shm`,
-/// else the system temp dir.
-fn temp_base() -> PathBuf {
+/// else the system temp dir. `shared`: another user (`exec-file --user`)
+/// must reach it, so not `$XDG_RUNTIME_DIR` (0700, this user's).
+pub fn temp_base(shared: bool) -> PathBuf {
     let candidates = [
-        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
+        std::env::var_os("XDG_RUNTIME_DIR")
+            .filter(|_| !shared)
+            .map(PathBuf::from),
         Some(PathBuf::from("/dev/shm")),
     ];
     for c in candidates.into_iter().flatten() {
@@ -65,51 +69,91 @@ fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// A private directory holding the plaintext; wiped and removed on drop.
-struct Scratch {
+/// A private directory (0700, on the RAM-backed base when there is one)
+/// holding plaintext files; each is overwritten and removed on drop, and
+/// the directory with it. Registered for [`crate::signals`]: a signal
+/// removes them too.
+pub struct Scratch {
     dir: tempfile::TempDir,
-    file: PathBuf,
+    /// The files made in it, in order, each with its registration.
+    files: Vec<(PathBuf, crate::signals::Registered)>,
+    _dir_registered: crate::signals::Registered,
 }
 
 impl Scratch {
-    fn new(name: &str, text: &[u8]) -> Result<Scratch> {
-        let fail = |e: std::io::Error| {
-            Failure::new(
-                code::COULD_NOT_WRITE_OUTPUT_FILE,
-                format!("could not create the temporary file: {e}"),
-            )
+    /// An empty private directory named `prefix…` (see [`temp_base`]),
+    /// given to `owner` (uid, gid) if set.
+    pub fn new(prefix: &str, owner: Option<(u32, u32)>) -> Result<Scratch> {
+        use crate::signals::{register_new, Kind};
+        let (dir, registered) = register_new(Kind::Dir, || {
+            tempfile::Builder::new()
+                .prefix(prefix)
+                .tempdir_in(temp_base(owner.is_some()))
+                .map(|d| {
+                    let p = d.path().to_path_buf();
+                    (d, p)
+                })
+        })
+        .map_err(scratch_failure)?;
+        let scratch = Scratch {
+            dir,
+            files: Vec::new(),
+            _dir_registered: registered,
         };
-        let dir = tempfile::Builder::new()
-            .prefix("sops-like-edit-")
-            .tempdir_in(temp_base())
-            .map_err(fail)?;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
-            .map_err(fail)?;
-        let file = dir.path().join(name);
+        std::fs::set_permissions(scratch.dir.path(), std::fs::Permissions::from_mode(0o700))
+            .map_err(scratch_failure)?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(scratch.dir.path(), Some(uid), Some(gid))
+                .map_err(scratch_failure)?;
+        }
+        Ok(scratch)
+    }
+
+    /// The path of `name` in the directory, registered (wiped and removed
+    /// on a signal, and when this is dropped) before anything is made there.
+    pub fn reserve(&mut self, name: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        let registered = crate::signals::register(&path, crate::signals::Kind::Secret);
+        self.files.push((path.clone(), registered));
+        path
+    }
+
+    /// Write `text` to a new 0600 file `name` (given to `owner` if set).
+    pub fn write(&mut self, name: &str, text: &[u8], owner: Option<(u32, u32)>) -> Result<PathBuf> {
+        let file = self.reserve(name);
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&file)
-            .map_err(fail)?;
-        f.write_all(text).map_err(fail)?;
-        f.sync_all().map_err(fail)?;
-        Ok(Scratch { dir, file })
+            .map_err(scratch_failure)?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(&file, Some(uid), Some(gid)).map_err(scratch_failure)?;
+        }
+        f.write_all(text).map_err(scratch_failure)?;
+        f.sync_all().map_err(scratch_failure)?;
+        Ok(file)
     }
+}
+
+fn scratch_failure(e: std::io::Error) -> Failure {
+    Failure::new(
+        code::COULD_NOT_WRITE_OUTPUT_FILE,
+        format!("could not create the temporary file: {e}"),
+    )
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        // Overwrite before unlinking (cheap; matters on disk-backed /tmp).
-        if let Ok(meta) = std::fs::metadata(&self.file) {
-            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&self.file) {
-                let zeros = vec![0u8; meta.len() as usize];
-                let _ = f.write_all(&zeros);
-                let _ = f.sync_all();
-            }
+        // Overwritten before unlinking (cheap; matters on disk-backed
+        // /tmp); a symlink or any other file the editor left in its place
+        // is only unlinked, never followed. Then taken back from the
+        // registry; the directory (what else the editor left in it too,
+        // such as a swap file) goes when `dir` drops, after this.
+        for (file, _) in self.files.iter().rev() {
+            crate::signals::wipe_and_remove(file);
         }
-        let _ = std::fs::remove_file(&self.file);
-        let _ = self.dir.path();
+        self.files.clear();
     }
 }
 
@@ -162,7 +206,8 @@ pub fn edit_bytes(
     let editor = editor_command()?;
     // Caught from here on: the temp file is removed whatever arrives.
     let flag = crate::signals::interrupted();
-    let scratch = Scratch::new(&name, text)?;
+    let mut scratch = Scratch::new("sops-like-edit-", None)?;
+    let file = scratch.write(&name, text, None)?;
     let before = Sha256::digest(text);
     let interrupted = || {
         Failure::new(
@@ -176,7 +221,7 @@ pub fn edit_bytes(
         let status = crate::signals::sigint_to_child(|| {
             std::process::Command::new(&editor[0])
                 .args(&editor[1..])
-                .arg(&scratch.file)
+                .arg(&file)
                 .status()
         })
         .map_err(|e| {
@@ -204,7 +249,8 @@ pub fn edit_bytes(
                 format!("the editor exited with {status}; nothing written, temporary file removed"),
             ));
         }
-        let edited = Zeroizing::new(std::fs::read(&scratch.file).map_err(|e| {
+        // Not through a symlink the editor may have left there.
+        let edited = Zeroizing::new(crate::signals::read_regular(&file).map_err(|e| {
             Failure::new(
                 code::COULD_NOT_READ_INPUT_FILE,
                 format!("could not read the edited file: {e}"),
@@ -223,9 +269,14 @@ pub fn edit_bytes(
                 eprintln!(
                     "Press Enter to return to the editor, or Ctrl-C to abort (nothing is written)."
                 );
+                // Not `deferred`: a signal while this waits for a line
+                // removes the file and ends the process at once (exit 85).
                 let mut line = String::new();
                 let n = std::io::stdin().lock().read_line(&mut line).unwrap_or(0);
-                if n == 0 || flag.load(Ordering::SeqCst) {
+                if flag.load(Ordering::SeqCst) {
+                    return Err(interrupted());
+                }
+                if n == 0 {
                     return Err(Failure::new(
                         failure.code,
                         "aborted; nothing written, temporary file removed",

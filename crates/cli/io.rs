@@ -604,8 +604,13 @@ pub struct AtomicFile {
 
 /// Where an [`AtomicFile`]'s content goes until it is committed.
 enum Sink {
-    /// A temporary file beside the target, renamed over it.
-    Temp(Buffered<tempfile::NamedTempFile>),
+    /// A temporary file beside the target, renamed over it; registered
+    /// so that a signal removes it (dropped after the file, which removes
+    /// it first).
+    Temp(
+        Buffered<tempfile::NamedTempFile>,
+        crate::signals::Registered,
+    ),
     /// Memory, written over the target in place; `true` for a regular file
     /// (synced after writing). It may hold plaintext as it grows: see
     /// [`wipe::SecretBytes`].
@@ -652,13 +657,21 @@ impl AtomicFile {
         };
         let owner = existing.as_ref().map(|m| (m.uid(), m.gid()));
         let dir = parent_dir(&target).to_path_buf();
-        let sink = match tempfile::Builder::new()
-            .prefix(".sops-like-")
-            .suffix(".tmp")
-            .permissions(fs::Permissions::from_mode(created))
-            .tempfile_in(&dir)
-        {
-            Ok(tmp) => Sink::Temp(Buffered::new(tmp)),
+        // Registered as it is created: a signal from here on removes it
+        // (and SIGXFSZ makes a write fail instead of ending the process).
+        let made = crate::signals::register_new(crate::signals::Kind::File, || {
+            tempfile::Builder::new()
+                .prefix(".sops-like-")
+                .suffix(".tmp")
+                .permissions(fs::Permissions::from_mode(created))
+                .tempfile_in(&dir)
+                .map(|tmp| {
+                    let p = tmp.path().to_path_buf();
+                    (tmp, p)
+                })
+        });
+        let sink = match made {
+            Ok((tmp, registered)) => Sink::Temp(Buffered::new(tmp), registered),
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && existing.is_some() => {
                 eprintln!(
                     "warning: cannot create a temporary file in {} ({e}); {} will be written in place, not atomically",
@@ -682,7 +695,7 @@ impl AtomicFile {
     /// Where to write the new content.
     pub fn writer(&mut self) -> &mut dyn Write {
         match &mut self.sink {
-            Sink::Temp(tmp) => tmp,
+            Sink::Temp(tmp, _) => tmp,
             Sink::InPlace(buf, _) => buf,
         }
     }
@@ -705,8 +718,8 @@ impl AtomicFile {
             sink,
         } = self;
         let fail = |what: &str, e: std::io::Error| write_failure(&path, what, e);
-        let tmp = match sink {
-            Sink::Temp(tmp) => tmp,
+        let (tmp, registered) = match sink {
+            Sink::Temp(tmp, registered) => (tmp, registered),
             Sink::InPlace(buf, regular) => {
                 // No `create`: the file is there (a device or FIFO is never
                 // made a regular file if it went away meanwhile).
@@ -733,7 +746,11 @@ impl AtomicFile {
                 .map_err(|e| fail("setting permissions", e))?;
         }
         tmp.as_file().sync_all().map_err(|e| fail("syncing", e))?;
-        tmp.persist(&target)
+        // Taken back from the signal registry in the same step as the
+        // rename: a signal now never removes the file once it is the target.
+        // (On failure the temp file comes back and is removed on drop.)
+        registered
+            .release_with(|| tmp.persist(&target))
             .map_err(|e| fail("renaming into place", e.error))?;
         if let Ok(d) = fs::File::open(&dir) {
             let _ = d.sync_all();

@@ -1,6 +1,6 @@
 //! `exec-env` and `exec-file`: run a command with the plaintext, never
-//! writing it to disk (a FIFO, or a 0600 file in a 0700 dir with
-//! `--no-fifo`).
+//! writing it to disk (a FIFO, or with `--no-fifo` a 0600 file, in a 0700
+//! dir on RAM-backed storage when there is one; see `editor::Scratch`).
 
 use crate::args::{ExecEnvArgs, ExecFileArgs, IoArgs};
 use crate::exit::{code, Failure, Result};
@@ -11,7 +11,6 @@ use sops_like_format::syntax::dotenv;
 use sops_like_format::syntax::flat::flat_value;
 use sops_like_format::syntax::{show_path, PathStep};
 use sops_like_format::{engine, Entry, Format, Item, Node, Scalar, Tree, Value};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::process::{Command, Stdio};
 use zeroize::Zeroizing;
 
@@ -103,13 +102,26 @@ fn run_child(mut cmd: Command) -> Result<()> {
     child_result(status)
 }
 
-/// [`run_child`] while plaintext is on disk: SIGINT, SIGTERM or SIGHUP
-/// (Ctrl-C, `docker stop`, a CI timeout, a closed terminal) is passed on
+/// [`run_child`] while plaintext is on disk: SIGINT, SIGTERM, SIGHUP or
+/// another caught signal (Ctrl-C, `docker stop`, a CI timeout, a closed
+/// terminal; see [`crate::signals`]) is passed on
 /// to the command as SIGTERM and ends the wait with exit code 85, so that
 /// the caller removes the file (sops leaves it behind).
-fn run_child_until_signal(mut cmd: Command) -> Result<()> {
+fn run_child_until_signal(cmd: Command) -> Result<()> {
+    // The signal is handled here (the command stopped first), not by the
+    // signal thread.
+    crate::signals::deferred(|| wait_child_or_signal(cmd))
+}
+
+fn wait_child_or_signal(mut cmd: Command) -> Result<()> {
     use std::sync::atomic::Ordering;
     let flag = crate::signals::interrupted();
+    if flag.load(Ordering::SeqCst) {
+        return Err(Failure::new(
+            code::KEYBOARD_INTERRUPT,
+            "interrupted; the plaintext file removed",
+        ));
+    }
     let mut child = cmd.spawn().map_err(not_started)?;
     let waiting = |e: std::io::Error| {
         Failure::new(
@@ -427,26 +439,19 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
         let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
         super::decrypt::output_of(&decrypt, &input, None)?
     };
-    let fail = |e: std::io::Error| {
-        Failure::new(
-            code::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not create the temporary file: {e}"),
-        )
-    };
-    let dir = tempfile::Builder::new()
-        .prefix("sops-like-exec-")
-        .tempdir()
-        .map_err(fail)?;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
     if args.filename.contains('/') || args.filename.is_empty() {
         return Err(Failure::new(
             code::GENERIC,
             "--filename must be a plain file name",
         ));
     }
-    let path = dir.path().join(&args.filename);
-    let path_str = path.to_string_lossy().into_owned();
-    let mut cmd = command(&args.command, Some(&path_str))?;
+    // Caught from here on, before anything is made: on a signal the
+    // directory and what is in it are removed (the file overwritten
+    // first), and while the command runs it is stopped first (exit 85).
+    let _ = crate::signals::interrupted();
+    // The command and `--user` checked before anything is made; the
+    // command is built again below with the file's path.
+    let mut cmd = command(&args.command, None)?;
     let owner = match &args.user {
         Some(user) => {
             as_user(&mut cmd, user)?;
@@ -455,49 +460,47 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
         None => None,
     };
     // The command's user must be able to open the file (0600) and enter
-    // the directory (0700).
-    let chown = |p: &std::path::Path| match owner {
-        Some((uid, gid)) => std::os::unix::fs::chown(p, Some(uid), Some(gid)).map_err(fail),
-        None => Ok(()),
-    };
-    chown(dir.path())?;
-    if args.no_fifo {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(fail)?;
-        chown(&path)?;
-        f.write_all(&plain).map_err(fail)?;
-        drop(f);
-        let result = run_child_until_signal(cmd);
-        let _ = std::fs::remove_file(&path);
-        return result;
-    }
-    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).map_err(|e| {
-        Failure::new(
-            code::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not create a FIFO: {e}"),
-        )
-    })?;
-    chown(&path)?;
-    // Caught from here on (before the writer's thread starts, which
-    // inherits the signal mask): on SIGINT, SIGTERM or SIGHUP the command
-    // is stopped and the FIFO and its directory removed (exit 85), as for
-    // `--no-fifo`.
-    let _ = crate::signals::interrupted();
-    // The writer blocks until the command opens the FIFO; it may never do.
-    let writer_path = path.clone();
-    let data = plain.clone();
-    std::thread::spawn(move || {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&writer_path) {
-            let _ = f.write_all(&data);
+    // the directory (0700). On the RAM-backed base `edit` uses.
+    let mut scratch = crate::editor::Scratch::new("sops-like-exec-", owner)?;
+    let path = if args.no_fifo {
+        scratch.write(&args.filename, &plain, owner)?
+    } else {
+        let path = scratch.reserve(&args.filename);
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).map_err(
+            |e| {
+                Failure::new(
+                    code::COULD_NOT_WRITE_OUTPUT_FILE,
+                    format!("could not create a FIFO: {e}"),
+                )
+            },
+        )?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(&path, Some(uid), Some(gid)).map_err(|e| {
+                Failure::new(
+                    code::COULD_NOT_WRITE_OUTPUT_FILE,
+                    format!("could not create a FIFO: {e}"),
+                )
+            })?;
         }
-    });
+        // The writer blocks until the command opens the FIFO; it may never do.
+        let writer_path = path.clone();
+        let data = plain.clone();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&writer_path) {
+                let _ = f.write_all(&data);
+            }
+        });
+        path
+    };
+    let path_str = path.to_string_lossy().into_owned();
+    let mut cmd = command(&args.command, Some(&path_str))?;
+    if let Some(user) = &args.user {
+        as_user(&mut cmd, user)?;
+    }
+    // `scratch` drops after the command: the file or FIFO is overwritten
+    // (a regular file) and removed with its directory.
     let result = run_child_until_signal(cmd);
-    let _ = std::fs::remove_file(&path);
+    drop(scratch);
     result
 }
