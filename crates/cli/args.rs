@@ -7,7 +7,13 @@ use std::path::PathBuf;
 /// sops-like: encrypt the values of YAML, JSON, .env and TOML files for age
 /// (and KMS) keys, keeping every other byte of the file as it was.
 #[derive(Parser, Debug)]
-#[command(name = "sops-like", version, about, long_about = None, disable_version_flag = true)]
+#[command(
+    name = "sops-like",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (sops 3.11.0 compatible)"),
+    about,
+    long_about = None,
+    disable_version_flag = true
+)]
 pub struct Cli {
     /// Print the version (`-v` as in sops; `-V` too).
     #[arg(short = 'v', long, short_alias = 'V', action = clap::ArgAction::Version)]

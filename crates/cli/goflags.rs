@@ -13,7 +13,14 @@
 //!   written after the command are moved before the file (not after a
 //!   `--`, and not words the subcommand has no flag for, which stay the
 //!   command's arguments);
-//! - `h` is urfave's alias of `help`.
+//! - `h` is urfave's alias of `help`;
+//! - `--x` is `-x` (Go reads one dash or two alike);
+//! - after a subcommand's first argument (its file), a word that looks
+//!   like a flag but is not one of the subcommand's (`decrypt f.yaml -v`,
+//!   `encrypt p.yaml --config other.yaml`: sops's subcommands do not read
+//!   `--config`, `--verbose`, `--version` or `--indent`) is ignored with a
+//!   warning, as sops ignores it (a flag the subcommand reads is read
+//!   wherever it stands).
 //!
 //! Everything after a lone `--` is left as it is.
 
@@ -32,6 +39,18 @@ fn parse_bool(text: &str) -> Option<bool> {
 /// The legacy form's mode flags (see [`crate::legacy`]): booleans clap does
 /// not define, `--set` a value.
 const MODES: [(&str, char); 3] = [("decrypt", 'd'), ("encrypt", 'e'), ("rotate", 'r')];
+
+/// The top-level flags sops's subcommands do not define (so they do not
+/// read them after the file): `--config`, `--verbose` and the version
+/// ones, which sops reads before the subcommand's name only.
+const ROOT_ONLY: [&str; 6] = [
+    "version",
+    "config",
+    "verbose",
+    "disable-version-check",
+    "check-for-updates",
+    "indent",
+];
 
 /// What a flag is, as far as its spelling goes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -74,10 +93,17 @@ impl<'a> Scope<'a> {
     fn commands(&self) -> Box<dyn Iterator<Item = &'a Command> + 'a> {
         let root = self.root;
         match self.current {
-            Some(c) if self.own => Box::new(std::iter::once(c)),
             Some(c) => Box::new([root, c].into_iter()),
             None => Box::new(std::iter::once(root).chain(root.get_subcommands())),
         }
+    }
+
+    /// Whether `arg` of command `cmd` is in scope: after a subcommand's
+    /// file, the top-level flags sops's subcommands do not define are not.
+    fn admits(&self, cmd: &Command, arg: &Arg) -> bool {
+        !(self.own
+            && std::ptr::eq(cmd, self.root)
+            && arg.get_long().is_some_and(|l| ROOT_ONLY.contains(&l)))
     }
 
     fn long(&self, name: &str) -> Option<Found> {
@@ -95,10 +121,17 @@ impl<'a> Scope<'a> {
                 });
             }
         }
+        if name == "help" {
+            return Some(Found {
+                kind: Kind::Other,
+                long: Some(name.to_string()),
+            });
+        }
         self.commands().find_map(|c| {
             c.get_arguments()
                 .find(|a| {
                     !a.is_positional()
+                        && self.admits(c, a)
                         && (a.get_long() == Some(name)
                             || a.get_all_aliases().is_some_and(|v| v.contains(&name)))
                 })
@@ -118,10 +151,16 @@ impl<'a> Scope<'a> {
                 });
             }
         }
+        if letter == 'h' && self.current.is_some() {
+            return Some(Found {
+                kind: Kind::Other,
+                long: Some("help".to_string()),
+            });
+        }
         self.commands().find_map(|c| {
             c.get_arguments()
                 .find(|a| {
-                    a.get_short() == Some(letter)
+                    self.admits(c, a) && a.get_short() == Some(letter)
                         || a.get_all_short_aliases()
                             .is_some_and(|v| v.contains(&letter))
                 })
@@ -140,7 +179,12 @@ impl<'a> Scope<'a> {
             None => (text, None),
         };
         if let Some(long) = name.strip_prefix("--") {
-            return self.long(long).map(|f| (f, inline));
+            let mut letters = long.chars();
+            return match (letters.next(), letters.next()) {
+                // Go's `--d`: the one-letter flag.
+                (Some(letter), None) => self.short(letter).map(|f| (f, inline)),
+                _ => self.long(long).map(|f| (f, inline)),
+            };
         }
         let name = name.strip_prefix('-')?;
         let mut letters = name.chars();
@@ -157,6 +201,15 @@ impl<'a> Scope<'a> {
 /// a `--name` as it is.
 fn respelled(found: &Found, text: &str, inline: Option<&str>) -> OsString {
     let name = text.split_once('=').map_or(text, |(n, _)| n);
+    // Go's `--d` is `-d`.
+    let owned;
+    let name = match name.strip_prefix("--") {
+        Some(letter) if letter.chars().count() == 1 => {
+            owned = format!("-{letter}");
+            owned.as_str()
+        }
+        _ => name,
+    };
     let single_dash_long = !name.starts_with("--") && name.chars().count() > 2;
     match (&found.long, inline) {
         (Some(long), Some(v)) if single_dash_long => OsString::from(format!("--{long}={v}")),
@@ -168,7 +221,8 @@ fn respelled(found: &Found, text: &str, inline: Option<&str>) -> OsString {
 
 /// `argv` (the program name first) in the spellings clap reads; see the
 /// module's documentation.
-pub fn normalize(cli: &Command, argv: Vec<OsString>) -> Vec<OsString> {
+pub fn normalize(cli: &Command, argv: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
+    let mut warnings = Vec::new();
     let mut args = argv.into_iter();
     let mut out: Vec<OsString> = args.next().into_iter().collect();
     let mut scope = Scope {
@@ -188,17 +242,23 @@ pub fn normalize(cli: &Command, argv: Vec<OsString>) -> Vec<OsString> {
             positionals += 1;
             continue;
         };
+        let trailing = insert_at.is_some() && positionals >= 2;
+        // After a subcommand's file (not an `exec-*` one's command).
+        let after_file = scope.current.is_some() && insert_at.is_none() && positionals >= 1;
+        scope.own = trailing || after_file;
         if text == "--" {
+            // A `--` that ends an `exec-*` command line separates nothing.
+            if trailing && args.len() == 0 {
+                break;
+            }
             out.push(arg);
             out.extend(args.by_ref());
             break;
         }
-        let trailing = insert_at.is_some() && positionals >= 2;
-        scope.own = trailing;
         if !text.starts_with('-') || text == "-" {
             // A subcommand's name, at the first argument that is not a
             // flag (or a flag's value).
-            if !seen_positional && scope.current.is_none() && text == "h" {
+            if out.len() == 1 && text == "h" {
                 out.push(OsString::from("help"));
                 seen_positional = true;
                 continue;
@@ -221,10 +281,31 @@ pub fn normalize(cli: &Command, argv: Vec<OsString>) -> Vec<OsString> {
             continue;
         }
         let Some((found, inline)) = scope.flag(text) else {
-            // Not a flag in scope: clap says what is wrong, or, after an
-            // `exec-*` command, it is one of the command's arguments.
+            // Not a flag in scope: after an `exec-*` command, one of the
+            // command's arguments; after a subcommand's file, ignored as
+            // sops ignores it; else clap says what is wrong.
             if trailing {
                 positionals += 1;
+            } else if after_file && looks_like_flag(text) {
+                // A top-level flag's value goes with it (it is not a file).
+                let root = Scope {
+                    root: cli,
+                    current: Some(cli),
+                    own: false,
+                };
+                let value = match root.flag(text) {
+                    Some((f, None)) if f.kind == Kind::Value => args.next(),
+                    _ => None,
+                };
+                let shown = match &value {
+                    Some(v) => format!("{text} {}", v.to_string_lossy()),
+                    None => text.to_string(),
+                };
+                warnings.push(format!(
+                    "{shown:?} after the file is ignored, as sops ignores it (not a flag of `{}`; sops reads flags before the first positional argument)",
+                    scope.current.map_or("", |c| c.get_name())
+                ));
+                continue;
             }
             out.push(arg);
             continue;
@@ -265,7 +346,16 @@ pub fn normalize(cli: &Command, argv: Vec<OsString>) -> Vec<OsString> {
         out.extend(moved);
         out.extend(tail);
     }
-    out
+    (out, warnings)
+}
+
+/// Whether a word is a flag's spelling (`-x`, `--name`), not a value such
+/// as `-` or `-5`.
+fn looks_like_flag(text: &str) -> bool {
+    text.strip_prefix("--")
+        .or_else(|| text.strip_prefix('-'))
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c.is_ascii_alphabetic())
 }
 
 #[cfg(test)]
@@ -279,6 +369,7 @@ mod tests {
             .map(OsString::from)
             .collect();
         normalize(&crate::args::Cli::command(), argv)
+            .0
             .iter()
             .skip(1)
             .map(|a| a.to_string_lossy().into_owned())
@@ -398,8 +489,83 @@ mod tests {
         assert_eq!(run(&["h", "decrypt"]), ["help", "decrypt"]);
         // As in urfave/cli: the first word that is not a flag names the
         // command.
-        assert_eq!(run(&["-d", "h"]), ["-d", "help"]);
+        // Only as the first word: `-d h` is the file `h`.
+        assert_eq!(run(&["-d", "h"]), ["-d", "h"]);
         assert_eq!(run(&["decrypt", "h"]), ["decrypt", "h"]);
+    }
+
+    #[test]
+    fn go_two_dash_one_letter_flags() {
+        assert_eq!(run(&["--d", "e.yaml"]), ["-d", "e.yaml"]);
+        assert_eq!(
+            run(&["encrypt", "--a", "age1x", "--i", "p.yaml"]),
+            ["encrypt", "-a", "age1x", "-i", "p.yaml"]
+        );
+    }
+
+    #[test]
+    fn words_after_the_file_that_are_not_the_subcommands_flags_are_ignored() {
+        let argv = |words: &[&str]| -> Vec<OsString> {
+            std::iter::once("sops-like")
+                .chain(words.iter().copied())
+                .map(OsString::from)
+                .collect()
+        };
+        let (out, warnings) = normalize(
+            &crate::args::Cli::command(),
+            argv(&["encrypt", "p.yaml", "--config", "other.yaml", "-v", "-i"]),
+        );
+        let out: Vec<_> = out.iter().skip(1).map(|a| a.to_string_lossy()).collect();
+        // `--config` with its value (not a file).
+        assert_eq!(out, ["encrypt", "p.yaml", "-i"]);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        // Values that start with `-` are values.
+        assert_eq!(
+            run(&["set", "e.yaml", "[\"a\"]", "-5"]),
+            ["set", "e.yaml", "[\"a\"]", "-5"]
+        );
+        assert_eq!(run(&["decrypt", "-"]), ["decrypt", "-"]);
+        // Before the file, clap reads (or refuses) them.
+        assert_eq!(
+            run(&["--config", "c.yaml", "decrypt", "--nosuch", "e.yaml"]),
+            ["--config", "c.yaml", "decrypt", "--nosuch", "e.yaml"]
+        );
+    }
+
+    #[test]
+    fn exec_commands_take_the_key_service_flags_and_help_too() {
+        assert_eq!(
+            run(&[
+                "exec-env",
+                "e.env",
+                "cmd",
+                "--keyservice",
+                "unix:///x",
+                "--enable-local-keyservice=false"
+            ]),
+            [
+                "exec-env",
+                "--keyservice",
+                "unix:///x",
+                "--enable-local-keyservice=false",
+                "e.env",
+                "cmd"
+            ]
+        );
+        assert_eq!(
+            run(&["exec-file", "e.yaml", "cat {}", "--help"]),
+            ["exec-file", "--help", "e.yaml", "cat {}"]
+        );
+        // sops's top-level flags are the command's own.
+        assert_eq!(
+            run(&["exec-env", "e.env", "grep", "-v", "--verbose"]),
+            ["exec-env", "e.env", "grep", "-v", "--verbose"]
+        );
+        // A `--` that ends the line.
+        assert_eq!(
+            run(&["exec-env", "e.env", "cmd", "--"]),
+            ["exec-env", "e.env", "cmd"]
+        );
     }
 
     #[test]

@@ -51,9 +51,12 @@ pub struct Rewritten {
     pub args: Vec<OsString>,
     /// Warnings to print: arguments sops ignores, ignored here too.
     pub warnings: Vec<String>,
-    /// A `--set` string that does not split into a path and a value:
-    /// sops's "Invalid --set format" (exit 7).
-    pub invalid_set: bool,
+    /// A command line sops refuses before it does anything: the exit code
+    /// and the message. A `--set` string that does not split into a path
+    /// and a value ("Invalid --set format", 7), a mode with no file ("no
+    /// file specified", 100), a flag sops's top-level command does not
+    /// define (1).
+    pub error: Option<(u8, String)>,
 }
 
 impl Rewritten {
@@ -61,9 +64,67 @@ impl Rewritten {
         Rewritten {
             args,
             warnings: Vec::new(),
-            invalid_set: false,
+            error: None,
         }
     }
+
+    fn refused(code: u8, message: String) -> Self {
+        Rewritten {
+            args: Vec::new(),
+            warnings: Vec::new(),
+            error: Some((code, message)),
+        }
+    }
+}
+
+/// The flags of sops's subcommands that its top-level command does not
+/// define: given there (the legacy form, or before a subcommand's name),
+/// sops refuses the command line ("flag provided but not defined").
+const NOT_TOP_LEVEL: [&str; 15] = [
+    "address",
+    "background",
+    "filename",
+    "idempotent",
+    "network",
+    "no-fifo",
+    "omit-extensions",
+    "pristine",
+    "prompt",
+    "recursive",
+    "same-process",
+    "user",
+    "value-file",
+    "value-stdin",
+    "yes",
+];
+
+/// `name` (a long name, or one letter) as the long name `cli` gives it.
+fn long_name(cli: &clap::Command, name: &str) -> Option<String> {
+    if name.chars().count() > 1 {
+        return Some(name.to_string());
+    }
+    let letter = name.chars().next()?;
+    std::iter::once(cli)
+        .chain(cli.get_subcommands())
+        .flat_map(|c| c.get_arguments())
+        .find(|a| a.get_short() == Some(letter))
+        .and_then(|a| a.get_long())
+        .map(str::to_string)
+}
+
+/// sops's refusal of a flag its top-level command does not define.
+fn not_top_level(cli: &clap::Command, flags: &[(OsString, Option<OsString>)]) -> Option<Rewritten> {
+    flags.iter().find_map(|(flag, _)| {
+        let text = flag.to_string_lossy();
+        let name = flag_name(&text);
+        let long = long_name(cli, name)?;
+        NOT_TOP_LEVEL.contains(&long.as_str()).then(|| {
+            Rewritten::refused(
+                1,
+                format!("flag provided but not defined: -{name} (sops reads it after a subcommand's name only)"),
+            )
+        })
+    })
 }
 
 /// The name of flag `text` (`--name`, `--name=v`, `-x`, `-x=v`): `name` or `x`.
@@ -140,6 +201,9 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
         }
         if !text.starts_with('-') || text == "-" {
             if mode.is_none() && subcommands.contains(text) {
+                if let Some(refused) = not_top_level(cli, &flags) {
+                    return refused;
+                }
                 return before_subcommand(cli, program, flags, arg, iter.as_slice());
             }
             file = Some(arg.clone());
@@ -172,7 +236,13 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
         };
         flags.push((arg.clone(), value));
     }
+    if let Some(refused) = not_top_level(cli, &flags) {
+        return refused;
+    }
     let Some(file) = file else {
+        if mode.is_some() {
+            return Rewritten::refused(100, "Error: no file specified".to_string());
+        }
         // No file: `--version`, `-h`, or nothing to do; the parser says.
         return Rewritten::unchanged(args);
     };
@@ -191,8 +261,15 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
         out.push(flag);
         out.extend(value);
     }
+    // A file whose name starts with `-` stays a file.
+    if file
+        .to_str()
+        .is_some_and(|f| f.starts_with('-') && f != "-")
+    {
+        out.push(OsString::from("--"));
+    }
     out.push(file);
-    let mut invalid_set = false;
+    let mut error = None;
     if let Some(value) = set_value {
         // `'["a"]["b"] "value"'`: the path ends at the first `] `.
         let text = value.to_string_lossy().into_owned();
@@ -201,7 +278,7 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
                 out.push(OsString::from(format!("{path}]")));
                 out.push(OsString::from(json));
             }
-            None => invalid_set = true,
+            None => error = Some((7, "Invalid --set format".to_string())),
         }
     }
     let mut warnings = Vec::new();
@@ -224,7 +301,7 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
     Rewritten {
         args: out,
         warnings,
-        invalid_set,
+        error,
     }
 }
 
@@ -245,6 +322,8 @@ fn before_subcommand(
         let text = flag.to_string_lossy().into_owned();
         let name = flag_name(&text);
         let elsewhere = cli.get_subcommands().any(|c| defines(c, name));
+        // (`--keyservice` and `--enable-local-keyservice` are read there,
+        // though sops ignores them: they name what the user wants used.)
         if !defines(cli, name) && elsewhere {
             let sub = subcommand.to_string_lossy();
             warnings.push(format!(
@@ -260,7 +339,7 @@ fn before_subcommand(
     Rewritten {
         args: out,
         warnings,
-        invalid_set: false,
+        error: None,
     }
 }
 
@@ -427,7 +506,7 @@ mod tests {
             let args: Vec<OsString> = ["sops-like", "--set", set, "e.yaml"]
                 .map(OsString::from)
                 .to_vec();
-            assert!(rewrite(&cli(), args).invalid_set, "{set}");
+            assert_eq!(rewrite(&cli(), args).error.map(|e| e.0), Some(7), "{set}");
         }
     }
 

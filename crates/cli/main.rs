@@ -37,14 +37,22 @@ fn main() -> ExitCode {
         eprintln!("error: no file specified\n  hint: sops-like --help lists the commands");
         return ExitCode::from(100);
     }
-    let argv = goflags::normalize(&command, argv);
+    let (argv, respelled) = goflags::normalize(&command, argv);
+    for warning in &respelled {
+        eprintln!("warning: {warning}");
+    }
     let rewritten = legacy::rewrite(&command, without_empty_values(argv));
     for warning in &rewritten.warnings {
         eprintln!("warning: {warning}");
     }
-    if rewritten.invalid_set {
-        eprintln!("error: Invalid --set format\n  hint: --set '[\"path\"][\"to\"] VALUE': the path, a space, then a JSON value");
-        return ExitCode::from(7);
+    if let Some((code, message)) = &rewritten.error {
+        eprintln!("error: {message}");
+        if *code == 7 {
+            eprintln!(
+                "  hint: --set '[\"path\"][\"to\"] VALUE': the path, a space, then a JSON value"
+            );
+        }
+        return ExitCode::from(*code);
     }
     let argv = rewritten.args;
     let matches = match command.try_get_matches_from_mut(argv.iter()) {

@@ -14,6 +14,14 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 pub fn run(args: EditArgs) -> Result<()> {
+    // An empty name (`sops-like "$FILE"` with FILE unset) is refused before
+    // the editor opens: what was typed could not be written anywhere.
+    if args.file.is_empty() {
+        return Err(Failure::new(
+            code::COULD_NOT_READ_INPUT_FILE,
+            "no file to edit: the file name is empty",
+        ));
+    }
     let path = Path::new(&args.file);
     if args.show_master_keys {
         // Not silently: a user who asked to see (or change) the recipients
