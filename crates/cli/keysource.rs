@@ -10,8 +10,8 @@ use sops_like_format::engine::KeyMaterial;
 use sops_like_format::metadata::{MasterKey, Metadata};
 use sops_like_format::Node;
 use sops_like_keys::kms::{
-    parse_encryption_context, AwsConfig, AwsKmsKey, AzureKvKey, GcpKmsKey, PgpConfig, PgpKey,
-    ServiceOptions, VaultConfig, VaultKey,
+    go_parse_bool, parse_encryption_context, AwsConfig, AwsKmsKey, AzureKvKey, GcpKmsKey,
+    PgpConfig, PgpKey, ServiceOptions, VaultConfig, VaultKey, VaultTls,
 };
 use sops_like_keys::kms::{AzureConfig, AzureCredentials, GcpConfig, GcpCredentials};
 use sops_like_keys::{
@@ -213,9 +213,10 @@ pub fn stored_id(k: &MasterKey) -> String {
 }
 
 /// The key services, configured from the environment as sops does:
-/// `VAULT_TOKEN` or `~/.vault-token`, `VAULT_NAMESPACE`,
+/// `VAULT_TOKEN` or `~/.vault-token`, `VAULT_NAMESPACE`, `VAULT_CACERT`,
+/// `VAULT_CAPATH`, `VAULT_SKIP_VERIFY`, `VAULT_CLIENT_CERT`/`_KEY`,
 /// AWS: aws-config resolves endpoints and credentials (the AWS
-/// default chain), `SOPS_GPG_EXEC`, `GNUPGHOME`; GCP: `GOOGLE_OAUTH_ACCESS_TOKEN`,
+/// default chain), `AWS_CA_BUNDLE`, `SOPS_GPG_EXEC`, `GNUPGHOME`; GCP: `GOOGLE_OAUTH_ACCESS_TOKEN`,
 /// `GOOGLE_CREDENTIALS` (JSON text or a path), else application default
 /// credentials, endpoint `SOPS_GCP_KMS_ENDPOINT` (ours); Azure:
 /// `AZURE_TENANT_ID`+`AZURE_CLIENT_ID`+`AZURE_CLIENT_SECRET`, a managed
@@ -289,6 +290,17 @@ fn base_services() -> Services {
         vault: VaultConfig {
             token: VaultConfig::token_from(env("VAULT_TOKEN").as_deref(), home.as_deref()),
             namespace: env("VAULT_NAMESPACE"),
+            // As the Vault API client sops uses reads them. A
+            // VAULT_SKIP_VERIFY that Go's ParseBool refuses verifies.
+            tls: VaultTls {
+                ca_cert: env("VAULT_CACERT").map(PathBuf::from),
+                ca_path: env("VAULT_CAPATH").map(PathBuf::from),
+                skip_verify: env("VAULT_SKIP_VERIFY")
+                    .and_then(|v| go_parse_bool(&v))
+                    .unwrap_or(false),
+                client_cert: env("VAULT_CLIENT_CERT").map(PathBuf::from),
+                client_key: env("VAULT_CLIENT_KEY").map(PathBuf::from),
+            },
         },
         aws: AwsConfig {
             // aws-config resolves the endpoints per service, as the Go SDK
@@ -297,6 +309,8 @@ fn base_services() -> Services {
             endpoint_url: None,
             credentials: None,
             role_session_name: Some(format!("sops@{host}")),
+            // As the AWS SDK reads it; without it, the profile's ca_bundle.
+            ca_bundle: env("AWS_CA_BUNDLE").map(PathBuf::from),
         },
         pgp: PgpConfig {
             gpg: env("SOPS_GPG_EXEC").map(PathBuf::from),
@@ -412,11 +426,21 @@ fn home() -> Option<PathBuf> {
 /// `$XDG_CONFIG_HOME/sops/age/keys.txt` (default `~/.config/…`),
 /// `~/.ssh/id_ed25519` and `~/.ssh/id_rsa`.
 ///
-/// `SOPS_AGE_KEY_CMD` runs once for each of `age_recipients` (the file's
-/// age recipients, in order) with `SOPS_AGE_RECIPIENT` set to it, as sops
-/// runs it for each age key it tries, so that a command can pick the
-/// identity for that recipient; with none, it runs once without it.
+/// `SOPS_AGE_KEY_CMD` runs for each of `age_recipients` (the file's age
+/// recipients, in order) with `SOPS_AGE_RECIPIENT` set to it, as sops runs
+/// it for each age key it tries, so that a command can pick the identity
+/// for that recipient; with none, it runs once without it. As sops stops
+/// trying keys once one opens, it stops once every group of
+/// `age_groups` (each group's age recipients) has a recipient an identity
+/// loaded so far opens: a command that prompts (a password manager, a
+/// hardware token) asks no more than it must.
 pub fn identities(age_recipients: &[String]) -> Identities {
+    identities_for(age_recipients, &[])
+}
+
+/// [`identities`], stopping the key command as soon as each of
+/// `age_groups` has a recipient an identity opens.
+pub fn identities_for(age_recipients: &[String], age_groups: &[Vec<String>]) -> Identities {
     let mut ids = Identities::new();
     // A source that fails is recorded and skipped, not fatal: as in sops,
     // the file's other keys (KMS, Vault, …) are still tried, and the
@@ -442,6 +466,12 @@ pub fn identities(age_recipients: &[String]) -> Identities {
         for recipient in runs {
             if let Err(reason) = run_key_cmd(&cmd, recipient, &mut ids) {
                 ids.note_unusable("SOPS_AGE_KEY_CMD", reason);
+            }
+            let opens = |r: &String| {
+                sops_like_keys::Recipient::parse(r).is_ok_and(|r| ids.has_identity_for(&r))
+            };
+            if !age_groups.is_empty() && age_groups.iter().all(|g| g.iter().any(opens)) {
+                break;
             }
         }
     }
@@ -473,11 +503,14 @@ fn run_key_cmd(
     recipient: Option<&str>,
     ids: &mut Identities,
 ) -> std::result::Result<(), String> {
-    let mut command = std::process::Command::new("sh");
-    command
-        .arg("-c")
-        .arg(cmd)
-        .stderr(std::process::Stdio::inherit());
+    // Split into words as sops splits it (shell quoting, no expansion, no
+    // shell): `cat 'k$x.txt'` and `cat k$x.txt` read the same file.
+    let words = shell_words::split(cmd).map_err(|e| format!("could not parse the command: {e}"))?;
+    let Some((program, args)) = words.split_first() else {
+        return Err("the command is empty".to_string());
+    };
+    let mut command = std::process::Command::new(program);
+    command.args(args).stderr(std::process::Stdio::inherit());
     if let Some(r) = recipient {
         command.env("SOPS_AGE_RECIPIENT", r);
     }
@@ -533,23 +566,69 @@ pub fn data_key(meta: &Metadata, name: &str, order: Option<&str>) -> Result<Data
             age_recipients.push(r);
         }
     }
-    let ids = identities(&age_recipients);
+    let age_groups: Vec<Vec<String>> = meta
+        .key_groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .filter(|k| k.kind == "age")
+                .map(|k| k.id())
+                .collect()
+        })
+        .filter(|g: &Vec<String>| !g.is_empty())
+        .collect();
+    let ids = identities_for(&age_recipients, &age_groups);
     let groups: Vec<KeyGroup> = meta
         .key_groups
         .iter()
         .map(|g| KeyGroup(g.iter().map(to_keys_key).collect()))
         .collect();
     let services = services_for(meta.key_groups.iter().flatten().all(|k| k.kind == "age"));
-    decrypt_data_key_via(&groups, meta.shamir_threshold, &ids, &services, &order, remotes()).map_err(|e| {
-        let failure = Failure::new(code::COULD_NOT_RETRIEVE_KEY, format!("{name}: could not retrieve the data key:\n{e}"));
+    decrypt_data_key_via(
+        &groups,
+        meta.shamir_threshold,
+        &ids,
+        &services,
+        &order,
+        remotes(),
+    )
+    .map_err(|e| {
+        let failure = Failure::new(
+            code::COULD_NOT_RETRIEVE_KEY,
+            format!("{name}: could not retrieve the data key:\n{e}"),
+        );
         // The hint is for a key that is missing, not for a file whose
         // metadata is broken (a threshold its groups cannot meet).
-        match e {
-            sops_like_keys::UnwrapError::NotEnoughKeys(_) => failure
-                .hint("set SOPS_AGE_KEY_FILE to an identity file for one of the recipients above (or the credentials of a KMS key listed)"),
+        match &e {
+            sops_like_keys::UnwrapError::NotEnoughKeys(report) => match unwrap_hint(report) {
+                Some(hint) => failure.hint(hint),
+                None => failure,
+            },
             _ => failure,
         }
     })
+}
+
+/// What to set for the key types that failed (in the file's order): the
+/// age identity for age recipients none opened, the Vault token, AWS
+/// credentials, gpg's home, … `None` if nothing failed.
+fn unwrap_hint(report: &sops_like_keys::UnwrapReport) -> Option<String> {
+    let hints: Vec<&str> = report
+        .failed_kinds()
+        .into_iter()
+        .filter_map(|kind| {
+            Some(match kind {
+                "age" => "age: set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an identity for one of the age recipients above",
+                "hc_vault" => "hc_vault: set VAULT_TOKEN (or ~/.vault-token) to a token that may use the transit key (the address is the file's)",
+                "kms" => "kms: AWS credentials allowed to use the key (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, …)",
+                "pgp" => "pgp: the secret key in gpg's keyring (GNUPGHOME) and its agent",
+                "gcp_kms" => "gcp_kms: GOOGLE_APPLICATION_CREDENTIALS (or gcloud's application default credentials)",
+                "azure_kv" => "azure_kv: AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, a managed identity or `az login`",
+                _ => return None,
+            })
+        })
+        .collect();
+    (!hints.is_empty()).then(|| hints.join("; "))
 }
 
 /// The key services chosen on the command line (`--enable-local-keyservice`,
@@ -696,6 +775,47 @@ pub fn recipients_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hint names what the failed key types need, and age only when an
+    /// age key failed.
+    #[test]
+    fn unwrap_hint_follows_the_failed_key_types() {
+        use sops_like_keys::{GroupReport, KeyAttempt, KeyFailure, UnwrapReport};
+        let report = |keys: &[(&str, bool)]| UnwrapReport {
+            groups: vec![GroupReport {
+                index: 0,
+                recovered: false,
+                keys: keys
+                    .iter()
+                    .map(|(kind, ok)| KeyAttempt {
+                        kind: (*kind).to_owned(),
+                        id: "x".to_owned(),
+                        failure: (!ok).then(|| KeyFailure::Other("denied".into())),
+                    })
+                    .collect(),
+            }],
+            threshold: 1,
+            recovered: 0,
+            sources: Vec::new(),
+        };
+        let vault = unwrap_hint(&report(&[("hc_vault", false)])).unwrap();
+        assert!(
+            vault.contains("VAULT_TOKEN") && !vault.contains("SOPS_AGE"),
+            "{vault}"
+        );
+        let kms = unwrap_hint(&report(&[("kms", false)])).unwrap();
+        assert!(
+            kms.contains("AWS credentials") && !kms.contains("SOPS_AGE"),
+            "{kms}"
+        );
+        let both = unwrap_hint(&report(&[("pgp", false), ("age", false)])).unwrap();
+        assert!(
+            both.starts_with("pgp: ") && both.contains("GNUPGHOME"),
+            "{both}"
+        );
+        assert!(both.contains("SOPS_AGE_KEY_FILE"), "{both}");
+        assert!(unwrap_hint(&report(&[("age", true)])).is_none());
+    }
 
     /// The same text as `String::from_utf8_lossy`, in a buffer that did
     /// not grow.

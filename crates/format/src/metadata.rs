@@ -232,6 +232,96 @@ fn read_keys(kind: &str, list: &Node, out: &mut Vec<MasterKey>) {
     }
 }
 
+/// Gives the fields of a YAML file's master keys (and the values of a KMS
+/// `context`) the text go-yaml gives sops: sops decodes them into Go
+/// strings, which take a scalar's source text whatever it resolves to, so a
+/// plain `key_name: 0x1F` names the key `0x1F` (not `31`), `f: 1.50` is the
+/// context value `1.50` (not `1.5`), `b: true` is `true` and `d:
+/// 2024-01-01` is `2024-01-01`. `meta` is the `sops` node of a parse of
+/// `src` (its spans are offsets in `src`); strings and nulls are kept, and
+/// so is every other field of the block (`lastmodified`, `version`, …).
+pub(crate) fn keep_key_text(meta: &mut Node, src: &str) {
+    let Node::Map(entries) = meta else { return };
+    for e in entries {
+        let Entry::Pair(p) = e else { continue };
+        if p.key == "key_groups" {
+            for group in items_mut(&mut p.value) {
+                if let Node::Map(lists) = group {
+                    for l in lists {
+                        if let Entry::Pair(l) = l {
+                            if GROUP_KINDS.contains(&l.key.as_str()) {
+                                key_list_text(&mut l.value, src);
+                            }
+                        }
+                    }
+                }
+            }
+        } else if FLAT_KINDS.contains(&p.key.as_str()) || p.key == "pgp" {
+            key_list_text(&mut p.value, src);
+        }
+    }
+}
+
+fn items_mut(n: &mut Node) -> impl Iterator<Item = &mut Node> {
+    let items = match n {
+        Node::Seq(items) => Some(items),
+        _ => None,
+    };
+    items.into_iter().flatten().filter_map(|i| match i {
+        Item::Node(n) => Some(n),
+        Item::Comment(_) => None,
+    })
+}
+
+/// Each entry of one list of master keys: its scalar fields, and the
+/// values of a mapping field (`context`).
+fn key_list_text(list: &mut Node, src: &str) {
+    for entry in items_mut(list) {
+        let Node::Map(fields) = entry else { continue };
+        for f in fields {
+            let Entry::Pair(f) = f else { continue };
+            match &mut f.value {
+                Node::Map(values) => {
+                    for v in values {
+                        if let Entry::Pair(v) = v {
+                            scalar_text(&mut v.value, src);
+                        }
+                    }
+                }
+                value => scalar_text(value, src),
+            }
+        }
+    }
+}
+
+/// A scalar that YAML resolved to a number, boolean or time becomes the
+/// string of its source text (after its tag, if it has one); one written
+/// in quotes after a tag (`!!int "12"`), or without a span, is kept.
+fn scalar_text(node: &mut Node, src: &str) {
+    let scalar = match node {
+        Node::Scalar(s) => s,
+        Node::Alias(inner) => return scalar_text(inner, src),
+        _ => return,
+    };
+    if matches!(scalar.value, Value::Str(_) | Value::Null) {
+        return;
+    }
+    let Some(lexeme) = scalar.span.clone().and_then(|span| src.get(span)) else {
+        return;
+    };
+    let text = match lexeme.strip_prefix('!') {
+        Some(tagged) => tagged
+            .split_once(|c: char| c.is_ascii_whitespace())
+            .map_or("", |(_, rest)| rest),
+        None => lexeme,
+    }
+    .trim();
+    if text.is_empty() || text.starts_with(['"', '\'', '|', '>']) {
+        return;
+    }
+    scalar.value = Value::Str(text.to_owned());
+}
+
 impl Metadata {
     /// The cipher the file's values use, judged by its MAC.
     pub fn cipher(&self) -> Option<crate::cipher::CipherKind> {
@@ -486,6 +576,52 @@ mod tests {
         }
         let m = Metadata::from_node(&node).unwrap();
         assert_eq!(m.selector, Some(Selector::UnencryptedRegex("^x".into())));
+    }
+
+    /// Plain scalars in master keys' fields read as their source text, as
+    /// go-yaml decodes them into sops's Go strings; other fields of the
+    /// block keep their meaning.
+    #[test]
+    fn key_fields_keep_plain_scalar_text() {
+        let src = "a: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]\n\
+sops:\n    shamir_threshold: 2\n    key_groups:\n        - kms:\n              - arn: arn:aws:kms:us-east-1:1:key/a\n                context:\n                    f: 1.50\n                    n: 0x1F\n                    b: true\n                    d: 2024-01-01\n                    s: \"x\"\n                    t: !!int 0x10\n                    z: 1e3 # c\n                enc: AQ==\n                aws_profile: \"\"\n          hc_vault:\n              - vault_address: http://127.0.0.1:8200\n                engine_path: 0o17\n                key_name: 0x1F\n                enc: vault:v1:x\n        - pgp:\n              - fp: 0x1234ABCD\n                enc: x\n    lastmodified: \"2026-11-22T03:51:54Z\"\n    mac: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]\n    unencrypted_suffix: _unencrypted\n    version: 3.11.0\n";
+        let parsed = crate::syntax::parse_encrypted(crate::Format::Yaml, src).unwrap();
+        let m = Metadata::from_node(parsed.metadata.as_ref().unwrap()).unwrap();
+        assert_eq!(m.shamir_threshold, Some(2));
+        let kms = &m.key_groups[0][0];
+        assert_eq!(kms.kind, "kms");
+        let context = kms.fields.iter().find(|(k, _)| k == "context").unwrap();
+        let values: Vec<(String, Option<String>)> = pairs(&context.1)
+            .iter()
+            .map(|p| (p.key.clone(), scalar_string(&p.value)))
+            .collect();
+        let expected = [
+            ("f", "1.50"),
+            ("n", "0x1F"),
+            ("b", "true"),
+            ("d", "2024-01-01"),
+            ("s", "x"),
+            ("t", "0x10"),
+            ("z", "1e3"),
+        ];
+        assert_eq!(
+            values,
+            expected
+                .iter()
+                .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+                .collect::<Vec<_>>()
+        );
+        let vault = &m.key_groups[0][1];
+        assert_eq!(vault.field("key_name").as_deref(), Some("0x1F"));
+        assert_eq!(vault.field("engine_path").as_deref(), Some("0o17"));
+        assert_eq!(vault.id(), "http://127.0.0.1:8200/v1/0o17/keys/0x1F");
+        assert_eq!(m.key_groups[1][0].id(), "0x1234ABCD");
+        // Written back, they stay strings.
+        let again = Metadata::from_node(&m.to_node()).unwrap();
+        assert_eq!(
+            again.key_groups[0][1].field("key_name").as_deref(),
+            Some("0x1F")
+        );
     }
 
     #[test]

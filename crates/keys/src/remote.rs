@@ -55,16 +55,24 @@ impl RemoteKeyService {
         let (scheme, rest) = uri
             .split_once("://")
             .ok_or_else(|| bad("expected tcp://host:port or unix:///path"))?;
-        let target = match scheme {
+        // As Go's url.Parse reads it for sops: the scheme in any case, and
+        // for tcp only the host (no user, path, query or fragment); for
+        // unix the path (no query or fragment).
+        let target = match scheme.to_ascii_lowercase().as_str() {
             "tcp" | "tcp4" | "tcp6" => {
-                let host = rest.trim_end_matches('/');
+                let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+                let host = authority
+                    .rsplit_once('@')
+                    .map_or(authority, |(_, host)| host);
                 let port = host.rsplit_once(':').map(|(_, p)| p);
                 if host.is_empty() || port.is_none_or(|p| p.parse::<u16>().is_err()) {
                     return Err(bad("expected tcp://host:port"));
                 }
                 Target::Tcp(host.to_owned())
             }
-            "unix" if rest.starts_with('/') => Target::Unix(PathBuf::from(rest)),
+            "unix" if rest.starts_with('/') => {
+                Target::Unix(PathBuf::from(rest.split(['?', '#']).next().unwrap_or(rest)))
+            }
             "unix" => return Err(bad("expected unix:///absolute/path")),
             _ => return Err(bad("the scheme must be tcp or unix")),
         };

@@ -129,6 +129,32 @@ impl fmt::Display for KeyFailure {
     }
 }
 
+impl UnwrapReport {
+    /// The key types (`age`, `kms`, `hc_vault`, …) with a key that failed
+    /// in a group that was not recovered, each once, in file order.
+    pub fn failed_kinds(&self) -> Vec<&str> {
+        let mut kinds: Vec<&str> = Vec::new();
+        for key in self
+            .groups
+            .iter()
+            .filter(|g| !g.recovered)
+            .flat_map(|g| &g.keys)
+            .filter(|k| k.failure.is_some())
+        {
+            if !kinds.contains(&key.kind.as_str()) {
+                kinds.push(&key.kind);
+            }
+        }
+        kinds
+    }
+
+    /// Whether an age key of a group that was not recovered was opened by
+    /// none of the identities.
+    pub fn age_unopened(&self) -> bool {
+        self.failed_kinds().contains(&"age")
+    }
+}
+
 impl fmt::Display for UnwrapReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -146,6 +172,12 @@ impl fmt::Display for UnwrapReport {
                 }
             }
         }
+        // Where identities were looked for matters only for an age key
+        // that none opened (not for a Vault- or KMS-only file, nor for an
+        // age group that was recovered).
+        if !self.age_unopened() {
+            return Ok(());
+        }
         if self.sources.is_empty() {
             write!(f, "no age identity sources were given")
         } else {
@@ -155,5 +187,57 @@ impl fmt::Display for UnwrapReport {
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(groups: Vec<(bool, Vec<(&str, bool)>)>) -> UnwrapReport {
+        UnwrapReport {
+            threshold: groups.len(),
+            recovered: groups.iter().filter(|g| g.0).count(),
+            groups: groups
+                .into_iter()
+                .enumerate()
+                .map(|(index, (recovered, keys))| GroupReport {
+                    index,
+                    recovered,
+                    keys: keys
+                        .into_iter()
+                        .map(|(kind, ok)| KeyAttempt {
+                            kind: kind.to_owned(),
+                            id: format!("{kind}-id"),
+                            failure: (!ok).then(|| KeyFailure::Other("HTTP 403".into())),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            sources: Vec::new(),
+        }
+    }
+
+    /// The age part of the report only when an age key of a failed group
+    /// was opened by no identity: not for a Vault-only file, nor for a
+    /// Shamir file whose age group worked.
+    #[test]
+    fn age_section_only_for_unopened_age_keys() {
+        let vault_only = report(vec![(false, vec![("hc_vault", false)])]);
+        assert_eq!(vault_only.failed_kinds(), ["hc_vault"]);
+        let text = vault_only.to_string();
+        assert!(text.contains("hc_vault hc_vault-id: HTTP 403"), "{text}");
+        assert!(!text.contains("age identit"), "{text}");
+        let age_ok = report(vec![
+            (true, vec![("age", true)]),
+            (false, vec![("kms", false)]),
+        ]);
+        assert_eq!(age_ok.failed_kinds(), ["kms"]);
+        assert!(!age_ok.to_string().contains("age identit"));
+        let age_failed = report(vec![(false, vec![("kms", false), ("age", false)])]);
+        assert_eq!(age_failed.failed_kinds(), ["kms", "age"]);
+        assert!(age_failed
+            .to_string()
+            .ends_with("no age identity sources were given"));
     }
 }

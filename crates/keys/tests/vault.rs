@@ -87,6 +87,7 @@ fn services(token: &str, namespace: Option<&str>) -> Services {
         vault: VaultConfig {
             token: Some(Zeroizing::new(token.to_owned())),
             namespace: namespace.map(str::to_owned),
+            ..VaultConfig::default()
         },
         ..ServiceConfig::default()
     })
@@ -209,7 +210,7 @@ fn a_server_that_never_answers_times_out() {
         },
         vault: VaultConfig {
             token: Some(Zeroizing::new("root".into())),
-            namespace: None,
+            ..VaultConfig::default()
         },
         ..ServiceConfig::default()
     });
@@ -263,4 +264,121 @@ fn interop_with_real_sops() {
         .env("VAULT_TOKEN", "root"));
     let back: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(back["password"], "hunter2");
+}
+
+/// OpenBao with `-dev-tls` (its own CA): refused with the system's roots,
+/// opened with the CA file (`VAULT_CACERT`), a directory holding it
+/// (`VAULT_CAPATH`) or without verification (`VAULT_SKIP_VERIFY`); a CA
+/// file without a certificate and a client certificate without its key
+/// are clear errors.
+#[test]
+fn vault_tls_settings_as_sops_reads_them() {
+    use sops_like_keys::kms::VaultTls;
+
+    let Some(bin) = support::tool("bao") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("tls");
+    std::fs::create_dir(&certs).unwrap();
+    let server = Server::start_on_free_port(|port| {
+        let mut cmd = Command::new(&bin);
+        cmd.args([
+            "server",
+            "-dev",
+            "-dev-tls",
+            "-dev-root-token-id=root",
+            &format!("-dev-listen-address=127.0.0.1:{port}"),
+        ])
+        .arg(format!("-dev-tls-cert-dir={}", certs.display()));
+        cmd
+    });
+    let ca = certs.join("vault-ca.pem");
+    let url = format!("https://127.0.0.1:{}", server.port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = Command::new(&bin)
+            .args(["secrets", "enable", "transit"])
+            .env("BAO_ADDR", &url)
+            .env("BAO_TOKEN", "root")
+            .env("BAO_CACERT", &ca)
+            .env_remove("BAO_NAMESPACE")
+            .output()
+            .unwrap();
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let key = ServiceKey::HcVault(VaultKey::parse(&format!("{url}/v1/transit/keys/tls")).unwrap());
+    let with = |tls: VaultTls| {
+        let mut config = services("root", None).config().clone();
+        config.vault.tls = tls;
+        config.options.attempts = 1;
+        Services::new(config)
+    };
+
+    let err = with(VaultTls::default())
+        .wrap(&key, &[3; 32])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("certificate"), "{err}");
+
+    let svc = with(VaultTls {
+        ca_cert: Some(ca.clone()),
+        ..VaultTls::default()
+    });
+    let wrapped = svc.wrap(&key, &[3; 32]).unwrap();
+    assert_eq!(&svc.unwrap(&key, &wrapped.enc).unwrap()[..], &[3; 32]);
+
+    let ca_dir = dir.path().join("cas");
+    std::fs::create_dir(&ca_dir).unwrap();
+    std::fs::copy(&ca, ca_dir.join("ca.pem")).unwrap();
+    let svc = with(VaultTls {
+        ca_path: Some(ca_dir.clone()),
+        ..VaultTls::default()
+    });
+    assert_eq!(&svc.unwrap(&key, &wrapped.enc).unwrap()[..], &[3; 32]);
+
+    let svc = with(VaultTls {
+        skip_verify: true,
+        ..VaultTls::default()
+    });
+    assert_eq!(&svc.unwrap(&key, &wrapped.enc).unwrap()[..], &[3; 32]);
+
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "hello\n").unwrap();
+    let err = with(VaultTls {
+        ca_cert: Some(not_pem),
+        ..VaultTls::default()
+    })
+    .unwrap(&key, &wrapped.enc)
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("no PEM certificate could be read"), "{err}");
+
+    let err = with(VaultTls {
+        ca_cert: Some(ca.clone()),
+        client_cert: Some(certs.join("vault-cert.pem")),
+        ..VaultTls::default()
+    })
+    .unwrap(&key, &wrapped.enc)
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("client certificate and its key"), "{err}");
+
+    // With a client certificate and its key (the dev listener does not
+    // ask for one): the identity is read and the call works.
+    let svc = with(VaultTls {
+        ca_cert: Some(ca),
+        client_cert: Some(certs.join("vault-cert.pem")),
+        client_key: Some(certs.join("vault-key.pem")),
+        ..VaultTls::default()
+    });
+    assert_eq!(&svc.unwrap(&key, &wrapped.enc).unwrap()[..], &[3; 32]);
 }

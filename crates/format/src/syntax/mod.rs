@@ -102,7 +102,13 @@ pub(crate) fn restore_enc(src: &str, node: &mut Node) {
 /// every encrypted value. Other formats parse as usual.
 pub(crate) fn parse_encrypted(format: Format, src: &str) -> Result<Parsed, ParseError> {
     match format {
-        Format::Yaml => yaml::parse_encrypted(src),
+        Format::Yaml => yaml::parse_encrypted(src).map(|mut parsed| {
+            // Master keys' fields as go-yaml gives them to sops: source text.
+            if let Some(meta) = parsed.metadata.as_mut() {
+                crate::metadata::keep_key_text(meta, src);
+            }
+            parsed
+        }),
         Format::Json => json::parse_encrypted(src),
         Format::Dotenv => dotenv::parse_encrypted(src),
         _ => format.syntax().parse(src),

@@ -1,6 +1,7 @@
 //! AWS KMS, as sops uses it: `Encrypt(KeyId=arn, Plaintext, EncryptionContext)`
-//! with `enc = base64(CiphertextBlob)`, and `Decrypt(CiphertextBlob,
-//! EncryptionContext)`. The region comes from the ARN; a `role` is assumed
+//! with `enc = base64(CiphertextBlob)`, and `Decrypt(KeyId=arn,
+//! CiphertextBlob, EncryptionContext)`: KMS refuses a blob that another key
+//! wrapped, so an entry's `enc` only opens under the key its `arn` names. The region comes from the ARN; a `role` is assumed
 //! through STS first; `aws_profile` selects a named profile, whose
 //! credentials are then the only ones used (as the Go SDK does for an
 //! explicit profile: environment credentials do not win over it), and which
@@ -49,7 +50,7 @@ pub(crate) fn wrap(
             .set_encryption_context(context(key))
             .send()
             .await
-            .map_err(|e| fail(&error_chain(&e)))?;
+            .map_err(|e| call_failure(key, &endpoint, &e))?;
         let blob = out
             .ciphertext_blob()
             .ok_or_else(|| fail("KMS returned no ciphertext"))?;
@@ -71,13 +72,16 @@ pub(crate) fn unwrap(
     let call = async {
         let (client, endpoint) = client(config, key).await?;
         let fail = |cause: &str| ServiceError::new(&ServiceKey::Kms(key.clone()), &endpoint, cause);
+        // KeyId, as sops sends it: without it KMS would open a blob of
+        // any key the caller may use, whatever `arn` the metadata names.
         let out = client
             .decrypt()
+            .key_id(&key.arn)
             .ciphertext_blob(Blob::new(blob))
             .set_encryption_context(context(key))
             .send()
             .await
-            .map_err(|e| fail(&error_chain(&e)))?;
+            .map_err(|e| call_failure(key, &endpoint, &e))?;
         // The blob's own buffer, moved (a copy would leave the SDK's
         // dropped without wiping).
         out.plaintext
@@ -85,6 +89,27 @@ pub(crate) fn unwrap(
             .ok_or_else(|| fail("KMS returned no plaintext"))
     };
     bounded(rt, config, key, call)
+}
+
+/// A failed KMS call. With a role, a failure to get credentials is the
+/// role assumption's (STS AssumeRole, at its own endpoint): named so, with
+/// the key as `ARN+ROLE`, as sops names both, not as the KMS endpoint's.
+fn call_failure(key: &AwsKmsKey, endpoint: &str, e: &dyn std::error::Error) -> ServiceError {
+    let chain = error_chain(e);
+    let service_key = ServiceKey::Kms(key.clone());
+    if key.role.is_empty() || !chain.contains("loading credentials") {
+        return ServiceError::new(&service_key, endpoint, chain);
+    }
+    let mut err = ServiceError::new(
+        &service_key,
+        "-",
+        format!(
+            "failed to assume role '{}' (STS AssumeRole, before calling KMS at {endpoint}): {chain}",
+            key.role
+        ),
+    );
+    err.key = format!("{}+{}", key.arn, key.role);
+    err
 }
 
 /// Runs `call` on the runtime, giving up after the whole retry budget.
@@ -136,6 +161,75 @@ async fn check_profile(name: &str) -> Result<(), String> {
     }
 }
 
+/// The CA bundle to trust instead of the system's roots, as the Go SDK
+/// finds it for sops: the given one (`AWS_CA_BUNDLE`), else the
+/// `ca_bundle` of the key's profile, or of the selected one.
+async fn ca_bundle(config: &ServiceConfig, key: &AwsKmsKey) -> Option<std::path::PathBuf> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    if let Some(path) = &config.aws.ca_bundle {
+        return Some(path.clone());
+    }
+    let selected =
+        (!key.aws_profile.is_empty()).then(|| std::borrow::Cow::Owned(key.aws_profile.clone()));
+    let set = aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), selected)
+        .await
+        .ok()?;
+    set.get("ca_bundle")
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+}
+
+/// An HTTPS client (the SDK's own rustls one) whose only roots are the
+/// certificates of the PEM file `path`. As the Go SDK reads a bundle,
+/// certificates that cannot be read are skipped, and a file without any
+/// readable one is an error.
+fn https_client_trusting(
+    path: &std::path::Path,
+) -> Result<aws_sdk_kms::config::SharedHttpClient, String> {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let pem = std::fs::read(path)
+        .map_err(|e| format!("could not read the CA bundle {}: {e}", path.display()))?;
+    let mut store = tls::TrustStore::empty();
+    let mut count = 0;
+    for der in CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok) {
+        // The client adds each certificate with `expect`: only those that
+        // rustls takes are given to it, each as a PEM of its own.
+        if rustls::RootCertStore::empty().add(der.clone()).is_err() {
+            continue;
+        }
+        store.add_pem_certificate(pem_of(&der));
+        count += 1;
+    }
+    if count == 0 {
+        return Err(format!(
+            "the CA bundle {} holds no certificate that can be read",
+            path.display()
+        ));
+    }
+    let context = tls::TlsContext::builder()
+        .with_trust_store(store)
+        .build()
+        .map_err(|e| format!("could not use the CA bundle {}: {e}", path.display()))?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https())
+}
+
+/// A certificate as PEM text.
+fn pem_of(der: &[u8]) -> Vec<u8> {
+    let b64 = STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out.into_bytes()
+}
+
 /// The KMS endpoint the SDK will use, for messages: the given one, else the
 /// configured KMS one, else the configured shared one, else the regional.
 fn resolved_endpoint(
@@ -184,6 +278,10 @@ async fn client(
         );
     if let Some(url) = &config.aws.endpoint_url {
         loader = loader.endpoint_url(url);
+    }
+    if let Some(bundle) = ca_bundle(config, key).await {
+        let http = https_client_trusting(&bundle).map_err(|cause| fail(config, key, &cause))?;
+        loader = loader.http_client(http);
     }
     if !key.aws_profile.is_empty() {
         check_profile(&key.aws_profile)

@@ -64,6 +64,39 @@ pub struct VaultConfig {
     pub token: Option<Zeroizing<String>>,
     /// An enterprise namespace, sent as `X-Vault-Namespace`.
     pub namespace: Option<String>,
+    /// How to trust the server and who to be to it (sops: the Vault
+    /// client's `VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_SKIP_VERIFY`,
+    /// `VAULT_CLIENT_CERT`, `VAULT_CLIENT_KEY`).
+    pub tls: VaultTls,
+}
+
+/// TLS settings of the Vault client, as the Vault API client sops uses
+/// reads them from its environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VaultTls {
+    /// A PEM file of CA certificates to trust instead of the system's
+    /// (`VAULT_CACERT`). Wins over `ca_path`.
+    pub ca_cert: Option<PathBuf>,
+    /// A directory whose files are PEM CA certificates to trust instead of
+    /// the system's (`VAULT_CAPATH`).
+    pub ca_path: Option<PathBuf>,
+    /// Accept any server certificate (`VAULT_SKIP_VERIFY`).
+    pub skip_verify: bool,
+    /// A PEM client certificate (`VAULT_CLIENT_CERT`); needs `client_key`.
+    pub client_cert: Option<PathBuf>,
+    /// The PEM private key of `client_cert` (`VAULT_CLIENT_KEY`).
+    pub client_key: Option<PathBuf>,
+}
+
+/// Go's `strconv.ParseBool`, with which the Vault and AWS clients read
+/// boolean variables (`VAULT_SKIP_VERIFY`): `1 t T TRUE true True` and
+/// `0 f F FALSE false False`; anything else is `None`.
+pub fn go_parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
 }
 
 impl VaultConfig {
@@ -84,6 +117,7 @@ impl fmt::Debug for VaultConfig {
         f.debug_struct("VaultConfig")
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("namespace", &self.namespace)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -105,6 +139,10 @@ pub struct AwsConfig {
     /// The STS session name when a key has a role (sops: `sops@HOSTNAME`);
     /// `None` gives `sops-like`.
     pub role_session_name: Option<String>,
+    /// A PEM file of CA certificates to trust instead of the system's, for
+    /// KMS and STS (sops: the AWS SDK's `AWS_CA_BUNDLE`). `None`: the
+    /// `ca_bundle` of the key's profile (or of the selected one), if any.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 /// Static AWS credentials.
@@ -258,6 +296,19 @@ mod tests {
     }
 
     #[test]
+    fn go_booleans() {
+        for t in ["1", "t", "T", "TRUE", "true", "True"] {
+            assert_eq!(go_parse_bool(t), Some(true), "{t}");
+        }
+        for f in ["0", "f", "F", "FALSE", "false", "False"] {
+            assert_eq!(go_parse_bool(f), Some(false), "{f}");
+        }
+        for bad in ["", "yes", "tRue", " true", "2"] {
+            assert_eq!(go_parse_bool(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn vault_token_from_env_then_file() {
         let dir = tempfile::tempdir().unwrap();
         assert!(VaultConfig::token_from(None, Some(dir.path())).is_none());
@@ -268,7 +319,7 @@ mod tests {
         assert_eq!(t.as_str(), "s.env");
         let cfg = VaultConfig {
             token: Some(t),
-            namespace: None,
+            ..VaultConfig::default()
         };
         assert!(!format!("{cfg:?}").contains("s.env"));
     }

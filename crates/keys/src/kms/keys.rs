@@ -167,21 +167,30 @@ impl AwsKmsKey {
     }
 }
 
-/// Parses `--encryption-context k:v,k2:v2` (sops's syntax: each pair split at
-/// its first `:`). Keys may not repeat.
+/// Parses `--encryption-context k:v,k2:v2` exactly as sops does
+/// (`kms.ParseKMSContext`): an empty text is no context; otherwise the text
+/// is split at every `,`, and each part at every `:` into exactly two
+/// pieces, key and value, kept as written (blanks included: `a: b` is the
+/// key `a` with the value ` b`). A key given twice takes its last value.
+/// Anything else (`a`, `a:b:c`, an empty part as in `a:b,,`) is refused,
+/// where sops exits with "Invalid KMS encryption context format".
 pub fn parse_encryption_context(text: &str) -> Result<BTreeMap<String, String>, KeyError> {
     let mut map = BTreeMap::new();
-    for pair in split_list(text) {
-        let (k, v) = pair.split_once(':').ok_or_else(|| {
-            KeyError::InvalidEncryptionContext("each pair must be written key:value".to_owned())
-        })?;
-        if map
-            .insert(k.trim().to_owned(), v.trim().to_owned())
-            .is_some()
-        {
-            return Err(KeyError::InvalidEncryptionContext(
-                "a key appears twice in the encryption context".to_owned(),
-            ));
+    if text.is_empty() {
+        return Ok(map);
+    }
+    for pair in text.split(',') {
+        let mut pieces = pair.split(':');
+        match (pieces.next(), pieces.next(), pieces.next()) {
+            (Some(k), Some(v), None) => {
+                map.insert(k.to_owned(), v.to_owned());
+            }
+            _ => {
+                return Err(KeyError::InvalidEncryptionContext(format!(
+                    "{pair:?} is not one key:value pair (pairs are separated by ',', and \
+                     neither a key nor a value may hold ':' or ',')"
+                )))
+            }
         }
     }
     Ok(map)
@@ -206,6 +215,14 @@ impl VaultKey {
     pub fn parse(text: &str) -> Result<Self, KeyError> {
         let text = text.trim();
         let bad = |reason: &str| invalid("Vault transit", text, reason);
+        // sops takes a `?query` into the key's name (a key that does not
+        // exist) and a `#fragment` into the stored address: neither names
+        // a transit key.
+        if text.contains(['?', '#']) {
+            return Err(bad(
+                "the URI must not have a ?query or #fragment: expected https://HOST:PORT/v1/ENGINE_PATH/keys/KEY_NAME",
+            ));
+        }
         let rest = text
             .strip_prefix("https://")
             .or_else(|| text.strip_prefix("http://"))
@@ -425,19 +442,39 @@ mod tests {
         assert_eq!(plain.with_profile("p").identity(), format!("{arn}|p"));
     }
 
+    /// sops's `ParseKMSContext`: split at every ',' and every ':', exactly
+    /// two pieces, blanks kept, the last of a key given twice.
     #[test]
     fn encryption_context_pairs() {
-        let c = parse_encryption_context("b:2, a:x:y").unwrap();
-        assert_eq!(
-            c.into_iter().collect::<Vec<_>>(),
-            vec![
-                ("a".to_owned(), "x:y".to_owned()),
-                ("b".to_owned(), "2".to_owned())
-            ]
-        );
-        assert!(parse_encryption_context("novalue").is_err());
-        assert!(parse_encryption_context("a:1,a:2").is_err());
-        assert!(parse_encryption_context("").unwrap().is_empty());
+        let pairs = |text: &str| -> Vec<(String, String)> {
+            parse_encryption_context(text)
+                .unwrap()
+                .into_iter()
+                .collect()
+        };
+        let own = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert_eq!(pairs("b:2,a:1"), own(&[("a", "1"), ("b", "2")]));
+        assert_eq!(pairs("app: web"), own(&[("app", " web")]));
+        assert_eq!(pairs(" env:prod"), own(&[(" env", "prod")]));
+        assert_eq!(pairs("b:2, a:1"), own(&[(" a", "1"), ("b", "2")]));
+        assert_eq!(pairs("a:1,a:2"), own(&[("a", "2")]));
+        assert_eq!(pairs(":"), own(&[("", "")]));
+        assert!(pairs("").is_empty());
+        for bad in [
+            "novalue",
+            "url:http://x",
+            "a:x:y",
+            "a:b,,",
+            "a:b,",
+            ",a:b",
+            " ",
+        ] {
+            assert!(parse_encryption_context(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -463,6 +500,10 @@ mod tests {
             "https://h/v1/keys/a",
             "https://h/v1/transit/a",
             "https:///v1/transit/keys/a",
+            "http://127.0.0.1:8200/v1/transit/keys/k?x=1",
+            "http://127.0.0.1:8200/v1/transit/keys/k#frag",
+            "http://127.0.0.1:8200/v1/transit/keys/k/?x=1",
+            "http://127.0.0.1:8200?x=1/v1/transit/keys/k",
         ] {
             assert!(VaultKey::parse(bad).is_err(), "{bad}");
         }

@@ -58,8 +58,8 @@ mod order_tests;
 use zeroize::Zeroizing;
 
 pub use config::{
-    AwsConfig, AwsCredentials, AzureConfig, AzureCredentials, GcpConfig, GcpCredentials, PgpConfig,
-    ServiceConfig, ServiceOptions, VaultConfig,
+    go_parse_bool, AwsConfig, AwsCredentials, AzureConfig, AzureCredentials, GcpConfig,
+    GcpCredentials, PgpConfig, ServiceConfig, ServiceOptions, VaultConfig, VaultTls,
 };
 pub use error::ServiceError;
 pub use fields::FieldValue;

@@ -15,6 +15,18 @@ use tokio::runtime::{Builder, Runtime};
 #[derive(Default)]
 pub(crate) struct Lazy(OnceLock<Result<Runtime, String>>);
 
+/// Shut down without waiting: a runtime dropped inside another one's async
+/// context panics ("Cannot drop a runtime in a context where blocking is
+/// not allowed"), which is where a key service server drops its handler,
+/// and with it these services, when it stops.
+impl Drop for Lazy {
+    fn drop(&mut self) {
+        if let Some(Ok(runtime)) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 impl Lazy {
     /// Runs `future` to completion, or says why no runtime could be built.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> Result<F::Output, String> {

@@ -80,7 +80,7 @@ struct Call<'a> {
 impl<'a> Call<'a> {
     fn new(config: &'a ServiceConfig, key: &VaultKey, op: &str) -> Result<Self, ServiceError> {
         let service_key = ServiceKey::HcVault(key.clone());
-        let endpoint = key.vault_address.trim_end_matches('/').to_owned();
+        let endpoint = base_address(&key.vault_address).to_owned();
         let token = config.vault.token.clone().ok_or_else(|| {
             ServiceError::new(
                 &service_key,
@@ -92,8 +92,8 @@ impl<'a> Call<'a> {
             config,
             url: format!(
                 "{endpoint}/v1/{}/{op}/{}",
-                key.engine_path.trim_matches('/'),
-                key.key_name
+                escape_path(key.engine_path.trim_matches('/')),
+                escape_path(&key.key_name)
             ),
             key: service_key,
             endpoint,
@@ -108,10 +108,12 @@ impl<'a> Call<'a> {
     /// Posts `body` with bounded retries; returns the answer's `data`.
     fn run(&self, rt: &Lazy, body: &str) -> Result<serde_json::Value, ServiceError> {
         let options = &self.config.options;
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout)
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        let client = with_tls(builder, &self.config.vault.tls)
+            .map_err(|cause| self.fail(&cause))?
             .build()
             .map_err(|e| self.fail(&format!("could not build the HTTP client: {e}")))?;
         with_retries(options, std::thread::sleep, || {
@@ -184,6 +186,122 @@ impl<'a> Call<'a> {
     }
 }
 
+/// `builder` with the TLS settings of the Vault client sops uses: the CA
+/// certificates of `ca_cert` (else of every file below `ca_path`) as the
+/// only roots, no verification at all with `skip_verify`, and a client
+/// certificate. Files that cannot be read, or hold no certificate, are an
+/// error, as in sops.
+fn with_tls(
+    mut builder: reqwest::ClientBuilder,
+    tls: &super::config::VaultTls,
+) -> Result<reqwest::ClientBuilder, String> {
+    let files = match (&tls.ca_cert, &tls.ca_path) {
+        (Some(file), _) => vec![file.clone()],
+        (None, Some(dir)) => {
+            let mut files = Vec::new();
+            files_below(dir, &mut files)
+                .map_err(|e| format!("could not read the CA directory {}: {e}", dir.display()))?;
+            files
+        }
+        (None, None) => Vec::new(),
+    };
+    if !files.is_empty() {
+        let mut roots = Vec::new();
+        for file in &files {
+            let pem = std::fs::read(file).map_err(|e| {
+                format!(
+                    "could not read the CA certificate file {}: {e}",
+                    file.display()
+                )
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| format!("no PEM certificate could be read in {}", file.display()))?;
+            roots.extend(certs);
+        }
+        builder = builder.tls_certs_only(roots);
+    }
+    if tls.skip_verify {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    match (&tls.client_cert, &tls.client_key) {
+        (Some(cert), Some(key)) => {
+            let read = |path: &std::path::Path, what: &str| {
+                std::fs::read(path).map(Zeroizing::new).map_err(|e| {
+                    format!("could not read the client {what} {}: {e}", path.display())
+                })
+            };
+            let pem = read(cert, "certificate")?;
+            let key_pem = read(key, "key")?;
+            // Sized before the key goes in: no copy of it left behind.
+            let mut both = Zeroizing::new(Vec::with_capacity(pem.len() + 1 + key_pem.len()));
+            both.extend_from_slice(&pem);
+            both.push(b'\n');
+            both.extend_from_slice(&key_pem);
+            let identity = reqwest::Identity::from_pem(&both).map_err(|_| {
+                format!(
+                    "the client certificate {} and key {} could not be read as PEM",
+                    cert.display(),
+                    key.display()
+                )
+            })?;
+            builder = builder.identity(identity);
+        }
+        (None, None) => {}
+        _ => return Err("both a client certificate and its key must be given".to_owned()),
+    }
+    Ok(builder)
+}
+
+/// The files below `dir`, recursively, in name order (the Vault client
+/// walks `VAULT_CAPATH` the same way).
+fn files_below(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            files_below(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The part of a stored `vault_address` that requests go to: without a
+/// `?query` or `#fragment` and a trailing `/`. The Vault client sops uses
+/// keeps only the scheme, host and path of its address, so a file sops
+/// wrote from `https://vault:8200/v1/transit/keys/k#x` (address
+/// `https://vault:8200#x`) opens here too.
+fn base_address(address: &str) -> &str {
+    let host = address.find("://").map_or(0, |i| i + 3);
+    let end = address
+        .get(host..)
+        .and_then(|rest| rest.find(['?', '#']))
+        .map_or(address.len(), |i| host + i);
+    address.get(..end).unwrap_or(address).trim_end_matches('/')
+}
+
+/// A path as Go's `url.URL` writes it (what sops's Vault client sends):
+/// letters, digits, `-._~` and `$&+,/:;=@` as they are, every other byte
+/// as `%XX`. A stored key name holding `?` or `#` is then that name, as in
+/// sops (the server says it does not exist), not a shorter name and a
+/// query.
+fn escape_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~$&+,/:;=@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// `: msg; msg` from Vault's `{"errors": [...]}`, or nothing.
 fn vault_errors(json: Option<&serde_json::Value>) -> String {
     let messages: Vec<&str> = json
@@ -219,6 +337,44 @@ mod tests {
             assert_eq!(body.as_str(), expected);
             assert!(body.capacity() <= STANDARD.encode(secret).len() + 16);
         }
+    }
+
+    /// What the requests go to, as sops's Vault client sends them: the
+    /// address without its query or fragment (sops stores
+    /// `http://h:8200#frag` for a URI with a fragment), names escaped as Go
+    /// escapes a URL path.
+    #[test]
+    fn request_urls_as_sops_sends_them() {
+        for (address, base) in [
+            ("http://127.0.0.1:8200", "http://127.0.0.1:8200"),
+            ("http://127.0.0.1:8200/", "http://127.0.0.1:8200"),
+            ("http://127.0.0.1:8200#frag", "http://127.0.0.1:8200"),
+            ("http://127.0.0.1:8200/#frag", "http://127.0.0.1:8200"),
+            ("https://v:8200/prefix?x=1#f", "https://v:8200/prefix"),
+            ("https://v:8200/a#b/c", "https://v:8200/a"),
+        ] {
+            assert_eq!(base_address(address), base, "{address}");
+        }
+        assert_eq!(escape_path("team/transit"), "team/transit");
+        assert_eq!(escape_path("k?x=1"), "k%3Fx=1");
+        assert_eq!(escape_path("k#f"), "k%23f");
+        assert_eq!(escape_path("a b%é"), "a%20b%25%C3%A9");
+        assert_eq!(escape_path("a-b_c.d~e$&+,:;=@"), "a-b_c.d~e$&+,:;=@");
+        let key = VaultKey {
+            vault_address: "http://127.0.0.1:8200#frag".into(),
+            engine_path: "transit".into(),
+            key_name: "k?x=1".into(),
+        };
+        let config = ServiceConfig {
+            vault: crate::kms::VaultConfig {
+                token: Some(Zeroizing::new("t".into())),
+                ..crate::kms::VaultConfig::default()
+            },
+            ..ServiceConfig::default()
+        };
+        let call = Call::new(&config, &key, "decrypt").unwrap();
+        assert_eq!(call.url, "http://127.0.0.1:8200/v1/transit/decrypt/k%3Fx=1");
+        assert_eq!(call.endpoint, "http://127.0.0.1:8200");
     }
 
     #[test]

@@ -59,6 +59,38 @@ fn addresses_parse_as_sops_takes_them() {
     ] {
         assert!(RemoteKeyService::new(ok, SECOND).is_ok(), "{ok}");
     }
+    // Go's url.Parse, as sops reads them: the scheme in any case, a tcp
+    // address's user, path, query and fragment ignored.
+    for (uri, target) in [
+        ("TCP://127.0.0.1:5000", Target::Tcp("127.0.0.1:5000".into())),
+        (
+            "Tcp4://127.0.0.1:5000",
+            Target::Tcp("127.0.0.1:5000".into()),
+        ),
+        (
+            "tcp://127.0.0.1:5000/path",
+            Target::Tcp("127.0.0.1:5000".into()),
+        ),
+        (
+            "tcp://127.0.0.1:5000?x=1",
+            Target::Tcp("127.0.0.1:5000".into()),
+        ),
+        (
+            "tcp://127.0.0.1:5000#f",
+            Target::Tcp("127.0.0.1:5000".into()),
+        ),
+        (
+            "tcp://me@127.0.0.1:5000/a?b",
+            Target::Tcp("127.0.0.1:5000".into()),
+        ),
+        ("UNIX:///tmp/s.sock?x=1", Target::Unix("/tmp/s.sock".into())),
+    ] {
+        assert_eq!(
+            RemoteKeyService::new(uri, SECOND).unwrap().target,
+            target,
+            "{uri}"
+        );
+    }
     for bad in [
         "127.0.0.1:5000",
         "tcp://",
@@ -66,6 +98,8 @@ fn addresses_parse_as_sops_takes_them() {
         "tcp://host:99999",
         "unix://relative.sock",
         "http://host:80",
+        "tcp://127.0.0.1/5000",
+        "tcp://?127.0.0.1:5000",
     ] {
         let e = RemoteKeyService::new(bad, SECOND).err().unwrap();
         assert!(e.contains(bad), "{e}");

@@ -142,3 +142,58 @@ pub fn run(command: &mut Command) -> Output {
 pub fn sops() -> Option<PathBuf> {
     tool("sops")
 }
+
+/// A private CA and a server certificate it signed for `127.0.0.1`, made
+/// with the `openssl` CLI in `dir`: the paths of the CA certificate, the
+/// server certificate and the server key (PEM). `None` (after a skip note;
+/// a panic when `CI=true`) without openssl.
+pub fn test_ca(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let openssl = tool("openssl")?;
+    let p = |name: &str| dir.join(name);
+    let (ca_key, ca, key, csr, cert, ext) = (
+        p("ca-key.pem"),
+        p("ca.pem"),
+        p("server-key.pem"),
+        p("server.csr"),
+        p("server.pem"),
+        p("server.ext"),
+    );
+    run(Command::new(&openssl)
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=sops-like test CA", "-keyout"])
+        .arg(&ca_key)
+        .arg("-out")
+        .arg(&ca));
+    run(Command::new(&openssl)
+        .args([
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&csr));
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(Command::new(&openssl)
+        .args(["x509", "-req", "-days", "2", "-CAcreateserial", "-in"])
+        .arg(&csr)
+        .arg("-CA")
+        .arg(&ca)
+        .arg("-CAkey")
+        .arg(&ca_key)
+        .arg("-out")
+        .arg(&cert)
+        .arg("-extfile")
+        .arg(&ext));
+    Some((ca, cert, key))
+}
