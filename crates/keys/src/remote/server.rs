@@ -112,6 +112,17 @@ pub fn serve(
             Listen::Unix(path) => {
                 let listener = tokio::net::UnixListener::bind(path)
                     .map_err(|e| format!("could not listen on {}: {e}", path.display()))?;
+                // Only this user may connect (the umask would let the group
+                // or everyone have data keys unwrapped; sops leaves it so).
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    if let Err(e) =
+                        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                    {
+                        let _ = std::fs::remove_file(path);
+                        return Err(format!("could not restrict {}: {e}", path.display()));
+                    }
+                }
                 ready(&path.display().to_string());
                 let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
                 let result = server

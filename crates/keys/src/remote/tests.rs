@@ -115,6 +115,12 @@ fn data_keys_go_through_a_remote_key_service() {
     let socket = dir.path().join("ks.sock");
     let (stop_tcp, tcp) = server(Listen::Tcp("127.0.0.1:0".into()), local(&identity));
     let (stop_unix, _) = server(Listen::Unix(socket.clone()), local(&identity));
+    // Only this user may connect to the socket.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
     for uri in [
         format!("tcp://{tcp}"),
         format!("unix://{}", socket.display()),
