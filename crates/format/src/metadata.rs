@@ -262,6 +262,13 @@ pub(crate) fn keep_key_text(meta: &mut Node, src: &str) {
     }
 }
 
+fn unalias_node(n: &Node) -> &Node {
+    match n {
+        Node::Alias(inner) => unalias_node(inner),
+        n => n,
+    }
+}
+
 fn items_mut(n: &mut Node) -> impl Iterator<Item = &mut Node> {
     let items = match n {
         Node::Seq(items) => Some(items),
@@ -371,6 +378,14 @@ impl Metadata {
                 }
                 key_groups.push(keys);
             }
+        }
+        // A list or a mapping is no number (go-yaml refuses it, and so
+        // does sops); a null is none.
+        if matches!(
+            get("shamir_threshold").map(unalias_node),
+            Some(Node::Seq(_) | Node::Map(_))
+        ) {
+            return Err(bad("shamir_threshold is not a number"));
         }
         let shamir_threshold = match string("shamir_threshold") {
             None => None,
@@ -622,6 +637,20 @@ sops:\n    shamir_threshold: 2\n    key_groups:\n        - kms:\n              -
             again.key_groups[0][1].field("key_name").as_deref(),
             Some("0x1F")
         );
+    }
+
+    #[test]
+    fn a_threshold_that_is_a_list_or_a_mapping_is_refused() {
+        for value in [Node::Seq(vec![]), Node::Map(vec![])] {
+            let mut node = sample(2).to_node();
+            if let Node::Map(e) = &mut node {
+                e[0] = Entry::Pair(Pair {
+                    key: "shamir_threshold".into(),
+                    value,
+                });
+            }
+            assert!(Metadata::from_node(&node).is_err());
+        }
     }
 
     #[test]
