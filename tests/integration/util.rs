@@ -167,3 +167,13 @@ pub fn proptest_cases(n: u32) -> u32 {
     let scale = std::env::var("SOPS_LIKE_PROPTEST_SCALE").map(|s| s.trim().parse());
     n.saturating_mul(scale.ok().and_then(Result::ok).unwrap_or(1u32).max(1))
 }
+
+/// Copy the files of directory `from` into `to` (made if missing): a fresh
+/// copy of a prepared directory for each run.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
