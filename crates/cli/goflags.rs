@@ -242,7 +242,15 @@ pub fn normalize(cli: &Command, argv: Vec<OsString>) -> (Vec<OsString>, Vec<Stri
             positionals += 1;
             continue;
         };
-        let trailing = insert_at.is_some() && positionals >= 2;
+        // After an `exec-*` command of one word (sops's form: `FILE 'cmd'
+        // --flag`); once the command has a second word, every word is the
+        // command's (`exec-file f kubectl apply --filename {}`).
+        let trailing = insert_at.is_some() && positionals == 2;
+        if insert_at.is_some() && positionals > 2 {
+            out.push(arg);
+            out.extend(args.by_ref());
+            break;
+        }
         // After a subcommand's file (not an `exec-*` one's command).
         let after_file = scope.current.is_some() && insert_at.is_none() && positionals >= 1;
         scope.own = trailing || after_file;
@@ -565,6 +573,29 @@ mod tests {
         assert_eq!(
             run(&["exec-env", "e.env", "cmd", "--"]),
             ["exec-env", "e.env", "cmd"]
+        );
+        // A command of several words keeps all of them, flags included.
+        assert_eq!(
+            run(&[
+                "exec-file",
+                "e.yaml",
+                "kubectl",
+                "apply",
+                "--filename",
+                "{}"
+            ]),
+            [
+                "exec-file",
+                "e.yaml",
+                "kubectl",
+                "apply",
+                "--filename",
+                "{}"
+            ]
+        );
+        assert_eq!(
+            run(&["exec-env", "e.env", "find", "/srv", "-user", "nobody"]),
+            ["exec-env", "e.env", "find", "/srv", "-user", "nobody"]
         );
     }
 

@@ -236,14 +236,29 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
         };
         flags.push((arg.clone(), value));
     }
+    // `--version` and `--help` win over everything else, as in sops.
+    for (words, wanted) in [
+        (["-v", "-V", "--version"], "--version"),
+        (["-h", "--help", "--help"], "--help"),
+    ] {
+        if flags
+            .iter()
+            .any(|(f, _)| f.to_str().is_some_and(|f| words.contains(&f)))
+        {
+            if flags.len() == 1 && file.is_none() && mode.is_none() {
+                return Rewritten::unchanged(args);
+            }
+            return Rewritten::unchanged(vec![program.clone(), OsString::from(wanted)]);
+        }
+    }
     if let Some(refused) = not_top_level(cli, &flags) {
         return refused;
     }
     let Some(file) = file else {
-        if mode.is_some() {
+        if mode.is_some() || !flags.is_empty() {
             return Rewritten::refused(100, "Error: no file specified".to_string());
         }
-        // No file: `--version`, `-h`, or nothing to do; the parser says.
+        // Nothing at all: the parser says.
         return Rewritten::unchanged(args);
     };
     // `sops FILE`: edit.
@@ -498,6 +513,24 @@ mod tests {
         );
         assert_eq!(done.warnings.len(), 2);
         assert!(done.warnings[0].starts_with("--ignore-mac before `decrypt` is ignored"));
+    }
+
+    #[test]
+    fn version_and_help_win_and_a_mode_needs_a_file() {
+        assert_eq!(run("-d -v f.yaml"), "sops-like --version");
+        assert_eq!(run("-e --help"), "sops-like --help");
+        assert_eq!(run("-i -h"), "sops-like --help");
+        for line in ["-d", "-i", "--verbose"] {
+            let args: Vec<OsString> = std::iter::once("sops-like")
+                .chain(line.split(' '))
+                .map(OsString::from)
+                .collect();
+            assert_eq!(
+                rewrite(&cli(), args).error.map(|e| e.0),
+                Some(100),
+                "{line}"
+            );
+        }
     }
 
     #[test]

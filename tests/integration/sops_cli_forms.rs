@@ -41,6 +41,7 @@ fn setup(dir: &Path, home: &Path) -> Option<()> {
         .collect();
     std::fs::write(dir.join("nomac.yaml"), nomac).unwrap();
     std::fs::write(dir.join("-x.yaml"), &enc).unwrap();
+    std::fs::write(dir.join("nullsops.yaml"), "a: 1\nsops: null\n").unwrap();
     // A configuration for another key.
     std::fs::write(
         dir.join("other.yaml"),
@@ -275,6 +276,12 @@ fn command_line_forms_match_the_real_sops() {
             "filestatus, no MAC",
             vec![],
             vec!["filestatus", "nomac.yaml"],
+        ),
+        // A `sops` key that holds nothing is no metadata.
+        (
+            "filestatus, sops: null",
+            vec![],
+            vec!["filestatus", "nullsops.yaml"],
         ),
         // After a subcommand's file, what is not its flag is ignored.
         ("decrypt FILE -v", vec![], vec!["decrypt", "e.yaml", "-v"]),

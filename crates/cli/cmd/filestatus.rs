@@ -23,7 +23,10 @@ pub fn run(args: FilestatusArgs) -> Result<()> {
         // (not "encrypted": nothing could decrypt it), and so is one with
         // no key at all; without a version or a MAC the file is not
         // encrypted, as sops reports it.
-        if has_metadata {
+        if has_metadata && engine::has_empty_metadata(format, text) {
+            // `sops: null`: no metadata, as sops reads it.
+            false
+        } else if has_metadata {
             let fail = |why: String| {
                 Failure::new(
                     code::GENERIC,

@@ -220,6 +220,18 @@ pub fn is_encrypted_document(format: Format, src: &str) -> Result<bool, EngineEr
     Ok(format.syntax().parse(src)?.metadata.is_some())
 }
 
+/// Whether the text's top-level `sops` key holds nothing (`sops:` with no
+/// value, `null`, `~`, an empty string): sops finds no metadata there.
+pub fn has_empty_metadata(format: Format, src: &str) -> bool {
+    format.syntax().parse(src).is_ok_and(|parsed| {
+        matches!(
+            parsed.metadata,
+            Some(crate::tree::Node::Scalar(ref s))
+                if matches!(&s.value, Value::Null) || matches!(&s.value, Value::Str(t) if t.is_empty())
+        )
+    })
+}
+
 /// Parse an encrypted file and its metadata.
 pub fn open(format: Format, src: &str) -> Result<EncryptedFile<'_>, EngineError> {
     let parsed = crate::syntax::parse_encrypted(format, src)?;
