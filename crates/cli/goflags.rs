@@ -160,9 +160,10 @@ impl<'a> Scope<'a> {
         self.commands().find_map(|c| {
             c.get_arguments()
                 .find(|a| {
-                    self.admits(c, a) && a.get_short() == Some(letter)
-                        || a.get_all_short_aliases()
-                            .is_some_and(|v| v.contains(&letter))
+                    self.admits(c, a)
+                        && (a.get_short() == Some(letter)
+                            || a.get_all_short_aliases()
+                                .is_some_and(|v| v.contains(&letter)))
                 })
                 .map(|a| Found {
                     kind: kind(a),
@@ -533,6 +534,8 @@ mod tests {
             ["set", "e.yaml", "[\"a\"]", "-5"]
         );
         assert_eq!(run(&["decrypt", "-"]), ["decrypt", "-"]);
+        // A top-level flag's alias too (`-V`, `--version`'s).
+        assert_eq!(run(&["decrypt", "e.yaml", "-V"]), ["decrypt", "e.yaml"]);
         // Before the file, clap reads (or refuses) them.
         assert_eq!(
             run(&["--config", "c.yaml", "decrypt", "--nosuch", "e.yaml"]),
