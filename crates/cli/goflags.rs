@@ -68,8 +68,28 @@ fn kind(arg: &Arg) -> Kind {
     match arg.get_action() {
         _ if arg.is_require_equals_set() => Kind::Other,
         ArgAction::SetTrue => Kind::Bool,
-        a if a.takes_values() && !arg.is_require_equals_set() => Kind::Value,
+        a if a.takes_values() => Kind::Value,
         _ => Kind::Other,
+    }
+}
+
+/// Whether `arg` is the flag `name`: a long name (or alias) of two or more
+/// letters, or one letter (a short name or alias).
+pub(crate) fn is_named(arg: &Arg, name: &str) -> bool {
+    if arg.is_positional() {
+        return false;
+    }
+    let mut letters = name.chars();
+    match (letters.next(), letters.next()) {
+        (Some(letter), None) => {
+            arg.get_short() == Some(letter)
+                || arg
+                    .get_all_short_aliases()
+                    .is_some_and(|v| v.contains(&letter))
+        }
+        _ => {
+            arg.get_long() == Some(name) || arg.get_all_aliases().is_some_and(|v| v.contains(&name))
+        }
     }
 }
 
@@ -127,14 +147,14 @@ impl<'a> Scope<'a> {
                 long: Some(name.to_string()),
             });
         }
+        self.lookup(name)
+    }
+
+    /// The flag in scope named `name` (see [`is_named`]).
+    fn lookup(&self, name: &str) -> Option<Found> {
         self.commands().find_map(|c| {
             c.get_arguments()
-                .find(|a| {
-                    !a.is_positional()
-                        && self.admits(c, a)
-                        && (a.get_long() == Some(name)
-                            || a.get_all_aliases().is_some_and(|v| v.contains(&name)))
-                })
+                .find(|a| self.admits(c, a) && is_named(a, name))
                 .map(|a| Found {
                     kind: kind(a),
                     long: a.get_long().map(str::to_string),
@@ -157,19 +177,7 @@ impl<'a> Scope<'a> {
                 long: Some("help".to_string()),
             });
         }
-        self.commands().find_map(|c| {
-            c.get_arguments()
-                .find(|a| {
-                    self.admits(c, a)
-                        && (a.get_short() == Some(letter)
-                            || a.get_all_short_aliases()
-                                .is_some_and(|v| v.contains(&letter)))
-                })
-                .map(|a| Found {
-                    kind: kind(a),
-                    long: a.get_long().map(str::to_string),
-                })
-        })
+        self.lookup(letter.encode_utf8(&mut [0; 4]))
     }
 
     /// The flag `text` spells (`--name`, `-name`, `-x`, each perhaps with
@@ -372,17 +380,23 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
-    fn run(line: &[&str]) -> Vec<String> {
+    /// `line` normalized (without the program name), and the warnings.
+    fn normalized(line: &[&str]) -> (Vec<String>, Vec<String>) {
         let argv = std::iter::once("sops-like")
             .chain(line.iter().copied())
             .map(OsString::from)
             .collect();
-        normalize(&crate::args::Cli::command(), argv)
-            .0
+        let (out, warnings) = normalize(&crate::args::Cli::command(), argv);
+        let out = out
             .iter()
             .skip(1)
             .map(|a| a.to_string_lossy().into_owned())
-            .collect()
+            .collect();
+        (out, warnings)
+    }
+
+    fn run(line: &[&str]) -> Vec<String> {
+        normalized(line).0
     }
 
     #[test]
@@ -514,17 +528,8 @@ mod tests {
 
     #[test]
     fn words_after_the_file_that_are_not_the_subcommands_flags_are_ignored() {
-        let argv = |words: &[&str]| -> Vec<OsString> {
-            std::iter::once("sops-like")
-                .chain(words.iter().copied())
-                .map(OsString::from)
-                .collect()
-        };
-        let (out, warnings) = normalize(
-            &crate::args::Cli::command(),
-            argv(&["encrypt", "p.yaml", "--config", "other.yaml", "-v", "-i"]),
-        );
-        let out: Vec<_> = out.iter().skip(1).map(|a| a.to_string_lossy()).collect();
+        let (out, warnings) =
+            normalized(&["encrypt", "p.yaml", "--config", "other.yaml", "-v", "-i"]);
         // `--config` with its value (not a file).
         assert_eq!(out, ["encrypt", "p.yaml", "-i"]);
         assert_eq!(warnings.len(), 2, "{warnings:?}");

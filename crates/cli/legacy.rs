@@ -4,6 +4,8 @@
 //! rewritten into the subcommand form before parsing; every other flag
 //! keeps its name there, so it passes through as it is.
 
+use crate::exit::{code, Failure};
+use crate::goflags::is_named;
 use std::collections::HashSet;
 use std::ffi::OsString;
 
@@ -56,7 +58,7 @@ pub struct Rewritten {
     /// and a value ("Invalid --set format", 7), a mode with no file ("no
     /// file specified", 100), a flag sops's top-level command does not
     /// define (1).
-    pub error: Option<(u8, String)>,
+    pub error: Option<Failure>,
 }
 
 impl Rewritten {
@@ -68,11 +70,11 @@ impl Rewritten {
         }
     }
 
-    fn refused(code: u8, message: String) -> Self {
+    fn refused(failure: Failure) -> Self {
         Rewritten {
             args: Vec::new(),
             warnings: Vec::new(),
-            error: Some((code, message)),
+            error: Some(failure),
         }
     }
 }
@@ -103,11 +105,10 @@ fn long_name(cli: &clap::Command, name: &str) -> Option<String> {
     if name.chars().count() > 1 {
         return Some(name.to_string());
     }
-    let letter = name.chars().next()?;
     std::iter::once(cli)
         .chain(cli.get_subcommands())
         .flat_map(|c| c.get_arguments())
-        .find(|a| a.get_short() == Some(letter))
+        .find(|a| is_named(a, name))
         .and_then(|a| a.get_long())
         .map(str::to_string)
 }
@@ -119,10 +120,10 @@ fn not_top_level(cli: &clap::Command, flags: &[(OsString, Option<OsString>)]) ->
         let name = flag_name(&text);
         let long = long_name(cli, name)?;
         NOT_TOP_LEVEL.contains(&long.as_str()).then(|| {
-            Rewritten::refused(
-                1,
+            Rewritten::refused(Failure::new(
+                code::GENERIC,
                 format!("flag provided but not defined: -{name} (sops reads it after a subcommand's name only)"),
-            )
+            ))
         })
     })
 }
@@ -137,24 +138,15 @@ fn flag_name(text: &str) -> &str {
 
 /// Whether `cmd` defines flag `name` (a long name, or one letter).
 fn defines(cmd: &clap::Command, name: &str) -> bool {
-    let mut letters = name.chars();
-    let short = match (letters.next(), letters.next()) {
-        (Some(c), None) => Some(c),
-        _ => None,
-    };
-    cmd.get_arguments().any(|a| {
-        !a.is_positional()
-            && match short {
-                Some(c) => {
-                    a.get_short() == Some(c)
-                        || a.get_all_short_aliases().is_some_and(|v| v.contains(&c))
-                }
-                None => {
-                    a.get_long() == Some(name)
-                        || a.get_all_aliases().is_some_and(|v| v.contains(&name))
-                }
-            }
-    })
+    cmd.get_arguments().any(|a| is_named(a, name))
+}
+
+/// Whether only subcommands define flag `name`: not the top-level command,
+/// nor `sub` (the subcommand the line is rewritten to), but another one.
+fn only_elsewhere(cli: &clap::Command, sub: Option<&clap::Command>, name: &str) -> bool {
+    !defines(cli, name)
+        && !sub.is_some_and(|s| defines(s, name))
+        && cli.get_subcommands().any(|c| defines(c, name))
 }
 
 /// `args` (the program name first) in the subcommand form of `cli` (the
@@ -238,8 +230,8 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
     }
     // `--version` and `--help` win over everything else, as in sops.
     for (words, wanted) in [
-        (["-v", "-V", "--version"], "--version"),
-        (["-h", "--help", "--help"], "--help"),
+        (&["-v", "-V", "--version"][..], "--version"),
+        (&["-h", "--help"][..], "--help"),
     ] {
         if flags
             .iter()
@@ -256,7 +248,10 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
     }
     let Some(file) = file else {
         if mode.is_some() || !flags.is_empty() {
-            return Rewritten::refused(100, "Error: no file specified".to_string());
+            return Rewritten::refused(Failure::new(
+                code::NO_FILE_SPECIFIED,
+                "Error: no file specified",
+            ));
         }
         // Nothing at all: the parser says.
         return Rewritten::unchanged(args);
@@ -268,9 +263,7 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
     };
     let mut out = vec![program.clone(), OsString::from(command)];
     for (flag, value) in flags {
-        let name = flag_name(&flag.to_string_lossy()).to_string();
-        let elsewhere = cli.get_subcommands().any(|c| defines(c, &name));
-        if !defines(sub, &name) && !defines(cli, &name) && elsewhere {
+        if only_elsewhere(cli, Some(sub), flag_name(&flag.to_string_lossy())) {
             continue;
         }
         out.push(flag);
@@ -293,7 +286,13 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
                 out.push(OsString::from(format!("{path}]")));
                 out.push(OsString::from(json));
             }
-            None => error = Some((7, "Invalid --set format".to_string())),
+            None => {
+                error = Some(
+                    Failure::new(code::INVALID_SET_FORMAT, "Invalid --set format").hint(
+                        "--set '[\"path\"][\"to\"] VALUE': the path, a space, then a JSON value",
+                    ),
+                )
+            }
         }
     }
     let mut warnings = Vec::new();
@@ -336,10 +335,9 @@ fn before_subcommand(
     for (flag, value) in flags {
         let text = flag.to_string_lossy().into_owned();
         let name = flag_name(&text);
-        let elsewhere = cli.get_subcommands().any(|c| defines(c, name));
         // (`--keyservice` and `--enable-local-keyservice` are read there,
         // though sops ignores them: they name what the user wants used.)
-        if !defines(cli, name) && elsewhere {
+        if only_elsewhere(cli, None, name) {
             let sub = subcommand.to_string_lossy();
             warnings.push(format!(
                 "{text} before `{sub}` is ignored, as sops ignores it: write it after `{sub}`"
@@ -526,7 +524,7 @@ mod tests {
                 .map(OsString::from)
                 .collect();
             assert_eq!(
-                rewrite(&cli(), args).error.map(|e| e.0),
+                rewrite(&cli(), args).error.map(|e| e.code),
                 Some(100),
                 "{line}"
             );
@@ -539,7 +537,11 @@ mod tests {
             let args: Vec<OsString> = ["sops-like", "--set", set, "e.yaml"]
                 .map(OsString::from)
                 .to_vec();
-            assert_eq!(rewrite(&cli(), args).error.map(|e| e.0), Some(7), "{set}");
+            assert_eq!(
+                rewrite(&cli(), args).error.map(|e| e.code),
+                Some(7),
+                "{set}"
+            );
         }
     }
 

@@ -45,14 +45,9 @@ fn main() -> ExitCode {
     for warning in &rewritten.warnings {
         eprintln!("warning: {warning}");
     }
-    if let Some((code, message)) = &rewritten.error {
-        eprintln!("error: {message}");
-        if *code == 7 {
-            eprintln!(
-                "  hint: --set '[\"path\"][\"to\"] VALUE': the path, a space, then a JSON value"
-            );
-        }
-        return ExitCode::from(*code);
+    if let Some(failure) = &rewritten.error {
+        eprintln!("{failure}");
+        return ExitCode::from(u8::try_from(failure.code).unwrap_or(1));
     }
     let argv = rewritten.args;
     let matches = match command.try_get_matches_from_mut(argv.iter()) {
