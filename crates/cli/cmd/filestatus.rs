@@ -17,16 +17,14 @@ pub fn run(args: FilestatusArgs) -> Result<()> {
     } else {
         let format = io::input_format(&io_args, &input)?;
         let text = input.encrypted_text()?;
-        let has_metadata = engine::is_encrypted_document(format, text)
-            .map_err(|e| Failure::load(&input.name, e))?;
+        let presence =
+            engine::metadata_presence(format, text).map_err(|e| Failure::load(&input.name, e))?;
         // A `sops` key that is not valid metadata is an error, as in sops
         // (not "encrypted": nothing could decrypt it), and so is one with
         // no key at all; without a version or a MAC the file is not
-        // encrypted, as sops reports it.
-        if has_metadata && engine::has_empty_metadata(format, text) {
-            // `sops: null`: no metadata, as sops reads it.
-            false
-        } else if has_metadata {
+        // encrypted, as sops reports it, and a `sops` key that holds
+        // nothing (`sops: null`) is no metadata.
+        if presence == engine::MetadataPresence::Present {
             let fail = |why: String| {
                 Failure::new(
                     code::GENERIC,

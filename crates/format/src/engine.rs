@@ -217,18 +217,33 @@ pub struct EncryptedFile<'s> {
 
 /// Whether `src` has sops metadata (is encrypted).
 pub fn is_encrypted_document(format: Format, src: &str) -> Result<bool, EngineError> {
-    Ok(format.syntax().parse(src)?.metadata.is_some())
+    Ok(metadata_presence(format, src)? != MetadataPresence::Absent)
 }
 
-/// Whether the text's top-level `sops` key holds nothing (`sops:` with no
-/// value, `null`, `~`, an empty string): sops finds no metadata there.
-pub fn has_empty_metadata(format: Format, src: &str) -> bool {
-    format.syntax().parse(src).is_ok_and(|parsed| {
-        matches!(
-            parsed.metadata,
-            Some(crate::tree::Node::Scalar(ref s))
-                if matches!(&s.value, Value::Null) || matches!(&s.value, Value::Str(t) if t.is_empty())
-        )
+/// What a text's top-level `sops` key holds, as far as sops reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetadataPresence {
+    /// There is no `sops` key.
+    Absent,
+    /// It holds nothing (`sops:` with no value, `null`, `~`, an empty
+    /// string): sops finds no metadata there.
+    Empty,
+    /// It holds something (which [`open`] reads, or refuses).
+    Present,
+}
+
+/// Whether the text has a top-level `sops` key, and whether it holds
+/// anything.
+pub fn metadata_presence(format: Format, src: &str) -> Result<MetadataPresence, EngineError> {
+    Ok(match format.syntax().parse(src)?.metadata {
+        None => MetadataPresence::Absent,
+        Some(Node::Scalar(s))
+            if matches!(&s.value, Value::Null)
+                || matches!(&s.value, Value::Str(t) if t.is_empty()) =>
+        {
+            MetadataPresence::Empty
+        }
+        Some(_) => MetadataPresence::Present,
     })
 }
 
@@ -1547,17 +1562,16 @@ pub fn reencrypt(
     reseal(file, key, new_plain, stash, now)
 }
 
-/// [`reencrypt`] of `plain` (the file's plaintext, changed or not) that
+/// [`reencrypt`] of `new_plain` (the file's plaintext, changed or not) that
 /// always renews `lastmodified` and `mac`, as sops's `set` without
 /// `--idempotent` writes the file even when the value was already there.
 pub fn reseal(
     file: &EncryptedFile<'_>,
     key: &[u8; 32],
-    plain: &str,
+    new_plain: &str,
     stash: &mut Stash,
     now: &str,
 ) -> Result<String, EngineError> {
-    let new_plain = plain;
     no_sealed_where_clear(file, key)?;
     let cipher = file.metadata.cipher_or_sops();
     let selector = file.metadata.effective_selector();
