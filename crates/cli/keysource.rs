@@ -559,13 +559,6 @@ fn lossy(bytes: &[u8]) -> String {
 /// services (no network call when an age identity opens it).
 pub fn data_key(meta: &Metadata, name: &str, order: Option<&str>) -> Result<DataKey> {
     let order = decryption_order(order)?;
-    let mut age_recipients: Vec<String> = Vec::new();
-    for k in meta.key_groups.iter().flatten().filter(|k| k.kind == "age") {
-        let r = k.id();
-        if !age_recipients.contains(&r) {
-            age_recipients.push(r);
-        }
-    }
     let age_groups: Vec<Vec<String>> = meta
         .key_groups
         .iter()
@@ -577,6 +570,12 @@ pub fn data_key(meta: &Metadata, name: &str, order: Option<&str>) -> Result<Data
         })
         .filter(|g: &Vec<String>| !g.is_empty())
         .collect();
+    let mut age_recipients: Vec<String> = Vec::new();
+    for r in age_groups.iter().flatten() {
+        if !age_recipients.contains(r) {
+            age_recipients.push(r.clone());
+        }
+    }
     let ids = identities_for(&age_recipients, &age_groups);
     let groups: Vec<KeyGroup> = meta
         .key_groups
