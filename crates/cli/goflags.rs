@@ -375,6 +375,35 @@ fn looks_like_flag(text: &str) -> bool {
         .is_some_and(|c| c.is_ascii_alphabetic())
 }
 
+/// `help TOPIC…` as urfave/cli reads it for sops: `h` is `help`, the
+/// words after a command without subcommands are ignored, and a topic
+/// that is no command is refused ("No help topic for 'X'", exit 3 in
+/// sops).
+pub fn help_topic(cli: &Command, mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
+    let asks_help = args.get(1).is_some_and(|a| a == "help");
+    let Some(topic) = args.get(2).filter(|_| asks_help) else {
+        return Ok(args);
+    };
+    let topic = topic.to_string_lossy().into_owned();
+    if topic.starts_with('-') {
+        return Ok(args);
+    }
+    let topic = if topic == "h" {
+        "help".to_owned()
+    } else {
+        topic
+    };
+    match cli.find_subcommand(&topic) {
+        Some(sub) if sub.has_subcommands() => return Ok(args),
+        Some(_) => {}
+        None if topic == "help" => {}
+        None => return Err(format!("No help topic for '{topic}'")),
+    }
+    args.truncate(2);
+    args.push(OsString::from(topic));
+    Ok(args)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,15 @@ fn mode_of(flag: &str) -> Option<&'static str> {
     }
 }
 
+/// The order in which sops runs the modes given together: the output of
+/// the last one is what it writes.
+fn rank(mode: &str) -> usize {
+    ["encrypt", "decrypt", "rotate", "set"]
+        .iter()
+        .position(|m| *m == mode)
+        .unwrap_or(0)
+}
+
 /// The flags of every subcommand that take a value (`--age X`, `-a X`),
 /// from the parser's own definition, so a flag's value is never taken
 /// for the file name.
@@ -174,6 +183,7 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
     // (not in the usual `sops-like SUBCOMMAND …`).
     let mut takes_value: Option<HashSet<String>> = None;
     let mut mode: Option<&'static str> = None;
+    let mut several = false;
     let mut set_value: Option<OsString> = None;
     // Each flag with the value it took from the next argument.
     let mut flags: Vec<(OsString, Option<OsString>)> = Vec::new();
@@ -207,11 +217,13 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
             _ => (text, None),
         };
         if let Some(m) = mode_of(name) {
-            if mode.is_some_and(|seen| seen != m) {
-                // Two modes: let the parser say what is wrong.
-                return Rewritten::unchanged(args);
-            }
-            mode = Some(m);
+            // Several modes: sops runs each in the order encrypt, decrypt,
+            // rotate, set, and only the last one's output is seen.
+            several |= mode.is_some_and(|seen| seen != m);
+            mode = Some(match mode {
+                Some(seen) if rank(seen) > rank(m) => seen,
+                _ => m,
+            });
             if m == "set" {
                 set_value = match inline {
                     Some(v) => Some(OsString::from(v)),
@@ -311,6 +323,12 @@ pub fn rewrite(cli: &clap::Command, args: Vec<OsString>) -> Rewritten {
                 "Note that one of the ignored positional argument is {flag:?}, which looks like a flag. Flags must always be provided before the first positional argument!"
             ));
         }
+    }
+    if several {
+        warnings.push(
+            "More than one command (--encrypt, --decrypt, --rotate, --set) has been specified. Only the changes made by the last one will be visible. Note that this behavior is deprecated and will cause an error eventually."
+                .to_string(),
+        );
     }
     Rewritten {
         args: out,
@@ -416,6 +434,53 @@ mod tests {
             run("--enable-local-keyservice s.yaml"),
             "sops-like edit --enable-local-keyservice s.yaml"
         );
+    }
+
+    /// Several modes: the one sops runs last (encrypt, decrypt, rotate,
+    /// set) is the one whose output is seen; the flags only the others
+    /// read are dropped; a warning says so.
+    #[test]
+    fn several_modes_run_the_last_one_with_a_warning() {
+        let cli = cli();
+        // `_` stands for a space inside one word.
+        let words = |line: &str| -> Vec<OsString> {
+            line.split(' ')
+                .map(|w| OsString::from(w.replace('_', " ")))
+                .collect()
+        };
+        for (line, wanted) in [
+            ("sops-like -d -e s.yaml", "sops-like decrypt s.yaml"),
+            ("sops-like -e -d s.yaml", "sops-like decrypt s.yaml"),
+            ("sops-like -r -d -i s.yaml", "sops-like rotate -i s.yaml"),
+            (
+                "sops-like -d --extract [\"a\"] -r s.yaml",
+                "sops-like rotate s.yaml",
+            ),
+            (
+                "sops-like --set [\"a\"]_1 -d -e s.yaml",
+                "sops-like set s.yaml [\"a\"] 1",
+            ),
+        ] {
+            let out = rewrite(&cli, words(line));
+            let got: Vec<String> = out
+                .args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(got.join(" "), wanted, "{line}");
+            assert!(out.error.is_none(), "{line}");
+            assert!(
+                out.warnings
+                    .iter()
+                    .any(|w| w.starts_with("More than one command (--encrypt")),
+                "{line}: {:?}",
+                out.warnings
+            );
+        }
+        // One mode given twice is no warning.
+        assert!(rewrite(&cli, words("sops-like -d -d s.yaml"))
+            .warnings
+            .is_empty());
     }
 
     #[test]
@@ -555,7 +620,6 @@ mod tests {
             "",
             "--version",
             "-h",
-            "-d -e s.yaml",
             "help decrypt",
         ] {
             let expected = format!("sops-like {line}").trim_end().to_string();

@@ -41,6 +41,13 @@ fn main() -> ExitCode {
     for warning in &respelled {
         eprintln!("warning: {warning}");
     }
+    let argv = match goflags::help_topic(&command, argv) {
+        Ok(argv) => argv,
+        Err(refused) => {
+            eprintln!("{refused}");
+            return ExitCode::from(3);
+        }
+    };
     let rewritten = legacy::rewrite(&command, without_empty_values(argv));
     for warning in &rewritten.warnings {
         eprintln!("warning: {warning}");

@@ -210,6 +210,15 @@ fn command_line_forms_match_the_real_sops() {
             vec![],
             vec!["--set", "[\"a\"]3", "e.yaml"],
         ),
+        // Several modes: a warning, and the last one sops runs is seen.
+        ("-d -e", vec![], vec!["-d", "-e", "e.yaml"]),
+        ("-e -d (plain file)", vec![], vec!["-e", "-d", "p.yaml"]),
+        ("-d -r -i", vec![], vec!["-d", "-r", "-i", "e.yaml"]),
+        (
+            "-d --set",
+            vec![],
+            vec!["-d", "--set", "[\"a\"] 5", "e.yaml"],
+        ),
         // Flags only subcommands read, before a subcommand: ignored.
         (
             "--ignore-mac decrypt",
@@ -357,4 +366,39 @@ fn command_line_forms_match_the_real_sops() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `help TOPIC` as sops reads it: `h` is `help`, words after the topic are
+/// ignored, and an unknown topic exits 3 ("No help topic for 'X'"). The
+/// help texts differ; the exit codes and the refusal must not.
+#[test]
+fn help_topics_match_the_real_sops() {
+    let home = tempdir();
+    let lines: [&[&str]; 5] = [
+        &["help", "h"],
+        &["h", "h"],
+        &["help", "decrypt", "extra"],
+        &["help", "d"],
+        &["help", "nope"],
+    ];
+    for args in lines {
+        let Some(mut real) = sops(home.path(), "age-test.txt") else {
+            return;
+        };
+        let real = real.args(args).output().unwrap();
+        let ours = cmd(home.path(), Some("age-test.txt"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(ours.status.code(), real.status.code(), "{args:?}");
+        if real.status.code() == Some(3) {
+            assert_eq!(
+                String::from_utf8_lossy(&ours.stderr).trim(),
+                String::from_utf8_lossy(&real.stderr).trim(),
+                "{args:?}"
+            );
+        } else {
+            assert!(!ours.stdout.is_empty(), "{args:?}");
+        }
+    }
 }
