@@ -5,7 +5,7 @@
 
 use crate::util::*;
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -249,6 +249,11 @@ impl Drop for Moto {
 
 impl Moto {
     pub(crate) fn start() -> Option<Moto> {
+        Moto::start_with(None)
+    }
+
+    /// Over HTTPS with the given certificate and key (PEM files).
+    pub(crate) fn start_with(tls: Option<(&Path, &Path)>) -> Option<Moto> {
         let bin = root().join(".venv/bin/moto_server");
         if !bin.is_file() {
             if std::env::var("CI").as_deref() == Ok("true") {
@@ -260,11 +265,15 @@ impl Moto {
         let (child, port) = spawn_on_free_port("moto", |port| {
             let mut c = Command::new(&bin);
             c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            if let Some((cert, key)) = tls {
+                c.arg("-c").arg(cert).arg("-k").arg(key);
+            }
             c
         });
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let moto = Moto {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("{scheme}://127.0.0.1:{port}"),
         };
         Some(moto)
     }
@@ -272,7 +281,7 @@ impl Moto {
     /// A new KMS key's ARN (KMS JSON API, like the AWS CLI would call it).
     pub(crate) fn create_key(&self) -> String {
         let out = Command::new("curl")
-            .args(["-s", "-X", "POST", &format!("{}/", self.url)])
+            .args(["-s", "-k", "-X", "POST", &format!("{}/", self.url)])
             .args(["-H", "X-Amz-Target: TrentService.CreateKey", "-H", "Content-Type: application/x-amz-json-1.1"])
             .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=x"])
             .args(["-d", "{}"])
@@ -924,6 +933,81 @@ fn aws_profile_wins_over_env_credentials_and_must_exist() {
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
     }
+}
+
+/// A profile's `ca_bundle` (`~/.aws/config`) is trusted for KMS, as the Go
+/// SDK trusts it for sops: moto over HTTPS behind a private CA is refused
+/// without it, and opened with the default profile's bundle and with the
+/// bundle of a key's `aws_profile`.
+#[test]
+fn a_profile_ca_bundle_is_trusted() {
+    let dir = tempdir();
+    let home = dir.path();
+    let Some((ca, cert, key)) = crate::keys_support::test_ca(home) else {
+        return;
+    };
+    let Some(moto) = Moto::start_with(Some((&cert, &key))) else {
+        return;
+    };
+    let arn = moto.create_key();
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    let f = home.join("f.yaml");
+    std::fs::write(&f, "a: 1\n").unwrap();
+    let encrypt = |profile: Option<&str>| {
+        let mut c = with_aws(cmd(home, None), &moto.url);
+        c.args(["encrypt", "--cipher", "aes256-gcm", "--kms", &arn]);
+        if let Some(p) = profile {
+            c.args(["--aws-profile", p]);
+        }
+        c.arg(&f).output().unwrap()
+    };
+    // No bundle: the private CA is unknown.
+    let out = encrypt(None);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&arn),
+        "{out:?}"
+    );
+
+    std::fs::write(
+        home.join(".aws/config"),
+        format!("[default]\nca_bundle = {}\n", ca.display()),
+    )
+    .unwrap();
+    let out = encrypt(None);
+    assert_ok(&out);
+    let enc = home.join("f.enc.yaml");
+    std::fs::write(&enc, &out.stdout).unwrap();
+    let out = with_aws(cmd(home, None), &moto.url)
+        .arg("decrypt")
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(out.stdout, b"a: 1\n");
+
+    // The key's profile has the bundle; the default one has none.
+    std::fs::write(
+        home.join(".aws/config"),
+        format!(
+            "[default]\nregion = us-east-1\n[profile p]\nregion = us-east-1\n\
+             aws_access_key_id = test\naws_secret_access_key = test\nca_bundle = {}\n",
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let out = encrypt(Some("p"));
+    assert_ok(&out);
+    std::fs::write(&enc, &out.stdout).unwrap();
+    let out = with_aws(cmd(home, None), &moto.url)
+        .arg("decrypt")
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(out.stdout, b"a: 1\n");
+    // Without the profile, the default one (no bundle) is refused.
+    assert_eq!(encrypt(None).status.code(), Some(1));
 }
 
 /// A Vault transit URI with a trailing `/` is the same key, as in sops: on

@@ -2,6 +2,10 @@
 
 mod util;
 
+/// The key crate's test support (its test CA for HTTPS servers).
+#[path = "../../crates/keys/tests/support/mod.rs"]
+mod keys_support;
+
 mod age_env;
 mod cli_decrypt;
 mod cli_encrypt;
