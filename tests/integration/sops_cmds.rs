@@ -482,6 +482,64 @@ fn updatekeys_prints_sops_diff_on_stdout() {
         "{out}"
     );
     assert!(out.contains(&format!("Group 3\n--- {three}\n")), "{out}");
+    // sops wrote `shamir_threshold: 1` with that one group: it means
+    // nothing, so a second group gets the default threshold (both groups),
+    // and the file still opens.
+    let one_group = dir.path().join("sops-u.yaml");
+    assert!(std::fs::read_to_string(&one_group)
+        .unwrap()
+        .contains("shamir_threshold: 1"));
+    let out = cmd(dir.path(), None)
+        .env("SOPS_AGE_KEY", &all)
+        .args(["groups", "add", "-i", "--age", &three, "-f"])
+        .arg(&one_group)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let text = std::fs::read_to_string(&one_group).unwrap();
+    assert!(text.contains("shamir_threshold: 2"), "{text}");
+    let out = sops(dir.path(), "age-test.txt")
+        .unwrap()
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env("SOPS_AGE_KEY", &all)
+        .arg("decrypt")
+        .arg(&one_group)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    // In a group, the kept keys come first, then the added ones.
+    rule(format!("creation_rules:\n  - age: {two},{one}\n"));
+    let out = same_stdout(&file, &["-y"]);
+    assert!(
+        out.ends_with(&format!("Group 1\n    {one}\n+++ {two}\n")),
+        "{out}"
+    );
+    // An unchanged threshold is shown as it is.
+    rule(format!(
+        "creation_rules:\n  - key_groups:\n      - age: [{one}]\n      - age: [{two}]\n"
+    ));
+    let two_groups = copy(&file, "g2.yaml");
+    assert_ok(&run("sops", &two_groups, &["-y"], ""));
+    rule(format!(
+        "creation_rules:\n  - key_groups:\n      - age: [{one}]\n      - age: [{two}, {three}]\n"
+    ));
+    let out = same_stdout(&two_groups, &["-y"]);
+    assert!(
+        out.contains("groups:\nshamir_threshold: 2\nGroup 1\n"),
+        "{out}"
+    );
+    // A recipient listed twice in the file is the same set of keys:
+    // nothing to do.
+    let Some(twice) = sops_encrypted(
+        dir.path(),
+        "t.yaml",
+        "a: 1\n",
+        &format!("{one},{one},{two}"),
+    ) else {
+        return;
+    };
+    rule(format!("creation_rules:\n  - age: {one},{two}\n"));
+    assert_eq!(same_stdout(&twice, &["-y"]), "");
     // The question, and the answers.
     for (answer, code) in [("\n", 1), ("n\n", 0)] {
         for tool in ["sops", "sops-like"] {

@@ -35,13 +35,14 @@ fn change(
     let enc = SopsFile::open(&io_args, &input)?;
     let meta = enc.metadata();
     let mut groups = keysource::recipients_of(meta, Vec::new(), &[])?;
+    // A threshold stored with one group means nothing (sops's `updatekeys`
+    // writes 1 there, its `encrypt` a rule's): a second group gets the
+    // default, every group.
+    let stored = meta.shamir_threshold.filter(|_| groups.len() > 1);
     edit(&mut groups)?;
     // A threshold that the groups left cannot meet is refused, as sops
     // does: lowering it silently would let fewer key holders decrypt.
-    if let Some(t) = threshold
-        .or(meta.shamir_threshold)
-        .filter(|t| *t > groups.len())
-    {
+    if let Some(t) = threshold.or(stored).filter(|t| *t > groups.len()) {
         return Err(Failure::new(
             code::GENERIC,
             format!(
@@ -52,7 +53,7 @@ fn change(
         .hint("lower it first with --shamir-secret-sharing-threshold (or add a group)"));
     }
     let threshold = if groups.len() > 1 {
-        let t = threshold.or(meta.shamir_threshold).unwrap_or(groups.len());
+        let t = threshold.or(stored).unwrap_or(groups.len());
         if t < 2 {
             return Err(Failure::new(
                 code::GENERIC,

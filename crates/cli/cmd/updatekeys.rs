@@ -59,7 +59,9 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         .iter()
         .map(|g| g.iter().map(keysource::stored_id).collect())
         .collect();
-    let stored = enc.metadata().shamir_threshold;
+    // A threshold stored with one group means nothing (sops's
+    // `updatekeys` writes 1 there when it takes a file to one group).
+    let stored = enc.metadata().shamir_threshold.filter(|_| have.len() > 1);
     let threshold = kept_threshold(stored, want.len());
     if let Some(asked) = rule
         .shamir_threshold
@@ -81,7 +83,7 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         .iter()
         .filter(|r| !flat_want.contains(r))
         .collect();
-    print_diff(&want, &have, threshold, enc.metadata().shamir_threshold)?;
+    print_diff(&want, &have, enc.metadata().shamir_threshold)?;
     let rotate = !removed.is_empty() && !args.no_rotate;
     if rotate {
         eprintln!(
@@ -138,37 +140,35 @@ fn effective_threshold(t: Option<usize>, groups: usize) -> usize {
 }
 
 /// Whether a file's key groups (ids, see `keysource::stored_id`) already
-/// are the ones a rule wants: same groups in the same order, keys in any
-/// order within a group.
+/// are the ones a rule wants: same groups in the same order, the same keys
+/// within a group in any order, a key listed twice counted once (sops
+/// compares them as sets).
 pub fn same_keys(want: &[Vec<String>], have: &[Vec<String>]) -> bool {
-    let sorted = |g: &Vec<String>| {
-        let mut g = g.clone();
-        g.sort();
-        g
-    };
-    want.len() == have.len() && want.iter().zip(have).all(|(w, h)| sorted(w) == sorted(h))
+    use std::collections::BTreeSet;
+    fn set(g: &[String]) -> BTreeSet<&String> {
+        g.iter().collect()
+    }
+    want.len() == have.len() && want.iter().zip(have).all(|(w, h)| set(w) == set(h))
 }
 
 /// The changes to the key groups, on stdout as sops prints them: the
-/// Shamir threshold change, then each group (`Group N`) with its kept keys
-/// indented, added ones after `+++ ` and removed ones after `--- `.
-fn print_diff(
-    want: &[Vec<String>],
-    have: &[Vec<String>],
-    threshold: Option<usize>,
-    old_threshold: Option<usize>,
-) -> Result<()> {
+/// Shamir threshold (sops's values: the stored one, and the kept one at
+/// most the number of groups), then each group (`Group N`) with the rule's
+/// keys the file has indented, the rule's new ones after `+++ ` and the
+/// file's removed ones after `--- `.
+fn print_diff(want: &[Vec<String>], have: &[Vec<String>], stored: Option<usize>) -> Result<()> {
     let mut out = String::from("The following changes will be made to the file's groups:\n");
-    // A flat file getting groups at their default threshold shows none,
-    // as in sops.
-    let (new_t, old_t) = (
-        effective_threshold(threshold, want.len()),
-        effective_threshold(old_threshold, have.len()),
-    );
-    if new_t != old_t && (have.len() > 1 || threshold != Some(want.len())) {
-        out.push_str(&format!(
-            "+++ shamir_threshold: {new_t}\n--- shamir_threshold: {old_t}\n"
-        ));
+    let old_t = stored.unwrap_or(0);
+    let new_t = old_t.min(want.len());
+    if old_t > 0 && old_t == new_t {
+        out.push_str(&format!("shamir_threshold: {new_t}\n"));
+    } else {
+        if new_t > 0 {
+            out.push_str(&format!("+++ shamir_threshold: {new_t}\n"));
+        }
+        if old_t > 0 {
+            out.push_str(&format!("--- shamir_threshold: {old_t}\n"));
+        }
     }
     for i in 0..want.len().max(have.len()) {
         let (w, h) = (
@@ -176,12 +176,14 @@ fn print_diff(
             have.get(i).map_or(&[][..], Vec::as_slice),
         );
         out.push_str(&format!("Group {}\n", i + 1));
-        for k in w {
-            let mark = if h.contains(k) { "    " } else { "+++ " };
+        let lines = w
+            .iter()
+            .filter(|k| h.contains(k))
+            .map(|k| ("    ", k))
+            .chain(w.iter().filter(|k| !h.contains(k)).map(|k| ("+++ ", k)))
+            .chain(h.iter().filter(|k| !w.contains(k)).map(|k| ("--- ", k)));
+        for (mark, k) in lines {
             out.push_str(&format!("{mark}{}\n", keysource::shown_id(k)));
-        }
-        for k in h.iter().filter(|k| !w.contains(k)) {
-            out.push_str(&format!("--- {}\n", keysource::shown_id(k)));
         }
     }
     io::write_stdout(out.as_bytes())

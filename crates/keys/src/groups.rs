@@ -473,11 +473,12 @@ pub fn decrypt_data_key_via<S: AsRef<str>>(
         return Err(UnwrapError::NoKeyGroups);
     }
     let shamir = groups.len() > 1;
+    // A threshold of 1 (`sops groups add --shamir-secret-sharing-threshold
+    // 1` writes one, keeping the shares of the split it had, which may
+    // need them all): every group is tried and every share recovered is
+    // combined, as sops does; Shamir needs two.
+    let every_share = shamir && effective_threshold(threshold, groups.len()) < 2;
     let (needed, expected_len) = if shamir {
-        // A threshold below 2 (`sops groups add
-        // --shamir-secret-sharing-threshold 1` writes one, keeping the
-        // shares it had): sops combines the shares it recovers, and
-        // Shamir needs two.
         let t = effective_threshold(threshold, groups.len()).max(2);
         if t > groups.len() {
             return Err(UnwrapError::InvalidThreshold {
@@ -493,7 +494,7 @@ pub fn decrypt_data_key_via<S: AsRef<str>>(
     let mut secrets: Vec<Zeroizing<Vec<u8>>> = Vec::new();
     let mut reports = Vec::new();
     for (index, group) in groups.iter().enumerate() {
-        if secrets.len() >= needed {
+        if secrets.len() >= needed && !every_share {
             break;
         }
         let (secret, keys) = unwrap_group(group, ids, services, expected_len, order, remotes);

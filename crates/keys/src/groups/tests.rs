@@ -164,8 +164,8 @@ fn invalid_thresholds_and_empty_groups() {
         }
     ));
     // A threshold below 2 in the file (sops writes one with `groups add
-    // --shamir-secret-sharing-threshold 1`): two shares, as sops combines
-    // what it recovers; one is not enough.
+    // --shamir-secret-sharing-threshold 1`): the shares recovered, as sops
+    // combines them; one is not enough.
     let two = ids_from(&["age-test.txt", "age-test-2.txt"]);
     let got = decrypt_data_key(&groups, Some(1), &two).unwrap();
     assert_eq!(got.as_bytes(), key.as_bytes());
@@ -173,6 +173,13 @@ fn invalid_thresholds_and_empty_groups() {
         expect_err(decrypt_data_key(&groups, Some(1), &ids)),
         UnwrapError::NotEnoughKeys(_)
     ));
+    // The shares kept may be of a split that needs all three (sops keeps
+    // a 3-of-3 split when `groups add` sets 1): every share recovered is
+    // combined, as sops does, not the first two.
+    let all_three = encrypt_data_key(&key, &three_groups(), Some(3)).unwrap();
+    let every = ids_from(&["age-test.txt", "age-test-2.txt", "age-test-3.txt"]);
+    let got = decrypt_data_key(&all_three, Some(1), &every).unwrap();
+    assert_eq!(got.as_bytes(), key.as_bytes());
 }
 
 #[test]
