@@ -81,8 +81,8 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// An empty private directory named `prefix…` (see [`temp_base`]),
-    /// given to `owner` (uid, gid) if set.
+    /// An empty private directory named `prefix…` (see [`temp_base`]);
+    /// with an `owner` (uid, gid), the files made in it are theirs.
     pub fn new(prefix: &str, owner: Option<(u32, u32)>) -> Result<Scratch> {
         use crate::signals::{register_new, Kind};
         let (dir, registered) = register_new(Kind::Dir, || {
@@ -100,12 +100,14 @@ impl Scratch {
             files: Vec::new(),
             _dir_registered: registered,
         };
-        std::fs::set_permissions(scratch.dir.path(), std::fs::Permissions::from_mode(0o700))
+        // For another user (`exec-file --user`) the directory stays ours,
+        // 0711: that user opens the file by its name, but can neither list
+        // the directory nor rename, replace or add anything in it (the
+        // base is sticky), so the cleanup, which runs as us, removes what
+        // it made and nothing a symlink points to.
+        let mode = if owner.is_some() { 0o711 } else { 0o700 };
+        std::fs::set_permissions(scratch.dir.path(), std::fs::Permissions::from_mode(mode))
             .map_err(scratch_failure)?;
-        if let Some((uid, gid)) = owner {
-            std::os::unix::fs::chown(scratch.dir.path(), Some(uid), Some(gid))
-                .map_err(scratch_failure)?;
-        }
         Ok(scratch)
     }
 

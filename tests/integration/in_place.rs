@@ -5,12 +5,6 @@
 use crate::util::*;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
-}
-
 #[test]
 fn in_place_keeps_the_owner_when_root() {
     if !is_root() {

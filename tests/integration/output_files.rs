@@ -9,7 +9,7 @@
 //! FIFO, a `mknod` copy of /dev/null, a link to `/proc/self/fd/1`).
 
 use crate::util::*;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -53,10 +53,6 @@ fn encrypted(dir: &Path) -> PathBuf {
     let path = dir.join("s.json");
     std::fs::write(&path, enc).unwrap();
     path
-}
-
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 #[track_caller]

@@ -2,6 +2,7 @@
 //! is run, the values the command sees, and `exec-file --output-type`.
 
 use crate::util::*;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 
@@ -337,4 +338,53 @@ fn a_nul_in_a_value_is_named_as_such() {
     assert_eq!(ours.status.code(), Some(1));
     let err = stderr(&ours);
     assert!(err.contains("the value of S contains a NUL byte"), "{err}");
+}
+
+/// `exec-file --user`: the command cannot steer the cleanup, which runs as
+/// the invoker, into another directory. The scratch directory stays the
+/// invoker's (0711), so the command can neither rename it nor put a
+/// symlink to a directory of root's in its place; it still reads its file.
+#[test]
+fn exec_file_user_cannot_redirect_the_cleanup() {
+    if !is_root() {
+        eprintln!("note: not root; skipping the --user test");
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    ours_encrypt(d, "p.yaml", "e.yaml", "a: 1\n", &[]);
+    std::fs::set_permissions(d.join("e.yaml"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let victim = d.join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let precious = victim.join("tmp-file");
+    let seen = d.join("seen");
+    for no_fifo in [true, false] {
+        std::fs::write(&precious, "root's data\n").unwrap();
+        let evil = format!(
+            "cat {{}} > {seen}; s=$(dirname {{}}); mv \"$s\" \"$s.moved\" && ln -s {victim} \"$s\"; true",
+            seen = seen.display(),
+            victim = victim.display()
+        );
+        std::fs::write(&seen, "").unwrap();
+        std::fs::set_permissions(&seen, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let mut args = vec!["exec-file", "--user", "nobody"];
+        if no_fifo {
+            args.push("--no-fifo");
+        }
+        args.extend(["e.yaml", &evil]);
+        let out = run_ours(d, &args);
+        assert_ok(&out);
+        assert_eq!(
+            std::fs::read_to_string(&seen).unwrap(),
+            "a: 1\n",
+            "{no_fifo}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&precious).unwrap(),
+            "root's data\n",
+            "--no-fifo {no_fifo}: the cleanup wrote through a symlink"
+        );
+    }
 }
