@@ -264,11 +264,11 @@ pub fn edit_bytes(
         match validate(&edited) {
             Ok(()) => return Ok(Some(edited)),
             Err(failure) => {
-                eprintln!("error: {}", failure.message);
+                stderr!("error: {}", failure.message);
                 for hint in &failure.hints {
-                    eprintln!("  hint: {hint}");
+                    stderr!("  hint: {hint}");
                 }
-                eprintln!(
+                stderr!(
                     "Press Enter to return to the editor, or Ctrl-C to abort (nothing is written)."
                 );
                 // Not `deferred`: a signal while this waits for a line

@@ -628,7 +628,7 @@ impl AtomicFile {
                 // sops writes over the file, so every name of it sees the
                 // new content; a rename replaces only this name.
                 if meta.nlink() > 1 {
-                    eprintln!(
+                    stderr!(
                         "warning: {} has {} hard links: it is replaced by a new file, and its other names keep the previous content",
                         path.display(),
                         meta.nlink()
@@ -673,7 +673,7 @@ impl AtomicFile {
         let sink = match made {
             Ok((tmp, registered)) => Sink::Temp(Buffered::new(tmp), registered),
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && existing.is_some() => {
-                eprintln!(
+                stderr!(
                     "warning: cannot create a temporary file in {} ({e}); {} will be written in place, not atomically",
                     dir.display(),
                     path.display()
@@ -776,7 +776,7 @@ fn keep_owner(file: &fs::File, path: &Path, uid: u32, gid: u32) {
     }
     let group_kept = now.gid() == gid || fchown(file, None, Some(gid)).is_ok();
     if now.uid() != uid {
-        eprintln!(
+        stderr!(
             "warning: {}: could not keep its owner (uid {uid}{}); it now belongs to you",
             path.display(),
             if group_kept { "" } else { " and group" }

@@ -645,7 +645,7 @@ pub fn set_keyservices(args: &crate::args::KeyserviceArgs) {
     for uri in args.keyservice.iter().filter(|k| !k.is_empty()) {
         match RemoteKeyService::new(uri, REMOTE_TIMEOUT) {
             Ok(service) => services.push(service),
-            Err(e) => eprintln!("warning: {e}; skipped"),
+            Err(e) => stderr!("warning: {e}; skipped"),
         }
     }
     let _ = REMOTES.set(Remotes {
@@ -758,7 +758,7 @@ pub fn recipients_of(
         // Absent: nothing to remove, as in sops (an off-boarding loop over
         // many files must not stop at one the leaver could not read).
         if groups.iter().map(Vec::len).sum::<usize>() == before {
-            eprintln!("warning: {r} is not a key of this file; nothing to remove");
+            stderr!("warning: {r} is not a key of this file; nothing to remove");
         }
     }
     if groups.iter().any(Vec::is_empty) {

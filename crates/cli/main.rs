@@ -2,6 +2,18 @@
 //! reads the environment and exits.
 #![forbid(unsafe_code)]
 
+/// `eprintln!` that never panics, and writes the whole message at once: a
+/// stderr whose reader went away (`2>&1 | head -c 80`) must not turn an
+/// error's exit code into a panic's (101), nor cut a message in two writes.
+macro_rules! stderr {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut text = format!($($arg)*);
+        text.push('\n');
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }};
+}
+
 mod args;
 mod clock;
 mod cmd;
@@ -34,26 +46,26 @@ fn main() -> ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if argv.len() <= 1 {
         // sops with no arguments: "no file specified", exit 100.
-        eprintln!("error: no file specified\n  hint: sops-like --help lists the commands");
+        stderr!("error: no file specified\n  hint: sops-like --help lists the commands");
         return ExitCode::from(100);
     }
     let (argv, respelled) = goflags::normalize(&command, argv);
     for warning in &respelled {
-        eprintln!("warning: {warning}");
+        stderr!("warning: {warning}");
     }
     let argv = match goflags::help_topic(&command, argv) {
         Ok(argv) => argv,
         Err(refused) => {
-            eprintln!("{refused}");
+            stderr!("{refused}");
             return ExitCode::from(3);
         }
     };
     let rewritten = legacy::rewrite(&command, without_empty_values(argv));
     for warning in &rewritten.warnings {
-        eprintln!("warning: {warning}");
+        stderr!("warning: {warning}");
     }
     if let Some(failure) = &rewritten.error {
-        eprintln!("{failure}");
+        stderr!("{failure}");
         return ExitCode::from(u8::try_from(failure.code).unwrap_or(1));
     }
     let argv = rewritten.args;
@@ -79,7 +91,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("{failure}");
+            stderr!("{failure}");
             ExitCode::from(u8::try_from(failure.code).unwrap_or(1))
         }
     }

@@ -64,10 +64,10 @@ pub fn each(
     let mut failed = 0;
     for f in files {
         match one(f) {
-            Ok(Outcome::Done) => eprintln!("{verb}: {f}"),
-            Ok(Outcome::Skipped(why)) => eprintln!("skipped: {f}: {why}"),
+            Ok(Outcome::Done) => stderr!("{verb}: {f}"),
+            Ok(Outcome::Skipped(why)) => stderr!("skipped: {f}: {why}"),
             Err(e) => {
-                eprintln!("{e}");
+                stderr!("{e}");
                 failed += 1;
                 first.get_or_insert(e.code);
             }

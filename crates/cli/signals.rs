@@ -347,7 +347,7 @@ fn on_signal(s: Signal) {
     } else {
         "; temporary files removed"
     };
-    eprintln!("error: interrupted ({}){what}", s.as_str());
+    stderr!("error: interrupted ({}){what}", s.as_str());
     // (std's `exit` is safe against the main thread exiting at the same
     // time.)
     std::process::exit(crate::exit::code::KEYBOARD_INTERRUPT);

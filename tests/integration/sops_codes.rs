@@ -838,3 +838,24 @@ fn exit_codes_match_the_real_sops() {
         differ.join("\n")
     );
 }
+
+/// A stderr whose reader is gone (`2>&1 | head -c 80` after the first
+/// bytes) does not turn a failure's exit code into a panic's (101): the
+/// message is written once, and a failed write is ignored.
+#[test]
+fn a_closed_stderr_keeps_the_exit_code() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("sp.json"), "{\"sops\":{\"x\":\"1\"}}").unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sops-like"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HOME", dir.path())
+        .args(["encrypt", "--age", &demo_recipient(), "sp.json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(203));
+}

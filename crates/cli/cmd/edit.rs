@@ -26,7 +26,7 @@ pub fn run(args: EditArgs) -> Result<()> {
     if args.show_master_keys {
         // Not silently: a user who asked to see (or change) the recipients
         // must know the editor will not show them.
-        eprintln!(
+        stderr!(
             "warning: --show-master-keys is not supported: the editor shows the document only, \
              not the sops metadata (the recipients are in the file's `sops` block; change them \
              with `rotate --add-…/--rm-…`, `updatekeys` or `groups`)"

@@ -70,7 +70,7 @@ pub fn run(args: KeygenArgs) -> Result<()> {
                 format!("could not write {}: {e}", path.display()),
             )
         })?;
-    eprintln!(
+    stderr!(
         "wrote a new age identity to {} (keep it secret); share your recipient:",
         path.display()
     );

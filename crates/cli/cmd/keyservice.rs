@@ -21,7 +21,7 @@ pub fn run(args: KeyserviceServeArgs, verbose: bool) -> Result<()> {
         Listen::new(&args.network, &args.address).map_err(|e| Failure::new(code::GENERIC, e))?;
     if let Listen::Tcp(address) = &listen {
         if !is_loopback(address) {
-            eprintln!(
+            stderr!(
                 "warning: {address} is not a loopback address: the key service has no TLS and no \
                  authentication, so anyone who can reach it can unwrap your data keys \
                  (listen on 127.0.0.1 and forward it over ssh instead)"
@@ -61,7 +61,7 @@ pub fn run(args: KeyserviceServeArgs, verbose: bool) -> Result<()> {
     };
     let network = args.network.clone();
     serve(&listen, handler, stop, |address| {
-        eprintln!("Listening on {network}://{address}");
+        stderr!("Listening on {network}://{address}");
     })
     .map_err(|e| Failure::new(code::GENERIC, e))
 }
@@ -99,8 +99,8 @@ struct Logged {
 impl Logged {
     fn log<T>(what: &str, key: &str, answer: Answer<T>) -> Answer<T> {
         match &answer {
-            Ok(_) => eprintln!("{what} request using {key}: answered"),
-            Err(e) => eprintln!("{what} request using {key}: failed: {e}"),
+            Ok(_) => stderr!("{what} request using {key}: answered"),
+            Err(e) => stderr!("{what} request using {key}: failed: {e}"),
         }
         answer
     }
@@ -132,7 +132,10 @@ impl Prompting {
             .map_err(|_| "the prompt failed".to_owned())?;
         let stdin = std::io::stdin();
         loop {
-            eprint!("\nReceived {what} request using {key}. Respond to request? (y/n): ");
+            let _ = write!(
+                std::io::stderr(),
+                "\nReceived {what} request using {key}. Respond to request? (y/n): "
+            );
             let _ = std::io::stderr().flush();
             let mut answer = String::new();
             match stdin.lock().read_line(&mut answer) {

@@ -28,14 +28,14 @@ pub fn load_config() -> Result<Option<ConfigFile>> {
     match &config {
         Some(c) => {
             for w in &c.warnings {
-                eprintln!("warning: {w}");
+                stderr!("warning: {w}");
             }
         }
         // sops warns about an ignored `.sops.yml` whether or not a config
         // is found further up.
         None if explicit.is_none() => {
             for w in ignored_configs() {
-                eprintln!("warning: {w}");
+                stderr!("warning: {w}");
             }
         }
         None => {}

@@ -103,9 +103,9 @@ fn add(a: RecipientsAddArgs) -> Result<()> {
             .set_value(text, parsed, &path, &Node::str(a.recipient.clone()))
             .map_err(edit_err)
     })?;
-    eprintln!("added {} to {}", a.name, cfg.path.display());
+    stderr!("added {} to {}", a.name, cfg.path.display());
     if !a.all_rules {
-        eprintln!("name `{}` in the `age:` keys of the rules that should include them (or use --all-rules), then run `sops-like updatekeys -y -r .`", a.name);
+        stderr!("name `{}` in the `age:` keys of the rules that should include them (or use --all-rules), then run `sops-like updatekeys -y -r .`", a.name);
         return Ok(());
     }
     let rules = cfg.rules.len();
@@ -143,7 +143,7 @@ fn add(a: RecipientsAddArgs) -> Result<()> {
                 },
                 None => {
                     if rule.get("key_groups").is_some() {
-                        eprintln!(
+                        stderr!(
                             "warning: rule {} uses key_groups; add {} to a group by hand",
                             i + 1,
                             a.name
@@ -221,7 +221,7 @@ fn remove(a: RecipientsRemoveArgs) -> Result<()> {
         ))
     })?;
     io::atomic_write(path, text.as_bytes(), Sensitivity::Encrypted)?;
-    eprintln!("removed {} from {}", a.name, cfg.path.display());
+    stderr!("removed {} from {}", a.name, cfg.path.display());
     refresh(&a.no_rotate)
 }
 
@@ -327,7 +327,7 @@ fn refresh(no_rotate: &bool) -> Result<()> {
         }
     }
     if targets.is_empty() {
-        eprintln!("no encrypted file needs updating");
+        stderr!("no encrypted file needs updating");
         return Ok(());
     }
     super::updatekeys::run(UpdatekeysArgs {

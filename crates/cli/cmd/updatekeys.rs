@@ -21,7 +21,7 @@ pub fn run(args: UpdatekeysArgs) -> Result<()> {
     if files.len() == 1 && !args.recursive {
         return one(&args, &config, &files[0]).map(|o| {
             if let Outcome::Skipped(why) = o {
-                eprintln!("{}: {why}", files[0]);
+                stderr!("{}: {why}", files[0]);
             }
         });
     }
@@ -67,7 +67,7 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         .shamir_threshold
         .filter(|&t| Some(t) != threshold && want.len() > 1)
     {
-        eprintln!(
+        stderr!(
             "note: {file}: the rule's shamir_threshold ({asked}) is not applied by updatekeys, as in sops: the file keeps {}",
             effective_threshold(threshold, want.len())
         );
@@ -86,11 +86,9 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
     print_diff(&want, &have, enc.metadata().shamir_threshold)?;
     let rotate = !removed.is_empty() && !args.no_rotate;
     if rotate {
-        eprintln!(
-            "A recipient is removed: the data key will be rotated (every value re-encrypted)."
-        );
+        stderr!("A recipient is removed: the data key will be rotated (every value re-encrypted).");
     } else if !removed.is_empty() {
-        eprintln!("warning: --no-rotate: removed recipients have seen the data key and can still decrypt copies of this file they kept.");
+        stderr!("warning: --no-rotate: removed recipients have seen the data key and can still decrypt copies of this file they kept.");
     }
     if !args.yes && !confirm()? {
         return Ok(Outcome::Skipped("changes not applied".into()));
