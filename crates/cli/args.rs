@@ -40,7 +40,13 @@ pub struct Cli {
     pub check_for_updates: bool,
     /// sops's indentation for the YAML and JSON it re-emits: sops-like
     /// keeps each file's own layout, so it is accepted and not used.
-    #[arg(long, global = true, value_name = "N", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = go_int
+    )]
     pub indent: Option<i64>,
     #[command(flatten)]
     pub keyservice: KeyserviceArgs,
@@ -62,6 +68,67 @@ fn go_bool(text: &str) -> Result<bool, String> {
         "0" | "f" | "false" | "n" | "no" | "off" => Ok(false),
         _ => Err("value was not a boolean".to_string()),
     }
+}
+
+/// An integer flag's value as urfave/cli reads it for sops (Go's
+/// `strconv.ParseInt(s, 0, 64)`): an optional sign; `0x`, `0o`, `0b` or a
+/// leading `0` (octal) for the base; `_` between digits or after a prefix.
+fn go_int(text: &str) -> Result<i64, String> {
+    let invalid =
+        || format!("{text:?} is not an integer (Go syntax: 12, 0x1f, 0o17, 017, 0b11, 1_000)");
+    let (negative, body) = match text.as_bytes().first() {
+        Some(b'+') => (false, &text[1..]),
+        Some(b'-') => (true, &text[1..]),
+        _ => (false, text),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits, prefixed) = match lower.as_bytes() {
+        [b'0', b'x', ..] => (16, &lower[2..], true),
+        [b'0', b'o', ..] => (8, &lower[2..], true),
+        [b'0', b'b', ..] => (2, &lower[2..], true),
+        [b'0', _, ..] => (8, &lower[1..], true),
+        _ => (10, &lower[..], false),
+    };
+    // A `_` only after a digit or the prefix, and never last.
+    let mut after_digit = prefixed;
+    let mut clean = String::with_capacity(digits.len());
+    for c in digits.chars() {
+        if c == '_' {
+            if !after_digit {
+                return Err(invalid());
+            }
+            after_digit = false;
+        } else if c.is_digit(radix) {
+            after_digit = true;
+            clean.push(c);
+        } else {
+            return Err(invalid());
+        }
+    }
+    if !after_digit || clean.is_empty() {
+        return Err(invalid());
+    }
+    let value = i64::from_str_radix(&clean, radix).map_err(|_| invalid())?;
+    Ok(if negative { -value } else { value })
+}
+
+/// A count flag (`--shamir-secret-sharing-threshold`) in Go's syntax; not
+/// negative.
+fn go_count(text: &str) -> Result<usize, String> {
+    let value = go_int(text)?;
+    usize::try_from(value).map_err(|_| format!("{text:?} is negative"))
+}
+
+/// A `groups delete` index, as sops reads it (`strconv.ParseUint(s, 10,
+/// 32)`): decimal digits only, no sign.
+fn decimal_index(text: &str) -> Result<usize, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{text:?} is not a group index (decimal digits)"));
+    }
+    let value: u32 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is out of range"))?;
+    usize::try_from(value).map_err(|_| format!("{text:?} is out of range"))
 }
 
 /// Subcommands.
@@ -199,7 +266,7 @@ pub struct GroupsAddArgs {
     #[arg(short = 'i', long = "in-place")]
     pub in_place: bool,
     /// The new Shamir threshold.
-    #[arg(long)]
+    #[arg(long, value_parser = go_count)]
     pub shamir_secret_sharing_threshold: Option<usize>,
 }
 
@@ -210,12 +277,13 @@ pub struct GroupsDeleteArgs {
     #[arg(short = 'f', long)]
     pub file: String,
     /// The index of the group to delete.
+    #[arg(value_parser = decimal_index)]
     pub index: usize,
     /// Write the result back to the file instead of stdout.
     #[arg(short = 'i', long = "in-place")]
     pub in_place: bool,
     /// The new Shamir threshold.
-    #[arg(long)]
+    #[arg(long, value_parser = go_count)]
     pub shamir_secret_sharing_threshold: Option<usize>,
 }
 
@@ -357,7 +425,7 @@ pub struct KeyArgs {
     #[arg(long, env = "SOPS_HUAWEICLOUD_KMS_IDS")]
     pub hckms: Option<String>,
     /// Number of key groups needed to recover the data key (Shamir).
-    #[arg(long)]
+    #[arg(long, value_parser = go_count)]
     pub shamir_secret_sharing_threshold: Option<usize>,
 }
 
@@ -477,7 +545,7 @@ pub struct SetArgs {
     pub output_type: Option<String>,
     /// Accepted as sops accepts it: the file's own key groups and
     /// threshold are kept.
-    #[arg(long)]
+    #[arg(long, value_parser = go_count)]
     pub shamir_secret_sharing_threshold: Option<usize>,
     /// Do not verify the MAC.
     #[arg(long)]
@@ -506,7 +574,7 @@ pub struct UnsetArgs {
     pub output_type: Option<String>,
     /// Accepted as sops accepts it: the file's own key groups and
     /// threshold are kept.
-    #[arg(long)]
+    #[arg(long, value_parser = go_count)]
     pub shamir_secret_sharing_threshold: Option<usize>,
     /// Do not verify the MAC.
     #[arg(long)]
@@ -694,4 +762,49 @@ pub struct KeygenArgs {
     /// Write the identity here instead of ~/.config/sops/age/keys.txt.
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Integers as Go's `strconv.ParseInt(s, 0, 64)` reads them for sops.
+    #[test]
+    fn go_integers() {
+        for (text, want) in [
+            ("2", 2),
+            ("+2", 2),
+            ("-3", -3),
+            ("0", 0),
+            ("0x2", 2),
+            ("0X1f", 31),
+            ("0b10", 2),
+            ("0o17", 15),
+            ("010", 8),
+            ("0_7", 7),
+            ("2_0", 20),
+            ("0x_1", 1),
+            ("1_000", 1000),
+        ] {
+            assert_eq!(go_int(text), Ok(want), "{text}");
+        }
+        for text in [
+            "", "+", "0x", "08", "_1", "1_", "1__2", "0x+5", "1.0", " 2", "2e3", "0b2",
+        ] {
+            assert!(go_int(text).is_err(), "{text}");
+        }
+        assert_eq!(go_count("0x2"), Ok(2));
+        assert!(go_count("-1").is_err());
+    }
+
+    /// A `groups delete` index is decimal digits only, as sops's
+    /// `strconv.ParseUint(s, 10, 32)`.
+    #[test]
+    fn group_indices() {
+        assert_eq!(decimal_index("1"), Ok(1));
+        assert_eq!(decimal_index("01"), Ok(1));
+        for text in ["+1", "-1", "0x1", "", "1_0", "4294967296"] {
+            assert!(decimal_index(text).is_err(), "{text}");
+        }
+    }
 }

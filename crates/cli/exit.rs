@@ -145,8 +145,21 @@ pub fn usage_code(subcommand: &[&str], err: &clap::Error) -> i32 {
         Some(ContextValue::String(a)) => a.starts_with('-'),
         _ => true,
     };
+    let missing = |name: &str| match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::Strings(args)) => args.iter().any(|a| a.starts_with(name)),
+        _ => false,
+    };
     let named = match err.kind() {
+        // `groups add|delete` without `--file` (its index given): sops
+        // reads the file "" and fails as for a file it cannot read.
+        ErrorKind::MissingRequiredArgument
+            if matches!(subcommand, ["groups", _]) && missing("--file") && !missing("<INDEX>") =>
+        {
+            Some(code::COULD_NOT_READ_INPUT_FILE)
+        }
         ErrorKind::MissingRequiredArgument => positional_count(),
+        // `groups foo`: urfave/cli has no help topic for it (exit 3).
+        ErrorKind::InvalidSubcommand if subcommand == ["groups"] => Some(3),
         ErrorKind::UnknownArgument if unknown_is_flag() => Some(code::GENERIC),
         // An extra positional argument (filestatus takes and ignores
         // them, as sops).

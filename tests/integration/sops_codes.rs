@@ -555,6 +555,41 @@ fn exit_codes_match_the_real_sops() {
             None,
         ),
         (
+            "groups delete, no --file",
+            vec![],
+            vec!["groups", "delete", "0"],
+            None,
+        ),
+        (
+            "groups delete, nothing",
+            vec![],
+            vec!["groups", "delete"],
+            None,
+        ),
+        (
+            "groups add, no --file",
+            vec![],
+            vec![
+                "groups",
+                "add",
+                "--age",
+                "age1xksg0j7xz6au3772au4papt5wnqq2llx9adm2pmjsanknhc2neps05glmq",
+            ],
+            None,
+        ),
+        (
+            "groups, an unknown subcommand",
+            vec![],
+            vec!["groups", "foo"],
+            None,
+        ),
+        (
+            "groups delete, a signed index",
+            vec![],
+            vec!["groups", "delete", "--file", "e.yaml", "+1"],
+            None,
+        ),
+        (
             "a global flag before set, no index",
             vec![],
             vec!["--config", "/dev/null", "set", "e.yaml"],
