@@ -300,6 +300,7 @@ fn base_services() -> Services {
                     .unwrap_or(false),
                 client_cert: env("VAULT_CLIENT_CERT").map(PathBuf::from),
                 client_key: env("VAULT_CLIENT_KEY").map(PathBuf::from),
+                server_name: env("VAULT_TLS_SERVER_NAME"),
             },
         },
         aws: AwsConfig {

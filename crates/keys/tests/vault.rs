@@ -351,6 +351,31 @@ fn vault_tls_settings_as_sops_reads_them() {
     });
     assert_eq!(&svc.unwrap(&key, &wrapped.enc).unwrap()[..], &[3; 32]);
 
+    // VAULT_TLS_SERVER_NAME: the certificate is checked for that name
+    // (the dev certificate holds `localhost4`, not `wrong.example`), and
+    // the connection still goes to the address's host.
+    let named = |name: &str| {
+        with(VaultTls {
+            ca_cert: Some(ca.clone()),
+            server_name: Some(name.to_owned()),
+            ..VaultTls::default()
+        })
+    };
+    assert_eq!(
+        &named("localhost4").unwrap(&key, &wrapped.enc).unwrap()[..],
+        &[3; 32]
+    );
+    let err = named("wrong.example")
+        .unwrap(&key, &wrapped.enc)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("certificate"), "{err}");
+    let err = named("127.0.0.1")
+        .unwrap(&key, &wrapped.enc)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is not a host name"), "{err}");
+
     let not_pem = dir.path().join("not.pem");
     std::fs::write(&not_pem, "hello\n").unwrap();
     let err = with(VaultTls {

@@ -86,6 +86,10 @@ pub struct VaultTls {
     pub client_cert: Option<PathBuf>,
     /// The PEM private key of `client_cert` (`VAULT_CLIENT_KEY`).
     pub client_key: Option<PathBuf>,
+    /// The name the server's certificate must hold, sent in TLS too
+    /// (`VAULT_TLS_SERVER_NAME`); the connection still goes to the
+    /// address's host.
+    pub server_name: Option<String>,
 }
 
 /// Go's `strconv.ParseBool`, with which the Vault and AWS clients read

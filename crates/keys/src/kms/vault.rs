@@ -112,14 +112,21 @@ impl<'a> Call<'a> {
             .timeout(options.timeout)
             .connect_timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none());
+        let (builder, url) = match self.config.vault.tls.server_name.as_deref() {
+            Some(name) if !name.is_empty() => {
+                with_server_name(builder, &self.url, name).map_err(|cause| self.fail(&cause))?
+            }
+            _ => (builder, self.url.clone()),
+        };
         let client = with_tls(builder, &self.config.vault.tls)
             .map_err(|cause| self.fail(&cause))?
             .build()
             .map_err(|e| self.fail(&format!("could not build the HTTP client: {e}")))?;
         with_retries(options, std::thread::sleep, || {
             // The timer must be created inside the runtime.
-            let attempt =
-                async { tokio::time::timeout(options.timeout, self.post(&client, body)).await };
+            let attempt = async {
+                tokio::time::timeout(options.timeout, self.post(&client, &url, body)).await
+            };
             rt.block_on(attempt)
                 .map_err(|e| self.fail(&e))?
                 .unwrap_or_else(|_| Err(self.timed_out(options.timeout)))
@@ -137,10 +144,11 @@ impl<'a> Call<'a> {
     async fn post(
         &self,
         client: &reqwest::Client,
+        url: &str,
         body: &str,
     ) -> Result<serde_json::Value, ServiceError> {
         let mut request = client
-            .post(&self.url)
+            .post(url)
             .header("X-Vault-Token", self.token.as_str())
             .header("X-Vault-Request", "true")
             .header("Content-Type", "application/json")
@@ -184,6 +192,46 @@ impl<'a> Call<'a> {
         json.and_then(|mut j| j.get_mut("data").map(serde_json::Value::take))
             .ok_or_else(|| self.fail("the answer is not JSON with a data object"))
     }
+}
+
+/// `VAULT_TLS_SERVER_NAME` as the Vault client sops uses reads it (Go's
+/// `tls.Config.ServerName`): the certificate is checked for `name` and
+/// `name` is sent in TLS, while the connection goes to the address's host.
+/// The request is made to `name`, resolved to that host's addresses. An
+/// `http` address has no TLS: it is left as it is.
+fn with_server_name(
+    builder: reqwest::ClientBuilder,
+    url: &str,
+    name: &str,
+) -> Result<(reqwest::ClientBuilder, String), String> {
+    use std::net::{SocketAddr, ToSocketAddrs};
+    let mut parsed =
+        reqwest::Url::parse(url).map_err(|e| format!("the Vault address is not a URL: {e}"))?;
+    if parsed.scheme() != "https" {
+        return Ok((builder, url.to_owned()));
+    }
+    if name.parse::<std::net::IpAddr>().is_ok() || name.contains(['/', ':', '@', '[']) {
+        return Err(format!(
+            "VAULT_TLS_SERVER_NAME {name:?} is not a host name (an IP address cannot be told apart from the address to connect to)"
+        ));
+    }
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let host = parsed
+        .host_str()
+        .ok_or("the Vault address has no host")?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let addrs: Vec<SocketAddr> = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => (host, port)
+            .to_socket_addrs()
+            .map_err(|e| format!("could not resolve {host}: {e}"))?
+            .collect(),
+    };
+    parsed
+        .set_host(Some(name))
+        .map_err(|e| format!("VAULT_TLS_SERVER_NAME {name:?}: {e}"))?;
+    Ok((builder.resolve_to_addrs(name, &addrs), parsed.to_string()))
 }
 
 /// `builder` with the TLS settings of the Vault client sops uses: the CA
