@@ -270,6 +270,198 @@ fn s3_recursive_names_by_relative_path_and_answers_are_asked_until_y_or_n() {
     );
 }
 
+/// `sops publish -y ARGS` in `dir` with `env`, if the real sops is there.
+fn sops_publish(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Option<Output> {
+    let mut sops = sops(dir, "age-test.txt")?;
+    for (k, v) in env {
+        sops.env(k, v);
+    }
+    Some(
+        sops.current_dir(dir)
+            .args(["publish", "-y"])
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// A file whose metadata sops's `LoadEncryptedFile` refuses (no keys at
+/// all, `age: []`, a `lastmodified` that is no time) is refused before
+/// anything is sent, with or without a recreation rule, alone or in a
+/// walk: it would otherwise upload plaintext values as they are.
+#[test]
+fn s3_refuses_files_whose_metadata_sops_refuses_before_uploading() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempdir();
+    let d = dir.path();
+    assert_eq!(s3(&moto.url, "PUT", "bkt").0, 200);
+    let bob = recipient_of("age-test-2.txt");
+    std::fs::write(
+        d.join(".sops.yaml"),
+        format!("destination_rules:\n  - path_regex: ^re/\n    s3_bucket: bkt\n    recreation_rule:\n      age: {bob}\n  - s3_bucket: bkt\n"),
+    )
+    .unwrap();
+    let env = aws(&moto.url);
+    let env = env_refs(&env);
+    let keyless = "password: hunter2\nsops:\n    lastmodified: \"2024-01-01T00:00:00Z\"\n    version: 3.11.0\n";
+    let text = String::from_utf8(encrypted(d, "good.yaml")).unwrap();
+    let age_start = text.find("    age:\n").unwrap();
+    let age_end = text.find("    lastmodified:").unwrap();
+    let no_age = format!("{}    age: []\n{}", &text[..age_start], &text[age_end..]);
+    let line_end = age_end + text[age_end..].find('\n').unwrap();
+    let bad_time = format!(
+        "{}    lastmodified: notatime{}",
+        &text[..age_end],
+        &text[line_end..]
+    );
+    std::fs::create_dir_all(d.join("re")).unwrap();
+    std::fs::create_dir_all(d.join("walk")).unwrap();
+    std::fs::write(d.join("keyless.yaml"), keyless).unwrap();
+    std::fs::write(d.join("keyless-mac.yaml"), format!("{keyless}    mac: x\n")).unwrap();
+    std::fs::write(d.join("re/keyless.yaml"), keyless).unwrap();
+    std::fs::write(d.join("walk/keyless.yaml"), keyless).unwrap();
+    std::fs::write(d.join("no-age.yaml"), &no_age).unwrap();
+    std::fs::write(d.join("bad-time.yaml"), &bad_time).unwrap();
+    for (args, says) in [
+        (&["-y", "keyless.yaml"][..], "no keys found"),
+        (&["-y", "keyless-mac.yaml"], "no keys found"),
+        (&["-y", "re/keyless.yaml"], "no keys found"),
+        (&["-y", "--recursive", "walk"], "no keys found"),
+        (&["-y", "no-age.yaml"], "no keys found"),
+        (&["-y", "bad-time.yaml"], "lastmodified"),
+    ] {
+        let out = publish(d, &env, args, "");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(says) && !err.contains("hunter2"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(s3_keys(&moto.url, "bkt"), Vec::<String>::new(), "{args:?}");
+        // sops refuses them too (exit 1), and uploads nothing either.
+        let file = args[args.len() - 1];
+        if !file.starts_with("walk") {
+            if let Some(theirs) = sops_publish(d, &env, &[file]) {
+                assert_eq!(theirs.status.code(), Some(1), "sops {file}");
+                assert_eq!(
+                    s3_keys(&moto.url, "bkt"),
+                    Vec::<String>::new(),
+                    "sops {file}"
+                );
+            }
+        }
+    }
+    // The intact file is published.
+    assert_ok(&publish(d, &env, &["-y", "good.yaml"], ""));
+    assert_eq!(s3_keys(&moto.url, "bkt"), vec!["good.yaml".to_string()]);
+}
+
+/// `.` and `..` segments of s3_prefix are part of the object key, as the
+/// Go SDK sends it for sops: never resolved into another key, nor into
+/// another bucket.
+#[test]
+fn s3_prefix_dot_segments_stay_in_the_key_of_the_rule_bucket() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempdir();
+    let d = dir.path();
+    for bucket in ["bkt", "bkt2"] {
+        assert_eq!(s3(&moto.url, "PUT", bucket).0, 200);
+    }
+    let raw = encrypted(d, "x.yaml");
+    let env = aws(&moto.url);
+    let env = env_refs(&env);
+    for (prefix, key) in [
+        ("../bkt2/", "../bkt2/x.yaml"),
+        ("a/../b/", "a/../b/x.yaml"),
+        ("x/./y/", "x/./y/x.yaml"),
+        ("../../", "../../x.yaml"),
+    ] {
+        std::fs::write(
+            d.join(".sops.yaml"),
+            format!("destination_rules:\n  - s3_bucket: bkt\n    s3_prefix: '{prefix}'\n"),
+        )
+        .unwrap();
+        assert_ok(&publish(d, &env, &["-y", "x.yaml"], ""));
+        assert_eq!(s3_keys(&moto.url, "bkt"), vec![key.to_string()], "{prefix}");
+        assert_eq!(s3_keys(&moto.url, "bkt2"), Vec::<String>::new(), "{prefix}");
+        // The object holds the file; sops writes the same key.
+        let list = s3(
+            &moto.url,
+            "GET",
+            &format!("bkt?prefix={}", key.replace('/', "%2F")),
+        );
+        assert!(String::from_utf8_lossy(&list.1).contains(&format!("<Size>{}</Size>", raw.len())));
+        assert_eq!(
+            s3(
+                &moto.url,
+                "DELETE",
+                &format!("bkt/{}", key.replace('.', "%2E").replace('/', "%2F"))
+            )
+            .0,
+            204
+        );
+        if let Some(theirs) = sops_publish(d, &env, &["x.yaml"]) {
+            assert_ok(&theirs);
+            assert_eq!(
+                s3_keys(&moto.url, "bkt"),
+                vec![key.to_string()],
+                "sops {prefix}"
+            );
+            assert_eq!(
+                s3_keys(&moto.url, "bkt2"),
+                Vec::<String>::new(),
+                "sops {prefix}"
+            );
+            assert_eq!(
+                s3(
+                    &moto.url,
+                    "DELETE",
+                    &format!("bkt/{}", key.replace('.', "%2E").replace('/', "%2F"))
+                )
+                .0,
+                204
+            );
+        }
+    }
+}
+
+/// `--recursive` publishes a symlink to a file through it, as sops's
+/// `filepath.Walk` does; a symlink to a directory is not walked into and
+/// is reported as a file that cannot be read (exit 2, as sops).
+#[test]
+fn s3_recursive_publishes_symlinked_files() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempdir();
+    let d = dir.path();
+    assert_eq!(s3(&moto.url, "PUT", "bkt").0, 200);
+    std::fs::write(
+        d.join(".sops.yaml"),
+        "destination_rules:\n  - s3_bucket: bkt\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.join("d")).unwrap();
+    std::fs::create_dir_all(d.join("other")).unwrap();
+    std::fs::create_dir_all(d.join("d2")).unwrap();
+    let linked = encrypted(d, "other/x.yaml");
+    encrypted(d, "d/real.yaml");
+    std::os::unix::fs::symlink("../other/x.yaml", d.join("d/link.yaml")).unwrap();
+    let env = aws(&moto.url);
+    let env = env_refs(&env);
+    let out = publish(d, &env, &["-y", "--recursive", "d"], "");
+    assert_ok(&out);
+    assert_eq!(s3_keys(&moto.url, "bkt"), vec!["link.yaml", "real.yaml"]);
+    assert_eq!(s3(&moto.url, "GET", "bkt/link.yaml"), (200, linked));
+    // A symlink to a directory: reported, not skipped silently.
+    std::os::unix::fs::symlink("../other", d.join("d2/sub")).unwrap();
+    let out = publish(d, &env, &["-y", "--recursive", "d2"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("d2/sub"));
+    assert_eq!(s3_keys(&moto.url, "bkt"), vec!["link.yaml", "real.yaml"]);
+    if let Some(theirs) = sops_publish(d, &env, &["--recursive", "d2"]) {
+        assert_eq!(theirs.status.code(), Some(2));
+    }
+}
+
 /// What the fake GCS endpoint received: the request line, the headers
 /// (lower-case names) and the body.
 struct Received {
@@ -494,6 +686,72 @@ fn vault_kv_1_and_2_get_the_decrypted_document_as_sops_writes_it() {
     let out = publish(d, &env, &["-y", "list.json"], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a mapping"));
+}
+
+/// The KV path is cleaned as Go's vault client cleans it for sops (a
+/// leading `/`, doubled `/` in vault_path and vault_kv_mount_name), and
+/// `vault_kv_version: 1.0` is version 1, as go-yaml reads it for sops.
+/// The token may come from `~/.vault-token` (a deliberate difference:
+/// sops's publish reads VAULT_TOKEN only).
+#[test]
+fn vault_paths_are_cleaned_and_whole_float_versions_are_integers() {
+    let Some(bao) = Bao::start() else { return };
+    bao.cli(&["secrets", "enable", "-path=kv1", "-version=1", "kv"]);
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(
+        d.join(".sops.yaml"),
+        "destination_rules:\n  - path_regex: ^lead\n    vault_path: /apps\n  - path_regex: ^double\n    vault_path: a//b\n    vault_kv_mount_name: /secret//\n  - path_regex: ^v1\n    vault_path: apps\n    vault_kv_mount_name: kv1\n    vault_kv_version: 1.0\n",
+    )
+    .unwrap();
+    for name in ["lead.yaml", "double.yaml", "v1.yaml"] {
+        encrypted(d, name);
+    }
+    let expected =
+        serde_json::json!({"db": {"user": "admin", "password": "hunter2"}, "port": 5432});
+    let env = [("VAULT_ADDR", bao.url.as_str()), ("VAULT_TOKEN", "root")];
+    let out = publish(d, &env, &["-y", "lead.yaml"], "");
+    assert_ok(&out);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        vault_get(&bao.url, "secret/data/apps/lead.yaml")["data"],
+        expected
+    );
+    assert_ok(&publish(d, &env, &["-y", "double.yaml"], ""));
+    assert_eq!(
+        vault_get(&bao.url, "secret/data/a/b/double.yaml")["data"],
+        expected
+    );
+    // The same data again: the read found it (no new version).
+    assert_ok(&publish(d, &env, &["-y", "double.yaml"], ""));
+    assert_eq!(
+        vault_get(&bao.url, "secret/data/a/b/double.yaml")["metadata"]["version"],
+        1
+    );
+    // A whole float is the integer 1: KV version 1 (no data/ wrapper).
+    let out = publish(d, &env, &["-y", "v1.yaml"], "");
+    assert_ok(&out);
+    assert_eq!(vault_get(&bao.url, "kv1/apps/v1.yaml"), expected);
+    if let Some(theirs) = sops_publish(d, &env, &["lead.yaml"]) {
+        assert_ok(&theirs);
+    }
+    // ~/.vault-token when VAULT_TOKEN is not set.
+    std::fs::write(d.join(".vault-token"), "root\n").unwrap();
+    encrypted(d, "lead2.yaml");
+    assert_ok(&publish(
+        d,
+        &[("VAULT_ADDR", bao.url.as_str())],
+        &["-y", "lead2.yaml"],
+        "",
+    ));
+    assert_eq!(
+        vault_get(&bao.url, "secret/data/apps/lead2.yaml")["data"],
+        expected
+    );
 }
 
 #[test]

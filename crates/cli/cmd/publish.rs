@@ -136,9 +136,26 @@ impl Session<'_> {
             name
         };
         let abs = config::absolute(Path::new(file)).unwrap_or_else(|_| PathBuf::from(file));
-        let input = io::read_input(Some(file))?;
+        // sops: a file that cannot be read (a symlink to a directory or a
+        // dangling one, met in a walk) is exit code 2, even when missing.
+        let input = io::read_input(Some(file)).map_err(|mut f| {
+            if f.code == code::NO_FILE_SPECIFIED {
+                f.code = code::COULD_NOT_READ_INPUT_FILE;
+            }
+            f
+        })?;
         let io_args = IoArgs::file(false, None);
         let enc = SopsFile::open(&io_args, &input).map_err(generic)?;
+        // sops's LoadEncryptedFile refuses these before anything is sent:
+        // without it a file with no keys (plaintext values) would be
+        // uploaded as it is.
+        check_metadata(enc.metadata()).map_err(|why| {
+            Failure::new(
+                code::GENERIC,
+                format!("{}: cannot publish: {why}", input.name),
+            )
+            .hint("publish only files encrypted by sops or sops-like (check the `sops` metadata block)")
+        })?;
         let order = self.args.decryption_order.as_deref();
         let payload = match &dest {
             Destination::S3 { .. } | Destination::Gcs { .. } => match rule.recreation() {
@@ -235,6 +252,92 @@ impl Session<'_> {
                 _ => {}
             }
         }
+    }
+}
+
+/// The checks of sops's `Metadata.ToInternal` (run by `LoadEncryptedFile`
+/// before `publish` does anything): at least one key, `lastmodified` and
+/// the `created_at` of every key but age's RFC 3339 times as Go's
+/// `time.Parse` reads them. Stricter than sops in one way: key groups
+/// that are all empty (`key_groups: [{}]`) count as no keys too (sops
+/// loads such a file, though nothing can decrypt it). Errors name the
+/// field, never its value.
+fn check_metadata(meta: &sops_like_format::metadata::Metadata) -> std::result::Result<(), String> {
+    if meta.key_groups.iter().all(|g| g.is_empty()) {
+        return Err("no keys found in file (the sops metadata names no master key)".into());
+    }
+    if !go_rfc3339(&meta.lastmodified) {
+        return Err("the sops metadata's lastmodified is not an RFC 3339 time".into());
+    }
+    for key in meta.key_groups.iter().flatten() {
+        if key.kind == "age" {
+            continue;
+        }
+        if !key.field("created_at").is_some_and(|t| go_rfc3339(&t)) {
+            return Err(format!(
+                "the created_at of a {} key in the sops metadata is not an RFC 3339 time",
+                key.kind
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether Go's `time.Parse(time.RFC3339, s)` accepts `s`:
+/// `YYYY-MM-DDTHH:MM:SS`, an optional fraction (`.` or `,` and digits),
+/// then `Z` or `±HH:MM`; the hour may have one digit, and every field is
+/// range-checked (the day against the month).
+pub fn go_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<u32> {
+        let part = b.get(from..from + len)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    let (Some(year), Some(month), Some(day)) = (num(0, 4), num(5, 2), num(8, 2)) else {
+        return false;
+    };
+    if !(at(4, b'-') && at(7, b'-') && at(10, b'T') && (1..=12).contains(&month)) {
+        return false;
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day == 0 || day > days {
+        return false;
+    }
+    // The hour: two digits, or one (Go's general parser).
+    let (hour, mut i) = match (num(11, 2), num(11, 1)) {
+        (Some(h), _) => (h, 13),
+        (None, Some(h)) => (h, 12),
+        _ => return false,
+    };
+    let (Some(min), Some(sec)) = (num(i + 1, 2), num(i + 4, 2)) else {
+        return false;
+    };
+    if !(at(i, b':') && at(i + 3, b':')) || hour > 23 || min > 59 || sec > 59 {
+        return false;
+    }
+    i += 6;
+    if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    match b.get(i..) {
+        Some(b"Z") => true,
+        Some(zone) if zone.len() == 6 && matches!(zone[0], b'+' | b'-') && zone[3] == b':' => {
+            matches!((num(i + 1, 2), num(i + 4, 2)), (Some(h), Some(m)) if h <= 23 && m <= 59)
+        }
+        _ => false,
     }
 }
 
@@ -428,7 +531,8 @@ pub fn omit_extension(name: &str) -> String {
 /// directory's entries in name order), with its path as sops names it
 /// (`root` joined and cleaned: the string `path_regex` sees) and its
 /// destination name (relative to `root`, `/`-separated). `.git`
-/// directories and the config files are left out.
+/// directories and the config files are left out; symlinks are entries
+/// (never walked into), as `filepath.Walk` reports them.
 fn walk(root: &Path) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     let base = config::clean(root);
@@ -452,13 +556,23 @@ fn walk_into(dir: &Path, base: &Path, rel: &str, out: &mut Vec<(String, String)>
         } else {
             format!("{rel}/{name}")
         };
-        let Ok(kind) = e.file_type() else { continue };
+        let kind = e.file_type().map_err(|err| {
+            Failure::new(
+                code::GENERIC,
+                format!("cannot read {}: {err}", e.path().display()),
+            )
+        })?;
         if kind.is_dir() {
             if name == ".git" {
                 continue;
             }
             walk_into(&e.path(), base, &rel_name, out)?;
-        } else if kind.is_file() && !matches!(name.as_str(), ".sops.yaml" | ".sops-like.yaml") {
+        } else if !matches!(name.as_str(), ".sops.yaml" | ".sops-like.yaml") {
+            // As `filepath.Walk` for sops: every entry that is not a
+            // directory, symlinks included (not followed into a
+            // directory). A symlink to a file is published through it;
+            // one to a directory (or a dangling one) fails to read and is
+            // reported.
             let shown = base.join(&rel_name).to_string_lossy().into_owned();
             out.push((shown, rel_name));
         }
@@ -477,5 +591,36 @@ mod tests {
         assert_eq!(omit_extension("dir.d/noext"), "dir.d/noext");
         assert_eq!(omit_extension(".env"), ".env");
         assert_eq!(omit_extension("sub/.env"), "sub/.env");
+    }
+
+    #[test]
+    fn times_are_read_as_gos_rfc3339() {
+        for ok in [
+            "2024-01-01T00:00:00Z",
+            "2024-02-29T23:59:59+05:30",
+            "2024-01-01T00:00:00.123456789Z",
+            "2024-01-01T00:00:00,5-01:00",
+            "2024-01-01T7:00:00Z",
+        ] {
+            assert!(go_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "notatime",
+            "2024-01-01",
+            "2024-01-01 00:00:00Z",
+            "2024-01-01t00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:60:00Z",
+            "2024-01-01T00:00:00",
+            "2024-01-01T00:00:00+0100",
+            "2024-01-01T00:00:00.Z",
+            "2024-01-01T00:00:00Zjunk",
+            "24-01-01T00:00:00Z",
+        ] {
+            assert!(!go_rfc3339(bad), "{bad}");
+        }
     }
 }

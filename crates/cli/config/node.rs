@@ -315,7 +315,13 @@ fn yaml11_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// An integer.
+/// 2^63 as a float: the first one above `i64::MAX`.
+const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
+
+/// An integer. A float with no fractional part (`2.0`, `1e1`) is that
+/// integer, as sops's YAML library (go.yaml.in/yaml/v3) decodes it into an
+/// `int` field; any other float is refused (so does that library: the
+/// conversion must be lossless).
 pub(super) fn integer(
     src: &Source,
     node: &Node,
@@ -326,6 +332,10 @@ pub(super) fn integer(
         Node::Scalar(s) => match s.value {
             Value::Int(i) => Ok(Some(i)),
             Value::Null => Ok(None),
+            // -2^63 ≤ f < 2^63: the floats that fit an i64.
+            Value::Float(f) if f.fract() == 0.0 && (-I64_BOUND..I64_BOUND).contains(&f) => {
+                Ok(Some(f as i64))
+            }
             _ => Err(src.error(
                 at,
                 format!("{what} must be an integer, not {}", describe(node)),

@@ -1165,3 +1165,26 @@ fn empty_rule_and_group_entries_are_skipped_as_in_sops() {
         c.warnings
     );
 }
+
+/// A float with no fractional part is the integer, as go-yaml decodes it
+/// into sops's `int` fields; any other float is refused.
+#[test]
+fn whole_floats_are_integers() {
+    let c = cfg("destination_rules:\n  - vault_path: a\n    vault_kv_version: 1.0\n");
+    assert_eq!(c.destination_rules[0].vault_kv_version, 1);
+    let Some(Destination::Vault(v)) = c.destination_rules[0].destination().unwrap() else {
+        panic!("not a Vault destination")
+    };
+    assert_eq!(v.version, 1);
+    let groups = format!("    key_groups:\n      - age: [{ALICE}]\n      - age: [{BOB}]\n");
+    let two = cfg(&format!(
+        "creation_rules:\n  - shamir_threshold: 2.0\n{groups}"
+    ));
+    assert_eq!(two.rules[0].shamir_threshold, Some(2));
+    let m = err("destination_rules:\n  - vault_path: a\n    vault_kv_version: 1.5\n");
+    assert!(m.contains("must be an integer"), "{m}");
+    let m = err(&format!(
+        "creation_rules:\n  - shamir_threshold: .inf\n{groups}"
+    ));
+    assert!(m.contains("must be an integer"), "{m}");
+}

@@ -9,7 +9,7 @@
 //! S3-compatible servers expect); without one, AWS's virtual-hosted
 //! `https://bucket.s3.REGION.amazonaws.com/key`.
 
-use super::{encode_path, fail, xml_tag, Http};
+use super::{encode_component, encode_path, fail, xml_tag, Http};
 use crate::exit::Result;
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::ProvideCredentials;
@@ -46,7 +46,8 @@ pub fn upload(http: &Http, bucket: &str, key: &str, body: &[u8], verbose: bool) 
         .and_then(|(c, k)| c.load_config(k))
         .filter(|e| !e.trim().is_empty())
         .or_else(|| sdk.endpoint_url().map(str::to_string));
-    let url = object_url(endpoint.as_deref(), &region, bucket, key);
+    let url = object_url(endpoint.as_deref(), &region, bucket, key)
+        .map_err(|e| fail(format!("cannot upload to {what}: {e}")))?;
     if verbose {
         eprintln!("publish: PUT {url}");
     }
@@ -95,15 +96,62 @@ pub fn upload(http: &Http, bucket: &str, key: &str, body: &[u8], verbose: bool) 
 }
 
 /// Where object `key` of `bucket` is: path style on a custom endpoint (and
-/// for bucket names with dots, which do not fit AWS's certificate),
-/// virtual-hosted on AWS.
-pub fn object_url(endpoint: Option<&str>, region: &str, bucket: &str, key: &str) -> String {
-    let key = encode_path(key);
-    match endpoint {
-        Some(e) => format!("{}/{bucket}/{key}", super::base_url(e)),
-        None if bucket.contains('.') => format!("https://s3.{region}.amazonaws.com/{bucket}/{key}"),
-        None => format!("https://{bucket}.s3.{region}.amazonaws.com/{key}"),
+/// for bucket names that are not one DNS label of `a-z 0-9 -`, such as
+/// names with dots, which do not fit AWS's certificate), virtual-hosted
+/// on AWS. An error for a bucket or key that no URL can name as it is.
+pub fn object_url(
+    endpoint: Option<&str>,
+    region: &str,
+    bucket: &str,
+    key: &str,
+) -> std::result::Result<String, String> {
+    if matches!(bucket, "" | "." | "..") {
+        return Err(format!("{bucket:?} is not a bucket name"));
     }
+    let key = key_path(key)?;
+    let label = bucket
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let path_bucket = encode_component(bucket);
+    Ok(match endpoint {
+        Some(e) => format!("{}/{path_bucket}/{key}", super::base_url(e)),
+        None if !label => format!("https://s3.{region}.amazonaws.com/{path_bucket}/{key}"),
+        None => format!("https://{bucket}.s3.{region}.amazonaws.com/{key}"),
+    })
+}
+
+/// Whether a URL parser removes or resolves a path segment (`.`, `..`).
+fn dot_segment(segment: &str) -> bool {
+    matches!(segment, "." | "..")
+}
+
+/// Object `key` as a URL path that names exactly that key, as the Go SDK
+/// sends it for sops (verbatim). Every byte but the unreserved ones and
+/// `/` is percent-encoded; a `.` or `..` segment would be resolved by the
+/// URL parser (which also resolves `%2E%2E`), changing the key or even the
+/// bucket, so its dots are written `%2E` and the `/` on each side of it
+/// `%2F` (S3 decodes both: the key is unchanged). A key that is only `.`
+/// or `..` cannot be named at all.
+fn key_path(key: &str) -> std::result::Result<String, String> {
+    if dot_segment(key) {
+        return Err(format!(
+            "the object key {key:?} cannot be sent (a URL resolves it)"
+        ));
+    }
+    let segments: Vec<&str> = key.split('/').collect();
+    let mut out = String::with_capacity(key.len());
+    for (i, segment) in segments.iter().enumerate() {
+        if i > 0 {
+            let joined = dot_segment(segments[i - 1]) || dot_segment(segment);
+            out.push_str(if joined { "%2F" } else { "/" });
+        }
+        if dot_segment(segment) {
+            out.push_str(&"%2E".repeat(segment.len()));
+        } else {
+            out.push_str(&encode_path(segment));
+        }
+    }
+    Ok(out)
 }
 
 /// The SigV4 headers (`authorization`, `x-amz-date`,
@@ -155,17 +203,42 @@ mod tests {
                 "us-east-1",
                 "b",
                 "pre/a b.yaml"
-            ),
+            )
+            .unwrap(),
             "http://127.0.0.1:5000/b/pre/a%20b.yaml"
         );
         assert_eq!(
-            object_url(None, "eu-west-1", "b", "k.yaml"),
+            object_url(None, "eu-west-1", "b", "k.yaml").unwrap(),
             "https://b.s3.eu-west-1.amazonaws.com/k.yaml"
         );
         assert_eq!(
-            object_url(None, "eu-west-1", "my.bucket", "k"),
+            object_url(None, "eu-west-1", "my.bucket", "k").unwrap(),
             "https://s3.eu-west-1.amazonaws.com/my.bucket/k"
         );
+        // Not a host label: path style, the name as one segment.
+        assert_eq!(
+            object_url(None, "eu-west-1", "evil:80/x", "k").unwrap(),
+            "https://s3.eu-west-1.amazonaws.com/evil%3A80%2Fx/k"
+        );
+        assert!(object_url(None, "eu-west-1", "..", "k").is_err());
+    }
+
+    /// Dot segments keep their meaning as part of the key: the URL parser
+    /// (which resolves `..`, `.` and their `%2E` forms) sees none.
+    #[test]
+    fn dot_segments_stay_in_the_key() {
+        assert_eq!(key_path("../bkt2/x.yaml").unwrap(), "%2E%2E%2Fbkt2/x.yaml");
+        assert_eq!(key_path("a/../b/x").unwrap(), "a%2F%2E%2E%2Fb/x");
+        assert_eq!(key_path("x/./y/x").unwrap(), "x%2F%2E%2Fy/x");
+        assert_eq!(key_path("a/..").unwrap(), "a%2F%2E%2E");
+        assert_eq!(key_path("a//b/..x/%2e%2e").unwrap(), "a//b/..x/%252e%252e");
+        assert!(key_path("..").is_err() && key_path(".").is_err());
+        for key in ["../bkt2/x.yaml", "a/../b/x", "../../x", "./x", "a/./../.."] {
+            let url = object_url(Some("http://127.0.0.1:1"), "r", "bkt", key).unwrap();
+            let parsed = reqwest::Url::parse(&url).unwrap();
+            assert_eq!(parsed.as_str(), url, "{key}");
+            assert!(parsed.path().starts_with("/bkt/"), "{key}");
+        }
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //!
 //! The server is the rule's `vault_address`, else `VAULT_ADDR`, else
 //! `https://127.0.0.1:8200` (Vault's default); the token `VAULT_TOKEN`, else
-//! `~/.vault-token`; `VAULT_NAMESPACE` is sent as `X-Vault-Namespace`.
+//! `~/.vault-token` (a deliberate difference: sops's publish reads
+//! `VAULT_TOKEN` only; see docs/config.md); `VAULT_NAMESPACE` is sent as
+//! `X-Vault-Namespace`. The request path is cleaned as Go's vault client
+//! cleans it ([`go_clean`]).
 
 use super::{encode_path, fail, Http};
 use crate::config::VaultDestination;
@@ -38,7 +41,13 @@ pub fn upload(
 ) -> Result<()> {
     let address = address(dest);
     let secret_path = dest.secret_path(name);
-    let url = format!("{address}/v1/{}", encode_path(&secret_path));
+    // Go's vault client joins and cleans the request path (`path.Join`):
+    // `secret//apps` and a leading `/` in vault_path or the mount name
+    // name the same secret as without (the server would answer 307).
+    let url = format!(
+        "{address}{}",
+        encode_path(&go_clean(&format!("/v1/{secret_path}")))
+    );
     let home = std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(std::path::PathBuf::from);
@@ -127,6 +136,32 @@ pub fn upload(
         _ => {}
     }
     Err(failure)
+}
+
+/// `path` as Go's `path.Clean` returns it: repeated `/` collapsed, `.`
+/// segments removed, `..` resolved (not above the root), no trailing `/`.
+pub fn go_clean(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|s| *s != "..") {
+                    out.pop();
+                } else if !rooted {
+                    out.push("..");
+                }
+            }
+            s => out.push(s),
+        }
+    }
+    let joined = out.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    }
 }
 
 /// The body that writes `data` to a KV `version` secret: `data` (KV 1) or
@@ -291,6 +326,19 @@ mod tests {
             data(Format::Dotenv, "A=1\nB=x y\n").unwrap(),
             serde_json::json!({"A": "1", "B": "x y"})
         );
+    }
+
+    #[test]
+    fn request_paths_are_cleaned_as_go_does() {
+        assert_eq!(
+            go_clean("/v1/secret/data//apps/x.yaml"),
+            "/v1/secret/data/apps/x.yaml"
+        );
+        assert_eq!(go_clean("/v1//m//a//b/x"), "/v1/m/a/b/x");
+        assert_eq!(go_clean("/v1/m/./a/../b/"), "/v1/m/b");
+        assert_eq!(go_clean("/v1/../../x"), "/x");
+        assert_eq!(go_clean("a/../../b"), "../b");
+        assert_eq!(go_clean(""), ".");
     }
 
     #[test]
