@@ -22,7 +22,7 @@ use crate::publish::{self, Http};
 use crate::sopsfile::SopsFile;
 use crate::{clock, keysource};
 use sops_like_format::engine::{self, EncryptOptions};
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: PublishArgs, verbose: bool) -> Result<()> {
@@ -41,7 +41,7 @@ pub fn run(args: PublishArgs, verbose: bool) -> Result<()> {
             .hint("name the encrypted file (or a directory with --recursive) to publish"));
     };
     if args.files.len() > 1 {
-        eprintln!("warning: more than one file given; only the first one ({target}) is published");
+        stderr!("warning: more than one file given; only the first one ({target}) is published");
     }
     let meta = std::fs::metadata(&target).map_err(|e| {
         Failure::new(code::GENERIC, format!("cannot read {target}: {e}")).hint("check the path")
@@ -222,14 +222,15 @@ impl Session<'_> {
         let stdin = std::io::stdin();
         let mut lines = stdin.lock();
         loop {
-            print!("uploading {} to {target} ? (y/n): ", abs.display());
-            let _ = std::io::stdout().flush();
+            io::write_stdout(
+                format!("uploading {} to {target} ? (y/n): ", abs.display()).as_bytes(),
+            )?;
             let mut line = String::new();
             let n = lines.read_line(&mut line).map_err(|e| {
                 Failure::new(code::GENERIC, format!("could not read the answer: {e}"))
             })?;
             if n == 0 {
-                println!();
+                io::write_stdout(b"\n")?;
                 return Err(Failure::new(
                     code::GENERIC,
                     format!(
@@ -244,7 +245,7 @@ impl Session<'_> {
                 "n" => {
                     let msg = format!("Publication of {} canceled", abs.display());
                     if in_walk {
-                        println!("{msg}");
+                        io::write_stdout(format!("{msg}\n").as_bytes())?;
                         return Ok(false);
                     }
                     return Err(Failure::new(code::GENERIC, msg));
@@ -473,10 +474,14 @@ fn show_key_changes(enc: &SopsFile<'_>, groups: &[Vec<sops_like_keys::KeyRecipie
         }
     }
     if changed {
-        println!("The following changes will be made to the file's key groups:");
+        let mut text =
+            String::from("The following changes will be made to the file's key groups:\n");
         for l in lines {
-            println!("{l}");
+            text.push_str(&l);
+            text.push('\n');
         }
+        // As sops prints it; a stdout that is gone does not stop the publish.
+        let _ = io::write_stdout(text.as_bytes());
     }
 }
 

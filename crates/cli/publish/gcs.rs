@@ -26,7 +26,7 @@ pub fn upload(http: &Http, bucket: &str, name: &str, body: &[u8], verbose: bool)
         .map_or_else(|| PUBLIC_BASE.to_string(), super::base_url);
     let url = upload_url(&base, bucket, name);
     if verbose {
-        eprintln!("publish: POST {url}");
+        stderr!("publish: POST {url}");
     }
     let mut request = http
         .client()

@@ -49,7 +49,7 @@ pub fn upload(http: &Http, bucket: &str, key: &str, body: &[u8], verbose: bool) 
     let url = object_url(endpoint.as_deref(), &region, bucket, key)
         .map_err(|e| fail(format!("cannot upload to {what}: {e}")))?;
     if verbose {
-        eprintln!("publish: PUT {url}");
+        stderr!("publish: PUT {url}");
     }
     let provider = sdk.credentials_provider().ok_or_else(|| {
         fail(format!(

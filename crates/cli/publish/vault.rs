@@ -72,7 +72,7 @@ pub fn upload(
         r
     };
     if verbose {
-        eprintln!("publish: GET {url}");
+        stderr!("publish: GET {url}");
     }
     match http.send(request(reqwest::Method::GET), &url) {
         Ok(a) if a.status.is_success() => {
@@ -83,20 +83,20 @@ pub fn upload(
             }
             if same {
                 if verbose {
-                    eprintln!("publish: the secret in {secret_path} is already up to date");
+                    stderr!("publish: the secret in {secret_path} is already up to date");
                 }
                 return Ok(());
             }
         }
         Ok(a) if a.status.as_u16() == 404 => {}
-        _ => eprintln!(
+        _ => stderr!(
             "warning: cannot check whether the secret in {secret_path} is up to date: a new version is written even if the data did not change"
         ),
     }
     let body = put_body(data, dest.version)
         .map_err(|e| fail(format!("cannot encode the secret for {url}: {e}")))?;
     if verbose {
-        eprintln!("publish: PUT {url}");
+        stderr!("publish: PUT {url}");
     }
     let answer = http.send(
         request(reqwest::Method::PUT)
