@@ -974,17 +974,21 @@ fn a_profile_ca_bundle_is_trusted() {
         format!("[default]\nca_bundle = {}\n", ca.display()),
     )
     .unwrap();
-    let out = encrypt(None);
-    assert_ok(&out);
-    let enc = home.join("f.enc.yaml");
-    std::fs::write(&enc, &out.stdout).unwrap();
-    let out = with_aws(cmd(home, None), &moto.url)
-        .arg("decrypt")
-        .arg(&enc)
-        .output()
-        .unwrap();
-    assert_ok(&out);
-    assert_eq!(out.stdout, b"a: 1\n");
+    // Encrypted with `profile`, the file decrypts (with its stored one).
+    let round_trip = |profile: Option<&str>| {
+        let out = encrypt(profile);
+        assert_ok(&out);
+        let enc = home.join("f.enc.yaml");
+        std::fs::write(&enc, &out.stdout).unwrap();
+        let out = with_aws(cmd(home, None), &moto.url)
+            .arg("decrypt")
+            .arg(&enc)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(out.stdout, b"a: 1\n");
+    };
+    round_trip(None);
 
     // The key's profile has the bundle; the default one has none.
     std::fs::write(
@@ -996,16 +1000,7 @@ fn a_profile_ca_bundle_is_trusted() {
         ),
     )
     .unwrap();
-    let out = encrypt(Some("p"));
-    assert_ok(&out);
-    std::fs::write(&enc, &out.stdout).unwrap();
-    let out = with_aws(cmd(home, None), &moto.url)
-        .arg("decrypt")
-        .arg(&enc)
-        .output()
-        .unwrap();
-    assert_ok(&out);
-    assert_eq!(out.stdout, b"a: 1\n");
+    round_trip(Some("p"));
     // Without the profile, the default one (no bundle) is refused.
     assert_eq!(encrypt(None).status.code(), Some(1));
 }
