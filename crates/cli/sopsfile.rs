@@ -39,7 +39,13 @@ impl<'s> SopsFile<'s> {
             };
         }
         let format = io::input_format(io_args, input)?;
-        engine::open(format, src).map(SopsFile::Text).map_err(fail)
+        let file = engine::open(format, src).map_err(fail)?;
+        // The binary store's own document of the default cipher under a
+        // document's name or type: its value is raw bytes, not a lexeme.
+        Ok(match binary::unreadable_as_document(&file) {
+            Some(file) => SopsFile::Binary { file, src },
+            None => SopsFile::Text(file),
+        })
     }
 
     /// The sops metadata.
@@ -147,7 +153,9 @@ pub fn encrypt_as(
     let source = sops_like_format::syntax::parse_plain_as(from, plain, opts.cipher)
         .map_err(Failure::decrypted_parse)?
         .tree;
-    let converted = crate::cmd::decrypt::emit_to_encrypt(to, &source)?;
+    let flat = crate::cmd::decrypt::without_empty_ini_default(from, to, &source);
+    crate::cmd::decrypt::env_text_keeps_values(to, opts.cipher, &flat)?;
+    let converted = crate::cmd::decrypt::emit_to_encrypt(to, &flat)?;
     let doc = engine::plaintext_for(to, &converted, opts.cipher)
         .and_then(|doc| doc.typed_as(&source))
         .map_err(|e| Failure::engine(name, e))?;

@@ -11,6 +11,7 @@ mod cli_decrypt;
 mod cli_encrypt;
 mod comment_markers;
 mod config;
+mod conversions;
 mod go_regex;
 mod in_place;
 mod ini_aes;

@@ -7,10 +7,12 @@ use crate::io::{self, Sensitivity};
 use crate::multi::{self, Outcome};
 use crate::{keysource, sopsfile, treepath};
 use sops_like_format::binary::{self, BinaryFile, Stored};
+use sops_like_format::cipher::CipherKind;
 use sops_like_format::engine::{EngineError, StreamError};
 use sops_like_format::metadata::Metadata;
 use sops_like_format::{engine, syntax, Entry, Format, Node, Pair, Tree, Value};
 use sops_like_keys::DataKey;
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Seek;
 use std::path::PathBuf;
@@ -58,11 +60,11 @@ pub(crate) fn output_of(
     let steps = args.extract.as_deref().map(treepath::parse).transpose()?;
     let steps = steps.filter(|s| !s.is_empty());
     let binary_store = io::is_binary(&args.io, input);
-    let (format, file) = if binary_store {
+    let (mut format, mut file) = if binary_store {
         match binary::open_stored(input.encrypted_text()?)
             .map_err(|e| Failure::load(&input.name, e))?
         {
-            Stored::Binary(bin) => return binary_file(args, input, &bin, steps.as_deref()),
+            Stored::Binary(bin) => return binary_file(args, input, &bin, steps.as_deref(), known),
             // Any other JSON document: sops's binary store reads it with
             // its JSON loader (`x.json.enc`, `--output-type binary`).
             Stored::Document(file) => (Format::Json, *file),
@@ -71,6 +73,12 @@ pub(crate) fn output_of(
         let format = io::input_format(&args.io, input)?;
         let file = engine::open(format, input.encrypted_text()?)
             .map_err(|e| Failure::load(&input.name, e))?;
+        // The binary store's own document of the default cipher holds the
+        // raw bytes, not a JSON value: read as the binary store reads it,
+        // whatever the input type says.
+        if let Some(bin) = binary::unreadable_as_document(&file) {
+            return binary_file(args, input, &bin, steps.as_deref(), known);
+        }
         (format, file)
     };
     // `--output-type binary` (and a binary-store name without
@@ -93,8 +101,44 @@ pub(crate) fn output_of(
             args.decryption_order.as_deref(),
         )?,
     };
-    let (plain, kept) = engine::decrypt_counting_kept(&file, key.as_bytes(), args.ignore_mac)
-        .map_err(|e| Failure::engine(&input.name, e))?;
+    let decrypted = match engine::decrypt_counting_kept(&file, key.as_bytes(), args.ignore_mac) {
+        // A JSON text of the default cipher read as YAML (`--input-type
+        // yaml x.json`): its values were sealed and MACed as JSON reads
+        // them (`-0` a float, where YAML reads the integer 0): read as
+        // JSON, if its MAC holds so (sops reads JSON as YAML alike).
+        Err(EngineError::MacMismatch)
+            if format == Format::Yaml
+                && file.metadata.cipher() == Some(CipherKind::XChaCha20Poly1305) =>
+        {
+            match engine::open(Format::Json, file.src) {
+                Ok(json) => match engine::decrypt_counting_kept(&json, key.as_bytes(), false) {
+                    Ok(done) => {
+                        (format, file) = (Format::Json, json);
+                        Ok(done)
+                    }
+                    Err(_) => Err(EngineError::MacMismatch),
+                },
+                Err(_) => Err(EngineError::MacMismatch),
+            }
+        }
+        other => other,
+    };
+    let (plain, kept) = match decrypted {
+        Ok(done) => done,
+        // A binary-store document (any cipher) of bytes that are not UTF-8
+        // text: its bytes, as sops gives them back (`--output-type binary`,
+        // `--extract '["data"]'`).
+        Err(EngineError::NotText { .. }) if let Some(bin) = binary::as_binary_store(&file) => {
+            return binary_file(
+                args,
+                input,
+                &bin,
+                steps.as_deref(),
+                Some((file.metadata, key)),
+            );
+        }
+        Err(e) => return Err(Failure::engine(&input.name, e)),
+    };
     warn_kept_comments(&input.name, kept);
     // The data as sops reads it (a sops-compatible .env file line by line,
     // .env and INI values typed by their `type:`), not a parse of the text.
@@ -102,7 +146,9 @@ pub(crate) fn output_of(
     let output = match (&steps, out_format) {
         (Some(steps), out) => extract(out, format, &tree(&plain)?, steps, path_of(args))?,
         (None, None) => binary_data(&tree(&plain)?)?,
-        (None, Some(out)) if out != format => emit(out, &tree(&plain)?)?,
+        (None, Some(out)) if out != format => {
+            emit(out, &without_empty_ini_default(format, out, &tree(&plain)?))?
+        }
         (None, Some(_)) => plain,
     };
     Ok(text_bytes(output))
@@ -118,7 +164,7 @@ fn text_bytes(mut text: Zeroizing<String>) -> Zeroizing<Vec<u8>> {
 pub(crate) fn warn_kept_comments(name: &str, kept: usize) {
     if kept > 0 {
         let s = if kept == 1 { "" } else { "s" };
-        eprintln!(
+        stderr!(
             "warning: {name}: {kept} encrypted comment{s} did not decrypt at the place it stands and {} kept as it is (ENC[…]): sops writes some comments at a path it then does not read them at",
             if kept == 1 { "is" } else { "are" }
         );
@@ -165,6 +211,11 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     let Ok(Some(stream)) = engine::scan(format, &mut reader) else {
         return Ok(Streamed::No(None));
     };
+    // No selector: the binary store's document, read whole (see
+    // `binary::as_binary_store`); the engine always names a selector.
+    if stream.metadata().selector.is_none() {
+        return Ok(Streamed::No(None));
+    }
     let key = match keysource::data_key(
         stream.metadata(),
         &input.name,
@@ -226,6 +277,60 @@ pub fn emit_to_encrypt(to: Format, tree: &Tree) -> Result<Zeroizing<String>> {
                 format!("cannot write the document as {}: {e}", to.name()),
             )
         })
+}
+
+/// An INI document (`from`) written as a .env text (`to`): without its
+/// empty `DEFAULT` section, which the INI reader gives every INI file (no
+/// key before the first section) and which has no .env line. Its other
+/// sections are flattened (`db_user=u`). Any other case: `tree` as it is.
+pub fn without_empty_ini_default(from: Format, to: Format, tree: &Tree) -> Cow<'_, Tree> {
+    let empty_default = |e: &Entry| {
+        matches!(e, Entry::Pair(p) if p.key == "DEFAULT"
+            && matches!(&p.value, Node::Map(inner) if inner.is_empty()))
+    };
+    let has = |doc: &Node| matches!(doc, Node::Map(entries) if entries.iter().any(empty_default));
+    if from != Format::Ini || to != Format::Dotenv || !tree.docs.iter().any(has) {
+        return Cow::Borrowed(tree);
+    }
+    let mut copy = tree.clone();
+    for doc in &mut copy.docs {
+        if let Node::Map(entries) = doc {
+            entries.retain(|e| !empty_default(e));
+        }
+    }
+    Cow::Owned(copy)
+}
+
+/// A document about to be written as a .env text and sealed with the
+/// default cipher (`to`, `cipher`): refused (exit 4) when a string value
+/// holds the two characters `\n`. A .env text has no spelling for them
+/// (every `\n` reads back as a line break, as in sops) and the default
+/// cipher seals the value's text, so the file would not give the value
+/// back. (Sealed with `AES256_GCM`, the value itself is sealed, as sops
+/// seals it: see `engine::Plaintext::typed_as`.)
+pub fn env_text_keeps_values(to: Format, cipher: CipherKind, tree: &Tree) -> Result<()> {
+    if to != Format::Dotenv || cipher == CipherKind::Aes256Gcm {
+        return Ok(());
+    }
+    let mut found = None;
+    sops_like_format::walk::walk(tree, |place, leaf| {
+        if let sops_like_format::walk::Leaf::Value(s) = leaf {
+            if found.is_none() && matches!(&s.value, Value::Str(t) if t.contains("\\n")) {
+                found = Some(place.path.join(":"));
+            }
+        }
+    });
+    match found {
+        None => Ok(()),
+        Some(path) => Err(Failure::new(
+            code::ERROR_DUMPING_TREE,
+            format!(
+                "cannot write the document as dotenv: the value at {} holds the two characters `\\n`, which a .env file reads back as a line break (its bytes would change)",
+                if path.is_empty() { "the top level".to_string() } else { format!("{path}:") }
+            ),
+        )
+        .hint("encrypt it with --cipher aes256-gcm (the value is sealed as it is, as sops does), or keep another output type (binary, json, yaml)")),
+    }
 }
 
 /// Reduce a YAML stream to the one document a JSON, .env, INI or TOML file
@@ -353,6 +458,7 @@ fn binary_file(
     input: &io::Input,
     bin: &BinaryFile,
     steps: Option<&[treepath::Step]>,
+    known: Option<(Metadata, DataKey)>,
 ) -> Result<Zeroizing<Vec<u8>>> {
     // The binary store's document has one key, `data`.
     if steps.is_some_and(|s| !matches!(s, [treepath::Step::Key(k)] if k == "data")) {
@@ -362,7 +468,10 @@ fn binary_file(
         )
         .hint(r#"a binary file is the document {"data": <its bytes>}: extract '["data"]'"#));
     }
-    let key = keysource::data_key(&bin.metadata, &input.name, args.decryption_order.as_deref())?;
+    let key = match known {
+        Some((metadata, key)) if metadata == bin.metadata => key,
+        _ => keysource::data_key(&bin.metadata, &input.name, args.decryption_order.as_deref())?,
+    };
     let plain = bin
         .decrypt(key.as_bytes(), args.ignore_mac)
         .map_err(|e| Failure::engine(&input.name, e))?;
@@ -371,7 +480,7 @@ fn binary_file(
             // As sops: the bytes as the string value of a `data` key.
             let out = binary_as_document(to, &plain).map_err(|e| {
                 e.hint(format!(
-                    "{} is not text, so it has no {} form",
+                    "{} is not text, so it has no {} form: decrypt it with --output-type binary (or --extract '[\"data\"]')",
                     input.name,
                     to.name()
                 ))

@@ -55,7 +55,17 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     let mut source = None;
     let (text, out_format): (&str, Format) = if io::is_binary(&args.io, &input) {
         ignore_selector_for_binary(&mut plan.opts, &input.name);
-        match binary_output(&args.io, &input)? {
+        // As JSON: the binary store's document, which is sops's form of it
+        // (AES256_GCM). The default cipher seals a JSON value's lexeme
+        // (`"x"`, quotes and all), so UTF-8 bytes are written as the
+        // document `{"data": "…"}`, which every command reads as JSON; other
+        // bytes keep the binary store's form (`decrypt` reads it back).
+        let to = binary_output(&args.io, &input)?.filter(|&to| {
+            to != Format::Json
+                || (plan.opts.cipher != CipherKind::Aes256Gcm
+                    && std::str::from_utf8(&input.bytes).is_ok())
+        });
+        match to {
             None => {
                 let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
                 let out = binary::encrypt_binary(
@@ -76,7 +86,10 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
                         input.name
                     ))
                 })?;
+                super::decrypt::env_text_keeps_values(to, plan.opts.cipher, &tree)?;
                 converted = super::decrypt::emit_to_encrypt(to, &tree)?;
+                // (A string with `\n` in it keeps its exact bytes: see `typed_as`.)
+                source = Some(tree);
                 (&converted, to)
             }
         }
@@ -104,8 +117,11 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
                 return Err(Failure::engine(&input.name, EngineError::AlreadyEncrypted));
             }
             top_level(&input.name, format, &parsed.tree)?;
-            converted = super::decrypt::emit_to_encrypt(out_format, &parsed.tree)?;
-            source = Some(parsed);
+            let tree = super::decrypt::without_empty_ini_default(format, out_format, &parsed.tree);
+            super::decrypt::env_text_keeps_values(out_format, plan.opts.cipher, &tree)?;
+            converted = super::decrypt::emit_to_encrypt(out_format, &tree)?;
+            drop(tree);
+            source = Some(parsed.tree);
             (&converted, out_format)
         }
     };
@@ -119,7 +135,7 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
     if let Some(source) = &source {
         // Converted: the values keep their types, as sops keeps them.
         doc = doc
-            .typed_as(&source.tree)
+            .typed_as(source)
             .map_err(|e| Failure::engine(&input.name, e))?;
     }
     if let Some(tree) = doc.tree() {
@@ -161,7 +177,7 @@ fn ignore_selector_for_binary(opts: &mut EncryptOptions, name: &str) {
         Selector::UnencryptedCommentRegex(_) => None,
     };
     if let Some(what) = what {
-        eprintln!(
+        stderr!(
             "warning: {name}: using {what} does not make sense with binary input (its one value, `data`, is always encrypted); it is ignored"
         );
     }
@@ -200,8 +216,8 @@ fn is_binary_type(t: &str) -> bool {
 
 /// The output of a file read as bytes (the binary store): `--output-type`,
 /// else the format sops gives its name (`--input-type binary x.yaml`: YAML, as
-/// sops), else (`None`) the binary store's JSON document, which is also
-/// what `json` writes. INI has no place for a top-level value: refused
+/// sops), else (`None`) the binary store's JSON document (for `json`, the
+/// caller picks that document or `{"data": …}` as a JSON text). INI has no place for a top-level value: refused
 /// with exit 4, as sops refuses it.
 fn binary_output(io_args: &crate::args::IoArgs, input: &io::Input) -> Result<Option<Format>> {
     let to = match io_args.output_type.as_deref() {
@@ -216,7 +232,7 @@ fn binary_output(io_args: &crate::args::IoArgs, input: &io::Input) -> Result<Opt
         }
     };
     match to {
-        Some(Format::Json) | None => Ok(None),
+        None => Ok(None),
         Some(Format::Ini) => Err(Failure::new(
             code::ERROR_DUMPING_TREE,
             "cannot write a binary file as ini: an INI file has no place for its one top-level value `data`",
@@ -272,7 +288,7 @@ fn warn_markers_sops_skips(
         return;
     };
     for path in sops_like_format::syntax::ini::values_sops_markers_skip(text, &decider) {
-        eprintln!(
+        stderr!(
             "warning: {name}: {path} stays in clear: in AES256_GCM mode a comment marker selects the key after the one below it, as sops reads INI comments (put the marker above the key before it, or use --encrypted-regex)"
         );
     }

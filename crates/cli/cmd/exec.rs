@@ -32,6 +32,10 @@ fn decrypt(file: &str, input_type: Option<String>, order: Option<&str>) -> Resul
     let format = io::input_format(&io_args, &input)?;
     let enc =
         engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
+    // The binary store's own document of the default cipher (raw bytes).
+    if sops_like_format::binary::unreadable_as_document(&enc).is_some() {
+        return sopsfile::open_binary(&input, order, false).map(|b| Plain::Bytes(b.plain));
+    }
     let key = keysource::data_key(&enc.metadata, &input.name, order)?;
     let (plain, kept) = engine::decrypt_counting_kept(&enc, key.as_bytes(), false)
         .map_err(|e| Failure::engine(&input.name, e))?;
@@ -346,7 +350,7 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
                 .hint("put the values in the first document; if you did not add the empty one, the file may have been tampered with"));
             }
             if later > 0 {
-                eprintln!(
+                stderr!(
                     "warning: {} is a stream of YAML documents: only the first is in the environment ({later} later document(s) with data ignored, as sops does)",
                     args.file
                 );

@@ -14,7 +14,7 @@
 //!   `sops encrypt --output-type binary`) is a document to it
 //!   ([`open_stored`]): `--output-type json|yaml` shows it.
 
-use crate::cipher::{is_encrypted, CipherError, EncValue};
+use crate::cipher::{is_encrypted, CipherError, CipherKind, EncValue};
 use crate::engine::{self, mac_aad, EncryptOptions, EncryptedFile, EngineError, KeyMaterial};
 use crate::mac::Mac;
 use crate::metadata::{Metadata, FORMAT_VERSION};
@@ -130,34 +130,73 @@ pub enum Stored<'s> {
 
 /// Read a file as sops's binary store reads it: an encrypted JSON
 /// document, which is a binary file when its only key is a string `data`
-/// (plain, or `ENC[…]` of type `str` or `bytes`).
+/// (plain, or `ENC[…]` of type `str` or `bytes`). An `XCHACHA20_POLY1305`
+/// document that names a selector is a document even of that shape: the
+/// engine wrote it (sealing each value's JSON lexeme, quotes and all),
+/// not the binary store (which seals the raw bytes and names no selector).
 pub fn open_stored(src: &str) -> Result<Stored<'_>, EngineError> {
     let file = engine::open(Format::Json, src)?;
-    let data = match file.parsed.tree.docs.as_slice() {
-        [Node::Map(entries)] => match entries.as_slice() {
-            [Entry::Pair(pair)] if pair.key == DATA_KEY => match &pair.value {
-                Node::Scalar(s) if let Some(text) = engine::enc_text(src, s) => {
-                    EncValue::parse(text)
-                        .is_ok_and(|v| v.ty == "str" || v.ty == "bytes")
-                        .then(|| text.to_string())
-                }
-                Node::Scalar(Scalar {
-                    value: Value::Str(s),
-                    ..
-                }) => Some(s.clone()),
-                _ => None,
-            },
-            _ => None,
-        },
-        _ => None,
-    };
-    Ok(match data {
+    let lexemes = file.metadata.cipher() == Some(CipherKind::XChaCha20Poly1305)
+        && file.metadata.selector.is_some();
+    Ok(match data_value(&file).filter(|_| !lexemes) {
         Some(data) => Stored::Binary(BinaryFile {
             metadata: file.metadata,
             data,
         }),
         None => Stored::Document(Box::new(file)),
     })
+}
+
+/// The `data` value (`ENC[…]` text or plain string) of a file that is
+/// the binary store's shape, `{"data": <string>}` and nothing else.
+fn data_value(file: &EncryptedFile<'_>) -> Option<String> {
+    let src = file.src;
+    let [Node::Map(entries)] = file.parsed.tree.docs.as_slice() else {
+        return None;
+    };
+    let [Entry::Pair(pair)] = entries.as_slice() else {
+        return None;
+    };
+    if pair.key != DATA_KEY {
+        return None;
+    }
+    match &pair.value {
+        Node::Scalar(s) if let Some(text) = engine::enc_text(src, s) => EncValue::parse(text)
+            .is_ok_and(|v| v.ty == "str" || v.ty == "bytes")
+            .then(|| text.to_string()),
+        Node::Scalar(Scalar {
+            value: Value::Str(s),
+            ..
+        }) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// A file opened as a text document (a `.json` name, `--input-type
+/// json|yaml`) that is the binary store's own document: `{"data":
+/// <string>}` whose metadata names no selector (the binary store writes
+/// none; the engine always writes one). Its value is the file's raw bytes,
+/// which the engine cannot read when they are not a value's lexeme
+/// (`XCHACHA20_POLY1305`: always) or not UTF-8 text (any cipher): the
+/// caller reads such a file as the binary store does.
+pub fn as_binary_store(file: &EncryptedFile<'_>) -> Option<BinaryFile> {
+    if file.metadata.selector.is_some() {
+        return None;
+    }
+    data_value(file).map(|data| BinaryFile {
+        metadata: file.metadata.clone(),
+        data,
+    })
+}
+
+/// [`as_binary_store`] for a file the engine cannot read at all: one
+/// sealed with `XCHACHA20_POLY1305` (the binary store seals the raw bytes
+/// where the engine expects a JSON or YAML lexeme: `x` for `"x"`).
+pub fn unreadable_as_document(file: &EncryptedFile<'_>) -> Option<BinaryFile> {
+    if file.metadata.cipher() != Some(CipherKind::XChaCha20Poly1305) {
+        return None;
+    }
+    as_binary_store(file)
 }
 
 impl BinaryFile {

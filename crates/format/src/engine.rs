@@ -1466,6 +1466,23 @@ fn type_values(
             });
             strings
         });
+    // In .env text every `\n` reads as a line break: a string value with a
+    // line break may be one whose plaintext has the two characters `\n`
+    // (sops seals the value, not its text): it is opened for its exact text.
+    let env_breaks: Option<rustc_hash::FxHashSet<usize>> =
+        (file.format == Format::Dotenv).then(|| {
+            let mut breaks = rustc_hash::FxHashSet::default();
+            let mut index = 0;
+            walk(tree, |_, leaf| {
+                if let Leaf::Value(s) = leaf {
+                    if matches!(&s.value, Value::Str(t) if t.contains('\n')) {
+                        breaks.insert(index);
+                    }
+                    index += 1;
+                }
+            });
+            breaks
+        });
     let mut typed: Vec<(usize, String, String, bool)> = Vec::new();
     let mut count = 0;
     walk(&file.parsed.tree, |place, leaf| {
@@ -1477,7 +1494,11 @@ fn type_values(
                     Some(strings) => {
                         strings.contains(&count) && matches!(parts.1.ty, "float" | "time")
                     }
-                    None => matches!(parts.1.ty, "int" | "float" | "bool" | "time"),
+                    None => {
+                        matches!(parts.1.ty, "int" | "float" | "bool" | "time")
+                            || (parts.1.ty == "str"
+                                && env_breaks.as_ref().is_some_and(|b| b.contains(&count)))
+                    }
                 };
                 if typed_here {
                     let clear = !decider.value(place.path, place.comments);

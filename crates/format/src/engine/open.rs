@@ -1088,6 +1088,17 @@ fn open_chunk(
                 span = edit.span.clone();
                 push_secret(&mut buf, &edit.text);
                 plain_range.end..buf.len()
+            } else if is_comment
+                && parts.ty == "comment"
+                && file.format == Format::Yaml
+                && plain.contains('\n')
+            {
+                // A comment of several lines (sops's reading of an INI
+                // comment run): each line its own comment, as go-yaml
+                // writes it, so that the text stays YAML.
+                let lines = Zeroizing::new(yaml_comment_lines(file.src, job.span.start, plain));
+                push_secret(&mut buf, &lines);
+                plain_range.end..buf.len()
             } else if is_comment || parts.cipher == CipherKind::XChaCha20Poly1305 {
                 if is_comment != (parts.ty == "comment") {
                     return Err(bad_type());
@@ -1117,11 +1128,56 @@ fn open_chunk(
     Ok((buf, outs))
 }
 
+/// The decrypted text of a YAML comment whose plaintext `plain` holds line
+/// breaks, for the `ENC[…]` text at `at` in `src` (after its `#`): every
+/// further line at the indentation of the comment's line with a `# ` of its
+/// own (none for a line that starts with `#`, a blank line left blank),
+/// in the file's line break, as go-yaml's emitter writes a comment, and
+/// as sops decrypts such a comment.
+fn yaml_comment_lines(src: &str, at: usize, plain: &str) -> String {
+    let before = src.get(..at).unwrap_or_default();
+    let line = before.rfind('\n').map_or(before, |i| &before[i + 1..]);
+    let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+    let crlf = src
+        .get(at..)
+        .and_then(|rest| rest.find('\n').map(|i| &rest[..i]))
+        .is_some_and(|l| l.ends_with('\r'));
+    let mut out = String::with_capacity(plain.len() + 16);
+    for (i, l) in plain.split('\n').enumerate() {
+        let l = l.strip_suffix('\r').unwrap_or(l);
+        if i > 0 {
+            out.push_str(if crlf { "\r\n" } else { "\n" });
+            if l.is_empty() {
+                continue;
+            }
+            out.push_str(indent);
+            if !l.starts_with('#') {
+                out.push_str("# ");
+            }
+        }
+        out.push_str(l);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::{compute_mac, encrypt, open, EncryptOptions, KeyMaterial};
     use crate::select::Decider;
+
+    /// A multi-line comment: each further line a comment of its own at
+    /// the comment's indentation (blank lines blank, `#` lines as they are).
+    #[test]
+    fn yaml_comment_lines_as_go_yaml_writes_them() {
+        let src = "s:\n    #ENC[x]\n";
+        let at = src.find("ENC").unwrap_or_default();
+        assert_eq!(yaml_comment_lines(src, at, "c1\n; c2"), "c1\n    # ; c2");
+        assert_eq!(yaml_comment_lines(src, at, "a\n\n#b"), "a\n\n    #b");
+        let crlf = "s:\r\n  #ENC[x]\r\n";
+        let at = crlf.find("ENC").unwrap_or_default();
+        assert_eq!(yaml_comment_lines(crlf, at, "a\r\nb"), "a\r\n  # b");
+    }
 
     const KEY: [u8; 32] = [5u8; 32];
 

@@ -62,6 +62,20 @@ fn take(names: &mut Names, name: (String, String), node: &mut Node) -> usize {
     let Value::Str(text) = &scalar.value else {
         return 0;
     };
+    // A string with the two characters `\n` in it: a .env text has no
+    // spelling for them (sops reads every `\n` as a line break), so the
+    // value read back from the text is not the source's. The source's is
+    // sealed, as sops seals it (sops converts the tree, not a text).
+    if let Value::Str(source) = &value {
+        if source != text
+            && source.contains("\\n")
+            && crate::syntax::dotenv::sops_reads_back(source).as_str() == text.as_str()
+        {
+            scalar.value = value;
+            return 1;
+        }
+        return 0;
+    }
     if !matches!(
         value,
         Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Time(_)
@@ -160,6 +174,25 @@ mod tests {
             }
         });
         out
+    }
+
+    /// A string with `\n` in it keeps its exact text (the .env text reads
+    /// it as a line break).
+    #[test]
+    fn backslash_n_strings_keep_their_text() {
+        let mut source = Tree::new(vec![Node::map([(
+            "data".to_string(),
+            Node::str("a\\nb\n"),
+        )])]);
+        let text = crate::syntax::dotenv::emit_as_sops(&source).unwrap();
+        let mut parsed = parse_plain_as(Format::Dotenv, &text, CipherKind::Aes256Gcm).unwrap();
+        assert_eq!(retype(Format::Dotenv, &mut parsed.tree, &source), 1);
+        let value = parsed.tree.docs[0].get("data").and_then(Node::as_value);
+        assert!(matches!(value, Some(Value::Str(t)) if t == "a\\nb\n"));
+        // Edited since (another text): left as it is.
+        source.docs[0] = Node::map([("data".to_string(), Node::str("other\\n"))]);
+        let mut parsed = parse_plain_as(Format::Dotenv, &text, CipherKind::Aes256Gcm).unwrap();
+        assert_eq!(retype(Format::Dotenv, &mut parsed.tree, &source), 0);
     }
 
     #[test]

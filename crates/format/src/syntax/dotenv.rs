@@ -375,6 +375,20 @@ pub fn env_value(raw: &str) -> String {
         .to_string()
 }
 
+/// The value sops reads back from the string `s` written in a .env text
+/// as sops writes it (a line break as `\n`): every `\n` of `s` is read
+/// as a line break too.
+pub fn sops_reads_back(s: &str) -> zeroize::Zeroizing<String> {
+    let mut out = SecretText::with_capacity(s.len());
+    for (i, part) in s.split("\\n").enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(part);
+    }
+    zeroize::Zeroizing::new(out.into_string())
+}
+
 /// `s` with each line feed written `\n` (`s.replace('\n', "\\n")`), in a
 /// text sized before it is written: `replace` grows its output, and `s`
 /// may be a decrypted value (see [`SecretText`]).
@@ -1370,7 +1384,15 @@ fn is_env_key(key: &str) -> bool {
 fn quote(value: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_./:@%+,=-".contains(c);
     let single = !value.contains(['\'', '\n']) && !value.contains("\\\\") && !value.ends_with('\\');
-    if !value.is_empty() && value.chars().all(safe) {
+    // Ending with a backslash, and nothing else to quote (`C:\dir\`):
+    // bare, as sops writes it. Double-quoted (`"x\\"`), python-dotenv takes
+    // the `\"` for an escaped quote when a later line is double-quoted too,
+    // and reads nothing of the file. (Not with `\n` in it: sops reads that
+    // as a line break.)
+    let bare_backslash = value.ends_with('\\')
+        && !value.contains("\\n")
+        && value.chars().all(|c| safe(c) || c == '\\');
+    if (!value.is_empty() && value.chars().all(safe)) || bare_backslash {
         value.to_string()
     } else if single {
         // Sized before the value goes in (a `format!` buffer grows as it
@@ -1405,6 +1427,17 @@ pub(crate) mod tests {
 
     fn parse(src: &str) -> Parsed {
         Dotenv.parse(src).unwrap()
+    }
+
+    /// A value ending in a backslash with nothing else to quote is bare
+    /// (python-dotenv misreads `"x\\"` before another double-quoted line).
+    #[test]
+    fn quote_leaves_a_trailing_backslash_bare() {
+        assert_eq!(quote("x\\"), "x\\");
+        assert_eq!(quote("C:\\dir\\"), "C:\\dir\\");
+        assert_eq!(quote("a b\\"), "\"a b\\\\\"");
+        assert_eq!(quote("a\\n\\"), "\"a\\\\n\\\\\"");
+        assert_eq!(sops_reads_back("a\\nb\n").as_str(), "a\nb\n");
     }
 
     /// `(key, value, span text)` of every pair, in order.

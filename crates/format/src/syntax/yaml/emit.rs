@@ -45,7 +45,19 @@ impl<'a> Emitter<'a> {
         match node {
             Node::Map(entries) if has_pairs(entries) => self.map(entries, 0, false),
             Node::Seq(items) if has_nodes(items) => self.seq(items, 0, false),
-            Node::Map(_) => self.line("{}"),
+            Node::Map(entries) => {
+                // Comments only (a .env file of comment lines): kept above
+                // the `{}`, as go-yaml writes them for sops.
+                for e in entries {
+                    if let Entry::Comment(c) = e {
+                        self.indent(0);
+                        self.out.push('#');
+                        self.out.push_str(&single_line(&c.text));
+                        self.out.push_str(self.lb);
+                    }
+                }
+                self.line("{}")
+            }
             Node::Seq(_) => self.line("[]"),
             Node::Scalar(s) => {
                 let text = value_lexeme(&s.value, false);
