@@ -388,3 +388,93 @@ fn exec_file_user_cannot_redirect_the_cleanup() {
         );
     }
 }
+
+/// Edges where sops-like differed from sops (fuzz54): each case runs with
+/// both tools, and the exit codes (and for success, the output) agree.
+/// An empty list or mapping is refused by exec-env (it was dropped without
+/// a word); `--background --same-process` is 8; `--filename .` or `..` is
+/// refused (1); a sops JSON file under a binary-store name is read as its
+/// document; `--user` by someone who is not root is 1 (it was 126 or 3).
+#[test]
+fn exec_edges_match_the_real_sops() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if !sops_encrypt(d, "p.yaml", "e.yaml", "a: 1\n")
+        || !sops_encrypt(d, "empty.yaml", "empty.enc.yaml", "a: 1\ne: []\nm: {}\n")
+        || !sops_encrypt(
+            d,
+            "p.json",
+            "secrets.enc",
+            "{\"str\": \"hello\", \"n\": 42}",
+        )
+    {
+        return;
+    }
+    for f in ["e.yaml", "secrets.enc"] {
+        std::fs::set_permissions(d.join(f), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["exec-env", "empty.enc.yaml", "echo $a"],
+        vec![
+            "exec-env",
+            "--background",
+            "--same-process",
+            "e.yaml",
+            "true",
+        ],
+        vec!["exec-file", "--filename", ".", "e.yaml", "cat {}"],
+        vec![
+            "exec-file",
+            "--no-fifo",
+            "--filename",
+            "..",
+            "e.yaml",
+            "cat {}",
+        ],
+        // (a JSON number is `42.0` in sops: a documented difference)
+        vec!["exec-env", "secrets.enc", "echo str=$str"],
+    ];
+    for args in &cases {
+        let theirs = run_sops(d, args).unwrap();
+        let ours = run_ours(d, args);
+        assert_eq!(
+            ours.status.code(),
+            theirs.status.code(),
+            "{args:?}: {}",
+            stderr(&ours)
+        );
+        if theirs.status.success() {
+            assert_eq!(ours.stdout, theirs.stdout, "{args:?}");
+        }
+    }
+    // `--user` when not root: refused before anything runs, exit 1.
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !is_root() || !setpriv.is_file() {
+        return;
+    }
+    for args in [
+        ["exec-env", "--user", "root", "e.yaml", "id -u"],
+        ["exec-file", "--user", "root", "e.yaml", "cat {}"],
+    ] {
+        let out = std::process::Command::new(setpriv)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(assert_cmd::cargo::cargo_bin("sops-like"))
+            .args(args)
+            .current_dir(d)
+            .env_clear()
+            .env("HOME", d)
+            .env(
+                "SOPS_AGE_KEY",
+                std::fs::read_to_string(key("age-test.txt")).unwrap(),
+            )
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("operation not permitted"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

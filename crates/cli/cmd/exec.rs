@@ -6,6 +6,7 @@ use crate::args::{ExecEnvArgs, ExecFileArgs, IoArgs};
 use crate::exit::{code, Failure, Result};
 use crate::sopsfile;
 use crate::{io, keysource};
+use sops_like_format::binary::{self, Stored};
 use sops_like_format::cipher::CipherKind;
 use sops_like_format::syntax::dotenv;
 use sops_like_format::syntax::flat::flat_value;
@@ -26,12 +27,24 @@ enum Plain {
 fn decrypt(file: &str, input_type: Option<String>, order: Option<&str>) -> Result<Plain> {
     let io_args = IoArgs::file(false, input_type);
     let input = io::read_encrypted(file, code::COULD_NOT_READ_INPUT_FILE)?;
-    if io::is_binary(&io_args, &input) {
-        return sopsfile::open_binary(&input, order, false).map(|b| Plain::Bytes(b.plain));
-    }
-    let format = io::input_format(&io_args, &input)?;
-    let enc =
-        engine::open(format, input.encrypted_text()?).map_err(|e| Failure::load(&input.name, e))?;
+    let (format, enc) = if io::is_binary(&io_args, &input) {
+        // sops's binary store reads a JSON document that is more than its
+        // own `{"data": …}` as that document (`sops encrypt p.json >
+        // secrets.enc`), as `decrypt` does.
+        match binary::open_stored(input.encrypted_text()?)
+            .map_err(|e| Failure::load(&input.name, e))?
+        {
+            Stored::Binary(_) => {
+                return sopsfile::open_binary(&input, order, false).map(|b| Plain::Bytes(b.plain))
+            }
+            Stored::Document(file) => (Format::Json, *file),
+        }
+    } else {
+        let format = io::input_format(&io_args, &input)?;
+        let enc = engine::open(format, input.encrypted_text()?)
+            .map_err(|e| Failure::load(&input.name, e))?;
+        (format, enc)
+    };
     // The binary store's own document of the default cipher (raw bytes).
     if sops_like_format::binary::unreadable_as_document(&enc).is_some() {
         return sopsfile::open_binary(&input, order, false).map(|b| Plain::Bytes(b.plain));
@@ -76,6 +89,17 @@ fn as_user(cmd: &mut Command, user: &str) -> Result<()> {
         )
     })?;
     let u = found.ok_or_else(|| Failure::new(code::GENERIC, format!("no such user: {user:?}")))?;
+    // Only root may switch; anyone else fails here (exit 1, as sops), not
+    // when the command starts (which read as "cannot execute", 126) or when
+    // a file is given to the user.
+    let me = nix::unistd::geteuid();
+    if !me.is_root() && u.uid != me {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("cannot run the command as {user:?}: operation not permitted"),
+        )
+        .hint("only root can run the command as another user (--user)"));
+    }
     cmd.uid(u.uid.as_raw()).gid(u.gid.as_raw());
     Ok(())
 }
@@ -201,8 +225,25 @@ struct Var {
 /// can add `PASSWORD:` or `PASSWORD=` after the real one without the key.
 pub fn env_vars(src: &EnvSource<'_>, tree: &Tree) -> Result<Vec<(String, Zeroizing<String>)>> {
     let mut vars = Vec::new();
+    let mut empty = Vec::new();
     if let Some(doc) = tree.docs.first() {
-        flatten(src, doc, String::new(), &mut Vec::new(), &mut vars);
+        flatten(
+            src,
+            doc,
+            String::new(),
+            &mut Vec::new(),
+            &mut vars,
+            &mut empty,
+        );
+    }
+    // An empty list or mapping has no variable; sops refuses it rather
+    // than leave the name unset without a word.
+    if let Some(name) = empty.first() {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("cannot use complex value in environment; offending key {name}"),
+        )
+        .hint("an empty list or mapping has no environment form: remove it, or use exec-file"));
     }
     let mut seen: std::collections::HashMap<&str, &Var> = std::collections::HashMap::new();
     for v in &vars {
@@ -243,6 +284,7 @@ fn flatten(
     prefix: String,
     path: &mut Vec<PathStep>,
     out: &mut Vec<Var>,
+    empty: &mut Vec<String>,
 ) {
     let join = |k: &str| {
         if prefix.is_empty() {
@@ -252,7 +294,17 @@ fn flatten(
         }
     };
     match node {
-        Node::Alias(inner) => flatten(src, inner, prefix, path, out),
+        Node::Alias(inner) => flatten(src, inner, prefix, path, out, empty),
+        Node::Map(entries)
+            if !prefix.is_empty() && !entries.iter().any(|e| matches!(e, Entry::Pair(_))) =>
+        {
+            empty.push(prefix);
+        }
+        Node::Seq(items)
+            if !prefix.is_empty() && !items.iter().any(|i| matches!(i, Item::Node(_))) =>
+        {
+            empty.push(prefix);
+        }
         Node::Map(entries) => {
             for e in entries {
                 if let Entry::Pair(p) = e {
@@ -273,10 +325,10 @@ fn flatten(
                                 value: Zeroizing::new(value),
                             });
                         } else {
-                            flatten(src, &p.value, key, path, out);
+                            flatten(src, &p.value, key, path, out, empty);
                         }
                     } else {
-                        flatten(src, &p.value, join(&p.key), path, out);
+                        flatten(src, &p.value, join(&p.key), path, out, empty);
                     }
                     path.pop();
                 }
@@ -287,7 +339,7 @@ fn flatten(
             for it in items {
                 if let Item::Node(n) = it {
                     path.push(PathStep::Index(i));
-                    flatten(src, n, join(&i.to_string()), path, out);
+                    flatten(src, n, join(&i.to_string()), path, out, empty);
                     path.pop();
                     i += 1;
                 }
@@ -325,7 +377,7 @@ fn number_text<'a>(plain: &'a str, s: &Scalar) -> Option<&'a str> {
 pub fn run_env(args: ExecEnvArgs) -> Result<()> {
     if args.background && args.same_process {
         return Err(Failure::new(
-            code::GENERIC,
+            code::CONFLICTING_PARAMETERS,
             "--background cannot be used with --same-process",
         ));
     }
@@ -443,7 +495,10 @@ pub fn run_file(args: ExecFileArgs) -> Result<()> {
         let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
         super::decrypt::output_of(&decrypt, &input, None)?
     };
-    if args.filename.contains('/') || args.filename.is_empty() {
+    if args.filename.contains('/')
+        || matches!(args.filename.as_str(), "" | "." | "..")
+        || args.filename.len() > 255
+    {
         return Err(Failure::new(
             code::GENERIC,
             "--filename must be a plain file name",
