@@ -57,6 +57,18 @@ pub fn read_encrypted(file: &str, code: i32) -> Result<Input> {
     read_input(Some(file)).map_err(|f| f.with_code(code))
 }
 
+/// Read the encrypted file `file` that a command writes back in place
+/// (set, unset, edit, updatekeys): `-` is the file of that name here, as in
+/// sops, never stdin (the changed file would be written to a file `-`).
+pub fn read_file_to_change(file: &str, code: i32) -> Result<Input> {
+    if file != "-" {
+        return read_encrypted(file, code);
+    }
+    let mut input = read_encrypted("./-", code)?;
+    input.name = file.to_string();
+    Ok(input)
+}
+
 /// Read `file` (`None` or `-`: stdin).
 pub fn read_input(file: Option<&str>) -> Result<Input> {
     match file {
@@ -156,7 +168,7 @@ pub fn input_format(io: &IoArgs, input: &Input) -> Result<Format> {
                 .hint("name it .yaml, .yml, .json, .env or .toml, or pass --input-type yaml|json|dotenv|toml")
         }),
         None => Err(Failure::new(code::CONFLICTING_PARAMETERS, "reading stdin needs --input-type (or --filename-override)")
-            .hint("for example: sops-like decrypt --input-type yaml - < secrets.enc.yaml")),
+            .hint("name the format of stdin: --input-type yaml|json|dotenv|ini|toml|binary, or --filename-override NAME")),
     }
 }
 
@@ -504,6 +516,16 @@ fn resolve(path: &Path) -> Result<Target> {
     }
 }
 
+/// Whether renaming over the file `meta` in `dir` is refused: `dir` is
+/// sticky and neither it nor the file is this user's (root may).
+fn sticky_refuses_rename(dir: &Path, meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let me = nix::unistd::geteuid().as_raw();
+    me != 0
+        && meta.uid() != me
+        && fs::metadata(dir).is_ok_and(|d| d.mode() & 0o1000 != 0 && d.uid() != me)
+}
+
 /// The directory holding `path` (`.` for a bare name).
 fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
@@ -657,6 +679,28 @@ impl AtomicFile {
         };
         let owner = existing.as_ref().map(|m| (m.uid(), m.gid()));
         let dir = parent_dir(&target).to_path_buf();
+        // In a sticky directory (1777, like /tmp) the kernel refuses to
+        // rename over another user's file, though this user may write it:
+        // written in place, as sops writes every file, rather than failing
+        // at the end (after an edit).
+        if existing
+            .as_ref()
+            .is_some_and(|m| sticky_refuses_rename(&dir, m))
+        {
+            stderr!(
+                "warning: {} belongs to another user in a sticky directory ({}): it is written in place, not atomically",
+                path.display(),
+                dir.display()
+            );
+            return Ok(AtomicFile {
+                path: path.to_path_buf(),
+                target,
+                dir,
+                mode: None,
+                owner: None,
+                sink: Sink::InPlace(wipe::SecretBytes::default(), true),
+            });
+        }
         // Registered as it is created: a signal from here on removes it
         // (and SIGXFSZ makes a write fail instead of ending the process).
         let made = crate::signals::register_new(crate::signals::Kind::File, || {

@@ -201,13 +201,18 @@ fn without_empty_values(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString
 /// that is not a directory (`/dev/null`, an empty configuration, as sops
 /// reads it).
 fn config_exists(path: Option<&std::path::Path>) -> exit::Result<()> {
-    match path {
-        Some(p) if !p.exists() || p.is_dir() => Err(exit::Failure::new(
-            exit::code::GENERIC,
-            format!("could not read config file {}: no such file", p.display()),
-        )),
-        _ => Ok(()),
-    }
+    let Some(p) = path else { return Ok(()) };
+    // The reason as the system gives it (missing, a directory, no
+    // permission on the way), as sops reports it.
+    let why = match std::fs::metadata(p) {
+        Ok(m) if m.is_dir() => std::io::Error::from(std::io::ErrorKind::IsADirectory),
+        Ok(_) => return Ok(()),
+        Err(e) => e,
+    };
+    Err(exit::Failure::new(
+        exit::code::GENERIC,
+        format!("could not read config file {}: {why}", p.display()),
+    ))
 }
 
 fn run(command: args::Command, verbose: bool) -> exit::Result<()> {

@@ -14,8 +14,12 @@ pub fn expand(args: &[String], recursive: bool) -> Result<Vec<String>> {
         let p = Path::new(a);
         if p.is_dir() {
             if !recursive {
-                return Err(Failure::new(code::GENERIC, format!("{a} is a directory"))
-                    .hint("pass --recursive to process every file below it"));
+                // sops fails to read it (exit 2).
+                return Err(Failure::new(
+                    code::COULD_NOT_READ_INPUT_FILE,
+                    format!("could not read {a}: is a directory"),
+                )
+                .hint("pass --recursive to process every file below it"));
             }
             let mut found = Vec::new();
             walk(p, &mut found);

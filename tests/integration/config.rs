@@ -745,3 +745,21 @@ fn empty_flag_values_are_not_given() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "a directory is no config");
 }
+
+/// `--config` naming a directory says so (it said "no such file"), exit 1.
+#[test]
+fn a_config_that_is_a_directory_says_so() {
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("cfg")).unwrap();
+    std::fs::write(dir.path().join("p.yaml"), "a: 1\n").unwrap();
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .args(["--config", "cfg", "encrypt", "p.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("could not read config file cfg: is a directory"),
+        "{err}"
+    );
+}

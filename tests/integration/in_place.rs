@@ -66,3 +66,93 @@ fn in_place_in_a_read_only_directory_writes_over_the_file() {
     assert!(enc.contains("sops:") && !enc.contains("secret"), "{enc}");
     assert_eq!(std::fs::read_dir(&ro).unwrap().count(), 1);
 }
+
+/// A file another user owns in a sticky directory (1777, like /tmp) that
+/// this user may write: the kernel refuses a rename over it, so it is
+/// written in place (owner and mode kept), as sops writes it. It failed
+/// with exit 3 at the end, after `edit` had taken the changes.
+#[test]
+fn in_place_in_a_sticky_directory_writes_over_the_file() {
+    let setpriv = std::path::Path::new("/usr/bin/setpriv");
+    if !is_root() || !setpriv.is_file() {
+        eprintln!("note: needs root and setpriv; not tested");
+        return;
+    }
+    let dir = tempdir();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let sticky = dir.path().join("st");
+    std::fs::create_dir(&sticky).unwrap();
+    std::fs::set_permissions(&sticky, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let path = sticky.join("e.yaml");
+    std::fs::write(&path, encrypt_text(dir.path(), "p.yaml", "a: 1\n", &[])).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = std::process::Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(assert_cmd::cargo::cargo_bin("sops-like"))
+        .args(["set"])
+        .arg(&path)
+        .args(["[\"a\"]", "2"])
+        .env_clear()
+        .env("HOME", dir.path())
+        .env(
+            "SOPS_AGE_KEY",
+            std::fs::read_to_string(key("age-test.txt")).unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let m = std::fs::metadata(&path).unwrap();
+    assert_eq!((m.uid(), m.permissions().mode() & 0o7777), (0, 0o666));
+    let out = cmd(dir.path(), Some("age-test.txt"))
+        .arg("decrypt")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(out.stdout, b"a: 2\n");
+    assert_eq!(std::fs::read_dir(&sticky).unwrap().count(), 1);
+}
+
+/// `set`, `unset`, `edit` and `updatekeys` change a file in place: `-` is
+/// the file of that name (as in sops), never stdin, so stdin's document is
+/// not written over a file named `-`. A directory to read is exit 2, as in
+/// sops, for `decrypt` and `edit` alike.
+#[test]
+fn dash_is_a_file_for_commands_that_change_it_and_a_directory_is_unreadable() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(
+        d.join("-"),
+        encrypt_text(d, "p.yaml", "other: precious\n", &[]),
+    )
+    .unwrap();
+    let elsewhere = encrypt_text(d, "q.yaml", "a: 1\n", &[]);
+    let out = cmd(d, Some("age-test.txt"))
+        .args(["set", "--input-type", "yaml", "-", "[\"b\"]", "2"])
+        .write_stdin(elsewhere.clone())
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let out = cmd(d, Some("age-test.txt"))
+        .args(["decrypt", "--input-type", "yaml", "./-"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(out.stdout, b"other: precious\nb: 2\n");
+    // unset of a key only stdin's document has: not found in the file `-`.
+    let out = cmd(d, Some("age-test.txt"))
+        .args(["unset", "--input-type", "yaml", "-", "[\"a\"]"])
+        .write_stdin(elsewhere)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::create_dir(d.join("dir.yaml")).unwrap();
+    for args in [["decrypt", "dir.yaml"], ["edit", "dir.yaml"]] {
+        let out = cmd(d, Some("age-test.txt"))
+            .args(args)
+            .env("EDITOR", "true")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}

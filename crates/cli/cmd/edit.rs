@@ -36,13 +36,29 @@ pub fn run(args: EditArgs) -> Result<()> {
         output_type: args.output_type.clone(),
         ..IoArgs::file(true, args.input_type.clone())
     };
-    // A file that cannot be written (read-only, a missing directory) is
-    // refused before the editor opens, not after the edits are made.
+    // A file that cannot be read is that (exit 2, as sops), not a file
+    // that cannot be written; one that cannot be written (read-only, a
+    // missing directory) is refused before the editor opens, not after the
+    // edits are made.
+    if path.exists() {
+        std::fs::File::open(path)
+            .and_then(|f| f.metadata())
+            .and_then(|m| match m.is_dir() {
+                true => Err(std::io::ErrorKind::IsADirectory.into()),
+                false => Ok(()),
+            })
+            .map_err(|e| {
+                Failure::new(
+                    code::COULD_NOT_READ_INPUT_FILE,
+                    format!("could not read {}: {e}", args.file),
+                )
+            })?;
+    }
     io::check_writable(path)?;
     if !path.exists() {
         return create(&args, &io_args);
     }
-    let input = io::read_input(Some(&args.file))?;
+    let input = io::read_file_to_change(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
     if io::is_binary(&io_args, &input) {
         return edit_binary(&args, &input);
     }

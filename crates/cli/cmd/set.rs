@@ -276,7 +276,7 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         ));
     }
     let value = json_node(json);
-    let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
+    let input = io::read_file_to_change(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
     update(
         &args.file,
         input,
@@ -356,7 +356,7 @@ fn set_binary(args: &SetArgs, path: &[PathStep], json: &serde_json::Value) -> Re
             ),
         ));
     }
-    let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
+    let input = io::read_file_to_change(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
     let OpenedBinary { file, key, plain } =
         sopsfile::open_binary(&input, args.decryption_order.as_deref(), args.ignore_mac)?;
     if args.idempotent && plain.as_slice() == text.as_bytes() {
@@ -376,7 +376,7 @@ pub fn run_unset(args: UnsetArgs) -> Result<()> {
     let path = treepath::parse(&args.index)?;
     // A binary-store file (a name with no known extension, as decrypt and
     // rotate read it) has one value, `["data"]`.
-    let input = io::read_encrypted(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
+    let input = io::read_file_to_change(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
     if io::is_binary(&IoArgs::file(true, args.input_type.clone()), &input) {
         return unset_binary(&args, &path, &input);
     }

@@ -13,7 +13,9 @@ use std::io::BufRead;
 use std::path::Path;
 
 pub fn run(args: UpdatekeysArgs) -> Result<()> {
-    let files = multi::expand(&args.files, args.recursive)?;
+    // sops's updatekeys exits 1 for a file it cannot read.
+    let files =
+        multi::expand(&args.files, args.recursive).map_err(|f| f.with_code(code::GENERIC))?;
     let config = super::plan::load_config()?.ok_or_else(|| {
         Failure::new(code::GENERIC, "no .sops-like.yaml or .sops.yaml found")
             .hint("updatekeys applies the creation rules of a config file; pass --config FILE")
@@ -31,7 +33,7 @@ pub fn run(args: UpdatekeysArgs) -> Result<()> {
 fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) -> Result<Outcome> {
     let io_args = IoArgs::file(true, args.input_type.clone());
     // sops: 1 for a file it cannot read (it fails to stat it).
-    let input = io::read_encrypted(file, code::GENERIC)?;
+    let input = io::read_file_to_change(file, code::GENERIC)?;
     let enc = SopsFile::open(&io_args, &input)?;
     let rule = config.find_rule(Path::new(file))?.ok_or_else(|| {
         Failure::new(
