@@ -49,7 +49,7 @@ pub fn editor_command() -> Result<Vec<String>> {
                 Failure::new(code::NO_EDITOR_FOUND, format!("cannot parse ${var}: {e}"))
             })?;
             if !words.is_empty() {
-                return Ok(words);
+                return resolved(words, var);
             }
         }
     }
@@ -62,11 +62,35 @@ pub fn editor_command() -> Result<Vec<String>> {
         .hint("set $EDITOR (or $SOPS_EDITOR), e.g. EDITOR=nano"))
 }
 
+/// `words` with a bare program name (no `/`) replaced by where [`which`]
+/// finds it: an editor is never run from the current directory through an
+/// empty or relative `PATH` entry (an untrusted checkout's `./vim` would get
+/// the plaintext), as sops (Go's `execabs`) never runs one.
+fn resolved(mut words: Vec<String>, var: &str) -> Result<Vec<String>> {
+    if words[0].contains('/') {
+        return Ok(words);
+    }
+    let found = which(&words[0]).ok_or_else(|| {
+        Failure::new(
+            code::NO_EDITOR_FOUND,
+            format!("the editor {:?} (${var}) is not in PATH", words[0]),
+        )
+        .hint("empty and relative PATH entries (the current directory) are not searched, as in sops; give the editor's full path")
+    })?;
+    words[0] = found.to_string_lossy().into_owned();
+    Ok(words)
+}
+
+/// The executable file `name` in the absolute directories of `PATH` (an
+/// empty or relative entry names the current directory: skipped).
 fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
+        .filter(|d| d.is_absolute())
         .map(|d| d.join(name))
-        .find(|p| p.is_file())
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }
 
 /// A private directory (0700, on the RAM-backed base when there is one)

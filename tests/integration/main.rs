@@ -12,6 +12,7 @@ mod cli_encrypt;
 mod comment_markers;
 mod config;
 mod conversions;
+mod edit_cases;
 mod go_regex;
 mod in_place;
 mod ini_aes;

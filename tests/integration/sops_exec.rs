@@ -478,3 +478,19 @@ fn exec_edges_match_the_real_sops() {
         );
     }
 }
+
+/// `exec-env` of an INI file whose keys are all in sections: the INI
+/// reader's empty `DEFAULT` section is no empty mapping of the user's, so
+/// the command runs with the flattened keys (a regression of the empty
+/// list/mapping refusal, fuzz57).
+#[test]
+fn exec_env_of_a_sectioned_ini_file_runs() {
+    let dir = tempdir();
+    let d = dir.path();
+    for extra in [&[][..], &["--cipher", "aes256-gcm"][..]] {
+        ours_encrypt(d, "q.ini", "e.ini", "[db]\nuser = u\n", extra);
+        let out = run_ours(d, &["exec-env", "e.ini", "echo $db_user"]);
+        assert_ok(&out);
+        assert_eq!(out.stdout, b"u\n", "{extra:?}");
+    }
+}

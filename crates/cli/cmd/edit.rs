@@ -177,6 +177,23 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
         &args.selector,
         args.cipher.as_deref(),
     )?;
+    // The data key first, as sops makes it before the editor opens: each
+    // save of a text is encrypted as it is checked, so what the encryption
+    // refuses (a key twice for sops, a value a .env line cannot hold) sends
+    // the user back to the editor, as for an existing file.
+    let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
+    let encrypt_text = |f: Format, text: &str| -> Result<String> {
+        let now = clock::now_rfc3339();
+        let key = data_key.as_bytes();
+        match out_format.unwrap_or(f) {
+            to if to == f => engine::encrypt(to, text, key, &plan.opts, keys.clone(), &now)
+                .map_err(|e| Failure::engine(&args.file, e)),
+            to => {
+                sopsfile::encrypt_as(&args.file, f, to, text, key, &plan.opts, keys.clone(), &now)
+            }
+        }
+    };
+    let mut encrypted: Option<String> = None;
     // The content: text of the format, or a binary file's bytes.
     let content: Option<Content> = match (format, &args.from) {
         (Some(f), Some(from)) => {
@@ -191,7 +208,9 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
                         code::GENERIC,
                         format!("the edited file is not valid: {name}:{msg}"),
                     )
-                })
+                })?;
+                encrypted = Some(encrypt_text(f, text)?);
+                Ok(())
             })?
             .map(Content::Text)
         }
@@ -206,21 +225,17 @@ fn create(args: &EditArgs, io_args: &IoArgs) -> Result<()> {
             format!("{}: file has not changed, nothing written", args.file),
         ));
     };
-    let (data_key, keys) = keysource::new_data_key(&plan.groups, plan.threshold)?;
-    let now = clock::now_rfc3339();
     let out = match (format, &content) {
-        (Some(f), Content::Text(text)) => match out_format.unwrap_or(f) {
-            to if to == f => engine::encrypt(to, text, data_key.as_bytes(), &plan.opts, keys, &now),
-            to => {
-                let key = data_key.as_bytes();
-                let name = &args.file;
-                let out = sopsfile::encrypt_as(name, f, to, text, key, &plan.opts, keys, &now)?;
-                return io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted);
-            }
+        (Some(f), Content::Text(text)) => match encrypted {
+            Some(out) => out,
+            None => encrypt_text(f, text)?,
         },
-        _ => binary::encrypt_binary(content.bytes(), data_key.as_bytes(), &plan.opts, keys, &now),
-    }
-    .map_err(|e| Failure::engine(&args.file, e))?;
+        _ => {
+            let now = clock::now_rfc3339();
+            binary::encrypt_binary(content.bytes(), data_key.as_bytes(), &plan.opts, keys, &now)
+                .map_err(|e| Failure::engine(&args.file, e))?
+        }
+    };
     io::atomic_write(path, out.as_bytes(), Sensitivity::Encrypted)
 }
 

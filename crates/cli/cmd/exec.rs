@@ -412,6 +412,9 @@ pub fn run_env(args: ExecEnvArgs) -> Result<()> {
                 plain: &plain,
                 sops_env: format == Format::Dotenv && cipher == CipherKind::Aes256Gcm,
             };
+            // The INI reader's empty `DEFAULT` section (every file whose
+            // keys are all in sections has one) is no data of the user's.
+            let tree = super::decrypt::without_empty_ini_default(format, Format::Dotenv, &tree);
             env_vars(&src, &tree)?
         }
         // The binary store's one value, named as in the document.

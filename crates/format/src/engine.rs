@@ -1354,7 +1354,15 @@ fn no_sealed_where_clear(file: &EncryptedFile<'_>, key: &[u8; 32]) -> Result<(),
 fn clear_lookalikes(file: &EncryptedFile<'_>) -> Result<rustc_hash::FxHashSet<usize>, EngineError> {
     let decider = Decider::new(&file.metadata.effective_selector())?;
     let mut clear = rustc_hash::FxHashSet::default();
-    walk(&file.parsed.tree, |place, leaf| {
+    // An `AES256_GCM` INI file: its comment markers select as sops reads
+    // them (the key after the one below a marker), as it was encrypted;
+    // the values are at the same places in either reading.
+    let sops_ini = (file.format == Format::Ini
+        && file.metadata.cipher() == Some(CipherKind::Aes256Gcm))
+    .then(|| crate::syntax::parse_plain_as(Format::Ini, file.src, CipherKind::Aes256Gcm).ok())
+    .flatten();
+    let tree = sops_ini.as_ref().map_or(&file.parsed.tree, |p| &p.tree);
+    walk(tree, |place, leaf| {
         if let Leaf::Value(s) = leaf {
             if let (Some(_), Some(span)) = (enc_text(file.src, s), &s.span) {
                 if !decider.value(place.path, place.comments) {
