@@ -269,3 +269,45 @@ fn a_path_deeper_than_documents_nest_is_refused_at_once() {
         .unwrap();
     assert_ok(&out);
 }
+
+/// A `set` or `unset` whose text edit would move a comment marker off the
+/// value it selects (a multi-line TOML list, a YAML flow list) is refused,
+/// nothing written: it wrote a value that was encrypted in clear (fuzz58).
+#[test]
+fn set_and_unset_never_write_a_sealed_value_in_clear() {
+    let dir = tempdir();
+    let d = dir.path();
+    let marker = ["--encrypted-comment-regex", "sops:enc"];
+    let cases: [(&str, &str, &[&str]); 3] = [
+        (
+            "a.toml",
+            "x = [\n  \"p1\",\n  # sops:enc\n  \"s2secret\",\n]\n",
+            &["unset", "a.toml", "[\"x\"][0]"],
+        ),
+        (
+            "b.toml",
+            "x = [\n  \"s1secret\", # sops:enc\n]\n",
+            &["set", "b.toml", "[\"x\"][1]", "\"newpub\""],
+        ),
+        (
+            "c.yaml",
+            "x: [\n  s1secret, # sops:enc\n  p2public]\n",
+            &["unset", "c.yaml", "[\"x\"][1]"],
+        ),
+    ];
+    for (name, text, args) in cases {
+        let enc = encrypt_text(d, name, text, &marker);
+        std::fs::write(d.join(name), &enc).unwrap();
+        let out = cmd(d, Some("age-test.txt")).args(args).output().unwrap();
+        let after = std::fs::read_to_string(d.join(name)).unwrap();
+        assert!(
+            !after.contains("s1secret") && !after.contains("s2secret"),
+            "{args:?}: {after}"
+        );
+        if out.status.success() {
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(after, enc, "{args:?}: written anyway");
+    }
+}

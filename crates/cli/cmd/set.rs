@@ -96,6 +96,7 @@ fn update(
     ignore_mac: bool,
     order: Option<&str>,
     renew: bool,
+    target: Target<'_>,
     change: impl FnOnce(&dyn Syntax, Format, &str) -> Result<Option<Zeroizing<String>>>,
 ) -> Result<()> {
     let (input_type, output_type) = types;
@@ -152,7 +153,110 @@ fn update(
     if out.as_str() == input.text()? {
         return Ok(());
     }
+    keeps_sealed(&input.name, &enc, format, &out, target)?;
     io::atomic_write(Path::new(file), out.as_bytes(), Sensitivity::Encrypted)
+}
+
+/// What `set` or `unset` changes: the values at and below this path.
+#[derive(Clone, Copy)]
+enum Target<'p> {
+    Set(&'p [PathStep]),
+    Unset(&'p [PathStep]),
+}
+
+/// Refuse a `set` or `unset` whose text edit would write a value that is
+/// encrypted now in clear: the edit moved or removed a comment that a
+/// comment selector reads (a marker at the end of a line of a multi-line
+/// list or inline table), so another value is no longer selected. Counted
+/// outside the changed path for `set` (no other value moves), in the whole
+/// file for `unset` (later list items move up).
+fn keeps_sealed(
+    name: &str,
+    before: &engine::EncryptedFile<'_>,
+    format: Format,
+    out: &str,
+    target: Target<'_>,
+) -> Result<()> {
+    use sops_like_format::metadata::Selector;
+    if !matches!(
+        before.metadata.selector,
+        Some(Selector::UnencryptedCommentRegex(_) | Selector::EncryptedCommentRegex(_))
+    ) {
+        return Ok(());
+    }
+    let Ok(after) = engine::open(format, out) else {
+        return Ok(());
+    };
+    let (path, whole) = match target {
+        Target::Set(p) => (p, false),
+        Target::Unset(p) => (p, true),
+    };
+    let count = |file: &engine::EncryptedFile<'_>, outside: bool| {
+        let mut n = 0;
+        if let Some(doc) = file.parsed.tree.docs.first() {
+            count_sealed(file.src, doc, &mut Vec::new(), path, outside, &mut n);
+        }
+        n
+    };
+    let (was, now) = if whole {
+        (count(before, true), count(&after, false))
+    } else {
+        (count(before, true), count(&after, true))
+    };
+    if now < was {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!(
+                "{name}: this change would write {} value(s) that are encrypted now in clear: it moves a comment the file's comment selector reads; nothing written",
+                was - now
+            ),
+        )
+        .hint("make this change with `edit`, where the comments can be put back in place"));
+    }
+    Ok(())
+}
+
+/// The encrypted values of `node` (at `at`): every one when `outside` is
+/// false for the file after an `unset`; else those not at or below `path`.
+fn count_sealed(
+    src: &str,
+    node: &Node,
+    at: &mut Vec<PathStep>,
+    path: &[PathStep],
+    outside: bool,
+    n: &mut usize,
+) {
+    if outside && at.starts_with(path) {
+        return;
+    }
+    match node {
+        Node::Scalar(s) => {
+            if engine::enc_text(src, s).is_some() {
+                *n += 1;
+            }
+        }
+        Node::Map(entries) => {
+            for e in entries {
+                if let Entry::Pair(p) = e {
+                    at.push(PathStep::Key(p.key.clone()));
+                    count_sealed(src, &p.value, at, path, outside, n);
+                    at.pop();
+                }
+            }
+        }
+        Node::Seq(items) => {
+            let mut i = 0;
+            for it in items {
+                if let Item::Node(child) = it {
+                    at.push(PathStep::Index(i));
+                    count_sealed(src, child, at, path, outside, n);
+                    at.pop();
+                    i += 1;
+                }
+            }
+        }
+        Node::Alias(_) => {}
+    }
 }
 
 /// A set or unset at `path` that the YAML aliases of the first document
@@ -284,6 +388,7 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         args.ignore_mac,
         args.decryption_order.as_deref(),
         !args.idempotent,
+        Target::Set(&path),
         |syntax, format, plain| {
             let parsed = parse_plain(syntax, plain)?;
             alias_refusal(&parsed, &path, "set", &args.index, code::INVALID_SET_FORMAT)?;
@@ -387,6 +492,7 @@ pub fn run_unset(args: UnsetArgs) -> Result<()> {
         args.ignore_mac,
         args.decryption_order.as_deref(),
         false,
+        Target::Unset(&path),
         |syntax, _, plain| {
             let parsed = parse_plain(syntax, plain)?;
             alias_refusal(&parsed, &path, "unset", &args.index, code::GENERIC)?;
