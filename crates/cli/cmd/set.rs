@@ -95,7 +95,6 @@ fn update(
     types: (Option<String>, Option<String>),
     ignore_mac: bool,
     order: Option<&str>,
-    renew: bool,
     target: Target<'_>,
     change: impl FnOnce(&dyn Syntax, Format, &str) -> Result<Option<Zeroizing<String>>>,
 ) -> Result<()> {
@@ -131,7 +130,7 @@ fn update(
     }
     // sops's `set` writes the file (a new `lastmodified` and MAC) even when
     // the value was already there, unless `--idempotent`.
-    let out = if renew {
+    let out = if matches!(target, Target::Set(_, true)) {
         engine::reseal(
             &enc,
             key.as_bytes(),
@@ -157,10 +156,12 @@ fn update(
     io::atomic_write(Path::new(file), out.as_bytes(), Sensitivity::Encrypted)
 }
 
-/// What `set` or `unset` changes: the values at and below this path.
+/// What `set` or `unset` changes: the values at and below this path. A
+/// `set` that renews the file (a new `lastmodified` and MAC even when the
+/// value was already there: not `--idempotent`) says so.
 #[derive(Clone, Copy)]
 enum Target<'p> {
-    Set(&'p [PathStep]),
+    Set(&'p [PathStep], bool),
     Unset(&'p [PathStep]),
 }
 
@@ -188,7 +189,7 @@ fn keeps_sealed(
         return Ok(());
     };
     let (path, whole) = match target {
-        Target::Set(p) => (p, false),
+        Target::Set(p, _) => (p, false),
         Target::Unset(p) => (p, true),
     };
     let count = |file: &engine::EncryptedFile<'_>, outside: bool| {
@@ -387,8 +388,7 @@ pub fn run_set(args: SetArgs) -> Result<()> {
         (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
-        !args.idempotent,
-        Target::Set(&path),
+        Target::Set(&path, !args.idempotent),
         |syntax, format, plain| {
             let parsed = parse_plain(syntax, plain)?;
             alias_refusal(&parsed, &path, "set", &args.index, code::INVALID_SET_FORMAT)?;
@@ -491,7 +491,6 @@ pub fn run_unset(args: UnsetArgs) -> Result<()> {
         (args.input_type.clone(), args.output_type.clone()),
         args.ignore_mac,
         args.decryption_order.as_deref(),
-        false,
         Target::Unset(&path),
         |syntax, _, plain| {
             let parsed = parse_plain(syntax, plain)?;
