@@ -387,3 +387,44 @@ fn ini_without_default_keys_flattens_to_dotenv() {
     );
     assert_eq!(ok(d, &["decrypt", "x.env"]), b"db_user=u\ndb_pass=p\n");
 }
+
+/// A value ending with a carriage return written as .env with the default
+/// cipher is refused (exit 4), as the `\n` text is: the .env text would
+/// read the CR as part of the line break and drop it (fuzz57). AES keeps it.
+#[test]
+fn trailing_cr_into_dotenv_is_kept_or_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("p.json"), "{\"a\": \"x\\r\"}").unwrap();
+    let out = cmd(d, Some("age-test.txt"))
+        .args([
+            "encrypt",
+            "--age",
+            &demo_recipient(),
+            "--output-type",
+            "dotenv",
+            "p.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let out = cmd(d, Some("age-test.txt"))
+        .args([
+            "encrypt",
+            "--cipher",
+            "aes256-gcm",
+            "--age",
+            &demo_recipient(),
+        ])
+        .args(["--output-type", "dotenv", "p.json"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    std::fs::write(d.join("x.env"), &out.stdout).unwrap();
+    let out = cmd(d, Some("age-test.txt"))
+        .args(["decrypt", "--output-type", "json", "x.env"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(out.stdout, b"{\n\t\"a\": \"x\\r\"\n}\n");
+}

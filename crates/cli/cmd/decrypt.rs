@@ -303,10 +303,11 @@ pub fn without_empty_ini_default(from: Format, to: Format, tree: &Tree) -> Cow<'
 
 /// A document about to be written as a .env text and sealed with the
 /// default cipher (`to`, `cipher`): refused (exit 4) when a string value
-/// holds the two characters `\n`. A .env text has no spelling for them
-/// (every `\n` reads back as a line break, as in sops) and the default
-/// cipher seals the value's text, so the file would not give the value
-/// back. (Sealed with `AES256_GCM`, the value itself is sealed, as sops
+/// holds the two characters `\n` or ends with a carriage return. A .env
+/// text has no spelling for them (every `\n` reads back as a line break,
+/// as in sops; a CR before the line's end is part of the line break) and
+/// the default cipher seals the value's text, so the file would not give
+/// the value back. (Sealed with `AES256_GCM`, the value itself is sealed, as sops
 /// seals it: see `engine::Plaintext::typed_as`.)
 pub fn env_text_keeps_values(to: Format, cipher: CipherKind, tree: &Tree) -> Result<()> {
     if to != Format::Dotenv || cipher == CipherKind::Aes256Gcm {
@@ -315,7 +316,9 @@ pub fn env_text_keeps_values(to: Format, cipher: CipherKind, tree: &Tree) -> Res
     let mut found = None;
     sops_like_format::walk::walk(tree, |place, leaf| {
         if let sops_like_format::walk::Leaf::Value(s) = leaf {
-            if found.is_none() && matches!(&s.value, Value::Str(t) if t.contains("\\n")) {
+            if found.is_none()
+                && matches!(&s.value, Value::Str(t) if t.contains("\\n") || t.ends_with('\r'))
+            {
                 found = Some(place.path.join(":"));
             }
         }
@@ -325,7 +328,7 @@ pub fn env_text_keeps_values(to: Format, cipher: CipherKind, tree: &Tree) -> Res
         Some(path) => Err(Failure::new(
             code::ERROR_DUMPING_TREE,
             format!(
-                "cannot write the document as dotenv: the value at {} holds the two characters `\\n`, which a .env file reads back as a line break (its bytes would change)",
+                "cannot write the document as dotenv: the value at {} holds the two characters `\\n` (read back as a line break) or ends with a carriage return (read back as the end of its line): its bytes would change",
                 if path.is_empty() { "the top level".to_string() } else { format!("{path}:") }
             ),
         )
