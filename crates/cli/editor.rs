@@ -99,6 +99,9 @@ fn which(name: &str) -> Option<PathBuf> {
 /// removes them too.
 pub struct Scratch {
     dir: tempfile::TempDir,
+    /// The directory's device and inode, to see that its path still names
+    /// it when the files are wiped.
+    dir_id: Option<(u64, u64)>,
     /// The files made in it, in order, each with its registration.
     files: Vec<(PathBuf, crate::signals::Registered)>,
     _dir_registered: crate::signals::Registered,
@@ -119,10 +122,11 @@ impl Scratch {
                 })
         })
         .map_err(scratch_failure)?;
-        let scratch = Scratch {
+        let mut scratch = Scratch {
             dir,
             files: Vec::new(),
             _dir_registered: registered,
+            dir_id: None,
         };
         // For another user (`exec-file --user`) the directory stays ours,
         // 0711: that user opens the file by its name, but can neither list
@@ -132,6 +136,7 @@ impl Scratch {
         let mode = if owner.is_some() { 0o711 } else { 0o700 };
         std::fs::set_permissions(scratch.dir.path(), std::fs::Permissions::from_mode(mode))
             .map_err(scratch_failure)?;
+        scratch.dir_id = dir_identity(scratch.dir.path());
         Ok(scratch)
     }
 
@@ -176,11 +181,27 @@ impl Drop for Scratch {
         // is only unlinked, never followed. Then taken back from the
         // registry; the directory (what else the editor left in it too,
         // such as a swap file) goes when `dir` drops, after this.
-        for (file, _) in self.files.iter().rev() {
-            crate::signals::wipe_and_remove(file);
+        // Only while the directory's path still names the directory made
+        // (not a symlink the editor put in its place): the wipe would go
+        // through it to another directory's file of that name. Otherwise
+        // only the directory's path is removed (a symlink is unlinked).
+        if self.dir_id.is_some() && dir_identity(self.dir.path()) == self.dir_id {
+            for (file, _) in self.files.iter().rev() {
+                crate::signals::wipe_and_remove(file);
+            }
         }
         self.files.clear();
     }
+}
+
+/// The device and inode of the directory `path` (not followed if it is a
+/// symlink), or `None`.
+fn dir_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_dir)
+        .map(|m| (m.dev(), m.ino()))
 }
 
 /// Let the user edit `text` (named like `path`). `Ok(None)` if they saved

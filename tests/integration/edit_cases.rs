@@ -141,3 +141,40 @@ fn an_ini_file_with_a_comment_marker_can_be_rewritten() {
         .unwrap();
     assert_eq!(out.stdout, b"[db]\n; pw\na = 1\nb = 9\n");
 }
+
+/// An editor that puts a symlink to another directory in place of its temp
+/// directory: the cleanup does not wipe or remove that directory's file of
+/// the temp file's name (security.md: the wipe never goes through a
+/// symlink), as sops only removes the link.
+#[test]
+fn the_cleanup_does_not_follow_a_symlinked_temp_directory() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("f.yaml"), encrypt_text(d, "p.yaml", "a: 1\n", &[])).unwrap();
+    let victim = d.join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    let moved = d.join("moved-to");
+    let ed = d.join("ed.sh");
+    script(
+        &ed,
+        &format!(
+            "echo 'b: 2' >> \"$1\"\ncp \"$1\" {v}/f.yaml\nt=$(dirname \"$1\")\nmv \"$t\" \"$t.moved\"\necho \"$t.moved\" > {m}\nln -s {v} \"$t\"",
+            v = victim.display(),
+            m = moved.display()
+        ),
+    );
+    let out = cmd(d, Some("age-test.txt"))
+        .env("EDITOR", &ed)
+        .args(["edit", "f.yaml"])
+        .output()
+        .unwrap();
+    if let Ok(m) = std::fs::read_to_string(&moved) {
+        let _ = std::fs::remove_dir_all(m.trim());
+    }
+    assert_ok(&out);
+    assert_eq!(
+        std::fs::read_to_string(victim.join("f.yaml")).unwrap(),
+        "a: 1\nb: 2\n",
+        "the file behind the symlink was wiped"
+    );
+}
