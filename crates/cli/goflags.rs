@@ -385,16 +385,24 @@ pub fn help_topic(cli: &Command, mut args: Vec<OsString>) -> Result<Vec<OsString
         return Ok(args);
     };
     let topic = topic.to_string_lossy().into_owned();
-    if topic.starts_with('-') {
-        return Ok(args);
-    }
-    let topic = if topic == "h" {
-        "help".to_owned()
-    } else {
-        topic
+    // `help -h`: the help of `help`, as urfave/cli shows it.
+    let topic = match topic.as_str() {
+        "h" | "-h" | "--help" => "help".to_owned(),
+        t if t.starts_with('-') => return Ok(args),
+        _ => topic,
     };
     match cli.find_subcommand(&topic) {
-        Some(sub) if sub.has_subcommands() => return Ok(args),
+        // `help groups add`; a word that is none of its subcommands is
+        // ignored (`help groups foo` is the help of `groups`).
+        Some(sub) if sub.has_subcommands() => {
+            let known = args
+                .get(3)
+                .and_then(|w| w.to_str())
+                .is_none_or(|w| sub.find_subcommand(w).is_some());
+            if known {
+                return Ok(args);
+            }
+        }
         Some(_) => {}
         None if topic == "help" => {}
         None => return Err(format!("No help topic for '{topic}'")),

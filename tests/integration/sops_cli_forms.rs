@@ -374,12 +374,15 @@ fn command_line_forms_match_the_real_sops() {
 #[test]
 fn help_topics_match_the_real_sops() {
     let home = tempdir();
-    let lines: [&[&str]; 5] = [
+    let lines: [&[&str]; 8] = [
         &["help", "h"],
         &["h", "h"],
         &["help", "decrypt", "extra"],
         &["help", "d"],
         &["help", "nope"],
+        &["help", "groups", "foo"],
+        &["help", "-h"],
+        &["help", "--help"],
     ];
     for args in lines {
         let Some(mut real) = sops(home.path(), "age-test.txt") else {
