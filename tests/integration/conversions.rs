@@ -428,3 +428,39 @@ fn trailing_cr_into_dotenv_is_kept_or_refused() {
     assert_ok(&out);
     assert_eq!(out.stdout, b"{\n\t\"a\": \"x\\r\"\n}\n");
 }
+
+/// A TOML local date or time converted to .env or INI in AES mode is
+/// stored as a string: sealed `type:time` (no offset, no RFC 3339 time),
+/// neither sops nor sops-like could decrypt the file (fuzz58).
+#[test]
+fn toml_local_times_into_env_and_ini_stay_readable() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("p.toml"), "a = 1979-05-27\nb = 07:32:00\n").unwrap();
+    for (to, name, want) in [
+        ("dotenv", "x.env", &b"a=1979-05-27\nb=07:32:00\n"[..]),
+        ("ini", "x.ini", &b"a = 1979-05-27\nb = 07:32:00\n"[..]),
+    ] {
+        let out = cmd(d, Some("age-test.txt"))
+            .args([
+                "encrypt",
+                "--cipher",
+                "aes256-gcm",
+                "--age",
+                &demo_recipient(),
+            ])
+            .args(["--output-type", to, "p.toml"])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let enc = String::from_utf8(out.stdout).unwrap();
+        assert!(!enc.contains("type:time"), "{enc}");
+        std::fs::write(d.join(name), &enc).unwrap();
+        let out = cmd(d, Some("age-test.txt"))
+            .args(["decrypt", name])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(out.stdout, want, "{to}");
+    }
+}

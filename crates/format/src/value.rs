@@ -72,7 +72,7 @@ impl Value {
 /// reads one for sops (`2024-01-02T03:04:05Z`, a fraction, `+01:00`; a
 /// day the month has, a second below 60): sops refuses a `type:time` value
 /// that is not one (exit 25).
-fn is_rfc3339(t: &str) -> bool {
+pub(crate) fn is_rfc3339(t: &str) -> bool {
     let (Some(date), Some(b'T'), Some(time)) = (t.get(..10), t.as_bytes().get(10), t.get(11..))
     else {
         return false;

@@ -82,6 +82,12 @@ fn take(names: &mut Names, name: (String, String), node: &mut Node) -> usize {
     ) {
         return 0;
     }
+    // A time that is no RFC 3339 one (a TOML local date or time, without
+    // an offset) stays a string: sealed as `type:time`, neither sops nor
+    // sops-like could read it back.
+    if matches!(&value, Value::Time(t) if !crate::value::is_rfc3339(t)) {
+        return 0;
+    }
     let same = flat_value(&value).as_deref() == Some(text.as_str())
         || value.sops_text().as_deref() == Some(text.as_str());
     if !same {
