@@ -682,49 +682,45 @@ impl AtomicFile {
         // In a sticky directory (1777, like /tmp) the kernel refuses to
         // rename over another user's file, though this user may write it:
         // written in place, as sops writes every file, rather than failing
-        // at the end (after an edit).
-        if existing
+        // at the end (after an edit). No temporary file is made.
+        let sticky = existing
             .as_ref()
-            .is_some_and(|m| sticky_refuses_rename(&dir, m))
-        {
+            .is_some_and(|m| sticky_refuses_rename(&dir, m));
+        let sink = if sticky {
             stderr!(
                 "warning: {} belongs to another user in a sticky directory ({}): it is written in place, not atomically",
                 path.display(),
                 dir.display()
             );
-            return Ok(AtomicFile {
-                path: path.to_path_buf(),
-                target,
-                dir,
-                mode: None,
-                owner: None,
-                sink: Sink::InPlace(wipe::SecretBytes::default(), true),
+            Sink::InPlace(wipe::SecretBytes::default(), true)
+        } else {
+            // Registered as it is created: a signal from here on removes it
+            // (and SIGXFSZ makes a write fail instead of ending the process).
+            let made = crate::signals::register_new(crate::signals::Kind::File, || {
+                tempfile::Builder::new()
+                    .prefix(".sops-like-")
+                    .suffix(".tmp")
+                    .permissions(fs::Permissions::from_mode(created))
+                    .tempfile_in(&dir)
+                    .map(|tmp| {
+                        let p = tmp.path().to_path_buf();
+                        (tmp, p)
+                    })
             });
-        }
-        // Registered as it is created: a signal from here on removes it
-        // (and SIGXFSZ makes a write fail instead of ending the process).
-        let made = crate::signals::register_new(crate::signals::Kind::File, || {
-            tempfile::Builder::new()
-                .prefix(".sops-like-")
-                .suffix(".tmp")
-                .permissions(fs::Permissions::from_mode(created))
-                .tempfile_in(&dir)
-                .map(|tmp| {
-                    let p = tmp.path().to_path_buf();
-                    (tmp, p)
-                })
-        });
-        let sink = match made {
-            Ok((tmp, registered)) => Sink::Temp(Buffered::new(tmp), registered),
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && existing.is_some() => {
-                stderr!(
-                    "warning: cannot create a temporary file in {} ({e}); {} will be written in place, not atomically",
-                    dir.display(),
-                    path.display()
-                );
-                Sink::InPlace(wipe::SecretBytes::default(), true)
+            match made {
+                Ok((tmp, registered)) => Sink::Temp(Buffered::new(tmp), registered),
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::PermissionDenied && existing.is_some() =>
+                {
+                    stderr!(
+                        "warning: cannot create a temporary file in {} ({e}); {} will be written in place, not atomically",
+                        dir.display(),
+                        path.display()
+                    );
+                    Sink::InPlace(wipe::SecretBytes::default(), true)
+                }
+                Err(e) => return Err(write_failure(path, "creating a temporary file", e)),
             }
-            Err(e) => return Err(write_failure(path, "creating a temporary file", e)),
         };
         Ok(AtomicFile {
             path: path.to_path_buf(),

@@ -153,9 +153,7 @@ pub fn encrypt_as(
     let source = sops_like_format::syntax::parse_plain_as(from, plain, opts.cipher)
         .map_err(Failure::decrypted_parse)?
         .tree;
-    let flat = crate::cmd::decrypt::without_empty_ini_default(from, to, &source);
-    crate::cmd::decrypt::env_text_keeps_values(to, opts.cipher, &flat)?;
-    let converted = crate::cmd::decrypt::emit_to_encrypt(to, &flat)?;
+    let converted = crate::cmd::decrypt::emit_to_encrypt(Some(from), to, opts.cipher, &source)?;
     let doc = engine::plaintext_for(to, &converted, opts.cipher)
         .and_then(|doc| doc.typed_as(&source))
         .map_err(|e| Failure::engine(name, e))?;

@@ -110,16 +110,16 @@ pub(crate) fn output_of(
             if format == Format::Yaml
                 && file.metadata.cipher() == Some(CipherKind::XChaCha20Poly1305) =>
         {
-            match engine::open(Format::Json, file.src) {
-                Ok(json) => match engine::decrypt_counting_kept(&json, key.as_bytes(), false) {
-                    Ok(done) => {
-                        (format, file) = (Format::Json, json);
-                        Ok(done)
-                    }
-                    Err(_) => Err(EngineError::MacMismatch),
-                },
-                Err(_) => Err(EngineError::MacMismatch),
-            }
+            let as_json = engine::open(Format::Json, file.src).ok().and_then(|json| {
+                let done = engine::decrypt_counting_kept(&json, key.as_bytes(), false).ok()?;
+                Some((json, done))
+            });
+            as_json
+                .map(|(json, done)| {
+                    (format, file) = (Format::Json, json);
+                    done
+                })
+                .ok_or(EngineError::MacMismatch)
         }
         other => other,
     };
@@ -253,23 +253,34 @@ fn streamed(args: &DecryptArgs, file: Option<&str>) -> Result<Streamed> {
     Ok(Streamed::Done)
 }
 
-/// [`emit`] for a plaintext about to be encrypted: a .env text is written
-/// as sops writes one (values as they are, no quotes added: the quotes of
-/// `--output-type dotenv` would become part of the values).
-pub fn emit_to_encrypt(to: Format, tree: &Tree) -> Result<Zeroizing<String>> {
+/// [`emit`] for a plaintext of `from` (`None`: a binary file's bytes) about
+/// to be encrypted with `cipher`: a .env text is written as sops writes one
+/// (values as they are, no quotes added: the quotes of `--output-type
+/// dotenv` would become part of the values), without an INI file's empty
+/// `DEFAULT` ([`without_empty_ini_default`]), and only if it gives its
+/// values back ([`env_text_keeps_values`]).
+pub fn emit_to_encrypt(
+    from: Option<Format>,
+    to: Format,
+    cipher: CipherKind,
+    tree: &Tree,
+) -> Result<Zeroizing<String>> {
     if to != Format::Dotenv {
         return emit(to, tree);
     }
-    let reduced;
+    let tree = match from {
+        Some(from) => without_empty_ini_default(from, to, tree),
+        None => Cow::Borrowed(tree),
+    };
+    env_text_keeps_values(cipher, &tree)?;
     let tree = if tree.docs.len() > 1 {
-        let mut copy = tree.clone();
+        let mut copy = tree.into_owned();
         one_document(&mut copy, to)?;
-        reduced = copy;
-        &reduced
+        Cow::Owned(copy)
     } else {
         tree
     };
-    syntax::dotenv::emit_as_sops(tree)
+    syntax::dotenv::emit_as_sops(&tree)
         .map(Zeroizing::new)
         .map_err(|e| {
             Failure::new(
@@ -301,16 +312,16 @@ pub fn without_empty_ini_default(from: Format, to: Format, tree: &Tree) -> Cow<'
     Cow::Owned(copy)
 }
 
-/// A document about to be written as a .env text and sealed with the
-/// default cipher (`to`, `cipher`): refused (exit 4) when a string value
+/// A document about to be written as a .env text and sealed with
+/// `cipher`: with the default cipher, refused (exit 4) when a string value
 /// holds the two characters `\n` or ends with a carriage return. A .env
 /// text has no spelling for them (every `\n` reads back as a line break,
 /// as in sops; a CR before the line's end is part of the line break) and
 /// the default cipher seals the value's text, so the file would not give
 /// the value back. (Sealed with `AES256_GCM`, the value itself is sealed, as sops
 /// seals it: see `engine::Plaintext::typed_as`.)
-pub fn env_text_keeps_values(to: Format, cipher: CipherKind, tree: &Tree) -> Result<()> {
-    if to != Format::Dotenv || cipher == CipherKind::Aes256Gcm {
+fn env_text_keeps_values(cipher: CipherKind, tree: &Tree) -> Result<()> {
+    if cipher == CipherKind::Aes256Gcm {
         return Ok(());
     }
     let mut found = None;

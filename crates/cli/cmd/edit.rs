@@ -36,29 +36,18 @@ pub fn run(args: EditArgs) -> Result<()> {
         output_type: args.output_type.clone(),
         ..IoArgs::file(true, args.input_type.clone())
     };
-    // A file that cannot be read is that (exit 2, as sops), not a file
-    // that cannot be written; one that cannot be written (read-only, a
-    // missing directory) is refused before the editor opens, not after the
-    // edits are made.
-    if path.exists() {
-        std::fs::File::open(path)
-            .and_then(|f| f.metadata())
-            .and_then(|m| match m.is_dir() {
-                true => Err(std::io::ErrorKind::IsADirectory.into()),
-                false => Ok(()),
-            })
-            .map_err(|e| {
-                Failure::new(
-                    code::COULD_NOT_READ_INPUT_FILE,
-                    format!("could not read {}: {e}", args.file),
-                )
-            })?;
-    }
+    // Read first: a file that cannot be read (a directory, no permission)
+    // is that (exit 2, as sops), not a file that cannot be written. One
+    // that cannot be written (read-only, a missing directory) is refused
+    // before the editor opens, not after the edits are made.
+    let input = path
+        .exists()
+        .then(|| io::read_file_to_change(&args.file, code::COULD_NOT_READ_INPUT_FILE))
+        .transpose()?;
     io::check_writable(path)?;
-    if !path.exists() {
+    let Some(input) = input else {
         return create(&args, &io_args);
-    }
-    let input = io::read_file_to_change(&args.file, code::COULD_NOT_READ_INPUT_FILE)?;
+    };
     if io::is_binary(&io_args, &input) {
         return edit_binary(&args, &input);
     }

@@ -86,8 +86,7 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
                         input.name
                     ))
                 })?;
-                super::decrypt::env_text_keeps_values(to, plan.opts.cipher, &tree)?;
-                converted = super::decrypt::emit_to_encrypt(to, &tree)?;
+                converted = super::decrypt::emit_to_encrypt(None, to, plan.opts.cipher, &tree)?;
                 // (A string with `\n` in it keeps its exact bytes: see `typed_as`.)
                 source = Some(tree);
                 (&converted, to)
@@ -117,10 +116,12 @@ fn one(args: &EncryptArgs, file: Option<&str>) -> Result<()> {
                 return Err(Failure::engine(&input.name, EngineError::AlreadyEncrypted));
             }
             top_level(&input.name, format, &parsed.tree)?;
-            let tree = super::decrypt::without_empty_ini_default(format, out_format, &parsed.tree);
-            super::decrypt::env_text_keeps_values(out_format, plan.opts.cipher, &tree)?;
-            converted = super::decrypt::emit_to_encrypt(out_format, &tree)?;
-            drop(tree);
+            converted = super::decrypt::emit_to_encrypt(
+                Some(format),
+                out_format,
+                plan.opts.cipher,
+                &parsed.tree,
+            )?;
             source = Some(parsed.tree);
             (&converted, out_format)
         }

@@ -46,7 +46,7 @@ fn decrypt(file: &str, input_type: Option<String>, order: Option<&str>) -> Resul
         (format, enc)
     };
     // The binary store's own document of the default cipher (raw bytes).
-    if sops_like_format::binary::unreadable_as_document(&enc).is_some() {
+    if binary::unreadable_as_document(&enc).is_some() {
         return sopsfile::open_binary(&input, order, false).map(|b| Plain::Bytes(b.plain));
     }
     let key = keysource::data_key(&enc.metadata, &input.name, order)?;

@@ -35,10 +35,9 @@ fn change(
     let enc = SopsFile::open(&io_args, &input)?;
     let meta = enc.metadata();
     let mut groups = keysource::recipients_of(meta, Vec::new(), &[])?;
-    // A threshold stored with one group means nothing (sops's `updatekeys`
-    // writes 1 there, its `encrypt` a rule's): a second group gets the
-    // default, every group.
-    let stored = meta.shamir_threshold.filter(|_| groups.len() > 1);
+    // A threshold stored with one group means nothing: a second group gets
+    // the default, every group.
+    let stored = meta.split_threshold();
     edit(&mut groups)?;
     // A threshold that the groups left cannot meet is refused, as sops
     // does: lowering it silently would let fewer key holders decrypt.

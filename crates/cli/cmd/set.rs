@@ -188,22 +188,23 @@ fn keeps_sealed(
     let Ok(after) = engine::open(format, out) else {
         return Ok(());
     };
-    let (path, whole) = match target {
-        Target::Set(p, _) => (p, false),
-        Target::Unset(p) => (p, true),
+    // Counted without the changed path's values for `set` (no other value
+    // moves), in the whole file after an `unset` (later list items move up).
+    let (path, set) = match target {
+        Target::Set(p, _) => (p, true),
+        Target::Unset(p) => (p, false),
     };
-    let count = |file: &engine::EncryptedFile<'_>, outside: bool| {
-        let mut n = 0;
-        if let Some(doc) = file.parsed.tree.docs.first() {
-            count_sealed(file.src, doc, &mut Vec::new(), path, outside, &mut n);
-        }
-        n
+    let sealed = |file: &engine::EncryptedFile<'_>, without_path: bool| {
+        let Some(doc) = file.parsed.tree.docs.first() else {
+            return 0;
+        };
+        let at_path = without_path
+            .then(|| treepath::lookup(doc, path, format))
+            .flatten()
+            .map_or(0, |n| count_sealed(file.src, n));
+        count_sealed(file.src, doc).saturating_sub(at_path)
     };
-    let (was, now) = if whole {
-        (count(before, true), count(&after, false))
-    } else {
-        (count(before, true), count(&after, true))
-    };
+    let (was, now) = (sealed(before, true), sealed(&after, set));
     if now < was {
         return Err(Failure::new(
             code::GENERIC,
@@ -217,46 +218,25 @@ fn keeps_sealed(
     Ok(())
 }
 
-/// The encrypted values of `node` (at `at`): every one when `outside` is
-/// false for the file after an `unset`; else those not at or below `path`.
-fn count_sealed(
-    src: &str,
-    node: &Node,
-    at: &mut Vec<PathStep>,
-    path: &[PathStep],
-    outside: bool,
-    n: &mut usize,
-) {
-    if outside && at.starts_with(path) {
-        return;
-    }
+/// How many encrypted values `node` holds (aliases not followed).
+fn count_sealed(src: &str, node: &Node) -> usize {
     match node {
-        Node::Scalar(s) => {
-            if engine::enc_text(src, s).is_some() {
-                *n += 1;
-            }
-        }
-        Node::Map(entries) => {
-            for e in entries {
-                if let Entry::Pair(p) = e {
-                    at.push(PathStep::Key(p.key.clone()));
-                    count_sealed(src, &p.value, at, path, outside, n);
-                    at.pop();
-                }
-            }
-        }
-        Node::Seq(items) => {
-            let mut i = 0;
-            for it in items {
-                if let Item::Node(child) = it {
-                    at.push(PathStep::Index(i));
-                    count_sealed(src, child, at, path, outside, n);
-                    at.pop();
-                    i += 1;
-                }
-            }
-        }
-        Node::Alias(_) => {}
+        Node::Scalar(s) => usize::from(engine::enc_text(src, s).is_some()),
+        Node::Map(entries) => entries
+            .iter()
+            .map(|e| match e {
+                Entry::Pair(p) => count_sealed(src, &p.value),
+                Entry::Comment(_) => 0,
+            })
+            .sum(),
+        Node::Seq(items) => items
+            .iter()
+            .map(|it| match it {
+                Item::Node(child) => count_sealed(src, child),
+                Item::Comment(_) => 0,
+            })
+            .sum(),
+        Node::Alias(_) => 0,
     }
 }
 

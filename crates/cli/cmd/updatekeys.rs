@@ -61,9 +61,7 @@ fn one(args: &UpdatekeysArgs, config: &crate::config::ConfigFile, file: &str) ->
         .iter()
         .map(|g| g.iter().map(keysource::stored_id).collect())
         .collect();
-    // A threshold stored with one group means nothing (sops's
-    // `updatekeys` writes 1 there when it takes a file to one group).
-    let stored = enc.metadata().shamir_threshold.filter(|_| have.len() > 1);
+    let stored = enc.metadata().split_threshold();
     let threshold = kept_threshold(stored, want.len());
     if let Some(asked) = rule
         .shamir_threshold

@@ -330,6 +330,13 @@ fn scalar_text(node: &mut Node, src: &str) {
 }
 
 impl Metadata {
+    /// The stored Shamir threshold, if it means something: with one key
+    /// group there is no split (sops's `updatekeys` writes 1 there when it
+    /// takes a file to one group, its `encrypt` a rule's threshold).
+    pub fn split_threshold(&self) -> Option<usize> {
+        self.shamir_threshold.filter(|_| self.key_groups.len() > 1)
+    }
+
     /// The cipher the file's values use, judged by its MAC.
     pub fn cipher(&self) -> Option<crate::cipher::CipherKind> {
         crate::cipher::EncValue::parse(&self.mac)
